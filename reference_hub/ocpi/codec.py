@@ -1,0 +1,72 @@
+"""JSON encoding and strict decoding of OCPI bodies, built once per process.
+
+Litestar's own body parsing is lenient (it would turn ``"last_updated": 0`` into 1970), so OCPI bodies are read as
+bytes and decoded here with typed msgspec decoders. Unknown fields are skipped (2.3.0 forbids rejecting them).
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from reference_hub.ocpi.datetime import DateTime, dec_hook, enc_hook, now, offset_enc_hook
+from reference_hub.ocpi.errors import InvalidOrMissingParameters, MalformedJson
+
+T = TypeVar("T")
+
+
+class Envelope(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The OCPI response envelope around every response body."""
+
+    data: Any = UNSET
+    """The payload; absent when the module defines none (e.g. credentials DELETE) and on most errors."""
+    status_code: int
+    """Four-digit OCPI status code."""
+    status_message: str | None = None
+    """Human-readable detail."""
+    timestamp: DateTime
+    """When the response was generated."""
+
+
+class Codec:
+    """Encoder plus a cache of strict decoders, one per target type."""
+
+    def __init__(self, *, offset_timestamps: bool = False) -> None:
+        self.encoder = msgspec.json.Encoder(enc_hook=offset_enc_hook if offset_timestamps else enc_hook)
+        self._decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
+
+    def encode(self, value: Any) -> bytes:
+        return self.encoder.encode(value)
+
+    def envelope(
+        self,
+        status_code: int,
+        data: Any | UnsetType = UNSET,
+        message: str | None = None,
+        *,
+        drop_timestamp: bool = False,
+    ) -> bytes:
+        """Encode one envelope. ``drop_timestamp`` only serves the ``missing_timestamp`` fault switch."""
+        body = self.encoder.encode(Envelope(data=data, status_code=status_code, status_message=message, timestamp=now()))
+        if drop_timestamp:
+            parsed = msgspec.json.decode(body)
+            parsed.pop("timestamp", None)
+            body = msgspec.json.encode(parsed)
+        return body
+
+    def decode(self, raw: bytes, type_: type[T]) -> T:
+        """Decode ``raw`` as ``type_``: HTTP 400 when it is not JSON, status 2001 when it is JSON of the wrong shape."""
+        decoder = self._decoders.get(type_)
+        if decoder is None:
+            decoder = self._decoders[type_] = msgspec.json.Decoder(type_, dec_hook=dec_hook)
+        try:
+            return decoder.decode(raw)
+        except msgspec.ValidationError as exc:
+            raise InvalidOrMissingParameters(f"Invalid {getattr(type_, '__name__', 'body')}: {exc}") from exc
+        except msgspec.DecodeError as exc:
+            raise MalformedJson(f"The request body is not valid JSON: {exc}") from exc
+
+
+__all__ = ("Codec", "Envelope")

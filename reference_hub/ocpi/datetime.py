@@ -1,0 +1,83 @@
+"""The OCPI DateTime type.
+
+OCPI DateTime is RFC 3339 restricted to UTC: ``YYYY-MM-DDTHH:MM:SS`` with optional fractional seconds and an optional
+``Z``; a value without ``Z`` is UTC, and numeric offsets (``+00:00`` included) are not OCPI forms. msgspec's native
+datetime handling accepts offsets and emits microseconds (27 characters, over OCPI's 25), so wire models type these
+fields as :class:`DateTime`, a ``datetime`` subclass that msgspec hands to :func:`dec_hook` / :func:`enc_hook`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+_PATTERN = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z?)$")
+
+
+class DateTime(datetime):
+    """A UTC moment that parses and prints in OCPI form."""
+
+    @classmethod
+    def parse(cls, text: str) -> DateTime:
+        """Parse an OCPI DateTime; raise ValueError with a reason otherwise."""
+        match = _PATTERN.match(text)
+        if match is None:
+            raise ValueError(
+                f"{text!r} is not an OCPI DateTime (UTC, YYYY-MM-DDTHH:MM:SS[.fff][Z], no numeric offset)"
+            )
+        whole, fraction, _z = match.groups()
+        micro = int((fraction[1:] + "000000")[:6]) if fraction else 0
+        base = datetime.strptime(whole, "%Y-%m-%dT%H:%M:%S")  # noqa: DTZ007 - OCPI values are UTC by definition
+        return cls(base.year, base.month, base.day, base.hour, base.minute, base.second, micro, tzinfo=UTC)
+
+    @classmethod
+    def from_datetime(cls, value: datetime) -> DateTime:
+        """Convert any datetime (naive = UTC) to a DateTime in UTC."""
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return cls(
+            value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond, tzinfo=UTC
+        )
+
+    def to_ocpi(self, *, offset_form: bool = False) -> str:
+        """``YYYY-MM-DDTHH:MM:SSZ``, with milliseconds only when they are not zero (at most 24 characters).
+
+        ``offset_form`` prints ``+00:00`` instead of ``Z``: a deliberately wrong form used by the hub's fault switch.
+        """
+        utc = self.astimezone(UTC) if self.tzinfo is not None else self
+        text = utc.strftime("%Y-%m-%dT%H:%M:%S")
+        millis = utc.microsecond // 1000
+        if millis:
+            text += f".{millis:03d}"
+        return text + ("+00:00" if offset_form else "Z")
+
+
+def now() -> DateTime:
+    """The current moment, truncated to whole seconds (what the hub stamps on objects and envelopes)."""
+    return DateTime.from_datetime(datetime.now(UTC).replace(microsecond=0))
+
+
+def dec_hook(type_: type, obj: Any) -> Any:
+    """msgspec decode hook: turns JSON strings into :class:`DateTime`."""
+    if type_ is DateTime:
+        if not isinstance(obj, str):
+            raise TypeError(f"Expected an OCPI DateTime string, got `{type(obj).__name__}`")
+        return DateTime.parse(obj)
+    raise NotImplementedError(f"no decoder for {type_!r}")
+
+
+def enc_hook(obj: Any) -> Any:
+    """msgspec encode hook: prints :class:`DateTime` in OCPI form."""
+    if isinstance(obj, DateTime):
+        return obj.to_ocpi()
+    raise NotImplementedError(f"cannot encode {type(obj)!r}")
+
+
+def offset_enc_hook(obj: Any) -> Any:
+    """Like :func:`enc_hook` but with ``+00:00``; only for the ``offset_timestamps`` fault switch."""
+    if isinstance(obj, DateTime):
+        return obj.to_ocpi(offset_form=True)
+    raise NotImplementedError(f"cannot encode {type(obj)!r}")
+
+
+__all__ = ("DateTime", "dec_hook", "enc_hook", "now", "offset_enc_hook")

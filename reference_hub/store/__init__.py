@@ -1,0 +1,25 @@
+"""Persistence: one Store protocol, an embedded SQLite adapter (default) and a MongoDB adapter."""
+
+from reference_hub.store.base import (
+    Conflict,
+    DuplicateParty,
+    Invitation,
+    Page,
+    Partner,
+    PartnerStatus,
+    Store,
+    TokenOwner,
+)
+from reference_hub.store.factory import open_store
+
+__all__ = (
+    "Conflict",
+    "DuplicateParty",
+    "Invitation",
+    "Page",
+    "Partner",
+    "PartnerStatus",
+    "Store",
+    "TokenOwner",
+    "open_store",
+)

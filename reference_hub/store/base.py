@@ -1,0 +1,156 @@
+"""The Store protocol and the records it keeps.
+
+A *partner* is one connected platform (the OCPI credentials module authenticates platforms, not parties); it serves
+one or more parties (its ``roles``). Its id is the first role's ``CC-PID`` (e.g. ``DE-ABC``) and is unique, as is every
+``CC/PID`` party key among partners that are not INACTIVE, and every token hash. Tokens are never stored in clear:
+``token_hash`` is the SHA-256 of the token the partner presents to us; ``outgoing_token`` is the token we present to
+the partner, encrypted, because we must be able to send it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Protocol
+
+import msgspec
+
+from reference_hub.ocpi.datetime import DateTime
+from reference_hub.ocpi.models import CredentialsRole, Endpoint
+
+
+class PartnerStatus(StrEnum):
+    """Lifecycle of a connection."""
+
+    PENDING = "PENDING"
+    """Hub-initiated registration under way: the party may call our versions endpoints with the token we gave it."""
+    ACTIVE = "ACTIVE"
+    """Registered."""
+    INACTIVE = "INACTIVE"
+    """Unregistered (credentials DELETE); its tokens no longer work and its party ids are free again."""
+    SUSPENDED = "SUSPENDED"
+    """Blocked by an operator; its tokens no longer work."""
+
+
+class Partner(msgspec.Struct, kw_only=True):
+    """One connected platform."""
+
+    partner_id: str
+    """``CC-PID`` of its first role, upper case, e.g. ``DE-ABC``."""
+    status: PartnerStatus
+    token_hash: str | None
+    """SHA-256 (hex) of the credentials token this partner presents to the hub (token C, or B when we initiated)."""
+    outgoing_token: str | None = None
+    """The token the hub presents to this partner, encrypted at rest."""
+    versions_url: str
+    """The partner's versions endpoint."""
+    version: str | None = None
+    """Negotiated OCPI version."""
+    endpoints: list[Endpoint] = []
+    """The partner's endpoints for that version."""
+    roles: list[CredentialsRole] = []
+    """The parties the partner serves."""
+    raw_token_auth: bool = False
+    """The partner authenticated with a raw (not base64) token at least once."""
+    initiated_by: str = "PARTY"
+    """``PARTY`` when the partner registered with us, ``HUB`` when we registered with it."""
+    created: DateTime
+    updated: DateTime
+
+    @property
+    def party_keys(self) -> list[str]:
+        """``CC/PID`` of every party the partner serves, upper case."""
+        return sorted({f"{r.country_code.upper()}/{r.party_id.upper()}" for r in self.roles})
+
+
+class Invitation(msgspec.Struct, kw_only=True):
+    """A registration token A, by hash."""
+
+    token_hash: str
+    created: DateTime
+    used_by: str | None = None
+    """Partner id that consumed it; a used invitation no longer authenticates."""
+
+
+class TokenOwner(msgspec.Struct, frozen=True):
+    """Who a token hash belongs to: exactly one of the two fields is set."""
+
+    invitation: Invitation | None = None
+    partner: Partner | None = None
+
+
+class Page(msgspec.Struct, frozen=True):
+    """One page of a filtered list plus the total count of the filtered list."""
+
+    total: int
+    items: list[Partner]
+
+
+class DuplicateParty(Exception):
+    """A party key or partner id is already held by another partner that is not INACTIVE."""
+
+
+class Conflict(Exception):
+    """The record changed under us (invitation already used, token already rotated)."""
+
+
+class Store(Protocol):
+    """What the hub needs from persistence. Every adapter passes tests/contract/test_store_contract.py."""
+
+    name: str
+    """``sqlite`` or ``mongodb``."""
+
+    async def open(self) -> None:
+        """Connect and create tables/indexes; idempotent."""
+
+    async def close(self) -> None:
+        """Release connections."""
+
+    async def health(self) -> dict[str, object]:
+        """State for ``GET /health``; raises when the store is unusable."""
+
+    def change_marker(self) -> int:
+        """Changes whenever another process may have changed tokens; cheap enough to call per request."""
+
+    async def add_invitation(self, invitation: Invitation) -> None:
+        """Store a new registration token A."""
+
+    async def lookup_token(self, token_hash: str) -> TokenOwner | None:
+        """The unused invitation or the non-INACTIVE/SUSPENDED partner holding this token hash."""
+
+    async def insert_partner(self, partner: Partner, *, consume_invitation: str | None) -> None:
+        """Create (or revive an INACTIVE) partner, atomically consuming the invitation with that hash.
+
+        Raises Conflict when the invitation is already used, DuplicateParty when an id or party key is taken.
+        """
+
+    async def replace_partner(self, partner: Partner, *, expected_token_hash: str | None) -> None:
+        """Replace the partner record if its stored token hash still equals ``expected_token_hash`` (else Conflict)."""
+
+    async def get_partner(self, partner_id: str) -> Partner | None:
+        """By id, whatever the status."""
+
+    async def list_partners(
+        self,
+        *,
+        statuses: tuple[PartnerStatus, ...],
+        date_from: DateTime | None = None,
+        date_to: DateTime | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> Page:
+        """Partners with these statuses and ``date_from <= updated < date_to``, oldest first by creation."""
+
+    async def party_owner(self, party_key: str) -> str | None:
+        """Partner id holding ``CC/PID`` (upper case), if any."""
+
+
+__all__ = (
+    "Conflict",
+    "DuplicateParty",
+    "Invitation",
+    "Page",
+    "Partner",
+    "PartnerStatus",
+    "Store",
+    "TokenOwner",
+)

@@ -1,0 +1,235 @@
+"""Embedded SQLite store: a durable file in WAL mode, or ``:memory:`` for tests.
+
+Every statement runs on one connection in the event-loop thread. They are indexed single-row operations that take
+microseconds, which is cheaper than handing each to a worker thread; WAL lets several hub processes share the file
+(``busy_timeout`` covers a writer waiting for another). ``PRAGMA data_version`` changes when *another* connection
+commits, which is what the in-process token cache needs to know.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import msgspec
+
+from reference_hub.ocpi.datetime import DateTime, dec_hook, enc_hook
+from reference_hub.store.base import (
+    Conflict,
+    DuplicateParty,
+    Invitation,
+    Page,
+    Partner,
+    PartnerStatus,
+    TokenOwner,
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS partners (
+    partner_id TEXT PRIMARY KEY,
+    status     TEXT NOT NULL,
+    token_hash TEXT UNIQUE,
+    created    TEXT NOT NULL,
+    updated    TEXT NOT NULL,
+    doc        BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS partners_created ON partners (created, partner_id);
+CREATE INDEX IF NOT EXISTS partners_updated ON partners (updated);
+CREATE TABLE IF NOT EXISTS party_keys (
+    party_key  TEXT PRIMARY KEY,
+    partner_id TEXT NOT NULL REFERENCES partners (partner_id)
+);
+CREATE INDEX IF NOT EXISTS party_keys_partner ON party_keys (partner_id);
+CREATE TABLE IF NOT EXISTS invitations (
+    token_hash TEXT PRIMARY KEY,
+    created    TEXT NOT NULL,
+    used_by    TEXT
+);
+"""
+
+_LIVE = (PartnerStatus.PENDING.value, PartnerStatus.ACTIVE.value)
+
+
+def _ts(value: DateTime) -> str:
+    """Sortable text form (fixed width, microseconds) for the indexed time columns."""
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+class SqliteStore:
+    """Store adapter on the standard library's sqlite3."""
+
+    name = "sqlite"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+        self._encode = msgspec.json.Encoder(enc_hook=enc_hook).encode
+        self._decode = msgspec.json.Decoder(Partner, dec_hook=dec_hook).decode
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise RuntimeError("store is not open")
+        return self._db
+
+    async def open(self) -> None:
+        if self._db is not None:
+            return
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA busy_timeout=10000")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.executescript(_SCHEMA)
+        self._db = db
+
+    async def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    async def health(self) -> dict[str, object]:
+        (count,) = self.db.execute("SELECT count(*) FROM partners WHERE status = 'ACTIVE'").fetchone()
+        return {"backend": "sqlite", "path": self.path, "active_partners": count}
+
+    def change_marker(self) -> int:
+        return int(self.db.execute("PRAGMA data_version").fetchone()[0])
+
+    async def add_invitation(self, invitation: Invitation) -> None:
+        self.db.execute(
+            "INSERT INTO invitations (token_hash, created, used_by) VALUES (?, ?, ?)",
+            (invitation.token_hash, _ts(invitation.created), invitation.used_by),
+        )
+
+    async def lookup_token(self, token_hash: str) -> TokenOwner | None:
+        row = self.db.execute(
+            "SELECT doc FROM partners WHERE token_hash = ? AND status IN (?, ?)", (token_hash, *_LIVE)
+        ).fetchone()
+        if row is not None:
+            return TokenOwner(partner=self._decode(row[0]))
+        row = self.db.execute(
+            "SELECT created FROM invitations WHERE token_hash = ? AND used_by IS NULL", (token_hash,)
+        ).fetchone()
+        if row is not None:
+            created = DateTime.parse(row[0][:19])
+            return TokenOwner(invitation=Invitation(token_hash=token_hash, created=created))
+        return None
+
+    def _write_keys(self, partner: Partner) -> None:
+        self.db.execute("DELETE FROM party_keys WHERE partner_id = ?", (partner.partner_id,))
+        if partner.status in (PartnerStatus.ACTIVE, PartnerStatus.PENDING):
+            self.db.executemany(
+                "INSERT INTO party_keys (party_key, partner_id) VALUES (?, ?)",
+                [(key, partner.partner_id) for key in partner.party_keys],
+            )
+
+    def _row(self, partner: Partner) -> tuple[object, ...]:
+        return (
+            partner.status.value,
+            partner.token_hash,
+            _ts(partner.created),
+            _ts(partner.updated),
+            self._encode(partner),
+            partner.partner_id,
+        )
+
+    async def insert_partner(self, partner: Partner, *, consume_invitation: str | None) -> None:
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if consume_invitation is not None:
+                cur = db.execute(
+                    "UPDATE invitations SET used_by = ? WHERE token_hash = ? AND used_by IS NULL",
+                    (partner.partner_id, consume_invitation),
+                )
+                if cur.rowcount != 1:
+                    raise Conflict("the registration token was used already")
+            existing = db.execute(
+                "SELECT status FROM partners WHERE partner_id = ?", (partner.partner_id,)
+            ).fetchone()
+            if existing is not None and existing[0] != PartnerStatus.INACTIVE.value:
+                raise DuplicateParty(f"partner {partner.partner_id} is already registered")
+            if existing is not None:
+                db.execute(
+                    "UPDATE partners SET status=?, token_hash=?, created=?, updated=?, doc=? WHERE partner_id=?",
+                    self._row(partner),
+                )
+            else:
+                db.execute(
+                    "INSERT INTO partners (status, token_hash, created, updated, doc, partner_id)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    self._row(partner),
+                )
+            self._write_keys(partner)
+            db.execute("COMMIT")
+        except sqlite3.IntegrityError as exc:
+            db.execute("ROLLBACK")
+            raise DuplicateParty(self._which_duplicate(partner)) from exc
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def _which_duplicate(self, partner: Partner) -> str:
+        for key in partner.party_keys:
+            row = self.db.execute("SELECT partner_id FROM party_keys WHERE party_key = ?", (key,)).fetchone()
+            if row is not None and row[0] != partner.partner_id:
+                return f"party {key} is already registered by partner {row[0]}"
+        return f"partner {partner.partner_id} or its token is already registered"
+
+    async def replace_partner(self, partner: Partner, *, expected_token_hash: str | None) -> None:
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            cur = db.execute(
+                "UPDATE partners SET status=?, token_hash=?, created=?, updated=?, doc=?"
+                " WHERE partner_id=? AND token_hash IS ?",
+                (*self._row(partner), expected_token_hash),
+            )
+            if cur.rowcount != 1:
+                raise Conflict(f"partner {partner.partner_id} changed concurrently")
+            self._write_keys(partner)
+            db.execute("COMMIT")
+        except sqlite3.IntegrityError as exc:
+            db.execute("ROLLBACK")
+            raise DuplicateParty(self._which_duplicate(partner)) from exc
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    async def get_partner(self, partner_id: str) -> Partner | None:
+        row = self.db.execute("SELECT doc FROM partners WHERE partner_id = ?", (partner_id,)).fetchone()
+        return None if row is None else self._decode(row[0])
+
+    async def list_partners(
+        self,
+        *,
+        statuses: tuple[PartnerStatus, ...],
+        date_from: DateTime | None = None,
+        date_to: DateTime | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> Page:
+        where = [f"status IN ({', '.join('?' for _ in statuses)})"]
+        params: list[object] = [s.value for s in statuses]
+        if date_from is not None:
+            where.append("updated >= ?")
+            params.append(_ts(date_from))
+        if date_to is not None:
+            where.append("updated < ?")
+            params.append(_ts(date_to))
+        clause = " AND ".join(where)
+        (total,) = self.db.execute(f"SELECT count(*) FROM partners WHERE {clause}", params).fetchone()  # noqa: S608
+        rows = self.db.execute(
+            f"SELECT doc FROM partners WHERE {clause} ORDER BY created, partner_id LIMIT ? OFFSET ?",  # noqa: S608
+            [*params, -1 if limit is None else limit, offset],
+        ).fetchall()
+        return Page(total=total, items=[self._decode(r[0]) for r in rows])
+
+    async def party_owner(self, party_key: str) -> str | None:
+        row = self.db.execute("SELECT partner_id FROM party_keys WHERE party_key = ?", (party_key,)).fetchone()
+        return None if row is None else str(row[0])
+
+
+__all__ = ("SqliteStore",)
