@@ -1,0 +1,24 @@
+"""Small registered checks of single exchanges, shared by Gherkin steps, fuzzing and load tests.
+
+Each check takes an :class:`~conformance.model.Exchange` (plus keyword options) and raises a
+:class:`~conformance.model.Finding` naming the rule, the spec anchor and the evidence.
+"""
+
+from __future__ import annotations
+
+from conformance.checks import datetime, envelope, headers, pagination, schema, status
+from conformance.checks._registry import CHECKS, CheckSpec, check, fail, run_check
+
+__all__ = (
+    "CHECKS",
+    "CheckSpec",
+    "check",
+    "datetime",
+    "envelope",
+    "fail",
+    "headers",
+    "pagination",
+    "run_check",
+    "schema",
+    "status",
+)

@@ -1,0 +1,47 @@
+"""Transport headers: request and correlation ids, and routing headers where they do not belong."""
+
+from __future__ import annotations
+
+from conformance.checks._registry import check, fail
+from conformance.checks.envelope import require_response
+from conformance.model import Exchange
+
+__all__ = ("ROUTING_HEADERS", "correlation_id_echo", "no_routing_headers", "request_id_echo")
+
+ROUTING_HEADERS = ("OCPI-to-party-id", "OCPI-to-country-code", "OCPI-from-party-id", "OCPI-from-country-code")
+
+
+@check(spec="transport_and_format.unique_message_ids", fuzz=True)
+def request_id_echo(exchange: Exchange) -> None:
+    """The response carries the request's ``X-Request-ID`` unchanged."""
+    require_response(exchange)
+    sent = exchange.request_header("X-Request-ID")
+    if not sent:
+        return
+    got = exchange.header("X-Request-ID")
+    if got != sent:
+        fail("X-Request-ID was not echoed", expected=f"X-Request-ID: {sent}",
+             actual=f"X-Request-ID: {got}" if got is not None else "no X-Request-ID header")
+
+
+@check(spec="transport_and_format.unique_message_ids", fuzz=True)
+def correlation_id_echo(exchange: Exchange) -> None:
+    """The response carries the request's ``X-Correlation-ID`` unchanged."""
+    require_response(exchange)
+    sent = exchange.request_header("X-Correlation-ID")
+    if not sent:
+        return
+    got = exchange.header("X-Correlation-ID")
+    if got != sent:
+        fail("X-Correlation-ID was not echoed", expected=f"X-Correlation-ID: {sent}",
+             actual=f"X-Correlation-ID: {got}" if got is not None else "no X-Correlation-ID header")
+
+
+@check(spec="transport_and_format.message_routing")
+def no_routing_headers(exchange: Exchange) -> None:
+    """A configuration-module response (versions, credentials, hubclientinfo) has no OCPI-to/from headers."""
+    require_response(exchange)
+    present = [f"{h}: {exchange.header(h)}" for h in ROUTING_HEADERS if exchange.header(h) is not None]
+    if present:
+        fail("a configuration-module response carries routing headers", expected="no OCPI-to-*/OCPI-from-* headers",
+             actual="; ".join(present))

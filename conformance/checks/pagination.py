@@ -1,0 +1,79 @@
+"""Paginated GET responses: ``X-Total-Count``, ``X-Limit``, ``Link: <url>; rel="next"`` and page sizes."""
+
+from __future__ import annotations
+
+import re
+
+from conformance.checks._registry import check, fail
+from conformance.checks.envelope import require_response
+from conformance.model import Exchange
+
+__all__ = ("limit_header", "link_header", "next_link", "page_size", "total_count_header")
+
+_LINK = re.compile(r'<([^>]*)>\s*((?:;\s*[A-Za-z*-]+\s*=\s*(?:"[^"]*"|[^;,]*)\s*)*)')
+_REL = re.compile(r';\s*rel\s*=\s*"?([^";,]+)"?', re.IGNORECASE)
+
+
+def _int_header(exchange: Exchange, name: str, *, minimum: int) -> int:
+    require_response(exchange)
+    raw = exchange.header(name)
+    if raw is None:
+        fail(f"the paginated response has no {name} header", expected=f"{name}: <integer>", actual="absent")
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        fail(f"{name} is not an integer", expected=f"{name}: <integer>", actual=f"{name}: {raw}")
+    if value < minimum:
+        fail(f"{name} is below {minimum}", expected=f"{name} >= {minimum}", actual=f"{name}: {raw}")
+    return value
+
+
+@check(spec="transport_and_format.pagination", fuzz=True)
+def total_count_header(exchange: Exchange) -> int:
+    """A paginated response carries ``X-Total-Count`` (objects matching the filters, ignoring offset/limit)."""
+    return _int_header(exchange, "X-Total-Count", minimum=0)
+
+
+@check(spec="transport_and_format.pagination", fuzz=True)
+def limit_header(exchange: Exchange) -> int:
+    """A paginated response carries ``X-Limit`` (the server's maximum page size)."""
+    return _int_header(exchange, "X-Limit", minimum=1)
+
+
+def next_link(exchange: Exchange) -> str | None:
+    """The ``rel="next"`` URL of the response's Link header(s), or None. Does not validate."""
+    for value in exchange.headers_named("Link"):
+        for m in _LINK.finditer(value):
+            rels = _REL.findall(m.group(2))
+            if any("next" in r.lower().split() for r in rels):
+                return m.group(1)
+    return None
+
+
+@check(spec="transport_and_format.pagination", fuzz=True)
+def link_header(exchange: Exchange) -> str | None:
+    """Any ``Link`` header has the form ``<absolute URL>; rel="next"``; returns the next URL (or None)."""
+    require_response(exchange)
+    values = exchange.headers_named("Link")
+    if not values:
+        return None
+    url = next_link(exchange)
+    if url is None:
+        fail("the Link header has no rel=\"next\" entry", expected='Link: <URL>; rel="next"',
+             actual="; ".join(f"Link: {v}" for v in values))
+    if not re.match(r"^https?://", url):
+        fail("the Link next URL is not absolute", expected="an absolute http(s) URL", actual=url)
+    return url
+
+
+@check(spec="transport_and_format.pagination")
+def page_size(exchange: Exchange, *, at_most: int, because: str) -> int:
+    """The page holds no more objects than ``at_most`` (the requested limit or the server's X-Limit)."""
+    require_response(exchange)
+    data = exchange.data
+    if not isinstance(data, list):
+        fail("the paginated response's data is not a list", expected="a JSON array", actual=type(data).__name__)
+    if len(data) > at_most:
+        fail(f"the page holds more objects than {because}", expected=f"at most {at_most} objects",
+             actual=f"{len(data)} objects")
+    return len(data)

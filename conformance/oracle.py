@@ -1,0 +1,202 @@
+"""The harness's source of truth: the project's ``openapi.yaml`` (OpenAPI 3.1, OCPI 2.3.0).
+
+Loaded from the repository root (``Path(__file__).parents[1] / "openapi.yaml"``), or from the
+path in ``OCPI_CONFORMANCE_OPENAPI``. Never from the reference hub's models: the harness must be
+able to disagree with them.
+
+Path conventions of that document: the Sender and Receiver interfaces of module ``M`` live under
+``/ocpi/2.3.0/sender/M`` and ``/ocpi/2.3.0/receiver/M``; versions under ``/ocpi/versions`` and
+``/ocpi/2.3.0``; credentials under ``/ocpi/2.3.0/credentials``. Any other implementation
+publishes its own URLs in its version details, so callers name operations by
+(module, interface, method, suffix) and never by URL.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
+
+__all__ = (
+    "OPENAPI_ENV",
+    "Operation",
+    "Oracle",
+    "OracleUnavailable",
+    "default_openapi_path",
+    "get_oracle",
+)
+
+OPENAPI_ENV = "OCPI_CONFORMANCE_OPENAPI"
+_URI = "urn:ocpi-conformance:openapi"
+_METHODS = ("get", "put", "post", "patch", "delete")
+
+
+class OracleUnavailable(RuntimeError):
+    """openapi.yaml is missing, unreadable, or lacks the operation asked for."""
+
+
+def default_openapi_path() -> Path:
+    """``$OCPI_CONFORMANCE_OPENAPI`` or ``<repository root>/openapi.yaml``."""
+    env = os.environ.get(OPENAPI_ENV)
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[1] / "openapi.yaml"
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of openapi.yaml, located by OCPI terms."""
+
+    path: str
+    method: str
+    module: str
+    interface: str | None
+    operation_id: str
+    suffix: str
+    """The part of ``path`` after the module's base, e.g. ``/{country_code}/{party_id}``."""
+
+
+class Oracle:
+    """Loaded openapi.yaml with lookups by OCPI module and JSON Schema validation."""
+
+    def __init__(self, document: dict[str, Any], source: str = "") -> None:
+        self.document = document
+        self.source = source
+        resource = DRAFT202012.create_resource(document)
+        self._registry: Registry = Registry().with_resource(_URI, resource)
+        self.operations: list[Operation] = []
+        for path, item in (document.get("paths") or {}).items():
+            module = item.get("x-ocpi-module")
+            if not module:
+                continue
+            interface = item.get("x-ocpi-interface")
+            if interface is None and "/sender/" in path:
+                interface = "SENDER"
+            elif interface is None and "/receiver/" in path:
+                interface = "RECEIVER"
+            base = self.canonical_base(module, interface, path)
+            suffix = path[len(base) :] if base and path.startswith(base) else ""
+            for method in _METHODS:
+                op = item.get(method)
+                if op is None:
+                    continue
+                self.operations.append(
+                    Operation(path, method.upper(), module, interface, op.get("operationId", ""), suffix)
+                )
+
+    # -- locating ----------------------------------------------------------------------------
+    @staticmethod
+    def canonical_base(module: str, interface: str | None, path: str = "") -> str:
+        """The path prefix openapi.yaml uses for a module interface."""
+        if module == "versions":
+            return "/ocpi/versions" if path.startswith("/ocpi/versions") else "/ocpi/2.3.0"
+        if module == "credentials":
+            return "/ocpi/2.3.0/credentials"
+        side = (interface or "SENDER").lower()
+        return f"/ocpi/2.3.0/{side}/{module}"
+
+    def find(self, module: str, interface: str | None, method: str, suffix: str = "") -> Operation:
+        """The operation for (module, interface, method, suffix); raises OracleUnavailable."""
+        for op in self.operations:
+            if (
+                op.module == module
+                and (interface is None or op.interface in (None, interface))
+                and op.method == method.upper()
+                and op.suffix == suffix
+            ):
+                return op
+        raise OracleUnavailable(
+            f"{self.source or 'openapi.yaml'} describes no {method.upper()} {module}"
+            f"{' ' + interface if interface else ''}{' ' + suffix if suffix else ''}"
+        )
+
+    def versions_list(self) -> Operation:
+        for op in self.operations:
+            if op.module == "versions" and op.path == "/ocpi/versions" and op.method == "GET":
+                return op
+        raise OracleUnavailable("openapi.yaml has no GET /ocpi/versions")
+
+    def versions_details(self) -> Operation:
+        for op in self.operations:
+            if op.module == "versions" and op.path != "/ocpi/versions" and op.method == "GET":
+                return op
+        raise OracleUnavailable("openapi.yaml has no GET version details")
+
+    # -- validating --------------------------------------------------------------------------
+    def _resolve(self, obj: dict[str, Any]) -> dict[str, Any]:
+        while isinstance(obj, dict) and "$ref" in obj and obj["$ref"].startswith("#/"):
+            node: Any = self.document
+            for part in obj["$ref"][2:].split("/"):
+                node = node[part.replace("~1", "/").replace("~0", "~")]
+            obj = node
+        return obj
+
+    def response_pointer(self, op: Operation, status: int) -> str | None:
+        """JSON pointer to the JSON schema of the response to ``op`` with HTTP ``status``, if described."""
+        responses = self.document["paths"][op.path][op.method.lower()].get("responses", {})
+        for key in (str(status), f"{str(status)[0]}XX", "default"):
+            if key in responses:
+                response = responses[key]
+                base = f"/paths/{_escape(op.path)}/{op.method.lower()}/responses/{_escape(key)}"
+                if "$ref" in response:
+                    base = response["$ref"][1:]
+                    response = self._resolve(response)
+                if "application/json" in (response.get("content") or {}):
+                    return f"{base}/content/application~1json/schema"
+                return None
+        return None
+
+    def documented_statuses(self, op: Operation) -> list[str]:
+        return list(self.document["paths"][op.path][op.method.lower()].get("responses", {}))
+
+    @functools.lru_cache(maxsize=256)  # noqa: B019 - one Oracle per process
+    def _validator(self, pointer: str) -> Draft202012Validator:
+        return Draft202012Validator({"$ref": f"{_URI}#{pointer}"}, registry=self._registry)
+
+    def validate_pointer(self, pointer: str, instance: Any) -> list[str]:
+        """Violations of the schema at ``pointer`` as ``path: message`` lines (empty when valid)."""
+        errors = sorted(self._validator(pointer).iter_errors(instance), key=lambda e: list(e.absolute_path))
+        out = []
+        for err in errors[:20]:
+            where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path) or "(body)"
+            out.append(f"{where}: {err.message}")
+        if len(errors) > 20:
+            out.append(f"... and {len(errors) - 20} more")
+        return out
+
+    def validate_component(self, name: str, instance: Any) -> list[str]:
+        """Violations of ``components.schemas.<name>``."""
+        if name not in (self.document.get("components", {}).get("schemas") or {}):
+            raise OracleUnavailable(f"openapi.yaml has no schema {name}")
+        return self.validate_pointer(f"/components/schemas/{_escape(name)}", instance)
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path: str) -> Oracle:
+    p = Path(path)
+    try:
+        with p.open(encoding="utf-8") as fh:
+            doc = yaml.safe_load(fh)
+    except FileNotFoundError as exc:
+        raise OracleUnavailable(f"openapi.yaml not found at {p} (set {OPENAPI_ENV} to use another file)") from exc
+    except yaml.YAMLError as exc:
+        raise OracleUnavailable(f"{p} is not valid YAML: {exc}") from exc
+    if not isinstance(doc, dict) or "paths" not in doc:
+        raise OracleUnavailable(f"{p} is not an OpenAPI document")
+    return Oracle(doc, str(p))
+
+
+def get_oracle(path: str | Path | None = None) -> Oracle:
+    """The (cached) oracle for ``path`` or the default openapi.yaml."""
+    return _load(str(path or default_openapi_path()))

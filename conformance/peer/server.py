@@ -1,0 +1,255 @@
+"""A small OCPI 2.3.0 platform the target can call back during a run.
+
+It publishes versions and 2.3.0 version details (credentials, plus receiver stubs for the modules
+configured), answers the credentials GET, accepts pushes to its receiver stubs, and records every
+request it gets, including how the caller encoded its token. It runs on a real loopback socket in
+a background thread (stdlib ``ThreadingHTTPServer``: no event loop to share with pytest).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from conformance.client import Recorder
+from conformance.model import Exchange
+from conformance.target import PartyIdentity
+
+__all__ = ("PeerServer",)
+
+VERSION = "2.3.0"
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class _PeerState:
+    identity: PartyIdentity
+    tokens: dict[str, str] = field(default_factory=dict)
+    """Token value -> name (``B``, ``B2``, ...). Only these authenticate."""
+    receiver_modules: tuple[str, ...] = ("hubclientinfo",)
+    pushes: list[tuple[str, str, Any]] = field(default_factory=list)
+    """(method, path, body) of pushes received on receiver stubs."""
+
+
+class PeerServer:
+    """The harness's OCPI peer. ``start()`` binds and serves; ``stop()`` shuts down."""
+
+    def __init__(
+        self,
+        recorder: Recorder,
+        identity: PartyIdentity,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        public_url: str | None = None,
+        receiver_modules: tuple[str, ...] = ("hubclientinfo",),
+    ) -> None:
+        self.recorder = recorder
+        self.state = _PeerState(identity=identity, receiver_modules=receiver_modules)
+        self._host = host
+        self._port = port
+        self._public_url = public_url.rstrip("/") if public_url else None
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> PeerServer:
+        handler = _make_handler(self)
+        self._server = ThreadingHTTPServer((self._host, self._port), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="ocpi-peer", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> PeerServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- addresses ---------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        if self._public_url:
+            return self._public_url
+        if self._server is None:
+            raise RuntimeError("peer not started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def versions_url(self) -> str:
+        return f"{self.base_url}/ocpi/versions"
+
+    @property
+    def details_url(self) -> str:
+        return f"{self.base_url}/ocpi/{VERSION}"
+
+    @property
+    def credentials_url(self) -> str:
+        return f"{self.details_url}/credentials"
+
+    def receiver_url(self, module: str) -> str:
+        return f"{self.details_url}/receiver/{module}"
+
+    # -- tokens ------------------------------------------------------------------------------
+    def accept_token(self, token: str, name: str) -> None:
+        """Let ``token`` (shown in reports as ``name``) authenticate callbacks."""
+        with self._lock:
+            self.state.tokens[token] = name
+
+    def revoke_token(self, token: str) -> None:
+        with self._lock:
+            self.state.tokens.pop(token, None)
+
+    def credentials_for(self, token: str) -> dict[str, Any]:
+        """The harness's Credentials object carrying ``token`` (the token the target must use)."""
+        ident = self.state.identity
+        return {
+            "token": token,
+            "url": self.versions_url,
+            "roles": [
+                {
+                    "role": ident.role,
+                    "business_details": {"name": ident.business_name},
+                    "party_id": ident.party_id,
+                    "country_code": ident.country_code,
+                }
+            ],
+        }
+
+    def endpoints(self) -> list[dict[str, str]]:
+        eps = [{"identifier": "credentials", "role": "SENDER", "url": self.credentials_url}]
+        eps += [{"identifier": m, "role": "RECEIVER", "url": self.receiver_url(m)} for m in self.state.receiver_modules]
+        return eps
+
+    def _authenticate(self, header: str | None) -> tuple[str, str | None, str | None]:
+        """(style, token name, token value) for an Authorization header value."""
+        if header is None:
+            return "missing", None, None
+        scheme, _, credential = header.partition(" ")
+        if scheme.lower() != "token" or not credential:
+            return "invalid", None, None
+        with self._lock:
+            tokens = dict(self.state.tokens)
+        try:
+            decoded = base64.b64decode(credential, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            decoded = None
+        if decoded is not None and decoded in tokens:
+            return "base64", tokens[decoded], decoded
+        if credential in tokens:
+            return "raw", tokens[credential], credential
+        return "invalid", None, None
+
+    # -- request handling (called from handler threads) ---------------------------------------
+    def handle(self, method: str, path: str, headers: list[tuple[str, str]], body: bytes) -> tuple[int, Any]:
+        auth = next((v for k, v in headers if k.lower() == "authorization"), None)
+        style, name, token = self._authenticate(auth)
+        route = urlsplit(path).path.rstrip("/")
+        details_path = urlsplit(self.details_url).path
+        versions_path = urlsplit(self.versions_url).path
+        self._last_auth = (style, name)
+        if token is None:
+            return 401, {"status_code": 2000, "status_message": "Unknown or missing credentials token"}
+        if route == versions_path and method == "GET":
+            return 200, {"status_code": 1000, "data": [{"version": VERSION, "url": self.details_url}]}
+        if route == details_path and method == "GET":
+            return 200, {"status_code": 1000, "data": {"version": VERSION, "endpoints": self.endpoints()}}
+        if route == urlsplit(self.credentials_url).path:
+            if method == "GET":
+                return 200, {"status_code": 1000, "data": self.credentials_for(token)}
+            return 405, {"status_code": 2000, "status_message": "The harness does not accept registrations"}
+        for module in self.state.receiver_modules:
+            base = urlsplit(self.receiver_url(module)).path
+            if route == base or route.startswith(base + "/"):
+                if method in ("PUT", "POST", "PATCH"):
+                    try:
+                        payload = json.loads(body) if body else None
+                    except ValueError:
+                        return 400, {"status_code": 2001, "status_message": "Body is not JSON"}
+                    with self._lock:
+                        self.state.pushes.append((method, route, payload))
+                    return 200, {"status_code": 1000}
+                if method == "GET":
+                    return 404, {"status_code": 2000, "status_message": "Unknown object"}
+                return 405, {"status_code": 2000, "status_message": "Method not supported"}
+        return 404, {"status_code": 2000, "status_message": "Unknown endpoint"}
+
+
+def _make_handler(peer: PeerServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "ocpi-conformance-peer"
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+            return
+
+        def _serve(self) -> None:
+            started = time.monotonic()
+            wall = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            req_headers = list(self.headers.items())
+            status, payload = peer.handle(self.command, self.path, req_headers, body)
+            style, name = peer._last_auth  # set by handle() in this thread's call
+            payload["timestamp"] = _now()
+            out = json.dumps(payload).encode("utf-8")
+            resp_headers = [("Content-Type", "application/json"), ("Content-Length", str(len(out)))]
+            rid = self.headers.get("X-Request-ID") or str(uuid.uuid4())
+            cid = self.headers.get("X-Correlation-ID") or str(uuid.uuid4())
+            resp_headers += [("X-Request-ID", rid), ("X-Correlation-ID", cid)]
+            self.send_response(status)
+            for k, v in resp_headers:
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(out)
+            host = self.headers.get("Host") or peer.base_url.split("//", 1)[1]
+            peer.recorder.add(
+                Exchange(
+                    direction="inbound",
+                    method=self.command,
+                    url=f"http://{host}{self.path}",
+                    request_headers=req_headers,
+                    request_body=body.decode("utf-8", "replace") if body else None,
+                    status=status,
+                    response_headers=resp_headers,
+                    response_body=out.decode("utf-8"),
+                    started=started,
+                    finished=time.monotonic(),
+                    wall_time=wall,
+                    label="callback from the target",
+                    auth_style=style,
+                    auth_token_name=name,
+                )
+            )
+
+        do_GET = _serve
+        do_POST = _serve
+        do_PUT = _serve
+        do_PATCH = _serve
+        do_DELETE = _serve
+
+    return Handler

@@ -1,0 +1,39 @@
+"""Spec anchors used in tags and findings, and how to show them to a person.
+
+An anchor is ``<asciidoc file stem>.<section>`` of the OCPI 2.3.0 sources (tag ``v2.3.0``), e.g.
+``transport_and_format.pagination``. Feature files tag scenarios with ``@spec.<anchor>``; checks
+name the anchor they enforce. The titles below are our own short names for those sections.
+"""
+
+from __future__ import annotations
+
+__all__ = ("SPEC_SECTIONS", "describe")
+
+SPEC_SECTIONS: dict[str, str] = {
+    "transport_and_format.authorization": "Transport and format: Authorization header",
+    "transport_and_format.unique_message_ids": "Transport and format: unique message IDs",
+    "transport_and_format.response_format": "Transport and format: response format (envelope)",
+    "transport_and_format.pagination": "Transport and format: GET and pagination",
+    "transport_and_format.unknown_fields": "Transport and format: non-specified JSON fields",
+    "transport_and_format.message_routing": "Transport and format: message routing headers",
+    "transport_and_format.json": "Transport and format: JSON bodies and Content-Type",
+    "status_codes.http": "Status codes: HTTP status codes",
+    "status_codes.ocpi": "Status codes: OCPI status codes",
+    "types.datetime": "Types: DateTime",
+    "version_information_endpoint.versions": "Versions module: version information endpoint",
+    "version_information_endpoint.details": "Versions module: version details endpoint",
+    "credentials.registration": "Credentials module: registration (POST)",
+    "credentials.get": "Credentials module: GET",
+    "credentials.update": "Credentials module: update and token rotation (PUT)",
+    "credentials.unregister": "Credentials module: unregistration (DELETE)",
+    "credentials.errors": "Credentials module: HTTP 405 rules",
+    "credentials.object": "Credentials module: Credentials object",
+    "mod_hub_client_info.sender": "HubClientInfo module: Sender interface",
+    "openapi": "openapi.yaml (the project's machine-readable OCPI 2.3.0 description)",
+}
+
+
+def describe(anchor: str) -> str:
+    """``OCPI 2.3.0 — <title> [anchor]`` for a known anchor; the anchor itself otherwise."""
+    title = SPEC_SECTIONS.get(anchor)
+    return f"OCPI 2.3.0 — {title} [{anchor}]" if title else anchor

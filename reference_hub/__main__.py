@@ -1,0 +1,214 @@
+"""The ``ocpi-hub`` command line: run the hub and administer it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+
+from reference_hub import OCPI_VERSION, __version__
+from reference_hub.settings import FAULTS, Settings, load_settings
+
+DESCRIPTION = f"""\
+OCPI {OCPI_VERSION} reference roaming hub (version {__version__}).
+
+Settings come from defaults, then a YAML file (--config or OCPI_HUB_CONFIG), then OCPI_HUB_* environment
+variables, then the flags below. The store is chosen by --store or OCPI_HUB_STORE: sqlite:///relative.db,
+sqlite:////absolute.db, sqlite://:memory: or mongodb://host:27017/dbname (default sqlite:///data/hub.db).
+"""
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="YAML settings file (default: $OCPI_HUB_CONFIG)")
+    parser.add_argument("--store", metavar="URL", help="store URL (default: $OCPI_HUB_STORE or sqlite:///data/hub.db)")
+    parser.add_argument("--public-url", metavar="URL", help="base URL the hub advertises (default http://HOST:PORT)")
+    parser.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="TCP port (default 8080)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ocpi-hub", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"ocpi-hub {__version__} (OCPI {OCPI_VERSION})")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the hub (granian, production-style)", description="Run the hub.")
+    _common(serve)
+    serve.add_argument("--workers", type=int, help="server processes (default 1)")
+    serve.add_argument("--server", choices=("granian", "uvicorn"), default="granian",
+                       help="ASGI server (default granian; uvicorn is the fallback)")
+    serve.add_argument("--fault", action="append", choices=sorted(FAULTS), metavar="NAME",
+                       help="switch on a deliberate protocol fault (testing conformance tools only; repeatable): "
+                       + ", ".join(sorted(FAULTS)))
+
+    invite = sub.add_parser("invite", help="create a registration token A (printed as the last line)",
+                            description="Create a registration token A for a new party. Give it to the party with "
+                            "the versions URL; it works once, for versions, version details and credentials only.")
+    _common(invite)
+
+    register = sub.add_parser("register", help="register the hub with a party (hub-initiated handshake)",
+                              description="Hub-initiated credentials handshake: the hub fetches the party's versions "
+                              "with TOKEN_A, POSTs its own credentials and stores the party's answer. The hub must be "
+                              "running (ocpi-hub serve) on the same store and reachable at its public URL, because "
+                              "the party calls it back.")
+    _common(register)
+    register.add_argument("versions_url", metavar="VERSIONS_URL", help="the party's versions endpoint")
+    register.add_argument("token_a", metavar="TOKEN_A", help="the registration token the party gave us")
+
+    seed = sub.add_parser("seed", help="create N registered parties directly in the store (load tests)",
+                          description="Create N registered test parties (role CPO, ids AA/000 onwards) directly in "
+                          "the store, with last_updated one second apart, and write their tokens to --export.")
+    _common(seed)
+    seed.add_argument("--parties", type=int, required=True, metavar="N", help="how many parties")
+    seed.add_argument("--export", metavar="FILE", help="write one credentials token per line to FILE")
+    seed.add_argument("--prefix", default="", metavar="CC", help="two-letter country code to use (default: varies)")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(
+        args.config,
+        store=args.store,
+        public_url=args.public_url,
+        host=args.host,
+        port=args.port,
+        workers=getattr(args, "workers", None),
+        faults=tuple(args.fault) if getattr(args, "fault", None) else None,
+    )
+
+
+def _export_env(args: argparse.Namespace, settings: Settings) -> None:
+    """Pass the effective settings to server worker processes through the environment."""
+    if args.config:
+        os.environ["OCPI_HUB_CONFIG"] = str(Path(args.config).resolve())
+    os.environ["OCPI_HUB_STORE"] = settings.store
+    os.environ["OCPI_HUB_HOST"] = settings.host
+    os.environ["OCPI_HUB_PORT"] = str(settings.port)
+    if settings.public_url:
+        os.environ["OCPI_HUB_PUBLIC_URL"] = settings.public_url
+    os.environ["OCPI_HUB_FAULTS"] = ",".join(settings.faults)
+
+
+def serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    _export_env(args, settings)
+    print(f"OCPI {OCPI_VERSION} hub on http://{settings.host}:{settings.port} (store {settings.store})", flush=True)
+    print(f"versions URL: {settings.versions_url}", flush=True)
+    print("registration token for a new party: ocpi-hub invite" + (f" --store {settings.store}"), flush=True)
+    if settings.faults:
+        print(f"FAULT SWITCHES ON (not a conforming hub): {', '.join(settings.faults)}", flush=True)
+    if args.server == "uvicorn":
+        import uvicorn
+
+        uvicorn.run("reference_hub.asgi:app_factory", factory=True, host=settings.host, port=settings.port,
+                    workers=settings.workers, log_level=settings.log_level)
+        return 0
+    from granian import Granian
+    from granian.constants import Interfaces, Loops
+
+    Granian(
+        "reference_hub.asgi:app_factory",
+        factory=True,
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=settings.workers,
+        loop=Loops.uvloop,
+        log_level=settings.log_level,  # type: ignore[arg-type]
+    ).serve()
+    return 0
+
+
+async def _invite(settings: Settings) -> str:
+    from reference_hub.app import build_context
+
+    async with build_context(settings) as ctx:
+        return await ctx.registrar.invite()
+
+
+async def _register(settings: Settings, versions_url: str, token_a: str) -> str:
+    from reference_hub.app import build_context
+
+    async with build_context(settings) as ctx:
+        partner = await ctx.registrar.register_with(versions_url, token_a)
+        return partner.partner_id
+
+
+async def _seed(settings: Settings, count: int, export: str | None, prefix: str) -> int:
+    from reference_hub.app import build_context
+    from reference_hub.hub.tokens import hash_token, new_token
+    from reference_hub.ocpi.datetime import DateTime, now
+    from reference_hub.ocpi.models import BusinessDetails, CredentialsRole, Role
+    from reference_hub.store import DuplicateParty, Partner, PartnerStatus
+
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    start = now() - timedelta(seconds=count)
+    tokens: list[str] = []
+    async with build_context(settings) as ctx:
+        created = 0
+        index = 0
+        while created < count:
+            n = index
+            index += 1
+            pid = "".join(alphabet[(n // 36**k) % 36] for k in (2, 1, 0))
+            block = n // 36**3
+            cc = prefix.upper() or (letters[(block // 26) % 26] + letters[block % 26])
+            token = new_token()
+            stamp = DateTime.from_datetime(start + timedelta(seconds=created))
+            partner = Partner(
+                partner_id=f"{cc}-{pid}",
+                status=PartnerStatus.ACTIVE,
+                token_hash=hash_token(token),
+                outgoing_token=ctx.registrar.vault.encrypt(new_token()),
+                versions_url="http://127.0.0.1:9/seeded/versions",
+                version=OCPI_VERSION,
+                roles=[CredentialsRole(role=Role.CPO, business_details=BusinessDetails(name=f"Seeded {cc}-{pid}"),
+                                       party_id=pid, country_code=cc)],
+                created=stamp,
+                updated=stamp,
+            )
+            try:
+                await ctx.store.insert_partner(partner, consume_invitation=None)
+            except DuplicateParty:
+                continue
+            tokens.append(token)
+            created += 1
+    if export:
+        Path(export).write_text("".join(t + "\n" for t in tokens))
+        Path(export).chmod(0o600)
+    print(f"seeded {created} parties" + (f"; tokens in {export}" if export else ""))
+    return created
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return serve(args)
+        settings = _settings(args)
+        if args.command == "invite":
+            token = asyncio.run(_invite(settings))
+            print(f"Registration token A for a new party (single use). Versions URL: {settings.versions_url}")
+            print(token)
+        elif args.command == "register":
+            partner_id = asyncio.run(_register(settings, args.versions_url, args.token_a))
+            print(f"registered with {partner_id}")
+        elif args.command == "seed":
+            asyncio.run(_seed(settings, args.parties, args.export, args.prefix))
+    except Exception as exc:  # a CLI reports, it does not dump a traceback at an operator
+        from reference_hub.ocpi.errors import OcpiError
+
+        code = f" (OCPI status {exc.status_code})" if isinstance(exc, OcpiError) else ""
+        print(f"ocpi-hub {args.command}: {exc}{code}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

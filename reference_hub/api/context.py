@@ -1,0 +1,25 @@
+"""The per-app object handlers receive by dependency injection (built in the app's lifespan)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reference_hub.hub.auth import Authenticator
+from reference_hub.hub.credentials import Registrar
+from reference_hub.ocpi.codec import Codec
+from reference_hub.settings import Settings
+from reference_hub.store import Store
+
+
+@dataclass(slots=True)
+class HubContext:
+    """Everything a request may need; one per app."""
+
+    settings: Settings
+    codec: Codec
+    store: Store
+    auth: Authenticator
+    registrar: Registrar
+
+
+__all__ = ("HubContext",)

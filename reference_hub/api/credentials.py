@@ -1,0 +1,67 @@
+"""Credentials module (configuration module: no routing headers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, post, put
+
+from reference_hub.api.auth import ocpi_token_guard
+from reference_hub.api.context import HubContext
+from reference_hub.api.responses import ocpi_response
+from reference_hub.hub.auth import Caller, CallerKind
+from reference_hub.ocpi.errors import InvalidOrMissingParameters, MethodNotAllowed
+from reference_hub.ocpi.models import Credentials
+
+_KNOWN_FIELDS = frozenset(f.name for f in msgspec.structs.fields(Credentials))
+
+
+async def _body(request: Request[Any, Any, Any], hub: HubContext) -> Credentials:
+    raw = await request.body()
+    credentials = hub.codec.decode(raw, Credentials)
+    if hub.settings.has_fault("reject_unknown_fields"):
+        unknown = set(msgspec.json.decode(raw)) - _KNOWN_FIELDS
+        if unknown:
+            raise InvalidOrMissingParameters(f"unknown fields {sorted(unknown)}")
+    return credentials
+
+
+class CredentialsController(Controller):
+    """GET / POST (register) / PUT (update, rotate) / DELETE (unregister)."""
+
+    path = "/ocpi/2.3.0/credentials"
+    guards = [ocpi_token_guard]
+    opt = {"registration_ok": True}
+
+    @get()
+    async def get_credentials(self, request: Request[Any, Any, Any], hub: HubContext) -> Response[bytes]:
+        caller: Caller = request.state.caller
+        if caller.kind is not CallerKind.PARTNER or caller.partner is None:
+            raise MethodNotAllowed("not registered: POST your credentials first")
+        data = await hub.registrar.hub_credentials(caller.token, exclude=caller.partner.partner_id)
+        return ocpi_response(request, hub, data)
+
+    @post(status_code=200)
+    async def register(self, request: Request[Any, Any, Any], hub: HubContext) -> Response[bytes]:
+        caller: Caller = request.state.caller
+        if caller.kind is CallerKind.PARTNER:
+            raise MethodNotAllowed("already registered: use PUT to update or DELETE to unregister")
+        data = await hub.registrar.register(caller, await _body(request, hub))
+        return ocpi_response(request, hub, data)
+
+    @put()
+    async def update(self, request: Request[Any, Any, Any], hub: HubContext) -> Response[bytes]:
+        caller: Caller = request.state.caller
+        if caller.kind is not CallerKind.PARTNER:
+            raise MethodNotAllowed("not registered: POST to register first")
+        data = await hub.registrar.update(caller, await _body(request, hub))
+        return ocpi_response(request, hub, data)
+
+    @delete(status_code=200)
+    async def unregister(self, request: Request[Any, Any, Any], hub: HubContext) -> Response[bytes]:
+        await hub.registrar.unregister(request.state.caller)
+        return ocpi_response(request, hub)
+
+
+__all__ = ("CredentialsController",)

@@ -1,0 +1,53 @@
+"""HubClientInfo module, Sender interface (the hub owns this data): who is reachable and in what state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get
+
+from reference_hub.api.auth import ocpi_token_guard
+from reference_hub.api.context import HubContext
+from reference_hub.api.pagination import page_request, paginated_response
+from reference_hub.ocpi.models import ClientInfo, ConnectionStatus
+from reference_hub.store import Partner, PartnerStatus
+
+_STATUS = {
+    PartnerStatus.ACTIVE: ConnectionStatus.CONNECTED,
+    PartnerStatus.SUSPENDED: ConnectionStatus.SUSPENDED,
+}
+
+
+def client_info(partner: Partner) -> ClientInfo:
+    """A partner's first party as a ClientInfo (a platform serving several parties reports its first)."""
+    role = partner.roles[0]
+    return ClientInfo(
+        party_id=role.party_id,
+        country_code=role.country_code,
+        role=role.role,
+        status=_STATUS[partner.status],
+        last_updated=partner.updated,
+    )
+
+
+class HubClientInfoSender(Controller):
+    """GET list, paginated, filtered on last_updated."""
+
+    path = "/ocpi/2.3.0/sender/hubclientinfo"
+    guards = [ocpi_token_guard]
+
+    @get()
+    async def get_list(self, request: Request[Any, Any, Any], hub: HubContext) -> Response[bytes]:
+        page = page_request(request, hub)
+        result = await hub.store.list_partners(
+            statuses=tuple(_STATUS),
+            date_from=page.date_from,
+            date_to=page.date_to,
+            offset=page.offset,
+            limit=page.limit,
+        )
+        items = [client_info(p) for p in result.items]
+        return paginated_response(request, hub, page, items, result.total)
+
+
+__all__ = ("HubClientInfoSender",)

@@ -1,0 +1,93 @@
+"""Paginated GET lists: query parameters in, ``X-Total-Count`` / ``X-Limit`` / ``Link`` out.
+
+``date_from`` is inclusive and ``date_to`` exclusive on ``last_updated``; ``limit`` is capped at the server's page size,
+which ``X-Limit`` always reports; ``Link: <...>; rel="next"`` appears on every page but the last and keeps the request's
+other query parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Request, Response
+
+from reference_hub.api.context import HubContext
+from reference_hub.api.responses import ocpi_response
+from reference_hub.ocpi.datetime import DateTime
+from reference_hub.ocpi.errors import InvalidOrMissingParameters
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    date_from: DateTime | None
+    date_to: DateTime | None
+    offset: int
+    limit: int
+
+
+def _int(request: Request[Any, Any, Any], name: str, default: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise InvalidOrMissingParameters(f"query parameter {name}={raw!r} must be a non-negative integer",
+                                         http_status=400)
+    return value
+
+
+def _datetime(request: Request[Any, Any, Any], name: str) -> DateTime | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return DateTime.parse(raw)
+    except ValueError as exc:
+        raise InvalidOrMissingParameters(f"query parameter {name}: {exc}", http_status=400) from exc
+
+
+def page_request(request: Request[Any, Any, Any], ctx: HubContext) -> PageRequest:
+    """Parse and cap the pagination parameters (and apply the request-side fault switches)."""
+    faults = ctx.settings.faults
+    cap = ctx.settings.page_limit
+    date_from, date_to = _datetime(request, "date_from"), _datetime(request, "date_to")
+    offset, limit = _int(request, "offset", 0), min(_int(request, "limit", cap), cap)
+    if faults:
+        if "ignore_offset" in faults:
+            offset = 0
+        if "ignore_limit" in faults:
+            limit = cap
+        if "ignore_date_filters" in faults:
+            date_from = date_to = None
+        if "date_to_inclusive" in faults and date_to is not None:
+            date_to = DateTime.from_datetime(date_to + timedelta(microseconds=1))
+    return PageRequest(date_from, date_to, offset, limit)
+
+
+def paginated_response(
+    request: Request[Any, Any, Any], ctx: HubContext, page: PageRequest, items: list[Any], total: int
+) -> Response[bytes]:
+    faults = ctx.settings.faults
+    headers = {"X-Total-Count": str(total), "X-Limit": str(ctx.settings.page_limit)}
+    next_offset = page.offset + len(items)
+    if page.limit > 0 and items and next_offset < total and "no_link_header" not in faults:
+        query = {k: v for k, v in request.query_params.items() if k not in ("offset", "limit")}
+        if "link_drops_filters" in faults:
+            query = {k: v for k, v in query.items() if k not in ("date_from", "date_to")}
+        query.update(offset=str(next_offset), limit=str(page.limit))
+        url = f"{ctx.settings.base_url}{request.url.path}?{urlencode(query)}"
+        headers["Link"] = f'<{url}>; rel="next"'
+    if "drop_total_count" in faults:
+        headers.pop("X-Total-Count")
+    if "drop_limit_header" in faults:
+        headers.pop("X-Limit")
+    return ocpi_response(request, ctx, items, headers=headers)
+
+
+__all__ = ("PageRequest", "page_request", "paginated_response")

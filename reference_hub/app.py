@@ -1,0 +1,78 @@
+"""``create_app(settings)``: the only place where the wire, store, hub and HTTP layers are wired together."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+
+from reference_hub.api.context import HubContext
+from reference_hub.api.errors import EXCEPTION_HANDLERS
+from reference_hub.api.registry import MODULES
+from reference_hub.api.system import AdminController, SystemController
+from reference_hub.api.versions import VersionsController
+from reference_hub.hub.auth import Authenticator
+from reference_hub.hub.credentials import Registrar
+from reference_hub.hub.peers import PeerClient
+from reference_hub.hub.tokens import TokenVault
+from reference_hub.ocpi.codec import Codec
+from reference_hub.settings import Settings
+from reference_hub.store import Store, open_store
+from reference_hub.store.sqlite import SqliteStore
+
+
+def make_vault(settings: Settings, store: Store) -> TokenVault:
+    """The key that seals outgoing tokens: configured, else a key file beside a SQLite database."""
+    if settings.secret_key:
+        return TokenVault(settings.secret_key)
+    if isinstance(store, SqliteStore):
+        if store.path == ":memory:":
+            return TokenVault.ephemeral()
+        return TokenVault.from_key_file(Path(store.path + ".key"))
+    raise ValueError("set secret_key (OCPI_HUB_SECRET_KEY, a Fernet key) when the store is not a SQLite file")
+
+
+@asynccontextmanager
+async def build_context(settings: Settings) -> AsyncIterator[HubContext]:
+    """Open the store and build the hub's services; close them afterwards (used by the app and the CLI)."""
+    store = open_store(settings.store)
+    await store.open()
+    codec = Codec(offset_timestamps=settings.has_fault("offset_timestamps"))
+    peers = PeerClient(codec, timeout=settings.callback_timeout)
+    try:
+        auth = Authenticator(store, accept_any_token=settings.has_fault("accept_any_token"))
+        registrar = Registrar(settings, store, auth, make_vault(settings, store), peers)
+        yield HubContext(settings=settings, codec=codec, store=store, auth=auth, registrar=registrar)
+    finally:
+        await peers.close()
+        await store.close()
+
+
+def create_app(settings: Settings) -> Litestar:
+    """The hub as an ASGI application."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with build_context(settings) as ctx:
+            app.state.hub = ctx
+            yield
+
+    def provide_hub(state: State) -> HubContext:
+        hub: HubContext = state.hub
+        return hub
+
+    return Litestar(
+        route_handlers=[SystemController, AdminController, VersionsController, *(m.controller for m in MODULES)],
+        lifespan=[lifespan],
+        dependencies={"hub": Provide(provide_hub, sync_to_thread=False)},
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=None,
+        debug=False,
+    )
+
+
+__all__ = ("build_context", "create_app")

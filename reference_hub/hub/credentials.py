@@ -1,0 +1,268 @@
+"""The credentials module's rules: registration in both directions, token rotation, unregistration.
+
+Party-initiated (the party holds our token A): it POSTs its Credentials with token B; before answering we fetch its
+versions and 2.3.0 details with B, store it, and answer with our Credentials carrying a new token C.
+Hub-initiated (we hold the party's token A): the mirror image, see :meth:`Registrar.register_with`.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from urllib.parse import urlsplit
+
+import msgspec
+
+from reference_hub.hub.auth import Authenticator, Caller, CallerKind
+from reference_hub.hub.peers import PeerClient, PeerError
+from reference_hub.hub.tokens import TokenVault, hash_token, new_token
+from reference_hub.ocpi.datetime import now
+from reference_hub.ocpi.errors import (
+    InvalidOrMissingParameters,
+    MethodNotAllowed,
+    NoMatchingEndpoints,
+    UnableToUseClientApi,
+    Unauthorized,
+    UnsupportedVersion,
+)
+from reference_hub.ocpi.models import BusinessDetails, Credentials, CredentialsRole, Endpoint, Role
+from reference_hub.settings import Settings
+from reference_hub.store import Conflict, DuplicateParty, Invitation, Partner, PartnerStatus, Store
+
+_COUNTRY = re.compile(r"^[A-Za-z]{2}$")
+_PARTY = re.compile(r"^[A-Za-z0-9]{3}$")
+
+
+def validate_credentials(credentials: Credentials) -> list[CredentialsRole]:
+    """Checks the schema cannot express; returns the roles with upper-case ids. Raises 2001 with the reason."""
+    url = urlsplit(credentials.url)
+    if url.scheme not in ("http", "https") or not url.netloc:
+        raise InvalidOrMissingParameters(f"url {credentials.url!r} is not an absolute http(s) URL")
+    seen: set[tuple[str, str, str]] = set()
+    roles = []
+    for index, role in enumerate(credentials.roles):
+        if not _COUNTRY.match(role.country_code):
+            raise InvalidOrMissingParameters(
+                f"roles[{index}].country_code {role.country_code!r} must be an ISO 3166-1 alpha-2 code (2 letters)"
+            )
+        if not _PARTY.match(role.party_id):
+            raise InvalidOrMissingParameters(
+                f"roles[{index}].party_id {role.party_id!r} must be 3 letters or digits"
+            )
+        key = (role.role.value, role.country_code.upper(), role.party_id.upper())
+        if key in seen:
+            raise InvalidOrMissingParameters(f"roles[{index}] repeats role {key[0]} for {key[1]}/{key[2]}")
+        seen.add(key)
+        roles.append(msgspec.structs.replace(role, country_code=key[1], party_id=key[2]))
+    return roles
+
+
+class Registrar:
+    """Carries out the credentials module for the API layer and the CLI."""
+
+    def __init__(
+        self, settings: Settings, store: Store, authenticator: Authenticator, vault: TokenVault, peers: PeerClient
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.auth = authenticator
+        self.vault = vault
+        self.peers = peers
+
+    # --- what the hub hands out -----------------------------------------------------------------------------------
+
+    def own_role(self) -> CredentialsRole:
+        """The hub's own party. OCPI 2.3.0 has no HUB role, so it presents itself as OTHER."""
+        s = self.settings
+        return CredentialsRole(
+            role=Role.OTHER,
+            business_details=BusinessDetails(name=s.business_name, website=s.business_website),
+            party_id=s.party_id.upper(),
+            country_code=s.country_code.upper(),
+        )
+
+    async def hub_credentials(self, token: str, *, exclude: str | None = None) -> Credentials:
+        """Our Credentials for one partner: its token, our versions URL, hub_party_id, and every reachable party."""
+        page = await self.store.list_partners(statuses=(PartnerStatus.ACTIVE,))
+        roles = [self.own_role()]
+        for partner in page.items:
+            if partner.partner_id != exclude:
+                roles.extend(partner.roles)
+        hub_party_id = None if self.settings.has_fault("no_hub_party_id") else self.settings.hub_party_id
+        return Credentials(token=token, url=self.settings.versions_url, hub_party_id=hub_party_id, roles=roles)
+
+    async def invite(self) -> str:
+        """A new registration token A."""
+        token = new_token()
+        await self.store.add_invitation(Invitation(token_hash=hash_token(token), created=now()))
+        return token
+
+    # --- party-initiated ------------------------------------------------------------------------------------------
+
+    async def _discover(self, versions_url: str, token: str) -> tuple[str, list[Endpoint]]:
+        if self.settings.has_fault("no_registration_callback"):
+            return "2.3.0", []
+        try:
+            _url, details = await self.peers.discover(versions_url, token)
+        except LookupError as exc:
+            raise UnsupportedVersion(str(exc)) from exc
+        except PeerError as exc:
+            raise UnableToUseClientApi(f"could not use the party's API: {exc}") from exc
+        if not any(e.identifier == "credentials" for e in details.endpoints):
+            raise NoMatchingEndpoints("the party's 2.3.0 version details list no credentials endpoint")
+        return details.version, list(details.endpoints)
+
+    async def _check_parties_free(self, roles: list[CredentialsRole], partner_id: str | None) -> None:
+        for role in roles:
+            key = f"{role.country_code}/{role.party_id}"
+            owner = await self.store.party_owner(key)
+            if owner is not None and owner != partner_id:
+                raise InvalidOrMissingParameters(f"party {key} is already registered with this hub")
+
+    async def register(self, caller: Caller, credentials: Credentials) -> Credentials:
+        """Credentials POST."""
+        if caller.kind is CallerKind.PARTNER or caller.partner is not None:
+            raise MethodNotAllowed("already registered: use PUT to update or DELETE to unregister")
+        roles = validate_credentials(credentials)
+        partner_id = f"{roles[0].country_code}-{roles[0].party_id}"
+        existing = await self.store.get_partner(partner_id)
+        if existing is not None and existing.status is not PartnerStatus.INACTIVE:
+            raise InvalidOrMissingParameters(f"partner {partner_id} is already registered with this hub")
+        await self._check_parties_free(roles, None)
+        version, endpoints = await self._discover(credentials.url, credentials.token)
+        token_c = new_token()
+        stamp = now()
+        partner = Partner(
+            partner_id=partner_id,
+            status=PartnerStatus.ACTIVE,
+            token_hash=hash_token(token_c),
+            outgoing_token=self.vault.encrypt(credentials.token),
+            versions_url=credentials.url,
+            version=version,
+            endpoints=endpoints,
+            roles=roles,
+            raw_token_auth=caller.raw_token,
+            initiated_by="PARTY",
+            created=stamp,
+            updated=stamp,
+        )
+        consume = None if self.settings.has_fault("token_a_survives") else caller.token_hash
+        try:
+            await self.store.insert_partner(partner, consume_invitation=consume)
+        except Conflict as exc:
+            raise MethodNotAllowed("this registration token has been used already") from exc
+        except DuplicateParty as exc:
+            raise InvalidOrMissingParameters(str(exc)) from exc
+        self.auth.cache.forget(caller.token_hash)
+        return await self.hub_credentials(token_c, exclude=partner_id)
+
+    async def update(self, caller: Caller, credentials: Credentials) -> Credentials:
+        """Credentials PUT: re-fetch the party's endpoints, store its new token, issue a new one for it."""
+        if caller.kind is not CallerKind.PARTNER or caller.partner is None:
+            raise MethodNotAllowed("not registered: POST to register first")
+        current = await self.store.get_partner(caller.partner.partner_id) or caller.partner
+        roles = validate_credentials(credentials)
+        await self._check_parties_free(roles, current.partner_id)
+        version, endpoints = await self._discover(credentials.url, credentials.token)
+        token_c = new_token()
+        updated = msgspec.structs.replace(
+            current,
+            token_hash=hash_token(token_c),
+            outgoing_token=self.vault.encrypt(credentials.token),
+            versions_url=credentials.url,
+            version=version,
+            endpoints=endpoints,
+            roles=roles,
+            raw_token_auth=current.raw_token_auth or caller.raw_token,
+            updated=now(),
+        )
+        try:
+            await self.store.replace_partner(updated, expected_token_hash=caller.token_hash)
+        except Conflict as exc:
+            raise Unauthorized("this token was replaced by a concurrent credentials update") from exc
+        except DuplicateParty as exc:
+            raise InvalidOrMissingParameters(str(exc)) from exc
+        self.auth.cache.forget(caller.token_hash)
+        if self.settings.has_fault("old_token_survives"):
+            await self.store.add_invitation(Invitation(token_hash=caller.token_hash, created=now()))
+        return await self.hub_credentials(token_c, exclude=current.partner_id)
+
+    async def unregister(self, caller: Caller) -> None:
+        """Credentials DELETE: the partner's token stops working and its party ids are free again."""
+        if caller.kind is not CallerKind.PARTNER or caller.partner is None:
+            raise MethodNotAllowed("not registered")
+        current = await self.store.get_partner(caller.partner.partner_id) or caller.partner
+        gone = msgspec.structs.replace(
+            current, status=PartnerStatus.INACTIVE, token_hash=None, outgoing_token=None, updated=now()
+        )
+        try:
+            await self.store.replace_partner(gone, expected_token_hash=caller.token_hash)
+        except Conflict as exc:
+            raise Unauthorized("this token was replaced by a concurrent credentials update") from exc
+        self.auth.cache.forget(caller.token_hash)
+
+    # --- hub-initiated --------------------------------------------------------------------------------------------
+
+    async def register_with(self, versions_url: str, token_a: str) -> Partner:
+        """Register the hub with a party that gave us its versions URL and a token A.
+
+        1. fetch the party's versions and 2.3.0 details with token A (stop before POSTing if it has no credentials
+           endpoint); 2. store a PENDING record holding the hash of a new token B, so the party's call-backs with B are
+           accepted; 3. POST our Credentials (token B) with token A; 4. store the party's answer: its token C (what we
+           present from now on) and its roles, and activate the record.
+        """
+        try:
+            _url, details = await self.peers.discover(versions_url, token_a)
+        except LookupError as exc:
+            raise UnsupportedVersion(str(exc)) from exc
+        except PeerError as exc:
+            raise UnableToUseClientApi(str(exc)) from exc
+        credentials_url = next((e.url for e in details.endpoints if e.identifier == "credentials"), None)
+        if credentials_url is None:
+            raise NoMatchingEndpoints("the party's 2.3.0 version details list no credentials endpoint; not registering")
+        token_b = new_token()
+        stamp = now()
+        pending = Partner(
+            partner_id=f"PENDING-{secrets.token_hex(6)}",
+            status=PartnerStatus.PENDING,
+            token_hash=hash_token(token_b),
+            versions_url=versions_url,
+            initiated_by="HUB",
+            created=stamp,
+            updated=stamp,
+        )
+        await self.store.insert_partner(pending, consume_invitation=None)
+        try:
+            mine = await self.hub_credentials(token_b)
+            try:
+                theirs = await self.peers.post_credentials(credentials_url, token_a, mine)
+            except PeerError as exc:
+                raise UnableToUseClientApi(f"the party refused our credentials: {exc}") from exc
+            roles = validate_credentials(theirs)
+            partner_id = f"{roles[0].country_code}-{roles[0].party_id}"
+            await self._check_parties_free(roles, None)
+        finally:
+            retired = msgspec.structs.replace(pending, status=PartnerStatus.INACTIVE, token_hash=None, updated=now())
+            await self.store.replace_partner(retired, expected_token_hash=pending.token_hash)
+            self.auth.cache.forget(pending.token_hash)
+        partner = Partner(
+            partner_id=partner_id,
+            status=PartnerStatus.ACTIVE,
+            token_hash=hash_token(token_b),
+            outgoing_token=self.vault.encrypt(theirs.token),
+            versions_url=theirs.url,
+            version=details.version,
+            endpoints=list(details.endpoints),
+            roles=roles,
+            initiated_by="HUB",
+            created=stamp,
+            updated=now(),
+        )
+        try:
+            await self.store.insert_partner(partner, consume_invitation=None)
+        except DuplicateParty as exc:
+            raise InvalidOrMissingParameters(str(exc)) from exc
+        return partner
+
+
+__all__ = ("Registrar", "validate_credentials")

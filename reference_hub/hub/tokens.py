@@ -1,0 +1,140 @@
+"""Credentials tokens: creation, hashing, the Authorization header, encryption at rest, and the validation cache.
+
+Tokens are never stored or logged in clear. Incoming tokens are kept as SHA-256 hashes (a token is 256 random bits,
+so a fast hash is enough; no salt or key stretching is needed for such inputs) and compared by hash lookup plus
+``hmac.compare_digest``. The tokens the hub must *present* to parties are encrypted with Fernet.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+from reference_hub.store import Store, TokenOwner
+
+_CACHE_LIMIT = 250_000
+
+
+def new_token() -> str:
+    """A fresh credentials token: 43 characters of URL-safe base64 (printable ASCII, no whitespace), 256 bits."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 hex digest of the token's UTF-8 bytes."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def same_hash(a: str, b: str) -> bool:
+    """Constant-time comparison of two hashes."""
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def authorization_header(token: str) -> str:
+    """``Token <base64(UTF-8 token)>`` as OCPI 2.2-d2 and later require."""
+    return "Token " + base64.b64encode(token.encode("utf-8")).decode("ascii")
+
+
+def candidate_tokens(header: str | None) -> list[tuple[str, bool]]:
+    """The tokens an Authorization header may carry, most likely first, each with ``was_raw``.
+
+    OCPI wants ``Token <base64>``, but many 2.1.1/2.2 peers send the raw token, so the decoded form is tried first and the
+    literal text second. A decoded value counts only if it is printable ASCII without spaces (what a token may contain);
+    one trailing newline is forgiven because the spec's own example encodes one.
+    """
+    if not header:
+        return []
+    scheme, _, value = header.strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() != "token" or not value:
+        return []
+    out: list[tuple[str, bool]] = []
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("ascii").removesuffix("\n")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        decoded = ""
+    if decoded and all(0x21 <= ord(c) <= 0x7E for c in decoded):
+        out.append((decoded, False))
+    out.append((value, True))
+    return out
+
+
+class TokenVault:
+    """Encrypts the tokens the hub sends to parties."""
+
+    def __init__(self, key: str | bytes) -> None:
+        self._fernet = Fernet(key)
+
+    @classmethod
+    def from_key_file(cls, path: Path) -> TokenVault:
+        """Read the key file, creating it (mode 0600) with a new key when missing."""
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(Fernet.generate_key())
+            path.chmod(0o600)
+        return cls(path.read_bytes().strip())
+
+    @classmethod
+    def ephemeral(cls) -> TokenVault:
+        """A vault whose key dies with the process (for ``:memory:`` stores)."""
+        return cls(Fernet.generate_key())
+
+    def encrypt(self, token: str) -> str:
+        return self._fernet.encrypt(token.encode("utf-8")).decode("ascii")
+
+    def decrypt(self, sealed: str) -> str:
+        return self._fernet.decrypt(sealed.encode("ascii")).decode("utf-8")
+
+
+class TokenCache:
+    """Per-process cache of token-hash lookups, positive and negative.
+
+    Token validation runs on every request, so it must not cost a database round trip. Changes made in this process
+    call :meth:`forget`; changes made by other processes (other workers, the CLI) are noticed through the store's
+    ``change_marker``, which empties the cache.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._entries: dict[str, TokenOwner | None] = {}
+        self._marker = store.change_marker()
+
+    async def lookup(self, token_hash: str) -> TokenOwner | None:
+        marker = self._store.change_marker()
+        if marker != self._marker:
+            self._entries.clear()
+            self._marker = marker
+        try:
+            return self._entries[token_hash]
+        except KeyError:
+            pass
+        owner = await self._store.lookup_token(token_hash)
+        if len(self._entries) >= _CACHE_LIMIT:
+            self._entries.clear()
+        self._entries[token_hash] = owner
+        return owner
+
+    def forget(self, *token_hashes: str | None) -> None:
+        for token_hash in token_hashes:
+            if token_hash is not None:
+                self._entries.pop(token_hash, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+__all__ = (
+    "TokenCache",
+    "TokenVault",
+    "authorization_header",
+    "candidate_tokens",
+    "hash_token",
+    "new_token",
+    "same_hash",
+)

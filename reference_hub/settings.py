@@ -1,0 +1,125 @@
+"""Hub settings: defaults that need no file, then a YAML file, then ``OCPI_HUB_*`` environment variables, then CLI flags.
+
+Every field can be set in the YAML file under its own name, or in the environment as ``OCPI_HUB_<NAME>`` (upper case;
+lists comma-separated). ``OCPI_HUB_CONFIG`` names the YAML file when ``--config`` is not given.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import yaml
+
+FAULTS = frozenset(
+    {
+        "drop_total_count",
+        "drop_limit_header",
+        "ignore_offset",
+        "ignore_limit",
+        "ignore_date_filters",
+        "date_to_inclusive",
+        "link_drops_filters",
+        "no_link_header",
+        "offset_timestamps",
+        "wrong_status_code",
+        "error_as_success",
+        "accept_any_token",
+        "no_registration_callback",
+        "token_a_survives",
+        "old_token_survives",
+        "no_request_id_echo",
+        "missing_timestamp",
+        "crash_on_bad_json",
+        "routing_headers_on_config",
+        "reject_unknown_fields",
+        "no_hub_party_id",
+    }
+)
+"""Deliberate protocol violations, off by default, that prove the conformance harness catches them."""
+
+
+class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Everything the hub can be told. Unknown keys in the YAML file are an error, to catch typos."""
+
+    host: str = "127.0.0.1"
+    """Interface to listen on."""
+    port: int = 8080
+    """TCP port to listen on."""
+    public_url: str | None = None
+    """Base URL the hub advertises in every URL it hands out (versions, endpoints); default ``http://HOST:PORT``."""
+    store: str = "sqlite:///data/hub.db"
+    """``sqlite:///relative.db``, ``sqlite:////absolute.db``, ``sqlite://:memory:`` or ``mongodb://host/db``."""
+    secret_key: str | None = None
+    """Fernet key that encrypts the tokens the hub presents to parties. Default for SQLite: a key file beside the
+    database (``<db>.key``, mode 0600); required for MongoDB."""
+    country_code: str = "NL"
+    """The hub's own ISO 3166-1 alpha-2 country code."""
+    party_id: str = "HUB"
+    """The hub's own party id; with ``country_code`` it forms ``hub_party_id`` (e.g. ``NLHUB``)."""
+    business_name: str = "ChargeSphere Hub"
+    """The hub's business name in its Credentials."""
+    business_website: str | None = None
+    """The hub's website in its Credentials."""
+    page_limit: int = 100
+    """Largest page a paginated GET returns (the X-Limit header)."""
+    callback_timeout: float = 10.0
+    """Seconds the hub waits for a party's versions/details/credentials endpoints."""
+    admin_key: str | None = None
+    """Enables the ``/admin`` endpoints for callers presenting ``X-Admin-Key: <this>``; admin is off when unset."""
+    workers: int = 1
+    """Server processes (granian workers)."""
+    log_level: str = "info"
+    """Server log level."""
+    faults: tuple[str, ...] = ()
+    """Fault switches for testing conformance tools; see FAULTS. Never set in production."""
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def versions_url(self) -> str:
+        return f"{self.base_url}/ocpi/versions"
+
+    @property
+    def hub_party_id(self) -> str:
+        return f"{self.country_code}{self.party_id}".upper()
+
+    def has_fault(self, name: str) -> bool:
+        return name in self.faults
+
+
+def _coerce_env(field_type: Any, raw: str) -> Any:
+    if field_type is tuple[str, ...] or "tuple" in str(field_type):
+        return [item.strip() for item in raw.split(",") if item.strip()]
+    return raw
+
+
+def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Build settings from the layers above; ``overrides`` (CLI flags) win, ``None`` values are ignored."""
+    values: dict[str, Any] = {}
+    config_file = config_file or os.environ.get("OCPI_HUB_CONFIG")
+    if config_file:
+        loaded = yaml.safe_load(Path(config_file).read_text()) or {}
+        if not isinstance(loaded, dict):
+            raise ValueError(f"{config_file}: expected a mapping of setting names to values")
+        values.update(loaded)
+    for field in msgspec.structs.fields(Settings):
+        raw = os.environ.get(f"OCPI_HUB_{field.name.upper()}")
+        if raw is not None:
+            values[field.name] = _coerce_env(field.type, raw)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        settings = msgspec.convert(values, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ValueError(f"invalid settings: {exc}") from exc
+    unknown = set(settings.faults) - FAULTS
+    if unknown:
+        raise ValueError(f"unknown fault switch(es) {sorted(unknown)}; known: {sorted(FAULTS)}")
+    return settings
+
+
+__all__ = ("FAULTS", "Settings", "load_settings")

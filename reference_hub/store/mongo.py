@@ -1,0 +1,314 @@
+"""MongoDB store on PyMongo's asyncio API (``pymongo.AsyncMongoClient``; Motor reached end of life in 2026).
+
+Layout. Collection ``partners`` holds one document per partner: the :class:`Partner` fields as msgspec
+builtins, with ``created`` and ``updated`` written as fixed-width UTC text (``YYYY-MM-DDTHH:MM:SS.ffffffZ``,
+still a valid OCPI DateTime on the way back) so that they sort and compare in the database exactly like the
+SQLite adapter's columns (a BSON date would cut microseconds), plus ``party_keys``: the ``CC/PID`` list,
+present only while the partner is PENDING or ACTIVE and serves at least one party. Collection ``invitations``
+keys the registration tokens by hash (``_id``).
+
+Uniqueness is left to the server: unique ``partner_id``; unique ``token_hash`` over documents whose hash is a
+string; a unique multikey index on ``party_keys`` over documents that have the field. A missing field is not
+indexed, so INACTIVE/SUSPENDED partners and PENDING records without roles never collide (an empty array would
+be indexed as one "undefined" key, hence it is never written).
+
+No multi-document transaction is used, so a standalone server works. ``insert_partner`` is atomic in effect:
+one conditional update consumes the invitation, then the partner is written, and the invitation is given back
+if that write fails. A process that dies between the two steps leaves the invitation used with no partner
+behind it; the party then needs a new registration token.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC
+from typing import Any
+from urllib.parse import unquote_plus
+
+import msgspec
+from pymongo import ASCENDING, AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from reference_hub.ocpi.datetime import DateTime, dec_hook, enc_hook
+from reference_hub.store.base import (
+    Conflict,
+    DuplicateParty,
+    Invitation,
+    Page,
+    Partner,
+    PartnerStatus,
+    TokenOwner,
+)
+
+log = logging.getLogger(__name__)
+
+Doc = dict[str, Any]
+
+DEFAULT_DATABASE = "ocpi_hub"
+CHANGE_BUCKET_SECONDS = 2
+
+_LIVE = [PartnerStatus.PENDING.value, PartnerStatus.ACTIVE.value]
+_NO_ID: Doc = {"_id": 0}
+_PARTNER_PROJECTION: Doc = {"_id": 0, "party_keys": 0}
+
+
+def database_from_url(url: str) -> str:
+    """The database named in the path of a ``mongodb://`` / ``mongodb+srv://`` URL, else ``ocpi_hub``.
+
+    Mirrors PyMongo's URI parser (``/db.collection`` names a database too) without resolving SRV records.
+    """
+    _scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ValueError("not a MongoDB URL: expected mongodb://HOST[/DB] or mongodb+srv://HOST[/DB]")
+    path = rest.partition("?")[0].partition("/")[2]
+    name = unquote_plus(path).split(".", 1)[0]
+    return name or DEFAULT_DATABASE
+
+
+def _ts(value: DateTime) -> str:
+    """Fixed-width UTC text (microseconds): sorts like the moment it names, parses back as a DateTime."""
+    utc = value if value.tzinfo is None else value.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class MongoStore:
+    """Store adapter on ``pymongo.AsyncMongoClient``.
+
+    ``client`` and ``database`` exist for tests: an injected client (a real one or an in-process fake) is used
+    as is and :meth:`close` leaves it open for its owner; ``database`` overrides the name in the URL.
+    """
+
+    name = "mongodb"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        client: AsyncMongoClient[Doc] | None = None,
+        database: str | None = None,
+    ) -> None:
+        self._url = url  # may hold credentials: never log or report it
+        self.database_name = database or database_from_url(url)
+        self._injected = client
+        self._client: AsyncMongoClient[Doc] | None = None
+        self._db: AsyncDatabase[Doc] | None = None
+
+    # --- connection ----------------------------------------------------------------------------------------
+
+    @property
+    def db(self) -> AsyncDatabase[Doc]:
+        if self._db is None:
+            raise RuntimeError("store is not open")
+        return self._db
+
+    @property
+    def partners(self) -> AsyncCollection[Doc]:
+        return self.db["partners"]
+
+    @property
+    def invitations(self) -> AsyncCollection[Doc]:
+        return self.db["invitations"]
+
+    async def open(self) -> None:
+        """Connect and create the indexes; idempotent (``createIndexes`` with an identical spec is a no-op).
+
+        The client connects lazily, so an unreachable server shows up here as a server-selection timeout.
+        """
+        if self._db is not None:
+            return
+        client = self._injected or AsyncMongoClient(self._url, appname="ocpi-hub")
+        db = client.get_database(self.database_name)
+        try:
+            partners = db["partners"]
+            await partners.create_index("partner_id", unique=True, name="partner_id")
+            await partners.create_index(
+                "token_hash",
+                unique=True,
+                name="token_hash",
+                partialFilterExpression={"token_hash": {"$type": "string"}},
+            )
+            await partners.create_index(
+                "party_keys",
+                unique=True,
+                name="party_keys",
+                partialFilterExpression={"party_keys": {"$exists": True}},
+            )
+            await partners.create_index([("created", ASCENDING), ("partner_id", ASCENDING)], name="created")
+            await partners.create_index("updated", name="updated")
+            # invitations are found by _id (the token hash) only: the default _id index is all they need.
+        except BaseException:
+            if client is not self._injected:
+                await client.close()
+            raise
+        self._client, self._db = client, db
+
+    async def close(self) -> None:
+        client, self._client, self._db = self._client, None, None
+        if client is not None and client is not self._injected:
+            await client.close()
+
+    async def health(self) -> dict[str, object]:
+        await self.db.command("ping")
+        active = await self.partners.count_documents({"status": PartnerStatus.ACTIVE.value})
+        return {"backend": "mongodb", "database": self.database_name, "active_partners": active}
+
+    def change_marker(self) -> int:
+        """A time bucket that advances every 2 s, not a change counter.
+
+        MongoDB has no cheap cross-process change counter (change streams need a replica set and a
+        long-lived cursor), so a cache keyed on this marker is emptied every 2 s: a token that another process
+        registered, rotated or revoked is seen here within 2 s. Changes made in this process are not delayed,
+        the token cache forgets those itself.
+        """
+        return int(time.monotonic() / CHANGE_BUCKET_SECONDS)
+
+    # --- documents -----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _document(partner: Partner) -> Doc:
+        doc: Doc = msgspec.to_builtins(partner, enc_hook=enc_hook)
+        doc["created"] = _ts(partner.created)
+        doc["updated"] = _ts(partner.updated)
+        keys = partner.party_keys
+        if partner.status.value in _LIVE and keys:
+            doc["party_keys"] = keys
+        return doc
+
+    @staticmethod
+    def _partner(doc: Doc) -> Partner:
+        doc.pop("_id", None)
+        doc.pop("party_keys", None)
+        return msgspec.convert(doc, Partner, dec_hook=dec_hook)
+
+    # --- invitations ---------------------------------------------------------------------------------------
+
+    async def add_invitation(self, invitation: Invitation) -> None:
+        await self.invitations.insert_one(
+            {"_id": invitation.token_hash, "created": _ts(invitation.created), "used_by": invitation.used_by}
+        )
+
+    async def lookup_token(self, token_hash: str) -> TokenOwner | None:
+        doc = await self.partners.find_one(
+            {"token_hash": token_hash, "status": {"$in": _LIVE}}, _PARTNER_PROJECTION
+        )
+        if doc is not None:
+            return TokenOwner(partner=self._partner(doc))
+        inv = await self.invitations.find_one({"_id": token_hash, "used_by": None})
+        if inv is not None:
+            created = DateTime.parse(inv["created"])
+            return TokenOwner(invitation=Invitation(token_hash=token_hash, created=created))
+        return None
+
+    async def _give_back(self, token_hash: str, partner_id: str) -> None:
+        """Undo the consumption of an invitation after the partner write failed."""
+        try:
+            await self.invitations.update_one(
+                {"_id": token_hash, "used_by": partner_id}, {"$set": {"used_by": None}}
+            )
+        except Exception:
+            # The token itself is never logged; the partner id tells the operator which registration it was.
+            log.exception("could not give back the registration token consumed for partner %s", partner_id)
+
+    # --- partners ------------------------------------------------------------------------------------------
+
+    async def insert_partner(self, partner: Partner, *, consume_invitation: str | None) -> None:
+        if consume_invitation is not None:
+            taken = await self.invitations.find_one_and_update(
+                {"_id": consume_invitation, "used_by": None},
+                {"$set": {"used_by": partner.partner_id}},
+                projection={"_id": 1},
+            )
+            if taken is None:
+                raise Conflict("the registration token was used already")
+        try:
+            await self._write_new(partner)
+        except BaseException:
+            if consume_invitation is not None:
+                await self._give_back(consume_invitation, partner.partner_id)
+            raise
+
+    async def _write_new(self, partner: Partner) -> None:
+        doc = self._document(partner)
+        try:
+            # Revive an INACTIVE record with this id, else create one (a live one fails on the unique id).
+            revived = await self.partners.replace_one(
+                {"partner_id": partner.partner_id, "status": PartnerStatus.INACTIVE.value}, doc
+            )
+            if revived.matched_count == 0:
+                await self.partners.insert_one(doc)
+        except DuplicateKeyError as exc:
+            raise DuplicateParty(await self._which_duplicate(partner, new=True)) from exc
+
+    async def replace_partner(self, partner: Partner, *, expected_token_hash: str | None) -> None:
+        try:
+            result = await self.partners.replace_one(
+                {"partner_id": partner.partner_id, "token_hash": expected_token_hash}, self._document(partner)
+            )
+        except DuplicateKeyError as exc:
+            raise DuplicateParty(await self._which_duplicate(partner, new=False)) from exc
+        if result.matched_count != 1:
+            raise Conflict(f"partner {partner.partner_id} changed concurrently")
+
+    async def _which_duplicate(self, partner: Partner, *, new: bool) -> str:
+        """Name what collided by asking the database (duplicate-key error details are not always there)."""
+        keys = partner.party_keys if partner.status.value in _LIVE else []
+        if keys:
+            other = await self.partners.find_one(
+                {"party_keys": {"$in": keys}, "partner_id": {"$ne": partner.partner_id}},
+                {"_id": 0, "partner_id": 1, "party_keys": 1},
+            )
+            if other is not None:
+                key = min(set(keys) & set(other.get("party_keys", ())), default=keys[0])
+                return f"party {key} is already registered by partner {other['partner_id']}"
+        if new and await self.partners.find_one({"partner_id": partner.partner_id}, {"_id": 1}) is not None:
+            return f"partner {partner.partner_id} is already registered"
+        if partner.token_hash is not None:
+            holder = await self.partners.find_one(
+                {"token_hash": partner.token_hash, "partner_id": {"$ne": partner.partner_id}}, {"_id": 1}
+            )
+            if holder is not None:
+                return f"the token of partner {partner.partner_id} is already held by another partner"
+        return f"partner {partner.partner_id} or its token is already registered"
+
+    async def get_partner(self, partner_id: str) -> Partner | None:
+        doc = await self.partners.find_one({"partner_id": partner_id}, _PARTNER_PROJECTION)
+        return None if doc is None else self._partner(doc)
+
+    async def list_partners(
+        self,
+        *,
+        statuses: tuple[PartnerStatus, ...],
+        date_from: DateTime | None = None,
+        date_to: DateTime | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> Page:
+        query: Doc = {"status": {"$in": [s.value for s in statuses]}}
+        updated: Doc = {}
+        if date_from is not None:
+            updated["$gte"] = _ts(date_from)
+        if date_to is not None:
+            updated["$lt"] = _ts(date_to)
+        if updated:
+            query["updated"] = updated
+        total = await self.partners.count_documents(query)
+        if limit == 0 or offset >= total:
+            return Page(total=total, items=[])  # MongoDB reads limit(0) as "no limit"
+        cursor = (
+            self.partners.find(query, _PARTNER_PROJECTION)
+            .sort([("created", ASCENDING), ("partner_id", ASCENDING)])
+            .skip(offset)
+        )
+        if limit is not None:
+            cursor = cursor.limit(limit)
+        return Page(total=total, items=[self._partner(doc) async for doc in cursor])
+
+    async def party_owner(self, party_key: str) -> str | None:
+        doc = await self.partners.find_one({"party_keys": party_key}, {"_id": 0, "partner_id": 1})
+        return None if doc is None else str(doc["partner_id"])
+
+
+__all__ = ("DEFAULT_DATABASE", "MongoStore", "database_from_url")

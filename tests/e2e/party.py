@@ -1,0 +1,233 @@
+"""A stand-alone OCPI 2.3.0 party (a CPO platform) used by the end-to-end tests. Standard library only.
+
+It serves versions, version details and credentials on a loopback port and is driven by the tests through a small
+control API, so the hub under test only ever talks to it over real HTTP:
+
+    POST /control/register   {"versions_url": ..., "token": TOKEN_A}   party-initiated registration with the hub
+    POST /control/rotate                                             credentials PUT with a new token B
+    POST /control/unregister                                         credentials DELETE
+    POST /control/invite                                             a token A for a hub-initiated registration
+    GET  /control/state                                              tokens, calls seen, peer credentials
+
+Run: python tests/e2e/party.py --port 0 --country NL --party PTY   (prints "listening on PORT" once ready)
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import secrets
+import sys
+import threading
+import urllib.error
+import urllib.request
+import uuid
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def envelope(data: Any = None, status_code: int = 1000, message: str | None = None) -> bytes:
+    body: dict[str, Any] = {"status_code": status_code, "timestamp": now()}
+    if data is not None:
+        body["data"] = data
+    if message:
+        body["status_message"] = message
+    return json.dumps(body).encode()
+
+
+class Party:
+    def __init__(self, country: str, party: str, base: str) -> None:
+        self.country, self.party, self.base = country, party, base
+        self.lock = threading.Lock()
+        self.token_b: str | None = None  # what the hub presents to us
+        self.token_a: str | None = None  # invitation for a hub-initiated registration
+        self.token_c: str | None = None  # what we present to the hub
+        self.hub_credentials: dict[str, Any] | None = None
+        self.hub_credentials_url: str | None = None
+        self.calls: list[dict[str, str]] = []
+
+    def credentials(self) -> dict[str, Any]:
+        return {
+            "token": self.token_b,
+            "url": f"{self.base}/ocpi/versions",
+            "roles": [{"role": "CPO", "party_id": self.party, "country_code": self.country,
+                       "business_details": {"name": f"Test CPO {self.country}-{self.party}"}}],
+        }
+
+    def accepted(self, token: str | None) -> bool:
+        return token is not None and token in (self.token_b, self.token_a)
+
+    # outgoing --------------------------------------------------------------------------------------------------
+    def call(self, method: str, url: str, token: str, body: Any = None) -> tuple[int, dict[str, Any]]:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - loopback test peer
+        request.add_header("Authorization", "Token " + base64.b64encode(token.encode()).decode())
+        request.add_header("X-Request-ID", str(uuid.uuid4()))
+        request.add_header("X-Correlation-ID", str(uuid.uuid4()))
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
+                return response.status, json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as exc:
+            raw = exc.read()
+            try:
+                return exc.code, json.loads(raw)
+            except ValueError:
+                return exc.code, {"raw": raw.decode(errors="replace")}
+
+    def register(self, versions_url: str, token_a: str) -> dict[str, Any]:
+        status, versions = self.call("GET", versions_url, token_a)
+        if status != 200:
+            return {"step": "versions", "http": status, "body": versions}
+        details_url = next(v["url"] for v in versions["data"] if v["version"] == "2.3.0")
+        status, details = self.call("GET", details_url, token_a)
+        if status != 200:
+            return {"step": "details", "http": status, "body": details}
+        self.hub_credentials_url = next(e["url"] for e in details["data"]["endpoints"]
+                                        if e["identifier"] == "credentials")
+        self.token_b = secrets.token_urlsafe(24)
+        status, answer = self.call("POST", self.hub_credentials_url, token_a, self.credentials())
+        if status == 200 and answer.get("status_code") == 1000:
+            self.token_c = answer["data"]["token"]
+            self.hub_credentials = answer["data"]
+        return {"step": "post", "http": status, "body": answer}
+
+    def rotate(self) -> dict[str, Any]:
+        assert self.hub_credentials_url and self.token_c
+        old_b = self.token_b
+        self.token_b = secrets.token_urlsafe(24)
+        status, answer = self.call("PUT", self.hub_credentials_url, self.token_c, self.credentials())
+        if status == 200 and answer.get("status_code") == 1000:
+            self.token_c = answer["data"]["token"]
+            self.hub_credentials = answer["data"]
+        else:
+            self.token_b = old_b
+        return {"http": status, "body": answer}
+
+    def unregister(self) -> dict[str, Any]:
+        assert self.hub_credentials_url and self.token_c
+        status, answer = self.call("DELETE", self.hub_credentials_url, self.token_c)
+        return {"http": status, "body": answer}
+
+
+def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:  # keep test output quiet
+            pass
+
+        def reply(self, status: int, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            for name in ("X-Request-ID", "X-Correlation-ID"):
+                if self.headers.get(name):
+                    self.send_header(name, self.headers[name])
+            self.end_headers()
+            self.wfile.write(body)
+
+        def token(self) -> str | None:
+            value = self.headers.get("Authorization", "")
+            if not value.startswith("Token "):
+                return None
+            try:
+                return base64.b64decode(value[6:], validate=True).decode()
+            except ValueError:
+                return value[6:]
+
+        def body(self) -> Any:
+            length = int(self.headers.get("Content-Length") or 0)
+            return json.loads(self.rfile.read(length) or b"null")
+
+        def do_GET(self) -> None:
+            party.calls.append({"method": "GET", "path": self.path})
+            if self.path == "/control/state":
+                self.reply(200, json.dumps({"token_b": party.token_b, "token_c": party.token_c,
+                                            "calls": party.calls, "hub_credentials": party.hub_credentials}).encode())
+                return
+            if not party.accepted(self.token()):
+                self.reply(401, envelope(status_code=2000, message="unknown token"))
+                return
+            if self.path == "/ocpi/versions":
+                self.reply(200, envelope([{"version": "2.3.0", "url": f"{party.base}/ocpi/2.3.0"}]))
+            elif self.path == "/ocpi/2.3.0":
+                self.reply(200, envelope({"version": "2.3.0", "endpoints": [
+                    {"identifier": "credentials", "role": "SENDER", "url": f"{party.base}/ocpi/2.3.0/credentials"},
+                    {"identifier": "locations", "role": "SENDER", "url": f"{party.base}/ocpi/2.3.0/locations"},
+                ]}))
+            elif self.path == "/ocpi/2.3.0/credentials":
+                self.reply(200, envelope(party.credentials()))
+            else:
+                self.reply(404, envelope(status_code=2000, message="not found"))
+
+        def do_POST(self) -> None:
+            party.calls.append({"method": "POST", "path": self.path})
+            with party.lock:
+                if self.path == "/control/register":
+                    args = self.body()
+                    self.reply(200, json.dumps(party.register(args["versions_url"], args["token"])).encode())
+                elif self.path == "/control/rotate":
+                    self.reply(200, json.dumps(party.rotate()).encode())
+                elif self.path == "/control/unregister":
+                    self.reply(200, json.dumps(party.unregister()).encode())
+                elif self.path == "/control/invite":
+                    party.token_a = secrets.token_urlsafe(24)
+                    self.reply(200, json.dumps({"token": party.token_a,
+                                                "versions_url": f"{party.base}/ocpi/versions"}).encode())
+                elif self.path == "/ocpi/2.3.0/credentials":
+                    self.hub_initiated()
+                else:
+                    self.reply(404, envelope(status_code=2000, message="not found"))
+
+        def hub_initiated(self) -> None:
+            """The hub registers with us: it presents our token A and hands us its token (our token C)."""
+            if party.token_a is None or self.token() != party.token_a:
+                self.reply(405 if party.token_c else 401, envelope(status_code=2000, message="not allowed"))
+                return
+            theirs = self.body()
+            status, versions = party.call("GET", theirs["url"], theirs["token"])
+            if status != 200:
+                self.reply(200, envelope(status_code=3001, message="cannot reach the hub's versions"))
+                return
+            details_url = next(v["url"] for v in versions["data"] if v["version"] == "2.3.0")
+            status, details = party.call("GET", details_url, theirs["token"])
+            if status != 200:
+                self.reply(200, envelope(status_code=3001, message="cannot reach the hub's details"))
+                return
+            party.hub_credentials_url = next(e["url"] for e in details["data"]["endpoints"]
+                                             if e["identifier"] == "credentials")
+            party.token_c = theirs["token"]
+            party.hub_credentials = theirs
+            party.token_a = None
+            party.token_b = secrets.token_urlsafe(24)
+            self.reply(200, envelope(party.credentials()))
+
+    return Handler
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--country", default="NL")
+    parser.add_argument("--party", default="PTY")
+    args = parser.parse_args()
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), BaseHTTPRequestHandler)
+    port = server.server_address[1]
+    party = Party(args.country, args.party, f"http://127.0.0.1:{port}")
+    server.RequestHandlerClass = make_handler(party)
+    print(f"listening on {port}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
