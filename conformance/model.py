@@ -190,8 +190,7 @@ class Exchange:
         d = asdict(self)
         if redact:
             d["request_headers"] = [
-                (k, _redact_authorization(v) if k.lower() == "authorization" else v)
-                for k, v in self.request_headers
+                (k, _redact_authorization(v) if k.lower() == "authorization" else v) for k, v in self.request_headers
             ]
             d["request_body"] = _redact_body(self.request_body) if self.request_body else self.request_body
             d["response_body"] = _redact_body(self.response_body) if self.response_body else self.response_body

@@ -40,29 +40,47 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the hub (granian, production-style)", description="Run the hub.")
     _common(serve)
     serve.add_argument("--workers", type=int, help="server processes (default 1)")
-    serve.add_argument("--server", choices=("granian", "uvicorn"), default="granian",
-                       help="ASGI server (default granian; uvicorn is the fallback)")
-    serve.add_argument("--fault", action="append", choices=sorted(FAULTS), metavar="NAME",
-                       help="switch on a deliberate protocol fault (testing conformance tools only; repeatable): "
-                       + ", ".join(sorted(FAULTS)))
+    serve.add_argument(
+        "--server",
+        choices=("granian", "uvicorn"),
+        default="granian",
+        help="ASGI server (default granian; uvicorn is the fallback)",
+    )
+    serve.add_argument(
+        "--fault",
+        action="append",
+        choices=sorted(FAULTS),
+        metavar="NAME",
+        help="switch on a deliberate protocol fault (testing conformance tools only; repeatable): "
+        + ", ".join(sorted(FAULTS)),
+    )
 
-    invite = sub.add_parser("invite", help="create a registration token A (printed as the last line)",
-                            description="Create a registration token A for a new party. Give it to the party with "
-                            "the versions URL; it works once, for versions, version details and credentials only.")
+    invite = sub.add_parser(
+        "invite",
+        help="create a registration token A (printed as the last line)",
+        description="Create a registration token A for a new party. Give it to the party with "
+        "the versions URL; it works once, for versions, version details and credentials only.",
+    )
     _common(invite)
 
-    register = sub.add_parser("register", help="register the hub with a party (hub-initiated handshake)",
-                              description="Hub-initiated credentials handshake: the hub fetches the party's versions "
-                              "with TOKEN_A, POSTs its own credentials and stores the party's answer. The hub must be "
-                              "running (ocpi-hub serve) on the same store and reachable at its public URL, because "
-                              "the party calls it back.")
+    register = sub.add_parser(
+        "register",
+        help="register the hub with a party (hub-initiated handshake)",
+        description="Hub-initiated credentials handshake: the hub fetches the party's versions "
+        "with TOKEN_A, POSTs its own credentials and stores the party's answer. The hub must be "
+        "running (ocpi-hub serve) on the same store and reachable at its public URL, because "
+        "the party calls it back.",
+    )
     _common(register)
     register.add_argument("versions_url", metavar="VERSIONS_URL", help="the party's versions endpoint")
     register.add_argument("token_a", metavar="TOKEN_A", help="the registration token the party gave us")
 
-    seed = sub.add_parser("seed", help="create N registered parties directly in the store (load tests)",
-                          description="Create N registered test parties (role CPO, ids AA/000 onwards) directly in "
-                          "the store, with last_updated one second apart, and write their tokens to --export.")
+    seed = sub.add_parser(
+        "seed",
+        help="create N registered parties directly in the store (load tests)",
+        description="Create N registered test parties (role CPO, ids AA/000 onwards) directly in "
+        "the store, with last_updated one second apart, and write their tokens to --export.",
+    )
     _common(seed)
     seed.add_argument("--parties", type=int, required=True, metavar="N", help="how many parties")
     seed.add_argument("--export", metavar="FILE", help="write one credentials token per line to FILE")
@@ -105,8 +123,14 @@ def serve(args: argparse.Namespace) -> int:
     if args.server == "uvicorn":
         import uvicorn
 
-        uvicorn.run("reference_hub.asgi:app_factory", factory=True, host=settings.host, port=settings.port,
-                    workers=settings.workers, log_level=settings.log_level)
+        uvicorn.run(
+            "reference_hub.asgi:app_factory",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_level=settings.log_level,
+        )
         return 0
     from granian import Granian
     from granian.constants import Interfaces, Loops
@@ -168,8 +192,14 @@ async def _seed(settings: Settings, count: int, export: str | None, prefix: str)
                 outgoing_token=ctx.registrar.vault.encrypt(new_token()),
                 versions_url="http://127.0.0.1:9/seeded/versions",
                 version=OCPI_VERSION,
-                roles=[CredentialsRole(role=Role.CPO, business_details=BusinessDetails(name=f"Seeded {cc}-{pid}"),
-                                       party_id=pid, country_code=cc)],
+                roles=[
+                    CredentialsRole(
+                        role=Role.CPO,
+                        business_details=BusinessDetails(name=f"Seeded {cc}-{pid}"),
+                        party_id=pid,
+                        country_code=cc,
+                    )
+                ],
                 created=stamp,
                 updated=stamp,
             )

@@ -1,4 +1,4 @@
-"""Hub settings: defaults that need no file, then a YAML file, then ``OCPI_HUB_*`` environment variables, then CLI flags.
+"""Hub settings: defaults that need no file, then a YAML file, then ``OCPI_HUB_*`` variables, then CLI flags.
 
 Every field can be set in the YAML file under its own name, or in the environment as ``OCPI_HUB_<NAME>`` (upper case;
 lists comma-separated). ``OCPI_HUB_CONFIG`` names the YAML file when ``--config`` is not given.

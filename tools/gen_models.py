@@ -1,9 +1,9 @@
 """Generate ``reference_hub/ocpi/models.py`` from ``openapi.yaml``.
 
-Why our own generator rather than datamodel-codegen: OCPI needs three things a generic generator does not give us
-without post-processing — DateTime fields typed as our :class:`~reference_hub.ocpi.datetime.DateTime` (UTC-only
-parsing, ``Z`` on output), OpenEnums typed as ``str`` with a ``StrEnum`` of known values beside them (unknown values must
-decode), and PATCH bodies whose absent fields stay ``UNSET`` (absent is not the same as ``null``).
+Why our own generator rather than datamodel-codegen: OCPI needs three things a generic generator does not give
+us without post-processing — DateTime fields typed as our :class:`~reference_hub.ocpi.datetime.DateTime` (UTC-only
+parsing, ``Z`` on output), OpenEnums typed as ``str`` with a ``StrEnum`` of known values beside them (unknown values
+must decode), and PATCH bodies whose absent fields stay ``UNSET`` (absent is not the same as ``null``).
 
 Usage: ``python tools/gen_models.py [--check]``. ``--check`` exits 1 when the committed file differs.
 """

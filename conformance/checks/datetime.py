@@ -81,8 +81,11 @@ def timestamp_format(exchange: Exchange) -> None:
     if "timestamp" not in env:
         fail("the envelope has no timestamp", expected="a `timestamp` DateTime", actual="absent")
     if not is_ocpi_datetime(env["timestamp"]):
-        fail("the envelope timestamp is not an OCPI DateTime", expected="e.g. 2025-02-21T10:00:00Z",
-             actual=_explain(env["timestamp"]))
+        fail(
+            "the envelope timestamp is not an OCPI DateTime",
+            expected="e.g. 2025-02-21T10:00:00Z",
+            actual=_explain(env["timestamp"]),
+        )
 
 
 def _walk(node: Any, path: str, out: list[tuple[str, Any]]) -> None:
@@ -110,5 +113,8 @@ def body_datetimes(exchange: Exchange) -> None:
     if bad:
         shown = "; ".join(f"{p} = {_explain(v)}" for p, v in bad[:5])
         more = f" (and {len(bad) - 5} more)" if len(bad) > 5 else ""
-        fail(f"{len(bad)} DateTime value(s) in the response are not OCPI DateTimes{more}",
-             expected="UTC DateTime with Z or no zone", actual=shown)
+        fail(
+            f"{len(bad)} DateTime value(s) in the response are not OCPI DateTimes{more}",
+            expected="UTC DateTime with Z or no zone",
+            actual=shown,
+        )

@@ -22,19 +22,28 @@ def envelope(exchange: Exchange) -> None:
         body = exchange.json()
     except ValueError:
         snippet = (exchange.response_body or "")[:120]
-        fail("the response body is not JSON", expected="an OCPI envelope (JSON object)",
-             actual=f"{exchange.header('content-type') or 'no Content-Type'}: {snippet!r}")
+        fail(
+            "the response body is not JSON",
+            expected="an OCPI envelope (JSON object)",
+            actual=f"{exchange.header('content-type') or 'no Content-Type'}: {snippet!r}",
+        )
     if not isinstance(body, dict):
-        fail("the response body is not a JSON object", expected="an OCPI envelope",
-             actual=f"a JSON {type(body).__name__}")
+        fail(
+            "the response body is not a JSON object",
+            expected="an OCPI envelope",
+            actual=f"a JSON {type(body).__name__}",
+        )
     code = body.get("status_code")
     if "status_code" not in body:
         fail("the envelope has no status_code", expected="status_code: 4-digit integer", actual="absent")
     if not isinstance(code, int) or isinstance(code, bool):
         fail("status_code is not an integer", expected="4-digit integer", actual=repr(code))
     if not 1000 <= code <= 4999:
-        fail("status_code is not an OCPI status code", expected="1000-4999 (1xxx success, 2xxx-4xxx errors)",
-             actual=str(code))
+        fail(
+            "status_code is not an OCPI status code",
+            expected="1000-4999 (1xxx success, 2xxx-4xxx errors)",
+            actual=str(code),
+        )
     if "timestamp" not in body:
         fail("the envelope has no timestamp", expected="timestamp: DateTime", actual="absent")
     msg = body.get("status_message")
@@ -48,8 +57,11 @@ def json_content_type(exchange: Exchange) -> None:
     require_response(exchange)
     ctype = (exchange.header("content-type") or "").split(";")[0].strip().lower()
     if ctype != "application/json":
-        fail("the response is not declared as JSON", expected="Content-Type: application/json",
-             actual=f"Content-Type: {exchange.header('content-type')}")
+        fail(
+            "the response is not declared as JSON",
+            expected="Content-Type: application/json",
+            actual=f"Content-Type: {exchange.header('content-type')}",
+        )
 
 
 @check(spec="status_codes.ocpi")
@@ -63,13 +75,13 @@ def success(exchange: Exchange, *, data: str | None = None) -> None:
     code = exchange.ocpi_status
     if exchange.status is None or not 200 <= exchange.status < 300 or code is None or not 1000 <= code < 2000:
         message = env.get("status_message") if env else None
-        fail("a valid request was not answered with success",
-             expected="HTTP 200/201 with status_code 1000",
-             actual=f"HTTP {exchange.status}, status_code {code if code is not None else 'absent'}"
-             + (f" ({message})" if message else ""))
+        fail(
+            "a valid request was not answered with success",
+            expected="HTTP 200/201 with status_code 1000",
+            actual=f"HTTP {exchange.status}, status_code {code if code is not None else 'absent'}"
+            + (f" ({message})" if message else ""),
+        )
     if data == "list" and not isinstance(env.get("data"), list):  # type: ignore[union-attr]
-        fail("`data` is not a list", expected="a JSON array of objects",
-             actual=type(env.get("data")).__name__)  # type: ignore[union-attr]
+        fail("`data` is not a list", expected="a JSON array of objects", actual=type(env.get("data")).__name__)  # type: ignore[union-attr]
     if data == "object" and not isinstance(env.get("data"), dict):  # type: ignore[union-attr]
-        fail("`data` is not an object", expected="a JSON object",
-             actual=type(env.get("data")).__name__)  # type: ignore[union-attr]
+        fail("`data` is not an object", expected="a JSON object", actual=type(env.get("data")).__name__)  # type: ignore[union-attr]

@@ -20,8 +20,11 @@ def request_id_echo(exchange: Exchange) -> None:
         return
     got = exchange.header("X-Request-ID")
     if got != sent:
-        fail("X-Request-ID was not echoed", expected=f"X-Request-ID: {sent}",
-             actual=f"X-Request-ID: {got}" if got is not None else "no X-Request-ID header")
+        fail(
+            "X-Request-ID was not echoed",
+            expected=f"X-Request-ID: {sent}",
+            actual=f"X-Request-ID: {got}" if got is not None else "no X-Request-ID header",
+        )
 
 
 @check(spec="transport_and_format.unique_message_ids", fuzz=True)
@@ -33,8 +36,11 @@ def correlation_id_echo(exchange: Exchange) -> None:
         return
     got = exchange.header("X-Correlation-ID")
     if got != sent:
-        fail("X-Correlation-ID was not echoed", expected=f"X-Correlation-ID: {sent}",
-             actual=f"X-Correlation-ID: {got}" if got is not None else "no X-Correlation-ID header")
+        fail(
+            "X-Correlation-ID was not echoed",
+            expected=f"X-Correlation-ID: {sent}",
+            actual=f"X-Correlation-ID: {got}" if got is not None else "no X-Correlation-ID header",
+        )
 
 
 @check(spec="transport_and_format.message_routing")
@@ -43,5 +49,8 @@ def no_routing_headers(exchange: Exchange) -> None:
     require_response(exchange)
     present = [f"{h}: {exchange.header(h)}" for h in ROUTING_HEADERS if exchange.header(h) is not None]
     if present:
-        fail("a configuration-module response carries routing headers", expected="no OCPI-to-*/OCPI-from-* headers",
-             actual="; ".join(present))
+        fail(
+            "a configuration-module response carries routing headers",
+            expected="no OCPI-to-*/OCPI-from-* headers",
+            actual="; ".join(present),
+        )

@@ -59,8 +59,11 @@ def link_header(exchange: Exchange) -> str | None:
         return None
     url = next_link(exchange)
     if url is None:
-        fail("the Link header has no rel=\"next\" entry", expected='Link: <URL>; rel="next"',
-             actual="; ".join(f"Link: {v}" for v in values))
+        fail(
+            'the Link header has no rel="next" entry',
+            expected='Link: <URL>; rel="next"',
+            actual="; ".join(f"Link: {v}" for v in values),
+        )
     if not re.match(r"^https?://", url):
         fail("the Link next URL is not absolute", expected="an absolute http(s) URL", actual=url)
     return url
@@ -74,6 +77,9 @@ def page_size(exchange: Exchange, *, at_most: int, because: str) -> int:
     if not isinstance(data, list):
         fail("the paginated response's data is not a list", expected="a JSON array", actual=type(data).__name__)
     if len(data) > at_most:
-        fail(f"the page holds more objects than {because}", expected=f"at most {at_most} objects",
-             actual=f"{len(data)} objects")
+        fail(
+            f"the page holds more objects than {because}",
+            expected=f"at most {at_most} objects",
+            actual=f"{len(data)} objects",
+        )
     return len(data)

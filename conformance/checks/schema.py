@@ -25,9 +25,15 @@ def response_schema(exchange: Exchange, *, operation: Operation) -> None:
     try:
         body = exchange.json()
     except ValueError:
-        fail("the response body is not JSON", expected="JSON matching openapi.yaml",
-             actual=(exchange.response_body or "")[:120])
+        fail(
+            "the response body is not JSON",
+            expected="JSON matching openapi.yaml",
+            actual=(exchange.response_body or "")[:120],
+        )
     errors = oracle.validate_pointer(pointer, body)
     if errors:
-        fail(f"the response does not match openapi.yaml ({operation.method} {operation.path} → {exchange.status})",
-             expected=f"schema #{pointer}", actual="\n            ".join(errors))
+        fail(
+            f"the response does not match openapi.yaml ({operation.method} {operation.path} → {exchange.status})",
+            expected=f"schema #{pointer}",
+            actual="\n            ".join(errors),
+        )

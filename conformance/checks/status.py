@@ -27,8 +27,11 @@ def no_server_error(exchange: Exchange) -> None:
     """The target never answers with HTTP 5xx."""
     require_response(exchange)
     if exchange.status is not None and exchange.status >= 500:
-        fail("the target answered with a server error", expected="an OCPI answer (HTTP 2xx/4xx with envelope)",
-             actual=_describe(exchange))
+        fail(
+            "the target answered with a server error",
+            expected="an OCPI answer (HTTP 2xx/4xx with envelope)",
+            actual=_describe(exchange),
+        )
 
 
 @check(spec="status_codes.http", fuzz=True)
@@ -37,8 +40,11 @@ def http_ocpi_consistent(exchange: Exchange) -> None:
     no_server_error(exchange)
     code = exchange.ocpi_status
     if exchange.status is not None and exchange.status >= 400 and code is not None and 1000 <= code < 2000:
-        fail("an HTTP error carries an OCPI success code", expected="a 2xxx/3xxx/4xxx status_code with HTTP 4xx",
-             actual=_describe(exchange))
+        fail(
+            "an HTTP error carries an OCPI success code",
+            expected="a 2xxx/3xxx/4xxx status_code with HTTP 4xx",
+            actual=_describe(exchange),
+        )
 
 
 @check(spec="transport_and_format.authorization")
@@ -46,8 +52,7 @@ def unauthorized(exchange: Exchange) -> None:
     """A request with a missing, unknown or out-of-place token gets HTTP 401 (not a success)."""
     require_response(exchange)
     if exchange.status != 401:
-        fail("the request was not refused with HTTP 401", expected="HTTP 401 Unauthorized",
-             actual=_describe(exchange))
+        fail("the request was not refused with HTTP 401", expected="HTTP 401 Unauthorized", actual=_describe(exchange))
     code = exchange.ocpi_status
     if code is not None and 1000 <= code < 2000:
         fail("HTTP 401 carries an OCPI success code", expected="status_code 2xxx", actual=_describe(exchange))
@@ -58,8 +63,11 @@ def method_not_allowed(exchange: Exchange) -> None:
     """The credentials call is refused with HTTP 405 in the caller's registration state."""
     require_response(exchange)
     if exchange.status != 405:
-        fail("the request was not refused with HTTP 405", expected="HTTP 405 Method Not Allowed",
-             actual=_describe(exchange))
+        fail(
+            "the request was not refused with HTTP 405",
+            expected="HTTP 405 Method Not Allowed",
+            actual=_describe(exchange),
+        )
 
 
 @check(spec="status_codes.http")
@@ -67,10 +75,20 @@ def bad_request(exchange: Exchange) -> None:
     """A body that is not JSON gets HTTP 400 with an OCPI envelope carrying a 2xxx status_code."""
     require_response(exchange)
     if exchange.status != 400:
-        fail("malformed JSON was not answered with HTTP 400", expected="HTTP 400 with an OCPI envelope (2xxx)",
-             actual=_describe(exchange) + (f", body {exchange.response_body[:80]!r}" if exchange.envelope() is None
-                                           and exchange.response_body else ""))
+        fail(
+            "malformed JSON was not answered with HTTP 400",
+            expected="HTTP 400 with an OCPI envelope (2xxx)",
+            actual=_describe(exchange)
+            + (
+                f", body {exchange.response_body[:80]!r}"
+                if exchange.envelope() is None and exchange.response_body
+                else ""
+            ),
+        )
     code = exchange.ocpi_status
     if code is None or not 2000 <= code < 3000:
-        fail("the HTTP 400 answer is not an OCPI client error", expected="an envelope with status_code 2xxx",
-             actual=_describe(exchange))
+        fail(
+            "the HTTP 400 answer is not an OCPI client error",
+            expected="an envelope with status_code 2xxx",
+            actual=_describe(exchange),
+        )

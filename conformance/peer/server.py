@@ -165,13 +165,19 @@ class PeerServer:
         return "invalid", None, None
 
     # -- request handling (called from handler threads) ---------------------------------------
-    def handle(self, method: str, path: str, headers: list[tuple[str, str]], body: bytes) -> tuple[int, Any]:
+    def handle(
+        self, method: str, path: str, headers: list[tuple[str, str]], body: bytes
+    ) -> tuple[int, dict[str, Any], str, str | None]:
+        """(HTTP status, envelope without timestamp, auth style, token name) for one request."""
         auth = next((v for k, v in headers if k.lower() == "authorization"), None)
         style, name, token = self._authenticate(auth)
+        status, payload = self._route(method, path, body, token)
+        return status, payload, style, name
+
+    def _route(self, method: str, path: str, body: bytes, token: str | None) -> tuple[int, dict[str, Any]]:
         route = urlsplit(path).path.rstrip("/")
         details_path = urlsplit(self.details_url).path
         versions_path = urlsplit(self.versions_url).path
-        self._last_auth = (style, name)
         if token is None:
             return 401, {"status_code": 2000, "status_message": "Unknown or missing credentials token"}
         if route == versions_path and method == "GET":
@@ -213,8 +219,7 @@ def _make_handler(peer: PeerServer) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             req_headers = list(self.headers.items())
-            status, payload = peer.handle(self.command, self.path, req_headers, body)
-            style, name = peer._last_auth  # set by handle() in this thread's call
+            status, payload, style, name = peer.handle(self.command, self.path, req_headers, body)
             payload["timestamp"] = _now()
             out = json.dumps(payload).encode("utf-8")
             resp_headers = [("Content-Type", "application/json"), ("Content-Length", str(len(out)))]

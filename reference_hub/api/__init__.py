@@ -1,1 +1,1 @@
-"""HTTP layer: Litestar controllers per OCPI module and interface, the auth guard, and the one place errors are rendered."""
+"""HTTP layer: Litestar controllers per OCPI module and interface, the auth guard, the error renderer."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from litestar.di import NamedDependency
+
 from reference_hub.hub.auth import Authenticator
 from reference_hub.hub.credentials import Registrar
 from reference_hub.ocpi.codec import Codec
@@ -22,4 +24,7 @@ class HubContext:
     registrar: Registrar
 
 
-__all__ = ("HubContext",)
+Hub = NamedDependency[HubContext]
+"""Handler parameter type: ``hub: Hub`` receives the app's HubContext by dependency injection."""
+
+__all__ = ("Hub", "HubContext")

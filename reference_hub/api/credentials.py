@@ -8,7 +8,7 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
 
 from reference_hub.api.auth import ocpi_token_guard
-from reference_hub.api.context import HubContext
+from reference_hub.api.context import Hub
 from reference_hub.api.responses import ocpi_response
 from reference_hub.hub.auth import Caller, CallerKind
 from reference_hub.ocpi.errors import InvalidOrMissingParameters, MethodNotAllowed
@@ -17,7 +17,7 @@ from reference_hub.ocpi.models import Credentials
 _KNOWN_FIELDS = frozenset(f.name for f in msgspec.structs.fields(Credentials))
 
 
-async def _body(request: Request[Any, Any, Any], hub: HubContext) -> Credentials:
+async def _body(request: Request[Any, Any, Any], hub: Hub) -> Credentials:
     raw = await request.body()
     credentials = hub.codec.decode(raw, Credentials)
     if hub.settings.has_fault("reject_unknown_fields"):
@@ -35,7 +35,7 @@ class CredentialsController(Controller):
     opt = {"registration_ok": True}
 
     @get()
-    async def get_credentials(self, request: Request[Any, Any, Any], hub: HubContext) -> Response[bytes]:
+    async def get_credentials(self, request: Request[Any, Any, Any], hub: Hub) -> Response[bytes]:
         caller: Caller = request.state.caller
         if caller.kind is not CallerKind.PARTNER or caller.partner is None:
             raise MethodNotAllowed("not registered: POST your credentials first")
@@ -43,7 +43,7 @@ class CredentialsController(Controller):
         return ocpi_response(request, hub, data)
 
     @post(status_code=200)
-    async def register(self, request: Request[Any, Any, Any], hub: HubContext) -> Response[bytes]:
+    async def register(self, request: Request[Any, Any, Any], hub: Hub) -> Response[bytes]:
         caller: Caller = request.state.caller
         if caller.kind is CallerKind.PARTNER:
             raise MethodNotAllowed("already registered: use PUT to update or DELETE to unregister")
@@ -51,7 +51,7 @@ class CredentialsController(Controller):
         return ocpi_response(request, hub, data)
 
     @put()
-    async def update(self, request: Request[Any, Any, Any], hub: HubContext) -> Response[bytes]:
+    async def update(self, request: Request[Any, Any, Any], hub: Hub) -> Response[bytes]:
         caller: Caller = request.state.caller
         if caller.kind is not CallerKind.PARTNER:
             raise MethodNotAllowed("not registered: POST to register first")
@@ -59,7 +59,7 @@ class CredentialsController(Controller):
         return ocpi_response(request, hub, data)
 
     @delete(status_code=200)
-    async def unregister(self, request: Request[Any, Any, Any], hub: HubContext) -> Response[bytes]:
+    async def unregister(self, request: Request[Any, Any, Any], hub: Hub) -> Response[bytes]:
         await hub.registrar.unregister(request.state.caller)
         return ocpi_response(request, hub)
 

@@ -36,8 +36,9 @@ def handle_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Re
     status = exc.status_code
     code = 3000 if status >= 500 else 2001 if status == 400 else 2000
     headers = dict(exc.headers or {})
-    return ocpi_response(request, _ctx(request), status_code=code, message=str(exc.detail), http_status=status,
-                         headers=headers)
+    return ocpi_response(
+        request, _ctx(request), status_code=code, message=str(exc.detail), http_status=status, headers=headers
+    )
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:

@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get
 
 from reference_hub.api.auth import ocpi_token_guard
-from reference_hub.api.context import HubContext
+from reference_hub.api.context import Hub
 from reference_hub.api.pagination import page_request, paginated_response
 from reference_hub.ocpi.models import ClientInfo, ConnectionStatus
 from reference_hub.store import Partner, PartnerStatus
@@ -37,7 +37,7 @@ class HubClientInfoSender(Controller):
     guards = [ocpi_token_guard]
 
     @get()
-    async def get_list(self, request: Request[Any, Any, Any], hub: HubContext) -> Response[bytes]:
+    async def get_list(self, request: Request[Any, Any, Any], hub: Hub) -> Response[bytes]:
         page = page_request(request, hub)
         result = await hub.store.list_partners(
             statuses=tuple(_STATUS),

@@ -37,8 +37,9 @@ def _int(request: Request[Any, Any, Any], name: str, default: int) -> int:
     except ValueError:
         value = -1
     if value < 0:
-        raise InvalidOrMissingParameters(f"query parameter {name}={raw!r} must be a non-negative integer",
-                                         http_status=400)
+        raise InvalidOrMissingParameters(
+            f"query parameter {name}={raw!r} must be a non-negative integer", http_status=400
+        )
     return value
 
 

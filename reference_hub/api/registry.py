@@ -12,7 +12,7 @@ from reference_hub.api.hubclientinfo import HubClientInfoSender
 from reference_hub.ocpi.models import Endpoint, InterfaceRole
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ModuleInterface:
     """One (module, interface) pair and the controller serving it."""
 
@@ -21,6 +21,11 @@ class ModuleInterface:
     role: InterfaceRole
     """Which interface; credentials is advertised as SENDER, as 2.2.1-d2 and later advise."""
     controller: type[Controller]
+
+    @property
+    def path(self) -> str:
+        """Where the controller is mounted (Controller declares ``path`` in ``__slots__``, hence the ignore)."""
+        return str(self.controller.path)  # type: ignore[misc]
 
 
 MODULES: tuple[ModuleInterface, ...] = (
@@ -31,7 +36,7 @@ MODULES: tuple[ModuleInterface, ...] = (
 
 def endpoints(base_url: str) -> list[Endpoint]:
     """The version-details endpoint list for this base URL."""
-    return [Endpoint(identifier=m.module, role=m.role, url=f"{base_url}{m.controller.path}") for m in MODULES]
+    return [Endpoint(identifier=m.module, role=m.role, url=f"{base_url}{m.path}") for m in MODULES]
 
 
 __all__ = ("MODULES", "ModuleInterface", "endpoints")

@@ -46,9 +46,7 @@ def validate_credentials(credentials: Credentials) -> list[CredentialsRole]:
                 f"roles[{index}].country_code {role.country_code!r} must be an ISO 3166-1 alpha-2 code (2 letters)"
             )
         if not _PARTY.match(role.party_id):
-            raise InvalidOrMissingParameters(
-                f"roles[{index}].party_id {role.party_id!r} must be 3 letters or digits"
-            )
+            raise InvalidOrMissingParameters(f"roles[{index}].party_id {role.party_id!r} must be 3 letters or digits")
         key = (role.role.value, role.country_code.upper(), role.party_id.upper())
         if key in seen:
             raise InvalidOrMissingParameters(f"roles[{index}] repeats role {key[0]} for {key[1]}/{key[2]}")

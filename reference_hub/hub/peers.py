@@ -63,10 +63,12 @@ class PeerClient:
         try:
             return self._codec.decode(bytes(reply.data), type_)
         except Exception as exc:
-            raise PeerError(f"{method} {url} answered an invalid {type_.__name__ if hasattr(type_, '__name__') else 'body'}: {exc}") from exc
+            raise PeerError(
+                f"{method} {url} answered an invalid {type_.__name__ if hasattr(type_, '__name__') else 'body'}: {exc}"
+            ) from exc
 
     async def versions(self, url: str, token: str) -> list[Version]:
-        return await self._call("GET", url, token, list[Version])  # type: ignore[arg-type]
+        return await self._call("GET", url, token, list[Version])
 
     async def details(self, url: str, token: str) -> VersionDetails:
         return await self._call("GET", url, token, VersionDetails)

@@ -44,9 +44,9 @@ def authorization_header(token: str) -> str:
 def candidate_tokens(header: str | None) -> list[tuple[str, bool]]:
     """The tokens an Authorization header may carry, most likely first, each with ``was_raw``.
 
-    OCPI wants ``Token <base64>``, but many 2.1.1/2.2 peers send the raw token, so the decoded form is tried first and the
-    literal text second. A decoded value counts only if it is printable ASCII without spaces (what a token may contain);
-    one trailing newline is forgiven because the spec's own example encodes one.
+    OCPI wants ``Token <base64>``, but many 2.1.1/2.2 peers send the raw token, so the decoded form is tried first and
+    the literal text second. A decoded value counts only if it is printable ASCII without spaces (what a token may
+    contain); one trailing newline is forgiven because the spec's own example encodes one.
     """
     if not header:
         return []

@@ -49,7 +49,9 @@ class Codec:
         drop_timestamp: bool = False,
     ) -> bytes:
         """Encode one envelope. ``drop_timestamp`` only serves the ``missing_timestamp`` fault switch."""
-        body = self.encoder.encode(Envelope(data=data, status_code=status_code, status_message=message, timestamp=now()))
+        body = self.encoder.encode(
+            Envelope(data=data, status_code=status_code, status_message=message, timestamp=now())
+        )
         if drop_timestamp:
             parsed = msgspec.json.decode(body)
             parsed.pop("timestamp", None)

@@ -23,9 +23,7 @@ class DateTime(datetime):
         """Parse an OCPI DateTime; raise ValueError with a reason otherwise."""
         match = _PATTERN.match(text)
         if match is None:
-            raise ValueError(
-                f"{text!r} is not an OCPI DateTime (UTC, YYYY-MM-DDTHH:MM:SS[.fff][Z], no numeric offset)"
-            )
+            raise ValueError(f"{text!r} is not an OCPI DateTime (UTC, YYYY-MM-DDTHH:MM:SS[.fff][Z], no numeric offset)")
         whole, fraction, _z = match.groups()
         micro = int((fraction[1:] + "000000")[:6]) if fraction else 0
         base = datetime.strptime(whole, "%Y-%m-%dT%H:%M:%S")  # noqa: DTZ007 - OCPI values are UTC by definition

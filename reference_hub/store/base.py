@@ -2,7 +2,7 @@
 
 A *partner* is one connected platform (the OCPI credentials module authenticates platforms, not parties); it serves
 one or more parties (its ``roles``). Its id is the first role's ``CC-PID`` (e.g. ``DE-ABC``) and is unique, as is every
-``CC/PID`` party key among partners that are not INACTIVE, and every token hash. Tokens are never stored in clear:
+``CC/PID`` party key among PENDING and ACTIVE partners, and every token hash. Tokens are never stored in clear:
 ``token_hash`` is the SHA-256 of the token the partner presents to us; ``outgoing_token`` is the token we present to
 the partner, encrypted, because we must be able to send it.
 """
@@ -86,7 +86,7 @@ class Page(msgspec.Struct, frozen=True):
 
 
 class DuplicateParty(Exception):
-    """A party key or partner id is already held by another partner that is not INACTIVE."""
+    """A party key, partner id or token hash is already held by another live (PENDING/ACTIVE) partner."""
 
 
 class Conflict(Exception):

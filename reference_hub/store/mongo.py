@@ -191,9 +191,7 @@ class MongoStore:
         )
 
     async def lookup_token(self, token_hash: str) -> TokenOwner | None:
-        doc = await self.partners.find_one(
-            {"token_hash": token_hash, "status": {"$in": _LIVE}}, _PARTNER_PROJECTION
-        )
+        doc = await self.partners.find_one({"token_hash": token_hash, "status": {"$in": _LIVE}}, _PARTNER_PROJECTION)
         if doc is not None:
             return TokenOwner(partner=self._partner(doc))
         inv = await self.invitations.find_one({"_id": token_hash, "used_by": None})
@@ -205,9 +203,7 @@ class MongoStore:
     async def _give_back(self, token_hash: str, partner_id: str) -> None:
         """Undo the consumption of an invitation after the partner write failed."""
         try:
-            await self.invitations.update_one(
-                {"_id": token_hash, "used_by": partner_id}, {"$set": {"used_by": None}}
-            )
+            await self.invitations.update_one({"_id": token_hash, "used_by": partner_id}, {"$set": {"used_by": None}})
         except Exception:
             # The token itself is never logged; the partner id tells the operator which registration it was.
             log.exception("could not give back the registration token consumed for partner %s", partner_id)

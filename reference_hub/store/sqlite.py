@@ -113,7 +113,7 @@ class SqliteStore:
             "SELECT created FROM invitations WHERE token_hash = ? AND used_by IS NULL", (token_hash,)
         ).fetchone()
         if row is not None:
-            created = DateTime.parse(row[0][:19])
+            created = DateTime.parse(row[0])
             return TokenOwner(invitation=Invitation(token_hash=token_hash, created=created))
         return None
 
@@ -146,9 +146,7 @@ class SqliteStore:
                 )
                 if cur.rowcount != 1:
                     raise Conflict("the registration token was used already")
-            existing = db.execute(
-                "SELECT status FROM partners WHERE partner_id = ?", (partner.partner_id,)
-            ).fetchone()
+            existing = db.execute("SELECT status FROM partners WHERE partner_id = ?", (partner.partner_id,)).fetchone()
             if existing is not None and existing[0] != PartnerStatus.INACTIVE.value:
                 raise DuplicateParty(f"partner {partner.partner_id} is already registered")
             if existing is not None:

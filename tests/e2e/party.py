@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import secrets
 import sys
@@ -42,8 +43,9 @@ def envelope(data: Any = None, status_code: int = 1000, message: str | None = No
 
 
 class Party:
-    def __init__(self, country: str, party: str, base: str) -> None:
+    def __init__(self, country: str, party: str, base: str, options: argparse.Namespace) -> None:
         self.country, self.party, self.base = country, party, base
+        self.options = options
         self.lock = threading.Lock()
         self.token_b: str | None = None  # what the hub presents to us
         self.token_a: str | None = None  # invitation for a hub-initiated registration
@@ -56,11 +58,19 @@ class Party:
         return {
             "token": self.token_b,
             "url": f"{self.base}/ocpi/versions",
-            "roles": [{"role": "CPO", "party_id": self.party, "country_code": self.country,
-                       "business_details": {"name": f"Test CPO {self.country}-{self.party}"}}],
+            "roles": [
+                {
+                    "role": "CPO",
+                    "party_id": self.party,
+                    "country_code": self.country,
+                    "business_details": {"name": f"Test CPO {self.country}-{self.party}"},
+                }
+            ],
         }
 
     def accepted(self, token: str | None) -> bool:
+        if self.options.accept_any_token:
+            return True
         return token is not None and token in (self.token_b, self.token_a)
 
     # outgoing --------------------------------------------------------------------------------------------------
@@ -90,8 +100,9 @@ class Party:
         status, details = self.call("GET", details_url, token_a)
         if status != 200:
             return {"step": "details", "http": status, "body": details}
-        self.hub_credentials_url = next(e["url"] for e in details["data"]["endpoints"]
-                                        if e["identifier"] == "credentials")
+        self.hub_credentials_url = next(
+            e["url"] for e in details["data"]["endpoints"] if e["identifier"] == "credentials"
+        )
         self.token_b = secrets.token_urlsafe(24)
         status, answer = self.call("POST", self.hub_credentials_url, token_a, self.credentials())
         if status == 200 and answer.get("status_code") == 1000:
@@ -148,19 +159,34 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             party.calls.append({"method": "GET", "path": self.path})
             if self.path == "/control/state":
-                self.reply(200, json.dumps({"token_b": party.token_b, "token_c": party.token_c,
-                                            "calls": party.calls, "hub_credentials": party.hub_credentials}).encode())
+                self.reply(
+                    200,
+                    json.dumps(
+                        {
+                            "token_b": party.token_b,
+                            "token_c": party.token_c,
+                            "calls": party.calls,
+                            "hub_credentials": party.hub_credentials,
+                        }
+                    ).encode(),
+                )
                 return
             if not party.accepted(self.token()):
                 self.reply(401, envelope(status_code=2000, message="unknown token"))
                 return
+            version = party.options.version
             if self.path == "/ocpi/versions":
-                self.reply(200, envelope([{"version": "2.3.0", "url": f"{party.base}/ocpi/2.3.0"}]))
-            elif self.path == "/ocpi/2.3.0":
-                self.reply(200, envelope({"version": "2.3.0", "endpoints": [
-                    {"identifier": "credentials", "role": "SENDER", "url": f"{party.base}/ocpi/2.3.0/credentials"},
-                    {"identifier": "locations", "role": "SENDER", "url": f"{party.base}/ocpi/2.3.0/locations"},
-                ]}))
+                self.reply(200, envelope([{"version": version, "url": f"{party.base}/ocpi/{version}"}]))
+            elif self.path == f"/ocpi/{version}":
+                endpoints = [{"identifier": "locations", "role": "SENDER", "url": f"{party.base}/ocpi/2.3.0/locations"}]
+                if not party.options.no_credentials_endpoint:
+                    credentials = {
+                        "identifier": "credentials",
+                        "role": "SENDER",
+                        "url": f"{party.base}/ocpi/2.3.0/credentials",
+                    }
+                    endpoints.insert(0, credentials)
+                self.reply(200, envelope({"version": version, "endpoints": endpoints}))
             elif self.path == "/ocpi/2.3.0/credentials":
                 self.reply(200, envelope(party.credentials()))
             else:
@@ -178,8 +204,10 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
                     self.reply(200, json.dumps(party.unregister()).encode())
                 elif self.path == "/control/invite":
                     party.token_a = secrets.token_urlsafe(24)
-                    self.reply(200, json.dumps({"token": party.token_a,
-                                                "versions_url": f"{party.base}/ocpi/versions"}).encode())
+                    self.reply(
+                        200,
+                        json.dumps({"token": party.token_a, "versions_url": f"{party.base}/ocpi/versions"}).encode(),
+                    )
                 elif self.path == "/ocpi/2.3.0/credentials":
                     self.hub_initiated()
                 else:
@@ -200,8 +228,9 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
             if status != 200:
                 self.reply(200, envelope(status_code=3001, message="cannot reach the hub's details"))
                 return
-            party.hub_credentials_url = next(e["url"] for e in details["data"]["endpoints"]
-                                             if e["identifier"] == "credentials")
+            party.hub_credentials_url = next(
+                e["url"] for e in details["data"]["endpoints"] if e["identifier"] == "credentials"
+            )
             party.token_c = theirs["token"]
             party.hub_credentials = theirs
             party.token_a = None
@@ -216,16 +245,17 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--country", default="NL")
     parser.add_argument("--party", default="PTY")
+    parser.add_argument("--version", default="2.3.0", help="the only OCPI version this party offers")
+    parser.add_argument("--no-credentials-endpoint", action="store_true", help="omit credentials from the details")
+    parser.add_argument("--accept-any-token", action="store_true", help="answer callbacks whatever the token")
     args = parser.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", args.port), BaseHTTPRequestHandler)
     port = server.server_address[1]
-    party = Party(args.country, args.party, f"http://127.0.0.1:{port}")
+    party = Party(args.country, args.party, f"http://127.0.0.1:{port}", args)
     server.RequestHandlerClass = make_handler(party)
     print(f"listening on {port}", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

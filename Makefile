@@ -1,0 +1,75 @@
+# OCPI 2.3.0 reference hub, conformance harness and load tests. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8080
+STORE ?= sqlite:///data/hub.db
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python >= 3.11 is required"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+.PHONY: install
+install: $(STAMP) ## Create .venv and install the project with its dev tools (idempotent)
+
+.PHONY: run
+run: $(STAMP) ## Serve the hub on http://127.0.0.1:8080 with the embedded SQLite store (HOST, PORT, STORE override)
+	$(BIN)/ocpi-hub serve --host $(HOST) --port $(PORT) --store $(STORE)
+
+.PHONY: invite
+invite: $(STAMP) ## Print a registration token A for a new party
+	$(BIN)/ocpi-hub invite --store $(STORE) --port $(PORT)
+
+.PHONY: test
+test: $(STAMP) ## Run every test (unit, contract, end-to-end, harness, load-test smoke)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: $(STAMP) ## ruff lint + format check, mypy, import-linter layer contracts, generated models up to date
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/python tools/gen_models.py --check
+
+.PHONY: check
+check: lint test ## Everything: lint, types, import rules, tests
+
+.PHONY: fmt
+fmt: $(STAMP) ## Format and auto-fix
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+.PHONY: models
+models: $(STAMP) ## Regenerate reference_hub/ocpi/models.py from openapi.yaml
+	$(BIN)/python tools/gen_models.py
+
+.PHONY: docker-up
+docker-up: ## Start MongoDB 7 and the hub with docker compose (needs a Docker engine)
+	docker compose up -d --build
+
+.PHONY: docker-down
+docker-down: ## Stop the docker compose services
+	docker compose down
+
+.PHONY: docker-logs
+docker-logs: ## Follow the docker compose logs
+	docker compose logs -f
+
+.PHONY: clean
+clean: ## Remove the virtualenv, caches, reports and local data
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache reports loadtest-results data *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,320 @@
+"""The harness's side of one run: its peer, its tokens and what it learnt about the target.
+
+Shared by every scenario of a run (and by the fuzz command). Registration, token rotation and
+unregistration happen at most once each, on first need, and their results are kept so that
+several scenarios can judge the same handshake (token A is single-use).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from conformance.client import OcpiClient, Recorder
+from conformance.model import Exchange
+from conformance.oracle import get_oracle
+from conformance.peer import PeerServer
+from conformance.target import TargetConfig
+
+__all__ = ("CONFIG_MODULES", "Discovery", "Handshake", "HarnessSession", "ListEndpoint")
+
+CONFIG_MODULES = frozenset({"versions", "credentials", "hubclientinfo"})
+"""Configuration modules: never routed, so no OCPI-to/from headers."""
+
+
+@dataclass
+class ListEndpoint:
+    """A paginated Sender GET the target advertises (module URL + the list operation's suffix)."""
+
+    module: str
+    url: str
+    suffix: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.module}{self.suffix} (SENDER)"
+
+
+@dataclass
+class Discovery:
+    """Versions and 2.3.0 version details as fetched from the target."""
+
+    versions_exchange: Exchange | None = None
+    details_exchange: Exchange | None = None
+    versions: list[dict[str, Any]] = field(default_factory=list)
+    details_url: str | None = None
+    endpoints: list[dict[str, Any]] = field(default_factory=list)
+    problem: str | None = None
+    """Why discovery failed (None when it worked)."""
+
+    def url(self, module: str, role: str | None = None) -> str | None:
+        """URL of the first endpoint with this identifier (and role, when given)."""
+        for ep in self.endpoints:
+            if ep.get("identifier") == module and (role is None or ep.get("role") == role):
+                url = ep.get("url")
+                return url.rstrip("/") if isinstance(url, str) else None
+        return None
+
+
+@dataclass
+class Handshake:
+    """One credentials POST or PUT made by the harness, and the callbacks it caused."""
+
+    kind: str
+    """``registration`` or ``update``."""
+    exchange: Exchange
+    token_name: str
+    """The harness token handed over in the body (``B``, ``B2``, ...)."""
+    callbacks: list[Exchange] = field(default_factory=list)
+    """Requests the peer received while the POST/PUT was open."""
+    credentials: dict[str, Any] | None = None
+    previous_token: str | None = None
+    new_token: str | None = None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class HarnessSession:
+    """Everything the harness holds during a run against one target."""
+
+    def __init__(self, config: TargetConfig, recorder: Recorder | None = None) -> None:
+        self.config = config
+        self.recorder = recorder or Recorder()
+        self.client = OcpiClient(self.recorder, timeout=config.timeout)
+        self.peer = PeerServer(
+            self.recorder,
+            config.party,
+            host=config.peer.host,
+            port=config.peer.port,
+            public_url=config.peer.public_url,
+        )
+        self.token_a: str | None = config.token_a
+        self.token_a_spent = False
+        """True once the harness sent a registration attempt with token A."""
+        self.token: str | None = config.token
+        """The credentials token (C) the harness currently uses."""
+        self.registered = config.token is not None
+        self.registered_by_harness = False
+        self.previous_tokens: list[str] = []
+        self.deleted_token: str | None = None
+        self.harness_tokens: dict[str, str] = {}
+        """Name -> value of the tokens the harness handed to the target (B, B2, ...)."""
+        self.registration: Handshake | None = None
+        self.rotation: Handshake | None = None
+        self.unregistration: Exchange | None = None
+        self._discovery: Discovery | None = None
+        self.observations: list[str] = []
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> HarnessSession:
+        self.peer.start()
+        return self
+
+    def close(self, *, cleanup: bool = True) -> None:
+        """Unregister if the harness registered itself and is still registered; stop the peer."""
+        try:
+            if cleanup and self.registered and self.registered_by_harness and self.config.allow_destructive:
+                self.client.request(
+                    "DELETE",
+                    self._credentials_url() or "",
+                    token=self.token,
+                    label="clean-up: unregister at the end of the run",
+                )
+        finally:
+            self.peer.stop()
+            self.client.close()
+
+    # -- tokens ------------------------------------------------------------------------------
+    @property
+    def token_a_unused(self) -> bool:
+        return self.token_a is not None and not self.token_a_spent and not self.registered
+
+    def current_token(self) -> str | None:
+        """Token C when registered, else token A (for versions and credentials only)."""
+        if self.registered:
+            return self.token
+        return self.token_a
+
+    def _hand_out(self) -> tuple[str, str]:
+        name = "B" if not self.harness_tokens else f"B{len(self.harness_tokens) + 1}"
+        value = _new_token()
+        self.harness_tokens[name] = value
+        self.peer.accept_token(value, name)
+        return name, value
+
+    # -- discovery ---------------------------------------------------------------------------
+    def discover(self) -> Discovery:
+        """GET the versions list and the 2.3.0 details (once); endpoints come only from there."""
+        if self._discovery is not None:
+            return self._discovery
+        d = Discovery()
+        self._discovery = d
+        token = self.current_token()
+        ex = self.client.request("GET", self.config.versions_url, token=token, label="discovery: versions")
+        d.versions_exchange = ex
+        data = ex.data if ex.status is not None and 200 <= ex.status < 300 else None
+        if not isinstance(data, list):
+            d.problem = f"the versions endpoint did not return a list (HTTP {ex.status}, status {ex.ocpi_status})"
+            if ex.error:
+                d.problem = f"the versions endpoint did not answer: {ex.error}"
+            return d
+        d.versions = [v for v in data if isinstance(v, dict)]
+        entry = next((v for v in d.versions if v.get("version") == "2.3.0"), None)
+        if entry is None or not isinstance(entry.get("url"), str):
+            d.problem = "the versions endpoint does not offer version 2.3.0"
+            return d
+        d.details_url = entry["url"]
+        ex = self.client.request("GET", d.details_url, token=token, label="discovery: 2.3.0 details")
+        d.details_exchange = ex
+        details = ex.data if ex.status is not None and 200 <= ex.status < 300 else None
+        if not isinstance(details, dict) or not isinstance(details.get("endpoints"), list):
+            d.problem = (
+                f"the 2.3.0 version details did not return endpoints (HTTP {ex.status}, status {ex.ocpi_status})"
+            )
+            return d
+        d.endpoints = [e for e in details["endpoints"] if isinstance(e, dict)]
+        return d
+
+    def _credentials_url(self) -> str | None:
+        return self.discover().url("credentials")
+
+    def list_endpoints(self) -> list[ListEndpoint]:
+        """Every paginated Sender GET the target advertises (as openapi.yaml defines them)."""
+        d = self.discover()
+        oracle = get_oracle()
+        out: list[ListEndpoint] = []
+        for ep in d.endpoints:
+            module, role, url = ep.get("identifier"), ep.get("role"), ep.get("url")
+            if role != "SENDER" or not isinstance(url, str) or module in ("credentials", "versions"):
+                continue
+            for op in oracle.operations:
+                if op.module != module or op.interface != "SENDER" or op.method != "GET":
+                    continue
+                params = oracle.document["paths"][op.path]["get"].get("parameters", [])
+                names = {p.get("$ref", "").rsplit("/", 1)[-1] for p in params}
+                if {"Offset", "Limit"} <= names and "{" not in op.suffix:
+                    out.append(ListEndpoint(module, url.rstrip("/") + op.suffix, op.suffix))
+        return out
+
+    def get_endpoints(self) -> list[tuple[str, str, str | None]]:
+        """(name, url, module) of every GET the harness may call: versions, details, credentials, lists."""
+        d = self.discover()
+        out: list[tuple[str, str, str | None]] = [("versions", self.config.versions_url, "versions")]
+        if d.details_url:
+            out.append(("version details", d.details_url, "versions"))
+        cred = d.url("credentials")
+        if cred:
+            out.append(("credentials", cred, "credentials"))
+        out += [(le.name, le.url, le.module) for le in self.list_endpoints()]
+        return out
+
+    # -- credentials handshakes ----------------------------------------------------------------
+    def _adopt(self, exchange: Exchange) -> str | None:
+        """If a credentials POST/PUT succeeded, switch to the token it returned."""
+        data = exchange.data
+        if (
+            exchange.status is not None
+            and 200 <= exchange.status < 300
+            and exchange.ocpi_status == 1000
+            and isinstance(data, dict)
+            and isinstance(data.get("token"), str)
+        ):
+            if self.token and self.token != data["token"]:
+                self.previous_tokens.append(self.token)
+            self.token = data["token"]
+            self.registered = True
+            return data["token"]
+        return None
+
+    def _handshake(self, kind: str, method: str, token: str | None, body_extra: dict[str, Any] | None) -> Handshake:
+        url = self._credentials_url()
+        name, value = self._hand_out()
+        body = self.peer.credentials_for(value)
+        if body_extra:
+            body = _merge_extra(body, body_extra)
+        previous = self.token
+        ex = self.client.request(
+            method,
+            url or self.config.versions_url,
+            token=token,
+            json_body=body,
+            label=f"credentials {method} ({kind}) handing over token {name}",
+        )
+        hs = Handshake(kind=kind, exchange=ex, token_name=name, previous_token=previous)
+        hs.callbacks = self.recorder.inbound_between(ex.started, ex.finished)
+        new = self._adopt(ex)
+        if new is None:
+            hs.problem = (
+                f"the target did not accept the credentials {method}: HTTP {ex.status}, "
+                f"status_code {ex.ocpi_status}" + (f" ({ex.error})" if ex.error else "")
+            )
+        else:
+            hs.new_token = new
+            hs.credentials = ex.data
+        return hs
+
+    def ensure_registered(self) -> Handshake | None:
+        """Register with token A once. None when the harness was configured with a token C."""
+        if self.registration is not None or self.config.token_a is None:
+            return self.registration
+        if self.registered:
+            return None
+        d = self.discover()
+        if d.problem or not d.url("credentials"):
+            ex = d.details_exchange or d.versions_exchange
+            assert ex is not None
+            self.registration = Handshake("registration", ex, "", problem=d.problem or "no credentials endpoint")
+            return self.registration
+        self.token_a_spent = True
+        hs = self._handshake("registration", "POST", self.token_a, None)
+        self.registration = hs
+        if hs.ok:
+            self.registered_by_harness = True
+        return hs
+
+    def rotate(self, *, body_extra: dict[str, Any] | None = None) -> Handshake:
+        """PUT new credentials (a fresh token B') with the current token C."""
+        hs = self._handshake("update", "PUT", self.token, body_extra)
+        return hs
+
+    def ensure_rotated(self) -> Handshake:
+        if self.rotation is None:
+            self.rotation = self.rotate()
+        return self.rotation
+
+    def ensure_unregistered(self) -> Exchange:
+        """DELETE the registration once."""
+        if self.unregistration is None:
+            url = self._credentials_url() or self.config.versions_url
+            token = self.token
+            ex = self.client.request("DELETE", url, token=token, label="credentials DELETE (unregister)")
+            self.unregistration = ex
+            if ex.status is not None and 200 <= ex.status < 300 and ex.ocpi_status == 1000:
+                self.registered = False
+                self.deleted_token = token
+        return self.unregistration
+
+    def peer_path(self, url: str) -> str:
+        return urlsplit(url).path.rstrip("/")
+
+
+def _merge_extra(body: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """Add fields from ``extra`` at any depth (lists: merged into each element), keeping ``body``'s values."""
+    out = dict(body)
+    for key, value in extra.items():
+        if key in out and isinstance(out[key], dict) and isinstance(value, dict):
+            out[key] = _merge_extra(out[key], value)
+        elif key in out and isinstance(out[key], list) and isinstance(value, dict):
+            out[key] = [_merge_extra(item, value) if isinstance(item, dict) else item for item in out[key]]
+        elif key not in out:
+            out[key] = value
+    return out

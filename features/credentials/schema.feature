@@ -1,0 +1,10 @@
+@spec.openapi @spec.credentials.object
+Feature: Credentials responses match openapi.yaml
+  The harness validates the target's credentials answers against the project's OCPI 2.3.0
+  description: token length and characters, URL, roles, business details.
+
+  @id.credentials.schema @shall @role.any
+  Scenario: The credentials GET answer validates against openapi.yaml
+    Given the harness is registered with the target
+    When the harness sends GET to the credentials endpoint with its credentials token
+    Then every response matches openapi.yaml

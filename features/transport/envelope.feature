@@ -1,0 +1,16 @@
+@spec.transport_and_format.response_format @checklist.T-01
+Feature: Every response body is an OCPI envelope
+  Successful or not, each answer is a JSON object with an integer status_code of four digits, a
+  timestamp and optionally a status_message, declared as application/json.
+
+  @id.transport.envelope-success @shall @role.any
+  Scenario: Successful answers are wrapped in the envelope
+    Given the harness is registered with the target
+    When the harness sends GET to every GET endpoint with its credentials token
+    Then every response is an OCPI envelope declared as JSON
+
+  @id.transport.envelope-error @shall @role.any
+  Scenario: Refusals are wrapped in the envelope too
+    Given the target's endpoints are known
+    When the harness sends GET to every GET endpoint without a token
+    Then every response is an OCPI envelope declared as JSON

@@ -1,0 +1,11 @@
+@spec.openapi @spec.version_information_endpoint.versions @spec.version_information_endpoint.details
+Feature: Version responses match openapi.yaml
+  The harness validates the versions list and the 2.3.0 details against the project's OCPI 2.3.0
+  description: required fields, types, lengths and enumerations.
+
+  @id.versions.schema @shall @role.any
+  Scenario: Versions list and 2.3.0 details validate against openapi.yaml
+    Given the harness is registered with the target
+    When the harness sends GET to the versions endpoint with its credentials token
+    And the harness sends GET to the version details endpoint with its credentials token
+    Then every response matches openapi.yaml

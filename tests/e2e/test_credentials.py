@@ -1,0 +1,245 @@
+"""The credentials module end to end: a real hub process and real party processes over loopback HTTP."""
+
+from __future__ import annotations
+
+import concurrent.futures
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from tests.support.ocpi import auth, credentials_body
+from tests.support.processes import HubProcess, PartyProcess
+
+pytestmark = pytest.mark.e2e
+
+Party = Callable[..., PartyProcess]
+
+
+def test_party_registers_rotates_and_unregisters(hub: HubProcess, make_party: Party, client: httpx.Client) -> None:
+    party = make_party("NL", "PTY")
+    token_a = hub.invite()
+    credentials_url = f"{hub.base_url}/ocpi/2.3.0/credentials"
+
+    # Before registering: token A opens versions and details; PUT and DELETE are 405; other modules 401.
+    assert client.get(hub.versions_url, headers=auth(token_a)).json()["status_code"] == 1000
+    assert client.put(credentials_url, headers=auth(token_a), json={}).status_code == 405
+    assert client.delete(credentials_url, headers=auth(token_a)).status_code == 405
+    assert client.get(f"{hub.base_url}/ocpi/2.3.0/sender/hubclientinfo", headers=auth(token_a)).status_code == 401
+
+    result = party.control("register", {"versions_url": hub.versions_url, "token": token_a})
+    assert result["http"] == 200, result
+    answer = result["body"]
+    assert answer["status_code"] == 1000
+    hub_credentials = answer["data"]
+    assert hub_credentials["hub_party_id"] == "NLHUB"
+    assert hub_credentials["url"] == hub.versions_url
+    assert {"role": "OTHER", "country_code": "NL", "party_id": "HUB"}.items() <= hub_credentials["roles"][0].items()
+    token_c = hub_credentials["token"]
+    assert token_c not in (token_a, party.state()["token_b"])
+
+    # The hub called the party back, with token B, before it answered the POST.
+    calls = [c["path"] for c in party.state()["calls"]]
+    assert calls[calls.index("/control/register") + 1 :][:2] == ["/ocpi/versions", "/ocpi/2.3.0"]
+
+    # Token A is dead; token C works everywhere; a second POST is 405.
+    assert client.get(hub.versions_url, headers=auth(token_a)).status_code == 401
+    assert client.get(f"{hub.base_url}/ocpi/2.3.0/sender/hubclientinfo", headers=auth(token_c)).status_code == 200
+    again = client.post(credentials_url, headers=auth(token_c), json=party.state()["hub_credentials"])
+    assert again.status_code == 405 and again.json()["status_code"] >= 2000
+    got = client.get(credentials_url, headers=auth(token_c)).json()
+    assert got["status_code"] == 1000 and got["data"]["token"] == token_c
+
+    # Rotation: the hub re-fetches the endpoints, issues a new token, and the old one stops working.
+    calls_before = len(party.state()["calls"])
+    rotated = party.control("rotate")
+    assert rotated["http"] == 200 and rotated["body"]["status_code"] == 1000, rotated
+    new_c = rotated["body"]["data"]["token"]
+    assert new_c != token_c
+    new_calls = [c["path"] for c in party.state()["calls"][calls_before:]]
+    assert "/ocpi/versions" in new_calls and "/ocpi/2.3.0" in new_calls
+    assert client.get(hub.versions_url, headers=auth(token_c)).status_code == 401
+    assert client.get(hub.versions_url, headers=auth(new_c)).status_code == 200
+
+    # Unregistration: token C' dies.
+    gone = party.control("unregister")
+    assert gone["http"] == 200 and gone["body"]["status_code"] == 1000
+    assert "data" not in gone["body"]
+    assert client.get(hub.versions_url, headers=auth(new_c)).status_code == 401
+    assert client.delete(credentials_url, headers=auth(new_c)).status_code == 401
+
+
+def test_hub_initiated_registration(hub: HubProcess, make_party: Party, client: httpx.Client) -> None:
+    party = make_party("DE", "HIR")
+    invitation = party.control("invite")
+    result = hub.cli("register", invitation["versions_url"], invitation["token"])
+    assert result.returncode == 0, result.stderr
+    assert "DE-HIR" in result.stdout
+    state = party.state()
+    # The party now holds the token the hub gave it and can use the hub with it.
+    assert state["hub_credentials"]["hub_party_id"] == "NLHUB"
+    token = state["token_c"]
+    listing = client.get(f"{hub.base_url}/ocpi/2.3.0/sender/hubclientinfo", headers=auth(token))
+    assert listing.status_code == 200
+    assert {"country_code": "DE", "party_id": "HIR", "status": "CONNECTED"}.items() <= next(
+        c for c in listing.json()["data"] if c["party_id"] == "HIR"
+    ).items()
+    # and it can rotate like any party-registered partner
+    rotated = party.control("rotate")
+    assert rotated["body"]["status_code"] == 1000, rotated
+    # the hub's token A for the party was single-use on the party side: a second register fails cleanly
+    again = hub.cli("register", invitation["versions_url"], invitation["token"])
+    assert again.returncode == 1 and "3001" in again.stderr
+
+
+def test_hub_initiated_stops_when_party_has_no_credentials_endpoint(hub: HubProcess, make_party: Party) -> None:
+    party = make_party("DE", "NCE", "--no-credentials-endpoint")
+    invitation = party.control("invite")
+    result = hub.cli("register", invitation["versions_url"], invitation["token"])
+    assert result.returncode == 1 and "3003" in result.stderr
+    assert not any(c["method"] == "POST" and c["path"].endswith("credentials") for c in party.state()["calls"])
+
+
+@pytest.mark.parametrize(
+    ("mutate", "reason"),
+    [
+        (lambda b: b["roles"][0].update(country_code="NLD"), "country_code"),
+        (lambda b: b["roles"][0].update(party_id="AB"), "party_id"),
+        (lambda b: b.update(roles=[]), "roles"),
+        (lambda b: b.update(url="not a url"), "url"),
+        (lambda b: b["roles"][0].update(role="HUB"), "role"),
+        (lambda b: b.update(token="has space"), "token"),
+        (lambda b: b.pop("token"), "token"),
+    ],
+    ids=[
+        "country-code-3-chars",
+        "party-id-2-chars",
+        "empty-roles",
+        "bad-url",
+        "unknown-role-HUB",
+        "token-space",
+        "missing-token",
+    ],
+)
+def test_bad_credentials_get_2001(hub: HubProcess, make_party: Party, client: httpx.Client, mutate, reason) -> None:  # type: ignore[no-untyped-def]
+    party = make_party("NL", "BAD", "--accept-any-token")
+    token_a = hub.invite()
+    body = credentials_body("token-b-bad", party.versions_url, ("CPO", "NL", "BAD"))
+    mutate(body)
+    response = client.post(f"{hub.base_url}/ocpi/2.3.0/credentials", headers=auth(token_a), json=body)
+    assert response.status_code == 200, response.text
+    envelope = response.json()
+    assert envelope["status_code"] == 2001
+    assert reason in envelope["status_message"]
+    # nothing was registered: token A still works
+    assert client.get(hub.versions_url, headers=auth(token_a)).status_code == 200
+
+
+def test_unreachable_party_gets_3001_and_unsupported_version_3002(
+    hub: HubProcess, make_party: Party, client: httpx.Client
+) -> None:
+    token_a = hub.invite()
+    body = credentials_body("token-b-x", "http://127.0.0.1:9/ocpi/versions", ("CPO", "NL", "UNR"))
+    response = client.post(f"{hub.base_url}/ocpi/2.3.0/credentials", headers=auth(token_a), json=body)
+    assert response.json()["status_code"] == 3001
+    old = make_party("NL", "OLD", "--version", "2.2.1", "--accept-any-token")
+    body = credentials_body("token-b-y", old.versions_url, ("CPO", "NL", "OLD"))
+    response = client.post(f"{hub.base_url}/ocpi/2.3.0/credentials", headers=auth(token_a), json=body)
+    assert response.json()["status_code"] == 3002
+    assert client.get(hub.versions_url, headers=auth(token_a)).status_code == 200
+
+
+def test_missing_credentials_endpoint_gets_3003(hub: HubProcess, make_party: Party, client: httpx.Client) -> None:
+    party = make_party("NL", "NCR", "--no-credentials-endpoint", "--accept-any-token")
+    token_a = hub.invite()
+    body = credentials_body("token-b-z", party.versions_url, ("CPO", "NL", "NCR"))
+    response = client.post(f"{hub.base_url}/ocpi/2.3.0/credentials", headers=auth(token_a), json=body)
+    assert response.json()["status_code"] == 3003
+
+
+def test_transport_errors(hub: HubProcess, client: httpx.Client) -> None:
+    url = f"{hub.base_url}/ocpi/2.3.0/credentials"
+    # Missing and unknown tokens: 401 with an envelope, before the body is looked at.
+    for headers in ({}, auth("no-such-token"), {"Authorization": "Bearer x"}):
+        response = client.post(url, headers=headers, content=b"{not json")
+        assert response.status_code == 401
+        assert response.json()["status_code"] == 2000
+    token_a = hub.invite()
+    response = client.post(
+        url,
+        headers=auth(token_a),
+        content=b"{not json",
+    )
+    assert response.status_code == 400 and response.json()["status_code"] == 2001
+    # raw tokens are accepted too
+    assert client.get(hub.versions_url, headers=auth(token_a, raw=True)).status_code == 200
+    # ids are echoed, or generated
+    response = client.get(hub.versions_url, headers={**auth(token_a), "X-Request-ID": "r-1", "X-Correlation-ID": "c-1"})
+    assert response.headers["X-Request-ID"] == "r-1" and response.headers["X-Correlation-ID"] == "c-1"
+    assert client.get(hub.versions_url, headers=auth(token_a)).headers["X-Request-ID"]
+    # configuration modules carry no routing headers
+    assert not any(h.lower().startswith("ocpi-") for h in response.headers)
+    # envelope timestamp form
+    stamp = response.json()["timestamp"]
+    assert stamp.endswith("Z") and len(stamp) == 20
+
+
+def test_duplicate_party_is_refused(hub: HubProcess, make_party: Party) -> None:
+    first, second = make_party("NL", "DUP"), make_party("NL", "DUP")
+    assert (
+        first.control("register", {"versions_url": hub.versions_url, "token": hub.invite()})["body"]["status_code"]
+        == 1000
+    )
+    answer = second.control("register", {"versions_url": hub.versions_url, "token": hub.invite()})["body"]
+    assert answer["status_code"] == 2001 and "already registered" in answer["status_message"]
+
+
+def test_ten_simultaneous_registrations_give_one_success(hub: HubProcess, make_party: Party) -> None:
+    party = make_party("NL", "TEN", "--accept-any-token")
+    url = f"{hub.base_url}/ocpi/2.3.0/credentials"
+    tokens = [hub.invite() for _ in range(10)]
+
+    def post(i: int) -> int:
+        body = credentials_body(f"token-b-{i}", party.versions_url, ("CPO", "NL", "TEN"))
+        with httpx.Client(timeout=30) as c:
+            return int(c.post(url, headers=auth(tokens[i]), json=body).json()["status_code"])
+
+    with concurrent.futures.ThreadPoolExecutor(10) as pool:
+        codes = list(pool.map(post, range(10)))
+    assert codes.count(1000) == 1, codes
+    assert all(code == 2001 for code in codes if code != 1000), codes
+
+    # the same token A ten times at once: one registration, the rest told the token is spent
+    other = make_party("NL", "ONE", "--accept-any-token")
+    token_a = hub.invite()
+
+    def post_same(i: int) -> tuple[int, int]:
+        body = credentials_body(f"token-b-same-{i}", other.versions_url, ("CPO", "NL", "ONE"))
+        with httpx.Client(timeout=30) as c:
+            response = c.post(url, headers=auth(token_a), json=body)
+            return response.status_code, int(response.json()["status_code"])
+
+    with concurrent.futures.ThreadPoolExecutor(10) as pool:
+        results = list(pool.map(post_same, range(10)))
+    assert [code for _, code in results].count(1000) == 1, results
+    assert all(http in (200, 401, 405) for http, _ in results), results
+
+
+def test_data_survives_restart_and_no_clear_text_tokens(fresh_hub: HubProcess, make_party: Party) -> None:
+    party = make_party("BE", "RST")
+    token_a = fresh_hub.invite()
+    answer = party.control("register", {"versions_url": fresh_hub.versions_url, "token": token_a})["body"]
+    token_c = answer["data"]["token"]
+    token_b = party.state()["token_b"]
+    fresh_hub.stop()
+    fresh_hub.start()
+    with httpx.Client(timeout=10) as c:
+        got = c.get(f"{fresh_hub.base_url}/ocpi/2.3.0/credentials", headers=auth(token_c))
+        assert got.status_code == 200 and got.json()["data"]["token"] == token_c
+        health = c.get(f"{fresh_hub.base_url}/health").json()
+        assert health["status"] == "ok" and health["store"]["active_partners"] == 1
+    fresh_hub.stop()
+    files = [p for p in fresh_hub.db_path.parent.iterdir() if p.name.startswith(fresh_hub.db_path.name)]
+    blob = b"".join(p.read_bytes() for p in files if not p.name.endswith(".key"))
+    for token in (token_a, token_b, token_c):
+        assert token.encode() not in blob, "a token is stored in clear text"

@@ -1,0 +1,156 @@
+"""Real processes on loopback ports for end-to-end tests: the hub (``ocpi-hub serve``) and the test party."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+PARTY_SCRIPT = ROOT / "tests" / "e2e" / "party.py"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait(url: str, proc: subprocess.Popen[str], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode}: {proc.stdout.read() if proc.stdout else ''}")
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer within {timeout}s")
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class HubProcess:
+    """``ocpi-hub serve`` on a free loopback port with its own SQLite file."""
+
+    def __init__(
+        self,
+        db_path: Path,
+        *,
+        faults: Sequence[str] = (),
+        env: dict[str, str] | None = None,
+        port: int | None = None,
+        workers: int = 1,
+    ) -> None:
+        self.db_path = db_path
+        self.store = f"sqlite:///{db_path}"
+        self.port = port or free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.versions_url = f"{self.base_url}/ocpi/versions"
+        self.faults = tuple(faults)
+        self.env = {**os.environ, **(env or {})}
+        self.workers = workers
+        self.proc: subprocess.Popen[str] | None = None
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run another ``ocpi-hub`` command against the same store and port."""
+        return subprocess.run(
+            [sys.executable, "-m", "reference_hub", *args, "--store", self.store, "--port", str(self.port)],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=60,
+            check=False,
+        )
+
+    def start(self) -> HubProcess:
+        cmd = [
+            sys.executable,
+            "-m",
+            "reference_hub",
+            "serve",
+            "--port",
+            str(self.port),
+            "--store",
+            self.store,
+            "--workers",
+            str(self.workers),
+        ]
+        for fault in self.faults:
+            cmd += ["--fault", fault]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=self.env)
+        _wait(f"{self.base_url}/health", self.proc)
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            _stop(self.proc)
+            self.proc = None
+
+    def invite(self) -> str:
+        result = self.cli("invite")
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip().splitlines()[-1]
+
+
+class PartyProcess:
+    """The stand-alone test party (tests/e2e/party.py), driven through its control API."""
+
+    def __init__(self, country: str = "NL", party: str = "PTY", *extra: str) -> None:
+        self.country, self.party = country, party
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.versions_url = f"{self.base_url}/ocpi/versions"
+        self.extra = extra
+        self.proc: subprocess.Popen[str] | None = None
+        self.http = httpx.Client(base_url=self.base_url, timeout=60)
+
+    def start(self) -> PartyProcess:
+        cmd = [
+            sys.executable,
+            str(PARTY_SCRIPT),
+            "--port",
+            str(self.port),
+            "--country",
+            self.country,
+            "--party",
+            self.party,
+            *self.extra,
+        ]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        _wait(f"{self.base_url}/control/state", self.proc)
+        return self
+
+    def stop(self) -> None:
+        self.http.close()
+        if self.proc is not None:
+            _stop(self.proc)
+            self.proc = None
+
+    def control(self, action: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = self.http.post(f"/control/{action}", json=body or {})
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        return result
+
+    def state(self) -> dict[str, Any]:
+        result: dict[str, Any] = self.http.get("/control/state").json()
+        return result

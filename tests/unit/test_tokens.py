@@ -1,0 +1,47 @@
+"""Authorization header parsing, hashing and the token vault (pure functions; no I/O)."""
+
+from __future__ import annotations
+
+import base64
+
+from reference_hub.hub.tokens import TokenVault, authorization_header, candidate_tokens, hash_token, new_token
+
+
+def test_authorization_header_is_base64_of_the_exact_token_bytes() -> None:
+    # The spec's own example encodes a trailing newline (ZXhhbXBsZS10b2tlbgo=); the correct value has none.
+    assert authorization_header("example-token") == "Token ZXhhbXBsZS10b2tlbg=="
+
+
+def test_candidates_prefer_the_decoded_token_and_keep_the_raw_one() -> None:
+    assert candidate_tokens("Token ZXhhbXBsZS10b2tlbg==") == [("example-token", False), ("ZXhhbXBsZS10b2tlbg==", True)]
+    assert candidate_tokens("Token example-token") == [("example-token", True)]
+    # the spec example's trailing newline is forgiven
+    assert candidate_tokens("Token ZXhhbXBsZS10b2tlbgo=")[0] == ("example-token", False)
+    # base64 that decodes to binary is not a token candidate
+    binary = base64.b64encode(b"\x00\xff\x10").decode()
+    assert candidate_tokens(f"Token {binary}") == [(binary, True)]
+
+
+def test_no_candidates_without_the_token_scheme() -> None:
+    for header in (None, "", "Token", "Token ", "Bearer abc", "abc"):
+        assert candidate_tokens(header) == []
+
+
+def test_new_tokens_are_printable_unique_and_short_enough() -> None:
+    tokens = {new_token() for _ in range(200)}
+    assert len(tokens) == 200
+    assert all(len(t) <= 64 and all(0x21 <= ord(c) <= 0x7E for c in t) for t in tokens)
+
+
+def test_hash_is_stable_and_not_the_token() -> None:
+    token = new_token()
+    assert hash_token(token) == hash_token(token) != token
+    assert len(hash_token(token)) == 64
+
+
+def test_vault_round_trip_and_ciphertext_hides_the_token() -> None:
+    vault = TokenVault.ephemeral()
+    token = new_token()
+    sealed = vault.encrypt(token)
+    assert token not in sealed
+    assert vault.decrypt(sealed) == token
