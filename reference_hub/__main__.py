@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the versions URL; it works once, for versions, version details and credentials only.",
     )
     _common(invite)
+    invite.add_argument("--count", type=int, default=1, metavar="N", help="create N tokens, one per line (default 1)")
 
     register = sub.add_parser(
         "register",
@@ -148,11 +149,11 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _invite(settings: Settings) -> str:
+async def _invite(settings: Settings, count: int) -> list[str]:
     from reference_hub.app import build_context
 
     async with build_context(settings) as ctx:
-        return await ctx.registrar.invite()
+        return [await ctx.registrar.invite() for _ in range(count)]
 
 
 async def _register(settings: Settings, versions_url: str, token_a: str) -> str:
@@ -223,9 +224,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve(args)
         settings = _settings(args)
         if args.command == "invite":
-            token = asyncio.run(_invite(settings))
-            print(f"Registration token A for a new party (single use). Versions URL: {settings.versions_url}")
-            print(token)
+            tokens = asyncio.run(_invite(settings, args.count))
+            print(f"Registration token A (single use, one per party). Versions URL: {settings.versions_url}")
+            print("\n".join(tokens))
         elif args.command == "register":
             partner_id = asyncio.run(_register(settings, args.versions_url, args.token_a))
             print(f"registered with {partner_id}")

@@ -11,7 +11,14 @@ from conformance.checks._registry import check, fail
 from conformance.checks.envelope import require_response
 from conformance.model import Exchange
 
-__all__ = ("bad_request", "http_ocpi_consistent", "method_not_allowed", "no_server_error", "unauthorized")
+__all__ = (
+    "bad_request",
+    "http_ocpi_consistent",
+    "method_not_allowed",
+    "no_server_error",
+    "refusal_not_success",
+    "unauthorized",
+)
 
 
 def _describe(exchange: Exchange) -> str:
@@ -56,6 +63,16 @@ def unauthorized(exchange: Exchange) -> None:
     code = exchange.ocpi_status
     if code is not None and 1000 <= code < 2000:
         fail("HTTP 401 carries an OCPI success code", expected="status_code 2xxx", actual=_describe(exchange))
+
+
+@check(spec="status_codes.ocpi")
+def refusal_not_success(exchange: Exchange) -> None:
+    """A request that had to be refused is not answered with a 1xxx success code."""
+    require_response(exchange)
+    code = exchange.ocpi_status
+    if code is not None and 1000 <= code < 2000:
+        fail("a request that had to be refused was answered with an OCPI success code",
+             expected="HTTP 401 with a 2xxx status_code", actual=_describe(exchange))
 
 
 @check(spec="credentials.errors")

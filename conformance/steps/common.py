@@ -1,0 +1,282 @@
+"""Step vocabulary shared by every area: who the harness is, what it sends, generic Then checks.
+
+Endpoint phrases: ``the versions endpoint``, ``the version details endpoint``, ``the credentials
+endpoint``, ``every GET endpoint`` (all of those plus every paginated Sender list),
+``every advertised endpoint`` (credentials plus the Sender lists), ``every configuration endpoint``
+(versions, details, credentials, hubclientinfo lists), ``every paginated Sender endpoint``.
+
+Token phrases: ``without a token``, ``with an unknown token``, ``with token A``, ``with its
+credentials token``, ``with its credentials token unencoded``, ``with its previous credentials
+token``, ``with its deleted credentials token``.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from conformance.checks import run_check
+from conformance.oracle import Operation, OracleUnavailable, get_oracle
+from conformance.session import CONFIG_MODULES, HarnessSession
+from conformance.steps.context import ScenarioContext, Sent, collect_findings
+
+__all__ = ()
+
+_AUTH = (
+    "without a token|with an unknown token|with token A|with its credentials token unencoded"
+    "|with its credentials token|with its previous credentials token|with its deleted credentials token"
+)
+_WHERE = (
+    "the versions endpoint|the version details endpoint|the credentials endpoint|every GET endpoint"
+    "|every advertised endpoint|every configuration endpoint|every paginated Sender endpoint"
+)
+
+
+# ## Given ---------------------------------------------------------------------------------------
+
+
+def _discovered(harness: HarnessSession) -> None:
+    d = harness.discover()
+    if d.problem:
+        pytest.skip(f"the target's endpoints could not be discovered: {d.problem} (see versions scenarios)")
+
+
+@given("the target's endpoints are known")
+def endpoints_known(harness: HarnessSession) -> None:
+    """Versions and 2.3.0 details have been fetched (skips the scenario when that failed)."""
+    _discovered(harness)
+
+
+@given("the harness holds an unused registration token A")
+def unused_token_a(harness: HarnessSession) -> None:
+    """Token A was configured and no registration has been attempted yet."""
+    if harness.config.token_a is None:
+        pytest.skip("the target file gives a credentials token, not a registration token A")
+    if not harness.token_a_unused:
+        pytest.skip("token A has already been used for a registration in this run")
+    _discovered(harness)
+
+
+@given("the harness was given a registration token A")
+def given_token_a(harness: HarnessSession) -> None:
+    """Token A was configured (the harness registers itself in this run)."""
+    if harness.config.token_a is None:
+        pytest.skip("the target file gives a credentials token, not a registration token A")
+
+
+@given("the harness is registered with the target")
+def registered(harness: HarnessSession) -> None:
+    """Registers with token A on first use; skips when that is impossible or failed."""
+    if harness.unregistration is not None and not harness.registered:
+        pytest.skip("the harness has already unregistered in this run")
+    if not harness.registered:
+        hs = harness.ensure_registered()
+        if not harness.registered:
+            problem = hs.problem if hs else "no token"
+            pytest.skip(f"the harness could not register with the target: {problem} (see credentials.registration)")
+    _discovered(harness)
+
+
+@given("the harness registered itself with token A")
+def registered_itself(harness: HarnessSession) -> None:
+    """The harness holds a token C obtained in this run with token A."""
+    given_token_a(harness)
+    registered(harness)
+    if not harness.registered_by_harness:
+        pytest.skip("the harness was not registered through its own token-A handshake")
+
+
+@given("the harness may change its registration")
+def may_change(harness: HarnessSession) -> None:
+    """Token rotation and DELETE are allowed (always when the harness registered itself)."""
+    if not harness.config.allow_destructive:
+        pytest.skip("the harness uses a configured token C and [run] destructive is not true")
+
+
+@given("the target advertises at least one paginated Sender endpoint")
+def has_lists(harness: HarnessSession) -> None:
+    """At least one module is advertised as SENDER with a list GET in openapi.yaml."""
+    _discovered(harness)
+    if not harness.list_endpoints():
+        mods = sorted({str(e.get("identifier")) for e in harness.discover().endpoints})
+        pytest.skip(f"the target advertises no paginated Sender endpoint (advertised: {', '.join(mods)})")
+
+
+# ## When ----------------------------------------------------------------------------------------
+
+
+def _token_for(harness: HarnessSession, auth: str) -> tuple[str | None, str]:
+    if auth == "without a token":
+        return None, "none"
+    if auth == "with an unknown token":
+        return "unknown-" + secrets.token_urlsafe(24), "base64"
+    if auth == "with token A":
+        if harness.config.token_a is None:
+            pytest.skip("no registration token A was configured")
+        return harness.config.token_a, "base64"
+    if auth == "with its credentials token":
+        return harness.token, "base64"
+    if auth == "with its credentials token unencoded":
+        return harness.token, "raw"
+    if auth == "with its previous credentials token":
+        if not harness.previous_tokens:
+            pytest.skip("the harness holds no previous credentials token")
+        return harness.previous_tokens[-1], "base64"
+    if auth == "with its deleted credentials token":
+        if harness.deleted_token is None:
+            pytest.skip("the harness has not unregistered")
+        return harness.deleted_token, "base64"
+    raise AssertionError(auth)
+
+
+def _operation(module: str | None, name: str, method: str) -> Operation | None:
+    try:
+        oracle = get_oracle()
+        if module == "versions":
+            return oracle.versions_list() if name == "versions" else oracle.versions_details()
+        if module == "credentials":
+            return oracle.find("credentials", None, method)
+        if module:
+            return oracle.find(module, "SENDER", method)
+    except OracleUnavailable:
+        return None
+    return None
+
+
+def _targets(harness: HarnessSession, where: str) -> list[tuple[str, str, str | None]]:
+    if where == "the versions endpoint":
+        return [("versions", harness.config.versions_url, "versions")]
+    _discovered(harness)
+    d = harness.discover()
+    if where == "the version details endpoint":
+        return [("version details", d.details_url or "", "versions")]
+    if where == "the credentials endpoint":
+        url = d.url("credentials")
+        if not url:
+            pytest.skip("the target advertises no credentials endpoint")
+        return [("credentials", url, "credentials")]
+    if where == "every GET endpoint":
+        return harness.get_endpoints()
+    if where == "every advertised endpoint":
+        return [t for t in harness.get_endpoints() if t[0] not in ("versions", "version details")]
+    if where == "every configuration endpoint":
+        return [t for t in harness.get_endpoints() if t[2] in CONFIG_MODULES]
+    if where == "every paginated Sender endpoint":
+        return [(le.name, le.url, le.module) for le in harness.list_endpoints()]
+    raise AssertionError(where)
+
+
+@when(parsers.re(rf"the harness sends (?P<method>GET|PUT|POST|DELETE) to (?P<where>{_WHERE}) (?P<auth>{_AUTH})"))
+def send(ocpi_context: ScenarioContext, harness: HarnessSession, method: str, where: str, auth: str) -> None:
+    """Send one request per endpoint; PUT/POST carry a valid harness Credentials body."""
+    token, style = _token_for(harness, auth)
+    for name, url, module in _targets(harness, where):
+        body = None
+        if method in ("PUT", "POST"):
+            _, value = harness._hand_out()
+            body = harness.peer.credentials_for(value)
+        ex = harness.client.request(method, url, token=token, auth=style, json_body=body,
+                                    label=f"{method} {name} {auth}")
+        if module == "credentials" and method in ("PUT", "POST"):
+            harness._adopt(ex)
+        ctx_sent = Sent(name, ex, module, _operation(module, name, method))
+        ocpi_context.sent.append(ctx_sent)
+        ocpi_context.exchange = ex
+
+
+@when("the harness sends PUT to the credentials endpoint with a body that is not JSON")
+def send_malformed(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
+    """A PUT whose body is cut off in the middle of a JSON object."""
+    (name, url, module), = _targets(harness, "the credentials endpoint")
+    ex = harness.client.request("PUT", url, token=harness.token, content='{"token": "abc", "url": "http://',
+                                label="PUT credentials with a truncated JSON body")
+    ocpi_context.sent.append(Sent(name, ex, module, None))
+    ocpi_context.exchange = ex
+
+
+# ## Then ----------------------------------------------------------------------------------------
+
+
+@then("every response is HTTP 401 Unauthorized")
+def all_401(ocpi_context: ScenarioContext) -> None:
+    """HTTP 401, and no 1xxx status_code in the body."""
+    ocpi_context.check_each("unauthorized")
+
+
+@then("every response is HTTP 405 Method Not Allowed")
+def all_405(ocpi_context: ScenarioContext) -> None:
+    ocpi_context.check_each("method_not_allowed")
+
+
+@then("every response is a success")
+def all_success(ocpi_context: ScenarioContext) -> None:
+    """HTTP 2xx with status_code 1xxx."""
+    ocpi_context.check_each("success")
+
+
+@then(parsers.re(r"every response is a success with an? (?P<shape>list|object)"))
+def all_success_shaped(ocpi_context: ScenarioContext, shape: str) -> None:
+    ocpi_context.check_each("success", data=shape)
+
+
+@then("every response is an OCPI envelope declared as JSON")
+def all_envelopes(ocpi_context: ScenarioContext) -> None:
+    """Envelope fields and types, and Content-Type application/json."""
+
+    def judge(s: Sent) -> None:
+        run_check("envelope", s.exchange)
+        run_check("json_content_type", s.exchange)
+
+    collect_findings(ocpi_context.require_sent(), judge, lambda s: s.name)
+
+
+@then("every envelope timestamp is an OCPI DateTime")
+def all_timestamps(ocpi_context: ScenarioContext) -> None:
+    ocpi_context.check_each("timestamp_format")
+
+
+@then("every response carries the request's X-Request-ID")
+def all_request_ids(ocpi_context: ScenarioContext) -> None:
+    ocpi_context.check_each("request_id_echo")
+
+
+@then("every response carries the request's X-Correlation-ID")
+def all_correlation_ids(ocpi_context: ScenarioContext) -> None:
+    ocpi_context.check_each("correlation_id_echo")
+
+
+@then("no response carries OCPI routing headers")
+def no_routing(ocpi_context: ScenarioContext) -> None:
+    ocpi_context.check_each("no_routing_headers")
+
+
+@then("every response has consistent HTTP and OCPI status codes")
+def consistent(ocpi_context: ScenarioContext) -> None:
+    ocpi_context.check_each("http_ocpi_consistent")
+
+
+@then("no response carries a success status_code")
+def no_success(ocpi_context: ScenarioContext) -> None:
+    """A refusal is an HTTP error or an OCPI error code, never 1xxx."""
+    ocpi_context.check_each("refusal_not_success")
+
+
+@then("every response matches openapi.yaml")
+def all_match_schema(ocpi_context: ScenarioContext) -> None:
+    """Each body validates against the response schema of its operation (skips undescribed operations)."""
+    sent = ocpi_context.require_sent()
+    described = [s for s in sent if s.operation is not None]
+    for s in sent:
+        if s.operation is None:
+            ocpi_context.note(f"openapi.yaml does not describe {s.exchange.method} {s.name}; not validated")
+    if not described:
+        pytest.skip("openapi.yaml describes none of the operations used")
+    collect_findings(described, lambda s: run_check("response_schema", s.exchange, operation=s.operation),
+                     lambda s: s.name)
+
+
+@then("the response is HTTP 400 with an OCPI client error")
+def bad_request(ocpi_context: ScenarioContext) -> None:
+    ocpi_context.check_each("bad_request")

@@ -1,0 +1,270 @@
+"""Steps of the credentials module: registration, update, unregistration, and what the peer saw."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from pytest_bdd import given, then, when
+
+from conformance.checks import fail, run_check
+from conformance.model import Exchange, Finding
+from conformance.session import Handshake, HarnessSession
+from conformance.steps.context import ScenarioContext, Sent
+
+__all__ = ("validate_credentials",)
+
+_ROLES = {"CPO", "EMSP", "NAP", "NSP", "OTHER", "SCSP"}
+_TOKEN = re.compile(r"^[!-~]{1,64}$")
+
+
+def _absolute(url: Any) -> bool:
+    if not isinstance(url, str) or len(url) > 255:
+        return False
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def validate_credentials(data: Any) -> list[str]:
+    """Problems with a Credentials object (empty when it is well formed)."""
+    if not isinstance(data, dict):
+        return [f"data is a {type(data).__name__}, not a Credentials object"]
+    problems = []
+    token = data.get("token")
+    if not isinstance(token, str) or not _TOKEN.match(token):
+        problems.append("token is not 1-64 printable ASCII characters without spaces")
+    if not _absolute(data.get("url")):
+        problems.append(f"url is not an absolute http(s) URL of at most 255 characters: {data.get('url')!r}")
+    hub = data.get("hub_party_id")
+    if hub is not None and (not isinstance(hub, str) or len(hub) > 5):
+        problems.append(f"hub_party_id is longer than 5 characters: {hub!r}")
+    roles = data.get("roles")
+    if not isinstance(roles, list) or not roles:
+        problems.append("roles is not a non-empty list")
+        return problems
+    seen: set[tuple[str, str, str]] = set()
+    for i, r in enumerate(roles):
+        if not isinstance(r, dict):
+            problems.append(f"roles[{i}] is not an object")
+            continue
+        if r.get("role") not in _ROLES:
+            problems.append(f"roles[{i}].role {r.get('role')!r} is not one of {', '.join(sorted(_ROLES))}")
+        cc, pid = r.get("country_code"), r.get("party_id")
+        if not isinstance(cc, str) or not 1 <= len(cc) <= 2:
+            problems.append(f"roles[{i}].country_code {cc!r} is not a CiString(2)")
+        if not isinstance(pid, str) or not 1 <= len(pid) <= 3:
+            problems.append(f"roles[{i}].party_id {pid!r} is not a CiString(3)")
+        bd = r.get("business_details")
+        if not isinstance(bd, dict) or not isinstance(bd.get("name"), str) or len(bd["name"]) > 100:
+            problems.append(f"roles[{i}].business_details.name is missing or longer than 100 characters")
+        key = (str(r.get("role")), str(cc).upper(), str(pid).upper())
+        if key in seen:
+            problems.append(f"roles[{i}] repeats role {key[0]} for {key[1]}/{key[2]}")
+        seen.add(key)
+    return problems
+
+
+# ## Given ---------------------------------------------------------------------------------------
+
+
+@given("the harness has updated its credentials")
+def has_rotated(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
+    """A PUT with a new token has been answered with success (made now if not yet)."""
+    hs = harness.ensure_rotated()
+    if not hs.ok:
+        pytest.skip(f"the credentials update failed: {hs.problem} (see credentials.put-rotation)")
+    ocpi_context.handshake = hs
+
+
+@given("the harness has unregistered")
+def has_unregistered(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
+    """A DELETE has been answered with success (made now if not yet)."""
+    ex = harness.ensure_unregistered()
+    if harness.deleted_token is None:
+        pytest.skip(f"the DELETE did not succeed (HTTP {ex.status}, status {ex.ocpi_status}); see credentials.delete")
+
+
+# ## When ----------------------------------------------------------------------------------------
+
+
+@when("the harness registers with token A")
+def register(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
+    """The token-A handshake (made once per run; later scenarios judge the same one)."""
+    hs = harness.ensure_registered()
+    if hs is None:
+        pytest.skip("the harness was registered without a token-A handshake of its own (an earlier request "
+                    "registered it, or a token C was configured)")
+    ocpi_context.handshake = hs
+    ocpi_context.exchange = hs.exchange
+
+
+@when("the harness updates its credentials with a new token")
+def rotate(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
+    hs = harness.ensure_rotated()
+    ocpi_context.handshake = hs
+    ocpi_context.exchange = hs.exchange
+
+
+@when("the harness updates its credentials with unknown fields at every level of the body")
+def rotate_with_extras(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
+    """PUT credentials with invented fields on the object, on each role and in business_details."""
+    extra = {
+        "conformance_extension": {"purpose": "unknown-field tolerance test", "levels": [1, 2, 3]},
+        "roles": {
+            "conformance_role_note": "not an OCPI field",
+            "business_details": {"conformance_detail": {"nested": True}},
+        },
+    }
+    hs = harness.rotate(body_extra=extra)
+    ocpi_context.handshake = hs
+    ocpi_context.exchange = hs.exchange
+
+
+@when("the harness POSTs its credentials again with its credentials token")
+def post_again(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
+    url = harness.discover().url("credentials")
+    if not url:
+        pytest.skip("the target advertises no credentials endpoint")
+    _, value = harness._hand_out()
+    ex = harness.client.request("POST", url, token=harness.token, json_body=harness.peer.credentials_for(value),
+                                label="credentials POST while registered")
+    harness._adopt(ex)
+    ocpi_context.sent.append(Sent("credentials", ex, "credentials"))
+    ocpi_context.exchange = ex
+
+
+@when("the harness unregisters with DELETE")
+def unregister(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
+    ex = harness.ensure_unregistered()
+    ocpi_context.exchange = ex
+    ocpi_context.sent.append(Sent("credentials", ex, "credentials"))
+
+
+# ## Then ----------------------------------------------------------------------------------------
+
+
+def _handshake(ocpi_context: ScenarioContext) -> Handshake:
+    hs = ocpi_context.handshake
+    if hs is None:
+        pytest.skip("no credentials handshake was made in this scenario")
+    return hs
+
+
+@then("the registration is answered with success and the target's credentials")
+@then("the update is accepted")
+def handshake_ok(ocpi_context: ScenarioContext) -> None:
+    """HTTP 2xx, status_code 1000, and a Credentials object with a token in ``data``."""
+    hs = _handshake(ocpi_context)
+    run_check("success", hs.exchange, data="object")
+    if not isinstance(hs.exchange.data.get("token"), str):
+        fail("the answer carries no token for the harness", expected="data.token", actual=repr(hs.exchange.data),
+             check="credentials_answer", spec="credentials.object", exchanges=[hs.exchange])
+
+
+@then("the target's credentials are well formed")
+def credentials_well_formed(ocpi_context: ScenarioContext) -> None:
+    """token, url, roles (unique role/country/party), business details, hub_party_id length."""
+    ex: Exchange | None = ocpi_context.handshake.exchange if ocpi_context.handshake else ocpi_context.exchange
+    if ex is None:
+        pytest.skip("no credentials answer to judge")
+    problems = validate_credentials(ex.data)
+    if problems:
+        raise Finding("the target's Credentials object is not well formed", check="credentials_object",
+                      spec="credentials.object", exchanges=[ex], expected="a valid Credentials object",
+                      actual="; ".join(problems))
+
+
+@then("the new credentials token opens the versions endpoint")
+def new_token_works(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
+    hs = _handshake(ocpi_context)
+    if not hs.ok:
+        pytest.skip("no new token was issued")
+    ex = harness.client.request("GET", harness.config.versions_url, token=hs.new_token,
+                                label="GET versions with the newly issued token")
+    ocpi_context.sent.append(Sent("versions", ex, "versions"))
+    run_check("success", ex)
+
+
+@then(
+    "while the request was open the target fetched the harness's versions and 2.3.0 details "
+    "with the token it was given"
+)
+def callbacks_made(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
+    """Both GETs reached the peer after the POST/PUT started and before its answer, with the new token."""
+    hs = _handshake(ocpi_context)
+    versions_path = harness.peer_path(harness.peer.versions_url)
+    details_path = harness.peer_path(harness.peer.details_url)
+
+    def made(path: str) -> list[Exchange]:
+        return [c for c in hs.callbacks if c.method == "GET" and harness.peer_path(c.url) == path]
+
+    missing = []
+    for what, path in (("versions", versions_path), ("2.3.0 version details", details_path)):
+        calls = made(path)
+        if not calls:
+            missing.append(f"no GET of the harness's {what} ({path})")
+        elif not any(c.auth_token_name == hs.token_name for c in calls):
+            used = ", ".join(f"{c.auth_style} token {c.auth_token_name or '(unknown)'}" for c in calls)
+            missing.append(f"the GET of the harness's {what} did not use token {hs.token_name} (used: {used})")
+    if missing:
+        later = [e for e in harness.recorder.all() if e.direction == "inbound" and e.started > hs.exchange.finished]
+        hint = f"; {len(later)} callback(s) arrived after the answer" if later else ""
+        raise Finding(
+            f"the target answered the credentials {hs.exchange.method} without calling the harness back first",
+            check="registration_callback",
+            spec="credentials.registration" if hs.kind == "registration" else "credentials.update",
+            expected=f"GET versions and GET 2.3.0 details with token {hs.token_name} before the answer",
+            actual="; ".join(missing) + hint,
+            exchanges=[hs.exchange, *hs.callbacks],
+        )
+
+
+@then("every callback the target made carried the harness's token base64-encoded")
+def callbacks_base64(ocpi_context: ScenarioContext) -> None:
+    hs = _handshake(ocpi_context)
+    if not hs.callbacks:
+        pytest.skip("the target made no callbacks during the handshake (see credentials.registration-callback)")
+    bad = [c for c in hs.callbacks if c.auth_style != "base64"]
+    for c in hs.callbacks:
+        ocpi_context.note(f"callback {c.method} {urlsplit(c.url).path}: token {c.auth_token_name} sent {c.auth_style}")
+    if bad:
+        raise Finding(
+            "the target's requests to the harness did not carry a base64-encoded token",
+            check="callback_token_encoding", spec="transport_and_format.authorization",
+            expected="Authorization: Token <base64 of token B>",
+            actual="; ".join(f"{c.method} {urlsplit(c.url).path}: {c.auth_style}" for c in bad),
+            exchanges=bad,
+        )
+
+
+@then("the target issued a token different from the previous one")
+def token_changed(ocpi_context: ScenarioContext) -> None:
+    hs = _handshake(ocpi_context)
+    if hs.new_token is not None and hs.new_token == hs.previous_token:
+        raise Finding("the update returned the same token the harness already had", check="token_rotation",
+                      spec="credentials.update", expected="a newly generated token", actual="the previous token",
+                      exchanges=[hs.exchange])
+
+
+@then("the unregistration is answered with success")
+def unregistered_ok(ocpi_context: ScenarioContext) -> None:
+    ex = ocpi_context.exchange
+    assert ex is not None
+    run_check("success", ex)
+
+
+@then("the credentials carry a hub_party_id of a country code and a party id")
+def hub_party_id(ocpi_context: ScenarioContext) -> None:
+    ex = ocpi_context.exchange
+    assert ex is not None
+    data = ex.data if isinstance(ex.data, dict) else {}
+    hub = data.get("hub_party_id")
+    if not isinstance(hub, str) or not re.fullmatch(r"[A-Za-z]{2}[A-Za-z0-9]{3}", hub):
+        raise Finding("the hub's credentials do not name its hub party", check="hub_party_id",
+                      spec="credentials.object", expected="hub_party_id: 2-letter country code + 3-character party id",
+                      actual=f"hub_party_id: {hub!r}" if "hub_party_id" in data else "hub_party_id absent",
+                      exchanges=[ex])
+    roles = data.get("roles") or []
+    ocpi_context.note(f"hub_party_id {hub}; roles lists {len(roles)} part{'y' if len(roles) == 1 else 'ies'}")

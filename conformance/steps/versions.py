@@ -1,0 +1,142 @@
+"""Steps of the versions module and of the token-encoding observation."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from pytest_bdd import then
+
+from conformance.model import Exchange, Finding
+from conformance.session import HarnessSession
+from conformance.steps.context import ScenarioContext
+
+__all__ = ()
+
+KNOWN_MODULES = frozenset(
+    {"cdrs", "chargingprofiles", "commands", "credentials", "hubclientinfo", "locations", "sessions", "tariffs",
+     "tokens", "payments"}
+)
+
+
+def _absolute(url: Any) -> bool:
+    if not isinstance(url, str) or len(url) > 255:
+        return False
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _last(ocpi_context: ScenarioContext) -> Exchange:
+    if ocpi_context.exchange is None:
+        pytest.skip("no response to judge")
+    return ocpi_context.exchange
+
+
+def _versions_exchange(ocpi_context: ScenarioContext) -> Exchange:
+    for s in ocpi_context.sent:
+        if s.name == "versions":
+            return s.exchange
+    return _last(ocpi_context)
+
+
+def _details_exchange(ocpi_context: ScenarioContext) -> Exchange:
+    for s in ocpi_context.sent:
+        if s.name == "version details":
+            return s.exchange
+    return _last(ocpi_context)
+
+
+@then("every version entry has a version and an absolute URL")
+def version_entries(ocpi_context: ScenarioContext) -> None:
+    ex = _versions_exchange(ocpi_context)
+    bad = []
+    for i, v in enumerate(ex.data or []):
+        if not isinstance(v, dict) or not isinstance(v.get("version"), str) or not _absolute(v.get("url")):
+            bad.append(f"data[{i}] = {v!r}")
+    if not ex.data:
+        bad.append("the list is empty")
+    if bad:
+        raise Finding("the versions list has malformed entries", check="versions_entries",
+                      spec="version_information_endpoint.versions",
+                      expected="a non-empty list of {version, absolute url}", actual="; ".join(bad), exchanges=[ex])
+
+
+@then("the versions list includes 2.3.0")
+def has_230(ocpi_context: ScenarioContext) -> None:
+    ex = _versions_exchange(ocpi_context)
+    versions = [v.get("version") for v in ex.data or [] if isinstance(v, dict)]
+    if "2.3.0" not in versions:
+        raise Finding("the versions list does not offer 2.3.0", check="versions_230",
+                      spec="version_information_endpoint.versions", expected='an entry with version "2.3.0"',
+                      actual=f"versions {versions}", exchanges=[ex])
+    others = [v for v in versions if v != "2.3.0"]
+    if others:
+        ocpi_context.note(f"the target also offers {', '.join(map(str, others))}")
+
+
+@then("the details name version 2.3.0")
+def details_version(ocpi_context: ScenarioContext) -> None:
+    ex = _details_exchange(ocpi_context)
+    got = ex.data.get("version") if isinstance(ex.data, dict) else None
+    if got != "2.3.0":
+        raise Finding("the 2.3.0 details name another version", check="details_version",
+                      spec="version_information_endpoint.details", expected='version "2.3.0"',
+                      actual=f"version {got!r}", exchanges=[ex])
+
+
+@then("every endpoint has an identifier, a role SENDER or RECEIVER and an absolute URL")
+def details_endpoints(ocpi_context: ScenarioContext) -> None:
+    ex = _details_exchange(ocpi_context)
+    eps = ex.data.get("endpoints") if isinstance(ex.data, dict) else None
+    if not isinstance(eps, list) or not eps:
+        raise Finding("the details list no endpoints", check="details_endpoints",
+                      spec="version_information_endpoint.details", expected="a non-empty endpoints list",
+                      actual=repr(eps), exchanges=[ex])
+    bad = []
+    unknown = []
+    for i, ep in enumerate(eps):
+        if not isinstance(ep, dict):
+            bad.append(f"endpoints[{i}] is not an object")
+            continue
+        ident = ep.get("identifier")
+        if not isinstance(ident, str) or not ident:
+            bad.append(f"endpoints[{i}].identifier {ident!r} is not a module identifier")
+        elif ident not in KNOWN_MODULES:
+            unknown.append(ident)
+        if ep.get("role") not in ("SENDER", "RECEIVER"):
+            bad.append(f"endpoints[{i}].role {ep.get('role')!r} is not SENDER or RECEIVER")
+        if not _absolute(ep.get("url")):
+            bad.append(f"endpoints[{i}].url {ep.get('url')!r} is not an absolute URL")
+    listed = sorted({f"{e.get('identifier')} {e.get('role')}" for e in eps if isinstance(e, dict)})
+    ocpi_context.note("advertised: " + ", ".join(listed))
+    if unknown:
+        ocpi_context.note(f"module identifiers not defined by OCPI 2.3.0 (allowed, open list): {', '.join(unknown)}")
+    if bad:
+        raise Finding("the details list malformed endpoints", check="details_endpoints",
+                      spec="version_information_endpoint.details",
+                      expected="identifier, role SENDER|RECEIVER, absolute url", actual="; ".join(bad), exchanges=[ex])
+
+
+@then("the credentials module is listed exactly once")
+def credentials_once(ocpi_context: ScenarioContext) -> None:
+    ex = _details_exchange(ocpi_context)
+    eps = ex.data.get("endpoints") if isinstance(ex.data, dict) else []
+    n = sum(1 for e in eps or [] if isinstance(e, dict) and e.get("identifier") == "credentials")
+    if n != 1:
+        raise Finding("the credentials module is not listed exactly once", check="details_credentials",
+                      spec="version_information_endpoint.details", expected="one credentials endpoint",
+                      actual=f"{n} credentials endpoints", exchanges=[ex])
+
+
+@then("the harness notes whether the unencoded token was accepted")
+def note_raw(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
+    ex = _last(ocpi_context)
+    accepted = ex.status is not None and 200 <= ex.status < 300 and ex.ocpi_status == 1000
+    text = (
+        "the target also accepts an unencoded token (Token <token>), a 2.1.1/2.2 tolerance"
+        if accepted
+        else f"the target refuses an unencoded token (HTTP {ex.status}); it requires base64, as 2.3.0 says"
+    )
+    ocpi_context.note(text)
+    harness.observations.append(text)
