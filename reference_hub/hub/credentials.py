@@ -66,6 +66,7 @@ class Registrar:
         self.auth = authenticator
         self.vault = vault
         self.peers = peers
+        self._reachable: tuple[int, list[tuple[str, CredentialsRole]]] | None = None
 
     # --- what the hub hands out -----------------------------------------------------------------------------------
 
@@ -79,13 +80,22 @@ class Registrar:
             country_code=s.country_code.upper(),
         )
 
+    async def _reachable_roles(self) -> list[tuple[str, CredentialsRole]]:
+        """(partner id, role) of every active partner, cached until this or another process changes the store."""
+        marker = self.store.change_marker()
+        if self._reachable is None or self._reachable[0] != marker:
+            page = await self.store.list_partners(statuses=(PartnerStatus.ACTIVE,))
+            roles = [(p.partner_id, role) for p in page.items for role in p.roles]
+            self._reachable = (marker, roles)
+        return self._reachable[1]
+
+    def _changed(self) -> None:
+        self._reachable = None
+
     async def hub_credentials(self, token: str, *, exclude: str | None = None) -> Credentials:
         """Our Credentials for one partner: its token, our versions URL, hub_party_id, and every reachable party."""
-        page = await self.store.list_partners(statuses=(PartnerStatus.ACTIVE,))
         roles = [self.own_role()]
-        for partner in page.items:
-            if partner.partner_id != exclude:
-                roles.extend(partner.roles)
+        roles.extend(role for partner_id, role in await self._reachable_roles() if partner_id != exclude)
         hub_party_id = None if self.settings.has_fault("no_hub_party_id") else self.settings.hub_party_id
         return Credentials(token=token, url=self.settings.versions_url, hub_party_id=hub_party_id, roles=roles)
 
@@ -152,6 +162,7 @@ class Registrar:
         except DuplicateParty as exc:
             raise InvalidOrMissingParameters(str(exc)) from exc
         self.auth.cache.forget(caller.token_hash)
+        self._changed()
         return await self.hub_credentials(token_c, exclude=partner_id)
 
     async def update(self, caller: Caller, credentials: Credentials) -> Credentials:
@@ -181,6 +192,7 @@ class Registrar:
         except DuplicateParty as exc:
             raise InvalidOrMissingParameters(str(exc)) from exc
         self.auth.cache.forget(caller.token_hash)
+        self._changed()
         if self.settings.has_fault("old_token_survives"):
             await self.store.add_invitation(Invitation(token_hash=caller.token_hash, created=now()))
         return await self.hub_credentials(token_c, exclude=current.partner_id)
@@ -198,6 +210,7 @@ class Registrar:
         except Conflict as exc:
             raise Unauthorized("this token was replaced by a concurrent credentials update") from exc
         self.auth.cache.forget(caller.token_hash)
+        self._changed()
 
     # --- hub-initiated --------------------------------------------------------------------------------------------
 
@@ -260,6 +273,7 @@ class Registrar:
             await self.store.insert_partner(partner, consume_invitation=None)
         except DuplicateParty as exc:
             raise InvalidOrMissingParameters(str(exc)) from exc
+        self._changed()
         return partner
 
 
