@@ -48,6 +48,10 @@ class PeerClient:
             content = self._codec.encode(body)
         try:
             response = await self._http.request(method, url, headers=headers, content=content)
+            if response.status_code == 401:
+                # Many 2.1.1/2.2 platforms expect the raw token; OCPI 2.3.0 says base64. Try the legacy form once.
+                headers["Authorization"] = f"Token {token}"
+                response = await self._http.request(method, url, headers=headers, content=content)
         except httpx.HTTPError as exc:
             raise PeerError(f"{method} {url} failed: {type(exc).__name__}: {exc}") from exc
         if response.status_code >= 300:

@@ -147,6 +147,8 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
             value = self.headers.get("Authorization", "")
             if not value.startswith("Token "):
                 return None
+            if party.options.raw_tokens:  # a legacy (2.1.1-style) platform: the header carries the token as is
+                return value[6:]
             try:
                 return base64.b64decode(value[6:], validate=True).decode()
             except ValueError:
@@ -248,6 +250,7 @@ def main() -> int:
     parser.add_argument("--version", default="2.3.0", help="the only OCPI version this party offers")
     parser.add_argument("--no-credentials-endpoint", action="store_true", help="omit credentials from the details")
     parser.add_argument("--accept-any-token", action="store_true", help="answer callbacks whatever the token")
+    parser.add_argument("--raw-tokens", action="store_true", help="expect raw, not base64, tokens (legacy peers)")
     args = parser.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", args.port), BaseHTTPRequestHandler)
     port = server.server_address[1]

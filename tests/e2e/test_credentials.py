@@ -243,3 +243,9 @@ def test_data_survives_restart_and_no_clear_text_tokens(fresh_hub: HubProcess, m
     blob = b"".join(p.read_bytes() for p in files if not p.name.endswith(".key"))
     for token in (token_a, token_b, token_c):
         assert token.encode() not in blob, "a token is stored in clear text"
+
+
+def test_callbacks_fall_back_to_raw_tokens_for_legacy_parties(hub: HubProcess, make_party: Party) -> None:
+    party = make_party("NL", "LEG", "--raw-tokens")
+    answer = party.control("register", {"versions_url": hub.versions_url, "token": hub.invite()})["body"]
+    assert answer["status_code"] == 1000, answer
