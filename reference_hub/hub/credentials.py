@@ -107,8 +107,9 @@ class Registrar:
 
     # --- party-initiated ------------------------------------------------------------------------------------------
 
-    async def _discover(self, versions_url: str, token: str) -> tuple[str, list[Endpoint]]:
-        if self.settings.has_fault("no_registration_callback"):
+    async def _discover(self, versions_url: str, token: str, *, callback: bool = True) -> tuple[str, list[Endpoint]]:
+        """The party's 2.3.0 endpoints: 3001 when it cannot be used, 3002 without 2.3.0, 3003 without credentials."""
+        if callback and self.settings.has_fault("no_registration_callback"):
             return "2.3.0", []
         try:
             _url, details = await self.peers.discover(versions_url, token)
@@ -119,6 +120,34 @@ class Registrar:
         if not any(e.identifier == "credentials" for e in details.endpoints):
             raise NoMatchingEndpoints("the party's 2.3.0 version details list no credentials endpoint")
         return details.version, list(details.endpoints)
+
+    def _partner(
+        self,
+        partner_id: str,
+        roles: list[CredentialsRole],
+        theirs: Credentials,
+        our_token: str,
+        discovered: tuple[str, list[Endpoint]],
+        *,
+        initiated_by: str,
+        raw_token_auth: bool = False,
+    ) -> Partner:
+        """An ACTIVE partner record: the hash of the token it presents to us, its own token sealed."""
+        stamp = now()
+        return Partner(
+            partner_id=partner_id,
+            status=PartnerStatus.ACTIVE,
+            token_hash=hash_token(our_token),
+            outgoing_token=self.vault.encrypt(theirs.token),
+            versions_url=theirs.url,
+            version=discovered[0],
+            endpoints=discovered[1],
+            roles=roles,
+            raw_token_auth=raw_token_auth,
+            initiated_by=initiated_by,
+            created=stamp,
+            updated=stamp,
+        )
 
     async def _check_parties_free(self, roles: list[CredentialsRole], partner_id: str | None) -> None:
         for role in roles:
@@ -137,22 +166,10 @@ class Registrar:
         if existing is not None and existing.status is not PartnerStatus.INACTIVE:
             raise InvalidOrMissingParameters(f"partner {partner_id} is already registered with this hub")
         await self._check_parties_free(roles, None)
-        version, endpoints = await self._discover(credentials.url, credentials.token)
+        discovered = await self._discover(credentials.url, credentials.token)
         token_c = new_token()
-        stamp = now()
-        partner = Partner(
-            partner_id=partner_id,
-            status=PartnerStatus.ACTIVE,
-            token_hash=hash_token(token_c),
-            outgoing_token=self.vault.encrypt(credentials.token),
-            versions_url=credentials.url,
-            version=version,
-            endpoints=endpoints,
-            roles=roles,
-            raw_token_auth=caller.raw_token,
-            initiated_by="PARTY",
-            created=stamp,
-            updated=stamp,
+        partner = self._partner(
+            partner_id, roles, credentials, token_c, discovered, initiated_by="PARTY", raw_token_auth=caller.raw_token
         )
         consume = None if self.settings.has_fault("token_a_survives") else caller.token_hash
         try:
@@ -222,15 +239,8 @@ class Registrar:
            accepted; 3. POST our Credentials (token B) with token A; 4. store the party's answer: its token C (what we
            present from now on) and its roles, and activate the record.
         """
-        try:
-            _url, details = await self.peers.discover(versions_url, token_a)
-        except LookupError as exc:
-            raise UnsupportedVersion(str(exc)) from exc
-        except PeerError as exc:
-            raise UnableToUseClientApi(str(exc)) from exc
-        credentials_url = next((e.url for e in details.endpoints if e.identifier == "credentials"), None)
-        if credentials_url is None:
-            raise NoMatchingEndpoints("the party's 2.3.0 version details list no credentials endpoint; not registering")
+        discovered = await self._discover(versions_url, token_a, callback=False)
+        credentials_url = next(e.url for e in discovered[1] if e.identifier == "credentials")
         token_b = new_token()
         stamp = now()
         pending = Partner(
@@ -256,19 +266,7 @@ class Registrar:
             retired = msgspec.structs.replace(pending, status=PartnerStatus.INACTIVE, token_hash=None, updated=now())
             await self.store.replace_partner(retired, expected_token_hash=pending.token_hash)
             self.auth.cache.forget(pending.token_hash)
-        partner = Partner(
-            partner_id=partner_id,
-            status=PartnerStatus.ACTIVE,
-            token_hash=hash_token(token_b),
-            outgoing_token=self.vault.encrypt(theirs.token),
-            versions_url=theirs.url,
-            version=details.version,
-            endpoints=list(details.endpoints),
-            roles=roles,
-            initiated_by="HUB",
-            created=stamp,
-            updated=now(),
-        )
+        partner = self._partner(partner_id, roles, theirs, token_b, discovered, initiated_by="HUB")
         try:
             await self.store.insert_partner(partner, consume_invitation=None)
         except DuplicateParty as exc:
