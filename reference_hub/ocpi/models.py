@@ -36,7 +36,7 @@ class DisplayText(OcpiStruct, kw_only=True):
     language: Annotated[str, Meta(max_length=2)]
     """ISO 639-1 language code."""
     text: Annotated[str, Meta(max_length=512)]
-    """Plain text"""
+    """The text itself, plain (no markup or HTML)."""
 
 
 class Price(OcpiStruct, kw_only=True):
