@@ -37,6 +37,15 @@ invite: $(STAMP) ## Print a registration token A for a new party
 test: $(STAMP) ## Run every test (unit, contract, end-to-end, harness, load-test smoke)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+.PHONY: test-harness
+test-harness: $(STAMP) ## Test the tester: the harness against the reference hub, clean and with each fault switch
+	$(BIN)/python -m pytest tests/harness $(PYTEST_ARGS)
+
+TARGET_FILE ?= target.toml
+.PHONY: conformance
+conformance: $(STAMP) ## Certify a target: ocpi-conformance run $(TARGET_FILE) (create it with ocpi-conformance init)
+	$(BIN)/ocpi-conformance run $(TARGET_FILE)
+
 .PHONY: lint
 lint: $(STAMP) ## ruff lint + format check, mypy, import-linter layer contracts, generated models up to date
 	$(BIN)/ruff check .

@@ -7,6 +7,7 @@ share one model and a results file can be read back without running anything.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 from dataclasses import asdict, dataclass, field
@@ -41,7 +42,7 @@ class Level(StrEnum):
 class Outcome(StrEnum):
     """What happened to one scenario. Richer than pass/fail so a verdict can say "works, not strictly"."""
 
-    PASS = "pass"
+    PASS = "pass"  # noqa: S105 - an outcome, not a password
     FAIL = "fail"
     WARN = "warn"
     SKIP = "skip"
@@ -157,10 +158,8 @@ class Exchange:
             if text is None or text == "":
                 return ""
             shown = text
-            try:
+            with contextlib.suppress(ValueError):
                 shown = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-            except ValueError:
-                pass
             if redact:
                 shown = _redact_body(shown)
             if len(shown) > max_body:

@@ -47,6 +47,8 @@ class PeerAddress:
     """0 picks a free port."""
     public_url: str | None = None
     """Base URL the target must use to reach the peer, when it differs from http://host:port."""
+    receiver_modules: tuple[str, ...] = ("hubclientinfo",)
+    """Modules the peer advertises as RECEIVER (accepting any push), for targets that insist on them."""
 
 
 @dataclass(frozen=True)
@@ -146,10 +148,14 @@ def parse_target(data: dict[str, Any], *, base_dir: Path | None = None, source: 
     port = peer_d.get("port", 0)
     if not isinstance(port, int) or not 0 <= port <= 65535:
         raise ConfigError("`peer.port` must be an integer 0-65535 (0 = any free port)")
+    modules = peer_d.get("receiver_modules", ["hubclientinfo"])
+    if not isinstance(modules, list) or not all(isinstance(m, str) and m for m in modules):
+        raise ConfigError("`peer.receiver_modules` must be a list of module identifiers")
     peer = PeerAddress(
         host=_str(peer_d, "host", "127.0.0.1") or "127.0.0.1",
         port=port,
         public_url=_str(peer_d, "public_url"),
+        receiver_modules=tuple(modules),
     )
 
     report_d = data.get("report", {})
@@ -236,6 +242,9 @@ business_name = "OCPI conformance harness"
 host = "127.0.0.1"
 port = 0
 # public_url = "http://harness.example.net:9000"   # when the target must use another address
+# Modules the peer lists as RECEIVER in its version details (it accepts any push to them), for
+# targets that refuse a registration (status 3003) without them.
+receiver_modules = ["hubclientinfo"]
 
 [report]
 dir = "ocpi-conformance-report"

@@ -71,8 +71,11 @@ def refusal_not_success(exchange: Exchange) -> None:
     require_response(exchange)
     code = exchange.ocpi_status
     if code is not None and 1000 <= code < 2000:
-        fail("a request that had to be refused was answered with an OCPI success code",
-             expected="HTTP 401 with a 2xxx status_code", actual=_describe(exchange))
+        fail(
+            "a request that had to be refused was answered with an OCPI success code",
+            expected="HTTP 401 with a 2xxx status_code",
+            actual=_describe(exchange),
+        )
 
 
 @check(spec="credentials.errors")

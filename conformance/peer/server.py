@@ -97,7 +97,7 @@ class PeerServer:
         if self._server is None:
             raise RuntimeError("peer not started")
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     @property
     def versions_url(self) -> str:
@@ -210,7 +210,7 @@ def _make_handler(peer: PeerServer) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
         server_version = "ocpi-conformance-peer"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
         def _serve(self) -> None:

@@ -175,12 +175,13 @@ def send(ocpi_context: ScenarioContext, harness: HarnessSession, method: str, wh
     for name, url, module in _targets(harness, where):
         body = None
         if method in ("PUT", "POST"):
-            _, value = harness._hand_out()
+            _, value = harness.hand_out_token()
             body = harness.peer.credentials_for(value)
-        ex = harness.client.request(method, url, token=token, auth=style, json_body=body,
-                                    label=f"{method} {name} {auth}")
+        ex = harness.client.request(
+            method, url, token=token, auth=style, json_body=body, label=f"{method} {name} {auth}"
+        )
         if module == "credentials" and method in ("PUT", "POST"):
-            harness._adopt(ex)
+            harness.adopt_credentials(ex)
         ctx_sent = Sent(name, ex, module, _operation(module, name, method))
         ocpi_context.sent.append(ctx_sent)
         ocpi_context.exchange = ex
@@ -189,9 +190,14 @@ def send(ocpi_context: ScenarioContext, harness: HarnessSession, method: str, wh
 @when("the harness sends PUT to the credentials endpoint with a body that is not JSON")
 def send_malformed(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
     """A PUT whose body is cut off in the middle of a JSON object."""
-    (name, url, module), = _targets(harness, "the credentials endpoint")
-    ex = harness.client.request("PUT", url, token=harness.token, content='{"token": "abc", "url": "http://',
-                                label="PUT credentials with a truncated JSON body")
+    ((name, url, module),) = _targets(harness, "the credentials endpoint")
+    ex = harness.client.request(
+        "PUT",
+        url,
+        token=harness.token,
+        content='{"token": "abc", "url": "http://',
+        label="PUT credentials with a truncated JSON body",
+    )
     ocpi_context.sent.append(Sent(name, ex, module, None))
     ocpi_context.exchange = ex
 
@@ -273,8 +279,9 @@ def all_match_schema(ocpi_context: ScenarioContext) -> None:
             ocpi_context.note(f"openapi.yaml does not describe {s.exchange.method} {s.name}; not validated")
     if not described:
         pytest.skip("openapi.yaml describes none of the operations used")
-    collect_findings(described, lambda s: run_check("response_schema", s.exchange, operation=s.operation),
-                     lambda s: s.name)
+    collect_findings(
+        described, lambda s: run_check("response_schema", s.exchange, operation=s.operation), lambda s: s.name
+    )
 
 
 @then("the response is HTTP 400 with an OCPI client error")

@@ -33,8 +33,12 @@ class FindingGroup(Finding):
     def __init__(self, findings: list[Finding], total: int) -> None:
         first = findings[0].message
         summary = first if len(findings) == 1 else f"{len(findings)} of {total} checked: {first} (and more)"
-        super().__init__(summary, check=findings[0].check, spec=findings[0].spec,
-                         exchanges=[e for f in findings for e in f.exchanges])
+        super().__init__(
+            summary,
+            check=findings[0].check,
+            spec=findings[0].spec,
+            exchanges=[e for f in findings for e in f.exchanges],
+        )
         self.findings = findings
 
     def render(self, *, redact: bool = True) -> str:
@@ -74,8 +78,18 @@ class ScenarioContext:
     handshake: Handshake | None = None
     exchange: Exchange | None = None
     notes: list[str] = field(default_factory=list)
+    evidence: list[Exchange] = field(default_factory=list)
+    """Exchanges made before this scenario that it judges (e.g. a registration made once per run)."""
     per_endpoint: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Pagination steps: endpoint name -> what the When step gathered (or ``{"skip": reason}``)."""
+
+    def use_handshake(self, hs: Handshake) -> None:
+        """Judge ``hs`` in this scenario; its request and callbacks become part of the scenario's evidence."""
+        self.handshake = hs
+        self.exchange = hs.exchange
+        for ex in (hs.exchange, *hs.callbacks):
+            if all(ex is not e for e in self.evidence):
+                self.evidence.append(ex)
 
     def note(self, text: str) -> None:
         self.notes.append(text)
@@ -87,5 +101,4 @@ class ScenarioContext:
 
     def check_each(self, check_name: str, **options: Any) -> None:
         """Apply a registered check to every request of this scenario."""
-        collect_findings(self.require_sent(), lambda s: run_check(check_name, s.exchange, **options),
-                         lambda s: s.name)
+        collect_findings(self.require_sent(), lambda s: run_check(check_name, s.exchange, **options), lambda s: s.name)

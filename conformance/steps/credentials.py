@@ -11,6 +11,7 @@ from pytest_bdd import given, then, when
 
 from conformance.checks import fail, run_check
 from conformance.model import Exchange, Finding
+from conformance.oracle import get_oracle
 from conformance.session import Handshake, HarnessSession
 from conformance.steps.context import ScenarioContext, Sent
 
@@ -73,14 +74,26 @@ def validate_credentials(data: Any) -> list[str]:
 def has_rotated(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
     """A PUT with a new token has been answered with success (made now if not yet)."""
     hs = harness.ensure_rotated()
-    if not hs.ok:
+    if hs.new_token is None:
         pytest.skip(f"the credentials update failed: {hs.problem} (see credentials.put-rotation)")
-    ocpi_context.handshake = hs
+    ocpi_context.use_handshake(hs)
+
+
+@given("the target accepts a plain credentials update")
+def plain_update_works(harness: HarnessSession) -> None:
+    """A PUT without extras was accepted (made now if not yet), so a refusal later has another cause."""
+    hs = harness.ensure_rotated()
+    if hs.new_token is None:
+        pytest.skip(f"a plain credentials update fails too: {hs.problem} (see credentials.put-rotation)")
 
 
 @given("the harness has unregistered")
 def has_unregistered(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
-    """A DELETE has been answered with success (made now if not yet)."""
+    """A DELETE has been answered with success (made now, after registering if needed)."""
+    if harness.unregistration is None:
+        from conformance.steps.common import registered
+
+        registered(harness)
     ex = harness.ensure_unregistered()
     if harness.deleted_token is None:
         pytest.skip(f"the DELETE did not succeed (HTTP {ex.status}, status {ex.ocpi_status}); see credentials.delete")
@@ -94,17 +107,17 @@ def register(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
     """The token-A handshake (made once per run; later scenarios judge the same one)."""
     hs = harness.ensure_registered()
     if hs is None:
-        pytest.skip("the harness was registered without a token-A handshake of its own (an earlier request "
-                    "registered it, or a token C was configured)")
-    ocpi_context.handshake = hs
-    ocpi_context.exchange = hs.exchange
+        pytest.skip(
+            "the harness was registered without a token-A handshake of its own (an earlier request "
+            "registered it, or a token C was configured)"
+        )
+    ocpi_context.use_handshake(hs)
 
 
 @when("the harness updates its credentials with a new token")
 def rotate(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
     hs = harness.ensure_rotated()
-    ocpi_context.handshake = hs
-    ocpi_context.exchange = hs.exchange
+    ocpi_context.use_handshake(hs)
 
 
 @when("the harness updates its credentials with unknown fields at every level of the body")
@@ -118,8 +131,7 @@ def rotate_with_extras(ocpi_context: ScenarioContext, harness: HarnessSession) -
         },
     }
     hs = harness.rotate(body_extra=extra)
-    ocpi_context.handshake = hs
-    ocpi_context.exchange = hs.exchange
+    ocpi_context.use_handshake(hs)
 
 
 @when("the harness POSTs its credentials again with its credentials token")
@@ -127,12 +139,29 @@ def post_again(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
     url = harness.discover().url("credentials")
     if not url:
         pytest.skip("the target advertises no credentials endpoint")
-    _, value = harness._hand_out()
-    ex = harness.client.request("POST", url, token=harness.token, json_body=harness.peer.credentials_for(value),
-                                label="credentials POST while registered")
-    harness._adopt(ex)
+    _, value = harness.hand_out_token()
+    ex = harness.client.request(
+        "POST",
+        url,
+        token=harness.token,
+        json_body=harness.peer.credentials_for(value),
+        label="credentials POST while registered",
+    )
+    harness.adopt_credentials(ex)
     ocpi_context.sent.append(Sent("credentials", ex, "credentials"))
     ocpi_context.exchange = ex
+
+
+@when("the harness takes the answers to its own registration and update in this run")
+def own_handshakes(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
+    """Add the registration POST and update PUT answers (when made) to the responses to judge."""
+    oracle = get_oracle()
+    for hs, method in ((harness.registration, "POST"), (harness.rotation, "PUT")):
+        if hs is not None and hs.exchange.status is not None and hs.exchange.method == method:
+            ocpi_context.sent.append(
+                Sent(f"credentials {method}", hs.exchange, "credentials", oracle.find("credentials", None, method))
+            )
+            ocpi_context.evidence.append(hs.exchange)
 
 
 @when("the harness unregisters with DELETE")
@@ -159,8 +188,14 @@ def handshake_ok(ocpi_context: ScenarioContext) -> None:
     hs = _handshake(ocpi_context)
     run_check("success", hs.exchange, data="object")
     if not isinstance(hs.exchange.data.get("token"), str):
-        fail("the answer carries no token for the harness", expected="data.token", actual=repr(hs.exchange.data),
-             check="credentials_answer", spec="credentials.object", exchanges=[hs.exchange])
+        fail(
+            "the answer carries no token for the harness",
+            expected="data.token",
+            actual=repr(hs.exchange.data),
+            check="credentials_answer",
+            spec="credentials.object",
+            exchanges=[hs.exchange],
+        )
 
 
 @then("the target's credentials are well formed")
@@ -171,25 +206,30 @@ def credentials_well_formed(ocpi_context: ScenarioContext) -> None:
         pytest.skip("no credentials answer to judge")
     problems = validate_credentials(ex.data)
     if problems:
-        raise Finding("the target's Credentials object is not well formed", check="credentials_object",
-                      spec="credentials.object", exchanges=[ex], expected="a valid Credentials object",
-                      actual="; ".join(problems))
+        raise Finding(
+            "the target's Credentials object is not well formed",
+            check="credentials_object",
+            spec="credentials.object",
+            exchanges=[ex],
+            expected="a valid Credentials object",
+            actual="; ".join(problems),
+        )
 
 
 @then("the new credentials token opens the versions endpoint")
 def new_token_works(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
     hs = _handshake(ocpi_context)
-    if not hs.ok:
+    if hs.new_token is None:
         pytest.skip("no new token was issued")
-    ex = harness.client.request("GET", harness.config.versions_url, token=hs.new_token,
-                                label="GET versions with the newly issued token")
+    ex = harness.client.request(
+        "GET", harness.config.versions_url, token=hs.new_token, label="GET versions with the newly issued token"
+    )
     ocpi_context.sent.append(Sent("versions", ex, "versions"))
     run_check("success", ex)
 
 
 @then(
-    "while the request was open the target fetched the harness's versions and 2.3.0 details "
-    "with the token it was given"
+    "while the request was open the target fetched the harness's versions and 2.3.0 details with the token it was given"
 )
 def callbacks_made(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
     """Both GETs reached the peer after the POST/PUT started and before its answer, with the new token."""
@@ -222,17 +262,22 @@ def callbacks_made(ocpi_context: ScenarioContext, harness: HarnessSession) -> No
 
 
 @then("every callback the target made carried the harness's token base64-encoded")
-def callbacks_base64(ocpi_context: ScenarioContext) -> None:
+def callbacks_base64(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
     hs = _handshake(ocpi_context)
     if not hs.callbacks:
         pytest.skip("the target made no callbacks during the handshake (see credentials.registration-callback)")
     bad = [c for c in hs.callbacks if c.auth_style != "base64"]
+    harness.observations.append(
+        "in its own requests the target sends the token "
+        + ("base64-encoded, as 2.3.0 requires" if not bad else "unencoded (the 2.1.1/2.2 style)")
+    )
     for c in hs.callbacks:
         ocpi_context.note(f"callback {c.method} {urlsplit(c.url).path}: token {c.auth_token_name} sent {c.auth_style}")
     if bad:
         raise Finding(
             "the target's requests to the harness did not carry a base64-encoded token",
-            check="callback_token_encoding", spec="transport_and_format.authorization",
+            check="callback_token_encoding",
+            spec="transport_and_format.authorization",
             expected="Authorization: Token <base64 of token B>",
             actual="; ".join(f"{c.method} {urlsplit(c.url).path}: {c.auth_style}" for c in bad),
             exchanges=bad,
@@ -243,9 +288,14 @@ def callbacks_base64(ocpi_context: ScenarioContext) -> None:
 def token_changed(ocpi_context: ScenarioContext) -> None:
     hs = _handshake(ocpi_context)
     if hs.new_token is not None and hs.new_token == hs.previous_token:
-        raise Finding("the update returned the same token the harness already had", check="token_rotation",
-                      spec="credentials.update", expected="a newly generated token", actual="the previous token",
-                      exchanges=[hs.exchange])
+        raise Finding(
+            "the update returned the same token the harness already had",
+            check="token_rotation",
+            spec="credentials.update",
+            expected="a newly generated token",
+            actual="the previous token",
+            exchanges=[hs.exchange],
+        )
 
 
 @then("the unregistration is answered with success")
@@ -262,9 +312,13 @@ def hub_party_id(ocpi_context: ScenarioContext) -> None:
     data = ex.data if isinstance(ex.data, dict) else {}
     hub = data.get("hub_party_id")
     if not isinstance(hub, str) or not re.fullmatch(r"[A-Za-z]{2}[A-Za-z0-9]{3}", hub):
-        raise Finding("the hub's credentials do not name its hub party", check="hub_party_id",
-                      spec="credentials.object", expected="hub_party_id: 2-letter country code + 3-character party id",
-                      actual=f"hub_party_id: {hub!r}" if "hub_party_id" in data else "hub_party_id absent",
-                      exchanges=[ex])
+        raise Finding(
+            "the hub's credentials do not name its hub party",
+            check="hub_party_id",
+            spec="credentials.object",
+            expected="hub_party_id: 2-letter country code + 3-character party id",
+            actual=f"hub_party_id: {hub!r}" if "hub_party_id" in data else "hub_party_id absent",
+            exchanges=[ex],
+        )
     roles = data.get("roles") or []
     ocpi_context.note(f"hub_party_id {hub}; roles lists {len(roles)} part{'y' if len(roles) == 1 else 'ies'}")

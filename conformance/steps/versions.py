@@ -15,8 +15,18 @@ from conformance.steps.context import ScenarioContext
 __all__ = ()
 
 KNOWN_MODULES = frozenset(
-    {"cdrs", "chargingprofiles", "commands", "credentials", "hubclientinfo", "locations", "sessions", "tariffs",
-     "tokens", "payments"}
+    {
+        "cdrs",
+        "chargingprofiles",
+        "commands",
+        "credentials",
+        "hubclientinfo",
+        "locations",
+        "sessions",
+        "tariffs",
+        "tokens",
+        "payments",
+    }
 )
 
 
@@ -57,9 +67,14 @@ def version_entries(ocpi_context: ScenarioContext) -> None:
     if not ex.data:
         bad.append("the list is empty")
     if bad:
-        raise Finding("the versions list has malformed entries", check="versions_entries",
-                      spec="version_information_endpoint.versions",
-                      expected="a non-empty list of {version, absolute url}", actual="; ".join(bad), exchanges=[ex])
+        raise Finding(
+            "the versions list has malformed entries",
+            check="versions_entries",
+            spec="version_information_endpoint.versions",
+            expected="a non-empty list of {version, absolute url}",
+            actual="; ".join(bad),
+            exchanges=[ex],
+        )
 
 
 @then("the versions list includes 2.3.0")
@@ -67,9 +82,14 @@ def has_230(ocpi_context: ScenarioContext) -> None:
     ex = _versions_exchange(ocpi_context)
     versions = [v.get("version") for v in ex.data or [] if isinstance(v, dict)]
     if "2.3.0" not in versions:
-        raise Finding("the versions list does not offer 2.3.0", check="versions_230",
-                      spec="version_information_endpoint.versions", expected='an entry with version "2.3.0"',
-                      actual=f"versions {versions}", exchanges=[ex])
+        raise Finding(
+            "the versions list does not offer 2.3.0",
+            check="versions_230",
+            spec="version_information_endpoint.versions",
+            expected='an entry with version "2.3.0"',
+            actual=f"versions {versions}",
+            exchanges=[ex],
+        )
     others = [v for v in versions if v != "2.3.0"]
     if others:
         ocpi_context.note(f"the target also offers {', '.join(map(str, others))}")
@@ -80,9 +100,14 @@ def details_version(ocpi_context: ScenarioContext) -> None:
     ex = _details_exchange(ocpi_context)
     got = ex.data.get("version") if isinstance(ex.data, dict) else None
     if got != "2.3.0":
-        raise Finding("the 2.3.0 details name another version", check="details_version",
-                      spec="version_information_endpoint.details", expected='version "2.3.0"',
-                      actual=f"version {got!r}", exchanges=[ex])
+        raise Finding(
+            "the 2.3.0 details name another version",
+            check="details_version",
+            spec="version_information_endpoint.details",
+            expected='version "2.3.0"',
+            actual=f"version {got!r}",
+            exchanges=[ex],
+        )
 
 
 @then("every endpoint has an identifier, a role SENDER or RECEIVER and an absolute URL")
@@ -90,9 +115,14 @@ def details_endpoints(ocpi_context: ScenarioContext) -> None:
     ex = _details_exchange(ocpi_context)
     eps = ex.data.get("endpoints") if isinstance(ex.data, dict) else None
     if not isinstance(eps, list) or not eps:
-        raise Finding("the details list no endpoints", check="details_endpoints",
-                      spec="version_information_endpoint.details", expected="a non-empty endpoints list",
-                      actual=repr(eps), exchanges=[ex])
+        raise Finding(
+            "the details list no endpoints",
+            check="details_endpoints",
+            spec="version_information_endpoint.details",
+            expected="a non-empty endpoints list",
+            actual=repr(eps),
+            exchanges=[ex],
+        )
     bad = []
     unknown = []
     for i, ep in enumerate(eps):
@@ -113,9 +143,14 @@ def details_endpoints(ocpi_context: ScenarioContext) -> None:
     if unknown:
         ocpi_context.note(f"module identifiers not defined by OCPI 2.3.0 (allowed, open list): {', '.join(unknown)}")
     if bad:
-        raise Finding("the details list malformed endpoints", check="details_endpoints",
-                      spec="version_information_endpoint.details",
-                      expected="identifier, role SENDER|RECEIVER, absolute url", actual="; ".join(bad), exchanges=[ex])
+        raise Finding(
+            "the details list malformed endpoints",
+            check="details_endpoints",
+            spec="version_information_endpoint.details",
+            expected="identifier, role SENDER|RECEIVER, absolute url",
+            actual="; ".join(bad),
+            exchanges=[ex],
+        )
 
 
 @then("the credentials module is listed exactly once")
@@ -124,9 +159,14 @@ def credentials_once(ocpi_context: ScenarioContext) -> None:
     eps = ex.data.get("endpoints") if isinstance(ex.data, dict) else []
     n = sum(1 for e in eps or [] if isinstance(e, dict) and e.get("identifier") == "credentials")
     if n != 1:
-        raise Finding("the credentials module is not listed exactly once", check="details_credentials",
-                      spec="version_information_endpoint.details", expected="one credentials endpoint",
-                      actual=f"{n} credentials endpoints", exchanges=[ex])
+        raise Finding(
+            "the credentials module is not listed exactly once",
+            check="details_credentials",
+            spec="version_information_endpoint.details",
+            expected="one credentials endpoint",
+            actual=f"{n} credentials endpoints",
+            exchanges=[ex],
+        )
 
 
 @then("the harness notes whether the unencoded token was accepted")

@@ -6,8 +6,7 @@ Feature: The token of an unregistered party is refused
 
   @id.credentials.deleted-token-retired @should @role.any @phase.unregistration
   Scenario: After DELETE the former token C gets HTTP 401
-    Given the harness is registered with the target
-    And the harness may change its registration
+    Given the harness may change its registration
     And the harness has unregistered
     When the harness sends GET to the versions endpoint with its deleted credentials token
     Then every response is HTTP 401 Unauthorized

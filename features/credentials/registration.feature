@@ -4,7 +4,7 @@ Feature: Registering with token A returns the target's credentials
   URL and its roles) with token A. The target answers with its own credentials, carrying a new
   token C for the harness, which from then on opens the target's endpoints.
 
-  @id.credentials.registration @shall @role.any
+  @id.credentials.registration @shall @role.any @phase.registration
   Scenario: POST credentials with token A succeeds and the returned token C works
     Given the harness was given a registration token A
     When the harness registers with token A

@@ -4,7 +4,7 @@ Feature: The target calls the registering party back before it answers
   and its version details, authenticating with the token B it was just given. Only then does it
   answer with token C.
 
-  @id.credentials.registration-callback @shall @role.any
+  @id.credentials.registration-callback @shall @role.any @phase.registration
   Scenario: During the POST the target fetched the harness's versions and 2.3.0 details with token B
     Given the harness was given a registration token A
     When the harness registers with token A

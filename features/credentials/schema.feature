@@ -4,7 +4,8 @@ Feature: Credentials responses match openapi.yaml
   description: token length and characters, URL, roles, business details.
 
   @id.credentials.schema @shall @role.any
-  Scenario: The credentials GET answer validates against openapi.yaml
+  Scenario: The credentials GET, registration and update answers validate against openapi.yaml
     Given the harness is registered with the target
     When the harness sends GET to the credentials endpoint with its credentials token
+    And the harness takes the answers to its own registration and update in this run
     Then every response matches openapi.yaml

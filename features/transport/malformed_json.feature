@@ -1,6 +1,6 @@
 @spec.status_codes.http @spec.transport_and_format.response_format @checklist.T-03
 Feature: A body that is not JSON gets an OCPI client error
-  When a request body cannot be parsed as JSON the platform answers HTTP 400 with an OCPI envelope
+  If a request body cannot be parsed as JSON the platform answers HTTP 400 with an OCPI envelope
   carrying a 2xxx status code: not a crash, not a bare web-server page.
 
   @id.transport.malformed-json @shall @role.any

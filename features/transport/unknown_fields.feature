@@ -7,5 +7,6 @@ Feature: JSON fields the specification does not define are tolerated
   Scenario: A credentials update with extra fields at every level is accepted
     Given the harness is registered with the target
     And the harness may change its registration
+    And the target accepts a plain credentials update
     When the harness updates its credentials with unknown fields at every level of the body
     Then the update is accepted

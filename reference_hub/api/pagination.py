@@ -38,7 +38,7 @@ def _int(request: Request[Any, Any, Any], name: str, default: int) -> int:
         value = -1
     if value < 0:
         raise InvalidOrMissingParameters(
-            f"query parameter {name}={raw!r} must be a non-negative integer", http_status=400
+            f"query parameter {name}={raw!r} must be a non-negative integer"
         )
     return value
 
@@ -50,7 +50,7 @@ def _datetime(request: Request[Any, Any, Any], name: str) -> DateTime | None:
     try:
         return DateTime.parse(raw)
     except ValueError as exc:
-        raise InvalidOrMissingParameters(f"query parameter {name}: {exc}", http_status=400) from exc
+        raise InvalidOrMissingParameters(f"query parameter {name}: {exc}") from exc
 
 
 def page_request(request: Request[Any, Any, Any], ctx: HubContext) -> PageRequest:

@@ -1,0 +1,162 @@
+"""``ocpi-conformance``: certify an OCPI 2.3.0 platform from its versions URL.
+
+    ocpi-conformance init > target.toml      annotated template
+    ocpi-conformance run target.toml [ID ...] [--strict] [--tags T,..] [--report-dir DIR] [-v]
+    ocpi-conformance fuzz target.toml [--max-examples N] [--seed S] [--junit FILE]
+    ocpi-conformance list [--tags T,..]
+
+``run`` is a thin wrapper: a separate pytest session (its own rootdir, an empty config and no
+auto-loaded plugins, so the calling project's pytest settings and plugins do not apply) over
+``conformance/scenarios`` with ``pytest_bdd`` and the ``conformance.plugin`` plugin. Exit code 0
+only when no SHALL scenario failed (and, with ``--strict``, no SHOULD scenario either).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from conformance import SCENARIOS_DIR, __version__
+from conformance.target import TEMPLATE, ConfigError, load_target
+
+__all__ = ("main", "pytest_args")
+
+
+def pytest_args(
+    target: str | Path,
+    *,
+    ids: Sequence[str] = (),
+    tags: str = "",
+    strict: bool = False,
+    report_dir: str | Path | None = None,
+    verbose: int = 0,
+) -> list[str]:
+    """Arguments for an isolated pytest session running the conformance scenarios."""
+    args = [
+        str(SCENARIOS_DIR),
+        "-c",
+        os.devnull,
+        "--rootdir",
+        str(SCENARIOS_DIR),
+        "--disable-plugin-autoload",  # only what a conformance run needs: faster, and no foreign plugins
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:locust",
+        "-p",
+        "pytest_bdd.plugin",
+        "-p",
+        "conformance.plugin",
+        "--ocpi-target",
+        str(Path(target).resolve()),
+        "-o",
+        "console_output_style=classic",
+        "--tb=short",
+        "-rN",
+    ]
+    if ids:
+        args += ["--ocpi-ids", ",".join(ids)]
+    if tags:
+        args += ["--ocpi-tags", tags]
+    if strict:
+        args.append("--ocpi-strict")
+    if report_dir:
+        args += ["--ocpi-report-dir", str(Path(report_dir).resolve())]
+    args += ["-v"] * verbose if verbose else ["-q"]
+    return args
+
+
+def _run(ns: argparse.Namespace) -> int:
+    import pytest
+
+    try:
+        load_target(ns.target)
+    except ConfigError as exc:
+        print(f"ocpi-conformance: {exc}", file=sys.stderr)
+        return 4
+    args = pytest_args(
+        ns.target, ids=ns.ids, tags=ns.tags, strict=ns.strict, report_dir=ns.report_dir, verbose=ns.verbose
+    )
+    with contextlib.chdir(SCENARIOS_DIR):  # short test ids in pytest's own output; every path is absolute
+        code = pytest.main(args)
+    return int(code)
+
+
+def _fuzz(ns: argparse.Namespace) -> int:
+    from conformance.fuzz import FuzzOptions, run_fuzz
+
+    try:
+        config = load_target(ns.target)
+    except ConfigError as exc:
+        print(f"ocpi-conformance: {exc}", file=sys.stderr)
+        return 4
+    if ns.report_dir:
+        from dataclasses import replace
+
+        config = replace(config, report_dir=Path(ns.report_dir).resolve())
+    options = FuzzOptions(
+        max_examples=ns.max_examples, seed=ns.seed, junit=Path(ns.junit).resolve() if ns.junit else None
+    )
+    return run_fuzz(config, options)
+
+
+def _list(ns: argparse.Namespace) -> int:
+    from conformance.catalog import matches, read_catalog
+
+    tags = [t for t in (ns.tags or "").split(",") if t]
+    entries = [e for e in read_catalog() if matches(e, tags)]
+    width = max((len(e.id) for e in entries), default=10)
+    for e in entries:
+        print(f"{e.id:<{width}}  {e.level.upper():<6}  {','.join(e.roles):<8}  {e.title}")
+        print(f"{'':<{width}}  spec: {', '.join(e.spec)}   ({e.feature_file}:{e.line})")
+    print(f"{len(entries)} scenario(s)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ocpi-conformance", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"ocpi-conformance {__version__} (OCPI 2.3.0)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("init", help="print an annotated target.toml template")
+
+    run = sub.add_parser("run", help="run the Gherkin scenarios against a target")
+    run.add_argument("target", help="target.toml")
+    run.add_argument("ids", nargs="*", metavar="ID", help="scenario ids or id prefixes (default: all)")
+    run.add_argument("--strict", action="store_true", help="SHOULD-level failures fail the run")
+    run.add_argument("--tags", default="", help="only scenarios carrying all these comma-separated tags")
+    run.add_argument("--report-dir", help="where to write the reports (default: from target.toml)")
+    run.add_argument("-v", "--verbose", action="count", default=0, help="one line per scenario")
+
+    fuzz = sub.add_parser("fuzz", help="schemathesis on openapi.yaml, limited to what the target advertises")
+    fuzz.add_argument("target", help="target.toml")
+    fuzz.add_argument("--max-examples", type=int, default=25, help="generated cases per operation (default 25)")
+    fuzz.add_argument("--seed", type=int, help="random seed, for a reproducible run")
+    fuzz.add_argument("--junit", help="JUnit file (default: <report dir>/fuzz-junit.xml)")
+    fuzz.add_argument("--report-dir", help="where to write the reports (default: from target.toml)")
+
+    lst = sub.add_parser("list", help="list scenario ids, spec references and requirement levels")
+    lst.add_argument("--tags", default="", help="only scenarios carrying all these comma-separated tags")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ns = build_parser().parse_args(argv)
+    if ns.command == "init":
+        sys.stdout.write(TEMPLATE)
+        return 0
+    if ns.command == "run":
+        return _run(ns)
+    if ns.command == "fuzz":
+        return _fuzz(ns)
+    return _list(ns)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

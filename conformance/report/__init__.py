@@ -1,0 +1,53 @@
+"""Report writers: terminal summary, JUnit XML, cucumber JSON, a self-contained HTML certificate, results.json.
+
+All of them read one :class:`~conformance.model.RunResult`; ``results.json`` is that object, so
+any report can be regenerated later with :func:`write_reports` after :func:`load_results`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conformance.model import RunResult
+from conformance.report.cucumber import cucumber_json
+from conformance.report.html import html_report
+from conformance.report.junit import junit_xml
+from conformance.report.terminal import summary_lines, summary_text
+
+__all__ = (
+    "cucumber_json",
+    "html_report",
+    "junit_xml",
+    "load_results",
+    "summary_lines",
+    "summary_text",
+    "write_reports",
+)
+
+RESULTS = "results.json"
+JUNIT = "junit.xml"
+CUCUMBER = "cucumber.json"
+HTML = "report.html"
+
+
+def write_reports(run: RunResult, directory: Path) -> list[Path]:
+    """Write every report into ``directory`` (created if needed); returns the paths written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    out = {
+        RESULTS: json.dumps(run.to_dict(), indent=2, ensure_ascii=False),
+        JUNIT: junit_xml(run),
+        CUCUMBER: json.dumps(cucumber_json(run), indent=2, ensure_ascii=False),
+        HTML: html_report(run),
+    }
+    paths = []
+    for name, text in out.items():
+        path = directory / name
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def load_results(path: Path) -> RunResult:
+    """Read a results.json written by :func:`write_reports`."""
+    return RunResult.from_dict(json.loads(path.read_text(encoding="utf-8")))

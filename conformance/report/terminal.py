@@ -1,0 +1,61 @@
+"""Terminal summary grouped by area (the folder of the feature files)."""
+
+from __future__ import annotations
+
+from conformance.model import Outcome, RunResult
+
+__all__ = ("summary_lines", "summary_text")
+
+_MARKUP = {
+    Outcome.PASS: {"green": True},
+    Outcome.FAIL: {"red": True, "bold": True},
+    Outcome.WARN: {"yellow": True},
+    Outcome.SKIP: {},
+}
+
+
+def _counts(c: dict[str, int]) -> str:
+    return f"{c['pass']} pass, {c['fail']} fail, {c['warn']} warn, {c['skip']} skip"
+
+
+def summary_lines(run: RunResult) -> list[tuple[str, dict[str, bool]]]:
+    """(text, markup) lines: per area a count line, then every non-passing scenario with its reason."""
+    lines: list[tuple[str, dict[str, bool]]] = [
+        (f"target {run.target_name} — {run.versions_url}" + ("  [strict]" if run.strict else ""), {"bold": True}),
+    ]
+    width = max((len(a) for a in run.areas()), default=10)
+    for area in run.areas():
+        verdict = run.verdict(area)
+        c = run.counts(area)
+        lines.append(
+            (
+                f"{area:<{width}}  {sum(c.values()):>3} scenarios: {_counts(c):<40} {verdict.value.upper()}",
+                _MARKUP[verdict],
+            )
+        )
+        for s in run.scenarios:
+            if s.area != area or s.outcome is Outcome.PASS:
+                continue
+            reason = s.message.splitlines()[0] if s.message else ""
+            lines.append(
+                (
+                    f"    {s.outcome.value.upper():<4} {s.id} [{s.level.value.upper()}] {reason}"[:220],
+                    _MARKUP[s.outcome],
+                )
+            )
+    for obs in run.observations:
+        lines.append((f"note: {obs}", {}))
+    verdict = run.verdict()
+    c = run.counts()
+    text = {
+        Outcome.PASS: "CONFORMANT — every scenario that ran passed",
+        Outcome.WARN: "CONFORMANT WITH WARNINGS — no SHALL scenario failed",
+        Outcome.FAIL: f"NOT CONFORMANT — {c['fail']} scenario(s) failed",
+        Outcome.SKIP: "NOTHING JUDGED — every scenario was skipped",
+    }[verdict]
+    lines.append((f"verdict: {text} ({_counts(c)})", {**_MARKUP[verdict], "bold": True}))
+    return lines
+
+
+def summary_text(run: RunResult) -> str:
+    return "\n".join(line for line, _ in summary_lines(run))

@@ -1,0 +1,1 @@
+"""Glue between features/ and pytest: one module per area, each a single ``scenarios(...)`` call."""

@@ -1,0 +1,7 @@
+"""Scenarios of features/versions/."""
+
+from pytest_bdd import scenarios
+
+from conformance import FEATURES_DIR
+
+scenarios(str(FEATURES_DIR / "versions"))

@@ -1,0 +1,272 @@
+"""The harness against real reference-hub processes: clean → clean pass; each fault → exactly its scenarios.
+
+Every hub fault switch breaks one rule. For each, the scenarios listed below must fail (or warn,
+for SHOULD-level rules, or be skipped with a reason when they can no longer be judged) and every
+other scenario must pass: that is what "names the defect precisely and raises no false alarm"
+means for this harness.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from tests.harness.hubrun import PYTHON, HarnessRun, _env, run_harness, write_target
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass(frozen=True)
+class Expect:
+    fail: frozenset[str] = field(default_factory=frozenset)
+    warn: frozenset[str] = field(default_factory=frozenset)
+    skip: frozenset[str] = field(default_factory=frozenset)
+    every_failure_mentions: str | None = None
+    """A pervasive fault: each failure's reason must name it (nothing else may be blamed)."""
+
+
+def E(
+    fail: tuple[str, ...] = (),
+    warn: tuple[str, ...] = (),
+    skip: tuple[str, ...] = (),
+    every_failure_mentions: str | None = None,
+) -> Expect:
+    return Expect(frozenset(fail), frozenset(warn), frozenset(skip), every_failure_mentions)
+
+
+SCHEMAS = ("versions.schema", "credentials.schema", "pagination.schema")
+
+FAULTS: dict[str, Expect] = {
+    "drop_total_count": E(fail=("pagination.total-count",)),
+    "drop_limit_header": E(fail=("pagination.limit-header",)),
+    "ignore_offset": E(fail=("pagination.offset-param",)),
+    "ignore_limit": E(fail=("pagination.limit-param",)),
+    "ignore_date_filters": E(fail=("pagination.date-from-inclusive", "pagination.date-to-exclusive")),
+    "date_to_inclusive": E(fail=("pagination.date-to-exclusive",)),
+    "link_drops_filters": E(fail=("pagination.link-keeps-filters",)),
+    "no_link_header": E(fail=("pagination.link-next",)),
+    # A "+00:00" timestamp breaks the DateTime rule and, through it, every schema validation.
+    "offset_timestamps": E(fail=("transport.timestamp-format", *SCHEMAS)),
+    # Every successful answer carries 2000: every scenario that needs a success must say so.
+    "wrong_status_code": E(
+        fail=(
+            "transport.success-is-1000",
+            "transport.base64-token",
+            "transport.unknown-fields-accepted",
+            "credentials.registration",
+            "credentials.get",
+            "credentials.hub-party-id",
+            "credentials.put-rotation",
+            "credentials.delete",
+            "versions.list-offers-2.3.0",
+            "versions.details-endpoints",
+            "versions.advertised-endpoints-answer",
+        ),
+        every_failure_mentions="status_code 2000",
+    ),
+    # Every refusal becomes HTTP 200 + 1000, so every "must be refused" scenario fails (SHOULD ones warn).
+    "error_as_success": E(
+        fail=(
+            "transport.missing-token",
+            "transport.unknown-token",
+            "transport.token-a-scope",
+            "transport.refusal-is-not-success",
+            "transport.malformed-json",
+            "credentials.token-a-retired",
+            "credentials.post-when-registered-405",
+            "credentials.put-before-registration-405",
+            "credentials.delete-before-registration-405",
+        ),
+        warn=("credentials.old-token-retired", "credentials.deleted-token-retired"),
+        every_failure_mentions="status_code 1000",
+    ),
+    # Unknown tokens work, so do token A after registration and tokens that were replaced or deleted.
+    "accept_any_token": E(
+        fail=(
+            "transport.missing-token",
+            "transport.unknown-token",
+            "transport.refusal-is-not-success",
+            "credentials.token-a-retired",
+        ),
+        warn=("credentials.old-token-retired", "credentials.deleted-token-retired"),
+    ),
+    "no_registration_callback": E(
+        fail=("credentials.registration-callback", "credentials.put-rotation"),
+        skip=("credentials.callback-token-encoding",),
+    ),
+    "token_a_survives": E(fail=("credentials.token-a-retired",)),
+    "old_token_survives": E(warn=("credentials.old-token-retired",)),
+    "no_request_id_echo": E(fail=("transport.request-id-echo", "transport.correlation-id-echo")),
+    "missing_timestamp": E(
+        fail=("transport.envelope-success", "transport.envelope-error", "transport.timestamp-format", *SCHEMAS)
+    ),
+    "crash_on_bad_json": E(fail=("transport.malformed-json",)),
+    "routing_headers_on_config": E(fail=("transport.no-routing-headers-on-configuration",)),
+    "reject_unknown_fields": E(fail=("transport.unknown-fields-accepted",)),
+    "no_hub_party_id": E(fail=("credentials.hub-party-id",)),
+}
+
+
+def _run_against(
+    hub_factory, tmp_path: Path, faults: tuple[str, ...] = (), *args: str, cwd: Path | None = None
+) -> HarnessRun:
+    hub = hub_factory(faults, name="-".join(faults) or "clean")
+    target = write_target(tmp_path / "-".join(faults or ("clean",)) / "target.toml", hub, token_a=hub.invite())
+    return run_harness(target, *args, cwd=cwd)
+
+
+def _assert_evidence(run: HarnessRun, scenario_id: str) -> None:
+    """A failure or warning shows the exact request and response and the spec reference."""
+    s = run.scenario(scenario_id)
+    assert s["findings"], f"{scenario_id} has no findings"
+    for f in s["findings"]:
+        assert f["spec"], f"{scenario_id}: finding without spec reference"
+        assert f["exchanges"], f"{scenario_id}: finding without the exchange that shows it"
+    assert "-- HTTP " in s["details"] or "no response" in s["details"], s["details"]
+    assert "spec:     OCPI 2.3.0" in s["details"]
+
+
+def test_every_hub_fault_has_an_expectation() -> None:
+    from reference_hub.settings import FAULTS as HUB_FAULTS
+
+    assert set(FAULTS) == set(HUB_FAULTS)
+
+
+def test_clean_hub_passes_every_scenario_from_another_directory(hub_factory, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    run = _run_against(hub_factory, tmp_path, cwd=elsewhere)
+    outcomes = run.outcomes()
+    assert run.returncode == 0, run.stdout
+    assert len(outcomes) >= 40
+    assert {o for o in outcomes.values()} == {"pass"}, {i: o for i, o in outcomes.items() if o != "pass"}
+    assert "verdict: CONFORMANT" in run.stdout
+    # the four reports exist and agree
+    junit = ET.parse(run.report_dir / "junit.xml").getroot()  # noqa: S314 - our own report
+    assert junit.get("failures") == "0" and int(junit.get("tests")) == len(outcomes)
+    cucumber = json.loads((run.report_dir / "cucumber.json").read_text())
+    statuses = {st["result"]["status"] for f in cucumber for el in f["elements"] for st in el["steps"]}
+    assert statuses == {"passed"}
+    html = (run.report_dir / "report.html").read_text()
+    assert "Conformant" in html and "Not conformant" not in html
+    # the registration scenario shows the callbacks the hub made before answering
+    reg = run.scenario("credentials.registration-callback")
+    assert any(e["direction"] == "inbound" for e in reg["exchanges"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_fault_is_named_precisely(hub_factory, tmp_path: Path, fault: str) -> None:
+    expect = FAULTS[fault]
+    run = _run_against(hub_factory, tmp_path, (fault,))
+    assert run.results, run.stdout
+    assert run.having("fail") == expect.fail, run.stdout
+    assert run.having("warn") == expect.warn, run.stdout
+    assert run.having("skip") == expect.skip, run.stdout
+    assert run.returncode == (1 if expect.fail else 0), run.stdout
+    for sid in expect.fail | expect.warn:
+        _assert_evidence(run, sid)
+    for sid in expect.fail:
+        assert f"FAIL {sid}" in run.stdout
+    if expect.every_failure_mentions:
+        for sid in expect.fail | expect.warn:
+            assert expect.every_failure_mentions in run.scenario(sid)["details"], sid
+
+
+def test_strict_mode_turns_a_should_warning_into_a_failure(hub_factory, tmp_path: Path) -> None:
+    run = _run_against(hub_factory, tmp_path, ("old_token_survives",), "--strict")
+    assert run.having("fail") == {"credentials.old-token-retired"}
+    assert run.returncode == 1
+
+
+def test_selection_by_id_prefix_runs_only_those_scenarios(hub_factory, tmp_path: Path) -> None:
+    run = _run_against(hub_factory, tmp_path, (), "pagination.", "transport.raw-token")
+    ids = set(run.outcomes())
+    assert ids == {i for i in ids if i.startswith("pagination.")} | {"transport.raw-token"}
+    assert "transport.raw-token" in ids and len(ids) == 10
+    assert run.returncode == 0
+    assert run.scenario("transport.raw-token")["notes"]
+
+
+def test_existing_token_c_skips_what_needs_token_a_and_changes_nothing(hub_factory, tmp_path: Path) -> None:
+    hub = hub_factory((), name="token-c")
+    target = write_target(tmp_path / "token-c" / "target.toml", hub, token=hub.seeded_tokens[0])
+    run = run_harness(target)
+    skipped = run.having("skip")
+    assert run.returncode == 0, run.stdout
+    assert not run.having("fail") and not run.having("warn")
+    for sid in (
+        "credentials.registration",
+        "credentials.registration-callback",
+        "credentials.token-a-retired",
+        "credentials.put-rotation",
+        "credentials.delete",
+        "transport.token-a-scope",
+        "transport.unknown-fields-accepted",
+    ):
+        assert sid in skipped, sid
+    reasons = {run.scenario(s)["message"] for s in skipped}
+    assert all(reasons), "every skip says why"
+    # the token still works: the harness neither rotated nor deleted it
+    assert "credentials.get" in run.having("pass")
+
+
+def test_bounded_fuzz_run_finds_no_failure_on_the_clean_hub(hub_factory, tmp_path: Path) -> None:
+    hub = hub_factory((), name="fuzz")
+    target = write_target(tmp_path / "fuzz" / "target.toml", hub, token_a=hub.invite())
+    junit = tmp_path / "fuzz" / "fuzz-junit.xml"
+    proc = subprocess.run(
+        [
+            PYTHON,
+            "-m",
+            "conformance",
+            "fuzz",
+            str(target),
+            "--max-examples",
+            "15",
+            "--seed",
+            "1",
+            "--junit",
+            str(junit),
+        ],
+        env=_env(),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    out = proc.stdout + proc.stderr
+    root = ET.parse(junit).getroot()  # noqa: S314 - our own report
+    cases = root.findall(".//testcase")
+    assert {c.get("name") for c in cases} >= {
+        "GET /ocpi/versions",
+        "GET /ocpi/2.3.0",
+        "GET /ocpi/2.3.0/credentials",
+        "GET /ocpi/2.3.0/sender/hubclientinfo",
+    }
+    assert root.get("errors") == "0", out
+    failures = [f"{c.get('name')}: {(f.text or '')[:400]}" for c in cases for f in c.findall("failure")]
+    assert not failures, "\n\n".join(failures)
+    assert proc.returncode == 0, out
+
+
+def test_fuzz_reports_the_ocpi_checks_on_a_faulty_hub(hub_factory, tmp_path: Path) -> None:
+    hub = hub_factory(("no_request_id_echo",), name="fuzz-fault")
+    target = write_target(tmp_path / "fuzz-fault" / "target.toml", hub, token_a=hub.invite())
+    proc = subprocess.run(
+        [PYTHON, "-m", "conformance", "fuzz", str(target), "--max-examples", "5", "--seed", "1"],
+        env=_env(),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert proc.returncode != 0
+    assert "ocpi_request_id_echo" in proc.stdout

@@ -1,0 +1,158 @@
+"""target.toml parsing, the CLI's offline commands, the scenario catalogue and the fuzz schema rebasing."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+import pytest
+from pytest_bdd.steps import step_function_context_registry
+
+import conformance.steps.common
+import conformance.steps.credentials
+import conformance.steps.pagination
+import conformance.steps.versions  # noqa: F401
+from conformance import FEATURES_DIR
+from conformance.__main__ import main, pytest_args
+from conformance.catalog import matches, read_catalog
+from conformance.fuzz.driver import rebase_schema
+from conformance.oracle import get_oracle
+from conformance.session import Discovery
+from conformance.specref import SPEC_SECTIONS
+from conformance.target import TEMPLATE, ConfigError, load_target, parse_target
+
+# -- target.toml --------------------------------------------------------------------------------
+
+
+def test_the_init_template_is_a_valid_target(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init"]) == 0
+    text = capsys.readouterr().out
+    assert text == TEMPLATE
+    (tmp_path / "sub").mkdir()
+    path = tmp_path / "sub" / "target.toml"
+    path.write_text(text.replace("PASTE-TOKEN-A-HERE", "abc123"))
+    cfg = load_target(path)
+    assert cfg.token_a == "abc123" and cfg.token is None and cfg.allow_destructive
+    assert cfg.report_dir == tmp_path / "sub" / "ocpi-conformance-report"  # relative to the file
+    assert cfg.party.party_id == "CTH" and cfg.peer.port == 0
+
+
+@pytest.mark.parametrize(
+    ("doc", "words"),
+    [
+        ({"token_a": "x"}, "versions_url"),
+        ({"versions_url": "ftp://x/ocpi/versions", "token_a": "x"}, "absolute http"),
+        ({"versions_url": "http://127.0.0.1/v"}, "token_a"),
+        ({"versions_url": "http://127.0.0.1/v", "token_a": "a", "token": "c"}, "not both"),
+        ({"versions_url": "http://127.0.0.1/v", "token_a": "has space"}, "printable"),
+        ({"versions_url": "http://127.0.0.1/v", "token_a": "a", "roles": ["PTP"]}, "roles"),
+        ({"versions_url": "http://127.0.0.1/v", "token_a": "a", "party": {"party_id": "TOOLONG"}}, "party_id"),
+        ({"versions_url": "http://127.0.0.1/v", "token_a": "a", "peer": {"port": "x"}}, "peer.port"),
+    ],
+)
+def test_target_errors_name_the_key(doc: dict, words: str) -> None:
+    with pytest.raises(ConfigError, match=words):
+        parse_target(doc)
+
+
+def test_existing_token_is_not_destructive_by_default() -> None:
+    cfg = parse_target({"versions_url": "http://127.0.0.1/v", "token": "c", "roles": "hub"})
+    assert cfg.roles == ("HUB",) and not cfg.allow_destructive
+    assert parse_target(
+        {"versions_url": "http://127.0.0.1/v", "token": "c", "run": {"destructive": True}}
+    ).allow_destructive
+
+
+def test_missing_target_file_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(tmp_path / "nope.toml")]) == 4
+    assert "not found" in capsys.readouterr().err
+
+
+def test_run_builds_an_isolated_pytest_session(tmp_path: Path) -> None:
+    args = pytest_args(tmp_path / "t.toml", ids=["pagination."], strict=True)
+    assert args[args.index("-c") + 1] == os.devnull
+    assert "--disable-plugin-autoload" in args and "conformance.plugin" in args and "pytest_bdd.plugin" in args
+    assert args[args.index("--ocpi-ids") + 1] == "pagination." and "--ocpi-strict" in args
+
+
+# -- the scenario catalogue ---------------------------------------------------------------------
+
+
+def test_every_scenario_is_tagged_with_id_level_spec_and_role() -> None:
+    entries = read_catalog()
+    assert len(entries) >= 40
+    ids = [e.id for e in entries]
+    assert len(ids) == len(set(ids)), "scenario ids are unique"
+    for e in entries:
+        assert e.id.startswith(e.area + "."), e.id
+        assert sum(t in ("shall", "should", "may") for t in e.tags) == 1, e.id
+        assert e.spec and all(s in SPEC_SECTIONS for s in e.spec), (e.id, e.spec)
+        assert [t for t in e.tags if t.startswith("role.")], e.id
+    assert {e.area for e in entries} == {"transport", "versions", "credentials", "pagination"}
+
+
+def test_one_behaviour_per_feature_file() -> None:
+    for path in FEATURES_DIR.rglob("*.feature"):
+        text = path.read_text()
+        assert text.count("Feature:") == 1, path
+        assert "import " not in text and "def " not in text, path
+
+
+def test_every_step_in_the_features_has_a_definition() -> None:
+    contexts = list(step_function_context_registry.values())
+    missing = []
+    for path in FEATURES_DIR.rglob("*.feature"):
+        kind = None
+        in_scenario = False
+        for line in path.read_text().splitlines():
+            words = line.strip().split(" ", 1)
+            if words[0] in ("Scenario:", "Background:"):
+                in_scenario = True
+            if not in_scenario:
+                continue
+            if words[0] in ("Given", "When", "Then"):
+                kind = words[0].lower()
+            elif words[0] not in ("And", "But"):
+                continue
+            text = words[1]
+            if not any(c.type in (kind, None) and c.parser.is_matching(text) for c in contexts):
+                missing.append(f"{path.name}: {kind} {text}")
+    assert not missing, "\n".join(missing)
+
+
+def test_list_filters_by_tags(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "--tags", "role.hub"]) == 0
+    out = capsys.readouterr().out
+    assert "credentials.hub-party-id" in out and "1 scenario(s)" in out
+    should = [e.id for e in read_catalog() if matches(e, ["should"])]
+    assert set(should) == {"credentials.old-token-retired", "credentials.deleted-token-retired"}
+
+
+# -- fuzz: openapi.yaml rebased onto what a target advertises ------------------------------------
+
+
+def test_rebase_keeps_only_advertised_get_operations_on_the_targets_paths() -> None:
+    base = "http://127.0.0.1:7000/ocpi/cpo"
+    d = Discovery(
+        details_url=f"{base}/2.3.0",
+        endpoints=[
+            {"identifier": "credentials", "role": "SENDER", "url": f"{base}/2.3.0/credentials"},
+            {"identifier": "locations", "role": "SENDER", "url": f"{base}/2.3.0/locations/"},
+            {"identifier": "tokens", "role": "RECEIVER", "url": f"{base}/2.3.0/tokens"},
+            {"identifier": "cdrs", "role": "SENDER", "url": "http://127.0.0.2:7000/cdrs"},
+        ],
+    )
+    schema, notes = rebase_schema(get_oracle(), d, f"{base}/versions")
+    paths = schema["paths"]
+    assert schema["servers"] == [{"url": "http://127.0.0.1:7000"}]
+    assert "/ocpi/cpo/versions" in paths and "/ocpi/cpo/2.3.0" in paths and "/ocpi/cpo/2.3.0/credentials" in paths
+    assert "/ocpi/cpo/2.3.0/locations" in paths
+    assert "/ocpi/cpo/2.3.0/locations/{location_id}/{evse_uid}" in paths
+    assert "/ocpi/cpo/2.3.0/tokens/{country_code}/{party_id}/{token_uid}" in paths
+    assert not any("/sender/" in p or "/receiver/" in p or "sessions" in p for p in paths)
+    assert all(set(item) & {"put", "post", "patch", "delete"} == set() for item in paths.values())
+    assert paths["/ocpi/cpo/2.3.0/locations"]["get"]["x-ocpi-paginated"] is True
+    assert "x-ocpi-paginated" not in paths["/ocpi/cpo/versions"]["get"]
+    assert any("cdrs" in n for n in notes)
+    tomllib.loads('a = "b"')  # tomllib used by the CLI template test above

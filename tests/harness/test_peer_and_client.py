@@ -1,0 +1,114 @@
+"""The harness's embedded peer (a real loopback socket) and its recording client."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+
+import pytest
+
+from conformance.client import OcpiClient, Recorder, encode_token
+from conformance.peer import PeerServer
+from conformance.session import _merge_extra
+from conformance.target import PartyIdentity
+
+
+@pytest.fixture
+def peer() -> Iterator[PeerServer]:
+    server = PeerServer(Recorder(), PartyIdentity(country_code="DE", party_id="ABC", role="CPO")).start()
+    server.accept_token("token-b-value", "B")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def client(peer: PeerServer) -> Iterator[OcpiClient]:
+    c = OcpiClient(peer.recorder, timeout=5)
+    yield c
+    c.close()
+
+
+def test_encode_token_is_plain_rfc4648_base64_without_newline() -> None:
+    assert encode_token("example-token") == "Token ZXhhbXBsZS10b2tlbg=="
+    assert base64.b64decode(encode_token("ebf3b399")[6:]) == b"ebf3b399"
+
+
+def test_peer_listens_on_loopback(peer: PeerServer) -> None:
+    assert peer.base_url.startswith("http://127.0.0.1:")
+    assert peer.versions_url.endswith("/ocpi/versions")
+
+
+def test_peer_serves_versions_and_details_to_token_b(peer: PeerServer, client: OcpiClient) -> None:
+    versions = client.request("GET", peer.versions_url, token="token-b-value")
+    assert versions.status == 200 and versions.ocpi_status == 1000
+    assert versions.data == [{"version": "2.3.0", "url": peer.details_url}]
+    assert versions.header("X-Request-ID") == versions.request_header("X-Request-ID")
+    details = client.request("GET", peer.details_url, token="token-b-value")
+    identifiers = {(e["identifier"], e["role"]) for e in details.data["endpoints"]}
+    assert ("credentials", "SENDER") in identifiers and ("hubclientinfo", "RECEIVER") in identifiers
+    creds = client.request("GET", peer.credentials_url, token="token-b-value")
+    assert creds.data["token"] == "token-b-value"
+    assert creds.data["roles"][0] == {
+        "role": "CPO",
+        "business_details": {"name": "OCPI conformance harness"},
+        "party_id": "ABC",
+        "country_code": "DE",
+    }
+
+
+def test_peer_records_how_the_caller_sent_its_token(peer: PeerServer, client: OcpiClient) -> None:
+    client.request("GET", peer.versions_url, token="token-b-value", auth="base64")
+    client.request("GET", peer.versions_url, token="token-b-value", auth="raw")
+    refused = client.request("GET", peer.versions_url, token="someone-else")
+    none = client.request("GET", peer.versions_url, auth="none")
+    assert refused.status == 401 and none.status == 401
+    inbound = [e for e in peer.recorder.all() if e.direction == "inbound"]
+    assert [(e.auth_style, e.auth_token_name) for e in inbound] == [
+        ("base64", "B"),
+        ("raw", "B"),
+        ("invalid", None),
+        ("missing", None),
+    ]
+    assert all(e.finished >= e.started for e in inbound)
+
+
+def test_peer_accepts_pushes_on_its_receiver_stub_and_refuses_registrations(
+    peer: PeerServer, client: OcpiClient
+) -> None:
+    url = peer.receiver_url("hubclientinfo") + "/NL/XYZ"
+    push = client.request(
+        "PUT",
+        url,
+        token="token-b-value",
+        json_body={
+            "party_id": "XYZ",
+            "country_code": "NL",
+            "role": "CPO",
+            "status": "CONNECTED",
+            "last_updated": "2025-02-21T10:00:00Z",
+        },
+    )
+    assert push.ocpi_status == 1000
+    assert peer.state.pushes[0][0] == "PUT"
+    assert client.request("POST", peer.credentials_url, token="token-b-value", json_body={}).status == 405
+
+
+def test_client_records_transport_failures_instead_of_raising() -> None:
+    rec = Recorder()
+    c = OcpiClient(rec, timeout=1)
+    try:
+        e = c.request("GET", "http://127.0.0.1:9/ocpi/versions", token="x", label="closed port")
+    finally:
+        c.close()
+    assert e.status is None and e.error
+    assert rec.all() == [e]
+
+
+def test_merge_extra_adds_unknown_fields_at_every_level_without_overwriting() -> None:
+    body = {"token": "t", "roles": [{"role": "CPO", "business_details": {"name": "n"}}]}
+    merged = _merge_extra(body, {"x": 1, "token": "other", "roles": {"y": 2, "business_details": {"z": 3}}})
+    assert merged == {
+        "token": "t",
+        "x": 1,
+        "roles": [{"role": "CPO", "y": 2, "business_details": {"name": "n", "z": 3}}],
+    }

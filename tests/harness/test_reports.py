@@ -1,0 +1,144 @@
+"""Report writers on a hand-made run: the same verdicts in every format, and safe HTML."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from conformance.model import Exchange, Level, Outcome, RunResult, ScenarioResult, StepResult
+from conformance.report import cucumber_json, html_report, junit_xml, load_results, summary_text, write_reports
+
+
+def _scenario(
+    sid: str, outcome: Outcome, level: Level = Level.SHALL, area: str = "transport", message: str = ""
+) -> ScenarioResult:
+    exchange = Exchange(
+        direction="outbound",
+        method="GET",
+        url="http://127.0.0.1:1/ocpi/versions",
+        request_headers=[("Authorization", "Token dG9rZW4=")],
+        status=200,
+        response_headers=[("Content-Type", "application/json")],
+        response_body='{"status_code": 1000, "timestamp": "2025-02-21T10:00:00+00:00"}',
+    )
+    steps = [
+        StepResult("Given", "the harness is registered with the target", "passed", 0.01),
+        StepResult(
+            "Then",
+            "every envelope timestamp is an OCPI DateTime",
+            "failed" if outcome in (Outcome.FAIL, Outcome.WARN) else "passed",
+            0.01,
+        ),
+    ]
+    if outcome is Outcome.SKIP:
+        steps = [StepResult("Given", "the target advertises at least one paginated Sender endpoint", "skipped")]
+    findings = []
+    if outcome in (Outcome.FAIL, Outcome.WARN):
+        findings = [
+            {
+                "message": message,
+                "check": "timestamp_format",
+                "spec": "types.datetime",
+                "expected": "Z form",
+                "actual": "+00:00",
+                "exchanges": [exchange.to_dict()],
+            }
+        ]
+    return ScenarioResult(
+        id=sid,
+        title=f"title of {sid}",
+        area=area,
+        feature="A feature",
+        feature_file=f"features/{area}/x.feature",
+        level=level,
+        spec=["types.datetime"],
+        roles=["any"],
+        outcome=outcome,
+        message=message,
+        details=f"details of {sid}: {message}",
+        findings=findings,
+        exchanges=[exchange.to_dict()],
+        steps=steps,
+        duration=0.02,
+        line=7,
+    )
+
+
+@pytest.fixture
+def run() -> RunResult:
+    return RunResult(
+        target_name="Example <CPO>",
+        versions_url="http://127.0.0.1:1/ocpi/versions",
+        started="2025-02-21T10:00:00Z",
+        finished="2025-02-21T10:00:05Z",
+        harness_version="0.1.0",
+        party="NL/CTH (EMSP)",
+        target_roles=["CPO"],
+        observations=["the target also accepts an unencoded token"],
+        scenarios=[
+            _scenario("transport.a", Outcome.PASS),
+            _scenario("transport.b", Outcome.FAIL, message="timestamp <script>alert(1)</script>"),
+            _scenario("credentials.c", Outcome.WARN, Level.SHOULD, area="credentials", message="old token works"),
+            _scenario("pagination.d", Outcome.SKIP, area="pagination", message="no paginated Sender endpoint"),
+        ],
+    )
+
+
+def test_verdicts_and_exit_code(run: RunResult) -> None:
+    assert run.verdict() is Outcome.FAIL and run.exit_code == 1
+    assert run.verdict("credentials") is Outcome.WARN
+    assert run.verdict("pagination") is Outcome.SKIP
+    assert run.counts() == {"pass": 1, "fail": 1, "warn": 1, "skip": 1}
+    run.scenarios = [s for s in run.scenarios if s.outcome is not Outcome.FAIL]
+    assert run.exit_code == 0
+
+
+def test_junit_counts_failures_and_skips_and_keeps_warnings_as_output(run: RunResult) -> None:
+    root = ET.fromstring(junit_xml(run))  # noqa: S314 - our own report
+    assert (root.get("tests"), root.get("failures"), root.get("skipped")) == ("4", "1", "1")
+    suites = {s.get("name"): s for s in root.findall("testsuite")}
+    assert set(suites) == {"transport", "credentials", "pagination"}
+    failed = suites["transport"].find("testcase[failure]")
+    assert failed is not None and "transport.b" in failed.get("name")
+    warn_case = suites["credentials"].find("testcase")
+    assert warn_case.find("failure") is None and "WARNING" in warn_case.find("system-out").text
+    assert suites["pagination"].find("testcase/skipped").get("message") == "no paginated Sender endpoint"
+
+
+def test_cucumber_json_statuses(run: RunResult) -> None:
+    features = cucumber_json(run)
+    by_id = {el["id"]: el for f in features for el in f["elements"]}
+    assert [s["result"]["status"] for s in by_id["transport.b"]["steps"]] == ["passed", "failed"]
+    assert [s["result"]["status"] for s in by_id["credentials.c"]["steps"]] == ["passed", "pending"]
+    assert by_id["pagination.d"]["steps"][0]["result"]["status"] == "skipped"
+    assert {"name": "@shall", "line": 6} in by_id["transport.b"]["tags"]
+    json.dumps(features)
+
+
+def test_html_report_is_self_contained_and_escaped(run: RunResult) -> None:
+    html = html_report(run)
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "Example &lt;CPO&gt;" in html
+    assert "Not conformant" in html
+    assert "http://" not in html.split("<style>")[1].split("</style>")[0]  # no external resources
+    assert "<link " not in html and "src=" not in html
+    assert "dG9rZW4=" not in html  # tokens redacted
+    assert "What needs attention" in html and "old token works" in html
+
+
+def test_terminal_summary_groups_by_area(run: RunResult) -> None:
+    text = summary_text(run)
+    assert "FAIL transport.b [SHALL]" in text
+    assert "WARN credentials.c [SHOULD]" in text
+    assert "SKIP pagination.d [SHALL] no paginated Sender endpoint" in text
+    assert text.splitlines()[-1].startswith("verdict: NOT CONFORMANT")
+
+
+def test_write_and_reload(run: RunResult, tmp_path: Path) -> None:
+    paths = write_reports(run, tmp_path / "new-dir")
+    assert sorted(p.name for p in paths) == ["cucumber.json", "junit.xml", "report.html", "results.json"]
+    again = load_results(tmp_path / "new-dir" / "results.json")
+    assert again.counts() == run.counts() and again.scenarios[1].steps == run.scenarios[1].steps
