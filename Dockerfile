@@ -5,6 +5,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 COPY pyproject.toml README.md openapi.yaml ./
 COPY reference_hub ./reference_hub
 COPY conformance ./conformance
+COPY features ./features
 COPY loadtests ./loadtests
 RUN pip install --no-cache-dir -e .
 EXPOSE 8080

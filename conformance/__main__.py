@@ -1,14 +1,14 @@
-"""``ocpi-conformance``: certify an OCPI 2.3.0 platform from its versions URL.
+"""ocpi-conformance: certify an OCPI 2.3.0 platform from its versions URL.
 
     ocpi-conformance init > target.toml      annotated template
     ocpi-conformance run target.toml [ID ...] [--strict] [--tags T,..] [--report-dir DIR] [-v]
     ocpi-conformance fuzz target.toml [--max-examples N] [--seed S] [--junit FILE]
     ocpi-conformance list [--tags T,..]
 
-``run`` is a thin wrapper: a separate pytest session (its own rootdir, an empty config and no
+run is a thin wrapper: a separate pytest session (its own rootdir, an empty config and no
 auto-loaded plugins, so the calling project's pytest settings and plugins do not apply) over
-``conformance/scenarios`` with ``pytest_bdd`` and the ``conformance.plugin`` plugin. Exit code 0
-only when no SHALL scenario failed (and, with ``--strict``, no SHOULD scenario either).
+conformance/scenarios with pytest_bdd and the conformance.plugin plugin. Exit code 0
+only when no SHALL scenario failed (and, with --strict, no SHOULD scenario either).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -147,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if hasattr(signal, "SIGPIPE"):  # `ocpi-conformance list | head` ends quietly
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     ns = build_parser().parse_args(argv)
     if ns.command == "init":
         sys.stdout.write(TEMPLATE)
