@@ -46,6 +46,20 @@ TARGET_FILE ?= target.toml
 conformance: $(STAMP) ## Certify a target: ocpi-conformance run $(TARGET_FILE) (create it with ocpi-conformance init)
 	$(BIN)/ocpi-conformance run $(TARGET_FILE)
 
+TARGET ?= http://127.0.0.1:8080/ocpi/versions
+TOKENS ?= tokens.txt
+INVITATIONS ?= invitations.txt
+SCENARIO ?= token
+LOADTEST_ARGS ?=
+
+.PHONY: loadtest
+loadtest: $(STAMP) ## Load-test TARGET (a versions URL): SCENARIO=token with TOKENS, or registration with INVITATIONS
+	$(BIN)/python -m loadtests $(SCENARIO) --versions-url $(TARGET) $(if $(filter registration,$(SCENARIO)),--invitations $(INVITATIONS),--tokens $(TOKENS)) $(LOADTEST_ARGS)
+
+.PHONY: bench
+bench: $(STAMP) ## Reproduce BENCHMARKS.md: hub vs bare Litestar, 1k/100k parties, registrations (about 7 min)
+	$(BIN)/python -m loadtests.bench
+
 .PHONY: lint
 lint: $(STAMP) ## ruff lint + format check, mypy, import-linter layer contracts, generated models up to date
 	$(BIN)/ruff check .

@@ -6,10 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from litestar import Litestar
-from litestar.datastructures import State
-from litestar.di import Provide
+from litestar import Litestar, Router
 
+from reference_hub.api.auth import authenticate
 from reference_hub.api.context import HubContext
 from reference_hub.api.errors import EXCEPTION_HANDLERS
 from reference_hub.api.registry import MODULES
@@ -61,14 +60,13 @@ def create_app(settings: Settings) -> Litestar:
             app.state.hub = ctx
             yield
 
-    def provide_hub(state: State) -> HubContext:
-        hub: HubContext = state.hub
-        return hub
-
+    # Every OCPI route authenticates before anything else runs (api/auth.py); health, docs and admin do not.
+    ocpi = Router(
+        path="/", route_handlers=[VersionsController, *(m.controller for m in MODULES)], before_request=authenticate
+    )
     return Litestar(
-        route_handlers=[SystemController, AdminController, VersionsController, *(m.controller for m in MODULES)],
+        route_handlers=[SystemController, AdminController, ocpi],
         lifespan=[lifespan],
-        dependencies={"hub": Provide(provide_hub, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=None,
         debug=False,

@@ -1,1 +1,1 @@
-"""HTTP layer: Litestar controllers per OCPI module and interface, the auth guard, the error renderer."""
+"""HTTP layer: Litestar controllers per OCPI module and interface, the authentication hook, the error renderer."""

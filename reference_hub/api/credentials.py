@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, Response, delete, get, post, put
+from litestar import Controller, Request, delete, get, post, put
 
-from reference_hub.api.auth import ocpi_token_guard
-from reference_hub.api.context import Hub
-from reference_hub.api.responses import ocpi_response
+from reference_hub.api.context import HubContext, hub_of
+from reference_hub.api.responses import OcpiResponse, ocpi_response
 from reference_hub.hub.auth import Caller, CallerKind
 from reference_hub.ocpi.errors import InvalidOrMissingParameters, MethodNotAllowed
 from reference_hub.ocpi.models import Credentials
@@ -17,7 +16,7 @@ from reference_hub.ocpi.models import Credentials
 _KNOWN_FIELDS = frozenset(f.name for f in msgspec.structs.fields(Credentials))
 
 
-async def _body(request: Request[Any, Any, Any], hub: Hub) -> Credentials:
+async def _body(request: Request[Any, Any, Any], hub: HubContext) -> Credentials:
     raw = await request.body()
     credentials = hub.codec.decode(raw, Credentials)
     if hub.settings.has_fault("reject_unknown_fields"):
@@ -31,19 +30,20 @@ class CredentialsController(Controller):
     """GET / POST (register) / PUT (update, rotate) / DELETE (unregister)."""
 
     path = "/ocpi/2.3.0/credentials"
-    guards = [ocpi_token_guard]
     opt = {"registration_ok": True}
 
     @get()
-    async def get_credentials(self, request: Request[Any, Any, Any], hub: Hub) -> Response[bytes]:
+    async def get_credentials(self, request: Request[Any, Any, Any]) -> OcpiResponse:
+        hub = hub_of(request)
         caller: Caller = request.state.caller
-        if caller.kind is not CallerKind.PARTNER or caller.partner is None:
+        if caller.kind is not CallerKind.PARTNER or caller.partner_id is None:
             raise MethodNotAllowed("not registered: POST your credentials first")
-        data = await hub.registrar.hub_credentials(caller.token, exclude=caller.partner.partner_id)
+        data = await hub.registrar.hub_credentials(caller.token, exclude=caller.partner_id)
         return ocpi_response(request, hub, data)
 
     @post(status_code=200)
-    async def register(self, request: Request[Any, Any, Any], hub: Hub) -> Response[bytes]:
+    async def register(self, request: Request[Any, Any, Any]) -> OcpiResponse:
+        hub = hub_of(request)
         caller: Caller = request.state.caller
         if caller.kind is CallerKind.PARTNER:
             raise MethodNotAllowed("already registered: use PUT to update or DELETE to unregister")
@@ -51,7 +51,8 @@ class CredentialsController(Controller):
         return ocpi_response(request, hub, data)
 
     @put()
-    async def update(self, request: Request[Any, Any, Any], hub: Hub) -> Response[bytes]:
+    async def update(self, request: Request[Any, Any, Any]) -> OcpiResponse:
+        hub = hub_of(request)
         caller: Caller = request.state.caller
         if caller.kind is not CallerKind.PARTNER:
             raise MethodNotAllowed("not registered: POST to register first")
@@ -59,7 +60,8 @@ class CredentialsController(Controller):
         return ocpi_response(request, hub, data)
 
     @delete(status_code=200)
-    async def unregister(self, request: Request[Any, Any, Any], hub: Hub) -> Response[bytes]:
+    async def unregister(self, request: Request[Any, Any, Any]) -> OcpiResponse:
+        hub = hub_of(request)
         await hub.registrar.unregister(request.state.caller)
         return ocpi_response(request, hub)
 

@@ -10,7 +10,7 @@ from litestar.exceptions import HTTPException
 from msgspec import UNSET
 
 from reference_hub.api.context import HubContext
-from reference_hub.api.responses import ocpi_response
+from reference_hub.api.responses import ocpi_error_response
 from reference_hub.ocpi.errors import MalformedJson, OcpiError
 
 log = logging.getLogger("reference_hub")
@@ -26,8 +26,8 @@ def handle_ocpi_error(request: Request[Any, Any, Any], exc: OcpiError) -> Respon
     if isinstance(exc, MalformedJson) and ctx.settings.has_fault("crash_on_bad_json"):
         return Response(content=b"Internal Server Error", status_code=500, media_type="text/plain")
     data = UNSET if exc.data is None else exc.data
-    return ocpi_response(
-        request, ctx, data, status_code=exc.status_code, message=exc.message, http_status=exc.http_status
+    return ocpi_error_response(
+        request, ctx, data=data, status_code=exc.status_code, message=exc.message, http_status=exc.http_status
     )
 
 
@@ -36,14 +36,16 @@ def handle_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Re
     status = exc.status_code
     code = 3000 if status >= 500 else 2001 if status == 400 else 2000
     headers = dict(exc.headers or {})
-    return ocpi_response(
+    return ocpi_error_response(
         request, _ctx(request), status_code=code, message=str(exc.detail), http_status=status, headers=headers
     )
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return ocpi_response(request, _ctx(request), status_code=3000, message="Internal server error", http_status=500)
+    return ocpi_error_response(
+        request, _ctx(request), status_code=3000, message="Internal server error", http_status=500
+    )
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, get
 
-from reference_hub.api.auth import ocpi_token_guard
-from reference_hub.api.context import Hub
+from reference_hub.api.context import hub_of
 from reference_hub.api.pagination import page_request, paginated_response
+from reference_hub.api.responses import OcpiResponse
 from reference_hub.ocpi.models import ClientInfo, ConnectionStatus
 from reference_hub.store import Partner, PartnerStatus
 
@@ -34,10 +34,10 @@ class HubClientInfoSender(Controller):
     """GET list, paginated, filtered on last_updated."""
 
     path = "/ocpi/2.3.0/sender/hubclientinfo"
-    guards = [ocpi_token_guard]
 
     @get()
-    async def get_list(self, request: Request[Any, Any, Any], hub: Hub) -> Response[bytes]:
+    async def get_list(self, request: Request[Any, Any, Any]) -> OcpiResponse:
+        hub = hub_of(request)
         page = page_request(request, hub)
         result = await hub.store.list_partners(
             statuses=tuple(_STATUS),

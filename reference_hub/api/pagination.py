@@ -12,10 +12,10 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from litestar import Request, Response
+from litestar import Request
 
 from reference_hub.api.context import HubContext
-from reference_hub.api.responses import ocpi_response
+from reference_hub.api.responses import OcpiResponse, ocpi_response
 from reference_hub.ocpi.datetime import DateTime
 from reference_hub.ocpi.errors import InvalidOrMissingParameters
 
@@ -37,9 +37,7 @@ def _int(request: Request[Any, Any, Any], name: str, default: int) -> int:
     except ValueError:
         value = -1
     if value < 0:
-        raise InvalidOrMissingParameters(
-            f"query parameter {name}={raw!r} must be a non-negative integer"
-        )
+        raise InvalidOrMissingParameters(f"query parameter {name}={raw!r} must be a non-negative integer")
     return value
 
 
@@ -73,7 +71,7 @@ def page_request(request: Request[Any, Any, Any], ctx: HubContext) -> PageReques
 
 def paginated_response(
     request: Request[Any, Any, Any], ctx: HubContext, page: PageRequest, items: list[Any], total: int
-) -> Response[bytes]:
+) -> OcpiResponse:
     faults = ctx.settings.faults
     headers = {"X-Total-Count": str(total), "X-Limit": str(ctx.settings.page_limit)}
     next_offset = page.offset + len(items)

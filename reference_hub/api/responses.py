@@ -1,23 +1,82 @@
-"""Building OCPI responses: envelope, request/correlation ids, and the response-side fault switches."""
+"""Building OCPI responses: envelope, request/correlation ids, and the response-side fault switches.
+
+This runs on every request, so it reads the raw ASGI headers once instead of building Litestar header objects, and
+hands successful answers to the server as a minimal ASGI response (Litestar's own builds a mutable header structure
+per response, which costs more than everything else the hub does for a versions GET).
+"""
 
 from __future__ import annotations
 
-import uuid
+import itertools
+import secrets
 from typing import Any
 
 from litestar import Request, Response
+from litestar.response.base import ASGIResponse
+from litestar.types import Receive, Scope, Send
 from msgspec import UNSET, UnsetType
 
 from reference_hub.api.context import HubContext
 
 JSON = "application/json"
+_ID_PREFIX = secrets.token_hex(8)
+_ID_COUNTER = itertools.count(1)
 
 
 def exchange_ids(request: Request[Any, Any, Any]) -> tuple[str, str]:
-    """The request's X-Request-ID and X-Correlation-ID, generated when the caller sent none."""
-    headers = request.headers
-    request_id = headers.get("x-request-id") or str(uuid.uuid4())
-    return request_id, headers.get("x-correlation-id") or request_id
+    """The request's X-Request-ID and X-Correlation-ID; when the caller sent none, a new unique id (a random
+    per-process prefix and a counter: unique without the cost of a UUID per request)."""
+    request_id = correlation_id = ""
+    for name, value in request.scope["headers"]:
+        if name == b"x-request-id":
+            request_id = value.decode("latin-1")
+        elif name == b"x-correlation-id":
+            correlation_id = value.decode("latin-1")
+    request_id = request_id or f"{_ID_PREFIX}-{next(_ID_COUNTER)}"
+    return request_id, correlation_id or request_id
+
+
+def _render(
+    request: Request[Any, Any, Any],
+    ctx: HubContext,
+    data: Any | UnsetType,
+    status_code: int,
+    message: str | None,
+    http_status: int,
+    headers: dict[str, str] | None,
+) -> tuple[int, bytes, list[tuple[str, str]]]:
+    settings = ctx.settings
+    faults = settings.faults
+    if faults:
+        if status_code < 2000 and "wrong_status_code" in faults:
+            status_code = 2000
+        if status_code >= 2000 and "error_as_success" in faults:
+            status_code, http_status = 1000, 200
+    body = ctx.codec.envelope(status_code, data, message, drop_timestamp="missing_timestamp" in faults)
+    out = list(headers.items()) if headers else []
+    if "no_request_id_echo" not in faults:
+        request_id, correlation_id = exchange_ids(request)
+        out += [("X-Request-ID", request_id), ("X-Correlation-ID", correlation_id)]
+    if "routing_headers_on_config" in faults:
+        out += [("OCPI-from-country-code", settings.country_code), ("OCPI-from-party-id", settings.party_id)]
+    return http_status, body, out
+
+
+class OcpiResponse(ASGIResponse):
+    """A finished JSON answer: status, body and headers, sent as they are."""
+
+    def __init__(self, status: int, body: bytes, headers: list[tuple[str, str]]) -> None:
+        self._status = status
+        self._body = body
+        self._raw_headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers),
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self._status, "headers": self._raw_headers})
+        await send({"type": "http.response.body", "body": self._body, "more_body": False})
 
 
 def ocpi_response(
@@ -29,25 +88,24 @@ def ocpi_response(
     message: str | None = None,
     http_status: int = 200,
     headers: dict[str, str] | None = None,
+) -> OcpiResponse:
+    """The single way an OCPI answer leaves a route handler."""
+    return OcpiResponse(*_render(request, ctx, data, status_code, message, http_status, headers))
+
+
+def ocpi_error_response(
+    request: Request[Any, Any, Any],
+    ctx: HubContext,
+    *,
+    status_code: int,
+    message: str | None,
+    http_status: int,
+    data: Any | UnsetType = UNSET,
+    headers: dict[str, str] | None = None,
 ) -> Response[bytes]:
-    """The single way an OCPI answer leaves the hub."""
-    settings = ctx.settings
-    faults = settings.faults
-    if faults:
-        if status_code < 2000 and "wrong_status_code" in faults:
-            status_code = 2000
-        if status_code >= 2000 and "error_as_success" in faults:
-            status_code, http_status = 1000, 200
-    body = ctx.codec.envelope(status_code, data, message, drop_timestamp="missing_timestamp" in faults)
-    out = dict(headers) if headers else {}
-    if "no_request_id_echo" not in faults:
-        request_id, correlation_id = exchange_ids(request)
-        out["X-Request-ID"] = request_id
-        out["X-Correlation-ID"] = correlation_id
-    if "routing_headers_on_config" in faults:
-        out["OCPI-from-country-code"] = settings.country_code
-        out["OCPI-from-party-id"] = settings.party_id
-    return Response(content=body, status_code=http_status, media_type=JSON, headers=out)
+    """The same envelope for exception handlers, which Litestar requires to return a ``Response``."""
+    http_status, body, out = _render(request, ctx, data, status_code, message, http_status, headers)
+    return Response(content=body, status_code=http_status, media_type=JSON, headers=dict(out))
 
 
-__all__ = ("JSON", "exchange_ids", "ocpi_response")
+__all__ = ("JSON", "OcpiResponse", "exchange_ids", "ocpi_error_response", "ocpi_response")

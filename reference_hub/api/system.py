@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 
-from reference_hub.api.context import Hub
+from reference_hub.api.context import HubContext, hub_of
 from reference_hub.hub.tokens import same_hash
 from reference_hub.store import PartnerStatus
 
@@ -30,7 +30,8 @@ class SystemController(Controller):
     """Health and API description; no authentication."""
 
     @get("/health")
-    async def health(self, hub: Hub) -> Response[dict[str, object]]:
+    async def health(self, request: Request[Any, Any, Any]) -> Response[dict[str, object]]:
+        hub = hub_of(request)
         try:
             store = await hub.store.health()
         except Exception as exc:
@@ -54,7 +55,7 @@ class RegistrationRequest(msgspec.Struct):
     """The party's registration token A."""
 
 
-def _admin(request: Request[Any, Any, Any], hub: Hub) -> None:
+def _admin(request: Request[Any, Any, Any], hub: HubContext) -> None:
     key = hub.settings.admin_key
     if not key:
         raise NotFoundException("admin endpoints are disabled (set admin_key / OCPI_HUB_ADMIN_KEY)")
@@ -68,19 +69,22 @@ class AdminController(Controller):
     path = "/admin"
 
     @post("/invitations", status_code=201)
-    async def invite(self, request: Request[Any, Any, Any], hub: Hub) -> dict[str, str]:
+    async def invite(self, request: Request[Any, Any, Any]) -> dict[str, str]:
+        hub = hub_of(request)
         _admin(request, hub)
         return {"token": await hub.registrar.invite(), "versions_url": hub.settings.versions_url}
 
     @post("/registrations", status_code=201)
-    async def register_with(self, request: Request[Any, Any, Any], hub: Hub) -> dict[str, object]:
+    async def register_with(self, request: Request[Any, Any, Any]) -> dict[str, object]:
+        hub = hub_of(request)
         _admin(request, hub)
         body = msgspec.json.decode(await request.body(), type=RegistrationRequest)
         partner = await hub.registrar.register_with(body.versions_url, body.token)
         return {"registered": True, "partner_id": partner.partner_id}
 
     @get("/partners")
-    async def partners(self, request: Request[Any, Any, Any], hub: Hub) -> list[dict[str, object]]:
+    async def partners(self, request: Request[Any, Any, Any]) -> list[dict[str, object]]:
+        hub = hub_of(request)
         _admin(request, hub)
         page = await hub.store.list_partners(statuses=tuple(PartnerStatus))
         return [

@@ -158,7 +158,7 @@ class Registrar:
 
     async def register(self, caller: Caller, credentials: Credentials) -> Credentials:
         """Credentials POST."""
-        if caller.kind is CallerKind.PARTNER or caller.partner is not None:
+        if caller.kind is CallerKind.PARTNER or caller.partner_id is not None:
             raise MethodNotAllowed("already registered: use PUT to update or DELETE to unregister")
         roles = validate_credentials(credentials)
         partner_id = f"{roles[0].country_code}-{roles[0].party_id}"
@@ -178,15 +178,20 @@ class Registrar:
             raise MethodNotAllowed("this registration token has been used already") from exc
         except DuplicateParty as exc:
             raise InvalidOrMissingParameters(str(exc)) from exc
-        self.auth.cache.forget(caller.token_hash)
+        self.auth.forget()
         self._changed()
         return await self.hub_credentials(token_c, exclude=partner_id)
 
+    async def _current(self, caller: Caller, refusal: str) -> Partner:
+        """The caller's partner record, or 405 when the caller is not a registered partner."""
+        partner = None if caller.partner_id is None else await self.store.get_partner(caller.partner_id)
+        if caller.kind is not CallerKind.PARTNER or partner is None:
+            raise MethodNotAllowed(refusal)
+        return partner
+
     async def update(self, caller: Caller, credentials: Credentials) -> Credentials:
         """Credentials PUT: re-fetch the party's endpoints, store its new token, issue a new one for it."""
-        if caller.kind is not CallerKind.PARTNER or caller.partner is None:
-            raise MethodNotAllowed("not registered: POST to register first")
-        current = await self.store.get_partner(caller.partner.partner_id) or caller.partner
+        current = await self._current(caller, "not registered: POST to register first")
         roles = validate_credentials(credentials)
         await self._check_parties_free(roles, current.partner_id)
         version, endpoints = await self._discover(credentials.url, credentials.token)
@@ -208,7 +213,7 @@ class Registrar:
             raise Unauthorized("this token was replaced by a concurrent credentials update") from exc
         except DuplicateParty as exc:
             raise InvalidOrMissingParameters(str(exc)) from exc
-        self.auth.cache.forget(caller.token_hash)
+        self.auth.forget()
         self._changed()
         if self.settings.has_fault("old_token_survives"):
             await self.store.add_invitation(Invitation(token_hash=caller.token_hash, created=now()))
@@ -216,9 +221,7 @@ class Registrar:
 
     async def unregister(self, caller: Caller) -> None:
         """Credentials DELETE: the partner's token stops working and its party ids are free again."""
-        if caller.kind is not CallerKind.PARTNER or caller.partner is None:
-            raise MethodNotAllowed("not registered")
-        current = await self.store.get_partner(caller.partner.partner_id) or caller.partner
+        current = await self._current(caller, "not registered")
         gone = msgspec.structs.replace(
             current, status=PartnerStatus.INACTIVE, token_hash=None, outgoing_token=None, updated=now()
         )
@@ -226,7 +229,7 @@ class Registrar:
             await self.store.replace_partner(gone, expected_token_hash=caller.token_hash)
         except Conflict as exc:
             raise Unauthorized("this token was replaced by a concurrent credentials update") from exc
-        self.auth.cache.forget(caller.token_hash)
+        self.auth.forget()
         self._changed()
 
     # --- hub-initiated --------------------------------------------------------------------------------------------
@@ -265,7 +268,7 @@ class Registrar:
         finally:
             retired = msgspec.structs.replace(pending, status=PartnerStatus.INACTIVE, token_hash=None, updated=now())
             await self.store.replace_partner(retired, expected_token_hash=pending.token_hash)
-            self.auth.cache.forget(pending.token_hash)
+            self.auth.forget()
         partner = self._partner(partner_id, roles, theirs, token_b, discovered, initiated_by="HUB")
         try:
             await self.store.insert_partner(partner, consume_invitation=None)

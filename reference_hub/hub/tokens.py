@@ -11,14 +11,14 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 import secrets
 from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from reference_hub.store import Store, TokenOwner
-
-_CACHE_LIMIT = 250_000
+_PRINTABLE = re.compile(r"[!-~]+")
+"""What a credentials token may contain: printable ASCII without spaces (U+0021 to U+007E)."""
 
 
 def new_token() -> str:
@@ -59,7 +59,7 @@ def candidate_tokens(header: str | None) -> list[tuple[str, bool]]:
         decoded = base64.b64decode(value, validate=True).decode("ascii").removesuffix("\n")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         decoded = ""
-    if decoded and all(0x21 <= ord(c) <= 0x7E for c in decoded):
+    if decoded and _PRINTABLE.fullmatch(decoded):
         out.append((decoded, False))
     out.append((value, True))
     return out
@@ -92,45 +92,7 @@ class TokenVault:
         return self._fernet.decrypt(sealed.encode("ascii")).decode("utf-8")
 
 
-class TokenCache:
-    """Per-process cache of token-hash lookups, positive and negative.
-
-    Token validation runs on every request, so it must not cost a database round trip. Changes made in this process
-    call :meth:`forget`; changes made by other processes (other workers, the CLI) are noticed through the store's
-    ``change_marker``, which empties the cache.
-    """
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self._entries: dict[str, TokenOwner | None] = {}
-        self._marker = store.change_marker()
-
-    async def lookup(self, token_hash: str) -> TokenOwner | None:
-        marker = self._store.change_marker()
-        if marker != self._marker:
-            self._entries.clear()
-            self._marker = marker
-        try:
-            return self._entries[token_hash]
-        except KeyError:
-            pass
-        owner = await self._store.lookup_token(token_hash)
-        if len(self._entries) >= _CACHE_LIMIT:
-            self._entries.clear()
-        self._entries[token_hash] = owner
-        return owner
-
-    def forget(self, *token_hashes: str | None) -> None:
-        for token_hash in token_hashes:
-            if token_hash is not None:
-                self._entries.pop(token_hash, None)
-
-    def clear(self) -> None:
-        self._entries.clear()
-
-
 __all__ = (
-    "TokenCache",
     "TokenVault",
     "authorization_header",
     "candidate_tokens",

@@ -6,12 +6,13 @@ bytes and decoded here with typed msgspec decoders. Unknown fields are skipped (
 
 from __future__ import annotations
 
+import time
 from typing import Any, TypeVar
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from reference_hub.ocpi.datetime import DateTime, dec_hook, enc_hook, now, offset_enc_hook
+from reference_hub.ocpi.datetime import dec_hook, enc_hook, now, offset_enc_hook
 from reference_hub.ocpi.errors import InvalidOrMissingParameters, MalformedJson
 
 T = TypeVar("T")
@@ -26,8 +27,8 @@ class Envelope(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Four-digit OCPI status code."""
     status_message: str | None = None
     """Human-readable detail."""
-    timestamp: DateTime
-    """When the response was generated."""
+    timestamp: str
+    """When the response was generated, already in OCPI form (see :meth:`Codec.timestamp`)."""
 
 
 class Codec:
@@ -36,6 +37,15 @@ class Codec:
     def __init__(self, *, offset_timestamps: bool = False) -> None:
         self.encoder = msgspec.json.Encoder(enc_hook=offset_enc_hook if offset_timestamps else enc_hook)
         self._decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
+        self._offset_form = offset_timestamps
+        self._stamp: tuple[int, str] = (0, "")
+
+    def timestamp(self) -> str:
+        """The current second in OCPI form, formatted once per second (every response carries one)."""
+        second = int(time.time())
+        if self._stamp[0] != second:
+            self._stamp = (second, now().to_ocpi(offset_form=self._offset_form))
+        return self._stamp[1]
 
     def encode(self, value: Any) -> bytes:
         return self.encoder.encode(value)
@@ -50,7 +60,7 @@ class Codec:
     ) -> bytes:
         """Encode one envelope. ``drop_timestamp`` only serves the ``missing_timestamp`` fault switch."""
         body = self.encoder.encode(
-            Envelope(data=data, status_code=status_code, status_message=message, timestamp=now())
+            Envelope(data=data, status_code=status_code, status_message=message, timestamp=self.timestamp())
         )
         if drop_timestamp:
             parsed = msgspec.json.decode(body)

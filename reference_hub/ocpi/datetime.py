@@ -12,7 +12,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-_PATTERN = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z?)$")
+_PATTERN = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z?$")
 
 
 class DateTime(datetime):
@@ -24,10 +24,12 @@ class DateTime(datetime):
         match = _PATTERN.match(text)
         if match is None:
             raise ValueError(f"{text!r} is not an OCPI DateTime (UTC, YYYY-MM-DDTHH:MM:SS[.fff][Z], no numeric offset)")
-        whole, fraction, _z = match.groups()
-        micro = int((fraction[1:] + "000000")[:6]) if fraction else 0
-        base = datetime.strptime(whole, "%Y-%m-%dT%H:%M:%S")  # noqa: DTZ007 - OCPI values are UTC by definition
-        return cls(base.year, base.month, base.day, base.hour, base.minute, base.second, micro, tzinfo=UTC)
+        year, month, day, hour, minute, second, fraction = match.groups()
+        micro = int((fraction + "00000")[:6]) if fraction else 0
+        try:
+            return cls(int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=UTC)
+        except ValueError as exc:
+            raise ValueError(f"{text!r} is not an OCPI DateTime: {exc}") from None
 
     @classmethod
     def from_datetime(cls, value: datetime) -> DateTime:

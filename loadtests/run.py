@@ -1,0 +1,418 @@
+"""Headless Locust runs as a subprocess, with bounded users, spawn rate, duration and request count.
+
+``python -m loadtests`` is the command line; :func:`run_locust` is what the benchmark and the smoke tests call. Locust
+is never imported here (gevent's monkey patching must stay out of pytest and of the benchmark's own process): it runs
+as ``python -m locust -f loadtests/locustfile.py`` and leaves CSV files, its HTML report (with charts), a log and a
+JSON summary (verdict, exact latency percentiles, registration ledger) in the results folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+__all__ = ("LOCUSTFILE", "PeerProcess", "RunResult", "RunSpec", "main", "parse_duration", "run_locust")
+
+HERE = Path(__file__).resolve().parent
+LOCUSTFILE = HERE / "locustfile.py"
+ROOT = HERE.parent
+
+SCENARIOS = {
+    "token": "TokenValidationUser",
+    "registration": "RegistrationUser",
+    "ceiling": "BareCeilingUser",
+}
+
+
+def parse_duration(text: str | int | float) -> int:
+    """Seconds in ``"90"``, ``"90s"``, ``"2m"``, ``"1h30m"`` or ``"1m30s"`` (Locust's ``--run-time`` forms)."""
+    if isinstance(text, int | float):
+        return int(text)
+    text = text.strip().lower()
+    if text.isdigit():
+        return int(text)
+    parts = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", text)
+    if not parts or not any(parts.groups()):
+        raise ValueError(f"not a duration: {text!r} (use e.g. 30s, 2m, 1m30s)")
+    hours, minutes, seconds = (int(g or 0) for g in parts.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+@dataclass
+class RunSpec:
+    """One bounded headless run."""
+
+    scenario: str
+    """``token``, ``registration`` or ``ceiling`` (the bare endpoint)."""
+    results: Path
+    name: str
+    versions_url: str = ""
+    host: str = ""
+    """Base URL for Locust's ``--host`` (default: scheme and authority of ``versions_url``)."""
+    users: int = 20
+    spawn_rate: float = 20
+    run_time: int = 30
+    stop_timeout: int = 10
+    reset_stats: bool = False
+    """Start the figures once every user runs (benchmarks), instead of from the first request (smoke runs)."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """Our custom Locust arguments without dashes, e.g. ``{"tokens": "t.txt", "unknown_share": 0.1}``."""
+    extra: list[str] = field(default_factory=list)
+    """More Locust arguments, passed as they are."""
+
+    def command(self) -> list[str]:
+        host = self.host or _origin(self.versions_url)
+        cmd = [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(LOCUSTFILE),
+            "--headless",
+            "--users",
+            str(self.users),
+            "--spawn-rate",
+            str(self.spawn_rate),
+            "--run-time",
+            f"{self.run_time}s",
+            "--stop-timeout",
+            str(self.stop_timeout),
+            "--csv",
+            str(self.results / self.name),
+            "--csv-full-history",
+            "--html",
+            str(self.results / f"{self.name}.html"),
+            "--summary-json",
+            str(self.results / f"{self.name}.json"),
+            "--only-summary",
+        ]
+        if host:
+            cmd += ["--host", host]
+        if self.versions_url:
+            cmd += ["--versions-url", self.versions_url]
+        if self.reset_stats:
+            cmd.append("--reset-stats")
+        for key, value in self.options.items():
+            if value is None or value == "":
+                continue
+            cmd += [f"--{key.replace('_', '-')}", str(value)]
+        return [*cmd, *self.extra, SCENARIOS[self.scenario]]
+
+
+@dataclass
+class RunResult:
+    """What a run left behind, read back."""
+
+    spec: RunSpec
+    returncode: int
+    elapsed: float
+    summary: dict[str, Any]
+    stats: list[dict[str, str]]
+    log: Path
+
+    @property
+    def passed(self) -> bool:
+        return self.returncode == 0
+
+    def row(self, name: str, method: str = "GET") -> dict[str, str] | None:
+        return next((r for r in self.stats if r["Name"] == name and r["Type"] == method), None)
+
+    @property
+    def aggregated(self) -> dict[str, str]:
+        return next((r for r in self.stats if r["Name"] == "Aggregated"), {})
+
+    def tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def _origin(url: str) -> str:
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _stop(proc: subprocess.Popen[Any], grace: float = 15) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def run_locust(
+    spec: RunSpec,
+    *,
+    echo: IO[str] | None = None,
+    env: dict[str, str] | None = None,
+    on_start: Callable[[int], None] | None = None,
+) -> RunResult:
+    """Run Locust to completion (it stops by itself; a run that overstays its time by a minute is stopped).
+
+    ``echo``: also copy Locust's output there as it comes (the command line shows it; tests and the benchmark don't).
+    ``on_start``: called with Locust's process id once it runs (the benchmark samples its CPU time).
+    """
+    spec.results.mkdir(parents=True, exist_ok=True)
+    log_path = spec.results / f"{spec.name}.log"
+    deadline = spec.run_time + spec.stop_timeout + 60
+    started = time.monotonic()
+    run_env = {**os.environ, **(env or {})}
+    run_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), run_env.get("PYTHONPATH", "")) if p)
+    with log_path.open("w", encoding="utf-8") as log:
+        log.write("$ " + " ".join(spec.command()) + "\n")
+        log.flush()
+        proc = subprocess.Popen(
+            spec.command(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=run_env, cwd=ROOT
+        )
+        assert proc.stdout is not None
+        if on_start is not None:
+            on_start(proc.pid)
+        overdue = threading.Event()
+
+        def watchdog() -> None:
+            overdue.set()
+            _stop(proc)
+
+        timer = threading.Timer(deadline, watchdog)
+        timer.start()
+        try:
+            for line in proc.stdout:
+                log.write(line)
+                if echo is not None:
+                    echo.write(line)
+                    echo.flush()
+            proc.wait()
+        finally:
+            timer.cancel()
+            _stop(proc)
+        if overdue.is_set():
+            log.write(f"loadtests: the run exceeded {deadline}s and was stopped\n")
+    summary_path = spec.results / f"{spec.name}.json"
+    try:
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        summary = {}
+    return RunResult(
+        spec=spec,
+        returncode=proc.returncode if proc.returncode is not None else -1,
+        elapsed=time.monotonic() - started,
+        summary=summary,
+        stats=_read_csv(spec.results / f"{spec.name}_stats.csv"),
+        log=log_path,
+    )
+
+
+class PeerProcess:
+    """``python -m loadtests.peer`` on a free loopback port, for the registration scenario."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.proc: subprocess.Popen[str] | None = None
+        self.versions_url = ""
+
+    def start(self, timeout: float = 20) -> PeerProcess:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "loadtests.peer", "--host", self.host, "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=ROOT,
+        )
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if line.startswith("listening on "):
+                self.versions_url = line.split(" ", 2)[2].strip()
+                return self
+            if not line and self.proc.poll() is not None:
+                break
+        self.stop()
+        raise RuntimeError("the callback peer did not start")
+
+    @property
+    def base_url(self) -> str:
+        return _origin(self.versions_url)
+
+    def stats(self) -> dict[str, int]:
+        import urllib.request
+
+        with urllib.request.urlopen(f"{self.base_url}/stats", timeout=10) as response:  # noqa: S310 - our own peer
+            result: dict[str, int] = json.loads(response.read())
+            return result
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            _stop(self.proc, grace=5)
+            self.proc = None
+
+    def __enter__(self) -> PeerProcess:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+# --- command line -------------------------------------------------------------------------------------------------
+
+EPILOG = """\
+examples:
+  python -m loadtests token --versions-url http://127.0.0.1:8080/ocpi/versions --tokens tokens.txt \\
+      --users 50 --run-time 1m --max-p99-ms 50
+  python -m loadtests registration --versions-url http://127.0.0.1:8080/ocpi/versions \\
+      --invitations invitations.txt --users 50 --run-time 2m
+  python -m loadtests token ... -- --processes 2        (anything after -- goes to Locust as it is)
+
+Results (CSV, HTML report, log, summary JSON) go to --results (default loadtest-results/<time>-<scenario>/).
+Exit code 0 when every threshold held; 1 otherwise.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m loadtests",
+        description="Headless Locust load tests of an OCPI 2.3.0 implementation (any versions URL).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="scenario", required=True, metavar="SCENARIO")
+    token = sub.add_parser("token", help="token validation: authenticated GETs, a share of unknown tokens")
+    registration = sub.add_parser("registration", help="credentials handshakes then rotation, each exactly once")
+    ceiling = sub.add_parser("ceiling", help="the token-validation requests against a bare endpoint (a ceiling)")
+    for p in (token, registration, ceiling):
+        target = p.add_argument_group("target")
+        if p is ceiling:
+            target.add_argument("--host", required=True, help="base URL of the bare endpoint (loadtests/bare_app.py)")
+        else:
+            target.add_argument("--versions-url", required=True, help="the target's OCPI versions URL")
+        load = p.add_argument_group("load (every run is bounded)")
+        load.add_argument("--users", type=int, default=20, help="concurrent users (default 20)")
+        load.add_argument("--spawn-rate", type=float, default=20, help="users started per second (default 20)")
+        load.add_argument("--run-time", default="30s", help="duration, e.g. 30s, 2m (default 30s)")
+        load.add_argument("--max-requests", type=int, default=0, help="stop after N requests (default: no limit)")
+        load.add_argument("--reset-stats", action="store_true", help="measure only once every user is running")
+        limits = p.add_argument_group("pass/fail thresholds")
+        limits.add_argument("--max-fail-ratio", type=float, default=0.0, help="default 0: any failure fails")
+        limits.add_argument("--max-p95-ms", type=float, default=0.0, help="default: no limit")
+        limits.add_argument("--max-p99-ms", type=float, default=0.0, help="default: no limit")
+        out = p.add_argument_group("output")
+        out.add_argument("--results", type=Path, help="results folder (default loadtest-results/<time>-<scenario>)")
+        out.add_argument("--name", help="file name prefix inside it (default: the scenario)")
+        out.add_argument("--quiet", action="store_true", help="do not echo Locust's output")
+    for p in (token, ceiling):
+        p.add_argument("--tokens", required=True, help="file of valid credentials tokens, one per line")
+        p.add_argument("--unknown-share", type=float, default=0.1, help="share of unknown tokens (default 0.1)")
+        p.add_argument(
+            "--endpoints",
+            default="versions,details,credentials",
+            help="what to GET, optionally weighted (default versions,details,credentials)",
+        )
+        p.add_argument("--rate", type=float, default=0.0, help="fixed total req/s (default: as fast as possible)")
+    registration.add_argument("--invitations", required=True, help="file of registration tokens A, one per line")
+    registration.add_argument(
+        "--peer-url",
+        help="versions URL of a running callback peer (default: start python -m loadtests.peer on 127.0.0.1; "
+        "a target on another host needs a peer it can reach)",
+    )
+    registration.add_argument("--party-country", help="country code of the registered parties (default: derived)")
+    return parser
+
+
+def _print_result(result: RunResult, out: IO[str]) -> None:
+    summary = result.summary
+    agg = result.aggregated
+    exact = summary.get("exact") or {}
+    latency = exact.get("latency_ms") or {}
+    out.write(f"\nresults: {result.spec.results}\n")
+    if agg:
+        out.write(
+            f"requests {agg.get('Request Count')}  failures {agg.get('Failure Count')}  "
+            f"req/s {exact.get('rps') or agg.get('Requests/s')}  "
+            f"p50 {latency.get('p50', agg.get('50%'))} ms  p95 {latency.get('p95', agg.get('95%'))} ms  "
+            f"p99 {latency.get('p99', agg.get('99%'))} ms\n"
+        )
+    if summary.get("registrations"):
+        out.write(f"registrations: {json.dumps(summary['registrations'])}\n")
+    verdict = "PASSED" if result.passed else "FAILED"
+    problems = "; ".join(summary.get("problems") or []) or ("" if result.passed else f"exit code {result.returncode}")
+    out.write(f"{verdict}{': ' + problems if problems else ''}\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    extra: list[str] = []
+    if "--" in args_list:
+        cut = args_list.index("--")
+        args_list, extra = args_list[:cut], args_list[cut + 1 :]
+    args = build_parser().parse_args(args_list)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    results = args.results or Path("loadtest-results") / f"{stamp}-{args.scenario}"
+    options: dict[str, Any] = {
+        "max_requests": args.max_requests or None,
+        "max_fail_ratio": args.max_fail_ratio,
+        "max_p95_ms": args.max_p95_ms or None,
+        "max_p99_ms": args.max_p99_ms or None,
+    }
+    if args.scenario in ("token", "ceiling"):
+        options.update(
+            tokens=Path(args.tokens).resolve(),
+            unknown_share=args.unknown_share,
+            endpoints=args.endpoints,
+            rate=args.rate or None,
+        )
+    spec = RunSpec(
+        scenario=args.scenario,
+        results=results.resolve(),
+        name=args.name or args.scenario,
+        versions_url=getattr(args, "versions_url", "") or "",
+        host=getattr(args, "host", "") or "",
+        users=args.users,
+        spawn_rate=args.spawn_rate,
+        run_time=parse_duration(args.run_time),
+        reset_stats=args.reset_stats,
+        options=options,
+        extra=extra,
+    )
+    echo = None if args.quiet else sys.stdout
+    if args.scenario != "registration":
+        result = run_locust(spec, echo=echo)
+        _print_result(result, sys.stdout)
+        return result.returncode
+    spec.options.update(invitations=Path(args.invitations).resolve(), party_country=args.party_country)
+    spec.stop_timeout = 30  # let handshakes under way finish, so none is left half done
+    if args.peer_url:
+        spec.options["peer_url"] = args.peer_url
+        result = run_locust(spec, echo=echo)
+    else:
+        with PeerProcess() as peer:
+            spec.options["peer_url"] = peer.versions_url
+            result = run_locust(spec, echo=echo)
+            sys.stdout.write(f"callback peer served: {json.dumps(peer.stats())}\n")
+    _print_result(result, sys.stdout)
+    return result.returncode

@@ -1,0 +1,170 @@
+"""Short, bounded runs of each load scenario against a real hub process: the load tests themselves work.
+
+Locust runs as a subprocess (``loadtests.run.run_locust``); this process never imports it. Each run is bounded in
+users, time and requests, and the assertions read what Locust left behind: its exit code, its CSV statistics and
+the JSON summary written by the locustfile's quitting listener.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from loadtests.run import PeerProcess, RunResult, RunSpec, run_locust
+from tests.support.ocpi import auth
+from tests.support.processes import HubProcess
+
+pytestmark = pytest.mark.e2e
+
+SEEDED = 40
+INVITED = 24
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("loadtests")
+
+
+@pytest.fixture(scope="module")
+def hub(workdir: Path) -> Iterator[HubProcess]:
+    """A hub with SEEDED registered parties (tokens in tokens.txt) and INVITED tokens A (invitations.txt)."""
+    process = HubProcess(workdir / "hub.db")
+    seeded = process.cli("seed", "--parties", str(SEEDED), "--export", str(workdir / "tokens.txt"))
+    assert seeded.returncode == 0, seeded.stderr
+    invited = process.cli("invite", "--count", str(INVITED))
+    assert invited.returncode == 0, invited.stderr
+    (workdir / "invitations.txt").write_text(invited.stdout)
+    process.start()
+    yield process
+    process.stop()
+
+
+def _rows(result: RunResult) -> dict[tuple[str, str], dict[str, str]]:
+    return {(r["Type"], r["Name"]): r for r in result.stats}
+
+
+def _count(row: dict[str, str] | None, column: str = "Request Count") -> int:
+    return int(row[column]) if row else 0
+
+
+def _explain(result: RunResult) -> str:
+    return f"exit {result.returncode}; summary problems {result.summary.get('problems')}\n{result.tail()}"
+
+
+def test_token_validation_counts_expected_401s_as_successes(hub: HubProcess, workdir: Path) -> None:
+    result = run_locust(
+        RunSpec(
+            scenario="token",
+            results=workdir / "token",
+            name="token",
+            versions_url=hub.versions_url,
+            users=4,
+            spawn_rate=4,
+            run_time=4,
+            options={"tokens": workdir / "tokens.txt", "unknown_share": 0.3, "max_requests": 1500},
+        )
+    )
+    assert result.returncode == 0, _explain(result)
+    rows = _rows(result)
+    for path in ("/ocpi/versions", "/ocpi/2.3.0", "/ocpi/2.3.0/credentials"):
+        assert _count(rows.get(("GET", path))) > 0, path
+        unknown = rows.get(("GET", f"{path} [unknown token]"))
+        assert _count(unknown) > 0, f"no unknown-token requests to {path}"
+        assert _count(unknown, "Failure Count") == 0
+    aggregated = result.aggregated
+    assert int(aggregated["Request Count"]) >= 100
+    assert int(aggregated["Failure Count"]) == 0
+    assert result.summary["passed"] is True
+    assert result.summary["exact"]["http_requests"] == int(aggregated["Request Count"])
+    assert (result.spec.results / "token.html").stat().st_size > 10_000  # Locust's report with its charts
+
+
+def test_registration_happens_exactly_once_per_token_a(hub: HubProcess, workdir: Path) -> None:
+    with PeerProcess() as peer:
+        result = run_locust(
+            RunSpec(
+                scenario="registration",
+                results=workdir / "registration",
+                name="registration",
+                versions_url=hub.versions_url,
+                users=8,
+                spawn_rate=8,
+                run_time=40,
+                stop_timeout=20,
+                options={"invitations": workdir / "invitations.txt", "peer_url": peer.versions_url},
+            )
+        )
+        served = peer.stats()
+    assert result.returncode == 0, _explain(result)
+    assert result.elapsed < 35, "the run should end by itself once every token A is used"
+    ledger = result.summary["registrations"]
+    assert ledger["registered"] == ledger["rotated"] == INVITED
+    assert ledger["failed"] == 0 and ledger["duplicate_tokens"] == 0
+    assert ledger["verification"]["source"] == "hubclientinfo"
+    assert ledger["verification"]["listed"] == INVITED
+    rows = _rows(result)
+    assert _count(rows.get(("POST", "/ocpi/2.3.0/credentials"))) == INVITED
+    assert _count(rows.get(("PUT", "/ocpi/2.3.0/credentials"))) == INVITED
+    assert _count(rows.get(("GET", "/ocpi/versions [rotated-out token]"))) == INVITED
+    assert _count(rows.get(("CHECK", "registrations exactly once"))) == 1
+    assert int(result.aggregated["Failure Count"]) == 0
+    # the hub called the peer back twice (versions, details) for each POST and each PUT
+    assert served["versions"] == served["details"] == 2 * INVITED
+    # and its own count agrees: the seeded parties plus one per token A
+    with open(workdir / "tokens.txt") as handle:
+        token = handle.readline().strip()
+    listing = httpx.get(f"{hub.base_url}/ocpi/2.3.0/sender/hubclientinfo", headers=auth(token), timeout=10)
+    assert int(listing.headers["X-Total-Count"]) == SEEDED + INVITED
+
+
+def test_a_wrong_answer_fails_the_run(workdir: Path) -> None:
+    """A hub that accepts unknown tokens answers fast and wrong: the run must fail on the 401 check."""
+    faulty = HubProcess(workdir / "faulty.db", faults=["accept_any_token"])
+    assert faulty.cli("seed", "--parties", "5", "--export", str(workdir / "faulty-tokens.txt")).returncode == 0
+    faulty.start()
+    try:
+        result = run_locust(
+            RunSpec(
+                scenario="token",
+                results=workdir / "faulty",
+                name="faulty",
+                versions_url=faulty.versions_url,
+                users=2,
+                spawn_rate=2,
+                run_time=3,
+                options={
+                    "tokens": workdir / "faulty-tokens.txt",
+                    "unknown_share": 0.5,
+                    "endpoints": "versions",
+                    "max_requests": 300,
+                },
+            )
+        )
+    finally:
+        faulty.stop()
+    assert result.returncode == 1, _explain(result)
+    row = _rows(result)[("GET", "/ocpi/versions [unknown token]")]
+    assert int(row["Failure Count"]) == int(row["Request Count"]) > 0
+    assert any("unauthorized" in e["error"] for e in result.summary["errors"])
+    assert _count(_rows(result).get(("GET", "/ocpi/versions")), "Failure Count") == 0
+
+
+def test_a_latency_threshold_sets_the_exit_code(hub: HubProcess, workdir: Path) -> None:
+    result = run_locust(
+        RunSpec(
+            scenario="token",
+            results=workdir / "threshold",
+            name="threshold",
+            versions_url=hub.versions_url,
+            users=2,
+            spawn_rate=2,
+            run_time=3,
+            options={"tokens": workdir / "tokens.txt", "max_requests": 200, "max_p99_ms": 0.001},
+        )
+    )
+    assert result.returncode == 1, _explain(result)
+    assert int(result.aggregated["Failure Count"]) == 0
+    assert any(p.startswith("p99") for p in result.summary["problems"])
