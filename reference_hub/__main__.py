@@ -225,7 +225,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _settings(args)
         if args.command == "invite":
             tokens = asyncio.run(_invite(settings, args.count))
-            print(f"Registration token A (single use, one per party). Versions URL: {settings.versions_url}")
+            print(
+                f"Registration token A (single use, one per party). Versions URL: {settings.versions_url}",
+                file=sys.stderr,
+            )
             print("\n".join(tokens))
         elif args.command == "register":
             partner_id = asyncio.run(_register(settings, args.versions_url, args.token_a))

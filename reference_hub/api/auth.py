@@ -2,9 +2,10 @@
 
 It is a ``before_request`` hook rather than a Litestar guard: a guard costs a copy of the route handler on every call,
 and this runs on every OCPI request, which makes it the hub's hottest path. Route handlers declare in ``opt`` what
-they accept: ``registration_ok=True`` for the modules token A may open (versions and credentials). The caller lands in
-``request.state.caller``. A 401 is answered from here directly rather than raised: raising costs Litestar's
-exception machinery, and unknown tokens are a large share of the traffic a hub sees under attack or misconfiguration.
+they accept: ``registration_ok=True`` for the modules token A may open (versions and credentials). The caller lands
+in the request's scope (read it with :func:`caller_of`). A 401 is answered from here directly rather than raised:
+raising costs Litestar's exception machinery, and unknown tokens are a large share of the traffic a hub sees under
+attack or misconfiguration.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from litestar import Request
 
 from reference_hub.api.context import HubContext, hub_of
 from reference_hub.api.responses import OcpiResponse, ocpi_response
-from reference_hub.hub.auth import CallerKind
+from reference_hub.hub.auth import Caller, CallerKind
 from reference_hub.ocpi.errors import Unauthorized
 
+_CALLER = "ocpi.caller"
 _MISSING = "Missing or unknown credentials token (Authorization: Token <base64 token>)"
 _REGISTRATION_ONLY = "A registration token only opens the versions and credentials modules"
 
@@ -37,8 +39,15 @@ async def authenticate(request: Request[Any, Any, Any]) -> OcpiResponse | None:
         return _unauthorized(request, ctx, _MISSING)
     if caller.kind is CallerKind.REGISTRATION and not request.route_handler.opt.get("registration_ok"):
         return _unauthorized(request, ctx, _REGISTRATION_ONLY)
-    request.state.caller = caller
+    request.scope[_CALLER] = caller  # type: ignore[literal-required]
     return None
+
+
+def caller_of(request: Request[Any, Any, Any]) -> Caller:
+    """The caller :func:`authenticate` accepted for this request (kept in the ASGI scope: cheaper than
+    ``request.state``, which Litestar rebuilds on each access)."""
+    caller: Caller = request.scope[_CALLER]  # type: ignore[literal-required]
+    return caller
 
 
 def _unauthorized(request: Request[Any, Any, Any], ctx: HubContext, message: str) -> OcpiResponse:
@@ -46,4 +55,4 @@ def _unauthorized(request: Request[Any, Any, Any], ctx: HubContext, message: str
     return ocpi_response(request, ctx, status_code=error.status_code, message=message, http_status=error.http_status)
 
 
-__all__ = ("authenticate",)
+__all__ = ("authenticate", "caller_of")

@@ -7,9 +7,10 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, delete, get, post, put
 
+from reference_hub.api.auth import caller_of
 from reference_hub.api.context import HubContext, hub_of
 from reference_hub.api.responses import OcpiResponse, ocpi_response
-from reference_hub.hub.auth import Caller, CallerKind
+from reference_hub.hub.auth import CallerKind
 from reference_hub.ocpi.errors import InvalidOrMissingParameters, MethodNotAllowed
 from reference_hub.ocpi.models import Credentials
 
@@ -35,7 +36,7 @@ class CredentialsController(Controller):
     @get()
     async def get_credentials(self, request: Request[Any, Any, Any]) -> OcpiResponse:
         hub = hub_of(request)
-        caller: Caller = request.state.caller
+        caller = caller_of(request)
         if caller.kind is not CallerKind.PARTNER or caller.partner_id is None:
             raise MethodNotAllowed("not registered: POST your credentials first")
         data = await hub.registrar.hub_credentials(caller.token, exclude=caller.partner_id)
@@ -44,7 +45,7 @@ class CredentialsController(Controller):
     @post(status_code=200)
     async def register(self, request: Request[Any, Any, Any]) -> OcpiResponse:
         hub = hub_of(request)
-        caller: Caller = request.state.caller
+        caller = caller_of(request)
         if caller.kind is CallerKind.PARTNER:
             raise MethodNotAllowed("already registered: use PUT to update or DELETE to unregister")
         data = await hub.registrar.register(caller, await _body(request, hub))
@@ -53,7 +54,7 @@ class CredentialsController(Controller):
     @put()
     async def update(self, request: Request[Any, Any, Any]) -> OcpiResponse:
         hub = hub_of(request)
-        caller: Caller = request.state.caller
+        caller = caller_of(request)
         if caller.kind is not CallerKind.PARTNER:
             raise MethodNotAllowed("not registered: POST to register first")
         data = await hub.registrar.update(caller, await _body(request, hub))
@@ -62,7 +63,7 @@ class CredentialsController(Controller):
     @delete(status_code=200)
     async def unregister(self, request: Request[Any, Any, Any]) -> OcpiResponse:
         hub = hub_of(request)
-        await hub.registrar.unregister(request.state.caller)
+        await hub.registrar.unregister(caller_of(request))
         return ocpi_response(request, hub)
 
 
