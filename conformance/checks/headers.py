@@ -11,36 +11,31 @@ __all__ = ("ROUTING_HEADERS", "correlation_id_echo", "no_routing_headers", "requ
 ROUTING_HEADERS = ("OCPI-to-party-id", "OCPI-to-country-code", "OCPI-from-party-id", "OCPI-from-country-code")
 
 
+def _echoed(exchange: Exchange, name: str) -> None:
+    """The response carries the request's header ``name`` unchanged (when the request had one)."""
+    require_response(exchange)
+    sent = exchange.request_header(name)
+    if not sent:
+        return
+    got = exchange.header(name)
+    if got != sent:
+        fail(
+            f"{name} was not echoed",
+            expected=f"{name}: {sent}",
+            actual=f"{name}: {got}" if got is not None else f"no {name} header",
+        )
+
+
 @check(spec="transport_and_format.unique_message_ids", fuzz=True)
 def request_id_echo(exchange: Exchange) -> None:
     """The response carries the request's ``X-Request-ID`` unchanged."""
-    require_response(exchange)
-    sent = exchange.request_header("X-Request-ID")
-    if not sent:
-        return
-    got = exchange.header("X-Request-ID")
-    if got != sent:
-        fail(
-            "X-Request-ID was not echoed",
-            expected=f"X-Request-ID: {sent}",
-            actual=f"X-Request-ID: {got}" if got is not None else "no X-Request-ID header",
-        )
+    _echoed(exchange, "X-Request-ID")
 
 
 @check(spec="transport_and_format.unique_message_ids", fuzz=True)
 def correlation_id_echo(exchange: Exchange) -> None:
     """The response carries the request's ``X-Correlation-ID`` unchanged."""
-    require_response(exchange)
-    sent = exchange.request_header("X-Correlation-ID")
-    if not sent:
-        return
-    got = exchange.header("X-Correlation-ID")
-    if got != sent:
-        fail(
-            "X-Correlation-ID was not echoed",
-            expected=f"X-Correlation-ID: {sent}",
-            actual=f"X-Correlation-ID: {got}" if got is not None else "no X-Correlation-ID header",
-        )
+    _echoed(exchange, "X-Correlation-ID")
 
 
 @check(spec="transport_and_format.message_routing")

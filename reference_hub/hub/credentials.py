@@ -90,6 +90,8 @@ class Registrar:
         return self._reachable[1]
 
     def _changed(self) -> None:
+        """This process changed a token or a partner: drop what it cached about them."""
+        self.auth.forget()
         self._reachable = None
 
     async def hub_credentials(self, token: str, *, exclude: str | None = None) -> Credentials:
@@ -178,7 +180,6 @@ class Registrar:
             raise MethodNotAllowed("this registration token has been used already") from exc
         except DuplicateParty as exc:
             raise InvalidOrMissingParameters(str(exc)) from exc
-        self.auth.forget()
         self._changed()
         return await self.hub_credentials(token_c, exclude=partner_id)
 
@@ -213,7 +214,6 @@ class Registrar:
             raise Unauthorized("this token was replaced by a concurrent credentials update") from exc
         except DuplicateParty as exc:
             raise InvalidOrMissingParameters(str(exc)) from exc
-        self.auth.forget()
         self._changed()
         if self.settings.has_fault("old_token_survives"):
             await self.store.add_invitation(Invitation(token_hash=caller.token_hash, created=now()))
@@ -229,7 +229,6 @@ class Registrar:
             await self.store.replace_partner(gone, expected_token_hash=caller.token_hash)
         except Conflict as exc:
             raise Unauthorized("this token was replaced by a concurrent credentials update") from exc
-        self.auth.forget()
         self._changed()
 
     # --- hub-initiated --------------------------------------------------------------------------------------------
@@ -268,7 +267,7 @@ class Registrar:
         finally:
             retired = msgspec.structs.replace(pending, status=PartnerStatus.INACTIVE, token_hash=None, updated=now())
             await self.store.replace_partner(retired, expected_token_hash=pending.token_hash)
-            self.auth.forget()
+            self._changed()
         partner = self._partner(partner_id, roles, theirs, token_b, discovered, initiated_by="HUB")
         try:
             await self.store.insert_partner(partner, consume_invitation=None)
