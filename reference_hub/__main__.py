@@ -118,7 +118,10 @@ def serve(args: argparse.Namespace) -> int:
     _export_env(args, settings)
     print(f"OCPI {OCPI_VERSION} hub on http://{settings.host}:{settings.port} (store {settings.store})", flush=True)
     print(f"versions URL: {settings.versions_url}", flush=True)
-    print("registration token for a new party: ocpi-hub invite" + (f" --store {settings.store}"), flush=True)
+    program = sys.argv[0] if Path(sys.argv[0]).name == "ocpi-hub" else "ocpi-hub"
+    print(
+        f"registration token for a new party: {program} invite --store {settings.store}  (or: make invite)", flush=True
+    )
     if settings.faults:
         print(f"FAULT SWITCHES ON (not a conforming hub): {', '.join(settings.faults)}", flush=True)
     if args.server == "uvicorn":
