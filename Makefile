@@ -43,7 +43,7 @@ test-harness: $(STAMP) ## Test the tester: the harness against the reference hub
 
 TARGET_FILE ?= target.toml
 .PHONY: conformance
-conformance: $(STAMP) ## Certify a target: ocpi-conformance run $(TARGET_FILE) (create it with ocpi-conformance init)
+conformance: $(STAMP) ## Certify a target: ocpi-conformance run TARGET_FILE (default target.toml; see ocpi-conformance init)
 	$(BIN)/ocpi-conformance run $(TARGET_FILE)
 
 TARGET ?= http://127.0.0.1:8080/ocpi/versions
