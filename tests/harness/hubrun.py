@@ -8,18 +8,14 @@ its own process and pytest session; the tests read its ``results.json``.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+from tests.support.processes import HubProcess, clean_env
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -27,92 +23,31 @@ SEEDED_PARTIES = 4
 """Parties created in the store before the hub starts: pagination scenarios need several objects."""
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OCPI_")}
+    env = clean_env()
     env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return env
 
 
-@dataclass
-class Hub:
-    """A running reference hub."""
+class Hub(HubProcess):
+    """A reference hub process, with the credentials tokens of the parties seeded before it started."""
 
-    base_url: str
-    store: str
-    faults: tuple[str, ...]
-    proc: subprocess.Popen[bytes]
-    log: Path
     seeded_tokens: list[str]
-    """Credentials tokens (C) of the seeded parties."""
-
-    @property
-    def versions_url(self) -> str:
-        return f"{self.base_url}/ocpi/versions"
-
-    def invite(self) -> str:
-        """A fresh registration token A (``ocpi-hub invite``, last line of its output)."""
-        out = subprocess.run(
-            [PYTHON, "-m", "reference_hub", "invite", "--store", self.store],
-            env=_env(),
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        )
-        return out.stdout.strip().splitlines()[-1].strip()
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=5)
 
 
 def start_hub(directory: Path, faults: tuple[str, ...] = (), *, seed: int = SEEDED_PARTIES) -> Hub:
     """Seed a fresh SQLite store, start ``reference_hub serve`` on a free port, wait for /health."""
     directory.mkdir(parents=True, exist_ok=True)
-    store = f"sqlite:///{directory / 'hub.db'}"
-    tokens: list[str] = []
+    hub = Hub(directory / "hub.db", faults=faults)
+    hub.seeded_tokens = []
     if seed:
         export = directory / "seeded-tokens.txt"
-        subprocess.run(
-            [PYTHON, "-m", "reference_hub", "seed", "--parties", str(seed), "--store", store, "--export", str(export)],
-            env=_env(),
-            capture_output=True,
-            check=True,
-            timeout=60,
-        )
-        tokens = [t.strip() for t in export.read_text().splitlines() if t.strip()]
-    port = free_port()
-    cmd = [PYTHON, "-m", "reference_hub", "serve", "--host", "127.0.0.1", "--port", str(port), "--store", store]
-    for fault in faults:
-        cmd += ["--fault", fault]
-    log = directory / "hub.log"
-    with log.open("wb") as fh:
-        proc = subprocess.Popen(cmd, env=_env(), stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
-    hub = Hub(f"http://127.0.0.1:{port}", store, faults, proc, log, tokens)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the hub exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{hub.base_url}/health", timeout=1).status_code == 200:
-                return hub
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    hub.stop()
-    raise RuntimeError(f"the hub did not become healthy:\n{log.read_text()}")
+        result = hub.cli("seed", "--parties", str(seed), "--export", str(export))
+        if result.returncode != 0:
+            raise RuntimeError(f"seeding failed: {result.stderr}")
+        hub.seeded_tokens = export.read_text().split()
+    hub.start()
+    return hub
 
 
 def write_target(

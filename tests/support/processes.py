@@ -24,11 +24,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait(url: str, proc: subprocess.Popen[str], timeout: float = 20.0) -> None:
+def _wait(url: str, proc: subprocess.Popen[str], log: Path | None = None, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode}: {proc.stdout.read() if proc.stdout else ''}")
+            output = log.read_text() if log else (proc.stdout.read() if proc.stdout else "")
+            raise RuntimeError(f"process exited with {proc.returncode}: {output}")
         try:
             if httpx.get(url, timeout=1).status_code < 500:
                 return
@@ -48,8 +49,13 @@ def _stop(proc: subprocess.Popen[str]) -> None:
             proc.wait()
 
 
+def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This environment without any OCPI_* setting (a developer's own must not leak into a test), plus ``extra``."""
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("OCPI_")}, **(extra or {})}
+
+
 class HubProcess:
-    """``ocpi-hub serve`` on a free loopback port with its own SQLite file."""
+    """``ocpi-hub serve`` on a free loopback port with its own SQLite file; its output goes to ``hub.log`` beside it."""
 
     def __init__(
         self,
@@ -66,7 +72,8 @@ class HubProcess:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.versions_url = f"{self.base_url}/ocpi/versions"
         self.faults = tuple(faults)
-        self.env = {**os.environ, **(env or {})}
+        self.env = clean_env(env)
+        self.log = db_path.parent / "hub.log"
         self.workers = workers
         self.proc: subprocess.Popen[str] | None = None
 
@@ -96,8 +103,9 @@ class HubProcess:
         ]
         for fault in self.faults:
             cmd += ["--fault", fault]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=self.env)
-        _wait(f"{self.base_url}/health", self.proc)
+        with self.log.open("a") as log:
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True, env=self.env)
+        _wait(f"{self.base_url}/health", self.proc, self.log)
         return self
 
     def stop(self) -> None:
