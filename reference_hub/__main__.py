@@ -80,7 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
         "seed",
         help="create N registered parties directly in the store (load tests)",
         description="Create N registered test parties (role CPO, ids AA/000 onwards) directly in "
-        "the store, with last_updated one second apart, and write their tokens to --export.",
+        "the store, with last_updated one second apart ending now, and write their tokens to --export. Seed before "
+        "starting the hub: a running hub picks up new partners by their recent last_updated, and seeded ones carry "
+        "past stamps.",
     )
     _common(seed)
     seed.add_argument("--parties", type=int, required=True, metavar="N", help="how many parties")

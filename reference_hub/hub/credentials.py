@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import msgspec
@@ -16,7 +17,7 @@ import msgspec
 from reference_hub.hub.auth import Authenticator, Caller, CallerKind
 from reference_hub.hub.peers import PeerClient, PeerError
 from reference_hub.hub.tokens import TokenVault, hash_token, new_token
-from reference_hub.ocpi.datetime import now
+from reference_hub.ocpi.datetime import DateTime, now
 from reference_hub.ocpi.errors import (
     InvalidOrMissingParameters,
     MethodNotAllowed,
@@ -29,6 +30,8 @@ from reference_hub.ocpi.models import BusinessDetails, Credentials, CredentialsR
 from reference_hub.settings import Settings
 from reference_hub.store import Conflict, DuplicateParty, Invitation, Partner, PartnerStatus, Store
 
+_CLOCK_MARGIN = timedelta(seconds=30)
+"""Partners stamped up to this long before the last one seen are re-read, in case another host's clock lags."""
 _COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 _PARTY = re.compile(r"^[A-Za-z0-9]{3}$")
 
@@ -66,7 +69,12 @@ class Registrar:
         self.auth = authenticator
         self.vault = vault
         self.peers = peers
-        self._reachable: tuple[int, list[tuple[str, CredentialsRole]]] | None = None
+        self._reachable: dict[str, list[CredentialsRole]] = {}
+        """Roles of every ACTIVE partner, by partner id: what the hub's Credentials list as reachable."""
+        self._reachable_since: DateTime | None = None
+        """Partners updated at or after this moment are re-read on the next refresh (None: read them all)."""
+        self._reachable_stale = True
+        self._reachable_marker = -1
 
     # --- what the hub hands out -----------------------------------------------------------------------------------
 
@@ -80,24 +88,43 @@ class Registrar:
             country_code=s.country_code.upper(),
         )
 
-    async def _reachable_roles(self) -> list[tuple[str, CredentialsRole]]:
-        """(partner id, role) of every active partner, cached until this or another process changes the store."""
+    async def _reachable_roles(self) -> dict[str, list[CredentialsRole]]:
+        """Roles of every active partner, kept up to date incrementally.
+
+        After a change (here, or in another process as the store's change marker tells) only the partners updated
+        since the last refresh are read again, minus a margin for clocks of other hosts; a registration therefore
+        costs a small query, not a re-read of every partner.
+        """
         marker = self.store.change_marker()
-        if self._reachable is None or self._reachable[0] != marker:
-            page = await self.store.list_partners(statuses=(PartnerStatus.ACTIVE,))
-            roles = [(p.partner_id, role) for p in page.items for role in p.roles]
-            self._reachable = (marker, roles)
-        return self._reachable[1]
+        if self._reachable_stale or marker != self._reachable_marker:
+            self._reachable_marker = marker
+            self._reachable_stale = False
+            since = self._reachable_since
+            page = await self.store.list_partners(
+                statuses=tuple(PartnerStatus),
+                date_from=None if since is None else DateTime.from_datetime(since - _CLOCK_MARGIN),
+            )
+            for partner in page.items:
+                if partner.status is PartnerStatus.ACTIVE:
+                    self._reachable[partner.partner_id] = partner.roles
+                else:
+                    self._reachable.pop(partner.partner_id, None)
+                if since is None or partner.updated > since:
+                    since = partner.updated
+            self._reachable_since = since
+        return self._reachable
 
     def _changed(self) -> None:
-        """This process changed a token or a partner: drop what it cached about them."""
+        """This process changed a token or a partner: drop cached authentications, refresh the reachable parties."""
         self.auth.forget()
-        self._reachable = None
+        self._reachable_stale = True
 
     async def hub_credentials(self, token: str, *, exclude: str | None = None) -> Credentials:
         """Our Credentials for one partner: its token, our versions URL, hub_party_id, and every reachable party."""
         roles = [self.own_role()]
-        roles.extend(role for partner_id, role in await self._reachable_roles() if partner_id != exclude)
+        for partner_id, partner_roles in (await self._reachable_roles()).items():
+            if partner_id != exclude:
+                roles.extend(partner_roles)
         hub_party_id = None if self.settings.has_fault("no_hub_party_id") else self.settings.hub_party_id
         return Credentials(token=token, url=self.settings.versions_url, hub_party_id=hub_party_id, roles=roles)
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import concurrent.futures
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -249,3 +251,30 @@ def test_callbacks_fall_back_to_raw_tokens_for_legacy_parties(hub: HubProcess, m
     party = make_party("NL", "LEG", "--raw-tokens")
     answer = party.control("register", {"versions_url": hub.versions_url, "token": hub.invite()})["body"]
     assert answer["status_code"] == 1000, answer
+
+
+def test_credentials_list_reachable_parties_across_workers(tmp_path: Path, make_party: Party) -> None:
+    """Every worker's Credentials follow registrations and unregistrations made through any worker."""
+    hub = HubProcess(tmp_path / "hub.db", workers=2).start()
+    try:
+        first, second = make_party("SE", "ONE"), make_party("SE", "TWO")
+        token_first = first.control("register", {"versions_url": hub.versions_url, "token": hub.invite()})["body"][
+            "data"
+        ]["token"]
+        answer = second.control("register", {"versions_url": hub.versions_url, "token": hub.invite()})["body"]
+        assert ("SE", "ONE") in {(r["country_code"], r["party_id"]) for r in answer["data"]["roles"]}
+        assert ("SE", "TWO") not in {(r["country_code"], r["party_id"]) for r in answer["data"]["roles"]}
+
+        def listed_for_first() -> list[set[tuple[str, str]]]:
+            seen = []
+            for _ in range(8):  # two workers answer in turn; ask often enough to reach both
+                got = httpx.get(f"{hub.base_url}/ocpi/2.3.0/credentials", headers=auth(token_first)).json()
+                seen.append({(r["country_code"], r["party_id"]) for r in got["data"]["roles"]})
+            return seen
+
+        assert all(("SE", "TWO") in roles and ("SE", "ONE") not in roles for roles in listed_for_first())
+        second.control("unregister")
+        time.sleep(0.1)  # other workers look at the store's change marker at most every 50 ms
+        assert all(("SE", "TWO") not in roles for roles in listed_for_first())
+    finally:
+        hub.stop()
