@@ -10,8 +10,8 @@ from litestar import Controller, Request, delete, get, post, put
 from reference_hub.api.auth import caller_of
 from reference_hub.api.context import HubContext, hub_of
 from reference_hub.api.responses import OcpiResponse, ocpi_response
-from reference_hub.hub.auth import CallerKind
-from reference_hub.ocpi.errors import InvalidOrMissingParameters, MethodNotAllowed
+from reference_hub.hub.credentials import ensure_registered, ensure_unregistered
+from reference_hub.ocpi.errors import InvalidOrMissingParameters
 from reference_hub.ocpi.models import Credentials
 
 _KNOWN_FIELDS = frozenset(f.name for f in msgspec.structs.fields(Credentials))
@@ -37,8 +37,7 @@ class CredentialsController(Controller):
     async def get_credentials(self, request: Request[Any, Any, Any]) -> OcpiResponse:
         hub = hub_of(request)
         caller = caller_of(request)
-        if caller.kind is not CallerKind.PARTNER or caller.partner_id is None:
-            raise MethodNotAllowed("not registered: POST your credentials first")
+        ensure_registered(caller)
         data = await hub.registrar.hub_credentials(caller.token, exclude=caller.partner_id)
         return ocpi_response(request, hub, data)
 
@@ -46,8 +45,7 @@ class CredentialsController(Controller):
     async def register(self, request: Request[Any, Any, Any]) -> OcpiResponse:
         hub = hub_of(request)
         caller = caller_of(request)
-        if caller.kind is CallerKind.PARTNER:
-            raise MethodNotAllowed("already registered: use PUT to update or DELETE to unregister")
+        ensure_unregistered(caller)  # before the body is read: the 405 rule does not depend on it
         data = await hub.registrar.register(caller, await _body(request, hub))
         return ocpi_response(request, hub, data)
 
@@ -55,8 +53,7 @@ class CredentialsController(Controller):
     async def update(self, request: Request[Any, Any, Any]) -> OcpiResponse:
         hub = hub_of(request)
         caller = caller_of(request)
-        if caller.kind is not CallerKind.PARTNER:
-            raise MethodNotAllowed("not registered: POST to register first")
+        ensure_registered(caller)  # before the body is read: the 405 rule does not depend on it
         data = await hub.registrar.update(caller, await _body(request, hub))
         return ocpi_response(request, hub, data)
 

@@ -58,6 +58,18 @@ def validate_credentials(credentials: Credentials) -> list[CredentialsRole]:
     return roles
 
 
+def ensure_unregistered(caller: Caller) -> None:
+    """The credentials 405 rule for POST: a registered caller must use PUT or DELETE."""
+    if caller.kind is CallerKind.PARTNER or caller.partner_id is not None:
+        raise MethodNotAllowed("already registered: use PUT to update or DELETE to unregister")
+
+
+def ensure_registered(caller: Caller) -> None:
+    """The credentials 405 rule for GET, PUT and DELETE: the caller must be a registered partner."""
+    if caller.kind is not CallerKind.PARTNER or caller.partner_id is None:
+        raise MethodNotAllowed("not registered: POST your credentials first")
+
+
 class Registrar:
     """Carries out the credentials module for the API layer and the CLI."""
 
@@ -187,8 +199,7 @@ class Registrar:
 
     async def register(self, caller: Caller, credentials: Credentials) -> Credentials:
         """Credentials POST."""
-        if caller.kind is CallerKind.PARTNER or caller.partner_id is not None:
-            raise MethodNotAllowed("already registered: use PUT to update or DELETE to unregister")
+        ensure_unregistered(caller)
         roles = validate_credentials(credentials)
         partner_id = f"{roles[0].country_code}-{roles[0].party_id}"
         existing = await self.store.get_partner(partner_id)
@@ -210,16 +221,17 @@ class Registrar:
         self._changed()
         return await self.hub_credentials(token_c, exclude=partner_id)
 
-    async def _current(self, caller: Caller, refusal: str) -> Partner:
+    async def _current(self, caller: Caller) -> Partner:
         """The caller's partner record, or 405 when the caller is not a registered partner."""
-        partner = None if caller.partner_id is None else await self.store.get_partner(caller.partner_id)
-        if caller.kind is not CallerKind.PARTNER or partner is None:
-            raise MethodNotAllowed(refusal)
+        ensure_registered(caller)
+        partner = await self.store.get_partner(caller.partner_id or "")
+        if partner is None:
+            raise MethodNotAllowed("not registered: POST your credentials first")
         return partner
 
     async def update(self, caller: Caller, credentials: Credentials) -> Credentials:
         """Credentials PUT: re-fetch the party's endpoints, store its new token, issue a new one for it."""
-        current = await self._current(caller, "not registered: POST to register first")
+        current = await self._current(caller)
         roles = validate_credentials(credentials)
         await self._check_parties_free(roles, current.partner_id)
         version, endpoints = await self._discover(credentials.url, credentials.token)
@@ -248,7 +260,7 @@ class Registrar:
 
     async def unregister(self, caller: Caller) -> None:
         """Credentials DELETE: the partner's token stops working and its party ids are free again."""
-        current = await self._current(caller, "not registered")
+        current = await self._current(caller)
         gone = msgspec.structs.replace(
             current, status=PartnerStatus.INACTIVE, token_hash=None, outgoing_token=None, updated=now()
         )
@@ -304,4 +316,4 @@ class Registrar:
         return partner
 
 
-__all__ = ("Registrar", "validate_credentials")
+__all__ = ("Registrar", "ensure_registered", "ensure_unregistered", "validate_credentials")
