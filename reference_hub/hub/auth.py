@@ -84,6 +84,20 @@ class Authenticator:
             self._known[key] = caller
         return caller
 
+    async def recheck(self, header: str | None) -> Caller | None:
+        """Resolve ``header`` from the store, bypassing and then refreshing the cache.
+
+        For refusals only: a cached registration caller may have finished a hub-initiated registration in another
+        process less than ``MARKER_INTERVAL`` ago, and a refusal is rare enough to afford one store lookup.
+        """
+        key = header or ""
+        self._known.pop(key, None)
+        self._unknown.discard(key)
+        caller = await self._resolve(header)
+        if caller is not None:
+            self._known[key] = caller
+        return caller
+
     def forget(self) -> None:
         """Drop every cached answer (after this process changed a token or a partner)."""
         self._known.clear()
