@@ -15,6 +15,7 @@ from reference_hub.api.errors import EXCEPTION_HANDLERS
 from reference_hub.api.registry import MODULES
 from reference_hub.api.system import AdminController, SystemController
 from reference_hub.api.versions import VersionsController
+from reference_hub.faults import Fault
 from reference_hub.hub.auth import Authenticator
 from reference_hub.hub.credentials import Registrar
 from reference_hub.hub.peers import PeerClient
@@ -41,10 +42,10 @@ async def build_context(settings: Settings) -> AsyncIterator[HubContext]:
     """Open the store and build the hub's services; close them afterwards (used by the app and the CLI)."""
     store = open_store(settings.store)
     await store.open()
-    codec = Codec(offset_timestamps=settings.has_fault("offset_timestamps"))
+    codec = Codec(offset_timestamps=settings.has_fault(Fault.OFFSET_TIMESTAMPS))
     peers = PeerClient(codec, timeout=settings.callback_timeout)
     try:
-        auth = Authenticator(store, accept_any_token=settings.has_fault("accept_any_token"))
+        auth = Authenticator(store, accept_any_token=settings.has_fault(Fault.ACCEPT_ANY_TOKEN))
         registrar = Registrar(settings, store, auth, make_vault(settings, store), peers)
         yield HubContext(settings=settings, codec=codec, store=store, auth=auth, registrar=registrar)
     finally:

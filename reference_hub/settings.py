@@ -13,32 +13,10 @@ from typing import Any
 import msgspec
 import yaml
 
-FAULTS = frozenset(
-    {
-        "drop_total_count",
-        "drop_limit_header",
-        "ignore_offset",
-        "ignore_limit",
-        "ignore_date_filters",
-        "date_to_inclusive",
-        "link_drops_filters",
-        "no_link_header",
-        "offset_timestamps",
-        "wrong_status_code",
-        "error_as_success",
-        "accept_any_token",
-        "no_registration_callback",
-        "token_a_survives",
-        "old_token_survives",
-        "no_request_id_echo",
-        "missing_timestamp",
-        "crash_on_bad_json",
-        "routing_headers_on_config",
-        "reject_unknown_fields",
-        "no_hub_party_id",
-    }
-)
-"""Deliberate protocol violations, off by default, that prove the conformance harness catches them."""
+from reference_hub.faults import Fault
+
+FAULTS = frozenset(f.value for f in Fault)
+"""Every fault switch name; see :class:`reference_hub.faults.Fault`."""
 
 
 class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -88,8 +66,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     def hub_party_id(self) -> str:
         return f"{self.country_code}{self.party_id}".upper()
 
-    def has_fault(self, name: str) -> bool:
-        return name in self.faults
+    def has_fault(self, fault: Fault) -> bool:
+        return fault in self.faults
 
 
 def _coerce_env(field_type: Any, raw: str) -> Any:

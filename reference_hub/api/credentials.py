@@ -10,6 +10,7 @@ from litestar import Controller, Request, delete, get, post, put
 from reference_hub.api.auth import caller_of
 from reference_hub.api.context import HubContext, hub_of
 from reference_hub.api.responses import OcpiResponse, ocpi_response
+from reference_hub.faults import Fault
 from reference_hub.hub.credentials import ensure_registered, ensure_unregistered
 from reference_hub.ocpi.errors import InvalidOrMissingParameters
 from reference_hub.ocpi.models import Credentials
@@ -20,7 +21,7 @@ _KNOWN_FIELDS = frozenset(f.name for f in msgspec.structs.fields(Credentials))
 async def _body(request: Request[Any, Any, Any], hub: HubContext) -> Credentials:
     raw = await request.body()
     credentials = hub.codec.decode(raw, Credentials)
-    if hub.settings.has_fault("reject_unknown_fields"):
+    if hub.settings.has_fault(Fault.REJECT_UNKNOWN_FIELDS):
         unknown = set(msgspec.json.decode(raw)) - _KNOWN_FIELDS
         if unknown:
             raise InvalidOrMissingParameters(f"unknown fields {sorted(unknown)}")

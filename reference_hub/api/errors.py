@@ -11,6 +11,7 @@ from msgspec import UNSET
 
 from reference_hub.api.context import HubContext
 from reference_hub.api.responses import ocpi_error_response
+from reference_hub.faults import Fault
 from reference_hub.ocpi.errors import MalformedJson, OcpiError
 
 log = logging.getLogger("reference_hub")
@@ -23,7 +24,7 @@ def _ctx(request: Request[Any, Any, Any]) -> HubContext:
 
 def handle_ocpi_error(request: Request[Any, Any, Any], exc: OcpiError) -> Response[bytes]:
     ctx = _ctx(request)
-    if isinstance(exc, MalformedJson) and ctx.settings.has_fault("crash_on_bad_json"):
+    if isinstance(exc, MalformedJson) and ctx.settings.has_fault(Fault.CRASH_ON_BAD_JSON):
         return Response(content=b"Internal Server Error", status_code=500, media_type="text/plain")
     data = UNSET if exc.data is None else exc.data
     return ocpi_error_response(

@@ -16,6 +16,7 @@ from litestar import Request
 
 from reference_hub.api.context import HubContext
 from reference_hub.api.responses import OcpiResponse, ocpi_response
+from reference_hub.faults import Fault
 from reference_hub.ocpi.datetime import DateTime
 from reference_hub.ocpi.errors import InvalidOrMissingParameters
 
@@ -58,13 +59,13 @@ def page_request(request: Request[Any, Any, Any], ctx: HubContext) -> PageReques
     date_from, date_to = _datetime(request, "date_from"), _datetime(request, "date_to")
     offset, limit = _int(request, "offset", 0), min(_int(request, "limit", cap), cap)
     if faults:
-        if "ignore_offset" in faults:
+        if Fault.IGNORE_OFFSET in faults:
             offset = 0
-        if "ignore_limit" in faults:
+        if Fault.IGNORE_LIMIT in faults:
             limit = cap
-        if "ignore_date_filters" in faults:
+        if Fault.IGNORE_DATE_FILTERS in faults:
             date_from = date_to = None
-        if "date_to_inclusive" in faults and date_to is not None:
+        if Fault.DATE_TO_INCLUSIVE in faults and date_to is not None:
             date_to = DateTime.from_datetime(date_to + timedelta(microseconds=1))
     return PageRequest(date_from, date_to, offset, limit)
 
@@ -75,16 +76,16 @@ def paginated_response(
     faults = ctx.settings.faults
     headers = {"X-Total-Count": str(total), "X-Limit": str(ctx.settings.page_limit)}
     next_offset = page.offset + len(items)
-    if page.limit > 0 and items and next_offset < total and "no_link_header" not in faults:
+    if page.limit > 0 and items and next_offset < total and Fault.NO_LINK_HEADER not in faults:
         query = {k: v for k, v in request.query_params.items() if k not in ("offset", "limit")}
-        if "link_drops_filters" in faults:
+        if Fault.LINK_DROPS_FILTERS in faults:
             query = {k: v for k, v in query.items() if k not in ("date_from", "date_to")}
         query.update(offset=str(next_offset), limit=str(page.limit))
         url = f"{ctx.settings.base_url}{request.url.path}?{urlencode(query)}"
         headers["Link"] = f'<{url}>; rel="next"'
-    if "drop_total_count" in faults:
+    if Fault.DROP_TOTAL_COUNT in faults:
         headers.pop("X-Total-Count")
-    if "drop_limit_header" in faults:
+    if Fault.DROP_LIMIT_HEADER in faults:
         headers.pop("X-Limit")
     return ocpi_response(request, ctx, items, headers=headers)
 

@@ -17,6 +17,7 @@ from litestar.types import Receive, Scope, Send
 from msgspec import UNSET, UnsetType
 
 from reference_hub.api.context import HubContext
+from reference_hub.faults import Fault
 
 JSON = "application/json"
 _ID_PREFIX = secrets.token_hex(8)
@@ -48,16 +49,16 @@ def _render(
     settings = ctx.settings
     faults = settings.faults
     if faults:
-        if status_code < 2000 and "wrong_status_code" in faults:
+        if status_code < 2000 and Fault.WRONG_STATUS_CODE in faults:
             status_code = 2000
-        if status_code >= 2000 and "error_as_success" in faults:
+        if status_code >= 2000 and Fault.ERROR_AS_SUCCESS in faults:
             status_code, http_status = 1000, 200
-    body = ctx.codec.envelope(status_code, data, message, drop_timestamp="missing_timestamp" in faults)
+    body = ctx.codec.envelope(status_code, data, message, drop_timestamp=Fault.MISSING_TIMESTAMP in faults)
     out = list(headers.items()) if headers else []
-    if "no_request_id_echo" not in faults:
+    if Fault.NO_REQUEST_ID_ECHO not in faults:
         request_id, correlation_id = exchange_ids(request)
         out += [("X-Request-ID", request_id), ("X-Correlation-ID", correlation_id)]
-    if "routing_headers_on_config" in faults:
+    if Fault.ROUTING_HEADERS_ON_CONFIG in faults:
         out += [("OCPI-from-country-code", settings.country_code), ("OCPI-from-party-id", settings.party_id)]
     return http_status, body, out
 

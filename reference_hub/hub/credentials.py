@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from reference_hub.faults import Fault
 from reference_hub.hub.auth import Authenticator, Caller, CallerKind
 from reference_hub.hub.peers import PeerClient, PeerError
 from reference_hub.hub.tokens import TokenVault, hash_token, new_token
@@ -137,7 +138,7 @@ class Registrar:
         for partner_id, partner_roles in (await self._reachable_roles()).items():
             if partner_id != exclude:
                 roles.extend(partner_roles)
-        hub_party_id = None if self.settings.has_fault("no_hub_party_id") else self.settings.hub_party_id
+        hub_party_id = None if self.settings.has_fault(Fault.NO_HUB_PARTY_ID) else self.settings.hub_party_id
         return Credentials(token=token, url=self.settings.versions_url, hub_party_id=hub_party_id, roles=roles)
 
     async def invite(self) -> str:
@@ -150,7 +151,7 @@ class Registrar:
 
     async def _discover(self, versions_url: str, token: str, *, callback: bool = True) -> tuple[str, list[Endpoint]]:
         """The party's 2.3.0 endpoints: 3001 when it cannot be used, 3002 without 2.3.0, 3003 without credentials."""
-        if callback and self.settings.has_fault("no_registration_callback"):
+        if callback and self.settings.has_fault(Fault.NO_REGISTRATION_CALLBACK):
             return "2.3.0", []
         try:
             _url, details = await self.peers.discover(versions_url, token)
@@ -211,7 +212,7 @@ class Registrar:
         partner = self._partner(
             partner_id, roles, credentials, token_c, discovered, initiated_by="PARTY", raw_token_auth=caller.raw_token
         )
-        consume = None if self.settings.has_fault("token_a_survives") else caller.token_hash
+        consume = None if self.settings.has_fault(Fault.TOKEN_A_SURVIVES) else caller.token_hash
         try:
             await self.store.insert_partner(partner, consume_invitation=consume)
         except Conflict as exc:
@@ -254,7 +255,7 @@ class Registrar:
         except DuplicateParty as exc:
             raise InvalidOrMissingParameters(str(exc)) from exc
         self._changed()
-        if self.settings.has_fault("old_token_survives"):
+        if self.settings.has_fault(Fault.OLD_TOKEN_SURVIVES):
             await self.store.add_invitation(Invitation(token_hash=caller.token_hash, created=now()))
         return await self.hub_credentials(token_c, exclude=current.partner_id)
 

@@ -1,0 +1,87 @@
+"""Fault switches: deliberate protocol violations, off by default, that prove a conformance tool catches them.
+
+Each switch is applied at exactly one edge of the hub and named here once; code tests ``Fault.X in settings.faults``
+(a typo is an AttributeError, never a silently dead switch). The values are the names used on the command line
+(``ocpi-hub serve --fault NAME``), in YAML and in ``OCPI_HUB_FAULTS``. Never set one in production.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Fault(StrEnum):
+    """Every fault switch the hub knows, grouped by the rule it breaks."""
+
+    # --- pagination (every paginated GET) ---------------------------------------------------------------------
+    DROP_TOTAL_COUNT = "drop_total_count"
+    """Paginated answers omit ``X-Total-Count``."""
+    DROP_LIMIT_HEADER = "drop_limit_header"
+    """Paginated answers omit ``X-Limit``."""
+    IGNORE_OFFSET = "ignore_offset"
+    """``offset`` is ignored: every page is the first."""
+    IGNORE_LIMIT = "ignore_limit"
+    """``limit`` is ignored: pages are always the server maximum."""
+    IGNORE_DATE_FILTERS = "ignore_date_filters"
+    """``date_from`` / ``date_to`` are ignored."""
+    DATE_TO_INCLUSIVE = "date_to_inclusive"
+    """``date_to`` is treated as inclusive (objects updated exactly at ``date_to`` are returned)."""
+    LINK_DROPS_FILTERS = "link_drops_filters"
+    """The ``Link rel="next"`` URL loses ``date_from`` / ``date_to``."""
+    NO_LINK_HEADER = "no_link_header"
+    """No ``Link`` header even when more pages exist."""
+
+    # --- envelope, ids and formats ----------------------------------------------------------------------------
+    OFFSET_TIMESTAMPS = "offset_timestamps"
+    """DateTimes are written with ``+00:00`` instead of ``Z``."""
+    WRONG_STATUS_CODE = "wrong_status_code"
+    """Successful answers carry status_code 2000."""
+    ERROR_AS_SUCCESS = "error_as_success"
+    """Errors are answered HTTP 200 + status_code 1000."""
+    NO_REQUEST_ID_ECHO = "no_request_id_echo"
+    """``X-Request-ID`` / ``X-Correlation-ID`` are not echoed."""
+    MISSING_TIMESTAMP = "missing_timestamp"
+    """The envelope has no ``timestamp``."""
+    CRASH_ON_BAD_JSON = "crash_on_bad_json"
+    """Malformed JSON gets an HTTP 500 plain-text answer instead of 400 + 2001."""
+    ROUTING_HEADERS_ON_CONFIG = "routing_headers_on_config"
+    """Configuration-module answers carry ``OCPI-from-*`` routing headers."""
+    REJECT_UNKNOWN_FIELDS = "reject_unknown_fields"
+    """Credentials bodies with unknown fields are refused with 2001."""
+
+    # --- authentication and credentials -----------------------------------------------------------------------
+    ACCEPT_ANY_TOKEN = "accept_any_token"
+    """Any Authorization header is accepted as a registered partner."""
+    NO_REGISTRATION_CALLBACK = "no_registration_callback"
+    """Registration does not call the party's versions/details endpoints."""
+    TOKEN_A_SURVIVES = "token_a_survives"
+    """Token A still works after a registration used it."""
+    OLD_TOKEN_SURVIVES = "old_token_survives"
+    """The previous token C still works after a credentials PUT."""
+    NO_HUB_PARTY_ID = "no_hub_party_id"
+    """The hub's Credentials omit ``hub_party_id``."""
+
+    # --- client-owned objects (locations, sessions, cdrs, tariffs, tokens) -------------------------------------
+    PATCH_WITHOUT_LAST_UPDATED = "patch_without_last_updated"
+    """A PATCH without ``last_updated`` is accepted (the rule: 2001)."""
+    PARENT_NOT_BUMPED = "parent_not_bumped"
+    """An EVSE or connector change leaves its Location's ``last_updated`` as it was."""
+    CDR_NO_LOCATION_HEADER = "cdr_no_location_header"
+    """A CDR POST is answered without the ``Location`` header."""
+    CDR_OVERWRITTEN = "cdr_overwritten"
+    """A CDR POSTed again with the same id replaces the stored one (CDRs are immutable)."""
+    SESSION_PATCH_REPLACES_PERIODS = "session_patch_replaces_periods"
+    """A Session PATCH replaces ``charging_periods`` instead of appending to them."""
+    ID_MISMATCH_ACCEPTED = "id_mismatch_accepted"
+    """A PUT whose body id differs from the URL id is stored under the URL id."""
+    VISIBILITY_IGNORED = "visibility_ignored"
+    """GET-all lists every object to every caller (sessions and CDRs of other eMSPs included)."""
+    WRONG_OWNER_ACCEPTED = "wrong_owner_accepted"
+    """A platform may write under a country_code/party_id it does not serve."""
+    NO_ROUTING_HEADERS = "no_routing_headers"
+    """Functional-module answers carry no ``OCPI-to-*`` / ``OCPI-from-*`` headers."""
+    UNKNOWN_OBJECT_200 = "unknown_object_200"
+    """A GET of an unknown object answers HTTP 200 with an error status instead of HTTP 404."""
+
+
+__all__ = ("Fault",)
