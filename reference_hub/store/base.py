@@ -16,6 +16,8 @@ import msgspec
 
 from reference_hub.ocpi.datetime import DateTime
 from reference_hub.ocpi.models import CredentialsRole, Endpoint
+from reference_hub.store.objects import ObjectStore
+from reference_hub.store.page import Page
 
 
 class PartnerStatus(StrEnum):
@@ -78,13 +80,6 @@ class TokenOwner(msgspec.Struct, frozen=True):
     partner: Partner | None = None
 
 
-class Page(msgspec.Struct, frozen=True):
-    """One page of a filtered list plus the total count of the filtered list."""
-
-    total: int
-    items: list[Partner]
-
-
 class DuplicateParty(Exception):
     """A party key, partner id or token hash is already held by another live (PENDING/ACTIVE) partner."""
 
@@ -93,8 +88,8 @@ class Conflict(Exception):
     """The record changed under us (invitation already used, token already rotated)."""
 
 
-class Store(Protocol):
-    """What the hub needs from persistence. Every adapter passes tests/contract/test_store_contract.py."""
+class PartnerStore(Protocol):
+    """Partners, invitations and tokens. Every adapter passes tests/contract/test_store_contract.py."""
 
     name: str
     """``sqlite`` or ``mongodb``."""
@@ -137,20 +132,26 @@ class Store(Protocol):
         date_to: DateTime | None = None,
         offset: int = 0,
         limit: int | None = None,
-    ) -> Page:
+    ) -> Page[Partner]:
         """Partners with these statuses and ``date_from <= updated < date_to``, oldest first by creation."""
 
     async def party_owner(self, party_key: str) -> str | None:
         """Partner id holding ``CC/PID`` (upper case), if any."""
 
 
+class Store(PartnerStore, ObjectStore, Protocol):
+    """Everything the hub persists: partners and tokens, and client-owned objects."""
+
+
 __all__ = (
     "Conflict",
     "DuplicateParty",
     "Invitation",
+    "ObjectStore",
     "Page",
     "Partner",
     "PartnerStatus",
+    "PartnerStore",
     "Store",
     "TokenOwner",
 )

@@ -42,6 +42,7 @@ from reference_hub.store.base import (
     PartnerStatus,
     TokenOwner,
 )
+from reference_hub.store.mongo_objects import MongoObjects
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def _ts(value: DateTime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class MongoStore:
+class MongoStore(MongoObjects):
     """Store adapter on ``pymongo.AsyncMongoClient``.
 
     ``client`` and ``database`` exist for tests: an injected client (a real one or an in-process fake) is used
@@ -139,6 +140,7 @@ class MongoStore:
             await partners.create_index([("created", ASCENDING), ("partner_id", ASCENDING)], name="created")
             await partners.create_index("updated", name="updated")
             # invitations are found by _id (the token hash) only: the default _id index is all they need.
+            await self._open_objects(db)
         except BaseException:
             if client is not self._injected:
                 await client.close()
@@ -281,7 +283,7 @@ class MongoStore:
         date_to: DateTime | None = None,
         offset: int = 0,
         limit: int | None = None,
-    ) -> Page:
+    ) -> Page[Partner]:
         query: Doc = {"status": {"$in": [s.value for s in statuses]}}
         updated: Doc = {}
         if date_from is not None:

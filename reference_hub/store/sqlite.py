@@ -23,6 +23,7 @@ from reference_hub.store.base import (
     PartnerStatus,
     TokenOwner,
 )
+from reference_hub.store.sqlite_objects import SqliteObjects
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS partners (
@@ -55,7 +56,7 @@ def _ts(value: DateTime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
-class SqliteStore:
+class SqliteStore(SqliteObjects):
     """Store adapter on the standard library's sqlite3."""
 
     name = "sqlite"
@@ -88,8 +89,10 @@ class SqliteStore:
         db.execute("PRAGMA foreign_keys=ON")
         db.executescript(_SCHEMA)
         self._db = db
+        self._open_objects()
 
     async def close(self) -> None:
+        self._close_objects()
         if self._db is not None:
             self._db.close()
             self._db = None
@@ -212,7 +215,7 @@ class SqliteStore:
         date_to: DateTime | None = None,
         offset: int = 0,
         limit: int | None = None,
-    ) -> Page:
+    ) -> Page[Partner]:
         where = [f"status IN ({', '.join('?' for _ in statuses)})"]
         params: list[object] = [s.value for s in statuses]
         if date_from is not None:

@@ -1,0 +1,77 @@
+"""Client-owned OCPI objects as the hub keeps them: one generic record and one small Protocol for every module.
+
+An object is addressed by ``module`` (OCPI ModuleID), ``owner`` (``CC/PID`` of the party that owns it, upper case)
+and ``object_id`` (the module's key, see ``hub/objects.py``: a Location id, a Token ``uid`` + ``type``, ...).
+EVSEs and connectors live inside their Location's record: the hub changes them with a read-modify-write guarded by
+``version``, so a sub-object write can never be lost to a concurrent one.
+
+``body`` holds the object exactly as the hub serves it (JSON bytes), so a GET never re-encodes. ``audience`` names
+the one other party allowed to read a personal object (the eMSP of a Session's or CDR's ``cdr_token``).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import msgspec
+
+from reference_hub.ocpi.datetime import DateTime
+from reference_hub.store.page import Page
+
+
+class StoredObject(msgspec.Struct, kw_only=True):
+    """One stored object and what the hub needs to find, order and protect it."""
+
+    module: str
+    owner: str
+    """``CC/PID`` of the owning party, upper case."""
+    object_id: str
+    """The module's key for the object (case-folded where the spec's ids are case-insensitive)."""
+    partner_id: str
+    """The platform that wrote it."""
+    audience: str | None = None
+    """``CC/PID`` of the one other party that may read it, for personal data (sessions, CDRs); None: by module rule."""
+    last_updated: DateTime
+    created: DateTime
+    """When the hub first stored it; lists are ordered by creation so pages stay stable while objects change."""
+    version: int = 1
+    """Incremented by every write; writes are conditional on it."""
+    body: bytes
+    """The OCPI object as JSON."""
+
+
+class ObjectQuery(msgspec.Struct, kw_only=True, frozen=True):
+    """A GET-all: which objects of a module, filtered on ``last_updated`` (``date_from`` <= t < ``date_to``)."""
+
+    module: str
+    date_from: DateTime | None = None
+    date_to: DateTime | None = None
+    offset: int = 0
+    limit: int | None = None
+    readers: tuple[str, ...] | None = None
+    """When set, only objects owned by one of these ``CC/PID`` or whose ``audience`` is one of them."""
+    owners: tuple[str, ...] | None = None
+    """When set, only objects owned by one of these ``CC/PID``."""
+
+
+class ObjectStore(Protocol):
+    """Persistence of client-owned objects. Every adapter passes tests/contract/test_object_store_contract.py."""
+
+    async def get_object(self, module: str, owner: str, object_id: str) -> StoredObject | None:
+        """One object by its full key."""
+
+    async def find_objects(self, module: str, object_id: str, *, limit: int = 2) -> list[StoredObject]:
+        """Objects with this key under any owner (for URLs without owner segments), oldest first."""
+
+    async def write_object(self, obj: StoredObject, *, expected_version: int | None) -> None:
+        """Insert (``expected_version`` None: Conflict when the key exists) or replace the object whose stored
+        ``version`` equals ``expected_version`` (else Conflict). ``created`` is the caller's to keep on replace."""
+
+    async def delete_object(self, module: str, owner: str, object_id: str) -> bool:
+        """Remove; False when there was nothing to remove."""
+
+    async def list_objects(self, query: ObjectQuery) -> Page[StoredObject]:
+        """A page of the query in creation order, and the total the query matches (ignoring offset and limit)."""
+
+
+__all__ = ("ObjectQuery", "ObjectStore", "StoredObject")

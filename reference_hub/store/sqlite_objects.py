@@ -1,0 +1,193 @@
+"""The SQLite side of the ObjectStore (mixed into :class:`~reference_hub.store.sqlite.SqliteStore`).
+
+Table ``objects``: ``seq`` (INTEGER PRIMARY KEY, i.e. the rowid) gives creation order and is kept when an object is
+replaced; the key (module, owner, object_id) is unique. Single-object reads and writes are indexed single-row
+statements and run on the event-loop connection like the partner statements.
+
+Pages are different: a GET-all at offset 99,900 of 100,000 objects must not read 99,900 objects, and must not hold
+the event loop while it counts. ``objects_page`` is a covering index on (module, seq, last_updated, owner, audience):
+the filter, the count and the skip over ``offset`` entries are answered from that index alone (SQLite reports
+``USING COVERING INDEX``), and only the ``limit`` rows of the page are then read by ``seq``. Both statements run in
+one worker thread on a read-only connection of its own, so other requests go on while a page is assembled (WAL
+readers never block the writer). A ``:memory:`` database has no second connection and reads on the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from reference_hub.ocpi.datetime import DateTime
+from reference_hub.store.base import Conflict
+from reference_hub.store.objects import ObjectQuery, StoredObject
+from reference_hub.store.page import Page
+
+OBJECTS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS objects (
+    seq          INTEGER PRIMARY KEY,
+    module       TEXT NOT NULL,
+    owner        TEXT NOT NULL,
+    object_id    TEXT NOT NULL,
+    partner_id   TEXT NOT NULL,
+    audience     TEXT,
+    last_updated TEXT NOT NULL,
+    created      TEXT NOT NULL,
+    version      INTEGER NOT NULL,
+    body         BLOB NOT NULL,
+    UNIQUE (module, object_id, owner)
+);
+CREATE INDEX IF NOT EXISTS objects_page ON objects (module, seq, last_updated, owner, audience);
+"""
+
+_COLUMNS = "module, owner, object_id, partner_id, audience, last_updated, created, version, body"
+
+
+def _ts(value: DateTime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def _record(row: tuple[Any, ...]) -> StoredObject:
+    module, owner, object_id, partner_id, audience, last_updated, created, version, body = row
+    return StoredObject(
+        module=module,
+        owner=owner,
+        object_id=object_id,
+        partner_id=partner_id,
+        audience=audience,
+        last_updated=DateTime.parse(last_updated),
+        created=DateTime.parse(created),
+        version=version,
+        body=bytes(body),
+    )
+
+
+def _where(query: ObjectQuery) -> tuple[str, list[object]]:
+    where: list[str] = ["module = ?"]
+    params: list[object] = [query.module]
+    if query.date_from is not None:
+        where.append("last_updated >= ?")
+        params.append(_ts(query.date_from))
+    if query.date_to is not None:
+        where.append("last_updated < ?")
+        params.append(_ts(query.date_to))
+    if query.owners is not None:
+        where.append(f"owner IN ({', '.join('?' * len(query.owners)) or 'NULL'})")
+        params.extend(query.owners)
+    if query.readers is not None:
+        marks = ", ".join("?" * len(query.readers)) or "NULL"
+        where.append(f"(owner IN ({marks}) OR audience IN ({marks}))")
+        params.extend([*query.readers, *query.readers])
+    return " AND ".join(where), params
+
+
+def read_page(db: sqlite3.Connection, query: ObjectQuery) -> Page[StoredObject]:
+    """Count from the covering index, skip inside it, then read only the page's rows (any thread)."""
+    clause, params = _where(query)
+    (total,) = db.execute(f"SELECT count(*) FROM objects INDEXED BY objects_page WHERE {clause}", params).fetchone()  # noqa: S608
+    limit = -1 if query.limit is None else query.limit
+    if limit == 0 or query.offset >= total:
+        return Page(total=total, items=[])
+    seqs = [
+        row[0]
+        for row in db.execute(
+            f"SELECT seq FROM objects INDEXED BY objects_page WHERE {clause} ORDER BY seq LIMIT ? OFFSET ?",  # noqa: S608
+            [*params, limit, query.offset],
+        )
+    ]
+    if not seqs:
+        return Page(total=total, items=[])
+    rows = db.execute(
+        f"SELECT {_COLUMNS} FROM objects WHERE seq IN ({', '.join('?' * len(seqs))}) ORDER BY seq",  # noqa: S608
+        seqs,
+    ).fetchall()
+    return Page(total=total, items=[_record(r) for r in rows])
+
+
+class SqliteObjects:
+    """ObjectStore methods; the host class provides ``db`` (the loop connection) and ``path``."""
+
+    path: str
+    _reader: ThreadPoolExecutor | None = None
+    _reader_db: sqlite3.Connection | None = None
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        raise NotImplementedError
+
+    def _open_objects(self) -> None:
+        self.db.executescript(OBJECTS_SCHEMA)
+        if self.path != ":memory:":
+            self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-pages")
+
+    def _close_objects(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.submit(self._close_reader).result()
+            reader.shutdown(wait=True)
+
+    def _close_reader(self) -> None:
+        if self._reader_db is not None:
+            self._reader_db.close()
+            self._reader_db = None
+
+    def _read_page_in_thread(self, query: ObjectQuery) -> Page[StoredObject]:
+        if self._reader_db is None:
+            self._reader_db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10)
+            self._reader_db.execute("PRAGMA busy_timeout=10000")
+        return read_page(self._reader_db, query)
+
+    async def get_object(self, module: str, owner: str, object_id: str) -> StoredObject | None:
+        row = self.db.execute(
+            f"SELECT {_COLUMNS} FROM objects WHERE module = ? AND object_id = ? AND owner = ?",  # noqa: S608
+            (module, object_id, owner),
+        ).fetchone()
+        return None if row is None else _record(row)
+
+    async def find_objects(self, module: str, object_id: str, *, limit: int = 2) -> list[StoredObject]:
+        rows = self.db.execute(
+            f"SELECT {_COLUMNS} FROM objects WHERE module = ? AND object_id = ? ORDER BY seq LIMIT ?",  # noqa: S608
+            (module, object_id, limit),
+        ).fetchall()
+        return [_record(r) for r in rows]
+
+    async def write_object(self, obj: StoredObject, *, expected_version: int | None) -> None:
+        values = (
+            obj.partner_id,
+            obj.audience,
+            _ts(obj.last_updated),
+            _ts(obj.created),
+            obj.version,
+            obj.body,
+        )
+        if expected_version is None:
+            try:
+                self.db.execute(
+                    f"INSERT INTO objects ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+                    (obj.module, obj.owner, obj.object_id, *values),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise Conflict(f"{obj.module} {obj.owner} {obj.object_id} exists already") from exc
+            return
+        cur = self.db.execute(
+            "UPDATE objects SET partner_id = ?, audience = ?, last_updated = ?, created = ?, version = ?, body = ?"
+            " WHERE module = ? AND object_id = ? AND owner = ? AND version = ?",
+            (*values, obj.module, obj.object_id, obj.owner, expected_version),
+        )
+        if cur.rowcount != 1:
+            raise Conflict(f"{obj.module} {obj.owner} {obj.object_id} changed concurrently")
+
+    async def delete_object(self, module: str, owner: str, object_id: str) -> bool:
+        cur = self.db.execute(
+            "DELETE FROM objects WHERE module = ? AND object_id = ? AND owner = ?", (module, object_id, owner)
+        )
+        return cur.rowcount == 1
+
+    async def list_objects(self, query: ObjectQuery) -> Page[StoredObject]:
+        if self._reader is None:
+            return read_page(self.db, query)
+        return await asyncio.get_running_loop().run_in_executor(self._reader, self._read_page_in_thread, query)
+
+
+__all__ = ("OBJECTS_SCHEMA", "SqliteObjects", "read_page")

@@ -1,0 +1,187 @@
+"""The ObjectStore contract: one suite, every adapter (the adapters and their fakes are those of
+test_store_contract.py, which also explains the skips)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from reference_hub.ocpi.datetime import DateTime
+from reference_hub.store.base import Conflict, Store
+from reference_hub.store.objects import ObjectQuery, StoredObject
+from tests.contract.test_store_contract import Backend, Harness, backend, run
+
+__all__ = ("backend",)  # the fixture, re-used
+
+T0 = DateTime.parse("2024-03-01T10:00:00Z")
+
+
+def at(seconds: float) -> DateTime:
+    return DateTime.from_datetime(T0 + timedelta(seconds=seconds))
+
+
+def obj(
+    object_id: str, *, owner: str = "NL/CPO", updated: float = 0, module: str = "locations", **kw: object
+) -> StoredObject:
+    return StoredObject(
+        module=module,
+        owner=owner,
+        object_id=object_id,
+        partner_id=owner.replace("/", "-"),
+        last_updated=at(updated),
+        created=at(updated),
+        body=f'{{"id": "{object_id}"}}'.encode(),
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+async def ids(store: Store, **kw: object) -> tuple[int, list[str]]:
+    page = await store.list_objects(ObjectQuery(module=kw.pop("module", "locations"), **kw))  # type: ignore[arg-type]
+    return page.total, [o.object_id for o in page.items]
+
+
+def test_object_round_trips_whole(backend: Backend) -> None:
+    async def body(h: Harness) -> None:
+        stored = obj("LOC1", audience="DE/MSP", updated=1.5)
+        await h.store.write_object(stored, expected_version=None)
+        got = await h.store.get_object("locations", "NL/CPO", "LOC1")
+        assert got == stored
+        assert await h.store.get_object("locations", "NL/CPO", "LOC2") is None
+        assert await h.store.get_object("tariffs", "NL/CPO", "LOC1") is None
+        assert await h.store.get_object("locations", "NL/OTH", "LOC1") is None
+
+    run(backend, body)
+
+
+def test_insert_of_an_existing_key_is_a_conflict(backend: Backend) -> None:
+    async def body(h: Harness) -> None:
+        await h.store.write_object(obj("A"), expected_version=None)
+        with pytest.raises(Conflict):
+            await h.store.write_object(obj("A", updated=5), expected_version=None)
+        got = await h.store.get_object("locations", "NL/CPO", "A")
+        assert got is not None and got.last_updated == at(0)
+        # the same id under another owner or module is another object
+        await h.store.write_object(obj("A", owner="NL/OTH"), expected_version=None)
+        await h.store.write_object(obj("A", module="tariffs"), expected_version=None)
+
+    run(backend, body)
+
+
+def test_replace_is_conditional_on_the_version(backend: Backend) -> None:
+    async def body(h: Harness) -> None:
+        first = obj("A")
+        await h.store.write_object(first, expected_version=None)
+        second = obj("A", updated=10, version=2)
+        await h.store.write_object(second, expected_version=1)
+        with pytest.raises(Conflict):
+            await h.store.write_object(obj("A", updated=20, version=2), expected_version=1)
+        with pytest.raises(Conflict):
+            await h.store.write_object(obj("B", version=2), expected_version=1)
+        got = await h.store.get_object("locations", "NL/CPO", "A")
+        assert got == second
+        assert await h.store.get_object("locations", "NL/CPO", "B") is None
+
+    run(backend, body)
+
+
+def test_delete(backend: Backend) -> None:
+    async def body(h: Harness) -> None:
+        await h.store.write_object(obj("A", module="tariffs"), expected_version=None)
+        assert await h.store.delete_object("tariffs", "NL/CPO", "A") is True
+        assert await h.store.delete_object("tariffs", "NL/CPO", "A") is False
+        assert await h.store.get_object("tariffs", "NL/CPO", "A") is None
+
+    run(backend, body)
+
+
+def test_find_objects_by_id_across_owners_oldest_first(backend: Backend) -> None:
+    async def body(h: Harness) -> None:
+        await h.store.write_object(obj("X", owner="NL/BBB", updated=2), expected_version=None)
+        await h.store.write_object(obj("X", owner="NL/AAA", updated=3), expected_version=None)
+        await h.store.write_object(obj("Y", owner="NL/AAA", updated=1), expected_version=None)
+        found = await h.store.find_objects("locations", "X")
+        assert [o.owner for o in found] == ["NL/BBB", "NL/AAA"]
+        assert [o.owner for o in await h.store.find_objects("locations", "X", limit=1)] == ["NL/BBB"]
+        assert await h.store.find_objects("tariffs", "X") == []
+
+    run(backend, body)
+
+
+def test_list_filters_orders_and_pages(backend: Backend) -> None:
+    async def body(h: Harness) -> None:
+        for i in range(6):
+            await h.store.write_object(obj(f"L{i}", updated=i), expected_version=None)
+        await h.store.write_object(obj("T0", module="tariffs"), expected_version=None)
+        assert await ids(h.store) == (6, ["L0", "L1", "L2", "L3", "L4", "L5"])
+        assert await ids(h.store, date_from=at(2), date_to=at(4)) == (2, ["L2", "L3"])  # from inclusive, to exclusive
+        assert await ids(h.store, offset=2, limit=3) == (6, ["L2", "L3", "L4"])
+        assert await ids(h.store, offset=5, limit=3) == (6, ["L5"])
+        assert await ids(h.store, offset=9) == (6, [])
+        assert await ids(h.store, limit=0) == (6, [])
+        assert await ids(h.store, date_from=at(1), offset=1, limit=2) == (5, ["L2", "L3"])
+
+    run(backend, body)
+
+
+def test_replacing_keeps_the_creation_order(backend: Backend) -> None:
+    async def body(h: Harness) -> None:
+        for i in range(3):
+            await h.store.write_object(obj(f"L{i}", updated=i), expected_version=None)
+        old = await h.store.get_object("locations", "NL/CPO", "L0")
+        assert old is not None
+        newer = obj("L0", updated=100, version=2)
+        newer.created = old.created
+        await h.store.write_object(newer, expected_version=1)
+        assert await ids(h.store) == (3, ["L0", "L1", "L2"])
+        assert await ids(h.store, date_from=at(50)) == (1, ["L0"])
+
+    run(backend, body)
+
+
+def test_readers_see_their_own_and_their_audience(backend: Backend) -> None:
+    async def body(h: Harness) -> None:
+        await h.store.write_object(obj("S1", module="sessions", audience="DE/MSP"), expected_version=None)
+        await h.store.write_object(obj("S2", module="sessions", audience="DE/OTH", updated=1), expected_version=None)
+        await h.store.write_object(obj("S3", module="sessions", owner="NL/XXX", updated=2), expected_version=None)
+        assert await ids(h.store, module="sessions", readers=("DE/MSP",)) == (1, ["S1"])
+        assert await ids(h.store, module="sessions", readers=("NL/CPO",)) == (2, ["S1", "S2"])
+        assert await ids(h.store, module="sessions", readers=("DE/MSP", "NL/XXX")) == (2, ["S1", "S3"])
+        assert await ids(h.store, module="sessions", readers=()) == (0, [])
+        assert await ids(h.store, module="sessions", owners=("NL/XXX",)) == (1, ["S3"])
+        assert await ids(h.store, module="sessions", owners=("NL/CPO",), readers=("DE/OTH",)) == (1, ["S2"])
+
+    run(backend, body)
+
+
+def test_objects_survive_close_and_reopen(backend: Backend) -> None:
+    backend.needs_second_store()
+
+    async def body(h: Harness) -> None:
+        await h.store.write_object(obj("A", audience="DE/MSP"), expected_version=None)
+        other = await h.another_store()
+        assert await other.get_object("locations", "NL/CPO", "A") == await h.store.get_object(
+            "locations", "NL/CPO", "A"
+        )
+        assert await ids(other) == (1, ["A"])
+
+    run(backend, body)
+
+
+def test_sqlite_pages_skip_inside_the_covering_index(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The count and the offset skip of a filtered page read the index only, never the skipped rows."""
+    import sqlite3
+
+    from reference_hub.store.sqlite_objects import OBJECTS_SCHEMA
+
+    db = sqlite3.connect(tmp_path / "plan.db")
+    db.executescript(OBJECTS_SCHEMA)
+    query = (
+        "SELECT seq FROM objects INDEXED BY objects_page WHERE module = ? AND last_updated >= ?"
+        " AND (owner IN (?) OR audience IN (?)) ORDER BY seq LIMIT 100 OFFSET 99900"
+    )
+    plan = " ".join(row[-1] for row in db.execute("EXPLAIN QUERY PLAN " + query, ("locations", "2024", "A", "A")))
+    assert "COVERING INDEX objects_page" in plan, plan
+    count = "SELECT count(*) FROM objects INDEXED BY objects_page WHERE module = ? AND last_updated < ?"
+    plan = " ".join(row[-1] for row in db.execute("EXPLAIN QUERY PLAN " + count, ("locations", "2024")))
+    assert "COVERING INDEX objects_page" in plan, plan
