@@ -88,6 +88,17 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--parties", type=int, required=True, metavar="N", help="how many parties")
     seed.add_argument("--export", metavar="FILE", help="write one credentials token per line to FILE")
     seed.add_argument("--prefix", default="", metavar="CC", help="two-letter country code to use (default: varies)")
+
+    seed_locations = sub.add_parser(
+        "seed-locations",
+        help="store N Locations of a registered CPO party directly (pagination tests and load tests)",
+        description="Write N Locations (ids LOC000000 onwards, each with two EVSEs) owned by the registered party "
+        "--owner CC/PID straight into the store in one bulk write, with last_updated one second apart ending now. "
+        "This is the bulk path; a running hub serves them at once.",
+    )
+    _common(seed_locations)
+    seed_locations.add_argument("--locations", type=int, required=True, metavar="N", help="how many Locations")
+    seed_locations.add_argument("--owner", required=True, metavar="CC/PID", help="the CPO party that owns them")
     return parser
 
 
@@ -222,6 +233,73 @@ async def _seed(settings: Settings, count: int, export: str | None, prefix: str)
     return created
 
 
+async def _seed_locations(settings: Settings, count: int, owner: str) -> int:
+    from reference_hub.app import build_context
+    from reference_hub.hub.directory import party_key
+    from reference_hub.ocpi.datetime import DateTime, now
+    from reference_hub.ocpi.models import Location
+    from reference_hub.store.objects import StoredObject
+
+    country_code, _, party_id = owner.partition("/")
+    key = party_key(country_code, party_id)
+    async with build_context(settings) as ctx:
+        partner_id = await ctx.store.party_owner(key)
+        if partner_id is None:
+            raise ValueError(f"no registered party {key}: register the CPO first")
+        start = now() - timedelta(seconds=count)
+        objects = []
+        for n in range(count):
+            stamp = DateTime.from_datetime(start + timedelta(seconds=n)).to_ocpi()
+            location_id = f"LOC{n:06d}"
+            evses = [
+                {
+                    "uid": f"{location_id}-{e}",
+                    "status": "AVAILABLE",
+                    "connectors": [
+                        {
+                            "id": "1",
+                            "standard": "IEC_62196_T2",
+                            "format": "SOCKET",
+                            "power_type": "AC_3_PHASE",
+                            "max_voltage": 400,
+                            "max_amperage": 32,
+                            "last_updated": stamp,
+                        }
+                    ],
+                    "last_updated": stamp,
+                }
+                for e in (1, 2)
+            ]
+            body = {
+                "country_code": country_code.upper(),
+                "party_id": party_id.upper(),
+                "id": location_id,
+                "publish": True,
+                "address": f"Seeded street {n}",
+                "city": "Utrecht",
+                "country": "NLD",
+                "coordinates": {"latitude": "52.090000", "longitude": "5.120000"},
+                "evses": evses,
+                "time_zone": "Europe/Amsterdam",
+                "last_updated": stamp,
+            }
+            location = ctx.codec.decode(ctx.codec.encode(body), Location)
+            objects.append(
+                StoredObject(
+                    module="locations",
+                    owner=key,
+                    object_id=location_id.upper(),
+                    partner_id=partner_id,
+                    last_updated=location.last_updated,
+                    created=location.last_updated,
+                    body=ctx.codec.encode(location),
+                )
+            )
+        await ctx.store.insert_objects(objects)
+    print(f"seeded {count} locations of {key}")
+    return count
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -240,6 +318,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"registered with {partner_id}")
         elif args.command == "seed":
             asyncio.run(_seed(settings, args.parties, args.export, args.prefix))
+        elif args.command == "seed-locations":
+            asyncio.run(_seed_locations(settings, args.locations, args.owner))
     except Exception as exc:  # a CLI reports, it does not dump a traceback at an operator
         from reference_hub.ocpi.errors import OcpiError
 

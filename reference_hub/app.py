@@ -12,12 +12,14 @@ from litestar import Litestar, Router
 from reference_hub.api.auth import authenticate
 from reference_hub.api.context import HubContext
 from reference_hub.api.errors import EXCEPTION_HANDLERS
-from reference_hub.api.registry import MODULES
+from reference_hub.api.registry import route_handlers
 from reference_hub.api.system import AdminController, SystemController
 from reference_hub.api.versions import VersionsController
 from reference_hub.faults import Fault
 from reference_hub.hub.auth import Authenticator
 from reference_hub.hub.credentials import Registrar
+from reference_hub.hub.directory import Directory
+from reference_hub.hub.objects import Objects
 from reference_hub.hub.peers import PeerClient
 from reference_hub.hub.tokens import TokenVault
 from reference_hub.ocpi.codec import Codec
@@ -47,7 +49,15 @@ async def build_context(settings: Settings) -> AsyncIterator[HubContext]:
     try:
         auth = Authenticator(store, accept_any_token=settings.has_fault(Fault.ACCEPT_ANY_TOKEN))
         registrar = Registrar(settings, store, auth, make_vault(settings, store), peers)
-        yield HubContext(settings=settings, codec=codec, store=store, auth=auth, registrar=registrar)
+        yield HubContext(
+            settings=settings,
+            codec=codec,
+            store=store,
+            auth=auth,
+            registrar=registrar,
+            directory=Directory(store),
+            objects=Objects(settings, store, codec),
+        )
     finally:
         await peers.close()
         await store.close()
@@ -66,9 +76,7 @@ def create_app(settings: Settings) -> Litestar:
             yield
 
     # Every OCPI route authenticates before anything else runs (api/auth.py); health, docs and admin do not.
-    ocpi = Router(
-        path="/", route_handlers=[VersionsController, *(m.controller for m in MODULES)], before_request=authenticate
-    )
+    ocpi = Router(path="/", route_handlers=[VersionsController, *route_handlers()], before_request=authenticate)
     return Litestar(
         route_handlers=[SystemController, AdminController, ocpi],
         lifespan=[lifespan],

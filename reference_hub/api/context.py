@@ -9,6 +9,8 @@ from litestar.connection import ASGIConnection
 
 from reference_hub.hub.auth import Authenticator
 from reference_hub.hub.credentials import Registrar
+from reference_hub.hub.directory import Directory
+from reference_hub.hub.objects import Objects
 from reference_hub.ocpi.codec import Codec
 from reference_hub.settings import Settings
 from reference_hub.store import Store
@@ -23,6 +25,8 @@ class HubContext:
     store: Store
     auth: Authenticator
     registrar: Registrar
+    directory: Directory
+    objects: Objects
 
 
 def hub_of(connection: ASGIConnection[Any, Any, Any, Any]) -> HubContext:

@@ -22,6 +22,8 @@ from reference_hub.faults import Fault
 JSON = "application/json"
 _ID_PREFIX = secrets.token_hex(8)
 _ID_COUNTER = itertools.count(1)
+ROUTING_SCOPE_KEY = "ocpi_reply_routing"
+"""Where a functional-module route leaves the routing headers its answer (error or not) must carry."""
 
 
 def exchange_ids(request: Request[Any, Any, Any]) -> tuple[str, str]:
@@ -58,7 +60,10 @@ def _render(
     if Fault.NO_REQUEST_ID_ECHO not in faults:
         request_id, correlation_id = exchange_ids(request)
         out += [("X-Request-ID", request_id), ("X-Correlation-ID", correlation_id)]
-    if Fault.ROUTING_HEADERS_ON_CONFIG in faults:
+    routing: list[tuple[str, str]] | None = request.scope.get(ROUTING_SCOPE_KEY)  # type: ignore[assignment]
+    if routing:
+        out += routing
+    elif Fault.ROUTING_HEADERS_ON_CONFIG in faults:
         out += [("OCPI-from-country-code", settings.country_code), ("OCPI-from-party-id", settings.party_id)]
     return http_status, body, out
 
@@ -109,4 +114,4 @@ def ocpi_error_response(
     return Response(content=body, status_code=http_status, media_type=JSON, headers=dict(out))
 
 
-__all__ = ("JSON", "OcpiResponse", "exchange_ids", "ocpi_error_response", "ocpi_response")
+__all__ = ("JSON", "ROUTING_SCOPE_KEY", "OcpiResponse", "exchange_ids", "ocpi_error_response", "ocpi_response")

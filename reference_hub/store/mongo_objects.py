@@ -18,7 +18,7 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from reference_hub.ocpi.datetime import DateTime
 from reference_hub.store.base import Conflict
@@ -129,6 +129,15 @@ class MongoObjects:
         result = await self.objects.replace_one({"_id": doc["_id"], "version": expected_version}, doc)
         if result.matched_count != 1:
             raise Conflict(f"{obj.module} {obj.owner} {obj.object_id} changed concurrently")
+
+    async def insert_objects(self, objs: list[StoredObject]) -> None:
+        """Unordered bulk insert; without a transaction, a duplicate key leaves the others written (stated)."""
+        if not objs:
+            return
+        try:
+            await self.objects.insert_many([_document(o) for o in objs], ordered=False)
+        except BulkWriteError as exc:
+            raise Conflict("one of the objects exists already") from exc
 
     async def delete_object(self, module: str, owner: str, object_id: str) -> bool:
         result = await self.objects.delete_one({"_id": _key(module, owner, object_id)})

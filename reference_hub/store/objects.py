@@ -67,6 +67,10 @@ class ObjectStore(Protocol):
         """Insert (``expected_version`` None: Conflict when the key exists) or replace the object whose stored
         ``version`` equals ``expected_version`` (else Conflict). ``created`` is the caller's to keep on replace."""
 
+    async def insert_objects(self, objs: list[StoredObject]) -> None:
+        """Bulk path for seeding: insert new objects at once; Conflict when a key exists (SQLite then writes none,
+        MongoDB, without a transaction, keeps the others)."""
+
     async def delete_object(self, module: str, owner: str, object_id: str) -> bool:
         """Remove; False when there was nothing to remove."""
 

@@ -178,6 +178,33 @@ class SqliteObjects:
         if cur.rowcount != 1:
             raise Conflict(f"{obj.module} {obj.owner} {obj.object_id} changed concurrently")
 
+    async def insert_objects(self, objs: list[StoredObject]) -> None:
+        rows = [
+            (
+                o.module,
+                o.owner,
+                o.object_id,
+                o.partner_id,
+                o.audience,
+                _ts(o.last_updated),
+                _ts(o.created),
+                o.version,
+                o.body,
+            )
+            for o in objs
+        ]
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany(f"INSERT INTO objects ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)  # noqa: S608
+            db.execute("COMMIT")
+        except sqlite3.IntegrityError as exc:
+            db.execute("ROLLBACK")
+            raise Conflict("one of the objects exists already") from exc
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
     async def delete_object(self, module: str, owner: str, object_id: str) -> bool:
         cur = self.db.execute(
             "DELETE FROM objects WHERE module = ? AND object_id = ? AND owner = ?", (module, object_id, owner)

@@ -185,3 +185,13 @@ def test_sqlite_pages_skip_inside_the_covering_index(tmp_path) -> None:  # type:
     count = "SELECT count(*) FROM objects INDEXED BY objects_page WHERE module = ? AND last_updated < ?"
     plan = " ".join(row[-1] for row in db.execute("EXPLAIN QUERY PLAN " + count, ("locations", "2024")))
     assert "COVERING INDEX objects_page" in plan, plan
+
+
+def test_bulk_insert(backend: Backend) -> None:
+    async def body(h: Harness) -> None:
+        await h.store.insert_objects([obj(f"B{i}", updated=i) for i in range(50)])
+        assert await ids(h.store, offset=48) == (50, ["B48", "B49"])
+        with pytest.raises(Conflict):
+            await h.store.insert_objects([obj("B0")])
+
+    run(backend, body)

@@ -60,10 +60,10 @@ class Party:
             "url": f"{self.base}/ocpi/versions",
             "roles": [
                 {
-                    "role": "CPO",
+                    "role": self.options.role,
                     "party_id": self.party,
                     "country_code": self.country,
-                    "business_details": {"name": f"Test CPO {self.country}-{self.party}"},
+                    "business_details": {"name": f"Test {self.options.role} {self.country}-{self.party}"},
                 }
             ],
         }
@@ -247,6 +247,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--country", default="NL")
     parser.add_argument("--party", default="PTY")
+    parser.add_argument("--role", default="CPO", help="the role of the one party this platform serves")
     parser.add_argument("--version", default="2.3.0", help="the only OCPI version this party offers")
     parser.add_argument("--no-credentials-endpoint", action="store_true", help="omit credentials from the details")
     parser.add_argument("--accept-any-token", action="store_true", help="answer callbacks whatever the token")
