@@ -275,6 +275,38 @@ def test_sender_pages_follow_link_with_date_filters(world: Any) -> None:
     assert seen == ["P1", "P2", "P3", "P4", "P5"]  # date_from inclusive, date_to exclusive, creation order
 
 
+def test_everything_the_hub_returns_validates_against_openapi_yaml(world: Any) -> None:
+    from conformance.oracle import get_oracle
+
+    oracle = get_oracle()
+    _hub, cpo, msp, _ = world
+    ok(cpo.call("PUT", "/receiver/tariffs/NL/CPO/13", ex.tariff("NL", "CPO", "13")), 201)
+    checked: dict[str, int] = {}
+
+    def check(component: str, data: Any) -> None:
+        assert oracle.validate_component(component, data) == [], (component, data)
+        checked[component] = checked.get(component, 0) + 1
+
+    for module, component, reader in (
+        ("locations", "Location", msp),
+        ("tariffs", "Tariff", msp),
+        ("sessions", "Session", msp),
+        ("cdrs", "CDR", msp),
+        ("tokens", "Token", cpo),
+    ):
+        url: str | None = f"{reader.hub.base_url}{V}/sender/{module}"
+        while url:
+            answer = reader.call("GET", url)
+            for item in ok(answer)["data"]:
+                check(component, item)
+            url = _next(answer)
+    check("EVSE", ok(msp.call("GET", "/sender/locations/LOC1/3256"))["data"])
+    check("Connector", ok(msp.call("GET", "/sender/locations/LOC1/3256/1"))["data"])
+    check("AuthorizationInfo", ok(cpo.call("POST", "/sender/tokens/012345678/authorize"))["data"])
+    assert set(checked) == {"Location", "Tariff", "Session", "CDR", "Token", "EVSE", "Connector", "AuthorizationInfo"}
+    assert checked["Location"] >= 5 and checked["Token"] == 2
+
+
 def test_everything_survives_a_restart(world: Any) -> None:
     hub, cpo, msp, _ = world
     before = ok(msp.call("GET", "/sender/locations", params={"limit": "3", "offset": "0"}))["data"]
