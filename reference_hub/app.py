@@ -9,15 +9,17 @@ from pathlib import Path
 
 from litestar import Litestar, Router
 
-from reference_hub.api.auth import authenticate
+from reference_hub.api.auth import authenticate, check_limits
 from reference_hub.api.context import HubContext
 from reference_hub.api.errors import EXCEPTION_HANDLERS
 from reference_hub.api.registry import MODULES
 from reference_hub.api.system import AdminController, SystemController
 from reference_hub.api.versions import VersionsController
 from reference_hub.hub.auth import Authenticator
+from reference_hub.hub.client import OutboundClient
 from reference_hub.hub.credentials import Registrar
 from reference_hub.hub.peers import PeerClient
+from reference_hub.hub.ratelimit import FailedAuthLimiter
 from reference_hub.hub.tokens import TokenVault
 from reference_hub.ocpi.codec import Codec
 from reference_hub.settings import Settings
@@ -42,11 +44,30 @@ async def build_context(settings: Settings) -> AsyncIterator[HubContext]:
     store = open_store(settings.store)
     await store.open()
     codec = Codec(offset_timestamps=settings.has_fault("offset_timestamps"))
-    peers = PeerClient(codec, timeout=settings.callback_timeout)
+    peers = PeerClient(
+        codec,
+        OutboundClient(
+            deadline=settings.callback_timeout,
+            max_answer=settings.peer_max_answer,
+            per_party=settings.peer_concurrency,
+            per_caller=settings.caller_concurrency,
+            allow_private=settings.allow_private_peers,
+        ),
+    )
     try:
         auth = Authenticator(store, accept_any_token=settings.has_fault("accept_any_token"))
         registrar = Registrar(settings, store, auth, make_vault(settings, store), peers)
-        yield HubContext(settings=settings, codec=codec, store=store, auth=auth, registrar=registrar)
+        limiter = FailedAuthLimiter(settings.auth_failure_limit, settings.auth_failure_window)
+        yield HubContext(
+            settings=settings,
+            codec=codec,
+            store=store,
+            auth=auth,
+            registrar=registrar,
+            limiter=limiter,
+            bodies={},
+        )
+        limiter.flush()
     finally:
         await peers.close()
         await store.close()
@@ -68,8 +89,11 @@ def create_app(settings: Settings) -> Litestar:
     ocpi = Router(
         path="/", route_handlers=[VersionsController, *(m.controller for m in MODULES)], before_request=authenticate
     )
+    # The other routes only check the request-size limits.
+    system = Router(path="/", route_handlers=[SystemController, AdminController], before_request=check_limits)
     return Litestar(
-        route_handlers=[SystemController, AdminController, ocpi],
+        route_handlers=[system, ocpi],
+        request_max_body_size=settings.max_body_size,
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=None,

@@ -9,6 +9,7 @@ from litestar.connection import ASGIConnection
 
 from reference_hub.hub.auth import Authenticator
 from reference_hub.hub.credentials import Registrar
+from reference_hub.hub.ratelimit import FailedAuthLimiter
 from reference_hub.ocpi.codec import Codec
 from reference_hub.settings import Settings
 from reference_hub.store import Store
@@ -23,6 +24,9 @@ class HubContext:
     store: Store
     auth: Authenticator
     registrar: Registrar
+    limiter: FailedAuthLimiter
+    bodies: dict[str, int]
+    """Request bodies being read right now, per token hash (see ``api/body.py``)."""
 
 
 def hub_of(connection: ASGIConnection[Any, Any, Any, Any]) -> HubContext:
