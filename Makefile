@@ -27,7 +27,7 @@ install: $(STAMP) ## Create .venv and install the project with its dev tools (id
 
 .PHONY: run
 run: $(STAMP) ## Serve the hub on http://127.0.0.1:8080 with the embedded SQLite store (HOST, PORT, STORE override)
-	$(BIN)/ocpi-hub serve --host $(HOST) --port $(PORT) --store $(STORE)
+	OCPI_HUB_ALLOW_PRIVATE_PEERS=$${OCPI_HUB_ALLOW_PRIVATE_PEERS:-true} $(BIN)/ocpi-hub serve --host $(HOST) --port $(PORT) --store $(STORE)
 
 .PHONY: invite
 invite: $(STAMP) ## Print a registration token A for a new party

@@ -22,6 +22,13 @@ sqlite:////absolute.db, sqlite://:memory: or mongodb://host:27017/dbname (defaul
 """
 
 
+GRANIAN_BUFFER = 65536
+"""Bytes granian buffers per HTTP/1 connection (its default is 408 KiB). Every header block the hub accepts fits
+(``max_header_bytes`` defaults to 16 KiB), and thousands of idle connections cost a quarter of the memory."""
+RESPAWN_INTERVAL = 1.0
+"""Seconds granian waits before replacing a worker that died."""
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="YAML settings file (default: $OCPI_HUB_CONFIG)")
     parser.add_argument("--store", metavar="URL", help="store URL (default: $OCPI_HUB_STORE or sqlite:///data/hub.db)")
@@ -75,6 +82,18 @@ def build_parser() -> argparse.ArgumentParser:
     _common(register)
     register.add_argument("versions_url", metavar="VERSIONS_URL", help="the party's versions endpoint")
     register.add_argument("token_a", metavar="TOKEN_A", help="the registration token the party gave us")
+
+    partners = sub.add_parser(
+        "partners",
+        help="list partner records (half-registered ones marked) or remove one",
+        description="List every partner record in the store, whatever its status; HALF marks a registration that "
+        "may never have reached the party (a hub-initiated one still PENDING, or a partner that has not yet used the "
+        "token the hub gave it, e.g. because the hub died before answering). 'remove PARTNER_ID' deletes one record: "
+        "its token stops working and its party ids are free for a new registration. Works with the hub running.",
+    )
+    _common(partners)
+    partners.add_argument("action", nargs="?", choices=("list", "remove"), default="list", help="default: list")
+    partners.add_argument("partner_id", nargs="?", metavar="PARTNER_ID", help="the partner to remove, e.g. DE-ABC")
 
     seed = sub.add_parser(
         "seed",
@@ -150,7 +169,8 @@ def serve(args: argparse.Namespace) -> int:
         )
         return 0
     from granian import Granian
-    from granian.constants import Interfaces, Loops
+    from granian.constants import HTTPModes, Interfaces, Loops
+    from granian.http import HTTP1Settings
 
     Granian(
         "reference_hub.asgi:app_factory",
@@ -161,6 +181,17 @@ def serve(args: argparse.Namespace) -> int:
         workers=settings.workers,
         loop=Loops.uvloop,
         log_level=settings.log_level,  # type: ignore[arg-type]
+        # HTTP/1.1 only: OCPI peers speak it, and it keeps one set of limits to reason about.
+        http=HTTPModes.http1,
+        http1_settings=HTTP1Settings(
+            header_read_timeout=settings.header_timeout * 1000,
+            max_buffer_size=GRANIAN_BUFFER,
+        ),
+        backlog=max(2048, settings.max_concurrent_requests // 2),
+        backpressure=settings.max_concurrent_requests,
+        websockets=False,
+        respawn_failed_workers=True,
+        respawn_interval=RESPAWN_INTERVAL,
     ).serve()
     return 0
 
@@ -178,6 +209,31 @@ async def _register(settings: Settings, versions_url: str, token_a: str) -> str:
     async with build_context(settings) as ctx:
         partner = await ctx.registrar.register_with(versions_url, token_a)
         return partner.partner_id
+
+
+async def _partners(settings: Settings, action: str, partner_id: str | None) -> int:
+    from reference_hub.app import build_context
+    from reference_hub.hub.client import redact_url
+    from reference_hub.store import PartnerStatus
+
+    async with build_context(settings) as ctx:
+        if action == "remove":
+            if not partner_id:
+                raise ValueError("name the partner to remove: ocpi-hub partners remove PARTNER_ID")
+            if not await ctx.registrar.remove(partner_id):
+                raise LookupError(f"no partner {partner_id!r}")
+            print(f"removed {partner_id}")
+            return 0
+        page = await ctx.store.list_partners(statuses=tuple(PartnerStatus))
+        for p in page.items:
+            roles = ",".join(f"{r.country_code}/{r.party_id}" for r in p.roles) or "-"
+            flag = "HALF" if p.half_registered else "-"
+            print(
+                f"{p.partner_id}\t{p.status.value}\t{flag}\t{p.initiated_by}\t{roles}\t"
+                f"{redact_url(p.versions_url)}\t{p.created.to_ocpi()}"
+            )
+        print(f"{page.total} partner record(s)", file=sys.stderr)
+        return 0
 
 
 async def _seed(settings: Settings, count: int, export: str | None, prefix: str) -> int:
@@ -316,6 +372,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "register":
             partner_id = asyncio.run(_register(settings, args.versions_url, args.token_a))
             print(f"registered with {partner_id}")
+        elif args.command == "partners":
+            return asyncio.run(_partners(settings, args.action, args.partner_id))
         elif args.command == "seed":
             asyncio.run(_seed(settings, args.parties, args.export, args.prefix))
         elif args.command == "seed-locations":

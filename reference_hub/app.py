@@ -9,7 +9,7 @@ from pathlib import Path
 
 from litestar import Litestar, Router
 
-from reference_hub.api.auth import authenticate
+from reference_hub.api.auth import authenticate, check_limits
 from reference_hub.api.context import HubContext
 from reference_hub.api.errors import EXCEPTION_HANDLERS
 from reference_hub.api.registry import route_handlers
@@ -17,10 +17,12 @@ from reference_hub.api.system import AdminController, SystemController
 from reference_hub.api.versions import VersionsController
 from reference_hub.faults import Fault
 from reference_hub.hub.auth import Authenticator
+from reference_hub.hub.client import OutboundClient
 from reference_hub.hub.credentials import Registrar
 from reference_hub.hub.directory import Directory
 from reference_hub.hub.objects import Objects
 from reference_hub.hub.peers import PeerClient
+from reference_hub.hub.ratelimit import FailedAuthLimiter
 from reference_hub.hub.tokens import TokenVault
 from reference_hub.ocpi.codec import Codec
 from reference_hub.settings import Settings
@@ -45,10 +47,20 @@ async def build_context(settings: Settings) -> AsyncIterator[HubContext]:
     store = open_store(settings.store)
     await store.open()
     codec = Codec(offset_timestamps=settings.has_fault(Fault.OFFSET_TIMESTAMPS))
-    peers = PeerClient(codec, timeout=settings.callback_timeout)
+    peers = PeerClient(
+        codec,
+        OutboundClient(
+            deadline=settings.callback_timeout,
+            max_answer=settings.peer_max_answer,
+            per_party=settings.peer_concurrency,
+            per_caller=settings.caller_concurrency,
+            allow_private=settings.allow_private_peers,
+        ),
+    )
     try:
         auth = Authenticator(store, accept_any_token=settings.has_fault(Fault.ACCEPT_ANY_TOKEN))
         registrar = Registrar(settings, store, auth, make_vault(settings, store), peers)
+        limiter = FailedAuthLimiter(settings.auth_failure_limit, settings.auth_failure_window)
         yield HubContext(
             settings=settings,
             codec=codec,
@@ -57,7 +69,10 @@ async def build_context(settings: Settings) -> AsyncIterator[HubContext]:
             registrar=registrar,
             directory=Directory(store),
             objects=Objects(settings, store, codec),
+            limiter=limiter,
+            bodies={},
         )
+        limiter.flush()
     finally:
         await peers.close()
         await store.close()
@@ -77,8 +92,11 @@ def create_app(settings: Settings) -> Litestar:
 
     # Every OCPI route authenticates before anything else runs (api/auth.py); health, docs and admin do not.
     ocpi = Router(path="/", route_handlers=[VersionsController, *route_handlers()], before_request=authenticate)
+    # The other routes only check the request-size limits.
+    system = Router(path="/", route_handlers=[SystemController, AdminController], before_request=check_limits)
     return Litestar(
-        route_handlers=[SystemController, AdminController, ocpi],
+        route_handlers=[system, ocpi],
+        request_max_body_size=settings.max_body_size,
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=None,

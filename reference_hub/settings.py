@@ -44,11 +44,44 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     page_limit: int = 100
     """Largest page a paginated GET returns (the X-Limit header)."""
     callback_timeout: float = 10.0
-    """Seconds the hub waits for a party's versions/details/credentials endpoints."""
+    """Overall deadline, in seconds, of one call the hub makes to a party (connect, send, the whole answer), not a
+    per-read timeout: a party dripping one byte at a time is cut off when it runs out."""
+    allow_private_peers: bool = False
+    """Let the hub call parties on loopback and private addresses (127.0.0.0/8, 10/8, 172.16/12, 192.168/16, fc00::/7,
+    ...). Off in production; tests, ``make run`` and local development switch it on. Link-local and cloud metadata
+    addresses (169.254.0.0/16, fe80::/10, ...) are refused whatever this says."""
+    peer_max_answer: int = 1_048_576
+    """Largest answer, in bytes, the hub reads from a party; a longer one is abandoned as it streams in."""
+    peer_concurrency: int = 4
+    """Calls the hub makes at once to one party (one scheme, host and port); more wait for a free slot within their
+    own deadline."""
+    caller_concurrency: int = 1
+    """Calls to parties one token may cause at once (a registration is one handshake at a time); more are refused
+    with HTTP 429 at once."""
+    max_body_size: int = 1_048_576
+    """Largest request body, in bytes, the hub reads; a longer one gets HTTP 413."""
+    body_timeout: float = 10.0
+    """Seconds a client has to send a whole request body once the hub starts reading it; a slower one gets HTTP 408."""
+    bodies_per_token: int = 4
+    """Request bodies one token may be sending at once; more get HTTP 429 at once, so one token holding many stalled
+    uploads cannot tie up the server."""
+    max_url_length: int = 8192
+    """Longest request target (path and query) the hub accepts; a longer one gets HTTP 414 with the OCPI envelope."""
+    max_header_bytes: int = 16384
+    """Largest sum of header names and values the hub accepts; more gets HTTP 431 with the OCPI envelope."""
+    header_timeout: int = 10
+    """Seconds a client has to send its request line and headers (granian's header read timeout)."""
+    max_concurrent_requests: int = 4096
+    """Requests one worker handles at once (granian's backpressure); stalled uploads are cut by ``body_timeout``."""
+    auth_failure_limit: int = 100
+    """Failed authentications one client address may make per ``auth_failure_window``; beyond that it gets HTTP 429
+    with ``Retry-After`` until the window ends. 0 switches the limit off."""
+    auth_failure_window: float = 10.0
+    """Seconds of the failed-authentication window."""
     admin_key: str | None = None
     """Enables the ``/admin`` endpoints for callers presenting ``X-Admin-Key: <this>``; admin is off when unset."""
     workers: int = 1
-    """Server processes (granian workers)."""
+    """Server processes (granian workers); a worker that dies is replaced."""
     log_level: str = "info"
     """Server log level."""
     faults: tuple[str, ...] = ()

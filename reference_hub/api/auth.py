@@ -6,6 +6,10 @@ they accept: ``registration_ok=True`` for the modules token A may open (versions
 in the request's scope (read it with :func:`caller_of`). A 401 is answered from here directly rather than raised:
 raising costs Litestar's exception machinery, and unknown tokens are a large share of the traffic a hub sees under
 attack or misconfiguration.
+
+The same pass over the headers enforces the request-size limits (URL length, header bytes and count, Authorization
+length), so the limits cost one loop the hook made anyway. A token this process has already seen as valid never
+reaches the failed-authentication limiter: only a cache miss asks whether the client's address is being limited.
 """
 
 from __future__ import annotations
@@ -16,35 +20,81 @@ from litestar import Request
 
 from reference_hub.api.context import HubContext, hub_of
 from reference_hub.api.responses import OcpiResponse, ocpi_response
-from reference_hub.hub.auth import Caller, CallerKind
-from reference_hub.ocpi.errors import Unauthorized
+from reference_hub.hub.auth import MAX_AUTHORIZATION, Caller, CallerKind, header_key
+from reference_hub.ocpi.errors import GenericClientError, OcpiError, TooManyRequests, Unauthorized
 
 _CALLER = "ocpi.caller"
 _MISSING = "Missing or unknown credentials token (Authorization: Token <base64 token>)"
+_TOO_LONG = f"Authorization header longer than {MAX_AUTHORIZATION} characters; a credentials token is at most 64"
 _REGISTRATION_ONLY = "A registration token only opens the versions and credentials modules"
+_LIMITED = "Too many failed authentications from this address; try again after Retry-After seconds"
+MAX_HEADERS = 64
+"""Headers per request the hub reads (granian's parser refuses more than 100 on its own, without the envelope)."""
 
 
-def _authorization(request: Request[Any, Any, Any]) -> str | None:
-    for name, value in request.scope["headers"]:
-        if name == b"authorization":
-            return value.decode("latin-1")
+def _limit_error(request: Request[Any, Any, Any], ctx: HubContext, size: int, count: int) -> OcpiError | None:
+    settings = ctx.settings
+    scope = request.scope
+    if len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"") > settings.max_url_length:
+        return GenericClientError(f"Request target longer than {settings.max_url_length} bytes", http_status=414)
+    if size > settings.max_header_bytes or count > MAX_HEADERS:
+        return GenericClientError(
+            f"Request headers larger than {settings.max_header_bytes} bytes or more than {MAX_HEADERS} of them",
+            http_status=431,
+        )
     return None
 
 
-async def authenticate(request: Request[Any, Any, Any]) -> OcpiResponse | None:
-    """Set ``request.state.caller``, or answer 401 at once (returning the answer skips the handler)."""
+def check_limits(request: Request[Any, Any, Any]) -> OcpiResponse | None:
+    """The request-size limits alone, for the routes that do not authenticate (health, docs, admin)."""
     ctx = hub_of(request)
-    header = _authorization(request)
-    caller = await ctx.auth.authenticate(header)
+    size = count = 0
+    for name, value in request.scope["headers"]:
+        size += len(name) + len(value)
+        count += 1
+    error = _limit_error(request, ctx, size, count)
+    return None if error is None else error_response(request, ctx, error)
+
+
+async def authenticate(request: Request[Any, Any, Any]) -> OcpiResponse | None:
+    """Set the request's caller, or answer at once (returning the answer skips the handler)."""
+    ctx = hub_of(request)
+    raw: bytes | None = None
+    size = count = 0
+    for name, value in request.scope["headers"]:
+        size += len(name) + len(value)
+        count += 1
+        if name == b"authorization":
+            raw = value
+    error = _limit_error(request, ctx, size, count)
+    if error is not None:
+        return error_response(request, ctx, error)
+    key = header_key(raw)
+    caller = ctx.auth.cached(key)
     if caller is None:
-        return _unauthorized(request, ctx, _MISSING)
+        address = _address(request)
+        wait = ctx.limiter.retry_after(address)
+        if wait:
+            return error_response(request, ctx, TooManyRequests(_LIMITED, retry_after=wait))
+        if raw is not None and len(raw) > MAX_AUTHORIZATION:
+            ctx.limiter.failed(address)
+            return _unauthorized(request, ctx, _TOO_LONG)
+        caller = await ctx.auth.resolve(key, None if raw is None else raw.decode("latin-1"))
+        if caller is None:
+            ctx.limiter.failed(address)
+            return _unauthorized(request, ctx, _MISSING)
     if caller.kind is CallerKind.REGISTRATION and not request.route_handler.opt.get("registration_ok"):
         # The cache may predate the end of a registration made through another process: look once more.
-        caller = await ctx.auth.recheck(header)
+        caller = await ctx.auth.recheck(None if raw is None else raw.decode("latin-1"))
         if caller is None or caller.kind is CallerKind.REGISTRATION:
             return _unauthorized(request, ctx, _REGISTRATION_ONLY if caller else _MISSING)
     request.scope[_CALLER] = caller  # type: ignore[literal-required]
     return None
+
+
+def _address(request: Request[Any, Any, Any]) -> str:
+    client = request.scope.get("client")
+    return str(client[0]) if client else ""
 
 
 def caller_of(request: Request[Any, Any, Any]) -> Caller:
@@ -54,9 +104,21 @@ def caller_of(request: Request[Any, Any, Any]) -> Caller:
     return caller
 
 
+def error_response(request: Request[Any, Any, Any], ctx: HubContext, error: OcpiError) -> OcpiResponse:
+    """An OCPI error answered from a hook (no exception machinery)."""
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, TooManyRequests) else None
+    return ocpi_response(
+        request,
+        ctx,
+        status_code=error.status_code,
+        message=error.message,
+        http_status=error.http_status,
+        headers=headers,
+    )
+
+
 def _unauthorized(request: Request[Any, Any, Any], ctx: HubContext, message: str) -> OcpiResponse:
-    error = Unauthorized(message)
-    return ocpi_response(request, ctx, status_code=error.status_code, message=message, http_status=error.http_status)
+    return error_response(request, ctx, Unauthorized(message))
 
 
-__all__ = ("authenticate", "caller_of")
+__all__ = ("MAX_HEADERS", "authenticate", "caller_of", "check_limits", "error_response")

@@ -8,6 +8,7 @@ import msgspec
 from litestar import Controller, Request, delete, get, post, put
 
 from reference_hub.api.auth import caller_of
+from reference_hub.api.body import read_body
 from reference_hub.api.context import HubContext, hub_of
 from reference_hub.api.responses import OcpiResponse, ocpi_response
 from reference_hub.faults import Fault
@@ -19,10 +20,10 @@ _KNOWN_FIELDS = frozenset(f.name for f in msgspec.structs.fields(Credentials))
 
 
 async def _body(request: Request[Any, Any, Any], hub: HubContext) -> Credentials:
-    raw = await request.body()
+    raw = await read_body(request, hub, caller_of(request).token_hash)
     credentials = hub.codec.decode(raw, Credentials)
     if hub.settings.has_fault(Fault.REJECT_UNKNOWN_FIELDS):
-        unknown = set(msgspec.json.decode(raw)) - _KNOWN_FIELDS
+        unknown = set(hub.codec.decode(raw, dict[str, Any])) - _KNOWN_FIELDS
         if unknown:
             raise InvalidOrMissingParameters(f"unknown fields {sorted(unknown)}")
     return credentials

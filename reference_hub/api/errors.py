@@ -12,7 +12,7 @@ from msgspec import UNSET
 from reference_hub.api.context import HubContext
 from reference_hub.api.responses import ocpi_error_response
 from reference_hub.faults import Fault
-from reference_hub.ocpi.errors import MalformedJson, OcpiError
+from reference_hub.ocpi.errors import MalformedJson, OcpiError, TooManyRequests
 
 log = logging.getLogger("reference_hub")
 
@@ -27,8 +27,15 @@ def handle_ocpi_error(request: Request[Any, Any, Any], exc: OcpiError) -> Respon
     if isinstance(exc, MalformedJson) and ctx.settings.has_fault(Fault.CRASH_ON_BAD_JSON):
         return Response(content=b"Internal Server Error", status_code=500, media_type="text/plain")
     data = UNSET if exc.data is None else exc.data
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
     return ocpi_error_response(
-        request, ctx, data=data, status_code=exc.status_code, message=exc.message, http_status=exc.http_status
+        request,
+        ctx,
+        data=data,
+        status_code=exc.status_code,
+        message=exc.message,
+        http_status=exc.http_status,
+        headers=headers,
     )
 
 

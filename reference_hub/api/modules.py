@@ -16,6 +16,7 @@ from litestar import HttpMethod, Request, route
 from litestar.handlers import HTTPRouteHandler
 
 from reference_hub.api.auth import caller_of
+from reference_hub.api.body import read_body
 from reference_hub.api.context import HubContext, hub_of
 from reference_hub.api.pagination import page_request, paginated_response
 from reference_hub.api.responses import ROUTING_SCOPE_KEY, OcpiResponse, ocpi_response
@@ -67,6 +68,11 @@ async def _requester(request: Request[Any, Any, Any], ctx: HubContext) -> tuple[
     return Requester(partner=partner, party=speaker, roles=roles_of(partner, speaker)), to
 
 
+async def _body(request: Request[Any, Any, Any], ctx: HubContext) -> bytes:
+    """The request body, read within the hub's size and time limits (counted against the caller's token)."""
+    return await read_body(request, ctx, caller_of(request).token_hash)
+
+
 def _litestar_path(path: str) -> str:
     return re.sub(r"\{(\w+)\}", r"{\1:str}", path)
 
@@ -99,10 +105,10 @@ def _receiver_object(op: Operation, kind: ObjectKind) -> Handler:
         if op.method == "GET":
             return ocpi_response(request, ctx, await objects.get_owned(kind, who, cc, pid, ids, token_type))
         if op.method == "PUT":
-            created = await objects.put(kind, who, cc, pid, ids, await request.body(), token_type)
+            created = await objects.put(kind, who, cc, pid, ids, await _body(request, ctx), token_type)
             return ocpi_response(request, ctx, http_status=201 if created else 200)
         if op.method == "PATCH":
-            await objects.patch(kind, who, cc, pid, ids, await request.body(), token_type)
+            await objects.patch(kind, who, cc, pid, ids, await _body(request, ctx), token_type)
             return ocpi_response(request, ctx)
         await objects.delete(kind, who, cc, pid, ids[0])
         return ocpi_response(request, ctx)
@@ -114,7 +120,7 @@ def _cdr_post(_op: Operation, _kind: ObjectKind) -> Handler:
     async def handle(request: Request[Any, Any, Any]) -> OcpiResponse:
         ctx = hub_of(request)
         who, _to = await _requester(request, ctx)
-        url_id = await ctx.objects.post_cdr(who, await request.body())
+        url_id = await ctx.objects.post_cdr(who, await _body(request, ctx))
         headers = {}
         if Fault.CDR_NO_LOCATION_HEADER not in ctx.settings.faults:
             headers["Location"] = f"{ctx.settings.base_url}{request.url.path.rstrip('/')}/{url_id}"
@@ -168,7 +174,7 @@ def _authorize(op: Operation, _kind: ObjectKind) -> Handler:
         ctx = hub_of(request)
         who, to = await _requester(request, ctx)
         uid = request.path_params["token_uid"]
-        info = await ctx.objects.authorize(who, uid, _token_type(request, op), await request.body(), to)
+        info = await ctx.objects.authorize(who, uid, _token_type(request, op), await _body(request, ctx), to)
         return ocpi_response(request, ctx, info)
 
     return handle

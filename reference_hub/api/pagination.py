@@ -29,17 +29,22 @@ class PageRequest:
     limit: int
 
 
+_MAX_DIGITS = 18
+"""Longest number read from ``offset``/``limit``: any value that size already lies past every list, and it stays
+within the 64-bit integers the stores take."""
+
+
 def _int(request: Request[Any, Any, Any], name: str, default: int) -> int:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise InvalidOrMissingParameters(f"query parameter {name}={raw!r} must be a non-negative integer")
-    return value
+    # ASCII digits only: int() would also take "+5", " 5", "1_000" and digits of other scripts.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > _MAX_DIGITS:
+        shown = raw if len(raw) <= 40 else raw[:40] + "..."
+        raise InvalidOrMissingParameters(
+            f"query parameter {name}={shown!r} must be a non-negative integer of at most {_MAX_DIGITS} digits"
+        )
+    return int(raw)
 
 
 def _datetime(request: Request[Any, Any, Any], name: str) -> DateTime | None:

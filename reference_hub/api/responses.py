@@ -80,6 +80,11 @@ class OcpiResponse(ASGIResponse):
             *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers),
         ]
 
+    def to_asgi_response(self, *args: Any, **kwargs: Any) -> OcpiResponse:
+        """Already finished: Litestar asks this of what a ``before_request`` hook returns on some routes (its own
+        OPTIONS handler), and the answer is this response as it is."""
+        return self
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": self._status, "headers": self._raw_headers})
         await send({"type": "http.response.body", "body": self._body, "more_body": False})

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
-from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.exceptions import NotFoundException, PermissionDeniedException, ValidationException
 
+from reference_hub.api.body import read_body
 from reference_hub.api.context import HubContext, hub_of
+from reference_hub.hub.client import redact_url
+from reference_hub.hub.credentials import check_party_url
 from reference_hub.hub.tokens import same_hash
-from reference_hub.store import PartnerStatus
+from reference_hub.ocpi.errors import InvalidOrMissingParameters
+from reference_hub.store import Partner, PartnerStatus
+
+log = logging.getLogger("reference_hub")
 
 OPENAPI_FILE = Path(__file__).resolve().parents[2] / "openapi.yaml"
 
@@ -31,11 +38,16 @@ class SystemController(Controller):
 
     @get("/health")
     async def health(self, request: Request[Any, Any, Any]) -> Response[dict[str, object]]:
+        """Anyone may ask, so the answer names the store's kind but no file path, URL or error text."""
         hub = hub_of(request)
         try:
             store = await hub.store.health()
-        except Exception as exc:
-            return Response({"status": "unavailable", "store": {"error": str(exc)}}, status_code=503)
+        except Exception:
+            log.warning("health: the store is unusable", exc_info=True)
+            return Response(
+                {"status": "unavailable", "store": {"backend": hub.store.name, "error": "store unusable"}},
+                status_code=503,
+            )
         return Response({"status": "ok", "ocpi_version": "2.3.0", "store": store})
 
     @get("/openapi.yaml", media_type="application/yaml", sync_to_thread=False)
@@ -47,12 +59,15 @@ class SystemController(Controller):
         return _DOCS_PAGE
 
 
-class RegistrationRequest(msgspec.Struct):
+class RegistrationRequest(msgspec.Struct, forbid_unknown_fields=True):
     """Body of POST /admin/registrations."""
 
-    versions_url: str
-    token: str
+    versions_url: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[!-~]+$")]
     """The party's registration token A."""
+
+
+_REGISTRATION = msgspec.json.Decoder(RegistrationRequest)
 
 
 def _admin(request: Request[Any, Any, Any], hub: HubContext) -> None:
@@ -63,8 +78,23 @@ def _admin(request: Request[Any, Any, Any], hub: HubContext) -> None:
         raise PermissionDeniedException("wrong or missing X-Admin-Key")
 
 
+def partner_view(partner: Partner) -> dict[str, object]:
+    """What an operator sees of a partner: never a token, and URLs without passwords."""
+    return {
+        "partner_id": partner.partner_id,
+        "status": partner.status.value,
+        "half_registered": partner.half_registered,
+        "initiated_by": partner.initiated_by,
+        "roles": [f"{r.role.value} {r.country_code}/{r.party_id}" for r in partner.roles],
+        "versions_url": redact_url(partner.versions_url),
+        "raw_token_auth": partner.raw_token_auth,
+        "created": partner.created.to_ocpi(),
+        "updated": partner.updated.to_ocpi(),
+    }
+
+
 class AdminController(Controller):
-    """Operator actions over HTTP, enabled only when an admin key is configured."""
+    """Operator actions over HTTP, enabled only when an admin key is configured. Bad input gets HTTP 400."""
 
     path = "/admin"
 
@@ -78,27 +108,35 @@ class AdminController(Controller):
     async def register_with(self, request: Request[Any, Any, Any]) -> dict[str, object]:
         hub = hub_of(request)
         _admin(request, hub)
-        body = msgspec.json.decode(await request.body(), type=RegistrationRequest)
+        raw = await read_body(request, hub, "admin")
+        try:
+            body = _REGISTRATION.decode(raw)
+        except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError) as exc:
+            raise ValidationException(f"expected {{versions_url, token}}: {str(exc)[:200]}") from exc
+        try:
+            check_party_url(body.versions_url)
+        except InvalidOrMissingParameters as exc:
+            raise ValidationException(exc.message) from exc
         partner = await hub.registrar.register_with(body.versions_url, body.token)
         return {"registered": True, "partner_id": partner.partner_id}
 
     @get("/partners")
     async def partners(self, request: Request[Any, Any, Any]) -> list[dict[str, object]]:
+        """Every partner record, whatever its status; ``half_registered`` marks those a crash may have orphaned."""
         hub = hub_of(request)
         _admin(request, hub)
         page = await hub.store.list_partners(statuses=tuple(PartnerStatus))
-        return [
-            {
-                "partner_id": p.partner_id,
-                "status": p.status.value,
-                "roles": [f"{r.role.value} {r.country_code}/{r.party_id}" for r in p.roles],
-                "versions_url": p.versions_url,
-                "raw_token_auth": p.raw_token_auth,
-                "created": p.created.to_ocpi(),
-                "updated": p.updated.to_ocpi(),
-            }
-            for p in page.items
-        ]
+        return [partner_view(p) for p in page.items]
+
+    @delete("/partners/{partner_id:str}", status_code=200)
+    async def remove_partner(self, request: Request[Any, Any, Any]) -> dict[str, object]:
+        """Remove a partner record (its token stops working, its party ids are free again)."""
+        partner_id = str(request.path_params["partner_id"])
+        hub = hub_of(request)
+        _admin(request, hub)
+        if len(partner_id) > 64 or not await hub.registrar.remove(partner_id):
+            raise NotFoundException(f"no partner {partner_id[:64]!r}")
+        return {"removed": True, "partner_id": partner_id}
 
 
-__all__ = ("AdminController", "SystemController")
+__all__ = ("AdminController", "SystemController", "partner_view")

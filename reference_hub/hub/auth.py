@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from enum import StrEnum
+from typing import Any
 
 import msgspec
 
@@ -13,7 +15,9 @@ from reference_hub.store import PartnerStatus, Store
 MARKER_INTERVAL = 0.05
 """Seconds between two looks at the store's change marker."""
 _KNOWN_LIMIT = 500_000
+"""Cached callers per process (a few hundred bytes each: the token, its hash and a 16-byte key)."""
 _UNKNOWN_LIMIT = 50_000
+"""Cached unknown headers per process (a 16-byte key each)."""
 
 
 class CallerKind(StrEnum):
@@ -43,25 +47,48 @@ class Caller(msgspec.Struct, frozen=True, gc=False):
     """The partner holding the token (None for an invitation)."""
 
 
+MAX_AUTHORIZATION = 512
+"""Longest Authorization header looked at. A credentials token is at most 64 characters, ``Token `` plus its base64
+is under 100; anything much longer is refused before it is hashed, looked up or cached."""
+
+
+def header_key(header: bytes | str | None) -> bytes:
+    """The cache key of an Authorization header: a fixed-size digest, so what a cache holds per entry does not depend
+    on what a client chose to send."""
+    raw = header.encode("latin-1") if isinstance(header, str) else (header or b"")
+    return hashlib.blake2b(raw, digest_size=16).digest()
+
+
 class Authenticator:
     """Resolves Authorization headers to callers; the hot path of every request.
 
-    Results are cached per process by the exact header value, so a repeat caller costs one dictionary lookup: no
-    base64, no hashing, no database. Unknown headers go to a separate, smaller cache, so a flood of made-up tokens
-    cannot evict the real ones. Both empty when this process changes a partner or a token (:meth:`forget`) and when
-    the store's ``change_marker`` says another process did; that is asked at most every ``MARKER_INTERVAL`` seconds,
-    so a token revoked through another worker stops working here within 50 ms.
+    Results are cached per process by a digest of the header (:func:`header_key`), so a repeat caller costs a digest
+    and one dictionary lookup: no base64, no token hashing, no database. Unknown headers go to a separate, smaller
+    cache, so a flood of made-up tokens cannot evict the real ones. Both caches are bounded and drop their oldest
+    entries first. Both empty when this process changes a partner or a token (:meth:`forget`) and when the store's
+    ``change_marker`` says another process did; that is asked at most every ``MARKER_INTERVAL`` seconds, so a token
+    revoked through another worker stops working here within 50 ms.
     """
 
-    def __init__(self, store: Store, *, accept_any_token: bool = False) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        accept_any_token: bool = False,
+        known_limit: int = _KNOWN_LIMIT,
+        unknown_limit: int = _UNKNOWN_LIMIT,
+    ) -> None:
         self._store = store
         self._accept_any = accept_any_token
-        self._known: dict[str, Caller] = {}
-        self._unknown: set[str] = set()
+        self._known: dict[bytes, Caller] = {}
+        self._unknown: dict[bytes, None] = {}
+        self._known_limit = known_limit
+        self._unknown_limit = unknown_limit
         self._marker = store.change_marker()
         self._checked = time.monotonic()
 
-    async def authenticate(self, header: str | None) -> Caller | None:
+    def cached(self, key: bytes) -> Caller | None:
+        """The caller cached under ``key``, if any (after the periodic look at the store's change marker)."""
         now = time.monotonic()
         if now - self._checked >= MARKER_INTERVAL:
             self._checked = now
@@ -69,20 +96,25 @@ class Authenticator:
             if marker != self._marker:
                 self.forget()
                 self._marker = marker
-        key = header or ""
-        caller = self._known.get(key)
-        if caller is not None or key in self._unknown:
-            return caller
+        return self._known.get(key)
+
+    async def resolve(self, key: bytes, header: str | None) -> Caller | None:
+        """The caller for a header :meth:`cached` did not know: from the unknown cache, else from the store."""
+        if key in self._unknown:
+            return None
+        if header is not None and len(header) > MAX_AUTHORIZATION:
+            return None
         caller = await self._resolve(header)
         if caller is None:
-            if len(self._unknown) >= _UNKNOWN_LIMIT:
-                self._unknown.clear()
-            self._unknown.add(key)
+            _bounded_put(self._unknown, key, None, self._unknown_limit)
         else:
-            if len(self._known) >= _KNOWN_LIMIT:
-                self._known.clear()
-            self._known[key] = caller
+            _bounded_put(self._known, key, caller, self._known_limit)
         return caller
+
+    async def authenticate(self, header: str | None) -> Caller | None:
+        """:meth:`cached`, then :meth:`resolve`, in one call (for callers that need no step in between)."""
+        key = header_key(header)
+        return self.cached(key) or await self.resolve(key, header)
 
     async def recheck(self, header: str | None) -> Caller | None:
         """Resolve ``header`` from the store, bypassing and then refreshing the cache.
@@ -90,13 +122,10 @@ class Authenticator:
         For refusals only: a cached registration caller may have finished a hub-initiated registration in another
         process less than ``MARKER_INTERVAL`` ago, and a refusal is rare enough to afford one store lookup.
         """
-        key = header or ""
+        key = header_key(header)
         self._known.pop(key, None)
-        self._unknown.discard(key)
-        caller = await self._resolve(header)
-        if caller is not None:
-            self._known[key] = caller
-        return caller
+        self._unknown.pop(key, None)
+        return await self.resolve(key, header)
 
     def forget(self) -> None:
         """Drop every cached answer (after this process changed a token or a partner)."""
@@ -104,6 +133,8 @@ class Authenticator:
         self._unknown.clear()
 
     async def _resolve(self, header: str | None) -> Caller | None:
+        if header is not None and len(header) > MAX_AUTHORIZATION:
+            return None
         for token, was_raw in candidate_tokens(header):
             token_hash = hash_token(token)
             owner = await self._store.lookup_token(token_hash)
@@ -114,6 +145,9 @@ class Authenticator:
                 if partner.token_hash is None or not same_hash(partner.token_hash, token_hash):
                     continue
                 kind = CallerKind.PARTNER if partner.status is PartnerStatus.ACTIVE else CallerKind.REGISTRATION
+                if kind is CallerKind.PARTNER and not partner.token_confirmed:
+                    # First use of the token the hub last gave this partner: the registration reached it.
+                    await self._store.confirm_token(partner.partner_id, token_hash)
                 return Caller(kind, token, token_hash, was_raw, partner.partner_id)
             return Caller(CallerKind.REGISTRATION, token, token_hash, was_raw)
         if self._accept_any:
@@ -122,4 +156,11 @@ class Authenticator:
         return None
 
 
-__all__ = ("Authenticator", "Caller", "CallerKind")
+def _bounded_put(cache: dict[bytes, Any], key: bytes, value: Any, limit: int) -> None:
+    """Insert, dropping the oldest entries beyond ``limit`` (dicts keep insertion order)."""
+    cache[key] = value
+    while len(cache) > limit:
+        del cache[next(iter(cache))]
+
+
+__all__ = ("MAX_AUTHORIZATION", "Authenticator", "Caller", "CallerKind", "header_key")

@@ -10,19 +10,20 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import msgspec
 
 from reference_hub.faults import Fault
 from reference_hub.hub.auth import Authenticator, Caller, CallerKind
-from reference_hub.hub.peers import PeerClient, PeerError
+from reference_hub.hub.client import OutboundPolicy, PolicyRefusal, redact_url
+from reference_hub.hub.peers import CallerBusy, PeerClient, PeerError
 from reference_hub.hub.tokens import TokenVault, hash_token, new_token
 from reference_hub.ocpi.datetime import DateTime, now
 from reference_hub.ocpi.errors import (
     InvalidOrMissingParameters,
     MethodNotAllowed,
     NoMatchingEndpoints,
+    TooManyRequests,
     UnableToUseClientApi,
     Unauthorized,
     UnsupportedVersion,
@@ -35,13 +36,23 @@ _CLOCK_MARGIN = timedelta(seconds=30)
 """Partners stamped up to this long before the last one seen are re-read, in case another host's clock lags."""
 _COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 _PARTY = re.compile(r"^[A-Za-z0-9]{3}$")
+_URL_RULES = OutboundPolicy()
+"""Only the URL syntax rules are used here; the address is checked when the hub connects."""
+
+
+def check_party_url(url: str) -> None:
+    """2001 when ``url`` can never be called (scheme, syntax, password in it); the address is checked on connect."""
+    try:
+        _URL_RULES.check_url(url)
+    except PolicyRefusal as exc:
+        shown = redact_url(url)
+        shown = shown if len(shown) <= 120 else shown[:120] + "..."
+        raise InvalidOrMissingParameters(f"url {shown!r} cannot be used: {exc}") from exc
 
 
 def validate_credentials(credentials: Credentials) -> list[CredentialsRole]:
     """Checks the schema cannot express; returns the roles with upper-case ids. Raises 2001 with the reason."""
-    url = urlsplit(credentials.url)
-    if url.scheme not in ("http", "https") or not url.netloc:
-        raise InvalidOrMissingParameters(f"url {credentials.url!r} is not an absolute http(s) URL")
+    check_party_url(credentials.url)
     seen: set[tuple[str, str, str]] = set()
     roles = []
     for index, role in enumerate(credentials.roles):
@@ -149,14 +160,19 @@ class Registrar:
 
     # --- party-initiated ------------------------------------------------------------------------------------------
 
-    async def _discover(self, versions_url: str, token: str, *, callback: bool = True) -> tuple[str, list[Endpoint]]:
-        """The party's 2.3.0 endpoints: 3001 when it cannot be used, 3002 without 2.3.0, 3003 without credentials."""
+    async def _discover(
+        self, versions_url: str, token: str, *, callback: bool = True, caller: str | None = None
+    ) -> tuple[str, list[Endpoint]]:
+        """The party's 2.3.0 endpoints: 3001 when it cannot be used, 3002 without 2.3.0, 3003 without credentials,
+        HTTP 429 when the caller's token already has a handshake under way."""
         if callback and self.settings.has_fault(Fault.NO_REGISTRATION_CALLBACK):
             return "2.3.0", []
         try:
-            _url, details = await self.peers.discover(versions_url, token)
+            _url, details = await self.peers.discover(versions_url, token, caller)
         except LookupError as exc:
             raise UnsupportedVersion(str(exc)) from exc
+        except CallerBusy as exc:
+            raise TooManyRequests(f"{exc}; try again when it has finished", retry_after=1) from exc
         except PeerError as exc:
             raise UnableToUseClientApi(f"could not use the party's API: {exc}") from exc
         if not any(e.identifier == "credentials" for e in details.endpoints):
@@ -187,6 +203,9 @@ class Registrar:
             roles=roles,
             raw_token_auth=raw_token_auth,
             initiated_by=initiated_by,
+            # A party-initiated registration is complete only once the party uses the token in our answer; ours,
+            # hub-initiated, is complete when the party has answered our POST.
+            token_confirmed=initiated_by == "HUB",
             created=stamp,
             updated=stamp,
         )
@@ -207,7 +226,7 @@ class Registrar:
         if existing is not None and existing.status is not PartnerStatus.INACTIVE:
             raise InvalidOrMissingParameters(f"partner {partner_id} is already registered with this hub")
         await self._check_parties_free(roles, None)
-        discovered = await self._discover(credentials.url, credentials.token)
+        discovered = await self._discover(credentials.url, credentials.token, caller=caller.token_hash)
         token_c = new_token()
         partner = self._partner(
             partner_id, roles, credentials, token_c, discovered, initiated_by="PARTY", raw_token_auth=caller.raw_token
@@ -235,7 +254,7 @@ class Registrar:
         current = await self._current(caller)
         roles = validate_credentials(credentials)
         await self._check_parties_free(roles, current.partner_id)
-        version, endpoints = await self._discover(credentials.url, credentials.token)
+        version, endpoints = await self._discover(credentials.url, credentials.token, caller=caller.token_hash)
         token_c = new_token()
         updated = msgspec.structs.replace(
             current,
@@ -246,6 +265,7 @@ class Registrar:
             endpoints=endpoints,
             roles=roles,
             raw_token_auth=current.raw_token_auth or caller.raw_token,
+            token_confirmed=False,
             updated=now(),
         )
         try:
@@ -258,6 +278,14 @@ class Registrar:
         if self.settings.has_fault(Fault.OLD_TOKEN_SURVIVES):
             await self.store.add_invitation(Invitation(token_hash=caller.token_hash, created=now()))
         return await self.hub_credentials(token_c, exclude=current.partner_id)
+
+    async def remove(self, partner_id: str) -> bool:
+        """An operator removes a partner record (e.g. one half-registered by a crash): its token stops working and its
+        party ids are free for a new registration. True if there was such a partner."""
+        removed = await self.store.delete_partner(partner_id)
+        if removed:
+            self._changed()
+        return removed
 
     async def unregister(self, caller: Caller) -> None:
         """Credentials DELETE: the partner's token stops working and its party ids are free again."""
@@ -281,6 +309,7 @@ class Registrar:
            accepted; 3. POST our Credentials (token B) with token A; 4. store the party's answer: its token C (what we
            present from now on) and its roles, and activate the record.
         """
+        check_party_url(versions_url)
         discovered = await self._discover(versions_url, token_a, callback=False)
         credentials_url = next(e.url for e in discovered[1] if e.identifier == "credentials")
         token_b = new_token()
@@ -317,4 +346,4 @@ class Registrar:
         return partner
 
 
-__all__ = ("Registrar", "ensure_registered", "ensure_unregistered", "validate_credentials")
+__all__ = ("Registrar", "check_party_url", "ensure_registered", "ensure_unregistered", "validate_credentials")

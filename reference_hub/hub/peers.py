@@ -1,23 +1,40 @@
-"""Calls the hub makes to parties: their versions, version details and credentials endpoints."""
+"""The OCPI calls of the credentials handshake (versions, version details, credentials POST), made through the
+outbound client (``hub/client.py``) and read as OCPI envelopes.
+
+What the caller of a registration is told names the OCPI step that failed and, when the hub's own rules stopped it,
+the rule (outbound policy, answer size). It never tells a closed port from an open service that does not speak OCPI
+or from one that answered an HTTP error: all three read "no usable OCPI answer", so registration cannot be used to
+map a network. The operator's log has the detail.
+"""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any, TypeVar
 
-import httpx
 import msgspec
 
 from reference_hub import OCPI_VERSION
-from reference_hub.hub.tokens import authorization_header
+from reference_hub.hub.client import Answer, OutboundClient, Outcome, redact_url
 from reference_hub.ocpi.codec import Codec
 from reference_hub.ocpi.models import Credentials, Version, VersionDetails
 
 T = TypeVar("T")
 
+_MESSAGE_LIMIT = 200
+"""Characters of a party's own status_message repeated to our caller."""
+
 
 class PeerError(Exception):
-    """A party's endpoint could not be used; the message says which call failed and why (never the token)."""
+    """A party's endpoint could not be used; the message says which step failed (never a token)."""
+
+    def __init__(self, message: str, outcome: Outcome = Outcome.UNREACHABLE) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+
+
+class CallerBusy(PeerError):
+    """The token behind this request already has calls to parties under way."""
 
 
 class _Reply(msgspec.Struct):
@@ -26,68 +43,82 @@ class _Reply(msgspec.Struct):
     status_message: str | None = None
 
 
-class PeerClient:
-    """An httpx client shared by the process; one instance per app."""
+_REPLY = msgspec.json.Decoder(_Reply)
 
-    def __init__(self, codec: Codec, *, timeout: float) -> None:
+
+class PeerClient:
+    """The handshake calls; one instance per app, over the process's outbound client."""
+
+    def __init__(self, codec: Codec, client: OutboundClient) -> None:
         self._codec = codec
-        self._http = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        self.client = client
 
     async def close(self) -> None:
-        await self._http.aclose()
+        await self.client.close()
 
-    async def _call(self, method: str, url: str, token: str, type_: type[T], body: Any = None) -> T:
-        headers = {
-            "Authorization": authorization_header(token),
-            "X-Request-ID": str(uuid.uuid4()),
-            "X-Correlation-ID": str(uuid.uuid4()),
-        }
+    async def _call(
+        self, step: str, method: str, url: str, token: str, type_: type[T], body: Any = None, caller: str | None = None
+    ) -> T:
+        headers = [("X-Request-ID", str(uuid.uuid4())), ("X-Correlation-ID", str(uuid.uuid4()))]
         content = None
         if body is not None:
-            headers["Content-Type"] = "application/json"
+            headers.append(("Content-Type", "application/json"))
             content = self._codec.encode(body)
-        try:
-            response = await self._http.request(method, url, headers=headers, content=content)
-            if response.status_code == 401:
-                # Many 2.1.1/2.2 platforms expect the raw token; OCPI 2.3.0 says base64. Try the legacy form once.
-                headers["Authorization"] = f"Token {token}"
-                response = await self._http.request(method, url, headers=headers, content=content)
-        except httpx.HTTPError as exc:
-            raise PeerError(f"{method} {url} failed: {type(exc).__name__}: {exc}") from exc
-        if response.status_code >= 300:
-            raise PeerError(f"{method} {url} answered HTTP {response.status_code}")
-        try:
-            reply = msgspec.json.decode(response.content, type=_Reply)
-        except msgspec.MsgspecError as exc:
-            raise PeerError(f"{method} {url} did not answer an OCPI envelope: {exc}") from exc
-        if reply.status_code != 1000:
+        answer = await self.client.call(method, url, token, headers, content, caller=caller)
+        if answer.ok and answer.status == 401:
+            # Many 2.1.1/2.2 platforms expect the raw token; OCPI 2.3.0 says base64. Try the legacy form once.
+            raw = [*headers, ("Authorization", f"Token {token}")]
+            answer = await self.client.call(method, url, None, raw, content, caller=caller)
+        return self._read(step, url, answer, type_)
+
+    def _read(self, step: str, url: str, answer: Answer, type_: type[T]) -> T:
+        where = f"{step} ({redact_url(url)})"
+        if answer.outcome is Outcome.BUSY:
+            raise CallerBusy("a call to a party on behalf of this token is already under way", Outcome.BUSY)
+        if answer.outcome is Outcome.REFUSED:
+            reason = answer.detail.rpartition(": ")[2]
+            raise PeerError(f"{where}: not called, the hub's outbound policy refuses it: {reason}", Outcome.REFUSED)
+        if answer.outcome is Outcome.TOO_LARGE:
             raise PeerError(
-                f"{method} {url} answered status_code {reply.status_code}: {reply.status_message or ''}".rstrip()
+                f"{where}: the answer is longer than the hub reads ({self.client.max_answer} bytes)", Outcome.TOO_LARGE
+            )
+        unusable = PeerError(f"{where}: no usable OCPI answer", answer.outcome)
+        if not answer.ok:
+            raise unusable
+        try:
+            reply = _REPLY.decode(answer.body)
+        except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError) as exc:
+            raise unusable from exc
+        if answer.status >= 300 or reply.status_code != 1000:
+            said = (reply.status_message or "")[:_MESSAGE_LIMIT]
+            raise PeerError(
+                f"{where}: answered HTTP {answer.status}, OCPI status_code {reply.status_code} {said}".rstrip()
             )
         try:
             return self._codec.decode(bytes(reply.data), type_)
         except Exception as exc:
-            raise PeerError(
-                f"{method} {url} answered an invalid {type_.__name__ if hasattr(type_, '__name__') else 'body'}: {exc}"
-            ) from exc
+            name = getattr(type_, "__name__", "body")
+            raise PeerError(f"{where}: answered an invalid {name}: {str(exc)[:_MESSAGE_LIMIT]}") from exc
 
-    async def versions(self, url: str, token: str) -> list[Version]:
-        return await self._call("GET", url, token, list[Version])
+    async def versions(self, url: str, token: str, caller: str | None = None) -> list[Version]:
+        return await self._call("versions", "GET", url, token, list[Version], caller=caller)
 
-    async def details(self, url: str, token: str) -> VersionDetails:
-        return await self._call("GET", url, token, VersionDetails)
+    async def details(self, url: str, token: str, caller: str | None = None) -> VersionDetails:
+        return await self._call("version details", "GET", url, token, VersionDetails, caller=caller)
 
-    async def post_credentials(self, url: str, token: str, credentials: Credentials) -> Credentials:
-        return await self._call("POST", url, token, Credentials, credentials)
+    async def post_credentials(
+        self, url: str, token: str, credentials: Credentials, caller: str | None = None
+    ) -> Credentials:
+        return await self._call("credentials POST", "POST", url, token, Credentials, credentials, caller=caller)
 
-    async def discover(self, versions_url: str, token: str) -> tuple[str, VersionDetails]:
+    async def discover(self, versions_url: str, token: str, caller: str | None = None) -> tuple[str, VersionDetails]:
         """Versions, then the 2.3.0 details. Raises PeerError (-> 3001) or LookupError when 2.3.0 is not offered."""
-        versions = await self.versions(versions_url, token)
+        versions = await self.versions(versions_url, token, caller)
         match = next((v for v in versions if v.version == OCPI_VERSION), None)
         if match is None:
-            offered = ", ".join(v.version for v in versions) or "none"
+            offered = ", ".join(v.version[:16] for v in versions[:10]) or "none"
             raise LookupError(f"the party offers no OCPI {OCPI_VERSION} (offers: {offered})")
-        return match.url, await self.details(match.url, token)
+        return match.url, await self.details(match.url, token, caller)
 
 
-__all__ = ("PeerClient", "PeerError")
+__all__ = ("CallerBusy", "PeerClient", "PeerError")

@@ -11,6 +11,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import os
 import re
 import secrets
 from pathlib import Path
@@ -75,9 +76,16 @@ class TokenVault:
     def from_key_file(cls, path: Path) -> TokenVault:
         """Read the key file, creating it (mode 0600) with a new key when missing."""
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(Fernet.generate_key())
-            path.chmod(0o600)
+            missing = [d for d in (path.parent, *path.parent.parents) if not d.exists()]
+            for directory in reversed(missing):
+                directory.mkdir(mode=0o700, exist_ok=True)
+            try:  # created 0600 from the start: never readable by others, not even for a moment
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            except FileExistsError:
+                pass  # another worker made it first: use theirs
+            else:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(Fernet.generate_key())
         return cls(path.read_bytes().strip())
 
     @classmethod

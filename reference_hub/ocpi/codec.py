@@ -79,6 +79,10 @@ class Codec:
             raise InvalidOrMissingParameters(f"Invalid {getattr(type_, '__name__', 'body')}: {exc}") from exc
         except msgspec.DecodeError as exc:
             raise MalformedJson(f"The request body is not valid JSON: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise MalformedJson(f"The request body is not valid UTF-8 JSON: {exc.reason} at byte {exc.start}") from exc
+        except RecursionError as exc:
+            raise MalformedJson("The request body is nested too deeply") from exc
 
 
 __all__ = ("Codec", "Envelope")

@@ -140,6 +140,35 @@ class NotFound(GenericClientError):
     default_message = "Not found"
 
 
+class TooManyRequests(GenericClientError):
+    """HTTP 429: too many failed authentications from one address, or too much under way for one token.
+
+    OCPI has no status code of its own for this; the client is asked to slow down, so it is a client error (2000),
+    and ``Retry-After`` says when to come back.
+    """
+
+    http_status = 429
+    default_message = "Too many requests"
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
+
+
+class PayloadTooLarge(GenericClientError):
+    """HTTP 413: the request body is longer than the hub reads."""
+
+    http_status = 413
+    default_message = "Request body too large"
+
+
+class RequestTimeout(GenericClientError):
+    """HTTP 408: the client did not send its whole request body in time."""
+
+    http_status = 408
+    default_message = "Request body not received in time"
+
+
 class MethodNotAllowed(GenericClientError):
     """HTTP 405: e.g. credentials POST when already registered, PUT/DELETE when not."""
 
@@ -159,7 +188,10 @@ __all__ = (
     "NotEnoughInformation",
     "NotFound",
     "OcpiError",
+    "PayloadTooLarge",
     "ReceiverNotConnected",
+    "RequestTimeout",
+    "TooManyRequests",
     "UnableToUseClientApi",
     "Unauthorized",
     "UnknownLocation",

@@ -55,8 +55,21 @@ class Partner(msgspec.Struct, kw_only=True):
     """The partner authenticated with a raw (not base64) token at least once."""
     initiated_by: str = "PARTY"
     """``PARTY`` when the partner registered with us, ``HUB`` when we registered with it."""
+    token_confirmed: bool = True
+    """False from the moment the hub hands the partner a new token (party-initiated registration, rotation) until the
+    partner first authenticates with it. A crash between storing the token and delivering the answer leaves a partner
+    that never confirms: see :attr:`half_registered`."""
     created: DateTime
     updated: DateTime
+
+    @property
+    def half_registered(self) -> bool:
+        """A registration that may never have reached the party: a hub-initiated one still PENDING, or an ACTIVE
+        partner that has not yet used the token the hub last gave it. An operator may remove it (the party can then
+        register again)."""
+        return self.status is PartnerStatus.PENDING or (
+            self.status is PartnerStatus.ACTIVE and not self.token_confirmed
+        )
 
     @property
     def party_keys(self) -> list[str]:
@@ -137,6 +150,14 @@ class PartnerStore(Protocol):
 
     async def party_owner(self, party_key: str) -> str | None:
         """Partner id holding ``CC/PID`` (upper case), if any."""
+
+    async def confirm_token(self, partner_id: str, token_hash: str) -> bool:
+        """Mark the partner's token as used (``token_confirmed``) if ``token_hash`` is still its token; True if so.
+        Leaves ``updated`` alone: nothing a party can see has changed."""
+
+    async def delete_partner(self, partner_id: str) -> bool:
+        """Remove the partner record whatever its status, with its token and party keys (an operator's clean-up of
+        a half-registered or unwanted partner); True if there was one."""
 
 
 class Store(PartnerStore, ObjectStore, Protocol):

@@ -308,5 +308,15 @@ class MongoStore(MongoObjects):
         doc = await self.partners.find_one({"party_keys": party_key}, {"_id": 0, "partner_id": 1})
         return None if doc is None else str(doc["partner_id"])
 
+    async def confirm_token(self, partner_id: str, token_hash: str) -> bool:
+        result = await self.partners.update_one(
+            {"partner_id": partner_id, "token_hash": token_hash}, {"$set": {"token_confirmed": True}}
+        )
+        return result.matched_count == 1
+
+    async def delete_partner(self, partner_id: str) -> bool:
+        result = await self.partners.delete_one({"partner_id": partner_id})
+        return result.deleted_count == 1
+
 
 __all__ = ("DEFAULT_DATABASE", "MongoStore", "database_from_url")

@@ -8,6 +8,8 @@ commits, which is what the in-process token cache needs to know.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from pathlib import Path
 
@@ -51,6 +53,17 @@ CREATE TABLE IF NOT EXISTS invitations (
 _LIVE = (PartnerStatus.PENDING.value, PartnerStatus.ACTIVE.value)
 
 
+def private_file(path: Path) -> None:
+    """Create ``path`` (mode 0600) and its missing directories (mode 0700) before anything writes to it: the database
+    holds token hashes and sealed tokens, and SQLite gives its WAL and shared-memory files the database's mode."""
+    missing = [d for d in (path.parent, *path.parent.parents) if not d.exists()]
+    for directory in reversed(missing):
+        directory.mkdir(mode=0o700, exist_ok=True)
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
 def _ts(value: DateTime) -> str:
     """Sortable text form (fixed width, microseconds) for the indexed time columns."""
     return value.strftime("%Y-%m-%dT%H:%M:%S.%f")
@@ -77,7 +90,7 @@ class SqliteStore(SqliteObjects):
         if self._db is not None:
             return
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(self.path))
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
@@ -99,7 +112,7 @@ class SqliteStore(SqliteObjects):
 
     async def health(self) -> dict[str, object]:
         (count,) = self.db.execute("SELECT count(*) FROM partners WHERE status = 'ACTIVE'").fetchone()
-        return {"backend": "sqlite", "path": self.path, "active_partners": count}
+        return {"backend": "sqlite", "active_partners": count}
 
     def change_marker(self) -> int:
         return int(self.db.execute("PRAGMA data_version").fetchone()[0])
@@ -236,5 +249,37 @@ class SqliteStore(SqliteObjects):
         row = self.db.execute("SELECT partner_id FROM party_keys WHERE party_key = ?", (party_key,)).fetchone()
         return None if row is None else str(row[0])
 
+    async def confirm_token(self, partner_id: str, token_hash: str) -> bool:
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute(
+                "SELECT doc FROM partners WHERE partner_id = ? AND token_hash = ?", (partner_id, token_hash)
+            ).fetchone()
+            if row is None:
+                db.execute("ROLLBACK")
+                return False
+            partner = self._decode(row[0])
+            if not partner.token_confirmed:
+                confirmed = msgspec.structs.replace(partner, token_confirmed=True)
+                db.execute("UPDATE partners SET doc = ? WHERE partner_id = ?", (self._encode(confirmed), partner_id))
+            db.execute("COMMIT")
+            return True
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
-__all__ = ("SqliteStore",)
+    async def delete_partner(self, partner_id: str) -> bool:
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DELETE FROM party_keys WHERE partner_id = ?", (partner_id,))
+            gone = db.execute("DELETE FROM partners WHERE partner_id = ?", (partner_id,)).rowcount
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return gone == 1
+
+
+__all__ = ("SqliteStore", "private_file")

@@ -1,0 +1,397 @@
+"""Every call the hub makes to a party goes through :class:`OutboundClient`, which applies one policy to all of them.
+
+- **Where**: ``http`` and ``https`` only, no user name or password in the URL, no control characters or spaces. The
+  host name is resolved here and the connection goes to the address that was checked (the TLS handshake still
+  verifies the name), so a name that resolves, or re-resolves, to a refused address cannot slip through. Link-local
+  and cloud metadata addresses are always refused; loopback and private ranges unless ``allow_private_peers``.
+- **How long**: one overall deadline per call (connect, send, the whole answer), not a per-read timeout.
+- **How much**: the answer is streamed and abandoned once it passes ``peer_max_answer`` bytes.
+- **How many**: at most ``peer_concurrency`` calls at once to one party (scheme, host and port; more wait within their
+  deadline) and ``caller_concurrency`` on behalf of one token (more are refused at once), so a few slow parties or one
+  busy token cannot take the connection pool from everyone else.
+- **No redirects**: a 3xx is an answer like any other error, never followed.
+
+:meth:`OutboundClient.call` never raises for the party's behaviour: it returns an :class:`Answer` whose
+:class:`Outcome` tells a timeout (OCPI 4002 when forwarding) from an unreachable party (4003), a refusal by the
+policy, an over-long answer and a busy caller. ``Answer.detail`` is for the operator's log; what a caller is told
+must not reveal more than the OCPI step that failed (see ``hub/peers.py``), or the hub becomes a port scanner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import socket
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+import httpcore
+
+from reference_hub.hub.tokens import authorization_header
+
+log = logging.getLogger("reference_hub.outbound")
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
+"""``(host, port) -> addresses``; the default asks the system resolver. Tests may pass a fake one."""
+
+POOL_CONNECTIONS = 256
+"""Connections the process keeps to all parties together; per-party and per-caller bounds keep any one party or token
+from taking them all."""
+
+_ALWAYS_REFUSED = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",  # "this network": 0.0.0.0 reaches the local host on Linux
+        "169.254.0.0/16",  # IPv4 link-local, where cloud metadata services live (169.254.169.254)
+        "100.100.100.200/32",  # a cloud metadata address outside link-local
+        "224.0.0.0/4",  # multicast
+        "240.0.0.0/4",  # reserved, and the broadcast address
+        "::/128",  # unspecified
+        "fe80::/10",  # IPv6 link-local
+        "fd00:ec2::254/128",  # a cloud metadata address in the unique-local range
+        "ff00::/8",  # multicast
+    )
+)
+_UNSAFE_URL_CHARS = frozenset(chr(c) for c in range(0x21)) | {"\x7f"}
+
+
+class Outcome(StrEnum):
+    """What became of one outbound call."""
+
+    OK = "OK"
+    """The party answered (any HTTP status; ``Answer.status`` says which)."""
+    TIMEOUT = "TIMEOUT"
+    """The overall deadline passed (a forwarded request: OCPI 4002)."""
+    UNREACHABLE = "UNREACHABLE"
+    """No usable HTTP answer: name not resolved, connection refused or reset, not HTTP (forwarding: OCPI 4003)."""
+    REFUSED = "REFUSED"
+    """The URL or its address is not allowed by the outbound policy; nothing was sent."""
+    TOO_LARGE = "TOO_LARGE"
+    """The answer passed ``peer_max_answer`` bytes and was abandoned."""
+    BUSY = "BUSY"
+    """The token on whose behalf the call was made already has ``caller_concurrency`` calls under way."""
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The result of :meth:`OutboundClient.call`."""
+
+    outcome: Outcome
+    status: int = 0
+    """HTTP status (0 when there was no answer)."""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+    detail: str = ""
+    """What happened, for the operator's log (never contains a token; URLs are redacted)."""
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.OK
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        return next((v for k, v in self.headers if k.lower() == name), None)
+
+
+class PolicyRefusal(Exception):
+    """The URL or the address it resolves to is not allowed; the message names the rule, never a token."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundPolicy:
+    """Which URLs and addresses the hub may call."""
+
+    allow_private: bool = False
+
+    def check_url(self, url: str) -> SplitResult:
+        """Parse ``url`` and refuse what no party URL may be; the address is checked later, on connect."""
+        if not isinstance(url, str) or not url:
+            raise PolicyRefusal("the URL is empty")
+        if any(ch in _UNSAFE_URL_CHARS for ch in url):
+            raise PolicyRefusal("the URL contains spaces or control characters")
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError as exc:
+            raise PolicyRefusal(f"the URL cannot be parsed ({exc})") from exc
+        if parts.scheme not in ("http", "https"):
+            raise PolicyRefusal("only http and https URLs are called")
+        if not parts.hostname:
+            raise PolicyRefusal("the URL has no host")
+        if parts.username is not None or parts.password is not None:
+            raise PolicyRefusal("the URL carries a user name or password; the hub authenticates with OCPI tokens only")
+        if port == 0:
+            raise PolicyRefusal("the URL names port 0")
+        return parts
+
+    def check_address(self, address: str) -> None:
+        """Refuse an address the hub must not connect to."""
+        try:
+            ip: IPAddress = ipaddress.ip_address(address.split("%", 1)[0])
+        except ValueError as exc:
+            raise PolicyRefusal("the host did not resolve to an IP address") from exc
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        if any(ip in net for net in _ALWAYS_REFUSED):
+            raise PolicyRefusal("the host is a link-local, metadata or otherwise reserved address, never called")
+        if not ip.is_global and not self.allow_private:
+            raise PolicyRefusal(
+                "the host is a loopback or private address, not called unless allow_private_peers is set"
+            )
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (user names are kept: they identify, passwords authenticate)."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
+        netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit(parts._replace(netloc=netloc))
+    except ValueError:
+        return "<unparseable URL>"
+
+
+async def system_resolver(host: str, port: int) -> Sequence[str]:
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+class _PinnedBackend(httpcore.AsyncNetworkBackend):
+    """Resolves each host itself, checks every address against the policy and connects to a checked one.
+
+    httpcore asks the backend for a TCP connection by host name and then runs TLS over it with the original name, so
+    certificate checks are unchanged while the address connected to is the one that passed the policy.
+    """
+
+    def __init__(self, policy: OutboundPolicy, resolver: Resolver) -> None:
+        self._policy = policy
+        self._resolve = resolver
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        try:
+            addresses = [host] if _is_ip(host) else list(await self._resolve(host, port))
+        except OSError as exc:
+            raise httpcore.ConnectError(f"name not resolved: {exc}") from exc
+        if not addresses:
+            raise httpcore.ConnectError("name not resolved")
+        for address in addresses:  # every address must pass: a name mixing allowed and refused ones is refused
+            self._policy.check_address(address)
+        last: Exception | None = None
+        for address in dict.fromkeys(addresses):
+            try:
+                return await self._inner.connect_tcp(
+                    address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                )
+            except httpcore.ConnectError as exc:
+                last = exc
+        raise last or httpcore.ConnectError("no address to connect to")
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        raise PolicyRefusal("unix sockets are never called")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+class _Gate:
+    __slots__ = ("semaphore", "users")
+
+    def __init__(self, limit: int) -> None:
+        self.semaphore = asyncio.Semaphore(limit)
+        self.users = 0
+
+
+class KeyedLimit:
+    """At most ``limit`` holders per key; a key's bookkeeping disappears when nobody holds or waits for it, so the
+    number of keys ever seen does not grow memory."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(1, limit)
+        self._gates: dict[str, _Gate] = {}
+
+    def busy(self, key: str) -> int:
+        gate = self._gates.get(key)
+        return 0 if gate is None else gate.users
+
+    @asynccontextmanager
+    async def slot(self, key: str, *, wait: bool) -> AsyncIterator[bool]:
+        """Hold one of the key's slots; yields False (holding nothing) when ``wait`` is off and none is free."""
+        gate = self._gates.get(key)
+        if gate is None:
+            gate = self._gates[key] = _Gate(self.limit)
+        if not wait and gate.semaphore.locked():
+            yield False
+            return
+        gate.users += 1
+        try:
+            await gate.semaphore.acquire()
+            try:
+                yield True
+            finally:
+                gate.semaphore.release()
+        finally:
+            gate.users -= 1
+            if gate.users == 0:
+                self._gates.pop(key, None)
+
+
+class OutboundClient:
+    """One per process: a connection pool behind the outbound policy and limits described in the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        deadline: float,
+        max_answer: int,
+        per_party: int,
+        per_caller: int,
+        allow_private: bool,
+        resolver: Resolver | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.deadline = deadline
+        self.max_answer = max_answer
+        self.policy = OutboundPolicy(allow_private=allow_private)
+        self.per_party = KeyedLimit(per_party)
+        self.per_caller = KeyedLimit(per_caller)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=POOL_CONNECTIONS,
+            keepalive_expiry=30.0,
+            network_backend=_PinnedBackend(self.policy, resolver or system_resolver),
+        )
+
+    async def close(self) -> None:
+        await self._pool.aclose()
+
+    async def call(
+        self,
+        method: str,
+        url: str,
+        token: str | None = None,
+        headers: Sequence[tuple[str, str]] = (),
+        body: bytes | None = None,
+        *,
+        caller: str | None = None,
+    ) -> Answer:
+        """Call ``url``; ``token`` goes into ``Authorization: Token <base64>`` (the caller adds nothing for it),
+        ``caller`` names whose request caused the call (a token hash) for the per-caller bound."""
+        shown = f"{method} {redact_url(url)}"
+        try:
+            parts = self.policy.check_url(url)
+        except PolicyRefusal as exc:
+            return self._done(Answer(Outcome.REFUSED, detail=f"{shown}: {exc}"))
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        origin = f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
+        out_headers = list(headers)
+        if token is not None:
+            out_headers.append(("Authorization", authorization_header(token)))
+        if body is not None:
+            out_headers.append(("Content-Length", str(len(body))))
+        if caller is None:
+            return await self._bounded(method, url, origin, out_headers, body, shown)
+        async with self.per_caller.slot(caller, wait=False) as got:
+            if not got:
+                return self._done(Answer(Outcome.BUSY, detail=f"{shown}: the caller has calls under way already"))
+            return await self._bounded(method, url, origin, out_headers, body, shown)
+
+    async def _bounded(
+        self, method: str, url: str, origin: str, headers: list[tuple[str, str]], body: bytes | None, shown: str
+    ) -> Answer:
+        """The exchange under the overall deadline, which includes the wait for a slot of the party."""
+        try:
+            async with asyncio.timeout(self.deadline), self.per_party.slot(origin, wait=True):
+                return self._done(await self._exchange(method, url, headers, body, shown))
+        except TimeoutError:
+            return self._done(Answer(Outcome.TIMEOUT, detail=f"{shown}: no complete answer within {self.deadline}s"))
+
+    async def _exchange(
+        self, method: str, url: str, headers: list[tuple[str, str]], body: bytes | None, shown: str
+    ) -> Answer:
+        try:
+            async with self._pool.stream(method, url, headers=headers, content=body) as response:
+                declared = _int(_get(response.headers, b"content-length"))
+                if declared is not None and declared > self.max_answer:
+                    return Answer(Outcome.TOO_LARGE, response.status, detail=f"{shown}: declares {declared} bytes")
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_stream():
+                    size += len(chunk)
+                    if size > self.max_answer:
+                        return Answer(
+                            Outcome.TOO_LARGE, response.status, detail=f"{shown}: over {self.max_answer} bytes"
+                        )
+                    chunks.append(chunk)
+                decoded = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers]
+                return Answer(
+                    Outcome.OK, response.status, decoded, b"".join(chunks), f"{shown}: HTTP {response.status}"
+                )
+        except PolicyRefusal as exc:
+            return Answer(Outcome.REFUSED, detail=f"{shown}: {exc}")
+        except httpcore.TimeoutException as exc:
+            return Answer(Outcome.TIMEOUT, detail=f"{shown}: {type(exc).__name__}")
+        except (
+            httpcore.ProtocolError,
+            httpcore.NetworkError,
+            httpcore.UnsupportedProtocol,
+            OSError,
+            ssl.SSLError,
+        ) as exc:
+            return Answer(Outcome.UNREACHABLE, detail=f"{shown}: {type(exc).__name__}: {exc}")
+
+    @staticmethod
+    def _done(answer: Answer) -> Answer:
+        if answer.outcome is not Outcome.OK:
+            log.info("outbound call %s: %s", answer.outcome.value, answer.detail)
+        return answer
+
+
+def _get(headers: Sequence[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    return next((v for k, v in headers if k.lower() == name), None)
+
+
+def _int(raw: bytes | None) -> int | None:
+    if raw is None or not raw.strip().isdigit():
+        return None
+    return int(raw)
+
+
+__all__ = (
+    "Answer",
+    "KeyedLimit",
+    "OutboundClient",
+    "OutboundPolicy",
+    "Outcome",
+    "PolicyRefusal",
+    "redact_url",
+    "system_resolver",
+)
