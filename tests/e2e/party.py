@@ -8,6 +8,15 @@ control API, so the hub under test only ever talks to it over real HTTP:
     POST /control/unregister                                         credentials DELETE
     POST /control/invite                                             a token A for a hub-initiated registration
     GET  /control/state                                              tokens, calls seen, peer credentials
+    POST /control/set        {"delay": S, "down": B, "versions_down": B, "serve": {...}, "authorize": {...}}
+    GET  /control/received                                           every module request received, in order
+    POST /control/clear                                              forget what was received
+
+Besides the configuration modules it advertises a Receiver and a Sender endpoint for locations, tariffs, sessions,
+cdrs and tokens, and a hubclientinfo Receiver. Every request to them is recorded (method, path, query, the routing and
+id headers, body, arrival time) and answered as a plain party would: pushes with 1000 (a CDR POST with 201 and a
+Location header), a Sender GET-all with the objects set through /control/set (paginated, with its own Link), an
+authorization from the table set through /control/set (else 404 + 2004).
 
 Run: python tests/e2e/party.py --port 0 --country NL --party PTY   (prints "listening on PORT" once ready)
 """
@@ -21,12 +30,24 @@ import json
 import secrets
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 import uuid
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+MODULES = ("locations", "tariffs", "sessions", "cdrs", "tokens")
+RECORDED_HEADERS = (
+    "x-request-id",
+    "x-correlation-id",
+    "ocpi-to-country-code",
+    "ocpi-to-party-id",
+    "ocpi-from-country-code",
+    "ocpi-from-party-id",
+    "content-type",
+)
 
 
 def now() -> str:
@@ -53,6 +74,15 @@ class Party:
         self.hub_credentials: dict[str, Any] | None = None
         self.hub_credentials_url: str | None = None
         self.calls: list[dict[str, str]] = []
+        self.received: list[dict[str, Any]] = []
+        self.stored: dict[str, Any] = {}
+        self.settings: dict[str, Any] = {
+            "delay": 0,
+            "down": False,
+            "versions_down": False,
+            "serve": {},
+            "authorize": {},
+        }
 
     def credentials(self) -> dict[str, Any]:
         return {
@@ -133,13 +163,15 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: Any) -> None:  # keep test output quiet
             pass
 
-        def reply(self, status: int, body: bytes) -> None:
+        def reply(self, status: int, body: bytes, extra: list[tuple[str, str]] | None = None) -> None:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             for name in ("X-Request-ID", "X-Correlation-ID"):
                 if self.headers.get(name):
                     self.send_header(name, self.headers[name])
+            for name, value in extra or ():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(body)
 
@@ -173,14 +205,27 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
                     ).encode(),
                 )
                 return
+            if self.path == "/control/received":
+                self.reply(200, json.dumps(party.received).encode())
+                return
             if not party.accepted(self.token()):
                 self.reply(401, envelope(status_code=2000, message="unknown token"))
                 return
+            if self.module_request("GET"):
+                return
             version = party.options.version
-            if self.path == "/ocpi/versions":
+            if self.path == "/ocpi/versions" and party.settings["versions_down"]:
+                self.reply(503, b"down for maintenance")
+            elif self.path == "/ocpi/versions":
                 self.reply(200, envelope([{"version": version, "url": f"{party.base}/ocpi/{version}"}]))
             elif self.path == f"/ocpi/{version}":
-                endpoints = [{"identifier": "locations", "role": "SENDER", "url": f"{party.base}/ocpi/2.3.0/locations"}]
+                endpoints = [
+                    {"identifier": module, "role": role, "url": f"{party.base}/ocpi/2.3.0/{role.lower()}/{module}"}
+                    for module in MODULES
+                    for role in ("SENDER", "RECEIVER")
+                ]
+                hubclientinfo = f"{party.base}/ocpi/2.3.0/receiver/hubclientinfo"
+                endpoints.append({"identifier": "hubclientinfo", "role": "RECEIVER", "url": hubclientinfo})
                 if not party.options.no_credentials_endpoint:
                     credentials = {
                         "identifier": "credentials",
@@ -194,10 +239,123 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
             else:
                 self.reply(404, envelope(status_code=2000, message="not found"))
 
+        def do_PUT(self) -> None:
+            if not self.module_request("PUT"):
+                self.reply(404, envelope(status_code=2000, message="not found"))
+
+        def do_PATCH(self) -> None:
+            if not self.module_request("PATCH"):
+                self.reply(404, envelope(status_code=2000, message="not found"))
+
+        def do_DELETE(self) -> None:
+            if not self.module_request("DELETE"):
+                self.reply(404, envelope(status_code=2000, message="not found"))
+
+        def routing_reply(self) -> list[tuple[str, str]]:
+            return [
+                ("OCPI-to-country-code", self.headers.get("OCPI-from-country-code", "")),
+                ("OCPI-to-party-id", self.headers.get("OCPI-from-party-id", "")),
+                ("OCPI-from-country-code", party.country),
+                ("OCPI-from-party-id", party.party),
+            ]
+
+        def module_request(self, method: str) -> bool:
+            """Record and answer a request to one of the functional-module endpoints; False when it is not one."""
+            path, _, query = self.path.partition("?")
+            parts = path.split("/")  # "", "ocpi", "2.3.0", interface, module, ...
+            if len(parts) < 5 or parts[1:3] != ["ocpi", "2.3.0"] or parts[3] not in ("sender", "receiver"):
+                return False
+            if not party.accepted(self.token()):
+                self.reply(401, envelope(status_code=2000, message="unknown token"))
+                return True
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            record: dict[str, Any] = {
+                "method": method,
+                "path": path,
+                "query": query,
+                "headers": {k: self.headers[k] for k in RECORDED_HEADERS if self.headers.get(k) is not None},
+                "body": json.loads(raw) if raw else None,
+                "at": time.time(),
+            }
+            with party.lock:
+                party.received.append(record)
+                settings = dict(party.settings)
+            if settings["delay"]:
+                time.sleep(settings["delay"])
+            if settings["down"]:
+                self.reply(503, b"service unavailable")
+                return True
+            interface, module, rest = parts[3], parts[4], parts[5:]
+            extra = self.routing_reply()
+            if interface == "receiver":
+                key = "/".join([module, *rest])
+                if method == "GET":
+                    if key in party.stored:
+                        self.reply(200, envelope(party.stored[key]), extra)
+                    else:
+                        self.reply(404, envelope(status_code=2000, message="unknown object"), extra)
+                elif method == "POST" and module == "cdrs":
+                    body = record["body"] or {}
+                    party.stored[f"cdrs/{body.get('id')}"] = body
+                    location = f"{party.base}/ocpi/2.3.0/receiver/cdrs/{body.get('id')}"
+                    self.reply(201, envelope(), [*extra, ("Location", location)])
+                elif method == "PUT":
+                    created = key not in party.stored
+                    party.stored[key] = record["body"]
+                    self.reply(201 if created else 200, envelope(), extra)
+                else:
+                    self.reply(200, envelope(), extra)
+                return True
+            if module == "tokens" and rest[-1:] == ["authorize"]:
+                allowed = settings["authorize"].get(rest[0])
+                if allowed is None:
+                    self.reply(404, json.dumps({"status_code": 2004, "timestamp": now()}).encode(), extra)
+                else:
+                    token = {
+                        "country_code": party.country,
+                        "party_id": party.party,
+                        "uid": rest[0],
+                        "type": "RFID",
+                        "contract_id": "C1",
+                        "issuer": "test",
+                        "valid": True,
+                        "whitelist": "NEVER",
+                        "last_updated": "2020-01-01T00:00:00Z",
+                    }
+                    self.reply(
+                        200, envelope({"allowed": allowed, "token": token, "authorization_reference": "REF1"}), extra
+                    )
+                return True
+            if module == "sessions" and rest[-1:] == ["charging_preferences"]:
+                self.reply(200, envelope("ACCEPTED"), extra)
+                return True
+            if method == "GET" and not rest:
+                params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+                items = settings["serve"].get(module, [])
+                offset, limit = int(params.get("offset", 0)), int(params.get("limit", 2))
+                page = items[offset : offset + limit]
+                headers = [*extra, ("X-Total-Count", str(len(items))), ("X-Limit", "2")]
+                if offset + limit < len(items):
+                    link = f"{party.base}/ocpi/2.3.0/sender/{module}?offset={offset + limit}&limit={limit}"
+                    headers.append(("Link", f'<{link}>; rel="next"'))
+                self.reply(200, envelope(page), headers)
+                return True
+            self.reply(404, envelope(status_code=2000, message="not found"), extra)
+            return True
+
         def do_POST(self) -> None:
             party.calls.append({"method": "POST", "path": self.path})
+            if self.module_request("POST"):
+                return
             with party.lock:
-                if self.path == "/control/register":
+                if self.path == "/control/set":
+                    party.settings.update(self.body())
+                    self.reply(200, b"{}")
+                elif self.path == "/control/clear":
+                    party.received.clear()
+                    self.reply(200, b"{}")
+                elif self.path == "/control/register":
                     args = self.body()
                     self.reply(200, json.dumps(party.register(args["versions_url"], args["token"])).encode())
                 elif self.path == "/control/rotate":
