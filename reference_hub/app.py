@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,8 +23,10 @@ from reference_hub.hub.client import OutboundClient
 from reference_hub.hub.credentials import Registrar
 from reference_hub.hub.directory import Directory
 from reference_hub.hub.objects import Objects
+from reference_hub.hub.outbox import Deliveries
 from reference_hub.hub.peers import PeerClient
 from reference_hub.hub.ratelimit import FailedAuthLimiter
+from reference_hub.hub.routing import Forwarder
 from reference_hub.hub.tokens import TokenVault
 from reference_hub.ocpi.codec import Codec
 from reference_hub.settings import Settings
@@ -61,14 +65,18 @@ async def build_context(settings: Settings) -> AsyncIterator[HubContext]:
         auth = Authenticator(store, accept_any_token=settings.has_fault(Fault.ACCEPT_ANY_TOKEN))
         registrar = Registrar(settings, store, auth, make_vault(settings, store), peers)
         limiter = FailedAuthLimiter(settings.auth_failure_limit, settings.auth_failure_window)
+        directory = Directory(store)
+        forwarder = Forwarder(settings, directory, registrar.vault, peers.client)
         yield HubContext(
             settings=settings,
             codec=codec,
             store=store,
             auth=auth,
             registrar=registrar,
-            directory=Directory(store),
+            directory=directory,
             objects=Objects(settings, store, codec),
+            forwarder=forwarder,
+            deliveries=Deliveries(settings, store, directory, forwarder, peers.client),
             limiter=limiter,
             bodies={},
         )
@@ -88,7 +96,13 @@ def create_app(settings: Settings) -> Litestar:
             # Everything built so far lives as long as the process: move it out of the collector's generations so
             # that the collections triggered by request garbage do not walk the whole application each time.
             gc.freeze()
-            yield
+            worker = asyncio.create_task(ctx.deliveries.run(), name="deliveries")
+            try:
+                yield
+            finally:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
 
     # Every OCPI route authenticates before anything else runs (api/auth.py); health, docs and admin do not.
     ocpi = Router(path="/", route_handlers=[VersionsController, *route_handlers()], before_request=authenticate)

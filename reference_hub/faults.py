@@ -83,5 +83,23 @@ class Fault(StrEnum):
     UNKNOWN_OBJECT_200 = "unknown_object_200"
     """A GET of an unknown object answers HTTP 200 with an error status instead of HTTP 404."""
 
+    # --- routing between parties --------------------------------------------------------------------------------
+    REQUEST_ID_REUSED = "request_id_reused"
+    """A forwarded request carries the requester's X-Correlation-ID as its X-Request-ID instead of a new id."""
+    CORRELATION_ID_DROPPED = "correlation_id_dropped"
+    """A forwarded request carries no X-Correlation-ID."""
+    ROUTING_HEADERS_NOT_SWAPPED = "routing_headers_not_swapped"
+    """A relayed answer carries TO = the receiver and FROM = the requester (not swapped)."""
+    LINK_NOT_REWRITTEN = "link_not_rewritten"
+    """A relayed ``Link`` still points at the receiver, which the requester cannot call."""
+    LAST_UPDATED_REWRITTEN = "last_updated_rewritten"
+    """A broadcast object gets the hub's time as ``last_updated``."""
+    BROADCAST_ECHOED = "broadcast_echoed"
+    """A broadcast also goes back to the platform that sent it."""
+    UNKNOWN_RECEIVER_AS_SUCCESS = "unknown_receiver_as_success"
+    """A request to an unknown ``OCPI-to-*`` party is answered 1000 instead of 4001."""
+    CLIENTINFO_NOT_PUSHED = "clientinfo_not_pushed"
+    """Connected platforms are not told (ClientInfo PUT) when a party connects, goes offline or is suspended."""
+
 
 __all__ = ("Fault",)

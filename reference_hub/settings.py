@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 import yaml
@@ -84,6 +84,18 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     """Server processes (granian workers); a worker that dies is replaced."""
     log_level: str = "info"
     """Server log level."""
+    delivery_policy: Literal["spec", "store_and_forward"] = "spec"
+    """What happens when a broadcast or ClientInfo push cannot be delivered: ``spec`` retries a transport failure
+    ``delivery_retries`` times and gives up (the receiver resynchronises with a GET); ``store_and_forward`` retries
+    until delivered."""
+    delivery_retries: int = 3
+    """Retries of a failed delivery under the ``spec`` policy."""
+    delivery_backoff: float = 1.0
+    """Seconds before the first retry of a delivery; each further retry waits twice as long (at most 300 times this)."""
+    delivery_lease: float = 30.0
+    """Seconds a hub process holds a delivery it is sending; a crashed process's deliveries are taken over after it."""
+    delivery_poll: float = 1.0
+    """Seconds between two looks for due deliveries when there is nothing to send."""
     faults: tuple[str, ...] = ()
     """Fault switches for testing conformance tools; see FAULTS. Never set in production."""
 

@@ -11,7 +11,9 @@ from reference_hub.hub.auth import Authenticator
 from reference_hub.hub.credentials import Registrar
 from reference_hub.hub.directory import Directory
 from reference_hub.hub.objects import Objects
+from reference_hub.hub.outbox import Deliveries
 from reference_hub.hub.ratelimit import FailedAuthLimiter
+from reference_hub.hub.routing import Forwarder
 from reference_hub.ocpi.codec import Codec
 from reference_hub.settings import Settings
 from reference_hub.store import Store
@@ -28,6 +30,8 @@ class HubContext:
     registrar: Registrar
     directory: Directory
     objects: Objects
+    forwarder: Forwarder
+    deliveries: Deliveries
     limiter: FailedAuthLimiter
     bodies: dict[str, int]
     """Request bodies being read right now, per token hash (see ``api/body.py``)."""

@@ -8,6 +8,7 @@ sets the answer's routing headers: ``OCPI-to-*`` = the requesting party, ``OCPI-
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -19,13 +20,16 @@ from reference_hub.api.auth import caller_of
 from reference_hub.api.body import read_body
 from reference_hub.api.context import HubContext, hub_of
 from reference_hub.api.pagination import page_request, paginated_response
-from reference_hub.api.responses import ROUTING_SCOPE_KEY, OcpiResponse, ocpi_response
+from reference_hub.api.responses import ROUTING_SCOPE_KEY, OcpiResponse, exchange_ids, ocpi_response
 from reference_hub.faults import Fault
 from reference_hub.hub.directory import party_key, roles_of
 from reference_hub.hub.objects import KINDS, ObjectKind, Requester
+from reference_hub.hub.routing import BROADCAST_MODULES, Relayed
 from reference_hub.ocpi.errors import (
+    ForwardTimeout,
     GenericClientError,
     InvalidOrMissingParameters,
+    OcpiError,
     ReceiverNotConnected,
     Unauthorized,
     UnknownReceiver,
@@ -33,6 +37,10 @@ from reference_hub.ocpi.errors import (
 from reference_hub.ocpi.headers import RoutingHeaders, reply_headers
 from reference_hub.ocpi.operations import OPERATIONS, Operation
 from reference_hub.store import PartnerStatus
+from reference_hub.store.objects import StoredObject
+from reference_hub.store.outbox import Delivery
+
+log = logging.getLogger("reference_hub.routing")
 
 Handler = Callable[[Request[Any, Any, Any]], Awaitable[OcpiResponse]]
 
@@ -64,6 +72,8 @@ async def _requester(request: Request[Any, Any, Any], ctx: HubContext) -> tuple[
         if to == party_key(hub_cc, hub_pid):
             to = None
         elif await ctx.directory.serving(to) is None:
+            if Fault.UNKNOWN_RECEIVER_AS_SUCCESS in settings.faults:
+                return Requester(partner=partner, party=speaker, roles=roles_of(partner, speaker)), None
             raise UnknownReceiver(f"OCPI-to-* names {to}, which is not a party connected to this hub")
     return Requester(partner=partner, party=speaker, roles=roles_of(partner, speaker)), to
 
@@ -90,40 +100,153 @@ def _token_type(request: Request[Any, Any, Any], op: Operation) -> str | None:
     return value
 
 
+def _suffix(request: Request[Any, Any, Any], op: Operation) -> str:
+    """The request's path after the module interface's base, exactly as received (still percent-encoded)."""
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    return raw.decode("latin-1")[len(op.base) :]
+
+
+def _query(request: Request[Any, Any, Any]) -> str:
+    return request.scope.get("query_string", b"").decode("latin-1")
+
+
+def relayed_response(request: Request[Any, Any, Any], ctx: HubContext, relayed: Relayed) -> OcpiResponse:
+    """A receiver's answer as it came (its envelope untouched), with our ids and the relayed headers."""
+    request_id, correlation_id = exchange_ids(request)
+    headers = [*relayed.headers, ("X-Request-ID", request_id), ("X-Correlation-ID", correlation_id)]
+    return OcpiResponse(relayed.status, relayed.body, headers)
+
+
+async def _forward(
+    request: Request[Any, Any, Any],
+    ctx: HubContext,
+    op: Operation,
+    who: Requester,
+    to: str,
+    body: bytes | None,
+    *,
+    interface: str | None = None,
+    suffix: str | None = None,
+    module: str | None = None,
+) -> Relayed:
+    """Forward this request to party ``to`` (by default to the same module, interface and path suffix)."""
+    interface = interface or op.interface or ""
+    module = module or op.module
+    base = next(o.base for o in OPERATIONS if o.module == module and o.interface == interface)
+    return await ctx.forwarder.forward(
+        to=to,
+        sender=who.party,
+        module=module,
+        interface=interface,
+        method=op.method,
+        suffix=_suffix(request, op) if suffix is None else suffix,
+        query=_query(request),
+        body=body,
+        correlation_id=exchange_ids(request)[1],
+        caller=caller_of(request).token_hash,
+        hub_base=f"{ctx.settings.base_url}{base}",
+    )
+
+
+async def _keep_copy(write: Awaitable[Any]) -> None:
+    """After a receiver accepted a forwarded write, bring the hub's copy along where it can follow."""
+    try:
+        await write
+    except OcpiError as exc:  # e.g. a PATCH of an object the hub never received: the receiver's word stands
+        log.info("hub copy not updated after a forwarded write: %s", exc.message)
+
+
 def _receiver_object(op: Operation, kind: ObjectKind) -> Handler:
-    """``{endpoint}/{country_code}/{party_id}/{id}[/...]``: the requesting party's own objects."""
+    """``{endpoint}/{country_code}/{party_id}/{id}[/...]``: objects of the requesting party."""
     id_names = _names(op)[2:]
 
     async def handle(request: Request[Any, Any, Any]) -> OcpiResponse:
         ctx = hub_of(request)
-        who, _to = await _requester(request, ctx)
+        who, to = await _requester(request, ctx)
         params = request.path_params
         cc, pid = params["country_code"], params["party_id"]
         ids = tuple(str(params[n]) for n in id_names)
         token_type = _token_type(request, op)
         objects = ctx.objects
         if op.method == "GET":
+            if to is not None:
+                ctx.objects.check(kind, who, "GET", cc, pid, ids, b"")
+                return relayed_response(request, ctx, await _forward(request, ctx, op, who, to, None))
             return ocpi_response(request, ctx, await objects.get_owned(kind, who, cc, pid, ids, token_type))
-        if op.method == "PUT":
-            created = await objects.put(kind, who, cc, pid, ids, await _body(request, ctx), token_type)
-            return ocpi_response(request, ctx, http_status=201 if created else 200)
-        if op.method == "PATCH":
-            await objects.patch(kind, who, cc, pid, ids, await _body(request, ctx), token_type)
-            return ocpi_response(request, ctx)
-        await objects.delete(kind, who, cc, pid, ids[0])
-        return ocpi_response(request, ctx)
+        body = b"" if op.method == "DELETE" else await _body(request, ctx)
+        if to is not None:  # direct: check, forward, then keep the copy if the receiver took it
+            objects.check(kind, who, op.method, cc, pid, ids, body, token_type)
+            relayed = await _forward(request, ctx, op, who, to, body or None)
+            if relayed.succeeded:
+                await _keep_copy(_apply(ctx, op, kind, who, cc, pid, ids, body, token_type))
+            return relayed_response(request, ctx, relayed)
+        deliveries: list[Delivery] = []
+        if kind.module in BROADCAST_MODULES:  # broadcast: planned now, stored with the write
+            deliveries = await ctx.deliveries.plan(
+                sender_partner=who.partner.partner_id,
+                module=kind.module,
+                method=op.method,
+                suffix=_suffix(request, op),
+                query=_query(request),
+                body=body or None,
+                stream=f"{kind.module}|{party_key(cc, pid)}|{ids[0].upper()}",
+                correlation_id=exchange_ids(request)[1],
+            )
+        created, record = await _apply(ctx, op, kind, who, cc, pid, ids, body, token_type, deliveries)
+        if deliveries:
+            ctx.deliveries.wake()
+        elif record is not None and record.audience is not None:  # open routing: to the eMSP of the cdr_token
+            receiver = await ctx.directory.serving(record.audience)
+            if receiver is not None:
+                relayed = await _forward(request, ctx, op, who, record.audience, body or None)
+                return relayed_response(request, ctx, relayed)
+        return ocpi_response(request, ctx, http_status=201 if created else 200)
 
     return handle
 
 
-def _cdr_post(_op: Operation, _kind: ObjectKind) -> Handler:
+async def _apply(
+    ctx: HubContext,
+    op: Operation,
+    kind: ObjectKind,
+    who: Requester,
+    cc: str,
+    pid: str,
+    ids: tuple[str, ...],
+    body: bytes,
+    token_type: str | None,
+    deliveries: list[Delivery] | None = None,
+) -> tuple[bool, StoredObject | None]:
+    """The write on the hub's copy: (created, the stored record; None after a DELETE), with the deliveries it
+    causes stored in the same transaction."""
+    deliveries = deliveries or []
+    if op.method == "PUT":
+        return await ctx.objects.put(kind, who, cc, pid, ids, body, token_type, deliveries)
+    if op.method == "PATCH":
+        return False, await ctx.objects.patch(kind, who, cc, pid, ids, body, token_type, deliveries)
+    await ctx.objects.delete(kind, who, cc, pid, ids[0], deliveries)
+    return False, None
+
+
+def _cdr_post(op: Operation, _kind: ObjectKind) -> Handler:
     async def handle(request: Request[Any, Any, Any]) -> OcpiResponse:
         ctx = hub_of(request)
-        who, _to = await _requester(request, ctx)
-        url_id = await ctx.objects.post_cdr(who, await _body(request, ctx))
+        who, to = await _requester(request, ctx)
+        url_id, record = await ctx.objects.post_cdr(who, await _body(request, ctx))
         headers = {}
+        location = f"{ctx.settings.base_url}{op.path}/{url_id}"
         if Fault.CDR_NO_LOCATION_HEADER not in ctx.settings.faults:
-            headers["Location"] = f"{ctx.settings.base_url}{request.url.path.rstrip('/')}/{url_id}"
+            headers["Location"] = location
+        receiver = to or record.audience
+        if receiver is not None and (to is not None or await ctx.directory.serving(receiver) is not None):
+            relayed = await _forward(request, ctx, op, who, receiver, record.body)
+            # The receiver's Location is its own URL, which the sender cannot call: name the hub's copy instead.
+            relayed_headers = [(k, v) for k, v in relayed.headers if k.lower() != "location"]
+            if relayed.succeeded:
+                relayed_headers += list(headers.items())
+            return relayed_response(
+                request, ctx, Relayed(relayed.status, relayed.body, relayed_headers, relayed.status_code)
+            )
         return ocpi_response(request, ctx, http_status=201, headers=headers)
 
     return handle
@@ -138,19 +261,15 @@ def _cdr_get(_op: Operation, _kind: ObjectKind) -> Handler:
     return handle
 
 
-def _sender_list(_op: Operation, kind: ObjectKind) -> Handler:
+def _sender_list(op: Operation, kind: ObjectKind) -> Handler:
     async def handle(request: Request[Any, Any, Any]) -> OcpiResponse:
         ctx = hub_of(request)
         who, to = await _requester(request, ctx)
+        if to is not None:  # a GET-all of one party, through the hub
+            return relayed_response(request, ctx, await _forward(request, ctx, op, who, to, None))
         page = page_request(request, ctx)
         result = await ctx.objects.list(
-            kind,
-            who,
-            date_from=page.date_from,
-            date_to=page.date_to,
-            offset=page.offset,
-            limit=page.limit,
-            owner=to,
+            kind, who, date_from=page.date_from, date_to=page.date_to, offset=page.offset, limit=page.limit
         )
         return paginated_response(request, ctx, page, result.items, result.total)
 
@@ -163,32 +282,47 @@ def _sender_object(op: Operation, kind: ObjectKind) -> Handler:
     async def handle(request: Request[Any, Any, Any]) -> OcpiResponse:
         ctx = hub_of(request)
         who, to = await _requester(request, ctx)
+        if to is not None:
+            return relayed_response(request, ctx, await _forward(request, ctx, op, who, to, None))
         ids = tuple(str(request.path_params[n]) for n in names)
-        return ocpi_response(request, ctx, await ctx.objects.get_published(kind, who, ids, to))
+        return ocpi_response(request, ctx, await ctx.objects.get_published(kind, who, ids, None))
 
     return handle
 
 
 def _authorize(op: Operation, _kind: ObjectKind) -> Handler:
+    """Real-time authorization: to the token's eMSP; from the hub's copy when the eMSP cannot answer and the token's
+    whitelist allows it (or when the hub holds the only word on it)."""
+
     async def handle(request: Request[Any, Any, Any]) -> OcpiResponse:
         ctx = hub_of(request)
         who, to = await _requester(request, ctx)
         uid = request.path_params["token_uid"]
-        info = await ctx.objects.authorize(who, uid, _token_type(request, op), await _body(request, ctx), to)
+        token_type = _token_type(request, op)
+        body = await _body(request, ctx)
+        owner = to or await ctx.objects.token_owner(uid, token_type)
+        if owner is not None and await ctx.directory.serving(owner) is not None:
+            try:
+                return relayed_response(request, ctx, await _forward(request, ctx, op, who, owner, body or None))
+            except (ForwardTimeout, ReceiverNotConnected) as exc:
+                info = await ctx.objects.authorize_offline(who, uid, token_type, body, owner, exc)
+                return ocpi_response(request, ctx, info)
+        info = await ctx.objects.authorize(who, uid, token_type, body, owner)
         return ocpi_response(request, ctx, info)
 
     return handle
 
 
-def _charging_preferences(_op: Operation, _kind: ObjectKind) -> Handler:
+def _charging_preferences(op: Operation, _kind: ObjectKind) -> Handler:
+    """To the CPO of the session: named in OCPI-to-*, else the owner of the hub's copy of the session."""
+
     async def handle(request: Request[Any, Any, Any]) -> OcpiResponse:
         ctx = hub_of(request)
         who, to = await _requester(request, ctx)
-        session = await ctx.objects.session_for_preferences(who, request.path_params["session_id"], to)
-        raise ReceiverNotConnected(
-            f"charging preferences are decided by the session's CPO {session.owner}; "
-            "this hub does not forward requests to parties"
-        )
+        body = await _body(request, ctx)
+        if to is None:
+            to = (await ctx.objects.session_for_preferences(who, request.path_params["session_id"], None)).owner
+        return relayed_response(request, ctx, await _forward(request, ctx, op, who, to, body))
 
     return handle
 

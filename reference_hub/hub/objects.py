@@ -13,6 +13,7 @@ refused request changes nothing.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote
@@ -27,6 +28,7 @@ from reference_hub.ocpi.errors import (
     GenericClientError,
     InvalidOrMissingParameters,
     NotFound,
+    OcpiError,
     ReceiverNotConnected,
     UnknownLocation,
     UnknownToken,
@@ -53,6 +55,7 @@ from reference_hub.ocpi.models import (
 from reference_hub.settings import Settings
 from reference_hub.store import Conflict, Partner, Store
 from reference_hub.store.objects import ObjectQuery, StoredObject
+from reference_hub.store.outbox import Delivery
 from reference_hub.store.page import Page
 
 _WRITE_ATTEMPTS = 5
@@ -175,8 +178,15 @@ class Objects:
         return None if token is None else party_key(token.country_code, token.party_id)
 
     async def _store(
-        self, kind: ObjectKind, who: Requester, owner: str, key: str, obj: Any, current: StoredObject | None
-    ) -> None:
+        self,
+        kind: ObjectKind,
+        who: Requester,
+        owner: str,
+        key: str,
+        obj: Any,
+        current: StoredObject | None,
+        deliveries: Sequence[Delivery] = (),
+    ) -> StoredObject:
         record = StoredObject(
             module=kind.module,
             owner=owner,
@@ -188,7 +198,9 @@ class Objects:
             version=1 if current is None else current.version + 1,
             body=self.codec.encode(obj),
         )
-        await self.store.write_object(record, expected_version=None if current is None else current.version)
+        expected = None if current is None else current.version
+        await self.store.write_object(record, expected_version=expected, deliveries=deliveries)
+        return record
 
     # --- Receiver interface: PUT / PATCH / GET / DELETE under {country_code}/{party_id} ------------------------
 
@@ -201,8 +213,34 @@ class Objects:
         ids: tuple[str, ...],
         raw: bytes,
         token_type: str | None = None,
-    ) -> bool:
-        """Create or replace; True when the addressed object (or sub-object) is new."""
+        deliveries: Sequence[Delivery] = (),
+    ) -> tuple[bool, StoredObject]:
+        """Create or replace; True when the addressed object (or sub-object) is new, and the stored record."""
+        owner, obj, token_type = self._decoded_put(kind, who, country_code, party_id, ids, raw, token_type)
+        key = object_key(kind, ids[0], token_type)
+        for _ in range(_WRITE_ATTEMPTS):
+            current = await self.store.get_object(kind.module, owner, key)
+            if len(ids) == 1:
+                created, stored = current is None, obj
+            else:
+                created, stored = self._put_sub(current, ids, obj)
+            try:
+                return created, await self._store(kind, who, owner, key, stored, current, deliveries)
+            except Conflict:
+                continue
+        raise Conflict(f"{kind.module} {ids[0]} kept changing; try again")
+
+    def _decoded_put(
+        self,
+        kind: ObjectKind,
+        who: Requester,
+        country_code: str,
+        party_id: str,
+        ids: tuple[str, ...],
+        raw: bytes,
+        token_type: str | None,
+    ) -> tuple[str, Any, str | None]:
+        """Owner key, decoded body and token type of a PUT, after every check that needs no stored data."""
         owner = self._owner(kind, who, country_code, party_id)
         model = kind.model if len(ids) == 1 else _SUB_MODELS[len(ids) - 2][0]
         obj = self.codec.decode(raw, model)
@@ -220,19 +258,7 @@ class Objects:
                 token_type = obj.type
         else:
             self._check_ids([("uid" if len(ids) == 2 else "id", obj.uid if len(ids) == 2 else obj.id, ids[-1])])
-        key = object_key(kind, ids[0], token_type)
-        for _ in range(_WRITE_ATTEMPTS):
-            current = await self.store.get_object(kind.module, owner, key)
-            if len(ids) == 1:
-                created, stored = current is None, obj
-            else:
-                created, stored = self._put_sub(current, ids, obj)
-            try:
-                await self._store(kind, who, owner, key, stored, current)
-            except Conflict:
-                continue
-            return created
-        raise Conflict(f"{kind.module} {ids[0]} kept changing; try again")
+        return owner, obj, token_type
 
     def _put_sub(self, current: StoredObject | None, ids: tuple[str, ...], obj: Any) -> tuple[bool, Any]:
         """A Location with the EVSE or connector ``obj`` put in place (and the ``last_updated`` cascade)."""
@@ -279,8 +305,26 @@ class Objects:
         ids: tuple[str, ...],
         raw: bytes,
         token_type: str | None = None,
-    ) -> None:
+        deliveries: Sequence[Delivery] = (),
+    ) -> StoredObject:
         """Merge the fields present into the stored object; ``last_updated`` is required."""
+        owner, fields = self._decoded_patch(kind, who, country_code, party_id, ids, raw)
+        key = object_key(kind, ids[0], token_type)
+        for _ in range(_WRITE_ATTEMPTS):
+            current = await self.store.get_object(kind.module, owner, key)
+            if current is None:
+                raise self._unknown(kind, ids[0], "PUT it first")
+            stored = self._patched(kind, current, ids, fields)
+            try:
+                return await self._store(kind, who, owner, key, stored, current, deliveries)
+            except Conflict:
+                continue
+        raise Conflict(f"{kind.module} {ids[0]} kept changing; try again")
+
+    def _decoded_patch(
+        self, kind: ObjectKind, who: Requester, country_code: str, party_id: str, ids: tuple[str, ...], raw: bytes
+    ) -> tuple[str, dict[str, Any]]:
+        """Owner key and the fields present in a PATCH, after every check that needs no stored data."""
         owner = self._owner(kind, who, country_code, party_id)
         patch_model = kind.patch if len(ids) == 1 else _SUB_MODELS[len(ids) - 2][1]
         if patch_model is None:  # pragma: no cover - the operations table has no PATCH for these modules
@@ -300,34 +344,27 @@ class Objects:
                     ("party_id", fields.get("party_id"), party_id),
                 ]
             )
-        key = object_key(kind, ids[0], token_type)
-        for _ in range(_WRITE_ATTEMPTS):
-            current = await self.store.get_object(kind.module, owner, key)
-            if current is None:
-                raise self._unknown(kind, ids[0], "PUT it first")
-            doc = msgspec.json.decode(current.body)
-            target = doc
-            if len(ids) >= 2:
-                target = self._find(doc.get("evses") or [], "uid", ids[1]) or {}
-                if not target:
-                    raise NotFound(f"unknown EVSE {ids[1]} in Location {ids[0]}: PUT it first")
-            if len(ids) == 3:
-                evse = target
-                target = self._find(evse.get("connectors") or [], "id", ids[2]) or {}
-                if not target:
-                    raise NotFound(f"unknown connector {ids[2]} in EVSE {ids[1]}: PUT it first")
-            self._merge(kind, target, fields)
-            if len(ids) == 3 and "last_updated" in fields:
-                self._bump(evse, fields["last_updated"])
-            if len(ids) >= 2 and "last_updated" in fields:
-                self._bump(doc, fields["last_updated"])
-            stored = self._validated(kind.model, doc)
-            try:
-                await self._store(kind, who, owner, key, stored, current)
-            except Conflict:
-                continue
-            return
-        raise Conflict(f"{kind.module} {ids[0]} kept changing; try again")
+        return owner, fields
+
+    def _patched(self, kind: ObjectKind, current: StoredObject, ids: tuple[str, ...], fields: dict[str, Any]) -> Any:
+        """The stored object with the PATCH fields merged in (and the ``last_updated`` cascade)."""
+        doc = msgspec.json.decode(current.body)
+        target = doc
+        if len(ids) >= 2:
+            target = self._find(doc.get("evses") or [], "uid", ids[1]) or {}
+            if not target:
+                raise NotFound(f"unknown EVSE {ids[1]} in Location {ids[0]}: PUT it first")
+        if len(ids) == 3:
+            evse = target
+            target = self._find(evse.get("connectors") or [], "id", ids[2]) or {}
+            if not target:
+                raise NotFound(f"unknown connector {ids[2]} in EVSE {ids[1]}: PUT it first")
+        self._merge(kind, target, fields)
+        if len(ids) == 3 and "last_updated" in fields:
+            self._bump(evse, fields["last_updated"])
+        if len(ids) >= 2 and "last_updated" in fields:
+            self._bump(doc, fields["last_updated"])
+        return self._validated(kind.model, doc)
 
     def _stamped(self, raw: bytes) -> bytes:
         """For the fault switch only: a PATCH body given the ``last_updated`` its sender left out."""
@@ -390,14 +427,42 @@ class Objects:
             raise self._unknown(kind, "/".join(ids))
         return msgspec.Raw(msgspec.json.encode(connector))
 
-    async def delete(self, kind: ObjectKind, who: Requester, country_code: str, party_id: str, object_id: str) -> None:
+    async def delete(
+        self,
+        kind: ObjectKind,
+        who: Requester,
+        country_code: str,
+        party_id: str,
+        object_id: str,
+        deliveries: Sequence[Delivery] = (),
+    ) -> None:
         owner = self._owner(kind, who, country_code, party_id)
-        if not await self.store.delete_object(kind.module, owner, object_key(kind, object_id)):
+        key = object_key(kind, object_id)
+        if not await self.store.delete_object(kind.module, owner, key, deliveries=deliveries):
             raise self._unknown(kind, object_id)
+
+    def check(
+        self,
+        kind: ObjectKind,
+        who: Requester,
+        method: str,
+        country_code: str,
+        party_id: str,
+        ids: tuple[str, ...],
+        raw: bytes,
+        token_type: str | None = None,
+    ) -> None:
+        """Every check of a write that needs no stored data (before forwarding a write the hub may not hold)."""
+        if method == "PUT":
+            self._decoded_put(kind, who, country_code, party_id, ids, raw, token_type)
+        elif method == "PATCH":
+            self._decoded_patch(kind, who, country_code, party_id, ids, raw)
+        else:
+            self._owner(kind, who, country_code, party_id)
 
     # --- CDRs: POSTed once to the bare endpoint, never changed --------------------------------------------------
 
-    async def post_cdr(self, who: Requester, raw: bytes) -> str:
+    async def post_cdr(self, who: Requester, raw: bytes) -> tuple[str, StoredObject]:
         """Store a new CDR; the answer is the ``{cdr_id}`` of the URL where the hub's copy can be read."""
         kind = KINDS["cdrs"]
         cdr: CDR = self.codec.decode(raw, CDR)
@@ -410,10 +475,10 @@ class Objects:
                 "send a credit CDR (a new id, credit=true, credit_reference_id) to correct it"
             )
         try:
-            await self._store(kind, who, owner, key, cdr, current)
+            record = await self._store(kind, who, owner, key, cdr, current)
         except Conflict as exc:
             raise GenericClientError(f"CDR {cdr.id} of {owner} exists already and CDRs never change") from exc
-        return cdr_url_id(owner, cdr.id)
+        return cdr_url_id(owner, cdr.id), record
 
     async def get_cdr(self, who: Requester, url_id: str) -> msgspec.Raw:
         kind = KINDS["cdrs"]
@@ -487,6 +552,25 @@ class Objects:
 
     # --- Tokens Sender: real-time authorization from the hub's copy ---------------------------------------------
 
+    async def token_owner(self, uid: str, token_type: str | None) -> str | None:
+        """The eMSP whose token the hub's copy says this is (None when unknown or issued by several)."""
+        found = await self.store.find_objects("tokens", object_key(KINDS["tokens"], uid, token_type), limit=2)
+        return found[0].owner if len(found) == 1 else None
+
+    async def authorize_offline(
+        self, who: Requester, uid: str, token_type: str | None, raw: bytes, owner: str, cause: OcpiError
+    ) -> AuthorizationInfo:
+        """The eMSP could not answer (``cause``): decide from the hub's copy where the token's whitelist allows a
+        decision without the eMSP (ALWAYS, ALLOWED_OFFLINE), else re-raise ``cause``."""
+        kind = KINDS["tokens"]
+        current = await self.store.get_object(kind.module, owner, object_key(kind, uid, token_type))
+        if current is None:
+            raise cause
+        token: Token = self.codec.decode(current.body, Token)
+        if token.whitelist not in (WhitelistType.ALWAYS, WhitelistType.ALLOWED_OFFLINE):
+            raise cause
+        return await self.authorize(who, uid, token_type, raw, owner)
+
     async def authorize(
         self, who: Requester, uid: str, token_type: str | None, raw: bytes, owner: str | None
     ) -> AuthorizationInfo:
@@ -508,7 +592,7 @@ class Objects:
         if token.whitelist == WhitelistType.NEVER:
             raise ReceiverNotConnected(
                 f"token {uid} has whitelist NEVER: only its eMSP {candidates[0].owner} may authorize it, "
-                "and the hub does not forward authorizations"
+                "and it cannot be reached through the hub"
             )
         allowed = AllowedType.ALLOWED if token.valid else AllowedType.BLOCKED
         return AuthorizationInfo(

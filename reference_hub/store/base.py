@@ -17,6 +17,7 @@ import msgspec
 from reference_hub.ocpi.datetime import DateTime
 from reference_hub.ocpi.models import CredentialsRole, Endpoint
 from reference_hub.store.objects import ObjectStore
+from reference_hub.store.outbox import Outbox
 from reference_hub.store.page import Page
 
 
@@ -160,8 +161,8 @@ class PartnerStore(Protocol):
         a half-registered or unwanted partner); True if there was one."""
 
 
-class Store(PartnerStore, ObjectStore, Protocol):
-    """Everything the hub persists: partners and tokens, and client-owned objects."""
+class Store(PartnerStore, ObjectStore, Outbox, Protocol):
+    """Everything the hub persists: partners and tokens, client-owned objects, and the deliveries it owes."""
 
 
 __all__ = (

@@ -43,6 +43,7 @@ from reference_hub.store.base import (
     TokenOwner,
 )
 from reference_hub.store.mongo_objects import MongoObjects
+from reference_hub.store.mongo_outbox import MongoOutbox
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def _ts(value: DateTime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class MongoStore(MongoObjects):
+class MongoStore(MongoObjects, MongoOutbox):
     """Store adapter on ``pymongo.AsyncMongoClient``.
 
     ``client`` and ``database`` exist for tests: an injected client (a real one or an in-process fake) is used
@@ -141,6 +142,7 @@ class MongoStore(MongoObjects):
             await partners.create_index("updated", name="updated")
             # invitations are found by _id (the token hash) only: the default _id index is all they need.
             await self._open_objects(db)
+            await self._open_outbox(db)
         except BaseException:
             if client is not self._injected:
                 await client.close()

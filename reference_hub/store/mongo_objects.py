@@ -12,6 +12,7 @@ index); the bodies are then fetched for the page's ``_id`` values alone.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC
 from typing import Any
 
@@ -22,7 +23,9 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from reference_hub.ocpi.datetime import DateTime
 from reference_hub.store.base import Conflict
+from reference_hub.store.mongo_outbox import delivery_document
 from reference_hub.store.objects import ObjectQuery, StoredObject
+from reference_hub.store.outbox import Delivery
 from reference_hub.store.page import Page
 
 Doc = dict[str, Any]
@@ -118,17 +121,21 @@ class MongoObjects:
         cursor = self.objects.find({"module": module, "object_id": object_id}).sort(_ORDER).limit(limit)
         return [_record(doc) async for doc in cursor]
 
-    async def write_object(self, obj: StoredObject, *, expected_version: int | None) -> None:
+    async def write_object(
+        self, obj: StoredObject, *, expected_version: int | None, deliveries: Sequence[Delivery] = ()
+    ) -> None:
         doc = _document(obj)
         if expected_version is None:
             try:
                 await self.objects.insert_one(doc)
             except DuplicateKeyError as exc:
                 raise Conflict(f"{obj.module} {obj.owner} {obj.object_id} exists already") from exc
-            return
-        result = await self.objects.replace_one({"_id": doc["_id"], "version": expected_version}, doc)
-        if result.matched_count != 1:
-            raise Conflict(f"{obj.module} {obj.owner} {obj.object_id} changed concurrently")
+        else:
+            result = await self.objects.replace_one({"_id": doc["_id"], "version": expected_version}, doc)
+            if result.matched_count != 1:
+                raise Conflict(f"{obj.module} {obj.owner} {obj.object_id} changed concurrently")
+        if deliveries:
+            await self.db["deliveries"].insert_many([delivery_document(d) for d in deliveries])
 
     async def insert_objects(self, objs: list[StoredObject]) -> None:
         """Unordered bulk insert; without a transaction, a duplicate key leaves the others written (stated)."""
@@ -139,8 +146,12 @@ class MongoObjects:
         except BulkWriteError as exc:
             raise Conflict("one of the objects exists already") from exc
 
-    async def delete_object(self, module: str, owner: str, object_id: str) -> bool:
+    async def delete_object(
+        self, module: str, owner: str, object_id: str, *, deliveries: Sequence[Delivery] = ()
+    ) -> bool:
         result = await self.objects.delete_one({"_id": _key(module, owner, object_id)})
+        if result.deleted_count == 1 and deliveries:
+            await self.db["deliveries"].insert_many([delivery_document(d) for d in deliveries])
         return result.deleted_count == 1
 
     async def list_objects(self, query: ObjectQuery) -> Page[StoredObject]:

@@ -11,11 +11,13 @@ the one other party allowed to read a personal object (the eMSP of a Session's o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 import msgspec
 
 from reference_hub.ocpi.datetime import DateTime
+from reference_hub.store.outbox import Delivery
 from reference_hub.store.page import Page
 
 
@@ -63,16 +65,21 @@ class ObjectStore(Protocol):
     async def find_objects(self, module: str, object_id: str, *, limit: int = 2) -> list[StoredObject]:
         """Objects with this key under any owner (for URLs without owner segments), oldest first."""
 
-    async def write_object(self, obj: StoredObject, *, expected_version: int | None) -> None:
+    async def write_object(
+        self, obj: StoredObject, *, expected_version: int | None, deliveries: Sequence[Delivery] = ()
+    ) -> None:
         """Insert (``expected_version`` None: Conflict when the key exists) or replace the object whose stored
-        ``version`` equals ``expected_version`` (else Conflict). ``created`` is the caller's to keep on replace."""
+        ``version`` equals ``expected_version`` (else Conflict). ``created`` is the caller's to keep on replace.
+        ``deliveries`` go into the outbox with the write (nothing of either is written on Conflict)."""
 
     async def insert_objects(self, objs: list[StoredObject]) -> None:
         """Bulk path for seeding: insert new objects at once; Conflict when a key exists (SQLite then writes none,
         MongoDB, without a transaction, keeps the others)."""
 
-    async def delete_object(self, module: str, owner: str, object_id: str) -> bool:
-        """Remove; False when there was nothing to remove."""
+    async def delete_object(
+        self, module: str, owner: str, object_id: str, *, deliveries: Sequence[Delivery] = ()
+    ) -> bool:
+        """Remove, with ``deliveries`` into the outbox; False (and nothing written) when there was nothing."""
 
     async def list_objects(self, query: ObjectQuery) -> Page[StoredObject]:
         """A page of the query in creation order, and the total the query matches (ignoring offset and limit)."""

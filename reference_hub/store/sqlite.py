@@ -26,6 +26,7 @@ from reference_hub.store.base import (
     TokenOwner,
 )
 from reference_hub.store.sqlite_objects import SqliteObjects
+from reference_hub.store.sqlite_outbox import SqliteOutbox
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS partners (
@@ -69,7 +70,7 @@ def _ts(value: DateTime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
-class SqliteStore(SqliteObjects):
+class SqliteStore(SqliteObjects, SqliteOutbox):
     """Store adapter on the standard library's sqlite3."""
 
     name = "sqlite"

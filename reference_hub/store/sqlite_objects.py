@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from reference_hub.ocpi.datetime import DateTime
 from reference_hub.store.base import Conflict
 from reference_hub.store.objects import ObjectQuery, StoredObject
+from reference_hub.store.outbox import Delivery
 from reference_hub.store.page import Page
+from reference_hub.store.sqlite_outbox import INSERT_DELIVERY, OUTBOX_SCHEMA, delivery_row
 
 OBJECTS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
@@ -118,6 +121,7 @@ class SqliteObjects:
 
     def _open_objects(self) -> None:
         self.db.executescript(OBJECTS_SCHEMA)
+        self.db.executescript(OUTBOX_SCHEMA)
         if self.path != ":memory:":
             self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-pages")
 
@@ -152,7 +156,9 @@ class SqliteObjects:
         ).fetchall()
         return [_record(r) for r in rows]
 
-    async def write_object(self, obj: StoredObject, *, expected_version: int | None) -> None:
+    async def write_object(
+        self, obj: StoredObject, *, expected_version: int | None, deliveries: Sequence[Delivery] = ()
+    ) -> None:
         values = (
             obj.partner_id,
             obj.audience,
@@ -161,22 +167,31 @@ class SqliteObjects:
             obj.version,
             obj.body,
         )
-        if expected_version is None:
-            try:
-                self.db.execute(
-                    f"INSERT INTO objects ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
-                    (obj.module, obj.owner, obj.object_id, *values),
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if expected_version is None:
+                try:
+                    db.execute(
+                        f"INSERT INTO objects ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+                        (obj.module, obj.owner, obj.object_id, *values),
+                    )
+                except sqlite3.IntegrityError as exc:
+                    raise Conflict(f"{obj.module} {obj.owner} {obj.object_id} exists already") from exc
+            else:
+                cur = db.execute(
+                    "UPDATE objects SET partner_id = ?, audience = ?, last_updated = ?, created = ?, version = ?,"
+                    " body = ? WHERE module = ? AND object_id = ? AND owner = ? AND version = ?",
+                    (*values, obj.module, obj.object_id, obj.owner, expected_version),
                 )
-            except sqlite3.IntegrityError as exc:
-                raise Conflict(f"{obj.module} {obj.owner} {obj.object_id} exists already") from exc
-            return
-        cur = self.db.execute(
-            "UPDATE objects SET partner_id = ?, audience = ?, last_updated = ?, created = ?, version = ?, body = ?"
-            " WHERE module = ? AND object_id = ? AND owner = ? AND version = ?",
-            (*values, obj.module, obj.object_id, obj.owner, expected_version),
-        )
-        if cur.rowcount != 1:
-            raise Conflict(f"{obj.module} {obj.owner} {obj.object_id} changed concurrently")
+                if cur.rowcount != 1:
+                    raise Conflict(f"{obj.module} {obj.owner} {obj.object_id} changed concurrently")
+            if deliveries:
+                db.executemany(INSERT_DELIVERY, [delivery_row(d) for d in deliveries])
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     async def insert_objects(self, objs: list[StoredObject]) -> None:
         rows = [
@@ -205,10 +220,21 @@ class SqliteObjects:
             db.execute("ROLLBACK")
             raise
 
-    async def delete_object(self, module: str, owner: str, object_id: str) -> bool:
-        cur = self.db.execute(
-            "DELETE FROM objects WHERE module = ? AND object_id = ? AND owner = ?", (module, object_id, owner)
-        )
+    async def delete_object(
+        self, module: str, owner: str, object_id: str, *, deliveries: Sequence[Delivery] = ()
+    ) -> bool:
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            cur = db.execute(
+                "DELETE FROM objects WHERE module = ? AND object_id = ? AND owner = ?", (module, object_id, owner)
+            )
+            if cur.rowcount == 1 and deliveries:
+                db.executemany(INSERT_DELIVERY, [delivery_row(d) for d in deliveries])
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
         return cur.rowcount == 1
 
     async def list_objects(self, query: ObjectQuery) -> Page[StoredObject]:

@@ -1,0 +1,197 @@
+"""Routing between parties: where a functional-module request goes, and forwarding it there.
+
+Classification (the spec's four cases, decided from ``OCPI-to-*``, the method and the content):
+
+- **GET-all via the hub** (a Sender GET-all with TO = the hub, or without TO): answered from the hub's copy.
+- **Direct** (TO = a connected party): forwarded to that party's endpoint for the same module and interface, and its
+  answer relayed back.
+- **Broadcast** (a push with TO = the hub, or without TO, of a module that broadcasts: locations, tariffs, tokens):
+  kept in the hub's copy and delivered through the outbox (``hub/outbox.py``) to every connected party with the
+  opposite role that implements the Receiver; never a GET, never sessions or CDRs.
+- **Open routing** (no TO, content names the receiver): a Session or CDR to the eMSP of its ``cdr_token``, an
+  authorization to the token's eMSP, charging preferences to the session's CPO.
+
+A forwarded request gets a new ``X-Request-ID`` and keeps ``X-Correlation-ID``; ``OCPI-from-*`` stays the original
+requester's; the body is forwarded byte for byte (so ``last_updated`` is never touched). The relayed answer carries
+TO = the requester and FROM = the receiver; a ``Link`` to the receiver's next page becomes the hub's URL for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from dataclasses import dataclass
+
+import msgspec
+
+from reference_hub.faults import Fault
+from reference_hub.hub.client import Answer, OutboundClient, Outcome
+from reference_hub.hub.directory import Directory
+from reference_hub.hub.tokens import TokenVault
+from reference_hub.ocpi.errors import (
+    ForwardTimeout,
+    HubGenericError,
+    ReceiverNotConnected,
+    TooManyRequests,
+    UnknownReceiver,
+)
+from reference_hub.ocpi.headers import reply_headers
+from reference_hub.settings import Settings
+from reference_hub.store import Partner
+
+log = logging.getLogger("reference_hub.routing")
+
+BROADCAST_MODULES = frozenset({"locations", "tariffs", "tokens"})
+"""Modules whose pushes to the hub are broadcast (the spec meant broadcast for these, not for sessions or CDRs)."""
+
+_RELAYED_HEADERS = ("x-total-count", "x-limit", "link", "location")
+_LINK = re.compile(r"<([^>]*)>\s*;\s*rel=\"?next\"?", re.IGNORECASE)
+
+
+class _Status(msgspec.Struct):
+    status_code: int
+
+
+_STATUS = msgspec.json.Decoder(_Status)
+
+
+@dataclass(frozen=True, slots=True)
+class Relayed:
+    """A receiver's answer, ready to go back to the requester."""
+
+    status: int
+    body: bytes
+    headers: list[tuple[str, str]]
+    status_code: int
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status < 300 and self.status_code == 1000
+
+
+def endpoint_of(partner: Partner, module: str, interface: str) -> str | None:
+    """The partner's advertised URL for ``module`` and ``interface`` (exactly as published)."""
+    return next(
+        (e.url for e in partner.endpoints if e.identifier == module and e.role.value == interface),
+        None,
+    )
+
+
+def split_party(key: str) -> tuple[str, str]:
+    country_code, _, party_id = key.partition("/")
+    return country_code, party_id
+
+
+class Forwarder:
+    """Sends one request to one party's endpoint and reads its OCPI answer."""
+
+    def __init__(self, settings: Settings, directory: Directory, vault: TokenVault, client: OutboundClient) -> None:
+        self.settings = settings
+        self.directory = directory
+        self.vault = vault
+        self.client = client
+        self._faults = frozenset(settings.faults)
+
+    async def receiver(self, to: str) -> Partner:
+        """The connected partner serving party ``to`` (4001 when none)."""
+        partner = await self.directory.serving(to)
+        if partner is None:
+            raise UnknownReceiver(f"{to} is not a party connected to this hub")
+        return partner
+
+    def authorization(self, partner: Partner) -> tuple[str | None, list[tuple[str, str]]]:
+        """``(token for the client to encode, extra headers)``: the raw token for platforms that use raw tokens."""
+        if partner.outgoing_token is None:
+            raise ReceiverNotConnected(f"the hub holds no token for {partner.partner_id}")
+        token = self.vault.decrypt(partner.outgoing_token)
+        if partner.raw_token_auth:
+            return None, [("Authorization", f"Token {token}")]
+        return token, []
+
+    async def forward(
+        self,
+        *,
+        to: str,
+        sender: str,
+        module: str,
+        interface: str,
+        method: str,
+        suffix: str,
+        query: str,
+        body: bytes | None,
+        correlation_id: str,
+        caller: str | None,
+        hub_base: str,
+    ) -> Relayed:
+        """Forward to party ``to`` on behalf of party ``sender``; ``hub_base`` is the hub's URL of the same endpoint
+        (for rewriting a ``Link``)."""
+        partner = await self.receiver(to)
+        base = endpoint_of(partner, module, interface)
+        if base is None:
+            raise HubGenericError(f"{to} does not implement the {module} {interface} interface")
+        url = base.rstrip("/") + suffix if suffix else base
+        if query:
+            url = f"{url}?{query}"
+        token, extra = self.authorization(partner)
+        to_cc, to_pid = split_party(to)
+        from_cc, from_pid = split_party(sender)
+        request_id = correlation_id if Fault.REQUEST_ID_REUSED in self._faults else str(uuid.uuid4())
+        headers = [
+            ("X-Request-ID", request_id),
+            *reply_headers(to_cc, to_pid, from_cc, from_pid),
+            *extra,
+        ]
+        if Fault.CORRELATION_ID_DROPPED not in self._faults:
+            headers.append(("X-Correlation-ID", correlation_id))
+        if body is not None:
+            headers.append(("Content-Type", "application/json"))
+        answer = await self.client.call(method, url, token, headers, body, caller=caller)
+        return self._relay(answer, to, sender, base, hub_base)
+
+    def _relay(self, answer: Answer, to: str, sender: str, base: str, hub_base: str) -> Relayed:
+        if answer.outcome is Outcome.TIMEOUT:
+            raise ForwardTimeout(f"{to} did not answer within {self.client.deadline:g} s")
+        if answer.outcome is Outcome.BUSY:
+            raise TooManyRequests("requests to parties on behalf of this token are already under way")
+        if not answer.ok:
+            log.info("forward to %s failed: %s", to, answer.detail)
+            raise ReceiverNotConnected(f"{to} could not be reached")
+        try:
+            status_code = _STATUS.decode(answer.body).status_code
+        except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError):
+            log.info("forward to %s: no OCPI answer (HTTP %s)", to, answer.status)
+            raise ReceiverNotConnected(f"{to} gave no usable OCPI answer (HTTP {answer.status})") from None
+        headers: list[tuple[str, str]] = []
+        for name, value in answer.headers:
+            lowered = name.lower()
+            if lowered not in _RELAYED_HEADERS:
+                continue
+            if lowered == "link":
+                value = self.rewrite_link(value, base, hub_base) or ""
+                if not value:
+                    continue
+            headers.append((name, value))
+        if Fault.ROUTING_HEADERS_NOT_SWAPPED in self._faults:
+            headers += reply_headers(*split_party(to), *split_party(sender))
+        else:
+            headers += reply_headers(*split_party(sender), *split_party(to))
+        return Relayed(answer.status, answer.body, headers, status_code)
+
+    def rewrite_link(self, value: str, base: str, hub_base: str) -> str | None:
+        """The receiver's next-page ``Link`` as the hub's URL of the same page (None: it cannot be followed through
+        the hub, because it points outside the receiver's endpoint)."""
+        if Fault.LINK_NOT_REWRITTEN in self._faults:
+            return value
+        match = _LINK.search(value)
+        if match is None:
+            return None
+        target = match.group(1)
+        root = base.rstrip("/")
+        if not (target == root or target.startswith((root + "/", root + "?"))):
+            log.info("dropped a Link outside the receiver's endpoint")
+            return None
+        return f'<{hub_base}{target[len(root) :]}>; rel="next"'
+
+
+__all__ = ("BROADCAST_MODULES", "Forwarder", "Relayed", "endpoint_of", "split_party")

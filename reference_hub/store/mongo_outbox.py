@@ -1,0 +1,164 @@
+"""The MongoDB side of the Outbox (mixed into :class:`~reference_hub.store.mongo.MongoStore`).
+
+Collection ``deliveries``, ``_id`` = the delivery id, plus ``seq`` (time-ordered: creation time and a per-process
+counter) for order. A lease is taken per delivery with one conditional ``update_one`` (free or expired lease in the
+filter), so two processes never hold the same delivery. Without multi-document transactions (a standalone server
+has none) an object write and its deliveries are two writes: deliveries are written right after the object, so a
+process killed between the two loses that fan-out; stated in ARCHITECTURE.md.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+
+from reference_hub.ocpi.datetime import DateTime
+from reference_hub.store.outbox import Delivery, DeliveryState, OutboxStats
+
+Doc = dict[str, Any]
+_COUNTER = itertools.count()
+
+
+def _ts(value: DateTime) -> str:
+    utc = value if value.tzinfo is None else value.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def delivery_document(d: Delivery) -> Doc:
+    return {
+        "_id": d.delivery_id,
+        "seq": f"{_ts(d.created)}-{next(_COUNTER):012d}",
+        "receiver": d.receiver,
+        "stream": d.stream,
+        "method": d.method,
+        "url": d.url,
+        "headers": [list(h) for h in d.headers],
+        "body": None if d.body is None else d.body.decode(),
+        "created": _ts(d.created),
+        "due": _ts(d.due),
+        "attempts": d.attempts,
+        "state": d.state.value,
+        "last_error": d.last_error,
+        "lease_owner": None,
+        "lease_until": None,
+    }
+
+
+def _delivery(doc: Doc) -> Delivery:
+    return Delivery(
+        delivery_id=doc["_id"],
+        receiver=doc["receiver"],
+        stream=doc["stream"],
+        method=doc["method"],
+        url=doc["url"],
+        headers=[(h[0], h[1]) for h in doc["headers"]],
+        body=None if doc["body"] is None else doc["body"].encode(),
+        created=DateTime.parse(doc["created"]),
+        due=DateTime.parse(doc["due"]),
+        attempts=doc["attempts"],
+        state=DeliveryState(doc["state"]),
+        last_error=doc.get("last_error"),
+    )
+
+
+class MongoOutbox:
+    """Outbox methods; the host class provides ``db``."""
+
+    @property
+    def db(self) -> AsyncDatabase[Doc]:
+        raise NotImplementedError
+
+    @property
+    def deliveries(self) -> AsyncCollection[Doc]:
+        return self.db["deliveries"]
+
+    @staticmethod
+    async def _open_outbox(db: AsyncDatabase[Doc]) -> None:
+        await db["deliveries"].create_index([("state", ASCENDING), ("due", ASCENDING)], name="due")
+        await db["deliveries"].create_index(
+            [("stream", ASCENDING), ("state", ASCENDING), ("seq", ASCENDING)], name="stream"
+        )
+
+    async def enqueue(self, deliveries: list[Delivery]) -> None:
+        if deliveries:
+            await self.deliveries.insert_many([delivery_document(d) for d in deliveries])
+
+    async def claim_deliveries(self, owner: str, now: DateTime, lease_until: DateTime, limit: int) -> list[Delivery]:
+        stamp = _ts(now)
+        free = {"$or": [{"lease_until": None}, {"lease_until": {"$lt": stamp}}]}
+        cursor = self.deliveries.find({"state": "PENDING", "due": {"$lte": stamp}, **free}).sort("seq", ASCENDING)
+        claimed: list[Delivery] = []
+        streams: set[str] = set()
+        async for doc in cursor.limit(limit * 4):
+            if len(claimed) >= limit or doc["stream"] in streams:
+                continue
+            earlier = await self.deliveries.find_one(
+                {"stream": doc["stream"], "state": "PENDING", "seq": {"$lt": doc["seq"]}}, {"_id": 1}
+            )
+            if earlier is not None:
+                continue
+            taken = await self.deliveries.update_one(
+                {"_id": doc["_id"], "state": "PENDING", **free},
+                {"$set": {"lease_owner": owner, "lease_until": _ts(lease_until)}},
+            )
+            if taken.modified_count == 1:
+                streams.add(doc["stream"])
+                claimed.append(_delivery(doc))
+        return claimed
+
+    async def delivered(self, delivery_id: str, owner: str) -> None:
+        await self.deliveries.delete_one({"_id": delivery_id, "lease_owner": owner})
+
+    async def reschedule(self, delivery: Delivery, owner: str) -> None:
+        await self.deliveries.update_one(
+            {"_id": delivery.delivery_id, "lease_owner": owner},
+            {
+                "$set": {
+                    "attempts": delivery.attempts,
+                    "due": _ts(delivery.due),
+                    "state": delivery.state.value,
+                    "last_error": delivery.last_error,
+                    "lease_owner": None,
+                    "lease_until": None,
+                }
+            },
+        )
+
+    async def outbox_stats(self) -> list[OutboxStats]:
+        stats: dict[str, OutboxStats] = {}
+        async for doc in self.deliveries.find({}).sort("seq", ASCENDING):
+            entry = stats.setdefault(doc["receiver"], OutboxStats(receiver=doc["receiver"], pending=0, failed=0))
+            if doc["state"] == "PENDING":
+                entry.pending += 1
+                if entry.oldest_pending is None:
+                    entry.oldest_pending = DateTime.parse(doc["created"])
+            else:
+                entry.failed += 1
+            if doc.get("last_error"):
+                entry.last_error = doc["last_error"]
+        return [stats[k] for k in sorted(stats)]
+
+    async def list_deliveries(self, *, receiver: str | None, state: DeliveryState, limit: int) -> list[Delivery]:
+        found: Doc = {"state": state.value}
+        if receiver is not None:
+            found["receiver"] = receiver
+        cursor = self.deliveries.find(found).sort("seq", ASCENDING).limit(limit)
+        return [_delivery(doc) async for doc in cursor]
+
+    async def drop_delivery(self, delivery_id: str) -> bool:
+        return (await self.deliveries.delete_one({"_id": delivery_id})).deleted_count == 1
+
+    async def retry_delivery(self, delivery_id: str, due: DateTime) -> bool:
+        result = await self.deliveries.update_one(
+            {"_id": delivery_id, "state": "FAILED"},
+            {"$set": {"state": "PENDING", "due": _ts(due), "lease_owner": None, "lease_until": None}},
+        )
+        return result.modified_count == 1
+
+
+__all__ = ("MongoOutbox", "delivery_document")

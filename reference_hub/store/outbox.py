@@ -1,0 +1,88 @@
+"""The outbox: deliveries the hub promised (acknowledged to a sender) and still has to make.
+
+A delivery is written together with the object write that caused it (SQLite: in the same transaction; MongoDB: right
+after it, see ``mongo_outbox.py``), so a crash after the hub answered loses nothing. Delivery workers in every hub
+process take due deliveries under a *lease* (an owner and an expiry): two processes never send one delivery at once,
+and a killed process's deliveries are taken over once its lease expires. Within one *stream* (one receiver and one
+object) only the oldest pending delivery is handed out, so a receiver sees an object's changes in order.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Protocol
+
+import msgspec
+
+from reference_hub.ocpi.datetime import DateTime
+
+
+class DeliveryState(StrEnum):
+    PENDING = "PENDING"
+    """Waiting for its due time or being sent."""
+    FAILED = "FAILED"
+    """Given up (policy ``spec`` after its retries, or the receiver refused the content); kept for the operator."""
+
+
+class Delivery(msgspec.Struct, kw_only=True):
+    """One request the hub will send to one receiver."""
+
+    delivery_id: str
+    """Unique; also the ``X-Request-ID`` of every attempt, so a receiver can recognise a repeat."""
+    receiver: str
+    """Partner id of the receiving platform."""
+    stream: str
+    """Ordering key: receiver, module, owner and object."""
+    method: str
+    url: str
+    headers: list[tuple[str, str]]
+    """Routing and correlation headers (the token is added when sending)."""
+    body: bytes | None = None
+    created: DateTime
+    due: DateTime
+    attempts: int = 0
+    state: DeliveryState = DeliveryState.PENDING
+    last_error: str | None = None
+
+
+class OutboxStats(msgspec.Struct, kw_only=True):
+    """The backlog of one receiver."""
+
+    receiver: str
+    pending: int
+    failed: int
+    oldest_pending: DateTime | None = None
+    last_error: str | None = None
+
+
+class Outbox(Protocol):
+    """Durable deliveries. Every adapter passes tests/contract/test_outbox_contract.py."""
+
+    async def enqueue(self, deliveries: list[Delivery]) -> None:
+        """Store deliveries on their own (those not caused by an object write)."""
+
+    async def claim_deliveries(self, owner: str, now: DateTime, lease_until: DateTime, limit: int) -> list[Delivery]:
+        """Lease up to ``limit`` due PENDING deliveries, each the oldest pending one of its stream, whose lease is free
+        or expired."""
+
+    async def delivered(self, delivery_id: str, owner: str) -> None:
+        """Remove a delivery that reached its receiver (only while ``owner`` holds its lease)."""
+
+    async def reschedule(self, delivery: Delivery, owner: str) -> None:
+        """Write back ``attempts``, ``due``, ``state`` and ``last_error`` and release the lease (only while ``owner``
+        holds it)."""
+
+    async def outbox_stats(self) -> list[OutboxStats]:
+        """Backlog per receiver that has any."""
+
+    async def list_deliveries(self, *, receiver: str | None, state: DeliveryState, limit: int) -> list[Delivery]:
+        """Deliveries in a state, oldest first (for the admin API)."""
+
+    async def drop_delivery(self, delivery_id: str) -> bool:
+        """Remove a delivery (operator decision); False when there was none."""
+
+    async def retry_delivery(self, delivery_id: str, due: DateTime) -> bool:
+        """Make a FAILED delivery PENDING again, due at ``due``; False when there was no such delivery."""
+
+
+__all__ = ("Delivery", "DeliveryState", "Outbox", "OutboxStats")

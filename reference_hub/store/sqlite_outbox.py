@@ -1,0 +1,185 @@
+"""The SQLite side of the Outbox (mixed into :class:`~reference_hub.store.sqlite.SqliteStore`).
+
+Claiming is one ``BEGIN IMMEDIATE`` transaction (select, then set the lease), so two processes sharing the file
+never lease one delivery twice. ``deliveries_stream`` lets the "oldest pending of its stream" test use an index.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import msgspec
+
+from reference_hub.ocpi.datetime import DateTime
+from reference_hub.store.outbox import Delivery, DeliveryState, OutboxStats
+
+OUTBOX_SCHEMA = """
+CREATE TABLE IF NOT EXISTS deliveries (
+    seq         INTEGER PRIMARY KEY,
+    delivery_id TEXT NOT NULL UNIQUE,
+    receiver    TEXT NOT NULL,
+    stream      TEXT NOT NULL,
+    method      TEXT NOT NULL,
+    url         TEXT NOT NULL,
+    headers     TEXT NOT NULL,
+    body        BLOB,
+    created     TEXT NOT NULL,
+    due         TEXT NOT NULL,
+    attempts    INTEGER NOT NULL,
+    state       TEXT NOT NULL,
+    last_error  TEXT,
+    lease_owner TEXT,
+    lease_until TEXT
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, due);
+CREATE INDEX IF NOT EXISTS deliveries_stream ON deliveries (stream, state, seq);
+CREATE INDEX IF NOT EXISTS deliveries_receiver ON deliveries (receiver, state);
+"""
+
+_COLUMNS = "delivery_id, receiver, stream, method, url, headers, body, created, due, attempts, state, last_error"
+
+
+def _ts(value: DateTime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def delivery_row(d: Delivery) -> tuple[Any, ...]:
+    return (
+        d.delivery_id,
+        d.receiver,
+        d.stream,
+        d.method,
+        d.url,
+        msgspec.json.encode(d.headers).decode(),
+        d.body,
+        _ts(d.created),
+        _ts(d.due),
+        d.attempts,
+        d.state.value,
+        d.last_error,
+    )
+
+
+def _delivery(row: tuple[Any, ...]) -> Delivery:
+    delivery_id, receiver, stream, method, url, headers, body, created, due, attempts, state, last_error = row
+    return Delivery(
+        delivery_id=delivery_id,
+        receiver=receiver,
+        stream=stream,
+        method=method,
+        url=url,
+        headers=[tuple(h) for h in msgspec.json.decode(headers)],
+        body=None if body is None else bytes(body),
+        created=DateTime.parse(created),
+        due=DateTime.parse(due),
+        attempts=attempts,
+        state=DeliveryState(state),
+        last_error=last_error,
+    )
+
+
+INSERT_DELIVERY = f"INSERT INTO deliveries ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
+
+
+class SqliteOutbox:
+    """Outbox methods; the host class provides ``db``."""
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        raise NotImplementedError
+
+    async def enqueue(self, deliveries: list[Delivery]) -> None:
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany(INSERT_DELIVERY, [delivery_row(d) for d in deliveries])
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    async def claim_deliveries(self, owner: str, now: DateTime, lease_until: DateTime, limit: int) -> list[Delivery]:
+        db = self.db
+        stamp = _ts(now)
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            rows = db.execute(
+                f"SELECT seq, {_COLUMNS} FROM deliveries AS d"  # noqa: S608
+                " WHERE d.state = 'PENDING' AND d.due <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)"
+                " AND NOT EXISTS (SELECT 1 FROM deliveries AS e"
+                "  WHERE e.stream = d.stream AND e.state = 'PENDING' AND e.seq < d.seq)"
+                " ORDER BY d.seq LIMIT ?",
+                (stamp, stamp, limit),
+            ).fetchall()
+            if rows:
+                db.executemany(
+                    "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE seq = ?",
+                    [(owner, _ts(lease_until), row[0]) for row in rows],
+                )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return [_delivery(row[1:]) for row in rows]
+
+    async def delivered(self, delivery_id: str, owner: str) -> None:
+        self.db.execute("DELETE FROM deliveries WHERE delivery_id = ? AND lease_owner = ?", (delivery_id, owner))
+
+    async def reschedule(self, delivery: Delivery, owner: str) -> None:
+        self.db.execute(
+            "UPDATE deliveries SET attempts = ?, due = ?, state = ?, last_error = ?, lease_owner = NULL,"
+            " lease_until = NULL WHERE delivery_id = ? AND lease_owner = ?",
+            (
+                delivery.attempts,
+                _ts(delivery.due),
+                delivery.state.value,
+                delivery.last_error,
+                delivery.delivery_id,
+                owner,
+            ),
+        )
+
+    async def outbox_stats(self) -> list[OutboxStats]:
+        rows = self.db.execute(
+            "SELECT receiver, sum(state = 'PENDING'), sum(state = 'FAILED'),"
+            " min(CASE WHEN state = 'PENDING' THEN created END),"
+            " (SELECT last_error FROM deliveries AS e WHERE e.receiver = d.receiver AND e.last_error IS NOT NULL"
+            "  ORDER BY e.seq DESC LIMIT 1)"
+            " FROM deliveries AS d GROUP BY receiver ORDER BY receiver"
+        ).fetchall()
+        return [
+            OutboxStats(
+                receiver=r[0],
+                pending=r[1],
+                failed=r[2],
+                oldest_pending=None if r[3] is None else DateTime.parse(r[3]),
+                last_error=r[4],
+            )
+            for r in rows
+        ]
+
+    async def list_deliveries(self, *, receiver: str | None, state: DeliveryState, limit: int) -> list[Delivery]:
+        where, params = "state = ?", [state.value]
+        if receiver is not None:
+            where += " AND receiver = ?"
+            params.append(receiver)
+        rows = self.db.execute(
+            f"SELECT {_COLUMNS} FROM deliveries WHERE {where} ORDER BY seq LIMIT ?",  # noqa: S608
+            [*params, limit],
+        ).fetchall()
+        return [_delivery(r) for r in rows]
+
+    async def drop_delivery(self, delivery_id: str) -> bool:
+        return self.db.execute("DELETE FROM deliveries WHERE delivery_id = ?", (delivery_id,)).rowcount == 1
+
+    async def retry_delivery(self, delivery_id: str, due: DateTime) -> bool:
+        cur = self.db.execute(
+            "UPDATE deliveries SET state = 'PENDING', due = ?, lease_owner = NULL, lease_until = NULL"
+            " WHERE delivery_id = ? AND state = 'FAILED'",
+            (_ts(due), delivery_id),
+        )
+        return cur.rowcount == 1
+
+
+__all__ = ("INSERT_DELIVERY", "OUTBOX_SCHEMA", "SqliteOutbox", "delivery_row")

@@ -1,0 +1,101 @@
+"""The Outbox contract: one suite, every adapter (adapters and skips as in test_store_contract.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from reference_hub.ocpi.datetime import DateTime
+from reference_hub.store.base import Conflict
+from reference_hub.store.outbox import Delivery, DeliveryState
+from tests.contract.test_object_store_contract import obj
+from tests.contract.test_store_contract import Backend, Harness, backend, run
+
+__all__ = ("backend",)
+
+T0 = DateTime.parse("2024-03-01T10:00:00Z")
+
+
+def at(seconds: float) -> DateTime:
+    return DateTime.from_datetime(T0 + timedelta(seconds=seconds))
+
+
+def delivery(did: str, *, receiver: str = "DE-MSP", stream: str = "s1", due: float = 0, created: float = 0) -> Delivery:
+    return Delivery(
+        delivery_id=did,
+        receiver=receiver,
+        stream=stream,
+        method="PUT",
+        url=f"http://127.0.0.1:9/{did}",
+        headers=[("X-Correlation-ID", "c1"), ("OCPI-to-party-id", "MSP")],
+        body=b'{"id": "x"}',
+        created=at(created),
+        due=at(due),
+    )
+
+
+async def claim(h: Harness, owner: str = "w1", now: float = 100, limit: int = 10) -> list[str]:
+    got = await h.store.claim_deliveries(owner, at(now), at(now + 30), limit)
+    return [d.delivery_id for d in got]
+
+
+def test_claim_leases_the_oldest_of_each_stream_once(backend: Backend) -> None:
+    async def body(h: Harness) -> None:
+        await h.store.enqueue(
+            [
+                delivery("a1", stream="a", created=1),
+                delivery("a2", stream="a", created=2),
+                delivery("b1", stream="b", created=3),
+                delivery("later", stream="c", due=500, created=4),
+            ]
+        )
+        assert await claim(h) == ["a1", "b1"]
+        assert await claim(h, owner="w2") == []  # leased, and a2 waits behind a1
+        await h.store.delivered("a1", "w1")
+        assert await claim(h, owner="w2") == ["a2"]
+        assert await claim(h, owner="w3", now=200) == ["a2", "b1"]  # the leases expired at 130
+        await h.store.delivered("b1", "w1")  # not w1's lease any more: nothing happens
+        assert [
+            d.delivery_id for d in await h.store.list_deliveries(receiver=None, state=DeliveryState.PENDING, limit=9)
+        ] == ["a2", "b1", "later"]
+
+    run(backend, body)
+
+
+def test_reschedule_retry_drop_and_stats(backend: Backend) -> None:
+    async def body(h: Harness) -> None:
+        await h.store.enqueue([delivery("d1"), delivery("d2", stream="s2", receiver="NL-OTH")])
+        [first, _] = await h.store.claim_deliveries("w1", at(100), at(130), 10)
+        first.attempts, first.due, first.last_error = 1, at(110), "timeout"
+        await h.store.reschedule(first, "w1")
+        assert await claim(h, owner="w2", now=105) == []
+        assert await claim(h, owner="w2", now=111) == ["d1"]
+        first.state, first.last_error = DeliveryState.FAILED, "gave up"
+        await h.store.reschedule(first, "w2")
+        stats = {s.receiver: s for s in await h.store.outbox_stats()}
+        assert (stats["DE-MSP"].pending, stats["DE-MSP"].failed, stats["DE-MSP"].last_error) == (0, 1, "gave up")
+        assert stats["NL-OTH"].pending == 1
+        failed = await h.store.list_deliveries(receiver="DE-MSP", state=DeliveryState.FAILED, limit=5)
+        assert [(d.delivery_id, d.attempts, d.body) for d in failed] == [("d1", 1, b'{"id": "x"}')]
+        assert failed[0].headers == [("X-Correlation-ID", "c1"), ("OCPI-to-party-id", "MSP")]
+        assert await h.store.retry_delivery("d1", at(200)) is True
+        assert await h.store.retry_delivery("d1", at(200)) is False  # not FAILED any more
+        assert await claim(h, owner="w3", now=201) == ["d1", "d2"]  # d2: its lease expired
+        assert await h.store.drop_delivery("d2") is True
+        assert await h.store.drop_delivery("d2") is False
+
+    run(backend, body)
+
+
+def test_deliveries_are_written_with_the_object_and_not_on_conflict(backend: Backend) -> None:
+    async def body(h: Harness) -> None:
+        await h.store.write_object(obj("L1"), expected_version=None, deliveries=[delivery("x1")])
+        with pytest.raises(Conflict):
+            await h.store.write_object(obj("L1"), expected_version=None, deliveries=[delivery("x2", stream="s9")])
+        assert await claim(h) == ["x1"]
+        assert await h.store.delete_object("locations", "NL/CPO", "L1", deliveries=[delivery("x3", stream="s3")])
+        assert not await h.store.delete_object("locations", "NL/CPO", "L1", deliveries=[delivery("x4", stream="s4")])
+        assert await claim(h, owner="w2") == ["x3"]
+
+    run(backend, body)
