@@ -113,6 +113,7 @@ class HarnessSession:
         self.rotation: Handshake | None = None
         self.unregistration: Exchange | None = None
         self._discovery: Discovery | None = None
+        self._target_credentials: dict[str, Any] | None = None
         self.observations: list[str] = []
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -238,6 +239,7 @@ class HarnessSession:
                 self.previous_tokens.append(self.token)
             self.token = data["token"]
             self.registered = True
+            self._target_credentials = data
             return data["token"]
         return None
 
@@ -307,6 +309,47 @@ class HarnessSession:
                 self.registered = False
                 self.deleted_token = token
         return self.unregistration
+
+    # -- routing headers ---------------------------------------------------------------------
+    def target_party(self) -> tuple[str, str] | None:
+        """The party the harness addresses on functional modules, from the target's own Credentials object.
+
+        A hub names itself in ``hub_party_id`` (country code + party id); a platform with one role is that party;
+        with several roles and no ``hub_party_id`` the first role is taken. ``None`` when the target's Credentials
+        object could not be read (the harness then sends only its own ``OCPI-from-*``).
+        """
+        creds = self._target_credentials
+        if creds is None and self.registered and self.token:
+            url = self._credentials_url()
+            if url:
+                ex = self.client.request("GET", url, token=self.token, label="credentials GET (whom to address)")
+                creds = ex.data if isinstance(ex.data, dict) else {}
+                self._target_credentials = creds
+        if not creds:
+            return None
+        hub = creds.get("hub_party_id")
+        if isinstance(hub, str) and len(hub) == 5:
+            return hub[:2].upper(), hub[2:].upper()
+        for role in creds.get("roles") or []:
+            if (
+                isinstance(role, dict)
+                and isinstance(role.get("country_code"), str)
+                and isinstance(role.get("party_id"), str)
+            ):
+                return role["country_code"].upper(), role["party_id"].upper()
+        return None
+
+    def routing_headers(self, module: str | None) -> dict[str, str]:
+        """The OCPI routing headers for a request to ``module``: none on configuration modules; on functional
+        modules the harness's party as FROM and the target's party (a hub itself for "GET all via hub") as TO."""
+        if module is None or module in CONFIG_MODULES:
+            return {}
+        party = self.config.party
+        out = {"OCPI-from-country-code": party.country_code, "OCPI-from-party-id": party.party_id}
+        to = self.target_party()
+        if to is not None:
+            out["OCPI-to-country-code"], out["OCPI-to-party-id"] = to
+        return out
 
     def peer_path(self, url: str) -> str:
         return urlsplit(url).path.rstrip("/")

@@ -178,7 +178,13 @@ def send(ocpi_context: ScenarioContext, harness: HarnessSession, method: str, wh
             _, value = harness.hand_out_token()
             body = harness.peer.credentials_for(value)
         ex = harness.client.request(
-            method, url, token=token, auth=style, json_body=body, label=f"{method} {name} {auth}"
+            method,
+            url,
+            token=token,
+            auth=style,
+            json_body=body,
+            headers=harness.routing_headers(module),
+            label=f"{method} {name} {auth}",
         )
         if module == "credentials" and method in ("PUT", "POST"):
             harness.adopt_credentials(ex)

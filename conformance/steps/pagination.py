@@ -68,7 +68,12 @@ def _label(obj: Any) -> str:
 
 def _get(harness: HarnessSession, le: ListEndpoint, label: str, **params: Any) -> Exchange:
     return harness.client.request(
-        "GET", le.url, token=harness.token, params=params or None, label=f"{le.name}: {label}"
+        "GET",
+        le.url,
+        token=harness.token,
+        params=params or None,
+        headers=harness.routing_headers(le.module),
+        label=f"{le.name}: {label}",
     )
 
 
