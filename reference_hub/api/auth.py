@@ -9,7 +9,8 @@ attack or misconfiguration.
 
 The same pass over the headers enforces the request-size limits (URL length, header bytes and count, Authorization
 length), so the limits cost one loop the hook made anyway. A token this process has already seen as valid never
-reaches the failed-authentication limiter: only a cache miss asks whether the client's address is being limited.
+reaches the failed-authentication limiter: only a token that fails asks whether the client's address is being
+limited (HTTP 429 instead of 401); a valid token is never refused for the address it comes from.
 """
 
 from __future__ import annotations
@@ -72,17 +73,18 @@ async def authenticate(request: Request[Any, Any, Any]) -> OcpiResponse | None:
     key = header_key(raw)
     caller = ctx.auth.cached(key)
     if caller is None:
+        # A valid token is never refused for its address (partners may share one with whoever is failing); only
+        # the failures of a limited address are answered 429 instead of 401.
         address = _address(request)
-        wait = ctx.limiter.retry_after(address)
-        if wait:
-            return error_response(request, ctx, TooManyRequests(_LIMITED, retry_after=wait))
-        if raw is not None and len(raw) > MAX_AUTHORIZATION:
-            ctx.limiter.failed(address)
-            return _unauthorized(request, ctx, _TOO_LONG)
-        caller = await ctx.auth.resolve(key, None if raw is None else raw.decode("latin-1"))
+        too_long = raw is not None and len(raw) > MAX_AUTHORIZATION
+        if not too_long:
+            caller = await ctx.auth.resolve(key, None if raw is None else raw.decode("latin-1"))
         if caller is None:
             ctx.limiter.failed(address)
-            return _unauthorized(request, ctx, _MISSING)
+            wait = ctx.limiter.retry_after(address)
+            if wait:
+                return error_response(request, ctx, TooManyRequests(_LIMITED, retry_after=wait))
+            return _unauthorized(request, ctx, _TOO_LONG if too_long else _MISSING)
     if caller.kind is CallerKind.REGISTRATION and not request.route_handler.opt.get("registration_ok"):
         # The cache may predate the end of a registration made through another process: look once more.
         caller = await ctx.auth.recheck(None if raw is None else raw.decode("latin-1"))
