@@ -67,6 +67,8 @@ async def build_context(settings: Settings) -> AsyncIterator[HubContext]:
         limiter = FailedAuthLimiter(settings.auth_failure_limit, settings.auth_failure_window)
         directory = Directory(store)
         forwarder = Forwarder(settings, directory, registrar.vault, peers.client)
+        deliveries = Deliveries(settings, store, directory, forwarder, peers.client)
+        registrar.status_listeners.append(deliveries.client_info)
         yield HubContext(
             settings=settings,
             codec=codec,
@@ -76,7 +78,7 @@ async def build_context(settings: Settings) -> AsyncIterator[HubContext]:
             directory=directory,
             objects=Objects(settings, store, codec),
             forwarder=forwarder,
-            deliveries=Deliveries(settings, store, directory, forwarder, peers.client),
+            deliveries=deliveries,
             limiter=limiter,
             bodies={},
         )

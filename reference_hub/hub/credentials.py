@@ -7,8 +7,10 @@ Hub-initiated (we hold the party's token A): the mirror image, see :meth:`Regist
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import msgspec
@@ -31,6 +33,8 @@ from reference_hub.ocpi.errors import (
 from reference_hub.ocpi.models import BusinessDetails, Credentials, CredentialsRole, Endpoint, Role
 from reference_hub.settings import Settings
 from reference_hub.store import Conflict, DuplicateParty, Invitation, Partner, PartnerStatus, Store
+
+log = logging.getLogger(__name__)
 
 _CLOCK_MARGIN = timedelta(seconds=30)
 """Partners stamped up to this long before the last one seen are re-read, in case another host's clock lags."""
@@ -94,6 +98,8 @@ class Registrar:
         self.vault = vault
         self.peers = peers
         self._reachable: dict[str, list[CredentialsRole]] = {}
+        self.status_listeners: list[Callable[[Partner, str], Awaitable[None]]] = []
+        """Told when a partner connects (``CONNECTED``) or leaves (``SUSPENDED``): the HubClientInfo pushes."""
         """Roles of every ACTIVE partner, by partner id: what the hub's Credentials list as reachable."""
         self._reachable_since: DateTime | None = None
         """Partners updated at or after this moment are re-read on the next refresh (None: read them all)."""
@@ -137,6 +143,14 @@ class Registrar:
                     since = partner.updated
             self._reachable_since = since
         return self._reachable
+
+    async def _announce(self, partner: Partner, status: str) -> None:
+        """Tell the listeners; a listener's failure never undoes the registration change that caused it."""
+        for listener in self.status_listeners:
+            try:
+                await listener(partner, status)
+            except Exception:
+                log.exception("could not announce %s as %s", partner.partner_id, status)
 
     def _changed(self) -> None:
         """This process changed a token or a partner: drop cached authentications, refresh the reachable parties."""
@@ -239,6 +253,7 @@ class Registrar:
         except DuplicateParty as exc:
             raise InvalidOrMissingParameters(str(exc)) from exc
         self._changed()
+        await self._announce(partner, "CONNECTED")
         return await self.hub_credentials(token_c, exclude=partner_id)
 
     async def _current(self, caller: Caller) -> Partner:
@@ -282,9 +297,12 @@ class Registrar:
     async def remove(self, partner_id: str) -> bool:
         """An operator removes a partner record (e.g. one half-registered by a crash): its token stops working and its
         party ids are free for a new registration. True if there was such a partner."""
+        before = await self.store.get_partner(partner_id)
         removed = await self.store.delete_partner(partner_id)
         if removed:
             self._changed()
+            if before is not None and before.status is PartnerStatus.ACTIVE:
+                await self._announce(before, "SUSPENDED")
         return removed
 
     async def unregister(self, caller: Caller) -> None:
@@ -298,6 +316,7 @@ class Registrar:
         except Conflict as exc:
             raise Unauthorized("this token was replaced by a concurrent credentials update") from exc
         self._changed()
+        await self._announce(current, "SUSPENDED")
 
     # --- hub-initiated --------------------------------------------------------------------------------------------
 
@@ -343,6 +362,7 @@ class Registrar:
         except DuplicateParty as exc:
             raise InvalidOrMissingParameters(str(exc)) from exc
         self._changed()
+        await self._announce(partner, "CONNECTED")
         return partner
 
 

@@ -561,13 +561,13 @@ class Objects:
         self, who: Requester, uid: str, token_type: str | None, raw: bytes, owner: str, cause: OcpiError
     ) -> AuthorizationInfo:
         """The eMSP could not answer (``cause``): decide from the hub's copy where the token's whitelist allows a
-        decision without the eMSP (ALWAYS, ALLOWED_OFFLINE), else re-raise ``cause``."""
+        decision without the eMSP (ALWAYS, ALLOWED, ALLOWED_OFFLINE), else re-raise ``cause``."""
         kind = KINDS["tokens"]
         current = await self.store.get_object(kind.module, owner, object_key(kind, uid, token_type))
         if current is None:
             raise cause
         token: Token = self.codec.decode(current.body, Token)
-        if token.whitelist not in (WhitelistType.ALWAYS, WhitelistType.ALLOWED_OFFLINE):
+        if token.whitelist not in (WhitelistType.ALWAYS, WhitelistType.ALLOWED, WhitelistType.ALLOWED_OFFLINE):
             raise cause
         return await self.authorize(who, uid, token_type, raw, owner)
 

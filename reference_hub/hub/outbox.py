@@ -108,6 +108,8 @@ class Deliveries:
                 (party_key(r.country_code, r.party_id) for r in partner.roles if roles is None or r.role in roles),
                 None,
             )
+            if party is None and partner.partner_id == sender_partner and partner.roles:  # only with broadcast_echoed
+                party = party_key(partner.roles[0].country_code, partner.roles[0].party_id)
             if party is not None:
                 found.append(Recipient(partner, party, url))
         return found
@@ -145,12 +147,14 @@ class Deliveries:
         stream: str,
         correlation_id: str,
         stamp: DateTime,
+        *,
+        routed: bool = True,
     ) -> Delivery:
-        to_cc, to_pid = split_party(recipient.party)
-        headers = [
-            *reply_headers(to_cc, to_pid, self.settings.country_code, self.settings.party_id),
-            ("X-Correlation-ID", correlation_id),
-        ]
+        """One delivery; ``routed=False`` for configuration modules (HubClientInfo), which carry no routing headers."""
+        headers = [("X-Correlation-ID", correlation_id)]
+        if routed:
+            to_cc, to_pid = split_party(recipient.party)
+            headers += reply_headers(to_cc, to_pid, self.settings.country_code, self.settings.party_id)
         return Delivery(
             delivery_id=str(uuid.uuid4()),
             receiver=recipient.partner.partner_id,
@@ -183,7 +187,7 @@ class Deliveries:
                 url = f"{r.url.rstrip('/')}/{role.country_code}/{role.party_id}"
                 stream = f"{r.partner.partner_id}|hubclientinfo|{party_key(role.country_code, role.party_id)}"
                 body = msgspec.json.encode(info)
-                deliveries.append(self._delivery(r, "PUT", url, body, stream, correlation_id, stamp))
+                deliveries.append(self._delivery(r, "PUT", url, body, stream, correlation_id, stamp, routed=False))
         if deliveries:
             await self.store.enqueue(deliveries)
             self.wake()

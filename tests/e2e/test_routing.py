@@ -173,3 +173,26 @@ def test_unknown_receiver_and_unreachable_receiver(net: dict[str, Any]) -> None:
         assert time.monotonic() - started < 4.9  # the hub's deadline (3 s here), not the party's delay
     finally:
         parties["msp"].control("set", {"delay": 0})
+
+
+def test_clientinfo_is_pushed_when_a_party_connects_and_leaves(net: dict[str, Any]) -> None:
+    hub, parties = net["hub"], net["parties"]
+
+    def infos(party: PartyProcess, status: str) -> list[dict[str, Any]]:
+        return received(
+            party, lambda r: r["path"] == "/ocpi/2.3.0/receiver/hubclientinfo/FR/NEW" and r["body"]["status"] == status
+        )
+
+    newcomer = PartyProcess("FR", "NEW", "--role", "EMSP").start()
+    try:
+        register(hub, newcomer)
+        for name in ("cpo", "msp", "oth"):
+            [got] = infos(parties[name], "CONNECTED")
+            assert got["method"] == "PUT" and got["body"]["role"] == "EMSP"
+            assert not [h for h in got["headers"] if h.startswith(("ocpi-to", "ocpi-from"))]
+        assert received(newcomer, lambda r: "/hubclientinfo/FR/NEW" in r["path"], 0) == []  # not told about itself
+        assert newcomer.control("unregister")["body"]["status_code"] == 1000
+        for name in ("cpo", "msp", "oth"):
+            assert infos(parties[name], "SUSPENDED"), f"{name} was not told that FR/NEW left"
+    finally:
+        newcomer.stop()

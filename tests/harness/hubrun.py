@@ -57,6 +57,7 @@ def write_target(
     token_a: str | None = None,
     token: str | None = None,
     roles: tuple[str, ...] = ("HUB",),
+    party: tuple[str, str, str] = ("NL", "CTH", "EMSP"),
     extra: str = "",
 ) -> Path:
     lines = [
@@ -66,9 +67,9 @@ def write_target(
         f"roles = {json.dumps(list(roles))}",
         "timeout = 10",
         "[party]",
-        'country_code = "NL"',
-        'party_id = "CTH"',
-        'role = "EMSP"',
+        f'country_code = "{party[0]}"',
+        f'party_id = "{party[1]}"',
+        f'role = "{party[2]}"',
         "[peer]",
         'host = "127.0.0.1"',
         "port = 0",
