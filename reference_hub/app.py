@@ -22,6 +22,7 @@ from reference_hub.hub.auth import Authenticator
 from reference_hub.hub.client import OutboundClient
 from reference_hub.hub.credentials import Registrar
 from reference_hub.hub.directory import Directory
+from reference_hub.hub.liveness import Liveness
 from reference_hub.hub.objects import Objects
 from reference_hub.hub.outbox import Deliveries
 from reference_hub.hub.peers import PeerClient
@@ -69,6 +70,7 @@ async def build_context(settings: Settings) -> AsyncIterator[HubContext]:
         forwarder = Forwarder(settings, directory, registrar.vault, peers.client)
         deliveries = Deliveries(settings, store, directory, forwarder, peers.client)
         registrar.status_listeners.append(deliveries.client_info)
+        liveness = Liveness(settings, store, forwarder, peers.client, deliveries)
         yield HubContext(
             settings=settings,
             codec=codec,
@@ -79,6 +81,7 @@ async def build_context(settings: Settings) -> AsyncIterator[HubContext]:
             objects=Objects(settings, store, codec),
             forwarder=forwarder,
             deliveries=deliveries,
+            liveness=liveness,
             limiter=limiter,
             bodies={},
         )
@@ -98,13 +101,18 @@ def create_app(settings: Settings) -> Litestar:
             # Everything built so far lives as long as the process: move it out of the collector's generations so
             # that the collections triggered by request garbage do not walk the whole application each time.
             gc.freeze()
-            worker = asyncio.create_task(ctx.deliveries.run(), name="deliveries")
+            workers = [
+                asyncio.create_task(ctx.deliveries.run(), name="deliveries"),
+                asyncio.create_task(ctx.liveness.run(), name="still-alive check"),
+            ]
             try:
                 yield
             finally:
-                worker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker
+                for worker in workers:
+                    worker.cancel()
+                for worker in workers:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await worker
 
     # Every OCPI route authenticates before anything else runs (api/auth.py); health, docs and admin do not.
     ocpi = Router(path="/", route_handlers=[VersionsController, *route_handlers()], before_request=authenticate)

@@ -96,6 +96,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     """Seconds a hub process holds a delivery it is sending; a crashed process's deliveries are taken over after it."""
     delivery_poll: float = 1.0
     """Seconds between two looks for due deliveries when there is nothing to send."""
+    alive_after: float = 300.0
+    """Seconds a party may stay silent (no request to this hub process) before the hub GETs its versions endpoint to
+    check it is still there; one that does not answer is marked OFFLINE (HubClientInfo pushed) and checked again each
+    round until it answers. 0 switches the check off."""
     faults: tuple[str, ...] = ()
     """Fault switches for testing conformance tools; see FAULTS. Never set in production."""
 

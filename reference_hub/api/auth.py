@@ -91,6 +91,8 @@ async def authenticate(request: Request[Any, Any, Any]) -> OcpiResponse | None:
         if caller is None or caller.kind is CallerKind.REGISTRATION:
             return _unauthorized(request, ctx, _REGISTRATION_ONLY if caller else _MISSING)
     request.scope[_CALLER] = caller  # type: ignore[literal-required]
+    if caller.partner_id is not None:
+        ctx.liveness.heard(caller.partner_id)
     return None
 
 

@@ -10,6 +10,7 @@ from litestar.connection import ASGIConnection
 from reference_hub.hub.auth import Authenticator
 from reference_hub.hub.credentials import Registrar
 from reference_hub.hub.directory import Directory
+from reference_hub.hub.liveness import Liveness
 from reference_hub.hub.objects import Objects
 from reference_hub.hub.outbox import Deliveries
 from reference_hub.hub.ratelimit import FailedAuthLimiter
@@ -32,6 +33,7 @@ class HubContext:
     objects: Objects
     forwarder: Forwarder
     deliveries: Deliveries
+    liveness: Liveness
     limiter: FailedAuthLimiter
     bodies: dict[str, int]
     """Request bodies being read right now, per token hash (see ``api/body.py``)."""

@@ -25,7 +25,7 @@ def client_info(partner: Partner) -> ClientInfo:
         party_id=role.party_id,
         country_code=role.country_code,
         role=role.role,
-        status=_STATUS[partner.status],
+        status=ConnectionStatus.OFFLINE if partner.offline else _STATUS[partner.status],
         last_updated=partner.updated,
     )
 

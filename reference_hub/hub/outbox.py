@@ -227,6 +227,9 @@ class Deliveries:
         if partner is None or partner.status is not PartnerStatus.ACTIVE:
             await self._failed(delivery, "the receiver is not connected", transport=True)
             return
+        if partner.offline:
+            await self._failed(delivery, "the receiver is offline (still-alive check)", transport=True)
+            return
         try:
             token, extra = self.forwarder.authorization(partner)
         except OcpiError as exc:

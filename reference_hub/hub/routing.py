@@ -98,6 +98,8 @@ class Forwarder:
         partner = await self.directory.serving(to)
         if partner is None:
             raise UnknownReceiver(f"{to} is not a party connected to this hub")
+        if partner.offline:
+            raise ReceiverNotConnected(f"{to} is offline: the hub's still-alive check cannot reach it")
         return partner
 
     def authorization(self, partner: Partner) -> tuple[str | None, list[tuple[str, str]]]:

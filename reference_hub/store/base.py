@@ -56,6 +56,9 @@ class Partner(msgspec.Struct, kw_only=True):
     """The partner authenticated with a raw (not base64) token at least once."""
     initiated_by: str = "PARTY"
     """``PARTY`` when the partner registered with us, ``HUB`` when we registered with it."""
+    offline: bool = False
+    """The hub's still-alive check found the partner unreachable (HubClientInfo ``OFFLINE``); nothing is sent to it
+    until a later check reaches it again."""
     token_confirmed: bool = True
     """False from the moment the hub hands the partner a new token (party-initiated registration, rotation) until the
     partner first authenticates with it. A crash between storing the token and delivering the answer leaves a partner
@@ -118,7 +121,8 @@ class PartnerStore(Protocol):
         """State for ``GET /health``; raises when the store is unusable."""
 
     def change_marker(self) -> int:
-        """Changes whenever another process may have changed tokens; cheap enough to call per request."""
+        """Changes whenever this or another process may have changed partners or tokens; cheap enough to call per
+        request."""
 
     async def add_invitation(self, invitation: Invitation) -> None:
         """Store a new registration token A."""

@@ -80,6 +80,8 @@ class SqliteStore(SqliteObjects, SqliteOutbox):
         self._db: sqlite3.Connection | None = None
         self._encode = msgspec.json.Encoder(enc_hook=enc_hook).encode
         self._decode = msgspec.json.Decoder(Partner, dec_hook=dec_hook).decode
+        self._own_writes = 0
+        """Partner writes through this connection, which SQLite's data_version does not count."""
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -116,7 +118,8 @@ class SqliteStore(SqliteObjects, SqliteOutbox):
         return {"backend": "sqlite", "active_partners": count}
 
     def change_marker(self) -> int:
-        return int(self.db.execute("PRAGMA data_version").fetchone()[0])
+        # data_version moves when another connection commits; our own partner writes are counted beside it
+        return int(self.db.execute("PRAGMA data_version").fetchone()[0]) + (self._own_writes << 32)
 
     async def add_invitation(self, invitation: Invitation) -> None:
         self.db.execute(
@@ -157,6 +160,7 @@ class SqliteStore(SqliteObjects, SqliteOutbox):
         )
 
     async def insert_partner(self, partner: Partner, *, consume_invitation: str | None) -> None:
+        self._own_writes += 1
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -198,6 +202,7 @@ class SqliteStore(SqliteObjects, SqliteOutbox):
         return f"partner {partner.partner_id} or its token is already registered"
 
     async def replace_partner(self, partner: Partner, *, expected_token_hash: str | None) -> None:
+        self._own_writes += 1
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -271,6 +276,7 @@ class SqliteStore(SqliteObjects, SqliteOutbox):
             raise
 
     async def delete_partner(self, partner_id: str) -> bool:
+        self._own_writes += 1
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:

@@ -7,10 +7,12 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.e2e.test_objects import Platform, V, ok, refused, register
 from tests.support import examples as ex
+from tests.support.ocpi import auth
 from tests.support.processes import HubProcess, PartyProcess
 
 pytestmark = pytest.mark.e2e
@@ -196,3 +198,44 @@ def test_clientinfo_is_pushed_when_a_party_connects_and_leaves(net: dict[str, An
             assert infos(parties[name], "SUSPENDED"), f"{name} was not told that FR/NEW left"
     finally:
         newcomer.stop()
+
+
+def test_still_alive_check_marks_a_silent_party_offline_and_back(tmp_path: Any) -> None:
+    env = {
+        "OCPI_HUB_ALIVE_AFTER": "1",
+        "OCPI_HUB_CALLBACK_TIMEOUT": "1",
+        "OCPI_HUB_DELIVERY_POLL": "0.2",
+        "OCPI_HUB_DELIVERY_BACKOFF": "0.2",
+        "OCPI_HUB_DELIVERY_POLICY": "store_and_forward",
+    }
+    hub = HubProcess(tmp_path / "hub.db", env=env).start()
+    parties = {
+        "cpo": PartyProcess("NL", "CPO").start(),
+        "msp": PartyProcess("DE", "MSP", "--role", "EMSP").start(),
+    }
+    try:
+        cpo = Platform(hub, "NL", "CPO", register(hub, parties["cpo"]), parties["cpo"])
+        register(hub, parties["msp"])
+
+        def status_pushes(status: str) -> list[dict[str, Any]]:
+            return received(
+                parties["cpo"],
+                lambda r: r["path"].endswith("/hubclientinfo/DE/MSP") and r["body"]["status"] == status,
+            )
+
+        parties["msp"].control("set", {"versions_down": True})
+        assert status_pushes("OFFLINE"), "the CPO was not told that DE/MSP stopped answering"
+        listed = ok(httpx.get(f"{hub.base_url}{V}/sender/hubclientinfo", headers=auth(cpo.token)))["data"]
+        assert {(c["party_id"], c["status"]) for c in listed} >= {("MSP", "OFFLINE")}
+        # nothing is sent to an offline party: a broadcast waits
+        ok(cpo.call("PUT", "/receiver/locations/NL/CPO/WAITS", ex.location("NL", "CPO", "WAITS")), 201)
+        time.sleep(1)
+        assert received(parties["msp"], lambda r: r["path"].endswith("/WAITS"), 0) == []
+
+        parties["msp"].control("set", {"versions_down": False})
+        assert status_pushes("CONNECTED"), "the CPO was not told that DE/MSP is back"
+        assert received(parties["msp"], lambda r: r["path"].endswith("/WAITS")), "the held push never arrived"
+    finally:
+        for p in parties.values():
+            p.stop()
+        hub.stop()
