@@ -56,6 +56,10 @@ LOADTEST_ARGS ?=
 loadtest: $(STAMP) ## Load-test TARGET (a versions URL): SCENARIO=token with TOKENS, or registration with INVITATIONS
 	$(BIN)/python -m loadtests $(SCENARIO) --versions-url $(TARGET) $(if $(filter registration,$(SCENARIO)),--invitations $(INVITATIONS),--tokens $(TOKENS)) $(LOADTEST_ARGS)
 
+.PHONY: fuzz-hub
+fuzz-hub: $(STAMP) ## Fuzz every hub operation with schemathesis (over 5,000 cases); fails on any 5xx or traceback
+	$(BIN)/python tools/fuzz_hub.py --max-examples 50
+
 .PHONY: bench
 bench: $(STAMP) ## Reproduce BENCHMARKS.md: hub vs bare Litestar, 1k/100k parties, registrations (about 7 min)
 	$(BIN)/python -m loadtests.bench

@@ -1,0 +1,30 @@
+"""A bounded run of ``tools/fuzz_hub.py`` (what ``make fuzz-hub`` runs at full size): schemathesis sends generated
+reads and writes, valid and invalid, to every operation of openapi.yaml on a real hub; none may get HTTP 5xx and the
+hub may log no traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_bounded_fuzz_of_every_operation_finds_no_server_error() -> None:
+    bounded = ("--max-examples", "10", "--seed", "7", "--phases", "examples,fuzzing")
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "fuzz_hub.py"), *bounded],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    summary = run.stdout.strip().splitlines()[-1]
+    generated = int(summary.split("cases: ")[1].split(" generated")[0])
+    assert generated >= 300, summary
