@@ -32,10 +32,18 @@ from locust.env import Environment
 from locust.runners import LocalRunner, MasterRunner, WorkerRunner
 from locust.stats import CSV_STATS_INTERVAL_SEC
 
-from loadtests.users import LEDGER, BareCeilingUser, RegistrationUser, TokenValidationUser, on_test_start, options
+from loadtests.users import (
+    LEDGER,
+    BareCeilingUser,
+    PagesUser,
+    RegistrationUser,
+    TokenValidationUser,
+    on_test_start,
+    options,
+)
 from loadtests.users import verify_registrations as _verify_registrations
 
-__all__ = ("BareCeilingUser", "RegistrationUser", "TokenValidationUser")
+__all__ = ("BareCeilingUser", "PagesUser", "RegistrationUser", "TokenValidationUser")
 
 log = logging.getLogger("loadtests")
 
@@ -49,6 +57,15 @@ def _arguments(parser: Any) -> None:
     group.add_argument("--versions-url", env_var="LOCUST_VERSIONS_URL", default="", help="the target's versions URL")
     group.add_argument(
         "--tokens", env_var="LOCUST_TOKENS", default="", help="file of valid credentials tokens, one per line"
+    )
+    group.add_argument(
+        "--module", env_var="LOCUST_MODULE", default="locations", help="pages scenario: the Sender list (locations)"
+    )
+    group.add_argument(
+        "--from-party", env_var="LOCUST_FROM_PARTY", default="", help="OCPI-from-* as CC/PID on functional modules"
+    )
+    group.add_argument(
+        "--to-party", env_var="LOCUST_TO_PARTY", default="", help="OCPI-to-* as CC/PID on functional modules"
     )
     group.add_argument(
         "--unknown-share",

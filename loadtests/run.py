@@ -35,6 +35,7 @@ SCENARIOS = {
     "token": "TokenValidationUser",
     "registration": "RegistrationUser",
     "ceiling": "BareCeilingUser",
+    "pages": "PagesUser",
 }
 
 
@@ -287,6 +288,8 @@ examples:
       --users 50 --run-time 1m --max-p99-ms 50
   python -m loadtests registration --versions-url http://127.0.0.1:8080/ocpi/versions \\
       --invitations invitations.txt --users 50 --run-time 2m
+  python -m loadtests pages --versions-url http://127.0.0.1:8080/ocpi/versions --tokens tokens.txt \
+      --module locations --from-party AA/000 --to-party NL/HUB --users 10 --run-time 1m
   python -m loadtests token ... -- --processes 2        (anything after -- goes to Locust as it is)
 
 Results (CSV, HTML report, log, summary JSON) go to --results (default loadtest-results/<time>-<scenario>/).
@@ -305,7 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
     token = sub.add_parser("token", help="token validation: authenticated GETs, a share of unknown tokens")
     registration = sub.add_parser("registration", help="credentials handshakes then rotation, each exactly once")
     ceiling = sub.add_parser("ceiling", help="the token-validation requests against a bare endpoint (a ceiling)")
-    for p in (token, registration, ceiling):
+    pages = sub.add_parser("pages", help="first page and deep page of one Sender list, half each")
+    for p in (token, registration, ceiling, pages):
         target = p.add_argument_group("target")
         if p is ceiling:
             target.add_argument("--host", required=True, help="base URL of the bare endpoint (loadtests/bare_app.py)")
@@ -334,6 +338,10 @@ def build_parser() -> argparse.ArgumentParser:
             help="what to GET, optionally weighted (default versions,details,credentials)",
         )
         p.add_argument("--rate", type=float, default=0.0, help="fixed total req/s (default: as fast as possible)")
+    pages.add_argument("--tokens", required=True, help="file of credentials tokens; the first one is used")
+    pages.add_argument("--module", default="locations", help="the Sender list to page through (default locations)")
+    pages.add_argument("--from-party", default="", help="OCPI-from-* as CC/PID (the party the token belongs to)")
+    pages.add_argument("--to-party", default="", help="OCPI-to-* as CC/PID (a hub: the hub itself)")
     registration.add_argument("--invitations", required=True, help="file of registration tokens A, one per line")
     registration.add_argument(
         "--peer-url",
@@ -357,6 +365,14 @@ def _print_result(result: RunResult, out: IO[str]) -> None:
             f"p50 {latency.get('p50', agg.get('50%'))} ms  p95 {latency.get('p95', agg.get('95%'))} ms  "
             f"p99 {latency.get('p99', agg.get('99%'))} ms\n"
         )
+    by_name = exact.get("by_name") or {}
+    first = next((v for k, v in by_name.items() if k.endswith("[first page]")), None)
+    deep = next((v for k, v in by_name.items() if k.endswith("[deep page]")), None)
+    if first and deep and first.get("p50"):
+        out.write(
+            f"first page p50 {first['p50']} ms, deep page p50 {deep['p50']} ms: "
+            f"deep/first {deep['p50'] / first['p50']:.2f}\n"
+        )
     if summary.get("registrations"):
         out.write(f"registrations: {json.dumps(summary['registrations'])}\n")
     verdict = "PASSED" if result.passed else "FAILED"
@@ -379,6 +395,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "max_p95_ms": args.max_p95_ms or None,
         "max_p99_ms": args.max_p99_ms or None,
     }
+    if args.scenario == "pages":
+        options.update(
+            tokens=Path(args.tokens).resolve(), module=args.module, from_party=args.from_party, to_party=args.to_party
+        )
     if args.scenario in ("token", "ceiling"):
         options.update(
             tokens=Path(args.tokens).resolve(),

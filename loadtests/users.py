@@ -32,7 +32,7 @@ from locust.runners import LocalRunner, WorkerRunner
 from loadtests import data
 from loadtests.checks import Finding, exchange_of, expect_success, expect_unauthorized, short
 
-__all__ = ("LEDGER", "BareCeilingUser", "RegistrationUser", "TokenValidationUser", "options")
+__all__ = ("LEDGER", "BareCeilingUser", "PagesUser", "RegistrationUser", "TokenValidationUser", "options")
 
 log = logging.getLogger("loadtests")
 
@@ -213,6 +213,110 @@ class BareCeilingUser(TokenValidationUser):
     envelope and validates nothing: what this machine, this server and this load generator can do at best."""
 
     bare = True
+
+
+# --- first and deep pages ----------------------------------------------------------------------------------------
+
+FIRST_PAGE = " [first page]"
+DEEP_PAGE = " [deep page]"
+
+
+def routing_headers(environment: Environment) -> dict[str, str]:
+    """``OCPI-from-*`` (``--from-party CC/PID``) and ``OCPI-to-*`` (``--to-party``) for functional modules."""
+    opts = options(environment)
+    headers = {}
+    for option, side in ((opts.from_party, "from"), (opts.to_party, "to")):
+        if option:
+            country, _, party = option.partition("/")
+            headers[f"OCPI-{side}-country-code"], headers[f"OCPI-{side}-party-id"] = country.upper(), party.upper()
+    return headers
+
+
+class PagesUser(FastHttpUser):
+    """The first page and the last full page of one module's Sender list (``--module``, default locations), half
+    each, to see whether a deep page costs more than the first. Each answer must be a success with a non-empty list
+    no longer than ``X-Limit``; the deep offset is ``X-Total-Count - X-Limit``, read once from the first page."""
+
+    def on_start(self) -> None:
+        opts = options(self.environment)
+        self.token = _pool(self.environment)[0]
+        self.headers = {"Authorization": data.authorization(self.token), **routing_headers(self.environment)}
+        with _DISCOVERY.lock:
+            if _DISCOVERY.urls is None and _DISCOVERY.error is None:
+                try:
+                    _DISCOVERY.urls = self._discover(opts.module)
+                except Finding as finding:
+                    _DISCOVERY.error = short(finding)
+        if _DISCOVERY.urls is None:
+            raise StopUser(f"discovery failed: {_DISCOVERY.error}")
+        self.url = _DISCOVERY.urls["list"]
+        self.limit, self.deep = int(_DISCOVERY.urls["limit"]), int(_DISCOVERY.urls["deep"])
+        self.first_object = _DISCOVERY.urls["first"]
+        self.name = _path(self.url)
+
+    def _discover(self, module: str) -> dict[str, str]:
+        versions_url = options(self.environment).versions_url
+        auth = {"Authorization": data.authorization(self.token)}
+        versions = self._get(versions_url, auth, "list", _path(versions_url))
+        match = next((v for v in versions["data"] if isinstance(v, dict) and v.get("version") == OCPI_VERSION), None)
+        if match is None:
+            raise Finding(f"the target offers no OCPI {OCPI_VERSION}", check="discovery")
+        details = self._get(match["url"], auth, "object", _path(match["url"]))
+        url = next(
+            (
+                e.get("url")
+                for e in details["data"].get("endpoints", [])
+                if e.get("identifier") == module and e.get("role") == "SENDER"
+            ),
+            None,
+        )
+        if not url:
+            raise Finding(f"the version details list no {module} SENDER endpoint", check="discovery")
+        with self.client.get(url, headers=self.headers, name=_path(url) + " [discovery]", catch_response=True) as r:
+            envelope = expect_success(exchange_of("GET", url, r), data="list")
+            total, limit = r.headers.get("X-Total-Count"), r.headers.get("X-Limit")
+            if not (total or "").isdigit() or not (limit or "").isdigit() or int(limit or 0) < 1:
+                raise Finding("a page without integer X-Total-Count and X-Limit", check="pagination")
+            r.success()
+        total_n, limit_n = int(total or 0), int(limit or 1)
+        if total_n < 2 * limit_n:
+            raise Finding(f"{total_n} objects make no deep page (seed at least {2 * limit_n})", check="discovery")
+        first = json.dumps(envelope["data"][0], sort_keys=True) if envelope["data"] else ""
+        return {"list": url, "limit": str(limit_n), "deep": str(total_n - limit_n), "first": first}
+
+    def _get(self, url: str, headers: dict[str, str], shape: str, name: str) -> dict[str, Any]:
+        with self.client.get(url, headers=headers, name=name, catch_response=True) as response:
+            try:
+                envelope = expect_success(exchange_of("GET", url, response), data=shape)
+            except Finding as finding:
+                _fail(response, finding)
+                raise
+            response.success()
+            return envelope
+
+    @task
+    def page(self) -> None:
+        deep = random.random() < 0.5
+        offset = self.deep if deep else 0
+        url = f"{self.url}?offset={offset}&limit={self.limit}"
+        name = self.name + (DEEP_PAGE if deep else FIRST_PAGE)
+        with self.client.get(url, headers=self.headers, name=name, catch_response=True) as response:
+            try:
+                envelope = expect_success(exchange_of("GET", url, response), data="list")
+                items = envelope["data"]
+                if not items or len(items) > self.limit:
+                    raise Finding(
+                        "the page is empty or longer than X-Limit",
+                        check="pagination",
+                        expected=f"1..{self.limit} objects",
+                        actual=f"{len(items)}",
+                    )
+                if deep and json.dumps(items[0], sort_keys=True) == self.first_object:
+                    raise Finding("the deep page starts with the first page's first object", check="pagination")
+            except Finding as finding:
+                _fail(response, finding)
+            else:
+                response.success()
 
 
 # --- registration -------------------------------------------------------------------------------------------------

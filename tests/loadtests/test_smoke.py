@@ -169,3 +169,44 @@ def test_a_latency_threshold_sets_the_exit_code(hub: HubProcess, workdir: Path) 
     assert result.returncode == 1, _explain(result)
     assert int(result.aggregated["Failure Count"]) == 0
     assert any(p.startswith("p99") for p in result.summary["problems"])
+
+
+@pytest.mark.parametrize("fault", [None, "ignore_offset"])
+def test_pages_compares_first_and_deep_pages_and_catches_an_ignored_offset(tmp_path: Path, fault: str | None) -> None:
+    hub = HubProcess(tmp_path / "pages.db", faults=[fault] if fault else [])
+    assert hub.cli("seed", "--parties", "1", "--export", str(tmp_path / "tokens.txt")).returncode == 0
+    seeded = hub.cli("seed-locations", "--locations", "1000", "--owner", "AA/000")
+    assert seeded.returncode == 0, seeded.stderr
+    hub.start()
+    try:
+        result = run_locust(
+            RunSpec(
+                scenario="pages",
+                results=tmp_path / "pages",
+                name="pages",
+                versions_url=hub.versions_url,
+                users=2,
+                spawn_rate=2,
+                run_time=3,
+                options={
+                    "tokens": tmp_path / "tokens.txt",
+                    "module": "locations",
+                    "from_party": "AA/000",
+                    "to_party": "NL/HUB",
+                    "max_requests": 200,
+                },
+            )
+        )
+    finally:
+        hub.stop()
+    rows = _rows(result)
+    first = rows.get(("GET", "/ocpi/2.3.0/sender/locations [first page]"))
+    deep = rows.get(("GET", "/ocpi/2.3.0/sender/locations [deep page]"))
+    assert _count(first) > 0 and _count(deep) > 0, _explain(result)
+    if fault is None:
+        assert result.returncode == 0, _explain(result)
+        assert _count(deep, "Failure Count") == 0
+    else:
+        assert result.returncode != 0
+        assert _count(deep, "Failure Count") == _count(deep)  # every deep page is the first page again
+        assert _count(first, "Failure Count") == 0
