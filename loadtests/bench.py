@@ -291,8 +291,12 @@ class Bench:
         )
         # The token scenario sends unknown tokens from one address on purpose: without this the hub's limit on failed
         # authentications would answer them 429 after the first hundred, and the figures would measure that instead.
-        env = {"OCPI_HUB_AUTH_FAILURE_LIMIT": "0"}
-        self.extra["commands"]["hub"] = "OCPI_HUB_AUTH_FAILURE_LIMIT=0 " + self.extra["commands"]["hub"]
+        # The registration scenario's callback peer listens on 127.0.0.1, which the outbound policy refuses unless
+        # private peers are allowed.
+        env = {"OCPI_HUB_AUTH_FAILURE_LIMIT": "0", "OCPI_HUB_ALLOW_PRIVATE_PEERS": "true"}
+        self.extra["commands"]["hub"] = (
+            "OCPI_HUB_AUTH_FAILURE_LIMIT=0 OCPI_HUB_ALLOW_PRIVATE_PEERS=true " + self.extra["commands"]["hub"]
+        )
         return Server(name, cmd, "/health", self.results / f"{name}.server.log", port, expect_store=str(db), env=env)
 
     def bare(self) -> Server:

@@ -34,6 +34,7 @@ from locust.stats import CSV_STATS_INTERVAL_SEC
 
 from loadtests.users import (
     LEDGER,
+    AuthorizeUser,
     BareCeilingUser,
     PagesUser,
     RegistrationUser,
@@ -43,7 +44,7 @@ from loadtests.users import (
 )
 from loadtests.users import verify_registrations as _verify_registrations
 
-__all__ = ("BareCeilingUser", "PagesUser", "RegistrationUser", "TokenValidationUser")
+__all__ = ("AuthorizeUser", "BareCeilingUser", "PagesUser", "RegistrationUser", "TokenValidationUser")
 
 log = logging.getLogger("loadtests")
 
@@ -57,6 +58,12 @@ def _arguments(parser: Any) -> None:
     group.add_argument("--versions-url", env_var="LOCUST_VERSIONS_URL", default="", help="the target's versions URL")
     group.add_argument(
         "--tokens", env_var="LOCUST_TOKENS", default="", help="file of valid credentials tokens, one per line"
+    )
+    group.add_argument(
+        "--tokens-file",
+        env_var="LOCUST_TOKENS_FILE",
+        default="",
+        help="authorize scenario: uid,type,allowed CSV of the drivers' tokens (ocpi-hub seed-tokens --export)",
     )
     group.add_argument(
         "--module", env_var="LOCUST_MODULE", default="locations", help="pages scenario: the Sender list (locations)"

@@ -1,5 +1,5 @@
 """The callback peer for the registration load test: a fast OCPI 2.3.0 party that answers versions and version
-details for ANY token.
+details for ANY token; with ``--authorizations FILE`` also the load-test eMSP of the authorize scenario.
 
 During a credentials POST or PUT the target calls the registering party's versions URL and 2.3.0 details with token
 B before it answers, so every registration under load needs a party that answers quickly. One peer serves all the
@@ -9,7 +9,11 @@ the peer is never what a registration waits for.
 
     python -m loadtests.peer --port 9000          # prints "listening on http://127.0.0.1:9000/ocpi/versions"
 
-``GET /stats`` returns the counts (``{"versions": n, "details": n, "unauthorized": n, "other": n}``).
+``GET /stats`` returns the counts (``{"versions": n, "details": n, "authorize": n, "unauthorized": n, "other": n}``).
+
+As the load-test eMSP (``--authorizations tokens.csv``, the ``uid,type,allowed`` file ``ocpi-hub seed-tokens
+--export`` writes) it also advertises a tokens Sender and answers ``POST .../sender/tokens/{uid}/authorize?type=T``
+from that table: an AuthorizationInfo with the listed ``allowed``, or HTTP 404 + 2004 for a token it does not know.
 """
 
 from __future__ import annotations
@@ -43,20 +47,68 @@ def _envelope(data: object | None, status_code: int = 1000, message: str | None 
 class Peer:
     """Answers ``GET /ocpi/versions`` and ``GET /ocpi/2.3.0`` for any token, over HTTP/1.1 keep-alive."""
 
-    def __init__(self, base_url: str, country: str = "ZZ", party: str = "PER") -> None:
+    def __init__(
+        self,
+        base_url: str,
+        country: str = "ZZ",
+        party: str = "PER",
+        authorizations: str | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.counts = {"versions": 0, "details": 0, "unauthorized": 0, "other": 0}
+        self.country, self.party = country.upper(), party.upper()
+        self.authorizations = authorizations
+        """The uid,type,allowed CSV, read at the first authorization (it may be written after the peer started, e.g.
+        by ``ocpi-hub seed-tokens --export`` once this peer is registered as the eMSP)."""
+        self._table: dict[tuple[str, str], str] | None = None
+        self.counts = {"versions": 0, "details": 0, "authorize": 0, "unauthorized": 0, "other": 0}
         self.versions = [{"version": "2.3.0", "url": f"{self.base_url}/ocpi/2.3.0"}]
-        self.details = {
-            "version": "2.3.0",
-            "endpoints": [
-                {"identifier": "credentials", "role": "SENDER", "url": f"{self.base_url}/ocpi/2.3.0/credentials"},
-                {"identifier": "credentials", "role": "RECEIVER", "url": f"{self.base_url}/ocpi/2.3.0/credentials"},
-            ],
+        endpoints = [
+            {"identifier": "credentials", "role": "SENDER", "url": f"{self.base_url}/ocpi/2.3.0/credentials"},
+            {"identifier": "credentials", "role": "RECEIVER", "url": f"{self.base_url}/ocpi/2.3.0/credentials"},
+        ]
+        self.details = {"version": "2.3.0", "endpoints": endpoints}
+        self.tokens_prefix = "/ocpi/2.3.0/sender/tokens/"
+        if authorizations is not None:
+            tokens_url = f"{self.base_url}/ocpi/2.3.0/sender/tokens"
+            endpoints.append({"identifier": "tokens", "role": "SENDER", "url": tokens_url})
+
+    def authorize(self, target: str) -> tuple[int, bytes]:
+        path, _, query = target.partition("?")
+        uid = path[len(self.tokens_prefix) : -len("/authorize")]
+        token_type = next((v for k, _, v in (p.partition("=") for p in query.split("&")) if k == "type"), "RFID")
+        if self._table is None:
+            self._table = read_authorizations(self.authorizations or "")
+        allowed = self._table.get((uid, token_type or "RFID"))
+        self.counts["authorize"] += 1
+        if allowed is None:
+            return 404, _envelope(None, 2004, f"unknown token {uid}")
+        token = {
+            "country_code": self.country,
+            "party_id": self.party,
+            "uid": uid,
+            "type": token_type,
+            "contract_id": f"{self.country}-{self.party}-{uid}",
+            "issuer": "Load-test eMSP",
+            "valid": allowed == "ALLOWED",
+            "whitelist": "NEVER",
+            "last_updated": "2020-01-01T00:00:00Z",
         }
+        return 200, _envelope({"allowed": allowed, "token": token, "authorization_reference": f"LT-{uid}"})
 
     def answer(self, method: str, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+        target = path
         path = path.split("?", 1)[0].rstrip("/")
+        if (
+            method == "POST"
+            and self.authorizations is not None
+            and path.startswith(self.tokens_prefix)
+            and path.endswith("/authorize")
+        ):
+            scheme, _, credential = headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "token" or not credential.strip():
+                self.counts["unauthorized"] += 1
+                return 401, _envelope(None, 2000, "Authorization: Token <base64 token> required")
+            return self.authorize(target)
         if method == "GET" and path == "/stats":
             return 200, json.dumps(self.counts).encode()
         if method == "GET" and path in ("/ocpi/versions", "/ocpi/2.3.0"):
@@ -112,11 +164,26 @@ class Peer:
                 await writer.wait_closed()
 
 
-async def serve(host: str, port: int, public_url: str | None) -> None:
+def read_authorizations(path: str) -> dict[tuple[str, str], str]:
+    """``(uid, type) -> allowed`` from a ``uid,type,allowed`` CSV (a header line is skipped)."""
+    table = {}
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            uid, _, rest = line.strip().partition(",")
+            token_type, _, allowed = rest.partition(",")
+            if uid and allowed and uid != "uid":
+                table[(uid, token_type or "RFID")] = allowed
+    return table
+
+
+async def serve(
+    host: str, port: int, public_url: str | None, *, party: str = "ZZ/PER", authorizations: str | None = None
+) -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
-    peer = Peer(public_url or f"http://{host}:{sock.getsockname()[1]}")
+    country, _, party_id = party.partition("/")
+    peer = Peer(public_url or f"http://{host}:{sock.getsockname()[1]}", country, party_id, authorizations)
     server = await asyncio.start_server(peer.handle, sock=sock, backlog=1024)
     print(f"listening on {peer.base_url}/ocpi/versions", flush=True)
     stop = asyncio.Event()
@@ -132,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="TCP port (default 0: any free port)")
     parser.add_argument("--public-url", help="base URL the peer advertises (default http://HOST:PORT)")
+    parser.add_argument(
+        "--authorizations", help="uid,type,allowed CSV: answer real-time authorizations as the load-test eMSP"
+    )
+    parser.add_argument("--party", default="ZZ/PER", help="CC/PID of the eMSP named in its tokens (default ZZ/PER)")
     args = parser.parse_args(argv)
     try:
         import uvloop
@@ -140,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         run = uvloop.run
     with contextlib.suppress(KeyboardInterrupt):
-        run(serve(args.host, args.port, args.public_url))
+        run(serve(args.host, args.port, args.public_url, party=args.party, authorizations=args.authorizations))
     return 0
 
 

@@ -25,7 +25,16 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-__all__ = ("LOCUSTFILE", "PeerProcess", "RunResult", "RunSpec", "main", "parse_duration", "run_locust")
+__all__ = (
+    "LOCUSTFILE",
+    "PeerProcess",
+    "RunResult",
+    "RunSpec",
+    "main",
+    "parse_duration",
+    "register_peer",
+    "run_locust",
+)
 
 HERE = Path(__file__).resolve().parent
 LOCUSTFILE = HERE / "locustfile.py"
@@ -36,6 +45,7 @@ SCENARIOS = {
     "registration": "RegistrationUser",
     "ceiling": "BareCeilingUser",
     "pages": "PagesUser",
+    "authorize": "AuthorizeUser",
 }
 
 
@@ -230,16 +240,19 @@ def run_locust(
 
 
 class PeerProcess:
-    """``python -m loadtests.peer`` on a free loopback port, for the registration scenario."""
+    """``python -m loadtests.peer`` on a free loopback port: the callback peer of the registration scenario, or (with
+    ``--authorizations``) the load-test eMSP of the authorize scenario."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", *args: str) -> None:
         self.host = host
+        self.args = args
+        """More peer options, e.g. ``--authorizations tokens.csv --party ZZ/PER`` for the load-test eMSP."""
         self.proc: subprocess.Popen[str] | None = None
         self.versions_url = ""
 
     def start(self, timeout: float = 20) -> PeerProcess:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "loadtests.peer", "--host", self.host, "--port", "0"],
+            [sys.executable, "-m", "loadtests.peer", "--host", self.host, "--port", "0", *self.args],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -280,6 +293,53 @@ class PeerProcess:
         self.stop()
 
 
+def register_peer(versions_url: str, token_a: str, peer_versions_url: str, party: str, role: str = "EMSP") -> str:
+    """Register the peer at ``peer_versions_url`` with the target as ``party`` (``CC/PID``) in ``role`` using token
+    A; returns token C.
+
+    How the authorize scenario puts its load-test eMSP behind a hub: the target calls the peer back during the
+    handshake, and afterwards forwards real-time authorizations for that party's tokens to it.
+    """
+    import base64
+    import secrets
+    import urllib.request
+
+    def call(method: str, url: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        request = urllib.request.Request(  # noqa: S310 - the target's own advertised URLs
+            url,
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Authorization": "Token " + base64.b64encode(token_a.encode()).decode()}
+            | ({"Content-Type": "application/json"} if body is not None else {}),
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            answer: dict[str, Any] = json.loads(response.read())
+            return answer
+
+    versions = call("GET", versions_url)["data"]
+    details_url = next(v["url"] for v in versions if v.get("version") == "2.3.0")
+    endpoints = call("GET", details_url)["data"]["endpoints"]
+    credentials_url = next(e["url"] for e in endpoints if e.get("identifier") == "credentials")
+    country, _, party_id = party.upper().partition("/")
+    body = {
+        "token": secrets.token_urlsafe(32),
+        "url": peer_versions_url,
+        "roles": [
+            {
+                "role": role,
+                "party_id": party_id,
+                "country_code": country,
+                "business_details": {"name": f"Load-test {role} {country}-{party_id}"},
+            }
+        ],
+    }
+    answer = call("POST", credentials_url, body)
+    if answer.get("status_code") != 1000:
+        raise RuntimeError(f"registering the peer failed: {answer}")
+    token: str = answer["data"]["token"]
+    return token
+
+
 # --- command line -------------------------------------------------------------------------------------------------
 
 EPILOG = """\
@@ -290,6 +350,8 @@ examples:
       --invitations invitations.txt --users 50 --run-time 2m
   python -m loadtests pages --versions-url http://127.0.0.1:8080/ocpi/versions --tokens tokens.txt \
       --module locations --from-party AA/000 --to-party NL/HUB --users 10 --run-time 1m
+  python -m loadtests authorize --versions-url http://127.0.0.1:8080/ocpi/versions --tokens cpo-token.txt \
+      --from-party AA/000 --tokens-file tokens.csv --unknown-share 0.1 --users 20 --run-time 1m
   python -m loadtests token ... -- --processes 2        (anything after -- goes to Locust as it is)
 
 Results (CSV, HTML report, log, summary JSON) go to --results (default loadtest-results/<time>-<scenario>/).
@@ -309,7 +371,8 @@ def build_parser() -> argparse.ArgumentParser:
     registration = sub.add_parser("registration", help="credentials handshakes then rotation, each exactly once")
     ceiling = sub.add_parser("ceiling", help="the token-validation requests against a bare endpoint (a ceiling)")
     pages = sub.add_parser("pages", help="first page and deep page of one Sender list, half each")
-    for p in (token, registration, ceiling, pages):
+    authorize = sub.add_parser("authorize", help="real-time authorization of drivers' tokens, a share unknown")
+    for p in (token, registration, ceiling, pages, authorize):
         target = p.add_argument_group("target")
         if p is ceiling:
             target.add_argument("--host", required=True, help="base URL of the bare endpoint (loadtests/bare_app.py)")
@@ -338,10 +401,14 @@ def build_parser() -> argparse.ArgumentParser:
             help="what to GET, optionally weighted (default versions,details,credentials)",
         )
         p.add_argument("--rate", type=float, default=0.0, help="fixed total req/s (default: as fast as possible)")
-    pages.add_argument("--tokens", required=True, help="file of credentials tokens; the first one is used")
+    for p in (pages, authorize):
+        p.add_argument("--tokens", required=True, help="file of credentials tokens; the first one is used")
+        p.add_argument("--from-party", default="", help="OCPI-from-* as CC/PID (the party the token belongs to)")
+        p.add_argument("--to-party", default="", help="OCPI-to-* as CC/PID (GET-all on a hub: the hub itself)")
     pages.add_argument("--module", default="locations", help="the Sender list to page through (default locations)")
-    pages.add_argument("--from-party", default="", help="OCPI-from-* as CC/PID (the party the token belongs to)")
-    pages.add_argument("--to-party", default="", help="OCPI-to-* as CC/PID (a hub: the hub itself)")
+    authorize.add_argument("--tokens-file", required=True, help="uid,type,allowed CSV of the drivers' tokens")
+    authorize.add_argument("--unknown-share", type=float, default=0.1, help="share of unknown tokens (default 0.1)")
+    authorize.add_argument("--rate", type=float, default=0.0, help="fixed total req/s (default: as fast as possible)")
     registration.add_argument("--invitations", required=True, help="file of registration tokens A, one per line")
     registration.add_argument(
         "--peer-url",
@@ -395,9 +462,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "max_p95_ms": args.max_p95_ms or None,
         "max_p99_ms": args.max_p99_ms or None,
     }
+    if args.scenario in ("pages", "authorize"):
+        options.update(tokens=Path(args.tokens).resolve(), from_party=args.from_party, to_party=args.to_party)
     if args.scenario == "pages":
+        options.update(module=args.module)
+    if args.scenario == "authorize":
         options.update(
-            tokens=Path(args.tokens).resolve(), module=args.module, from_party=args.from_party, to_party=args.to_party
+            tokens_file=Path(args.tokens_file).resolve(), unknown_share=args.unknown_share, rate=args.rate or None
         )
     if args.scenario in ("token", "ceiling"):
         options.update(

@@ -32,7 +32,15 @@ from locust.runners import LocalRunner, WorkerRunner
 from loadtests import data
 from loadtests.checks import Finding, exchange_of, expect_success, expect_unauthorized, short
 
-__all__ = ("LEDGER", "BareCeilingUser", "PagesUser", "RegistrationUser", "TokenValidationUser", "options")
+__all__ = (
+    "LEDGER",
+    "AuthorizeUser",
+    "BareCeilingUser",
+    "PagesUser",
+    "RegistrationUser",
+    "TokenValidationUser",
+    "options",
+)
 
 log = logging.getLogger("loadtests")
 
@@ -232,6 +240,19 @@ def routing_headers(environment: Environment) -> dict[str, str]:
     return headers
 
 
+def _checked_get(user: FastHttpUser, url: str, headers: dict[str, str], shape: str, name: str) -> dict[str, Any]:
+    """GET that must succeed with a ``shape`` (``list``/``object``) ``data``; the envelope, or a Finding (also the
+    request's recorded failure)."""
+    with user.client.get(url, headers=headers, name=name, catch_response=True) as response:
+        try:
+            envelope = expect_success(exchange_of("GET", url, response), data=shape)
+        except Finding as finding:
+            _fail(response, finding)
+            raise
+        response.success()
+        return envelope
+
+
 class PagesUser(FastHttpUser):
     """The first page and the last full page of one module's Sender list (``--module``, default locations), half
     each, to see whether a deep page costs more than the first. Each answer must be a success with a non-empty list
@@ -257,11 +278,11 @@ class PagesUser(FastHttpUser):
     def _discover(self, module: str) -> dict[str, str]:
         versions_url = options(self.environment).versions_url
         auth = {"Authorization": data.authorization(self.token)}
-        versions = self._get(versions_url, auth, "list", _path(versions_url))
+        versions = _checked_get(self, versions_url, auth, "list", _path(versions_url))
         match = next((v for v in versions["data"] if isinstance(v, dict) and v.get("version") == OCPI_VERSION), None)
         if match is None:
             raise Finding(f"the target offers no OCPI {OCPI_VERSION}", check="discovery")
-        details = self._get(match["url"], auth, "object", _path(match["url"]))
+        details = _checked_get(self, match["url"], auth, "object", _path(match["url"]))
         url = next(
             (
                 e.get("url")
@@ -284,16 +305,6 @@ class PagesUser(FastHttpUser):
         first = json.dumps(envelope["data"][0], sort_keys=True) if envelope["data"] else ""
         return {"list": url, "limit": str(limit_n), "deep": str(total_n - limit_n), "first": first}
 
-    def _get(self, url: str, headers: dict[str, str], shape: str, name: str) -> dict[str, Any]:
-        with self.client.get(url, headers=headers, name=name, catch_response=True) as response:
-            try:
-                envelope = expect_success(exchange_of("GET", url, response), data=shape)
-            except Finding as finding:
-                _fail(response, finding)
-                raise
-            response.success()
-            return envelope
-
     @task
     def page(self) -> None:
         deep = random.random() < 0.5
@@ -313,6 +324,110 @@ class PagesUser(FastHttpUser):
                     )
                 if deep and json.dumps(items[0], sort_keys=True) == self.first_object:
                     raise Finding("the deep page starts with the first page's first object", check="pagination")
+            except Finding as finding:
+                _fail(response, finding)
+            else:
+                response.success()
+
+
+# --- real-time authorization ----------------------------------------------------------------------------------
+
+_DRIVER_TOKENS: dict[str, list[tuple[str, str, str]]] = {}
+
+
+def driver_tokens(path: str) -> list[tuple[str, str, str]]:
+    """``(uid, type, expected allowed)`` rows of a ``uid,type,allowed`` CSV (``allowed`` may be empty: not checked)."""
+    if path not in _DRIVER_TOKENS:
+        rows = []
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                uid, _, rest = line.strip().partition(",")
+                token_type, _, allowed = rest.partition(",")
+                if uid and uid != "uid":
+                    rows.append((uid, token_type or "RFID", allowed))
+        if not rows:
+            raise StopUser(f"no tokens in {path}")
+        _DRIVER_TOKENS[path] = rows
+    return _DRIVER_TOKENS[path]
+
+
+class AuthorizeUser(FastHttpUser):
+    """Real-time authorization: ``POST {tokens Sender}/{uid}/authorize?type=T`` as a CPO would at a charger.
+
+    Tokens come from ``--tokens-file`` (``uid,type,allowed``); the answer must be a success whose ``allowed`` is the
+    one listed. A share (``--unknown-share``) uses a uid nobody issued, which must get HTTP 404 with status_code 2004
+    and no data. The CPO's credentials token is the first of ``--tokens``; ``--from-party`` / ``--to-party`` give the
+    routing headers (through a hub: ``--from-party`` the CPO, no ``--to-party`` lets the hub find the eMSP).
+    ``--rate`` offers a fixed total rate.
+    """
+
+    wait_time = TokenValidationUser.wait_time
+
+    def on_start(self) -> None:
+        opts = options(self.environment)
+        if not opts.tokens_file:
+            raise StopUser("--tokens-file FILE (uid,type,allowed) is required for the authorize scenario")
+        self.rows = driver_tokens(opts.tokens_file)
+        self.unknown_share = float(opts.unknown_share)
+        token = _pool(self.environment)[0]
+        self.headers = {"Authorization": data.authorization(token), **routing_headers(self.environment)}
+        if opts.rate and opts.rate > 0:
+            gevent.sleep(random.uniform(0, max(int(opts.num_users or 1), 1) / float(opts.rate)))
+            self._cp_last_run = time.perf_counter()
+        with _DISCOVERY.lock:
+            if _DISCOVERY.urls is None and _DISCOVERY.error is None:
+                try:
+                    _DISCOVERY.urls = {"tokens": self._discover(token)}
+                except Finding as finding:
+                    _DISCOVERY.error = short(finding)
+        if _DISCOVERY.urls is None:
+            raise StopUser(f"discovery failed: {_DISCOVERY.error}")
+        self.base = _DISCOVERY.urls["tokens"].rstrip("/")
+        self.name = _path(self.base) + "/{uid}/authorize"
+
+    def _discover(self, token: str) -> str:
+        auth = {"Authorization": data.authorization(token)}
+        versions_url = options(self.environment).versions_url
+        versions = _checked_get(self, versions_url, auth, "list", _path(versions_url))
+        match = next((v for v in versions["data"] if isinstance(v, dict) and v.get("version") == OCPI_VERSION), None)
+        if match is None:
+            raise Finding(f"the target offers no OCPI {OCPI_VERSION}", check="discovery")
+        details = _checked_get(self, match["url"], auth, "object", _path(match["url"]))
+        for endpoint in details["data"].get("endpoints", []):
+            if endpoint.get("identifier") == "tokens" and endpoint.get("role") == "SENDER" and endpoint.get("url"):
+                return str(endpoint["url"])
+        raise Finding("the version details list no tokens SENDER endpoint", check="discovery")
+
+    @task
+    def authorize(self) -> None:
+        unknown = self.unknown_share > 0 and random.random() < self.unknown_share
+        if unknown:
+            uid, token_type, expected = f"UNKNOWN{random.getrandbits(64):016X}", "RFID", ""
+        else:
+            uid, token_type, expected = random.choice(self.rows)
+        url = f"{self.base}/{urllib.parse.quote(uid, safe='')}/authorize?type={token_type}"
+        name = self.name + (UNKNOWN if unknown else "")
+        with self.client.post(url, headers=self.headers, name=name, catch_response=True) as response:
+            exchange = exchange_of("POST", url, response)
+            try:
+                if unknown:
+                    envelope = exchange.envelope() or {}
+                    if response.status_code != 404 or envelope.get("status_code") != 2004 or envelope.get("data"):
+                        raise Finding(
+                            "an unknown token was not refused as the spec says",
+                            check="unknown_token",
+                            expected="HTTP 404, status_code 2004, no data",
+                            actual=f"HTTP {response.status_code}, status_code {envelope.get('status_code')}",
+                        )
+                else:
+                    info = expect_success(exchange, data="object")["data"]
+                    if expected and info.get("allowed") != expected:
+                        raise Finding(
+                            f"token {uid} was answered {info.get('allowed')}",
+                            check="allowed",
+                            expected=expected,
+                            actual=str(info.get("allowed")),
+                        )
             except Finding as finding:
                 _fail(response, finding)
             else:

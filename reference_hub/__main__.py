@@ -6,9 +6,10 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from reference_hub import OCPI_VERSION, __version__
 from reference_hub.settings import FAULTS, Settings, load_settings
@@ -118,6 +119,19 @@ def build_parser() -> argparse.ArgumentParser:
     _common(seed_locations)
     seed_locations.add_argument("--locations", type=int, required=True, metavar="N", help="how many Locations")
     seed_locations.add_argument("--owner", required=True, metavar="CC/PID", help="the CPO party that owns them")
+
+    seed_tokens = sub.add_parser(
+        "seed-tokens",
+        help="store N Tokens of a registered eMSP party directly (real-time authorization load tests)",
+        description="Write N Tokens (uids T0000000 onwards, type RFID, whitelist NEVER, one in ten not valid) owned "
+        "by the registered party --owner CC/PID straight into the store in one bulk write, and with --export a CSV "
+        "(uid,type,allowed) of what that eMSP answers for each: the table the load-test eMSP (python -m "
+        "loadtests.peer --authorizations FILE) and the authorize scenario both read.",
+    )
+    _common(seed_tokens)
+    seed_tokens.add_argument("--tokens", type=int, required=True, metavar="N", help="how many Tokens")
+    seed_tokens.add_argument("--owner", required=True, metavar="CC/PID", help="the eMSP party that owns them")
+    seed_tokens.add_argument("--export", metavar="FILE", help="write uid,type,allowed per token to this CSV")
     return parser
 
 
@@ -289,70 +303,109 @@ async def _seed(settings: Settings, count: int, export: str | None, prefix: str)
     return created
 
 
-async def _seed_locations(settings: Settings, count: int, owner: str) -> int:
+async def _seed_objects(
+    settings: Settings, module: str, count: int, owner: str, make: Callable[[int, str, str, str], dict[str, Any]]
+) -> int:
+    """Write ``count`` objects of ``module`` owned by the registered party ``owner`` in bulk writes, with
+    last_updated one second apart ending now; ``make(n, country_code, party_id, stamp)`` builds object ``n``."""
     from reference_hub.app import build_context
     from reference_hub.hub.directory import party_key
+    from reference_hub.hub.objects import KINDS, object_key
     from reference_hub.ocpi.datetime import DateTime, now
-    from reference_hub.ocpi.models import Location
     from reference_hub.store.objects import StoredObject
 
-    country_code, _, party_id = owner.partition("/")
+    kind = KINDS[module]
+    country_code, _, party_id = owner.upper().partition("/")
     key = party_key(country_code, party_id)
     async with build_context(settings) as ctx:
         partner_id = await ctx.store.party_owner(key)
         if partner_id is None:
-            raise ValueError(f"no registered party {key}: register the CPO first")
+            raise ValueError(f"no registered party {key}: register it first")
         start = now() - timedelta(seconds=count)
-        objects = []
+        objects: list[StoredObject] = []
         for n in range(count):
-            stamp = DateTime.from_datetime(start + timedelta(seconds=n)).to_ocpi()
-            location_id = f"LOC{n:06d}"
-            evses = [
-                {
-                    "uid": f"{location_id}-{e}",
-                    "status": "AVAILABLE",
-                    "connectors": [
-                        {
-                            "id": "1",
-                            "standard": "IEC_62196_T2",
-                            "format": "SOCKET",
-                            "power_type": "AC_3_PHASE",
-                            "max_voltage": 400,
-                            "max_amperage": 32,
-                            "last_updated": stamp,
-                        }
-                    ],
-                    "last_updated": stamp,
-                }
-                for e in (1, 2)
-            ]
-            body = {
-                "country_code": country_code.upper(),
-                "party_id": party_id.upper(),
-                "id": location_id,
-                "publish": True,
-                "address": f"Seeded street {n}",
-                "city": "Utrecht",
-                "country": "NLD",
-                "coordinates": {"latitude": "52.090000", "longitude": "5.120000"},
-                "evses": evses,
-                "time_zone": "Europe/Amsterdam",
-                "last_updated": stamp,
-            }
-            location = ctx.codec.decode(ctx.codec.encode(body), Location)
+            if len(objects) == _SEED_BATCH:  # bounded memory: a million objects are written 20,000 at a time
+                await ctx.store.insert_objects(objects)
+                objects = []
+            stamp = DateTime.from_datetime(start + timedelta(seconds=n))
+            body = make(n, country_code, party_id, stamp.to_ocpi())
+            model = ctx.codec.decode(ctx.codec.encode(body), kind.model)
+            object_id = str(body[kind.id_field])
             objects.append(
                 StoredObject(
-                    module="locations",
+                    module=module,
                     owner=key,
-                    object_id=location_id.upper(),
+                    object_id=object_key(kind, object_id, body.get("type")),
                     partner_id=partner_id,
-                    last_updated=location.last_updated,
-                    created=location.last_updated,
-                    body=ctx.codec.encode(location),
+                    last_updated=stamp,
+                    created=stamp,
+                    body=ctx.codec.encode(model),
                 )
             )
         await ctx.store.insert_objects(objects)
-    print(f"seeded {count} locations of {key}")
+    print(f"seeded {count} {module} of {key}")
+    return count
+
+
+_SEED_BATCH = 20_000
+
+
+def _location(n: int, country_code: str, party_id: str, stamp: str) -> dict[str, Any]:
+    location_id = f"LOC{n:06d}"
+    connector = {
+        "id": "1",
+        "standard": "IEC_62196_T2",
+        "format": "SOCKET",
+        "power_type": "AC_3_PHASE",
+        "max_voltage": 400,
+        "max_amperage": 32,
+        "last_updated": stamp,
+    }
+    evses = [
+        {"uid": f"{location_id}-{e}", "status": "AVAILABLE", "connectors": [connector], "last_updated": stamp}
+        for e in (1, 2)
+    ]
+    return {
+        "country_code": country_code,
+        "party_id": party_id,
+        "id": location_id,
+        "publish": True,
+        "address": f"Seeded street {n}",
+        "city": "Utrecht",
+        "country": "NLD",
+        "coordinates": {"latitude": "52.090000", "longitude": "5.120000"},
+        "evses": evses,
+        "time_zone": "Europe/Amsterdam",
+        "last_updated": stamp,
+    }
+
+
+TOKEN_ALLOWED = ("ALLOWED",) * 9 + ("BLOCKED",)
+"""What the seeded eMSP says for token ``n``: ``TOKEN_ALLOWED[n % 10]`` (one in ten blocked)."""
+
+
+def _token(n: int, country_code: str, party_id: str, stamp: str) -> dict[str, Any]:
+    return {
+        "country_code": country_code,
+        "party_id": party_id,
+        "uid": f"T{n:07d}",
+        "type": "RFID",
+        "contract_id": f"{country_code}-{party_id}-C{n:07d}",
+        "issuer": "Seeded eMSP",
+        "valid": TOKEN_ALLOWED[n % len(TOKEN_ALLOWED)] == "ALLOWED",
+        "whitelist": "NEVER",
+        "last_updated": stamp,
+    }
+
+
+async def _seed_tokens(settings: Settings, count: int, owner: str, export: str | None) -> int:
+    await _seed_objects(settings, "tokens", count, owner, _token)
+    if export:
+        with Path(export).open("w", encoding="utf-8") as out:
+            out.write("uid,type,allowed\n")
+            for n in range(count):
+                out.write(f"T{n:07d},RFID,{TOKEN_ALLOWED[n % len(TOKEN_ALLOWED)]}\n")
+        print(f"tokens in {export}")
     return count
 
 
@@ -377,7 +430,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "seed":
             asyncio.run(_seed(settings, args.parties, args.export, args.prefix))
         elif args.command == "seed-locations":
-            asyncio.run(_seed_locations(settings, args.locations, args.owner))
+            asyncio.run(_seed_objects(settings, "locations", args.locations, args.owner, _location))
+        elif args.command == "seed-tokens":
+            asyncio.run(_seed_tokens(settings, args.tokens, args.owner, args.export))
     except Exception as exc:  # a CLI reports, it does not dump a traceback at an operator
         from reference_hub.ocpi.errors import OcpiError
 

@@ -52,17 +52,17 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     addresses (169.254.0.0/16, fe80::/10, ...) are refused whatever this says."""
     peer_max_answer: int = 1_048_576
     """Largest answer, in bytes, the hub reads from a party; a longer one is abandoned as it streams in."""
-    peer_concurrency: int = 4
+    peer_concurrency: int = 16
     """Calls the hub makes at once to one party (one scheme, host and port); more wait for a free slot within their
     own deadline."""
     caller_concurrency: int = 1
-    """Calls to parties one token may cause at once (a registration is one handshake at a time); more are refused
-    with HTTP 429 at once."""
+    """Calls to parties one registration token may cause at once (a registration is one handshake at a time); more
+    are refused with HTTP 429 at once. Forwarded requests are bounded by ``peer_concurrency`` instead."""
     max_body_size: int = 1_048_576
     """Largest request body, in bytes, the hub reads; a longer one gets HTTP 413."""
     body_timeout: float = 10.0
     """Seconds a client has to send a whole request body once the hub starts reading it; a slower one gets HTTP 408."""
-    bodies_per_token: int = 4
+    bodies_per_token: int = 64
     """Request bodies one token may be sending at once; more get HTTP 429 at once, so one token holding many stalled
     uploads cannot tie up the server."""
     max_url_length: int = 8192

@@ -32,6 +32,8 @@ async def read_body(request: Request[Any, Any, Any], hub: HubContext, holder: st
     declared = _declared_length(request)
     if declared is not None and declared > cap:
         raise PayloadTooLarge(f"Request body of {declared} bytes is over the limit of {cap}")
+    if declared == 0:
+        return b""  # nothing to wait for, so nothing to count (e.g. a real-time authorization without a body)
     in_flight = hub.bodies.get(holder, 0)
     if in_flight >= settings.bodies_per_token:
         raise TooManyRequests(

@@ -143,7 +143,9 @@ async def _forward(
         query=_query(request),
         body=body,
         correlation_id=exchange_ids(request)[1],
-        caller=caller_of(request).token_hash,
+        # No per-token limit here: a CPO platform authorizes many drivers at once. Forwards are bounded per
+        # destination (peer_concurrency) and by the deadline; the per-token limit is for registration handshakes.
+        caller=None,
         hub_base=f"{ctx.settings.base_url}{base}",
     )
 

@@ -27,7 +27,12 @@ ADMIN = "hardening-admin-key"
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HubProcess, str]]:
     folder = tmp_path_factory.mktemp("hardening")
-    env = {"OCPI_HUB_ADMIN_KEY": ADMIN, "OCPI_HUB_BODY_TIMEOUT": "2", "OCPI_HUB_AUTH_FAILURE_LIMIT": "0"}
+    env = {
+        "OCPI_HUB_ADMIN_KEY": ADMIN,
+        "OCPI_HUB_BODY_TIMEOUT": "2",
+        "OCPI_HUB_BODIES_PER_TOKEN": "4",
+        "OCPI_HUB_AUTH_FAILURE_LIMIT": "0",
+    }
     process = HubProcess(folder / "db" / "hub.db", env=env, workers=2)
     seeded = process.cli("seed", "--parties", "1", "--export", str(folder / "tokens"))
     assert seeded.returncode == 0, seeded.stderr

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from loadtests.run import PeerProcess, RunResult, RunSpec, run_locust
+from loadtests.run import PeerProcess, RunResult, RunSpec, register_peer, run_locust
 from tests.support.ocpi import auth
 from tests.support.processes import HubProcess
 
@@ -210,3 +210,56 @@ def test_pages_compares_first_and_deep_pages_and_catches_an_ignored_offset(tmp_p
         assert result.returncode != 0
         assert _count(deep, "Failure Count") == _count(deep)  # every deep page is the first page again
         assert _count(first, "Failure Count") == 0
+
+
+def test_authorize_routes_through_the_hub_to_the_load_test_emsp(tmp_path: Path) -> None:
+    """The CPO AA/000 authorizes drivers' tokens at the hub; the hub forwards each to the load-test eMSP ZZ/PER, which
+    answers from its table. A token the table says is BLOCKED but the run expects ALLOWED must fail the run."""
+    hub = HubProcess(tmp_path / "rta.db", env={"OCPI_HUB_AUTH_FAILURE_LIMIT": "0"})
+    assert hub.cli("seed", "--parties", "1", "--export", str(tmp_path / "cpo-token.txt")).returncode == 0
+    hub.start()
+    table = tmp_path / "tokens.csv"
+    peer = PeerProcess("127.0.0.1", "--authorizations", str(table), "--party", "ZZ/PER").start()
+    try:
+        register_peer(hub.versions_url, hub.invite(), peer.versions_url, "ZZ/PER")
+        seeded = hub.cli("seed-tokens", "--tokens", "500", "--owner", "ZZ/PER", "--export", str(table))
+        assert seeded.returncode == 0, seeded.stderr
+
+        def run(name: str, tokens_file: Path) -> RunResult:
+            return run_locust(
+                RunSpec(
+                    scenario="authorize",
+                    results=tmp_path / name,
+                    name=name,
+                    versions_url=hub.versions_url,
+                    users=4,
+                    spawn_rate=4,
+                    run_time=3,
+                    options={
+                        "tokens": tmp_path / "cpo-token.txt",
+                        "tokens_file": tokens_file,
+                        "from_party": "AA/000",
+                        "unknown_share": 0.2,
+                        "max_requests": 300,
+                    },
+                )
+            )
+
+        result = run("authorize", table)
+        assert result.returncode == 0, _explain(result)
+        rows = _rows(result)
+        known = rows.get(("POST", "/ocpi/2.3.0/sender/tokens/{uid}/authorize"))
+        unknown = rows.get(("POST", "/ocpi/2.3.0/sender/tokens/{uid}/authorize [unknown token]"))
+        assert _count(known) > 0 and _count(unknown) > 0, _explain(result)
+        assert _count(known, "Failure Count") == _count(unknown, "Failure Count") == 0
+        assert peer.stats()["authorize"] >= _count(known)  # every known token went to the eMSP
+
+        lying = tmp_path / "lying.csv"
+        lying.write_text("uid,type,allowed\n" + "".join(f"T{n:07d},RFID,ALLOWED\n" for n in range(9, 500, 10)))
+        wrong = run("lying", lying)
+        assert wrong.returncode != 0
+        row = _rows(wrong).get(("POST", "/ocpi/2.3.0/sender/tokens/{uid}/authorize"))
+        assert _count(row) > 0 and _count(row, "Failure Count") == _count(row)
+    finally:
+        peer.stop()
+        hub.stop()
