@@ -9,7 +9,10 @@ In one run, with one load tool (Locust, one process, FastHttpUser) and the same 
    then at a fixed offered 1,000 req/s, each repeated with the targets in rotating order, median reported;
 3. GET credentials at both sizes (its answer lists every reachable party, so it is reported apart);
 4. the registration scenario with 50 concurrent users, then a count of the hub's partners (hubclientinfo
-   X-Total-Count) and of the callbacks the peer served, to prove no party was lost or duplicated.
+   X-Total-Count) and of the callbacks the peer served, to prove no party was lost or duplicated;
+5. on the same hub, the first page against the last full page of 100,000 Locations (the pages scenario), and
+   real-time authorization of 1,000,000 seeded tokens routed through the hub to the load-test eMSP, against the
+   same load on that eMSP directly (what routing through the hub costs).
 
 It writes the figures between the ``bench`` markers of BENCHMARKS.md (text outside them is kept) and every raw
 result (CSV, HTML, logs, bench.json) under the results folder. Everything listens on 127.0.0.1 only.
@@ -36,7 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from loadtests.run import ROOT, PeerProcess, RunResult, RunSpec, run_locust
+from loadtests.run import ROOT, PeerProcess, RunResult, RunSpec, register_peer, run_locust
 
 __all__ = ("Bench", "main")
 
@@ -140,7 +143,7 @@ class Server:
     log: Path
     port: int
     env: dict[str, str] = field(default_factory=dict)
-    expect_store: str | None = None
+    expect_partners: int | None = None
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -161,11 +164,12 @@ class Server:
             except (OSError, ValueError):
                 time.sleep(0.2)
                 continue
-            if self.expect_store is not None:
+            if self.expect_partners is not None:
                 # granian binds with SO_REUSEPORT: make sure the port answers with OUR store, not another process's
-                path = (body.get("store") or {}).get("path")
-                if path != self.expect_store:
-                    raise RuntimeError(f"{self.label}: port {self.port} is served by another hub (store {path})")
+                # (/health names no path, so the seeded partner count identifies it)
+                count = (body.get("store") or {}).get("active_partners")
+                if count != self.expect_partners:
+                    raise RuntimeError(f"{self.label}: port {self.port} answers with {count} partners, not ours")
             return self
         raise TimeoutError(f"{self.label} did not answer within {timeout}s; see {self.log}")
 
@@ -246,6 +250,9 @@ class Settings:
     registrations: int = 1_000
     registration_users: int = 50
     credentials_duration: int = 10
+    locations: int = 100_000
+    rta_tokens: int = 1_000_000
+    routed_users: int = 32
 
 
 class Bench:
@@ -283,7 +290,7 @@ class Bench:
         self.extra.setdefault("seeding_s", {})[name] = round(time.monotonic() - started, 1)
         return db, tokens
 
-    def hub(self, name: str, db: Path) -> Server:
+    def hub(self, name: str, db: Path, parties: int) -> Server:
         port = free_port()
         cmd = [*self._hub_cli(), "serve", "--port", str(port), "--store", f"sqlite:///{db}", "--workers", "2"]
         self.extra.setdefault("commands", {})["hub"] = (
@@ -297,7 +304,7 @@ class Bench:
         self.extra["commands"]["hub"] = (
             "OCPI_HUB_AUTH_FAILURE_LIMIT=0 OCPI_HUB_ALLOW_PRIVATE_PEERS=true " + self.extra["commands"]["hub"]
         )
-        return Server(name, cmd, "/health", self.results / f"{name}.server.log", port, expect_store=str(db), env=env)
+        return Server(name, cmd, "/health", self.results / f"{name}.server.log", port, expect_partners=parties, env=env)
 
     def bare(self) -> Server:
         port = free_port()
@@ -374,7 +381,7 @@ class Bench:
                 duration=self.s.credentials_duration, endpoints="credentials",
             )  # fmt: skip
 
-    def registration(self, server: Server, seeded: int, check_token: str) -> None:
+    def registration(self, server: Server, db: Path, check_token: str) -> None:
         s = self.s
         self._say(f"registration: {s.registrations} parties, {s.registration_users} concurrent users")
         invitations = self.results / "stores" / "invitations.txt"
@@ -384,7 +391,7 @@ class Bench:
             "--count",
             str(s.registrations),
             "--store",
-            f"sqlite:///{server.expect_store}",
+            f"sqlite:///{db}",
         ]
         invited = subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True, text=True, timeout=300)
         invitations.write_text(invited.stdout)
@@ -427,7 +434,7 @@ class Bench:
             == 2 * s.registrations,
         }
         self.extra["registration"] = {
-            "seeded": seeded,
+            "seeded": s.small,
             "invited": s.registrations,
             "users": s.registration_users,
             "exit_code": result.returncode,
@@ -449,6 +456,93 @@ class Bench:
         }
         verdict = "all hold" if all(checks.values()) else "FAILED: " + ", ".join(k for k, v in checks.items() if not v)
         self._say(f"  {ledger.get('registered')} registered, {ledger.get('rotated')} rotated; checks {verdict}")
+
+    # --- pages and real-time authorization (on the 1,000-party hub) -----------------------------------------------
+    def _cli(self, db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [*self._hub_cli(), *args, "--store", f"sqlite:///{db}"]
+        return subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True, text=True, timeout=900)
+
+    def _routed_run(self, scenario: str, name: str, versions_url: str, **options: Any) -> RunResult:
+        spec = RunSpec(
+            scenario=scenario,
+            results=self.results / "runs",
+            name=name,
+            versions_url=versions_url,
+            users=self.s.routed_users,
+            spawn_rate=self.s.routed_users,
+            run_time=self.s.duration,
+            reset_stats=True,
+            options=options,
+        )
+        result = run_locust(spec)
+        exact = (result.summary.get("exact") or {}).get("by_name") or {}
+        self._say(f"  {name:<18} {json.dumps({k: v.get('p50') for k, v in exact.items()})}")
+        return result
+
+    def pages(self, server: Server, db: Path, tokens: Path) -> None:
+        """First page against the last full page of ``locations`` Locations of the first seeded CPO."""
+        started = time.monotonic()
+        self._cli(db, "seed-locations", "--locations", str(self.s.locations), "--owner", "AA/000")
+        self.extra.setdefault("seeding_s", {})["locations"] = round(time.monotonic() - started, 1)
+        self._say(f"pages: {self.s.locations} locations")
+        cpo = self.results / "stores" / "cpo-token.txt"
+        cpo.write_text(tokens.read_text().split()[0] + "\n")
+        result = self._routed_run(
+            "pages",
+            "pages",
+            f"{server.base_url}/ocpi/versions",
+            tokens=cpo,
+            module="locations",
+            from_party="AA/000",
+            to_party="NL/HUB",
+        )
+        by_name = (result.summary.get("exact") or {}).get("by_name") or {}
+        first: dict[str, Any] = next((v for k, v in by_name.items() if k.endswith("[first page]")), {})
+        deep: dict[str, Any] = next((v for k, v in by_name.items() if k.endswith("[deep page]")), {})
+        self.extra["pages"] = {
+            "locations": self.s.locations,
+            "first": first,
+            "deep": deep,
+            "ratio_p50": _ratio(deep.get("p50") or 0, first.get("p50") or 0),
+            "ratio_p99": _ratio(deep.get("p99") or 0, first.get("p99") or 0),
+            "rps": (result.summary.get("exact") or {}).get("rps"),
+            "failures": int(result.summary.get("failures") or 0),
+            "passed": result.passed,
+        }
+
+    def authorize(self, server: Server, db: Path, tokens: Path) -> None:
+        """Real-time authorization through the hub to the load-test eMSP, and on that eMSP alone."""
+        table = self.results / "stores" / "emsp-tokens.csv"
+        cpo = self.results / "stores" / "cpo-token.txt"
+        with PeerProcess("127.0.0.1", "--authorizations", str(table), "--party", "ZZ/PER") as peer:
+            token_a = self._cli(db, "invite").stdout.split()[0]
+            register_peer(f"{server.base_url}/ocpi/versions", token_a, peer.versions_url, "ZZ/PER")
+            started = time.monotonic()
+            self._cli(
+                db, "seed-tokens", "--tokens", str(self.s.rta_tokens), "--owner", "ZZ/PER", "--export", str(table)
+            )
+            self.extra.setdefault("seeding_s", {})["tokens"] = round(time.monotonic() - started, 1)
+            self._say(f"authorize: {self.s.rta_tokens} tokens")
+            common = {"tokens": cpo, "tokens_file": table, "from_party": "AA/000", "unknown_share": 0.1}
+            runs = {
+                "hub": self._routed_run("authorize", "authorize-hub", f"{server.base_url}/ocpi/versions", **common),
+                "emsp": self._routed_run("authorize", "authorize-emsp", peer.versions_url, **common),
+            }
+        out: dict[str, Any] = {"tokens": self.s.rta_tokens, "users": self.s.routed_users}
+        for key, result in runs.items():
+            exact = result.summary.get("exact") or {}
+            latency = exact.get("latency_ms") or {}
+            out[key] = {
+                "rps": exact.get("rps"),
+                "p50": latency.get("p50"),
+                "p95": latency.get("p95"),
+                "p99": latency.get("p99"),
+                "failures": int(result.summary.get("failures") or 0),
+                "passed": result.passed,
+            }
+        out["ratio_p50"] = _ratio(out["hub"]["p50"] or 0, out["emsp"]["p50"] or 0)
+        out["ratio_rps"] = _ratio(out["hub"]["rps"] or 0, out["emsp"]["rps"] or 0)
+        self.extra["authorize"] = out
 
     @staticmethod
     def _total(server: Server, token: str) -> int:
@@ -472,14 +566,16 @@ class Bench:
         tokens = {"bare": small_tokens, "hub-1k": small_tokens, "hub-100k": large_tokens}
         with ExitStack() as stack:
             bare = self._start(stack, self.bare())
-            small = self._start(stack, self.hub("hub-1k", small_db))
-            large = self._start(stack, self.hub("hub-100k", large_db))
+            small = self._start(stack, self.hub("hub-1k", small_db, s.small))
+            large = self._start(stack, self.hub("hub-100k", large_db, s.large))
             self.token_validation([bare, small, large], tokens)
             self.credentials([small, large], tokens)
             bare.stop()
             large.stop()
             check_token = small_tokens.read_text().split()[0]
-            self.registration(small, s.small, check_token)
+            self.registration(small, small_db, check_token)
+            self.pages(small, small_db, small_tokens)
+            self.authorize(small, small_db, small_tokens)
         return self.report()
 
     @staticmethod
@@ -587,6 +683,10 @@ def machine() -> dict[str, Any]:
 
 def _ms(value: Any) -> str:
     return f"{float(value):.0f}" if isinstance(value, int | float) else str(value)
+
+
+def _ms2(value: Any) -> str:
+    return f"{float(value):.2f}" if isinstance(value, int | float) else str(value)
 
 
 def _ok(flag: bool) -> str:
@@ -722,10 +822,52 @@ def render(d: dict[str, Any]) -> str:
             "|---|---|",
         ]
         lines += [f"| {name} | {'holds' if ok else '**FAILED**'} |" for name, ok in reg["checks"].items()]
+    pages = d.get("pages")
+    if pages:
+        lines += [
+            "",
+            f"### First and deep pages ({pages['locations']:,} Locations, {s.get('routed_users', 32)} users, "
+            f"{s['duration']} s)",
+            "",
+            "The pages scenario on the 1,000-party hub: offset 0 and the last full page (offset X-Total-Count - "
+            "X-Limit), half each, through `GET /ocpi/2.3.0/sender/locations` with the routing headers of a CPO.",
+            "",
+            "| page | p50 ms | p95 ms | p99 ms | requests |",
+            "|---|---|---|---|---|",
+            f"| first | {_ms2(pages['first'].get('p50'))} | {_ms2(pages['first'].get('p95'))} | "
+            f"{_ms2(pages['first'].get('p99'))} | {pages['first'].get('count')} |",
+            f"| deep | {_ms2(pages['deep'].get('p50'))} | {_ms2(pages['deep'].get('p95'))} | "
+            f"{_ms2(pages['deep'].get('p99'))} | {pages['deep'].get('count')} |",
+            "",
+            f"Deep / first: p50 {pages['ratio_p50']:.2f}, p99 {pages['ratio_p99']:.2f}; failures {pages['failures']}.",
+        ]
+    rta = d.get("authorize")
+    if rta:
+        lines += [
+            "",
+            f"### Real-time authorization ({rta['tokens']:,} tokens, {rta['users']} users, {s['duration']} s, as fast "
+            "as possible)",
+            "",
+            "`POST .../sender/tokens/{uid}/authorize?type=RFID` as the CPO AA/000, 10% unknown uids (which must get "
+            "HTTP 404 + 2004); each known token's answer must carry the `allowed` of the seeded table. Through the "
+            "hub, each request is forwarded to the load-test eMSP (`python -m loadtests.peer --authorizations`); the "
+            "same run against that eMSP alone shows what routing through the hub costs.",
+            "",
+            "| target | req/s | p50 ms | p95 ms | p99 ms | failures |",
+            "|---|---|---|---|---|---|",
+        ]
+        for key, label in (("hub", "through the hub"), ("emsp", "the eMSP alone")):
+            r = rta[key]
+            lines.append(
+                f"| {label} | {float(r['rps'] or 0):.0f} | {_ms2(r['p50'])} | {_ms2(r['p95'])} | {_ms2(r['p99'])} | "
+                f"{r['failures']} |"
+            )
+        lines += ["", f"Hub / eMSP alone: throughput {rta['ratio_rps']:.2f}, p50 {rta['ratio_p50']:.2f}."]
     seeding = d.get("seeding_s", {})
     lines += [
         "",
-        f"Seeding (`ocpi-hub seed`): {', '.join(f'{k} {v} s' for k, v in seeding.items())}. "
+        "Seeding (`ocpi-hub seed`, `seed-locations`, `seed-tokens`): "
+        f"{', '.join(f'{k} {v} s' for k, v in seeding.items())}. "
         f"Raw results (CSV, Locust HTML reports, logs, bench.json): `{_relative(d['measurements'][0]['results'])}`"
         if d["measurements"]
         else "",
@@ -775,7 +917,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         duration=args.duration, repeats=args.repeats, rate=args.rate, large=args.large, registrations=args.registrations
     )
     if args.quick:
-        settings = Settings(duration=5, repeats=1, large=5_000, registrations=100, credentials_duration=4)
+        settings = Settings(
+            duration=5,
+            repeats=1,
+            large=5_000,
+            registrations=100,
+            credentials_duration=4,
+            locations=5_000,
+            rta_tokens=20_000,
+        )
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     results = (args.results or ROOT / "loadtest-results" / f"bench-{stamp}").resolve()
     command = "python -m loadtests.bench" + (" " + " ".join(sys.argv[1:]) if argv is None and sys.argv[1:] else "")
@@ -786,7 +936,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             shutil.rmtree(results / "stores", ignore_errors=True)
     v = data["verdicts"]
     print(json.dumps(v, indent=2))
-    return 0 if v["unexpected_failures"] == 0 and v["registration_ok"] else 1
+    routed_ok = all(
+        part.get("passed", True) if isinstance(part, dict) else True
+        for part in (data.get("pages") or {}, *((data.get("authorize") or {}).get(k) or {} for k in ("hub", "emsp")))
+    )
+    return 0 if v["unexpected_failures"] == 0 and v["registration_ok"] and routed_ok else 1
 
 
 if __name__ == "__main__":
