@@ -61,7 +61,7 @@ fuzz-hub: $(STAMP) ## Fuzz every hub operation with schemathesis (over 5,000 cas
 	$(BIN)/python tools/fuzz_hub.py --max-examples 50
 
 .PHONY: bench
-bench: $(STAMP) ## Reproduce BENCHMARKS.md: hub vs bare Litestar, 1k/100k parties, registrations (about 7 min)
+bench: $(STAMP) ## Reproduce BENCHMARKS.md: token validation vs bare Litestar, registrations, pages, authorization, pushes (~15 min)
 	$(BIN)/python -m loadtests.bench
 
 .PHONY: lint

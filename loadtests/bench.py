@@ -12,7 +12,9 @@ In one run, with one load tool (Locust, one process, FastHttpUser) and the same 
    X-Total-Count) and of the callbacks the peer served, to prove no party was lost or duplicated;
 5. on the same hub, the first page against the last full page of 100,000 Locations (the pages scenario), and
    real-time authorization of 1,000,000 seeded tokens routed through the hub to the load-test eMSP, against the
-   same load on that eMSP directly (what routing through the hub costs).
+   same load on that eMSP directly (what routing through the hub costs);
+6. on a hub of its own (one CPO, no seeded parties), Locations pushed at a fixed rate and broadcast to four recording
+   eMSPs, each delivery timed from the push to its arrival (the push scenario).
 
 It writes the figures between the ``bench`` markers of BENCHMARKS.md (text outside them is kept) and every raw
 result (CSV, HTML, logs, bench.json) under the results folder. Everything listens on 127.0.0.1 only.
@@ -39,7 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from loadtests.run import ROOT, PeerProcess, RunResult, RunSpec, register_peer, run_locust
+from loadtests.run import ROOT, PeerProcess, RunResult, RunSpec, register_peer, run_locust, run_push
 
 __all__ = ("Bench", "main")
 
@@ -253,6 +255,8 @@ class Settings:
     locations: int = 100_000
     rta_tokens: int = 1_000_000
     routed_users: int = 32
+    push_receivers: int = 4
+    push_rate: float = 200
 
 
 class Bench:
@@ -544,6 +548,44 @@ class Bench:
         out["ratio_rps"] = _ratio(out["hub"]["rps"] or 0, out["emsp"]["rps"] or 0)
         self.extra["authorize"] = out
 
+    def push(self, stack: ExitStack) -> None:
+        """Locations pushed by one CPO through a hub of its own (no seeded parties to broadcast to), delivered to
+        ``push_receivers`` recording eMSPs, at a fixed offered rate."""
+        s = self.s
+        db, tokens = self.seed("hub-push", 1)
+        server = self._start(stack, self.hub("hub-push", db, 1))
+        invitations = [self._cli(db, "invite").stdout.split()[0] for _ in range(s.push_receivers)]
+        self._say(f"push: {s.push_rate:.0f} Locations/s to {s.push_receivers} receivers")
+        spec = RunSpec(
+            scenario="push",
+            results=self.results / "runs",
+            name="push",
+            versions_url=f"{server.base_url}/ocpi/versions",
+            users=s.routed_users,
+            spawn_rate=s.routed_users,
+            run_time=s.duration,
+            reset_stats=True,
+            options={"tokens": tokens, "from_party": "AA/000", "to_party": "NL/HUB", "rate": s.push_rate},
+        )
+        result, deliveries = run_push(spec, receivers=s.push_receivers, invitations=invitations, drain=60)
+        exact = result.summary.get("exact") or {}
+        self.extra["push"] = {
+            "receivers": s.push_receivers,
+            "rate": s.push_rate,
+            "users": s.routed_users,
+            "rps": exact.get("rps"),
+            "answer": next((v for k, v in (exact.get("by_name") or {}).items() if k.startswith("PUT ")), {}),
+            "deliveries": deliveries,
+            "failures": int(result.summary.get("failures") or 0),
+            "passed": result.passed and result.returncode == 0,
+        }
+        e2e = deliveries.get("end_to_end_ms") or {}
+        self._say(
+            f"  push               acknowledged {deliveries['acknowledged']}, missing {deliveries['missing']}, "
+            f"send-to-receipt p50 {e2e.get('p50')} ms p99 {e2e.get('p99')} ms"
+        )
+        server.stop()
+
     @staticmethod
     def _total(server: Server, token: str) -> int:
         from loadtests.data import authorization
@@ -576,6 +618,8 @@ class Bench:
             self.registration(small, small_db, check_token)
             self.pages(small, small_db, small_tokens)
             self.authorize(small, small_db, small_tokens)
+            small.stop()
+            self.push(stack)
         return self.report()
 
     @staticmethod
@@ -863,6 +907,33 @@ def render(d: dict[str, Any]) -> str:
                 f"{r['failures']} |"
             )
         lines += ["", f"Hub / eMSP alone: throughput {rta['ratio_rps']:.2f}, p50 {rta['ratio_p50']:.2f}."]
+    push = d.get("push")
+    if push:
+        dl = push["deliveries"]
+        e2e, after, answer = dl.get("end_to_end_ms") or {}, dl.get("after_ack_ms") or {}, push.get("answer") or {}
+        lines += [
+            "",
+            f"### Routed pushes ({push['rate']:.0f} Locations/s offered, {push['receivers']} receivers, "
+            f"{s['duration']} s)",
+            "",
+            "A CPO PUTs new Locations to a hub of its own with `OCPI-to-*` = the hub; the hub stores each one, "
+            "answers, and broadcasts it to every connected eMSP: here the recording receivers of `python -m "
+            "loadtests push` (`python -m loadtests.peer --record`), which note when each one arrives (same clock "
+            "as the sender).",
+            "",
+            "| | p50 ms | p95 ms | p99 ms | max ms | count |",
+            "|---|---|---|---|---|---|",
+            f"| the hub's answer to the PUT | {_ms2(answer.get('p50'))} | {_ms2(answer.get('p95'))} | "
+            f"{_ms2(answer.get('p99'))} | {_ms2(answer.get('max'))} | {answer.get('count')} |",
+            f"| send to receipt at a receiver | {_ms2(e2e.get('p50'))} | {_ms2(e2e.get('p95'))} | "
+            f"{_ms2(e2e.get('p99'))} | {_ms2(e2e.get('max'))} | {e2e.get('count')} |",
+            f"| answer to receipt | {_ms2(after.get('p50'))} | {_ms2(after.get('p95'))} | "
+            f"{_ms2(after.get('p99'))} | {_ms2(after.get('max'))} | {after.get('count')} |",
+            "",
+            f"Acknowledged {dl['acknowledged']:,} pushes at {float(push['rps'] or 0):.0f} req/s; missing at a "
+            f"receiver {dl['missing']}, delivered twice under different X-Request-IDs {dl['duplicated']}; failures "
+            f"{push['failures']}.",
+        ]
     seeding = d.get("seeding_s", {})
     lines += [
         "",
@@ -908,7 +979,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--large", type=int, default=100_000, help="parties in the large store (default 100000)")
     parser.add_argument("--registrations", type=int, default=1000, help="registrations to run (default 1000)")
     parser.add_argument("--render", type=Path, metavar="BENCH_JSON", help="only rewrite --out from a saved bench.json")
-    parser.add_argument("--quick", action="store_true", help="a 1.5-minute rehearsal (5 s runs, 5,000 parties)")
+    parser.add_argument("--quick", action="store_true", help="a 3-minute rehearsal (5 s runs, 5,000 parties)")
     args = parser.parse_args(argv)
     if args.render:
         write_markdown(args.out.resolve(), render(json.loads(args.render.read_text())))
@@ -925,6 +996,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             credentials_duration=4,
             locations=5_000,
             rta_tokens=20_000,
+            push_rate=50,
+            push_receivers=2,
         )
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     results = (args.results or ROOT / "loadtest-results" / f"bench-{stamp}").resolve()
@@ -938,7 +1011,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(json.dumps(v, indent=2))
     routed_ok = all(
         part.get("passed", True) if isinstance(part, dict) else True
-        for part in (data.get("pages") or {}, *((data.get("authorize") or {}).get(k) or {} for k in ("hub", "emsp")))
+        for part in (
+            data.get("pages") or {},
+            data.get("push") or {},
+            *((data.get("authorize") or {}).get(k) or {} for k in ("hub", "emsp")),
+        )
     )
     return 0 if v["unexpected_failures"] == 0 and v["registration_ok"] and routed_ok else 1
 

@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import secrets
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
 __all__ = (
     "ALNUM",
     "authorization",
+    "location",
     "party_country",
     "party_id",
+    "percentiles",
     "read_tokens",
     "share",
     "unknown_token",
@@ -80,3 +85,39 @@ def party_id(index: int) -> str:
     if not 0 <= index < len(ALNUM) ** 3:
         raise ValueError(f"party index {index} out of range (at most {len(ALNUM) ** 3} registrations per run)")
     return "".join(ALNUM[(index // len(ALNUM) ** k) % len(ALNUM)] for k in (2, 1, 0))
+
+
+def location(country_code: str, party_id: str, location_id: str) -> dict[str, object]:
+    """The smallest valid OCPI 2.3.0 Location (every required field, no EVSEs), last updated now."""
+    now = datetime.now(UTC)
+    return {
+        "country_code": country_code,
+        "party_id": party_id,
+        "id": location_id,
+        "publish": True,
+        "address": "Load-test street 1",
+        "city": "Loadville",
+        "country": "NLD",
+        "coordinates": {"latitude": "52.37000", "longitude": "4.89000"},
+        "time_zone": "Europe/Amsterdam",
+        "last_updated": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z",
+    }
+
+
+def percentiles(values: Iterable[float]) -> dict[str, float]:
+    """Count, mean, p50, p95, p99 and max of ``values`` (nearest rank, rounded to the microsecond when in ms)."""
+    ordered = sorted(values)
+    if not ordered:
+        return {}
+
+    def rank(q: float) -> float:
+        return round(ordered[max(math.ceil(q * len(ordered)) - 1, 0)], 3)
+
+    return {
+        "count": len(ordered),
+        "mean": round(sum(ordered) / len(ordered), 3),
+        "p50": rank(0.50),
+        "p95": rank(0.95),
+        "p99": rank(0.99),
+        "max": round(ordered[-1], 3),
+    }

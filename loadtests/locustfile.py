@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import time
 import urllib.parse
 from array import array
@@ -32,11 +31,14 @@ from locust.env import Environment
 from locust.runners import LocalRunner, MasterRunner, WorkerRunner
 from locust.stats import CSV_STATS_INTERVAL_SEC
 
+from loadtests import data
 from loadtests.users import (
     LEDGER,
+    PUSHES,
     AuthorizeUser,
     BareCeilingUser,
     PagesUser,
+    PushUser,
     RegistrationUser,
     TokenValidationUser,
     on_test_start,
@@ -44,7 +46,7 @@ from loadtests.users import (
 )
 from loadtests.users import verify_registrations as _verify_registrations
 
-__all__ = ("AuthorizeUser", "BareCeilingUser", "PagesUser", "RegistrationUser", "TokenValidationUser")
+__all__ = ("AuthorizeUser", "BareCeilingUser", "PagesUser", "PushUser", "RegistrationUser", "TokenValidationUser")
 
 log = logging.getLogger("loadtests")
 
@@ -113,6 +115,18 @@ def _arguments(parser: Any) -> None:
         help="country code of the parties registered (default: derived from the invitations file)",
     )
     group.add_argument(
+        "--push-prefix",
+        env_var="LOCUST_PUSH_PREFIX",
+        default="LT",
+        help="push scenario: prefix of the new Location ids (make it unique per run)",
+    )
+    group.add_argument(
+        "--push-log",
+        env_var="LOCUST_PUSH_LOG",
+        default="",
+        help="push scenario: write [location id, sent, acknowledged] of every acknowledged push here (JSON)",
+    )
+    group.add_argument(
         "--max-requests",
         env_var="LOCUST_MAX_REQUESTS",
         type=int,
@@ -162,21 +176,7 @@ class Recorder:
 
     @staticmethod
     def percentiles(values: array[float]) -> dict[str, float]:
-        ordered = sorted(values)
-        if not ordered:
-            return {}
-
-        def rank(q: float) -> float:
-            return round(ordered[max(math.ceil(q * len(ordered)) - 1, 0)], 3)
-
-        return {
-            "count": len(ordered),
-            "mean": round(sum(ordered) / len(ordered), 3),
-            "p50": rank(0.50),
-            "p95": rank(0.95),
-            "p99": rank(0.99),
-            "max": round(ordered[-1], 3),
-        }
+        return data.percentiles(values)
 
     def report(self) -> dict[str, Any]:
         elapsed = self.last - self.first
@@ -252,6 +252,7 @@ def _request(request_type: str, name: str, response_time: float, **_: Any) -> No
 def _test_stop(environment: Environment, **_: Any) -> None:
     if not isinstance(environment.runner, MasterRunner):
         _verify_registrations(environment)
+        PUSHES.write(environment)
     if not isinstance(environment.runner, WorkerRunner) and getattr(options(environment), "csv_prefix", None):
         # Locust rewrites its CSV files once a second and not again at exit: give it one more turn now that the
         # users have stopped, so the files hold the final figures.

@@ -9,11 +9,17 @@ the peer is never what a registration waits for.
 
     python -m loadtests.peer --port 9000          # prints "listening on http://127.0.0.1:9000/ocpi/versions"
 
-``GET /stats`` returns the counts (``{"versions": n, "details": n, "authorize": n, "unauthorized": n, "other": n}``).
+``GET /stats`` returns the counts (``{"versions": n, "details": n, "authorize": n, "received": n, "unauthorized": n,
+"other": n}``).
 
 As the load-test eMSP (``--authorizations tokens.csv``, the ``uid,type,allowed`` file ``ocpi-hub seed-tokens
 --export`` writes) it also advertises a tokens Sender and answers ``POST .../sender/tokens/{uid}/authorize?type=T``
 from that table: an AuthorizationInfo with the listed ``allowed``, or HTTP 404 + 2004 for a token it does not know.
+
+As a receiver of the push scenario (``--record``) it also advertises a locations Receiver, answers every PUT and
+PATCH there with success, and records for each one the object id (the last path segment), the moment it arrived
+(``time.time()``, the same clock as the load generator on this machine) and its X-Request-ID; ``GET /received``
+returns them as ``[[id, epoch_seconds, x_request_id], ...]``.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import json
 import signal
 import socket
 import sys
+import time
 from datetime import UTC, datetime
 
 __all__ = ("Peer", "main")
@@ -53,6 +60,7 @@ class Peer:
         country: str = "ZZ",
         party: str = "PER",
         authorizations: str | None = None,
+        record: bool = False,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.country, self.party = country.upper(), party.upper()
@@ -60,7 +68,10 @@ class Peer:
         """The uid,type,allowed CSV, read at the first authorization (it may be written after the peer started, e.g.
         by ``ocpi-hub seed-tokens --export`` once this peer is registered as the eMSP)."""
         self._table: dict[tuple[str, str], str] | None = None
-        self.counts = {"versions": 0, "details": 0, "authorize": 0, "unauthorized": 0, "other": 0}
+        self.counts = {"versions": 0, "details": 0, "authorize": 0, "received": 0, "unauthorized": 0, "other": 0}
+        self.record = record
+        self.received: list[tuple[str, float, str]] = []
+        self.locations_prefix = "/ocpi/2.3.0/receiver/locations/"
         self.versions = [{"version": "2.3.0", "url": f"{self.base_url}/ocpi/2.3.0"}]
         endpoints = [
             {"identifier": "credentials", "role": "SENDER", "url": f"{self.base_url}/ocpi/2.3.0/credentials"},
@@ -71,6 +82,9 @@ class Peer:
         if authorizations is not None:
             tokens_url = f"{self.base_url}/ocpi/2.3.0/sender/tokens"
             endpoints.append({"identifier": "tokens", "role": "SENDER", "url": tokens_url})
+        if record:
+            locations_url = f"{self.base_url}{self.locations_prefix.rstrip('/')}"
+            endpoints.append({"identifier": "locations", "role": "RECEIVER", "url": locations_url})
 
     def authorize(self, target: str) -> tuple[int, bytes]:
         path, _, query = target.partition("?")
@@ -98,6 +112,17 @@ class Peer:
     def answer(self, method: str, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
         target = path
         path = path.split("?", 1)[0].rstrip("/")
+        if self.record and method in ("PUT", "PATCH") and path.startswith(self.locations_prefix):
+            if not headers.get("authorization", "").lower().startswith("token "):
+                self.counts["unauthorized"] += 1
+                return 401, _envelope(None, 2000, "Authorization: Token <base64 token> required")
+            # .../locations/{country_code}/{party_id}/{location_id}[/{evse_uid}[/{connector_id}]]: the Location's id
+            parts = path[len(self.locations_prefix) :].split("/")
+            self.received.append((parts[2] if len(parts) > 2 else "", time.time(), headers.get("x-request-id", "")))
+            self.counts["received"] += 1
+            return 200, _envelope(None)
+        if method == "GET" and path == "/received":
+            return 200, json.dumps(self.received).encode()
         if (
             method == "POST"
             and self.authorizations is not None
@@ -177,13 +202,19 @@ def read_authorizations(path: str) -> dict[tuple[str, str], str]:
 
 
 async def serve(
-    host: str, port: int, public_url: str | None, *, party: str = "ZZ/PER", authorizations: str | None = None
+    host: str,
+    port: int,
+    public_url: str | None,
+    *,
+    party: str = "ZZ/PER",
+    authorizations: str | None = None,
+    record: bool = False,
 ) -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     country, _, party_id = party.partition("/")
-    peer = Peer(public_url or f"http://{host}:{sock.getsockname()[1]}", country, party_id, authorizations)
+    peer = Peer(public_url or f"http://{host}:{sock.getsockname()[1]}", country, party_id, authorizations, record)
     server = await asyncio.start_server(peer.handle, sock=sock, backlog=1024)
     print(f"listening on {peer.base_url}/ocpi/versions", flush=True)
     stop = asyncio.Event()
@@ -203,6 +234,9 @@ def main(argv: list[str] | None = None) -> int:
         "--authorizations", help="uid,type,allowed CSV: answer real-time authorizations as the load-test eMSP"
     )
     parser.add_argument("--party", default="ZZ/PER", help="CC/PID of the eMSP named in its tokens (default ZZ/PER)")
+    parser.add_argument(
+        "--record", action="store_true", help="advertise a locations Receiver and record what arrives (push scenario)"
+    )
     args = parser.parse_args(argv)
     try:
         import uvloop
@@ -211,7 +245,16 @@ def main(argv: list[str] | None = None) -> int:
     else:
         run = uvloop.run
     with contextlib.suppress(KeyboardInterrupt):
-        run(serve(args.host, args.port, args.public_url, party=args.party, authorizations=args.authorizations))
+        run(
+            serve(
+                args.host,
+                args.port,
+                args.public_url,
+                party=args.party,
+                authorizations=args.authorizations,
+                record=args.record,
+            )
+        )
     return 0
 
 

@@ -19,11 +19,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
+
+from loadtests import data
 
 __all__ = (
     "LOCUSTFILE",
@@ -34,6 +37,7 @@ __all__ = (
     "parse_duration",
     "register_peer",
     "run_locust",
+    "run_push",
 )
 
 HERE = Path(__file__).resolve().parent
@@ -46,6 +50,7 @@ SCENARIOS = {
     "ceiling": "BareCeilingUser",
     "pages": "PagesUser",
     "authorize": "AuthorizeUser",
+    "push": "PushUser",
 }
 
 
@@ -340,6 +345,118 @@ def register_peer(versions_url: str, token_a: str, peer_versions_url: str, party
     return token
 
 
+# --- the push scenario: receivers, registration, matching ---------------------------------------------------------
+
+
+def _received(peer: PeerProcess) -> list[tuple[str, float, str]]:
+    import urllib.request
+
+    with urllib.request.urlopen(f"{peer.base_url}/received", timeout=30) as response:  # noqa: S310 - our own peer
+        return [(str(i), float(t), str(x)) for i, t, x in json.loads(response.read())]
+
+
+def match_deliveries(
+    acked: list[tuple[str, float, float]], received: dict[str, list[tuple[str, float, str]]]
+) -> dict[str, Any]:
+    """What each receiver got of the acknowledged pushes: missing ones, duplicates, and the delays.
+
+    A push received twice under one X-Request-ID is a retry (allowed); under two different ones it is a duplicate
+    (a failure: the receiver cannot tell it is the same delivery). ``after_ack_ms`` is receipt minus the moment the
+    pusher had the answer (the hub's own delay; slightly negative when the hub delivers before its answer arrives),
+    ``end_to_end_ms`` is receipt minus the moment the push was sent.
+    """
+    sent_at = {i: (sent, ack) for i, sent, ack in acked}
+    out: dict[str, Any] = {"acknowledged": len(acked), "receivers": {}}
+    after_ack: list[float] = []
+    end_to_end: list[float] = []
+    for party, items in received.items():
+        first: dict[str, float] = {}
+        request_ids: dict[str, set[str]] = {}
+        retried = 0
+        for location_id, moment, request_id in items:
+            if location_id not in sent_at:
+                continue
+            first[location_id] = min(first.get(location_id, moment), moment)
+            seen = request_ids.setdefault(location_id, set())
+            retried += request_id in seen
+            seen.add(request_id)
+        missing = [i for i in sent_at if i not in first]
+        duplicated = sorted(i for i, ids in request_ids.items() if len(ids) > 1)
+        for location_id, moment in first.items():
+            sent, ack = sent_at[location_id]
+            after_ack.append((moment - ack) * 1000)
+            end_to_end.append((moment - sent) * 1000)
+        out["receivers"][party] = {
+            "delivered": len(first),
+            "missing": len(missing),
+            "missing_examples": missing[:10],
+            "duplicated": len(duplicated),
+            "retried": retried,
+        }
+    out["after_ack_ms"] = data.percentiles(after_ack)
+    out["end_to_end_ms"] = data.percentiles(end_to_end)
+    out["missing"] = sum(r["missing"] for r in out["receivers"].values())
+    out["duplicated"] = sum(r["duplicated"] for r in out["receivers"].values())
+    return out
+
+
+def run_push(
+    spec: RunSpec,
+    *,
+    receivers: int,
+    invitations: list[str],
+    drain: float = 30.0,
+    echo: IO[str] | None = None,
+) -> tuple[RunResult, dict[str, Any]]:
+    """Push Locations through a hub and measure their delivery at ``receivers`` recording eMSPs.
+
+    Starts the receivers (``python -m loadtests.peer --record``) on 127.0.0.1, registers each with the target as an
+    eMSP with one token A of ``invitations``, runs the Locust ``PushUser``, then waits up to ``drain`` seconds for
+    every acknowledged push to reach every receiver and matches what they recorded (:func:`match_deliveries`).
+    """
+    if len(invitations) < receivers:
+        raise ValueError(f"{receivers} receivers need {receivers} registration tokens A; got {len(invitations)}")
+    country = data.party_country(invitations)
+    spec.options["push_log"] = spec.results / f"{spec.name}.pushes.json"
+    spec.options.setdefault("push_prefix", "LT" + datetime.now(UTC).strftime("%H%M%S"))
+    with ExitStack() as stack:
+        peers: dict[str, PeerProcess] = {}
+        for index in range(receivers):
+            party = f"{country}/{data.party_id(index)}"
+            peer = stack.enter_context(PeerProcess("127.0.0.1", "--record", "--party", party))
+            register_peer(spec.versions_url, invitations[index], peer.versions_url, party)
+            peers[party] = peer
+        result = run_locust(spec, echo=echo)
+        acked: list[tuple[str, float, float]] = []
+        for path in sorted(spec.results.glob(f"{spec.name}.pushes.json*")):
+            acked += [(str(i), float(s), float(a)) for i, s, a in json.loads(path.read_text(encoding="utf-8"))]
+        wanted = {i for i, _, _ in acked}
+        deadline = time.monotonic() + drain
+        while True:
+            received = {party: _received(peer) for party, peer in peers.items()}
+            complete = all(wanted <= {i for i, _, _ in items} for items in received.values())
+            if complete or time.monotonic() >= deadline:
+                break
+            time.sleep(0.5)
+    deliveries = match_deliveries(acked, received)
+    deliveries["drained"] = complete
+    summary_path = spec.results / f"{spec.name}.json"
+    result.summary["deliveries"] = deliveries
+    problems = []
+    if deliveries["missing"]:
+        problems.append(f"{deliveries['missing']} acknowledged pushes never reached a receiver within {drain:.0f} s")
+    if deliveries["duplicated"]:
+        problems.append(f"{deliveries['duplicated']} pushes delivered twice under different X-Request-IDs")
+    if not acked:
+        problems.append("no push was acknowledged")
+    if problems:
+        result.summary["passed"] = False
+        result.summary.setdefault("problems", []).extend(problems)
+        result.returncode = result.returncode or 1
+    summary_path.write_text(json.dumps(result.summary, indent=2) + "\n", encoding="utf-8")
+    return result, deliveries
+
+
 # --- command line -------------------------------------------------------------------------------------------------
 
 EPILOG = """\
@@ -348,10 +465,12 @@ examples:
       --users 50 --run-time 1m --max-p99-ms 50
   python -m loadtests registration --versions-url http://127.0.0.1:8080/ocpi/versions \\
       --invitations invitations.txt --users 50 --run-time 2m
-  python -m loadtests pages --versions-url http://127.0.0.1:8080/ocpi/versions --tokens tokens.txt \
+  python -m loadtests pages --versions-url http://127.0.0.1:8080/ocpi/versions --tokens tokens.txt \\
       --module locations --from-party AA/000 --to-party NL/HUB --users 10 --run-time 1m
-  python -m loadtests authorize --versions-url http://127.0.0.1:8080/ocpi/versions --tokens cpo-token.txt \
+  python -m loadtests authorize --versions-url http://127.0.0.1:8080/ocpi/versions --tokens cpo-token.txt \\
       --from-party AA/000 --tokens-file tokens.csv --unknown-share 0.1 --users 20 --run-time 1m
+  python -m loadtests push --versions-url http://127.0.0.1:8080/ocpi/versions --tokens cpo-token.txt \\
+      --from-party AA/000 --to-party NL/HUB --invitations invitations.txt --receivers 2 --users 10 --run-time 1m
   python -m loadtests token ... -- --processes 2        (anything after -- goes to Locust as it is)
 
 Results (CSV, HTML report, log, summary JSON) go to --results (default loadtest-results/<time>-<scenario>/).
@@ -372,7 +491,8 @@ def build_parser() -> argparse.ArgumentParser:
     ceiling = sub.add_parser("ceiling", help="the token-validation requests against a bare endpoint (a ceiling)")
     pages = sub.add_parser("pages", help="first page and deep page of one Sender list, half each")
     authorize = sub.add_parser("authorize", help="real-time authorization of drivers' tokens, a share unknown")
-    for p in (token, registration, ceiling, pages, authorize):
+    push = sub.add_parser("push", help="Locations pushed through a hub, delivery measured at recording receivers")
+    for p in (token, registration, ceiling, pages, authorize, push):
         target = p.add_argument_group("target")
         if p is ceiling:
             target.add_argument("--host", required=True, help="base URL of the bare endpoint (loadtests/bare_app.py)")
@@ -401,7 +521,7 @@ def build_parser() -> argparse.ArgumentParser:
             help="what to GET, optionally weighted (default versions,details,credentials)",
         )
         p.add_argument("--rate", type=float, default=0.0, help="fixed total req/s (default: as fast as possible)")
-    for p in (pages, authorize):
+    for p in (pages, authorize, push):
         p.add_argument("--tokens", required=True, help="file of credentials tokens; the first one is used")
         p.add_argument("--from-party", default="", help="OCPI-from-* as CC/PID (the party the token belongs to)")
         p.add_argument("--to-party", default="", help="OCPI-to-* as CC/PID (GET-all on a hub: the hub itself)")
@@ -409,6 +529,14 @@ def build_parser() -> argparse.ArgumentParser:
     authorize.add_argument("--tokens-file", required=True, help="uid,type,allowed CSV of the drivers' tokens")
     authorize.add_argument("--unknown-share", type=float, default=0.1, help="share of unknown tokens (default 0.1)")
     authorize.add_argument("--rate", type=float, default=0.0, help="fixed total req/s (default: as fast as possible)")
+    push.add_argument("--rate", type=float, default=0.0, help="fixed total pushes/s (default: as fast as possible)")
+    push.add_argument("--receivers", type=int, default=2, help="recording eMSPs to start and register (default 2)")
+    push.add_argument(
+        "--invitations", required=True, help="file of registration tokens A, one per receiver (each used once)"
+    )
+    push.add_argument(
+        "--drain", type=float, default=30.0, help="seconds to wait after the run for deliveries to arrive (default 30)"
+    )
     registration.add_argument("--invitations", required=True, help="file of registration tokens A, one per line")
     registration.add_argument(
         "--peer-url",
@@ -440,6 +568,15 @@ def _print_result(result: RunResult, out: IO[str]) -> None:
             f"first page p50 {first['p50']} ms, deep page p50 {deep['p50']} ms: "
             f"deep/first {deep['p50'] / first['p50']:.2f}\n"
         )
+    deliveries = summary.get("deliveries")
+    if deliveries:
+        delays, total = deliveries.get("end_to_end_ms") or {}, deliveries.get("after_ack_ms") or {}
+        out.write(
+            f"pushes acknowledged {deliveries['acknowledged']}; delivered to {len(deliveries['receivers'])} receivers: "
+            f"missing {deliveries['missing']}, duplicated {deliveries['duplicated']}; "
+            f"send-to-receipt p50 {delays.get('p50')} ms p99 {delays.get('p99')} ms; "
+            f"answer-to-receipt p50 {total.get('p50')} ms p99 {total.get('p99')} ms\n"
+        )
     if summary.get("registrations"):
         out.write(f"registrations: {json.dumps(summary['registrations'])}\n")
     verdict = "PASSED" if result.passed else "FAILED"
@@ -462,10 +599,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "max_p95_ms": args.max_p95_ms or None,
         "max_p99_ms": args.max_p99_ms or None,
     }
-    if args.scenario in ("pages", "authorize"):
+    if args.scenario in ("pages", "authorize", "push"):
         options.update(tokens=Path(args.tokens).resolve(), from_party=args.from_party, to_party=args.to_party)
     if args.scenario == "pages":
         options.update(module=args.module)
+    if args.scenario == "push":
+        options.update(rate=args.rate or None)
     if args.scenario == "authorize":
         options.update(
             tokens_file=Path(args.tokens_file).resolve(), unknown_share=args.unknown_share, rate=args.rate or None
@@ -491,6 +630,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         extra=extra,
     )
     echo = None if args.quiet else sys.stdout
+    if args.scenario == "push":
+        invitations = data.read_tokens(args.invitations)
+        result, _ = run_push(spec, receivers=args.receivers, invitations=invitations, drain=args.drain, echo=echo)
+        _print_result(result, sys.stdout)
+        return result.returncode
     if args.scenario != "registration":
         result = run_locust(spec, echo=echo)
         _print_result(result, sys.stdout)

@@ -10,6 +10,7 @@ readable against any implementation; requests made with an unknown token carry `
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import random
@@ -20,6 +21,7 @@ import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import gevent
@@ -34,9 +36,11 @@ from loadtests.checks import Finding, exchange_of, expect_success, expect_unauth
 
 __all__ = (
     "LEDGER",
+    "PUSHES",
     "AuthorizeUser",
     "BareCeilingUser",
     "PagesUser",
+    "PushUser",
     "RegistrationUser",
     "TokenValidationUser",
     "options",
@@ -253,6 +257,21 @@ def _checked_get(user: FastHttpUser, url: str, headers: dict[str, str], shape: s
         return envelope
 
 
+def _advertised(user: FastHttpUser, token: str, module: str, role: str) -> str:
+    """The URL the target advertises for ``module``/``role`` in its 2.3.0 version details (found with ``token``)."""
+    auth = {"Authorization": data.authorization(token)}
+    versions_url = options(user.environment).versions_url
+    versions = _checked_get(user, versions_url, auth, "list", _path(versions_url))
+    match = next((v for v in versions["data"] if isinstance(v, dict) and v.get("version") == OCPI_VERSION), None)
+    if match is None:
+        raise Finding(f"the target offers no OCPI {OCPI_VERSION}", check="discovery")
+    details = _checked_get(user, match["url"], auth, "object", _path(match["url"]))
+    for endpoint in details["data"].get("endpoints", []):
+        if endpoint.get("identifier") == module and endpoint.get("role") == role and endpoint.get("url"):
+            return str(endpoint["url"])
+    raise Finding(f"the version details list no {module} {role} endpoint", check="discovery")
+
+
 class PagesUser(FastHttpUser):
     """The first page and the last full page of one module's Sender list (``--module``, default locations), half
     each, to see whether a deep page costs more than the first. Each answer must be a success with a non-empty list
@@ -276,23 +295,7 @@ class PagesUser(FastHttpUser):
         self.name = _path(self.url)
 
     def _discover(self, module: str) -> dict[str, str]:
-        versions_url = options(self.environment).versions_url
-        auth = {"Authorization": data.authorization(self.token)}
-        versions = _checked_get(self, versions_url, auth, "list", _path(versions_url))
-        match = next((v for v in versions["data"] if isinstance(v, dict) and v.get("version") == OCPI_VERSION), None)
-        if match is None:
-            raise Finding(f"the target offers no OCPI {OCPI_VERSION}", check="discovery")
-        details = _checked_get(self, match["url"], auth, "object", _path(match["url"]))
-        url = next(
-            (
-                e.get("url")
-                for e in details["data"].get("endpoints", [])
-                if e.get("identifier") == module and e.get("role") == "SENDER"
-            ),
-            None,
-        )
-        if not url:
-            raise Finding(f"the version details list no {module} SENDER endpoint", check="discovery")
+        url = _advertised(self, self.token, module, "SENDER")
         with self.client.get(url, headers=self.headers, name=_path(url) + " [discovery]", catch_response=True) as r:
             envelope = expect_success(exchange_of("GET", url, r), data="list")
             total, limit = r.headers.get("X-Total-Count"), r.headers.get("X-Limit")
@@ -377,26 +380,13 @@ class AuthorizeUser(FastHttpUser):
         with _DISCOVERY.lock:
             if _DISCOVERY.urls is None and _DISCOVERY.error is None:
                 try:
-                    _DISCOVERY.urls = {"tokens": self._discover(token)}
+                    _DISCOVERY.urls = {"tokens": _advertised(self, token, "tokens", "SENDER")}
                 except Finding as finding:
                     _DISCOVERY.error = short(finding)
         if _DISCOVERY.urls is None:
             raise StopUser(f"discovery failed: {_DISCOVERY.error}")
         self.base = _DISCOVERY.urls["tokens"].rstrip("/")
         self.name = _path(self.base) + "/{uid}/authorize"
-
-    def _discover(self, token: str) -> str:
-        auth = {"Authorization": data.authorization(token)}
-        versions_url = options(self.environment).versions_url
-        versions = _checked_get(self, versions_url, auth, "list", _path(versions_url))
-        match = next((v for v in versions["data"] if isinstance(v, dict) and v.get("version") == OCPI_VERSION), None)
-        if match is None:
-            raise Finding(f"the target offers no OCPI {OCPI_VERSION}", check="discovery")
-        details = _checked_get(self, match["url"], auth, "object", _path(match["url"]))
-        for endpoint in details["data"].get("endpoints", []):
-            if endpoint.get("identifier") == "tokens" and endpoint.get("role") == "SENDER" and endpoint.get("url"):
-                return str(endpoint["url"])
-        raise Finding("the version details list no tokens SENDER endpoint", check="discovery")
 
     @task
     def authorize(self) -> None:
@@ -431,6 +421,77 @@ class AuthorizeUser(FastHttpUser):
             except Finding as finding:
                 _fail(response, finding)
             else:
+                response.success()
+
+
+# --- pushes through a hub -----------------------------------------------------------------------------------------
+
+
+class Pushes:
+    """What this process pushed and the target acknowledged: ``[location id, sent, acknowledged]`` (epoch seconds),
+    written to ``--push-log`` at the end so the runner can match it with what each receiver recorded."""
+
+    def __init__(self) -> None:
+        self.acked: list[tuple[str, float, float]] = []
+        self.counter = itertools.count()
+
+    def write(self, environment: Environment) -> None:
+        path = options(environment).push_log
+        if not path or not self.acked:
+            return
+        slot, count = _generator_slot(environment)
+        target = Path(path if count == 1 else f"{path}.{slot}")
+        target.write_text(json.dumps(self.acked), encoding="utf-8")
+
+
+PUSHES = Pushes()
+
+
+class PushUser(FastHttpUser):
+    """A CPO pushing Locations: ``PUT {locations Receiver}/{country_code}/{party_id}/{location_id}`` with
+    ``OCPI-to-*`` = ``--to-party`` (on a hub, the hub itself: it stores the Location and broadcasts it to every eMSP
+    it serves). Every push is a new Location (a fresh id), so each one is one delivery per receiver; the answer must
+    be a success. ``--from-party`` is the CPO the first token of ``--tokens`` belongs to; ``--rate`` offers a fixed
+    total rate."""
+
+    wait_time = TokenValidationUser.wait_time
+
+    def on_start(self) -> None:
+        opts = options(self.environment)
+        if "/" not in (opts.from_party or ""):
+            raise StopUser("--from-party CC/PID (the CPO whose token pushes) is required for the push scenario")
+        token = _pool(self.environment)[0]
+        self.country, _, self.party = opts.from_party.upper().partition("/")
+        self.headers = {"Authorization": data.authorization(token), **routing_headers(self.environment)}
+        if opts.rate and opts.rate > 0:
+            gevent.sleep(random.uniform(0, max(int(opts.num_users or 1), 1) / float(opts.rate)))
+            self._cp_last_run = time.perf_counter()
+        with _DISCOVERY.lock:
+            if _DISCOVERY.urls is None and _DISCOVERY.error is None:
+                try:
+                    _DISCOVERY.urls = {"locations": _advertised(self, token, "locations", "RECEIVER")}
+                except Finding as finding:
+                    _DISCOVERY.error = short(finding)
+        if _DISCOVERY.urls is None:
+            raise StopUser(f"discovery failed: {_DISCOVERY.error}")
+        self.base = _DISCOVERY.urls["locations"].rstrip("/")
+        self.name = _path(self.base) + "/{country_code}/{party_id}/{location_id}"
+        slot, _ = _generator_slot(self.environment)
+        self.prefix = f"{opts.push_prefix or 'LT'}{slot}-"
+
+    @task
+    def push(self) -> None:
+        location_id = f"{self.prefix}{next(PUSHES.counter)}"
+        url = f"{self.base}/{self.country}/{self.party}/{location_id}"
+        body = data.location(self.country, self.party, location_id)
+        sent = time.time()
+        with self.client.put(url, headers=self.headers, json=body, name=self.name, catch_response=True) as response:
+            try:
+                expect_success(exchange_of("PUT", url, response))
+            except Finding as finding:
+                _fail(response, finding)
+            else:
+                PUSHES.acked.append((location_id, sent, time.time()))
                 response.success()
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from loadtests import data
-from loadtests.run import ROOT, RunSpec, parse_duration
+from loadtests.run import ROOT, RunSpec, match_deliveries, parse_duration
 
 
 def test_token_files_skip_the_invite_header_comments_and_blanks(tmp_path: Path) -> None:
@@ -74,3 +74,23 @@ def test_the_runner_and_the_benchmark_never_import_locust() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr or result.stdout
+
+
+def test_deliveries_are_matched_per_receiver() -> None:
+    """Unit test on synthetic records: missing pushes, retries under one X-Request-ID and duplicates under two."""
+    acked = [("L1", 10.0, 10.010), ("L2", 11.0, 11.010), ("L3", 12.0, 12.010)]
+    received = {
+        "ZZ/AAA": [("L1", 10.020, "r1"), ("L2", 11.030, "r2"), ("L3", 12.040, "r3"), ("OTHER", 1.0, "x")],
+        "ZZ/BBB": [("L1", 10.050, "r1"), ("L1", 10.090, "r1"), ("L2", 11.020, "r2"), ("L2", 11.025, "r9")],
+    }
+    result = match_deliveries(acked, received)
+    assert result["receivers"]["ZZ/AAA"] == {
+        "delivered": 3, "missing": 0, "missing_examples": [], "duplicated": 0, "retried": 0,
+    }  # fmt: skip
+    assert result["receivers"]["ZZ/BBB"] == {
+        "delivered": 2, "missing": 1, "missing_examples": ["L3"], "duplicated": 1, "retried": 1,
+    }  # fmt: skip
+    assert (result["missing"], result["duplicated"]) == (1, 1)
+    assert result["end_to_end_ms"]["count"] == 5
+    assert result["end_to_end_ms"]["max"] == 50.0  # L1 at ZZ/BBB: first receipt 10.050 for a send at 10.0
+    assert result["after_ack_ms"]["p50"] == 20.0

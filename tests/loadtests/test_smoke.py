@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from loadtests.run import PeerProcess, RunResult, RunSpec, register_peer, run_locust
+from loadtests.run import PeerProcess, RunResult, RunSpec, register_peer, run_locust, run_push
 from tests.support.ocpi import auth
 from tests.support.processes import HubProcess
 
@@ -263,3 +263,39 @@ def test_authorize_routes_through_the_hub_to_the_load_test_emsp(tmp_path: Path) 
     finally:
         peer.stop()
         hub.stop()
+
+
+def test_push_through_the_hub_reaches_every_receiver(tmp_path: Path) -> None:
+    """The CPO AA/000 PUTs new Locations to the hub; two recording eMSPs registered for the run must each receive
+    every acknowledged one, once, and the run reports the delay from send to receipt."""
+    hub = HubProcess(tmp_path / "push.db", env={"OCPI_HUB_AUTH_FAILURE_LIMIT": "0"})
+    assert hub.cli("seed", "--parties", "1", "--export", str(tmp_path / "cpo-token.txt")).returncode == 0
+    hub.start()
+    try:
+        spec = RunSpec(
+            scenario="push",
+            results=tmp_path / "push",
+            name="push",
+            versions_url=hub.versions_url,
+            users=3,
+            spawn_rate=3,
+            run_time=3,
+            options={
+                "tokens": tmp_path / "cpo-token.txt",
+                "from_party": "AA/000",
+                "to_party": "NL/HUB",
+                "max_requests": 150,
+            },
+        )
+        result, deliveries = run_push(spec, receivers=2, invitations=[hub.invite(), hub.invite()], drain=20)
+    finally:
+        hub.stop()
+    assert result.returncode == 0, _explain(result)
+    acknowledged = deliveries["acknowledged"]
+    assert acknowledged > 0
+    assert len(deliveries["receivers"]) == 2
+    for got in deliveries["receivers"].values():
+        assert got["delivered"] == acknowledged and got["missing"] == 0 and got["duplicated"] == 0
+    assert deliveries["end_to_end_ms"]["count"] == 2 * acknowledged
+    assert deliveries["end_to_end_ms"]["p50"] > 0
+    assert result.summary["deliveries"]["missing"] == 0  # the summary file carries the figures too
