@@ -187,6 +187,24 @@ def test_sqlite_pages_skip_inside_the_covering_index(tmp_path) -> None:  # type:
     assert "COVERING INDEX objects_page" in plan, plan
 
 
+def test_sqlite_finds_an_id_across_owners_through_the_unique_index(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Looking a token up by uid alone (the owner is what the hub wants to learn) must not walk the module's rows."""
+    import sqlite3
+
+    from reference_hub.store.sqlite_objects import FIND_BY_ID, OBJECTS_SCHEMA
+
+    db = sqlite3.connect(tmp_path / "plan.db")
+    db.executescript(OBJECTS_SCHEMA)
+    db.executemany(
+        "INSERT INTO objects (module, owner, object_id, partner_id, last_updated, created, version, body)"
+        " VALUES ('tokens', 'NL/MSP', ?, 'NL-MSP', '2024', '2024', 1, x'')",
+        [(f"UID{n}|RFID",) for n in range(2000)],
+    )
+    db.execute("ANALYZE")
+    plan = " ".join(row[-1] for row in db.execute("EXPLAIN QUERY PLAN " + FIND_BY_ID, ("tokens", "UID7|RFID", 2)))
+    assert "(module=? AND object_id=?)" in plan, plan
+
+
 def test_bulk_insert(backend: Backend) -> None:
     async def body(h: Harness) -> None:
         await h.store.insert_objects([obj(f"B{i}", updated=i) for i in range(50)])
