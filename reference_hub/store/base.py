@@ -16,6 +16,7 @@ import msgspec
 
 from reference_hub.ocpi.datetime import DateTime
 from reference_hub.ocpi.models import CredentialsRole, Endpoint
+from reference_hub.store.callbacks import CallbackStore
 from reference_hub.store.objects import ObjectStore
 from reference_hub.store.outbox import Outbox
 from reference_hub.store.page import Page
@@ -165,8 +166,9 @@ class PartnerStore(Protocol):
         a half-registered or unwanted partner); True if there was one."""
 
 
-class Store(PartnerStore, ObjectStore, Outbox, Protocol):
-    """Everything the hub persists: partners and tokens, client-owned objects, and the deliveries it owes."""
+class Store(PartnerStore, ObjectStore, Outbox, CallbackStore, Protocol):
+    """Everything the hub persists: partners and tokens, client-owned objects, the deliveries it owes, and the
+    response URLs it handed out (pending callbacks)."""
 
 
 __all__ = (

@@ -42,6 +42,7 @@ from reference_hub.store.base import (
     PartnerStatus,
     TokenOwner,
 )
+from reference_hub.store.mongo_callbacks import MongoCallbacks
 from reference_hub.store.mongo_objects import MongoObjects
 from reference_hub.store.mongo_outbox import MongoOutbox
 
@@ -76,7 +77,7 @@ def _ts(value: DateTime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class MongoStore(MongoObjects, MongoOutbox):
+class MongoStore(MongoObjects, MongoOutbox, MongoCallbacks):
     """Store adapter on ``pymongo.AsyncMongoClient``.
 
     ``client`` and ``database`` exist for tests: an injected client (a real one or an in-process fake) is used
@@ -143,6 +144,7 @@ class MongoStore(MongoObjects, MongoOutbox):
             # invitations are found by _id (the token hash) only: the default _id index is all they need.
             await self._open_objects(db)
             await self._open_outbox(db)
+            await self._open_callbacks(db)
         except BaseException:
             if client is not self._injected:
                 await client.close()

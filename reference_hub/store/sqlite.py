@@ -25,6 +25,7 @@ from reference_hub.store.base import (
     PartnerStatus,
     TokenOwner,
 )
+from reference_hub.store.sqlite_callbacks import SqliteCallbacks
 from reference_hub.store.sqlite_objects import SqliteObjects
 from reference_hub.store.sqlite_outbox import SqliteOutbox
 
@@ -70,7 +71,7 @@ def _ts(value: DateTime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
-class SqliteStore(SqliteObjects, SqliteOutbox):
+class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks):
     """Store adapter on the standard library's sqlite3."""
 
     name = "sqlite"
@@ -106,6 +107,7 @@ class SqliteStore(SqliteObjects, SqliteOutbox):
         db.executescript(_SCHEMA)
         self._db = db
         self._open_objects()
+        self._open_callbacks()
 
     async def close(self) -> None:
         self._close_objects()
