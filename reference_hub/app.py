@@ -19,6 +19,7 @@ from reference_hub.api.system import AdminController, SystemController
 from reference_hub.api.versions import VersionsController
 from reference_hub.faults import Fault
 from reference_hub.hub.auth import Authenticator
+from reference_hub.hub.callbacks import Callbacks
 from reference_hub.hub.client import OutboundClient
 from reference_hub.hub.credentials import Registrar
 from reference_hub.hub.directory import Directory
@@ -84,6 +85,7 @@ async def build_context(settings: Settings) -> AsyncIterator[HubContext]:
             liveness=liveness,
             limiter=limiter,
             bodies={},
+            callbacks=Callbacks(settings, store, deliveries),
         )
         limiter.flush()
     finally:

@@ -101,5 +101,21 @@ class Fault(StrEnum):
     CLIENTINFO_NOT_PUSHED = "clientinfo_not_pushed"
     """Connected platforms are not told (ClientInfo PUT) when a party connects, goes offline or is suspended."""
 
+    # --- asynchronous results: commands and charging profiles (response_url) --------------------------------------
+    RESPONSE_URL_NOT_SUBSTITUTED = "response_url_not_substituted"
+    """A command or charging-profile request is forwarded with the requester's own ``response_url``."""
+    RESULT_NOT_FORWARDED = "result_not_forwarded"
+    """An asynchronous result posted to the hub is acknowledged but never delivered to the requester."""
+    RESULT_TO_WRONG_PARTY = "result_to_wrong_party"
+    """A delivered result names the receiver (the CPO) in ``OCPI-to-*`` and the requester in ``OCPI-from-*``."""
+    RESULTS_FROM_ANYONE = "results_from_anyone"
+    """A result is taken from any registered platform, not only from the request's receiver."""
+    COMMAND_RESPONSE_AS_RESULT = "command_response_as_result"
+    """The receiver's synchronous CommandResponse is also delivered to the ``response_url`` as if it were the result."""
+    RESULT_TIMEOUT_IGNORED = "result_timeout_ignored"
+    """A result is taken after the wait its request allowed has ended."""
+    RESULT_REPEAT_ACCEPTED = "result_repeat_accepted"
+    """A result posted again to a finished ``response_url`` is delivered again."""
+
 
 __all__ = ("Fault",)

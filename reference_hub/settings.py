@@ -96,6 +96,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     """Seconds a hub process holds a delivery it is sending; a crashed process's deliveries are taken over after it."""
     delivery_poll: float = 1.0
     """Seconds between two looks for due deliveries when there is nothing to send."""
+    result_grace: float = 300.0
+    """Seconds past the ``timeout`` of a receiver's CommandResponse/ChargingProfileResponse during which the hub still
+    takes the asynchronous result posted to the ``response_url`` it handed out (and before that answer arrives)."""
     alive_after: float = 300.0
     """Seconds a party may stay silent (no request to this hub process) before the hub GETs its versions endpoint to
     check it is still there; one that does not answer is marked OFFLINE (HubClientInfo pushed) and checked again each

@@ -8,6 +8,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 
 from reference_hub.hub.auth import Authenticator
+from reference_hub.hub.callbacks import Callbacks
 from reference_hub.hub.credentials import Registrar
 from reference_hub.hub.directory import Directory
 from reference_hub.hub.liveness import Liveness
@@ -37,6 +38,8 @@ class HubContext:
     limiter: FailedAuthLimiter
     bodies: dict[str, int]
     """Request bodies being read right now, per token hash (see ``api/body.py``)."""
+    callbacks: Callbacks
+    """The response URLs the hub hands out (commands, charging profiles) and the results posted to them."""
 
 
 def hub_of(connection: ASGIConnection[Any, Any, Any, Any]) -> HubContext:

@@ -8,7 +8,8 @@ control API, so the hub under test only ever talks to it over real HTTP:
     POST /control/unregister                                         credentials DELETE
     POST /control/invite                                             a token A for a hub-initiated registration
     GET  /control/state                                              tokens, calls seen, peer credentials
-    POST /control/set        {"delay": S, "down": B, "versions_down": B, "serve": {...}, "authorize": {...}}
+    POST /control/set        {"delay": S, "down": B, "versions_down": B, "serve": {...}, "authorize": {...},
+                              "answers": {...}, "results": {...}}
     GET  /control/received                                           every module request received, in order
     POST /control/clear                                              forget what was received
 
@@ -17,6 +18,13 @@ cdrs and tokens, and a hubclientinfo Receiver. Every request to them is recorded
 id headers, body, arrival time) and answered as a plain party would: pushes with 1000 (a CDR POST with 201 and a
 Location header), a Sender GET-all with the objects set through /control/set (paginated, with its own Link), an
 authorization from the table set through /control/set (else 404 + 2004).
+
+Commands and charging profiles (asynchronous): a request to the Receiver (``commands/{COMMAND}``,
+``chargingprofiles/{session_id}``) is answered with ``answers[KEY]`` (KEY = the command, or GET/PUT/DELETE; default
+``{"result": "ACCEPTED", "timeout": 30}``; ``{"status_code": 2003, "data": {...}}`` to answer with an error), and when
+``results[KEY]`` is set (``{"body": {...}, "delay": S}``) the party POSTs that result to the request's
+``response_url`` afterwards, with its token C and TO = the requester, as a CPO does. POSTs and PUTs to its own Sender
+endpoints (its response URLs, ActiveChargingProfile updates) are recorded and answered 1000 without data.
 
 Run: python tests/e2e/party.py --port 0 --country NL --party PTY   (prints "listening on PORT" once ready)
 """
@@ -38,7 +46,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-MODULES = ("locations", "tariffs", "sessions", "cdrs", "tokens")
+MODULES = ("locations", "tariffs", "sessions", "cdrs", "tokens", "commands", "chargingprofiles")
 RECORDED_HEADERS = (
     "x-request-id",
     "x-correlation-id",
@@ -76,12 +84,16 @@ class Party:
         self.calls: list[dict[str, str]] = []
         self.received: list[dict[str, Any]] = []
         self.stored: dict[str, Any] = {}
+        self.posted: list[dict[str, Any]] = []
+        """Results this party POSTed to response URLs, with the answers it got."""
         self.settings: dict[str, Any] = {
             "delay": 0,
             "down": False,
             "versions_down": False,
             "serve": {},
             "authorize": {},
+            "answers": {},
+            "results": {},
         }
 
     def credentials(self) -> dict[str, Any]:
@@ -152,6 +164,32 @@ class Party:
             self.token_b = old_b
         return {"http": status, "body": answer}
 
+    def post_result(self, url: str, result: dict[str, Any], requester: tuple[str, str]) -> None:
+        """POST an asynchronous result to a response URL, as the CPO, after ``result["delay"]`` seconds."""
+        time.sleep(float(result.get("delay", 0.1)))
+        data = json.dumps(result["body"]).encode()
+        request = urllib.request.Request(url, data=data, method="POST")  # noqa: S310 - loopback test peer
+        request.add_header("Authorization", "Token " + base64.b64encode((self.token_c or "").encode()).decode())
+        request.add_header("X-Request-ID", str(uuid.uuid4()))
+        request.add_header("X-Correlation-ID", str(uuid.uuid4()))
+        request.add_header("Content-Type", "application/json")
+        for name, value in (
+            ("OCPI-from-country-code", self.country),
+            ("OCPI-from-party-id", self.party),
+            ("OCPI-to-country-code", requester[0]),
+            ("OCPI-to-party-id", requester[1]),
+        ):
+            request.add_header(name, value)
+        try:
+            with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
+                answer = {"http": response.status, "body": json.loads(response.read() or b"{}")}
+        except urllib.error.HTTPError as exc:
+            answer = {"http": exc.code, "body": exc.read().decode(errors="replace")}
+        except OSError as exc:
+            answer = {"http": 0, "body": str(exc)}
+        with self.lock:
+            self.posted.append({"url": url, "body": result["body"], "answer": answer})
+
     def unregister(self) -> dict[str, Any]:
         assert self.hub_credentials_url and self.token_c
         status, answer = self.call("DELETE", self.hub_credentials_url, self.token_c)
@@ -201,6 +239,7 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
                             "token_c": party.token_c,
                             "calls": party.calls,
                             "hub_credentials": party.hub_credentials,
+                            "posted": party.posted,
                         }
                     ).encode(),
                 )
@@ -288,7 +327,7 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
                 return True
             interface, module, rest = parts[3], parts[4], parts[5:]
             extra = self.routing_reply()
-            if interface == "receiver":
+            if interface == "receiver" and module not in ("commands", "chargingprofiles"):
                 key = "/".join([module, *rest])
                 if method == "GET":
                     if key in party.stored:
@@ -306,6 +345,9 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
                     self.reply(201 if created else 200, envelope(), extra)
                 else:
                     self.reply(200, envelope(), extra)
+                return True
+            if module in ("commands", "chargingprofiles"):
+                self.asynchronous(interface, module, method, rest, query, record, extra)
                 return True
             if module == "tokens" and rest[-1:] == ["authorize"]:
                 allowed = settings["authorize"].get(rest[0])
@@ -343,6 +385,40 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
                 return True
             self.reply(404, envelope(status_code=2000, message="not found"), extra)
             return True
+
+        def asynchronous(
+            self,
+            interface: str,
+            module: str,
+            method: str,
+            rest: list[str],
+            query: str,
+            record: dict[str, Any],
+            extra: list[tuple[str, str]],
+        ) -> None:
+            """Commands and charging profiles: answer a Receiver request now and post its result later."""
+            if interface == "sender":  # our own response URLs and ActiveChargingProfile updates
+                self.reply(200, envelope(), extra)
+                return
+            key = rest[0] if module == "commands" else method
+            with party.lock:
+                answer = party.settings["answers"].get(key, {"result": "ACCEPTED", "timeout": 30})
+                result = party.settings["results"].get(key)
+            if "status_code" in answer:
+                self.reply(200, envelope(answer.get("data"), answer["status_code"], answer.get("message")), extra)
+            else:
+                self.reply(200, envelope(answer), extra)
+            if result is None:
+                return
+            if module == "commands" or method == "PUT":
+                url = (record["body"] or {}).get("response_url")
+            else:
+                from urllib.parse import parse_qs
+
+                url = (parse_qs(query).get("response_url") or [None])[0]
+            requester = (self.headers.get("OCPI-from-country-code", ""), self.headers.get("OCPI-from-party-id", ""))
+            if url:
+                threading.Thread(target=party.post_result, args=(url, result, requester), daemon=True).start()
 
         def do_POST(self) -> None:
             party.calls.append({"method": "POST", "path": self.path})

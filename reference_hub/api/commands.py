@@ -1,0 +1,104 @@
+"""Commands routes: the CPO-side Receiver (``POST {commands}/{command}``) and the hub's own response URLs.
+
+A command goes to the CPO named in ``OCPI-to-*`` or, without it, the one its content names (``hub/commands.py``),
+with the hub's ``response_url`` in place of the requester's (``hub/callbacks.py``); the CPO's CommandResponse is
+relayed as it came. The CommandResult the CPO later POSTs to the hub's URL is acknowledged by the hub and delivered
+to the requester's own ``response_url`` through the outbox.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import HttpMethod, Request, route
+from litestar.handlers import HTTPRouteHandler
+
+from reference_hub.api.context import hub_of
+from reference_hub.api.modules import _body, _forward, _litestar_path, _requester, relayed_response
+from reference_hub.api.responses import OcpiResponse, exchange_ids, ocpi_response
+from reference_hub.hub.commands import Unroutable, command_receiver, decode_command
+from reference_hub.ocpi.datetime import DateTime
+from reference_hub.ocpi.errors import ForwardTimeout, OcpiError
+from reference_hub.ocpi.models import CommandResult
+from reference_hub.ocpi.operations import OPERATIONS, Operation
+
+_OPS = {op.operation_id: op for op in OPERATIONS if op.module == "commands"}
+
+
+async def post_command(request: Request[Any, Any, Any]) -> OcpiResponse:
+    op = _OPS["commandsReceiverPostCommand"]
+    ctx = hub_of(request)
+    who, to = await _requester(request, ctx)
+    kind = str(request.path_params["command"])
+    cmd = decode_command(ctx.codec, kind, await _body(request, ctx))
+    if to is None:
+        try:
+            to = await command_receiver(ctx.store, ctx.objects, ctx.callbacks, who, cmd)
+        except Unroutable as exc:
+            return ocpi_response(request, ctx, exc.response, status_code=exc.status_code, message=exc.message)
+    receiver = await ctx.forwarder.receiver(to)
+    issued = await ctx.callbacks.issue(
+        module="commands",
+        kind=kind,
+        who=who,
+        receiver=to,
+        receiver_partner=receiver.partner_id,
+        response_url=cmd.response_url,
+        correlation_id=exchange_ids(request)[1],
+        subject=cmd.subject,
+    )
+    try:
+        relayed = await _forward(request, ctx, op, who, to, cmd.with_response_url(issued.url))
+    except ForwardTimeout:
+        raise  # the CPO may still have the command: its URL stays open for the default time
+    except OcpiError:
+        await ctx.callbacks.closed(issued)
+        raise
+    expiry = getattr(cmd.model, "expiry_date", None)
+    await ctx.callbacks.answered(
+        issued, relayed.status, relayed.body, open_until=expiry if isinstance(expiry, DateTime) else None
+    )
+    return relayed_response(request, ctx, relayed)
+
+
+async def post_command_result(request: Request[Any, Any, Any]) -> OcpiResponse:
+    """A CommandResult POSTed to a response URL the hub handed out."""
+    ctx = hub_of(request)
+    who, _to = await _requester(request, ctx)
+    body = await _body(request, ctx)
+    result = ctx.codec.decode(body, CommandResult)
+    await ctx.callbacks.take_result("commands", str(request.path_params["uid"]), who, body, result.result.value)
+    return ocpi_response(request, ctx)
+
+
+_HANDLERS = {
+    "commandsReceiverPostCommand": post_command,
+    "commandsSenderPostCommandResult": post_command_result,
+}
+
+
+def _mount(op: Operation, handle: Any) -> HTTPRouteHandler:
+    async def handler(request: Request[Any, Any, Any]) -> OcpiResponse:
+        response: OcpiResponse = await handle(request)
+        return response
+
+    handler.__name__ = handler.__qualname__ = op.operation_id
+    return route(_litestar_path(op.path), http_method=HttpMethod(op.method), name=op.operation_id, status_code=200)(
+        handler
+    )
+
+
+def route_handlers() -> list[HTTPRouteHandler]:
+    return [_mount(_OPS[name], handle) for name, handle in _HANDLERS.items()]
+
+
+def served_interfaces() -> list[tuple[str, str, str]]:
+    seen: dict[tuple[str, str], str] = {}
+    for name in _HANDLERS:
+        op = _OPS[name]
+        assert op.interface is not None
+        seen.setdefault((op.module, op.interface), op.base)
+    return [(module, interface, base) for (module, interface), base in seen.items()]
+
+
+__all__ = ("route_handlers", "served_interfaces")
