@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.test_objects import V, Platform, ok, refused, register
+from tests.e2e.test_objects import Platform, V, ok, refused, register
 from tests.e2e.test_routing import received
 from tests.support import examples as ex
 from tests.support.processes import HubProcess, PartyProcess

@@ -133,44 +133,48 @@ def _assert_evidence(run: HarnessRun, scenario_id: str) -> None:
 
 # Hub faults whose rule no scenario judges yet: the harness cannot catch them, and this list says so out loud.
 # Each names the module scenarios that will; remove an entry when its expectation joins FAULTS above.
-NOT_YET_CERTIFIED: dict[str, str] = {
-    name: "client-owned object scenarios (locations, sessions, cdrs, tariffs, tokens) are not in features/ yet"
-    for name in (
-        "patch_without_last_updated",
-        "parent_not_bumped",
-        "cdr_no_location_header",
-        "cdr_overwritten",
-        "session_patch_replaces_periods",
-        "id_mismatch_accepted",
-        "visibility_ignored",
-        "wrong_owner_accepted",
-        "no_routing_headers",
-        "unknown_object_200",
-    )
-} | {
-    name: "hub routing scenarios (broadcast, forwarding, HubClientInfo pushes) are not in features/ yet"
-    for name in (
-        "request_id_reused",
-        "correlation_id_dropped",
-        "routing_headers_not_swapped",
-        "link_not_rewritten",
-        "last_updated_rewritten",
-        "broadcast_echoed",
-        "unknown_receiver_as_success",
-        "clientinfo_not_pushed",
-    )
-} | {
-    name: "command and charging-profile scenarios (asynchronous results through a hub) are not in features/ yet"
-    for name in (
-        "response_url_not_substituted",
-        "result_not_forwarded",
-        "result_to_wrong_party",
-        "results_from_anyone",
-        "command_response_as_result",
-        "result_timeout_ignored",
-        "result_repeat_accepted",
-    )
-}
+NOT_YET_CERTIFIED: dict[str, str] = (
+    {
+        name: "client-owned object scenarios (locations, sessions, cdrs, tariffs, tokens) are not in features/ yet"
+        for name in (
+            "patch_without_last_updated",
+            "parent_not_bumped",
+            "cdr_no_location_header",
+            "cdr_overwritten",
+            "session_patch_replaces_periods",
+            "id_mismatch_accepted",
+            "visibility_ignored",
+            "wrong_owner_accepted",
+            "no_routing_headers",
+            "unknown_object_200",
+        )
+    }
+    | {
+        name: "hub routing scenarios (broadcast, forwarding, HubClientInfo pushes) are not in features/ yet"
+        for name in (
+            "request_id_reused",
+            "correlation_id_dropped",
+            "routing_headers_not_swapped",
+            "link_not_rewritten",
+            "last_updated_rewritten",
+            "broadcast_echoed",
+            "unknown_receiver_as_success",
+            "clientinfo_not_pushed",
+        )
+    }
+    | {
+        name: "command and charging-profile scenarios (asynchronous results through a hub) are not in features/ yet"
+        for name in (
+            "response_url_not_substituted",
+            "result_not_forwarded",
+            "result_to_wrong_party",
+            "results_from_anyone",
+            "command_response_as_result",
+            "result_timeout_ignored",
+            "result_repeat_accepted",
+        )
+    }
+)
 
 
 def test_every_hub_fault_has_an_expectation() -> None:
