@@ -8,6 +8,7 @@ to the requester's own ``response_url`` through the outbox.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from litestar import HttpMethod, Request, route
@@ -22,11 +23,11 @@ from reference_hub.ocpi.errors import ForwardTimeout, OcpiError
 from reference_hub.ocpi.models import CommandResult
 from reference_hub.ocpi.operations import OPERATIONS, Operation
 
-_OPS = {op.operation_id: op for op in OPERATIONS if op.module == "commands"}
+_POST_COMMAND = next(op for op in OPERATIONS if op.operation_id == "commandsReceiverPostCommand")
 
 
 async def post_command(request: Request[Any, Any, Any]) -> OcpiResponse:
-    op = _OPS["commandsReceiverPostCommand"]
+    op = _POST_COMMAND
     ctx = hub_of(request)
     who, to = await _requester(request, ctx)
     kind = str(request.path_params["command"])
@@ -76,11 +77,21 @@ _HANDLERS = {
     "commandsSenderPostCommandResult": post_command_result,
 }
 
+Handle = Callable[[Request[Any, Any, Any]], Awaitable[OcpiResponse]]
 
-def _mount(op: Operation, handle: Any) -> HTTPRouteHandler:
+
+def mount(handlers: Mapping[str, Handle]) -> list[HTTPRouteHandler]:
+    """One route per named operation of the operations table."""
+    found = []
+    for name, handle in handlers.items():
+        op = next(o for o in OPERATIONS if o.operation_id == name)
+        found.append(_mount(op, handle))
+    return found
+
+
+def _mount(op: Operation, handle: Handle) -> HTTPRouteHandler:
     async def handler(request: Request[Any, Any, Any]) -> OcpiResponse:
-        response: OcpiResponse = await handle(request)
-        return response
+        return await handle(request)
 
     handler.__name__ = handler.__qualname__ = op.operation_id
     return route(_litestar_path(op.path), http_method=HttpMethod(op.method), name=op.operation_id, status_code=200)(
@@ -88,17 +99,22 @@ def _mount(op: Operation, handle: Any) -> HTTPRouteHandler:
     )
 
 
-def route_handlers() -> list[HTTPRouteHandler]:
-    return [_mount(_OPS[name], handle) for name, handle in _HANDLERS.items()]
-
-
-def served_interfaces() -> list[tuple[str, str, str]]:
+def interfaces_of(names: Iterable[str]) -> list[tuple[str, str, str]]:
+    """``(module, interface, base path)`` of the interfaces these operations belong to, in table order."""
+    wanted = set(names)
     seen: dict[tuple[str, str], str] = {}
-    for name in _HANDLERS:
-        op = _OPS[name]
-        assert op.interface is not None
-        seen.setdefault((op.module, op.interface), op.base)
+    for op in OPERATIONS:
+        if op.operation_id in wanted and op.interface is not None:
+            seen.setdefault((op.module, op.interface), op.base)
     return [(module, interface, base) for (module, interface), base in seen.items()]
 
 
-__all__ = ("route_handlers", "served_interfaces")
+def route_handlers() -> list[HTTPRouteHandler]:
+    return mount(_HANDLERS)
+
+
+def served_interfaces() -> list[tuple[str, str, str]]:
+    return interfaces_of(_HANDLERS)
+
+
+__all__ = ("interfaces_of", "mount", "route_handlers", "served_interfaces")

@@ -128,6 +128,7 @@ async def _forward(
     interface: str | None = None,
     suffix: str | None = None,
     module: str | None = None,
+    query: str | None = None,
 ) -> Relayed:
     """Forward this request to party ``to`` (by default to the same module, interface and path suffix)."""
     interface = interface or op.interface or ""
@@ -140,7 +141,7 @@ async def _forward(
         interface=interface,
         method=op.method,
         suffix=_suffix(request, op) if suffix is None else suffix,
-        query=_query(request),
+        query=_query(request) if query is None else query,
         body=body,
         correlation_id=exchange_ids(request)[1],
         # No per-token limit here: a CPO platform authorizes many drivers at once. Forwards are bounded per

@@ -190,11 +190,16 @@ class Callbacks:
             due=stamp,
         )
 
-    async def take_result(self, module: str, secret: str, who: Requester, body: bytes, result: str) -> PendingCallback:
-        """A result POSTed to one of the hub's URLs: checked, stored once with its delivery to the requester."""
+    async def peek(self, module: str, secret: str) -> PendingCallback:
+        """The record behind one of the hub's URLs (404 when there is none), to know what result to expect."""
         callback = await self.store.get_callback(secret_id(secret))
         if callback is None or callback.module != module:
             raise NotFound("no request is waiting for a result at this URL: it was never handed out by this hub")
+        return callback
+
+    async def take_result(self, module: str, secret: str, who: Requester, body: bytes, result: str) -> PendingCallback:
+        """A result POSTed to one of the hub's URLs: checked, stored once with its delivery to the requester."""
+        callback = await self.peek(module, secret)
         if who.partner.partner_id != callback.receiver_partner and Fault.RESULTS_FROM_ANYONE not in self._faults:
             raise GenericClientError(
                 f"this response_url was handed to {callback.receiver} with the request it belongs to;"

@@ -69,9 +69,10 @@ class Command:
 
 
 class Unroutable(Exception):
-    """The hub answers the command itself, as the CPO would: ``status_code`` and the CommandResponse."""
+    """The hub answers the request itself, as the CPO would: ``status_code`` and the synchronous response
+    (a CommandResponse, a ChargingProfileResponse)."""
 
-    def __init__(self, status_code: int, response: CommandResponse, message: str) -> None:
+    def __init__(self, status_code: int, response: Any, message: str) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.response = response
