@@ -26,6 +26,7 @@ from reference_hub.hub.directory import Directory
 from reference_hub.hub.liveness import Liveness
 from reference_hub.hub.objects import Objects
 from reference_hub.hub.outbox import Deliveries
+from reference_hub.hub.payments import Payments
 from reference_hub.hub.peers import PeerClient
 from reference_hub.hub.ratelimit import FailedAuthLimiter
 from reference_hub.hub.routing import Forwarder
@@ -86,6 +87,7 @@ async def build_context(settings: Settings) -> AsyncIterator[HubContext]:
             limiter=limiter,
             bodies={},
             callbacks=Callbacks(settings, store, deliveries),
+            payments=Payments(store, codec),
         )
         limiter.flush()
     finally:

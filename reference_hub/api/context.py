@@ -14,6 +14,7 @@ from reference_hub.hub.directory import Directory
 from reference_hub.hub.liveness import Liveness
 from reference_hub.hub.objects import Objects
 from reference_hub.hub.outbox import Deliveries
+from reference_hub.hub.payments import Payments
 from reference_hub.hub.ratelimit import FailedAuthLimiter
 from reference_hub.hub.routing import Forwarder
 from reference_hub.ocpi.codec import Codec
@@ -40,6 +41,8 @@ class HubContext:
     """Request bodies being read right now, per token hash (see ``api/body.py``)."""
     callbacks: Callbacks
     """The response URLs the hub hands out (commands, charging profiles) and the results posted to them."""
+    payments: Payments
+    """The hub's copy of Terminals and FinancialAdviceConfirmations."""
 
 
 def hub_of(connection: ASGIConnection[Any, Any, Any, Any]) -> HubContext:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from reference_hub.api import chargingprofiles, commands
+from reference_hub.api import chargingprofiles, commands, payments
 from reference_hub.api.credentials import CredentialsController
 from reference_hub.api.hubclientinfo import HubClientInfoSender
 from reference_hub.api.modules import route_handlers as module_route_handlers
@@ -37,12 +37,19 @@ MODULES: tuple[ModuleInterface, ...] = (
     *(ModuleInterface(module, InterfaceRole(interface), base) for module, interface, base in served_interfaces()),
     *(ModuleInterface(m, InterfaceRole(i), base) for m, i, base in commands.served_interfaces()),
     *(ModuleInterface(m, InterfaceRole(i), base) for m, i, base in chargingprofiles.served_interfaces()),
+    *(ModuleInterface(m, InterfaceRole(i), base) for m, i, base in payments.served_interfaces()),
 )
 
 
 def route_handlers() -> list[Any]:
     """Every OCPI route besides versions: the configuration controllers and the module routes."""
-    return [*_CONTROLLERS, *module_route_handlers(), *commands.route_handlers(), *chargingprofiles.route_handlers()]
+    return [
+        *_CONTROLLERS,
+        *module_route_handlers(),
+        *commands.route_handlers(),
+        *chargingprofiles.route_handlers(),
+        *payments.route_handlers(),
+    ]
 
 
 def endpoints(base_url: str) -> list[Endpoint]:

@@ -57,8 +57,9 @@ class Command:
 
     @property
     def subject(self) -> str | None:
-        """What the command is about: the reservation, else the session, else the location."""
-        for name in ("reservation_id", "session_id", "location_id"):
+        """What the command is about: the reservation, else the session, else the authorization reference (a PTP's
+        START_SESSION: its FinancialAdviceConfirmation later names it), else the location."""
+        for name in ("reservation_id", "session_id", "authorization_reference", "location_id"):
             value = self.doc.get(name)
             if isinstance(value, str):
                 return value

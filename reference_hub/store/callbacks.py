@@ -53,7 +53,7 @@ class PendingCallback(msgspec.Struct, kw_only=True):
     """X-Correlation-ID of the original request, kept on the delivered result."""
     subject: str | None = None
     """What the request is about: the session id (charging profiles, STOP_SESSION), the reservation id
-    (RESERVE_NOW, CANCEL_RESERVATION), else the location id."""
+    (RESERVE_NOW, CANCEL_RESERVATION), the authorization reference (START_SESSION with one), else the location id."""
     created: DateTime
     expires: DateTime
     """After this, a result is refused (the requester was told by the timeout in the synchronous answer how long to

@@ -46,7 +46,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-MODULES = ("locations", "tariffs", "sessions", "cdrs", "tokens", "commands", "chargingprofiles")
+MODULES = ("locations", "tariffs", "sessions", "cdrs", "tokens", "commands", "chargingprofiles", "payments")
 RECORDED_HEADERS = (
     "x-request-id",
     "x-correlation-id",
@@ -348,6 +348,13 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
                 return True
             if module in ("commands", "chargingprofiles"):
                 self.asynchronous(interface, module, method, rest, query, record, extra)
+                return True
+            if module == "payments":  # a PTP's Sender: terminals served from /control/set, changes acknowledged
+                if method == "GET" and len(rest) == 1:
+                    items = settings["serve"].get(f"payments/{rest[0]}", [])
+                    self.reply(200, envelope(items), [*extra, ("X-Total-Count", str(len(items))), ("X-Limit", "50")])
+                else:
+                    self.reply(200, envelope(), extra)
                 return True
             if module == "tokens" and rest[-1:] == ["authorize"]:
                 allowed = settings["authorize"].get(rest[0])
