@@ -86,8 +86,10 @@ def decode_command(codec: Codec, kind: str, body: bytes) -> Command:
     typed = None if model is None else codec.decode(body, model)
     try:
         doc = msgspec.json.decode(body)
-    except msgspec.DecodeError as exc:  # pragma: no cover - the typed decode already refused it
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise MalformedJson(f"The request body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise MalformedJson("The request body is nested too deeply") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("response_url"), str):
         raise InvalidOrMissingParameters(f"a {kind} command must be a JSON object with a response_url")
     return Command(kind=kind, doc=doc, model=typed)

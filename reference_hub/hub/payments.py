@@ -86,7 +86,10 @@ class Payments:
             doc.update(
                 {k: msgspec.to_builtins(v, enc_hook=enc_hook) for k, v in changes.items() if v is not msgspec.UNSET}
             )
-            obj = msgspec.convert(doc, Terminal, dec_hook=dec_hook)
+            try:
+                obj = msgspec.convert(doc, Terminal, dec_hook=dec_hook)
+            except msgspec.ValidationError:  # the PTP took a change the hub cannot apply: keep the copy as it was
+                return
         else:
             obj = self.codec.decode(body, Terminal)
         record = msgspec.structs.replace(
