@@ -35,7 +35,7 @@ _ORDER = [("created", ASCENDING), ("_id", ASCENDING)]
 
 def _ts(value: DateTime) -> str:
     utc = value if value.tzinfo is None else value.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return f"{utc.year:04d}" + utc.strftime("-%m-%dT%H:%M:%S.%fZ")  # %Y does not pad years before 1000 on glibc
 
 
 def _key(module: str, owner: str, object_id: str) -> str:

@@ -53,7 +53,8 @@ FIND_BY_ID = f"SELECT {_COLUMNS} FROM objects WHERE module = ? AND object_id = ?
 
 
 def _ts(value: DateTime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    # %Y does not pad years before 1000 on glibc, and such a text neither sorts nor parses back: pad it ourselves
+    return f"{value.year:04d}" + value.strftime("-%m-%dT%H:%M:%S.%f")
 
 
 def _record(row: tuple[Any, ...]) -> StoredObject:

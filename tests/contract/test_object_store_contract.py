@@ -24,15 +24,14 @@ def at(seconds: float) -> DateTime:
 def obj(
     object_id: str, *, owner: str = "NL/CPO", updated: float = 0, module: str = "locations", **kw: object
 ) -> StoredObject:
+    fields: dict[str, object] = {"last_updated": at(updated), "created": at(updated), **kw}
     return StoredObject(
         module=module,
         owner=owner,
         object_id=object_id,
         partner_id=owner.replace("/", "-"),
-        last_updated=at(updated),
-        created=at(updated),
         body=f'{{"id": "{object_id}"}}'.encode(),
-        **kw,  # type: ignore[arg-type]
+        **fields,  # type: ignore[arg-type]
     )
 
 
@@ -211,5 +210,17 @@ def test_bulk_insert(backend: Backend) -> None:
         assert await ids(h.store, offset=48) == (50, ["B48", "B49"])
         with pytest.raises(Conflict):
             await h.store.insert_objects([obj("B0")])
+
+    run(backend, body)
+
+
+def test_a_last_updated_before_the_year_1000_reads_back(backend: Backend) -> None:
+    """The fuzzer's find: ``%Y`` writes year 932 as ``932``, which then neither sorts nor parses."""
+
+    async def body(h: Harness) -> None:
+        early = DateTime.parse("0932-03-16T23:16:02Z")
+        await h.store.write_object(obj("OLD", last_updated=early), expected_version=None)
+        [found] = await h.store.find_objects("locations", "OLD")
+        assert found.last_updated == early
 
     run(backend, body)
