@@ -10,7 +10,7 @@ import msgspec
 from litestar import Request
 from litestar.handlers import HTTPRouteHandler
 
-from reference_hub.api.commands import interfaces_of, mount
+from reference_hub.api.commands import interfaces_of, mount, reply_as_requester, result_poster
 from reference_hub.api.context import hub_of
 from reference_hub.api.modules import _body, _forward, _query, _requester, relayed_response
 from reference_hub.api.responses import OcpiResponse, exchange_ids, ocpi_response
@@ -88,12 +88,12 @@ async def delete_profile(request: Request[Any, Any, Any]) -> OcpiResponse:
 async def post_result(request: Request[Any, Any, Any]) -> OcpiResponse:
     """A charging-profile result POSTed to a response URL the hub handed out."""
     ctx = hub_of(request)
-    who, _to = await _requester(request, ctx)
-    body = await _body(request, ctx)
     secret = str(request.path_params["uid"])
-    callback = await ctx.callbacks.peek("chargingprofiles", secret)
+    who, callback = await result_poster(request, ctx, "chargingprofiles", secret)
+    body = await _body(request, ctx)
     result = ctx.codec.decode(body, RESULT_MODELS[callback.kind])
     await ctx.callbacks.take_result("chargingprofiles", secret, who, body, result.result.value)
+    reply_as_requester(request, ctx, who, callback)
     return ocpi_response(request, ctx)
 
 

@@ -14,14 +14,22 @@ from typing import Any
 from litestar import HttpMethod, Request, route
 from litestar.handlers import HTTPRouteHandler
 
-from reference_hub.api.context import hub_of
+from reference_hub.api.auth import caller_of
+from reference_hub.api.context import HubContext, hub_of
 from reference_hub.api.modules import _body, _forward, _litestar_path, _requester, relayed_response
-from reference_hub.api.responses import OcpiResponse, exchange_ids, ocpi_response
+from reference_hub.api.responses import ROUTING_SCOPE_KEY, OcpiResponse, exchange_ids, ocpi_response
+from reference_hub.faults import Fault
 from reference_hub.hub.commands import Unroutable, command_receiver, decode_command
+from reference_hub.hub.directory import roles_of
+from reference_hub.hub.objects import Requester
+from reference_hub.hub.routing import split_party
 from reference_hub.ocpi.datetime import DateTime
 from reference_hub.ocpi.errors import ForwardTimeout, OcpiError
+from reference_hub.ocpi.headers import RoutingHeaders, reply_headers
 from reference_hub.ocpi.models import CommandResult
 from reference_hub.ocpi.operations import OPERATIONS, Operation
+from reference_hub.store import PartnerStatus
+from reference_hub.store.callbacks import PendingCallback
 
 _POST_COMMAND = next(op for op in OPERATIONS if op.operation_id == "commandsReceiverPostCommand")
 
@@ -62,13 +70,46 @@ async def post_command(request: Request[Any, Any, Any]) -> OcpiResponse:
     return relayed_response(request, ctx, relayed)
 
 
+async def result_poster(
+    request: Request[Any, Any, Any], ctx: HubContext, module: str, secret: str
+) -> tuple[Requester, PendingCallback]:
+    """Who posts a result to one of the hub's URLs, and the record behind the URL (404 when there is none).
+
+    Normally the party in ``OCPI-from-*``. A platform that sends no routing headers at all on this POST is taken to
+    speak for the party the request went to, when it serves that party: the single-purpose URL already names the
+    exchange, and refusing the result would only leave the requester waiting."""
+    callback = await ctx.callbacks.peek(module, secret)
+    routing = RoutingHeaders.from_asgi(request.scope["headers"])
+    bare = routing.from_country_code is None and routing.from_party_id is None and routing.to_country_code is None
+    caller = caller_of(request)
+    if bare and routing.to_party_id is None and caller.partner_id is not None:
+        partner = await ctx.directory.partner(caller.partner_id)
+        if partner is not None and partner.status is PartnerStatus.ACTIVE and callback.receiver in partner.party_keys:
+            return Requester(
+                partner=partner, party=callback.receiver, roles=roles_of(partner, callback.receiver)
+            ), callback
+    who, _to = await _requester(request, ctx)
+    return who, callback
+
+
+def reply_as_requester(
+    request: Request[Any, Any, Any], ctx: HubContext, who: Requester, callback: PendingCallback
+) -> None:
+    """The hub acknowledges a result on behalf of the party it is for: TO = the poster, FROM = the requester."""
+    if Fault.NO_ROUTING_HEADERS not in ctx.settings.faults:
+        reply = reply_headers(*split_party(who.party), *split_party(callback.requester))
+        request.scope[ROUTING_SCOPE_KEY] = reply  # type: ignore[literal-required]
+
+
 async def post_command_result(request: Request[Any, Any, Any]) -> OcpiResponse:
     """A CommandResult POSTed to a response URL the hub handed out."""
     ctx = hub_of(request)
-    who, _to = await _requester(request, ctx)
+    secret = str(request.path_params["uid"])
+    who, callback = await result_poster(request, ctx, "commands", secret)
     body = await _body(request, ctx)
     result = ctx.codec.decode(body, CommandResult)
-    await ctx.callbacks.take_result("commands", str(request.path_params["uid"]), who, body, result.result.value)
+    await ctx.callbacks.take_result("commands", secret, who, body, result.result.value)
+    reply_as_requester(request, ctx, who, callback)
     return ocpi_response(request, ctx)
 
 
@@ -117,4 +158,4 @@ def served_interfaces() -> list[tuple[str, str, str]]:
     return interfaces_of(_HANDLERS)
 
 
-__all__ = ("interfaces_of", "mount", "route_handlers", "served_interfaces")
+__all__ = ("interfaces_of", "mount", "reply_as_requester", "result_poster", "route_handlers", "served_interfaces")

@@ -255,3 +255,23 @@ def test_a_restart_between_the_command_and_its_result_loses_nothing(tmp_path: Pa
         assert (result["headers"]["ocpi-to-party-id"], result["headers"]["ocpi-from-party-id"]) == ("MSP", "CPO")
     finally:
         stop_net(net)
+
+
+def test_a_result_without_routing_headers_from_the_receiving_platform_is_routed_by_its_url(
+    net: dict[str, Any],
+) -> None:
+    msp, cpo, oth, parties = net["msp"], net["cpo"], net["oth"], net["parties"]
+    set_cpo(net)
+    mine = own_url(parties["msp"], "START_SESSION", "bare")
+    ok(send(msp, "START_SESSION", start_session(mine), ("NL", "CPO")))
+    hub_url = commands_to_cpo(parties["cpo"], "START_SESSION")[-1]["body"]["response_url"]
+    bare = {"Authorization": cpo.headers()["Authorization"]}
+    refused(
+        oth.call("POST", hub_url, {"result": "ACCEPTED"}, headers={"Authorization": oth.headers()["Authorization"]}),
+        2001,
+    )
+    answer = cpo.call("POST", hub_url, {"result": "ACCEPTED"}, headers=bare)
+    ok(answer)  # acknowledged on the eMSP's behalf: TO = the CPO, FROM = the eMSP
+    assert (answer.headers["OCPI-to-party-id"], answer.headers["OCPI-from-party-id"]) == ("CPO", "MSP")
+    [result] = results_at(parties["msp"], mine)
+    assert (result["headers"]["ocpi-to-party-id"], result["headers"]["ocpi-from-party-id"]) == ("MSP", "CPO")
