@@ -108,6 +108,7 @@ def create_app(settings: Settings) -> Litestar:
             workers = [
                 asyncio.create_task(ctx.deliveries.run(), name="deliveries"),
                 asyncio.create_task(ctx.liveness.run(), name="still-alive check"),
+                asyncio.create_task(ctx.callbacks.run(), name="response URL clean-up"),
             ]
             try:
                 yield

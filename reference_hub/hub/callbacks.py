@@ -16,6 +16,7 @@ did not accept (an answer other than ACCEPTED, or an OCPI error) expects no resu
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import secrets
@@ -47,6 +48,15 @@ _SENDER_BASE = {
 }
 FINAL_AFTER_ACCEPTED = frozenset({"RESERVE_NOW"})
 """Commands whose URL stays open after an ACCEPTED result (a later CANCELED_RESERVATION from the CPO)."""
+
+
+PURGE_EVERY = 600.0
+"""Seconds between two clean-ups of old records (each process runs one; deleting twice is harmless)."""
+KEEP_AFTER_EXPIRY = timedelta(days=1)
+"""How long a record outlives its ``expires`` (so a late result still gets the precise error, not a 404)."""
+KEEP_SETTERS = timedelta(days=7)
+"""How long an ACCEPTED SetChargingProfile outlives its ``expires``: it routes the CPO's ActiveChargingProfile
+updates for as long as the session may run."""
 
 
 class _Answer(msgspec.Struct):
@@ -230,6 +240,21 @@ class Callbacks:
             "result %s of %s %s from %s queued for %s", result, module, callback.kind, who.party, callback.requester
         )
         return callback
+
+    async def run(self) -> None:
+        """Remove old records until cancelled."""
+        while True:
+            try:
+                stamp = now()
+                gone = await self.store.purge_callbacks(
+                    expired_before=DateTime.from_datetime(stamp - KEEP_AFTER_EXPIRY),
+                    setters_before=DateTime.from_datetime(stamp - KEEP_SETTERS),
+                )
+                if gone:
+                    log.info("removed %d finished or expired response URL records", gone)
+            except Exception:
+                log.exception("clean-up of response URL records failed")
+            await asyncio.sleep(PURGE_EVERY)
 
     async def latest_setter(self, receiver: str, session_id: str) -> str | None:
         """The party that last set a charging profile, successfully, on this receiver's session."""

@@ -65,6 +65,12 @@ class PendingCallback(msgspec.Struct, kw_only=True):
     """RESERVE_NOW: after an ACCEPTED result the URL stays open for a later CANCELED_RESERVATION from the CPO."""
 
 
+def is_setter(callback: PendingCallback) -> bool:
+    """An ACCEPTED SetChargingProfile: it names where the CPO's ActiveChargingProfile updates go, so it is kept
+    longer than its ``expires``."""
+    return callback.module == "chargingprofiles" and callback.kind == "PUT" and callback.last_result == "ACCEPTED"
+
+
 class CallbackStore(Protocol):
     """Persistence of pending callbacks. Every adapter passes tests/contract/test_callback_store_contract.py."""
 
@@ -86,6 +92,11 @@ class CallbackStore(Protocol):
         """Take a result: only when the record is PENDING and ``result`` differs from ``last_result``; sets
         ``last_result``, DONE when ``finish``, and stores ``deliveries`` with it. False (nothing written) otherwise."""
 
+    async def purge_callbacks(self, *, expired_before: DateTime, setters_before: DateTime) -> int:
+        """Remove records whose ``expires`` is before ``expired_before``; an ACCEPTED charging-profile PUT (it routes
+        the CPO's ActiveChargingProfile updates) only once its ``expires`` is before ``setters_before``. Returns how
+        many were removed."""
+
     async def find_callbacks(
         self,
         *,
@@ -101,4 +112,4 @@ class CallbackStore(Protocol):
         other arguments that are given."""
 
 
-__all__ = ("CallbackState", "CallbackStore", "PendingCallback")
+__all__ = ("CallbackState", "CallbackStore", "PendingCallback", "is_setter")

@@ -29,7 +29,7 @@ _COUNTER = itertools.count()
 
 def _ts(value: DateTime) -> str:
     utc = value if value.tzinfo is None else value.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return f"{utc.year:04d}" + utc.strftime("-%m-%dT%H:%M:%S.%fZ")
 
 
 def _document(callback: PendingCallback) -> Doc:
@@ -95,6 +95,19 @@ class MongoCallbacks:
         if deliveries:
             await self.db["deliveries"].insert_many([delivery_document(d) for d in deliveries])
         return True
+
+    async def purge_callbacks(self, *, expired_before: DateTime, setters_before: DateTime) -> int:
+        setter = {"module": "chargingprofiles", "kind": "PUT", "last_result": "ACCEPTED"}
+        ordinary = {
+            "$or": [
+                {"module": {"$ne": "chargingprofiles"}},
+                {"kind": {"$ne": "PUT"}},
+                {"last_result": {"$ne": "ACCEPTED"}},
+            ]
+        }
+        gone = await self.callbacks.delete_many({**ordinary, "expires": {"$lt": _ts(expired_before)}})
+        kept_longer = await self.callbacks.delete_many({**setter, "expires": {"$lt": _ts(setters_before)}})
+        return gone.deleted_count + kept_longer.deleted_count
 
     async def find_callbacks(
         self,

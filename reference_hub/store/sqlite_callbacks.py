@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 
 from reference_hub.ocpi.datetime import DateTime, dec_hook, enc_hook
-from reference_hub.store.callbacks import CallbackState, PendingCallback
+from reference_hub.store.callbacks import CallbackState, PendingCallback, is_setter
 from reference_hub.store.outbox import Delivery
 from reference_hub.store.sqlite_outbox import INSERT_DELIVERY, delivery_row
 
@@ -24,14 +24,21 @@ CREATE TABLE IF NOT EXISTS callbacks (
     module      TEXT NOT NULL,
     subject     TEXT,
     state       TEXT NOT NULL,
+    expires     TEXT NOT NULL,
+    setter      INTEGER NOT NULL DEFAULT 0,
     doc         BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS callbacks_subject ON callbacks (module, subject, seq);
+CREATE INDEX IF NOT EXISTS callbacks_expires ON callbacks (setter, expires);
 """
 
 _ENCODE = msgspec.json.Encoder(enc_hook=enc_hook).encode
 _DECODE = msgspec.json.Decoder(PendingCallback, dec_hook=dec_hook).decode
 _FILTERS = ("kind", "receiver", "requester", "last_result")
+
+
+def _ts(value: DateTime) -> str:
+    return f"{value.year:04d}" + value.strftime("-%m-%dT%H:%M:%S.%f")
 
 
 def _subject(value: str | None) -> str | None:
@@ -50,12 +57,15 @@ class SqliteCallbacks:
 
     async def add_callback(self, callback: PendingCallback) -> None:
         self.db.execute(
-            "INSERT INTO callbacks (callback_id, module, subject, state, doc) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO callbacks (callback_id, module, subject, state, expires, setter, doc)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 callback.callback_id,
                 callback.module,
                 _subject(callback.subject),
                 callback.state.value,
+                _ts(callback.expires),
+                int(is_setter(callback)),
                 _ENCODE(callback),
             ),
         )
@@ -66,8 +76,14 @@ class SqliteCallbacks:
 
     def _put(self, callback: PendingCallback) -> None:
         self.db.execute(
-            "UPDATE callbacks SET state = ?, doc = ? WHERE callback_id = ?",
-            (callback.state.value, _ENCODE(callback), callback.callback_id),
+            "UPDATE callbacks SET state = ?, expires = ?, setter = ?, doc = ? WHERE callback_id = ?",
+            (
+                callback.state.value,
+                _ts(callback.expires),
+                int(is_setter(callback)),
+                _ENCODE(callback),
+                callback.callback_id,
+            ),
         )
 
     async def get_callback(self, callback_id: str) -> PendingCallback | None:
@@ -113,6 +129,13 @@ class SqliteCallbacks:
             return msgspec.structs.replace(c, state=state, last_result=result)
 
         return self._change(callback_id, take, deliveries)
+
+    async def purge_callbacks(self, *, expired_before: DateTime, setters_before: DateTime) -> int:
+        cur = self.db.execute(
+            "DELETE FROM callbacks WHERE (setter = 0 AND expires < ?) OR (setter = 1 AND expires < ?)",
+            (_ts(expired_before), _ts(setters_before)),
+        )
+        return cur.rowcount
 
     async def find_callbacks(
         self,

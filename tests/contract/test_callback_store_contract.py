@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import msgspec
+
 from reference_hub.store.callbacks import CallbackState, PendingCallback
 from reference_hub.store.outbox import DeliveryState
 from tests.contract.test_outbox_contract import at, delivery
@@ -108,5 +110,21 @@ def test_concurrent_results_one_winner_across_processes(backend: Backend) -> Non
         assert sorted(won) == [False, True]
         pending = await h.store.list_deliveries(receiver=None, state=DeliveryState.PENDING, limit=9)
         assert len(pending) == 1
+
+    run(backend, body)
+
+
+def test_purge_removes_expired_records_and_keeps_profile_setters_longer(backend: Backend) -> None:
+    async def body(h: Harness) -> None:
+        await h.store.add_callback(callback("old", created=0))  # expires at 60
+        await h.store.add_callback(callback("new", created=500))  # expires at 560
+        setter = msgspec.structs.replace(callback("set", kind="PUT", created=0), module="chargingprofiles")
+        await h.store.add_callback(setter)
+        await h.store.record_result("set", "ACCEPTED", finish=True)
+        assert await h.store.purge_callbacks(expired_before=at(100), setters_before=at(0)) == 1
+        assert await h.store.get_callback("old") is None
+        assert await h.store.get_callback("new") is not None and await h.store.get_callback("set") is not None
+        assert await h.store.purge_callbacks(expired_before=at(100), setters_before=at(100)) == 1
+        assert await h.store.get_callback("set") is None
 
     run(backend, body)
