@@ -21,6 +21,7 @@ from tests.e2e.test_commands import (
     stop_net,
 )
 from tests.e2e.test_objects import ok, refused
+from tests.e2e.test_routing import received
 
 pytestmark = pytest.mark.e2e
 
@@ -112,3 +113,19 @@ def test_result_repeat_accepted(net_with: Callable[..., Net]) -> None:
     ok(post(net, "cpo", given))
     ok(post(net, "cpo", given))
     assert len(results_at(net["parties"]["msp"], mine, 2)) == 2
+
+
+def test_response_url_not_substituted_in_a_charging_profile_query(net_with: Callable[..., Net]) -> None:
+    """The same machinery serves ChargingProfiles: the switch leaves the GET's response_url query as sent."""
+    from urllib.parse import parse_qs, quote
+
+    from tests.support import examples as ex
+
+    net = net_with("response_url_not_substituted")
+    cpo, msp, parties = net["cpo"], net["msp"], net["parties"]
+    ok(cpo.call("PUT", "/receiver/sessions/NL/CPO/S-F", ex.session("NL", "CPO", "DE", "MSP", "S-F")), 201)
+    mine = f"{parties['msp'].base_url}/ocpi/2.3.0/sender/chargingprofiles/results/f8"
+    path = f"/receiver/chargingprofiles/S-F?duration=60&response_url={quote(mine, safe='')}"
+    ok(msp.call("GET", path, headers=msp.headers(to=None)))
+    [got] = received(parties["cpo"], lambda r: r["path"] == "/ocpi/2.3.0/receiver/chargingprofiles/S-F")
+    assert parse_qs(got["query"])["response_url"] == [mine]
