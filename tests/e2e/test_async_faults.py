@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, quote
 
 import pytest
 
@@ -22,6 +23,7 @@ from tests.e2e.test_commands import (
 )
 from tests.e2e.test_objects import ok, refused
 from tests.e2e.test_routing import received
+from tests.support import examples as ex
 
 pytestmark = pytest.mark.e2e
 
@@ -117,10 +119,6 @@ def test_result_repeat_accepted(net_with: Callable[..., Net]) -> None:
 
 def test_response_url_not_substituted_in_a_charging_profile_query(net_with: Callable[..., Net]) -> None:
     """The same machinery serves ChargingProfiles: the switch leaves the GET's response_url query as sent."""
-    from urllib.parse import parse_qs, quote
-
-    from tests.support import examples as ex
-
     net = net_with("response_url_not_substituted")
     cpo, msp, parties = net["cpo"], net["msp"], net["parties"]
     ok(cpo.call("PUT", "/receiver/sessions/NL/CPO/S-F", ex.session("NL", "CPO", "DE", "MSP", "S-F")), 201)
