@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, quote
 
 import pytest
 
+from reference_hub.faults import Fault
 from tests.e2e.test_commands import (
     commands_to_cpo,
     own_url,
@@ -26,6 +27,17 @@ from tests.e2e.test_routing import received
 from tests.support import examples as ex
 
 pytestmark = pytest.mark.e2e
+
+ASYNC_FAULTS = [
+    Fault.RESPONSE_URL_NOT_SUBSTITUTED,
+    Fault.RESULT_NOT_FORWARDED,
+    Fault.RESULT_TO_WRONG_PARTY,
+    Fault.RESULTS_FROM_ANYONE,
+    Fault.COMMAND_RESPONSE_AS_RESULT,
+    Fault.RESULT_TIMEOUT_IGNORED,
+    Fault.RESULT_REPEAT_ACCEPTED,
+]
+"""Each has a test below named after it."""
 
 Net = dict[str, Any]
 
@@ -94,7 +106,7 @@ def test_command_response_as_result(net_with: Callable[..., Net]) -> None:
 
 
 @pytest.mark.parametrize("fault", [None, "result_timeout_ignored"])
-def test_result_timeout(net_with: Callable[..., Net], fault: str | None) -> None:
+def test_result_timeout_ignored(net_with: Callable[..., Net], fault: str | None) -> None:
     net = net_with(*([fault] if fault else []), env={"OCPI_HUB_RESULT_GRACE": "0"})
     set_cpo(net, answers={"START_SESSION": {"result": "ACCEPTED", "timeout": 1}})
     mine, given = command(net, "f6")
@@ -127,3 +139,8 @@ def test_response_url_not_substituted_in_a_charging_profile_query(net_with: Call
     ok(msp.call("GET", path, headers=msp.headers(to=None)))
     [got] = received(parties["cpo"], lambda r: r["path"] == "/ocpi/2.3.0/receiver/chargingprofiles/S-F")
     assert parse_qs(got["query"])["response_url"] == [mine]
+
+
+def test_each_async_fault_has_its_test() -> None:
+    names = set(globals())
+    assert all(any(n.startswith(f"test_{f.value}") for n in names) for f in ASYNC_FAULTS)

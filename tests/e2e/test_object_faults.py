@@ -45,10 +45,11 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Platform,
 
 
 def test_every_fault_switch_is_exercised_here_or_by_the_harness_tests() -> None:
+    from tests.e2e.test_async_faults import ASYNC_FAULTS
     from tests.e2e.test_routing_faults import ROUTING_FAULTS
     from tests.harness.test_against_reference_hub import FAULTS as HARNESS_FAULTS
 
-    here = {f.value for f in OBJECT_FAULTS} | {f.value for f in ROUTING_FAULTS}
+    here = {f.value for f in OBJECT_FAULTS} | {f.value for f in ROUTING_FAULTS} | {f.value for f in ASYNC_FAULTS}
     assert {f.value for f in Fault} == set(HARNESS_FAULTS) | here
 
 
