@@ -50,6 +50,7 @@ FINAL_AFTER_ACCEPTED = frozenset({"RESERVE_NOW"})
 """Commands whose URL stays open after an ACCEPTED result (a later CANCELED_RESERVATION from the CPO)."""
 
 
+_LONGEST = timedelta(days=366)
 PURGE_EVERY = 600.0
 """Seconds between two clean-ups of old records (each process runs one; deleting twice is harmless)."""
 KEEP_AFTER_EXPIRY = timedelta(days=1)
@@ -137,38 +138,38 @@ class Callbacks:
         return Issued(url=self._url(module, kind, subject, secret), callback=callback)
 
     def _after(self, start: DateTime, seconds: float) -> DateTime:
-        return DateTime.from_datetime(start + timedelta(seconds=max(seconds, 0) + self.settings.result_grace))
+        """``seconds`` (at most a year: a receiver's ``timeout`` or a reservation's end is not trusted to be sane)
+        plus ``result_grace`` after ``start``."""
+        wait = min(max(seconds, 0), _LONGEST.total_seconds()) + self.settings.result_grace
+        return DateTime.from_datetime(min(start, now() + _LONGEST) + timedelta(seconds=wait))
 
     async def answered(
-        self, issued: Issued, status: int, body: bytes | None, *, open_until: DateTime | None = None
+        self, issued: Issued, status: int, body: bytes, *, open_until: DateTime | None = None
     ) -> bytes | None:
-        """The receiver's synchronous answer arrived (``body`` None: it never will, e.g. a timeout, so the URL stays
-        open for its default time). Returns the answer's ``data`` (raw JSON) when it had one."""
+        """The receiver's synchronous answer arrived: ACCEPTED sets how long a result is taken, anything else closes
+        the URL. Returns the answer's ``data`` (raw JSON) when it had one."""
         callback = issued.callback
         data: bytes | None = None
-        accepted = False
-        if body is not None:
-            try:
-                answer = _ANSWER.decode(body)
-                data = bytes(answer.data) if bytes(answer.data) != b"null" else None
-                response = None if data is None else _RESPONSE.decode(data)
-            except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError):
-                answer, response = None, None
-            accepted = (
+        try:
+            answer = _ANSWER.decode(body)
+            data = bytes(answer.data) if bytes(answer.data) != b"null" else None
+            response = None if data is None else _RESPONSE.decode(data)
+        except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError):
+            answer, response = None, None
+        if callback is not None:
+            if (
                 status < 300
                 and answer is not None
                 and answer.status_code == 1000
                 and response is not None
-                and response.result == "ACCEPTED"
-            )
-            if callback is not None:
-                if accepted and response is not None:
-                    expires = self._after(now(), response.timeout)
-                    if open_until is not None:
-                        expires = max(expires, self._after(open_until, 0))
-                    await self.store.set_callback_expiry(callback.callback_id, expires)
-                else:
-                    await self.store.close_callback(callback.callback_id)
+                and (response.result == "ACCEPTED")
+            ):
+                expires = self._after(now(), response.timeout)
+                if open_until is not None:
+                    expires = max(expires, self._after(open_until, 0))
+                await self.store.set_callback_expiry(callback.callback_id, expires)
+            else:
+                await self.store.close_callback(callback.callback_id)
         if Fault.COMMAND_RESPONSE_AS_RESULT in self._faults and callback is not None and data is not None:
             await self.store.enqueue([self._delivery(callback, data)])
             self.deliveries.wake()
