@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,10 @@ ENV = {"OCPI_HUB_DELIVERY_POLL": "0.2", "OCPI_HUB_DELIVERY_BACKOFF": "0.2", "OCP
 ACCEPTED = {"body": {"result": "ACCEPTED"}, "delay": 0.2}
 
 
-def start_net(db: Path, *, faults: tuple[str, ...] = (), env: dict[str, str] | None = None) -> dict[str, Any]:
-    hub = HubProcess(db, faults=faults, env={**ENV, **(env or {})}).start()
+def start_net(
+    db: Path, *, faults: tuple[str, ...] = (), env: dict[str, str] | None = None, workers: int = 1
+) -> dict[str, Any]:
+    hub = HubProcess(db, faults=faults, env={**ENV, **(env or {})}, workers=workers).start()
     parties = {
         "cpo": PartyProcess("NL", "CPO").start(),
         "msp": PartyProcess("DE", "MSP", "--role", "EMSP").start(),
@@ -275,3 +278,47 @@ def test_a_result_without_routing_headers_from_the_receiving_platform_is_routed_
     assert (answer.headers["OCPI-to-party-id"], answer.headers["OCPI-from-party-id"]) == ("CPO", "MSP")
     [result] = results_at(parties["msp"], mine)
     assert (result["headers"]["ocpi-to-party-id"], result["headers"]["ocpi-from-party-id"]) == ("MSP", "CPO")
+
+
+def test_a_restart_between_the_acknowledged_result_and_its_delivery_loses_nothing(tmp_path: Path) -> None:
+    """The eMSP is down when the result arrives: the hub acknowledges it, is restarted, and still delivers it."""
+    net = start_net(tmp_path / "hub.db", env={"OCPI_HUB_DELIVERY_RETRIES": "100"})
+    try:
+        hub, msp, cpo, parties = net["hub"], net["msp"], net["cpo"], net["parties"]
+        mine = own_url(parties["msp"], "START_SESSION", "outbox")
+        ok(send(msp, "START_SESSION", start_session(mine), ("NL", "CPO")))
+        [forwarded] = commands_to_cpo(parties["cpo"], "START_SESSION")
+        parties["msp"].control("set", {"down": True})
+        ok(cpo.call("POST", forwarded["body"]["response_url"], {"result": "ACCEPTED"}, headers=cpo.headers()))
+        results_at(parties["msp"], mine)  # a first attempt was made (and refused with HTTP 503)
+        hub.stop()
+        parties["msp"].control("set", {"down": False})
+        before = len(results_at(parties["msp"], mine, 0))  # attempts while the eMSP was down
+        hub.start()
+        attempts = results_at(parties["msp"], mine, before + 1)
+        time.sleep(1.5)
+        assert len(results_at(parties["msp"], mine, 0)) == before + 1  # delivered: no attempt after the success
+        assert len({a["headers"]["x-request-id"] for a in attempts}) == 1  # every attempt is the one delivery
+        assert attempts[-1]["body"] == {"result": "ACCEPTED"}
+    finally:
+        stop_net(net)
+
+
+def test_two_hub_workers_take_a_result_posted_twice_at_once_exactly_once(tmp_path: Path) -> None:
+    net = start_net(tmp_path / "hub.db", workers=2)
+    try:
+        msp, cpo, parties = net["msp"], net["cpo"], net["parties"]
+        mine = own_url(parties["msp"], "START_SESSION", "race")
+        ok(send(msp, "START_SESSION", start_session(mine), ("NL", "CPO")))
+        [forwarded] = commands_to_cpo(parties["cpo"], "START_SESSION")
+        url = forwarded["body"]["response_url"]
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(
+                pool.map(lambda _: cpo.call("POST", url, {"result": "ACCEPTED"}, headers=cpo.headers()), range(4))
+            )
+        codes = sorted(a.json()["status_code"] for a in answers)
+        assert codes == [1000, 2000, 2000, 2000], codes
+        time.sleep(1.0)
+        assert len(results_at(parties["msp"], mine, 2)) == 1
+    finally:
+        stop_net(net)
