@@ -14,8 +14,8 @@ control API, so the hub under test only ever talks to it over real HTTP:
     POST /control/clear                                              forget what was received
 
 Besides the configuration modules it advertises a Receiver and a Sender endpoint for locations, tariffs, sessions,
-cdrs, tokens, commands, chargingprofiles and payments, and a hubclientinfo Receiver. Every request to them is recorded (method, path, query, the routing and
-id headers, body, arrival time) and answered as a plain party would: pushes with 1000 (a CDR POST with 201 and a
+cdrs, tokens, commands, chargingprofiles and payments, and a hubclientinfo Receiver. Every request to them is
+recorded (method, path, query, the routing and id headers, body, arrival time) and answered as a plain party would: pushes with 1000 (a CDR POST with 201 and a
 Location header), a Sender GET-all with the objects set through /control/set (paginated, with its own Link), an
 authorization from the table set through /control/set (else 404 + 2004).
 
