@@ -15,9 +15,10 @@ control API, so the hub under test only ever talks to it over real HTTP:
 
 Besides the configuration modules it advertises a Receiver and a Sender endpoint for locations, tariffs, sessions,
 cdrs, tokens, commands, chargingprofiles and payments, and a hubclientinfo Receiver. Every request to them is
-recorded (method, path, query, the routing and id headers, body, arrival time) and answered as a plain party would: pushes with 1000 (a CDR POST with 201 and a
-Location header), a Sender GET-all with the objects set through /control/set (paginated, with its own Link), an
-authorization from the table set through /control/set (else 404 + 2004).
+recorded (method, path, query, the routing and id headers, body, arrival time) and answered as a plain party would:
+pushes with 1000 (a CDR POST with 201 and a Location header), a Sender GET-all with the objects set through
+/control/set (paginated, with its own Link), an authorization from the table set through /control/set (else 404 +
+2004).
 
 Commands and charging profiles (asynchronous): a request to the Receiver (``commands/{COMMAND}``,
 ``chargingprofiles/{session_id}``) is answered with ``answers[KEY]`` (KEY = the command, or GET/PUT/DELETE; default
