@@ -2,9 +2,9 @@
 
 A *partner* is one connected platform (the OCPI credentials module authenticates platforms, not parties); it serves
 one or more parties (its ``roles``). Its id is the first role's ``CC-PID`` (e.g. ``DE-ABC``) and is unique, as is every
-``CC/PID`` party key among PENDING, ACTIVE and SUSPENDED partners, and every token hash. Tokens are never stored in clear:
-``token_hash`` is the SHA-256 of the token the partner presents to us; ``outgoing_token`` is the token we present to
-the partner, encrypted, because we must be able to send it.
+``CC/PID`` party key among PENDING, ACTIVE and SUSPENDED partners, and every token hash. Tokens are never stored in
+clear: ``token_hash`` is the SHA-256 of the token the partner presents to us; ``outgoing_token`` is the token we
+present to the partner, encrypted, because we must be able to send it.
 """
 
 from __future__ import annotations

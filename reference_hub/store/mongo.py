@@ -322,7 +322,9 @@ class MongoStore(MongoObjects, MongoOutbox):
         return result.deleted_count == 1
 
     async def list_invitations(self, *, limit: int = 1000) -> list[Invitation]:
-        cursor = self.invitations.find({"used_by": None}).sort([("created", ASCENDING), ("_id", ASCENDING)]).limit(limit)
+        cursor = (
+            self.invitations.find({"used_by": None}).sort([("created", ASCENDING), ("_id", ASCENDING)]).limit(limit)
+        )
         return [Invitation(token_hash=doc["_id"], created=DateTime.parse(doc["created"])) async for doc in cursor]
 
     async def revoke_invitation(self, token_hash: str) -> bool:
