@@ -318,7 +318,8 @@ class DashboardController(Controller):
         page = await hub.store.list_partners(statuses=tuple(PartnerStatus))
         views = [_partner_view(p, hub) for p in page.items]
         live = [v for v in views if v["record_status"] != PartnerStatus.INACTIVE.value]
-        gone = [v for v in views if v["record_status"] == PartnerStatus.INACTIVE.value]
+        # Retired records of hub-initiated registrations (PENDING-..., no parties) are bookkeeping, not parties.
+        gone = [v for v in views if v["record_status"] == PartnerStatus.INACTIVE.value and v["roles"]]
         return _page(request, "parties", session, parties=live, inactive=gone, error=error, status_code=status_code)
 
     @post("/parties/{partner_id:str}/{action:str}", status_code=303)
