@@ -323,7 +323,8 @@ class DashboardController(Controller):
         return _page(request, "parties", session, parties=live, inactive=gone, error=error, status_code=status_code)
 
     @post("/parties/{partner_id:str}/{action:str}", status_code=303)
-    async def party_action(self, request: Request[Any, Any, Any], partner_id: str, action: str) -> Response[Any]:
+    async def party_action(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        partner_id, action = str(request.path_params["partner_id"]), str(request.path_params["action"])
         session, _fields, refusal = await _form(request)
         if refusal is not None or session is None:
             return refusal or Redirect("/admin/signin", status_code=303)
@@ -470,7 +471,8 @@ class DashboardController(Controller):
         )
 
     @post("/deliveries/{action:str}", status_code=303)
-    async def delivery_action(self, request: Request[Any, Any, Any], action: str) -> Response[Any]:
+    async def delivery_action(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        action = str(request.path_params["action"])
         session, fields, refusal = await _form(request)
         if refusal is not None or session is None:
             return refusal or Redirect("/admin/signin", status_code=303)
