@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from reference_hub.api.context import HubContext
+from reference_hub.api.dashboard.charts import bar_chart
 from reference_hub.app import build_context
 from reference_hub.hub.auth import CallerKind
 from reference_hub.hub.credentials import OperatorRefusal
@@ -153,3 +154,15 @@ def test_minute_counters_cover_the_last_hour() -> None:
     assert hour[-2].routed == 0 and hour[-1].routed == 1
     clock[0] += 3600
     assert sum(m.routed for m in traffic.last_hour()) == 0  # older than an hour: out of the charts
+
+
+def test_charts_scale_to_a_readable_top_and_skip_empty_minutes() -> None:
+    points: list[tuple[int, float | None]] = [(60 * n, None) for n in range(58)] + [(3480, 3.0), (3540, 0.004)]
+    chart = bar_chart("Latency", "ms", points, "two minutes")
+    assert chart.top == "5" and len(chart.bars) == 2 and not chart.empty
+    tall, short = chart.bars
+    assert tall.height > 50 * short.height and tall.y + tall.height == chart.height
+    assert "3 ms" in tall.title
+    small = bar_chart("Latency", "ms", [(0, 0.004)], "")
+    assert small.top == "0.005" and small.bars[0].height > 0.5 * small.height
+    assert bar_chart("Nothing", "x", [(0, None), (60, 0.0)], "").empty

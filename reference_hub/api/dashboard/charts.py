@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -37,7 +38,7 @@ def _nice(value: float) -> float:
     """The smallest 1/2/5 x 10^n at or above ``value`` (a readable top of the scale)."""
     if value <= 0:
         return 1.0
-    magnitude = 10 ** len(str(int(value))) / 10
+    magnitude = 10 ** math.floor(math.log10(value))
     for step in (1, 2, 5, 10):
         if step * magnitude >= value:
             return step * magnitude
@@ -65,8 +66,8 @@ def bar_chart(title: str, unit: str, points: list[tuple[int, float | None]], sum
                 title=f"{stamp} UTC: {shown} {unit}",
             )
         )
-    top_text = f"{top:.0f}" if top >= 10 else f"{top:g}"
-    return Chart(title=title, unit=unit, bars=bars, top=top_text, summary=summary, empty=not values)
+    top_text = f"{top:.0f}" if top >= 10 else f"{top:.3g}"
+    return Chart(title=title, unit=unit, bars=bars, top=top_text, summary=summary, empty=not any(values))
 
 
 __all__ = ("Bar", "Chart", "bar_chart")

@@ -193,9 +193,10 @@ def _charts(hub: HubContext) -> list[Chart]:
         ),
         bar_chart(
             "Delivery latency (mean per minute)",
-            "s",
-            [(m.start, m.delivery_s / m.delivered if m.delivered else None) for m in minutes],
-            f"{delivered} deliveries arrived in the last hour, mean {mean_delivery:.2f} s from acceptance to arrival",
+            "ms",
+            [(m.start, 1000 * m.delivery_s / m.delivered if m.delivered else None) for m in minutes],
+            f"{delivered} deliveries arrived in the last hour, mean {1000 * mean_delivery:.0f} ms from acceptance to "
+            "arrival",
         ),
     ]
 
