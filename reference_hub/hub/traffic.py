@@ -92,9 +92,9 @@ class Traffic:
         """Newest first, optionally only those involving ``party`` (``CC/PID`` or partner id, either side) or carrying
         ``correlation_id``."""
         found = []
-        party = party.upper() if party else None
+        party = _party(party) if party else None
         for exchange in reversed(self._recent):
-            if party and party not in (exchange.sender.upper(), exchange.receiver.upper()):
+            if party and party not in (_party(exchange.sender), _party(exchange.receiver)):
                 continue
             if correlation_id and exchange.correlation_id != correlation_id:
                 continue
@@ -108,6 +108,11 @@ class Traffic:
         now = int(self._clock() // 60) * 60
         by_start = {m.start: m for m in self._minutes}
         return [by_start.get(start) or Minute(start) for start in range(now - (MINUTES - 1) * 60, now + 60, 60)]
+
+
+def _party(name: str) -> str:
+    """``CC/PID`` and the partner id ``CC-PID`` compare equal (deliveries are addressed to partner ids)."""
+    return name.strip().upper().replace("-", "/", 1)
 
 
 __all__ = ("Exchange", "Minute", "Traffic")

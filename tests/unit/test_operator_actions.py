@@ -136,6 +136,7 @@ def test_traffic_is_bounded_newest_first_and_filtered() -> None:
         traffic.note(_exchange(6_000.0 + n, cid=f"c{n}", receiver="DE/MSP" if n % 2 else "BE/OTH"))
     assert [e.correlation_id for e in traffic.recent()] == ["c4", "c3", "c2"]
     assert [e.correlation_id for e in traffic.recent(party="de/msp")] == ["c3"]
+    assert [e.correlation_id for e in traffic.recent(party="DE-MSP")] == ["c3"]  # a partner id finds it too
     assert [e.correlation_id for e in traffic.recent(correlation_id="c2")] == ["c2"]
     assert traffic.recent(party="NL/CPO", limit=2)[-1].correlation_id == "c3"
 
