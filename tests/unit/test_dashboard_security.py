@@ -194,3 +194,14 @@ def test_sign_in_is_refused_while_the_address_is_locked_out(client: TestClient[A
         assert sign_in(client, key="wrong").status_code == 401
     answer = sign_in(client)
     assert answer.status_code == 429 and "ocpi_hub_session" not in answer.headers.get("set-cookie", "")
+
+
+def test_every_page_shows_a_banner_while_a_fault_switch_is_on() -> None:
+    with _client(faults=["drop_total_count"]) as c:
+        assert "drop_total_count" in c.get("/admin/signin").text
+        sign_in(c)
+        for path in PAGES:
+            assert 'id="fault-banner"' in c.get(path).text and "drop_total_count" in c.get(path).text, path
+    with _client() as c:
+        sign_in(c)
+        assert 'id="fault-banner"' not in c.get("/admin/").text
