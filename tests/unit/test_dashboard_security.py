@@ -13,9 +13,14 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
+from reference_hub.api.dashboard.pages import PARTIES_PER_PAGE
 from reference_hub.api.dashboard.security import FAILURE_WINDOW, MAX_FAILURES, SESSION_SECONDS, Gatekeeper
 from reference_hub.app import create_app
+from reference_hub.hub.tokens import hash_token
+from reference_hub.ocpi.datetime import now
+from reference_hub.ocpi.models import BusinessDetails, CredentialsRole, Role
 from reference_hub.settings import load_settings
+from reference_hub.store import Partner, PartnerStatus
 
 KEY = "the-operators-admin-key-0123456789"
 PAGES = ("/admin/", "/admin/parties", "/admin/invites", "/admin/deliveries", "/admin/traffic")
@@ -205,3 +210,34 @@ def test_every_page_shows_a_banner_while_a_fault_switch_is_on() -> None:
     with _client() as c:
         sign_in(c)
         assert 'id="fault-banner"' not in c.get("/admin/").text
+
+
+def test_parties_page_is_paged_for_hubs_with_many_parties() -> None:
+    with _client() as c:
+        store = c.app.state.hub.store
+
+        async def seed() -> None:
+            for n in range(PARTIES_PER_PAGE + 5):
+                stamp = now()
+                role = CredentialsRole(
+                    role=Role.CPO, business_details=BusinessDetails(name="x"), party_id=f"{n:03d}", country_code="AA"
+                )
+                partner = Partner(
+                    partner_id=f"AA-{n:03d}",
+                    status=PartnerStatus.ACTIVE,
+                    token_hash=hash_token(f"t{n}"),
+                    versions_url="https://x.example.com/ocpi/versions",
+                    roles=[role],
+                    created=stamp,
+                    updated=stamp,
+                )
+                await store.insert_partner(partner, consume_invitation=None)
+
+        assert c.blocking_portal is not None
+        c.blocking_portal.call(seed)  # on the app's own event loop, where its store lives
+        sign_in(c)
+        first = c.get("/admin/parties").text
+        assert first.count('class="party"') == PARTIES_PER_PAGE and "?offset=60" in first
+        second = c.get("/admin/parties?offset=60").text
+        assert second.count('class="party"') == 5 and "AA-064" in second
+        assert f"{PARTIES_PER_PAGE + 5}</span> connected" in c.get("/admin/").text

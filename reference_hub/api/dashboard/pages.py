@@ -39,6 +39,8 @@ from reference_hub.store.outbox import DeliveryState
 
 log = logging.getLogger("reference_hub.dashboard")
 
+PARTIES_PER_PAGE = 60
+"""Party cards per page (a hub seeded for load tests may hold 100,000)."""
 _PARTNER_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 _DELIVERY_ID = re.compile(r"^[0-9a-f-]{1,64}$")
@@ -286,8 +288,11 @@ class DashboardController(Controller):
             health, store_error = None, "the store is unusable (see the hub's log)"
         counts: Counter[str] = Counter()
         if health is not None:
-            page = await hub.store.list_partners(statuses=tuple(PartnerStatus))
-            counts.update(_partner_view(p, hub)["status"] for p in page.items)
+            # Connected and offline are told apart by a field of each ACTIVE record; the other states are counts.
+            active = await hub.store.list_partners(statuses=(PartnerStatus.ACTIVE,))
+            counts.update("OFFLINE" if p.offline else "CONNECTED" for p in active.items)
+            for status in (PartnerStatus.SUSPENDED, PartnerStatus.PENDING):
+                counts[status.value] = (await hub.store.list_partners(statuses=(status,), limit=0)).total
         stats = await hub.store.outbox_stats() if health is not None else []
         return _page(
             request,
@@ -316,12 +321,30 @@ class DashboardController(Controller):
         self, request: Request[Any, Any, Any], session: Session, *, error: str | None = None, status_code: int = 200
     ) -> Response[Any]:
         hub = hub_of(request)
-        page = await hub.store.list_partners(statuses=tuple(PartnerStatus))
-        views = [_partner_view(p, hub) for p in page.items]
-        live = [v for v in views if v["record_status"] != PartnerStatus.INACTIVE.value]
+        try:
+            offset = max(int(request.query_params.get("offset", "0")), 0)
+        except ValueError:
+            offset = 0
+        live_statuses = (PartnerStatus.PENDING, PartnerStatus.ACTIVE, PartnerStatus.SUSPENDED)
+        page = await hub.store.list_partners(statuses=live_statuses, offset=offset, limit=PARTIES_PER_PAGE)
+        live = [_partner_view(p, hub) for p in page.items]
+        inactive = await hub.store.list_partners(statuses=(PartnerStatus.INACTIVE,), limit=PARTIES_PER_PAGE)
         # Retired records of hub-initiated registrations (PENDING-..., no parties) are bookkeeping, not parties.
-        gone = [v for v in views if v["record_status"] == PartnerStatus.INACTIVE.value and v["roles"]]
-        return _page(request, "parties", session, parties=live, inactive=gone, error=error, status_code=status_code)
+        gone = [v for v in (_partner_view(p, hub) for p in inactive.items) if v["roles"]]
+        return _page(
+            request,
+            "parties",
+            session,
+            parties=live,
+            total=page.total,
+            offset=offset,
+            shown=len(live),
+            previous=max(offset - PARTIES_PER_PAGE, 0) if offset else None,
+            next=offset + PARTIES_PER_PAGE if offset + PARTIES_PER_PAGE < page.total else None,
+            inactive=gone,
+            error=error,
+            status_code=status_code,
+        )
 
     @post("/parties/{partner_id:str}/{action:str}", status_code=303)
     async def party_action(self, request: Request[Any, Any, Any]) -> Response[Any]:
