@@ -241,3 +241,10 @@ def test_parties_page_is_paged_for_hubs_with_many_parties() -> None:
         second = c.get("/admin/parties?offset=60").text
         assert second.count('class="party"') == 5 and "AA-064" in second
         assert f"{PARTIES_PER_PAGE + 5}</span> connected" in c.get("/admin/").text
+
+
+def test_a_session_signed_by_one_worker_is_accepted_by_another_with_the_same_key() -> None:
+    value, _ = Gatekeeper(KEY).new_session()
+    with _client() as other_worker:
+        other_worker.cookies.set("ocpi_hub_session", value, path="/admin")
+        assert other_worker.get("/admin/", follow_redirects=False).status_code == 200
