@@ -119,6 +119,16 @@ def test_forms_refuse_posts_without_the_form_token_or_from_another_site(client: 
     assert answer.status_code == 201 and 'id="token-a"' in answer.text
 
 
+def test_behind_a_tls_proxy_the_advertised_origin_is_accepted() -> None:
+    with _client("https://testserver.local", public_url="https://hub.example.com") as c:
+        sign_in(c)
+        csrf = _csrf(c.get("/admin/invites").text)
+        proxied = {"Origin": "https://hub.example.com", "Host": "127.0.0.1:8080"}
+        assert c.post("/admin/invites/new", data={"csrf": csrf}, headers=proxied).status_code == 201
+        forged = {"Origin": "https://hub.example.com.evil.example", "Host": "127.0.0.1:8080"}
+        assert c.post("/admin/invites/new", data={"csrf": csrf}, headers=forged).status_code == 403
+
+
 def test_form_token_of_one_session_does_not_work_in_another(client: TestClient[Any]) -> None:
     sign_in(client)
     stale = _csrf(client.get("/admin/invites").text)

@@ -148,7 +148,7 @@ async def _form(request: Request[Any, Any, Any]) -> tuple[Session | None, dict[s
     session = gate.session(request)
     if session is None:
         return None, {}, Redirect("/admin/signin", status_code=303)
-    if not gate.same_origin(request):
+    if not gate.same_origin(request, hub_of(request).settings.base_url):
         return None, {}, _refused("the form was sent from another site")
     form = await request.form()
     fields = {k: str(v) for k, v in form.items() if isinstance(v, str)}
@@ -221,7 +221,7 @@ class DashboardController(Controller):
     async def signin(self, request: Request[Any, Any, Any]) -> Response[Any]:
         gate = gatekeeper_of(request)
         hub = hub_of(request)
-        if not gate.same_origin(request):
+        if not gate.same_origin(request, hub_of(request).settings.base_url):
             return _refused("the form was sent from another site")
         form = await request.form()
         nonce = request.cookies.get(SIGNIN_COOKIE, "")

@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar import Request
 
@@ -137,8 +138,10 @@ class Gatekeeper:
     # --- cross-site checks --------------------------------------------------------------------------------------
 
     @staticmethod
-    def same_origin(request: Request[Any, Any, Any]) -> bool:
-        """False when the browser says the request came from another site."""
+    def same_origin(request: Request[Any, Any, Any], public_url: str = "") -> bool:
+        """False when the browser says the request came from another site: ``Sec-Fetch-Site`` other than
+        same-origin, or an ``Origin`` that is neither the requested host nor the hub's advertised ``public_url`` (a
+        TLS proxy in front may rewrite the Host header)."""
         headers = request.headers
         fetch_site = headers.get("sec-fetch-site")
         if fetch_site is not None and fetch_site not in ("same-origin", "none"):
@@ -147,7 +150,9 @@ class Gatekeeper:
         if origin is None:
             return True
         host = headers.get("host", "")
-        return origin in (f"http://{host}", f"https://{host}")
+        parts = urlsplit(public_url)
+        advertised = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+        return origin in (f"http://{host}", f"https://{host}", advertised)
 
     @staticmethod
     def token_matches(given: str | None, wanted: str) -> bool:
