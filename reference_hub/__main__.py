@@ -163,6 +163,9 @@ def _export_env(args: argparse.Namespace, settings: Settings) -> None:
     if settings.public_url:
         os.environ["OCPI_HUB_PUBLIC_URL"] = settings.public_url
     os.environ["OCPI_HUB_FAULTS"] = ",".join(settings.faults)
+    # Workers are started by the server; each is told how many there are (the dashboard says its figures are per
+    # process when there are several).
+    os.environ["OCPI_HUB_WORKERS"] = str(settings.workers)
 
 
 def serve(args: argparse.Namespace) -> int:
