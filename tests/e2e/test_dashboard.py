@@ -145,7 +145,10 @@ def test_operator_runs_the_hub_from_the_browser(world: dict[str, Any], page: Any
 
     # Invitations: token A shown once, with a copy button; the parties register with them.
     token_cpo = invite(page, hub)
-    assert page.locator("button[data-copy='token-a']").is_visible()
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=hub.base_url)
+    page.click("button[data-copy='token-a']")
+    expect(page.locator("button[data-copy='token-a']")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == token_cpo
     page.screenshot(path=str(shots / "invitation.png"))
     assert page.locator("#invitations tbody tr").count() == 1
     assert cpo.control("register", {"versions_url": hub.versions_url, "token": token_cpo})["http"] == 200
