@@ -17,6 +17,7 @@ from conformance.model import Exchange
 from conformance.oracle import get_oracle
 from conformance.peer import PeerServer
 from conformance.target import TargetConfig
+from conformance.urls import endpoint_url
 
 __all__ = ("CONFIG_MODULES", "Discovery", "Handshake", "HarnessSession", "ListEndpoint")
 
@@ -50,11 +51,11 @@ class Discovery:
     """Why discovery failed (None when it worked)."""
 
     def url(self, module: str, role: str | None = None) -> str | None:
-        """URL of the first endpoint with this identifier (and role, when given)."""
+        """URL of the first endpoint with this identifier (and role, when given), exactly as advertised."""
         for ep in self.endpoints:
             if ep.get("identifier") == module and (role is None or ep.get("role") == role):
                 url = ep.get("url")
-                return url.rstrip("/") if isinstance(url, str) else None
+                return url if isinstance(url, str) else None
         return None
 
 
@@ -204,7 +205,7 @@ class HarnessSession:
                 params = oracle.document["paths"][op.path]["get"].get("parameters", [])
                 names = {p.get("$ref", "").rsplit("/", 1)[-1] for p in params}
                 if {"Offset", "Limit"} <= names and "{" not in op.suffix:
-                    out.append(ListEndpoint(module, url.rstrip("/") + op.suffix, op.suffix))
+                    out.append(ListEndpoint(module, endpoint_url(url, op.suffix), op.suffix))
         return out
 
     def get_endpoints(self) -> list[tuple[str, str, str | None]]:

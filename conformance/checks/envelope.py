@@ -3,15 +3,41 @@
 from __future__ import annotations
 
 from conformance.checks._registry import check, fail
-from conformance.model import Exchange
+from conformance.model import Blocked, Exchange
 
-__all__ = ("envelope", "json_content_type", "require_response", "success")
+__all__ = (
+    "REDIRECT_SCENARIO",
+    "envelope",
+    "json_content_type",
+    "not_redirected",
+    "redirect_text",
+    "require_response",
+    "success",
+)
+
+
+REDIRECT_SCENARIO = "transport.no-redirects"
+"""The one scenario that judges redirects; every other check stands aside when an answer is a redirect."""
+
+
+def redirect_text(exchange: Exchange) -> str:
+    """``HTTP 307 to <Location>`` for a redirect answer."""
+    return f"HTTP {exchange.status} to {exchange.header('location') or '(no Location header)'}"
 
 
 def require_response(exchange: Exchange) -> None:
-    """Fail when the request got no HTTP response at all."""
+    """Fail when the request got no HTTP response at all; stand aside (Blocked) when it got a redirect.
+
+    A 3xx is not the endpoint's answer: the harness never follows it (URLs are used exactly as advertised), and
+    judging its body or headers would blame the endpoint for something else. The redirect itself is judged once, by
+    ``transport.no-redirects``.
+    """
     if exchange.status is None:
         fail(f"no response from the target: {exchange.error}", expected="an HTTP response", actual=exchange.error)
+    if 300 <= exchange.status < 400:
+        raise Blocked(
+            f"the advertised URL {exchange.url} answered with a redirect ({redirect_text(exchange)})", REDIRECT_SCENARIO
+        )
 
 
 @check(spec="transport_and_format.response_format", fuzz=True)
@@ -85,3 +111,16 @@ def success(exchange: Exchange, *, data: str | None = None) -> None:
         fail("`data` is not a list", expected="a JSON array of objects", actual=type(env.get("data")).__name__)  # type: ignore[union-attr]
     if data == "object" and not isinstance(env.get("data"), dict):  # type: ignore[union-attr]
         fail("`data` is not an object", expected="a JSON object", actual=type(env.get("data")).__name__)  # type: ignore[union-attr]
+
+
+@check(spec="transport_and_format.response_format", fuzz=True)
+def not_redirected(exchange: Exchange) -> None:
+    """An advertised URL answers itself: no HTTP 3xx redirect (the URLs in version details are the ones to call)."""
+    if exchange.status is None:
+        fail(f"no response from the target: {exchange.error}", expected="an HTTP response", actual=exchange.error)
+    if 300 <= exchange.status < 400:
+        fail(
+            "the advertised URL answered with a redirect instead of an OCPI answer",
+            expected="the OCPI answer at the URL exactly as advertised (no 3xx)",
+            actual=redirect_text(exchange),
+        )
