@@ -28,8 +28,19 @@ from typing import Any
 import pytest
 
 from conformance import FEATURES_DIR, __version__
+from conformance.checks._registry import judged_count, judged_since
 from conformance.client import Recorder
-from conformance.model import Finding, Level, Outcome, RunResult, ScenarioResult, StepResult, outcome_for_failure
+from conformance.model import (
+    Blocked,
+    Finding,
+    Level,
+    Outcome,
+    RunResult,
+    ScenarioResult,
+    StepResult,
+    outcome_for_failure,
+)
+from conformance.plan import NEEDS, check_needs
 from conformance.session import HarnessSession
 from conformance.steps import STEP_MODULES
 from conformance.steps.context import ScenarioContext
@@ -63,6 +74,7 @@ class ScenarioMeta:
 @dataclass
 class _Tracking:
     mark: int = 0
+    judged: int = 0
     started: float = 0.0
     steps: list[StepResult] = field(default_factory=list)
     step_started: float = 0.0
@@ -324,7 +336,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     state = _state(item.config)
     if state is None or META not in item.stash:
         return
-    item.stash[TRACK] = _Tracking(mark=state.recorder.mark(), started=time.monotonic())
+    item.stash[TRACK] = _Tracking(mark=state.recorder.mark(), judged=judged_count(), started=time.monotonic())
+    meta = item.stash[META]
+    if item.get_closest_marker("skip") is not None:
+        return
+    try:
+        reason = check_needs(state.harness(), NEEDS.get(meta.id, ()))
+    except Blocked as blocked:
+        if blocked.owner == meta.id:
+            return  # the scenario that owns the cause runs and judges it
+        pytest.skip(f"skipped: {blocked}")
+    if reason:
+        pytest.skip(reason)
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
@@ -403,6 +426,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if s.status == "running":
             s.status = "skipped" if report.skipped else "failed"
     result.steps = track.steps
+    exc = call.excinfo.value if call.excinfo is not None else None
+    checked = judged_since(track.judged)
+    if report.failed and isinstance(exc, Blocked):
+        # A cause another scenario owns (a redirect, a failed registration): skipped, naming that scenario.
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), meta.line, f"Skipped: skipped: {exc}")
+    elif report.passed and report.when == "call" and not checked:
+        report.outcome = "skipped"
+        report.longrepr = (
+            str(item.path),
+            meta.line,
+            "Skipped: nothing was checked (no answer reached a check); see the scenario's notes",
+        )
     if report.skipped:
         result.outcome = Outcome.SKIP
         result.message = _skip_reason(report)
@@ -420,6 +456,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             report.longrepr = text
     else:
         result.outcome = Outcome.PASS
+    if checked and result.outcome is not Outcome.SKIP:
+        answers = len({label for _, label in checked})
+        names = sorted({name for name, _ in checked})
+        result.notes.append(f"checked: {len(checked)} judgement(s) on {answers} answer(s) ({', '.join(names)})")
     report.ocpi_outcome = result.outcome.value  # type: ignore[attr-defined]
     track.result = result
     state.results.append(result)

@@ -116,6 +116,8 @@ class HarnessSession:
         self._discovery: Discovery | None = None
         self._target_credentials: dict[str, Any] | None = None
         self.observations: list[str] = []
+        self.pending_notes: list[str] = []
+        """Notes a shared helper leaves for the scenario that called it."""
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> HarnessSession:
@@ -164,6 +166,9 @@ class HarnessSession:
         token = self.current_token()
         ex = self.client.request("GET", self.config.versions_url, token=token, label="discovery: versions")
         d.versions_exchange = ex
+        if ex.status is not None and 300 <= ex.status < 400:
+            d.problem = f"the versions URL answered with a redirect (HTTP {ex.status} to {ex.header('location')})"
+            return d
         data = ex.data if ex.status is not None and 200 <= ex.status < 300 else None
         if not isinstance(data, list):
             d.problem = f"the versions endpoint did not return a list (HTTP {ex.status}, status {ex.ocpi_status})"
@@ -173,11 +178,15 @@ class HarnessSession:
         d.versions = [v for v in data if isinstance(v, dict)]
         entry = next((v for v in d.versions if v.get("version") == "2.3.0"), None)
         if entry is None or not isinstance(entry.get("url"), str):
-            d.problem = "the versions endpoint does not offer version 2.3.0"
+            offered = ", ".join(str(v.get("version")) for v in d.versions) or "none"
+            d.problem = f"the versions endpoint does not offer version 2.3.0 (it offers: {offered})"
             return d
         d.details_url = entry["url"]
         ex = self.client.request("GET", d.details_url, token=token, label="discovery: 2.3.0 details")
         d.details_exchange = ex
+        if ex.status is not None and 300 <= ex.status < 400:
+            d.problem = f"the 2.3.0 details URL answered with a redirect (HTTP {ex.status} to {ex.header('location')})"
+            return d
         details = ex.data if ex.status is not None and 200 <= ex.status < 300 else None
         if not isinstance(details, dict) or not isinstance(details.get("endpoints"), list):
             d.problem = (

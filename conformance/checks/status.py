@@ -22,11 +22,24 @@ __all__ = (
 
 
 def _describe(exchange: Exchange) -> str:
+    """``HTTP 401, status_code 2000 (message)``; an answer without the OCPI envelope is named as such."""
     code = exchange.ocpi_status
     env = exchange.envelope()
-    msg = env.get("status_message") if env else None
+    if env is None or "status_code" not in env:
+        ctype = exchange.header("content-type") or "no Content-Type"
+        body = (exchange.response_body or "").strip()
+        shown = f"{body[:100]!r}" if body else "an empty body"
+        return f"HTTP {exchange.status} without the OCPI envelope ({ctype}: {shown})"
+    msg = env.get("status_message")
     text = f"HTTP {exchange.status}, status_code {code if code is not None else 'absent'}"
     return text + (f" ({msg})" if msg else "")
+
+
+_REFUSED_AS = {
+    403: "HTTP 403 Forbidden instead of 401: OCPI answers a missing, unknown or out-of-scope token with 401",
+    404: "HTTP 404 Not Found instead of 401: the token was not checked, or the URL is not served as advertised",
+    405: "HTTP 405 instead of 401: the method was judged before the token",
+}
 
 
 @check(spec="status_codes.http", fuzz=True)
@@ -59,7 +72,12 @@ def unauthorized(exchange: Exchange) -> None:
     """A request with a missing, unknown or out-of-place token gets HTTP 401 (not a success)."""
     require_response(exchange)
     if exchange.status != 401:
-        fail("the request was not refused with HTTP 401", expected="HTTP 401 Unauthorized", actual=_describe(exchange))
+        assert exchange.status is not None
+        if 200 <= exchange.status < 300:
+            message = "the request was served although its token should have been refused"
+        else:
+            message = _REFUSED_AS.get(exchange.status, "the request was not refused with HTTP 401")
+        fail(message, expected="HTTP 401 Unauthorized", actual=_describe(exchange))
     code = exchange.ocpi_status
     if code is not None and 1000 <= code < 2000:
         fail("HTTP 401 carries an OCPI success code", expected="status_code 2xxx", actual=_describe(exchange))

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 from pytest_bdd import given, then, when
 
-from conformance.checks import fail, run_check
+from conformance.checks import fail, judged, run_check
 from conformance.model import Exchange, Finding
 from conformance.oracle import get_oracle
 from conformance.session import Handshake, HarnessSession
@@ -205,6 +205,7 @@ def credentials_well_formed(ocpi_context: ScenarioContext) -> None:
     if ex is None:
         pytest.skip("no credentials answer to judge")
     problems = validate_credentials(ex.data)
+    judged("credentials_object", ex)
     if problems:
         raise Finding(
             "the target's Credentials object is not well formed",
@@ -235,6 +236,7 @@ def callbacks_made(ocpi_context: ScenarioContext, harness: HarnessSession) -> No
     """Both GETs reached the peer after the POST/PUT started and before its answer, with the new token."""
     hs = _handshake(ocpi_context)
     versions_path = harness.peer_path(harness.peer.versions_url)
+    judged("registration_callback", hs.exchange)
     details_path = harness.peer_path(harness.peer.details_url)
 
     def made(path: str) -> list[Exchange]:
@@ -267,6 +269,8 @@ def callbacks_base64(ocpi_context: ScenarioContext, harness: HarnessSession) -> 
     if not hs.callbacks:
         pytest.skip("the target made no callbacks during the handshake (see credentials.registration-callback)")
     bad = [c for c in hs.callbacks if c.auth_style != "base64"]
+    for c in hs.callbacks:
+        judged("callback_token_encoding", c)
     harness.observations.append(
         "in its own requests the target sends the token "
         + ("base64-encoded, as 2.3.0 requires" if not bad else "unencoded (the 2.1.1/2.2 style)")
@@ -287,6 +291,7 @@ def callbacks_base64(ocpi_context: ScenarioContext, harness: HarnessSession) -> 
 @then("the target issued a token different from the previous one")
 def token_changed(ocpi_context: ScenarioContext) -> None:
     hs = _handshake(ocpi_context)
+    judged("token_rotation", hs.exchange)
     if hs.new_token is not None and hs.new_token == hs.previous_token:
         raise Finding(
             "the update returned the same token the harness already had",
@@ -311,6 +316,7 @@ def hub_party_id(ocpi_context: ScenarioContext) -> None:
     assert ex is not None
     data = ex.data if isinstance(ex.data, dict) else {}
     hub = data.get("hub_party_id")
+    judged("hub_party_id", ex)
     if not isinstance(hub, str) or not re.fullmatch(r"[A-Za-z]{2}[A-Za-z0-9]{3}", hub):
         raise Finding(
             "the hub's credentials do not name its hub party",

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from pytest_bdd import then, when
 
-from conformance.checks import run_check
+from conformance.checks import judged, run_check
 from conformance.checks.datetime import format_ocpi_datetime, is_ocpi_datetime
 from conformance.checks.pagination import next_link
 from conformance.model import Exchange, Finding
@@ -295,6 +295,7 @@ def page_sizes(ocpi_context: ScenarioContext) -> None:
 def offset_applied(ocpi_context: ScenarioContext) -> None:
     def judge(name: str, g: dict[str, Any]) -> None:
         expected = _items(g["two"])[1]
+        judged("offset_applied", g["second"])
         got = _items(g["second"])
         if not got or _identity(got[0]) != _identity(expected):
             raise Finding(
@@ -348,6 +349,7 @@ def link_absent_on_last(ocpi_context: ScenarioContext) -> None:
                 "page could not be reached (see pagination.offset-param)"
             )
             return
+        judged("link_absent_on_last", last)
         if next_link(last) is not None and last_items:
             raise Finding(
                 'the last page still carries Link rel="next"',
@@ -372,11 +374,14 @@ def link_filters(ocpi_context: ScenarioContext) -> None:
             return
         query = parse_qs(urlsplit(url).query)
         problems = []
+        judged("link_keeps_filters", page)
         for key in ("date_from", "date_to"):
             sent = g[key]
             got = query.get(key, [None])[0]
             if got is None:
                 problems.append(f"{key} is missing")
+            elif not is_ocpi_datetime(got):
+                problems.append(f"{key} is {got!r}, not an OCPI DateTime (sent: {sent!r})")
             elif got != sent and _lenient_time(got) != _lenient_time(sent):
                 problems.append(f"{key} is {got!r} instead of {sent!r}")
         if problems:
@@ -397,6 +402,8 @@ def date_from_inclusive(ocpi_context: ScenarioContext) -> None:
     def judge(name: str, g: dict[str, Any]) -> None:
         pages: list[Exchange] = g["pages"]
         objects = [o for ex in pages for o in _items(ex)]
+        for ex in pages:
+            judged("date_filter", ex)
         older = [
             o
             for o in objects
@@ -435,6 +442,8 @@ def date_to_exclusive(ocpi_context: ScenarioContext) -> None:
     def judge(name: str, g: dict[str, Any]) -> None:
         pages: list[Exchange] = g["pages"]
         objects = [o for ex in pages for o in _items(ex)]
+        for ex in pages:
+            judged("date_filter", ex)
         late = [
             o
             for o in objects

@@ -5,6 +5,6 @@ Feature: The target accepts the base64-encoded token
 
   @id.transport.base64-token @shall @role.any
   Scenario: A request with "Token <base64 of token C>" is served
-    Given the harness is registered with the target
-    When the harness sends GET to the versions endpoint with its credentials token
+    Given the harness holds a token the target issued
+    When the harness sends GET to the versions endpoint with its current token
     Then every response is a success
