@@ -212,7 +212,7 @@ def send(ocpi_context: ScenarioContext, harness: HarnessSession, method: str, wh
         body = None
         if method in ("PUT", "POST"):
             _, value = harness.hand_out_token()
-            body = harness.peer.credentials_for(value)
+            body = harness.credentials_body(value)
         ex = harness.client.request(
             method,
             url,

@@ -20,7 +20,7 @@ from pytest_bdd import then, when
 from conformance.checks import judged, run_check
 from conformance.checks.datetime import format_ocpi_datetime, is_ocpi_datetime
 from conformance.checks.pagination import next_link
-from conformance.model import Exchange, Finding
+from conformance.model import Blocked, Exchange, Finding
 from conformance.session import HarnessSession, ListEndpoint
 from conformance.steps.context import FindingGroup, ScenarioContext
 
@@ -106,9 +106,13 @@ def _judge(ocpi_context: ScenarioContext, judge: Any) -> None:
     if not usable:
         pytest.skip("; ".join(f"{n}: {r}" for n, r in skipped.items()) or "no paginated list to judge")
     findings: list[Finding] = []
+    blocked: list[Blocked] = []
     for name, gathered in usable.items():
         try:
             judge(name, gathered)
+        except Blocked as b:
+            blocked.append(b)
+            ocpi_context.note(f"{name} not judged: {b}")
         except FindingGroup as group:
             for f in group.findings:
                 f.message = f"{name}: {f.message}"
@@ -117,7 +121,9 @@ def _judge(ocpi_context: ScenarioContext, judge: Any) -> None:
             f.message = f"{name}: {f.message}"
             findings.append(f)
     if findings:
-        raise FindingGroup(findings, len(usable))
+        raise FindingGroup(findings, len(usable) - len(blocked))
+    if blocked and len(blocked) == len(usable):
+        raise Blocked("; ".join(b.reason for b in blocked), blocked[0].owner)
 
 
 def _need(harness: HarnessSession, le: ListEndpoint, minimum: int) -> Exchange:
@@ -315,11 +321,10 @@ def link_present(ocpi_context: ScenarioContext) -> None:
     def judge(name: str, g: dict[str, Any]) -> None:
         first = g["first"]
         if len(_items(first)) > 1:
-            ocpi_context.note(
-                f"{name}: limit=1 returned {len(_items(first))} objects, so the next link was not "
-                "judged (see pagination.limit-param)"
+            raise Blocked(
+                f"{name}: limit=1 returned {len(_items(first))} objects, so the next link cannot be judged",
+                "pagination.limit-param",
             )
-            return
         if next_link(first) is None:
             links = first.headers_named("Link")
             raise Finding(
@@ -369,9 +374,12 @@ def link_filters(ocpi_context: ScenarioContext) -> None:
         page = g["page"]
         url = next_link(page)
         if url is None:
-            if len(_items(page)) >= 1 and (_header_int(page, "X-Total-Count") or 2) >= 2:
-                ocpi_context.note(f"{name}: no next link to judge (see pagination.link-next)")
-            return
+            if len(_items(page)) > 1:
+                raise Blocked(
+                    f"{name}: limit=1 returned {len(_items(page))} objects, so there is no next link to judge",
+                    "pagination.limit-param",
+                )
+            raise Blocked(f"{name}: the filtered first page carries no next link to judge", "pagination.link-next")
         query = parse_qs(urlsplit(url).query)
         problems = []
         judged("link_keeps_filters", page)
