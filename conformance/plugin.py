@@ -31,6 +31,7 @@ from conformance import FEATURES_DIR, __version__
 from conformance.checks._registry import judged_count, judged_since
 from conformance.client import Recorder
 from conformance.model import (
+    SEE,
     Blocked,
     Finding,
     Level,
@@ -496,12 +497,34 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         observations=list(state.session.observations) if state.session else [],
         scenarios=state.results,
     )
+    _resolve_owners(state.results)
     state.run = run
     from conformance.report import write_reports
 
     state.written = write_reports(run, state.report_dir)
     if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and state.results:
         session.exitstatus = run.exit_code
+
+
+def _resolve_owners(results: list[ScenarioResult]) -> None:
+    """A skip that names a scenario which was itself skipped names that scenario's owner instead (transitively):
+    "registration failed — see credentials.registration" becomes "... — see transport.no-redirects (via
+    credentials.registration)" when the registration was skipped because of a redirect."""
+    by_id = {r.id: r for r in results}
+    for r in results:
+        if r.outcome is not Outcome.SKIP:
+            continue
+        seen: list[str] = []
+        m = SEE.search(r.message)
+        while m and m.group(1) in by_id and m.group(1) not in seen:
+            owner = by_id[m.group(1)]
+            if owner.outcome is not Outcome.SKIP or not (nxt := SEE.search(owner.message)):
+                break
+            seen.append(m.group(1))
+            m = nxt
+        if seen and m:
+            head = SEE.split(r.message, maxsplit=1)[0].rstrip()
+            r.message = f"{head} — see {m.group(1)} (via {', '.join(seen)})"
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

@@ -61,7 +61,11 @@ def envelope(exchange: Exchange) -> None:
         )
     code = body.get("status_code")
     if "status_code" not in body:
-        fail("the envelope has no status_code", expected="status_code: 4-digit integer", actual="absent")
+        fail(
+            "the answer is not wrapped in the OCPI envelope (no status_code)",
+            expected="{status_code, status_message?, data?, timestamp}",
+            actual=f"HTTP {exchange.status} without the OCPI envelope: {(exchange.response_body or '')[:120]!r}",
+        )
     if not isinstance(code, int) or isinstance(code, bool):
         fail("status_code is not an integer", expected="4-digit integer", actual=repr(code))
     if not 1000 <= code <= 4999:

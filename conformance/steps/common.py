@@ -26,7 +26,8 @@ from conformance.steps.context import ScenarioContext, Sent, collect_findings
 __all__ = ()
 
 _AUTH = (
-    "without a token|with an unknown token|with token A|with its current token|with its credentials token unencoded"
+    "without a token|with an unknown token|with token A|with its current token|with the token it holds"
+    "|with its credentials token unencoded"
     "|with its credentials token|with its previous credentials token|with its deleted credentials token"
 )
 _WHERE = (
@@ -128,7 +129,7 @@ def _token_for(harness: HarnessSession, auth: str) -> tuple[str | None, str]:
         return harness.config.token_a, "base64"
     if auth == "with its credentials token":
         return harness.token, "base64"
-    if auth == "with its current token":
+    if auth in ("with its current token", "with the token it holds"):
         return harness.current_token(), "base64"
     if auth == "with its credentials token unencoded":
         return harness.token, "raw"
