@@ -346,3 +346,26 @@ def test_fuzz_reports_the_ocpi_checks_on_a_faulty_hub(hub_factory, tmp_path: Pat
     )
     assert proc.returncode != 0
     assert "ocpi_request_id_echo" in proc.stdout
+
+
+def test_fuzz_counts_a_redirect_once_and_never_follows_it(hub_factory, tmp_path: Path) -> None:
+    """The advertised URLs redirect: each redirecting response is one finding (ocpi_not_redirected), not one per rule
+    its empty body breaks, and not schemathesis' undocumented-status finding on top."""
+    hub = hub_factory(("slashless_redirect",), name="fuzz-redirect")
+    target = write_target(
+        tmp_path / "fuzz-redirect" / "target.toml", hub, token=hub.seeded_tokens[0], party=("AA", "000", "CPO")
+    )
+    proc = subprocess.run(
+        [PYTHON, "-m", "conformance", "fuzz", str(target), "--max-examples", "3", "--seed", "1"],
+        env=_env(),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert proc.returncode != 0
+    summary = proc.stdout.split("SUMMARY", 1)[1]
+    failures = [line.strip() for line in summary.splitlines() if line.strip().startswith("❌ ST")]
+    assert len(failures) == 1 and "ocpi_not_redirected" in failures[0], summary
+    assert "HTTP 307 to" in proc.stdout

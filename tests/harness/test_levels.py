@@ -34,8 +34,8 @@ def levels_table() -> str:
 
 def test_every_scenario_has_a_level_basis_and_declared_needs() -> None:
     ids = {e.id for e in read_catalog()}
-    assert ids == set(LEVEL_BASIS), (ids ^ set(LEVEL_BASIS))
-    assert ids == set(NEEDS), (ids ^ set(NEEDS))
+    assert ids == set(LEVEL_BASIS), ids ^ set(LEVEL_BASIS)
+    assert ids == set(NEEDS), ids ^ set(NEEDS)
 
 
 def test_levels_table_is_current() -> None:
