@@ -237,6 +237,14 @@ def callbacks_made(ocpi_context: ScenarioContext, harness: HarnessSession) -> No
     hs = _handshake(ocpi_context)
     ex = hs.exchange
     refused = ex.status is None or not 200 <= ex.status < 300
+    if ex.ocpi_status == 3001 and not hs.callbacks:
+        # 3001 is the answer the spec prescribes when the callback failed: the target did try, and did not reach
+        # the harness. Nothing here can be judged; the registration scenario reports the answer.
+        raise Blocked(
+            f"the target answered status_code 3001 (it could not reach the harness at {harness.peer.versions_url}; "
+            "is [peer] public_url reachable from the target?)",
+            "credentials.registration",
+        )
     if refused and not hs.callbacks:
         owner = "credentials.registration" if hs.kind == "registration" else "credentials.put-rotation"
         raise Blocked(

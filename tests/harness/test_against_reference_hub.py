@@ -369,3 +369,79 @@ def test_fuzz_counts_a_redirect_once_and_never_follows_it(hub_factory, tmp_path:
     failures = [line.strip() for line in summary.splitlines() if line.strip().startswith("❌ ST")]
     assert len(failures) == 1 and "ocpi_not_redirected" in failures[0], summary
     assert "HTTP 307 to" in proc.stdout
+
+
+# Scenarios that need nothing but token A (or no token): they must run even when the registration fails.
+TOKEN_A_ONLY = (
+    "versions.list-offers-2.3.0",
+    "versions.details-endpoints",
+    "versions.module-listed-once",
+    "versions.schema",
+    "transport.no-redirects",
+    "transport.envelope-success",
+    "transport.envelope-error",
+    "transport.timestamp-format",
+    "transport.request-id-echo",
+    "transport.correlation-id-echo",
+    "transport.no-routing-headers-on-configuration",
+    "transport.success-is-1000",
+    "transport.base64-token",
+    "transport.missing-token",
+    "transport.unknown-token",
+    "transport.refusal-is-not-success",
+    "transport.token-a-scope",
+    "credentials.put-before-registration-405",
+    "credentials.delete-before-registration-405",
+)
+
+
+def test_without_registration_everything_token_a_allows_still_runs(hub_factory, tmp_path: Path) -> None:
+    """The target cannot reach the harness (its callback fails, it answers 3001): the registration fails once, every
+    scenario that needs only token A passes, everything that needs a registration is skipped naming it."""
+    hub = hub_factory((), name="no-callback-route")
+    target = write_target(
+        hub.db_path.parent / "target.toml",
+        hub,
+        token_a=hub.invite(),
+        peer_public_url="http://127.0.0.1:9/unreachable",
+    )
+    run = run_harness(target)
+    assert run.having("fail") == {"credentials.registration"}, run.stdout
+    assert "3001" in run.scenario("credentials.registration")["message"]
+    assert set(TOKEN_A_ONLY) <= run.having("pass"), run.stdout
+    for sid in run.having("skip"):
+        assert "— see credentials.registration" in run.scenario(sid)["message"], (sid, run.stdout)
+    assert run.returncode == 1
+    # the token-A runs say what they could not ask for, and what they did check
+    envelope = run.scenario("transport.envelope-success")
+    assert any("token A only" in n for n in envelope["notes"]), envelope["notes"]
+    assert any(n.startswith("checked: ") for n in envelope["notes"]), envelope["notes"]
+
+
+def test_only_221_fails_at_the_top_and_judges_nothing_else(hub_factory, tmp_path: Path) -> None:
+    hub = hub_factory(("only_221",), name="only-221-token-c")
+    target = write_target(
+        hub.db_path.parent / "target.toml", hub, token=hub.seeded_tokens[0], party=("AA", "000", "CPO")
+    )
+    run = run_harness(target)
+    assert run.returncode == 1, run.stdout
+    assert run.having("fail") == {"versions.list-offers-2.3.0"}
+    # the root causes lead the report: first line after the target, naming the versions offered
+    lines = run.stdout.split("OCPI 2.3.0 conformance", 1)[1].splitlines()
+    first_cause = next(i for i, line in enumerate(lines) if line.strip().startswith("FAIL versions.list-offers-2.3.0"))
+    first_area = next(i for i, line in enumerate(lines) if "scenarios:" in line)
+    assert first_cause < first_area and "2.2.1" in lines[first_cause] and "explains" in lines[first_cause]
+    html = (run.report_dir / "report.html").read_text()
+    assert html.index("Root causes") < html.index("Summary by area")
+
+
+def test_nothing_judged_is_a_non_zero_exit_with_its_reason(hub_factory, tmp_path: Path) -> None:
+    hub = hub_factory((), name="nothing-judged")
+    target = write_target(
+        hub.db_path.parent / "target.toml", hub, token=hub.seeded_tokens[0], party=("AA", "000", "CPO")
+    )
+    # with a configured token C, the token-A scenarios have nothing to judge
+    run = run_harness(target, "credentials.registration", "credentials.put-before-registration-405")
+    assert set(run.outcomes().values()) == {"skip"}
+    assert run.returncode == 3, run.stdout
+    assert "NOTHING JUDGED — every scenario was skipped" in run.stdout
