@@ -7,6 +7,7 @@ from conformance.model import Blocked, Exchange
 
 __all__ = (
     "REDIRECT_SCENARIO",
+    "describe_answer",
     "envelope",
     "json_content_type",
     "not_redirected",
@@ -14,6 +15,20 @@ __all__ = (
     "require_response",
     "success",
 )
+
+
+def describe_answer(exchange: Exchange) -> str:
+    """``HTTP 401, status_code 2000 (message)``; an answer without the OCPI envelope is named as such."""
+    code = exchange.ocpi_status
+    env = exchange.envelope()
+    if env is None or "status_code" not in env:
+        ctype = exchange.header("content-type") or "no Content-Type"
+        body = (exchange.response_body or "").strip()
+        shown = f"{body[:100]!r}" if body else "an empty body"
+        return f"HTTP {exchange.status} without the OCPI envelope ({ctype}: {shown})"
+    msg = env.get("status_message")
+    text = f"HTTP {exchange.status}, status_code {code if code is not None else 'absent'}"
+    return text + (f" ({msg})" if msg else "")
 
 
 REDIRECT_SCENARIO = "transport.no-redirects"
@@ -104,12 +119,10 @@ def success(exchange: Exchange, *, data: str | None = None) -> None:
     env = exchange.envelope()
     code = exchange.ocpi_status
     if exchange.status is None or not 200 <= exchange.status < 300 or code is None or not 1000 <= code < 2000:
-        message = env.get("status_message") if env else None
         fail(
             "a valid request was not answered with success",
             expected="HTTP 200/201 with status_code 1000",
-            actual=f"HTTP {exchange.status}, status_code {code if code is not None else 'absent'}"
-            + (f" ({message})" if message else ""),
+            actual=describe_answer(exchange),
         )
     if data == "list" and not isinstance(env.get("data"), list):  # type: ignore[union-attr]
         fail("`data` is not a list", expected="a JSON array of objects", actual=type(env.get("data")).__name__)  # type: ignore[union-attr]

@@ -8,8 +8,8 @@ a success code, and the HTTP errors the spec names (400, 401, 405) being turned 
 from __future__ import annotations
 
 from conformance.checks._registry import check, fail
-from conformance.checks.envelope import require_response
-from conformance.model import Exchange
+from conformance.checks.envelope import describe_answer, require_response
+from conformance.model import Blocked, Exchange
 
 __all__ = (
     "bad_request",
@@ -21,18 +21,7 @@ __all__ = (
 )
 
 
-def _describe(exchange: Exchange) -> str:
-    """``HTTP 401, status_code 2000 (message)``; an answer without the OCPI envelope is named as such."""
-    code = exchange.ocpi_status
-    env = exchange.envelope()
-    if env is None or "status_code" not in env:
-        ctype = exchange.header("content-type") or "no Content-Type"
-        body = (exchange.response_body or "").strip()
-        shown = f"{body[:100]!r}" if body else "an empty body"
-        return f"HTTP {exchange.status} without the OCPI envelope ({ctype}: {shown})"
-    msg = env.get("status_message")
-    text = f"HTTP {exchange.status}, status_code {code if code is not None else 'absent'}"
-    return text + (f" ({msg})" if msg else "")
+_describe = describe_answer
 
 
 _REFUSED_AS = {
@@ -102,7 +91,11 @@ def method_not_allowed(exchange: Exchange) -> None:
     require_response(exchange)
     if exchange.status != 405:
         fail(
-            "the request was not refused with HTTP 405",
+            {
+                401: "the request was refused with HTTP 401 (the token) instead of 405 (the registration state)",
+                403: "the request was refused with HTTP 403 instead of 405 (the registration state)",
+                404: "HTTP 404: the credentials URL does not serve this method as advertised (expected 405)",
+            }.get(exchange.status or 0, "the request was not refused with HTTP 405"),
             expected="HTTP 405 Method Not Allowed",
             actual=_describe(exchange),
         )
@@ -122,6 +115,12 @@ def bad_request(exchange: Exchange) -> None:
                 if exchange.envelope() is None and exchange.response_body
                 else ""
             ),
+        )
+    env = exchange.envelope()
+    if env is None or "status_code" not in env:
+        # HTTP 400 is right; the missing envelope is the envelope rule's to judge, once.
+        raise Blocked(
+            f"the HTTP 400 answer has no OCPI envelope ({describe_answer(exchange)})", "transport.envelope-error"
         )
     code = exchange.ocpi_status
     if code is None or not 2000 <= code < 3000:
