@@ -200,13 +200,18 @@ def test_http_and_ocpi_status_consistency() -> None:
 def test_bad_request_needs_400_and_an_ocpi_client_error() -> None:
     silent("bad_request", ex(400, {"status_code": 2001, "timestamp": GOOD_TS}))
     assert "body" in fires("bad_request", ex(500, raw="Internal Server Error")).actual
-    fires("bad_request", ex(400, raw="bad request"))
+    # the right status without the envelope: the envelope rule's finding, not this one's
+    with pytest.raises(Blocked) as blocked:
+        run_check("bad_request", ex(400, raw="bad request"))
+    assert blocked.value.owner == "transport.envelope-error"
+    fires("bad_request", ex(400, {"status_code": 1000, "timestamp": GOOD_TS}))
     fires("bad_request", ex(200, {"status_code": 2001, "timestamp": GOOD_TS}))
 
 
 def test_method_not_allowed() -> None:
     silent("method_not_allowed", ex(405, {"status_code": 2000, "timestamp": GOOD_TS}))
     fires("method_not_allowed", ex(200, {"status_code": 1000, "timestamp": GOOD_TS}))
+    assert "401" in fires("method_not_allowed", ex(401, {"status_code": 2000, "timestamp": GOOD_TS})).message
 
 
 # -- pagination -----------------------------------------------------------------------------------
