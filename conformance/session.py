@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from conformance.checks.envelope import describe_answer
 from conformance.client import OcpiClient, Recorder
 from conformance.model import Exchange
 from conformance.oracle import get_oracle
@@ -284,10 +285,8 @@ class HarnessSession:
             hs.new_token = new
             hs.credentials = ex.data
         if new is None or ex.ocpi_status != 1000:
-            hs.problem = (
-                f"the target did not accept the credentials {method}: HTTP {ex.status}, "
-                f"status_code {ex.ocpi_status}" + (f" ({ex.error})" if ex.error else "")
-            )
+            answer = describe_answer(ex) if ex.status is not None else f"no answer ({ex.error})"
+            hs.problem = f"the target did not accept the credentials {method}: {answer}"
         return hs
 
     def ensure_registered(self) -> Handshake | None:

@@ -63,15 +63,14 @@ def summary_lines(run: RunResult) -> list[tuple[str, dict[str, bool]]]:
 
 
 def root_cause_line(cause: RootCause) -> str:
-    """``FAIL transport.no-redirects: <message> [4 endpoints: ...] — explains 12 skipped scenario(s)``."""
-    text = (
-        f"{cause.outcome.value.upper():<4} {cause.scenario}: {cause.message.splitlines()[0] if cause.message else ''}"
-    )
-    if cause.endpoints:
-        text += f" [{len(cause.endpoints)} endpoint(s): {', '.join(cause.endpoints)}]"
+    """``FAIL transport.no-redirects (explains 12 skipped scenario(s)) [4 endpoint(s): ...]: <message>``."""
+    first = cause.message.splitlines()[0] if cause.message else ""
+    head = f"{cause.outcome.value.upper():<4} {cause.scenario}"
     if cause.explains:
-        text += f" — explains {len(cause.explains)} skipped scenario(s)"
-    return text
+        head += f" (explains {len(cause.explains)} skipped scenario(s))"
+    if cause.endpoints:
+        head += f" [{len(cause.endpoints)} endpoint(s): {', '.join(cause.endpoints)}]"
+    return f"{head}: {first}"
 
 
 def summary_text(run: RunResult) -> str:
