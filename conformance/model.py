@@ -221,9 +221,12 @@ class Finding(AssertionError):
         exchanges: list[Exchange] | None = None,
         expected: str | None = None,
         actual: str | None = None,
+        endpoint: str = "",
     ) -> None:
         super().__init__(message)
         self.message = message
+        self.endpoint = endpoint
+        """Which endpoint the finding is about (``credentials``, ``tokens (SENDER)``), when it is about one."""
         self.check = check
         self.spec = spec
         self.exchanges = list(exchanges or [])
@@ -253,6 +256,7 @@ class Finding(AssertionError):
             "spec": self.spec,
             "expected": self.expected,
             "actual": self.actual,
+            "endpoint": self.endpoint,
             "exchanges": [e.to_dict(redact=redact) for e in self.exchanges],
         }
 
@@ -341,12 +345,11 @@ class RootCause:
 
 
 def _endpoints_of(s: ScenarioResult) -> list[str]:
-    """Endpoint names a failed scenario's findings start with (``credentials: ...``), in first-seen order."""
+    """The endpoints a failed scenario's findings are about, in first-seen order."""
     seen: dict[str, None] = {}
     for f in s.findings:
-        head, sep, _ = str(f.get("message", "")).partition(": ")
-        if sep and " " not in head.replace(" (SENDER)", "").replace(" (RECEIVER)", "").replace("version details", "x"):
-            seen.setdefault(head, None)
+        if f.get("endpoint"):
+            seen.setdefault(str(f["endpoint"]), None)
     return list(seen)
 
 

@@ -9,7 +9,7 @@ from typing import Any, NoReturn, TypeVar
 
 from conformance.model import Exchange, Finding, Level
 
-__all__ = ("CHECKS", "CheckSpec", "check", "fail", "judged", "judged_count", "run_check")
+__all__ = ("CHECKS", "NOT_JUDGED", "CheckSpec", "check", "fail", "judged", "judged_count", "run_check")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -29,6 +29,10 @@ class CheckSpec:
 
 
 CHECKS: dict[str, CheckSpec] = {}
+
+NOT_JUDGED = object()
+"""What a check returns when the answer is outside what it judges (e.g. a status openapi.yaml does not describe):
+the call is then not counted as something checked."""
 
 _JUDGED: list[tuple[str, str]] = []
 """(check, exchange label) of every answer a check looked at in this process, so that a pass can say what it checked
@@ -69,6 +73,8 @@ def check(*, spec: str, level: Level = Level.SHALL, name: str | None = None, fuz
         def wrapper(exchange: Exchange, *args: Any, **kwargs: Any) -> Any:
             try:
                 out = func(exchange, *args, **kwargs)
+                if out is NOT_JUDGED:
+                    return None
                 _JUDGED.append((check_name, exchange.label))
                 return out
             except Finding as finding:

@@ -73,9 +73,11 @@ def collect_findings(
         except FindingGroup as group:
             for f in group.findings:
                 f.message = f"{name(item)}: {f.message}"
+                f.endpoint = f.endpoint or name(item)
             findings.extend(group.findings)
         except Finding as f:
             f.message = f"{name(item)}: {f.message}"
+            f.endpoint = f.endpoint or name(item)
             findings.append(f)
     if findings:
         raise FindingGroup(findings, count - len(blocked))

@@ -116,9 +116,11 @@ def _judge(ocpi_context: ScenarioContext, judge: Any) -> None:
         except FindingGroup as group:
             for f in group.findings:
                 f.message = f"{name}: {f.message}"
+                f.endpoint = f.endpoint or name
             findings.extend(group.findings)
         except Finding as f:
             f.message = f"{name}: {f.message}"
+            f.endpoint = f.endpoint or name
             findings.append(f)
     if findings:
         raise FindingGroup(findings, len(usable) - len(blocked))

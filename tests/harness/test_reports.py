@@ -148,6 +148,7 @@ def test_write_and_reload(run: RunResult, tmp_path: Path) -> None:
 def test_root_causes_lead_and_say_what_they_explain() -> None:
     reg = _scenario("credentials.registration", Outcome.FAIL, area="credentials", message="HTTP 422")
     reg.findings[0]["message"] = "credentials: the target refused the POST"
+    reg.findings[0]["endpoint"] = "credentials"
     knock = [
         _scenario(f"pagination.{n}", Outcome.SKIP, area="pagination", message=f"skipped: registration failed — see {o}")
         for n, o in (("a", "credentials.registration"), ("b", "credentials.registration"))
