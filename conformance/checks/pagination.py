@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import SplitResult, parse_qs, urlsplit
 
 from conformance.checks._registry import check, fail
 from conformance.checks.datetime import is_ocpi_datetime
@@ -77,11 +77,22 @@ def _first(query: dict[str, list[str]], key: str) -> str | None:
     return values[0] if values else None
 
 
+def _authority(parts: SplitResult) -> str:
+    """host[:port] in lower case, without the scheme's default port (``http://h:80/`` is ``http://h/``)."""
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    host = (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        return parts.netloc.lower()
+    return host if port in (None, default) else f"{host}:{port}"
+
+
 def _same_list(exchange: Exchange, url: str) -> None:
     """The next link continues the list that was asked for: same scheme, host and path, the next offset, the same
     limit (or the server's cap), and any date filter written as an OCPI DateTime."""
     asked, got = urlsplit(exchange.url), urlsplit(url)
-    if (asked.scheme, asked.netloc.lower(), asked.path) != (got.scheme, got.netloc.lower(), got.path):
+    if (asked.scheme, _authority(asked), asked.path) != (got.scheme.lower(), _authority(got), got.path):
         fail(
             "the Link next URL points at another endpoint than the one requested",
             expected=f"{asked.scheme}://{asked.netloc}{asked.path}?...",

@@ -364,11 +364,13 @@ def minimal_accepted(ocpi_context: ScenarioContext, harness: HarnessSession) -> 
     judged("credentials_minimal_body", ex)
     if harness.full_credentials:
         retry = harness.registration
-        outcome = (
-            "the retry with every optional field was accepted, so the run went on with that body"
-            if retry is not None and retry.new_token
-            else "the retry with every optional field was refused too"
-        )
+        if retry is None or not retry.new_token:
+            # Refused with every optional field too: the refusal is not about the optional fields.
+            raise Blocked(
+                "the fullest Credentials body was refused as well, so the refusal is not about optional fields",
+                "credentials.registration",
+            )
+        outcome = "the retry with every optional field was accepted, so the run went on with that body"
         body = (ex.response_body or "").strip()
         raise Finding(
             "the target refused a conforming Credentials body that leaves out optional BusinessDetails fields",
@@ -378,7 +380,7 @@ def minimal_accepted(ocpi_context: ScenarioContext, harness: HarnessSession) -> 
             actual=f"HTTP {ex.status}, "
             + (f"status_code {ex.ocpi_status}" if ex.ocpi_status is not None else f"no OCPI envelope: {body[:120]!r}")
             + f"; {outcome}",
-            exchanges=[ex] + ([retry.exchange] if retry is not None else []),
+            exchanges=[ex, retry.exchange],
         )
     if not hs.new_token:
         raise Blocked(f"the registration failed: {hs.problem}", "credentials.registration")

@@ -256,6 +256,9 @@ def test_link_header_check() -> None:
 def test_link_next_must_continue_the_same_list() -> None:
     asked = "http://127.0.0.1:9/ocpi/2.3.0/tokens/?offset=0&limit=1"
     silent("link_header", _page(asked, '<http://127.0.0.1:9/ocpi/2.3.0/tokens/?offset=1&limit=1>; rel="next"'))
+    # the same authority written with its default port, or in capitals, is the same endpoint
+    plain = "http://example.net/ocpi/tokens/?offset=0&limit=1"
+    silent("link_header", _page(plain, '<http://EXAMPLE.net:80/ocpi/tokens/?offset=1&limit=1>; rel="next"'))
     # another scheme, path or module is another list
     for other in ("https://127.0.0.1:9/ocpi/2.3.0/tokens/", "http://127.0.0.1:9/ocpi/2.3.0/tokens", "http://x/cdrs/"):
         finding = fires("link_header", _page(asked, f'<{other}?offset=1&limit=1>; rel="next"'))
