@@ -80,7 +80,7 @@ NEEDS: dict[str, tuple[Need, ...]] = {
     "transport.refusal-is-not-success": (D,),
     "transport.token-a-scope": (AU, D, L),
     "transport.base64-token": (T,),
-    "transport.raw-token": (D, R),
+    "transport.raw-token": (T,),
     "transport.malformed-json": (D, R),
     "transport.unknown-fields-accepted": (D, R, X),
     # credentials

@@ -27,7 +27,7 @@ __all__ = ()
 
 _AUTH = (
     "without a token|with an unknown token|with token A|with its current token|with the token it holds"
-    "|with its credentials token unencoded"
+    "|with its current token unencoded|with its credentials token unencoded"
     "|with its credentials token|with its previous credentials token|with its deleted credentials token"
 )
 _WHERE = (
@@ -131,6 +131,8 @@ def _token_for(harness: HarnessSession, auth: str) -> tuple[str | None, str]:
         return harness.token, "base64"
     if auth in ("with its current token", "with the token it holds"):
         return harness.current_token(), "base64"
+    if auth == "with its current token unencoded":
+        return harness.current_token(), "raw"
     if auth == "with its credentials token unencoded":
         return harness.token, "raw"
     if auth == "with its previous credentials token":

@@ -388,6 +388,7 @@ TOKEN_A_ONLY = (
     "transport.no-routing-headers-on-configuration",
     "transport.success-is-1000",
     "transport.base64-token",
+    "transport.raw-token",
     "transport.missing-token",
     "transport.unknown-token",
     "transport.refusal-is-not-success",
