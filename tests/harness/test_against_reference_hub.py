@@ -448,3 +448,23 @@ def test_nothing_judged_is_a_non_zero_exit_with_its_reason(hub_factory, tmp_path
     assert set(run.outcomes().values()) == {"skip"}
     assert run.returncode == 3, run.stdout
     assert "NOTHING JUDGED — every scenario was skipped" in run.stdout
+
+
+def test_fuzz_uses_trailing_slash_urls_as_advertised(hub_factory, tmp_path: Path) -> None:
+    """Endpoints advertised with a trailing slash are fuzzed at exactly those URLs, and pass."""
+    hub = hub_factory(("trailing_slash_endpoints",), name="fuzz-slash")
+    target = write_target(
+        tmp_path / "fuzz-slash" / "target.toml", hub, token=hub.seeded_tokens[0], party=("AA", "000", "CPO")
+    )
+    proc = subprocess.run(
+        [PYTHON, "-m", "conformance", "fuzz", str(target), "--max-examples", "3", "--seed", "1"],
+        env=_env(),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert "GET /ocpi/2.3.0/credentials/" in proc.stdout and "GET /ocpi/2.3.0/sender/tokens/" in proc.stdout
+    assert "GET /ocpi/2.3.0/credentials\n" not in proc.stdout
+    assert proc.returncode == 0, proc.stdout[-3000:]
