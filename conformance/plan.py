@@ -113,7 +113,7 @@ NEEDS: dict[str, tuple[Need, ...]] = {
 
 
 def discovery_owner(problem: str) -> str:
-    """The scenario that judges why discovery failed."""
+    """The scenario that judges why discovery (or the credentials endpoint it should name) failed."""
     if "redirect" in problem:
         return "transport.no-redirects"
     if "details" in problem:
@@ -143,7 +143,9 @@ def check_needs(harness: HarnessSession, needs: tuple[Need, ...]) -> str | None:
             if not harness.registered:
                 hs = harness.ensure_registered()
                 if not harness.registered:
-                    problem = hs.problem if hs else "no token"
+                    problem = (hs.problem if hs else None) or "no token"
+                    if hs is not None and hs.exchange.method != "POST":  # no POST was possible
+                        raise Blocked(f"registration impossible: {problem}", discovery_owner(problem))
                     raise Blocked(f"registration failed: {problem}", "credentials.registration")
             if need is Need.OWN_REGISTRATION and not harness.registered_by_harness:
                 return "the harness was not registered through its own token-A handshake"

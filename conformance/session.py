@@ -299,7 +299,9 @@ class HarnessSession:
         if d.problem or not d.url("credentials"):
             ex = d.details_exchange or d.versions_exchange
             assert ex is not None
-            self.registration = Handshake("registration", ex, "", problem=d.problem or "no credentials endpoint")
+            self.registration = Handshake(
+                "registration", ex, "", problem=d.problem or "the 2.3.0 details list no credentials endpoint"
+            )
             return self.registration
         self.token_a_spent = True
         hs = self._handshake("registration", "POST", self.token_a, None)

@@ -111,6 +111,10 @@ def register(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
             "the harness was registered without a token-A handshake of its own (an earlier request "
             "registered it, or a token C was configured)"
         )
+    if hs.exchange.method != "POST":  # discovery did not lead to a credentials endpoint: nothing was POSTed
+        from conformance.plan import discovery_owner
+
+        raise Blocked(f"registration impossible: {hs.problem}", discovery_owner(hs.problem or ""))
     ocpi_context.use_handshake(hs)
 
 
