@@ -15,7 +15,8 @@ from reference_hub.api.auth import authenticate, check_limits
 from reference_hub.api.context import HubContext
 from reference_hub.api.dashboard import Gatekeeper, dashboard_routers, template_config
 from reference_hub.api.errors import EXCEPTION_HANDLERS
-from reference_hub.api.registry import route_handlers
+from reference_hub.api.registry import MODULES, route_handlers
+from reference_hub.api.slashes import slash_fault_middleware
 from reference_hub.api.system import AdminController, SystemController
 from reference_hub.api.versions import VersionsController
 from reference_hub.faults import Fault
@@ -125,8 +126,13 @@ def create_app(settings: Settings) -> Litestar:
     dashboard = bool(settings.admin_key)
     if dashboard:
         routers += dashboard_routers(check_limits)
+    middleware = []
+    if settings.has_fault(Fault.TRAILING_SLASH_ENDPOINTS) or settings.has_fault(Fault.SLASHLESS_REDIRECT):
+        paths = frozenset(m.path for m in MODULES)
+        middleware.append(slash_fault_middleware(settings.faults, settings.base_url, paths))
     app = Litestar(
         route_handlers=routers,
+        middleware=middleware,
         request_max_body_size=settings.max_body_size,
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,

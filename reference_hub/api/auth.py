@@ -21,6 +21,7 @@ from litestar import Request
 
 from reference_hub.api.context import HubContext, hub_of
 from reference_hub.api.responses import OcpiResponse, ocpi_response
+from reference_hub.faults import Fault
 from reference_hub.hub.auth import MAX_AUTHORIZATION, Caller, CallerKind, header_key
 from reference_hub.ocpi.errors import GenericClientError, OcpiError, TooManyRequests, Unauthorized
 
@@ -85,6 +86,8 @@ async def authenticate(request: Request[Any, Any, Any]) -> OcpiResponse | None:
             wait = ctx.limiter.retry_after(address)
             if wait:
                 return error_response(request, ctx, TooManyRequests(_LIMITED, retry_after=wait))
+            if raw is not None and ctx.settings.has_fault(Fault.UNKNOWN_TOKEN_403):
+                return error_response(request, ctx, Unauthorized(_MISSING, http_status=403))
             return _unauthorized(request, ctx, _TOO_LONG if too_long else _MISSING)
     if caller.kind is not CallerKind.PARTNER:
         if caller.kind is CallerKind.SUSPENDED:
