@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## Create .venv and install the project with its dev tools (idempotent)
 
 .PHONY: run
-run: $(STAMP) ## Serve the hub on http://127.0.0.1:8080 with the embedded SQLite store (HOST, PORT, STORE override)
+run: $(STAMP) ## Serve the hub on http://127.0.0.1:8080 with the embedded SQLite store (HOST, PORT, STORE override; OCPI_HUB_ADMIN_KEY=... opens the dashboard at /admin/)
 	OCPI_HUB_ALLOW_PRIVATE_PEERS=$${OCPI_HUB_ALLOW_PRIVATE_PEERS:-true} $(BIN)/ocpi-hub serve --host $(HOST) --port $(PORT) --store $(STORE)
 
 .PHONY: invite
@@ -36,6 +36,18 @@ invite: $(STAMP) ## Print a registration token A for a new party
 .PHONY: test
 test: $(STAMP) ## Run every test (unit, contract, end-to-end, harness, load-test smoke)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+.PHONY: browser
+browser: ## Install Debian's Chromium for the dashboard's browser tests (skipped when /usr/bin/chromium exists)
+	./tools/install_browser.sh
+
+.PHONY: test-dashboard
+test-dashboard: $(STAMP) ## The dashboard in a real browser (Playwright + Chromium) and its security unit tests
+	$(BIN)/python -m pytest tests/e2e/test_dashboard.py tests/unit/test_dashboard_security.py $(PYTEST_ARGS)
+
+.PHONY: screenshots
+screenshots: $(STAMP) ## Re-take the dashboard screenshots in docs/dashboard/ (shown in the README) from the browser test
+	OCPI_DASHBOARD_SCREENSHOTS=docs/dashboard $(BIN)/python -m pytest tests/e2e/test_dashboard.py $(PYTEST_ARGS)
 
 .PHONY: test-harness
 test-harness: $(STAMP) ## Test the tester: the harness against the reference hub, clean and with each fault switch

@@ -7,8 +7,18 @@
 
 run is a thin wrapper: a separate pytest session (its own rootdir, an empty config and no
 auto-loaded plugins, so the calling project's pytest settings and plugins do not apply) over
-conformance/scenarios with pytest_bdd and the conformance.plugin plugin. Exit code 0
-only when no SHALL scenario failed (and, with --strict, no SHOULD scenario either).
+conformance/scenarios with pytest_bdd and the conformance.plugin plugin.
+
+Every request goes to the URL the target advertises, exactly as published (a trailing slash is
+kept; the spec's path suffixes are appended with one "/"); redirects are never followed: a 3xx is
+judged once, by transport.no-redirects. What each scenario needs (no token, token A, a
+registration, an advertised module, data) is declared in conformance/plan.py; without a
+registration everything token A allows still runs, and a scenario whose prerequisite failed is
+skipped naming the scenario that owns the cause. The report opens with those root causes.
+
+Exit codes: 0 no scenario failed and something was judged; 1 a SHALL scenario failed (or a
+SHOULD one, with --strict); 3 nothing could be judged (every scenario skipped, the reason is in
+the banner); 2 usage or configuration error.
 """
 
 from __future__ import annotations
@@ -127,7 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("init", help="print an annotated target.toml template")
 
-    run = sub.add_parser("run", help="run the Gherkin scenarios against a target")
+    run = sub.add_parser(
+        "run", help="run the Gherkin scenarios against a target (exit 0 pass, 1 failed, 3 nothing judged)"
+    )
     run.add_argument("target", help="target.toml")
     run.add_argument("ids", nargs="*", metavar="ID", help="scenario ids or id prefixes (default: all)")
     run.add_argument("--strict", action="store_true", help="SHOULD-level failures fail the run")
@@ -135,7 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--report-dir", help="where to write the reports (default: from target.toml)")
     run.add_argument("-v", "--verbose", action="count", default=0, help="one line per scenario")
 
-    fuzz = sub.add_parser("fuzz", help="schemathesis on openapi.yaml, limited to what the target advertises")
+    fuzz = sub.add_parser(
+        "fuzz",
+        help="schemathesis on openapi.yaml, limited to what the target advertises, on its URLs exactly as advertised "
+        "(redirects are findings, never followed; one finding per response)",
+    )
     fuzz.add_argument("target", help="target.toml")
     fuzz.add_argument("--max-examples", type=int, default=25, help="generated cases per operation (default 25)")
     fuzz.add_argument("--seed", type=int, help="random seed, for a reproducible run")

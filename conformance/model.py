@@ -17,10 +17,12 @@ from typing import Any
 from conformance.specref import describe
 
 __all__ = (
+    "Blocked",
     "Exchange",
     "Finding",
     "Level",
     "Outcome",
+    "RootCause",
     "RunResult",
     "ScenarioResult",
     "StepResult",
@@ -219,9 +221,12 @@ class Finding(AssertionError):
         exchanges: list[Exchange] | None = None,
         expected: str | None = None,
         actual: str | None = None,
+        endpoint: str = "",
     ) -> None:
         super().__init__(message)
         self.message = message
+        self.endpoint = endpoint
+        """Which endpoint the finding is about (``credentials``, ``tokens (SENDER)``), when it is about one."""
         self.check = check
         self.spec = spec
         self.exchanges = list(exchanges or [])
@@ -251,8 +256,27 @@ class Finding(AssertionError):
             "spec": self.spec,
             "expected": self.expected,
             "actual": self.actual,
+            "endpoint": self.endpoint,
             "exchanges": [e.to_dict(redact=redact) for e in self.exchanges],
         }
+
+
+class Blocked(Exception):
+    """A scenario cannot judge its rule because of a cause another scenario owns (a redirect, a failed registration).
+
+    The plugin turns it into a skip whose reason names that scenario ("skipped: ... — see credentials.registration"),
+    so one defect is judged once, where it lives, and never counted again as a knock-on failure.
+    """
+
+    def __init__(self, reason: str, owner: str) -> None:
+        super().__init__(f"{reason} — see {owner}")
+        self.reason = reason
+        self.owner = owner
+        """Id of the scenario that judges the cause."""
+
+
+SEE = re.compile(r"— see ([a-z0-9][a-z0-9.\-]*[a-z0-9])")
+"""How a skip reason names the scenario that owns its cause."""
 
 
 @dataclass
@@ -310,6 +334,26 @@ class ScenarioResult:
 
 
 @dataclass
+class RootCause:
+    """One failed (or warned) scenario and what it explains: the scenarios skipped because of it, its endpoints."""
+
+    scenario: str
+    outcome: Outcome
+    message: str
+    explains: list[str]
+    endpoints: list[str]
+
+
+def _endpoints_of(s: ScenarioResult) -> list[str]:
+    """The endpoints a failed scenario's findings are about, in first-seen order."""
+    seen: dict[str, None] = {}
+    for f in s.findings:
+        if f.get("endpoint"):
+            seen.setdefault(str(f["endpoint"]), None)
+    return list(seen)
+
+
+@dataclass
 class RunResult:
     """One conformance run against one target."""
 
@@ -341,6 +385,40 @@ class RunResult:
             seen.setdefault(s.area, None)
         return list(seen)
 
+    def nothing_judged(self) -> str | None:
+        """Why no scenario could be judged (None when at least one passed, failed or warned)."""
+        c = self.counts()
+        if c["pass"] or c["fail"] or c["warn"]:
+            return None
+        if not self.scenarios:
+            return "no scenario was selected"
+        owners = [m.group(1) for s in self.scenarios if (m := SEE.search(s.message))]
+        if owners:
+            top = max(set(owners), key=owners.count)
+            return f"every scenario was skipped; {owners.count(top)} of them because of {top}"
+        return f"every scenario was skipped (first reason: {self.scenarios[0].message})"
+
+    def root_causes(self) -> list[RootCause]:
+        """The few causes that explain the rest: each failed (or warned) scenario with the skips that name it.
+
+        Ordered by how many scenarios a cause explains, then by its own verdict; a failure no other scenario
+        depends on is still a root cause of its own.
+        """
+        by_id = {s.id: s for s in self.scenarios}
+        explained: dict[str, list[str]] = {}
+        for s in self.scenarios:
+            if s.outcome is Outcome.SKIP and (m := SEE.search(s.message)):
+                explained.setdefault(m.group(1), []).append(s.id)
+        causes: list[RootCause] = []
+        for s in self.scenarios:
+            if s.outcome in (Outcome.FAIL, Outcome.WARN):
+                causes.append(RootCause(s.id, s.outcome, s.message, explained.get(s.id, []), _endpoints_of(s)))
+        for owner, ids in explained.items():
+            if owner not in by_id:
+                causes.append(RootCause(owner, Outcome.SKIP, "not run in this selection", ids, []))
+        causes.sort(key=lambda c: (c.outcome is not Outcome.FAIL, -len(c.explains), c.scenario))
+        return causes
+
     def verdict(self, area: str | None = None) -> Outcome:
         """FAIL if any scenario failed, WARN if any warned, SKIP if nothing ran, else PASS."""
         c = self.counts(area)
@@ -354,8 +432,14 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
-        """0 only when no scenario failed (SHALL, or SHOULD under --strict)."""
-        return 1 if self.counts()["fail"] else 0
+        """0 only when no scenario failed (SHALL, or SHOULD under --strict) and something was judged.
+
+        1: a scenario failed. 3: nothing could be judged (every scenario skipped), which a CI job must not read as
+        a pass.
+        """
+        if self.counts()["fail"]:
+            return 1
+        return 3 if self.nothing_judged() else 0
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

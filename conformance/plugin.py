@@ -28,8 +28,20 @@ from typing import Any
 import pytest
 
 from conformance import FEATURES_DIR, __version__
+from conformance.checks._registry import judged_count, judged_since
 from conformance.client import Recorder
-from conformance.model import Finding, Level, Outcome, RunResult, ScenarioResult, StepResult, outcome_for_failure
+from conformance.model import (
+    SEE,
+    Blocked,
+    Finding,
+    Level,
+    Outcome,
+    RunResult,
+    ScenarioResult,
+    StepResult,
+    outcome_for_failure,
+)
+from conformance.plan import NEEDS, check_needs
 from conformance.session import HarnessSession
 from conformance.steps import STEP_MODULES
 from conformance.steps.context import ScenarioContext
@@ -63,6 +75,7 @@ class ScenarioMeta:
 @dataclass
 class _Tracking:
     mark: int = 0
+    judged: int = 0
     started: float = 0.0
     steps: list[StepResult] = field(default_factory=list)
     step_started: float = 0.0
@@ -324,7 +337,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     state = _state(item.config)
     if state is None or META not in item.stash:
         return
-    item.stash[TRACK] = _Tracking(mark=state.recorder.mark(), started=time.monotonic())
+    item.stash[TRACK] = _Tracking(mark=state.recorder.mark(), judged=judged_count(), started=time.monotonic())
+    meta = item.stash[META]
+    if item.get_closest_marker("skip") is not None:
+        return
+    try:
+        reason = check_needs(state.harness(), NEEDS.get(meta.id, ()))
+    except Blocked as blocked:
+        if blocked.owner == meta.id:
+            return  # the scenario that owns the cause runs and judges it
+        pytest.skip(f"skipped: {blocked}")
+    if reason:
+        pytest.skip(reason)
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
@@ -403,6 +427,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if s.status == "running":
             s.status = "skipped" if report.skipped else "failed"
     result.steps = track.steps
+    exc = call.excinfo.value if call.excinfo is not None else None
+    checked = judged_since(track.judged)
+    if report.failed and isinstance(exc, Blocked):
+        # A cause another scenario owns (a redirect, a failed registration): skipped, naming that scenario.
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), meta.line, f"Skipped: skipped: {exc}")
+    elif report.passed and report.when == "call" and not checked:
+        report.outcome = "skipped"
+        report.longrepr = (
+            str(item.path),
+            meta.line,
+            "Skipped: nothing was checked (no answer reached a check); see the scenario's notes",
+        )
     if report.skipped:
         result.outcome = Outcome.SKIP
         result.message = _skip_reason(report)
@@ -420,6 +457,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             report.longrepr = text
     else:
         result.outcome = Outcome.PASS
+    if checked and result.outcome is not Outcome.SKIP:
+        answers = len({label for _, label in checked})
+        names = sorted({name for name, _ in checked})
+        result.notes.append(f"checked: {len(checked)} judgement(s) on {answers} answer(s) ({', '.join(names)})")
     report.ocpi_outcome = result.outcome.value  # type: ignore[attr-defined]
     track.result = result
     state.results.append(result)
@@ -456,12 +497,34 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         observations=list(state.session.observations) if state.session else [],
         scenarios=state.results,
     )
+    _resolve_owners(state.results)
     state.run = run
     from conformance.report import write_reports
 
     state.written = write_reports(run, state.report_dir)
     if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and state.results:
         session.exitstatus = run.exit_code
+
+
+def _resolve_owners(results: list[ScenarioResult]) -> None:
+    """A skip that names a scenario which was itself skipped names that scenario's owner instead (transitively):
+    "registration failed — see credentials.registration" becomes "... — see transport.no-redirects (via
+    credentials.registration)" when the registration was skipped because of a redirect."""
+    by_id = {r.id: r for r in results}
+    for r in results:
+        if r.outcome is not Outcome.SKIP:
+            continue
+        seen: list[str] = []
+        m = SEE.search(r.message)
+        while m and m.group(1) in by_id and m.group(1) not in seen:
+            owner = by_id[m.group(1)]
+            if owner.outcome is not Outcome.SKIP or not (nxt := SEE.search(owner.message)):
+                break
+            seen.append(m.group(1))
+            m = nxt
+        if seen and m:
+            head = SEE.split(r.message, maxsplit=1)[0].rstrip()
+            r.message = f"{head} — see {m.group(1)} (via {', '.join(seen)})"
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

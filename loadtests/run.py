@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlsplit
 
+from conformance.urls import origin
 from loadtests import data
 
 __all__ = (
@@ -159,10 +159,7 @@ class RunResult:
 
 
 def _origin(url: str) -> str:
-    if not url:
-        return ""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+    return origin(url) if url else ""
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:

@@ -31,6 +31,7 @@ from locust.env import Environment
 from locust.exception import StopUser
 from locust.runners import LocalRunner, WorkerRunner
 
+from conformance.urls import endpoint_url, path_of
 from loadtests import data
 from loadtests.checks import Finding, exchange_of, expect_success, expect_unauthorized, short
 
@@ -88,7 +89,7 @@ def parse_weights(spec: str) -> list[tuple[str, int]]:
 
 
 def _path(url: str) -> str:
-    return urllib.parse.urlsplit(url).path or "/"
+    return path_of(url)
 
 
 def _fail(response: Any, finding: Finding) -> None:
@@ -159,8 +160,7 @@ class TokenValidationUser(FastHttpUser):
         self.weights = [weight for _, weight in weighted]
 
     def _bare_urls(self) -> dict[str, str]:
-        base = (self.host or "").rstrip("/")
-        return {name: f"{base}{path}" for name, path in zip(ENDPOINTS, BARE_PATHS, strict=True)}
+        return {name: endpoint_url(self.host or "", path) for name, path in zip(ENDPOINTS, BARE_PATHS, strict=True)}
 
     def _discover(self) -> dict[str, str]:
         with _DISCOVERY.lock:
@@ -385,8 +385,9 @@ class AuthorizeUser(FastHttpUser):
                     _DISCOVERY.error = short(finding)
         if _DISCOVERY.urls is None:
             raise StopUser(f"discovery failed: {_DISCOVERY.error}")
-        self.base = _DISCOVERY.urls["tokens"].rstrip("/")
-        self.name = _path(self.base) + "/{uid}/authorize"
+        self.base = _DISCOVERY.urls["tokens"]
+        """The tokens Sender URL exactly as advertised (conformance.urls appends the spec's suffix)."""
+        self.name = endpoint_url(_path(self.base), "/{uid}/authorize")
 
     @task
     def authorize(self) -> None:
@@ -395,7 +396,7 @@ class AuthorizeUser(FastHttpUser):
             uid, token_type, expected = f"UNKNOWN{random.getrandbits(64):016X}", "RFID", ""
         else:
             uid, token_type, expected = random.choice(self.rows)
-        url = f"{self.base}/{urllib.parse.quote(uid, safe='')}/authorize?type={token_type}"
+        url = endpoint_url(self.base, f"/{urllib.parse.quote(uid, safe='')}/authorize") + f"?type={token_type}"
         name = self.name + (UNKNOWN if unknown else "")
         with self.client.post(url, headers=self.headers, name=name, catch_response=True) as response:
             exchange = exchange_of("POST", url, response)
@@ -474,15 +475,15 @@ class PushUser(FastHttpUser):
                     _DISCOVERY.error = short(finding)
         if _DISCOVERY.urls is None:
             raise StopUser(f"discovery failed: {_DISCOVERY.error}")
-        self.base = _DISCOVERY.urls["locations"].rstrip("/")
-        self.name = _path(self.base) + "/{country_code}/{party_id}/{location_id}"
+        self.base = _DISCOVERY.urls["locations"]
+        self.name = endpoint_url(_path(self.base), "/{country_code}/{party_id}/{location_id}")
         slot, _ = _generator_slot(self.environment)
         self.prefix = f"{opts.push_prefix or 'LT'}{slot}-"
 
     @task
     def push(self) -> None:
         location_id = f"{self.prefix}{next(PUSHES.counter)}"
-        url = f"{self.base}/{self.country}/{self.party}/{location_id}"
+        url = endpoint_url(self.base, f"/{self.country}/{self.party}/{location_id}")
         body = data.location(self.country, self.party, location_id)
         sent = time.time()
         with self.client.put(url, headers=self.headers, json=body, name=self.name, catch_response=True) as response:

@@ -45,7 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ocpi-hub {__version__} (OCPI {OCPI_VERSION})")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="run the hub (granian, production-style)", description="Run the hub.")
+    serve = sub.add_parser(
+        "serve",
+        help="run the hub (granian, production-style)",
+        description="Run the hub. With an admin key set (OCPI_HUB_ADMIN_KEY, or admin_key in the YAML file; there is "
+        "no flag, so the key stays out of process lists and shell history) the operator dashboard is served at "
+        "http://HOST:PORT/admin/: sign in with the key to see parties, invitations, deliveries and traffic.",
+    )
     _common(serve)
     serve.add_argument("--workers", type=int, help="server processes (default 1)")
     serve.add_argument(
@@ -157,6 +163,9 @@ def _export_env(args: argparse.Namespace, settings: Settings) -> None:
     if settings.public_url:
         os.environ["OCPI_HUB_PUBLIC_URL"] = settings.public_url
     os.environ["OCPI_HUB_FAULTS"] = ",".join(settings.faults)
+    # Workers are started by the server; each is told how many there are (the dashboard says its figures are per
+    # process when there are several).
+    os.environ["OCPI_HUB_WORKERS"] = str(settings.workers)
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -168,6 +177,8 @@ def serve(args: argparse.Namespace) -> int:
     print(
         f"registration token for a new party: {program} invite --store {settings.store}  (or: make invite)", flush=True
     )
+    if settings.admin_key:
+        print(f"operator dashboard: {settings.base_url}/admin/ (sign in with the admin key)", flush=True)
     if settings.faults:
         print(f"FAULT SWITCHES ON (not a conforming hub): {', '.join(settings.faults)}", flush=True)
     if args.server == "uvicorn":

@@ -13,8 +13,10 @@ from litestar import Litestar, Router
 
 from reference_hub.api.auth import authenticate, check_limits
 from reference_hub.api.context import HubContext
+from reference_hub.api.dashboard import Gatekeeper, dashboard_routers, template_config
 from reference_hub.api.errors import EXCEPTION_HANDLERS
-from reference_hub.api.registry import route_handlers
+from reference_hub.api.registry import MODULES, route_handlers
+from reference_hub.api.slashes import slash_fault_middleware
 from reference_hub.api.system import AdminController, SystemController
 from reference_hub.api.versions import VersionsController
 from reference_hub.faults import Fault
@@ -123,14 +125,29 @@ def create_app(settings: Settings) -> Litestar:
     ocpi = Router(path="/", route_handlers=[VersionsController, *route_handlers()], before_request=authenticate)
     # The other routes only check the request-size limits.
     system = Router(path="/", route_handlers=[SystemController, AdminController], before_request=check_limits)
-    return Litestar(
-        route_handlers=[system, ocpi],
+    routers = [system, ocpi]
+    # The operator dashboard exists only when an admin key is set; it adds routes under /admin and nothing else, so
+    # the OCPI routes and their hooks are the same with or without it.
+    dashboard = bool(settings.admin_key)
+    if dashboard:
+        routers += dashboard_routers(check_limits)
+    middleware = []
+    if settings.has_fault(Fault.TRAILING_SLASH_ENDPOINTS) or settings.has_fault(Fault.SLASHLESS_REDIRECT):
+        paths = frozenset(m.path for m in MODULES)
+        middleware.append(slash_fault_middleware(settings.faults, settings.base_url, paths))
+    app = Litestar(
+        route_handlers=routers,
+        middleware=middleware,
         request_max_body_size=settings.max_body_size,
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
+        template_config=template_config() if dashboard else None,
         openapi_config=None,
         debug=False,
     )
+    if settings.admin_key:
+        app.state.dashboard = Gatekeeper(settings.admin_key)
+    return app
 
 
 __all__ = ("build_context", "create_app")

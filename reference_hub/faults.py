@@ -49,6 +49,29 @@ class Fault(StrEnum):
     REJECT_UNKNOWN_FIELDS = "reject_unknown_fields"
     """Credentials bodies with unknown fields are refused with 2001."""
 
+    # --- how platforms in the field deviate (URLs, framework defaults, version lists) --------------------------
+    TRAILING_SLASH_ENDPOINTS = "trailing_slash_endpoints"
+    """Endpoint URLs are advertised with a trailing slash and served correctly in that form (not a defect: a harness
+    must pass everything)."""
+    SLASHLESS_REDIRECT = "slashless_redirect"
+    """Endpoints are advertised without a trailing slash but served only with one: the advertised form is answered
+    HTTP 307 to the form with a slash, as web frameworks do by default."""
+    UNKNOWN_TOKEN_403 = "unknown_token_403"
+    """A present but unknown token gets HTTP 403 instead of 401 (a missing one still gets 401)."""
+    VALIDATION_422 = "validation_422"
+    """A Credentials body whose business_details has no ``website`` (optional) is refused the way a web framework's
+    validation does: HTTP 422 with ``{"detail": [...]}`` and no OCPI envelope."""
+    ERRORS_WITHOUT_ENVELOPE = "errors_without_envelope"
+    """Error answers (HTTP 4xx/5xx) carry a framework-style ``{"detail": ...}`` body instead of the OCPI envelope."""
+    LINK_TO_OTHER_URL = "link_to_other_url"
+    """The ``Link rel="next"`` URL points at another path (the versions endpoint) instead of the list requested."""
+    LINK_NON_OCPI_DATES = "link_non_ocpi_dates"
+    """The ``Link rel="next"`` URL writes ``date_from``/``date_to`` with ``+00:00`` instead of an OCPI DateTime."""
+    MODULE_LISTED_TWICE = "module_listed_twice"
+    """The version details list the credentials endpoint twice (once as SENDER, once as RECEIVER)."""
+    ONLY_221 = "only_221"
+    """The versions list offers only OCPI 2.2.1."""
+
     # --- authentication and credentials -----------------------------------------------------------------------
     ACCEPT_ANY_TOKEN = "accept_any_token"
     """Any Authorization header is accepted as a registered partner."""

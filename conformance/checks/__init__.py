@@ -7,7 +7,7 @@ Each check takes an :class:`~conformance.model.Exchange` (plus keyword options) 
 from __future__ import annotations
 
 from conformance.checks import datetime, envelope, headers, pagination, schema, status
-from conformance.checks._registry import CHECKS, CheckSpec, check, fail, run_check
+from conformance.checks._registry import CHECKS, CheckSpec, check, fail, judged, run_check
 
 __all__ = (
     "CHECKS",
@@ -17,6 +17,7 @@ __all__ = (
     "envelope",
     "fail",
     "headers",
+    "judged",
     "pagination",
     "run_check",
     "schema",

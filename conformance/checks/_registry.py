@@ -9,7 +9,7 @@ from typing import Any, NoReturn, TypeVar
 
 from conformance.model import Exchange, Finding, Level
 
-__all__ = ("CHECKS", "CheckSpec", "check", "fail", "run_check")
+__all__ = ("CHECKS", "NOT_JUDGED", "CheckSpec", "check", "fail", "judged", "judged_count", "run_check")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -29,6 +29,28 @@ class CheckSpec:
 
 
 CHECKS: dict[str, CheckSpec] = {}
+
+NOT_JUDGED = object()
+"""What a check returns when the answer is outside what it judges (e.g. a status openapi.yaml does not describe):
+the call is then not counted as something checked."""
+
+_JUDGED: list[tuple[str, str]] = []
+"""(check, exchange label) of every answer a check looked at in this process, so that a pass can say what it checked
+and a scenario that checked nothing is skipped instead of passed (see the pytest plugin)."""
+
+
+def judged(what: str, exchange: Exchange | None = None) -> None:
+    """Record that ``what`` was checked (on ``exchange``): for steps that judge without a registered check."""
+    _JUDGED.append((what, exchange.label if exchange is not None else ""))
+
+
+def judged_count() -> int:
+    """How many judgements were recorded so far (the plugin compares before and after a scenario)."""
+    return len(_JUDGED)
+
+
+def judged_since(mark: int) -> list[tuple[str, str]]:
+    return _JUDGED[mark:]
 
 
 def fail(message: str, *, expected: str | None = None, actual: str | None = None, **kw: Any) -> NoReturn:
@@ -50,7 +72,11 @@ def check(*, spec: str, level: Level = Level.SHALL, name: str | None = None, fuz
         @functools.wraps(func)
         def wrapper(exchange: Exchange, *args: Any, **kwargs: Any) -> Any:
             try:
-                return func(exchange, *args, **kwargs)
+                out = func(exchange, *args, **kwargs)
+                if out is NOT_JUDGED:
+                    return None
+                _JUDGED.append((check_name, exchange.label))
+                return out
             except Finding as finding:
                 finding.check = finding.check or check_name
                 finding.spec = finding.spec or spec

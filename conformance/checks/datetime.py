@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from conformance.checks._registry import check, fail
-from conformance.model import Exchange
+from conformance.checks.envelope import require_response
+from conformance.model import Blocked, Exchange
 
 __all__ = (
     "DATETIME_FIELDS",
@@ -75,9 +76,12 @@ def _explain(value: Any) -> str:
 @check(spec="types.datetime", fuzz=True)
 def timestamp_format(exchange: Exchange) -> None:
     """The envelope's ``timestamp`` is an OCPI DateTime in UTC (``Z`` or no zone, no ``+00:00``)."""
+    require_response(exchange)
     env = exchange.envelope()
-    if env is None:
-        fail("the response has no JSON envelope, so no timestamp to check")
+    if env is None or "status_code" not in env:
+        # Judged once, by the envelope scenarios: without an envelope there is no timestamp to judge.
+        owner = "transport.envelope-error" if (exchange.status or 0) >= 400 else "transport.envelope-success"
+        raise Blocked(f"the answer of {exchange.url} has no OCPI envelope, so no timestamp to check", owner)
     if "timestamp" not in env:
         fail("the envelope has no timestamp", expected="a `timestamp` DateTime", actual="absent")
     if not is_ocpi_datetime(env["timestamp"]):

@@ -3,15 +3,56 @@
 from __future__ import annotations
 
 from conformance.checks._registry import check, fail
-from conformance.model import Exchange
+from conformance.model import Blocked, Exchange
 
-__all__ = ("envelope", "json_content_type", "require_response", "success")
+__all__ = (
+    "REDIRECT_SCENARIO",
+    "describe_answer",
+    "envelope",
+    "json_content_type",
+    "not_redirected",
+    "redirect_text",
+    "require_response",
+    "success",
+)
+
+
+def describe_answer(exchange: Exchange) -> str:
+    """``HTTP 401, status_code 2000 (message)``; an answer without the OCPI envelope is named as such."""
+    code = exchange.ocpi_status
+    env = exchange.envelope()
+    if env is None or "status_code" not in env:
+        ctype = exchange.header("content-type") or "no Content-Type"
+        body = (exchange.response_body or "").strip()
+        shown = f"{body[:100]!r}" if body else "an empty body"
+        return f"HTTP {exchange.status} without the OCPI envelope ({ctype}: {shown})"
+    msg = env.get("status_message")
+    text = f"HTTP {exchange.status}, status_code {code if code is not None else 'absent'}"
+    return text + (f" ({msg})" if msg else "")
+
+
+REDIRECT_SCENARIO = "transport.no-redirects"
+"""The one scenario that judges redirects; every other check stands aside when an answer is a redirect."""
+
+
+def redirect_text(exchange: Exchange) -> str:
+    """``HTTP 307 to <Location>`` for a redirect answer."""
+    return f"HTTP {exchange.status} to {exchange.header('location') or '(no Location header)'}"
 
 
 def require_response(exchange: Exchange) -> None:
-    """Fail when the request got no HTTP response at all."""
+    """Fail when the request got no HTTP response at all; stand aside (Blocked) when it got a redirect.
+
+    A 3xx is not the endpoint's answer: the harness never follows it (URLs are used exactly as advertised), and
+    judging its body or headers would blame the endpoint for something else. The redirect itself is judged once, by
+    ``transport.no-redirects``.
+    """
     if exchange.status is None:
         fail(f"no response from the target: {exchange.error}", expected="an HTTP response", actual=exchange.error)
+    if 300 <= exchange.status < 400:
+        raise Blocked(
+            f"the advertised URL {exchange.url} answered with a redirect ({redirect_text(exchange)})", REDIRECT_SCENARIO
+        )
 
 
 @check(spec="transport_and_format.response_format", fuzz=True)
@@ -35,7 +76,11 @@ def envelope(exchange: Exchange) -> None:
         )
     code = body.get("status_code")
     if "status_code" not in body:
-        fail("the envelope has no status_code", expected="status_code: 4-digit integer", actual="absent")
+        fail(
+            "the answer is not wrapped in the OCPI envelope (no status_code)",
+            expected="{status_code, status_message?, data?, timestamp}",
+            actual=f"HTTP {exchange.status} without the OCPI envelope: {(exchange.response_body or '')[:120]!r}",
+        )
     if not isinstance(code, int) or isinstance(code, bool):
         fail("status_code is not an integer", expected="4-digit integer", actual=repr(code))
     if not 1000 <= code <= 4999:
@@ -74,14 +119,25 @@ def success(exchange: Exchange, *, data: str | None = None) -> None:
     env = exchange.envelope()
     code = exchange.ocpi_status
     if exchange.status is None or not 200 <= exchange.status < 300 or code is None or not 1000 <= code < 2000:
-        message = env.get("status_message") if env else None
         fail(
             "a valid request was not answered with success",
             expected="HTTP 200/201 with status_code 1000",
-            actual=f"HTTP {exchange.status}, status_code {code if code is not None else 'absent'}"
-            + (f" ({message})" if message else ""),
+            actual=describe_answer(exchange),
         )
     if data == "list" and not isinstance(env.get("data"), list):  # type: ignore[union-attr]
         fail("`data` is not a list", expected="a JSON array of objects", actual=type(env.get("data")).__name__)  # type: ignore[union-attr]
     if data == "object" and not isinstance(env.get("data"), dict):  # type: ignore[union-attr]
         fail("`data` is not an object", expected="a JSON object", actual=type(env.get("data")).__name__)  # type: ignore[union-attr]
+
+
+@check(spec="transport_and_format.response_format", fuzz=True)
+def not_redirected(exchange: Exchange) -> None:
+    """An advertised URL answers itself: no HTTP 3xx redirect (the URLs in version details are the ones to call)."""
+    if exchange.status is None:
+        fail(f"no response from the target: {exchange.error}", expected="an HTTP response", actual=exchange.error)
+    if 300 <= exchange.status < 400:
+        fail(
+            "the advertised URL answered with a redirect instead of an OCPI answer",
+            expected="the OCPI answer at the URL exactly as advertised (no 3xx)",
+            actual=redirect_text(exchange),
+        )

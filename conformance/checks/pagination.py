@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import SplitResult, parse_qs, urlsplit
 
 from conformance.checks._registry import check, fail
+from conformance.checks.datetime import is_ocpi_datetime
 from conformance.checks.envelope import require_response
 from conformance.model import Exchange
 
@@ -66,7 +68,64 @@ def link_header(exchange: Exchange) -> str | None:
         )
     if not re.match(r"^https?://", url):
         fail("the Link next URL is not absolute", expected="an absolute http(s) URL", actual=url)
+    _same_list(exchange, url)
     return url
+
+
+def _first(query: dict[str, list[str]], key: str) -> str | None:
+    values = query.get(key)
+    return values[0] if values else None
+
+
+def _authority(parts: SplitResult) -> str:
+    """host[:port] in lower case, without the scheme's default port (``http://h:80/`` is ``http://h/``)."""
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    host = (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        return parts.netloc.lower()
+    return host if port in (None, default) else f"{host}:{port}"
+
+
+def _same_list(exchange: Exchange, url: str) -> None:
+    """The next link continues the list that was asked for: same scheme, host and path, the next offset, the same
+    limit (or the server's cap), and any date filter written as an OCPI DateTime."""
+    asked, got = urlsplit(exchange.url), urlsplit(url)
+    if (asked.scheme, _authority(asked), asked.path) != (got.scheme.lower(), _authority(got), got.path):
+        fail(
+            "the Link next URL points at another endpoint than the one requested",
+            expected=f"{asked.scheme}://{asked.netloc}{asked.path}?...",
+            actual=url,
+        )
+    request_q, next_q = parse_qs(asked.query), parse_qs(got.query)
+    items = exchange.data if isinstance(exchange.data, list) else None
+    try:
+        offset = int(_first(request_q, "offset") or 0)
+    except ValueError:
+        offset = None
+    next_offset = _first(next_q, "offset")
+    if offset is not None and items is not None and next_offset is not None and next_offset != str(offset + len(items)):
+        fail(
+            "the Link next URL does not continue after this page",
+            expected=f"offset={offset + len(items)} (offset {offset} + {len(items)} objects on this page)",
+            actual=f"offset={next_offset} in {url}",
+        )
+    limit, next_limit = _first(request_q, "limit"), _first(next_q, "limit")
+    if limit and next_limit and limit.isdigit() and next_limit.isdigit() and int(next_limit) > int(limit):
+        fail(
+            "the Link next URL asks for larger pages than the request did",
+            expected=f"limit={limit} (or less, the server's cap)",
+            actual=f"limit={next_limit} in {url}",
+        )
+    for key in ("date_from", "date_to"):
+        value = _first(next_q, key)
+        if value is not None and not is_ocpi_datetime(value):
+            fail(
+                f"the Link next URL writes {key} in a form that is not an OCPI DateTime",
+                expected=f"{key}=YYYY-MM-DDThh:mm:ss[.fff][Z] (as sent: {_first(request_q, key)})",
+                actual=f"{key}={value!r} in {url}",
+            )
 
 
 @check(spec="transport_and_format.pagination")

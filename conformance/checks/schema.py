@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conformance.checks._registry import check, fail
+from conformance.checks._registry import NOT_JUDGED, check, fail
 from conformance.checks.envelope import require_response
 from conformance.model import Exchange
 from conformance.oracle import Operation, get_oracle
@@ -11,7 +11,7 @@ __all__ = ("response_schema",)
 
 
 @check(spec="openapi")
-def response_schema(exchange: Exchange, *, operation: Operation) -> None:
+def response_schema(exchange: Exchange, *, operation: Operation) -> object:
     """The body matches the response schema openapi.yaml gives for this operation and HTTP status.
 
     Statuses openapi.yaml does not describe are not judged here (other checks cover them).
@@ -21,7 +21,7 @@ def response_schema(exchange: Exchange, *, operation: Operation) -> None:
     assert exchange.status is not None
     pointer = oracle.response_pointer(operation, exchange.status)
     if pointer is None:
-        return
+        return NOT_JUDGED
     try:
         body = exchange.json()
     except ValueError:
@@ -37,3 +37,4 @@ def response_schema(exchange: Exchange, *, operation: Operation) -> None:
             expected=f"schema #{pointer}",
             actual="\n            ".join(errors),
         )
+    return None

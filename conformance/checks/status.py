@@ -8,8 +8,8 @@ a success code, and the HTTP errors the spec names (400, 401, 405) being turned 
 from __future__ import annotations
 
 from conformance.checks._registry import check, fail
-from conformance.checks.envelope import require_response
-from conformance.model import Exchange
+from conformance.checks.envelope import describe_answer, require_response
+from conformance.model import Blocked, Exchange
 
 __all__ = (
     "bad_request",
@@ -21,12 +21,14 @@ __all__ = (
 )
 
 
-def _describe(exchange: Exchange) -> str:
-    code = exchange.ocpi_status
-    env = exchange.envelope()
-    msg = env.get("status_message") if env else None
-    text = f"HTTP {exchange.status}, status_code {code if code is not None else 'absent'}"
-    return text + (f" ({msg})" if msg else "")
+_describe = describe_answer
+
+
+_REFUSED_AS = {
+    403: "HTTP 403 Forbidden instead of 401: OCPI answers a missing, unknown or out-of-scope token with 401",
+    404: "HTTP 404 Not Found instead of 401: the token was not checked, or the URL is not served as advertised",
+    405: "HTTP 405 instead of 401: the method was judged before the token",
+}
 
 
 @check(spec="status_codes.http", fuzz=True)
@@ -59,7 +61,12 @@ def unauthorized(exchange: Exchange) -> None:
     """A request with a missing, unknown or out-of-place token gets HTTP 401 (not a success)."""
     require_response(exchange)
     if exchange.status != 401:
-        fail("the request was not refused with HTTP 401", expected="HTTP 401 Unauthorized", actual=_describe(exchange))
+        assert exchange.status is not None
+        if 200 <= exchange.status < 300:
+            message = "the request was served although its token should have been refused"
+        else:
+            message = _REFUSED_AS.get(exchange.status, "the request was not refused with HTTP 401")
+        fail(message, expected="HTTP 401 Unauthorized", actual=_describe(exchange))
     code = exchange.ocpi_status
     if code is not None and 1000 <= code < 2000:
         fail("HTTP 401 carries an OCPI success code", expected="status_code 2xxx", actual=_describe(exchange))
@@ -84,7 +91,11 @@ def method_not_allowed(exchange: Exchange) -> None:
     require_response(exchange)
     if exchange.status != 405:
         fail(
-            "the request was not refused with HTTP 405",
+            {
+                401: "the request was refused with HTTP 401 (the token) instead of 405 (the registration state)",
+                403: "the request was refused with HTTP 403 instead of 405 (the registration state)",
+                404: "HTTP 404: the credentials URL does not serve this method as advertised (expected 405)",
+            }.get(exchange.status or 0, "the request was not refused with HTTP 405"),
             expected="HTTP 405 Method Not Allowed",
             actual=_describe(exchange),
         )
@@ -104,6 +115,12 @@ def bad_request(exchange: Exchange) -> None:
                 if exchange.envelope() is None and exchange.response_body
                 else ""
             ),
+        )
+    env = exchange.envelope()
+    if env is None or "status_code" not in env:
+        # HTTP 400 is right; the missing envelope is the envelope rule's to judge, once.
+        raise Blocked(
+            f"the HTTP 400 answer has no OCPI envelope ({describe_answer(exchange)})", "transport.envelope-error"
         )
     code = exchange.ocpi_status
     if code is None or not 2000 <= code < 3000:

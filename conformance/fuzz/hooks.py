@@ -13,7 +13,7 @@ from typing import Any
 import schemathesis
 
 from conformance.checks import CHECKS
-from conformance.model import Exchange, Finding
+from conformance.model import Blocked, Exchange, Finding
 
 __all__ = ("OCPI_CHECK_NAMES", "to_exchange")
 
@@ -57,24 +57,63 @@ def _is_success(response: Any) -> bool:
     return isinstance(code, int) and 1000 <= code < 2000
 
 
+def _detail(finding: Finding) -> str:
+    detail = f"{finding.message}"
+    if finding.expected:
+        detail += f"\nexpected: {finding.expected}"
+    if finding.actual:
+        detail += f"\nactual:   {finding.actual}"
+    return detail + f"\nspec:     {finding.spec}"
+
+
+class _Verdicts:
+    """Every OCPI check's verdict on the response being judged, computed once when the first check sees it.
+
+    schemathesis calls each registered check separately; one bad response (an error without the envelope, say) would
+    then be counted once per rule it breaks. Here the first failing check reports every rule that response breaks,
+    and the others stay silent for it: one response, one finding.
+    """
+
+    def __init__(self) -> None:
+        self.response: Any = None
+        self.failures: list[tuple[str, str]] = []
+
+    def of(self, response: Any, case: Any) -> list[tuple[str, str]]:
+        if response is not self.response:
+            self.response = response
+            self.failures = []
+            exchange = to_exchange(response, case)
+            for name, spec in CHECKS.items():
+                if not spec.fuzz:
+                    continue
+                if name in _PAGINATION and not (_raw(case).get("x-ocpi-paginated") and _is_success(response)):
+                    continue
+                try:
+                    spec.func(exchange)
+                except Blocked:
+                    continue  # a redirect: judged by ocpi_not_redirected alone
+                except Finding as finding:
+                    self.failures.append((name, _detail(finding)))
+        return self.failures
+
+
+_VERDICTS = _Verdicts()
+
+
 def _register(name: str) -> str:
     spec = CHECKS[name]
-    pagination = name in _PAGINATION
 
     def ocpi_check(ctx: Any, response: Any, case: Any) -> bool | None:
-        if pagination and not (_raw(case).get("x-ocpi-paginated") and _is_success(response)):
-            return None
-        try:
-            spec.func(to_exchange(response, case))
-        except Finding as finding:
-            detail = f"{finding.message}"
-            if finding.expected:
-                detail += f"\nexpected: {finding.expected}"
-            if finding.actual:
-                detail += f"\nactual:   {finding.actual}"
-            detail += f"\nspec:     {finding.spec}"
-            raise AssertionError(detail) from None
-        return True
+        failures = _VERDICTS.of(response, case)
+        if not failures or failures[0][0] != name:
+            return None if failures else True
+        if len(failures) == 1:
+            raise AssertionError(failures[0][1])
+        others = "\n\n".join(f"[ocpi_{n}] {d}" for n, d in failures[1:])
+        raise AssertionError(
+            f"{failures[0][1]}\n\nthe same response also breaks {len(failures) - 1} other rule(s) "
+            f"(counted once, here):\n{others}"
+        )
 
     ocpi_check.__name__ = f"ocpi_{name}"
     ocpi_check.__doc__ = spec.summary

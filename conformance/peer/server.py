@@ -124,9 +124,29 @@ class PeerServer:
         with self._lock:
             self.state.tokens.pop(token, None)
 
-    def credentials_for(self, token: str) -> dict[str, Any]:
-        """The harness's Credentials object carrying ``token`` (the token the target must use)."""
+    def credentials_for(self, token: str, *, full: bool = False) -> dict[str, Any]:
+        """The harness's Credentials object carrying ``token`` (the token the target must use).
+
+        By default the smallest conforming object (business_details with its one required field, ``name``); with
+        ``full`` every optional field too (``website``, ``logo``), for targets that refuse the minimal one.
+        """
         ident = self.state.identity
+        if full:
+            base = self.versions_url.rsplit("/", 1)[0]
+            body = self.credentials_for(token)
+            body["roles"][0]["business_details"] = {
+                "name": ident.business_name,
+                "website": f"{base}/about",
+                "logo": {
+                    "url": f"{base}/logo.png",
+                    "thumbnail": f"{base}/logo-thumb.png",
+                    "category": "OPERATOR",
+                    "type": "png",
+                    "width": 64,
+                    "height": 64,
+                },
+            }
+            return body
         return {
             "token": token,
             "url": self.versions_url,

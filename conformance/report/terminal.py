@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from conformance.model import Outcome, RunResult
+from conformance.model import Outcome, RootCause, RunResult
 
-__all__ = ("summary_lines", "summary_text")
+__all__ = ("root_cause_line", "summary_lines", "summary_text")
 
 _MARKUP = {
     Outcome.PASS: {"green": True},
@@ -23,6 +23,11 @@ def summary_lines(run: RunResult) -> list[tuple[str, dict[str, bool]]]:
     lines: list[tuple[str, dict[str, bool]]] = [
         (f"target {run.target_name} — {run.versions_url}" + ("  [strict]" if run.strict else ""), {"bold": True}),
     ]
+    causes = run.root_causes()
+    if causes:
+        lines.append(("root causes (each with what it explains; details below):", {"bold": True}))
+        for cause in causes:
+            lines.append((f"  {root_cause_line(cause)}"[:300], _MARKUP[cause.outcome]))
     width = max((len(a) for a in run.areas()), default=10)
     for area in run.areas():
         verdict = run.verdict(area)
@@ -51,10 +56,21 @@ def summary_lines(run: RunResult) -> list[tuple[str, dict[str, bool]]]:
         Outcome.PASS: "CONFORMANT — every scenario that ran passed",
         Outcome.WARN: "CONFORMANT WITH WARNINGS — no SHALL scenario failed",
         Outcome.FAIL: f"NOT CONFORMANT — {c['fail']} scenario(s) failed",
-        Outcome.SKIP: "NOTHING JUDGED — every scenario was skipped",
+        Outcome.SKIP: f"NOTHING JUDGED — {run.nothing_judged()} (exit code {run.exit_code})",
     }[verdict]
     lines.append((f"verdict: {text} ({_counts(c)})", {**_MARKUP[verdict], "bold": True}))
     return lines
+
+
+def root_cause_line(cause: RootCause) -> str:
+    """``FAIL transport.no-redirects (explains 12 skipped scenario(s)) [4 endpoint(s): ...]: <message>``."""
+    first = cause.message.splitlines()[0] if cause.message else ""
+    head = f"{cause.outcome.value.upper():<4} {cause.scenario}"
+    if cause.explains:
+        head += f" (explains {len(cause.explains)} skipped scenario(s))"
+    if cause.endpoints:
+        head += f" [{len(cause.endpoints)} endpoint(s): {', '.join(cause.endpoints)}]"
+    return f"{head}: {first}"
 
 
 def summary_text(run: RunResult) -> str:

@@ -18,6 +18,7 @@ import pytest
 from pytest_bdd import given, parsers, then, when
 
 from conformance.checks import run_check
+from conformance.model import Blocked
 from conformance.oracle import Operation, OracleUnavailable, get_oracle
 from conformance.session import CONFIG_MODULES, HarnessSession
 from conformance.steps.context import ScenarioContext, Sent, collect_findings
@@ -25,7 +26,8 @@ from conformance.steps.context import ScenarioContext, Sent, collect_findings
 __all__ = ()
 
 _AUTH = (
-    "without a token|with an unknown token|with token A|with its credentials token unencoded"
+    "without a token|with an unknown token|with token A|with its current token|with the token it holds"
+    "|with its current token unencoded|with its credentials token unencoded"
     "|with its credentials token|with its previous credentials token|with its deleted credentials token"
 )
 _WHERE = (
@@ -40,7 +42,16 @@ _WHERE = (
 def _discovered(harness: HarnessSession) -> None:
     d = harness.discover()
     if d.problem:
-        pytest.skip(f"the target's endpoints could not be discovered: {d.problem} (see versions scenarios)")
+        from conformance.plan import discovery_owner
+
+        raise Blocked(f"the target's endpoints could not be discovered: {d.problem}", discovery_owner(d.problem))
+
+
+@given("the harness holds a token the target issued")
+def holds_token(harness: HarnessSession) -> None:
+    """Token C when registered, else token A: enough for versions and version details (see conformance/plan.py)."""
+    if harness.current_token() is None:
+        pytest.skip("the harness holds no token for the target")
 
 
 @given("the target's endpoints are known")
@@ -71,12 +82,12 @@ def registered(harness: HarnessSession) -> None:
     """Registers with token A on first use; skips when that is impossible or failed."""
     if harness.unregistration is not None and not harness.registered:
         pytest.skip("the harness has already unregistered in this run")
+    _discovered(harness)
     if not harness.registered:
         hs = harness.ensure_registered()
         if not harness.registered:
             problem = hs.problem if hs else "no token"
-            pytest.skip(f"the harness could not register with the target: {problem} (see credentials.registration)")
-    _discovered(harness)
+            raise Blocked(f"registration failed: {problem}", "credentials.registration")
 
 
 @given("the harness registered itself with token A")
@@ -118,6 +129,10 @@ def _token_for(harness: HarnessSession, auth: str) -> tuple[str | None, str]:
         return harness.config.token_a, "base64"
     if auth == "with its credentials token":
         return harness.token, "base64"
+    if auth in ("with its current token", "with the token it holds"):
+        return harness.current_token(), "base64"
+    if auth == "with its current token unencoded":
+        return harness.current_token(), "raw"
     if auth == "with its credentials token unencoded":
         return harness.token, "raw"
     if auth == "with its previous credentials token":
@@ -145,13 +160,34 @@ def _operation(module: str | None, name: str, method: str) -> Operation | None:
     return None
 
 
-def _targets(harness: HarnessSession, where: str) -> list[tuple[str, str, str | None]]:
+def _targets(harness: HarnessSession, where: str, auth: str = "") -> list[tuple[str, str, str | None]]:
+    targets = _all_targets(harness, where)
+    if auth == "with its current token" and not harness.registered:
+        # Token A opens versions and version details only; the rest needs the registration.
+        opened = [t for t in targets if t[2] == "versions"]
+        left = [t[0] for t in targets if t[2] != "versions"]
+        if left:
+            why = harness.registration.problem if harness.registration else "not attempted"
+            note = (
+                f"with token A only; not requested (they need a registration: {why}): {', '.join(left)}"
+                if harness.registration is not None
+                else f"with token A only; not requested: {', '.join(left)}"
+            )
+            harness.pending_notes.append(note)
+        return opened
+    return targets
+
+
+def _all_targets(harness: HarnessSession, where: str) -> list[tuple[str, str, str | None]]:
     if where == "the versions endpoint":
         return [("versions", harness.config.versions_url, "versions")]
-    _discovered(harness)
     d = harness.discover()
-    if where == "the version details endpoint":
-        return [("version details", d.details_url or "", "versions")]
+    # The version details and the redirect scenario judge what discovery reached, even when discovery went no further.
+    if where == "the version details endpoint" and d.details_url:
+        return [("version details", d.details_url, "versions")]
+    if where == "every GET endpoint" and d.problem and "redirect" in d.problem:
+        return harness.get_endpoints()
+    _discovered(harness)
     if where == "the credentials endpoint":
         url = d.url("credentials")
         if not url:
@@ -172,11 +208,14 @@ def _targets(harness: HarnessSession, where: str) -> list[tuple[str, str, str | 
 def send(ocpi_context: ScenarioContext, harness: HarnessSession, method: str, where: str, auth: str) -> None:
     """Send one request per endpoint; PUT/POST carry a valid harness Credentials body."""
     token, style = _token_for(harness, auth)
-    for name, url, module in _targets(harness, where):
+    harness.pending_notes.clear()
+    targets = _targets(harness, where, auth)
+    ocpi_context.notes.extend(harness.pending_notes)
+    for name, url, module in targets:
         body = None
         if method in ("PUT", "POST"):
             _, value = harness.hand_out_token()
-            body = harness.peer.credentials_for(value)
+            body = harness.credentials_body(value)
         ex = harness.client.request(
             method,
             url,
@@ -211,6 +250,12 @@ def send_malformed(ocpi_context: ScenarioContext, harness: HarnessSession) -> No
 # ## Then ----------------------------------------------------------------------------------------
 
 
+@then("no response is a redirect")
+def none_redirected(ocpi_context: ScenarioContext) -> None:
+    """No HTTP 3xx on the versions URL or any advertised URL; each redirect is named with where it points."""
+    ocpi_context.check_each("not_redirected")
+
+
 @then("every response is HTTP 401 Unauthorized")
 def all_401(ocpi_context: ScenarioContext) -> None:
     """HTTP 401, and no 1xxx status_code in the body."""
@@ -241,7 +286,7 @@ def all_envelopes(ocpi_context: ScenarioContext) -> None:
         run_check("envelope", s.exchange)
         run_check("json_content_type", s.exchange)
 
-    collect_findings(ocpi_context.require_sent(), judge, lambda s: s.name)
+    collect_findings(ocpi_context.require_sent(), judge, lambda s: s.name, ocpi_context.notes)
 
 
 @then("every envelope timestamp is an OCPI DateTime")
@@ -286,7 +331,10 @@ def all_match_schema(ocpi_context: ScenarioContext) -> None:
     if not described:
         pytest.skip("openapi.yaml describes none of the operations used")
     collect_findings(
-        described, lambda s: run_check("response_schema", s.exchange, operation=s.operation), lambda s: s.name
+        described,
+        lambda s: run_check("response_schema", s.exchange, operation=s.operation),
+        lambda s: s.name,
+        ocpi_context.notes,
     )
 
 

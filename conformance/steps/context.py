@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from conformance.checks import run_check
-from conformance.model import Exchange, Finding
+from conformance.model import Blocked, Exchange, Finding
 from conformance.oracle import Operation
 from conformance.session import Handshake, HarnessSession
 
@@ -50,23 +50,41 @@ class FindingGroup(Finding):
         return "\n".join(parts)
 
 
-def collect_findings(items: Iterable[Any], judge: Callable[[Any], None], name: Callable[[Any], str]) -> None:
-    """Run ``judge`` on each item; raise one FindingGroup naming every item that failed."""
+def collect_findings(
+    items: Iterable[Any], judge: Callable[[Any], None], name: Callable[[Any], str], notes: list[str] | None = None
+) -> None:
+    """Run ``judge`` on each item; raise one FindingGroup naming every item that failed.
+
+    An item whose answer cannot be judged here (:class:`Blocked`, e.g. a redirect) is left out and noted; when no
+    item could be judged at all, the first Blocked is raised, so the scenario is skipped naming the owner.
+    """
     findings: list[Finding] = []
+    blocked: list[Blocked] = []
     count = 0
     for item in items:
         count += 1
         try:
             judge(item)
+        except Blocked as b:
+            blocked.append(b)
+            if notes is not None:
+                notes.append(f"{name(item)} not judged: {b}")
+            continue
         except FindingGroup as group:
             for f in group.findings:
                 f.message = f"{name(item)}: {f.message}"
+                f.endpoint = f.endpoint or name(item)
             findings.extend(group.findings)
         except Finding as f:
             f.message = f"{name(item)}: {f.message}"
+            f.endpoint = f.endpoint or name(item)
             findings.append(f)
     if findings:
-        raise FindingGroup(findings, count)
+        raise FindingGroup(findings, count - len(blocked))
+    if blocked and len(blocked) == count:
+        first = blocked[0]
+        more = f" (and {count - 1} more endpoint(s) alike)" if count > 1 else ""
+        raise Blocked(first.reason + more, first.owner)
 
 
 @dataclass
@@ -101,4 +119,6 @@ class ScenarioContext:
 
     def check_each(self, check_name: str, **options: Any) -> None:
         """Apply a registered check to every request of this scenario."""
-        collect_findings(self.require_sent(), lambda s: run_check(check_name, s.exchange, **options), lambda s: s.name)
+        collect_findings(
+            self.require_sent(), lambda s: run_check(check_name, s.exchange, **options), lambda s: s.name, self.notes
+        )

@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 import pytest
 from pytest_bdd import given, then, when
 
-from conformance.checks import fail, run_check
-from conformance.model import Exchange, Finding
+from conformance.checks import fail, judged, run_check
+from conformance.model import Blocked, Exchange, Finding
 from conformance.oracle import get_oracle
 from conformance.session import Handshake, HarnessSession
 from conformance.steps.context import ScenarioContext, Sent
@@ -75,7 +75,7 @@ def has_rotated(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
     """A PUT with a new token has been answered with success (made now if not yet)."""
     hs = harness.ensure_rotated()
     if hs.new_token is None:
-        pytest.skip(f"the credentials update failed: {hs.problem} (see credentials.put-rotation)")
+        raise Blocked(f"the credentials update failed: {hs.problem}", "credentials.put-rotation")
     ocpi_context.use_handshake(hs)
 
 
@@ -84,7 +84,7 @@ def plain_update_works(harness: HarnessSession) -> None:
     """A PUT without extras was accepted (made now if not yet), so a refusal later has another cause."""
     hs = harness.ensure_rotated()
     if hs.new_token is None:
-        pytest.skip(f"a plain credentials update fails too: {hs.problem} (see credentials.put-rotation)")
+        raise Blocked(f"a plain credentials update fails too: {hs.problem}", "credentials.put-rotation")
 
 
 @given("the harness has unregistered")
@@ -96,7 +96,7 @@ def has_unregistered(ocpi_context: ScenarioContext, harness: HarnessSession) -> 
         registered(harness)
     ex = harness.ensure_unregistered()
     if harness.deleted_token is None:
-        pytest.skip(f"the DELETE did not succeed (HTTP {ex.status}, status {ex.ocpi_status}); see credentials.delete")
+        raise Blocked(f"the DELETE did not succeed (HTTP {ex.status}, status {ex.ocpi_status})", "credentials.delete")
 
 
 # ## When ----------------------------------------------------------------------------------------
@@ -111,6 +111,10 @@ def register(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
             "the harness was registered without a token-A handshake of its own (an earlier request "
             "registered it, or a token C was configured)"
         )
+    if hs.exchange.method != "POST":  # discovery did not lead to a credentials endpoint: nothing was POSTed
+        from conformance.plan import discovery_owner
+
+        raise Blocked(f"registration impossible: {hs.problem}", discovery_owner(hs.problem or ""))
     ocpi_context.use_handshake(hs)
 
 
@@ -144,7 +148,7 @@ def post_again(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
         "POST",
         url,
         token=harness.token,
-        json_body=harness.peer.credentials_for(value),
+        json_body=harness.credentials_body(value),
         label="credentials POST while registered",
     )
     harness.adopt_credentials(ex)
@@ -205,6 +209,7 @@ def credentials_well_formed(ocpi_context: ScenarioContext) -> None:
     if ex is None:
         pytest.skip("no credentials answer to judge")
     problems = validate_credentials(ex.data)
+    judged("credentials_object", ex)
     if problems:
         raise Finding(
             "the target's Credentials object is not well formed",
@@ -234,6 +239,24 @@ def new_token_works(ocpi_context: ScenarioContext, harness: HarnessSession) -> N
 def callbacks_made(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
     """Both GETs reached the peer after the POST/PUT started and before its answer, with the new token."""
     hs = _handshake(ocpi_context)
+    ex = hs.exchange
+    refused = ex.status is None or not 200 <= ex.status < 300
+    if ex.ocpi_status == 3001 and not hs.callbacks:
+        # 3001 is the answer the spec prescribes when the callback failed: the target did try, and did not reach
+        # the harness. Nothing here can be judged; the registration scenario reports the answer.
+        raise Blocked(
+            f"the target answered status_code 3001 (it could not reach the harness at {harness.peer.versions_url}; "
+            "is [peer] public_url reachable from the target?)",
+            "credentials.registration",
+        )
+    if refused and not hs.callbacks:
+        owner = "credentials.registration" if hs.kind == "registration" else "credentials.put-rotation"
+        raise Blocked(
+            f"the credentials {ex.method} was refused (HTTP {ex.status}), so whether the target calls back first "
+            "cannot be judged",
+            owner,
+        )
+    judged("registration_callback", hs.exchange)
     versions_path = harness.peer_path(harness.peer.versions_url)
     details_path = harness.peer_path(harness.peer.details_url)
 
@@ -265,8 +288,10 @@ def callbacks_made(ocpi_context: ScenarioContext, harness: HarnessSession) -> No
 def callbacks_base64(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
     hs = _handshake(ocpi_context)
     if not hs.callbacks:
-        pytest.skip("the target made no callbacks during the handshake (see credentials.registration-callback)")
+        raise Blocked("the target made no callbacks during the handshake", "credentials.registration-callback")
     bad = [c for c in hs.callbacks if c.auth_style != "base64"]
+    for c in hs.callbacks:
+        judged("callback_token_encoding", c)
     harness.observations.append(
         "in its own requests the target sends the token "
         + ("base64-encoded, as 2.3.0 requires" if not bad else "unencoded (the 2.1.1/2.2 style)")
@@ -287,6 +312,7 @@ def callbacks_base64(ocpi_context: ScenarioContext, harness: HarnessSession) -> 
 @then("the target issued a token different from the previous one")
 def token_changed(ocpi_context: ScenarioContext) -> None:
     hs = _handshake(ocpi_context)
+    judged("token_rotation", hs.exchange)
     if hs.new_token is not None and hs.new_token == hs.previous_token:
         raise Finding(
             "the update returned the same token the harness already had",
@@ -311,6 +337,7 @@ def hub_party_id(ocpi_context: ScenarioContext) -> None:
     assert ex is not None
     data = ex.data if isinstance(ex.data, dict) else {}
     hub = data.get("hub_party_id")
+    judged("hub_party_id", ex)
     if not isinstance(hub, str) or not re.fullmatch(r"[A-Za-z]{2}[A-Za-z0-9]{3}", hub):
         raise Finding(
             "the hub's credentials do not name its hub party",
@@ -322,3 +349,43 @@ def hub_party_id(ocpi_context: ScenarioContext) -> None:
         )
     roles = data.get("roles") or []
     ocpi_context.note(f"hub_party_id {hub}; roles lists {len(roles)} part{'y' if len(roles) == 1 else 'ies'}")
+
+
+@when("the harness registers with token A using the minimal Credentials body")
+def register_minimal(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
+    """The first registration attempt (made once per run), which carries the minimal conforming body."""
+    harness.ensure_registered()
+    hs = harness.minimal_registration
+    if hs is None:
+        pytest.skip("the harness did not register with token A in this run")
+    ocpi_context.use_handshake(hs)
+
+
+@then("the minimal Credentials body was accepted")
+def minimal_accepted(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
+    hs = _handshake(ocpi_context)
+    ex = hs.exchange
+    judged("credentials_minimal_body", ex)
+    if harness.full_credentials:
+        retry = harness.registration
+        if retry is None or not retry.new_token:
+            # Refused with every optional field too: the refusal is not about the optional fields.
+            raise Blocked(
+                "the fullest Credentials body was refused as well, so the refusal is not about optional fields",
+                "credentials.registration",
+            )
+        outcome = "the retry with every optional field was accepted, so the run went on with that body"
+        body = (ex.response_body or "").strip()
+        raise Finding(
+            "the target refused a conforming Credentials body that leaves out optional BusinessDetails fields",
+            check="credentials_minimal_body",
+            spec="credentials.object",
+            expected="acceptance of business_details {name} without website or logo (both optional)",
+            actual=f"HTTP {ex.status}, "
+            + (f"status_code {ex.ocpi_status}" if ex.ocpi_status is not None else f"no OCPI envelope: {body[:120]!r}")
+            + f"; {outcome}",
+            exchanges=[ex, retry.exchange],
+        )
+    if not hs.new_token:
+        raise Blocked(f"the registration failed: {hs.problem}", "credentials.registration")
+    ocpi_context.note("the minimal Credentials body (business_details with a name only) was accepted")

@@ -17,10 +17,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from pytest_bdd import then, when
 
-from conformance.checks import run_check
+from conformance.checks import judged, run_check
 from conformance.checks.datetime import format_ocpi_datetime, is_ocpi_datetime
 from conformance.checks.pagination import next_link
-from conformance.model import Exchange, Finding
+from conformance.model import Blocked, Exchange, Finding
 from conformance.session import HarnessSession, ListEndpoint
 from conformance.steps.context import FindingGroup, ScenarioContext
 
@@ -106,18 +106,26 @@ def _judge(ocpi_context: ScenarioContext, judge: Any) -> None:
     if not usable:
         pytest.skip("; ".join(f"{n}: {r}" for n, r in skipped.items()) or "no paginated list to judge")
     findings: list[Finding] = []
+    blocked: list[Blocked] = []
     for name, gathered in usable.items():
         try:
             judge(name, gathered)
+        except Blocked as b:
+            blocked.append(b)
+            ocpi_context.note(f"{name} not judged: {b}")
         except FindingGroup as group:
             for f in group.findings:
                 f.message = f"{name}: {f.message}"
+                f.endpoint = f.endpoint or name
             findings.extend(group.findings)
         except Finding as f:
             f.message = f"{name}: {f.message}"
+            f.endpoint = f.endpoint or name
             findings.append(f)
     if findings:
-        raise FindingGroup(findings, len(usable))
+        raise FindingGroup(findings, len(usable) - len(blocked))
+    if blocked and len(blocked) == len(usable):
+        raise Blocked("; ".join(b.reason for b in blocked), blocked[0].owner)
 
 
 def _need(harness: HarnessSession, le: ListEndpoint, minimum: int) -> Exchange:
@@ -295,6 +303,7 @@ def page_sizes(ocpi_context: ScenarioContext) -> None:
 def offset_applied(ocpi_context: ScenarioContext) -> None:
     def judge(name: str, g: dict[str, Any]) -> None:
         expected = _items(g["two"])[1]
+        judged("offset_applied", g["second"])
         got = _items(g["second"])
         if not got or _identity(got[0]) != _identity(expected):
             raise Finding(
@@ -314,11 +323,10 @@ def link_present(ocpi_context: ScenarioContext) -> None:
     def judge(name: str, g: dict[str, Any]) -> None:
         first = g["first"]
         if len(_items(first)) > 1:
-            ocpi_context.note(
-                f"{name}: limit=1 returned {len(_items(first))} objects, so the next link was not "
-                "judged (see pagination.limit-param)"
+            raise Blocked(
+                f"{name}: limit=1 returned {len(_items(first))} objects, so the next link cannot be judged",
+                "pagination.limit-param",
             )
-            return
         if next_link(first) is None:
             links = first.headers_named("Link")
             raise Finding(
@@ -348,6 +356,7 @@ def link_absent_on_last(ocpi_context: ScenarioContext) -> None:
                 "page could not be reached (see pagination.offset-param)"
             )
             return
+        judged("link_absent_on_last", last)
         if next_link(last) is not None and last_items:
             raise Finding(
                 'the last page still carries Link rel="next"',
@@ -367,16 +376,22 @@ def link_filters(ocpi_context: ScenarioContext) -> None:
         page = g["page"]
         url = next_link(page)
         if url is None:
-            if len(_items(page)) >= 1 and (_header_int(page, "X-Total-Count") or 2) >= 2:
-                ocpi_context.note(f"{name}: no next link to judge (see pagination.link-next)")
-            return
+            if len(_items(page)) > 1:
+                raise Blocked(
+                    f"{name}: limit=1 returned {len(_items(page))} objects, so there is no next link to judge",
+                    "pagination.limit-param",
+                )
+            raise Blocked(f"{name}: the filtered first page carries no next link to judge", "pagination.link-next")
         query = parse_qs(urlsplit(url).query)
         problems = []
+        judged("link_keeps_filters", page)
         for key in ("date_from", "date_to"):
             sent = g[key]
             got = query.get(key, [None])[0]
             if got is None:
                 problems.append(f"{key} is missing")
+            elif not is_ocpi_datetime(got):
+                problems.append(f"{key} is {got!r}, not an OCPI DateTime (sent: {sent!r})")
             elif got != sent and _lenient_time(got) != _lenient_time(sent):
                 problems.append(f"{key} is {got!r} instead of {sent!r}")
         if problems:
@@ -397,6 +412,8 @@ def date_from_inclusive(ocpi_context: ScenarioContext) -> None:
     def judge(name: str, g: dict[str, Any]) -> None:
         pages: list[Exchange] = g["pages"]
         objects = [o for ex in pages for o in _items(ex)]
+        for ex in pages:
+            judged("date_filter", ex)
         older = [
             o
             for o in objects
@@ -435,6 +452,8 @@ def date_to_exclusive(ocpi_context: ScenarioContext) -> None:
     def judge(name: str, g: dict[str, Any]) -> None:
         pages: list[Exchange] = g["pages"]
         objects = [o for ex in pages for o in _items(ex)]
+        for ex in pages:
+            judged("date_filter", ex)
         late = [
             o
             for o in objects

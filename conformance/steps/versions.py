@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from pytest_bdd import then
 
+from conformance.checks import judged
 from conformance.model import Exchange, Finding
 from conformance.session import HarnessSession
 from conformance.steps.context import ScenarioContext
@@ -60,6 +61,7 @@ def _details_exchange(ocpi_context: ScenarioContext) -> Exchange:
 @then("every version entry has a version and an absolute URL")
 def version_entries(ocpi_context: ScenarioContext) -> None:
     ex = _versions_exchange(ocpi_context)
+    judged("versions_entries", ex)
     bad = []
     for i, v in enumerate(ex.data or []):
         if not isinstance(v, dict) or not isinstance(v.get("version"), str) or not _absolute(v.get("url")):
@@ -80,6 +82,7 @@ def version_entries(ocpi_context: ScenarioContext) -> None:
 @then("the versions list includes 2.3.0")
 def has_230(ocpi_context: ScenarioContext) -> None:
     ex = _versions_exchange(ocpi_context)
+    judged("versions_230", ex)
     versions = [v.get("version") for v in ex.data or [] if isinstance(v, dict)]
     if "2.3.0" not in versions:
         raise Finding(
@@ -98,6 +101,7 @@ def has_230(ocpi_context: ScenarioContext) -> None:
 @then("the details name version 2.3.0")
 def details_version(ocpi_context: ScenarioContext) -> None:
     ex = _details_exchange(ocpi_context)
+    judged("details_version", ex)
     got = ex.data.get("version") if isinstance(ex.data, dict) else None
     if got != "2.3.0":
         raise Finding(
@@ -113,6 +117,7 @@ def details_version(ocpi_context: ScenarioContext) -> None:
 @then("every endpoint has an identifier, a role SENDER or RECEIVER and an absolute URL")
 def details_endpoints(ocpi_context: ScenarioContext) -> None:
     ex = _details_exchange(ocpi_context)
+    judged("details_endpoints", ex)
     eps = ex.data.get("endpoints") if isinstance(ex.data, dict) else None
     if not isinstance(eps, list) or not eps:
         raise Finding(
@@ -153,18 +158,41 @@ def details_endpoints(ocpi_context: ScenarioContext) -> None:
         )
 
 
-@then("the credentials module is listed exactly once")
-def credentials_once(ocpi_context: ScenarioContext) -> None:
+@then("the credentials module is listed")
+def credentials_listed(ocpi_context: ScenarioContext) -> None:
+    """Credentials is the one module every 2.3.0 platform implements."""
     ex = _details_exchange(ocpi_context)
+    judged("details_credentials", ex)
     eps = ex.data.get("endpoints") if isinstance(ex.data, dict) else []
-    n = sum(1 for e in eps or [] if isinstance(e, dict) and e.get("identifier") == "credentials")
-    if n != 1:
+    if not any(isinstance(e, dict) and e.get("identifier") == "credentials" for e in eps or []):
         raise Finding(
-            "the credentials module is not listed exactly once",
+            "the 2.3.0 details list no credentials endpoint",
             check="details_credentials",
             spec="version_information_endpoint.details",
-            expected="one credentials endpoint",
-            actual=f"{n} credentials endpoints",
+            expected="an endpoint with identifier credentials",
+            actual="identifiers: " + ", ".join(str(e.get("identifier")) for e in eps or [] if isinstance(e, dict)),
+            exchanges=[ex],
+        )
+
+
+@then("every module interface and the credentials module are listed once")
+def listed_once(ocpi_context: ScenarioContext) -> None:
+    ex = _details_exchange(ocpi_context)
+    judged("details_listed_once", ex)
+    eps = [e for e in (ex.data.get("endpoints") if isinstance(ex.data, dict) else None) or [] if isinstance(e, dict)]
+    seen: dict[str, list[str]] = {}
+    for e in eps:
+        ident = str(e.get("identifier"))
+        key = ident if ident == "credentials" else f"{ident} {e.get('role')}"
+        seen.setdefault(key, []).append(str(e.get("url")))
+    twice = {k: v for k, v in seen.items() if len(v) > 1}
+    if twice:
+        raise Finding(
+            "the 2.3.0 details list a module interface more than once",
+            check="details_listed_once",
+            spec="version_information_endpoint.details",
+            expected="each (module, role) once; credentials once whatever its role",
+            actual="; ".join(f"{k} listed {len(v)} times ({', '.join(v)})" for k, v in twice.items()),
             exchanges=[ex],
         )
 
@@ -172,6 +200,7 @@ def credentials_once(ocpi_context: ScenarioContext) -> None:
 @then("the harness notes whether the unencoded token was accepted")
 def note_raw(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
     ex = _last(ocpi_context)
+    judged("raw_token_observed", ex)
     accepted = ex.status is not None and 200 <= ex.status < 300 and ex.ocpi_status == 1000
     text = (
         "the target also accepts an unencoded token (Token <token>), a 2.1.1/2.2 tolerance"

@@ -4,7 +4,7 @@ Feature: The target accepts the base64-encoded token
   the token's UTF-8 bytes. A platform has to accept that form.
 
   @id.transport.base64-token @shall @role.any
-  Scenario: A request with "Token <base64 of token C>" is served
-    Given the harness is registered with the target
-    When the harness sends GET to the versions endpoint with its credentials token
+  Scenario: A request with "Token <base64 of its token>" (token C, or token A before registering) is served
+    Given the harness holds a token the target issued
+    When the harness sends GET to the versions endpoint with its current token
     Then every response is a success

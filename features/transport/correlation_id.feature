@@ -5,6 +5,6 @@ Feature: The response repeats the request's X-Correlation-ID
 
   @id.transport.correlation-id-echo @shall @role.any
   Scenario: X-Correlation-ID comes back unchanged
-    Given the harness is registered with the target
-    When the harness sends GET to every GET endpoint with its credentials token
+    Given the harness holds a token the target issued
+    When the harness sends GET to every GET endpoint with its current token
     Then every response carries the request's X-Correlation-ID

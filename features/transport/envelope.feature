@@ -5,8 +5,8 @@ Feature: Every response body is an OCPI envelope
 
   @id.transport.envelope-success @shall @role.any
   Scenario: Successful answers are wrapped in the envelope
-    Given the harness is registered with the target
-    When the harness sends GET to every GET endpoint with its credentials token
+    Given the harness holds a token the target issued
+    When the harness sends GET to every GET endpoint with its current token
     Then every response is an OCPI envelope declared as JSON
 
   @id.transport.envelope-error @shall @role.any

@@ -6,9 +6,9 @@ Feature: HTTP status and OCPI status code tell the same story
 
   @id.transport.success-is-1000 @shall @role.any
   Scenario: A valid versions request gets HTTP 200 and status_code 1000
-    Given the harness is registered with the target
-    When the harness sends GET to the versions endpoint with its credentials token
-    And the harness sends GET to the version details endpoint with its credentials token
+    Given the harness holds a token the target issued
+    When the harness sends GET to the versions endpoint with its current token
+    And the harness sends GET to the version details endpoint with its current token
     Then every response is a success
     And every response has consistent HTTP and OCPI status codes
 

@@ -4,7 +4,7 @@ Feature: Whether the target also accepts an unencoded token
   a tolerance the specification permits but does not require; the harness only reports it.
 
   @id.transport.raw-token @may @role.any
-  Scenario: The harness reports whether "Token <token C>" without base64 is served
-    Given the harness is registered with the target
-    When the harness sends GET to the versions endpoint with its credentials token unencoded
+  Scenario: The harness reports whether "Token <its token>" without base64 is served
+    Given the harness holds a token the target issued
+    When the harness sends GET to the versions endpoint with its current token unencoded
     Then the harness notes whether the unencoded token was accepted

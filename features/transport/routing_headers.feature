@@ -5,6 +5,6 @@ Feature: Configuration modules carry no routing headers
 
   @id.transport.no-routing-headers-on-configuration @shall @role.any
   Scenario: Versions, credentials and hubclientinfo responses have no OCPI-to/from headers
-    Given the harness is registered with the target
-    When the harness sends GET to every configuration endpoint with its credentials token
+    Given the harness holds a token the target issued
+    When the harness sends GET to every configuration endpoint with its current token
     Then no response carries OCPI routing headers

@@ -5,6 +5,6 @@ Feature: The envelope timestamp is an OCPI DateTime in UTC
 
   @id.transport.timestamp-format @shall @role.any
   Scenario: Every envelope timestamp uses the OCPI DateTime form
-    Given the harness is registered with the target
-    When the harness sends GET to every GET endpoint with its credentials token
+    Given the harness holds a token the target issued
+    When the harness sends GET to every GET endpoint with its current token
     Then every envelope timestamp is an OCPI DateTime

@@ -5,7 +5,7 @@ Feature: Version responses match openapi.yaml
 
   @id.versions.schema @shall @role.any
   Scenario: Versions list and 2.3.0 details validate against openapi.yaml
-    Given the harness is registered with the target
-    When the harness sends GET to the versions endpoint with its credentials token
-    And the harness sends GET to the version details endpoint with its credentials token
+    Given the harness holds a token the target issued
+    When the harness sends GET to the versions endpoint with its current token
+    And the harness sends GET to the version details endpoint with its current token
     Then every response matches openapi.yaml

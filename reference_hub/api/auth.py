@@ -21,6 +21,7 @@ from litestar import Request
 
 from reference_hub.api.context import HubContext, hub_of
 from reference_hub.api.responses import OcpiResponse, ocpi_response
+from reference_hub.faults import Fault
 from reference_hub.hub.auth import MAX_AUTHORIZATION, Caller, CallerKind, header_key
 from reference_hub.ocpi.errors import GenericClientError, OcpiError, TooManyRequests, Unauthorized
 
@@ -28,6 +29,7 @@ _CALLER = "ocpi.caller"
 _MISSING = "Missing or unknown credentials token (Authorization: Token <base64 token>)"
 _TOO_LONG = f"Authorization header longer than {MAX_AUTHORIZATION} characters; a credentials token is at most 64"
 _REGISTRATION_ONLY = "A registration token only opens the versions and credentials modules"
+_SUSPENDED = "This platform is suspended by the hub's operator; its token opens nothing until it is reactivated"
 _LIMITED = "Too many failed authentications from this address; try again after Retry-After seconds"
 MAX_HEADERS = 64
 """Headers per request the hub reads (granian's parser refuses more than 100 on its own, without the envelope)."""
@@ -84,12 +86,20 @@ async def authenticate(request: Request[Any, Any, Any]) -> OcpiResponse | None:
             wait = ctx.limiter.retry_after(address)
             if wait:
                 return error_response(request, ctx, TooManyRequests(_LIMITED, retry_after=wait))
+            if raw is not None and ctx.settings.has_fault(Fault.UNKNOWN_TOKEN_403):
+                return error_response(request, ctx, Unauthorized(_MISSING, http_status=403))
             return _unauthorized(request, ctx, _TOO_LONG if too_long else _MISSING)
-    if caller.kind is CallerKind.REGISTRATION and not request.route_handler.opt.get("registration_ok"):
-        # The cache may predate the end of a registration made through another process: look once more.
-        caller = await ctx.auth.recheck(None if raw is None else raw.decode("latin-1"))
-        if caller is None or caller.kind is CallerKind.REGISTRATION:
-            return _unauthorized(request, ctx, _REGISTRATION_ONLY if caller else _MISSING)
+    if caller.kind is not CallerKind.PARTNER:
+        if caller.kind is CallerKind.SUSPENDED:
+            return _unauthorized(request, ctx, _SUSPENDED)
+        if not request.route_handler.opt.get("registration_ok"):
+            # The cache may predate the end of a registration made through another process: look once more.
+            caller = await ctx.auth.recheck(None if raw is None else raw.decode("latin-1"))
+            if caller is None or caller.kind is not CallerKind.PARTNER:
+                message = _MISSING if caller is None else _REGISTRATION_ONLY
+                return _unauthorized(
+                    request, ctx, _SUSPENDED if caller and caller.kind is CallerKind.SUSPENDED else message
+                )
     request.scope[_CALLER] = caller  # type: ignore[literal-required]
     if caller.partner_id is not None:
         ctx.liveness.heard(caller.partner_id)

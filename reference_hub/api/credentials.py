@@ -29,6 +29,20 @@ async def _body(request: Request[Any, Any, Any], hub: HubContext) -> Credentials
     return credentials
 
 
+def _framework_rejection(hub: HubContext, credentials: Credentials) -> OcpiResponse | None:
+    """Fault VALIDATION_422: refuse an absent optional ``website`` as a web framework's validation would."""
+    if not hub.settings.has_fault(Fault.VALIDATION_422):
+        return None
+    missing = [i for i, role in enumerate(credentials.roles) if not role.business_details.website]
+    if not missing:
+        return None
+    detail = [
+        {"loc": ["body", "roles", i, "business_details", "website"], "msg": "field required", "type": "missing"}
+        for i in missing
+    ]
+    return OcpiResponse(422, hub.codec.encode({"detail": detail}), [])
+
+
 class CredentialsController(Controller):
     """GET / POST (register) / PUT (update, rotate) / DELETE (unregister)."""
 
@@ -48,7 +62,10 @@ class CredentialsController(Controller):
         hub = hub_of(request)
         caller = caller_of(request)
         ensure_unregistered(caller)  # before the body is read: the 405 rule does not depend on it
-        data = await hub.registrar.register(caller, await _body(request, hub))
+        credentials = await _body(request, hub)
+        if (rejection := _framework_rejection(hub, credentials)) is not None:
+            return rejection
+        data = await hub.registrar.register(caller, credentials)
         return ocpi_response(request, hub, data)
 
     @put()
@@ -56,7 +73,10 @@ class CredentialsController(Controller):
         hub = hub_of(request)
         caller = caller_of(request)
         ensure_registered(caller)  # before the body is read: the 405 rule does not depend on it
-        data = await hub.registrar.update(caller, await _body(request, hub))
+        credentials = await _body(request, hub)
+        if (rejection := _framework_rejection(hub, credentials)) is not None:
+            return rejection
+        data = await hub.registrar.update(caller, credentials)
         return ocpi_response(request, hub, data)
 
     @delete(status_code=200)

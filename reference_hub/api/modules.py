@@ -72,6 +72,8 @@ async def _requester(request: Request[Any, Any, Any], ctx: HubContext) -> tuple[
         if to == party_key(hub_cc, hub_pid):
             to = None
         elif await ctx.directory.serving(to) is None:
+            if await ctx.directory.suspended(to):
+                raise ReceiverNotConnected(f"OCPI-to-* names {to}, which is suspended by the hub's operator")
             if Fault.UNKNOWN_RECEIVER_AS_SUCCESS in settings.faults:
                 return Requester(partner=partner, party=speaker, roles=roles_of(partner, speaker)), None
             raise UnknownReceiver(f"OCPI-to-* names {to}, which is not a party connected to this hub")

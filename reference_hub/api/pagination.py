@@ -16,6 +16,7 @@ from litestar import Request
 
 from reference_hub.api.context import HubContext
 from reference_hub.api.responses import OcpiResponse, ocpi_response
+from reference_hub.api.slashes import ORIGINAL_PATH_KEY
 from reference_hub.faults import Fault
 from reference_hub.ocpi.datetime import DateTime
 from reference_hub.ocpi.errors import InvalidOrMissingParameters
@@ -85,8 +86,16 @@ def paginated_response(
         query = {k: v for k, v in request.query_params.items() if k not in ("offset", "limit")}
         if Fault.LINK_DROPS_FILTERS in faults:
             query = {k: v for k, v in query.items() if k not in ("date_from", "date_to")}
+        if Fault.LINK_NON_OCPI_DATES in faults:
+            for key in ("date_from", "date_to"):
+                if key in query:
+                    parsed = _datetime(request, key)
+                    query[key] = parsed.isoformat() if parsed is not None else "None"
         query.update(offset=str(next_offset), limit=str(page.limit))
-        url = f"{ctx.settings.base_url}{request.url.path}?{urlencode(query)}"
+        path = str(request.scope.get(ORIGINAL_PATH_KEY) or request.url.path)
+        if Fault.LINK_TO_OTHER_URL in faults:
+            path = "/ocpi/versions"
+        url = f"{ctx.settings.base_url}{path}?{urlencode(query)}"
         headers["Link"] = f'<{url}>; rel="next"'
     if Fault.DROP_TOTAL_COUNT in faults:
         headers.pop("X-Total-Count")

@@ -56,6 +56,8 @@ def _render(
         if status_code >= 2000 and Fault.ERROR_AS_SUCCESS in faults:
             status_code, http_status = 1000, 200
     body = ctx.codec.envelope(status_code, data, message, drop_timestamp=Fault.MISSING_TIMESTAMP in faults)
+    if http_status >= 400 and Fault.ERRORS_WITHOUT_ENVELOPE in faults:
+        body = ctx.codec.encode({"detail": message or "error"})
     out = list(headers.items()) if headers else []
     if Fault.NO_REQUEST_ID_ECHO not in faults:
         request_id, correlation_id = exchange_ids(request)

@@ -15,8 +15,10 @@ from reference_hub.api.context import HubContext, hub_of
 from reference_hub.hub.client import redact_url
 from reference_hub.hub.credentials import check_party_url
 from reference_hub.hub.tokens import same_hash
+from reference_hub.ocpi.datetime import now
 from reference_hub.ocpi.errors import InvalidOrMissingParameters
 from reference_hub.store import Partner, PartnerStatus
+from reference_hub.store.outbox import Delivery, DeliveryState
 
 log = logging.getLogger("reference_hub")
 
@@ -93,6 +95,28 @@ def partner_view(partner: Partner) -> dict[str, object]:
     }
 
 
+def delivery_view(delivery: Delivery) -> dict[str, object]:
+    """What an operator sees of a delivery: where it goes and how it fared; never its body or a token."""
+    return {
+        "delivery_id": delivery.delivery_id,
+        "receiver": delivery.receiver,
+        "method": delivery.method,
+        "url": redact_url(delivery.url),
+        "state": delivery.state.value,
+        "attempts": delivery.attempts,
+        "created": delivery.created.to_ocpi(),
+        "due": delivery.due.to_ocpi(),
+        "last_error": delivery.last_error,
+    }
+
+
+def _delivery_id(request: Request[Any, Any, Any]) -> str:
+    delivery_id = str(request.path_params["delivery_id"])
+    if not 0 < len(delivery_id) <= 64 or not delivery_id.isprintable():
+        raise NotFoundException("no such delivery")
+    return delivery_id
+
+
 class AdminController(Controller):
     """Operator actions over HTTP, enabled only when an admin key is configured. Bad input gets HTTP 400."""
 
@@ -137,6 +161,58 @@ class AdminController(Controller):
         if len(partner_id) > 64 or not await hub.registrar.remove(partner_id):
             raise NotFoundException(f"no partner {partner_id[:64]!r}")
         return {"removed": True, "partner_id": partner_id}
+
+    @get("/outbox")
+    async def outbox(self, request: Request[Any, Any, Any]) -> dict[str, object]:
+        """The delivery backlog per receiver, the failed deliveries (with their last error) and the oldest pending
+        ones; ``?receiver=PARTNER_ID`` narrows the lists to one receiver."""
+        hub = hub_of(request)
+        _admin(request, hub)
+        receiver = request.query_params.get("receiver") or None
+        if receiver is not None and len(receiver) > 64:
+            raise ValidationException("receiver: a partner id, at most 64 characters")
+        stats = await hub.store.outbox_stats()
+        failed = await hub.store.list_deliveries(receiver=receiver, state=DeliveryState.FAILED, limit=500)
+        pending = await hub.store.list_deliveries(receiver=receiver, state=DeliveryState.PENDING, limit=100)
+        return {
+            "policy": hub.settings.delivery_policy,
+            "receivers": [
+                {
+                    "receiver": s.receiver,
+                    "pending": s.pending,
+                    "failed": s.failed,
+                    "oldest_pending": s.oldest_pending.to_ocpi() if s.oldest_pending else None,
+                    "last_error": s.last_error,
+                }
+                for s in stats
+                if receiver is None or s.receiver == receiver
+            ],
+            "failed": [delivery_view(d) for d in failed],
+            "pending": [delivery_view(d) for d in pending],
+        }
+
+    @post("/outbox/{delivery_id:str}/retry", status_code=200)
+    async def retry_delivery(self, request: Request[Any, Any, Any]) -> dict[str, object]:
+        """Make a FAILED delivery due now; it is sent again under its own X-Request-ID."""
+        hub = hub_of(request)
+        _admin(request, hub)
+        delivery_id = _delivery_id(request)
+        if not await hub.store.retry_delivery(delivery_id, now()):
+            raise NotFoundException(f"no failed delivery {delivery_id!r}")
+        hub.deliveries.wake()
+        log.info("admin: delivery %s retried", delivery_id)
+        return {"retried": True, "delivery_id": delivery_id}
+
+    @delete("/outbox/{delivery_id:str}", status_code=200)
+    async def drop_delivery(self, request: Request[Any, Any, Any]) -> dict[str, object]:
+        """Give a delivery up for good (the receiver resynchronises with a GET)."""
+        hub = hub_of(request)
+        _admin(request, hub)
+        delivery_id = _delivery_id(request)
+        if not await hub.store.drop_delivery(delivery_id):
+            raise NotFoundException(f"no delivery {delivery_id!r}")
+        log.info("admin: delivery %s dropped", delivery_id)
+        return {"dropped": True, "delivery_id": delivery_id}
 
 
 __all__ = ("AdminController", "SystemController", "partner_view")

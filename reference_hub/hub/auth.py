@@ -28,6 +28,8 @@ class CallerKind(StrEnum):
     way: versions, version details and credentials only."""
     PARTNER = "PARTNER"
     """The token of a registered partner."""
+    SUSPENDED = "SUSPENDED"
+    """The token of a partner an operator suspended: it opens nothing, and the answer says why."""
 
 
 class Caller(msgspec.Struct, frozen=True, gc=False):
@@ -144,6 +146,8 @@ class Authenticator:
                 partner = owner.partner
                 if partner.token_hash is None or not same_hash(partner.token_hash, token_hash):
                     continue
+                if partner.status is PartnerStatus.SUSPENDED:
+                    return Caller(CallerKind.SUSPENDED, token, token_hash, was_raw, partner.partner_id)
                 kind = CallerKind.PARTNER if partner.status is PartnerStatus.ACTIVE else CallerKind.REGISTRATION
                 if kind is CallerKind.PARTNER and not partner.token_confirmed:
                     # First use of the token the hub last gave this partner: the registration reached it.

@@ -86,6 +86,10 @@ def ensure_registered(caller: Caller) -> None:
         raise MethodNotAllowed("not registered: POST your credentials first")
 
 
+class OperatorRefusal(Exception):
+    """An operator action that cannot be carried out as asked (unknown partner, wrong status, concurrent change)."""
+
+
 class Registrar:
     """Carries out the credentials module for the API layer and the CLI."""
 
@@ -318,6 +322,63 @@ class Registrar:
         self._changed()
         await self._announce(current, "SUSPENDED")
 
+    # --- operator actions (the dashboard) ------------------------------------------------------------------------
+
+    async def _operator_change(self, partner_id: str, allowed: tuple[PartnerStatus, ...], **changes: object) -> Partner:
+        current = await self.store.get_partner(partner_id)
+        if current is None:
+            raise OperatorRefusal(f"there is no partner {partner_id[:64]!r}")
+        if current.status not in allowed:
+            raise OperatorRefusal(f"partner {partner_id} is {current.status.value}")
+        changed = msgspec.structs.replace(current, updated=now(), **changes)
+        try:
+            await self.store.replace_partner(changed, expected_token_hash=current.token_hash)
+        except Conflict as exc:
+            raise OperatorRefusal(f"partner {partner_id} changed meanwhile; look again") from exc
+        self._changed()
+        return changed
+
+    async def suspend(self, partner_id: str) -> Partner:
+        """Block an ACTIVE partner: its token opens nothing (the refusal names the suspension), nothing is sent to it,
+        its parties stay reserved for it, and every other platform is told (ClientInfo ``SUSPENDED``)."""
+        changed = await self._operator_change(partner_id, (PartnerStatus.ACTIVE,), status=PartnerStatus.SUSPENDED)
+        log.info("partner %s suspended by the operator", partner_id)
+        await self._announce(changed, "SUSPENDED")
+        return changed
+
+    async def reactivate(self, partner_id: str) -> Partner:
+        """Undo :meth:`suspend`: the same token works again and the others are told (ClientInfo ``CONNECTED``). The
+        still-alive check will mark it offline again if it turns out to be unreachable."""
+        changed = await self._operator_change(
+            partner_id, (PartnerStatus.SUSPENDED,), status=PartnerStatus.ACTIVE, offline=False
+        )
+        log.info("partner %s reactivated by the operator", partner_id)
+        await self._announce(changed, "CONNECTED")
+        return changed
+
+    async def unregister_partner(self, partner_id: str) -> Partner:
+        """The operator's credentials DELETE: the partner's token stops working and its parties are free again. The
+        others are told once (a suspended partner was announced when it was suspended)."""
+        before = await self.store.get_partner(partner_id)
+        changed = await self._operator_change(
+            partner_id,
+            (PartnerStatus.ACTIVE, PartnerStatus.SUSPENDED),
+            status=PartnerStatus.INACTIVE,
+            token_hash=None,
+            outgoing_token=None,
+        )
+        log.info("partner %s unregistered by the operator", partner_id)
+        if before is not None and before.status is PartnerStatus.ACTIVE:
+            await self._announce(changed, "SUSPENDED")
+        return changed
+
+    async def revoke_invitation(self, token_hash: str) -> bool:
+        """Delete an unused token A; True if there was one."""
+        revoked = await self.store.revoke_invitation(token_hash)
+        if revoked:
+            self._changed()
+        return revoked
+
     # --- hub-initiated --------------------------------------------------------------------------------------------
 
     async def register_with(self, versions_url: str, token_a: str) -> Partner:
@@ -366,4 +427,11 @@ class Registrar:
         return partner
 
 
-__all__ = ("Registrar", "check_party_url", "ensure_registered", "ensure_unregistered", "validate_credentials")
+__all__ = (
+    "OperatorRefusal",
+    "Registrar",
+    "check_party_url",
+    "ensure_registered",
+    "ensure_unregistered",
+    "validate_credentials",
+)

@@ -67,5 +67,14 @@ class Directory:
         partner = None if partner_id is None else await self.partner(partner_id)
         return partner if partner is not None and partner.status is PartnerStatus.ACTIVE else None
 
+    async def suspended(self, key: str) -> bool:
+        """Party ``key`` belongs to a partner an operator suspended (for a refusal that says so)."""
+        self._fresh()
+        if key not in self._by_party:
+            self._by_party[key] = await self._store.party_owner(key)
+        partner_id = self._by_party[key]
+        partner = None if partner_id is None else await self.partner(partner_id)
+        return partner is not None and partner.status is PartnerStatus.SUSPENDED
+
 
 __all__ = ("Directory", "party_key", "roles_of")

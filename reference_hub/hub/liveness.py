@@ -46,6 +46,11 @@ class Liveness:
         """The partner just made an authenticated request to this process."""
         self._heard[partner_id] = time.monotonic()
 
+    def last_seen(self, partner_id: str) -> float | None:
+        """Wall-clock time of the partner's last request to (or answered probe from) this process, if any."""
+        heard = self._heard.get(partner_id)
+        return None if heard is None else time.time() - (time.monotonic() - heard)
+
     async def run(self) -> None:
         """Check until cancelled (nothing when ``alive_after`` is 0)."""
         after = self.settings.alive_after

@@ -21,6 +21,7 @@ import contextlib
 import logging
 import os
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,6 +32,7 @@ from reference_hub.faults import Fault
 from reference_hub.hub.client import OutboundClient, Outcome
 from reference_hub.hub.directory import Directory, party_key
 from reference_hub.hub.routing import Forwarder, endpoint_of, split_party
+from reference_hub.hub.traffic import Exchange
 from reference_hub.ocpi.datetime import DateTime, now
 from reference_hub.ocpi.errors import OcpiError
 from reference_hub.ocpi.headers import reply_headers
@@ -224,6 +226,9 @@ class Deliveries:
 
     async def _send(self, delivery: Delivery) -> None:
         partner = await self.directory.partner(delivery.receiver)
+        if partner is not None and partner.status is PartnerStatus.SUSPENDED:
+            await self._failed(delivery, "the receiver is suspended by the operator", transport=True)
+            return
         if partner is None or partner.status is not PartnerStatus.ACTIVE:
             await self._failed(delivery, "the receiver is not connected", transport=True)
             return
@@ -238,7 +243,9 @@ class Deliveries:
         headers = [("X-Request-ID", delivery.delivery_id), *delivery.headers, *extra]
         if delivery.body is not None:
             headers.append(("Content-Type", "application/json"))
+        started = time.perf_counter()
         answer = await self.client.call(delivery.method, delivery.url, token, headers, delivery.body)
+        self._note(delivery, answer.status, answer.body if answer.outcome is Outcome.OK else b"", started)
         if answer.outcome is not Outcome.OK:
             await self._failed(delivery, f"{answer.outcome.value.lower()}: {answer.detail}", transport=True)
             return
@@ -254,6 +261,29 @@ class Deliveries:
             await self._failed(delivery, f"refused: HTTP {answer.status}, status_code {status_code}", transport=False)
             return
         await self.store.delivered(delivery.delivery_id, self.owner)
+        self.forwarder.traffic.delivered(max((now() - delivery.created).total_seconds(), 0.0))
+
+    def _note(self, delivery: Delivery, http_status: int, body: bytes, started: float) -> None:
+        """The attempt, in the dashboard's traffic list (memory only)."""
+        parts = delivery.stream.split("|")
+        try:
+            status_code: int | None = _STATUS.decode(body).status_code
+        except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError):
+            status_code = None
+        self.forwarder.traffic.note(
+            Exchange(
+                at=time.time(),
+                kind="delivery",
+                sender=party_key(self.settings.country_code, self.settings.party_id),
+                receiver=delivery.receiver,
+                module=parts[1] if len(parts) > 1 else "",
+                method=delivery.method,
+                status_code=status_code,
+                latency_ms=(time.perf_counter() - started) * 1000,
+                request_id=delivery.delivery_id,
+                correlation_id=next((v for k, v in delivery.headers if k == "X-Correlation-ID"), ""),
+            )
+        )
 
     async def _failed(self, delivery: Delivery, error: str, *, transport: bool) -> None:
         delivery.attempts += 1

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -29,9 +30,11 @@ from reference_hub.faults import Fault
 from reference_hub.hub.client import Answer, OutboundClient, Outcome
 from reference_hub.hub.directory import Directory
 from reference_hub.hub.tokens import TokenVault
+from reference_hub.hub.traffic import Exchange, Traffic
 from reference_hub.ocpi.errors import (
     ForwardTimeout,
     HubGenericError,
+    OcpiError,
     ReceiverNotConnected,
     TooManyRequests,
     UnknownReceiver,
@@ -86,17 +89,28 @@ def split_party(key: str) -> tuple[str, str]:
 class Forwarder:
     """Sends one request to one party's endpoint and reads its OCPI answer."""
 
-    def __init__(self, settings: Settings, directory: Directory, vault: TokenVault, client: OutboundClient) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        directory: Directory,
+        vault: TokenVault,
+        client: OutboundClient,
+        traffic: Traffic | None = None,
+    ) -> None:
         self.settings = settings
         self.directory = directory
         self.vault = vault
         self.client = client
+        self.traffic = traffic or Traffic()
+        """Recent forwards and per-minute counters (memory only) for the operator dashboard."""
         self._faults = frozenset(settings.faults)
 
     async def receiver(self, to: str) -> Partner:
         """The connected partner serving party ``to`` (4001 when none)."""
         partner = await self.directory.serving(to)
         if partner is None:
+            if await self.directory.suspended(to):
+                raise ReceiverNotConnected(f"{to} is suspended by the hub's operator")
             raise UnknownReceiver(f"{to} is not a party connected to this hub")
         if partner.offline:
             raise ReceiverNotConnected(f"{to} is offline: the hub's still-alive check cannot reach it")
@@ -148,8 +162,31 @@ class Forwarder:
             headers.append(("X-Correlation-ID", correlation_id))
         if body is not None:
             headers.append(("Content-Type", "application/json"))
-        answer = await self.client.call(method, url, token, headers, body, caller=caller)
-        return self._relay(answer, to, sender, base, hub_base)
+        started = time.perf_counter()
+        status_code: int | None = None
+        try:
+            answer = await self.client.call(method, url, token, headers, body, caller=caller)
+            relayed = self._relay(answer, to, sender, base, hub_base)
+            status_code = relayed.status_code
+            return relayed
+        except OcpiError as exc:
+            status_code = exc.status_code
+            raise
+        finally:
+            self.traffic.note(
+                Exchange(
+                    at=time.time(),
+                    kind="forward",
+                    sender=sender,
+                    receiver=to,
+                    module=module,
+                    method=method,
+                    status_code=status_code,
+                    latency_ms=(time.perf_counter() - started) * 1000,
+                    request_id=request_id,
+                    correlation_id=correlation_id,
+                )
+            )
 
     def _relay(self, answer: Answer, to: str, sender: str, base: str, hub_base: str) -> Relayed:
         if answer.outcome is Outcome.TIMEOUT:

@@ -2,9 +2,9 @@
 
 A *partner* is one connected platform (the OCPI credentials module authenticates platforms, not parties); it serves
 one or more parties (its ``roles``). Its id is the first role's ``CC-PID`` (e.g. ``DE-ABC``) and is unique, as is every
-``CC/PID`` party key among PENDING and ACTIVE partners, and every token hash. Tokens are never stored in clear:
-``token_hash`` is the SHA-256 of the token the partner presents to us; ``outgoing_token`` is the token we present to
-the partner, encrypted, because we must be able to send it.
+``CC/PID`` party key among PENDING, ACTIVE and SUSPENDED partners, and every token hash. Tokens are never stored in
+clear: ``token_hash`` is the SHA-256 of the token the partner presents to us; ``outgoing_token`` is the token we
+present to the partner, encrypted, because we must be able to send it.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ class PartnerStatus(StrEnum):
     INACTIVE = "INACTIVE"
     """Unregistered (credentials DELETE); its tokens no longer work and its party ids are free again."""
     SUSPENDED = "SUSPENDED"
-    """Blocked by an operator; its tokens no longer work."""
+    """Blocked by an operator: its token is still recognised (so the hub can say why it refuses it) but opens nothing,
+    nothing is sent to it, and its party ids stay reserved for it until it is reactivated or unregistered."""
 
 
 class Partner(msgspec.Struct, kw_only=True):
@@ -99,7 +100,7 @@ class TokenOwner(msgspec.Struct, frozen=True):
 
 
 class DuplicateParty(Exception):
-    """A party key, partner id or token hash is already held by another live (PENDING/ACTIVE) partner."""
+    """A party key, partner id or token hash is already held by another PENDING, ACTIVE or SUSPENDED partner."""
 
 
 class Conflict(Exception):
@@ -129,7 +130,7 @@ class PartnerStore(Protocol):
         """Store a new registration token A."""
 
     async def lookup_token(self, token_hash: str) -> TokenOwner | None:
-        """The unused invitation or the non-INACTIVE/SUSPENDED partner holding this token hash."""
+        """The unused invitation or the PENDING, ACTIVE or SUSPENDED partner holding this token hash."""
 
     async def insert_partner(self, partner: Partner, *, consume_invitation: str | None) -> None:
         """Create (or revive an INACTIVE) partner, atomically consuming the invitation with that hash.
@@ -164,6 +165,12 @@ class PartnerStore(Protocol):
     async def delete_partner(self, partner_id: str) -> bool:
         """Remove the partner record whatever its status, with its token and party keys (an operator's clean-up of
         a half-registered or unwanted partner); True if there was one."""
+
+    async def list_invitations(self, *, limit: int = 1000) -> list[Invitation]:
+        """Unused invitations, oldest first (for the operator; only hashes are stored)."""
+
+    async def revoke_invitation(self, token_hash: str) -> bool:
+        """Delete an unused invitation so its token A no longer authenticates; False when there was none."""
 
 
 class Store(PartnerStore, ObjectStore, Outbox, CallbackStore, Protocol):

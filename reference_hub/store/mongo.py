@@ -4,7 +4,7 @@ Layout. Collection ``partners`` holds one document per partner: the :class:`Part
 builtins, with ``created`` and ``updated`` written as fixed-width UTC text (``YYYY-MM-DDTHH:MM:SS.ffffffZ``,
 still a valid OCPI DateTime on the way back) so that they sort and compare in the database exactly like the
 SQLite adapter's columns (a BSON date would cut microseconds), plus ``party_keys``: the ``CC/PID`` list,
-present only while the partner is PENDING or ACTIVE and serves at least one party. Collection ``invitations``
+present only while the partner is PENDING, ACTIVE or SUSPENDED and serves at least one party. Collection ``invitations``
 keys the registration tokens by hash (``_id``).
 
 Uniqueness is left to the server: unique ``partner_id``; unique ``token_hash`` over documents whose hash is a
@@ -53,7 +53,8 @@ Doc = dict[str, Any]
 DEFAULT_DATABASE = "ocpi_hub"
 CHANGE_BUCKET_SECONDS = 2
 
-_LIVE = [PartnerStatus.PENDING.value, PartnerStatus.ACTIVE.value]
+_LIVE = [PartnerStatus.PENDING.value, PartnerStatus.ACTIVE.value, PartnerStatus.SUSPENDED.value]
+"""Statuses that hold their token hash and party keys (a SUSPENDED partner keeps both until it is reactivated)."""
 _NO_ID: Doc = {"_id": 0}
 _PARTNER_PROJECTION: Doc = {"_id": 0, "party_keys": 0}
 
@@ -320,6 +321,16 @@ class MongoStore(MongoObjects, MongoOutbox, MongoCallbacks):
 
     async def delete_partner(self, partner_id: str) -> bool:
         result = await self.partners.delete_one({"partner_id": partner_id})
+        return result.deleted_count == 1
+
+    async def list_invitations(self, *, limit: int = 1000) -> list[Invitation]:
+        cursor = (
+            self.invitations.find({"used_by": None}).sort([("created", ASCENDING), ("_id", ASCENDING)]).limit(limit)
+        )
+        return [Invitation(token_hash=doc["_id"], created=DateTime.parse(doc["created"])) async for doc in cursor]
+
+    async def revoke_invitation(self, token_hash: str) -> bool:
+        result = await self.invitations.delete_one({"_id": token_hash, "used_by": None})
         return result.deleted_count == 1
 
 

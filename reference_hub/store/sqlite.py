@@ -52,7 +52,8 @@ CREATE TABLE IF NOT EXISTS invitations (
 );
 """
 
-_LIVE = (PartnerStatus.PENDING.value, PartnerStatus.ACTIVE.value)
+_LIVE = (PartnerStatus.PENDING.value, PartnerStatus.ACTIVE.value, PartnerStatus.SUSPENDED.value)
+"""Statuses that hold their token hash and party keys (a SUSPENDED partner keeps both until it is reactivated)."""
 
 
 def private_file(path: Path) -> None:
@@ -131,7 +132,7 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks):
 
     async def lookup_token(self, token_hash: str) -> TokenOwner | None:
         row = self.db.execute(
-            "SELECT doc FROM partners WHERE token_hash = ? AND status IN (?, ?)", (token_hash, *_LIVE)
+            "SELECT doc FROM partners WHERE token_hash = ? AND status IN (?, ?, ?)", (token_hash, *_LIVE)
         ).fetchone()
         if row is not None:
             return TokenOwner(partner=self._decode(row[0]))
@@ -145,7 +146,7 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks):
 
     def _write_keys(self, partner: Partner) -> None:
         self.db.execute("DELETE FROM party_keys WHERE partner_id = ?", (partner.partner_id,))
-        if partner.status in (PartnerStatus.ACTIVE, PartnerStatus.PENDING):
+        if partner.status.value in _LIVE:
             self.db.executemany(
                 "INSERT INTO party_keys (party_key, partner_id) VALUES (?, ?)",
                 [(key, partner.partner_id) for key in partner.party_keys],
@@ -289,6 +290,20 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks):
             db.execute("ROLLBACK")
             raise
         return gone == 1
+
+    async def list_invitations(self, *, limit: int = 1000) -> list[Invitation]:
+        rows = self.db.execute(
+            "SELECT token_hash, created FROM invitations WHERE used_by IS NULL ORDER BY created, token_hash LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [Invitation(token_hash=r[0], created=DateTime.parse(r[1])) for r in rows]
+
+    async def revoke_invitation(self, token_hash: str) -> bool:
+        cur = self.db.execute("DELETE FROM invitations WHERE token_hash = ? AND used_by IS NULL", (token_hash,))
+        if cur.rowcount == 1:
+            self._own_writes += 1  # other caches must forget a token A they may have cached as valid
+            return True
+        return False
 
 
 __all__ = ("SqliteStore", "private_file")

@@ -520,10 +520,49 @@ def test_token_lookup_finds_only_live_partners(backend: Backend) -> None:
             await store.insert_partner(p, consume_invitation=None)
         for status, p in by_status.items():
             found = await store.lookup_token(p.token_hash or "")
-            if status in (PartnerStatus.PENDING, PartnerStatus.ACTIVE):
+            if status is not PartnerStatus.INACTIVE:
+                # A SUSPENDED partner's token is still found, so the hub can say why it refuses it.
                 assert found == TokenOwner(partner=p), status
             else:
                 assert found is None, status
+
+    run(backend, body)
+
+
+def test_suspended_partner_keeps_its_parties_and_token_until_reactivated(backend: Backend) -> None:
+    async def body(h: Harness) -> None:
+        store = h.store
+        first = partner("DE-ABC", "DE/ABC", "DE/XYZ")
+        await store.insert_partner(first, consume_invitation=None)
+        suspended = change(first, status=PartnerStatus.SUSPENDED, updated=at(60))
+        await store.replace_partner(suspended, expected_token_hash=first.token_hash)
+        assert await store.get_partner("DE-ABC") == suspended
+        assert await store.party_owner("DE/XYZ") == "DE-ABC"
+        assert await store.lookup_token(first.token_hash or "") == TokenOwner(partner=suspended)
+        with pytest.raises(DuplicateParty, match=r"DE/(ABC|XYZ).*DE-ABC"):
+            await store.insert_partner(partner("DE-XYZ", "DE/XYZ", "DE/ABC"), consume_invitation=None)
+        back = change(suspended, status=PartnerStatus.ACTIVE, updated=at(120))
+        await store.replace_partner(back, expected_token_hash=first.token_hash)
+        assert await store.get_partner("DE-ABC") == back
+        assert await ids(store, PartnerStatus.SUSPENDED) == (0, [])
+
+    run(backend, body)
+
+
+def test_unused_invitations_are_listed_oldest_first_and_can_be_revoked(backend: Backend) -> None:
+    async def body(h: Harness) -> None:
+        store = h.store
+        young, old, spent = invitation("young", at(120)), invitation("old", at(0)), invitation("spent", at(60))
+        for inv in (young, old, spent):
+            await store.add_invitation(inv)
+        await store.insert_partner(partner("DE-ABC"), consume_invitation=spent.token_hash)
+        assert await store.list_invitations() == [old, young]
+        assert await store.list_invitations(limit=1) == [old]
+        assert await store.revoke_invitation(old.token_hash) is True
+        assert await store.revoke_invitation(old.token_hash) is False
+        assert await store.revoke_invitation(spent.token_hash) is False  # a used one is the partner's history
+        assert await store.lookup_token(old.token_hash) is None
+        assert await store.list_invitations() == [young]
 
     run(backend, body)
 

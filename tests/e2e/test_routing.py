@@ -239,3 +239,51 @@ def test_still_alive_check_marks_a_silent_party_offline_and_back(tmp_path: Any) 
         for p in parties.values():
             p.stop()
         hub.stop()
+
+
+def test_admin_outbox_shows_a_failed_delivery_and_retries_it(tmp_path: Any) -> None:
+    """The operator's JSON view of the outbox: a broadcast to an eMSP that is down fails after its retries, shows up
+    with its error under that receiver, and once the eMSP is back a retry delivers it under the same X-Request-ID."""
+    env = {
+        "OCPI_HUB_ADMIN_KEY": "k3y-for-outbox",
+        "OCPI_HUB_DELIVERY_POLL": "0.2",
+        "OCPI_HUB_DELIVERY_BACKOFF": "0.1",
+        "OCPI_HUB_DELIVERY_RETRIES": "1",
+    }
+    hub = HubProcess(tmp_path / "hub.db", env=env).start()
+    cpo_party, msp_party = PartyProcess("NL", "CPO").start(), PartyProcess("DE", "MSP", "--role", "EMSP").start()
+    admin = {"X-Admin-Key": "k3y-for-outbox"}
+    try:
+        cpo = Platform(hub, "NL", "CPO", register(hub, cpo_party))
+        register(hub, msp_party)
+        msp_party.http.post("/control/set", json={"down": True})
+        ok(cpo.call("PUT", "/receiver/locations/NL/CPO/OUT1", ex.location("NL", "CPO", "OUT1")), 201)
+        deadline, failed = time.monotonic() + 15, []
+        while not failed and time.monotonic() < deadline:
+            view = httpx.get(f"{hub.base_url}/admin/outbox", headers=admin).json()
+            failed = [d for d in view["failed"] if d["url"].endswith("/NL/CPO/OUT1")]
+            time.sleep(0.2)
+        assert failed, view
+        [item] = failed
+        assert item["receiver"] == "DE-MSP" and item["state"] == "FAILED" and item["attempts"] >= 2
+        assert item["last_error"]
+        [stats] = [r for r in view["receivers"] if r["receiver"] == "DE-MSP"]
+        assert stats["failed"] == 1
+        only = httpx.get(f"{hub.base_url}/admin/outbox", params={"receiver": "NL-CPO"}, headers=admin).json()
+        assert only["failed"] == [] and all(r["receiver"] == "NL-CPO" for r in only["receivers"])
+
+        assert httpx.post(f"{hub.base_url}/admin/outbox/{item['delivery_id']}/retry").status_code == 403
+        msp_party.http.post("/control/clear")  # the attempts it refused while down were recorded too
+        msp_party.http.post("/control/set", json={"down": False})
+        retried = httpx.post(f"{hub.base_url}/admin/outbox/{item['delivery_id']}/retry", headers=admin)
+        assert retried.status_code == 200, retried.text
+        [got] = received(msp_party, lambda r: r["path"].endswith("/NL/CPO/OUT1"))
+        assert got["headers"]["x-request-id"] == item["delivery_id"]
+        after = httpx.get(f"{hub.base_url}/admin/outbox", headers=admin).json()
+        assert not [d for d in after["failed"] if d["delivery_id"] == item["delivery_id"]]
+        gone = httpx.delete(f"{hub.base_url}/admin/outbox/{item['delivery_id']}", headers=admin)
+        assert gone.status_code == 404  # delivered, so nothing is left to drop
+    finally:
+        cpo_party.stop()
+        msp_party.stop()
+        hub.stop()

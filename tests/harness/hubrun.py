@@ -59,6 +59,7 @@ def write_target(
     roles: tuple[str, ...] = ("HUB",),
     party: tuple[str, str, str] = ("NL", "CTH", "EMSP"),
     extra: str = "",
+    peer_public_url: str | None = None,
 ) -> Path:
     lines = [
         'name = "reference hub' + (f" with {', '.join(hub.faults)}" if hub.faults else " (clean)") + '"',
@@ -73,6 +74,7 @@ def write_target(
         "[peer]",
         'host = "127.0.0.1"',
         "port = 0",
+        f'public_url = "{peer_public_url}"' if peer_public_url else "",
         "[report]",
         'dir = "report"',
         extra,

@@ -10,7 +10,7 @@ import pytest
 from conformance.checks import CHECKS, check, run_check
 from conformance.checks.datetime import format_ocpi_datetime, is_ocpi_datetime, parse_ocpi_datetime
 from conformance.checks.pagination import next_link
-from conformance.model import Exchange, Finding, Level, Outcome, outcome_for_failure
+from conformance.model import Blocked, Exchange, Finding, Level, Outcome, outcome_for_failure
 from conformance.oracle import get_oracle
 
 GOOD_TS = "2025-02-21T10:00:00Z"
@@ -200,13 +200,18 @@ def test_http_and_ocpi_status_consistency() -> None:
 def test_bad_request_needs_400_and_an_ocpi_client_error() -> None:
     silent("bad_request", ex(400, {"status_code": 2001, "timestamp": GOOD_TS}))
     assert "body" in fires("bad_request", ex(500, raw="Internal Server Error")).actual
-    fires("bad_request", ex(400, raw="bad request"))
+    # the right status without the envelope: the envelope rule's finding, not this one's
+    with pytest.raises(Blocked) as blocked:
+        run_check("bad_request", ex(400, raw="bad request"))
+    assert blocked.value.owner == "transport.envelope-error"
+    fires("bad_request", ex(400, {"status_code": 1000, "timestamp": GOOD_TS}))
     fires("bad_request", ex(200, {"status_code": 2001, "timestamp": GOOD_TS}))
 
 
 def test_method_not_allowed() -> None:
     silent("method_not_allowed", ex(405, {"status_code": 2000, "timestamp": GOOD_TS}))
     fires("method_not_allowed", ex(200, {"status_code": 1000, "timestamp": GOOD_TS}))
+    assert "401" in fires("method_not_allowed", ex(401, {"status_code": 2000, "timestamp": GOOD_TS})).message
 
 
 # -- pagination -----------------------------------------------------------------------------------
@@ -234,11 +239,51 @@ def test_next_link_parsing(value: str, url: str | None) -> None:
     assert next_link(ex(headers=[("Link", value)])) == url
 
 
+def _page(url: str, link: str, items: int = 1) -> Exchange:
+    page = ex(body={"status_code": 1000, "timestamp": GOOD_TS, "data": list(range(items))}, headers=[("Link", link)])
+    page.url = url
+    return page
+
+
 def test_link_header_check() -> None:
+    here = "http://127.0.0.1:9/ocpi/versions"
     assert silent("link_header", ex(headers=[])) is None
-    assert silent("link_header", ex(headers=[("Link", '<http://127.0.0.1/a?offset=1>; rel="next"')])) is not None
-    fires("link_header", ex(headers=[("Link", "http://127.0.0.1/a?offset=1")]))
+    assert silent("link_header", _page(here, f'<{here}?offset=1>; rel="next"')) is not None
+    fires("link_header", ex(headers=[("Link", f"{here}?offset=1")]))
     assert "absolute" in fires("link_header", ex(headers=[("Link", '</a?offset=1>; rel="next"')])).message
+
+
+def test_link_next_must_continue_the_same_list() -> None:
+    asked = "http://127.0.0.1:9/ocpi/2.3.0/tokens/?offset=0&limit=1"
+    silent("link_header", _page(asked, '<http://127.0.0.1:9/ocpi/2.3.0/tokens/?offset=1&limit=1>; rel="next"'))
+    # the same authority written with its default port, or in capitals, is the same endpoint
+    plain = "http://example.net/ocpi/tokens/?offset=0&limit=1"
+    silent("link_header", _page(plain, '<http://EXAMPLE.net:80/ocpi/tokens/?offset=1&limit=1>; rel="next"'))
+    # another scheme, path or module is another list
+    for other in ("https://127.0.0.1:9/ocpi/2.3.0/tokens/", "http://127.0.0.1:9/ocpi/2.3.0/tokens", "http://x/cdrs/"):
+        finding = fires("link_header", _page(asked, f'<{other}?offset=1&limit=1>; rel="next"'))
+        assert "another endpoint" in finding.message, other
+    assert "continue" in fires("link_header", _page(asked, f'<{asked.split("?")[0]}?offset=5>; rel="next"')).message
+    # dates must stay OCPI DateTimes: no "None", no "+00:00"
+    for bad in ("None", "2025-01-01T00:00:00%2B00:00"):
+        link = f'<{asked.split("?")[0]}?offset=1&limit=1&date_from={bad}>; rel="next"'
+        assert "not an OCPI DateTime" in fires("link_header", _page(asked, link)).message, bad
+
+
+def test_refusals_are_named_for_what_they_are() -> None:
+    assert "403" in fires("unauthorized", ex(status=403, body={"status_code": 2000, "timestamp": GOOD_TS})).message
+    assert "404" in fires("unauthorized", ex(status=404, body={"status_code": 2000, "timestamp": GOOD_TS})).message
+    bare = fires("unauthorized", ex(status=422, raw='{"detail": "field required"}', headers=[]))
+    assert "without the OCPI envelope" in bare.actual
+
+
+def test_a_redirect_is_judged_once_and_blocks_the_other_checks() -> None:
+    redirect = ex(status=307, raw="", headers=[("Location", "http://127.0.0.1:9/ocpi/versions/")])
+    assert "HTTP 307 to http://127.0.0.1:9/ocpi/versions/" in fires("not_redirected", redirect).actual
+    for name in ("envelope", "success", "request_id_echo", "unauthorized"):
+        with pytest.raises(Blocked) as blocked:
+            run_check(name, redirect)
+        assert blocked.value.owner == "transport.no-redirects"
 
 
 def test_page_size() -> None:

@@ -126,7 +126,8 @@ def test_html_report_is_self_contained_and_escaped(run: RunResult) -> None:
     assert "http://" not in html.split("<style>")[1].split("</style>")[0]  # no external resources
     assert "<link " not in html and "src=" not in html
     assert "dG9rZW4=" not in html  # tokens redacted
-    assert "What needs attention" in html and "old token works" in html
+    assert "Root causes" in html and "old token works" in html
+    assert html.index("Root causes") < html.index("Summary by area")
 
 
 def test_terminal_summary_groups_by_area(run: RunResult) -> None:
@@ -142,3 +143,33 @@ def test_write_and_reload(run: RunResult, tmp_path: Path) -> None:
     assert sorted(p.name for p in paths) == ["cucumber.json", "junit.xml", "report.html", "results.json"]
     again = load_results(tmp_path / "new-dir" / "results.json")
     assert again.counts() == run.counts() and again.scenarios[1].steps == run.scenarios[1].steps
+
+
+def test_root_causes_lead_and_say_what_they_explain() -> None:
+    reg = _scenario("credentials.registration", Outcome.FAIL, area="credentials", message="HTTP 422")
+    reg.findings[0]["message"] = "credentials: the target refused the POST"
+    reg.findings[0]["endpoint"] = "credentials"
+    knock = [
+        _scenario(f"pagination.{n}", Outcome.SKIP, area="pagination", message=f"skipped: registration failed — see {o}")
+        for n, o in (("a", "credentials.registration"), ("b", "credentials.registration"))
+    ]
+    run = RunResult("t", "http://127.0.0.1:1/ocpi/versions", "2025-01-01T00:00:00Z", scenarios=[reg, *knock])
+    (cause,) = run.root_causes()
+    assert cause.scenario == "credentials.registration" and cause.explains == ["pagination.a", "pagination.b"]
+    assert cause.endpoints == ["credentials"]
+    lines = summary_text(run).splitlines()
+    assert lines[1].startswith("root causes")
+    assert "FAIL credentials.registration (explains 2 skipped scenario(s))" in lines[2]
+    assert run.exit_code == 1
+
+
+def test_nothing_judged_is_exit_code_3_with_the_reason() -> None:
+    skips = [
+        _scenario(f"versions.{n}", Outcome.SKIP, area="versions", message="skipped: no 2.3.0 — see versions.list")
+        for n in ("a", "b")
+    ]
+    run = RunResult("t", "http://127.0.0.1:1/ocpi/versions", "2025-01-01T00:00:00Z", scenarios=skips)
+    assert run.exit_code == 3
+    assert run.nothing_judged() == "every scenario was skipped; 2 of them because of versions.list"
+    assert "NOTHING JUDGED — every scenario was skipped; 2 of them because of versions.list" in summary_text(run)
+    assert "certifies nothing" in html_report(run)

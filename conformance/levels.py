@@ -1,0 +1,74 @@
+"""Why each scenario has the requirement level it has: who the rule binds and how strongly the specification says it.
+
+The level of a scenario is its ``@shall`` / ``@should`` / ``@may`` tag; this table gives, in the project's own words,
+the rule behind it and the side it binds. Where the specification binds the other side (the party that registers, not
+the platform under test) or only advises, the level is SHOULD or MAY and the basis says so. ``tests/harness/
+test_levels.py`` prints the table and compares it with ``features/LEVELS.md``, so a change of level shows in review.
+"""
+
+from __future__ import annotations
+
+__all__ = ("LEVEL_BASIS",)
+
+LEVEL_BASIS: dict[str, str] = {
+    # versions
+    "versions.list-offers-2.3.0": "A 2.3.0 platform must list the versions it speaks, each with a details URL; "
+    "2.3.0 among them (versions module, mandatory list).",
+    "versions.details-endpoints": "Version details must name the version and list endpoints with identifier, role "
+    "and URL; credentials is the one mandatory module.",
+    "versions.module-listed-once": "Listing a (module, role) or credentials twice is implied to be wrong but no "
+    "keyword says so: advice, SHOULD.",
+    "versions.schema": "Objects must have the fields, types and lengths the data model defines (mandatory).",
+    "versions.advertised-endpoints-answer": "An advertised Sender list must serve a registered partner's GET.",
+    # transport
+    "transport.no-redirects": "Every answer at an advertised URL must be an OCPI envelope; a 3xx redirect is not.",
+    "transport.envelope-success": "Every response body must be the envelope, declared as JSON (SHALL).",
+    "transport.envelope-error": "Refusals are responses too: the envelope rule has no exception for errors (SHALL).",
+    "transport.timestamp-format": "DateTime values are UTC in the OCPI form; the envelope timestamp is one (SHALL).",
+    "transport.request-id-echo": "A response must carry its request's X-Request-ID (SHALL).",
+    "transport.correlation-id-echo": "A response must carry its request's X-Correlation-ID (SHALL).",
+    "transport.no-routing-headers-on-configuration": "Routing headers must not be used on versions, credentials and "
+    "hubclientinfo (SHALL NOT).",
+    "transport.success-is-1000": "A valid, allowed request is answered HTTP 200 with status_code 1000.",
+    "transport.missing-token": "A request without a token must be refused with HTTP 401 (MUST).",
+    "transport.unknown-token": "A request with an unknown token must be refused with HTTP 401 (MUST).",
+    "transport.refusal-is-not-success": "A refusal must not carry a 1xxx success code (status code rules).",
+    "transport.token-a-scope": "Token A used on a module other than versions or credentials gets HTTP 401 (SHALL).",
+    "transport.base64-token": "The server accepts Token <base64 of the token> (SHALL, 2.3.0 Authorization header).",
+    "transport.raw-token": "Accepting an unencoded token is a tolerance the spec neither requires nor forbids (MAY).",
+    "transport.malformed-json": "A body that is not JSON gets HTTP 400 with a 2xxx envelope (MUST).",
+    "transport.unknown-fields-accepted": "A receiver must not reject a payload for fields it does not know "
+    "(SHALL NOT).",
+    # credentials
+    "credentials.put-before-registration-405": "PUT before registration must be refused with HTTP 405 (SHALL).",
+    "credentials.delete-before-registration-405": "DELETE before registration must be refused with HTTP 405 (SHALL).",
+    "credentials.post-when-registered-405": "POST by a registered party must be refused with HTTP 405 (SHALL).",
+    "credentials.registration": "The receiving platform answers a valid POST with its own credentials and a new token "
+    "C (credentials handshake, mandatory).",
+    "credentials.registration-callback": "Before answering the POST, the receiving platform fetches the registering "
+    "party's versions and details with token B (handshake steps, mandatory).",
+    "credentials.callback-token-encoding": "The Authorization rule binds the target as a client too: its calls carry "
+    "the token base64-encoded (SHALL).",
+    "credentials.minimal-body-accepted": "website and logo are optional in BusinessDetails: a Credentials object "
+    "without them is valid and must be accepted.",
+    "credentials.token-a-retired": "The spec says the registering party MAY no longer use token A; it does not oblige "
+    "the issuing platform to refuse it: advice, SHOULD.",
+    "credentials.get": "GET credentials returns the platform's Credentials object to a registered party.",
+    "credentials.hub-party-id": "A platform with hub functionality SHALL fill hub_party_id (new in 2.3.0).",
+    "credentials.schema": "Credentials answers must match the data model (token, url, roles, business details).",
+    "credentials.put-rotation": "A PUT makes the platform re-fetch the party's endpoints and issue a new token.",
+    "credentials.old-token-retired": "When the replaced token stops working is left open (ocpi/ocpi #568): SHOULD.",
+    "credentials.delete": "DELETE ends the registration with a success answer (mandatory).",
+    "credentials.deleted-token-retired": "After DELETE both sides stop; refusing the old token is implied, not "
+    "stated: SHOULD.",
+    # pagination
+    "pagination.total-count": "Every page of a paginated GET carries X-Total-Count (SHALL).",
+    "pagination.limit-header": "Every page of a paginated GET carries X-Limit (SHALL).",
+    "pagination.limit-param": "A server returns no more objects than limit, and never more than its X-Limit.",
+    "pagination.offset-param": "offset is the index of the first object returned.",
+    "pagination.link-next": "Every page but the last carries Link rel=next to the next page of the same list (SHALL).",
+    "pagination.link-keeps-filters": "The next link keeps the request's date_from and date_to (SHALL).",
+    "pagination.date-from-inclusive": "date_from is inclusive on last_updated.",
+    "pagination.date-to-exclusive": "date_to is exclusive on last_updated.",
+    "pagination.schema": "List pages must match the data model of the module's objects.",
+}

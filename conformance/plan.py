@@ -1,0 +1,157 @@
+"""What each scenario needs before it can judge anything: the one place the run plan follows from.
+
+A scenario runs when everything it needs is there; otherwise it is skipped, and the reason names the scenario that
+owns the missing piece ("skipped: registration failed ... — see credentials.registration"), so one defect is judged
+once and never counted again as a knock-on failure. Without registering, every scenario that needs no token or only
+token A still runs: versions, version details, the envelope, timestamps, request and correlation ids, routing headers
+on configuration modules and the refusal rules.
+
+The needs, weakest first:
+
+``token``         any token the target gave the harness (token A, or token C once registered); "every GET endpoint"
+                  then means what that token opens (token A: versions and version details).
+``discovery``     the versions list offers 2.3.0 and its details list endpoints (owner: versions.list-offers-2.3.0,
+                  versions.details-endpoints, or transport.no-redirects when a version URL redirects).
+``token_a``       a registration token A was configured.
+``token_a_unused`` token A was configured and no registration was attempted yet.
+``registration``  the harness holds a token C (configured, or from its own registration; owner:
+                  credentials.registration).
+``own_registration`` the token C comes from the harness's own token-A handshake in this run.
+``destructive``   the harness may rotate and delete its credentials.
+``sender_list``   the target advertises at least one paginated Sender list (owner: versions.details-endpoints).
+``data``          the list holds enough objects; judged per list by the pagination steps, which skip a list (and the
+                  scenario when no list has enough) saying how many objects were needed and found.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from conformance.model import Blocked
+from conformance.session import HarnessSession
+
+__all__ = ("NEEDS", "Need", "check_needs", "discovery_owner")
+
+
+class Need(StrEnum):
+    """One thing a scenario needs (the module docstring says what each means)."""
+
+    TOKEN = "token"  # noqa: S105 - names a need, not a secret
+    DISCOVERY = "discovery"
+    TOKEN_A = "token_a"  # noqa: S105 - names a need, not a secret
+    TOKEN_A_UNUSED = "token_a_unused"  # noqa: S105 - names a need, not a secret
+    REGISTRATION = "registration"
+    OWN_REGISTRATION = "own_registration"
+    DESTRUCTIVE = "destructive"
+    SENDER_LIST = "sender_list"
+    DATA = "data"
+
+
+T, D, A, AU, R, OR, X, L, DATA = (
+    Need.TOKEN,
+    Need.DISCOVERY,
+    Need.TOKEN_A,
+    Need.TOKEN_A_UNUSED,
+    Need.REGISTRATION,
+    Need.OWN_REGISTRATION,
+    Need.DESTRUCTIVE,
+    Need.SENDER_LIST,
+    Need.DATA,
+)
+
+NEEDS: dict[str, tuple[Need, ...]] = {
+    # versions: token A is enough
+    "versions.list-offers-2.3.0": (T,),
+    "versions.details-endpoints": (T, D),
+    "versions.module-listed-once": (T, D),
+    "versions.schema": (T, D),
+    "versions.advertised-endpoints-answer": (D, R),
+    # transport: token A (or nothing) is enough, unless the rule is about a registered partner's token
+    "transport.no-redirects": (T, D),
+    "transport.envelope-success": (T, D),
+    "transport.envelope-error": (D,),
+    "transport.timestamp-format": (T, D),
+    "transport.request-id-echo": (T, D),
+    "transport.correlation-id-echo": (T, D),
+    "transport.no-routing-headers-on-configuration": (T, D),
+    "transport.success-is-1000": (T, D),
+    "transport.missing-token": (D,),
+    "transport.unknown-token": (D,),
+    "transport.refusal-is-not-success": (D,),
+    "transport.token-a-scope": (AU, D, L),
+    "transport.base64-token": (T,),
+    "transport.raw-token": (T,),
+    "transport.malformed-json": (D, R),
+    "transport.unknown-fields-accepted": (D, R, X),
+    # credentials
+    "credentials.put-before-registration-405": (AU, D),
+    "credentials.delete-before-registration-405": (AU, D),
+    "credentials.registration": (A, D),
+    "credentials.registration-callback": (A, D),
+    "credentials.callback-token-encoding": (A, D),
+    "credentials.minimal-body-accepted": (A, D),
+    "credentials.token-a-retired": (A, D, OR),
+    "credentials.get": (D, R),
+    "credentials.hub-party-id": (D, R),
+    "credentials.schema": (D, R),
+    "credentials.post-when-registered-405": (D, R),
+    "credentials.put-rotation": (D, R, X),
+    "credentials.old-token-retired": (D, R, X),
+    "credentials.delete": (D, R, X),
+    "credentials.deleted-token-retired": (D, X),  # its Given registers (if needed) and unregisters
+    # pagination: a registered partner reading lists with data
+    "pagination.total-count": (D, R, L, DATA),
+    "pagination.limit-header": (D, R, L, DATA),
+    "pagination.limit-param": (D, R, L, DATA),
+    "pagination.offset-param": (D, R, L, DATA),
+    "pagination.link-next": (D, R, L, DATA),
+    "pagination.link-keeps-filters": (D, R, L, DATA),
+    "pagination.date-from-inclusive": (D, R, L, DATA),
+    "pagination.date-to-exclusive": (D, R, L, DATA),
+    "pagination.schema": (D, R, L),
+}
+
+
+def discovery_owner(problem: str) -> str:
+    """The scenario that judges why discovery (or the credentials endpoint it should name) failed."""
+    if "redirect" in problem:
+        return "transport.no-redirects"
+    if "details" in problem:
+        return "versions.details-endpoints"
+    return "versions.list-offers-2.3.0"
+
+
+def check_needs(harness: HarnessSession, needs: tuple[Need, ...]) -> str | None:
+    """None when every need is met; else the skip reason (``Blocked`` is raised for causes a scenario owns)."""
+    for need in needs:
+        if need is Need.TOKEN and harness.current_token() is None:
+            return "the harness holds no token for the target"
+        if need is Need.DISCOVERY:
+            d = harness.discover()
+            if d.problem:
+                raise Blocked(d.problem, discovery_owner(d.problem))
+        if need is Need.TOKEN_A and harness.config.token_a is None:
+            return "the target file gives a credentials token, not a registration token A"
+        if need is Need.TOKEN_A_UNUSED:
+            if harness.config.token_a is None:
+                return "the target file gives a credentials token, not a registration token A"
+            if not harness.token_a_unused:
+                return "token A has already been used for a registration in this run"
+        if need in (Need.REGISTRATION, Need.OWN_REGISTRATION):
+            if harness.unregistration is not None and not harness.registered:
+                return "the harness has already unregistered in this run"
+            if not harness.registered:
+                hs = harness.ensure_registered()
+                if not harness.registered:
+                    problem = (hs.problem if hs else None) or "no token"
+                    if hs is not None and hs.exchange.method != "POST":  # no POST was possible
+                        raise Blocked(f"registration impossible: {problem}", discovery_owner(problem))
+                    raise Blocked(f"registration failed: {problem}", "credentials.registration")
+            if need is Need.OWN_REGISTRATION and not harness.registered_by_harness:
+                return "the harness was not registered through its own token-A handshake"
+        if need is Need.DESTRUCTIVE and not harness.config.allow_destructive:
+            return "the harness uses a configured token C and [run] destructive is not true"
+        if need is Need.SENDER_LIST and not harness.list_endpoints():
+            mods = sorted({str(e.get("identifier")) for e in harness.discover().endpoints})
+            return f"the target advertises no paginated Sender endpoint (advertised: {', '.join(mods)})"
+    return None

@@ -1,0 +1,118 @@
+"""Recent routed traffic and per-minute counters, for the operator dashboard; kept in memory, per process.
+
+What the hub forwards (direct and open routing) and what its delivery worker sends (broadcasts, ClientInfo pushes) is
+noted here as it happens: one fixed-size record in a ring buffer and two additions to the current minute's counters.
+No store write, no lock, no body and no token: time, parties, module, method, OCPI status, latency and the two ids.
+With several worker processes each keeps its own (the dashboard shows the process that answered it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+RECENT = 2000
+"""Routed requests kept per process."""
+MINUTES = 60
+"""Minutes of counters kept (the charts' hour)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One request the hub sent to a party on someone's behalf."""
+
+    at: float
+    """Wall-clock time (seconds since the epoch) the hub sent it."""
+    kind: str
+    """``forward`` (a routed request, answered back to its sender) or ``delivery`` (sent by the outbox)."""
+    sender: str
+    """``CC/PID`` of the requesting party, or the hub's own for a delivery."""
+    receiver: str
+    """``CC/PID`` of the receiving party, or its partner id for a delivery."""
+    module: str
+    method: str
+    status_code: int | None
+    """The OCPI status code of the answer (the hub's own 4xxx when the receiver could not be used)."""
+    latency_ms: float
+    request_id: str
+    correlation_id: str
+
+
+@dataclass(slots=True)
+class Minute:
+    """Counters of one wall-clock minute."""
+
+    start: int
+    """Epoch seconds of the minute's start."""
+    routed: int = 0
+    routed_ms: float = 0.0
+    failed: int = 0
+    """Routed requests answered with anything but status 1000."""
+    delivered: int = 0
+    delivery_s: float = 0.0
+    """Sum of the time from a delivery's creation to its arrival (for the mean delivery latency)."""
+
+
+class Traffic:
+    """The ring buffer and the minute counters."""
+
+    def __init__(self, *, recent: int = RECENT, clock: Callable[[], float] = time.time) -> None:
+        self._recent: deque[Exchange] = deque(maxlen=recent)
+        self._minutes: deque[Minute] = deque(maxlen=MINUTES)
+        self._clock = clock
+
+    def _minute(self, at: float) -> Minute:
+        start = int(at // 60) * 60
+        minutes = self._minutes
+        if not minutes or minutes[-1].start != start:
+            minutes.append(Minute(start))
+        return minutes[-1]
+
+    def note(self, exchange: Exchange) -> None:
+        """A request was sent and answered (or failed)."""
+        self._recent.append(exchange)
+        if exchange.kind == "forward":
+            minute = self._minute(exchange.at)
+            minute.routed += 1
+            minute.routed_ms += exchange.latency_ms
+            if exchange.status_code != 1000:
+                minute.failed += 1
+
+    def delivered(self, seconds: float) -> None:
+        """A delivery reached its receiver ``seconds`` after the hub accepted what caused it."""
+        minute = self._minute(self._clock())
+        minute.delivered += 1
+        minute.delivery_s += seconds
+
+    def recent(
+        self, *, party: str | None = None, correlation_id: str | None = None, limit: int = 200
+    ) -> list[Exchange]:
+        """Newest first, optionally only those involving ``party`` (``CC/PID`` or partner id, either side) or carrying
+        ``correlation_id``."""
+        found = []
+        party = _party(party) if party else None
+        for exchange in reversed(self._recent):
+            if party and party not in (_party(exchange.sender), _party(exchange.receiver)):
+                continue
+            if correlation_id and exchange.correlation_id != correlation_id:
+                continue
+            found.append(exchange)
+            if len(found) >= limit:
+                break
+        return found
+
+    def last_hour(self) -> list[Minute]:
+        """One entry per minute of the last hour, oldest first, zeros where nothing happened."""
+        now = int(self._clock() // 60) * 60
+        by_start = {m.start: m for m in self._minutes}
+        return [by_start.get(start) or Minute(start) for start in range(now - (MINUTES - 1) * 60, now + 60, 60)]
+
+
+def _party(name: str) -> str:
+    """``CC/PID`` and the partner id ``CC-PID`` compare equal (deliveries are addressed to partner ids)."""
+    return name.strip().upper().replace("-", "/", 1)
+
+
+__all__ = ("Exchange", "Minute", "Traffic")
