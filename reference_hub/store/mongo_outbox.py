@@ -80,6 +80,9 @@ class MongoOutbox:
     @staticmethod
     async def _open_outbox(db: AsyncDatabase[Doc]) -> None:
         await db["deliveries"].create_index([("state", ASCENDING), ("due", ASCENDING)], name="due")
+        # Claims take PENDING deliveries in seq order: this index lets the planner walk them in that order and stop at
+        # the limit instead of sorting the whole due backlog (see CLAIM_DUE in sqlite_outbox.py).
+        await db["deliveries"].create_index([("state", ASCENDING), ("seq", ASCENDING)], name="pending")
         await db["deliveries"].create_index(
             [("stream", ASCENDING), ("state", ASCENDING), ("seq", ASCENDING)], name="stream"
         )

@@ -33,11 +33,23 @@ CREATE TABLE IF NOT EXISTS deliveries (
     lease_until TEXT
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, due);
+CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (state, seq);
 CREATE INDEX IF NOT EXISTS deliveries_stream ON deliveries (stream, state, seq);
 CREATE INDEX IF NOT EXISTS deliveries_receiver ON deliveries (receiver, state);
 """
 
 _COLUMNS = "delivery_id, receiver, stream, method, url, headers, body, created, due, attempts, state, last_error"
+
+# The oldest claimable deliveries, walked in seq order through deliveries_pending so that LIMIT stops the walk early.
+# Left to itself the planner picks deliveries_due and sorts every due row before taking the first few: with a backlog
+# of 20,000 that is 30 ms per claim, and the backlog then grows faster than it drains.
+CLAIM_DUE = (
+    f"SELECT seq, {_COLUMNS} FROM deliveries AS d INDEXED BY deliveries_pending"  # noqa: S608
+    " WHERE d.state = 'PENDING' AND d.due <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)"
+    " AND NOT EXISTS (SELECT 1 FROM deliveries AS e"
+    "  WHERE e.stream = d.stream AND e.state = 'PENDING' AND e.seq < d.seq)"
+    " ORDER BY d.seq LIMIT ?"
+)
 
 
 def _ts(value: DateTime) -> str:
@@ -104,14 +116,7 @@ class SqliteOutbox:
         stamp = _ts(now)
         db.execute("BEGIN IMMEDIATE")
         try:
-            rows = db.execute(
-                f"SELECT seq, {_COLUMNS} FROM deliveries AS d"  # noqa: S608
-                " WHERE d.state = 'PENDING' AND d.due <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)"
-                " AND NOT EXISTS (SELECT 1 FROM deliveries AS e"
-                "  WHERE e.stream = d.stream AND e.state = 'PENDING' AND e.seq < d.seq)"
-                " ORDER BY d.seq LIMIT ?",
-                (stamp, stamp, limit),
-            ).fetchall()
+            rows = db.execute(CLAIM_DUE, (stamp, stamp, limit)).fetchall()
             if rows:
                 db.executemany(
                     "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE seq = ?",
@@ -182,4 +187,4 @@ class SqliteOutbox:
         return cur.rowcount == 1
 
 
-__all__ = ("INSERT_DELIVERY", "OUTBOX_SCHEMA", "SqliteOutbox", "delivery_row")
+__all__ = ("CLAIM_DUE", "INSERT_DELIVERY", "OUTBOX_SCHEMA", "SqliteOutbox", "delivery_row")
