@@ -3,7 +3,8 @@ endpoint; one that does not answer is marked offline and the other platforms are
 an offline party is checked every round and announced ``CONNECTED`` again once it answers.
 
 "Silent" is judged per process, from the requests this process authenticated (one dict write on the request path,
-no store access). With several worker processes each checks on its own, so a party may get one probe per process and
+no store access) and the partner record's last change (so a party that just registered through another worker is
+not probed). With several worker processes each checks on its own, so a party may get one probe per process and
 the other platforms a repeated, identical ClientInfo; the offline mark itself is stored, so every process stops
 sending to the party.
 """
@@ -67,9 +68,16 @@ class Liveness:
     async def check_round(self) -> None:
         """Probe every ACTIVE partner that has been silent too long, or is marked offline."""
         page = await self.store.list_partners(statuses=(PartnerStatus.ACTIVE,))
-        silent_since = time.monotonic() - self.settings.alive_after
-        due = [p for p in page.items if p.offline or self._heard.get(p.partner_id, self._started) <= silent_since]
+        silent_since = time.time() - self.settings.alive_after
+        due = [p for p in page.items if p.offline or self._last_sign(p) <= silent_since]
         await asyncio.gather(*(self._check(p) for p in due))
+
+    def _last_sign(self, partner: Partner) -> float:
+        """Wall-clock time of the latest sign of life this process knows of: a request it authenticated, else the
+        partner record's last change (a registration or rotation handled by another worker counts), else this
+        process's start."""
+        started = time.time() - (time.monotonic() - self._started)
+        return max(self.last_seen(partner.partner_id) or 0.0, partner.updated.timestamp(), started)
 
     async def _check(self, partner: Partner) -> None:
         alive = await self._answers(partner)
