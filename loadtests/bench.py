@@ -304,9 +304,13 @@ class Bench:
         # authentications would answer them 429 after the first hundred, and the figures would measure that instead.
         # The registration scenario's callback peer listens on 127.0.0.1, which the outbound policy refuses unless
         # private peers are allowed.
-        env = {"OCPI_HUB_AUTH_FAILURE_LIMIT": "0", "OCPI_HUB_ALLOW_PRIVATE_PEERS": "true"}
+        # The seeded parties have no endpoints (their versions URL is a closed port), so the still-alive check would
+        # find them all silent after five minutes, probe them, mark them offline and announce each change to every
+        # other party: background work a real population does not cause. It is off here.
+        env = {"OCPI_HUB_AUTH_FAILURE_LIMIT": "0", "OCPI_HUB_ALLOW_PRIVATE_PEERS": "true", "OCPI_HUB_ALIVE_AFTER": "0"}
         self.extra["commands"]["hub"] = (
-            "OCPI_HUB_AUTH_FAILURE_LIMIT=0 OCPI_HUB_ALLOW_PRIVATE_PEERS=true " + self.extra["commands"]["hub"]
+            "OCPI_HUB_AUTH_FAILURE_LIMIT=0 OCPI_HUB_ALLOW_PRIVATE_PEERS=true OCPI_HUB_ALIVE_AFTER=0 "
+            + self.extra["commands"]["hub"]
         )
         return Server(name, cmd, "/health", self.results / f"{name}.server.log", port, expect_partners=parties, env=env)
 

@@ -28,6 +28,12 @@ from reference_hub.store import Conflict, Partner, PartnerStatus, Store
 
 log = logging.getLogger(__name__)
 
+PROBES_PER_ROUND = 500
+"""At most this many parties are probed per round (the longest silent first), so a hub whose many parties all fell
+silent at once (a restart of the hub, a network cut) probes them over several rounds instead of all at once, and
+the ClientInfo announcements that follow come at a bounded rate."""
+PROBE_CONCURRENCY = 32
+
 
 class Liveness:
     """When each partner was last heard from, and the check of the silent ones."""
@@ -69,8 +75,16 @@ class Liveness:
         """Probe every ACTIVE partner that has been silent too long, or is marked offline."""
         page = await self.store.list_partners(statuses=(PartnerStatus.ACTIVE,))
         silent_since = time.time() - self.settings.alive_after
-        due = [p for p in page.items if p.offline or self._last_sign(p) <= silent_since]
-        await asyncio.gather(*(self._check(p) for p in due))
+        due = sorted((p for p in page.items if p.offline or self._last_sign(p) <= silent_since), key=self._last_sign)[
+            :PROBES_PER_ROUND
+        ]
+        slots = asyncio.Semaphore(PROBE_CONCURRENCY)
+
+        async def probe(partner: Partner) -> None:
+            async with slots:
+                await self._check(partner)
+
+        await asyncio.gather(*(probe(p) for p in due))
 
     def _last_sign(self, partner: Partner) -> float:
         """Wall-clock time of the latest sign of life this process knows of: a request it authenticated, else the

@@ -68,3 +68,11 @@ def test_requests_heard_here_count_and_offline_parties_are_always_probed() -> No
 
 def test_nothing_is_silent_before_the_process_has_run_that_long() -> None:
     assert _probed([_partner("NL-OLD", updated_ago=3600)], started_ago=30) == []
+
+
+def test_a_round_probes_a_bounded_number_longest_silent_first(monkeypatch: Any) -> None:
+    import reference_hub.hub.liveness as liveness_module
+
+    monkeypatch.setattr(liveness_module, "PROBES_PER_ROUND", 3)
+    partners = [_partner(f"NL-P{n:02d}", updated_ago=1000 + n) for n in range(10)]
+    assert _probed(partners, started_ago=5000) == ["NL-P07", "NL-P08", "NL-P09"]
