@@ -272,6 +272,31 @@ def _advertised(user: FastHttpUser, token: str, module: str, role: str) -> str:
     raise Finding(f"the version details list no {module} {role} endpoint", check="discovery")
 
 
+class _ModuleUser(FastHttpUser):
+    """Base of the users that call one functional module with a credentials token and routing headers."""
+
+    abstract = True
+    headers: dict[str, str]
+
+    def _start_module(self, token: str, module: str, role: str) -> str:
+        """The routing headers, a random phase under ``--rate``, and the module's advertised URL, discovered once per
+        process (a failed discovery stops the users)."""
+        opts = options(self.environment)
+        self.headers = {"Authorization": data.authorization(token), **routing_headers(self.environment)}
+        if opts.rate and opts.rate > 0:
+            gevent.sleep(random.uniform(0, max(int(opts.num_users or 1), 1) / float(opts.rate)))
+            self._cp_last_run = time.perf_counter()
+        with _DISCOVERY.lock:
+            if _DISCOVERY.urls is None and _DISCOVERY.error is None:
+                try:
+                    _DISCOVERY.urls = {module: _advertised(self, token, module, role)}
+                except Finding as finding:
+                    _DISCOVERY.error = short(finding)
+        if _DISCOVERY.urls is None:
+            raise StopUser(f"discovery failed: {_DISCOVERY.error}")
+        return _DISCOVERY.urls[module]
+
+
 class PagesUser(FastHttpUser):
     """The first page and the last full page of one module's Sender list (``--module``, default locations), half
     each, to see whether a deep page costs more than the first. Each answer must be a success with a non-empty list
@@ -354,7 +379,7 @@ def driver_tokens(path: str) -> list[tuple[str, str, str]]:
     return _DRIVER_TOKENS[path]
 
 
-class AuthorizeUser(FastHttpUser):
+class AuthorizeUser(_ModuleUser):
     """Real-time authorization: ``POST {tokens Sender}/{uid}/authorize?type=T`` as a CPO would at a charger.
 
     Tokens come from ``--tokens-file`` (``uid,type,allowed``); the answer must be a success whose ``allowed`` is the
@@ -372,20 +397,7 @@ class AuthorizeUser(FastHttpUser):
             raise StopUser("--tokens-file FILE (uid,type,allowed) is required for the authorize scenario")
         self.rows = driver_tokens(opts.tokens_file)
         self.unknown_share = float(opts.unknown_share)
-        token = _pool(self.environment)[0]
-        self.headers = {"Authorization": data.authorization(token), **routing_headers(self.environment)}
-        if opts.rate and opts.rate > 0:
-            gevent.sleep(random.uniform(0, max(int(opts.num_users or 1), 1) / float(opts.rate)))
-            self._cp_last_run = time.perf_counter()
-        with _DISCOVERY.lock:
-            if _DISCOVERY.urls is None and _DISCOVERY.error is None:
-                try:
-                    _DISCOVERY.urls = {"tokens": _advertised(self, token, "tokens", "SENDER")}
-                except Finding as finding:
-                    _DISCOVERY.error = short(finding)
-        if _DISCOVERY.urls is None:
-            raise StopUser(f"discovery failed: {_DISCOVERY.error}")
-        self.base = _DISCOVERY.urls["tokens"]
+        self.base = self._start_module(_pool(self.environment)[0], "tokens", "SENDER")
         """The tokens Sender URL exactly as advertised (conformance.urls appends the spec's suffix)."""
         self.name = endpoint_url(_path(self.base), "/{uid}/authorize")
 
@@ -448,7 +460,7 @@ class Pushes:
 PUSHES = Pushes()
 
 
-class PushUser(FastHttpUser):
+class PushUser(_ModuleUser):
     """A CPO pushing Locations: ``PUT {locations Receiver}/{country_code}/{party_id}/{location_id}`` with
     ``OCPI-to-*`` = ``--to-party`` (on a hub, the hub itself: it stores the Location and broadcasts it to every eMSP
     it serves). Every push is a new Location (a fresh id), so each one is one delivery per receiver; the answer must
@@ -461,21 +473,8 @@ class PushUser(FastHttpUser):
         opts = options(self.environment)
         if "/" not in (opts.from_party or ""):
             raise StopUser("--from-party CC/PID (the CPO whose token pushes) is required for the push scenario")
-        token = _pool(self.environment)[0]
         self.country, _, self.party = opts.from_party.upper().partition("/")
-        self.headers = {"Authorization": data.authorization(token), **routing_headers(self.environment)}
-        if opts.rate and opts.rate > 0:
-            gevent.sleep(random.uniform(0, max(int(opts.num_users or 1), 1) / float(opts.rate)))
-            self._cp_last_run = time.perf_counter()
-        with _DISCOVERY.lock:
-            if _DISCOVERY.urls is None and _DISCOVERY.error is None:
-                try:
-                    _DISCOVERY.urls = {"locations": _advertised(self, token, "locations", "RECEIVER")}
-                except Finding as finding:
-                    _DISCOVERY.error = short(finding)
-        if _DISCOVERY.urls is None:
-            raise StopUser(f"discovery failed: {_DISCOVERY.error}")
-        self.base = _DISCOVERY.urls["locations"]
+        self.base = self._start_module(_pool(self.environment)[0], "locations", "RECEIVER")
         self.name = endpoint_url(_path(self.base), "/{country_code}/{party_id}/{location_id}")
         slot, _ = _generator_slot(self.environment)
         self.prefix = f"{opts.push_prefix or 'LT'}{slot}-"
