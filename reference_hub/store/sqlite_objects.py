@@ -91,10 +91,34 @@ def _where(query: ObjectQuery) -> tuple[str, list[object]]:
     return " AND ".join(where), params
 
 
-def read_page(db: sqlite3.Connection, query: ObjectQuery) -> Page[StoredObject]:
-    """Count from the covering index, skip inside it, then read only the page's rows (any thread)."""
+_COUNTS_KEPT = 512
+
+
+def read_page(
+    db: sqlite3.Connection, query: ObjectQuery, counts: dict[tuple[object, ...], tuple[int, int]] | None = None
+) -> Page[StoredObject]:
+    """Count from the covering index, skip inside it, then read only the page's rows (any thread).
+
+    ``counts``: remembered totals of a read-only connection, each with the database's ``data_version`` it was counted
+    at. Any commit by another connection changes that number, so a remembered total is used only while nothing at all
+    was written since; a list paged through while nobody writes costs one count (over 100,000 objects, about as much
+    as the rest of the page). Never pass it for a connection that writes itself (its own commits do not change it).
+    """
     clause, params = _where(query)
-    (total,) = db.execute(f"SELECT count(*) FROM objects INDEXED BY objects_page WHERE {clause}", params).fetchone()  # noqa: S608
+    key = (clause, *params)
+    version = -1
+    if counts is not None:
+        (version,) = db.execute("PRAGMA data_version").fetchone()
+        known = counts.get(key)
+        total = known[1] if known is not None and known[0] == version else None
+    else:
+        total = None
+    if total is None:
+        (total,) = db.execute(f"SELECT count(*) FROM objects INDEXED BY objects_page WHERE {clause}", params).fetchone()  # noqa: S608
+        if counts is not None:
+            if len(counts) >= _COUNTS_KEPT:
+                counts.clear()
+            counts[key] = (version, total)
     limit = -1 if query.limit is None else query.limit
     if limit == 0 or query.offset >= total:
         return Page(total=total, items=[])
@@ -120,6 +144,8 @@ class SqliteObjects:
     path: str
     _reader: ThreadPoolExecutor | None = None
     _reader_db: sqlite3.Connection | None = None
+    _counts: dict[tuple[object, ...], tuple[int, int]]
+    """Totals the page reader counted, by query and data_version (see read_page)."""
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -146,7 +172,8 @@ class SqliteObjects:
         if self._reader_db is None:
             self._reader_db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10)
             self._reader_db.execute("PRAGMA busy_timeout=10000")
-        return read_page(self._reader_db, query)
+            self._counts = {}
+        return read_page(self._reader_db, query, self._counts)
 
     async def get_object(self, module: str, owner: str, object_id: str) -> StoredObject | None:
         row = self.db.execute(

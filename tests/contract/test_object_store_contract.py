@@ -224,3 +224,36 @@ def test_a_last_updated_before_the_year_1000_reads_back(backend: Backend) -> Non
         assert found.last_updated == early
 
     run(backend, body)
+
+
+def test_sqlite_page_totals_are_remembered_only_while_nothing_is_written(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The page reader keeps X-Total-Count per query and data_version: reused while no connection wrote, counted
+    again after any commit by another connection."""
+    import sqlite3
+
+    from reference_hub.store.sqlite_objects import OBJECTS_SCHEMA, read_page
+
+    path = tmp_path / "counts.db"
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.executescript(OBJECTS_SCHEMA)
+
+    def add(n: int) -> None:
+        writer.execute(
+            "INSERT INTO objects (module, owner, object_id, partner_id, last_updated, created, version, body)"
+            " VALUES ('locations', 'NL/CPO', ?, 'NL-CPO', '2024-03-01T10:00:00Z', '2024-03-01T10:00:00Z', 1, x'7b7d')",
+            (f"L{n}",),
+        )
+
+    for n in range(5):
+        add(n)
+    reader = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    counts: dict[tuple[object, ...], tuple[int, int]] = {}
+    query = ObjectQuery(module="locations", limit=2)
+    assert read_page(reader, query, counts).total == 5
+    [(key, (version, _))] = counts.items()
+    counts[key] = (version, 99)  # a remembered total is what the next page reports while nothing was written
+    assert read_page(reader, query, counts).total == 99
+    add(5)
+    assert read_page(reader, query, counts).total == 6  # another connection committed: counted again
+    assert read_page(reader, ObjectQuery(module="locations", offset=4, limit=2), counts).total == 6
