@@ -8,7 +8,8 @@ several scenarios can judge the same handshake (token A is single-use).
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -125,6 +126,13 @@ class HarnessSession:
         """The first registration attempt, made with the minimal conforming Credentials body."""
         self.pending_notes: list[str] = []
         """Notes a shared helper leaves for the scenario that called it."""
+        self._others: dict[str, HarnessSession] = {}
+        """The harness's other identities (key: ``CC/PID (ROLE)``), each with its own peer and registration."""
+        self.cleanups: list[tuple[str, Callable[[], object]]] = []
+        """What to undo at the end of the run (what the harness created), in order: (description, action)."""
+        self.run_tag = secrets.token_hex(3).upper()
+        """Put in the ids of every object the harness creates, so that two runs never collide (a CDR id, once
+        POSTed, can never be reused)."""
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> HarnessSession:
@@ -132,8 +140,13 @@ class HarnessSession:
         return self
 
     def close(self, *, cleanup: bool = True) -> None:
-        """Unregister if the harness registered itself and is still registered; stop the peer."""
+        """Retire what the harness created, unregister every identity the harness registered itself and is still
+        registered; stop the peers."""
         try:
+            if cleanup:
+                self.retire_created()
+            for other in self._others.values():
+                other.close(cleanup=cleanup)
             if cleanup and self.registered and self.registered_by_harness and self.config.allow_destructive:
                 self.client.request(
                     "DELETE",
@@ -144,6 +157,45 @@ class HarnessSession:
         finally:
             self.peer.stop()
             self.client.close()
+
+    # -- identities ---------------------------------------------------------------------------
+    def as_role(self, role: str) -> HarnessSession | None:
+        """The session of the identity playing ``role`` (this one when the primary identity has it), started on first
+        use with its own peer; None when target.toml gives no identity with that role."""
+        ident = self.config.identity_for(role)
+        if ident is None:
+            return None
+        if ident.party == self.config.party:
+            return self
+        other = self._others.get(ident.key)
+        if other is None:
+            config = replace(
+                self.config,
+                party=ident.party,
+                token_a=ident.token_a,
+                token=ident.token,
+                identities=(ident,),
+                # another peer on another port: the public URL, if any, names the primary identity's peer only
+                peer=replace(self.config.peer, port=0, public_url=None),
+            )
+            other = HarnessSession(config, self.recorder).start()
+            other.run_tag = self.run_tag
+            other.observations = self.observations
+            self._others[ident.key] = other
+        return other
+
+    def on_cleanup(self, what: str, action: Callable[[], object]) -> None:
+        """Undo ``action`` at the end of the run (the target is left as found)."""
+        self.cleanups.append((what, action))
+
+    def retire_created(self) -> None:
+        """Run the clean-up actions (newest first), each recorded as an exchange labelled ``clean-up: ...``."""
+        while self.cleanups:
+            what, action = self.cleanups.pop()
+            try:
+                action()
+            except Exception as exc:  # noqa: BLE001 - a failed clean-up must not hide the run's results
+                self.observations.append(f"clean-up failed: {what}: {exc}")
 
     # -- tokens ------------------------------------------------------------------------------
     @property
