@@ -194,7 +194,7 @@ class HarnessSession:
             what, action = self.cleanups.pop()
             try:
                 action()
-            except Exception as exc:  # noqa: BLE001 - a failed clean-up must not hide the run's results
+            except Exception as exc:  # a failed clean-up must not hide the run's results
                 self.observations.append(f"clean-up failed: {what}: {exc}")
 
     # -- tokens ------------------------------------------------------------------------------
