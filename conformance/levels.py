@@ -71,4 +71,27 @@ LEVEL_BASIS: dict[str, str] = {
     "pagination.date-from-inclusive": "date_from is inclusive on last_updated.",
     "pagination.date-to-exclusive": "date_to is exclusive on last_updated.",
     "pagination.schema": "List pages must match the data model of the module's objects.",
+    # receiver interfaces (the harness writes under its own party ids)
+    "locations.receiver-put-get": "A Receiver stores a pushed Location as sent and serves it at the same URL "
+    "(Receiver interface, mandatory: pull must stay possible).",
+    "locations.receiver-patch-needs-last-updated": "Every PATCH shall carry last_updated; one without it is invalid "
+    "and is answered 2001 without being merged.",
+    "locations.receiver-evse-change-bumps-location": "An EVSE or connector change sets the parents' last_updated "
+    "(stated for the Locations object, SHALL).",
+    "locations.receiver-id-mismatch-refused": "Refusing an id that differs from the URL with 2001 is advised, not "
+    "required: SHOULD.",
+    "locations.receiver-unknown-object-404": "A GET of an unknown object SHOULD be answered HTTP 404.",
+    "tariffs.receiver-put-get-delete": "The Tariffs Receiver stores a PUT and removes a tariff on DELETE (mandatory "
+    "interface operations).",
+    "sessions.receiver-put-get": "A Receiver stores a pushed Session as sent and serves it at the same URL.",
+    "sessions.receiver-patch-appends-periods": "charging_periods in a Session PATCH are appended to the stored ones "
+    "(SHALL).",
+    "cdrs.receiver-post-location": "The Receiver answers a CDR POST with a Location header naming the stored CDR "
+    "(SHALL); GET there returns it.",
+    "cdrs.receiver-not-overwritten": "CDRs are never updated (no PUT/PATCH; corrections are credit CDRs): a repeat "
+    "POST must not change a stored CDR.",
+    "tokens.receiver-put-get-by-type": "Tokens are identified by uid and type together; the CPO's Receiver keeps "
+    "both (mandatory).",
+    "tokens.receiver-patch-needs-last-updated": "Every PATCH shall carry last_updated; one without it is invalid "
+    "and is answered 2001 without being merged.",
 }

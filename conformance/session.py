@@ -174,7 +174,6 @@ class HarnessSession:
                 party=ident.party,
                 token_a=ident.token_a,
                 token=ident.token,
-                identities=(ident,),
                 # another peer on another port: the public URL, if any, names the primary identity's peer only
                 peer=replace(self.config.peer, port=0, public_url=None),
             )

@@ -1,0 +1,582 @@
+"""Steps for the functional modules' Receiver interfaces: the harness writes client-owned objects and reads them back.
+
+The harness writes only under its own identities' ``country_code``/``party_id`` (target.toml ``[[identities]]``),
+with ids that carry the run's tag, and registers how to retire each object it creates (EVSE ``REMOVED``, tariff
+DELETE, token ``valid: false``, session ``COMPLETED``); the session runs those at the end of the run. The acting
+identity is the one whose role the module needs, chosen by ``Given the harness plays a CPO towards the target's
+locations Receiver`` (conformance/plan.py has already checked the target advertises that interface and the identity is
+registered). Requests go to the advertised Receiver URL plus the spec's suffix, with the acting identity's token and
+routing headers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from conformance import objects as ob
+from conformance.checks import run_check
+from conformance.checks._registry import judged
+from conformance.checks.envelope import describe_answer, require_response
+from conformance.model import Exchange, Finding
+from conformance.plan import Plays as PlaysNeed
+from conformance.plan import check_needs
+from conformance.session import HarnessSession
+from conformance.steps.context import ScenarioContext
+from conformance.urls import endpoint_url
+
+__all__ = ()
+
+_KINDS = {"Location": "locations", "Tariff": "tariffs", "Session": "sessions", "CDR": "cdrs", "Token": "tokens"}
+
+
+@dataclass
+class Actor:
+    """The harness identity writing to one module's Receiver interface of the target."""
+
+    session: HarnessSession
+    module: str
+    url: str
+    """The Receiver URL exactly as the target advertises it."""
+
+    @property
+    def party(self) -> tuple[str, str]:
+        return self.session.config.party.country_code, self.session.config.party.party_id
+
+    def object_url(self, *ids: str) -> str:
+        cc, pid = self.party
+        return endpoint_url(self.url, "/".join((cc, pid, *ids)))
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        body: Any = None,
+        *,
+        params: dict[str, str] | None = None,
+        label: str,
+    ) -> Exchange:
+        return self.session.client.request(
+            method,
+            url,
+            token=self.session.token,
+            json_body=body,
+            params=params,
+            headers=self.session.routing_headers(self.module),
+            label=label,
+        )
+
+
+def _actor(ctx: ScenarioContext) -> Actor:
+    actor = ctx.objects.get("actor")
+    if actor is None:
+        raise RuntimeError("the scenario has no 'Given the harness plays ... towards the target's ... Receiver' step")
+    return actor
+
+
+def _new_id(actor: Actor, kind: str) -> str:
+    n = actor.session.__dict__.setdefault("_object_counter", 0) + 1
+    actor.session.__dict__["_object_counter"] = n
+    return f"CT{actor.session.run_tag}{kind[0]}{n}"
+
+
+# -- failing with evidence ------------------------------------------------------------------------------------------
+
+
+def _fail(message: str, exchanges: list[Exchange], *, spec: str, expected: str, actual: str, check: str) -> None:
+    raise Finding(message, check=check, spec=spec, expected=expected, actual=actual, exchanges=exchanges)
+
+
+def _accepted(ex: Exchange, what: str, spec: str) -> None:
+    """The write succeeded: HTTP 2xx and a 1xxx status_code."""
+    require_response(ex)
+    if ex.status is None or not 200 <= ex.status < 300 or ex.ocpi_status is None or not 1000 <= ex.ocpi_status < 2000:
+        _fail(
+            f"{what} was not accepted",
+            [ex],
+            spec=spec,
+            expected="HTTP 200/201 with a 1xxx status_code",
+            actual=describe_answer(ex),
+            check="write_accepted",
+        )
+    judged("write_accepted", ex)
+
+
+def _stored(ctx: ScenarioContext, url: str, what: str, *, params: dict[str, str] | None = None) -> dict[str, Any]:
+    """GET ``url`` on the Receiver (the object as the target stored it); fails unless it answers the object."""
+    actor = _actor(ctx)
+    ex = actor.send("GET", url, params=params, label=f"GET the {what} back")
+    ctx.objects.setdefault("reads", []).append(ex)
+    require_response(ex)
+    if ex.status != 200 or not isinstance(ex.data, dict):
+        _fail(
+            f"the {what} the target accepted cannot be read back from its Receiver interface",
+            [*ctx.objects.get("writes", []), ex],
+            spec=f"mod_{actor.module}.receiver",
+            expected="HTTP 200 with the stored object in data",
+            actual=describe_answer(ex),
+            check="stored_object",
+        )
+    return ex.data
+
+
+def _write(ctx: ScenarioContext, method: str, url: str, body: Any, label: str, **kw: Any) -> Exchange:
+    ex = _actor(ctx).send(method, url, body, label=label, **kw)
+    ctx.objects.setdefault("writes", []).append(ex)
+    return ex
+
+
+def _diff(sent: Any, stored: Any, path: str = "") -> list[str]:
+    """Where ``stored`` lacks or changes what ``sent`` holds (extra fields in ``stored`` are allowed)."""
+    if isinstance(sent, dict):
+        if not isinstance(stored, dict):
+            return [f"{path or '(object)'}: sent an object, got {stored!r}"]
+        out: list[str] = []
+        for key, value in sent.items():
+            if key not in stored:
+                out.append(f"{path}.{key}: missing (sent {value!r})")
+            else:
+                out += _diff(value, stored[key], f"{path}.{key}")
+        return out
+    if isinstance(sent, list):
+        if not isinstance(stored, list) or len(stored) != len(sent):
+            return [f"{path}: sent {len(sent)} item(s), got {stored!r}"[:200]]
+        return [d for i, (a, b) in enumerate(zip(sent, stored, strict=True)) for d in _diff(a, b, f"{path}[{i}]")]
+    if isinstance(sent, float | int) and isinstance(stored, float | int) and not isinstance(stored, bool):
+        return [] if abs(float(sent) - float(stored)) < 1e-9 else [f"{path}: sent {sent!r}, got {stored!r}"]
+    if isinstance(sent, str) and isinstance(stored, str) and path.endswith("last_updated"):
+        # the same instant may be written with milliseconds: compare the seconds
+        return [] if sent[:19] == stored[:19] else [f"{path}: sent {sent!r}, got {stored!r}"]
+    return [] if sent == stored else [f"{path}: sent {sent!r}, got {stored!r}"]
+
+
+# -- retiring what the harness created ------------------------------------------------------------------------------
+
+
+def _retire(actor: Actor, kind: str, url: str, body: dict[str, Any]) -> None:
+    """Register how to leave the target as found for an object the harness created."""
+    session = actor.session
+    if kind == "Location":
+        for evse in body.get("evses", []):
+            evse_url = endpoint_url(url, evse["uid"])
+            session.on_cleanup(
+                f"EVSE {evse['uid']} REMOVED",
+                lambda u=evse_url: actor.send(
+                    "PATCH",
+                    u,
+                    {"status": "REMOVED", "last_updated": ob.now()},
+                    label="clean-up: the harness's EVSE set to REMOVED",
+                ),
+            )
+    elif kind == "Tariff":
+        session.on_cleanup(
+            f"tariff {body['id']} deleted", lambda: actor.send("DELETE", url, label="clean-up: the harness's tariff")
+        )
+    elif kind == "Token":
+        session.on_cleanup(
+            f"token {body['uid']} invalidated",
+            lambda: actor.send(
+                "PATCH",
+                url,
+                {"valid": False, "last_updated": ob.now()},
+                params={"type": body["type"]},
+                label="clean-up: the harness's token invalidated",
+            ),
+        )
+    elif kind == "Session":
+        session.on_cleanup(
+            f"session {body['id']} COMPLETED",
+            lambda: actor.send(
+                "PATCH",
+                url,
+                {"status": "COMPLETED", "end_date_time": ob.now(), "last_updated": ob.now()},
+                label="clean-up: the harness's session completed",
+            ),
+        )
+    else:  # CDRs are immutable: nothing removes one; say so once
+        note = "CDRs the harness POSTed stay on the target: OCPI has no way to remove a CDR"
+        if note not in session.observations:
+            session.observations.append(note)
+
+
+def _build(actor: Actor, kind: str, object_id: str) -> dict[str, Any]:
+    cc, pid = actor.party
+    emsp = actor.session.config.identity_for("EMSP")
+    emsp_party = (emsp.party.country_code, emsp.party.party_id) if emsp else (cc, pid)
+    updated = ob.now(-120)
+    if kind == "Location":
+        return ob.location(cc, pid, object_id, updated=updated)
+    if kind == "Tariff":
+        return ob.tariff(cc, pid, object_id, updated=updated)
+    if kind == "Session":
+        return ob.session(cc, pid, object_id, emsp_party, updated=updated, periods=[ob.period(ob.now(-600), 1.5)])
+    if kind == "CDR":
+        return ob.cdr(cc, pid, object_id, emsp_party, updated=updated)
+    return ob.token(cc, pid, object_id, updated=updated)
+
+
+# ## Given ---------------------------------------------------------------------------------------
+
+
+@given(parsers.re(r"the harness plays an? (?P<role>CPO|eMSP) towards the target's (?P<module>\w+) Receiver"))
+def plays(role: str, module: str, harness: HarnessSession, ocpi_context: ScenarioContext) -> None:
+    """The identity with ``role`` writes to the target's ``module`` Receiver (registered by the plan on first need)."""
+    role = role.upper()
+    reason = check_needs(harness, (PlaysNeed(role, module, "RECEIVER", writes=True),))
+    if reason:
+        pytest.skip(reason)
+    session = harness.as_role(role)
+    assert session is not None
+    url = harness.discover().url(module, "RECEIVER")
+    assert url is not None
+    ocpi_context.objects["actor"] = Actor(session, module, url)
+    cc, pid = session.config.party.country_code, session.config.party.party_id
+    ocpi_context.note(f"the harness writes as {cc}/{pid} ({role}) to {url}")
+
+
+# ## When ----------------------------------------------------------------------------------------
+
+
+@when(
+    parsers.re(
+        r"the harness (?P<method>PUTs|POSTs) a new (?P<kind>Location|Tariff|Session|CDR|Token) under its own party id"
+    )
+)
+def put_new(method: str, kind: str, ocpi_context: ScenarioContext) -> None:
+    actor = _actor(ocpi_context)
+    object_id = _new_id(actor, kind)
+    body = _build(actor, kind, object_id)
+    if kind == "CDR":
+        url = actor.url
+        ex = _write(ocpi_context, "POST", url, body, f"POST a new CDR {object_id}")
+    else:
+        url = actor.object_url(object_id)
+        params = {"type": body["type"]} if kind == "Token" else None
+        ex = _write(ocpi_context, "PUT", url, body, f"PUT a new {kind} {object_id}", params=params)
+    ocpi_context.objects.update(kind=kind, id=object_id, url=url, body=body, answer=ex)
+    if ex.status is not None and 200 <= ex.status < 300:
+        _retire(actor, kind, url, body)
+
+
+@when("the harness PATCHes the Location without last_updated")
+def patch_without_last_updated(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    o["patch"] = _write(
+        ocpi_context, "PATCH", o["url"], {"name": "Renamed without last_updated"}, "PATCH without last_updated"
+    )
+
+
+@when("the harness PATCHes the Token without last_updated")
+def patch_token_without_last_updated(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    o["patch"] = _write(
+        ocpi_context,
+        "PATCH",
+        o["url"],
+        {"whitelist": "NEVER"},
+        "PATCH without last_updated",
+        params={"type": o["body"]["type"]},
+    )
+
+
+@when("the harness PATCHes the status of one of the Location's EVSEs with a newer last_updated")
+def patch_evse(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    evse = o["body"]["evses"][0]
+    stamp = ob.now(-30)
+    o["evse_stamp"] = stamp
+    o["patch"] = _write(
+        ocpi_context,
+        "PATCH",
+        endpoint_url(o["url"], evse["uid"]),
+        {"status": "CHARGING", "last_updated": stamp},
+        f"PATCH EVSE {evse['uid']} status CHARGING",
+    )
+
+
+@when("the harness PATCHes the Session with one more charging period")
+def patch_session_period(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    extra = ob.period(ob.now(-300), 3.0)
+    o["extra_period"] = extra
+    o["patch"] = _write(
+        ocpi_context,
+        "PATCH",
+        o["url"],
+        {"charging_periods": [extra], "kwh": 3.0, "last_updated": ob.now(-30)},
+        "PATCH the session with one more charging period",
+    )
+
+
+@when("the harness PUTs a Location whose body id differs from the id in the URL")
+def put_mismatch(ocpi_context: ScenarioContext) -> None:
+    actor = _actor(ocpi_context)
+    url_id, body_id = _new_id(actor, "Location"), _new_id(actor, "Location")
+    body = _build(actor, "Location", body_id)
+    url = actor.object_url(url_id)
+    ex = _write(ocpi_context, "PUT", url, body, f"PUT Location body id {body_id} at URL id {url_id}")
+    ocpi_context.objects.update(kind="Location", id=url_id, url=url, body=body, answer=ex, other_id=body_id)
+    if ex.status is not None and 200 <= ex.status < 300:  # stored anyway: retire it under both ids
+        _retire(actor, "Location", url, body)
+        _retire(actor, "Location", actor.object_url(body_id), body)
+
+
+@when("the harness POSTs the same CDR id again with other values")
+def post_cdr_again(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    changed = dict(o["body"])
+    changed["total_energy"] = 99.0
+    changed["total_cost"] = {"before_taxes": 24.75, "taxes": []}
+    changed["last_updated"] = ob.now(-10)
+    o["second"] = _write(ocpi_context, "POST", _actor(ocpi_context).url, changed, f"POST CDR {o['id']} again")
+
+
+@when("the harness DELETEs the Tariff")
+def delete_tariff(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    o["delete"] = _write(ocpi_context, "DELETE", o["url"], None, f"DELETE tariff {o['id']}")
+
+
+@when("the harness PUTs a Token with the same uid and another type")
+def put_same_uid_other_type(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    actor = _actor(ocpi_context)
+    cc, pid = actor.party
+    other = ob.token(cc, pid, o["id"], updated=ob.now(-60), type_="APP_USER")
+    other["contract_id"] = o["body"]["contract_id"] + "A"
+    o["other"] = other
+    o["other_answer"] = ex = _write(
+        ocpi_context, "PUT", o["url"], other, f"PUT token {o['id']} type APP_USER", params={"type": "APP_USER"}
+    )
+    if ex.status is not None and 200 <= ex.status < 300:
+        _retire(actor, "Token", o["url"], other)
+
+
+@when("the harness GETs a Location id it never created")
+def get_unknown(ocpi_context: ScenarioContext) -> None:
+    actor = _actor(ocpi_context)
+    url = actor.object_url(_new_id(actor, "Location") + "NONE")
+    ocpi_context.objects["unknown"] = actor.send("GET", url, label="GET a Location the harness never created")
+
+
+# ## Then ----------------------------------------------------------------------------------------
+
+
+@then("the target accepts the write")
+def accepts(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    _accepted(o["answer"], f"the {o['kind']} write", f"mod_{_actor(ocpi_context).module}.receiver")
+
+
+@then(parsers.re(r"a GET of the (?P<kind>Location|Tariff|Session|Token) returns what was PUT, last_updated included"))
+def get_returns_put(kind: str, ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    params = {"type": o["body"]["type"]} if kind == "Token" else None
+    stored = _stored(ocpi_context, o["url"], kind, params=params)
+    diffs = _diff(o["body"], stored)
+    judged("stored_as_sent", o["reads"][-1])
+    if diffs:
+        _fail(
+            f"the stored {kind} differs from what the harness PUT",
+            [o["answer"], o["reads"][-1]],
+            spec=f"mod_{_actor(ocpi_context).module}.receiver",
+            expected=f"the {kind} as PUT (extra fields allowed)",
+            actual="; ".join(diffs[:8]),
+            check="stored_as_sent",
+        )
+
+
+@then("the PATCH is refused with status_code 2001 and the stored Location is unchanged")
+def patch_refused_location(ocpi_context: ScenarioContext) -> None:
+    _refused_unchanged(ocpi_context, "transport_and_format.client_owned_objects")
+
+
+@then("the PATCH is refused with status_code 2001 and the stored Token is unchanged")
+def patch_refused_token(ocpi_context: ScenarioContext) -> None:
+    _refused_unchanged(ocpi_context, "transport_and_format.client_owned_objects", params={"type": "RFID"})
+
+
+def _refused_unchanged(ctx: ScenarioContext, spec: str, params: dict[str, str] | None = None) -> None:
+    o = ctx.objects
+    ex: Exchange = o["patch"]
+    require_response(ex)
+    stored = _stored(ctx, o["url"], o["kind"], params=params)
+    changed = _diff(o["body"], stored)
+    judged("patch_refused", ex)
+    if ex.ocpi_status != 2001 or changed:
+        actual = describe_answer(ex)
+        if changed:
+            actual += "; the stored object changed: " + "; ".join(changed[:4])
+        _fail(
+            "a PATCH without last_updated was not refused with status_code 2001"
+            + (" (and the target merged it)" if changed else ""),
+            [ex, o["reads"][-1]],
+            spec=spec,
+            expected="status_code 2001, the stored object unchanged",
+            actual=actual,
+            check="patch_refused",
+        )
+
+
+@then("the Location's last_updated is the EVSE's new last_updated")
+def parent_bumped(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    _accepted(o["patch"], "the EVSE PATCH", "mod_locations.receiver")
+    stored = _stored(ocpi_context, o["url"], "Location")
+    judged("parent_last_updated", o["reads"][-1])
+    got = str(stored.get("last_updated", ""))
+    if got[:19] != o["evse_stamp"][:19]:
+        _fail(
+            "after an EVSE changed, its Location's last_updated was not moved to the EVSE's",
+            [o["patch"], o["reads"][-1]],
+            spec="mod_locations.receiver",
+            expected=f"Location last_updated {o['evse_stamp']}",
+            actual=f"Location last_updated {got or '(missing)'}",
+            check="parent_last_updated",
+        )
+
+
+@then("the stored Session holds the PUT charging periods followed by the PATCHed one")
+def periods_appended(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    _accepted(o["patch"], "the Session PATCH", "mod_sessions.receiver")
+    stored = _stored(ocpi_context, o["url"], "Session")
+    judged("periods_appended", o["reads"][-1])
+    expected = [*o["body"]["charging_periods"], o["extra_period"]]
+    diffs = _diff(expected, stored.get("charging_periods"), ".charging_periods")
+    if diffs:
+        _fail(
+            "a Session PATCH with charging_periods did not append them to the stored ones",
+            [o["patch"], o["reads"][-1]],
+            spec="mod_sessions.receiver",
+            expected=f"{len(expected)} charging periods: the PUT ones, then the PATCHed one",
+            actual="; ".join(diffs[:4]),
+            check="periods_appended",
+        )
+
+
+@then("the answer carries a Location header whose GET returns the same CDR")
+def cdr_location(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    ex: Exchange = o["answer"]
+    _accepted(ex, "the CDR POST", "mod_cdrs.receiver")
+    where = ex.header("location")
+    judged("cdr_location_header", ex)
+    if not where or not where.startswith(("http://", "https://")):
+        _fail(
+            "the CDR POST was answered without an absolute Location header",
+            [ex],
+            spec="mod_cdrs.receiver",
+            expected="a Location header with the URL of the stored CDR",
+            actual=f"Location: {where}" if where else "no Location header",
+            check="cdr_location_header",
+        )
+    o["url"] = where
+    stored = _stored(ocpi_context, where, "CDR")
+    diffs = _diff(o["body"], stored)
+    if diffs:
+        _fail(
+            "the CDR at the Location header differs from the one POSTed",
+            [ex, o["reads"][-1]],
+            spec="mod_cdrs.receiver",
+            expected="the CDR as POSTed",
+            actual="; ".join(diffs[:6]),
+            check="cdr_location_header",
+        )
+
+
+@then("the stored CDR is still the first one")
+def cdr_unchanged(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    first: Exchange = o["answer"]
+    _accepted(first, "the first CDR POST", "mod_cdrs.receiver")
+    where = first.header("location")
+    if not where:
+        pytest.skip("the first POST gave no Location header to read the CDR back — see cdrs.receiver-post-location")
+    o["url"] = where
+    stored = _stored(ocpi_context, where, "CDR")
+    judged("cdr_immutable", o["reads"][-1])
+    diffs = _diff(o["body"], stored)
+    if diffs:
+        _fail(
+            "a second POST of the same CDR id changed the stored CDR (CDRs are never updated)",
+            [first, o["second"], o["reads"][-1]],
+            spec="mod_cdrs.receiver",
+            expected="the first CDR, unchanged (a correction is a credit CDR with a new id)",
+            actual="; ".join(diffs[:6]) + f"; second POST: {describe_answer(o['second'])}",
+            check="cdr_immutable",
+        )
+
+
+@then("the DELETE is accepted and a GET of the Tariff answers HTTP 404")
+def tariff_deleted(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    _accepted(o["delete"], "the Tariff DELETE", "mod_tariffs.receiver")
+    ex = _actor(ocpi_context).send("GET", o["url"], label="GET the deleted tariff")
+    require_response(ex)
+    judged("tariff_deleted", ex)
+    if ex.status == 200 and isinstance(ex.data, dict) and ex.ocpi_status == 1000:
+        _fail(
+            "the deleted Tariff is still served",
+            [o["delete"], ex],
+            spec="mod_tariffs.receiver",
+            expected="HTTP 404 (or a refusal): the tariff is gone",
+            actual=describe_answer(ex),
+            check="tariff_deleted",
+        )
+
+
+@then("both Tokens are stored apart, each under its type")
+def tokens_apart(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    _accepted(o["other_answer"], "the second Token PUT", "mod_tokens.receiver")
+    for body in (o["body"], o["other"]):
+        stored = _stored(ocpi_context, o["url"], f"Token of type {body['type']}", params={"type": body["type"]})
+        judged("token_by_type", o["reads"][-1])
+        diffs = _diff(body, stored)
+        if diffs:
+            _fail(
+                f"the Token {body['uid']} of type {body['type']} was not kept apart from the other type",
+                [o["answer"], o["other_answer"], o["reads"][-1]],
+                spec="mod_tokens.receiver",
+                expected=f"the {body['type']} token as PUT",
+                actual="; ".join(diffs[:6]),
+                check="token_by_type",
+            )
+
+
+@then("the PUT is refused with status_code 2001 and nothing is stored under either id")
+def mismatch_refused(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    ex: Exchange = o["answer"]
+    require_response(ex)
+    judged("id_mismatch_refused", ex)
+    if ex.ocpi_status != 2001:
+        _fail(
+            "a PUT whose body id differs from the URL id was not refused with status_code 2001",
+            [ex],
+            spec="transport_and_format.client_owned_objects",
+            expected="status_code 2001 (the object is not stored)",
+            actual=describe_answer(ex),
+            check="id_mismatch_refused",
+        )
+
+
+@then("the answer is HTTP 404")
+def unknown_404(ocpi_context: ScenarioContext) -> None:
+    ex: Exchange = ocpi_context.objects["unknown"]
+    require_response(ex)
+    judged("unknown_object_404", ex)
+    if ex.status != 404:
+        _fail(
+            "a GET of an object the target does not hold was not answered HTTP 404",
+            [ex],
+            spec="status_codes.http",
+            expected="HTTP 404",
+            actual=describe_answer(ex),
+            check="unknown_object_404",
+        )
+    run_check("refusal_not_success", ex)
