@@ -26,6 +26,11 @@ __all__ = ("CONFIG_MODULES", "Discovery", "Handshake", "HarnessSession", "ListEn
 CONFIG_MODULES = frozenset({"versions", "credentials", "hubclientinfo"})
 """Configuration modules: never routed, so no OCPI-to/from headers."""
 
+RECEIVES = {"EMSP": ("locations", "tariffs", "sessions", "cdrs"), "CPO": ("tokens",)}
+"""Receiver interfaces the peer of an identity implements, by role: what a party of that role is sent (a hub
+delivers Sessions and CDRs to the eMSP of their cdr_token, broadcasts Locations and Tariffs to eMSPs, Tokens to
+CPOs). The peer keeps what it is sent, so a scenario can assert what the other identity received."""
+
 
 @dataclass
 class ListEndpoint:
@@ -101,7 +106,9 @@ class HarnessSession:
             host=config.peer.host,
             port=config.peer.port,
             public_url=config.peer.public_url,
-            receiver_modules=config.peer.receiver_modules,
+            receiver_modules=tuple(
+                dict.fromkeys((*config.peer.receiver_modules, *RECEIVES.get(config.party.role, ())))
+            ),
         )
         self.token_a: str | None = config.token_a
         self.token_a_spent = False
