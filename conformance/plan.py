@@ -205,10 +205,12 @@ def _plays(harness: HarnessSession, need: Plays) -> str | None:
         hs = actor.ensure_registered()
         if not actor.registered:
             problem = (hs.problem if hs else None) or "no token"
-            return (
-                f"the harness's {need.role} identity {actor.config.party.country_code}/{actor.config.party.party_id} "
-                f"could not register: {problem}"
-            )
+            who = f"the harness's {need.role} identity {actor.config.party.country_code}/{actor.config.party.party_id}"
+            if hs is not None and hs.exchange.method != "POST":  # no POST was possible: discovery owns the cause
+                raise Blocked(f"{who} could not register: {problem}", discovery_owner(problem))
+            if harness.registration is not None and not harness.registration.ok:  # the same refusal, judged once
+                raise Blocked(f"{who} could not register either: {problem}", "credentials.registration")
+            return f"{who} could not register: {problem}"
     return None
 
 
