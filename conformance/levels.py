@@ -39,6 +39,8 @@ LEVEL_BASIS: dict[str, str] = {
     "transport.malformed-json": "A body that is not JSON gets HTTP 400 with a 2xxx envelope (MUST).",
     "transport.unknown-fields-accepted": "A receiver must not reject a payload for fields it does not know "
     "(SHALL NOT).",
+    "transport.routing-headers-on-functional-modules": "Functional-module responses carry the routing headers, "
+    "TO and FROM swapped (SHALL be implemented on every request and response).",
     # credentials
     "credentials.put-before-registration-405": "PUT before registration must be refused with HTTP 405 (SHALL).",
     "credentials.delete-before-registration-405": "DELETE before registration must be refused with HTTP 405 (SHALL).",

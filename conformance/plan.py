@@ -112,6 +112,7 @@ NEEDS: dict[str, tuple[AnyNeed, ...]] = {
     "transport.raw-token": (T,),
     "transport.malformed-json": (D, R),
     "transport.unknown-fields-accepted": (D, R, X),
+    "transport.routing-headers-on-functional-modules": (D, R, L),
     # credentials
     "credentials.put-before-registration-405": (AU, D),
     "credentials.delete-before-registration-405": (AU, D),

@@ -92,9 +92,29 @@ def _fail(message: str, exchanges: list[Exchange], *, spec: str, expected: str, 
     raise Finding(message, check=check, spec=spec, expected=expected, actual=actual, exchanges=exchanges)
 
 
-def _accepted(ex: Exchange, what: str, spec: str) -> None:
+def _undeliverable(ctx: ScenarioContext, ex: Exchange) -> None:
+    """A hub error (4xxx) on a write the hub had to deliver to another of the harness's identities is a knock-on
+    when that identity's registration showed the hub never fetched its endpoints: the hub cannot know where to
+    deliver, and credentials.registration-callback has judged that once."""
+    if ex.ocpi_status is None or not 4000 <= ex.ocpi_status < 5000:
+        return
+    for role in ("EMSP", "CPO"):
+        other = ctx.harness.as_role(role)
+        hs = other.registration if other is not None else None
+        if other is not None and other is not _actor(ctx).session and hs is not None and hs.ok and not hs.callbacks:
+            party = f"{other.config.party.country_code}/{other.config.party.party_id}"
+            raise Blocked(
+                f"the hub could not deliver to the harness's {role} identity {party} (status_code {ex.ocpi_status}): "
+                "it never fetched that identity's endpoints when it registered",
+                "credentials.registration-callback",
+            )
+
+
+def _accepted(ex: Exchange, what: str, spec: str, ctx: ScenarioContext | None = None) -> None:
     """The write succeeded: HTTP 2xx and a 1xxx status_code."""
     require_response(ex)
+    if ctx is not None:
+        _undeliverable(ctx, ex)
     if ex.status is None or not 200 <= ex.status < 300 or ex.ocpi_status is None or not 1000 <= ex.ocpi_status < 2000:
         _fail(
             f"{what} was not accepted",
@@ -371,7 +391,7 @@ def get_unknown(ocpi_context: ScenarioContext) -> None:
 @then("the target accepts the write")
 def accepts(ocpi_context: ScenarioContext) -> None:
     o = ocpi_context.objects
-    _accepted(o["answer"], f"the {o['kind']} write", f"mod_{_actor(ocpi_context).module}.receiver")
+    _accepted(o["answer"], f"the {o['kind']} write", f"mod_{_actor(ocpi_context).module}.receiver", ocpi_context)
 
 
 @then(parsers.re(r"a GET of the (?P<kind>Location|Tariff|Session|Token) returns what was PUT, last_updated included"))
@@ -434,7 +454,7 @@ def _refused_unchanged(ctx: ScenarioContext, spec: str, params: dict[str, str] |
 @then("the Location's last_updated is the EVSE's new last_updated")
 def parent_bumped(ocpi_context: ScenarioContext) -> None:
     o = ocpi_context.objects
-    _accepted(o["patch"], "the EVSE PATCH", "mod_locations.receiver")
+    _accepted(o["patch"], "the EVSE PATCH", "mod_locations.receiver", ocpi_context)
     stored = _stored(ocpi_context, o["url"], "Location")
     judged("parent_last_updated", o["reads"][-1])
     got = str(stored.get("last_updated", ""))
@@ -452,7 +472,7 @@ def parent_bumped(ocpi_context: ScenarioContext) -> None:
 @then("the stored Session holds the PUT charging periods followed by the PATCHed one")
 def periods_appended(ocpi_context: ScenarioContext) -> None:
     o = ocpi_context.objects
-    _accepted(o["patch"], "the Session PATCH", "mod_sessions.receiver")
+    _accepted(o["patch"], "the Session PATCH", "mod_sessions.receiver", ocpi_context)
     stored = _stored(ocpi_context, o["url"], "Session")
     judged("periods_appended", o["reads"][-1])
     expected = [*o["body"]["charging_periods"], o["extra_period"]]
@@ -472,7 +492,7 @@ def periods_appended(ocpi_context: ScenarioContext) -> None:
 def cdr_location(ocpi_context: ScenarioContext) -> None:
     o = ocpi_context.objects
     ex: Exchange = o["answer"]
-    _accepted(ex, "the CDR POST", "mod_cdrs.receiver")
+    _accepted(ex, "the CDR POST", "mod_cdrs.receiver", ocpi_context)
     where = ex.header("location")
     judged("cdr_location_header", ex)
     if not where or not where.startswith(("http://", "https://")):
@@ -502,7 +522,7 @@ def cdr_location(ocpi_context: ScenarioContext) -> None:
 def cdr_unchanged(ocpi_context: ScenarioContext) -> None:
     o = ocpi_context.objects
     first: Exchange = o["answer"]
-    _accepted(first, "the first CDR POST", "mod_cdrs.receiver")
+    _accepted(first, "the first CDR POST", "mod_cdrs.receiver", ocpi_context)
     where = first.header("location")
     if not where:
         raise Blocked("the first POST gave no Location header to read the CDR back", "cdrs.receiver-post-location")
@@ -524,7 +544,7 @@ def cdr_unchanged(ocpi_context: ScenarioContext) -> None:
 @then("the DELETE is accepted and a GET of the Tariff answers HTTP 404")
 def tariff_deleted(ocpi_context: ScenarioContext) -> None:
     o = ocpi_context.objects
-    _accepted(o["delete"], "the Tariff DELETE", "mod_tariffs.receiver")
+    _accepted(o["delete"], "the Tariff DELETE", "mod_tariffs.receiver", ocpi_context)
     ex = _actor(ocpi_context).send("GET", o["url"], label="GET the deleted tariff")
     require_response(ex)
     judged("tariff_deleted", ex)
@@ -542,7 +562,7 @@ def tariff_deleted(ocpi_context: ScenarioContext) -> None:
 @then("both Tokens are stored apart, each under its type")
 def tokens_apart(ocpi_context: ScenarioContext) -> None:
     o = ocpi_context.objects
-    _accepted(o["other_answer"], "the second Token PUT", "mod_tokens.receiver")
+    _accepted(o["other_answer"], "the second Token PUT", "mod_tokens.receiver", ocpi_context)
     for body in (o["body"], o["other"]):
         stored = _stored(ocpi_context, o["url"], f"Token of type {body['type']}", params={"type": body["type"]})
         judged("token_by_type", o["reads"][-1])

@@ -147,8 +147,14 @@ FAULTS: dict[str, Expect] = {
 def _run_against(
     hub_factory, tmp_path: Path, faults: tuple[str, ...] = (), *args: str, cwd: Path | None = None
 ) -> HarnessRun:
+    """The harness plays two parties against the hub: its primary eMSP identity and a CPO identity."""
     hub = hub_factory(faults, name="-".join(faults) or "clean")
-    target = write_target(tmp_path / "-".join(faults or ("clean",)) / "target.toml", hub, token_a=hub.invite())
+    target = write_target(
+        tmp_path / "-".join(faults or ("clean",)) / "target.toml",
+        hub,
+        token_a=hub.invite(),
+        cpo_token_a=hub.invite(),
+    )
     return run_harness(target, *args, cwd=cwd)
 
 
