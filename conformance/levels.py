@@ -85,6 +85,8 @@ LEVEL_BASIS: dict[str, str] = {
     "locations.receiver-unknown-object-404": "A GET of an unknown object SHOULD be answered HTTP 404.",
     "tariffs.receiver-put-get-delete": "The Tariffs Receiver stores a PUT and removes a tariff on DELETE (mandatory "
     "interface operations).",
+    "tariffs.receiver-foreign-party-refused": "The spec lets a Receiver refuse (HTTP 404) an object under a party the "
+    "client did not register; it does not oblige it to: advice, SHOULD.",
     "sessions.receiver-put-get": "A Receiver stores a pushed Session as sent and serves it at the same URL.",
     "sessions.receiver-patch-appends-periods": "charging_periods in a Session PATCH are appended to the stored ones "
     "(SHALL).",

@@ -146,6 +146,7 @@ NEEDS: dict[str, tuple[AnyNeed, ...]] = {
     "locations.receiver-id-mismatch-refused": (D, CPO_W["locations"]),
     "locations.receiver-unknown-object-404": (D, CPO_W["locations"]),
     "tariffs.receiver-put-get-delete": (D, CPO_W["tariffs"]),
+    "tariffs.receiver-foreign-party-refused": (D, CPO_W["tariffs"]),
     "sessions.receiver-put-get": (D, CPO_W["sessions"]),
     "sessions.receiver-patch-appends-periods": (D, CPO_W["sessions"]),
     "cdrs.receiver-post-location": (D, CPO_W["cdrs"]),

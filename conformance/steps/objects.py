@@ -378,6 +378,26 @@ def put_same_uid_other_type(ocpi_context: ScenarioContext) -> None:
         _retire(actor, "Token", o["url"], other)
 
 
+@when("the harness PUTs a new Tariff under the party id of its other identity")
+def put_foreign(ocpi_context: ScenarioContext) -> None:
+    actor = _actor(ocpi_context)
+    mine = actor.party
+    other = next((i for i in actor.session.config.identities if (i.party.country_code, i.party.party_id) != mine), None)
+    if other is None:
+        pytest.skip(
+            "target.toml gives the harness one identity: a second one (another party id of the harness) is needed to "
+            "write under a party the writing identity does not serve"
+        )
+    object_id = _new_id(actor, "Tariff")
+    cc, pid = other.party.country_code, other.party.party_id
+    body = ob.tariff(cc, pid, object_id, updated=ob.now(-120))
+    url = endpoint_url(actor.url, f"{cc}/{pid}/{object_id}")
+    ex = _write(ocpi_context, "PUT", url, body, f"PUT a Tariff under {cc}/{pid} as {mine[0]}/{mine[1]}")
+    ocpi_context.objects.update(kind="Tariff", id=object_id, url=url, body=body, answer=ex, foreign=f"{cc}/{pid}")
+    if ex.status is not None and 200 <= ex.status < 300 and ex.ocpi_status == 1000:
+        _retire(actor, "Tariff", url, body)
+
+
 @when("the harness GETs a Location id it never created")
 def get_unknown(ocpi_context: ScenarioContext) -> None:
     actor = _actor(ocpi_context)
@@ -592,6 +612,26 @@ def mismatch_refused(ocpi_context: ScenarioContext) -> None:
             expected="status_code 2001 (the object is not stored)",
             actual=describe_answer(ex),
             check="id_mismatch_refused",
+        )
+
+
+@then("the PUT is refused")
+def foreign_refused(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    ex: Exchange = o["answer"]
+    require_response(ex)
+    judged("foreign_party_refused", ex)
+    code = ex.ocpi_status
+    if ex.status is not None and 200 <= ex.status < 300 and code is not None and 1000 <= code < 2000:
+        actor = _actor(ocpi_context)
+        _fail(
+            f"the target accepted a Tariff pushed under {o['foreign']}, a party the writing platform does not serve",
+            [ex],
+            spec="transport_and_format.client_owned_objects",
+            expected=f"a refusal (HTTP 404, or a 2xxx status_code): {actor.party[0]}/{actor.party[1]} does not serve "
+            f"{o['foreign']}",
+            actual=describe_answer(ex),
+            check="foreign_party_refused",
         )
 
 

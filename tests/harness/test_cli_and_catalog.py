@@ -165,6 +165,7 @@ def test_list_filters_by_tags(capsys: pytest.CaptureFixture[str]) -> None:
         "versions.module-listed-once",
         "locations.receiver-id-mismatch-refused",
         "locations.receiver-unknown-object-404",
+        "tariffs.receiver-foreign-party-refused",
     }
 
 
