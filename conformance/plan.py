@@ -35,12 +35,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from conformance.model import Blocked
 from conformance.session import HarnessSession
 from conformance.target import TargetConfig
 
-__all__ = ("NEEDS", "Need", "Plays", "check_needs", "discovery_owner", "static_reason")
+__all__ = ("NEEDS", "Need", "PlanLine", "Plays", "check_needs", "discovery_owner", "static_plan", "static_reason")
 
 
 class Need(StrEnum):
@@ -144,7 +145,7 @@ NEEDS: dict[str, tuple[AnyNeed, ...]] = {
     "locations.receiver-patch-needs-last-updated": (D, CPO_W["locations"]),
     "locations.receiver-evse-change-bumps-location": (D, CPO_W["locations"]),
     "locations.receiver-id-mismatch-refused": (D, CPO_W["locations"]),
-    "locations.receiver-unknown-object-404": (D, CPO_W["locations"]),
+    "locations.receiver-unknown-object-404": (D, Plays("CPO", "locations", "RECEIVER")),  # a GET: no write
     "tariffs.receiver-put-get-delete": (D, CPO_W["tariffs"]),
     "tariffs.receiver-foreign-party-refused": (D, CPO_W["tariffs"]),
     "sessions.receiver-put-get": (D, CPO_W["sessions"]),
@@ -178,9 +179,64 @@ def static_reason(config: TargetConfig, needs: tuple[AnyNeed, ...]) -> str | Non
                 )
         elif need in (Need.TOKEN_A, Need.TOKEN_A_UNUSED) and config.token_a is None:
             return "the target file gives a credentials token, not a registration token A"
+        elif need is Need.DESTRUCTIVE and config.read_only:
+            return "read-only run: this scenario rotates or deletes the harness's credentials"
         elif need is Need.DESTRUCTIVE and not config.allow_destructive:
             return "the harness uses a configured token C and [run] destructive is not true"
     return None
+
+
+_NEED_WORDS = {
+    Need.TOKEN: "a token",
+    Need.DISCOVERY: "the target's 2.3.0 endpoints",
+    Need.TOKEN_A: "token A",
+    Need.TOKEN_A_UNUSED: "an unused token A",
+    Need.REGISTRATION: "a registration",
+    Need.OWN_REGISTRATION: "the harness's own registration",
+    Need.DESTRUCTIVE: "leave to rotate/delete its credentials",
+    Need.SENDER_LIST: "an advertised Sender list",
+    Need.DATA: "enough objects in a list",
+}
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    """One scenario in ``ocpi-conformance plan``: would it run, and if not, why."""
+
+    id: str
+    level: str
+    runs: bool
+    why: str
+    """The skip reason, or what the run will need (registrations, advertised interfaces)."""
+
+
+def static_plan(config: TargetConfig, entries: list[Any], discovery: Any | None = None) -> list[PlanLine]:
+    """What a run would do, from target.toml, the scenario tags and (when given) the target's discovered endpoints:
+    nothing is written to the target. ``entries``: :func:`conformance.catalog.read_catalog` entries."""
+    out: list[PlanLine] = []
+    for e in entries:
+        needs = NEEDS.get(e.id, ())
+        if e.id in config.exclude:
+            out.append(PlanLine(e.id, e.level, False, "excluded in target.toml ([run] exclude)"))
+            continue
+        wanted = {r.upper() for r in e.roles}
+        if "ANY" not in wanted and not wanted & set(config.roles):
+            reason = f"written for {'/'.join(sorted(wanted))}; the target is {'/'.join(config.roles)}"
+            out.append(PlanLine(e.id, e.level, False, reason))
+            continue
+        reason = static_reason(config, needs)
+        if reason is None and discovery is not None:
+            if discovery.problem and Need.DISCOVERY in needs:
+                reason = f"discovery failed: {discovery.problem}"
+            for need in needs:
+                if reason is None and isinstance(need, Plays) and discovery.url(need.module, need.interface) is None:
+                    reason = f"the target does not advertise the {need.module} {need.interface} interface"
+        if reason:
+            out.append(PlanLine(e.id, e.level, False, reason))
+            continue
+        words = [str(n) if isinstance(n, Plays) else _NEED_WORDS[n] for n in needs if n is not Need.DISCOVERY]
+        out.append(PlanLine(e.id, e.level, True, "needs " + ", ".join(words) if words else "needs nothing more"))
+    return out
 
 
 def _advertised(harness: HarnessSession, module: str, interface: str) -> str | None:

@@ -154,7 +154,8 @@ class HarnessSession:
                 self.retire_created()
             for other in self._others.values():
                 other.close(cleanup=cleanup)
-            if cleanup and self.registered and self.registered_by_harness and self.config.allow_destructive:
+            may_unregister = self.config.allow_destructive or self.config.read_only  # read-only: leave as found
+            if cleanup and self.registered and self.registered_by_harness and may_unregister:
                 self.client.request(
                     "DELETE",
                     self._credentials_url() or "",
@@ -196,12 +197,21 @@ class HarnessSession:
 
     def retire_created(self) -> None:
         """Run the clean-up actions (newest first), each recorded as an exchange labelled ``clean-up: ...``."""
+        done: list[str] = []
         while self.cleanups:
             what, action = self.cleanups.pop()
             try:
-                action()
+                ex = action()
             except Exception as exc:  # a failed clean-up must not hide the run's results
                 self.observations.append(f"clean-up failed: {what}: {exc}")
+                continue
+            if isinstance(ex, Exchange) and not (ex.status is not None and 200 <= ex.status < 300):
+                self.observations.append(f"clean-up refused: {what}: {describe_answer(ex)}")
+            else:
+                done.append(what)
+        if done:
+            party = f"{self.config.party.country_code}/{self.config.party.party_id}"
+            self.observations.append(f"clean-up as {party}: {len(done)} retired ({', '.join(reversed(done))})")
 
     # -- tokens ------------------------------------------------------------------------------
     @property
@@ -385,8 +395,9 @@ class HarnessSession:
         return self.rotation
 
     def ensure_unregistered(self) -> Exchange:
-        """DELETE the registration once."""
+        """DELETE the registration once (first retiring what this identity created: its token dies with it)."""
         if self.unregistration is None:
+            self.retire_created()
             url = self._credentials_url() or self.config.versions_url
             token = self.token
             ex = self.client.request("DELETE", url, token=token, label="credentials DELETE (unregister)")

@@ -16,6 +16,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from conformance.plan import NEEDS, Need
 from tests.harness.hubrun import PYTHON, HarnessRun, _env, run_harness, write_target
 
 pytestmark = pytest.mark.e2e
@@ -277,6 +278,55 @@ def test_clean_hub_passes_every_scenario_from_another_directory(hub_factory, tmp
     # the registration scenario shows the callbacks the hub made before answering
     reg = run.scenario("credentials.registration-callback")
     assert any(e["direction"] == "inbound" for e in reg["exchanges"])
+    # the harness played a CPO and an eMSP: what the CPO wrote reached the eMSP identity's peer through the hub
+    for sid in ("sessions.receiver-put-get", "cdrs.receiver-post-location"):
+        inbound = [e for e in run.scenario(sid)["exchanges"] if e["direction"] == "inbound"]
+        assert any(e["method"] in ("PUT", "POST") for e in inbound), sid
+    # and it left the hub as found: every object it created was retired at the end, and the report says so
+    observations = " ".join(run.results["observations"])
+    assert "clean-up as NL/CTC:" in observations and "clean-up as NL/CTH:" in observations, observations
+    assert "clean-up refused" not in observations and "clean-up failed" not in observations, observations
+    assert "REMOVED" in observations and "invalidated" in observations and "COMPLETED" in observations
+
+
+def test_read_only_writes_nothing_and_says_so(hub_factory, tmp_path: Path) -> None:
+    run = _run_against(hub_factory, tmp_path, (), "--read-only")
+    assert run.returncode == 0, run.stdout
+    assert not run.having("fail") and not run.having("warn")
+    writers = {sid for sid, needs in NEEDS.items() if any(getattr(n, "writes", False) for n in needs)}
+    writers |= {sid for sid, needs in NEEDS.items() if Need.DESTRUCTIVE in needs}
+    assert writers and writers <= run.having("skip")
+    for sid in writers:
+        assert run.scenario(sid)["message"].startswith("read-only run: "), sid
+    # no module object was written (the credentials handshake is how the harness gets a token at all)
+    writes = [
+        (e["method"], e["url"])
+        for s in run.results["scenarios"]
+        for e in s["exchanges"]
+        if e["direction"] == "outbound" and e["method"] != "GET" and "/credentials" not in e["url"]
+    ]
+    assert not writes, writes
+    assert "locations.receiver-unknown-object-404" in run.having("pass")  # a GET: runs read-only
+
+
+def test_plan_lists_what_would_run_and_why_without_writing(hub_factory, tmp_path: Path) -> None:
+    hub = hub_factory((), name="plan")
+    target = write_target(tmp_path / "plan" / "target.toml", hub, token_a=hub.invite())  # one identity: an eMSP
+    proc = subprocess.run(
+        [PYTHON, "-m", "conformance", "plan", str(target)], env=_env(), capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = {line.split()[1]: line for line in proc.stdout.splitlines() if line.startswith(("RUN ", "SKIP"))}
+    assert lines["tokens.receiver-put-get-by-type"].startswith("RUN ")
+    assert "as EMSP writes to tokens RECEIVER" in lines["tokens.receiver-put-get-by-type"]
+    assert (
+        lines["locations.receiver-put-get"].startswith("SKIP")
+        and "no CPO identity" in lines["locations.receiver-put-get"]
+    )
+    assert "endpoints: cdrs RECEIVER" in proc.stdout
+    # nothing was written: the token A the plan saw is still unused, so a run can register with it
+    run = run_harness(target, "credentials.registration")
+    assert run.having("pass") == {"credentials.registration"}, run.stdout
 
 
 @pytest.mark.slow
