@@ -109,6 +109,7 @@ class HarnessSession:
             receiver_modules=tuple(
                 dict.fromkeys((*config.peer.receiver_modules, *RECEIVES.get(config.party.role, ())))
             ),
+            sender_modules=("tokens",) if config.party.role == "EMSP" else (),
         )
         self.token_a: str | None = config.token_a
         self.token_a_spent = False

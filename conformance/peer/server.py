@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from conformance.client import Recorder
 from conformance.model import Exchange
@@ -41,6 +41,11 @@ class _PeerState:
     receiver_modules: tuple[str, ...] = ("hubclientinfo",)
     pushes: list[tuple[str, str, Any]] = field(default_factory=list)
     """(method, path, body) of pushes received on receiver stubs."""
+    sender_modules: tuple[str, ...] = ()
+    """Modules the peer serves as SENDER: ``tokens`` for an eMSP identity (its list, and real-time authorization of
+    the tokens the harness issued as that identity)."""
+    issued: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    """(uid, type) -> Token the harness issued as this identity (pushed to the target), for authorization requests."""
     objects: dict[str, Any] = field(default_factory=dict)
     """Path (without query) -> the object as the peer now holds it, for GETs of what was pushed (a Receiver keeps
     what it is sent: PUT stores, PATCH merges, a CDR POST stores under ``{cdrs url}/{id}``)."""
@@ -58,9 +63,10 @@ class PeerServer:
         port: int = 0,
         public_url: str | None = None,
         receiver_modules: tuple[str, ...] = ("hubclientinfo",),
+        sender_modules: tuple[str, ...] = (),
     ) -> None:
         self.recorder = recorder
-        self.state = _PeerState(identity=identity, receiver_modules=receiver_modules)
+        self.state = _PeerState(identity=identity, receiver_modules=receiver_modules, sender_modules=sender_modules)
         self._host = host
         self._port = port
         self._public_url = public_url.rstrip("/") if public_url else None
@@ -117,6 +123,14 @@ class PeerServer:
     def receiver_url(self, module: str) -> str:
         return f"{self.details_url}/receiver/{module}"
 
+    def sender_url(self, module: str) -> str:
+        return f"{self.details_url}/sender/{module}"
+
+    def issue(self, token: dict[str, Any]) -> None:
+        """Remember a Token the harness issued as this identity: its eMSP answers authorization requests for it."""
+        with self._lock:
+            self.state.issued[(str(token.get("uid")), str(token.get("type") or "RFID"))] = dict(token)
+
     # -- tokens ------------------------------------------------------------------------------
     def accept_token(self, token: str, name: str) -> None:
         """Let ``token`` (shown in reports as ``name``) authenticate callbacks."""
@@ -166,7 +180,32 @@ class PeerServer:
     def endpoints(self) -> list[dict[str, str]]:
         eps = [{"identifier": "credentials", "role": "SENDER", "url": self.credentials_url}]
         eps += [{"identifier": m, "role": "RECEIVER", "url": self.receiver_url(m)} for m in self.state.receiver_modules]
+        eps += [{"identifier": m, "role": "SENDER", "url": self.sender_url(m)} for m in self.state.sender_modules]
         return eps
+
+    def _tokens_sender(self, method: str, route: str, query: str) -> tuple[int, dict[str, Any]]:
+        """The eMSP's tokens Sender: the list of issued tokens, and POST {uid}/authorize?type=..."""
+        base = urlsplit(self.sender_url("tokens")).path
+        with self._lock:
+            issued = dict(self.state.issued)
+        if route == base and method == "GET":
+            return 200, {
+                "status_code": 1000,
+                "data": list(issued.values()),
+                "_headers": [("X-Total-Count", str(len(issued))), ("X-Limit", "1000")],
+            }
+        parts = route[len(base) + 1 :].split("/")
+        if method == "POST" and len(parts) == 2 and parts[1] == "authorize":
+            token_type = dict(parse_qsl(query)).get("type", "RFID")
+            token = issued.get((parts[0], token_type))
+            if token is None:
+                return 404, {"status_code": 2004, "status_message": "Unknown token"}
+            allowed = "ALLOWED" if token.get("valid") else "BLOCKED"
+            return 200, {
+                "status_code": 1000,
+                "data": {"allowed": allowed, "token": token, "authorization_reference": uuid.uuid4().hex[:20]},
+            }
+        return 405, {"status_code": 2000, "status_message": "Method not supported"}
 
     def _authenticate(self, header: str | None) -> tuple[str, str | None, str | None]:
         """(style, token name, token value) for an Authorization header value."""
@@ -257,6 +296,10 @@ class PeerServer:
             if method == "GET":
                 return 200, {"status_code": 1000, "data": self.credentials_for(token)}
             return 405, {"status_code": 2000, "status_message": "The harness does not accept registrations"}
+        if "tokens" in self.state.sender_modules:
+            sbase = urlsplit(self.sender_url("tokens")).path
+            if route == sbase or route.startswith(sbase + "/"):
+                return self._tokens_sender(method, route, urlsplit(path).query)
         for module in self.state.receiver_modules:
             base = urlsplit(self.receiver_url(module)).path
             if route == base or route.startswith(base + "/"):

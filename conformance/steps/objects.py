@@ -266,21 +266,26 @@ def _build(actor: Actor, kind: str, object_id: str) -> dict[str, Any]:
 # ## Given ---------------------------------------------------------------------------------------
 
 
-@given(parsers.re(r"the harness plays an? (?P<role>CPO|eMSP) towards the target's (?P<module>\w+) Receiver"))
-def plays(role: str, module: str, harness: HarnessSession, ocpi_context: ScenarioContext) -> None:
+@given(
+    parsers.re(
+        r"the harness plays an? (?P<role>CPO|eMSP) towards the target's (?P<module>\w+) (?P<side>Receiver|Sender)"
+    )
+)
+def plays(role: str, module: str, side: str, harness: HarnessSession, ocpi_context: ScenarioContext) -> None:
     """The identity with ``role`` calls the target's ``module`` Receiver (registered by the plan on first need; whether
     the scenario may write was judged from its needs in conformance/plan.py before it started)."""
     role = role.upper()
-    reason = check_needs(harness, (PlaysNeed(role, module, "RECEIVER"),))
+    interface = side.upper()
+    reason = check_needs(harness, (PlaysNeed(role, module, interface),))
     if reason:
         pytest.skip(reason)
     session = harness.as_role(role)
     assert session is not None
-    url = harness.discover().url(module, "RECEIVER")
+    url = harness.discover().url(module, interface)
     assert url is not None
     ocpi_context.objects["actor"] = Actor(session, module, url)
     cc, pid = session.config.party.country_code, session.config.party.party_id
-    ocpi_context.note(f"the harness writes as {cc}/{pid} ({role}) to {url}")
+    ocpi_context.note(f"the harness speaks as {cc}/{pid} ({role}) to {url}")
 
 
 # ## When ----------------------------------------------------------------------------------------
@@ -305,6 +310,8 @@ def put_new(method: str, kind: str, ocpi_context: ScenarioContext) -> None:
     ocpi_context.objects.update(kind=kind, id=object_id, url=url, body=body, answer=ex)
     if _ok(ex):
         _retire(actor, kind, url, body)
+        if kind == "Token":  # the harness's eMSP answers authorization requests for the tokens it issued
+            actor.session.peer.issue(body)
 
 
 @when("the harness PATCHes the Location without last_updated")
@@ -402,6 +409,7 @@ def put_same_uid_other_type(ocpi_context: ScenarioContext) -> None:
     )
     if _ok(ex):
         _retire(actor, "Token", o["url"], other)
+        actor.session.peer.issue(other)
 
 
 @when("the harness PUTs a new Tariff under the party id of its other identity")
@@ -676,3 +684,81 @@ def unknown_404(ocpi_context: ScenarioContext) -> None:
             check="unknown_object_404",
         )
     run_check("refusal_not_success", ex)
+
+
+# -- real-time authorization (the harness as a CPO asking the target's tokens Sender) -----------------------------
+
+
+def _authorize(ctx: ScenarioContext, uid: str, token_type: str, label: str) -> Exchange:
+    actor = _actor(ctx)
+    ex = actor.send("POST", endpoint_url(actor.url, f"{uid}/authorize"), params={"type": token_type}, label=label)
+    ctx.objects["authorize"] = ex
+    ctx.objects["uid"], ctx.objects["type"] = uid, token_type
+    return ex
+
+
+@when("the harness asks for real-time authorization of a token uid nobody issued")
+def authorize_unknown(ocpi_context: ScenarioContext) -> None:
+    uid = _new_id(_actor(ocpi_context), "Unknown") + "NOBODY"
+    _authorize(ocpi_context, uid, "RFID", f"authorize unknown token {uid}")
+
+
+@when("the harness asks for real-time authorization of a valid token the target lists")
+def authorize_listed(ocpi_context: ScenarioContext) -> None:
+    actor = _actor(ocpi_context)
+    ex = actor.send("GET", actor.url, params={"limit": "50"}, label="GET the tokens the target lists")
+    require_response(ex)
+    tokens = [t for t in ex.data if isinstance(t, dict)] if isinstance(ex.data, list) else []
+    token = next((t for t in tokens if t.get("valid") is True and isinstance(t.get("uid"), str)), None)
+    if token is None:
+        pytest.skip(
+            "the tokens Sender list shows the harness's CPO identity no valid token to authorize "
+            f"({len(tokens)} listed)"
+        )
+    ocpi_context.objects["token"] = token
+    _authorize(ocpi_context, token["uid"], str(token.get("type") or "RFID"), f"authorize listed token {token['uid']}")
+
+
+@then("the answer is HTTP 404 with status_code 2004 and no data")
+def unknown_token_answer(ocpi_context: ScenarioContext) -> None:
+    ex: Exchange = ocpi_context.objects["authorize"]
+    _require_envelope(ex)
+    judged("authorize_unknown_token", ex)
+    data = ex.data
+    if ex.status != 404 or ex.ocpi_status != 2004 or data not in (None, {}, []):
+        _fail(
+            "real-time authorization of an unknown token was not answered HTTP 404 with status_code 2004",
+            [ex],
+            spec="mod_tokens.sender",
+            expected="HTTP 404, status_code 2004, no data",
+            actual=describe_answer(ex) + (f", data {str(data)[:80]}" if data not in (None, {}, []) else ""),
+            check="authorize_unknown_token",
+        )
+
+
+@then("the answer is an AuthorizationInfo for that token that matches openapi.yaml")
+def authorization_info(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    ex: Exchange = o["authorize"]
+    _require_envelope(ex)
+    if ex.ocpi_status == 2002:
+        pytest.skip(
+            "the target needs location information to authorize (status_code 2002) and the harness has no location "
+            "of the target's to name"
+        )
+    _undeliverable(ocpi_context, ex)
+    _accepted(ex, "the real-time authorization", "mod_tokens.sender", ocpi_context)
+    from conformance.oracle import get_oracle
+
+    run_check("response_schema", ex, operation=get_oracle().find("tokens", "SENDER", "POST", "/{token_uid}/authorize"))
+    data = ex.data if isinstance(ex.data, dict) else {}
+    token = data.get("token") if isinstance(data.get("token"), dict) else {}
+    if token.get("uid") != o["uid"] or (token.get("type") or "RFID") != o["type"]:
+        _fail(
+            "the AuthorizationInfo is not about the token the harness asked for",
+            [ex],
+            spec="mod_tokens.sender",
+            expected=f"token.uid {o['uid']}, token.type {o['type']}",
+            actual=f"token.uid {token.get('uid')}, token.type {token.get('type')}",
+            check="authorization_info_token",
+        )
