@@ -96,6 +96,8 @@ LEVEL_BASIS: dict[str, str] = {
     "POST must not change a stored CDR.",
     "tokens.receiver-put-get-by-type": "Tokens are identified by uid and type together; the CPO's Receiver keeps "
     "both (mandatory).",
+    "locations.sender-single-objects": "The CPO's locations Sender serves one Location, EVSE or connector by id "
+    "(interface operations, mandatory for the Sender).",
     "tokens.authorize-unknown-token": "An authorization request for a token the eMSP does not know is answered HTTP "
     "404 with status_code 2004 (stated for the eMSP's interface).",
     "tokens.authorize-known-token": "The eMSP answers an authorization request with an AuthorizationInfo for that "

@@ -154,6 +154,8 @@ NEEDS: dict[str, tuple[AnyNeed, ...]] = {
     "cdrs.receiver-not-overwritten": (D, CPO_W["cdrs"]),
     "tokens.receiver-put-get-by-type": (D, EMSP_W["tokens"]),
     "tokens.receiver-patch-needs-last-updated": (D, EMSP_W["tokens"]),
+    # sender interfaces: the harness reads (nothing is written)
+    "locations.sender-single-objects": (D, Plays("EMSP", "locations", "SENDER")),
     # real-time authorization: the harness as a CPO asks the target's tokens Sender (nothing is written)
     "tokens.authorize-unknown-token": (D, Plays("CPO", "tokens", "SENDER")),
     "tokens.authorize-known-token": (D, Plays("CPO", "tokens", "SENDER")),

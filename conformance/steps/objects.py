@@ -762,3 +762,58 @@ def authorization_info(ocpi_context: ScenarioContext) -> None:
             actual=f"token.uid {token.get('uid')}, token.type {token.get('type')}",
             check="authorization_info_token",
         )
+
+
+# -- Sender single-object GETs (the harness as an eMSP reading the target's locations Sender) ----------------------
+
+
+@when("the harness GETs the first Location the target lists, then that Location, its first EVSE and connector alone")
+def get_single_location(ocpi_context: ScenarioContext) -> None:
+    actor = _actor(ocpi_context)
+    ex = actor.send("GET", actor.url, params={"limit": "10"}, label="GET the Locations the target lists")
+    require_response(ex)
+    listed = [x for x in ex.data if isinstance(x, dict)] if isinstance(ex.data, list) else []
+    loc = next(
+        (x for x in listed if isinstance(x.get("id"), str) and x.get("evses") and x["evses"][0].get("connectors")),
+        None,
+    )
+    if loc is None:
+        pytest.skip(f"the locations Sender list holds no Location with an EVSE and a connector ({len(listed)} listed)")
+    evse = loc["evses"][0]
+    connector = evse["connectors"][0]
+    gets = []
+    for suffix, what, listed_obj in (
+        ("/{location_id}", "Location", loc),
+        ("/{location_id}/{evse_uid}", "EVSE", evse),
+        ("/{location_id}/{evse_uid}/{connector_id}", "Connector", connector),
+    ):
+        path = suffix.format(location_id=loc["id"], evse_uid=evse.get("uid"), connector_id=connector.get("id"))
+        one = actor.send("GET", endpoint_url(actor.url, path), label=f"GET one {what}")
+        gets.append((suffix, what, listed_obj, one))
+    ocpi_context.objects["single"] = gets
+
+
+@then("each answer is that object alone and matches openapi.yaml")
+def single_objects(ocpi_context: ScenarioContext) -> None:
+    from conformance.oracle import get_oracle
+    from conformance.steps.context import collect_findings
+
+    oracle = get_oracle()
+
+    def judge(item: tuple[str, str, dict[str, Any], Exchange]) -> None:
+        suffix, what, listed_obj, ex = item
+        _accepted(ex, f"the GET of one {what}", "mod_locations.sender", ocpi_context)
+        run_check("response_schema", ex, operation=oracle.find("locations", "SENDER", "GET", suffix))
+        key = "uid" if what == "EVSE" else "id"
+        data = ex.data if isinstance(ex.data, dict) else {}
+        if data.get(key) != listed_obj.get(key):
+            _fail(
+                f"the GET of one {what} did not return that {what}",
+                [ex],
+                spec="mod_locations.sender",
+                expected=f"{key} {listed_obj.get(key)}",
+                actual=f"{key} {data.get(key)}",
+                check="single_object",
+            )
+
+    collect_findings(ocpi_context.objects["single"], judge, lambda i: f"GET one {i[1]}", ocpi_context.notes)
