@@ -226,8 +226,8 @@ def static_plan(config: TargetConfig, entries: list[Any], discovery: Any | None 
             continue
         wanted = {r.upper() for r in e.roles}
         if "ANY" not in wanted and not wanted & set(config.roles):
-            reason = f"written for {'/'.join(sorted(wanted))}; the target is {'/'.join(config.roles)}"
-            out.append(PlanLine(e.id, e.level, False, reason))
+            mismatch = f"written for {'/'.join(sorted(wanted))}; the target is {'/'.join(config.roles)}"
+            out.append(PlanLine(e.id, e.level, False, mismatch))
             continue
         reason = static_reason(config, needs)
         if reason is None and discovery is not None:

@@ -12,6 +12,7 @@ routing headers.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -189,17 +190,17 @@ def _retire(actor: Actor, kind: str, url: str, body: dict[str, Any]) -> None:
     """Register how to leave the target as found for an object the harness created."""
     session = actor.session
     if kind == "Location":
-        for evse in body.get("evses", []):
-            evse_url = endpoint_url(url, evse["uid"])
-            session.on_cleanup(
-                f"EVSE {evse['uid']} REMOVED",
-                lambda u=evse_url: actor.send(
-                    "PATCH",
-                    u,
-                    {"status": "REMOVED", "last_updated": ob.now()},
-                    label="clean-up: the harness's EVSE set to REMOVED",
-                ),
+
+        def removed(evse_url: str) -> Callable[[], Exchange]:
+            return lambda: actor.send(
+                "PATCH",
+                evse_url,
+                {"status": "REMOVED", "last_updated": ob.now()},
+                label="clean-up: the harness's EVSE set to REMOVED",
             )
+
+        for evse in body.get("evses", []):
+            session.on_cleanup(f"EVSE {evse['uid']} REMOVED", removed(endpoint_url(url, evse["uid"])))
     elif kind == "Tariff":
         session.on_cleanup(
             f"tariff {body['id']} deleted", lambda: actor.send("DELETE", url, label="clean-up: the harness's tariff")
@@ -558,6 +559,7 @@ def cdr_location(ocpi_context: ScenarioContext) -> None:
             actual=f"Location: {where}" if where else "no Location header",
             check="cdr_location_header",
         )
+    assert where is not None  # (failed above otherwise)
     o["url"] = where
     stored = _stored(ocpi_context, where, "CDR")
     diffs = _diff(o["body"], stored)
@@ -751,8 +753,8 @@ def authorization_info(ocpi_context: ScenarioContext) -> None:
     from conformance.oracle import get_oracle
 
     run_check("response_schema", ex, operation=get_oracle().find("tokens", "SENDER", "POST", "/{token_uid}/authorize"))
-    data = ex.data if isinstance(ex.data, dict) else {}
-    token = data.get("token") if isinstance(data.get("token"), dict) else {}
+    data: dict[str, Any] = ex.data if isinstance(ex.data, dict) else {}
+    token: dict[str, Any] = data["token"] if isinstance(data.get("token"), dict) else {}
     if token.get("uid") != o["uid"] or (token.get("type") or "RFID") != o["type"]:
         _fail(
             "the AuthorizationInfo is not about the token the harness asked for",
