@@ -98,6 +98,13 @@ LEVEL_BASIS: dict[str, str] = {
     "both (mandatory).",
     "locations.sender-single-objects": "The CPO's locations Sender serves one Location, EVSE or connector by id "
     "(interface operations, mandatory for the Sender).",
+    "routing.broadcast-delivered": "A push addressed to the hub goes to every connected party receiving the module, "
+    "FROM the hub, at the owner's URL (broadcast rules).",
+    "routing.direct-delivered": "A request addressed to a party is forwarded to it with TO/FROM kept, and its answer "
+    "relayed with them swapped (routing tables).",
+    "routing.forward-new-request-id": "A hub forwarding a request SHALL give it a new X-Request-ID.",
+    "routing.forward-keeps-correlation-id": "A hub forwarding a request SHALL keep its X-Correlation-ID.",
+    "routing.last-updated-untouched": "A hub SHALL NOT modify last_updated on what it forwards.",
     "tokens.authorize-unknown-token": "An authorization request for a token the eMSP does not know is answered HTTP "
     "404 with status_code 2004 (stated for the eMSP's interface).",
     "tokens.authorize-known-token": "The eMSP answers an authorization request with an AuthorizationInfo for that "

@@ -156,6 +156,14 @@ NEEDS: dict[str, tuple[AnyNeed, ...]] = {
     "tokens.receiver-patch-needs-last-updated": (D, EMSP_W["tokens"]),
     # sender interfaces: the harness reads (nothing is written)
     "locations.sender-single-objects": (D, Plays("EMSP", "locations", "SENDER")),
+    # hub routing: the CPO identity broadcasts, the eMSP identity (registered too) receives
+    "routing.broadcast-delivered": (D, CPO_W["locations"], Plays("EMSP", "locations", "SENDER")),
+    "routing.last-updated-untouched": (D, CPO_W["locations"], Plays("EMSP", "locations", "SENDER")),
+    # ... or addresses a Session to the eMSP identity (direct routing through the hub)
+    **{
+        f"routing.{name}": (D, CPO_W["sessions"], Plays("EMSP", "sessions", "SENDER"))
+        for name in ("direct-delivered", "forward-new-request-id", "forward-keeps-correlation-id")
+    },
     # real-time authorization: the harness as a CPO asks the target's tokens Sender (nothing is written)
     "tokens.authorize-unknown-token": (D, Plays("CPO", "tokens", "SENDER")),
     "tokens.authorize-known-token": (D, Plays("CPO", "tokens", "SENDER")),

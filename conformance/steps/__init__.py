@@ -11,6 +11,7 @@ STEP_MODULES = (
     "conformance.steps.credentials",
     "conformance.steps.objects",
     "conformance.steps.pagination",
+    "conformance.steps.routing",
     "conformance.steps.versions",
 )
 

@@ -61,15 +61,14 @@ class Actor:
         *,
         params: dict[str, str] | None = None,
         label: str,
+        to: tuple[str, str] | None = None,
     ) -> Exchange:
+        """One request with this identity's token and routing headers (``to``: address that party, not the target)."""
+        headers = self.session.routing_headers(self.module)
+        if to is not None:
+            headers["OCPI-to-country-code"], headers["OCPI-to-party-id"] = to
         return self.session.client.request(
-            method,
-            url,
-            token=self.session.token,
-            json_body=body,
-            params=params,
-            headers=self.session.routing_headers(self.module),
-            label=label,
+            method, url, token=self.session.token, json_body=body, params=params, headers=headers, label=label
         )
 
 
@@ -147,6 +146,7 @@ def _stored(ctx: ScenarioContext, url: str, what: str, *, params: dict[str, str]
 
 
 def _write(ctx: ScenarioContext, method: str, url: str, body: Any, label: str, **kw: Any) -> Exchange:
+    """A write by the scenario's acting identity, kept as evidence (``kw``: params, to)."""
     ex = _actor(ctx).send(method, url, body, label=label, **kw)
     ctx.objects.setdefault("writes", []).append(ex)
     return ex
@@ -313,6 +313,22 @@ def put_new(method: str, kind: str, ocpi_context: ScenarioContext) -> None:
         _retire(actor, kind, url, body)
         if kind == "Token":  # the harness's eMSP answers authorization requests for the tokens it issued
             actor.session.peer.issue(body)
+
+
+@when("the harness PUTs a new Session addressed to its eMSP identity through the hub")
+def put_session_direct(ocpi_context: ScenarioContext) -> None:
+    actor = _actor(ocpi_context)
+    emsp = actor.session.config.identity_for("EMSP")
+    if emsp is None:
+        pytest.skip('target.toml gives no eMSP identity to address (add an [[identities]] table with role = "EMSP")')
+    object_id = _new_id(actor, "Session")
+    body = _build(actor, "Session", object_id)
+    url = actor.object_url(object_id)
+    to = (emsp.party.country_code, emsp.party.party_id)
+    ex = _write(ocpi_context, "PUT", url, body, f"PUT a new Session {object_id} to {to[0]}/{to[1]}", to=to)
+    ocpi_context.objects.update(kind="Session", id=object_id, url=url, body=body, answer=ex, to=to)
+    if _ok(ex):
+        _retire(actor, "Session", url, body)
 
 
 @when("the harness PATCHes the Location without last_updated")

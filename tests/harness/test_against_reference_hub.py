@@ -188,6 +188,11 @@ FAULTS: dict[str, Expect] = {
     "unknown_object_200": E(warn=("locations.receiver-unknown-object-404",), every_failure_mentions="HTTP 200"),
     "wrong_owner_accepted": E(warn=("tariffs.receiver-foreign-party-refused",)),
     "no_routing_headers": E(fail=("transport.routing-headers-on-functional-modules",)),
+    # -- hub routing: the CPO identity writes through the hub, the eMSP identity's peer records what arrives ---------
+    "request_id_reused": E(fail=("routing.forward-new-request-id",)),
+    "correlation_id_dropped": E(fail=("routing.forward-keeps-correlation-id",)),
+    "routing_headers_not_swapped": E(fail=("routing.direct-delivered",), every_failure_mentions="relayed answer"),
+    "last_updated_rewritten": E(fail=("routing.last-updated-untouched",)),
     "only_221": E(
         fail=("versions.list-offers-2.3.0",),
         rest_skipped_naming="versions.list-offers-2.3.0",
@@ -229,13 +234,9 @@ NOT_YET_CERTIFIED: dict[str, str] = (
         for name in ("visibility_ignored",)
     }
     | {
-        name: "hub routing scenarios (broadcast, forwarding, HubClientInfo pushes) are not in features/ yet"
+        name: "hub routing scenarios not yet written (Link rewriting, echo to the sender, 4001, HubClientInfo pushes)"
         for name in (
-            "request_id_reused",
-            "correlation_id_dropped",
-            "routing_headers_not_swapped",
             "link_not_rewritten",
-            "last_updated_rewritten",
             "broadcast_echoed",
             "unknown_receiver_as_success",
             "clientinfo_not_pushed",

@@ -13,6 +13,7 @@ import conformance.steps.common
 import conformance.steps.credentials
 import conformance.steps.objects
 import conformance.steps.pagination
+import conformance.steps.routing
 import conformance.steps.versions  # noqa: F401
 from conformance import FEATURES_DIR
 from conformance.__main__ import main, pytest_args
@@ -120,7 +121,7 @@ def test_every_scenario_is_tagged_with_id_level_spec_and_role() -> None:
         assert [t for t in e.tags if t.startswith("role.")], e.id
     assert {e.area for e in entries} == {
         *("transport", "versions", "credentials", "pagination"),
-        *("locations", "tariffs", "sessions", "cdrs", "tokens"),
+        *("locations", "tariffs", "sessions", "cdrs", "tokens", "routing"),
     }
 
 
@@ -156,7 +157,7 @@ def test_every_step_in_the_features_has_a_definition() -> None:
 def test_list_filters_by_tags(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list", "--tags", "role.hub"]) == 0
     out = capsys.readouterr().out
-    assert "credentials.hub-party-id" in out and "1 scenario(s)" in out
+    assert "credentials.hub-party-id" in out and "routing.broadcast-delivered" in out
     should = [e.id for e in read_catalog() if matches(e, ["should"])]
     assert set(should) == {
         "credentials.old-token-retired",
