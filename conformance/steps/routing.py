@@ -19,6 +19,7 @@ from pytest_bdd import then
 from conformance.checks._registry import judged
 from conformance.model import Blocked, Exchange, Finding
 from conformance.steps.context import ScenarioContext
+from conformance.steps.objects import _undeliverable
 
 __all__ = ()
 
@@ -34,8 +35,10 @@ def _delivery(ctx: ScenarioContext) -> Exchange | None:
     if emsp is None:
         pytest.skip("target.toml gives no eMSP identity to receive the broadcast")
     answer: Exchange = o["answer"]
-    if not (answer.status is not None and 200 <= answer.status < 300 and answer.ocpi_status == 1000):
-        raise Blocked("the hub did not accept the write to broadcast", "locations.receiver-put-get")
+    _undeliverable(ctx, answer)
+    if answer.status is None or not 200 <= answer.status < 300:  # (a 2xx with a wrong status_code is judged elsewhere)
+        owner = "sessions.receiver-put-get" if o["kind"] == "Session" else "locations.receiver-put-get"
+        raise Blocked(f"the hub did not take the {o['kind']} (HTTP {answer.status})", owner)
     peer_base = urlsplit(emsp.peer.base_url).netloc
     cc, pid = o["body"]["country_code"], o["body"]["party_id"]
     suffix = f"/{cc}/{pid}/{o['id']}"
@@ -58,6 +61,12 @@ def _delivery(ctx: ScenarioContext) -> Exchange | None:
     o["delivery"] = found
     if found is not None and all(found is not e for e in ctx.evidence):
         ctx.evidence.append(found)
+    hs = emsp.registration
+    if found is None and hs is not None and hs.ok and not hs.callbacks:
+        raise Blocked(
+            "nothing reached the harness's eMSP identity: the hub never fetched its endpoints when it registered",
+            "credentials.registration-callback",
+        )
     return found
 
 

@@ -137,6 +137,11 @@ FAULTS: dict[str, Expect] = {
             "cdrs.receiver-post-location",
             "cdrs.receiver-not-overwritten",
             "tokens.authorize-known-token",
+            "routing.broadcast-delivered",
+            "routing.direct-delivered",
+            "routing.forward-new-request-id",
+            "routing.forward-keeps-correlation-id",
+            "routing.last-updated-untouched",
         ),
     ),
     # The spec tells the registered party to stop using token A; refusing it afterwards is advice (SHOULD).
