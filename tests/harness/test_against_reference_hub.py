@@ -87,7 +87,6 @@ FAULTS: dict[str, Expect] = {
             "locations.receiver-evse-change-bumps-location",
             "tariffs.receiver-put-get-delete",
             "tokens.receiver-put-get-by-type",
-            "tokens.authorize-known-token",
             "locations.sender-single-objects",
         ),
         every_failure_mentions="status_code 2000",
