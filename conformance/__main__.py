@@ -1,13 +1,23 @@
 """ocpi-conformance: certify an OCPI 2.3.0 platform from its versions URL.
 
-    ocpi-conformance init > target.toml      annotated template
-    ocpi-conformance run target.toml [ID ...] [--strict] [--tags T,..] [--report-dir DIR] [-v]
+    ocpi-conformance init > target.toml      annotated template (a CPO and an eMSP identity)
+    ocpi-conformance plan target.toml [ID ...] [--read-only] [--offline]
+    ocpi-conformance run target.toml [ID ...] [--read-only] [--strict] [--tags T,..] [--report-dir DIR] [-v]
     ocpi-conformance fuzz target.toml [--max-examples N] [--seed S] [--junit FILE]
     ocpi-conformance list [--tags T,..]
 
 run is a thin wrapper: a separate pytest session (its own rootdir, an empty config and no
 auto-loaded plugins, so the calling project's pytest settings and plugins do not apply) over
 conformance/scenarios with pytest_bdd and the conformance.plugin plugin.
+
+The harness plays the parties target.toml gives it ([[identities]]: country code, party id, role,
+token_a or token), each registered on its own with its own embedded peer, and takes the role
+opposite to the target's: as a CPO it writes Locations, Tariffs, Sessions and CDRs to the target's
+Receivers, as an eMSP Tokens, always under its own party ids, and retires what it created at the end
+(EVSEs REMOVED, tariffs deleted, tokens invalidated, sessions completed; CDRs cannot be removed).
+--read-only runs nothing that writes module objects, rotates or deletes credentials (each such
+scenario is skipped, saying so). `plan` prints what would run and what would be skipped and why,
+from target.toml, the scenario tags and the target's version details (GETs only; --offline: none).
 
 Every request goes to the URL the target advertises, exactly as published (a trailing slash is
 kept; the spec's path suffixes are appended with one "/"); redirects are never followed: a 3xx is
@@ -92,6 +102,8 @@ def _run(ns: argparse.Namespace) -> int:
     args = pytest_args(
         ns.target, ids=ns.ids, tags=ns.tags, strict=ns.strict, report_dir=ns.report_dir, verbose=ns.verbose
     )
+    if ns.read_only:
+        args.append("--ocpi-read-only")
     with contextlib.chdir(SCENARIOS_DIR):  # short test ids in pytest's own output; every path is absolute
         code = pytest.main(args)
     return int(code)
@@ -113,6 +125,57 @@ def _fuzz(ns: argparse.Namespace) -> int:
         max_examples=ns.max_examples, seed=ns.seed, junit=Path(ns.junit).resolve() if ns.junit else None
     )
     return run_fuzz(config, options)
+
+
+def _plan(ns: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from conformance.catalog import matches, read_catalog
+    from conformance.plan import static_plan
+    from conformance.session import HarnessSession
+
+    try:
+        config = load_target(ns.target)
+    except ConfigError as exc:
+        print(f"ocpi-conformance: {exc}", file=sys.stderr)
+        return 4
+    if ns.read_only:
+        config = replace(config, read_only=True)
+    tags = [t for t in (ns.tags or "").split(",") if t]
+    entries = [
+        e
+        for e in read_catalog()
+        if matches(e, tags)
+        and (not ns.ids or any(e.id == i or e.id.startswith(i if i.endswith(".") else i + ".") for i in ns.ids))
+    ]
+    discovery = None
+    if not ns.offline:
+        session = HarnessSession(config)
+        try:
+            discovery = session.discover()
+        finally:
+            session.close(cleanup=False)
+    print(f"target: {config.display_name} ({config.versions_url}), roles {'/'.join(config.roles)}")
+    for ident in config.identities:
+        how = "registers with token A" if ident.token_a else "uses its token C"
+        print(f"harness identity: {ident.key}, {how}")
+    if config.read_only:
+        print("read-only: nothing that writes module objects or changes credentials will run")
+    if discovery is None:
+        print("endpoints: not fetched (--offline)")
+    elif discovery.problem:
+        print(f"endpoints: discovery failed: {discovery.problem}")
+    else:
+        listed = ", ".join(sorted(f"{e.get('identifier')} {e.get('role')}" for e in discovery.endpoints))
+        print(f"endpoints: {listed}")
+    lines = static_plan(config, entries, discovery)
+    width = max((len(p.id) for p in lines), default=10)
+    for p in lines:
+        print(f"{'RUN ' if p.runs else 'SKIP'}  {p.id:<{width}}  {p.level.upper():<6}  {p.why}")
+    runs = sum(p.runs for p in lines)
+    print(f"{runs} would run, {len(lines) - runs} would be skipped (a run may skip more: a failed registration, ")
+    print("a list without enough objects; each skip then names the scenario that owns its cause)")
+    return 0
 
 
 def _list(ns: argparse.Namespace) -> int:
@@ -146,6 +209,22 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--tags", default="", help="only scenarios carrying all these comma-separated tags")
     run.add_argument("--report-dir", help="where to write the reports (default: from target.toml)")
     run.add_argument("-v", "--verbose", action="count", default=0, help="one line per scenario")
+    run.add_argument(
+        "--read-only",
+        action="store_true",
+        help="production targets: write no module objects, neither rotate nor delete credentials",
+    )
+
+    plan = sub.add_parser(
+        "plan",
+        help="what a run would do: each scenario RUN (and what it needs) or SKIP (and why); sends only the discovery "
+        "GETs (versions, 2.3.0 details), never a write",
+    )
+    plan.add_argument("target", help="target.toml")
+    plan.add_argument("ids", nargs="*", metavar="ID", help="scenario ids or id prefixes (default: all)")
+    plan.add_argument("--read-only", action="store_true", help="plan a --read-only run")
+    plan.add_argument("--tags", default="", help="only scenarios carrying all these comma-separated tags")
+    plan.add_argument("--offline", action="store_true", help="do not contact the target at all")
 
     fuzz = sub.add_parser(
         "fuzz",
@@ -174,6 +253,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(ns)
     if ns.command == "fuzz":
         return _fuzz(ns)
+    if ns.command == "plan":
+        return _plan(ns)
     return _list(ns)
 
 

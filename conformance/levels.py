@@ -39,6 +39,8 @@ LEVEL_BASIS: dict[str, str] = {
     "transport.malformed-json": "A body that is not JSON gets HTTP 400 with a 2xxx envelope (MUST).",
     "transport.unknown-fields-accepted": "A receiver must not reject a payload for fields it does not know "
     "(SHALL NOT).",
+    "transport.routing-headers-on-functional-modules": "Functional-module responses carry the routing headers, "
+    "TO and FROM swapped (SHALL be implemented on every request and response).",
     # credentials
     "credentials.put-before-registration-405": "PUT before registration must be refused with HTTP 405 (SHALL).",
     "credentials.delete-before-registration-405": "DELETE before registration must be refused with HTTP 405 (SHALL).",
@@ -71,4 +73,42 @@ LEVEL_BASIS: dict[str, str] = {
     "pagination.date-from-inclusive": "date_from is inclusive on last_updated.",
     "pagination.date-to-exclusive": "date_to is exclusive on last_updated.",
     "pagination.schema": "List pages must match the data model of the module's objects.",
+    # receiver interfaces (the harness writes under its own party ids)
+    "locations.receiver-put-get": "A Receiver stores a pushed Location as sent and serves it at the same URL "
+    "(Receiver interface, mandatory: pull must stay possible).",
+    "locations.receiver-patch-needs-last-updated": "Every PATCH shall carry last_updated; one without it is invalid "
+    "and is answered 2001 without being merged.",
+    "locations.receiver-evse-change-bumps-location": "An EVSE or connector change sets the parents' last_updated "
+    "(stated for the Locations object, SHALL).",
+    "locations.receiver-id-mismatch-refused": "Refusing an id that differs from the URL with 2001 is advised, not "
+    "required: SHOULD.",
+    "locations.receiver-unknown-object-404": "A GET of an unknown object SHOULD be answered HTTP 404.",
+    "tariffs.receiver-put-get-delete": "The Tariffs Receiver stores a PUT and removes a tariff on DELETE (mandatory "
+    "interface operations).",
+    "tariffs.receiver-foreign-party-refused": "The spec lets a Receiver refuse (HTTP 404) an object under a party the "
+    "client did not register; it does not oblige it to: advice, SHOULD.",
+    "sessions.receiver-put-get": "A Receiver stores a pushed Session as sent and serves it at the same URL.",
+    "sessions.receiver-patch-appends-periods": "charging_periods in a Session PATCH are appended to the stored ones "
+    "(SHALL).",
+    "cdrs.receiver-post-location": "The Receiver answers a CDR POST with a Location header naming the stored CDR "
+    "(SHALL); GET there returns it.",
+    "cdrs.receiver-not-overwritten": "CDRs are never updated (no PUT/PATCH; corrections are credit CDRs): a repeat "
+    "POST must not change a stored CDR.",
+    "tokens.receiver-put-get-by-type": "Tokens are identified by uid and type together; the CPO's Receiver keeps "
+    "both (mandatory).",
+    "locations.sender-single-objects": "The CPO's locations Sender serves one Location, EVSE or connector by id "
+    "(interface operations, mandatory for the Sender).",
+    "routing.broadcast-delivered": "A push addressed to the hub goes to every connected party receiving the module, "
+    "FROM the hub, at the owner's URL (broadcast rules).",
+    "routing.direct-delivered": "A request addressed to a party is forwarded to it with TO/FROM kept, and its answer "
+    "relayed with them swapped (routing tables).",
+    "routing.forward-new-request-id": "A hub forwarding a request SHALL give it a new X-Request-ID.",
+    "routing.forward-keeps-correlation-id": "A hub forwarding a request SHALL keep its X-Correlation-ID.",
+    "routing.last-updated-untouched": "A hub SHALL NOT modify last_updated on what it forwards.",
+    "tokens.authorize-unknown-token": "An authorization request for a token the eMSP does not know is answered HTTP "
+    "404 with status_code 2004 (stated for the eMSP's interface).",
+    "tokens.authorize-known-token": "The eMSP answers an authorization request with an AuthorizationInfo for that "
+    "token (mandatory object).",
+    "tokens.receiver-patch-needs-last-updated": "Every PATCH shall carry last_updated; one without it is invalid "
+    "and is answered 2001 without being merged.",
 }

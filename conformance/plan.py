@@ -21,16 +21,27 @@ The needs, weakest first:
 ``sender_list``   the target advertises at least one paginated Sender list (owner: versions.details-endpoints).
 ``data``          the list holds enough objects; judged per list by the pagination steps, which skip a list (and the
                   scenario when no list has enough) saying how many objects were needed and found.
+``Plays(role, module, interface, writes)``
+                  the harness plays ``role`` (CPO, EMSP) towards the ``interface`` of ``module`` the target
+                  advertises: the target lists that module and interface in its 2.3.0 details, target.toml gives an
+                  identity with that role (``[[identities]]``) and that identity is registered (on its own, with its
+                  own peer). ``writes``: the scenario creates objects on the target, so ``--read-only`` skips it.
+
+``static_plan`` answers the same questions without sending anything but the discovery GETs (for ``ocpi-conformance
+plan``): what would run, and what would be skipped and why.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from conformance.model import Blocked
 from conformance.session import HarnessSession
+from conformance.target import TargetConfig
 
-__all__ = ("NEEDS", "Need", "check_needs", "discovery_owner")
+__all__ = ("NEEDS", "Need", "PlanLine", "Plays", "check_needs", "discovery_owner", "static_plan", "static_reason")
 
 
 class Need(StrEnum):
@@ -47,6 +58,25 @@ class Need(StrEnum):
     DATA = "data"
 
 
+@dataclass(frozen=True)
+class Plays:
+    """The harness plays ``role`` towards the target's ``module`` ``interface`` (see the module docstring)."""
+
+    role: str
+    module: str
+    interface: str
+    writes: bool = False
+
+    def __str__(self) -> str:
+        verb = "writes to" if self.writes else "reads"
+        return f"as {self.role} {verb} {self.module} {self.interface}"
+
+
+AnyNeed = Need | Plays
+
+CPO_W = {m: Plays("CPO", m, "RECEIVER", writes=True) for m in ("locations", "tariffs", "sessions", "cdrs")}
+EMSP_W = {"tokens": Plays("EMSP", "tokens", "RECEIVER", writes=True)}
+
 T, D, A, AU, R, OR, X, L, DATA = (
     Need.TOKEN,
     Need.DISCOVERY,
@@ -59,7 +89,7 @@ T, D, A, AU, R, OR, X, L, DATA = (
     Need.DATA,
 )
 
-NEEDS: dict[str, tuple[Need, ...]] = {
+NEEDS: dict[str, tuple[AnyNeed, ...]] = {
     # versions: token A is enough
     "versions.list-offers-2.3.0": (T,),
     "versions.details-endpoints": (T, D),
@@ -83,6 +113,7 @@ NEEDS: dict[str, tuple[Need, ...]] = {
     "transport.raw-token": (T,),
     "transport.malformed-json": (D, R),
     "transport.unknown-fields-accepted": (D, R, X),
+    "transport.routing-headers-on-functional-modules": (D, R, L),
     # credentials
     "credentials.put-before-registration-405": (AU, D),
     "credentials.delete-before-registration-405": (AU, D),
@@ -109,6 +140,33 @@ NEEDS: dict[str, tuple[Need, ...]] = {
     "pagination.date-from-inclusive": (D, R, L, DATA),
     "pagination.date-to-exclusive": (D, R, L, DATA),
     "pagination.schema": (D, R, L),
+    # receiver interfaces: the harness writes objects under its own party ids, and retires them at the end
+    "locations.receiver-put-get": (D, CPO_W["locations"]),
+    "locations.receiver-patch-needs-last-updated": (D, CPO_W["locations"]),
+    "locations.receiver-evse-change-bumps-location": (D, CPO_W["locations"]),
+    "locations.receiver-id-mismatch-refused": (D, CPO_W["locations"]),
+    "locations.receiver-unknown-object-404": (D, Plays("CPO", "locations", "RECEIVER")),  # a GET: no write
+    "tariffs.receiver-put-get-delete": (D, CPO_W["tariffs"]),
+    "tariffs.receiver-foreign-party-refused": (D, CPO_W["tariffs"]),
+    "sessions.receiver-put-get": (D, CPO_W["sessions"]),
+    "sessions.receiver-patch-appends-periods": (D, CPO_W["sessions"]),
+    "cdrs.receiver-post-location": (D, CPO_W["cdrs"]),
+    "cdrs.receiver-not-overwritten": (D, CPO_W["cdrs"]),
+    "tokens.receiver-put-get-by-type": (D, EMSP_W["tokens"]),
+    "tokens.receiver-patch-needs-last-updated": (D, EMSP_W["tokens"]),
+    # sender interfaces: the harness reads (nothing is written)
+    "locations.sender-single-objects": (D, Plays("EMSP", "locations", "SENDER")),
+    # hub routing: the CPO identity broadcasts, the eMSP identity (registered too) receives
+    "routing.broadcast-delivered": (D, CPO_W["locations"], Plays("EMSP", "locations", "SENDER")),
+    "routing.last-updated-untouched": (D, CPO_W["locations"], Plays("EMSP", "locations", "SENDER")),
+    # ... or addresses a Session to the eMSP identity (direct routing through the hub)
+    **{
+        f"routing.{name}": (D, CPO_W["sessions"], Plays("EMSP", "sessions", "SENDER"))
+        for name in ("direct-delivered", "forward-new-request-id", "forward-keeps-correlation-id")
+    },
+    # real-time authorization: the harness as a CPO asks the target's tokens Sender (nothing is written)
+    "tokens.authorize-unknown-token": (D, Plays("CPO", "tokens", "SENDER")),
+    "tokens.authorize-known-token": (D, Plays("CPO", "tokens", "SENDER")),
 }
 
 
@@ -121,9 +179,123 @@ def discovery_owner(problem: str) -> str:
     return "versions.list-offers-2.3.0"
 
 
-def check_needs(harness: HarnessSession, needs: tuple[Need, ...]) -> str | None:
-    """None when every need is met; else the skip reason (``Blocked`` is raised for causes a scenario owns)."""
+def static_reason(config: TargetConfig, needs: tuple[AnyNeed, ...]) -> str | None:
+    """The skip reason that follows from target.toml alone (no request sent), or None."""
     for need in needs:
+        if isinstance(need, Plays):
+            if need.writes and config.read_only:
+                return f"read-only run: this scenario writes {need.module} objects to the target"
+            if config.identity_for(need.role) is None:
+                return (
+                    f"target.toml gives no {need.role} identity for the harness to play "
+                    f'(add an [[identities]] table with role = "{need.role}")'
+                )
+        elif need in (Need.TOKEN_A, Need.TOKEN_A_UNUSED) and config.token_a is None:
+            return "the target file gives a credentials token, not a registration token A"
+        elif need is Need.DESTRUCTIVE and config.read_only:
+            return "read-only run: this scenario rotates or deletes the harness's credentials"
+        elif need is Need.DESTRUCTIVE and not config.allow_destructive:
+            return "the harness uses a configured token C and [run] destructive is not true"
+    return None
+
+
+_NEED_WORDS = {
+    Need.TOKEN: "a token",
+    Need.DISCOVERY: "the target's 2.3.0 endpoints",
+    Need.TOKEN_A: "token A",
+    Need.TOKEN_A_UNUSED: "an unused token A",
+    Need.REGISTRATION: "a registration",
+    Need.OWN_REGISTRATION: "the harness's own registration",
+    Need.DESTRUCTIVE: "leave to rotate/delete its credentials",
+    Need.SENDER_LIST: "an advertised Sender list",
+    Need.DATA: "enough objects in a list",
+}
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    """One scenario in ``ocpi-conformance plan``: would it run, and if not, why."""
+
+    id: str
+    level: str
+    runs: bool
+    why: str
+    """The skip reason, or what the run will need (registrations, advertised interfaces)."""
+
+
+def static_plan(config: TargetConfig, entries: list[Any], discovery: Any | None = None) -> list[PlanLine]:
+    """What a run would do, from target.toml, the scenario tags and (when given) the target's discovered endpoints:
+    nothing is written to the target. ``entries``: :func:`conformance.catalog.read_catalog` entries."""
+    out: list[PlanLine] = []
+    for e in entries:
+        needs = NEEDS.get(e.id, ())
+        if e.id in config.exclude:
+            out.append(PlanLine(e.id, e.level, False, "excluded in target.toml ([run] exclude)"))
+            continue
+        wanted = {r.upper() for r in e.roles}
+        if "ANY" not in wanted and not wanted & set(config.roles):
+            mismatch = f"written for {'/'.join(sorted(wanted))}; the target is {'/'.join(config.roles)}"
+            out.append(PlanLine(e.id, e.level, False, mismatch))
+            continue
+        reason = static_reason(config, needs)
+        if reason is None and discovery is not None:
+            if discovery.problem and Need.DISCOVERY in needs:
+                reason = f"discovery failed: {discovery.problem}"
+            for need in needs:
+                if reason is None and isinstance(need, Plays) and discovery.url(need.module, need.interface) is None:
+                    reason = f"the target does not advertise the {need.module} {need.interface} interface"
+        if reason:
+            out.append(PlanLine(e.id, e.level, False, reason))
+            continue
+        words = [str(n) if isinstance(n, Plays) else _NEED_WORDS[n] for n in needs if n is not Need.DISCOVERY]
+        out.append(PlanLine(e.id, e.level, True, "needs " + ", ".join(words) if words else "needs nothing more"))
+    return out
+
+
+def _advertised(harness: HarnessSession, module: str, interface: str) -> str | None:
+    """None when the target's 2.3.0 details list ``module`` with ``interface``; else the skip reason."""
+    d = harness.discover()
+    if d.url(module, interface) is not None:
+        return None
+    listed = sorted({f"{e.get('identifier')} {e.get('role')}" for e in d.endpoints})
+    return f"the target does not advertise the {module} {interface} interface (it lists: {', '.join(listed)})"
+
+
+def _plays(harness: HarnessSession, need: Plays) -> str | None:
+    """None when the identity for ``need.role`` is registered with the target (registering it on first need)."""
+    reason = static_reason(harness.config, (need,)) or _advertised(harness, need.module, need.interface)
+    if reason:
+        return reason
+    actor = harness.as_role(need.role)
+    assert actor is not None  # static_reason checked the identity exists
+    if actor is harness:
+        return check_needs(harness, (Need.REGISTRATION,))
+    if actor.unregistration is not None and not actor.registered:
+        return f"the harness's {need.role} identity has already unregistered in this run"
+    if not actor.registered:
+        hs = actor.ensure_registered()
+        if not actor.registered:
+            problem = (hs.problem if hs else None) or "no token"
+            who = f"the harness's {need.role} identity {actor.config.party.country_code}/{actor.config.party.party_id}"
+            if hs is not None and hs.exchange.method != "POST":  # no POST was possible: discovery owns the cause
+                raise Blocked(f"{who} could not register: {problem}", discovery_owner(problem))
+            if harness.registration is not None and not harness.registration.ok:  # the same refusal, judged once
+                raise Blocked(f"{who} could not register either: {problem}", "credentials.registration")
+            return f"{who} could not register: {problem}"
+    return None
+
+
+def check_needs(harness: HarnessSession, needs: tuple[AnyNeed, ...]) -> str | None:
+    """None when every need is met; else the skip reason (``Blocked`` is raised for causes a scenario owns)."""
+    reason = static_reason(harness.config, needs)
+    if reason:
+        return reason
+    for need in needs:
+        if isinstance(need, Plays):
+            reason = _plays(harness, need)
+            if reason:
+                return reason
+            continue
         if need is Need.TOKEN and harness.current_token() is None:
             return "the harness holds no token for the target"
         if need is Need.DISCOVERY:

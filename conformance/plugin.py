@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -127,6 +127,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="comma-separated scenario ids (or id prefixes ending in '.') to run",
     )
     group.addoption(
+        "--ocpi-read-only",
+        action="store_true",
+        default=False,
+        help="write no module objects and do not rotate or delete credentials (production targets)",
+    )
+    group.addoption(
         "--ocpi-tags",
         default="",
         metavar="TAGS",
@@ -145,6 +151,8 @@ def pytest_configure(config: pytest.Config) -> None:
         target = load_target(target_file)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from exc
+    if config.getoption("--ocpi-read-only"):
+        target = replace(target, read_only=True)
     strict = bool(config.getoption("--ocpi-strict")) or target.strict
     report_dir = Path(config.getoption("--ocpi-report-dir") or target.report_dir).resolve()
     config.stash[RUN_STATE] = RunState(target, strict=strict, report_dir=report_dir)

@@ -8,7 +8,8 @@ several scenarios can judge the same handshake (token A is single-use).
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +25,11 @@ __all__ = ("CONFIG_MODULES", "Discovery", "Handshake", "HarnessSession", "ListEn
 
 CONFIG_MODULES = frozenset({"versions", "credentials", "hubclientinfo"})
 """Configuration modules: never routed, so no OCPI-to/from headers."""
+
+RECEIVES = {"EMSP": ("locations", "tariffs", "sessions", "cdrs"), "CPO": ("tokens",)}
+"""Receiver interfaces the peer of an identity implements, by role: what a party of that role is sent (a hub
+delivers Sessions and CDRs to the eMSP of their cdr_token, broadcasts Locations and Tariffs to eMSPs, Tokens to
+CPOs). The peer keeps what it is sent, so a scenario can assert what the other identity received."""
 
 
 @dataclass
@@ -100,7 +106,10 @@ class HarnessSession:
             host=config.peer.host,
             port=config.peer.port,
             public_url=config.peer.public_url,
-            receiver_modules=config.peer.receiver_modules,
+            receiver_modules=tuple(
+                dict.fromkeys((*config.peer.receiver_modules, *RECEIVES.get(config.party.role, ())))
+            ),
+            sender_modules=("tokens",) if config.party.role == "EMSP" else (),
         )
         self.token_a: str | None = config.token_a
         self.token_a_spent = False
@@ -125,6 +134,13 @@ class HarnessSession:
         """The first registration attempt, made with the minimal conforming Credentials body."""
         self.pending_notes: list[str] = []
         """Notes a shared helper leaves for the scenario that called it."""
+        self._others: dict[str, HarnessSession] = {}
+        """The harness's other identities (key: ``CC/PID (ROLE)``), each with its own peer and registration."""
+        self.cleanups: list[tuple[str, Callable[[], object]]] = []
+        """What to undo at the end of the run (what the harness created), in order: (description, action)."""
+        self.run_tag = secrets.token_hex(3).upper()
+        """Put in the ids of every object the harness creates, so that two runs never collide (a CDR id, once
+        POSTed, can never be reused)."""
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> HarnessSession:
@@ -132,9 +148,15 @@ class HarnessSession:
         return self
 
     def close(self, *, cleanup: bool = True) -> None:
-        """Unregister if the harness registered itself and is still registered; stop the peer."""
+        """Retire what the harness created, unregister every identity the harness registered itself and is still
+        registered; stop the peers."""
         try:
-            if cleanup and self.registered and self.registered_by_harness and self.config.allow_destructive:
+            if cleanup:
+                self.retire_created()
+            for other in self._others.values():
+                other.close(cleanup=cleanup)
+            may_unregister = self.config.allow_destructive or self.config.read_only  # read-only: leave as found
+            if cleanup and self.registered and self.registered_by_harness and may_unregister:
                 self.client.request(
                     "DELETE",
                     self._credentials_url() or "",
@@ -144,6 +166,53 @@ class HarnessSession:
         finally:
             self.peer.stop()
             self.client.close()
+
+    # -- identities ---------------------------------------------------------------------------
+    def as_role(self, role: str) -> HarnessSession | None:
+        """The session of the identity playing ``role`` (this one when the primary identity has it), started on first
+        use with its own peer; None when target.toml gives no identity with that role."""
+        ident = self.config.identity_for(role)
+        if ident is None:
+            return None
+        if ident.party == self.config.party:
+            return self
+        other = self._others.get(ident.key)
+        if other is None:
+            config = replace(
+                self.config,
+                party=ident.party,
+                token_a=ident.token_a,
+                token=ident.token,
+                # another peer on another port: the public URL, if any, names the primary identity's peer only
+                peer=replace(self.config.peer, port=0, public_url=None),
+            )
+            other = HarnessSession(config, self.recorder).start()
+            other.run_tag = self.run_tag
+            other.observations = self.observations
+            self._others[ident.key] = other
+        return other
+
+    def on_cleanup(self, what: str, action: Callable[[], object]) -> None:
+        """Undo ``action`` at the end of the run (the target is left as found)."""
+        self.cleanups.append((what, action))
+
+    def retire_created(self) -> None:
+        """Run the clean-up actions (newest first), each recorded as an exchange labelled ``clean-up: ...``."""
+        done: list[str] = []
+        while self.cleanups:
+            what, action = self.cleanups.pop()
+            try:
+                ex = action()
+            except Exception as exc:  # a failed clean-up must not hide the run's results
+                self.observations.append(f"clean-up failed: {what}: {exc}")
+                continue
+            if isinstance(ex, Exchange) and not (ex.status is not None and 200 <= ex.status < 300):
+                self.observations.append(f"clean-up refused: {what}: {describe_answer(ex)}")
+            else:
+                done.append(what)
+        if done:
+            party = f"{self.config.party.country_code}/{self.config.party.party_id}"
+            self.observations.append(f"clean-up as {party}: {len(done)} retired ({', '.join(reversed(done))})")
 
     # -- tokens ------------------------------------------------------------------------------
     @property
@@ -327,8 +396,9 @@ class HarnessSession:
         return self.rotation
 
     def ensure_unregistered(self) -> Exchange:
-        """DELETE the registration once."""
+        """DELETE the registration once (first retiring what this identity created: its token dies with it)."""
         if self.unregistration is None:
+            self.retire_created()
             url = self._credentials_url() or self.config.versions_url
             token = self.token
             ex = self.client.request("DELETE", url, token=token, label="credentials DELETE (unregister)")

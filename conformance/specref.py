@@ -29,6 +29,14 @@ SPEC_SECTIONS: dict[str, str] = {
     "credentials.errors": "Credentials module: HTTP 405 rules",
     "credentials.object": "Credentials module: Credentials object",
     "mod_hub_client_info.sender": "HubClientInfo module: Sender interface",
+    "transport_and_format.client_owned_objects": "Transport and format: client owned object push (PUT, PATCH)",
+    "mod_locations.receiver": "Locations module: Receiver interface",
+    "mod_locations.sender": "Locations module: Sender interface",
+    "mod_sessions.receiver": "Sessions module: Receiver interface",
+    "mod_cdrs.receiver": "CDRs module: Receiver interface",
+    "mod_tariffs.receiver": "Tariffs module: Receiver interface",
+    "mod_tokens.receiver": "Tokens module: Receiver interface",
+    "mod_tokens.sender": "Tokens module: Sender interface (incl. real-time authorization)",
     "openapi": "openapi.yaml (the project's machine-readable OCPI 2.3.0 description)",
 }
 

@@ -12,7 +12,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ("ROLES", "TEMPLATE", "ConfigError", "PartyIdentity", "PeerAddress", "TargetConfig", "load_target")
+__all__ = (
+    "ROLES",
+    "TEMPLATE",
+    "ConfigError",
+    "Identity",
+    "PartyIdentity",
+    "PeerAddress",
+    "TargetConfig",
+    "load_target",
+)
 
 ROLES = ("CPO", "EMSP", "HUB", "NAP", "NSP", "OTHER", "SCSP")
 """Values accepted in ``roles``. ``HUB`` marks a roaming hub (2.3.0 has no HUB role on the wire)."""
@@ -36,6 +45,24 @@ class PartyIdentity:
     """Role the harness declares in its Credentials (CPO, EMSP, NAP, NSP, OTHER, SCSP)."""
     business_name: str = "OCPI conformance harness"
     """``business_details.name`` in the harness's Credentials."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    """One party the harness plays towards the target, with the token that lets it in.
+
+    The first identity is the *primary* one: the transport, versions, credentials and pagination scenarios speak as
+    it. Module scenarios pick the identity whose role the module needs (a CPO writes Locations, an eMSP Tokens); each
+    identity registers on its own, with its own embedded peer.
+    """
+
+    party: PartyIdentity
+    token_a: str | None = None
+    token: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.party.country_code}/{self.party.party_id} ({self.party.role})"
 
 
 @dataclass(frozen=True)
@@ -78,7 +105,19 @@ class TargetConfig:
     """May the harness rotate and delete its credentials? Default: only when it registered itself."""
     redact_tokens: bool = True
     """Hide token values in reports (encoding style and length stay visible)."""
+    read_only: bool = False
+    """Run nothing that writes module objects to the target (production targets): every writing scenario is skipped,
+    saying so. The credentials handshake with token A still runs (it is how the harness gets a token)."""
+    identities: tuple[Identity, ...] = ()
+    """Every identity, the primary one (``party``, ``token_a``, ``token``) first."""
     source: Path | None = None
+
+    def identity_for(self, role: str) -> Identity | None:
+        """The first identity with this role (CPO, EMSP, ...), or None."""
+        for ident in self.identities or (Identity(self.party, self.token_a, self.token),):
+            if ident.party.role == role:
+                return ident
+        return None
 
     @property
     def display_name(self) -> str:
@@ -115,12 +154,6 @@ def parse_target(data: dict[str, Any], *, base_dir: Path | None = None, source: 
         raise ConfigError(f"`versions_url` must be an absolute http(s) URL, got {versions_url!r}")
     token_a = _str(data, "token_a")
     token = _str(data, "token")
-    if not token_a and not token:
-        raise ConfigError("give `token_a` (a registration token) or `token` (an existing credentials token)")
-    if token_a and token:
-        raise ConfigError("give either `token_a` or `token`, not both")
-    _check_token("token_a", token_a)
-    _check_token("token", token)
 
     roles_raw = data.get("roles", ["CPO"])
     if isinstance(roles_raw, str):
@@ -130,19 +163,8 @@ def parse_target(data: dict[str, Any], *, base_dir: Path | None = None, source: 
     if unknown or not roles:
         raise ConfigError(f"`roles` must be a non-empty list of {', '.join(ROLES)}; got {roles_raw!r}")
 
-    party_d = data.get("party", {})
-    party = PartyIdentity(
-        country_code=(_str(party_d, "country_code", "NL") or "NL").upper(),
-        party_id=(_str(party_d, "party_id", "CTH") or "CTH").upper(),
-        role=(_str(party_d, "role", "EMSP") or "EMSP").upper(),
-        business_name=_str(party_d, "business_name", PartyIdentity.business_name) or PartyIdentity.business_name,
-    )
-    if len(party.country_code) != 2 or not party.country_code.isalpha():
-        raise ConfigError("`party.country_code` must be two letters")
-    if len(party.party_id) != 3 or not party.party_id.isalnum():
-        raise ConfigError("`party.party_id` must be three letters or digits")
-    if party.role not in _PARTY_ROLES:
-        raise ConfigError(f"`party.role` must be one of {', '.join(_PARTY_ROLES)}")
+    identities = _identities(data, token_a, token)
+    party, token_a, token = identities[0].party, identities[0].token_a, identities[0].token
 
     peer_d = data.get("peer", {})
     port = peer_d.get("port", 0)
@@ -174,6 +196,10 @@ def parse_target(data: dict[str, Any], *, base_dir: Path | None = None, source: 
     if destructive is not None and not isinstance(destructive, bool):
         raise ConfigError("`run.destructive` must be true or false")
 
+    read_only = run_d.get("read_only", False)
+    if not isinstance(read_only, bool):
+        raise ConfigError("`run.read_only` must be true or false")
+
     return TargetConfig(
         versions_url=versions_url,
         token_a=token_a,
@@ -188,8 +214,61 @@ def parse_target(data: dict[str, Any], *, base_dir: Path | None = None, source: 
         exclude=tuple(str(x) for x in exclude),
         destructive=destructive,
         redact_tokens=bool(report_d.get("redact_tokens", True)),
+        read_only=read_only,
+        identities=identities,
         source=source,
     )
+
+
+def _party(d: dict[str, Any], where: str, default_role: str) -> PartyIdentity:
+    party = PartyIdentity(
+        country_code=(_str(d, "country_code", "NL") or "NL").upper(),
+        party_id=(_str(d, "party_id", "CTH") or "CTH").upper(),
+        role=(_str(d, "role", default_role) or default_role).upper(),
+        business_name=_str(d, "business_name", PartyIdentity.business_name) or PartyIdentity.business_name,
+    )
+    if len(party.country_code) != 2 or not party.country_code.isalpha():
+        raise ConfigError(f"`{where}.country_code` must be two letters")
+    if len(party.party_id) != 3 or not party.party_id.isalnum():
+        raise ConfigError(f"`{where}.party_id` must be three letters or digits")
+    if party.role not in _PARTY_ROLES:
+        raise ConfigError(f"`{where}.role` must be one of {', '.join(_PARTY_ROLES)}")
+    return party
+
+
+def _tokens(token_a: str | None, token: str | None, where: str) -> None:
+    if not token_a and not token:
+        raise ConfigError(
+            f"give `{where}token_a` (a registration token) or `{where}token` (an existing credentials token)"
+        )
+    if token_a and token:
+        raise ConfigError(f"give either `{where}token_a` or `{where}token`, not both")
+    _check_token(f"{where}token_a", token_a)
+    _check_token(f"{where}token", token)
+
+
+def _identities(data: dict[str, Any], token_a: str | None, token: str | None) -> tuple[Identity, ...]:
+    """``[[identities]]`` tables, or the single ``[party]`` + top-level token form (one identity)."""
+    tables = data.get("identities")
+    if tables is None:
+        _tokens(token_a, token, "")
+        return (Identity(_party(data.get("party", {}), "party", "EMSP"), token_a, token),)
+    if token_a or token or "party" in data:
+        raise ConfigError("give `[[identities]]` or the single `[party]` + `token_a`/`token` form, not both")
+    if not isinstance(tables, list) or not tables or not all(isinstance(t, dict) for t in tables):
+        raise ConfigError("`identities` must be one or more [[identities]] tables")
+    out: list[Identity] = []
+    for i, t in enumerate(tables, 1):
+        where = f"identities[{i}]"
+        if "role" not in t:
+            raise ConfigError(f"`{where}.role` is required (CPO, EMSP, ...)")
+        party = _party(t, where, "EMSP")
+        ta, tc = _str(t, "token_a"), _str(t, "token")
+        _tokens(ta, tc, f"{where}.")
+        if any(o.party.country_code == party.country_code and o.party.party_id == party.party_id for o in out):
+            raise ConfigError(f"`{where}`: {party.country_code}/{party.party_id} is given twice")
+        out.append(Identity(party, ta, tc))
+    return tuple(out)
 
 
 def load_target(path: str | Path) -> TargetConfig:
@@ -215,26 +294,41 @@ name = "My OCPI platform"
 # The target's OCPI versions endpoint (the one URL that is handed over out of band).
 versions_url = "http://127.0.0.1:8080/ocpi/versions"
 
-# Either a registration token A: the harness registers itself with the credentials module,
-# runs everything, rotates its token and unregisters at the end ...
-token_a = "PASTE-TOKEN-A-HERE"
-# ... or a credentials token C the harness already holds (registration scenarios are then skipped,
-# and the harness neither rotates nor deletes it unless [run] destructive = true).
-# token = "PASTE-TOKEN-C-HERE"
-
 # What the target is: any of CPO, EMSP, HUB, NAP, NSP, OTHER, SCSP. Scenarios written for other
 # roles are skipped. HUB marks a roaming hub (hub_party_id and reachable parties are then checked).
-roles = ["CPO"]
+roles = ["HUB"]
 
 # Seconds to wait for each response.
 timeout = 10
 
-# The harness's own OCPI party, used in its Credentials during registration.
-[party]
+# The parties the harness plays, each registered on its own with its own embedded peer. The harness
+# plays the role opposite to the target's: against a CPO an eMSP, against an eMSP a CPO, against a
+# hub both at once. The FIRST identity is the primary one: transport, versions, credentials and
+# pagination scenarios speak as it. Module scenarios use the identity with the role the module needs
+# (a CPO writes Locations, Tariffs, Sessions and CDRs; an eMSP writes Tokens); without one they are
+# skipped, saying so. Delete an identity the target has no use for (the CPO against a CPO, ...).
+#
+# Each identity gives either a registration token A (the harness registers that identity, and
+# unregisters it at the end) or a credentials token C it already holds (registration scenarios are
+# then skipped, and the harness neither rotates nor deletes it unless [run] destructive = true).
+# The harness writes only under these country_code/party_id pairs.
+[[identities]]
 country_code = "NL"
 party_id = "CTH"
 role = "EMSP"
-business_name = "OCPI conformance harness"
+business_name = "OCPI conformance harness (eMSP)"
+token_a = "PASTE-TOKEN-A-FOR-THE-EMSP-HERE"
+# token = "PASTE-TOKEN-C-HERE"
+
+[[identities]]
+country_code = "NL"
+party_id = "CTC"
+role = "CPO"
+business_name = "OCPI conformance harness (CPO)"
+token_a = "PASTE-TOKEN-A-FOR-THE-CPO-HERE"
+
+# The older single-identity form still works: a top-level token_a (or token) and a [party] table
+# with country_code, party_id, role and business_name.
 
 # The harness runs a small OCPI peer so the target can call back (versions, version details).
 # The target must be able to reach it. port = 0 picks a free port.
@@ -257,4 +351,7 @@ strict = false
 # Scenario ids to leave out (see `ocpi-conformance list`).
 exclude = []
 # destructive = true   # allow token rotation and DELETE with an existing token C
+# Production targets: write no module objects (Locations, Tokens, CDRs, ...); every writing
+# scenario is skipped, saying so. Same as `ocpi-conformance run --read-only`.
+read_only = false
 """

@@ -6,7 +6,13 @@ from conformance.checks._registry import check, fail
 from conformance.checks.envelope import require_response
 from conformance.model import Exchange
 
-__all__ = ("ROUTING_HEADERS", "correlation_id_echo", "no_routing_headers", "request_id_echo")
+__all__ = (
+    "ROUTING_HEADERS",
+    "correlation_id_echo",
+    "no_routing_headers",
+    "request_id_echo",
+    "routing_headers_swapped",
+)
 
 ROUTING_HEADERS = ("OCPI-to-party-id", "OCPI-to-country-code", "OCPI-from-party-id", "OCPI-from-country-code")
 
@@ -48,4 +54,31 @@ def no_routing_headers(exchange: Exchange) -> None:
             "a configuration-module response carries routing headers",
             expected="no OCPI-to-*/OCPI-from-* headers",
             actual="; ".join(present),
+        )
+
+
+@check(spec="transport_and_format.message_routing")
+def routing_headers_swapped(exchange: Exchange) -> None:
+    """A functional-module response carries the routing headers of its request, TO and FROM swapped: TO names the
+    party that asked, FROM the party that answers (the one the request addressed, when it addressed one)."""
+    require_response(exchange)
+    pairs = {
+        "OCPI-to-country-code": exchange.request_header("OCPI-from-country-code"),
+        "OCPI-to-party-id": exchange.request_header("OCPI-from-party-id"),
+        "OCPI-from-country-code": exchange.request_header("OCPI-to-country-code"),
+        "OCPI-from-party-id": exchange.request_header("OCPI-to-party-id"),
+    }
+    wrong = []
+    for name in ROUTING_HEADERS:
+        got = exchange.header(name)
+        want = pairs[name]
+        if got is None:
+            wrong.append(f"no {name}")
+        elif want is not None and got.upper() != want.upper():
+            wrong.append(f"{name}: {got} (expected {want})")
+    if wrong:
+        fail(
+            "a functional-module response does not carry the routing headers back to the requester",
+            expected="; ".join(f"{k}: {v or '(the answering party)'}" for k, v in pairs.items()),
+            actual="; ".join(wrong),
         )

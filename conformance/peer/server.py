@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from conformance.client import Recorder
 from conformance.model import Exchange
@@ -41,6 +41,14 @@ class _PeerState:
     receiver_modules: tuple[str, ...] = ("hubclientinfo",)
     pushes: list[tuple[str, str, Any]] = field(default_factory=list)
     """(method, path, body) of pushes received on receiver stubs."""
+    sender_modules: tuple[str, ...] = ()
+    """Modules the peer serves as SENDER: ``tokens`` for an eMSP identity (its list, and real-time authorization of
+    the tokens the harness issued as that identity)."""
+    issued: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    """(uid, type) -> Token the harness issued as this identity (pushed to the target), for authorization requests."""
+    objects: dict[str, Any] = field(default_factory=dict)
+    """Path (without query) -> the object as the peer now holds it, for GETs of what was pushed (a Receiver keeps
+    what it is sent: PUT stores, PATCH merges, a CDR POST stores under ``{cdrs url}/{id}``)."""
 
 
 class PeerServer:
@@ -55,9 +63,10 @@ class PeerServer:
         port: int = 0,
         public_url: str | None = None,
         receiver_modules: tuple[str, ...] = ("hubclientinfo",),
+        sender_modules: tuple[str, ...] = (),
     ) -> None:
         self.recorder = recorder
-        self.state = _PeerState(identity=identity, receiver_modules=receiver_modules)
+        self.state = _PeerState(identity=identity, receiver_modules=receiver_modules, sender_modules=sender_modules)
         self._host = host
         self._port = port
         self._public_url = public_url.rstrip("/") if public_url else None
@@ -114,6 +123,14 @@ class PeerServer:
     def receiver_url(self, module: str) -> str:
         return f"{self.details_url}/receiver/{module}"
 
+    def sender_url(self, module: str) -> str:
+        return f"{self.details_url}/sender/{module}"
+
+    def issue(self, token: dict[str, Any]) -> None:
+        """Remember a Token the harness issued as this identity: its eMSP answers authorization requests for it."""
+        with self._lock:
+            self.state.issued[(str(token.get("uid")), str(token.get("type") or "RFID"))] = dict(token)
+
     # -- tokens ------------------------------------------------------------------------------
     def accept_token(self, token: str, name: str) -> None:
         """Let ``token`` (shown in reports as ``name``) authenticate callbacks."""
@@ -163,7 +180,32 @@ class PeerServer:
     def endpoints(self) -> list[dict[str, str]]:
         eps = [{"identifier": "credentials", "role": "SENDER", "url": self.credentials_url}]
         eps += [{"identifier": m, "role": "RECEIVER", "url": self.receiver_url(m)} for m in self.state.receiver_modules]
+        eps += [{"identifier": m, "role": "SENDER", "url": self.sender_url(m)} for m in self.state.sender_modules]
         return eps
+
+    def _tokens_sender(self, method: str, route: str, query: str) -> tuple[int, dict[str, Any]]:
+        """The eMSP's tokens Sender: the list of issued tokens, and POST {uid}/authorize?type=..."""
+        base = urlsplit(self.sender_url("tokens")).path
+        with self._lock:
+            issued = dict(self.state.issued)
+        if route == base and method == "GET":
+            return 200, {
+                "status_code": 1000,
+                "data": list(issued.values()),
+                "_headers": [("X-Total-Count", str(len(issued))), ("X-Limit", "1000")],
+            }
+        parts = route[len(base) + 1 :].split("/")
+        if method == "POST" and len(parts) == 2 and parts[1] == "authorize":
+            token_type = dict(parse_qsl(query)).get("type", "RFID")
+            token = issued.get((parts[0], token_type))
+            if token is None:
+                return 404, {"status_code": 2004, "status_message": "Unknown token"}
+            allowed = "ALLOWED" if token.get("valid") else "BLOCKED"
+            return 200, {
+                "status_code": 1000,
+                "data": {"allowed": allowed, "token": token, "authorization_reference": uuid.uuid4().hex[:20]},
+            }
+        return 405, {"status_code": 2000, "status_message": "Method not supported"}
 
     def _authenticate(self, header: str | None) -> tuple[str, str | None, str | None]:
         """(style, token name, token value) for an Authorization header value."""
@@ -188,11 +230,57 @@ class PeerServer:
     def handle(
         self, method: str, path: str, headers: list[tuple[str, str]], body: bytes
     ) -> tuple[int, dict[str, Any], str, str | None]:
-        """(HTTP status, envelope without timestamp, auth style, token name) for one request."""
+        """(HTTP status, envelope without timestamp, auth style, token name) for one request.
+
+        Extra response headers travel in the envelope under ``_headers`` (removed before it is sent)."""
         auth = next((v for k, v in headers if k.lower() == "authorization"), None)
         style, name, token = self._authenticate(auth)
         status, payload = self._route(method, path, body, token)
+        lower = {k.lower(): v for k, v in headers}
+        if "ocpi-from-party-id" in lower and status != 401:  # a functional module: answer with the headers swapped
+            ident = self.state.identity
+            payload.setdefault("_headers", []).extend(
+                [
+                    ("OCPI-to-country-code", lower.get("ocpi-from-country-code", "")),
+                    ("OCPI-to-party-id", lower["ocpi-from-party-id"]),
+                    ("OCPI-from-country-code", ident.country_code),
+                    ("OCPI-from-party-id", ident.party_id),
+                ]
+            )
         return status, payload, style, name
+
+    def held(self, path: str) -> Any:
+        """The object the peer holds at ``path`` (a receiver URL path), or None."""
+        with self._lock:
+            return self.state.objects.get(path.rstrip("/"))
+
+    def _receive(self, module: str, base: str, method: str, route: str, payload: Any) -> tuple[int, dict[str, Any]]:
+        """Keep a push as a Receiver would: PUT replaces, PATCH merges (Session charging periods append), a CDR POST
+        is stored once under its id and answered with its Location."""
+        with self._lock:
+            self.state.pushes.append((method, route, payload))
+            held = self.state.objects
+            if method == "PUT":
+                created = route not in held
+                held[route] = payload
+                return (201 if created else 200), {"status_code": 1000}
+            if method == "PATCH":
+                current = held.get(route)
+                if not isinstance(current, dict) or not isinstance(payload, dict):
+                    return 404, {"status_code": 2000, "status_message": "Unknown object"}
+                merged = {**current, **payload}
+                if module == "sessions" and isinstance(payload.get("charging_periods"), list):
+                    merged["charging_periods"] = [*current.get("charging_periods", []), *payload["charging_periods"]]
+                held[route] = merged
+                return 200, {"status_code": 1000}
+            if module == "cdrs" and route == base and isinstance(payload, dict) and isinstance(payload.get("id"), str):
+                where = f"{base}/{payload['id']}"
+                if where in held:
+                    return 200, {"status_code": 2000, "status_message": "This CDR was received before"}
+                held[where] = payload
+                url = f"{self.receiver_url(module)}/{payload['id']}"
+                return 201, {"status_code": 1000, "_headers": [("Location", url)]}
+            return 200, {"status_code": 1000}
 
     def _route(self, method: str, path: str, body: bytes, token: str | None) -> tuple[int, dict[str, Any]]:
         route = urlsplit(path).path.rstrip("/")
@@ -208,6 +296,10 @@ class PeerServer:
             if method == "GET":
                 return 200, {"status_code": 1000, "data": self.credentials_for(token)}
             return 405, {"status_code": 2000, "status_message": "The harness does not accept registrations"}
+        if "tokens" in self.state.sender_modules:
+            sbase = urlsplit(self.sender_url("tokens")).path
+            if route == sbase or route.startswith(sbase + "/"):
+                return self._tokens_sender(method, route, urlsplit(path).query)
         for module in self.state.receiver_modules:
             base = urlsplit(self.receiver_url(module)).path
             if route == base or route.startswith(base + "/"):
@@ -216,11 +308,19 @@ class PeerServer:
                         payload = json.loads(body) if body else None
                     except ValueError:
                         return 400, {"status_code": 2001, "status_message": "Body is not JSON"}
-                    with self._lock:
-                        self.state.pushes.append((method, route, payload))
-                    return 200, {"status_code": 1000}
+                    return self._receive(module, base, method, route, payload)
                 if method == "GET":
+                    found = self.held(route)
+                    if found is not None:
+                        return 200, {"status_code": 1000, "data": found}
                     return 404, {"status_code": 2000, "status_message": "Unknown object"}
+                if method == "DELETE":
+                    with self._lock:
+                        self.state.pushes.append((method, route, None))
+                        gone = self.state.objects.pop(route, None)
+                    if gone is None:
+                        return 404, {"status_code": 2000, "status_message": "Unknown object"}
+                    return 200, {"status_code": 1000}
                 return 405, {"status_code": 2000, "status_message": "Method not supported"}
         return 404, {"status_code": 2000, "status_message": "Unknown endpoint"}
 
@@ -240,9 +340,10 @@ def _make_handler(peer: PeerServer) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length) if length else b""
             req_headers = list(self.headers.items())
             status, payload, style, name = peer.handle(self.command, self.path, req_headers, body)
+            extra: list[tuple[str, str]] = payload.pop("_headers", [])
             payload["timestamp"] = _now()
             out = json.dumps(payload).encode("utf-8")
-            resp_headers = [("Content-Type", "application/json"), ("Content-Length", str(len(out)))]
+            resp_headers = [("Content-Type", "application/json"), ("Content-Length", str(len(out))), *extra]
             rid = self.headers.get("X-Request-ID") or str(uuid.uuid4())
             cid = self.headers.get("X-Correlation-ID") or str(uuid.uuid4())
             resp_headers += [("X-Request-ID", rid), ("X-Correlation-ID", cid)]

@@ -9,7 +9,9 @@ from __future__ import annotations
 STEP_MODULES = (
     "conformance.steps.common",
     "conformance.steps.credentials",
+    "conformance.steps.objects",
     "conformance.steps.pagination",
+    "conformance.steps.routing",
     "conformance.steps.versions",
 )
 

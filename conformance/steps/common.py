@@ -304,6 +304,17 @@ def all_correlation_ids(ocpi_context: ScenarioContext) -> None:
     ocpi_context.check_each("correlation_id_echo")
 
 
+@then("every functional-module response carries the routing headers back to the harness")
+def routing_back(ocpi_context: ScenarioContext) -> None:
+    """Only the answers of functional modules (a hubclientinfo list is a configuration module) are judged."""
+    functional = [s for s in ocpi_context.require_sent() if s.module is not None and s.module not in CONFIG_MODULES]
+    if not functional:
+        pytest.skip("the target advertises no Sender list of a functional module (locations, tariffs, tokens, ...)")
+    collect_findings(
+        functional, lambda s: run_check("routing_headers_swapped", s.exchange), lambda s: s.name, ocpi_context.notes
+    )
+
+
 @then("no response carries OCPI routing headers")
 def no_routing(ocpi_context: ScenarioContext) -> None:
     ocpi_context.check_each("no_routing_headers")

@@ -100,6 +100,8 @@ class ScenarioContext:
     """Exchanges made before this scenario that it judges (e.g. a registration made once per run)."""
     per_endpoint: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Pagination steps: endpoint name -> what the When step gathered (or ``{"skip": reason}``)."""
+    objects: dict[str, Any] = field(default_factory=dict)
+    """Module steps: what the scenario wrote and read (the acting identity, URLs, bodies, answers)."""
 
     def use_handshake(self, hs: Handshake) -> None:
         """Judge ``hs`` in this scenario; its request and callbacks become part of the scenario's evidence."""

@@ -60,17 +60,35 @@ def write_target(
     party: tuple[str, str, str] = ("NL", "CTH", "EMSP"),
     extra: str = "",
     peer_public_url: str | None = None,
+    cpo_token_a: str | None = None,
 ) -> Path:
+    """A target file for ``hub``. With ``cpo_token_a`` the harness plays two parties, in the ``[[identities]]`` form:
+    ``party`` (the primary identity, an eMSP by default) and a CPO ``NL/CTC`` registered with that token A."""
+    primary_token = f'token_a = "{token_a}"' if token_a else f'token = "{token}"'
+    if cpo_token_a:
+        identities = [
+            "[[identities]]",
+            f'country_code = "{party[0]}"',
+            f'party_id = "{party[1]}"',
+            f'role = "{party[2]}"',
+            primary_token,
+            "[[identities]]",
+            'country_code = "NL"',
+            'party_id = "CTC"',
+            'role = "CPO"',
+            f'token_a = "{cpo_token_a}"',
+        ]
+        head: list[str] = []
+    else:
+        identities = ["[party]", f'country_code = "{party[0]}"', f'party_id = "{party[1]}"', f'role = "{party[2]}"']
+        head = [primary_token]
     lines = [
         'name = "reference hub' + (f" with {', '.join(hub.faults)}" if hub.faults else " (clean)") + '"',
         f'versions_url = "{hub.versions_url}"',
-        f'token_a = "{token_a}"' if token_a else f'token = "{token}"',
+        *head,
         f"roles = {json.dumps(list(roles))}",
         "timeout = 10",
-        "[party]",
-        f'country_code = "{party[0]}"',
-        f'party_id = "{party[1]}"',
-        f'role = "{party[2]}"',
+        *identities,
         "[peer]",
         'host = "127.0.0.1"',
         "port = 0",

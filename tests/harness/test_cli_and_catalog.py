@@ -11,7 +11,9 @@ from pytest_bdd.steps import step_function_context_registry
 
 import conformance.steps.common
 import conformance.steps.credentials
+import conformance.steps.objects
 import conformance.steps.pagination
+import conformance.steps.routing
 import conformance.steps.versions  # noqa: F401
 from conformance import FEATURES_DIR
 from conformance.__main__ import main, pytest_args
@@ -31,11 +33,39 @@ def test_the_init_template_is_a_valid_target(tmp_path: Path, capsys: pytest.Capt
     assert text == TEMPLATE
     (tmp_path / "sub").mkdir()
     path = tmp_path / "sub" / "target.toml"
-    path.write_text(text.replace("PASTE-TOKEN-A-HERE", "abc123"))
+    path.write_text(text.replace("PASTE-TOKEN-A-FOR-THE-EMSP-HERE", "abc123").replace("-FOR-THE-CPO-", "-CPO-"))
     cfg = load_target(path)
     assert cfg.token_a == "abc123" and cfg.token is None and cfg.allow_destructive
     assert cfg.report_dir == tmp_path / "sub" / "ocpi-conformance-report"  # relative to the file
     assert cfg.party.party_id == "CTH" and cfg.peer.port == 0
+    # a CPO and an eMSP identity, the eMSP first (the primary identity), and nothing read-only by default
+    assert [(i.party.role, i.party.party_id) for i in cfg.identities] == [("EMSP", "CTH"), ("CPO", "CTC")]
+    cpo = cfg.identity_for("CPO")
+    assert cpo is not None and cpo.token_a == "PASTE-TOKEN-A-CPO-HERE"
+    assert not cfg.read_only and cfg.roles == ("HUB",)
+
+
+def test_the_single_party_form_is_one_identity() -> None:
+    cfg = parse_target(
+        {"versions_url": "http://127.0.0.1/v", "token_a": "a", "party": {"party_id": "ABC", "role": "CPO"}}
+    )
+    assert len(cfg.identities) == 1 and cfg.identities[0].party == cfg.party and cfg.identity_for("CPO")
+    assert cfg.identity_for("EMSP") is None
+
+
+@pytest.mark.parametrize(
+    ("identities", "extra", "words"),
+    [
+        ([{"role": "CPO"}], {}, "identities\\[1\\].token_a"),
+        ([{"token_a": "a"}], {}, "role. is required"),
+        ([{"role": "CPO", "token_a": "a"}, {"role": "EMSP", "token_a": "b"}], {}, "given twice"),
+        ([{"role": "CPO", "token_a": "a"}], {"token_a": "x"}, "not both"),
+        ([{"role": "PTP", "token_a": "a"}], {}, "identities\\[1\\].role"),
+    ],
+)
+def test_identity_errors_name_the_table(identities: list, extra: dict, words: str) -> None:
+    with pytest.raises(ConfigError, match=words):
+        parse_target({"versions_url": "http://127.0.0.1/v", "identities": identities, **extra})
 
 
 @pytest.mark.parametrize(
@@ -89,7 +119,10 @@ def test_every_scenario_is_tagged_with_id_level_spec_and_role() -> None:
         assert sum(t in ("shall", "should", "may") for t in e.tags) == 1, e.id
         assert e.spec and all(s in SPEC_SECTIONS for s in e.spec), (e.id, e.spec)
         assert [t for t in e.tags if t.startswith("role.")], e.id
-    assert {e.area for e in entries} == {"transport", "versions", "credentials", "pagination"}
+    assert {e.area for e in entries} == {
+        *("transport", "versions", "credentials", "pagination"),
+        *("locations", "tariffs", "sessions", "cdrs", "tokens", "routing"),
+    }
 
 
 def test_one_behaviour_per_feature_file() -> None:
@@ -124,13 +157,16 @@ def test_every_step_in_the_features_has_a_definition() -> None:
 def test_list_filters_by_tags(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list", "--tags", "role.hub"]) == 0
     out = capsys.readouterr().out
-    assert "credentials.hub-party-id" in out and "1 scenario(s)" in out
+    assert "credentials.hub-party-id" in out and "routing.broadcast-delivered" in out
     should = [e.id for e in read_catalog() if matches(e, ["should"])]
     assert set(should) == {
         "credentials.old-token-retired",
         "credentials.deleted-token-retired",
         "credentials.token-a-retired",
         "versions.module-listed-once",
+        "locations.receiver-id-mismatch-refused",
+        "locations.receiver-unknown-object-404",
+        "tariffs.receiver-foreign-party-refused",
     }
 
 

@@ -27,7 +27,7 @@ def levels_table() -> str:
     ]
     for e in sorted(read_catalog(), key=lambda e: e.id):
         spec = ", ".join(t[5:] for t in e.tags if t.startswith("spec."))
-        needs = ", ".join(n.value for n in NEEDS.get(e.id, ()))
+        needs = ", ".join(str(n) for n in NEEDS.get(e.id, ()))
         rows.append(f"| {e.id} | {e.level.upper()} | {spec} | {needs} | {LEVEL_BASIS.get(e.id, '')} |")
     return "\n".join(rows) + "\n"
 

@@ -1,0 +1,152 @@
+"""Valid OCPI 2.3.0 objects the harness writes to a target's Receiver interfaces, under its own party ids.
+
+Each builder returns the smallest object that is valid for openapi.yaml (``tests/harness/test_objects.py`` validates
+every one), plus the few optional fields a scenario reads back. Ids carry the run's tag, so a second run never meets
+the first run's objects (a CDR id, once POSTed, can never be reused). Every timestamp is now, in the OCPI form.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+__all__ = ("OBJECT_SCHEMAS", "cdr", "connector", "evse", "location", "now", "period", "session", "tariff", "token")
+
+OBJECT_SCHEMAS = {
+    "locations": "Location",
+    "tariffs": "Tariff",
+    "sessions": "Session",
+    "cdrs": "CDR",
+    "tokens": "Token",
+}
+"""Module -> openapi.yaml schema of its client-owned object."""
+
+
+def now(offset_seconds: int = 0) -> str:
+    """The current time (plus an offset) as an OCPI DateTime, whole seconds, UTC with ``Z``."""
+    moment = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=offset_seconds)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def connector(connector_id: str = "1", *, updated: str) -> dict[str, Any]:
+    return {
+        "id": connector_id,
+        "standard": "IEC_62196_T2",
+        "format": "SOCKET",
+        "power_type": "AC_3_PHASE",
+        "max_voltage": 230,
+        "max_amperage": 32,
+        "last_updated": updated,
+    }
+
+
+def evse(uid: str, *, updated: str, status: str = "AVAILABLE") -> dict[str, Any]:
+    return {
+        "uid": uid,
+        "status": status,
+        "connectors": [connector("1", updated=updated)],
+        "last_updated": updated,
+    }
+
+
+def location(cc: str, pid: str, location_id: str, *, updated: str) -> dict[str, Any]:
+    return {
+        "country_code": cc,
+        "party_id": pid,
+        "id": location_id,
+        "publish": False,
+        "address": "Conformance Street 1",
+        "city": "Testing",
+        "country": "NLD",
+        "coordinates": {"latitude": "52.370216", "longitude": "4.895168"},
+        "evses": [evse(f"{location_id}-E1", updated=updated)],
+        "time_zone": "Europe/Amsterdam",
+        "last_updated": updated,
+    }
+
+
+def tariff(cc: str, pid: str, tariff_id: str, *, updated: str) -> dict[str, Any]:
+    return {
+        "country_code": cc,
+        "party_id": pid,
+        "id": tariff_id,
+        "currency": "EUR",
+        "tax_included": "NO",
+        "elements": [{"price_components": [{"type": "ENERGY", "price": 0.25, "step_size": 1}]}],
+        "last_updated": updated,
+    }
+
+
+def _cdr_token(emsp: tuple[str, str], uid: str) -> dict[str, Any]:
+    return {"country_code": emsp[0], "party_id": emsp[1], "uid": uid, "type": "RFID", "contract_id": f"{uid}-C"}
+
+
+def period(start: str, kwh: float) -> dict[str, Any]:
+    return {"start_date_time": start, "dimensions": [{"type": "ENERGY", "volume": kwh}]}
+
+
+def session(
+    cc: str, pid: str, session_id: str, emsp: tuple[str, str], *, updated: str, periods: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A session of one of the harness's locations, for the harness's eMSP identity (``emsp``)."""
+    return {
+        "country_code": cc,
+        "party_id": pid,
+        "id": session_id,
+        "start_date_time": periods[0]["start_date_time"] if periods else updated,
+        "kwh": 0.0,
+        "cdr_token": _cdr_token(emsp, f"{session_id}-T"),
+        "auth_method": "WHITELIST",
+        "location_id": f"{session_id}-L",
+        "evse_uid": f"{session_id}-E1",
+        "connector_id": "1",
+        "currency": "EUR",
+        "charging_periods": periods,
+        "status": "ACTIVE",
+        "last_updated": updated,
+    }
+
+
+def cdr(cc: str, pid: str, cdr_id: str, emsp: tuple[str, str], *, updated: str, kwh: float = 10.0) -> dict[str, Any]:
+    return {
+        "country_code": cc,
+        "party_id": pid,
+        "id": cdr_id,
+        "start_date_time": now(-3600),
+        "end_date_time": now(-60),
+        "cdr_token": _cdr_token(emsp, f"{cdr_id}-T"),
+        "auth_method": "WHITELIST",
+        "cdr_location": {
+            "id": f"{cdr_id}-L",
+            "address": "Conformance Street 1",
+            "city": "Testing",
+            "country": "NLD",
+            "coordinates": {"latitude": "52.370216", "longitude": "4.895168"},
+            "evse_uid": f"{cdr_id}-E1",
+            "evse_id": "NL*CTC*E1",
+            "connector_id": "1",
+            "connector_standard": "IEC_62196_T2",
+            "connector_format": "SOCKET",
+            "connector_power_type": "AC_3_PHASE",
+        },
+        "currency": "EUR",
+        "charging_periods": [period(now(-3600), kwh)],
+        "total_cost": {"before_taxes": round(kwh * 0.25, 2), "taxes": []},
+        "total_energy": kwh,
+        "total_time": 1.0,
+        "last_updated": updated,
+    }
+
+
+def token(cc: str, pid: str, uid: str, *, updated: str, type_: str = "RFID", valid: bool = True) -> dict[str, Any]:
+    return {
+        "country_code": cc,
+        "party_id": pid,
+        "uid": uid,
+        "type": type_,
+        "contract_id": f"{cc}{pid}C{uid[-8:]}",
+        "issuer": "OCPI conformance harness",
+        "valid": valid,
+        "whitelist": "ALLOWED",
+        "last_updated": updated,
+    }

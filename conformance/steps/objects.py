@@ -1,0 +1,837 @@
+"""Steps for the functional modules' Receiver interfaces: the harness writes client-owned objects and reads them back.
+
+The harness writes only under its own identities' ``country_code``/``party_id`` (target.toml ``[[identities]]``),
+with ids that carry the run's tag, and registers how to retire each object it creates (EVSE ``REMOVED``, tariff
+DELETE, token ``valid: false``, session ``COMPLETED``); the session runs those at the end of the run. The acting
+identity is the one whose role the module needs, chosen by ``Given the harness plays a CPO towards the target's
+locations Receiver`` (conformance/plan.py has already checked the target advertises that interface and the identity is
+registered). Requests go to the advertised Receiver URL plus the spec's suffix, with the acting identity's token and
+routing headers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from conformance import objects as ob
+from conformance.checks import run_check
+from conformance.checks._registry import judged
+from conformance.checks.envelope import describe_answer, require_response
+from conformance.model import Blocked, Exchange, Finding
+from conformance.plan import Plays as PlaysNeed
+from conformance.plan import check_needs
+from conformance.session import HarnessSession
+from conformance.steps.context import ScenarioContext
+from conformance.urls import endpoint_url
+
+__all__ = ()
+
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
+_KINDS = {"Location": "locations", "Tariff": "tariffs", "Session": "sessions", "CDR": "cdrs", "Token": "tokens"}
+
+
+@dataclass
+class Actor:
+    """The harness identity writing to one module's Receiver interface of the target."""
+
+    session: HarnessSession
+    module: str
+    url: str
+    """The Receiver URL exactly as the target advertises it."""
+
+    @property
+    def party(self) -> tuple[str, str]:
+        return self.session.config.party.country_code, self.session.config.party.party_id
+
+    def object_url(self, *ids: str) -> str:
+        cc, pid = self.party
+        return endpoint_url(self.url, "/".join((cc, pid, *ids)))
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        body: Any = None,
+        *,
+        params: dict[str, str] | None = None,
+        label: str,
+        to: tuple[str, str] | None = None,
+    ) -> Exchange:
+        """One request with this identity's token and routing headers (``to``: address that party, not the target)."""
+        headers = self.session.routing_headers(self.module)
+        if to is not None:
+            headers["OCPI-to-country-code"], headers["OCPI-to-party-id"] = to
+        return self.session.client.request(
+            method, url, token=self.session.token, json_body=body, params=params, headers=headers, label=label
+        )
+
+
+def _actor(ctx: ScenarioContext) -> Actor:
+    actor = ctx.objects.get("actor")
+    if actor is None:
+        raise RuntimeError("the scenario has no 'Given the harness plays ... towards the target's ... Receiver' step")
+    return actor
+
+
+def _new_id(actor: Actor, kind: str) -> str:
+    n = actor.session.__dict__.setdefault("_object_counter", 0) + 1
+    actor.session.__dict__["_object_counter"] = n
+    return f"CT{actor.session.run_tag}{kind[0]}{n}"
+
+
+# -- failing with evidence ------------------------------------------------------------------------------------------
+
+
+def _fail(message: str, exchanges: list[Exchange], *, spec: str, expected: str, actual: str, check: str) -> None:
+    raise Finding(message, check=check, spec=spec, expected=expected, actual=actual, exchanges=exchanges)
+
+
+def _undeliverable(ctx: ScenarioContext, ex: Exchange) -> None:
+    """A hub error (4xxx) on a write the hub had to deliver to another of the harness's identities is a knock-on
+    when that identity's registration showed the hub never fetched its endpoints: the hub cannot know where to
+    deliver, and credentials.registration-callback has judged that once."""
+    if ex.ocpi_status is None or not 4000 <= ex.ocpi_status < 5000:
+        return
+    for role in ("EMSP", "CPO"):
+        other = ctx.harness.as_role(role)
+        hs = other.registration if other is not None else None
+        if other is not None and other is not _actor(ctx).session and hs is not None and hs.ok and not hs.callbacks:
+            party = f"{other.config.party.country_code}/{other.config.party.party_id}"
+            raise Blocked(
+                f"the hub could not deliver to the harness's {role} identity {party} (status_code {ex.ocpi_status}): "
+                "it never fetched that identity's endpoints when it registered",
+                "credentials.registration-callback",
+            )
+
+
+def _accepted(ex: Exchange, what: str, spec: str, ctx: ScenarioContext | None = None) -> None:
+    """The write succeeded: HTTP 2xx and a 1xxx status_code."""
+    require_response(ex)
+    if ctx is not None:
+        _undeliverable(ctx, ex)
+    if ex.status is None or not 200 <= ex.status < 300 or ex.ocpi_status is None or not 1000 <= ex.ocpi_status < 2000:
+        _fail(
+            f"{what} was not accepted",
+            [ex],
+            spec=spec,
+            expected="HTTP 200/201 with a 1xxx status_code",
+            actual=describe_answer(ex),
+            check="write_accepted",
+        )
+    judged("write_accepted", ex)
+
+
+def _stored(ctx: ScenarioContext, url: str, what: str, *, params: dict[str, str] | None = None) -> dict[str, Any]:
+    """GET ``url`` on the Receiver (the object as the target stored it); fails unless it answers the object."""
+    actor = _actor(ctx)
+    ex = actor.send("GET", url, params=params, label=f"GET the {what} back")
+    ctx.objects.setdefault("reads", []).append(ex)
+    require_response(ex)
+    if ex.status != 200 or not isinstance(ex.data, dict):
+        _fail(
+            f"the {what} the target accepted cannot be read back from its Receiver interface",
+            [*ctx.objects.get("writes", []), ex],
+            spec=f"mod_{actor.module}.receiver",
+            expected="HTTP 200 with the stored object in data",
+            actual=describe_answer(ex),
+            check="stored_object",
+        )
+    return ex.data
+
+
+def _write(ctx: ScenarioContext, method: str, url: str, body: Any, label: str, **kw: Any) -> Exchange:
+    """A write by the scenario's acting identity, kept as evidence (``kw``: params, to)."""
+    ex = _actor(ctx).send(method, url, body, label=label, **kw)
+    ctx.objects.setdefault("writes", []).append(ex)
+    return ex
+
+
+def _diff(sent: Any, stored: Any, path: str = "") -> list[str]:
+    """Where ``stored`` lacks or changes what ``sent`` holds (extra fields in ``stored`` are allowed)."""
+    if isinstance(sent, dict):
+        if not isinstance(stored, dict):
+            return [f"{path or '(object)'}: sent an object, got {stored!r}"]
+        out: list[str] = []
+        for key, value in sent.items():
+            if key not in stored:
+                out.append(f"{path}.{key}: missing (sent {value!r})")
+            else:
+                out += _diff(value, stored[key], f"{path}.{key}")
+        return out
+    if isinstance(sent, list):
+        if not isinstance(stored, list) or len(stored) != len(sent):
+            return [f"{path}: sent {len(sent)} item(s), got {stored!r}"[:200]]
+        return [d for i, (a, b) in enumerate(zip(sent, stored, strict=True)) for d in _diff(a, b, f"{path}[{i}]")]
+    if isinstance(sent, float | int) and isinstance(stored, float | int) and not isinstance(stored, bool):
+        return [] if abs(float(sent) - float(stored)) < 1e-9 else [f"{path}: sent {sent!r}, got {stored!r}"]
+    if isinstance(sent, str) and isinstance(stored, str) and _DATETIME.match(sent) and _DATETIME.match(stored):
+        # the same instant may be written with milliseconds (or in a form transport.timestamp-format judges): compare
+        # the seconds
+        return [] if sent[:19] == stored[:19] else [f"{path}: sent {sent!r}, got {stored!r}"]
+    return [] if sent == stored else [f"{path}: sent {sent!r}, got {stored!r}"]
+
+
+def _ok(ex: Exchange) -> bool:
+    """The target may have taken the write, so the harness must retire what it made: HTTP 2xx and not the explicit
+    2001 refusal (a success dressed in another code is judged elsewhere, and retiring too much only adds a note)."""
+    return ex.status is not None and 200 <= ex.status < 300 and ex.ocpi_status != 2001
+
+
+# -- retiring what the harness created ------------------------------------------------------------------------------
+
+
+def _retire(actor: Actor, kind: str, url: str, body: dict[str, Any]) -> None:
+    """Register how to leave the target as found for an object the harness created."""
+    session = actor.session
+    if kind == "Location":
+
+        def removed(evse_url: str) -> Callable[[], Exchange]:
+            return lambda: actor.send(
+                "PATCH",
+                evse_url,
+                {"status": "REMOVED", "last_updated": ob.now()},
+                label="clean-up: the harness's EVSE set to REMOVED",
+            )
+
+        for evse in body.get("evses", []):
+            session.on_cleanup(f"EVSE {evse['uid']} REMOVED", removed(endpoint_url(url, evse["uid"])))
+    elif kind == "Tariff":
+        session.on_cleanup(
+            f"tariff {body['id']} deleted", lambda: actor.send("DELETE", url, label="clean-up: the harness's tariff")
+        )
+    elif kind == "Token":
+        session.on_cleanup(
+            f"token {body['uid']} invalidated",
+            lambda: actor.send(
+                "PATCH",
+                url,
+                {"valid": False, "last_updated": ob.now()},
+                params={"type": body["type"]},
+                label="clean-up: the harness's token invalidated",
+            ),
+        )
+    elif kind == "Session":
+        session.on_cleanup(
+            f"session {body['id']} COMPLETED",
+            lambda: actor.send(
+                "PATCH",
+                url,
+                {"status": "COMPLETED", "end_date_time": ob.now(), "last_updated": ob.now()},
+                label="clean-up: the harness's session completed",
+            ),
+        )
+    else:  # CDRs are immutable: nothing removes one; say so once
+        note = "CDRs the harness POSTed stay on the target: OCPI has no way to remove a CDR"
+        if note not in session.observations:
+            session.observations.append(note)
+
+
+def _token_owner(actor: Actor) -> tuple[str, str]:
+    """The eMSP a Session or CDR of the harness names in its cdr_token: the harness's own eMSP identity; without one,
+    the target itself when it is a plain eMSP platform. Against a hub without an eMSP identity the scenario is
+    skipped: the hub would deliver the session to a real eMSP."""
+    emsp = actor.session.config.identity_for("EMSP")
+    if emsp is not None:
+        return emsp.party.country_code, emsp.party.party_id
+    creds = actor.session._target_credentials or {}
+    target = actor.session.target_party()
+    if target is not None and not creds.get("hub_party_id"):
+        return target
+    pytest.skip(
+        "a Session or CDR names the eMSP of its token, and the target routes it there: against a hub the harness needs "
+        'an eMSP identity of its own (add an [[identities]] table with role = "EMSP")'
+    )
+
+
+def _build(actor: Actor, kind: str, object_id: str) -> dict[str, Any]:
+    cc, pid = actor.party
+    emsp_party = _token_owner(actor) if kind in ("Session", "CDR") else (cc, pid)
+    updated = ob.now(-120)
+    if kind == "Location":
+        return ob.location(cc, pid, object_id, updated=updated)
+    if kind == "Tariff":
+        return ob.tariff(cc, pid, object_id, updated=updated)
+    if kind == "Session":
+        return ob.session(cc, pid, object_id, emsp_party, updated=updated, periods=[ob.period(ob.now(-600), 1.5)])
+    if kind == "CDR":
+        return ob.cdr(cc, pid, object_id, emsp_party, updated=updated)
+    return ob.token(cc, pid, object_id, updated=updated)
+
+
+# ## Given ---------------------------------------------------------------------------------------
+
+
+@given(
+    parsers.re(
+        r"the harness plays an? (?P<role>CPO|eMSP) towards the target's (?P<module>\w+) (?P<side>Receiver|Sender)"
+    )
+)
+def plays(role: str, module: str, side: str, harness: HarnessSession, ocpi_context: ScenarioContext) -> None:
+    """The identity with ``role`` calls the target's ``module`` Receiver (registered by the plan on first need; whether
+    the scenario may write was judged from its needs in conformance/plan.py before it started)."""
+    role = role.upper()
+    interface = side.upper()
+    reason = check_needs(harness, (PlaysNeed(role, module, interface),))
+    if reason:
+        pytest.skip(reason)
+    session = harness.as_role(role)
+    assert session is not None
+    url = harness.discover().url(module, interface)
+    assert url is not None
+    ocpi_context.objects["actor"] = Actor(session, module, url)
+    cc, pid = session.config.party.country_code, session.config.party.party_id
+    ocpi_context.note(f"the harness speaks as {cc}/{pid} ({role}) to {url}")
+
+
+# ## When ----------------------------------------------------------------------------------------
+
+
+@when(
+    parsers.re(
+        r"the harness (?P<method>PUTs|POSTs) a new (?P<kind>Location|Tariff|Session|CDR|Token) under its own party id"
+    )
+)
+def put_new(method: str, kind: str, ocpi_context: ScenarioContext) -> None:
+    actor = _actor(ocpi_context)
+    object_id = _new_id(actor, kind)
+    body = _build(actor, kind, object_id)
+    if kind == "CDR":
+        url = actor.url
+        ex = _write(ocpi_context, "POST", url, body, f"POST a new CDR {object_id}")
+    else:
+        url = actor.object_url(object_id)
+        params = {"type": body["type"]} if kind == "Token" else None
+        ex = _write(ocpi_context, "PUT", url, body, f"PUT a new {kind} {object_id}", params=params)
+    ocpi_context.objects.update(kind=kind, id=object_id, url=url, body=body, answer=ex)
+    if kind == "Token":  # the harness's eMSP answers authorization requests for every token it issued
+        actor.session.peer.issue(body)
+    if _ok(ex):
+        _retire(actor, kind, url, body)
+
+
+@when("the harness PUTs a new Session addressed to its eMSP identity through the hub")
+def put_session_direct(ocpi_context: ScenarioContext) -> None:
+    actor = _actor(ocpi_context)
+    emsp = actor.session.config.identity_for("EMSP")
+    if emsp is None:
+        pytest.skip('target.toml gives no eMSP identity to address (add an [[identities]] table with role = "EMSP")')
+    object_id = _new_id(actor, "Session")
+    body = _build(actor, "Session", object_id)
+    url = actor.object_url(object_id)
+    to = (emsp.party.country_code, emsp.party.party_id)
+    ex = _write(ocpi_context, "PUT", url, body, f"PUT a new Session {object_id} to {to[0]}/{to[1]}", to=to)
+    ocpi_context.objects.update(kind="Session", id=object_id, url=url, body=body, answer=ex, to=to)
+    if _ok(ex):
+        _retire(actor, "Session", url, body)
+
+
+@when("the harness PATCHes the Location without last_updated")
+def patch_without_last_updated(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    o["patch"] = _write(
+        ocpi_context, "PATCH", o["url"], {"name": "Renamed without last_updated"}, "PATCH without last_updated"
+    )
+
+
+@when("the harness PATCHes the Token without last_updated")
+def patch_token_without_last_updated(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    o["patch"] = _write(
+        ocpi_context,
+        "PATCH",
+        o["url"],
+        {"whitelist": "NEVER"},
+        "PATCH without last_updated",
+        params={"type": o["body"]["type"]},
+    )
+
+
+@when("the harness PATCHes the status of one of the Location's EVSEs with a newer last_updated")
+def patch_evse(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    evse = o["body"]["evses"][0]
+    stamp = ob.now(-30)
+    o["evse_stamp"] = stamp
+    o["patch"] = _write(
+        ocpi_context,
+        "PATCH",
+        endpoint_url(o["url"], evse["uid"]),
+        {"status": "CHARGING", "last_updated": stamp},
+        f"PATCH EVSE {evse['uid']} status CHARGING",
+    )
+
+
+@when("the harness PATCHes the Session with one more charging period")
+def patch_session_period(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    extra = ob.period(ob.now(-300), 3.0)
+    o["extra_period"] = extra
+    o["patch"] = _write(
+        ocpi_context,
+        "PATCH",
+        o["url"],
+        {"charging_periods": [extra], "kwh": 3.0, "last_updated": ob.now(-30)},
+        "PATCH the session with one more charging period",
+    )
+
+
+@when("the harness PUTs a Location whose body id differs from the id in the URL")
+def put_mismatch(ocpi_context: ScenarioContext) -> None:
+    actor = _actor(ocpi_context)
+    url_id, body_id = _new_id(actor, "Location"), _new_id(actor, "Location")
+    body = _build(actor, "Location", body_id)
+    url = actor.object_url(url_id)
+    ex = _write(ocpi_context, "PUT", url, body, f"PUT Location body id {body_id} at URL id {url_id}")
+    ocpi_context.objects.update(kind="Location", id=url_id, url=url, body=body, answer=ex, other_id=body_id)
+    if _ok(ex):  # stored anyway: retire it under both ids
+        _retire(actor, "Location", url, body)
+        _retire(actor, "Location", actor.object_url(body_id), body)
+
+
+@when("the harness POSTs the same CDR id again with other values")
+def post_cdr_again(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    changed = dict(o["body"])
+    changed["total_energy"] = 99.0
+    changed["total_cost"] = {"before_taxes": 24.75, "taxes": []}
+    changed["last_updated"] = ob.now(-10)
+    o["second"] = _write(ocpi_context, "POST", _actor(ocpi_context).url, changed, f"POST CDR {o['id']} again")
+
+
+@when("the harness DELETEs the Tariff")
+def delete_tariff(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    o["delete"] = _write(ocpi_context, "DELETE", o["url"], None, f"DELETE tariff {o['id']}")
+    if _ok(o["delete"]):  # nothing left to retire
+        session = _actor(ocpi_context).session
+        session.cleanups = [c for c in session.cleanups if c[0] != f"tariff {o['id']} deleted"]
+
+
+@when("the harness PUTs a Token with the same uid and another type")
+def put_same_uid_other_type(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    actor = _actor(ocpi_context)
+    cc, pid = actor.party
+    other = ob.token(cc, pid, o["id"], updated=ob.now(-60), type_="APP_USER")
+    other["contract_id"] = o["body"]["contract_id"] + "A"
+    o["other"] = other
+    o["other_answer"] = ex = _write(
+        ocpi_context, "PUT", o["url"], other, f"PUT token {o['id']} type APP_USER", params={"type": "APP_USER"}
+    )
+    actor.session.peer.issue(other)
+    if _ok(ex):
+        _retire(actor, "Token", o["url"], other)
+
+
+@when("the harness PUTs a new Tariff under the party id of its other identity")
+def put_foreign(ocpi_context: ScenarioContext) -> None:
+    actor = _actor(ocpi_context)
+    mine = actor.party
+    other = next((i for i in actor.session.config.identities if (i.party.country_code, i.party.party_id) != mine), None)
+    if other is None:
+        pytest.skip(
+            "target.toml gives the harness one identity: a second one (another party id of the harness) is needed to "
+            "write under a party the writing identity does not serve"
+        )
+    object_id = _new_id(actor, "Tariff")
+    cc, pid = other.party.country_code, other.party.party_id
+    body = ob.tariff(cc, pid, object_id, updated=ob.now(-120))
+    url = endpoint_url(actor.url, f"{cc}/{pid}/{object_id}")
+    ex = _write(ocpi_context, "PUT", url, body, f"PUT a Tariff under {cc}/{pid} as {mine[0]}/{mine[1]}")
+    ocpi_context.objects.update(kind="Tariff", id=object_id, url=url, body=body, answer=ex, foreign=f"{cc}/{pid}")
+    if _ok(ex):
+        _retire(actor, "Tariff", url, body)
+
+
+@when("the harness GETs a Location id it never created")
+def get_unknown(ocpi_context: ScenarioContext) -> None:
+    actor = _actor(ocpi_context)
+    url = actor.object_url(_new_id(actor, "Location") + "NONE")
+    ocpi_context.objects["unknown"] = actor.send("GET", url, label="GET a Location the harness never created")
+
+
+# ## Then ----------------------------------------------------------------------------------------
+
+
+@then("the target accepts the write")
+def accepts(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    _accepted(o["answer"], f"the {o['kind']} write", f"mod_{_actor(ocpi_context).module}.receiver", ocpi_context)
+
+
+@then(parsers.re(r"a GET of the (?P<kind>Location|Tariff|Session|Token) returns what was PUT, last_updated included"))
+def get_returns_put(kind: str, ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    params = {"type": o["body"]["type"]} if kind == "Token" else None
+    stored = _stored(ocpi_context, o["url"], kind, params=params)
+    diffs = _diff(o["body"], stored)
+    judged("stored_as_sent", o["reads"][-1])
+    if diffs:
+        _fail(
+            f"the stored {kind} differs from what the harness PUT",
+            [o["answer"], o["reads"][-1]],
+            spec=f"mod_{_actor(ocpi_context).module}.receiver",
+            expected=f"the {kind} as PUT (extra fields allowed)",
+            actual="; ".join(diffs[:8]),
+            check="stored_as_sent",
+        )
+
+
+@then("the PATCH is refused with status_code 2001 and the stored Location is unchanged")
+def patch_refused_location(ocpi_context: ScenarioContext) -> None:
+    _refused_unchanged(ocpi_context, "transport_and_format.client_owned_objects")
+
+
+@then("the PATCH is refused with status_code 2001 and the stored Token is unchanged")
+def patch_refused_token(ocpi_context: ScenarioContext) -> None:
+    _refused_unchanged(ocpi_context, "transport_and_format.client_owned_objects", params={"type": "RFID"})
+
+
+def _require_envelope(ex: Exchange) -> None:
+    """A refusal without the OCPI envelope has no status_code to judge: transport.envelope-error owns that."""
+    require_response(ex)
+    if ex.ocpi_status is None and (ex.status is None or not 200 <= ex.status < 300):
+        raise Blocked(f"the refusal (HTTP {ex.status}) has no OCPI envelope", "transport.envelope-error")
+
+
+def _refused_unchanged(ctx: ScenarioContext, spec: str, params: dict[str, str] | None = None) -> None:
+    o = ctx.objects
+    ex: Exchange = o["patch"]
+    _require_envelope(ex)
+    stored = _stored(ctx, o["url"], o["kind"], params=params)
+    changed = _diff(o["body"], stored)
+    judged("patch_refused", ex)
+    if ex.ocpi_status != 2001 or changed:
+        actual = describe_answer(ex)
+        if changed:
+            actual += "; the stored object changed: " + "; ".join(changed[:4])
+        _fail(
+            "a PATCH without last_updated was not refused with status_code 2001"
+            + (" (and the target merged it)" if changed else ""),
+            [ex, o["reads"][-1]],
+            spec=spec,
+            expected="status_code 2001, the stored object unchanged",
+            actual=actual,
+            check="patch_refused",
+        )
+
+
+@then("the Location's last_updated is the EVSE's new last_updated")
+def parent_bumped(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    _accepted(o["patch"], "the EVSE PATCH", "mod_locations.receiver", ocpi_context)
+    stored = _stored(ocpi_context, o["url"], "Location")
+    judged("parent_last_updated", o["reads"][-1])
+    got = str(stored.get("last_updated", ""))
+    if got[:19] != o["evse_stamp"][:19]:
+        _fail(
+            "after an EVSE changed, its Location's last_updated was not moved to the EVSE's",
+            [o["patch"], o["reads"][-1]],
+            spec="mod_locations.receiver",
+            expected=f"Location last_updated {o['evse_stamp']}",
+            actual=f"Location last_updated {got or '(missing)'}",
+            check="parent_last_updated",
+        )
+
+
+@then("the stored Session holds the PUT charging periods followed by the PATCHed one")
+def periods_appended(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    _accepted(o["patch"], "the Session PATCH", "mod_sessions.receiver", ocpi_context)
+    stored = _stored(ocpi_context, o["url"], "Session")
+    judged("periods_appended", o["reads"][-1])
+    expected = [*o["body"]["charging_periods"], o["extra_period"]]
+    diffs = _diff(expected, stored.get("charging_periods"), ".charging_periods")
+    if diffs:
+        _fail(
+            "a Session PATCH with charging_periods did not append them to the stored ones",
+            [o["patch"], o["reads"][-1]],
+            spec="mod_sessions.receiver",
+            expected=f"{len(expected)} charging periods: the PUT ones, then the PATCHed one",
+            actual="; ".join(diffs[:4]),
+            check="periods_appended",
+        )
+
+
+@then("the answer carries a Location header whose GET returns the same CDR")
+def cdr_location(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    ex: Exchange = o["answer"]
+    _accepted(ex, "the CDR POST", "mod_cdrs.receiver", ocpi_context)
+    where = ex.header("location")
+    judged("cdr_location_header", ex)
+    if not where or not where.startswith(("http://", "https://")):
+        _fail(
+            "the CDR POST was answered without an absolute Location header",
+            [ex],
+            spec="mod_cdrs.receiver",
+            expected="a Location header with the URL of the stored CDR",
+            actual=f"Location: {where}" if where else "no Location header",
+            check="cdr_location_header",
+        )
+    assert where is not None  # (failed above otherwise)
+    o["url"] = where
+    stored = _stored(ocpi_context, where, "CDR")
+    diffs = _diff(o["body"], stored)
+    if diffs:
+        _fail(
+            "the CDR at the Location header differs from the one POSTed",
+            [ex, o["reads"][-1]],
+            spec="mod_cdrs.receiver",
+            expected="the CDR as POSTed",
+            actual="; ".join(diffs[:6]),
+            check="cdr_location_header",
+        )
+
+
+@then("the stored CDR is still the first one")
+def cdr_unchanged(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    first: Exchange = o["answer"]
+    _accepted(first, "the first CDR POST", "mod_cdrs.receiver", ocpi_context)
+    where = first.header("location")
+    if not where:
+        raise Blocked("the first POST gave no Location header to read the CDR back", "cdrs.receiver-post-location")
+    o["url"] = where
+    stored = _stored(ocpi_context, where, "CDR")
+    judged("cdr_immutable", o["reads"][-1])
+    diffs = _diff(o["body"], stored)
+    if diffs:
+        _fail(
+            "a second POST of the same CDR id changed the stored CDR (CDRs are never updated)",
+            [first, o["second"], o["reads"][-1]],
+            spec="mod_cdrs.receiver",
+            expected="the first CDR, unchanged (a correction is a credit CDR with a new id)",
+            actual="; ".join(diffs[:6]) + f"; second POST: {describe_answer(o['second'])}",
+            check="cdr_immutable",
+        )
+
+
+@then("the DELETE is accepted and a GET of the Tariff answers HTTP 404")
+def tariff_deleted(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    _accepted(o["delete"], "the Tariff DELETE", "mod_tariffs.receiver", ocpi_context)
+    ex = _actor(ocpi_context).send("GET", o["url"], label="GET the deleted tariff")
+    require_response(ex)
+    judged("tariff_deleted", ex)
+    if ex.status == 200 and isinstance(ex.data, dict) and ex.ocpi_status == 1000:
+        _fail(
+            "the deleted Tariff is still served",
+            [o["delete"], ex],
+            spec="mod_tariffs.receiver",
+            expected="HTTP 404 (or a refusal): the tariff is gone",
+            actual=describe_answer(ex),
+            check="tariff_deleted",
+        )
+
+
+@then("both Tokens are stored apart, each under its type")
+def tokens_apart(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    _accepted(o["other_answer"], "the second Token PUT", "mod_tokens.receiver", ocpi_context)
+    for body in (o["body"], o["other"]):
+        stored = _stored(ocpi_context, o["url"], f"Token of type {body['type']}", params={"type": body["type"]})
+        judged("token_by_type", o["reads"][-1])
+        diffs = _diff(body, stored)
+        if diffs:
+            _fail(
+                f"the Token {body['uid']} of type {body['type']} was not kept apart from the other type",
+                [o["answer"], o["other_answer"], o["reads"][-1]],
+                spec="mod_tokens.receiver",
+                expected=f"the {body['type']} token as PUT",
+                actual="; ".join(diffs[:6]),
+                check="token_by_type",
+            )
+
+
+@then("the PUT is refused with status_code 2001 and nothing is stored under either id")
+def mismatch_refused(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    ex: Exchange = o["answer"]
+    _require_envelope(ex)
+    judged("id_mismatch_refused", ex)
+    if ex.ocpi_status != 2001:
+        _fail(
+            "a PUT whose body id differs from the URL id was not refused with status_code 2001",
+            [ex],
+            spec="transport_and_format.client_owned_objects",
+            expected="status_code 2001 (the object is not stored)",
+            actual=describe_answer(ex),
+            check="id_mismatch_refused",
+        )
+
+
+@then("the PUT is refused")
+def foreign_refused(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    ex: Exchange = o["answer"]
+    require_response(ex)
+    judged("foreign_party_refused", ex)
+    code = ex.ocpi_status
+    if ex.status is not None and 200 <= ex.status < 300 and code is not None and 1000 <= code < 2000:
+        actor = _actor(ocpi_context)
+        _fail(
+            f"the target accepted a Tariff pushed under {o['foreign']}, a party the writing platform does not serve",
+            [ex],
+            spec="transport_and_format.client_owned_objects",
+            expected=f"a refusal (HTTP 404, or a 2xxx status_code): {actor.party[0]}/{actor.party[1]} does not serve "
+            f"{o['foreign']}",
+            actual=describe_answer(ex),
+            check="foreign_party_refused",
+        )
+
+
+@then("the answer is HTTP 404")
+def unknown_404(ocpi_context: ScenarioContext) -> None:
+    ex: Exchange = ocpi_context.objects["unknown"]
+    require_response(ex)
+    judged("unknown_object_404", ex)
+    if ex.status != 404:
+        _fail(
+            "a GET of an object the target does not hold was not answered HTTP 404",
+            [ex],
+            spec="status_codes.http",
+            expected="HTTP 404",
+            actual=describe_answer(ex),
+            check="unknown_object_404",
+        )
+    run_check("refusal_not_success", ex)
+
+
+# -- real-time authorization (the harness as a CPO asking the target's tokens Sender) -----------------------------
+
+
+def _authorize(ctx: ScenarioContext, uid: str, token_type: str, label: str) -> Exchange:
+    actor = _actor(ctx)
+    ex = actor.send("POST", endpoint_url(actor.url, f"{uid}/authorize"), params={"type": token_type}, label=label)
+    ctx.objects["authorize"] = ex
+    ctx.objects["uid"], ctx.objects["type"] = uid, token_type
+    return ex
+
+
+@when("the harness asks for real-time authorization of a token uid nobody issued")
+def authorize_unknown(ocpi_context: ScenarioContext) -> None:
+    uid = _new_id(_actor(ocpi_context), "Unknown") + "NOBODY"
+    _authorize(ocpi_context, uid, "RFID", f"authorize unknown token {uid}")
+
+
+@when("the harness asks for real-time authorization of a valid token the target lists")
+def authorize_listed(ocpi_context: ScenarioContext) -> None:
+    actor = _actor(ocpi_context)
+    ex = actor.send("GET", actor.url, params={"limit": "50"}, label="GET the tokens the target lists")
+    require_response(ex)
+    tokens = [t for t in ex.data if isinstance(t, dict)] if isinstance(ex.data, list) else []
+    token = next((t for t in tokens if t.get("valid") is True and isinstance(t.get("uid"), str)), None)
+    if token is None:
+        pytest.skip(
+            "the tokens Sender list shows the harness's CPO identity no valid token to authorize "
+            f"({len(tokens)} listed)"
+        )
+    ocpi_context.objects["token"] = token
+    _authorize(ocpi_context, token["uid"], str(token.get("type") or "RFID"), f"authorize listed token {token['uid']}")
+
+
+@then("the answer is HTTP 404 with status_code 2004 and no data")
+def unknown_token_answer(ocpi_context: ScenarioContext) -> None:
+    ex: Exchange = ocpi_context.objects["authorize"]
+    _require_envelope(ex)
+    judged("authorize_unknown_token", ex)
+    data = ex.data
+    if ex.status != 404 or ex.ocpi_status != 2004 or data not in (None, {}, []):
+        _fail(
+            "real-time authorization of an unknown token was not answered HTTP 404 with status_code 2004",
+            [ex],
+            spec="mod_tokens.sender",
+            expected="HTTP 404, status_code 2004, no data",
+            actual=describe_answer(ex) + (f", data {str(data)[:80]}" if data not in (None, {}, []) else ""),
+            check="authorize_unknown_token",
+        )
+
+
+@then("the answer is an AuthorizationInfo for that token that matches openapi.yaml")
+def authorization_info(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    ex: Exchange = o["authorize"]
+    _require_envelope(ex)
+    if ex.ocpi_status == 2002:
+        pytest.skip(
+            "the target needs location information to authorize (status_code 2002) and the harness has no location "
+            "of the target's to name"
+        )
+    _undeliverable(ocpi_context, ex)
+    _accepted(ex, "the real-time authorization", "mod_tokens.sender", ocpi_context)
+    from conformance.oracle import get_oracle
+
+    run_check("response_schema", ex, operation=get_oracle().find("tokens", "SENDER", "POST", "/{token_uid}/authorize"))
+    data: dict[str, Any] = ex.data if isinstance(ex.data, dict) else {}
+    token: dict[str, Any] = data["token"] if isinstance(data.get("token"), dict) else {}
+    if token.get("uid") != o["uid"] or (token.get("type") or "RFID") != o["type"]:
+        _fail(
+            "the AuthorizationInfo is not about the token the harness asked for",
+            [ex],
+            spec="mod_tokens.sender",
+            expected=f"token.uid {o['uid']}, token.type {o['type']}",
+            actual=f"token.uid {token.get('uid')}, token.type {token.get('type')}",
+            check="authorization_info_token",
+        )
+
+
+# -- Sender single-object GETs (the harness as an eMSP reading the target's locations Sender) ----------------------
+
+
+@when("the harness GETs the first Location the target lists, then that Location, its first EVSE and connector alone")
+def get_single_location(ocpi_context: ScenarioContext) -> None:
+    actor = _actor(ocpi_context)
+    ex = actor.send("GET", actor.url, params={"limit": "10"}, label="GET the Locations the target lists")
+    require_response(ex)
+    listed = [x for x in ex.data if isinstance(x, dict)] if isinstance(ex.data, list) else []
+    loc = next(
+        (x for x in listed if isinstance(x.get("id"), str) and x.get("evses") and x["evses"][0].get("connectors")),
+        None,
+    )
+    if loc is None:
+        pytest.skip(f"the locations Sender list holds no Location with an EVSE and a connector ({len(listed)} listed)")
+    evse = loc["evses"][0]
+    connector = evse["connectors"][0]
+    gets = []
+    for suffix, what, listed_obj in (
+        ("/{location_id}", "Location", loc),
+        ("/{location_id}/{evse_uid}", "EVSE", evse),
+        ("/{location_id}/{evse_uid}/{connector_id}", "Connector", connector),
+    ):
+        path = suffix.format(location_id=loc["id"], evse_uid=evse.get("uid"), connector_id=connector.get("id"))
+        one = actor.send("GET", endpoint_url(actor.url, path), label=f"GET one {what}")
+        gets.append((suffix, what, listed_obj, one))
+    ocpi_context.objects["single"] = gets
+
+
+@then("each answer is that object alone and matches openapi.yaml")
+def single_objects(ocpi_context: ScenarioContext) -> None:
+    from conformance.oracle import get_oracle
+    from conformance.steps.context import collect_findings
+
+    oracle = get_oracle()
+
+    def judge(item: tuple[str, str, dict[str, Any], Exchange]) -> None:
+        suffix, what, listed_obj, ex = item
+        _accepted(ex, f"the GET of one {what}", "mod_locations.sender", ocpi_context)
+        run_check("response_schema", ex, operation=oracle.find("locations", "SENDER", "GET", suffix))
+        key = "uid" if what == "EVSE" else "id"
+        data = ex.data if isinstance(ex.data, dict) else {}
+        if data.get(key) != listed_obj.get(key):
+            _fail(
+                f"the GET of one {what} did not return that {what}",
+                [ex],
+                spec="mod_locations.sender",
+                expected=f"{key} {listed_obj.get(key)}",
+                actual=f"{key} {data.get(key)}",
+                check="single_object",
+            )
+
+    collect_findings(ocpi_context.objects["single"], judge, lambda i: f"GET one {i[1]}", ocpi_context.notes)

@@ -1,0 +1,85 @@
+"""The objects the harness writes are valid for openapi.yaml; its peer keeps what it is sent; the plan is static."""
+
+from __future__ import annotations
+
+import tomllib
+
+import httpx
+import pytest
+
+from conformance import objects as ob
+from conformance.catalog import read_catalog
+from conformance.client import Recorder
+from conformance.oracle import get_oracle
+from conformance.peer import PeerServer
+from conformance.plan import NEEDS, Plays, static_plan, static_reason
+from conformance.target import TEMPLATE, PartyIdentity, parse_target
+
+
+def _all() -> list[tuple[str, dict]]:
+    u = ob.now()
+    return [
+        ("Location", ob.location("NL", "CTC", "L1", updated=u)),
+        ("Tariff", ob.tariff("NL", "CTC", "T1", updated=u)),
+        ("Session", ob.session("NL", "CTC", "S1", ("NL", "CTH"), updated=u, periods=[ob.period(u, 1.0)])),
+        ("CDR", ob.cdr("NL", "CTC", "C1", ("NL", "CTH"), updated=u)),
+        ("Token", ob.token("NL", "CTH", "U1", updated=u)),
+        ("EVSE", ob.evse("E1", updated=u)),
+        ("Connector", ob.connector("1", updated=u)),
+    ]
+
+
+@pytest.mark.parametrize(("schema", "obj"), _all(), ids=[s for s, _ in _all()])
+def test_every_object_the_harness_writes_is_valid_for_openapi(schema: str, obj: dict) -> None:
+    assert get_oracle().validate_component(schema, obj) == []
+    assert obj["last_updated"].endswith("Z") and len(obj["last_updated"]) == 20
+
+
+def test_every_writing_scenario_plays_an_identity_and_read_only_skips_it() -> None:
+    config = parse_target(tomllib.loads(TEMPLATE))
+    ro = parse_target({**tomllib.loads(TEMPLATE), "run": {"read_only": True}})
+    writers = [sid for sid, needs in NEEDS.items() if any(isinstance(n, Plays) and n.writes for n in needs)]
+    assert len(writers) >= 12
+    for sid in writers:
+        assert static_reason(config, NEEDS[sid]) is None, sid
+        assert (static_reason(ro, NEEDS[sid]) or "").startswith("read-only run: "), sid
+
+
+def test_the_plan_names_a_missing_identity() -> None:
+    one = parse_target({"versions_url": "http://127.0.0.1/v", "token_a": "a", "roles": ["CPO"]})  # an eMSP only
+    lines = {p.id: p for p in static_plan(one, read_catalog())}
+    assert not lines["locations.receiver-put-get"].runs
+    assert "no CPO identity" in lines["locations.receiver-put-get"].why
+    assert lines["tokens.receiver-put-get-by-type"].runs
+    assert "as EMSP writes to tokens RECEIVER" in lines["tokens.receiver-put-get-by-type"].why
+    assert lines["credentials.registration"].runs
+
+
+def test_the_peer_keeps_what_it_is_sent_like_a_receiver() -> None:
+    peer = PeerServer(Recorder(), PartyIdentity(role="EMSP"), receiver_modules=("sessions", "cdrs"))
+    peer.state.sender_modules = ("tokens",)
+    with peer:
+        peer.accept_token("tok", "B")
+        h = {"Authorization": "Token dG9r", "OCPI-from-country-code": "NL", "OCPI-from-party-id": "CPO"}
+        base = peer.details_url
+        u = ob.now()
+        s = ob.session("NL", "CPO", "S1", ("NL", "CTH"), updated=u, periods=[ob.period(u, 1.0)])
+        with httpx.Client(headers=h) as c:
+            assert c.put(f"{base}/receiver/sessions/NL/CPO/S1", json=s).status_code == 201
+            extra = ob.period(u, 2.0)
+            c.patch(f"{base}/receiver/sessions/NL/CPO/S1", json={"charging_periods": [extra], "last_updated": u})
+            held = c.get(f"{base}/receiver/sessions/NL/CPO/S1").json()["data"]
+            assert held["charging_periods"] == [*s["charging_periods"], extra]
+            cdr = ob.cdr("NL", "CPO", "C1", ("NL", "CTH"), updated=u)
+            first = c.post(f"{base}/receiver/cdrs", json=cdr)
+            assert first.status_code == 201 and first.headers["location"].endswith("/receiver/cdrs/C1")
+            assert first.headers["ocpi-to-party-id"] == "CPO" and first.headers["ocpi-from-party-id"] == "CTH"
+            again = c.post(f"{base}/receiver/cdrs", json={**cdr, "total_energy": 99.0})
+            assert again.json()["status_code"] == 2000
+            assert c.get(first.headers["location"]).json()["data"]["total_energy"] == cdr["total_energy"]
+            # the tokens Sender authorizes what the identity issued, and nothing else
+            peer.issue(ob.token("NL", "CTH", "U1", updated=u))
+            ok = c.post(f"{base}/sender/tokens/U1/authorize", params={"type": "RFID"}).json()
+            assert ok["data"]["allowed"] == "ALLOWED" and ok["data"]["token"]["uid"] == "U1"
+            unknown = c.post(f"{base}/sender/tokens/NOPE/authorize")
+            assert unknown.status_code == 404 and unknown.json()["status_code"] == 2004
