@@ -23,10 +23,12 @@ result (CSV, HTML, logs, bench.json) under the results folder. Everything listen
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -155,7 +157,12 @@ class Server:
     def start(self, timeout: float = 60) -> Server:
         handle = self.log.open("wb")
         self.proc = subprocess.Popen(
-            self.command, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, **self.env}
+            self.command,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env={**os.environ, **self.env},
+            start_new_session=True,  # its own process group, so stop() can take its workers down with it
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -177,12 +184,16 @@ class Server:
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(2)  # SIGINT: granian stops its workers
+            self.proc.send_signal(signal.SIGINT)  # granian stops its workers
             try:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.proc is not None:
+            # A worker too busy to notice the shutdown would outlive its server and load every later measurement.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc = None
 
     def cpu(self) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -40,6 +41,8 @@ def _wait(url: str, proc: subprocess.Popen[str], log: Path | None = None, timeou
 
 
 def _stop(proc: subprocess.Popen[str]) -> None:
+    """SIGINT (granian stops its workers), then SIGKILL to the whole process group: a worker stuck in a busy loop must
+    not outlive its server (each server is started in a session of its own)."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
         try:
@@ -47,6 +50,8 @@ def _stop(proc: subprocess.Popen[str]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -105,7 +110,9 @@ class HubProcess:
         for fault in self.faults:
             cmd += ["--fault", fault]
         with self.log.open("a") as log:
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True, env=self.env)
+            self.proc = subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT, text=True, env=self.env, start_new_session=True
+            )
         _wait(f"{self.base_url}/health", self.proc, self.log)
         return self
 
