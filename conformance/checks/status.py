@@ -17,6 +17,7 @@ __all__ = (
     "method_not_allowed",
     "no_server_error",
     "refusal_not_success",
+    "token_refused",
     "unauthorized",
 )
 
@@ -70,6 +71,26 @@ def unauthorized(exchange: Exchange) -> None:
     code = exchange.ocpi_status
     if code is not None and 1000 <= code < 2000:
         fail("HTTP 401 carries an OCPI success code", expected="status_code 2xxx", actual=_describe(exchange))
+
+
+@check(spec="credentials.update")
+def token_refused(exchange: Exchange) -> None:
+    """A token that should no longer work is refused (HTTP 401 or 403, no 1xxx status_code). Which of the two is
+    ``unauthorized``'s rule, judged once by transport.unknown-token; here only "is it still accepted?" counts."""
+    require_response(exchange)
+    assert exchange.status is not None
+    if 200 <= exchange.status < 300 or (exchange.ocpi_status is not None and 1000 <= exchange.ocpi_status < 2000):
+        fail(
+            "the token still opens the endpoint",
+            expected="a refusal (HTTP 401, status_code 2xxx)",
+            actual=_describe(exchange),
+        )
+    if exchange.status not in (401, 403):
+        fail(
+            _REFUSED_AS.get(exchange.status, "the token was not refused as a token"),
+            expected="a refusal (HTTP 401, status_code 2xxx)",
+            actual=_describe(exchange),
+        )
 
 
 @check(spec="status_codes.ocpi")

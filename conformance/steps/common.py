@@ -262,6 +262,12 @@ def all_401(ocpi_context: ScenarioContext) -> None:
     ocpi_context.check_each("unauthorized")
 
 
+@then("every response refuses the token")
+def all_token_refused(ocpi_context: ScenarioContext) -> None:
+    """Refused (401, or 403 which transport.unknown-token judges), never served."""
+    ocpi_context.check_each("token_refused")
+
+
 @then("every response is HTTP 405 Method Not Allowed")
 def all_405(ocpi_context: ScenarioContext) -> None:
     ocpi_context.check_each("method_not_allowed")

@@ -9,4 +9,4 @@ Feature: The token of an unregistered party is refused
     Given the harness may change its registration
     And the harness has unregistered
     When the harness sends GET to the versions endpoint with its deleted credentials token
-    Then every response is HTTP 401 Unauthorized
+    Then every response refuses the token

@@ -10,4 +10,4 @@ Feature: The token replaced by an update stops working
     And the harness may change its registration
     And the harness has updated its credentials
     When the harness sends GET to the versions endpoint with its previous credentials token
-    Then every response is HTTP 401 Unauthorized
+    Then every response refuses the token

@@ -10,4 +10,4 @@ Feature: Token A stops working once the registration is done
     Given the harness registered itself with token A
     When the harness sends GET to the versions endpoint with token A
     And the harness sends GET to the credentials endpoint with token A
-    Then every response is HTTP 401 Unauthorized
+    Then every response refuses the token

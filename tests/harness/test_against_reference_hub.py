@@ -160,11 +160,8 @@ FAULTS: dict[str, Expect] = {
     # The advertised (slash-less) URLs redirect: judged once; whatever needs those endpoints stands aside naming it,
     # while versions, version details and the refusal rules on them still run.
     "slashless_redirect": E(fail=("transport.no-redirects",), rest_skipped_naming="transport.no-redirects"),
-    "unknown_token_403": E(
-        fail=("transport.unknown-token",),
-        warn=("credentials.token-a-retired", "credentials.old-token-retired", "credentials.deleted-token-retired"),
-        every_failure_mentions="HTTP 403",
-    ),
+    # 403 instead of 401 is judged once, by unknown-token; the retired-token scenarios see a refusal and pass.
+    "unknown_token_403": E(fail=("transport.unknown-token",), every_failure_mentions="HTTP 403"),
     # Refusing the minimal Credentials body is named once; the harness registers with the full body and goes on.
     "validation_422": E(fail=("credentials.minimal-body-accepted",), every_failure_mentions="no OCPI envelope"),
     # The 400 for broken JSON is right; its missing envelope is judged once, by envelope-error.
