@@ -17,15 +17,18 @@ from typing import Any
 from conformance.specref import describe
 
 __all__ = (
+    "ANY_PARTNER",
     "Blocked",
     "Exchange",
     "Finding",
     "Level",
     "Outcome",
+    "PlanGroup",
     "RootCause",
     "RunResult",
     "ScenarioResult",
     "StepResult",
+    "Tally",
     "outcome_for_failure",
 )
 
@@ -307,6 +310,9 @@ class ScenarioResult:
     """Spec anchors (tags ``@spec.*``)."""
     checklist: list[str] = field(default_factory=list)
     roles: list[str] = field(default_factory=list)
+    interfaces: list[str] = field(default_factory=list)
+    """What the scenario plays towards, e.g. ``as CPO: locations RECEIVER`` (the harness identity's role, then the
+    target's module interface); empty for rules every partner meets (transport, versions, credentials, pagination)."""
     outcome: Outcome = Outcome.PASS
     message: str = ""
     """Short reason: the first finding's message, the skip reason, or an error."""
@@ -331,6 +337,55 @@ class ScenarioResult:
         d["outcome"] = Outcome(d["outcome"])
         d["steps"] = [StepResult(**s) for s in d.get("steps", [])]
         return cls(**d)
+
+
+ANY_PARTNER = "any partner"
+"""The role line of scenarios that play no module role: transport, versions, credentials, pagination."""
+
+
+def _played_roles(s: ScenarioResult) -> str:
+    """``as CPO``, ``as EMSP``, ``as CPO and EMSP`` (hub routing) or :data:`ANY_PARTNER`."""
+    roles = sorted({i.split(":", 1)[0].removeprefix("as ") for i in s.interfaces})
+    return "as " + " and ".join(roles) if roles else ANY_PARTNER
+
+
+@dataclass(frozen=True)
+class Tally:
+    """One line of a summary: what it groups, the outcomes counted and their verdict."""
+
+    label: str
+    counts: dict[str, int]
+    verdict: Outcome
+    scenarios: list[str]
+
+
+@dataclass(frozen=True)
+class PlanGroup:
+    """Scenarios of one run that share an outcome class: ``ran``, or ``skipped`` for one reason."""
+
+    ran: bool
+    reason: str
+    """Empty for the scenarios that ran; the common skip reason otherwise."""
+    scenarios: list[str]
+
+
+_LISTING = re.compile(r"\s*\((?:it lists|add an|via) [^)]*\)")
+
+
+def _skip_family(message: str) -> str:
+    """The part of a skip reason that scenarios skipped for the same cause share."""
+    first = (message.splitlines() or [""])[0]
+    if m := SEE.search(first):
+        return f"knock-on of {m.group(1)}"
+    return _LISTING.sub("", first).strip() or "no reason given"
+
+
+def _verdict_of(c: dict[str, int]) -> Outcome:
+    if c["fail"]:
+        return Outcome.FAIL
+    if c["warn"]:
+        return Outcome.WARN
+    return Outcome.SKIP if c["pass"] == 0 else Outcome.PASS
 
 
 @dataclass
@@ -421,14 +476,43 @@ class RunResult:
 
     def verdict(self, area: str | None = None) -> Outcome:
         """FAIL if any scenario failed, WARN if any warned, SKIP if nothing ran, else PASS."""
-        c = self.counts(area)
-        if c["fail"]:
-            return Outcome.FAIL
-        if c["warn"]:
-            return Outcome.WARN
-        if c["pass"] == 0:
-            return Outcome.SKIP
-        return Outcome.PASS
+        return _verdict_of(self.counts(area))
+
+    def _tally(self, key: Any) -> list[Tally]:
+        groups: dict[str, list[ScenarioResult]] = {}
+        for s in self.scenarios:
+            for label in key(s):
+                groups.setdefault(label, []).append(s)
+        out = []
+        for label, members in groups.items():
+            c = {o.value: 0 for o in Outcome}
+            for s in members:
+                c[s.outcome.value] += 1
+            out.append(Tally(label, c, _verdict_of(c), [s.id for s in members]))
+        return out
+
+    def by_role(self) -> list[Tally]:
+        """Verdict per role the harness played towards the target (as CPO, as EMSP, both for a hub, any partner):
+        "as CPO" certifies what the target does for CPOs, i.e. its eMSP or hub side."""
+        tallies = self._tally(lambda s: [_played_roles(s)])
+        return sorted(tallies, key=lambda t: (t.label == ANY_PARTNER, t.label))
+
+    def by_interface(self) -> list[Tally]:
+        """Verdict per module interface of the target the scenarios played towards (``locations RECEIVER``, ...);
+        a scenario that plays towards two interfaces counts for each."""
+        tallies = self._tally(lambda s: sorted({i.split(": ", 1)[-1] for i in s.interfaces}))
+        return sorted(tallies, key=lambda t: t.label)
+
+    def plan(self) -> list[PlanGroup]:
+        """What ran and what was skipped, skips grouped by their shared reason (largest group first)."""
+        ran = [s.id for s in self.scenarios if s.outcome is not Outcome.SKIP]
+        families: dict[str, list[str]] = {}
+        for s in self.scenarios:
+            if s.outcome is Outcome.SKIP:
+                families.setdefault(_skip_family(s.message), []).append(s.id)
+        groups = [PlanGroup(True, "", ran)] if ran else []
+        groups += [PlanGroup(False, r, ids) for r, ids in sorted(families.items(), key=lambda kv: -len(kv[1]))]
+        return groups
 
     @property
     def exit_code(self) -> int:

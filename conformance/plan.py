@@ -41,7 +41,17 @@ from conformance.model import Blocked
 from conformance.session import HarnessSession
 from conformance.target import TargetConfig
 
-__all__ = ("NEEDS", "Need", "PlanLine", "Plays", "check_needs", "discovery_owner", "static_plan", "static_reason")
+__all__ = (
+    "NEEDS",
+    "Need",
+    "PlanLine",
+    "Plays",
+    "check_needs",
+    "discovery_owner",
+    "interfaces_of",
+    "static_plan",
+    "static_reason",
+)
 
 
 class Need(StrEnum):
@@ -168,6 +178,15 @@ NEEDS: dict[str, tuple[AnyNeed, ...]] = {
     "tokens.authorize-unknown-token": (D, Plays("CPO", "tokens", "SENDER")),
     "tokens.authorize-known-token": (D, Plays("CPO", "tokens", "SENDER")),
 }
+
+
+def interfaces_of(scenario_id: str) -> list[str]:
+    """``as CPO: locations RECEIVER``, ... : whom the harness plays in a scenario, towards which target interface."""
+    seen: dict[str, None] = {}
+    for need in NEEDS.get(scenario_id, ()):
+        if isinstance(need, Plays):
+            seen.setdefault(f"as {need.role}: {need.module} {need.interface}", None)
+    return list(seen)
 
 
 def discovery_owner(problem: str) -> str:

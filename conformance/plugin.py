@@ -41,7 +41,7 @@ from conformance.model import (
     StepResult,
     outcome_for_failure,
 )
-from conformance.plan import NEEDS, check_needs
+from conformance.plan import NEEDS, check_needs, interfaces_of
 from conformance.session import HarnessSession
 from conformance.steps import STEP_MODULES
 from conformance.steps.context import ScenarioContext
@@ -425,6 +425,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         spec=meta.spec,
         checklist=meta.checklist,
         roles=meta.roles,
+        interfaces=interfaces_of(meta.id),
         description=meta.description,
         line=meta.line,
         duration=time.monotonic() - track.started,

@@ -11,7 +11,7 @@ import json
 from html import escape
 from typing import Any
 
-from conformance.model import Exchange, Outcome, RunResult, ScenarioResult
+from conformance.model import ANY_PARTNER, Exchange, Outcome, RunResult, ScenarioResult, Tally
 from conformance.specref import SPEC_SECTIONS
 
 __all__ = ("html_report",)
@@ -149,6 +149,38 @@ def _scenario(s: ScenarioResult) -> str:
     return "".join(parts)
 
 
+def _plan(run: RunResult) -> str:
+    """What ran and what was skipped, and why, before anything else: a reader sees at once what the verdict covers."""
+    groups = run.plan()
+    if not groups:
+        return ""
+    rows = []
+    for g in groups:
+        links = ", ".join(f"<a href='#{escape(i)}'>{escape(i)}</a>" for i in g.scenarios)
+        what = "Ran" if g.ran else f"Skipped: {escape(g.reason)}"
+        rows.append(
+            f"<tr><td class='num'>{len(g.scenarios)}</td><td>{what}<br><span class='sc-id'>{links}</span></td></tr>"
+        )
+    head = "<tr><th class='num'>Scenarios</th><th>What happened</th></tr>"
+    return f"<h2 id='plan'>Plan</h2><table>{head}{''.join(rows)}</table>"
+
+
+def _tally_table(title: str, first: str, tallies: list[Tally], explanation: str) -> str:
+    if not tallies or all(t.label == ANY_PARTNER for t in tallies):
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(t.label)}</td>"
+        + "".join(f"<td class='num'>{t.counts[k]}</td>" for k in ("pass", "fail", "warn", "skip"))
+        + f"<td>{_badge(t.verdict)}</td></tr>"
+        for t in tallies
+    )
+    heads = "".join(f"<th class='num'>{h}</th>" for h in ("Pass", "Fail", "Warn", "Skip"))
+    return (
+        f"<h2>{escape(title)}</h2><p class='legend'>{escape(explanation)}</p>"
+        f"<table><tr><th>{escape(first)}</th>{heads}<th>Verdict</th></tr>{rows}</table>"
+    )
+
+
 def html_report(run: RunResult) -> str:
     verdict = run.verdict()
     title, explanation = _VERDICT_TEXT[verdict]
@@ -207,6 +239,21 @@ def html_report(run: RunResult) -> str:
             f"<h2 id='area-{escape(area)}'>{escape(area.capitalize())} "
             f"{_badge(run.verdict(area))}</h2>" + "".join(_scenario(s) for s in scenarios)
         )
+    roles = _tally_table(
+        "Verdict by role",
+        "The harness played",
+        run.by_role(),
+        "As CPO: what the target does for a CPO (its eMSP or hub side); as EMSP: what it does for an eMSP (its CPO "
+        "or hub side); both: hub routing between the harness's two identities; any partner: transport, versions, "
+        "credentials and pagination.",
+    )
+    interfaces = _tally_table(
+        "Verdict by module interface",
+        "Target interface",
+        run.by_interface(),
+        "Each module interface of the target the scenarios exercised; a routing scenario counts for each interface it "
+        "uses.",
+    )
     data = escape(json.dumps(c))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -218,8 +265,11 @@ def html_report(run: RunResult) -> str:
 <p class="sub">{escape(run.target_name)} · {escape(run.finished or run.started)}</p>
 <div class="verdict v-{verdict.value}"><strong>{escape(title)}</strong>{escape(explanation)}
 <br>{c["pass"]} passed · {c["fail"]} failed · {c["warn"]} warnings · {c["skip"]} skipped</div>
+{_plan(run)}
 {headline}
 <table class="meta">{"".join(f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in meta_rows)}</table>
+{roles}
+{interfaces}
 <h2>Summary by area</h2>
 <table><tr><th>Area</th>{"".join(f"<th class='num'>{h}</th>" for h in ("Pass", "Fail", "Warn", "Skip"))}
 <th>Verdict</th></tr>{area_rows}</table>

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from conformance.model import Outcome, RootCause, RunResult
+from conformance.model import ANY_PARTNER, Outcome, PlanGroup, RootCause, RunResult, Tally
 
-__all__ = ("root_cause_line", "summary_lines", "summary_text")
+__all__ = ("plan_lines", "root_cause_line", "summary_lines", "summary_text", "tally_line")
 
 _MARKUP = {
     Outcome.PASS: {"green": True},
@@ -23,11 +23,18 @@ def summary_lines(run: RunResult) -> list[tuple[str, dict[str, bool]]]:
     lines: list[tuple[str, dict[str, bool]]] = [
         (f"target {run.target_name} — {run.versions_url}" + ("  [strict]" if run.strict else ""), {"bold": True}),
     ]
+    lines += [(line, {}) for line in plan_lines(run.plan())]
     causes = run.root_causes()
     if causes:
         lines.append(("root causes (each with what it explains; details below):", {"bold": True}))
         for cause in causes:
             lines.append((f"  {root_cause_line(cause)}"[:300], _MARKUP[cause.outcome]))
+    tables = [("by role the harness played", run.by_role()), ("by interface", run.by_interface())]
+    tables = [(title, ts) for title, ts in tables if any(t.label != ANY_PARTNER for t in ts)]
+    width = max((len(t.label) for _, ts in tables for t in ts), default=0)
+    for title, tallies in tables:
+        lines.append((f"verdicts {title}:", {"bold": True}))
+        lines += [(f"  {tally_line(t, width)}", _MARKUP[t.verdict]) for t in tallies]
     width = max((len(a) for a in run.areas()), default=10)
     for area in run.areas():
         verdict = run.verdict(area)
@@ -60,6 +67,27 @@ def summary_lines(run: RunResult) -> list[tuple[str, dict[str, bool]]]:
     }[verdict]
     lines.append((f"verdict: {text} ({_counts(c)})", {**_MARKUP[verdict], "bold": True}))
     return lines
+
+
+def plan_lines(groups: list[PlanGroup], shown: int = 4) -> list[str]:
+    """``plan: 70 scenario(s): 58 ran, 12 skipped`` and one line per skip reason with the scenarios it covers."""
+    ran = sum(len(g.scenarios) for g in groups if g.ran)
+    skipped = sum(len(g.scenarios) for g in groups if not g.ran)
+    out = [f"plan: {ran + skipped} scenario(s): {ran} ran, {skipped} skipped"]
+    for g in groups:
+        if g.ran:
+            continue
+        ids = ", ".join(g.scenarios[:shown]) + (
+            f" (+{len(g.scenarios) - shown} more)" if len(g.scenarios) > shown else ""
+        )
+        out.append(f"  {len(g.scenarios):>3} skipped — {g.reason}: {ids}"[:300])
+    return out
+
+
+def tally_line(t: Tally, width: int) -> str:
+    return (
+        f"{t.label:<{width}}  {sum(t.counts.values()):>3} scenarios: {_counts(t.counts):<40} {t.verdict.value.upper()}"
+    )
 
 
 def root_cause_line(cause: RootCause) -> str:

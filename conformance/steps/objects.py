@@ -207,7 +207,7 @@ def _retire(actor: Actor, kind: str, url: str, body: dict[str, Any]) -> None:
         )
     elif kind == "Token":
         session.on_cleanup(
-            f"token {body['uid']} invalidated",
+            f"token {body['uid']} ({body['type']}) invalidated",
             lambda: actor.send(
                 "PATCH",
                 url,

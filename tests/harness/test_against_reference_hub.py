@@ -282,6 +282,11 @@ def test_clean_hub_passes_every_scenario_from_another_directory(hub_factory, tmp
     assert statuses == {"passed"}
     html = (run.report_dir / "report.html").read_text()
     assert "Conformant" in html and "Not conformant" not in html
+    # the plan leads the report; verdicts are given per role played (both, as a hub) and per module interface
+    assert f"plan: {len(outcomes)} scenario(s): {len(outcomes)} ran, 0 skipped" in run.stdout
+    assert html.index("<h2 id='plan'>Plan</h2>") < html.index("Verdict by role") < html.index("Summary by area")
+    for line in ("as CPO and EMSP", "as CPO ", "as EMSP ", "locations RECEIVER", "tokens SENDER"):
+        assert f"  {line}" in run.stdout, line
     # the registration scenario shows the callbacks the hub made before answering
     reg = run.scenario("credentials.registration-callback")
     assert any(e["direction"] == "inbound" for e in reg["exchanges"])
@@ -587,3 +592,77 @@ def test_fuzz_uses_trailing_slash_urls_as_advertised(hub_factory, tmp_path: Path
     assert "GET /ocpi/2.3.0/credentials/" in proc.stdout and "GET /ocpi/2.3.0/sender/tokens/" in proc.stdout
     assert "GET /ocpi/2.3.0/credentials\n" not in proc.stdout
     assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+# -- the hub certified in each role: the harness plays one party only, the opposite one --------------------------------
+ROLE_RUNS = {
+    # the target declared as a CPO: the harness is one eMSP
+    "CPO": {"party": ("NL", "CTH", "EMSP")},
+    # the target declared as an eMSP: the harness is one CPO
+    "EMSP": {"party": ("NL", "CTC", "CPO")},
+}
+ROLE_SKIPS = (
+    "written for HUB; the target is ",
+    "target.toml gives no ",
+    "target.toml gives the harness one identity",
+    "against a hub the harness needs an eMSP identity of its own",
+    "(0 listed)",
+)
+"""Why a scenario may stand aside when the hub is certified with one identity: what target.toml leaves out, or data
+only another party could have put there (no eMSP pushed a token for a lone CPO to authorize, no CPO a Location)."""
+
+
+def _role_run(hub_factory, tmp_path: Path, role: str, faults: tuple[str, ...] = ()) -> HarnessRun:
+    hub = hub_factory(faults, name=f"{role}-{'-'.join(faults) or 'clean'}")
+    target = write_target(
+        tmp_path / f"{role}-{'-'.join(faults) or 'clean'}" / "target.toml",
+        hub,
+        token_a=hub.invite(),
+        roles=(role,),
+        **ROLE_RUNS[role],
+    )
+    return run_harness(target)
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_RUNS))
+def test_clean_hub_passes_in_each_role(hub_factory, tmp_path: Path, role: str) -> None:
+    """Certified as a CPO (the harness an eMSP) or as an eMSP (the harness a CPO), the hub passes all that applies;
+    every scenario that stands aside says it needs what a one-identity target file does not give."""
+    run = _role_run(hub_factory, tmp_path, role)
+    assert run.returncode == 0, run.stdout
+    assert not run.having("fail") and not run.having("warn"), run.stdout
+    for sid in run.having("skip"):
+        message = run.scenario(sid)["message"]
+        assert any(s in message for s in ROLE_SKIPS), (sid, message)
+    played = {i.split(":", 1)[0] for s in run.results["scenarios"] for i in s["interfaces"] if s["outcome"] == "pass"}
+    harness_role = ROLE_RUNS[role]["party"][2]
+    assert played == {f"as {harness_role}"}, played
+    by_role = run.stdout.split("verdicts by role the harness played:", 1)[1].split("verdicts by interface:", 1)[0]
+    line = next(li for li in by_role.splitlines() if li.strip().startswith(f"as {harness_role} "))
+    assert line.rstrip().endswith("PASS") and " 0 fail, 0 warn" in line, by_role
+
+
+ROLE_FAULTS = (
+    "patch_without_last_updated",  # tokens (harness as eMSP) and locations (harness as CPO)
+    "parent_not_bumped",  # locations only: nothing to judge with the harness as an eMSP
+    "error_as_success",
+    "wrong_status_code",
+    "unknown_object_200",
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("role", sorted(ROLE_RUNS))
+@pytest.mark.parametrize("fault", ROLE_FAULTS)
+def test_fault_is_named_precisely_in_each_role(hub_factory, tmp_path: Path, role: str, fault: str) -> None:
+    """A fault trips, in a one-role run, exactly the scenarios it trips in the hub run that this role runs at all
+    (and nothing where that role has nothing to judge: no false alarm from the missing identity)."""
+    run = _role_run(hub_factory, tmp_path, role, (fault,))
+    expect = FAULTS[fault]
+    judged_here = run.having("pass") | run.having("fail") | run.having("warn")
+    assert run.having("fail") == expect.fail & judged_here, run.stdout
+    assert run.having("warn") == expect.warn & judged_here, run.stdout
+    assert run.returncode == (1 if run.having("fail") else 0), run.stdout
+    for sid in run.having("skip"):
+        message = run.scenario(sid)["message"]
+        assert any(s in message for s in ROLE_SKIPS) or "— see " in message, (sid, message)

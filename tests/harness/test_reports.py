@@ -158,9 +158,65 @@ def test_root_causes_lead_and_say_what_they_explain() -> None:
     assert cause.scenario == "credentials.registration" and cause.explains == ["pagination.a", "pagination.b"]
     assert cause.endpoints == ["credentials"]
     lines = summary_text(run).splitlines()
-    assert lines[1].startswith("root causes")
-    assert "FAIL credentials.registration (explains 2 skipped scenario(s))" in lines[2]
+    # the plan first (what ran, what was skipped and for which cause), then the causes
+    assert lines[1] == "plan: 3 scenario(s): 1 ran, 2 skipped"
+    assert lines[2].strip() == "2 skipped — knock-on of credentials.registration: pagination.a, pagination.b"
+    assert lines[3].startswith("root causes")
+    assert "FAIL credentials.registration (explains 2 skipped scenario(s))" in lines[4]
     assert run.exit_code == 1
+
+
+def test_plan_and_verdicts_by_role_and_interface() -> None:
+    """Skips are grouped by their shared reason; verdicts are given per role played and per target interface."""
+    put = _scenario("locations.put", Outcome.PASS, area="locations")
+    put.interfaces = ["as CPO: locations RECEIVER"]
+    auth = _scenario("tokens.auth", Outcome.FAIL, area="tokens", message="HTTP 500")
+    auth.interfaces = ["as CPO: tokens SENDER"]
+    push = _scenario("routing.push", Outcome.PASS, area="routing")
+    push.interfaces = ["as CPO: locations RECEIVER", "as EMSP: locations SENDER"]
+    tok = _scenario("tokens.put", Outcome.SKIP, area="tokens", message="read-only run: this scenario writes tokens")
+    tok.interfaces = ["as EMSP: tokens RECEIVER"]
+    no_cpo = [
+        _scenario(
+            f"cdrs.{n}",
+            Outcome.SKIP,
+            area="cdrs",
+            message="target.toml gives no CPO identity for the harness to play "
+            '(add an [[identities]] table with role = "CPO")',
+        )
+        for n in ("a", "b")
+    ]
+    for s in no_cpo:
+        s.interfaces = ["as CPO: cdrs RECEIVER"]
+    run = RunResult(
+        "t",
+        "http://127.0.0.1:1/ocpi/versions",
+        "2025-01-01T00:00:00Z",
+        scenarios=[_scenario("transport.a", Outcome.PASS), put, auth, push, tok, *no_cpo],
+    )
+    plan = run.plan()
+    assert [(g.ran, g.reason, g.scenarios) for g in plan] == [
+        (True, "", ["transport.a", "locations.put", "tokens.auth", "routing.push"]),
+        (False, "target.toml gives no CPO identity for the harness to play", ["cdrs.a", "cdrs.b"]),
+        (False, "read-only run: this scenario writes tokens", ["tokens.put"]),
+    ]
+    roles = {t.label: (t.verdict, t.scenarios) for t in run.by_role()}
+    assert roles == {
+        "as CPO": (Outcome.FAIL, ["locations.put", "tokens.auth", "cdrs.a", "cdrs.b"]),
+        "as CPO and EMSP": (Outcome.PASS, ["routing.push"]),
+        "as EMSP": (Outcome.SKIP, ["tokens.put"]),
+        "any partner": (Outcome.PASS, ["transport.a"]),
+    }
+    assert [t.label for t in run.by_role()][-1] == "any partner"
+    interfaces = {t.label: t.verdict for t in run.by_interface()}
+    assert interfaces["locations RECEIVER"] is Outcome.PASS and interfaces["tokens SENDER"] is Outcome.FAIL
+    assert interfaces["locations SENDER"] is Outcome.PASS and interfaces["tokens RECEIVER"] is Outcome.SKIP
+    text = summary_text(run)
+    assert text.index("plan: 7 scenario(s): 4 ran, 3 skipped") < text.index("root causes")
+    assert "verdicts by role the harness played:" in text and "verdicts by interface:" in text
+    html = html_report(run)
+    assert html.index("<h2 id='plan'>Plan</h2>") < html.index("Root causes") < html.index("Verdict by role")
+    assert "Verdict by module interface" in html and "Skipped: read-only run" in html
 
 
 def test_nothing_judged_is_exit_code_3_with_the_reason() -> None:
