@@ -3,7 +3,7 @@
     ocpi-conformance init > target.toml      annotated template (a CPO and an eMSP identity)
     ocpi-conformance plan target.toml [ID ...] [--read-only] [--offline]
     ocpi-conformance run target.toml [ID ...] [--read-only] [--strict] [--tags T,..] [--report-dir DIR] [-v]
-    ocpi-conformance fuzz target.toml [--max-examples N] [--seed S] [--junit FILE]
+    ocpi-conformance fuzz target.toml [--max-examples N] [--seed S] [--junit FILE] [--allow-writes]
     ocpi-conformance list [--tags T,..]
 
 run is a thin wrapper: a separate pytest session (its own rootdir, an empty config and no
@@ -24,7 +24,12 @@ kept; the spec's path suffixes are appended with one "/"); redirects are never f
 judged once, by transport.no-redirects. What each scenario needs (no token, token A, a
 registration, an advertised module, data) is declared in conformance/plan.py; without a
 registration everything token A allows still runs, and a scenario whose prerequisite failed is
-skipped naming the scenario that owns the cause. The report opens with those root causes.
+skipped naming the scenario that owns the cause. The report opens with the plan (what ran, what
+was skipped and why) and those root causes, and gives verdicts per area, per role the harness
+played and per module interface of the target.
+
+fuzz runs schemathesis over the GETs of every module the target advertises; --allow-writes adds
+the writes of the Receivers the primary identity owns objects on, pinned to its own party id.
 
 Exit codes: 0 no scenario failed and something was judged; 1 a SHALL scenario failed (or a
 SHOULD one, with --strict); 3 nothing could be judged (every scenario skipped, the reason is in
@@ -122,8 +127,14 @@ def _fuzz(ns: argparse.Namespace) -> int:
 
         config = replace(config, report_dir=Path(ns.report_dir).resolve())
     options = FuzzOptions(
-        max_examples=ns.max_examples, seed=ns.seed, junit=Path(ns.junit).resolve() if ns.junit else None
+        max_examples=ns.max_examples,
+        seed=ns.seed,
+        junit=Path(ns.junit).resolve() if ns.junit else None,
+        allow_writes=ns.allow_writes,
     )
+    if ns.allow_writes and config.read_only:
+        print("ocpi-conformance: --allow-writes contradicts [run] read_only = true in the target file", file=sys.stderr)
+        return 4
     return run_fuzz(config, options)
 
 
@@ -236,6 +247,13 @@ def build_parser() -> argparse.ArgumentParser:
     fuzz.add_argument("--seed", type=int, help="random seed, for a reproducible run")
     fuzz.add_argument("--junit", help="JUnit file (default: <report dir>/fuzz-junit.xml)")
     fuzz.add_argument("--report-dir", help="where to write the reports (default: from target.toml)")
+    fuzz.add_argument(
+        "--allow-writes",
+        action="store_true",
+        help="also fuzz the PUT/PATCH/POST of the Receivers the primary identity's role owns objects on (a CPO: "
+        "locations, tariffs, sessions, CDRs; an eMSP: tokens), pinned to its own country_code/party_id; what is "
+        "written stays on the target, so use a test platform",
+    )
 
     lst = sub.add_parser("list", help="list scenario ids, spec references and requirement levels")
     lst.add_argument("--tags", default="", help="only scenarios carrying all these comma-separated tags")

@@ -456,6 +456,38 @@ def test_bounded_fuzz_run_finds_no_failure_on_the_clean_hub(hub_factory, tmp_pat
     assert proc.returncode == 0, out
 
 
+def test_fuzz_writes_only_with_allow_writes_and_only_as_the_harness(hub_factory, tmp_path: Path) -> None:
+    """--allow-writes adds the PUT/PATCH of the Receiver the harness's eMSP identity owns objects on (tokens), pinned
+    to its own party id: the clean hub passes, takes generated Tokens, and every object it holds is the harness's."""
+    import sqlite3
+
+    hub = hub_factory((), name="fuzz-writes")
+    target = write_target(tmp_path / "fuzz-writes" / "target.toml", hub, token_a=hub.invite())
+    proc = subprocess.run(
+        [PYTHON, "-m", "conformance", "fuzz", str(target), "--max-examples", "5", "--seed", "1", "--allow-writes"],
+        env=_env(),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert "PUT /ocpi/2.3.0/receiver/tokens/{country_code}/{party_id}/{token_uid}" in out
+    assert "PATCH /ocpi/2.3.0/receiver/tokens/{country_code}/{party_id}/{token_uid}" in out
+    assert "PUT /ocpi/2.3.0/receiver/locations" not in out  # an eMSP owns no Locations
+    har = json.loads((target.parent / "report" / "fuzz-exchanges.har").read_text())
+    writes = [e for e in har["log"]["entries"] if e["request"]["method"] in ("PUT", "PATCH")]
+    accepted = [e for e in writes if '"status_code":1000' in e["response"]["content"].get("text", "").replace(" ", "")]
+    assert accepted, "no generated Token was taken: the fuzz tested refusals only"
+    for e in writes:
+        assert "/receiver/tokens/NL/CTH/" in e["request"]["url"], e["request"]["url"]
+    with sqlite3.connect(hub.db_path) as db:
+        owners = {row[0] for row in db.execute("SELECT DISTINCT owner FROM objects")}
+    assert owners == {"NL/CTH"}, owners  # the hub names an owner CC/PID
+
+
 def test_fuzz_reports_the_ocpi_checks_on_a_faulty_hub(hub_factory, tmp_path: Path) -> None:
     hub = hub_factory(("no_request_id_echo",), name="fuzz-fault")
     target = write_target(tmp_path / "fuzz-fault" / "target.toml", hub, token_a=hub.invite())
