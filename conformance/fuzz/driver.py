@@ -306,7 +306,7 @@ def run_fuzz(config: TargetConfig, options: FuzzOptions, *, out: Any = sys.stdou
             code = proc.wait()
         print(f"fuzz JUnit report: {junit}", file=out)
         print(
-            f"every fuzz exchange (HAR, tokens included: keep it private): {report_dir / 'fuzz-exchanges.har'}",
+            f"every fuzz exchange (HAR, Authorization filtered): {report_dir / 'fuzz-exchanges.har'}",
             file=out,
         )
         return code

@@ -483,6 +483,8 @@ def test_fuzz_writes_only_with_allow_writes_and_only_as_the_harness(hub_factory,
     assert accepted, "no generated Token was taken: the fuzz tested refusals only"
     for e in writes:
         assert "/receiver/tokens/NL/CTH/" in e["request"]["url"], e["request"]["url"]
+    auth = [h["value"] for e in har["log"]["entries"] for h in e["request"]["headers"] if h["name"] == "Authorization"]
+    assert auth and set(auth) == {"[Filtered]"}, set(auth)  # the HAR holds no token
     with sqlite3.connect(hub.db_path) as db:
         owners = {row[0] for row in db.execute("SELECT DISTINCT owner FROM objects")}
     assert owners == {"NL/CTH"}, owners  # the hub names an owner CC/PID
