@@ -111,4 +111,19 @@ LEVEL_BASIS: dict[str, str] = {
     "token (mandatory object).",
     "tokens.receiver-patch-needs-last-updated": "Every PATCH shall carry last_updated; one without it is invalid "
     "and is answered 2001 without being merged.",
+    # -- module objects: open enumerations, sub-objects, invalid objects; authorization by type and refusals ------
+    "locations.receiver-open-enum-values-accepted": "Open enumerations list known values and require receivers to "
+    "tolerate others (new OpenEnum type in 2.3.0): a Location carrying one must be taken as sent.",
+    "locations.receiver-evse-connector-put": "The Locations Receiver interface defines PUT of a single EVSE and of a "
+    "single connector, and GET of each (interface operations, mandatory).",
+    "locations.receiver-invalid-object-refused": "A body missing a required field is not an object of the module; "
+    "the receiver answers a client error (2001 is the code for it) and must not store it and serve it on.",
+    "locations.receiver-invalid-object-http-200": "Errors about a well-formed body at an existing endpoint travel in "
+    "the envelope with HTTP 200; whether a PUT of a new object addresses an existing resource is not spelled out: "
+    "SHOULD.",
+    "tokens.authorize-by-type": "A token is identified by uid and type; authorize takes the type from ?type= and "
+    "RFID when it is absent (interface definition, mandatory).",
+    "tokens.authorize-blocked-token": "A token that exists but may not charge is an answer, not an error: "
+    "AuthorizationInfo.allowed carries BLOCKED, EXPIRED, NO_CREDIT or NOT_ALLOWED with HTTP 200 (a valid request "
+    "for an existing resource gets no HTTP error).",
 }

@@ -174,9 +174,17 @@ NEEDS: dict[str, tuple[AnyNeed, ...]] = {
         f"routing.{name}": (D, CPO_W["sessions"], Plays("EMSP", "sessions", "SENDER"))
         for name in ("direct-delivered", "forward-new-request-id", "forward-keeps-correlation-id")
     },
-    # real-time authorization: the harness as a CPO asks the target's tokens Sender (nothing is written)
+    # real-time authorization: the harness as a CPO asks the target's tokens Sender (nothing is written; for a token
+    # that is not valid the eMSP identity issues one when the list has none, and --read-only then skips it)
     "tokens.authorize-unknown-token": (D, Plays("CPO", "tokens", "SENDER")),
     "tokens.authorize-known-token": (D, Plays("CPO", "tokens", "SENDER")),
+    "tokens.authorize-by-type": (D, Plays("CPO", "tokens", "SENDER")),
+    "tokens.authorize-blocked-token": (D, Plays("CPO", "tokens", "SENDER")),
+    # locations: open enumerations, sub-object PUTs, invalid objects
+    "locations.receiver-open-enum-values-accepted": (D, CPO_W["locations"]),
+    "locations.receiver-evse-connector-put": (D, CPO_W["locations"]),
+    "locations.receiver-invalid-object-refused": (D, CPO_W["locations"]),
+    "locations.receiver-invalid-object-http-200": (D, CPO_W["locations"]),
 }
 
 

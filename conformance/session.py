@@ -183,8 +183,8 @@ class HarnessSession:
                 party=ident.party,
                 token_a=ident.token_a,
                 token=ident.token,
-                # another peer on another port: the public URL, if any, names the primary identity's peer only
-                peer=replace(self.config.peer, port=0, public_url=None),
+                # another peer on another port: [peer] names the primary identity's peer; this one has its own
+                peer=replace(self.config.peer, port=ident.peer_port, public_url=ident.peer_public_url),
             )
             other = HarnessSession(config, self.recorder).start()
             other.run_tag = self.run_tag

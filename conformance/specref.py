@@ -20,6 +20,7 @@ SPEC_SECTIONS: dict[str, str] = {
     "status_codes.http": "Status codes: HTTP status codes",
     "status_codes.ocpi": "Status codes: OCPI status codes",
     "types.datetime": "Types: DateTime",
+    "types.open_enums": "Types: OpenEnum (listed values, others tolerated)",
     "version_information_endpoint.versions": "Versions module: version information endpoint",
     "version_information_endpoint.details": "Versions module: version details endpoint",
     "credentials.registration": "Credentials module: registration (POST)",

@@ -59,6 +59,11 @@ class Identity:
     party: PartyIdentity
     token_a: str | None = None
     token: str | None = None
+    peer_port: int = 0
+    """Port of this identity's own peer (the primary identity's comes from ``[peer]``); 0 picks a free port."""
+    peer_public_url: str | None = None
+    """Base URL the target must use to reach this identity's peer, when it differs from http://host:port (the
+    primary identity's comes from ``[peer] public_url``)."""
 
     @property
     def key(self) -> str:
@@ -267,7 +272,13 @@ def _identities(data: dict[str, Any], token_a: str | None, token: str | None) ->
         _tokens(ta, tc, f"{where}.")
         if any(o.party.country_code == party.country_code and o.party.party_id == party.party_id for o in out):
             raise ConfigError(f"`{where}`: {party.country_code}/{party.party_id} is given twice")
-        out.append(Identity(party, ta, tc))
+        port = t.get("peer_port", 0)
+        if not isinstance(port, int) or not 0 <= port <= 65535:
+            raise ConfigError(f"`{where}.peer_port` must be an integer 0-65535 (0 = any free port)")
+        public = _str(t, "peer_public_url")
+        if public is not None and urlsplit(public).scheme not in ("http", "https"):
+            raise ConfigError(f"`{where}.peer_public_url` must be an http(s) URL; got {public!r}")
+        out.append(Identity(party, ta, tc, port, public))
     return tuple(out)
 
 
@@ -326,6 +337,10 @@ party_id = "CTC"
 role = "CPO"
 business_name = "OCPI conformance harness (CPO)"
 token_a = "PASTE-TOKEN-A-FOR-THE-CPO-HERE"
+# Every identity after the first runs its own peer on another port (the [peer] table below is the
+# first identity's). When the target cannot reach 127.0.0.1, give each one its address:
+# peer_port = 9001
+# peer_public_url = "http://harness.example.net:9001"
 
 # The older single-identity form still works: a top-level token_a (or token) and a [party] table
 # with country_code, party_id, role and business_name.

@@ -182,7 +182,7 @@ def rebase_schema(
             notes.append(f"{module} {key[1] or ''} is served from another origin ({url}); not fuzzed")
             continue
         new_item = {k: v for k, v in copy.deepcopy(item).items() if k not in ("get", "put", "post", "patch", "delete")}
-        methods = _SAFE
+        methods: tuple[str, ...] = _SAFE
         if writer is not None and module in writer.modules() and key[1] == "RECEIVER":
             methods = _SAFE + _WRITES
         for method in methods:

@@ -835,3 +835,274 @@ def single_objects(ocpi_context: ScenarioContext) -> None:
             )
 
     collect_findings(ocpi_context.objects["single"], judge, lambda i: f"GET one {i[1]}", ocpi_context.notes)
+
+
+# -- open enumerations, sub-objects and invalid objects (the harness as a CPO writing Locations) --------------------
+
+UNLISTED = "X_CONFORMANCE_FUTURE"
+"""A value no OCPI enumeration lists, in the form listed values take (upper case, underscores)."""
+
+
+@when("the harness PUTs a new Location with values of open enumerations the specification does not list")
+def put_open_enums(ocpi_context: ScenarioContext) -> None:
+    actor = _actor(ocpi_context)
+    object_id = _new_id(actor, "Location")
+    body = _build(actor, "Location", object_id)
+    body["facilities"] = ["HOTEL", f"{UNLISTED}_FACILITY"]  # Facility
+    body["parking_type"] = f"{UNLISTED}_PARKING"  # ParkingType
+    evse = body["evses"][0]
+    evse["capabilities"] = ["RFID_READER", f"{UNLISTED}_CAPABILITY"]  # Capability
+    evse["parking_restrictions"] = [f"{UNLISTED}_RESTRICTION"]  # ParkingRestriction
+    evse["connectors"][0]["standard"] = f"{UNLISTED}_PLUG"  # ConnectorType
+    url = actor.object_url(object_id)
+    ex = _write(ocpi_context, "PUT", url, body, f"PUT a new Location {object_id} with unlisted open-enum values")
+    ocpi_context.objects.update(kind="Location", id=object_id, url=url, body=body, answer=ex)
+    if _ok(ex):
+        _retire(actor, "Location", url, body)
+
+
+@when("the harness PUTs a new EVSE into that Location, then a new connector into that EVSE")
+def put_evse_and_connector(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    _accepted(o["answer"], "the Location the EVSE goes into", "mod_locations.receiver", ocpi_context)
+    actor = _actor(ocpi_context)
+    evse_uid = f"{o['id']}-E2"
+    new_evse = ob.evse(evse_uid, updated=ob.now(-30))
+    evse_url = actor.object_url(o["id"], evse_uid)
+    o["evse"] = (evse_url, new_evse, _write(ocpi_context, "PUT", evse_url, new_evse, f"PUT a new EVSE {evse_uid}"))
+    if _ok(o["evse"][2]):
+        _retire(actor, "Location", o["url"], {"evses": [new_evse]})
+    # read the EVSE back before the connector PUT changes it (its connectors and last_updated)
+    o["evse_read"] = actor.send("GET", evse_url, label=f"GET the EVSE {evse_uid} back")
+    new_connector = ob.connector("2", updated=ob.now(-10))
+    new_connector["max_amperage"] = 16
+    connector_url = actor.object_url(o["id"], evse_uid, "2")
+    o["connector"] = (
+        connector_url,
+        new_connector,
+        _write(ocpi_context, "PUT", connector_url, new_connector, f"PUT a new connector 2 into EVSE {evse_uid}"),
+    )
+
+
+@then("a GET of the EVSE and of the connector returns what was PUT")
+def subobjects_stored(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    for what, (url, body, answer) in (("EVSE", o["evse"]), ("connector", o["connector"])):
+        _accepted(answer, f"the PUT of a new {what} on its own", "mod_locations.receiver", ocpi_context)
+        if what == "EVSE":  # read right after its PUT, before the connector PUT changed it
+            read: Exchange = o["evse_read"]
+            ocpi_context.evidence.append(read)
+            require_response(read)
+            stored = read.data if read.status == 200 and isinstance(read.data, dict) else None
+        else:
+            stored = _stored(ocpi_context, url, what)
+            read = o["reads"][-1]
+        judged("subobject_stored", read)
+        diffs = _diff(body, stored) if stored is not None else [f"no {what} served: {describe_answer(read)}"]
+        if diffs:
+            _fail(
+                f"the {what} PUT on its own is not served back as sent",
+                [answer, read],
+                spec="mod_locations.receiver",
+                expected=f"the {what} as PUT at {url}",
+                actual="; ".join(diffs[:8]),
+                check="subobject_stored",
+            )
+
+
+@when("the harness PUTs a new Location without its required address")
+def put_invalid(ocpi_context: ScenarioContext) -> None:
+    actor = _actor(ocpi_context)
+    object_id = _new_id(actor, "Location")
+    body = _build(actor, "Location", object_id)
+    del body["address"]
+    url = actor.object_url(object_id)
+    ex = _write(ocpi_context, "PUT", url, body, f"PUT a Location {object_id} without its address")
+    read = actor.send("GET", url, label="GET the invalid Location (nothing may be stored)")
+    ocpi_context.objects.update(kind="Location", id=object_id, url=url, body=body, answer=ex, invalid_read=read)
+    if _ok(ex):
+        # Taken anyway: replace it at once with a valid Location, so that no other scenario reads (and blames the
+        # target for) an invalid object the harness itself planted; it is retired at the end like the others.
+        valid = _build(actor, "Location", object_id)
+        _write(ocpi_context, "PUT", url, valid, f"PUT a valid Location {object_id} over the invalid one")
+        _retire(actor, "Location", url, valid)
+
+
+@then("the PUT is refused with a 2xxx status_code and a GET finds no such Location")
+def invalid_refused(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    ex: Exchange = o["answer"]
+    _require_envelope(ex)
+    code = ex.ocpi_status
+    read: Exchange = o["invalid_read"]
+    ocpi_context.evidence.append(read)
+    stored = isinstance(read.data, dict) and read.data.get("id") == o["id"] and read.ocpi_status == 1000
+    judged("invalid_object_refused", ex)
+    if code is None or not 2000 <= code < 3000 or stored:
+        _fail(
+            "a Location without its required address was "
+            + ("stored" if stored else "not refused with a client-error status_code"),
+            [ex, read],
+            spec="status_codes.ocpi",
+            expected="a 2xxx status_code (2001: invalid or missing parameters) and no Location stored",
+            actual=describe_answer(ex) + ("; a GET then served it" if stored else ""),
+            check="invalid_object_refused",
+        )
+
+
+@then("the refusal is HTTP 200 with status_code 2001")
+def invalid_refused_in_envelope(ocpi_context: ScenarioContext) -> None:
+    ex: Exchange = ocpi_context.objects["answer"]
+    _require_envelope(ex)
+    if ex.ocpi_status is None or not 2000 <= ex.ocpi_status < 3000:
+        raise Blocked(
+            f"the invalid Location was not refused ({describe_answer(ex)})", "locations.receiver-invalid-object-refused"
+        )
+    judged("invalid_object_http_200", ex)
+    if ex.status != 200 or ex.ocpi_status != 2001:
+        _fail(
+            "the refusal of an invalid Location was not HTTP 200 with status_code 2001",
+            [ex],
+            spec="status_codes.http",
+            expected="HTTP 200, status_code 2001 (the body is JSON and the endpoint exists: the error is an OCPI one)",
+            actual=describe_answer(ex),
+            check="invalid_object_http_200",
+        )
+
+
+# -- real-time authorization: the token type, and tokens that may not charge ------------------------------------------
+
+
+def _listed_tokens(ctx: ScenarioContext) -> list[dict[str, Any]]:
+    actor = _actor(ctx)
+    ex = actor.send("GET", actor.url, params={"limit": "100"}, label="GET the tokens the target lists")
+    require_response(ex)
+    return (
+        [t for t in ex.data if isinstance(t, dict) and isinstance(t.get("uid"), str)]
+        if isinstance(ex.data, list)
+        else []
+    )
+
+
+@when(
+    "the harness asks for real-time authorization of a listed token of a type other than RFID, with and without its "
+    "type"
+)
+def authorize_by_type(harness: HarnessSession, ocpi_context: ScenarioContext) -> None:
+    tokens = _listed_tokens(ocpi_context)
+    token = next((t for t in tokens if t.get("valid") is True and t.get("type") not in (None, "RFID")), None)
+    if token is None:
+        token = _issue_token(
+            harness, ocpi_context, f"no valid token of a type other than RFID ({len(tokens)} listed)", type="APP_USER"
+        )
+    o = ocpi_context.objects
+    o["rfid_twin"] = next((t for t in tokens if t["uid"] == token["uid"] and t.get("type") in (None, "RFID")), None)
+    o["typed"] = _authorize(
+        ocpi_context, token["uid"], token["type"], f"authorize {token['uid']} ?type={token['type']}"
+    )
+    actor = _actor(ocpi_context)
+    o["untyped"] = actor.send(
+        "POST", endpoint_url(actor.url, f"{token['uid']}/authorize"), label=f"authorize {token['uid']} without ?type="
+    )
+    o["token"] = token
+
+
+def _about(ex: Exchange) -> tuple[str | None, str | None]:
+    """(uid, type) of the token an AuthorizationInfo answer is about; (None, None) when it is none."""
+    data = ex.data if isinstance(ex.data, dict) else {}
+    token = data.get("token")
+    if not isinstance(token, dict):
+        return None, None
+    return token.get("uid"), token.get("type") or "RFID"
+
+
+@then("the answer with the type is about that token, and the answer without it is not")
+def by_type_judged(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    typed, untyped, token = o["typed"], o["untyped"], o["token"]
+    _require_envelope(typed)
+    _undeliverable(ocpi_context, typed)
+    if typed.ocpi_status == 2002:
+        pytest.skip("the target needs location information to authorize (status_code 2002)")
+    _accepted(typed, "the real-time authorization with ?type=", "mod_tokens.sender", ocpi_context)
+    judged("authorize_by_type", typed)
+    problems = []
+    if _about(typed) != (token["uid"], token["type"]):
+        problems.append(f"with ?type={token['type']}: about {_about(typed)[1]} token {_about(typed)[0]}")
+    require_response(untyped)
+    judged("authorize_by_type", untyped)
+    untyped_ok = untyped.ocpi_status is not None and 1000 <= untyped.ocpi_status < 2000
+    if untyped_ok and _about(untyped)[1] not in (None, "RFID"):  # (a success with no AuthorizationInfo is judged
+        # by the refusal scenarios: it is about no token, which is what this scenario asks)
+        problems.append(f"without ?type=: about a {_about(untyped)[1]} token, not an RFID one")
+    if o["rfid_twin"] is not None and not untyped_ok:
+        problems.append(f"without ?type=: {describe_answer(untyped)}, though an RFID token {token['uid']} is listed")
+    if problems:
+        _fail(
+            "real-time authorization did not take the token type from ?type= (RFID when it is absent)",
+            [typed, untyped],
+            spec="mod_tokens.sender",
+            expected=f"with ?type={token['type']}: the {token['type']} token; without: the RFID token "
+            + ("listed under the same uid" if o["rfid_twin"] else "(none is listed: an unknown token)"),
+            actual="; ".join(problems),
+            check="authorize_by_type",
+        )
+
+
+@when("the harness asks for real-time authorization of a token the target lists as not valid")
+def authorize_blocked(harness: HarnessSession, ocpi_context: ScenarioContext) -> None:
+    tokens = _listed_tokens(ocpi_context)
+    token = next((t for t in tokens if t.get("valid") is False), None)
+    if token is None:
+        token = _issue_token(harness, ocpi_context, f"no token that is not valid ({len(tokens)} listed)", valid=False)
+    ocpi_context.objects["token"] = token
+    _authorize(
+        ocpi_context, token["uid"], str(token.get("type") or "RFID"), f"authorize not-valid token {token['uid']}"
+    )
+
+
+def _issue_token(harness: HarnessSession, ctx: ScenarioContext, missing: str, **fields: Any) -> dict[str, Any]:
+    """The list has no token the scenario needs (``missing`` says which): the harness's eMSP identity issues one with
+    ``fields`` (a hub then authorizes it through that identity's peer), when it can; else the scenario is skipped."""
+    reason = check_needs(harness, (PlaysNeed("EMSP", "tokens", "RECEIVER", writes=True),))
+    if reason:
+        pytest.skip(f"the tokens Sender list shows {missing}, and {reason}")
+    emsp = harness.as_role("EMSP")
+    url = harness.discover().url("tokens", "RECEIVER")
+    assert emsp is not None and url is not None
+    writer = Actor(emsp, "tokens", url)
+    token = _build(writer, "Token", _new_id(writer, "Token")) | fields
+    token_url = writer.object_url(token["uid"])
+    ex = writer.send("PUT", token_url, token, params={"type": token["type"]}, label=f"PUT a token with {fields}")
+    ctx.evidence.append(ex)
+    emsp.peer.issue(token)
+    if not _ok(ex):
+        raise Blocked(
+            f"the target did not take the harness's token ({describe_answer(ex)})", "tokens.receiver-put-get-by-type"
+        )
+    _retire(writer, "Token", token_url, token)
+    return token
+
+
+@then("the answer is HTTP 200 with an AuthorizationInfo that does not allow the token")
+def blocked_answer(ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    ex: Exchange = o["authorize"]
+    _require_envelope(ex)
+    _undeliverable(ocpi_context, ex)
+    if ex.ocpi_status == 2002:
+        pytest.skip("the target needs location information to authorize (status_code 2002)")
+    judged("authorize_blocked_token", ex)
+    data = ex.data if isinstance(ex.data, dict) else {}
+    allowed = data.get("allowed")
+    ok = ex.status == 200 and ex.ocpi_status is not None and 1000 <= ex.ocpi_status < 2000
+    if not ok or allowed in (None, "ALLOWED") or _about(ex)[0] != o["uid"]:
+        _fail(
+            "real-time authorization of a token that is not valid was not answered with a refusal inside an "
+            "AuthorizationInfo",
+            [ex],
+            spec="mod_tokens.sender",
+            expected=f"HTTP 200, a 1xxx status_code, allowed BLOCKED/EXPIRED/NO_CREDIT/NOT_ALLOWED for {o['uid']}",
+            actual=describe_answer(ex) + (f", allowed {allowed}" if allowed else ""),
+            check="authorize_blocked_token",
+        )

@@ -13,6 +13,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import msgspec
 from litestar import HttpMethod, Request, route
 from litestar.handlers import HTTPRouteHandler
 
@@ -304,18 +305,41 @@ def _authorize(op: Operation, _kind: ObjectKind) -> Handler:
         who, to = await _requester(request, ctx)
         uid = request.path_params["token_uid"]
         token_type = _token_type(request, op)
+        query = None
+        if ctx.settings.has_fault(Fault.AUTHORIZE_TYPE_IGNORED):
+            token_type, query = None, ""
         body = await _body(request, ctx)
         owner = to or await ctx.objects.token_owner(uid, token_type)
         if owner is not None and await ctx.directory.serving(owner) is not None:
             try:
-                return relayed_response(request, ctx, await _forward(request, ctx, op, who, owner, body or None))
+                relayed = await _forward(request, ctx, op, who, owner, body or None, query=query)
             except (ForwardTimeout, ReceiverNotConnected) as exc:
                 info = await ctx.objects.authorize_offline(who, uid, token_type, body, owner, exc)
-                return ocpi_response(request, ctx, info)
+                return _authorization_answer(request, ctx, info.allowed, lambda: ocpi_response(request, ctx, info))
+            allowed = _allowed_in(relayed.body)
+            return _authorization_answer(request, ctx, allowed, lambda: relayed_response(request, ctx, relayed))
         info = await ctx.objects.authorize(who, uid, token_type, body, owner)
-        return ocpi_response(request, ctx, info)
+        return _authorization_answer(request, ctx, info.allowed, lambda: ocpi_response(request, ctx, info))
 
     return handle
+
+
+def _allowed_in(body: bytes) -> str | None:
+    """``data.allowed`` of a relayed AuthorizationInfo answer (None when there is none)."""
+    try:
+        data = msgspec.json.decode(body).get("data")
+    except (msgspec.DecodeError, AttributeError):
+        return None
+    return data.get("allowed") if isinstance(data, dict) else None
+
+
+def _authorization_answer(
+    request: Request[Any, Any, Any], ctx: HubContext, allowed: str | None, answer: Callable[[], OcpiResponse]
+) -> OcpiResponse:
+    """The answer as it is, unless fault BLOCKED_TOKEN_AS_ERROR turns a refusal into an HTTP error."""
+    if allowed is not None and allowed != "ALLOWED" and ctx.settings.has_fault(Fault.BLOCKED_TOKEN_AS_ERROR):
+        return ocpi_response(request, ctx, status_code=2000, message=f"token not allowed: {allowed}", http_status=403)
+    return answer()
 
 
 def _charging_preferences(op: Operation, _kind: ObjectKind) -> Handler:

@@ -58,13 +58,14 @@ FAULTS: dict[str, Expect] = {
     "link_drops_filters": E(fail=("pagination.link-keeps-filters",)),
     "no_link_header": E(fail=("pagination.link-next",), skip=("pagination.link-keeps-filters",)),
     # A "+00:00" timestamp breaks the DateTime rule and, through it, every schema validation. The faulty hub also
-    # stores the "+00:00" form it emits and then refuses its own merged object on a PATCH (HTTP 200 + 2001): those
-    # PATCHes are genuinely refused, and the two scenarios that need one accepted say so.
+    # stores the "+00:00" form it emits and then refuses its own merged object on a PATCH or an EVSE PUT (HTTP 200 +
+    # 2001): those writes are genuinely refused, and the three scenarios that need one accepted say so.
     "offset_timestamps": E(
         fail=(
             "transport.timestamp-format",
             *SCHEMAS,
             "locations.receiver-evse-change-bumps-location",
+            "locations.receiver-evse-connector-put",
             "sessions.receiver-patch-appends-periods",
         )
     ),
@@ -85,6 +86,8 @@ FAULTS: dict[str, Expect] = {
             # the hub's own answers to writes (what it forwards to the harness's peer keeps the peer's 1000)
             "locations.receiver-put-get",
             "locations.receiver-evse-change-bumps-location",
+            "locations.receiver-evse-connector-put",
+            "locations.receiver-open-enum-values-accepted",
             "tariffs.receiver-put-get-delete",
             "tokens.receiver-put-get-by-type",
             "locations.sender-single-objects",
@@ -105,7 +108,9 @@ FAULTS: dict[str, Expect] = {
             "locations.receiver-patch-needs-last-updated",
             "tokens.receiver-patch-needs-last-updated",
             "tokens.authorize-unknown-token",
+            "locations.receiver-invalid-object-refused",
         ),
+        skip=("locations.receiver-invalid-object-http-200",),
         warn=(
             "credentials.token-a-retired",
             "credentials.old-token-retired",
@@ -136,6 +141,8 @@ FAULTS: dict[str, Expect] = {
             "cdrs.receiver-post-location",
             "cdrs.receiver-not-overwritten",
             "tokens.authorize-known-token",
+            "tokens.authorize-by-type",
+            "tokens.authorize-blocked-token",
             "routing.broadcast-delivered",
             "routing.direct-delivered",
             "routing.forward-new-request-id",
@@ -189,6 +196,18 @@ FAULTS: dict[str, Expect] = {
     "unknown_object_200": E(warn=("locations.receiver-unknown-object-404",), every_failure_mentions="HTTP 200"),
     "wrong_owner_accepted": E(warn=("tariffs.receiver-foreign-party-refused",)),
     "no_routing_headers": E(fail=("transport.routing-headers-on-functional-modules",)),
+    # how other teams build Receivers: closed enums from a code generator, no validation, framework-style 400s, whole
+    # objects only; and real-time authorization that ignores ?type= or turns a refusal into an HTTP error
+    "closed_enums": E(fail=("locations.receiver-open-enum-values-accepted",), every_failure_mentions="2001"),
+    "invalid_object_accepted": E(
+        fail=("locations.receiver-invalid-object-refused",), skip=("locations.receiver-invalid-object-http-200",)
+    ),
+    "invalid_object_http_400": E(
+        warn=("locations.receiver-invalid-object-http-200",), every_failure_mentions="HTTP 400"
+    ),
+    "subobject_put_unsupported": E(fail=("locations.receiver-evse-connector-put",), every_failure_mentions="HTTP 405"),
+    "authorize_type_ignored": E(fail=("tokens.authorize-by-type",)),
+    "blocked_token_as_error": E(fail=("tokens.authorize-blocked-token",), every_failure_mentions="HTTP 403"),
     # -- hub routing: the CPO identity writes through the hub, the eMSP identity's peer records what arrives ---------
     "request_id_reused": E(fail=("routing.forward-new-request-id",)),
     "correlation_id_dropped": E(fail=("routing.forward-keeps-correlation-id",)),
@@ -373,6 +392,25 @@ def test_fault_is_named_precisely(hub_factory, tmp_path: Path, fault: str) -> No
     if expect.every_failure_mentions:
         for sid in expect.fail | expect.warn:
             assert expect.every_failure_mentions in run.scenario(sid)["details"], sid
+
+
+def test_each_identity_can_be_reached_at_its_own_public_url(hub_factory, tmp_path: Path) -> None:
+    """The second identity's peer listens on the port and is called at the URL its [[identities]] table gives."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    hub = hub_factory((), name="public-url")
+    target = write_target(tmp_path / "public-url" / "target.toml", hub, token_a=hub.invite(), cpo_token_a=hub.invite())
+    text = target.read_text().replace(
+        'role = "CPO"\n', f'role = "CPO"\npeer_port = {port}\npeer_public_url = "http://localhost:{port}"\n'
+    )
+    target.write_text(text)
+    run = run_harness(target, "locations.receiver-put-get")
+    assert run.having("pass") == {"locations.receiver-put-get"}, run.stdout
+    inbound = [e["url"] for s in run.results["scenarios"] for e in s["exchanges"] if e["direction"] == "inbound"]
+    assert any(u.startswith(f"http://localhost:{port}/") for u in inbound), inbound  # the CPO's registration callbacks
 
 
 def test_strict_mode_turns_a_should_warning_into_a_failure(hub_factory, tmp_path: Path) -> None:

@@ -61,6 +61,8 @@ def test_the_single_party_form_is_one_identity() -> None:
         ([{"role": "CPO", "token_a": "a"}, {"role": "EMSP", "token_a": "b"}], {}, "given twice"),
         ([{"role": "CPO", "token_a": "a"}], {"token_a": "x"}, "not both"),
         ([{"role": "PTP", "token_a": "a"}], {}, "identities\\[1\\].role"),
+        ([{"role": "CPO", "token_a": "a", "peer_port": 70000}], {}, "identities\\[1\\].peer_port"),
+        ([{"role": "CPO", "token_a": "a", "peer_public_url": "harness:9001"}], {}, "peer_public_url"),
     ],
 )
 def test_identity_errors_name_the_table(identities: list, extra: dict, words: str) -> None:
@@ -167,6 +169,7 @@ def test_list_filters_by_tags(capsys: pytest.CaptureFixture[str]) -> None:
         "locations.receiver-id-mismatch-refused",
         "locations.receiver-unknown-object-404",
         "tariffs.receiver-foreign-party-refused",
+        "locations.receiver-invalid-object-http-200",
     }
 
 
