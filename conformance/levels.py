@@ -112,8 +112,9 @@ LEVEL_BASIS: dict[str, str] = {
     "tokens.receiver-patch-needs-last-updated": "Every PATCH shall carry last_updated; one without it is invalid "
     "and is answered 2001 without being merged.",
     # -- module objects: open enumerations, sub-objects, invalid objects; authorization by type and refusals ------
-    "locations.receiver-open-enum-values-accepted": "Open enumerations list known values and require receivers to "
-    "tolerate others (new OpenEnum type in 2.3.0): a Location carrying one must be taken as sent.",
+    "locations.receiver-unknown-values-accepted": "Receivers must not refuse a body for fields the spec does not "
+    "define, and open enumerations (new OpenEnum type in 2.3.0) require tolerating unlisted values: a Location with "
+    "either must be taken, its values kept as sent.",
     "locations.receiver-evse-connector-put": "The Locations Receiver interface defines PUT of a single EVSE and of a "
     "single connector, and GET of each (interface operations, mandatory).",
     "locations.receiver-invalid-object-refused": "A body missing a required field is not an object of the module; "

@@ -181,7 +181,7 @@ NEEDS: dict[str, tuple[AnyNeed, ...]] = {
     "tokens.authorize-by-type": (D, Plays("CPO", "tokens", "SENDER")),
     "tokens.authorize-blocked-token": (D, Plays("CPO", "tokens", "SENDER")),
     # locations: open enumerations, sub-object PUTs, invalid objects
-    "locations.receiver-open-enum-values-accepted": (D, CPO_W["locations"]),
+    "locations.receiver-unknown-values-accepted": (D, CPO_W["locations"]),
     "locations.receiver-evse-connector-put": (D, CPO_W["locations"]),
     "locations.receiver-invalid-object-refused": (D, CPO_W["locations"]),
     "locations.receiver-invalid-object-http-200": (D, CPO_W["locations"]),

@@ -98,6 +98,9 @@ class Fault(StrEnum):
     CLOSED_ENUMS = "closed_enums"
     """Unknown values of open enumerations (ConnectorType, Capability, Facility, ParkingType, ParkingRestriction,
     TokenType) in a pushed Location or Token are refused with 2001, as code generated with closed enums does."""
+    STRICT_MODULE_OBJECTS = "strict_module_objects"
+    """A pushed module object with a top-level field the spec does not define is refused with 2001 (a decoder that
+    forbids unknown fields; credentials bodies are not affected: see ``reject_unknown_fields``)."""
     SUBOBJECT_PUT_UNSUPPORTED = "subobject_put_unsupported"
     """A PUT of a single EVSE or connector is answered HTTP 405: only whole Locations are taken."""
     INVALID_OBJECT_ACCEPTED = "invalid_object_accepted"

@@ -262,6 +262,11 @@ class Objects:
             obj = self._unvalidated(raw, exc)
         if Fault.CLOSED_ENUMS in self._faults:
             _refuse_unknown_enum_values(msgspec.json.decode(raw), kind.module)
+        if Fault.STRICT_MODULE_OBJECTS in self._faults:
+            known = {f.encode_name for f in msgspec.structs.fields(model)}
+            unknown = sorted(set(msgspec.json.decode(raw)) - known)
+            if unknown:
+                raise InvalidOrMissingParameters(f"Object has unknown field(s) {', '.join(unknown)}")
         if len(ids) == 1:
             self._check_ids(
                 [

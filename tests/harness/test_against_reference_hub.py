@@ -87,7 +87,7 @@ FAULTS: dict[str, Expect] = {
             "locations.receiver-put-get",
             "locations.receiver-evse-change-bumps-location",
             "locations.receiver-evse-connector-put",
-            "locations.receiver-open-enum-values-accepted",
+            "locations.receiver-unknown-values-accepted",
             "tariffs.receiver-put-get-delete",
             "tokens.receiver-put-get-by-type",
             "locations.sender-single-objects",
@@ -198,7 +198,8 @@ FAULTS: dict[str, Expect] = {
     "no_routing_headers": E(fail=("transport.routing-headers-on-functional-modules",)),
     # how other teams build Receivers: closed enums from a code generator, no validation, framework-style 400s, whole
     # objects only; and real-time authorization that ignores ?type= or turns a refusal into an HTTP error
-    "closed_enums": E(fail=("locations.receiver-open-enum-values-accepted",), every_failure_mentions="2001"),
+    "closed_enums": E(fail=("locations.receiver-unknown-values-accepted",), every_failure_mentions="2001"),
+    "strict_module_objects": E(fail=("locations.receiver-unknown-values-accepted",), every_failure_mentions="unknown"),
     "invalid_object_accepted": E(
         fail=("locations.receiver-invalid-object-refused",), skip=("locations.receiver-invalid-object-http-200",)
     ),
