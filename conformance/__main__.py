@@ -109,6 +109,8 @@ def _run(ns: argparse.Namespace) -> int:
     )
     if ns.read_only:
         args.append("--ocpi-read-only")
+    if ns.no_broadcast:
+        args.append("--ocpi-no-broadcast")
     with contextlib.chdir(SCENARIOS_DIR):  # short test ids in pytest's own output; every path is absolute
         code = pytest.main(args)
     return int(code)
@@ -152,6 +154,8 @@ def _plan(ns: argparse.Namespace) -> int:
         return 4
     if ns.read_only:
         config = replace(config, read_only=True)
+    if ns.no_broadcast:
+        config = replace(config, broadcast=False)
     tags = [t for t in (ns.tags or "").split(",") if t]
     entries = [
         e
@@ -225,6 +229,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="production targets: write no module objects, neither rotate nor delete credentials",
     )
+    run.add_argument(
+        "--no-broadcast",
+        action="store_true",
+        help="against a hub: address every Location, Tariff and Token the harness writes to its own other identity, "
+        "never to the hub itself (no real partner receives them; the broadcast scenarios are skipped)",
+    )
 
     plan = sub.add_parser(
         "plan",
@@ -234,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("target", help="target.toml")
     plan.add_argument("ids", nargs="*", metavar="ID", help="scenario ids or id prefixes (default: all)")
     plan.add_argument("--read-only", action="store_true", help="plan a --read-only run")
+    plan.add_argument("--no-broadcast", action="store_true", help="plan a --no-broadcast run")
     plan.add_argument("--tags", default="", help="only scenarios carrying all these comma-separated tags")
     plan.add_argument("--offline", action="store_true", help="do not contact the target at all")
 

@@ -19,6 +19,7 @@ The needs, weakest first:
 ``own_registration`` the token C comes from the harness's own token-A handshake in this run.
 ``destructive``   the harness may rotate and delete its credentials.
 ``sender_list``   the target advertises at least one paginated Sender list (owner: versions.details-endpoints).
+``broadcast``     the harness may address a write to a hub itself (``[run] broadcast``, ``--no-broadcast``).
 ``data``          the list holds enough objects; judged per list by the pagination steps, which skip a list (and the
                   scenario when no list has enough) saying how many objects were needed and found.
 ``Plays(role, module, interface, writes)``
@@ -66,6 +67,7 @@ class Need(StrEnum):
     DESTRUCTIVE = "destructive"
     SENDER_LIST = "sender_list"
     DATA = "data"
+    BROADCAST = "broadcast"
 
 
 @dataclass(frozen=True)
@@ -167,8 +169,8 @@ NEEDS: dict[str, tuple[AnyNeed, ...]] = {
     # sender interfaces: the harness reads (nothing is written)
     "locations.sender-single-objects": (D, Plays("EMSP", "locations", "SENDER")),
     # hub routing: the CPO identity broadcasts, the eMSP identity (registered too) receives
-    "routing.broadcast-delivered": (D, CPO_W["locations"], Plays("EMSP", "locations", "SENDER")),
-    "routing.last-updated-untouched": (D, CPO_W["locations"], Plays("EMSP", "locations", "SENDER")),
+    "routing.broadcast-delivered": (D, Need.BROADCAST, CPO_W["locations"], Plays("EMSP", "locations", "SENDER")),
+    "routing.last-updated-untouched": (D, Need.BROADCAST, CPO_W["locations"], Plays("EMSP", "locations", "SENDER")),
     # ... or addresses a Session to the eMSP identity (direct routing through the hub)
     **{
         f"routing.{name}": (D, CPO_W["sessions"], Plays("EMSP", "sessions", "SENDER"))
@@ -219,6 +221,8 @@ def static_reason(config: TargetConfig, needs: tuple[AnyNeed, ...]) -> str | Non
                 )
         elif need in (Need.TOKEN_A, Need.TOKEN_A_UNUSED) and config.token_a is None:
             return "the target file gives a credentials token, not a registration token A"
+        elif need is Need.BROADCAST and not config.broadcast:
+            return "no-broadcast run: this scenario needs a write addressed to the hub itself (every party receives it)"
         elif need is Need.DESTRUCTIVE and config.read_only:
             return "read-only run: this scenario rotates or deletes the harness's credentials"
         elif need is Need.DESTRUCTIVE and not config.allow_destructive:
@@ -235,6 +239,7 @@ _NEED_WORDS = {
     Need.OWN_REGISTRATION: "the harness's own registration",
     Need.DESTRUCTIVE: "leave to rotate/delete its credentials",
     Need.SENDER_LIST: "an advertised Sender list",
+    Need.BROADCAST: "leave to broadcast through the hub",
     Need.DATA: "enough objects in a list",
 }
 

@@ -127,6 +127,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="comma-separated scenario ids (or id prefixes ending in '.') to run",
     )
     group.addoption(
+        "--ocpi-no-broadcast",
+        action="store_true",
+        default=False,
+        help="address the harness's writes to a hub to its own other identity, never to the hub itself",
+    )
+    group.addoption(
         "--ocpi-read-only",
         action="store_true",
         default=False,
@@ -153,6 +159,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from exc
     if config.getoption("--ocpi-read-only"):
         target = replace(target, read_only=True)
+    if config.getoption("--ocpi-no-broadcast"):
+        target = replace(target, broadcast=False)
     strict = bool(config.getoption("--ocpi-strict")) or target.strict
     report_dir = Path(config.getoption("--ocpi-report-dir") or target.report_dir).resolve()
     config.stash[RUN_STATE] = RunState(target, strict=strict, report_dir=report_dir)

@@ -115,6 +115,10 @@ class TargetConfig:
     saying so. The credentials handshake with token A still runs (it is how the harness gets a token)."""
     identities: tuple[Identity, ...] = ()
     """Every identity, the primary one (``party``, ``token_a``, ``token``) first."""
+    broadcast: bool = True
+    """May writes to a hub be addressed to the hub itself (a broadcast to every connected party)? With false, the
+    harness addresses each Location, Tariff and Token it writes to its own other identity, so nothing reaches a real
+    partner of a production hub; the scenarios that judge broadcasts are skipped, saying so."""
     source: Path | None = None
 
     def identity_for(self, role: str) -> Identity | None:
@@ -204,6 +208,9 @@ def parse_target(data: dict[str, Any], *, base_dir: Path | None = None, source: 
     read_only = run_d.get("read_only", False)
     if not isinstance(read_only, bool):
         raise ConfigError("`run.read_only` must be true or false")
+    broadcast = run_d.get("broadcast", True)
+    if not isinstance(broadcast, bool):
+        raise ConfigError("`run.broadcast` must be true or false")
 
     return TargetConfig(
         versions_url=versions_url,
@@ -220,6 +227,7 @@ def parse_target(data: dict[str, Any], *, base_dir: Path | None = None, source: 
         destructive=destructive,
         redact_tokens=bool(report_d.get("redact_tokens", True)),
         read_only=read_only,
+        broadcast=broadcast,
         identities=identities,
         source=source,
     )
@@ -369,4 +377,8 @@ exclude = []
 # Production targets: write no module objects (Locations, Tokens, CDRs, ...); every writing
 # scenario is skipped, saying so. Same as `ocpi-conformance run --read-only`.
 read_only = false
+# Against a hub, a Location, Tariff or Token addressed to the hub itself is broadcast to every
+# connected party. false: the harness addresses them to its own other identity instead, so no real
+# partner receives them (the broadcast scenarios are skipped). Same as `run --no-broadcast`.
+broadcast = true
 """

@@ -250,9 +250,56 @@ class PeerServer:
         return status, payload, style, name
 
     def held(self, path: str) -> Any:
-        """The object the peer holds at ``path`` (a receiver URL path), or None."""
+        """The object the peer holds at ``path`` (a receiver URL path; an EVSE or connector inside a held Location),
+        or None."""
         with self._lock:
-            return self.state.objects.get(path.rstrip("/"))
+            found = self.state.objects.get(path.rstrip("/"))
+            if found is None and (inside := self._inside_location(path.rstrip("/"))) is not None:
+                found = inside[0]
+            return found
+
+    def _inside_location(self, route: str) -> tuple[dict[str, Any], list[dict[str, Any]], str, str] | None:
+        """For ``.../locations/{cc}/{pid}/{location_id}/{evse_uid}[/{connector_id}]`` of a held Location: (the EVSE or
+        connector, or {} when new; the list it lives in; its key field; its id). None for any other path."""
+        base = urlsplit(self.receiver_url("locations")).path
+        if not route.startswith(base + "/"):
+            return None
+        ids = route[len(base) + 1 :].split("/")
+        location = self.state.objects.get(f"{base}/{'/'.join(ids[:3])}") if len(ids) in (4, 5) else None
+        if not isinstance(location, dict):
+            return None
+        evses = location.setdefault("evses", [])
+        evse = next((e for e in evses if isinstance(e, dict) and e.get("uid") == ids[3]), None)
+        if len(ids) == 4:
+            return evse or {}, evses, "uid", ids[3]
+        if evse is None:
+            return None
+        connectors = evse.setdefault("connectors", [])
+        connector = next((c for c in connectors if isinstance(c, dict) and c.get("id") == ids[4]), None)
+        return connector or {}, connectors, "id", ids[4]
+
+    def _receive_inside_location(self, method: str, route: str, payload: Any) -> tuple[int, dict[str, Any]] | None:
+        """PUT or PATCH of an EVSE or connector of a held Location, with the parents' last_updated moved along (a
+        Receiver's duty); None when ``route`` is not such a path."""
+        inside = self._inside_location(route)
+        if inside is None or not isinstance(payload, dict):
+            return None
+        current, siblings, key, ident = inside
+        if method == "PATCH" and not current:
+            return 404, {"status_code": 2000, "status_message": "Unknown object"}
+        new = {**current, **payload} if method == "PATCH" else payload
+        siblings[:] = [new if isinstance(x, dict) and x.get(key) == ident else x for x in siblings]
+        if not current:
+            siblings.append(new)
+        if isinstance(payload.get("last_updated"), str):
+            base = urlsplit(self.receiver_url("locations")).path
+            ids = route[len(base) + 1 :].split("/")
+            location = self.state.objects[f"{base}/{'/'.join(ids[:3])}"]
+            location["last_updated"] = payload["last_updated"]
+            for evse in location.get("evses", []):
+                if len(ids) == 5 and isinstance(evse, dict) and evse.get("uid") == ids[3]:
+                    evse["last_updated"] = payload["last_updated"]
+        return (201 if not current and method == "PUT" else 200), {"status_code": 1000}
 
     def _receive(self, module: str, base: str, method: str, route: str, payload: Any) -> tuple[int, dict[str, Any]]:
         """Keep a push as a Receiver would: PUT replaces, PATCH merges (Session charging periods append), a CDR POST
@@ -260,6 +307,10 @@ class PeerServer:
         with self._lock:
             self.state.pushes.append((method, route, payload))
             held = self.state.objects
+            if module == "locations" and method in ("PUT", "PATCH"):
+                answer = self._receive_inside_location(method, route, payload)
+                if answer is not None:
+                    return answer
             if method == "PUT":
                 created = route not in held
                 held[route] = payload

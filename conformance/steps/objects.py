@@ -65,11 +65,34 @@ class Actor:
     ) -> Exchange:
         """One request with this identity's token and routing headers (``to``: address that party, not the target)."""
         headers = self.session.routing_headers(self.module)
+        if to is None and method in ("PUT", "PATCH", "DELETE"):  # writes to a Receiver, not authorization requests
+            to = _instead_of_broadcast(self.session, self.module)
         if to is not None:
             headers["OCPI-to-country-code"], headers["OCPI-to-party-id"] = to
         return self.session.client.request(
             method, url, token=self.session.token, json_body=body, params=params, headers=headers, label=label
         )
+
+
+BROADCAST_BY_DEFAULT = {"locations": "EMSP", "tariffs": "EMSP", "tokens": "CPO"}
+"""Client-owned modules a hub broadcasts when a write is addressed to the hub itself, with the role receiving them
+(Sessions and CDRs go to the eMSP their cdr_token names)."""
+
+
+def _instead_of_broadcast(session: HarnessSession, module: str) -> tuple[str, str] | None:
+    """With broadcasts off (``--no-broadcast``), the harness's own identity a write to a hub is addressed to instead
+    of the hub itself; None when broadcasts are allowed or the target is not a hub."""
+    receiver_role = BROADCAST_BY_DEFAULT.get(module)
+    config = session.config
+    if config.broadcast or receiver_role is None or "HUB" not in config.roles:
+        return None
+    other = config.identity_for(receiver_role)
+    if other is None:
+        pytest.skip(
+            f"no-broadcast run: a {module} write to the hub would reach every connected party, and target.toml gives "
+            f"no {receiver_role} identity of the harness's to address it to instead"
+        )
+    return other.party.country_code, other.party.party_id
 
 
 def _actor(ctx: ScenarioContext) -> Actor:

@@ -414,6 +414,41 @@ def test_each_identity_can_be_reached_at_its_own_public_url(hub_factory, tmp_pat
     assert any(u.startswith(f"http://localhost:{port}/") for u in inbound), inbound  # the CPO's registration callbacks
 
 
+@pytest.mark.parametrize("broadcast", [True, False], ids=["broadcast", "no-broadcast"])
+def test_no_broadcast_keeps_the_harness_objects_from_other_parties(
+    hub_factory, tmp_path: Path, broadcast: bool
+) -> None:
+    """A real eMSP party connected to the hub sees the harness's Locations, Tariffs and Tokens when the harness writes
+    them to the hub itself, and nothing of them with --no-broadcast (each is addressed to the harness's other
+    identity); only the two broadcast scenarios stand aside, saying why."""
+    import httpx
+
+    from tests.e2e.test_objects import register
+    from tests.support.processes import PartyProcess
+
+    hub = hub_factory((), name=f"broadcast-{broadcast}")
+    bystander = PartyProcess("DE", "BYS", "--role", "EMSP").start()
+    try:
+        register(hub, bystander)
+        target = write_target(
+            tmp_path / f"broadcast-{broadcast}" / "target.toml", hub, token_a=hub.invite(), cpo_token_a=hub.invite()
+        )
+        run = run_harness(target, *(() if broadcast else ("--no-broadcast",)))
+        got = httpx.get(f"{bystander.base_url}/control/received", timeout=10).json()
+    finally:
+        bystander.stop()
+    harness_objects = [r for r in got if "/NL/CTC/CT" in r["path"] or "/NL/CTH/CT" in r["path"]]
+    assert not run.having("fail") and not run.having("warn"), run.stdout
+    if broadcast:
+        assert harness_objects, "with broadcasts on, the bystander must receive the harness's Locations"
+        assert not run.having("skip"), run.stdout
+    else:
+        assert harness_objects == [], [r["path"] for r in harness_objects]
+        assert run.having("skip") == {"routing.broadcast-delivered", "routing.last-updated-untouched"}, run.stdout
+        for sid in run.having("skip"):
+            assert run.scenario(sid)["message"].startswith("no-broadcast run: "), sid
+
+
 def test_strict_mode_turns_a_should_warning_into_a_failure(hub_factory, tmp_path: Path) -> None:
     run = _run_against(hub_factory, tmp_path, ("old_token_survives",), "--strict")
     assert run.having("fail") == {"credentials.old-token-retired"}
