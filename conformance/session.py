@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from conformance.checks.envelope import describe_answer
 from conformance.client import OcpiClient, Recorder
@@ -32,6 +32,11 @@ delivers Sessions and CDRs to the eMSP of their cdr_token, broadcasts Locations 
 CPOs). The peer keeps what it is sent, so a scenario can assert what the other identity received."""
 
 
+LIST_DEFAULTS: dict[str, tuple[tuple[str, str], ...]] = {"sessions": (("date_from", "2000-01-01T00:00:00Z"),)}
+"""The Sessions list table marks ``date_from`` as required (unlike every other list): a Sender that enforces it is
+conforming, so the harness always sends one (far enough back to filter nothing) unless a scenario sets its own."""
+
+
 @dataclass
 class ListEndpoint:
     """A paginated Sender GET the target advertises (module URL + the list operation's suffix)."""
@@ -39,10 +44,21 @@ class ListEndpoint:
     module: str
     url: str
     suffix: str = ""
+    defaults: tuple[tuple[str, str], ...] = ()
+    """Query parameters sent on every GET of this list unless the scenario sets them (see ``LIST_DEFAULTS``)."""
 
     @property
     def name(self) -> str:
         return f"{self.module}{self.suffix} (SENDER)"
+
+    @property
+    def plain_url(self) -> str:
+        """The list URL with its default query, for a GET that sets no parameters of its own."""
+        return self.url + ("?" + urlencode(self.defaults) if self.defaults else "")
+
+    def params(self, **given: Any) -> dict[str, Any]:
+        """The defaults, overridden by what the scenario sets."""
+        return {**dict(self.defaults), **{k: v for k, v in given.items() if v is not None}}
 
 
 @dataclass
@@ -290,7 +306,8 @@ class HarnessSession:
                 params = oracle.document["paths"][op.path]["get"].get("parameters", [])
                 names = {p.get("$ref", "").rsplit("/", 1)[-1] for p in params}
                 if {"Offset", "Limit"} <= names and "{" not in op.suffix:
-                    out.append(ListEndpoint(module, endpoint_url(url, op.suffix), op.suffix))
+                    defaults = LIST_DEFAULTS.get(str(module), ())
+                    out.append(ListEndpoint(module, endpoint_url(url, op.suffix), op.suffix, defaults))
         return out
 
     def get_endpoints(self) -> list[tuple[str, str, str | None]]:
@@ -302,7 +319,7 @@ class HarnessSession:
         cred = d.url("credentials")
         if cred:
             out.append(("credentials", cred, "credentials"))
-        out += [(le.name, le.url, le.module) for le in self.list_endpoints()]
+        out += [(le.name, le.plain_url, le.module) for le in self.list_endpoints()]
         return out
 
     # -- credentials handshakes ----------------------------------------------------------------

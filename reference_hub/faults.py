@@ -26,6 +26,9 @@ class Fault(StrEnum):
     """``date_from`` / ``date_to`` are ignored."""
     DATE_TO_INCLUSIVE = "date_to_inclusive"
     """``date_to`` is treated as inclusive (objects updated exactly at ``date_to`` are returned)."""
+    SESSIONS_DATE_FROM_REQUIRED = "sessions_date_from_required"
+    """The Sessions list refuses a GET without ``date_from`` (2001), as its interface table marks it required: a
+    conforming reading that a certifier must not fault."""
     LINK_DROPS_FILTERS = "link_drops_filters"
     """The ``Link rel="next"`` URL loses ``date_from`` / ``date_to``."""
     NO_LINK_HEADER = "no_link_header"

@@ -200,7 +200,7 @@ def _all_targets(harness: HarnessSession, where: str) -> list[tuple[str, str, st
     if where == "every configuration endpoint":
         return [t for t in harness.get_endpoints() if t[2] in CONFIG_MODULES]
     if where == "every paginated Sender endpoint":
-        return [(le.name, le.url, le.module) for le in harness.list_endpoints()]
+        return [(le.name, le.plain_url, le.module) for le in harness.list_endpoints()]
     raise AssertionError(where)
 
 

@@ -71,7 +71,7 @@ def _get(harness: HarnessSession, le: ListEndpoint, label: str, **params: Any) -
         "GET",
         le.url,
         token=harness.token,
-        params=params or None,
+        params=le.params(**params) or None,
         headers=harness.routing_headers(le.module),
         label=f"{le.name}: {label}",
     )

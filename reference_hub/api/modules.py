@@ -274,6 +274,12 @@ def _sender_list(op: Operation, kind: ObjectKind) -> Handler:
         if to is not None:  # a GET-all of one party, through the hub
             return relayed_response(request, ctx, await _forward(request, ctx, op, who, to, None))
         page = page_request(request, ctx)
+        if (
+            kind.module == "sessions"
+            and page.date_from is None
+            and ctx.settings.has_fault(Fault.SESSIONS_DATE_FROM_REQUIRED)
+        ):
+            raise InvalidOrMissingParameters("date_from is required on the Sessions list")
         result = await ctx.objects.list(
             kind, who, date_from=page.date_from, date_to=page.date_to, offset=page.offset, limit=page.limit
         )
