@@ -53,8 +53,11 @@ def next_link(exchange: Exchange) -> str | None:
 
 
 @check(spec="transport_and_format.pagination", fuzz=True)
-def link_header(exchange: Exchange) -> str | None:
-    """Any ``Link`` header has the form ``<absolute URL>; rel="next"``; returns the next URL (or None)."""
+def link_header(exchange: Exchange, *, filters_judged_elsewhere: bool = False) -> str | None:
+    """Any ``Link`` header has the form ``<absolute URL>; rel="next"``; returns the next URL (or None).
+
+    ``filters_judged_elsewhere``: the date filters the request carried are another scenario's to judge
+    (pagination.link-keeps-filters); only a date filter the next link adds on its own is judged here."""
     require_response(exchange)
     values = exchange.headers_named("Link")
     if not values:
@@ -68,7 +71,7 @@ def link_header(exchange: Exchange) -> str | None:
         )
     if not re.match(r"^https?://", url):
         fail("the Link next URL is not absolute", expected="an absolute http(s) URL", actual=url)
-    _same_list(exchange, url)
+    _same_list(exchange, url, filters_judged_elsewhere)
     return url
 
 
@@ -88,7 +91,7 @@ def _authority(parts: SplitResult) -> str:
     return host if port in (None, default) else f"{host}:{port}"
 
 
-def _same_list(exchange: Exchange, url: str) -> None:
+def _same_list(exchange: Exchange, url: str, filters_judged_elsewhere: bool = False) -> None:
     """The next link continues the list that was asked for: same scheme, host and path, the next offset, the same
     limit (or the server's cap), and any date filter written as an OCPI DateTime."""
     asked, got = urlsplit(exchange.url), urlsplit(url)
@@ -120,6 +123,8 @@ def _same_list(exchange: Exchange, url: str) -> None:
         )
     for key in ("date_from", "date_to"):
         value = _first(next_q, key)
+        if filters_judged_elsewhere and _first(request_q, key) is not None:
+            continue
         if value is not None and not is_ocpi_datetime(value):
             fail(
                 f"the Link next URL writes {key} in a form that is not an OCPI DateTime",
