@@ -43,6 +43,7 @@ _CMD_SPEC = "mod_commands.receiver"
 _CP_SPEC = "mod_chargingprofiles.receiver"
 _ROUTING = "transport_and_format.message_routing"
 _DELIVERED = "commands.result-delivered"
+_NOT_REACHED = "the request never reached the harness's CPO identity"
 _SETTLE = 1.0
 """Seconds the harness keeps listening after a result arrived, to see whether another one follows."""
 
@@ -211,7 +212,7 @@ def _play_cpo(ctx: ScenarioContext, cpo: HarnessSession, req: AsyncRequest) -> N
                 "it registered",
                 "credentials.registration-callback",
             )
-        req.skip = "the request never reached the harness's CPO identity"
+        req.skip = _NOT_REACHED
         return
     req.forwarded = arrived[0]
     ctx.evidence.append(arrived[0])
@@ -281,19 +282,31 @@ def _the_result(req: AsyncRequest, arrived: list[Exchange]) -> Exchange | None:
     return next((e for e in arrived if _request_body(e) == req.result_body), None)
 
 
+def _no_result(req: AsyncRequest) -> str | None:
+    """Why no result of ``req`` can be judged (raises Blocked when another scenario owns the cause); None when one is
+    due."""
+    if req.answer.status is not None and 300 <= req.answer.status < 400:
+        raise Blocked("the target answered with a redirect", "transport.no-redirects")
+    if (req.result_body is None and req.forwarded is not None and not req.accepted) or req.skip == _NOT_REACHED:
+        # the harness's CPO identity answered ACCEPTED (or never got the request): what the hub answered instead is
+        # judged by the scenario about the synchronous answers
+        raise Blocked(req.skip or "the hub did not relay the CPO identity's ACCEPTED", _responses_owner(req))
+    if req.skip:
+        return req.skip
+    if not req.accepted:
+        return f"the target did not accept the {req.kind} ({describe_answer(req.answer)}): no result is expected"
+    return None
+
+
 def _judged_request(ctx: ScenarioContext) -> AsyncRequest:
     """The scenario's request whose result is judged (its first), skipped with the reason when none can come."""
     reqs: list[AsyncRequest] = ctx.objects.get("requests", [])
     if not reqs:
         pytest.skip("no request was sent")
-    req = reqs[0]
-    if req.answer.status is not None and 300 <= req.answer.status < 400:
-        raise Blocked("the target answered with a redirect", "transport.no-redirects")
-    if req.skip:
-        pytest.skip(req.skip)
-    if not req.accepted:
-        pytest.skip(f"the target did not accept the {req.kind} ({describe_answer(req.answer)}): no result is expected")
-    return req
+    why = _no_result(reqs[0])
+    if why:
+        pytest.skip(why)
+    return reqs[0]
 
 
 def _delivery(ctx: ScenarioContext) -> tuple[AsyncRequest, Exchange | None, list[Exchange]]:
@@ -315,6 +328,10 @@ def _require_result(ctx: ScenarioContext) -> tuple[AsyncRequest, Exchange]:
     if found is None:
         raise Blocked("the result never reached the harness's eMSP identity", _owner(req))
     return req, found
+
+
+def _responses_owner(req: AsyncRequest) -> str:
+    return "commands.command-responses" if req.module == "commands" else "chargingprofiles.responses"
 
 
 def _owner(req: AsyncRequest) -> str:
@@ -541,12 +558,15 @@ def _judge_answer(req: AsyncRequest) -> None:
     what = "CommandResponse" if req.module == "commands" else "ChargingProfileResponse"
     spec = _CMD_SPEC if req.module == "commands" else _CP_SPEC
     judged("async_response", ex)
-    if ex.status != 200 or ex.ocpi_status is None or not 1000 <= ex.ocpi_status < 2000 or not isinstance(ex.data, dict):
+    data = ex.data if isinstance(ex.data, dict) else None
+    # a refusal may come with an error status_code (2003 for an unknown location); an ACCEPTED needs a success one
+    accepted_as_error = data is not None and data.get("result") == "ACCEPTED" and ex.ocpi_status != 1000
+    if ex.status != 200 or ex.ocpi_status is None or data is None or accepted_as_error:
         raise Finding(
             f"the {req.kind} was not answered with a {what}",
             check="async_response",
             spec=spec,
-            expected=f"HTTP 200, a 1xxx status_code and a {what} in data (result, timeout)",
+            expected=f"HTTP 200 with a {what} in data (result, timeout); status_code 1000 when it is ACCEPTED",
             actual=describe_answer(ex) + (f", data {str(ex.data)[:120]}" if ex.data is not None else ", no data"),
             exchanges=[ex],
         )
@@ -612,15 +632,13 @@ def results_delivered(ocpi_context: ScenarioContext) -> None:
     reqs: list[AsyncRequest] = ocpi_context.objects.get("requests", [])
     if not reqs:
         pytest.skip("no request was sent")
-
+    waiting = []
     for r in reqs:
-        if r.answer.status is not None and 300 <= r.answer.status < 400:
-            raise Blocked("the target answered with a redirect", "transport.no-redirects")
-    waiting = [r for r in reqs if not r.skip and r.accepted]
-    for r in reqs:
-        if r not in waiting:
-            why = r.skip or f"the target did not accept it ({describe_answer(r.answer)}): no result is expected"
+        why = _no_result(r)
+        if why:
             ocpi_context.note(f"{r.kind} not judged: {why}")
+        else:
+            waiting.append(r)
     if not waiting:
         pytest.skip(f"no result to wait for: {ocpi_context.notes[-1]}")
     collect_findings(waiting, lambda r: _judge_delivered(ocpi_context, r), lambda r: f"{r.module} {r.kind}")
