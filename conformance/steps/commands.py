@@ -443,7 +443,7 @@ def _stop_started(ctx: ScenarioContext, req: AsyncRequest) -> None:
             label="clean-up: stop the session the harness started",
         )
 
-    session.on_cleanup(f"session of START_SESSION {req.ref} stopped", stop)
+    session.on_cleanup(f"the session of START_SESSION {req.ref} looked for, and stopped when reported", stop)
 
 
 @when("the harness as eMSP sends a START_SESSION with its own response_url")
