@@ -341,7 +341,7 @@ def _owner(req: AsyncRequest) -> str:
 # ## When ----------------------------------------------------------------------------------------
 
 
-def _command_fields(ctx: ScenarioContext, kind: str, ref: str) -> dict[str, Any] | None:
+def _command_fields(ctx: ScenarioContext, kind: str, ref: str, reservation: str) -> dict[str, Any] | None:
     """The body of a ``kind`` command (without response_url); None when the harness cannot build one here."""
     actor = _actor(ctx)
     emsp_cc, emsp_pid = actor.party
@@ -353,7 +353,7 @@ def _command_fields(ctx: ScenarioContext, kind: str, ref: str) -> dict[str, Any]
         if found is None:
             return None
         location, evse, connector = found
-    session_id, reservation = f"{ref}SES", f"{ref}RES"
+    session_id = f"{ref}SES"
     bodies: dict[str, dict[str, Any]] = {
         "START_SESSION": {
             "token": token,
@@ -403,10 +403,10 @@ def _a_location_of_the_target(ctx: ScenarioContext) -> tuple[str, str, str] | No
     return found
 
 
-def _command(ctx: ScenarioContext, kind: str) -> AsyncRequest | None:
+def _command(ctx: ScenarioContext, kind: str, reservation: str = "") -> AsyncRequest | None:
     actor = _actor(ctx)
     ref = _new_id(actor, "Command")
-    fields = _command_fields(ctx, kind, ref)
+    fields = _command_fields(ctx, kind, ref, reservation or f"{ref}RES")
     if fields is None:
         ctx.note(f"{kind} not sent: the target's locations Sender lists no Location with an EVSE and a connector")
         return None
@@ -446,6 +446,32 @@ def _stop_started(ctx: ScenarioContext, req: AsyncRequest) -> None:
     session.on_cleanup(f"the session of START_SESSION {req.ref} looked for, and stopped when reported", stop)
 
 
+def _cancel_at_cleanup(ctx: ScenarioContext, reserve: AsyncRequest, reservation: str) -> None:
+    """A reservation the scenario's CANCEL_RESERVATION did not end: cancel it again at the end of the run (else it
+    ends at its expiry_date, 15 minutes after it was made)."""
+    actor = _actor(ctx)
+    session = actor.session
+    headers = session.routing_headers("commands")
+    cpo = session.config.identity_for("CPO") if _is_hub(ctx.harness) else None
+    if cpo is not None:
+        headers["OCPI-to-country-code"], headers["OCPI-to-party-id"] = cpo.party.country_code, cpo.party.party_id
+    body = {
+        "response_url": session.peer.response_url("commands", "CANCEL_RESERVATION", reserve.ref + "CLEANUP"),
+        "reservation_id": reservation,
+    }
+    session.on_cleanup(
+        f"reservation {reservation} cancelled",
+        lambda: session.client.request(
+            "POST",
+            endpoint_url(actor.url, "CANCEL_RESERVATION"),
+            token=session.token,
+            json_body=body,
+            headers=headers,
+            label="clean-up: cancel the reservation the harness made",
+        ),
+    )
+
+
 @when("the harness as eMSP sends a START_SESSION with its own response_url")
 def send_start_session(ocpi_context: ScenarioContext) -> None:
     req = _command(ocpi_context, "START_SESSION")
@@ -465,13 +491,15 @@ def send_each_command(ocpi_context: ScenarioContext) -> None:
         ocpi_context.note(
             "UNLOCK_CONNECTOR is not sent to a CPO: it acts on a physical connector and is for operators only"
         )
-    sent = {kind: _command(ocpi_context, kind) for kind in kinds}
+    reservation = _new_id(_actor(ocpi_context), "Reservation")  # RESERVE_NOW makes it, CANCEL_RESERVATION ends it
+    sent = {kind: _command(ocpi_context, kind, reservation) for kind in kinds}
     start = sent.get("START_SESSION")
     if not hub and start is not None and start.accepted:
         _stop_started(ocpi_context, start)
     reserve, cancel = sent.get("RESERVE_NOW"), sent.get("CANCEL_RESERVATION")
     if reserve is not None and reserve.accepted and (cancel is None or not cancel.accepted):
-        ocpi_context.note("the reservation the harness made was not cancelled: it ends at its expiry_date (15 min)")
+        ocpi_context.note("the reservation the harness made was not cancelled yet: the clean-up asks again")
+        _cancel_at_cleanup(ocpi_context, reserve, reservation)
     if not any(sent.values()):
         pytest.skip("the harness could build no command for this target")
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,13 @@ def test_commands_against_a_cpo_that_posts_its_own_results(tmp_path: Path) -> No
         # no session was reported for the accepted START_SESSIONs (the party reports none): nothing to stop, and the
         # report says so
         assert "the target reported no session for it" in " ".join(run.results["observations"])
+        # the CANCEL_RESERVATION ends the reservation the RESERVE_NOW made
+        sent = {
+            e["url"].rsplit("/", 1)[1]: json.loads(e["request_body"])
+            for e in run.scenario("commands.command-responses")["exchanges"]
+            if e["direction"] == "outbound" and "/commands/" in e["url"]
+        }
+        assert sent["CANCEL_RESERVATION"]["reservation_id"] == sent["RESERVE_NOW"]["reservation_id"]
         assert "UNLOCK_CONNECTOR is not sent" in " ".join(run.scenario("commands.command-responses")["notes"])
     finally:
         cpo.stop()
