@@ -127,4 +127,23 @@ LEVEL_BASIS: dict[str, str] = {
     "tokens.authorize-blocked-token": "A token that exists but may not charge is an answer, not an error: "
     "AuthorizationInfo.allowed carries BLOCKED, EXPIRED, NO_CREDIT or NOT_ALLOWED with HTTP 200 (a valid request "
     "for an existing resource gets no HTTP error).",
+    # commands and charging profiles (asynchronous results at a response_url)
+    "commands.command-responses": "The commands Receiver answers every command at once with a CommandResponse "
+    "(result, timeout) (interface operations, mandatory object).",
+    "commands.result-delivered": "After an ACCEPTED answer the CPO posts the CommandResult to the command's "
+    "response_url; through a hub it must reach the eMSP (asynchronous flow, routing).",
+    "commands.result-routing-headers": "The result is a functional-module request: routing headers TO the eMSP, "
+    "FROM the CPO, also when a hub delivers it (SHALL be on every request).",
+    "commands.result-once": "One accepted command, one CommandResult at its response_url; the synchronous answer "
+    "is not a result, and a hub relays only what the CPO posts.",
+    "commands.result-keeps-correlation-id": "A hub forwarding a request (here the CPO's result) SHALL keep its "
+    "X-Correlation-ID.",
+    "commands.unknown-location-2003": "2003 with REJECTED for an unknown location is shown in the spec's sequence "
+    "diagram, not written as a rule: SHOULD.",
+    "commands.unknown-session": "UNKNOWN_SESSION is the CommandResponseType defined for an unknown session; no "
+    "keyword obliges its use over REJECTED: SHOULD.",
+    "chargingprofiles.responses": "GET, PUT and DELETE on the Receiver are answered at once with a "
+    "ChargingProfileResponse (interface operations, mandatory object).",
+    "chargingprofiles.results-delivered": "After an ACCEPTED answer the result is posted to the request's "
+    "response_url; through a hub it must reach the requester (asynchronous flow, routing).",
 }

@@ -187,6 +187,28 @@ NEEDS: dict[str, tuple[AnyNeed, ...]] = {
     "locations.receiver-evse-connector-put": (D, CPO_W["locations"]),
     "locations.receiver-invalid-object-refused": (D, CPO_W["locations"]),
     "locations.receiver-invalid-object-http-200": (D, CPO_W["locations"]),
+    # -- commands and charging profiles: the harness as eMSP sends requests whose result comes to its response_url;
+    # against a hub its CPO identity (registered when the step needs it) receives them and posts the results
+    **{
+        f"commands.{name}": (D, Plays("EMSP", "commands", "RECEIVER", writes=True))
+        for name in (
+            "command-responses",
+            "result-delivered",
+            "result-routing-headers",
+            "result-once",
+            "unknown-location-2003",
+            "unknown-session",
+        )
+    },
+    "commands.result-keeps-correlation-id": (
+        D,
+        Plays("EMSP", "commands", "RECEIVER", writes=True),
+        Plays("CPO", "commands", "SENDER"),
+    ),
+    **{
+        f"chargingprofiles.{name}": (D, Plays("EMSP", "chargingprofiles", "RECEIVER", writes=True))
+        for name in ("responses", "results-delivered")
+    },
 }
 
 

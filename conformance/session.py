@@ -26,7 +26,7 @@ __all__ = ("CONFIG_MODULES", "Discovery", "Handshake", "HarnessSession", "ListEn
 CONFIG_MODULES = frozenset({"versions", "credentials", "hubclientinfo"})
 """Configuration modules: never routed, so no OCPI-to/from headers."""
 
-RECEIVES = {"EMSP": ("locations", "tariffs", "sessions", "cdrs"), "CPO": ("tokens",)}
+RECEIVES = {"EMSP": ("locations", "tariffs", "sessions", "cdrs"), "CPO": ("tokens", "commands", "chargingprofiles")}
 """Receiver interfaces the peer of an identity implements, by role: what a party of that role is sent (a hub
 delivers Sessions and CDRs to the eMSP of their cdr_token, broadcasts Locations and Tariffs to eMSPs, Tokens to
 CPOs). The peer keeps what it is sent, so a scenario can assert what the other identity received."""
@@ -126,6 +126,7 @@ class HarnessSession:
                 dict.fromkeys((*config.peer.receiver_modules, *RECEIVES.get(config.party.role, ())))
             ),
             sender_modules=("tokens",) if config.party.role == "EMSP" else (),
+            accepts_results=config.party.role == "EMSP",  # response URLs of commands / charging profiles it sends
         )
         self.token_a: str | None = config.token_a
         self.token_a_spent = False

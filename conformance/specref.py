@@ -38,6 +38,8 @@ SPEC_SECTIONS: dict[str, str] = {
     "mod_tariffs.receiver": "Tariffs module: Receiver interface",
     "mod_tokens.receiver": "Tokens module: Receiver interface",
     "mod_tokens.sender": "Tokens module: Sender interface (incl. real-time authorization)",
+    "mod_commands.receiver": "Commands module: Receiver interface and the asynchronous CommandResult",
+    "mod_chargingprofiles.receiver": "ChargingProfiles module: Receiver interface and the asynchronous results",
     "openapi": "openapi.yaml (the project's machine-readable OCPI 2.3.0 description)",
 }
 

@@ -49,6 +49,12 @@ class _PeerState:
     objects: dict[str, Any] = field(default_factory=dict)
     """Path (without query) -> the object as the peer now holds it, for GETs of what was pushed (a Receiver keeps
     what it is sent: PUT stores, PATCH merges, a CDR POST stores under ``{cdrs url}/{id}``)."""
+    # -- asynchronous results (commands, chargingprofiles) --
+    accepts_results: bool = False
+    """An eMSP identity: POSTs under its ``response_url`` prefix (:meth:`PeerServer.response_url`) are results the
+    target sends back; each is answered 1000 without data and recorded."""
+    async_timeout: int = 15
+    """The ``timeout`` (seconds) a CPO identity announces in its CommandResponse / ChargingProfileResponse."""
 
 
 class PeerServer:
@@ -64,9 +70,15 @@ class PeerServer:
         public_url: str | None = None,
         receiver_modules: tuple[str, ...] = ("hubclientinfo",),
         sender_modules: tuple[str, ...] = (),
+        accepts_results: bool = False,
     ) -> None:
         self.recorder = recorder
-        self.state = _PeerState(identity=identity, receiver_modules=receiver_modules, sender_modules=sender_modules)
+        self.state = _PeerState(
+            identity=identity,
+            receiver_modules=receiver_modules,
+            sender_modules=sender_modules,
+            accepts_results=accepts_results,
+        )
         self._host = host
         self._port = port
         self._public_url = public_url.rstrip("/") if public_url else None
@@ -125,6 +137,10 @@ class PeerServer:
 
     def sender_url(self, module: str) -> str:
         return f"{self.details_url}/sender/{module}"
+
+    def response_url(self, module: str, kind: str, ref: str) -> str:
+        """A ``response_url`` of this identity for one request (``module``: commands or chargingprofiles)."""
+        return f"{self.details_url}/results/{module}/{kind}/{ref}"
 
     def issue(self, token: dict[str, Any]) -> None:
         """Remember a Token the harness issued as this identity: its eMSP answers authorization requests for it."""
@@ -333,6 +349,43 @@ class PeerServer:
                 return 201, {"status_code": 1000, "_headers": [("Location", url)]}
             return 200, {"status_code": 1000}
 
+    # -- asynchronous results: a CPO identity's commands / chargingprofiles Receiver, an eMSP identity's response_url --
+    def _async_receiver(self, method: str, route: str) -> tuple[int, dict[str, Any]] | None:
+        """A CPO identity's commands and chargingprofiles Receiver: every command (POST ``{url}/{COMMAND}``) and
+        every profile request (GET, PUT, DELETE ``{url}/{session_id}``) is answered ACCEPTED with a short timeout;
+        the request itself is in the recorder, and the harness, playing that CPO, posts the result to the
+        ``response_url`` it carries. None when ``route`` is not one of these interfaces."""
+        wanted = {"commands": ("POST",), "chargingprofiles": ("GET", "PUT", "DELETE")}
+        for module, methods in wanted.items():
+            if module not in self.state.receiver_modules:
+                continue
+            base = urlsplit(self.receiver_url(module)).path
+            rest = route[len(base) + 1 :] if route.startswith(base + "/") else ""
+            if not rest or "/" in rest:
+                continue
+            if method not in methods:
+                return 405, {"status_code": 2000, "status_message": "Method not supported"}
+            return 200, {"status_code": 1000, "data": {"result": "ACCEPTED", "timeout": self.state.async_timeout}}
+        return None
+
+    def _result_acceptance(self, method: str, route: str, body: bytes) -> tuple[int, dict[str, Any]] | None:
+        """An eMSP identity's response URLs: a POSTed result is taken (1000, no data) and recorded. None when
+        ``route`` is not under this identity's response_url prefix."""
+        if not self.state.accepts_results:
+            return None
+        prefix = urlsplit(f"{self.details_url}/results").path
+        if not route.startswith(prefix + "/"):
+            return None
+        if method != "POST":
+            return 405, {"status_code": 2000, "status_message": "Method not supported"}
+        try:
+            payload = json.loads(body) if body else None
+        except ValueError:
+            return 400, {"status_code": 2001, "status_message": "Body is not JSON"}
+        with self._lock:
+            self.state.pushes.append((method, route, payload))
+        return 200, {"status_code": 1000}
+
     def _route(self, method: str, path: str, body: bytes, token: str | None) -> tuple[int, dict[str, Any]]:
         route = urlsplit(path).path.rstrip("/")
         details_path = urlsplit(self.details_url).path
@@ -347,6 +400,9 @@ class PeerServer:
             if method == "GET":
                 return 200, {"status_code": 1000, "data": self.credentials_for(token)}
             return 405, {"status_code": 2000, "status_message": "The harness does not accept registrations"}
+        async_answer = self._async_receiver(method, route) or self._result_acceptance(method, route, body)
+        if async_answer is not None:
+            return async_answer
         if "tokens" in self.state.sender_modules:
             sbase = urlsplit(self.sender_url("tokens")).path
             if route == sbase or route.startswith(sbase + "/"):

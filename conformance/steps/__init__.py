@@ -8,6 +8,7 @@ from __future__ import annotations
 
 STEP_MODULES = (
     "conformance.steps.common",
+    "conformance.steps.commands",
     "conformance.steps.credentials",
     "conformance.steps.objects",
     "conformance.steps.pagination",

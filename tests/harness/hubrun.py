@@ -116,6 +116,10 @@ class HarnessRun:
     def having(self, outcome: str) -> set[str]:
         return {i for i, o in self.outcomes().items() if o == outcome}
 
+    def not_for_target(self) -> set[str]:
+        """Scenarios skipped because they are written for another role (e.g. CPO-only ones against a hub)."""
+        return {i for i in self.having("skip") if self.scenario(i)["message"].startswith("written for ")}
+
     def scenario(self, scenario_id: str) -> dict:
         return next(s for s in self.results["scenarios"] if s["id"] == scenario_id)
 

@@ -148,6 +148,14 @@ FAULTS: dict[str, Expect] = {
             "routing.forward-new-request-id",
             "routing.forward-keeps-correlation-id",
             "routing.last-updated-untouched",
+            # commands and charging profiles: the hub cannot forward them to the harness's CPO identity
+            "commands.command-responses",
+            "commands.result-delivered",
+            "commands.result-routing-headers",
+            "commands.result-once",
+            "commands.result-keeps-correlation-id",
+            "chargingprofiles.responses",
+            "chargingprofiles.results-delivered",
         ),
     ),
     # The spec tells the registered party to stop using token A; refusing it afterwards is advice (SHOULD).
@@ -216,6 +224,17 @@ FAULTS: dict[str, Expect] = {
     "correlation_id_dropped": E(fail=("routing.forward-keeps-correlation-id",)),
     "routing_headers_not_swapped": E(fail=("routing.direct-delivered",), every_failure_mentions="relayed answer"),
     "last_updated_rewritten": E(fail=("routing.last-updated-untouched",)),
+    # -- asynchronous results: the eMSP identity commands the CPO identity through the hub; the CPO identity posts the
+    # result to the hub's response_url and the eMSP identity's peer records what the hub delivers
+    # A result that never arrives is judged once; what the other result scenarios would check is not there.
+    "result_not_forwarded": E(
+        fail=("commands.result-delivered", "chargingprofiles.results-delivered"),
+        skip=("commands.result-routing-headers", "commands.result-once", "commands.result-keeps-correlation-id"),
+        every_failure_mentions="never reached the response_url",
+    ),
+    "result_to_wrong_party": E(fail=("commands.result-routing-headers",), every_failure_mentions="OCPI-to-party-id"),
+    # The CommandResponse posted to the response_url is a second arrival there; the real result still arrives.
+    "command_response_as_result": E(fail=("commands.result-once",), every_failure_mentions='"timeout"'),
     "only_221": E(
         fail=("versions.list-offers-2.3.0",),
         rest_skipped_naming="versions.list-offers-2.3.0",
@@ -266,16 +285,18 @@ NOT_YET_CERTIFIED: dict[str, str] = (
         )
     }
     | {
-        name: "command and charging-profile scenarios (asynchronous results through a hub) are not in features/ yet"
-        for name in (
-            "response_url_not_substituted",
-            "result_not_forwarded",
-            "result_to_wrong_party",
-            "results_from_anyone",
-            "command_response_as_result",
-            "result_timeout_ignored",
-            "result_repeat_accepted",
-        )
+        # -- asynchronous results: hub behaviour the spec leaves open (it never speaks of hubs in Commands or
+        # ChargingProfiles); the result scenarios pass or stand aside on these, they never fail
+        "response_url_not_substituted": "a hub design decision the spec does not state (modules.md 16.7 M-07): a hub "
+        "may pass the requester's response_url through; the result scenarios then skip, saying the harness's CPO "
+        "identity holds no credentials for its eMSP identity",
+        "results_from_anyone": "a hub design decision the spec does not state: who may post to a hub's own "
+        "response_url is not specified (the spec only says the CPO posts the result)",
+        "result_repeat_accepted": "a hub design decision the spec does not state: a second result from the CPO is the "
+        "CPO's breach, and a RESERVE_NOW legitimately gets two (ACCEPTED, then CANCELED_RESERVATION); the spec puts "
+        "no duty on a hub to drop repeats",
+        "result_timeout_ignored": "the spec only lets the requester stop waiting after the timeout, it puts no duty on "
+        "a hub to refuse a late result; and judging it needs a wait beyond the hub's result grace (300 s)",
     }
 )
 
@@ -294,7 +315,8 @@ def test_clean_hub_passes_every_scenario_from_another_directory(hub_factory, tmp
     outcomes = run.outcomes()
     assert run.returncode == 0, run.stdout
     assert len(outcomes) >= 40
-    assert {o for o in outcomes.values()} == {"pass"}, {i: o for i, o in outcomes.items() if o != "pass"}
+    applicable = {i: o for i, o in outcomes.items() if i not in run.not_for_target()}  # CPO-only ones: not a hub's
+    assert {o for o in applicable.values()} == {"pass"}, {i: o for i, o in applicable.items() if o != "pass"}
     assert "verdict: CONFORMANT" in run.stdout
     # the four reports exist and agree
     junit = ET.parse(run.report_dir / "junit.xml").getroot()  # noqa: S314 - our own report
@@ -329,6 +351,7 @@ def test_read_only_writes_nothing_and_says_so(hub_factory, tmp_path: Path) -> No
     assert not run.having("fail") and not run.having("warn")
     writers = {sid for sid, needs in NEEDS.items() if any(getattr(n, "writes", False) for n in needs)}
     writers |= {sid for sid, needs in NEEDS.items() if Need.DESTRUCTIVE in needs}
+    writers -= run.not_for_target()
     assert writers and writers <= run.having("skip")
     for sid in writers:
         assert run.scenario(sid)["message"].startswith("read-only run: "), sid
@@ -376,12 +399,12 @@ def test_fault_is_named_precisely(hub_factory, tmp_path: Path, fault: str) -> No
     assert run.having("fail") == expect.fail, run.stdout
     assert run.having("warn") == expect.warn, run.stdout
     if expect.rest_skipped_naming:
-        skipped = run.having("skip")
+        skipped = run.having("skip") - run.not_for_target()
         assert skipped, run.stdout
         for sid in skipped:
             assert f"— see {expect.rest_skipped_naming}" in run.scenario(sid)["message"], (sid, run.stdout)
     else:
-        assert run.having("skip") == expect.skip, run.stdout
+        assert run.having("skip") - run.not_for_target() == expect.skip, run.stdout
     assert run.returncode == (1 if expect.fail else 0), run.stdout
     for sid in expect.fail | expect.warn:
         _assert_evidence(run, sid)
@@ -644,7 +667,7 @@ def test_without_registration_everything_token_a_allows_still_runs(hub_factory, 
     assert run.having("fail") == {"credentials.registration"}, run.stdout
     assert "3001" in run.scenario("credentials.registration")["message"]
     assert set(TOKEN_A_ONLY) <= run.having("pass"), run.stdout
-    for sid in run.having("skip"):
+    for sid in run.having("skip") - run.not_for_target():
         message = run.scenario(sid)["message"]
         # (one identity, an eMSP: what only a CPO writes is skipped for that reason, from target.toml alone)
         assert "— see credentials.registration" in message or "gives no CPO identity" in message, (sid, run.stdout)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pytest_bdd.steps import step_function_context_registry
 
+import conformance.steps.commands
 import conformance.steps.common
 import conformance.steps.credentials
 import conformance.steps.objects
@@ -124,6 +125,7 @@ def test_every_scenario_is_tagged_with_id_level_spec_and_role() -> None:
     assert {e.area for e in entries} == {
         *("transport", "versions", "credentials", "pagination"),
         *("locations", "tariffs", "sessions", "cdrs", "tokens", "routing"),
+        *("commands", "chargingprofiles"),  # asynchronous results
     }
 
 
@@ -170,6 +172,8 @@ def test_list_filters_by_tags(capsys: pytest.CaptureFixture[str]) -> None:
         "locations.receiver-unknown-object-404",
         "tariffs.receiver-foreign-party-refused",
         "locations.receiver-invalid-object-http-200",
+        "commands.unknown-location-2003",
+        "commands.unknown-session",
     }
 
 

@@ -112,3 +112,46 @@ def test_merge_extra_adds_unknown_fields_at_every_level_without_overwriting() ->
         "x": 1,
         "roles": [{"role": "CPO", "y": 2, "business_details": {"name": "n", "z": 3}}],
     }
+
+
+# -- asynchronous results: a CPO identity's commands / chargingprofiles Receiver, an eMSP identity's response URLs ----
+
+
+def test_cpo_peer_accepts_commands_and_profile_requests_and_records_them(client: OcpiClient) -> None:
+    cpo = PeerServer(
+        client_recorder := Recorder(),
+        PartyIdentity(country_code="DE", party_id="CPO", role="CPO"),
+        receiver_modules=("commands", "chargingprofiles"),
+    ).start()
+    try:
+        cpo.accept_token("tok", "B")
+        advertised = {(e["identifier"], e["role"]) for e in cpo.endpoints()}
+        assert {("commands", "RECEIVER"), ("chargingprofiles", "RECEIVER")} <= advertised
+        body = {"response_url": "http://example.invalid/r/1", "session_id": "S1"}
+        ex = client.request("POST", cpo.receiver_url("commands") + "/STOP_SESSION", token="tok", json_body=body)
+        assert (ex.status, ex.ocpi_status, ex.data) == (200, 1000, {"result": "ACCEPTED", "timeout": 15})
+        for method in ("GET", "PUT", "DELETE"):
+            ex = client.request(method, cpo.receiver_url("chargingprofiles") + "/S1", token="tok", json_body=None)
+            assert ex.data == {"result": "ACCEPTED", "timeout": 15}, method
+        ex = client.request("PATCH", cpo.receiver_url("chargingprofiles") + "/S1", token="tok", json_body={})
+        assert ex.status == 405
+        inbound = [e for e in client_recorder.all() if e.direction == "inbound"]
+        assert [e.method for e in inbound] == ["POST", "GET", "PUT", "DELETE", "PATCH"]
+    finally:
+        cpo.stop()
+
+
+def test_emsp_peer_takes_results_at_its_response_urls_only(client: OcpiClient) -> None:
+    emsp = PeerServer(
+        Recorder(), PartyIdentity(country_code="DE", party_id="MSP", role="EMSP"), accepts_results=True
+    ).start()
+    try:
+        emsp.accept_token("tok", "B")
+        url = emsp.response_url("commands", "START_SESSION", "ref1")
+        ex = client.request("POST", url, token="tok", json_body={"result": "ACCEPTED"})
+        assert (ex.status, ex.ocpi_status, ex.data) == (200, 1000, None)
+        assert emsp.state.pushes[-1][2] == {"result": "ACCEPTED"}
+        assert client.request("GET", url, token="tok").status == 405
+        assert client.request("POST", url, json_body={"result": "ACCEPTED"}).status == 401  # no token
+    finally:
+        emsp.stop()
