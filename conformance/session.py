@@ -26,10 +26,16 @@ __all__ = ("CONFIG_MODULES", "Discovery", "Handshake", "HarnessSession", "ListEn
 CONFIG_MODULES = frozenset({"versions", "credentials", "hubclientinfo"})
 """Configuration modules: never routed, so no OCPI-to/from headers."""
 
-RECEIVES = {"EMSP": ("locations", "tariffs", "sessions", "cdrs"), "CPO": ("tokens",)}
+RECEIVES = {"EMSP": ("locations", "tariffs", "sessions", "cdrs"), "CPO": ("tokens", "locations")}
 """Receiver interfaces the peer of an identity implements, by role: what a party of that role is sent (a hub
 delivers Sessions and CDRs to the eMSP of their cdr_token, broadcasts Locations and Tariffs to eMSPs, Tokens to
-CPOs). The peer keeps what it is sent, so a scenario can assert what the other identity received."""
+CPOs). The peer keeps what it is sent, so a scenario can assert what the other identity received. The CPO's
+locations Receiver is never a broadcast target (a CPO is not of the opposite role): it is there so that a broadcast
+coming back to its sender would be seen (routing.broadcast-not-echoed)."""
+
+SENDS = {"EMSP": ("tokens",), "CPO": ("locations",)}
+"""Sender interfaces the peer of an identity implements, by role: the eMSP's tokens (its list and real-time
+authorization), the CPO's locations (a small paginated list, for paging through a hub: routing.link-usable)."""
 
 
 @dataclass
@@ -109,7 +115,7 @@ class HarnessSession:
             receiver_modules=tuple(
                 dict.fromkeys((*config.peer.receiver_modules, *RECEIVES.get(config.party.role, ())))
             ),
-            sender_modules=("tokens",) if config.party.role == "EMSP" else (),
+            sender_modules=SENDS.get(config.party.role, ()),
         )
         self.token_a: str | None = config.token_a
         self.token_a_spent = False

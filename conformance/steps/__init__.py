@@ -9,6 +9,7 @@ from __future__ import annotations
 STEP_MODULES = (
     "conformance.steps.common",
     "conformance.steps.credentials",
+    "conformance.steps.hub",
     "conformance.steps.objects",
     "conformance.steps.pagination",
     "conformance.steps.routing",
