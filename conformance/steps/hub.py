@@ -90,7 +90,9 @@ def _unknown_party(session: HarnessSession) -> tuple[str, str]:
 def get_unknown_receiver(ocpi_context: ScenarioContext) -> None:
     actor = _actor(ocpi_context)
     to = _unknown_party(actor.session)
-    ex = actor.send("GET", actor.url, label=f"GET the {actor.module} list addressed to unknown party {to[0]}/{to[1]}", to=to)
+    ex = actor.send(
+        "GET", actor.url, label=f"GET the {actor.module} list addressed to unknown party {to[0]}/{to[1]}", to=to
+    )
     ocpi_context.objects.update(answer=ex, to=to)
     ocpi_context.note(f"the harness addressed {to[0]}/{to[1]}, a party the target does not list in its Credentials")
 
@@ -133,30 +135,30 @@ def both_registered(harness: HarnessSession, ocpi_context: ScenarioContext) -> N
 def clientinfo_pushed(ocpi_context: ScenarioContext) -> None:
     emsp, cpo = ocpi_context.objects["identities"]
     handshakes = [(s, s.registration) for s in (emsp, cpo)]
-    if any(hs is None or not hs.ok for _, hs in handshakes):
+    # (a registration answered with a wrong status_code still connected the party: credentials.registration judges it)
+    if any(hs is None or not s.registered_by_harness for s, hs in handshakes):
         pytest.skip(
             "an identity came with a configured token C: the harness did not see it connect in this run, so there is "
             "no connection whose ClientInfo it could wait for"
         )
-    (watcher, seen), (newcomer, joined) = sorted(handshakes, key=lambda p: p[1].exchange.started)  # type: ignore[union-attr]
+    (watcher, seen), (newcomer, joined) = sorted(handshakes, key=lambda p: p[1].exchange.started)
     assert seen is not None and joined is not None
     if "hubclientinfo" not in watcher.peer.state.receiver_modules:
         pytest.skip("the peer of the identity registered first implements no hubclientinfo Receiver")
-    cc, pid = _party(newcomer)
-    path = f"{urlsplit(watcher.peer.receiver_url('hubclientinfo')).path}/{cc}/{pid}"
-    deadline = time.monotonic() + watcher.config.timeout
-    found = _wait_for(
-        watcher, _at(watcher.peer.base_url, "PUT", path), deadline, since=joined.exchange.started
-    )
-    ocpi_context.note(
-        f"{'/'.join(_party(watcher))} registered first, {cc}/{pid} second; watched for PUT {path} at the first one's peer"
-    )
-    if found is None and not seen.callbacks:
+    if not seen.callbacks:
         raise Blocked(
             "the hub never fetched the endpoints of the identity registered first, so it cannot know its hubclientinfo "
             "Receiver",
             "credentials.registration-callback",
         )
+    cc, pid = _party(newcomer)
+    path = f"{urlsplit(watcher.peer.receiver_url('hubclientinfo')).path}/{cc}/{pid}"
+    deadline = time.monotonic() + watcher.config.timeout
+    found = _wait_for(watcher, _at(watcher.peer.base_url, "PUT", path), deadline, since=joined.exchange.started)
+    ocpi_context.note(
+        f"{'/'.join(_party(watcher))} registered first, {cc}/{pid} second; watched for PUT {path} at the first "
+        "one's peer"
+    )
     judged("clientinfo_pushed", found or joined.exchange)
     if found is None:
         raise Finding(
