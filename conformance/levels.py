@@ -114,6 +114,8 @@ LEVEL_BASIS: dict[str, str] = {
     "no keyword forbids sending it back: SHOULD.",
     "routing.relayed-link-usable": "How a hub treats URLs in what it relays is left open, but a next-page Link the "
     "requester cannot follow leaves it without the rest of the list: SHOULD.",
+    "routing.sessions-shown-to-their-emsp-only": "A Session is for the eMSP of its cdr_token (personal data, never "
+    "broadcast) and a server may show a client only what concerns it; no keyword makes a hub hide the others: SHOULD.",
     "tokens.authorize-unknown-token": "An authorization request for a token the eMSP does not know is answered HTTP "
     "404 with status_code 2004 (stated for the eMSP's interface).",
     "tokens.authorize-known-token": "The eMSP answers an authorization request with an AuthorizationInfo for that "

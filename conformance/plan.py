@@ -173,6 +173,8 @@ NEEDS: dict[str, tuple[AnyNeed, ...]] = {
     "routing.broadcast-not-echoed": (D, CPO_W["locations"], Plays("EMSP", "locations", "SENDER")),
     # the eMSP identity pages through the CPO identity's locations Sender via the hub (nothing is written)
     "routing.relayed-link-usable": (D, Plays("EMSP", "locations", "SENDER"), Plays("CPO", "locations", "RECEIVER")),
+    # the CPO identity writes a Session for another eMSP; the eMSP identity reads the hub's sessions list
+    "routing.sessions-shown-to-their-emsp-only": (D, CPO_W["sessions"], Plays("EMSP", "sessions", "SENDER")),
     # real-time authorization: the harness as a CPO asks the target's tokens Sender (nothing is written)
     "tokens.authorize-unknown-token": (D, Plays("CPO", "tokens", "SENDER")),
     "tokens.authorize-known-token": (D, Plays("CPO", "tokens", "SENDER")),

@@ -12,18 +12,20 @@ import json
 import re
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from pytest_bdd import given, then, when
 
+from conformance import objects as ob
 from conformance.checks._registry import judged
 from conformance.checks.envelope import describe_answer, require_response
 from conformance.model import Blocked, Exchange, Finding
 from conformance.plan import Plays, check_needs
 from conformance.session import HarnessSession
 from conformance.steps.context import ScenarioContext
-from conformance.steps.objects import _actor, _undeliverable
+from conformance.steps.objects import _actor, _new_id, _ok, _retire, _undeliverable
 from conformance.steps.routing import _require_delivery
 
 __all__ = ()
@@ -306,3 +308,101 @@ def link_usable(ocpi_context: ScenarioContext) -> None:
         + (f", objects {', '.join(got)}" if got else ""),
         exchanges=[page, *relayed, nxt],
     )
+
+
+# ## what a GET-all shows one eMSP -----------------------------------------------------------------------------------
+
+_MAX_PAGES = 10
+"""Pages of the eMSP identity's sessions list read at most (a hub that ignores offset would repeat its first page)."""
+
+
+@when("the harness PUTs a new Session for an eMSP other than its own, leaving the hub to route it")
+def put_foreign_session(ocpi_context: ScenarioContext) -> None:
+    actor = _actor(ocpi_context)
+    other = _unknown_party(actor.session)
+    object_id = _new_id(actor, "Session")
+    cc, pid = actor.party
+    body = ob.session(cc, pid, object_id, other, updated=ob.now(-120), periods=[ob.period(ob.now(-600), 1.5)])
+    url = actor.object_url(object_id)
+    # open routing: no OCPI-to-*, the hub routes by the cdr_token's eMSP (and may keep a copy for GET-all)
+    headers = {k: v for k, v in actor.session.routing_headers(actor.module).items() if not k.startswith("OCPI-to-")}
+    ex = actor.session.client.request(
+        "PUT",
+        url,
+        token=actor.session.token,
+        json_body=body,
+        headers=headers,
+        label=f"PUT a new Session {object_id} for eMSP {other[0]}/{other[1]} (open routing)",
+    )
+    ocpi_context.objects.update(kind="Session", id=object_id, url=url, body=body, answer=ex, other=other)
+    if _ok(ex):
+        _retire(actor, "Session", url, body)
+
+
+@then("the hub lists to the harness's eMSP identity only the Sessions whose cdr_token names it")
+def sessions_visible_to_their_emsp(harness: HarnessSession, ocpi_context: ScenarioContext) -> None:
+    o = ocpi_context.objects
+    write: Exchange = o["answer"]
+    require_response(write)
+    emsp = harness.as_role("EMSP")
+    if emsp is None:
+        pytest.skip("target.toml gives no eMSP identity to read the sessions list as")
+    url = harness.discover().url("sessions", "SENDER")
+    assert url is not None  # the plan checked the target advertises it
+    me = tuple(p.upper() for p in _party(emsp))
+    taken = write.status is not None and 200 <= write.status < 300 and write.ocpi_status != 2001
+    if taken:
+        ocpi_context.note(
+            f"the hub took Session {o['id']} for {o['other'][0]}/{o['other'][1]} ({describe_answer(write)})"
+        )
+    else:
+        ocpi_context.note(
+            f"the hub did not take a Session for {o['other'][0]}/{o['other'][1]} ({describe_answer(write)}): only the "
+            "Sessions already on it are judged"
+        )
+    pages: list[Exchange] = []
+    listed: list[dict[str, Any]] = []
+    next_url: str | None = url
+    params: dict[str, str] | None = {"date_from": ob.now(-3600)}
+    headers = emsp.routing_headers("sessions")
+    seen: set[str] = set()
+    while next_url and len(pages) < _MAX_PAGES:
+        ex = emsp.client.request(
+            "GET", next_url, token=emsp.token, params=params, headers=headers, label="GET the sessions list as the eMSP"
+        )
+        pages.append(ex)
+        require_response(ex)
+        data = ex.data if ex.status is not None and 200 <= ex.status < 300 else None
+        if not isinstance(data, list):
+            break
+        for s in data:
+            if isinstance(s, dict) and f"{s.get('country_code')}/{s.get('party_id')}/{s.get('id')}" not in seen:
+                seen.add(f"{s.get('country_code')}/{s.get('party_id')}/{s.get('id')}")
+                listed.append(s)
+        link = _LINK.search(ex.header("link") or "")
+        next_url, params = (link.group(1) if link else None), None
+    first = pages[0]
+    if not isinstance(first.data, list) or not (first.status is not None and 200 <= first.status < 300):
+        pytest.skip(f"the target did not answer the sessions list ({describe_answer(first)}): nothing to judge")
+    if not taken and not listed:
+        pytest.skip("the hub took no Session for another eMSP and lists none: nothing to judge")
+
+    def owner(s: dict[str, Any]) -> tuple[str, str]:
+        tok = s.get("cdr_token")
+        if not isinstance(tok, dict):
+            return "", ""
+        return str(tok.get("country_code", "")).upper(), str(tok.get("party_id", "")).upper()
+
+    foreign = [s for s in listed if owner(s) != me]
+    judged("sessions_visible_to_their_emsp", first)
+    ocpi_context.note(f"read {len(pages)} page(s), {len(listed)} Session(s) since {ob.now(-3600)}")
+    if foreign:
+        shown = ", ".join(f"{s.get('id')} (cdr_token {'/'.join(owner(s))})" for s in foreign[:5])
+        raise Finding(
+            f"the hub listed to eMSP {me[0]}/{me[1]} Sessions of other eMSPs",
+            check="sessions_visible_to_their_emsp",
+            spec=_ROUTING,
+            expected=f"only Sessions whose cdr_token names {me[0]}/{me[1]}",
+            actual=f"{len(foreign)} of {len(listed)} name another party: {shown}",
+            exchanges=[write, *pages],
+        )

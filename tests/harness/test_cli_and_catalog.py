@@ -172,6 +172,7 @@ def test_list_filters_by_tags(capsys: pytest.CaptureFixture[str]) -> None:
         "routing.clientinfo-pushed",
         "routing.broadcast-not-echoed",
         "routing.relayed-link-usable",
+        "routing.sessions-shown-to-their-emsp-only",
     }
 
 
