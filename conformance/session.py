@@ -18,7 +18,7 @@ from conformance.client import OcpiClient, Recorder
 from conformance.model import Exchange
 from conformance.oracle import get_oracle
 from conformance.peer import PeerServer
-from conformance.target import TargetConfig
+from conformance.target import Identity, TargetConfig
 from conformance.urls import endpoint_url
 
 __all__ = ("CONFIG_MODULES", "Discovery", "Handshake", "HarnessSession", "ListEndpoint")
@@ -178,8 +178,10 @@ class HarnessSession:
         """The session of the identity playing ``role`` (this one when the primary identity has it), started on first
         use with its own peer; None when target.toml gives no identity with that role."""
         ident = self.config.identity_for(role)
-        if ident is None:
-            return None
+        return None if ident is None else self.as_identity(ident)
+
+    def as_identity(self, ident: Identity) -> HarnessSession:
+        """The session of one identity of target.toml (this one for the primary identity), started on first use."""
         if ident.party == self.config.party:
             return self
         other = self._others.get(ident.key)

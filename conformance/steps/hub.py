@@ -316,10 +316,33 @@ _MAX_PAGES = 10
 """Pages of the eMSP identity's sessions list read at most (a hub that ignores offset would repeat its first page)."""
 
 
+def _second_emsp(harness: HarnessSession, ocpi_context: ScenarioContext) -> tuple[str, str] | None:
+    """A second eMSP identity of target.toml (registered here on first need): a party the hub surely delivers to.
+    None when target.toml gives none, or it could not register (the scenario then invents a party)."""
+    first = harness.config.identity_for("EMSP")
+    ident = next(
+        (
+            i
+            for i in harness.config.identities
+            if i.party.role == "EMSP" and first is not None and i.party != first.party
+        ),
+        None,
+    )
+    if ident is None:
+        return None
+    second = harness.as_identity(ident)
+    if not second.registered:
+        hs = second.ensure_registered()
+        if not second.registered:
+            ocpi_context.note(f"the second eMSP identity {ident.key} could not register: {hs.problem if hs else ''}")
+            return None
+    return _party(second)
+
+
 @when("the harness PUTs a new Session for an eMSP other than its own, leaving the hub to route it")
-def put_foreign_session(ocpi_context: ScenarioContext) -> None:
+def put_foreign_session(harness: HarnessSession, ocpi_context: ScenarioContext) -> None:
     actor = _actor(ocpi_context)
-    other = _unknown_party(actor.session)
+    other = _second_emsp(harness, ocpi_context) or _unknown_party(actor.session)
     object_id = _new_id(actor, "Session")
     cc, pid = actor.party
     body = ob.session(cc, pid, object_id, other, updated=ob.now(-120), periods=[ob.period(ob.now(-600), 1.5)])

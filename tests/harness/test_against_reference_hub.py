@@ -371,6 +371,29 @@ def test_fault_is_named_precisely(hub_factory, tmp_path: Path, fault: str) -> No
             assert expect.every_failure_mentions in run.scenario(sid)["details"], sid
 
 
+def test_a_second_emsp_identity_is_the_other_emsp_of_the_visibility_scenario(hub_factory, tmp_path: Path) -> None:
+    """With a second eMSP identity in target.toml the CPO identity writes its Session for that party (one the hub
+    surely delivers to) instead of inventing one: the clean hub passes, visibility_ignored warns."""
+    for faults, outcome in (((), "pass"), (("visibility_ignored",), "warn")):
+        name = "third-" + ("-".join(faults) or "clean")
+        hub = hub_factory(faults, name=name)
+        third = ["[[identities]]", 'country_code = "NL"', 'party_id = "CTE"', 'role = "EMSP"']
+        third.append(f'token_a = "{hub.invite()}"')
+        target = write_target(
+            tmp_path / name / "target.toml",
+            hub,
+            token_a=hub.invite(),
+            cpo_token_a=hub.invite(),
+            extra="\n".join(third),
+        )
+        run = run_harness(target, "routing.sessions-shown-to-their-emsp-only")
+        s = run.scenario("routing.sessions-shown-to-their-emsp-only")
+        assert s["outcome"] == outcome, run.stdout
+        assert any("for NL/CTE" in n for n in s["notes"]), s["notes"]
+        if outcome == "warn":
+            assert "cdr_token NL/CTE" in s["message"], s["message"]
+
+
 def test_strict_mode_turns_a_should_warning_into_a_failure(hub_factory, tmp_path: Path) -> None:
     run = _run_against(hub_factory, tmp_path, ("old_token_survives",), "--strict")
     assert run.having("fail") == {"credentials.old-token-retired"}
