@@ -327,6 +327,14 @@ role = "CPO"
 business_name = "OCPI conformance harness (CPO)"
 token_a = "PASTE-TOKEN-A-FOR-THE-CPO-HERE"
 
+# Optional, against a hub: a second eMSP identity. The Session a hub must not show the first eMSP is then
+# written for this party (one every hub delivers to) instead of a party that cannot exist.
+# [[identities]]
+# country_code = "NL"
+# party_id = "CTE"
+# role = "EMSP"
+# token_a = "PASTE-TOKEN-A-FOR-THE-SECOND-EMSP-HERE"
+
 # The older single-identity form still works: a top-level token_a (or token) and a [party] table
 # with country_code, party_id, role and business_name.
 
