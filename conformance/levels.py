@@ -105,6 +105,17 @@ LEVEL_BASIS: dict[str, str] = {
     "routing.forward-new-request-id": "A hub forwarding a request SHALL give it a new X-Request-ID.",
     "routing.forward-keeps-correlation-id": "A hub forwarding a request SHALL keep its X-Correlation-ID.",
     "routing.last-updated-untouched": "A hub SHALL NOT modify last_updated on what it forwards.",
+    # hub routing, continued (conformance/steps/hub.py)
+    "routing.unknown-receiver-4001": "The status codes give a hub error of its own to a request whose TO names no "
+    "party the hub knows (4001); answering it as a success says it went somewhere. Any HTTP status.",
+    "routing.clientinfo-pushed": "HubClientInfo describes the hub pushing a new ClientInfo to connected platforms, "
+    "without a keyword, and push is recommended where pull must always work: SHOULD.",
+    "routing.broadcast-not-echoed": "A broadcast goes to the parties of the opposite role; the sender is not one, but "
+    "no keyword forbids sending it back: SHOULD.",
+    "routing.relayed-link-usable": "How a hub treats URLs in what it relays is left open, but a next-page Link the "
+    "requester cannot follow leaves it without the rest of the list: SHOULD.",
+    "routing.sessions-shown-to-their-emsp-only": "A Session is for the eMSP of its cdr_token (personal data, never "
+    "broadcast) and a server may show a client only what concerns it; no keyword makes a hub hide the others: SHOULD.",
     "tokens.authorize-unknown-token": "An authorization request for a token the eMSP does not know is answered HTTP "
     "404 with status_code 2004 (stated for the eMSP's interface).",
     "tokens.authorize-known-token": "The eMSP answers an authorization request with an AuthorizationInfo for that "

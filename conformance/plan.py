@@ -176,6 +176,17 @@ NEEDS: dict[str, tuple[AnyNeed, ...]] = {
         f"routing.{name}": (D, CPO_W["sessions"], Plays("EMSP", "sessions", "SENDER"))
         for name in ("direct-delivered", "forward-new-request-id", "forward-keeps-correlation-id")
     },
+    # -- hub routing, continued: hub errors, HubClientInfo pushes, echoes, relayed Links (conformance/steps/hub.py) --
+    # a GET to a party the hub does not know (nothing is written)
+    "routing.unknown-receiver-4001": (D, Plays("EMSP", "locations", "SENDER")),
+    # both identities register; the first one's peer receives the ClientInfo of the second
+    "routing.clientinfo-pushed": (D, Plays("EMSP", "hubclientinfo", "SENDER"), Plays("CPO", "hubclientinfo", "SENDER")),
+    # the CPO identity broadcasts a Location; its own peer (a locations Receiver too) must not get it back
+    "routing.broadcast-not-echoed": (D, Need.BROADCAST, CPO_W["locations"], Plays("EMSP", "locations", "SENDER")),
+    # the eMSP identity pages through the CPO identity's locations Sender via the hub (nothing is written)
+    "routing.relayed-link-usable": (D, Plays("EMSP", "locations", "SENDER"), Plays("CPO", "locations", "RECEIVER")),
+    # the CPO identity writes a Session for another eMSP; the eMSP identity reads the hub's sessions list
+    "routing.sessions-shown-to-their-emsp-only": (D, CPO_W["sessions"], Plays("EMSP", "sessions", "SENDER")),
     # real-time authorization: the harness as a CPO asks the target's tokens Sender (nothing is written; for a token
     # that is not valid the eMSP identity issues one when the list has none, and --read-only then skips it)
     "tokens.authorize-unknown-token": (D, Plays("CPO", "tokens", "SENDER")),

@@ -18,7 +18,7 @@ from conformance.client import OcpiClient, Recorder
 from conformance.model import Exchange
 from conformance.oracle import get_oracle
 from conformance.peer import PeerServer
-from conformance.target import TargetConfig
+from conformance.target import Identity, TargetConfig
 from conformance.urls import endpoint_url
 
 __all__ = ("CONFIG_MODULES", "Discovery", "Handshake", "HarnessSession", "ListEndpoint")
@@ -26,10 +26,19 @@ __all__ = ("CONFIG_MODULES", "Discovery", "Handshake", "HarnessSession", "ListEn
 CONFIG_MODULES = frozenset({"versions", "credentials", "hubclientinfo"})
 """Configuration modules: never routed, so no OCPI-to/from headers."""
 
-RECEIVES = {"EMSP": ("locations", "tariffs", "sessions", "cdrs"), "CPO": ("tokens", "commands", "chargingprofiles")}
+RECEIVES = {
+    "EMSP": ("locations", "tariffs", "sessions", "cdrs"),
+    "CPO": ("tokens", "locations", "commands", "chargingprofiles"),
+}
 """Receiver interfaces the peer of an identity implements, by role: what a party of that role is sent (a hub
 delivers Sessions and CDRs to the eMSP of their cdr_token, broadcasts Locations and Tariffs to eMSPs, Tokens to
-CPOs). The peer keeps what it is sent, so a scenario can assert what the other identity received."""
+CPOs). The peer keeps what it is sent, so a scenario can assert what the other identity received. The CPO's
+locations Receiver is never a broadcast target (a CPO is not of the opposite role): it is there so that a broadcast
+coming back to its sender would be seen (routing.broadcast-not-echoed)."""
+
+SENDS = {"EMSP": ("tokens",), "CPO": ("locations",)}
+"""Sender interfaces the peer of an identity implements, by role: the eMSP's tokens (its list and real-time
+authorization), the CPO's locations (a small paginated list, for paging through a hub: routing.link-usable)."""
 
 
 LIST_DEFAULTS: dict[str, tuple[tuple[str, str], ...]] = {"sessions": (("date_from", "2000-01-01T00:00:00Z"),)}
@@ -125,7 +134,7 @@ class HarnessSession:
             receiver_modules=tuple(
                 dict.fromkeys((*config.peer.receiver_modules, *RECEIVES.get(config.party.role, ())))
             ),
-            sender_modules=("tokens",) if config.party.role == "EMSP" else (),
+            sender_modules=SENDS.get(config.party.role, ()),
             accepts_results=config.party.role == "EMSP",  # response URLs of commands / charging profiles it sends
         )
         self.token_a: str | None = config.token_a
@@ -189,8 +198,10 @@ class HarnessSession:
         """The session of the identity playing ``role`` (this one when the primary identity has it), started on first
         use with its own peer; None when target.toml gives no identity with that role."""
         ident = self.config.identity_for(role)
-        if ident is None:
-            return None
+        return None if ident is None else self.as_identity(ident)
+
+    def as_identity(self, ident: Identity) -> HarnessSession:
+        """The session of one identity of target.toml (this one for the primary identity), started on first use."""
         if ident.party == self.config.party:
             return self
         other = self._others.get(ident.key)

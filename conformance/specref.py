@@ -30,6 +30,7 @@ SPEC_SECTIONS: dict[str, str] = {
     "credentials.errors": "Credentials module: HTTP 405 rules",
     "credentials.object": "Credentials module: Credentials object",
     "mod_hub_client_info.sender": "HubClientInfo module: Sender interface",
+    "mod_hub_client_info.receiver": "HubClientInfo module: Receiver interface (the hub's pushes)",
     "transport_and_format.client_owned_objects": "Transport and format: client owned object push (PUT, PATCH)",
     "mod_locations.receiver": "Locations module: Receiver interface",
     "mod_locations.sender": "Locations module: Sender interface",

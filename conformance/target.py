@@ -350,6 +350,14 @@ token_a = "PASTE-TOKEN-A-FOR-THE-CPO-HERE"
 # peer_port = 9001
 # peer_public_url = "http://harness.example.net:9001"
 
+# Optional, against a hub: a second eMSP identity. The Session a hub must not show the first eMSP is then
+# written for this party (one every hub delivers to) instead of a party that cannot exist.
+# [[identities]]
+# country_code = "NL"
+# party_id = "CTE"
+# role = "EMSP"
+# token_a = "PASTE-TOKEN-A-FOR-THE-SECOND-EMSP-HERE"
+
 # The older single-identity form still works: a top-level token_a (or token) and a [party] table
 # with country_code, party_id, role and business_name.
 

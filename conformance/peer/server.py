@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from conformance.client import Recorder
 from conformance.model import Exchange
@@ -55,6 +55,8 @@ class _PeerState:
     target sends back; each is answered 1000 without data and recorded."""
     async_timeout: int = 15
     """The ``timeout`` (seconds) a CPO identity announces in its CommandResponse / ChargingProfileResponse."""
+    served: list[dict[str, Any]] = field(default_factory=list)
+    """The Locations a CPO identity's locations Sender lists (made on first GET)."""
 
 
 class PeerServer:
@@ -222,6 +224,88 @@ class PeerServer:
                 "data": {"allowed": allowed, "token": token, "authorization_reference": uuid.uuid4().hex[:20]},
             }
         return 405, {"status_code": 2000, "status_message": "Method not supported"}
+
+    # -- a small paginated locations Sender (CPO identity) ---------------------------------------------------------
+    SENDER_PAGE = 2
+    """The peer's own page size for its locations list (its X-Limit): small, so three Locations make two pages."""
+
+    def served_locations(self) -> list[dict[str, Any]]:
+        """The Locations the CPO identity's Sender lists: three, born retired (not published, every EVSE REMOVED),
+        so a platform that pulls them shows nothing to anyone. Ids carry this peer's identity and are stable."""
+        ident = self.state.identity
+        with self._lock:
+            if not self.state.served:
+                updated = _now()
+                served = []
+                for n in range(1, 4):
+                    lid = f"CTSRV{ident.party_id}{n}"
+                    served.append(
+                        {
+                            "country_code": ident.country_code,
+                            "party_id": ident.party_id,
+                            "id": lid,
+                            "publish": False,
+                            "address": "Conformance Street 1",
+                            "city": "Testing",
+                            "country": "NLD",
+                            "coordinates": {"latitude": "52.370216", "longitude": "4.895168"},
+                            "evses": [
+                                {
+                                    "uid": f"{lid}-E1",
+                                    "status": "REMOVED",
+                                    "connectors": [
+                                        {
+                                            "id": "1",
+                                            "standard": "IEC_62196_T2",
+                                            "format": "SOCKET",
+                                            "power_type": "AC_3_PHASE",
+                                            "max_voltage": 230,
+                                            "max_amperage": 32,
+                                            "last_updated": updated,
+                                        }
+                                    ],
+                                    "last_updated": updated,
+                                }
+                            ],
+                            "time_zone": "Europe/Amsterdam",
+                            "last_updated": updated,
+                        }
+                    )
+                self.state.served = served
+            return list(self.state.served)
+
+    def _locations_sender(self, method: str, route: str, query: str) -> tuple[int, dict[str, Any]]:
+        """GET the list (offset/limit/date filters, X-Total-Count, X-Limit, Link to the next page at this very
+        endpoint) or one Location by id."""
+        if method != "GET":
+            return 405, {"status_code": 2000, "status_message": "Method not supported"}
+        base = urlsplit(self.sender_url("locations")).path
+        served = self.served_locations()
+        if route != base:
+            found = next((loc for loc in served if route == f"{base}/{loc['id']}"), None)
+            if found is None:
+                return 404, {"status_code": 2000, "status_message": "Unknown object"}
+            return 200, {"status_code": 1000, "data": found}
+        params = dict(parse_qsl(query))
+        try:
+            offset = max(int(params.get("offset", "0")), 0)
+            limit = min(max(int(params.get("limit", str(self.SENDER_PAGE))), 1), self.SENDER_PAGE)
+        except ValueError:
+            return 200, {"status_code": 2001, "status_message": "offset and limit must be integers"}
+        date_from, date_to = params.get("date_from"), params.get("date_to")
+        matching = [
+            loc
+            for loc in served
+            if (date_from is None or loc["last_updated"] >= date_from)
+            and (date_to is None or loc["last_updated"] < date_to)
+        ]
+        page = matching[offset : offset + limit]
+        headers = [("X-Total-Count", str(len(matching))), ("X-Limit", str(self.SENDER_PAGE))]
+        if offset + limit < len(matching):
+            kept = [(k, v) for k, v in params.items() if k in ("date_from", "date_to")]
+            nxt = urlencode([("offset", str(offset + limit)), ("limit", str(limit)), *kept])
+            headers.append(("Link", f'<{self.sender_url("locations")}?{nxt}>; rel="next"'))
+        return 200, {"status_code": 1000, "data": page, "_headers": headers}
 
     def _authenticate(self, header: str | None) -> tuple[str, str | None, str | None]:
         """(style, token name, token value) for an Authorization header value."""
@@ -407,6 +491,11 @@ class PeerServer:
             sbase = urlsplit(self.sender_url("tokens")).path
             if route == sbase or route.startswith(sbase + "/"):
                 return self._tokens_sender(method, route, urlsplit(path).query)
+        # -- the CPO identity's paginated locations Sender (hub routing: a relayed Link must be usable) --
+        if "locations" in self.state.sender_modules:
+            sbase = urlsplit(self.sender_url("locations")).path
+            if route == sbase or route.startswith(sbase + "/"):
+                return self._locations_sender(method, route, urlsplit(path).query)
         for module in self.state.receiver_modules:
             base = urlsplit(self.receiver_url(module)).path
             if route == base or route.startswith(base + "/"):

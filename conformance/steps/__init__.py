@@ -10,6 +10,7 @@ STEP_MODULES = (
     "conformance.steps.common",
     "conformance.steps.commands",
     "conformance.steps.credentials",
+    "conformance.steps.hub",
     "conformance.steps.objects",
     "conformance.steps.pagination",
     "conformance.steps.routing",

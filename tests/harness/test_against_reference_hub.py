@@ -109,6 +109,7 @@ FAULTS: dict[str, Expect] = {
             "tokens.receiver-patch-needs-last-updated",
             "tokens.authorize-unknown-token",
             "locations.receiver-invalid-object-refused",
+            "routing.unknown-receiver-4001",
         ),
         skip=("locations.receiver-invalid-object-http-200",),
         warn=(
@@ -156,6 +157,9 @@ FAULTS: dict[str, Expect] = {
             "commands.result-keeps-correlation-id",
             "chargingprofiles.responses",
             "chargingprofiles.results-delivered",
+            "routing.broadcast-not-echoed",
+            "routing.clientinfo-pushed",
+            "routing.relayed-link-usable",
         ),
     ),
     # The spec tells the registered party to stop using token A; refusing it afterwards is advice (SHOULD).
@@ -235,6 +239,18 @@ FAULTS: dict[str, Expect] = {
     "result_to_wrong_party": E(fail=("commands.result-routing-headers",), every_failure_mentions="OCPI-to-party-id"),
     # The CommandResponse posted to the response_url is a second arrival there; the real result still arrives.
     "command_response_as_result": E(fail=("commands.result-once",), every_failure_mentions='"timeout"'),
+    # -- hub routing, continued: hub errors, HubClientInfo pushes, echoes and relayed Links (steps/hub.py) ----------
+    "unknown_receiver_as_success": E(
+        fail=("routing.unknown-receiver-4001",), every_failure_mentions="status_code 1000"
+    ),
+    # pushing ClientInfo is the module's described flow without a keyword (push is recommended, pull must work)
+    "clientinfo_not_pushed": E(warn=("routing.clientinfo-pushed",)),
+    # the sender is not of the opposite role, but no keyword forbids the echo
+    "broadcast_echoed": E(warn=("routing.broadcast-not-echoed",)),
+    # how a hub treats URLs in what it relays is left open; a Link the requester cannot follow is judged as advice
+    "link_not_rewritten": E(warn=("routing.relayed-link-usable",), every_failure_mentions="own endpoint"),
+    # a Session is for the eMSP of its cdr_token; a server may limit lists to what concerns the caller (advice)
+    "visibility_ignored": E(warn=("routing.sessions-shown-to-their-emsp-only",)),
     "only_221": E(
         fail=("versions.list-offers-2.3.0",),
         rest_skipped_naming="versions.list-offers-2.3.0",
@@ -270,35 +286,20 @@ def _assert_evidence(run: HarnessRun, scenario_id: str) -> None:
 
 # Hub faults whose rule no scenario judges yet: the harness cannot catch them, and this list says so out loud.
 # Each names the module scenarios that will; remove an entry when its expectation joins FAULTS above.
-NOT_YET_CERTIFIED: dict[str, str] = (
-    {
-        name: "a session of one eMSP shown to another needs a third harness identity (a second eMSP): hub part of #12"
-        for name in ("visibility_ignored",)
-    }
-    | {
-        name: "hub routing scenarios not yet written (Link rewriting, echo to the sender, 4001, HubClientInfo pushes)"
-        for name in (
-            "link_not_rewritten",
-            "broadcast_echoed",
-            "unknown_receiver_as_success",
-            "clientinfo_not_pushed",
-        )
-    }
-    | {
-        # -- asynchronous results: hub behaviour the spec leaves open (it never speaks of hubs in Commands or
-        # ChargingProfiles); the result scenarios pass or stand aside on these, they never fail
-        "response_url_not_substituted": "a hub design decision the spec does not state (modules.md 16.7 M-07): a hub "
-        "may pass the requester's response_url through; the result scenarios then skip, saying the harness's CPO "
-        "identity holds no credentials for its eMSP identity",
-        "results_from_anyone": "a hub design decision the spec does not state: who may post to a hub's own "
-        "response_url is not specified (the spec only says the CPO posts the result)",
-        "result_repeat_accepted": "a hub design decision the spec does not state: a second result from the CPO is the "
-        "CPO's breach, and a RESERVE_NOW legitimately gets two (ACCEPTED, then CANCELED_RESERVATION); the spec puts "
-        "no duty on a hub to drop repeats",
-        "result_timeout_ignored": "the spec only lets the requester stop waiting after the timeout, it puts no duty on "
-        "a hub to refuse a late result; and judging it needs a wait beyond the hub's result grace (300 s)",
-    }
-)
+NOT_YET_CERTIFIED: dict[str, str] = {
+    # -- asynchronous results: hub behaviour the spec leaves open (it never speaks of hubs in Commands or
+    # ChargingProfiles); the result scenarios pass or stand aside on these, they never fail
+    "response_url_not_substituted": "a hub design decision the spec does not state (modules.md 16.7 M-07): a hub "
+    "may pass the requester's response_url through; the result scenarios then skip, saying the harness's CPO "
+    "identity holds no credentials for its eMSP identity",
+    "results_from_anyone": "a hub design decision the spec does not state: who may post to a hub's own "
+    "response_url is not specified (the spec only says the CPO posts the result)",
+    "result_repeat_accepted": "a hub design decision the spec does not state: a second result from the CPO is the "
+    "CPO's breach, and a RESERVE_NOW legitimately gets two (ACCEPTED, then CANCELED_RESERVATION); the spec puts "
+    "no duty on a hub to drop repeats",
+    "result_timeout_ignored": "the spec only lets the requester stop waiting after the timeout, it puts no duty on "
+    "a hub to refuse a late result; and judging it needs a wait beyond the hub's result grace (300 s)",
+}
 
 
 def test_every_hub_fault_has_an_expectation() -> None:
@@ -474,6 +475,29 @@ def test_no_broadcast_keeps_the_harness_objects_from_other_parties(
         assert skipped == {"routing.broadcast-delivered", "routing.last-updated-untouched"}, run.stdout
         for sid in skipped:
             assert run.scenario(sid)["message"].startswith("no-broadcast run: "), sid
+
+
+def test_a_second_emsp_identity_is_the_other_emsp_of_the_visibility_scenario(hub_factory, tmp_path: Path) -> None:
+    """With a second eMSP identity in target.toml the CPO identity writes its Session for that party (one the hub
+    surely delivers to) instead of inventing one: the clean hub passes, visibility_ignored warns."""
+    for faults, outcome in (((), "pass"), (("visibility_ignored",), "warn")):
+        name = "third-" + ("-".join(faults) or "clean")
+        hub = hub_factory(faults, name=name)
+        third = ["[[identities]]", 'country_code = "NL"', 'party_id = "CTE"', 'role = "EMSP"']
+        third.append(f'token_a = "{hub.invite()}"')
+        target = write_target(
+            tmp_path / name / "target.toml",
+            hub,
+            token_a=hub.invite(),
+            cpo_token_a=hub.invite(),
+            extra="\n".join(third),
+        )
+        run = run_harness(target, "routing.sessions-shown-to-their-emsp-only")
+        s = run.scenario("routing.sessions-shown-to-their-emsp-only")
+        assert s["outcome"] == outcome, run.stdout
+        assert any("for NL/CTE" in n for n in s["notes"]), s["notes"]
+        if outcome == "warn":
+            assert "cdr_token NL/CTE" in s["message"], s["message"]
 
 
 def test_strict_mode_turns_a_should_warning_into_a_failure(hub_factory, tmp_path: Path) -> None:

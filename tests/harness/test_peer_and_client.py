@@ -93,6 +93,31 @@ def test_peer_accepts_pushes_on_its_receiver_stub_and_refuses_registrations(
     assert client.request("POST", peer.credentials_url, token="token-b-value", json_body={}).status == 405
 
 
+def test_a_cpo_peer_pages_its_locations_sender_with_a_link_to_its_own_next_page(client: OcpiClient) -> None:
+    """The CPO identity's locations Sender (what a hub relays in routing.relayed-link-usable): two per page, born
+    retired, a Link to the next page at the peer's own endpoint that keeps the date filters."""
+    cpo = PeerServer(
+        Recorder(), PartyIdentity(country_code="DE", party_id="ABC", role="CPO"), sender_modules=("locations",)
+    ).start()
+    try:
+        cpo.accept_token("token-b-value", "B")
+        url = cpo.sender_url("locations")
+        assert ("locations", "SENDER") in {(e["identifier"], e["role"]) for e in cpo.endpoints()}
+        first = client.request("GET", url, token="token-b-value", params={"date_from": "2020-01-01T00:00:00Z"})
+        assert first.ocpi_status == 1000 and len(first.data) == 2
+        assert first.header("X-Total-Count") == "3" and first.header("X-Limit") == "2"
+        link = first.header("Link")
+        assert link.startswith(f"<{url}?offset=2&limit=2&date_from=") and link.endswith('>; rel="next"')
+        second = client.request("GET", link[1 : link.index(">")], token="token-b-value")
+        assert [loc["id"] for loc in second.data] == ["CTSRVABC3"] and second.header("Link") is None
+        assert all(e["status"] == "REMOVED" for loc in first.data + second.data for e in loc["evses"])
+        one = client.request("GET", f"{url}/CTSRVABC1", token="token-b-value")
+        assert one.data["id"] == "CTSRVABC1"
+        assert client.request("GET", url, token="someone-else").status == 401
+    finally:
+        cpo.stop()
+
+
 def test_client_records_transport_failures_instead_of_raising() -> None:
     rec = Recorder()
     c = OcpiClient(rec, timeout=1)
