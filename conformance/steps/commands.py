@@ -202,7 +202,9 @@ def _play_cpo(ctx: ScenarioContext, cpo: HarnessSession, req: AsyncRequest) -> N
     def match(e: Exchange) -> bool:
         return e.method == method and e.started >= req.sent_at and req.marker in (e.request_body or "") + e.url
 
-    deadline = time.monotonic() + (5.0 if answer.status is not None and answer.status < 300 else 0.5)
+    # The CPO identity's peer answers ACCEPTED to everything: any other answer is the hub's own (nothing was
+    # forwarded), so only an ACCEPTED one is worth waiting for; the forward itself came before that answer.
+    deadline = time.monotonic() + (5.0 if req.accepted else 0.5)
     arrived = _received_by(cpo, match, deadline)
     hs = cpo.registration
     if not arrived:
@@ -413,7 +415,10 @@ def _command(ctx: ScenarioContext, kind: str, reservation: str = "") -> AsyncReq
     response_url = actor.session.peer.response_url("commands", kind, ref)
     body = {"response_url": response_url, **fields}
     url = endpoint_url(actor.url, kind)
-    return _send(ctx, "commands", kind, "POST", url, body=body, ref=ref, response_url=response_url, marker=ref)
+    # how the forwarded request is recognised at the CPO identity's peer: a hub replaces the response_url (which
+    # carries ``ref``), so a CANCEL_RESERVATION is known by the reservation it names
+    marker = fields.get("reservation_id", ref) if kind == "CANCEL_RESERVATION" else ref
+    return _send(ctx, "commands", kind, "POST", url, body=body, ref=ref, response_url=response_url, marker=marker)
 
 
 def _stop_started(ctx: ScenarioContext, req: AsyncRequest) -> None:

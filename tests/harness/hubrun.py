@@ -87,7 +87,9 @@ def write_target(
         f'versions_url = "{hub.versions_url}"',
         *head,
         f"roles = {json.dumps(list(roles))}",
-        "timeout = 10",
+        # seconds per answer, and the longest wait for something that never comes (a delivery, a result): loopback
+        # answers in milliseconds, and the fault runs that wait for what never arrives stay short
+        "timeout = 5",
         *identities,
         "[peer]",
         'host = "127.0.0.1"',
