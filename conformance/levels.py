@@ -72,6 +72,9 @@ LEVEL_BASIS: dict[str, str] = {
     "pagination.link-keeps-filters": "The next link keeps the request's date_from and date_to (SHALL).",
     "pagination.date-from-inclusive": "date_from is inclusive on last_updated.",
     "pagination.date-to-exclusive": "date_to is exclusive on last_updated.",
+    "pagination.owners-named-in-credentials": "Credentials roles name the parties a platform serves (a hub: those "
+    "reachable through it); that every listed object's owner is among them follows from the model but no keyword "
+    "states it: SHOULD.",
     "pagination.schema": "List pages must match the data model of the module's objects.",
     # receiver interfaces (the harness writes under its own party ids)
     "locations.receiver-put-get": "A Receiver stores a pushed Location as sent and serves it at the same URL "

@@ -84,6 +84,8 @@ class Fault(StrEnum):
     """Token A still works after a registration used it."""
     OLD_TOKEN_SURVIVES = "old_token_survives"
     """The previous token C still works after a credentials PUT."""
+    CREDENTIALS_ROLES_HUB_ONLY = "credentials_roles_hub_only"
+    """The hub's Credentials name only the hub itself in ``roles``, not the parties reachable through it."""
     NO_HUB_PARTY_ID = "no_hub_party_id"
     """The hub's Credentials omit ``hub_party_id``."""
 

@@ -10,10 +10,11 @@ import pytest
 from pytest_bdd import given, then, when
 
 from conformance.checks import fail, judged, run_check
+from conformance.checks.envelope import describe_answer
 from conformance.model import Blocked, Exchange, Finding
 from conformance.oracle import get_oracle
 from conformance.session import Handshake, HarnessSession
-from conformance.steps.context import ScenarioContext, Sent
+from conformance.steps.context import ScenarioContext, Sent, collect_findings
 
 __all__ = ("validate_credentials",)
 
@@ -389,3 +390,86 @@ def minimal_accepted(ocpi_context: ScenarioContext, harness: HarnessSession) -> 
     if not hs.new_token:
         raise Blocked(f"the registration failed: {hs.problem}", "credentials.registration")
     ocpi_context.note("the minimal Credentials body (business_details with a name only) was accepted")
+
+
+# -- the parties behind the objects a platform lists ---------------------------------------------------------------
+
+OWNED_LISTS = ("locations", "tariffs", "sessions", "cdrs", "tokens")
+"""Modules whose objects carry their owner's country_code and party_id."""
+
+
+@when("the harness reads the first page of every Sender list of client-owned objects")
+def read_owned_lists(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
+    lists = [le for le in harness.list_endpoints() if le.module in OWNED_LISTS]
+    if not lists:
+        pytest.skip("the target advertises no Sender list of client-owned objects")
+    for le in lists:
+        ex = harness.client.request(
+            "GET",
+            le.url,
+            token=harness.token,
+            params=le.params(limit=50),
+            headers=harness.routing_headers(le.module),
+            label=f"{le.name}: first page",
+        )
+        ocpi_context.sent.append(Sent(le.name, ex, le.module))
+
+
+def _served_parties(harness: HarnessSession) -> tuple[set[tuple[str, str]], Exchange]:
+    """The (country_code, party_id) pairs the target's Credentials roles name, with the GET that read them."""
+    url = harness.discover().url("credentials")
+    if url is None:
+        raise Blocked("the target advertises no credentials endpoint", "versions.details-endpoints")
+    ex = harness.client.request("GET", url, token=harness.token, label="credentials GET (the parties it serves)")
+    roles = ex.data.get("roles") if isinstance(ex.data, dict) else None
+    if not isinstance(roles, list):
+        raise Blocked("the target's Credentials could not be read", "credentials.get")
+    parties = {
+        (str(r.get("country_code", "")).upper(), str(r.get("party_id", "")).upper())
+        for r in roles
+        if isinstance(r, dict)
+    }
+    return parties, ex
+
+
+@then("every object names a party among the target's Credentials roles, or the harness itself")
+def objects_of_served_parties(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
+    answered = [s for s in ocpi_context.sent if s.exchange.status == 200 and isinstance(s.exchange.data, list)]
+    for s in ocpi_context.sent:
+        if s not in answered:
+            ocpi_context.note(
+                f"{s.name} not judged: {describe_answer(s.exchange)} (versions.advertised-endpoints-answer)"
+            )
+    with_objects = [s for s in answered if any(isinstance(o, dict) for o in s.exchange.data)]
+    if not with_objects:
+        if len(answered) < len(ocpi_context.sent):
+            raise Blocked("no Sender list of client-owned objects answered", "versions.advertised-endpoints-answer")
+        pytest.skip(f"no Sender list of client-owned objects holds an object ({len(answered)} read)")
+    served, creds = _served_parties(harness)
+    ocpi_context.evidence.append(creds)
+    # the reading party itself may be shown its own objects; the harness's other identities are parties like any other
+    own = {(harness.config.party.country_code.upper(), harness.config.party.party_id.upper())}
+    named = ", ".join(sorted(f"{c}/{p}" for c, p in served)[:8]) + (", ..." if len(served) > 8 else "")
+
+    def judge(sent: Sent) -> None:
+        ex = sent.exchange
+        judged("roles_cover_listed_objects", ex)
+        strangers = sorted(
+            {
+                f"{o.get('country_code')}/{o.get('party_id')}"
+                for o in ex.data
+                if isinstance(o, dict)
+                and (str(o.get("country_code", "")).upper(), str(o.get("party_id", "")).upper()) not in served | own
+            }
+        )
+        if strangers:
+            raise Finding(
+                f"objects listed under {len(strangers)} owner(s) the target's Credentials do not name",
+                check="roles_cover_listed_objects",
+                spec="credentials.object",
+                expected=f"owners among the Credentials roles ({named}) or the reading party itself",
+                actual=", ".join(strangers[:12]),
+                exchanges=[ex, creds],
+            )
+
+    collect_findings(with_objects, judge, lambda s: s.name, ocpi_context.notes)

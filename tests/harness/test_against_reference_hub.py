@@ -173,6 +173,9 @@ FAULTS: dict[str, Expect] = {
     "routing_headers_on_config": E(fail=("transport.no-routing-headers-on-configuration",)),
     "reject_unknown_fields": E(fail=("transport.unknown-fields-accepted",)),
     "no_hub_party_id": E(fail=("credentials.hub-party-id",)),
+    # the harness's CPO identity is a party the hub serves: its Locations, listed to the eMSP identity, name an owner
+    # the hub's Credentials leave out
+    "credentials_roles_hub_only": E(warn=("pagination.owners-named-in-credentials",)),
     # -- how platforms in the field deviate --------------------------------------------------------------------
     # Advertised with a trailing slash and served that way: conforming, so nothing may fail, warn or be skipped.
     "trailing_slash_endpoints": E(),

@@ -173,6 +173,7 @@ def test_list_filters_by_tags(capsys: pytest.CaptureFixture[str]) -> None:
         "locations.receiver-unknown-object-404",
         "tariffs.receiver-foreign-party-refused",
         "locations.receiver-invalid-object-http-200",
+        "pagination.owners-named-in-credentials",
         "commands.unknown-location-2003",
         "commands.unknown-session",
         # hub routing: described flows without a keyword, and what the spec leaves to the hub
