@@ -138,6 +138,9 @@ LEVEL_BASIS: dict[str, str] = {
     "SHOULD.",
     "tokens.authorize-by-type": "A token is identified by uid and type; authorize takes the type from ?type= and "
     "RFID when it is absent (interface definition, mandatory).",
+    "tokens.authorize-location-references": "With LocationReferences the eMSP SHALL decide for that Location, and "
+    "the location it answers holds only the EVSEs the driver may use (so none the request did not name); a hub "
+    "forwarding the request SHALL NOT change it.",
     "tokens.authorize-blocked-token": "A token that exists but may not charge is an answer, not an error: "
     "AuthorizationInfo.allowed carries BLOCKED, EXPIRED, NO_CREDIT or NOT_ALLOWED with HTTP 200 (a valid request "
     "for an existing resource gets no HTTP error).",

@@ -194,6 +194,7 @@ NEEDS: dict[str, tuple[AnyNeed, ...]] = {
     "tokens.authorize-known-token": (D, Plays("CPO", "tokens", "SENDER")),
     "tokens.authorize-by-type": (D, Plays("CPO", "tokens", "SENDER")),
     "tokens.authorize-blocked-token": (D, Plays("CPO", "tokens", "SENDER")),
+    "tokens.authorize-location-references": (D, Plays("CPO", "tokens", "SENDER")),
     # locations: open enumerations, sub-object PUTs, invalid objects
     "locations.receiver-unknown-values-accepted": (D, CPO_W["locations"]),
     "locations.receiver-evse-connector-put": (D, CPO_W["locations"]),

@@ -114,6 +114,8 @@ class Fault(StrEnum):
     """A pushed object that fails validation is refused with HTTP 400 (and the 2001 envelope) instead of HTTP 200."""
     AUTHORIZE_TYPE_IGNORED = "authorize_type_ignored"
     """Real-time authorization ignores ``?type=``: the token is looked up, and the request forwarded, as RFID."""
+    AUTHORIZE_BODY_DROPPED = "authorize_body_dropped"
+    """A real-time authorization is forwarded to the eMSP without its LocationReferences body."""
     BLOCKED_TOKEN_AS_ERROR = "blocked_token_as_error"
     """A real-time authorization whose answer is not ALLOWED is turned into HTTP 403 with status_code 2000."""
     ID_MISMATCH_ACCEPTED = "id_mismatch_accepted"

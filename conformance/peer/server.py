@@ -201,8 +201,9 @@ class PeerServer:
         eps += [{"identifier": m, "role": "SENDER", "url": self.sender_url(m)} for m in self.state.sender_modules]
         return eps
 
-    def _tokens_sender(self, method: str, route: str, query: str) -> tuple[int, dict[str, Any]]:
-        """The eMSP's tokens Sender: the list of issued tokens, and POST {uid}/authorize?type=..."""
+    def _tokens_sender(self, method: str, route: str, query: str, body: bytes = b"") -> tuple[int, dict[str, Any]]:
+        """The eMSP's tokens Sender: the list of issued tokens, and POST {uid}/authorize?type=... (with
+        LocationReferences, an allowed token may use every EVSE asked about: the answer's location repeats them)."""
         base = urlsplit(self.sender_url("tokens")).path
         with self._lock:
             issued = dict(self.state.issued)
@@ -219,10 +220,18 @@ class PeerServer:
             if token is None:
                 return 404, {"status_code": 2004, "status_message": "Unknown token"}
             allowed = "ALLOWED" if token.get("valid") else "BLOCKED"
-            return 200, {
-                "status_code": 1000,
-                "data": {"allowed": allowed, "token": token, "authorization_reference": uuid.uuid4().hex[:20]},
+            info: dict[str, Any] = {
+                "allowed": allowed,
+                "token": token,
+                "authorization_reference": uuid.uuid4().hex[:20],
             }
+            try:
+                references = json.loads(body) if body.strip() else None
+            except ValueError:
+                return 400, {"status_code": 2001, "status_message": "Body is not JSON"}
+            if allowed == "ALLOWED" and isinstance(references, dict) and isinstance(references.get("location_id"), str):
+                info["location"] = references
+            return 200, {"status_code": 1000, "data": info}
         return 405, {"status_code": 2000, "status_message": "Method not supported"}
 
     # -- a small paginated locations Sender (CPO identity) ---------------------------------------------------------
@@ -490,7 +499,7 @@ class PeerServer:
         if "tokens" in self.state.sender_modules:
             sbase = urlsplit(self.sender_url("tokens")).path
             if route == sbase or route.startswith(sbase + "/"):
-                return self._tokens_sender(method, route, urlsplit(path).query)
+                return self._tokens_sender(method, route, urlsplit(path).query, body)
         # -- the CPO identity's paginated locations Sender (hub routing: a relayed Link must be usable) --
         if "locations" in self.state.sender_modules:
             sbase = urlsplit(self.sender_url("locations")).path

@@ -11,10 +11,12 @@ routing headers.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from pytest_bdd import given, parsers, then, when
@@ -1135,4 +1137,90 @@ def blocked_answer(ocpi_context: ScenarioContext) -> None:
             expected=f"HTTP 200, a 1xxx status_code, allowed BLOCKED/EXPIRED/NO_CREDIT/NOT_ALLOWED for {o['uid']}",
             actual=describe_answer(ex) + (f", allowed {allowed}" if allowed else ""),
             check="authorize_blocked_token",
+        )
+
+
+@when(
+    "the harness asks for real-time authorization of a valid token the target lists, at a Location and two of its EVSEs"
+)
+def authorize_at_location(ocpi_context: ScenarioContext) -> None:
+    tokens = _listed_tokens(ocpi_context)
+    token = next((t for t in tokens if t.get("valid") is True), None)
+    if token is None:
+        pytest.skip(f"the tokens Sender list shows the harness's CPO identity no valid token ({len(tokens)} listed)")
+    actor = _actor(ocpi_context)
+    ref = _new_id(actor, "Location")
+    references = {"location_id": ref, "evse_uids": [f"{ref}-E1", f"{ref}-E2"]}
+    o = ocpi_context.objects
+    o.update(token=token, references=references, uid=token["uid"], type=str(token.get("type") or "RFID"))
+    o["authorize"] = actor.send(
+        "POST",
+        endpoint_url(actor.url, f"{token['uid']}/authorize"),
+        references,
+        params={"type": o["type"]},
+        label=f"authorize {token['uid']} at Location {ref}",
+    )
+
+
+@then("the answer keeps to that Location and those EVSEs, and a hub passed them on to the eMSP as sent")
+def location_references_kept(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
+    o = ocpi_context.objects
+    ex: Exchange = o["authorize"]
+    _require_envelope(ex)
+    _undeliverable(ocpi_context, ex)
+    if ex.ocpi_status == 2002:
+        pytest.skip("the target asks for more information than a Location and EVSEs (status_code 2002)")
+    _accepted(ex, "the real-time authorization at a Location", "mod_tokens.sender", ocpi_context)
+    asked = o["references"]
+    problems: list[str] = []
+    evidence = [ex]
+    # through a hub, to the harness's own eMSP identity: what its peer received is what the hub forwarded
+    emsp = harness.as_role("EMSP")
+    forwarded = None
+    if (
+        emsp is not None
+        and emsp is not _actor(ocpi_context).session
+        and (o["uid"], o["type"]) in emsp.peer.state.issued
+    ):
+        peer_netloc = urlsplit(emsp.peer.base_url).netloc
+        forwarded = next(
+            (
+                e
+                for e in harness.recorder.all()
+                if e.direction == "inbound"
+                and e.method == "POST"
+                and urlsplit(e.url).netloc == peer_netloc
+                and urlsplit(e.url).path.endswith(f"/{o['uid']}/authorize")
+                and e.started >= ex.started
+            ),
+            None,
+        )
+        if forwarded is not None:
+            evidence.append(forwarded)
+            judged("authorize_location_references", forwarded)
+            try:
+                got = json.loads(forwarded.request_body or "null")
+            except ValueError:
+                got = forwarded.request_body
+            if got != asked:
+                problems.append(f"the eMSP received {str(got)[:120]!r}, not the LocationReferences sent")
+    location = ex.data.get("location") if isinstance(ex.data, dict) else None
+    if isinstance(location, dict):
+        judged("authorize_location_references", ex)
+        extra = sorted(set(location.get("evse_uids") or []) - set(asked["evse_uids"]))
+        if location.get("location_id") != asked["location_id"]:
+            problems.append(f"the answer's location is {location.get('location_id')!r}, not {asked['location_id']!r}")
+        if extra:
+            problems.append(f"the answer allows EVSEs the request did not name: {', '.join(map(str, extra))}")
+    elif forwarded is None:
+        pytest.skip("the answer carries no location to compare, and the token is not one the harness issued")
+    if problems:
+        _fail(
+            "real-time authorization did not keep to the Location and EVSEs asked about",
+            evidence,
+            spec="mod_tokens.sender",
+            expected=f"LocationReferences {asked} reach the eMSP as sent; any location in the answer is "
+            f"{asked['location_id']} with EVSEs among {asked['evse_uids']}",
+            actual="; ".join(problems),
+            check="authorize_location_references",
         )

@@ -318,7 +318,8 @@ def _authorize(op: Operation, _kind: ObjectKind) -> Handler:
         owner = to or await ctx.objects.token_owner(uid, token_type)
         if owner is not None and await ctx.directory.serving(owner) is not None:
             try:
-                relayed = await _forward(request, ctx, op, who, owner, body or None, query=query)
+                forwarded = None if ctx.settings.has_fault(Fault.AUTHORIZE_BODY_DROPPED) else body or None
+                relayed = await _forward(request, ctx, op, who, owner, forwarded, query=query)
             except (ForwardTimeout, ReceiverNotConnected) as exc:
                 info = await ctx.objects.authorize_offline(who, uid, token_type, body, owner, exc)
                 return _authorization_answer(request, ctx, info.allowed, lambda: ocpi_response(request, ctx, info))

@@ -144,6 +144,7 @@ FAULTS: dict[str, Expect] = {
             "tokens.authorize-known-token",
             "tokens.authorize-by-type",
             "tokens.authorize-blocked-token",
+            "tokens.authorize-location-references",
             "routing.broadcast-delivered",
             "routing.direct-delivered",
             "routing.forward-new-request-id",
@@ -225,6 +226,7 @@ FAULTS: dict[str, Expect] = {
     ),
     "subobject_put_unsupported": E(fail=("locations.receiver-evse-connector-put",), every_failure_mentions="HTTP 405"),
     "authorize_type_ignored": E(fail=("tokens.authorize-by-type",)),
+    "authorize_body_dropped": E(fail=("tokens.authorize-location-references",)),
     "blocked_token_as_error": E(fail=("tokens.authorize-blocked-token",), every_failure_mentions="HTTP 403"),
     # -- hub routing: the CPO identity writes through the hub, the eMSP identity's peer records what arrives ---------
     "request_id_reused": E(fail=("routing.forward-new-request-id",)),
