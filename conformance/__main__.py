@@ -176,6 +176,8 @@ def _plan(ns: argparse.Namespace) -> int:
         print(f"harness identity: {ident.key}, {how}")
     if config.read_only:
         print("read-only: nothing that writes module objects or changes credentials will run")
+    if not config.broadcast:
+        print("no-broadcast: Locations, Tariffs and Tokens are addressed to the harness's other identity, not the hub")
     if discovery is None:
         print("endpoints: not fetched (--offline)")
     elif discovery.problem:

@@ -519,7 +519,7 @@ def test_selection_by_id_prefix_runs_only_those_scenarios(hub_factory, tmp_path:
     run = _run_against(hub_factory, tmp_path, (), "pagination.", "transport.raw-token")
     ids = set(run.outcomes())
     assert ids == {i for i in ids if i.startswith("pagination.")} | {"transport.raw-token"}
-    assert "transport.raw-token" in ids and len(ids) == 10
+    assert "transport.raw-token" in ids and len(ids) == 11
     assert run.returncode == 0
     assert run.scenario("transport.raw-token")["notes"]
 
