@@ -8,6 +8,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 STORE ?= sqlite:///data/hub.db
 PYTEST_ARGS ?=
+# harness tests at once: each runs a hub and a harness process that mostly wait on loopback I/O
+HARNESS_WORKERS ?= 4
 
 .DEFAULT_GOAL := help
 
@@ -34,8 +36,10 @@ invite: $(STAMP) ## Print a registration token A for a new party
 	$(BIN)/ocpi-hub invite --store $(STORE) --port $(PORT)
 
 .PHONY: test
-test: $(STAMP) ## Run every test (unit, contract, end-to-end, harness, load-test smoke)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+test: $(STAMP) ## Run every test (unit, contract, end-to-end, load-test smoke; then the harness tests, HARNESS_WORKERS at a time)
+	$(BIN)/python -m pytest --ignore=tests/harness $(PYTEST_ARGS); first=$$?; \
+	$(BIN)/python -m pytest tests/harness -n $(HARNESS_WORKERS) $(PYTEST_ARGS); second=$$?; \
+	test $$first -eq 0 -a $$second -eq 0
 
 .PHONY: browser
 browser: ## Install Debian's Chromium for the dashboard's browser tests (skipped when /usr/bin/chromium exists)
@@ -51,7 +55,7 @@ screenshots: $(STAMP) ## Re-take the dashboard screenshots in docs/dashboard/ (s
 
 .PHONY: test-harness
 test-harness: $(STAMP) ## Test the tester: the harness against the reference hub, clean and with each fault switch
-	$(BIN)/python -m pytest tests/harness $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/harness -n $(HARNESS_WORKERS) $(PYTEST_ARGS)
 
 TARGET_FILE ?= target.toml
 .PHONY: conformance
