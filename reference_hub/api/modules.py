@@ -322,11 +322,14 @@ def _authorize(op: Operation, _kind: ObjectKind) -> Handler:
                 relayed = await _forward(request, ctx, op, who, owner, forwarded, query=query)
             except (ForwardTimeout, ReceiverNotConnected) as exc:
                 info = await ctx.objects.authorize_offline(who, uid, token_type, body, owner, exc)
-                return _authorization_answer(request, ctx, info.allowed, lambda: ocpi_response(request, ctx, info))
-            allowed = _allowed_in(relayed.body)
-            return _authorization_answer(request, ctx, allowed, lambda: relayed_response(request, ctx, relayed))
+                return _authorization_answer(
+                    request, ctx, lambda: info.allowed, lambda: ocpi_response(request, ctx, info)
+                )
+            return _authorization_answer(
+                request, ctx, lambda: _allowed_in(relayed.body), lambda: relayed_response(request, ctx, relayed)
+            )
         info = await ctx.objects.authorize(who, uid, token_type, body, owner)
-        return _authorization_answer(request, ctx, info.allowed, lambda: ocpi_response(request, ctx, info))
+        return _authorization_answer(request, ctx, lambda: info.allowed, lambda: ocpi_response(request, ctx, info))
 
     return handle
 
@@ -341,11 +344,19 @@ def _allowed_in(body: bytes) -> str | None:
 
 
 def _authorization_answer(
-    request: Request[Any, Any, Any], ctx: HubContext, allowed: str | None, answer: Callable[[], OcpiResponse]
+    request: Request[Any, Any, Any],
+    ctx: HubContext,
+    allowed: Callable[[], str | None],
+    answer: Callable[[], OcpiResponse],
 ) -> OcpiResponse:
-    """The answer as it is, unless fault BLOCKED_TOKEN_AS_ERROR turns a refusal into an HTTP error."""
-    if allowed is not None and allowed != "ALLOWED" and ctx.settings.has_fault(Fault.BLOCKED_TOKEN_AS_ERROR):
-        return ocpi_response(request, ctx, status_code=2000, message=f"token not allowed: {allowed}", http_status=403)
+    """The answer as it is, unless fault BLOCKED_TOKEN_AS_ERROR turns a refusal into an HTTP error (``allowed`` reads
+    the decision only then: the real-time authorization path decodes nothing more without the fault)."""
+    if ctx.settings.has_fault(Fault.BLOCKED_TOKEN_AS_ERROR):
+        decision = allowed()
+        if decision is not None and decision != "ALLOWED":
+            return ocpi_response(
+                request, ctx, status_code=2000, message=f"token not allowed: {decision}", http_status=403
+            )
     return answer()
 
 
