@@ -552,11 +552,8 @@ def _make_handler(peer: PeerServer) -> type[BaseHTTPRequestHandler]:
             rid = self.headers.get("X-Request-ID") or str(uuid.uuid4())
             cid = self.headers.get("X-Correlation-ID") or str(uuid.uuid4())
             resp_headers += [("X-Request-ID", rid), ("X-Correlation-ID", cid)]
-            self.send_response(status)
-            for k, v in resp_headers:
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(out)
+            # recorded before the answer leaves: once the target has it, the exchange that caused the call may end,
+            # and what the peer received must already count for that scenario
             host = self.headers.get("Host") or peer.base_url.split("//", 1)[1]
             peer.recorder.add(
                 Exchange(
@@ -576,6 +573,11 @@ def _make_handler(peer: PeerServer) -> type[BaseHTTPRequestHandler]:
                     auth_token_name=name,
                 )
             )
+            self.send_response(status)
+            for k, v in resp_headers:
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(out)
 
         do_GET = _serve
         do_POST = _serve
