@@ -8,6 +8,7 @@ several scenarios can judge the same handshake (token A is single-use).
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -480,6 +481,27 @@ class HarnessSession:
 
     def peer_path(self, url: str) -> str:
         return urlsplit(url).path.rstrip("/")
+
+    def received(
+        self,
+        match: Callable[[Exchange], bool],
+        *,
+        until: float,
+        since: float = 0.0,
+        done: Callable[[list[Exchange]], bool] = bool,
+    ) -> list[Exchange]:
+        """Requests this identity's peer received (started at or after ``since``) that ``match`` accepts, polled until
+        ``done(found)`` (by default: one was found) or ``time.monotonic()`` reaches ``until``."""
+        netloc = urlsplit(self.peer.base_url).netloc
+        while True:
+            found = [
+                e
+                for e in self.recorder.all()
+                if e.direction == "inbound" and e.started >= since and urlsplit(e.url).netloc == netloc and match(e)
+            ]
+            if done(found) or time.monotonic() >= until:
+                return found
+            time.sleep(0.05)
 
 
 def _refused_for_its_body(exchange: Exchange) -> bool:

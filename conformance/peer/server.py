@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from conformance import objects as ob
 from conformance.client import Recorder
 from conformance.model import Exchange
 from conformance.target import PartyIdentity
@@ -244,42 +245,13 @@ class PeerServer:
         ident = self.state.identity
         with self._lock:
             if not self.state.served:
-                updated = _now()
+                updated = ob.now()
                 served = []
                 for n in range(1, 4):
                     lid = f"CTSRV{ident.party_id}{n}"
-                    served.append(
-                        {
-                            "country_code": ident.country_code,
-                            "party_id": ident.party_id,
-                            "id": lid,
-                            "publish": False,
-                            "address": "Conformance Street 1",
-                            "city": "Testing",
-                            "country": "NLD",
-                            "coordinates": {"latitude": "52.370216", "longitude": "4.895168"},
-                            "evses": [
-                                {
-                                    "uid": f"{lid}-E1",
-                                    "status": "REMOVED",
-                                    "connectors": [
-                                        {
-                                            "id": "1",
-                                            "standard": "IEC_62196_T2",
-                                            "format": "SOCKET",
-                                            "power_type": "AC_3_PHASE",
-                                            "max_voltage": 230,
-                                            "max_amperage": 32,
-                                            "last_updated": updated,
-                                        }
-                                    ],
-                                    "last_updated": updated,
-                                }
-                            ],
-                            "time_zone": "Europe/Amsterdam",
-                            "last_updated": updated,
-                        }
-                    )
+                    location = ob.location(ident.country_code, ident.party_id, lid, updated=updated)
+                    location["evses"] = [ob.evse(f"{lid}-E1", updated=updated, status="REMOVED")]
+                    served.append(location)
                 self.state.served = served
             return list(self.state.served)
 

@@ -160,20 +160,6 @@ def _send(
     return req
 
 
-def _received_by(session: HarnessSession, match: Any, deadline: float, done: Any = bool) -> list[Exchange]:
-    """Requests the peer of ``session`` received that ``match``, polled until ``done(found)`` or ``deadline``."""
-    netloc = urlsplit(session.peer.base_url).netloc
-    while True:
-        found = [
-            e
-            for e in session.recorder.all()
-            if e.direction == "inbound" and urlsplit(e.url).netloc == netloc and match(e)
-        ]
-        if done(found) or time.monotonic() >= deadline:
-            return found
-        time.sleep(0.05)
-
-
 def _request_body(ex: Exchange) -> Any:
     try:
         return json.loads(ex.request_body or "null")
@@ -195,8 +181,8 @@ def _result_for(req: AsyncRequest) -> dict[str, Any]:
 def _play_cpo(ctx: ScenarioContext, cpo: HarnessSession, req: AsyncRequest) -> None:
     """Hub: find the request at the CPO identity's peer and post the result to the response_url it carried."""
     answer = req.answer
-    if answer.status is not None and 300 <= answer.status < 400:
-        raise Blocked("the hub answered with a redirect", "transport.no-redirects")
+    if answer.status is not None:
+        require_response(answer)  # a redirect stands aside, naming transport.no-redirects
     method = "POST" if req.module == "commands" else req.kind
 
     def match(e: Exchange) -> bool:
@@ -205,7 +191,7 @@ def _play_cpo(ctx: ScenarioContext, cpo: HarnessSession, req: AsyncRequest) -> N
     # The CPO identity's peer answers ACCEPTED to everything: any other answer is the hub's own (nothing was
     # forwarded), so only an ACCEPTED one is worth waiting for; the forward itself came before that answer.
     deadline = time.monotonic() + (5.0 if req.accepted else 0.5)
-    arrived = _received_by(cpo, match, deadline)
+    arrived = cpo.received(match, until=deadline)
     hs = cpo.registration
     if not arrived:
         if hs is not None and hs.ok and not hs.callbacks:
@@ -262,11 +248,10 @@ def _arrivals(ctx: ScenarioContext, req: AsyncRequest, deadline: float) -> list[
     """What arrived at the request's response_url, waiting (until ``deadline``) for the result itself."""
     path = urlsplit(req.response_url).path
     emsp = _actor(ctx).session
-    return _received_by(
-        emsp,
+    return emsp.received(
         lambda e: e.method == "POST" and urlsplit(e.url).path == path,
-        deadline,
-        lambda found: _the_result(req, found) is not None,
+        until=deadline,
+        done=lambda found: _the_result(req, found) is not None,
     )
 
 
@@ -287,8 +272,8 @@ def _the_result(req: AsyncRequest, arrived: list[Exchange]) -> Exchange | None:
 def _no_result(req: AsyncRequest) -> str | None:
     """Why no result of ``req`` can be judged (raises Blocked when another scenario owns the cause); None when one is
     due."""
-    if req.answer.status is not None and 300 <= req.answer.status < 400:
-        raise Blocked("the target answered with a redirect", "transport.no-redirects")
+    if req.answer.status is not None:
+        require_response(req.answer)  # a redirect stands aside, naming transport.no-redirects
     if (req.result_body is None and req.forwarded is not None and not req.accepted) or req.skip == _NOT_REACHED:
         # the harness's CPO identity answered ACCEPTED (or never got the request): what the hub answered instead is
         # judged by the scenario about the synchronous answers
@@ -585,9 +570,7 @@ def _suffix(req: AsyncRequest) -> str:
 def _judge_answer(req: AsyncRequest) -> None:
     """The synchronous answer: HTTP 200, status_code 1000 and the response object, per openapi.yaml."""
     ex = req.answer
-    require_response(ex)
-    if ex.status is not None and 300 <= ex.status < 400:
-        raise Blocked("the target answered with a redirect", "transport.no-redirects")
+    require_response(ex)  # (a redirect stands aside there, naming transport.no-redirects)
     what = "CommandResponse" if req.module == "commands" else "ChargingProfileResponse"
     spec = _CMD_SPEC if req.module == "commands" else _CP_SPEC
     judged("async_response", ex)
@@ -749,9 +732,7 @@ def result_once(ocpi_context: ScenarioContext) -> None:
 @then("the answer is status_code 2003 with a CommandResponse REJECTED")
 def unknown_location_answer(ocpi_context: ScenarioContext) -> None:
     ex: Exchange = ocpi_context.objects["unknown"]
-    require_response(ex)
-    if ex.status is not None and 300 <= ex.status < 400:
-        raise Blocked("the target answered with a redirect", "transport.no-redirects")
+    require_response(ex)  # (a redirect stands aside there, naming transport.no-redirects)
     data = ex.data if isinstance(ex.data, dict) else {}
     judged("unknown_location_2003", ex)
     if ex.ocpi_status != 2003 or data.get("result") != "REJECTED":
@@ -768,9 +749,7 @@ def unknown_location_answer(ocpi_context: ScenarioContext) -> None:
 @then("the answer is a CommandResponse UNKNOWN_SESSION")
 def unknown_session_answer(ocpi_context: ScenarioContext) -> None:
     ex: Exchange = ocpi_context.objects["unknown"]
-    require_response(ex)
-    if ex.status is not None and 300 <= ex.status < 400:
-        raise Blocked("the target answered with a redirect", "transport.no-redirects")
+    require_response(ex)  # (a redirect stands aside there, naming transport.no-redirects)
     data = ex.data if isinstance(ex.data, dict) else {}
     judged("unknown_session", ex)
     if data.get("result") != "UNKNOWN_SESSION":

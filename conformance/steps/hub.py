@@ -42,20 +42,6 @@ def _party(session: HarnessSession) -> tuple[str, str]:
     return session.config.party.country_code, session.config.party.party_id
 
 
-def _wait_for(
-    harness: HarnessSession, match: Callable[[Exchange], bool], deadline: float, *, since: float = 0.0
-) -> Exchange | None:
-    """The first inbound exchange (started at or after ``since``) that ``match`` accepts, polled until ``deadline``."""
-    while True:
-        found = next(
-            (e for e in harness.recorder.all() if e.direction == "inbound" and e.started >= since and match(e)),
-            None,
-        )
-        if found is not None or time.monotonic() >= deadline:
-            return found
-        time.sleep(0.1)
-
-
 def _at(peer_url: str, method: str, path: str) -> Callable[[Exchange], bool]:
     """Matches a request with ``method`` at the peer of ``peer_url`` whose path is ``path`` (case-insensitive: the
     party segments are CiStrings)."""
@@ -156,7 +142,8 @@ def clientinfo_pushed(ocpi_context: ScenarioContext) -> None:
     cc, pid = _party(newcomer)
     path = f"{urlsplit(watcher.peer.receiver_url('hubclientinfo')).path}/{cc}/{pid}"
     deadline = time.monotonic() + watcher.config.timeout
-    found = _wait_for(watcher, _at(watcher.peer.base_url, "PUT", path), deadline, since=joined.exchange.started)
+    arrived = watcher.received(_at(watcher.peer.base_url, "PUT", path), until=deadline, since=joined.exchange.started)
+    found = arrived[0] if arrived else None
     ocpi_context.note(
         f"{'/'.join(_party(watcher))} registered first, {cc}/{pid} second; watched for PUT {path} at the first "
         "one's peer"
@@ -207,12 +194,12 @@ def not_echoed(ocpi_context: ScenarioContext) -> None:
     path = f"{urlsplit(sender.peer.receiver_url('locations')).path}/{o['body']['country_code']}/"
     path += f"{o['body']['party_id']}/{o['id']}"
     answer: Exchange = o["answer"]
-    echo = _wait_for(
-        ocpi_context.harness,
+    echoes = sender.received(
         _at(sender.peer.base_url, "PUT", path),
-        max(time.monotonic(), delivery.finished) + _ECHO_GRACE,
+        until=max(time.monotonic(), delivery.finished) + _ECHO_GRACE,
         since=answer.started,
     )
+    echo = echoes[0] if echoes else None
     judged("broadcast_not_echoed", answer)
     ocpi_context.note(f"watched the CPO identity's own locations Receiver for {_ECHO_GRACE:g}s after the delivery")
     if echo is not None:

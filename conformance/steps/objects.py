@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -1182,19 +1183,12 @@ def location_references_kept(ocpi_context: ScenarioContext, harness: HarnessSess
         and emsp is not _actor(ocpi_context).session
         and (o["uid"], o["type"]) in emsp.peer.state.issued
     ):
-        peer_netloc = urlsplit(emsp.peer.base_url).netloc
-        forwarded = next(
-            (
-                e
-                for e in harness.recorder.all()
-                if e.direction == "inbound"
-                and e.method == "POST"
-                and urlsplit(e.url).netloc == peer_netloc
-                and urlsplit(e.url).path.endswith(f"/{o['uid']}/authorize")
-                and e.started >= ex.started
-            ),
-            None,
+        arrived = emsp.received(  # the hub forwarded before it answered: nothing to wait for
+            lambda e: e.method == "POST" and urlsplit(e.url).path.endswith(f"/{o['uid']}/authorize"),
+            until=time.monotonic(),
+            since=ex.started,
         )
+        forwarded = arrived[0] if arrived else None
         if forwarded is not None:
             evidence.append(forwarded)
             judged("authorize_location_references", forwarded)

@@ -39,25 +39,13 @@ def _delivery(ctx: ScenarioContext) -> Exchange | None:
     if answer.status is None or not 200 <= answer.status < 300:  # (a 2xx with a wrong status_code is judged elsewhere)
         owner = "sessions.receiver-put-get" if o["kind"] == "Session" else "locations.receiver-put-get"
         raise Blocked(f"the hub did not take the {o['kind']} (HTTP {answer.status})", owner)
-    peer_base = urlsplit(emsp.peer.base_url).netloc
     cc, pid = o["body"]["country_code"], o["body"]["party_id"]
     suffix = f"/{cc}/{pid}/{o['id']}"
-    deadline = time.monotonic() + ctx.harness.config.timeout
-    found = None
-    while found is None and time.monotonic() < deadline:
-        found = next(
-            (
-                e
-                for e in ctx.harness.recorder.all()
-                if e.direction == "inbound"
-                and e.method == "PUT"
-                and urlsplit(e.url).netloc == peer_base
-                and urlsplit(e.url).path.endswith(suffix)
-            ),
-            None,
-        )
-        if found is None:
-            time.sleep(0.1)
+    arrived = emsp.received(
+        lambda e: e.method == "PUT" and urlsplit(e.url).path.endswith(suffix),
+        until=time.monotonic() + ctx.harness.config.timeout,
+    )
+    found = arrived[0] if arrived else None
     o["delivery"] = found
     if found is not None and all(found is not e for e in ctx.evidence):
         ctx.evidence.append(found)

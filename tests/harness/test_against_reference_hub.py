@@ -550,31 +550,24 @@ def test_existing_token_c_skips_what_needs_token_a_and_changes_nothing(hub_facto
     assert "credentials.get" in run.having("pass")
 
 
-def test_bounded_fuzz_run_finds_no_failure_on_the_clean_hub(hub_factory, tmp_path: Path) -> None:
-    hub = hub_factory((), name="fuzz")
-    target = write_target(tmp_path / "fuzz" / "target.toml", hub, token_a=hub.invite())
-    junit = tmp_path / "fuzz" / "fuzz-junit.xml"
-    proc = subprocess.run(
-        [
-            PYTHON,
-            "-m",
-            "conformance",
-            "fuzz",
-            str(target),
-            "--max-examples",
-            "15",
-            "--seed",
-            "1",
-            "--junit",
-            str(junit),
-        ],
+def _fuzz(target: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m conformance fuzz target.toml ARGS`` as a user runs it, in its own process, bounded in time."""
+    return subprocess.run(
+        [PYTHON, "-m", "conformance", "fuzz", str(target), *args],
         env=_env(),
-        cwd=tmp_path,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=180,
         check=False,
     )
+
+
+def test_bounded_fuzz_run_finds_no_failure_on_the_clean_hub(hub_factory, tmp_path: Path) -> None:
+    hub = hub_factory((), name="fuzz")
+    target = write_target(tmp_path / "fuzz" / "target.toml", hub, token_a=hub.invite())
+    junit = tmp_path / "fuzz" / "fuzz-junit.xml"
+    proc = _fuzz(target, "--max-examples", "15", "--seed", "1", "--junit", str(junit), cwd=tmp_path)
     out = proc.stdout + proc.stderr
     root = ET.parse(junit).getroot()  # noqa: S314 - our own report
     cases = root.findall(".//testcase")
@@ -597,15 +590,7 @@ def test_fuzz_writes_only_with_allow_writes_and_only_as_the_harness(hub_factory,
 
     hub = hub_factory((), name="fuzz-writes")
     target = write_target(tmp_path / "fuzz-writes" / "target.toml", hub, token_a=hub.invite())
-    proc = subprocess.run(
-        [PYTHON, "-m", "conformance", "fuzz", str(target), "--max-examples", "5", "--seed", "1", "--allow-writes"],
-        env=_env(),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    proc = _fuzz(target, "--max-examples", "5", "--seed", "1", "--allow-writes", cwd=tmp_path)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
     assert "PUT /ocpi/2.3.0/receiver/tokens/{country_code}/{party_id}/{token_uid}" in out
@@ -627,15 +612,7 @@ def test_fuzz_writes_only_with_allow_writes_and_only_as_the_harness(hub_factory,
 def test_fuzz_reports_the_ocpi_checks_on_a_faulty_hub(hub_factory, tmp_path: Path) -> None:
     hub = hub_factory(("no_request_id_echo",), name="fuzz-fault")
     target = write_target(tmp_path / "fuzz-fault" / "target.toml", hub, token_a=hub.invite())
-    proc = subprocess.run(
-        [PYTHON, "-m", "conformance", "fuzz", str(target), "--max-examples", "5", "--seed", "1"],
-        env=_env(),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    proc = _fuzz(target, "--max-examples", "5", "--seed", "1", cwd=tmp_path)
     assert proc.returncode != 0
     assert "ocpi_request_id_echo" in proc.stdout
 
@@ -647,15 +624,7 @@ def test_fuzz_counts_a_redirect_once_and_never_follows_it(hub_factory, tmp_path:
     target = write_target(
         tmp_path / "fuzz-redirect" / "target.toml", hub, token=hub.seeded_tokens[0], party=("AA", "000", "CPO")
     )
-    proc = subprocess.run(
-        [PYTHON, "-m", "conformance", "fuzz", str(target), "--max-examples", "3", "--seed", "1"],
-        env=_env(),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    proc = _fuzz(target, "--max-examples", "3", "--seed", "1", cwd=tmp_path)
     assert proc.returncode != 0
     summary = proc.stdout.split("SUMMARY", 1)[1]
     failures = [line.strip() for line in summary.splitlines() if line.strip().startswith("❌ ST")]
@@ -748,15 +717,7 @@ def test_fuzz_uses_trailing_slash_urls_as_advertised(hub_factory, tmp_path: Path
     target = write_target(
         tmp_path / "fuzz-slash" / "target.toml", hub, token=hub.seeded_tokens[0], party=("AA", "000", "CPO")
     )
-    proc = subprocess.run(
-        [PYTHON, "-m", "conformance", "fuzz", str(target), "--max-examples", "3", "--seed", "1"],
-        env=_env(),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    proc = _fuzz(target, "--max-examples", "3", "--seed", "1", cwd=tmp_path)
     assert "GET /ocpi/2.3.0/credentials/" in proc.stdout and "GET /ocpi/2.3.0/sender/tokens/" in proc.stdout
     assert "GET /ocpi/2.3.0/credentials\n" not in proc.stdout
     assert proc.returncode == 0, proc.stdout[-3000:]
