@@ -488,7 +488,8 @@ def get_unknown(ocpi_context: ScenarioContext) -> None:
 @then("the target accepts the write")
 def accepts(ocpi_context: ScenarioContext) -> None:
     o = ocpi_context.objects
-    _accepted(o["answer"], f"the {o['kind']} write", f"mod_{_actor(ocpi_context).module}.receiver", ocpi_context)
+    what = o.get("what", f"the {o['kind']} write")
+    _accepted(o["answer"], what, f"mod_{_actor(ocpi_context).module}.receiver", ocpi_context)
 
 
 @then(parsers.re(r"a GET of the (?P<kind>Location|Tariff|Session|Token) returns what was PUT, last_updated included"))
@@ -889,7 +890,8 @@ def put_unknown_values(ocpi_context: ScenarioContext) -> None:
     sent = {**body, **UNKNOWN_FIELDS, "evses": [{**evse, **UNKNOWN_FIELDS}]}
     ex = _write(ocpi_context, "PUT", url, sent, f"PUT a new Location {object_id} with unknown fields and values")
     # read back without the unknown fields: a receiver must take them, not keep them
-    ocpi_context.objects.update(kind="Location", id=object_id, url=url, body=body, answer=ex)
+    what = "a Location with fields the spec does not define and unlisted open-enumeration values"
+    ocpi_context.objects.update(kind="Location", id=object_id, url=url, body=body, answer=ex, what=what)
     if _ok(ex):
         _retire(actor, "Location", url, body)
 

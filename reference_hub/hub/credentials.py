@@ -164,9 +164,10 @@ class Registrar:
     async def hub_credentials(self, token: str, *, exclude: str | None = None) -> Credentials:
         """Our Credentials for one partner: its token, our versions URL, hub_party_id, and every reachable party."""
         roles = [self.own_role()]
-        for partner_id, partner_roles in (await self._reachable_roles()).items():
-            if partner_id != exclude and not self.settings.has_fault(Fault.CREDENTIALS_ROLES_HUB_ONLY):
-                roles.extend(partner_roles)
+        if not self.settings.has_fault(Fault.CREDENTIALS_ROLES_HUB_ONLY):
+            for partner_id, partner_roles in (await self._reachable_roles()).items():
+                if partner_id != exclude:
+                    roles.extend(partner_roles)
         hub_party_id = None if self.settings.has_fault(Fault.NO_HUB_PARTY_ID) else self.settings.hub_party_id
         return Credentials(token=token, url=self.settings.versions_url, hub_party_id=hub_party_id, roles=roles)
 
