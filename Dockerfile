@@ -9,11 +9,13 @@ WORKDIR /src
 COPY pyproject.toml README.md LICENSE CHANGELOG.md openapi.yaml ./
 COPY reference_hub ./reference_hub
 RUN pip install . && cd / && rm -rf /src \
-    && useradd --system --uid 10001 --create-home --home-dir /var/lib/ocpi-hub --shell /usr/sbin/nologin ocpi
+    && useradd --system --uid 10001 --create-home --home-dir /var/lib/ocpi-hub --shell /usr/sbin/nologin ocpi \
+    && install -d -m 0700 -o ocpi -g ocpi /var/lib/ocpi-hub/data
 
 USER ocpi
 WORKDIR /var/lib/ocpi-hub
-# the SQLite store (the default sqlite:///data/hub.db) and its key file live here unless OCPI_HUB_STORE says otherwise
+# the SQLite store (the default sqlite:///data/hub.db) and its key file live here unless OCPI_HUB_STORE says otherwise;
+# the directory belongs to the hub's user, so a named volume mounted here starts writable for it
 VOLUME /var/lib/ocpi-hub/data
 ENV OCPI_HUB_HOST=0.0.0.0 OCPI_HUB_PORT=8080
 EXPOSE 8080
