@@ -150,6 +150,6 @@ def test_the_default_log_format_is_plain_lines(tmp_path: Path) -> None:
         party.stop()
         hub.stop()
     lines = [line for line in content.splitlines() if line.strip()]
-    assert lines and all(PLAIN_LINE.match(line) for line in lines), [l for l in lines if not PLAIN_LINE.match(l)]
+    assert lines and all(PLAIN_LINE.match(line) for line in lines), [x for x in lines if not PLAIN_LINE.match(x)]
     # the server's own lines share the format
     assert any(" _granian: Listening at: " in line for line in lines)
