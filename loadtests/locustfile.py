@@ -383,7 +383,9 @@ def _quitting(environment: Environment, **_: Any) -> None:
     result = verdict(environment)
     environment.process_exit_code = FATAL.code if FATAL.message else 0 if result["passed"] else 1
     _REPORT["verdict"] = result
-    if result["passed"]:
+    if FATAL.message:
+        pass  # said once already, when it happened
+    elif result["passed"]:
         log.info("thresholds passed: %d requests, fail ratio %.4f", result["requests"], result["fail_ratio"])
     else:
         log.error("THRESHOLDS FAILED: %s", "; ".join(result["problems"]))

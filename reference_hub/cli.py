@@ -272,7 +272,7 @@ def _command_line(pid: int) -> str:
         return "?"
     words = [w.decode(errors="replace") for w in raw.split(b"\0") if w]
     text = shlex.join(words) or "?"
-    return text if len(text) <= 160 else text[:157] + "..."
+    return text if len(text) <= 400 else text[:397] + "..."
 
 
 def _lsof_listeners(port: int) -> list[tuple[int, str]]:
