@@ -65,7 +65,7 @@ TARGET_FILE ?= target.toml
 conformance: $(STAMP) ## Certify a target: ocpi-conformance run TARGET_FILE (default target.toml; see ocpi-conformance init)
 	@$(BIN)/ocpi-conformance run $(TARGET_FILE)
 
-TARGET ?= http://127.0.0.1:8080/ocpi/versions
+TARGET ?= http://$(HOST):$(PORT)/ocpi/versions
 TOKENS ?= tokens.txt
 INVITATIONS ?= invitations.txt
 SCENARIO ?= token
