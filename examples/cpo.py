@@ -41,8 +41,10 @@ def main(argv: list[str]) -> int:
     }
     url = f"{cpo.hub_url('locations', 'RECEIVER')}/{cpo.country_code}/{cpo.party_id}/{LOCATION_ID}"
     status, answer = cpo.call("PUT", url, location, to=cpo.hub_party)
-    say(f"-> PUT Location {LOCATION_ID} to the hub: status {answer.get('status_code')} (HTTP {status}); "
-        "the hub broadcasts it to every eMSP")
+    say(
+        f"-> PUT Location {LOCATION_ID} to the hub: status {answer.get('status_code')} (HTTP {status}); "
+        "the hub broadcasts it to every eMSP"
+    )
 
     uid = "EXAMPLE0001"
     url = f"{cpo.hub_url('tokens', 'SENDER')}/{urllib.parse.quote(uid)}/authorize?type=RFID"
@@ -52,8 +54,10 @@ def main(argv: list[str]) -> int:
             break
         time.sleep(1)
     info = answer.get("data") or {}
-    say(f"-> authorize token {uid} at {LOCATION_ID}: {info.get('allowed', answer.get('status_message'))} "
-        f"(status {answer.get('status_code')}, authorization_reference {info.get('authorization_reference')})")
+    say(
+        f"-> authorize token {uid} at {LOCATION_ID}: {info.get('allowed', answer.get('status_message'))} "
+        f"(status {answer.get('status_code')}, authorization_reference {info.get('authorization_reference')})"
+    )
 
     if stay:
         cpo.run_until_stopped()

@@ -14,7 +14,7 @@ from typing import Any
 
 from ocpi_party import Party, now, say
 
-TOKEN_UID = "EXAMPLE0001"
+TOKEN_UID = "EXAMPLE0001"  # noqa: S105 - a driver's card number, not a secret
 
 
 def main(argv: list[str]) -> int:

@@ -106,7 +106,10 @@ class Party:
                 self.wfile.write(raw)
 
             def handle_any(self) -> None:
-                if self.headers.get("Authorization", "") not in (authorization(party.token_b), f"Token {party.token_b}"):
+                if self.headers.get("Authorization", "") not in (
+                    authorization(party.token_b),
+                    f"Token {party.token_b}",
+                ):
                     self.answer(401, status_code=2000, message="unknown token")
                     return
                 length = int(self.headers.get("Content-Length") or 0)
@@ -189,7 +192,9 @@ class Party:
         }
         status, answer = self.call("POST", self.credentials_url, mine, token=token_a, routed=False)
         if answer.get("status_code") != 1000:
-            raise SystemExit(f"registration refused: {answer.get('status_message')} (status {answer.get('status_code')})")
+            raise SystemExit(
+                f"registration refused: {answer.get('status_message')} (status {answer.get('status_code')})"
+            )
         self.token_c = answer["data"]["token"]
         hub = answer["data"].get("hub_party_id") or ""
         self.hub_party = (hub[:2], hub[2:])

@@ -142,13 +142,17 @@ def sqlite_file(url: str) -> Path | None:
     return Path(rest[1:])
 
 
+DEFAULT_DIRECTORY = sqlite_file(DEFAULT_STORE).parent  # type: ignore[union-attr]
+"""``data``: the default store's folder, relative to where the hub runs."""
+
+
 def check_store_directory(settings: Settings) -> None:
     """Refuse a SQLite file in a directory that does not exist: a command writes only what it was asked to write.
 
-    The default store is the exception (``data/`` beside where the hub runs is created for it), so ``make run`` and
-    ``ocpi-hub serve`` need no set-up."""
+    The default store's folder is the exception (``data/`` beside where the hub runs is created for any store in
+    it), so ``make run``, ``make run STORE=sqlite:///data/other.db`` and ``ocpi-hub serve`` need no set-up."""
     path = sqlite_file(settings.store)
-    if path is None or settings.store == DEFAULT_STORE or path.parent.is_dir():
+    if path is None or path.parent == DEFAULT_DIRECTORY or path.parent.is_dir():
         return
     raise CliError(
         f"the store's directory {path.parent} does not exist; create it first or choose another --store "
