@@ -31,7 +31,7 @@ import msgspec
 from reference_hub.faults import Fault
 from reference_hub.hub.client import OutboundClient, Outcome
 from reference_hub.hub.directory import Directory, party_key
-from reference_hub.hub.routing import Forwarder, endpoint_of, split_party
+from reference_hub.hub.routing import Forwarder, endpoint_of, join_under, split_party
 from reference_hub.hub.traffic import Exchange
 from reference_hub.ocpi.datetime import DateTime, now
 from reference_hub.ocpi.errors import OcpiError
@@ -134,7 +134,10 @@ class Deliveries:
             body = _restamped(body, stamp)
         deliveries = []
         for r in await self.recipients(module, "RECEIVER", sender_partner):
-            url = r.url.rstrip("/") + suffix + (f"?{query}" if query else "")
+            url = join_under(r.url, suffix, query)
+            if url is None:  # the suffix is built from checked ids; this is the last line of defence
+                log.warning("not delivering %s %s%s to %s: outside its endpoint", method, module, suffix, r.party)
+                continue
             deliveries.append(
                 self._delivery(r, method, url, body, f"{r.partner.partner_id}|{stream}", correlation_id, stamp)
             )

@@ -10,14 +10,13 @@ process killed between the two loses that fan-out; stated in ARCHITECTURE.md.
 from __future__ import annotations
 
 import itertools
-from datetime import UTC
 from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from reference_hub.ocpi.datetime import DateTime
+from reference_hub.ocpi.datetime import DateTime, sortable
 from reference_hub.store.outbox import Delivery, DeliveryState, OutboxStats
 
 Doc = dict[str, Any]
@@ -25,8 +24,7 @@ _COUNTER = itertools.count()
 
 
 def _ts(value: DateTime) -> str:
-    utc = value if value.tzinfo is None else value.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return sortable(value, zulu=True)
 
 
 def delivery_document(d: Delivery) -> Doc:

@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from reference_hub.ocpi.datetime import DateTime
+from reference_hub.ocpi.datetime import DateTime, sortable
 from reference_hub.store.outbox import Delivery, DeliveryState, OutboxStats
 
 OUTBOX_SCHEMA = """
@@ -53,7 +53,7 @@ CLAIM_DUE = (
 
 
 def _ts(value: DateTime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return sortable(value)
 
 
 def delivery_row(d: Delivery) -> tuple[Any, ...]:
