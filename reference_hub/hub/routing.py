@@ -160,7 +160,7 @@ class Forwarder:
         url = join_under(base, suffix, query)
         if url is None:
             log.warning("refused to forward outside %s's %s %s endpoint", to, module, interface)
-            raise InvalidOrMissingParameters("the URL names no object of the receiver's endpoint", http_status=400)
+            raise InvalidOrMissingParameters("the URL names no object of the receiver's endpoint")
         token, extra = self.authorization(partner)
         to_cc, to_pid = split_party(to)
         from_cc, from_pid = split_party(sender)

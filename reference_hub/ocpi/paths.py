@@ -25,12 +25,13 @@ _ENCODED_SEPARATOR = re.compile(rb"%(2f|5c)", re.IGNORECASE)
 
 
 def _refused(message: str) -> InvalidOrMissingParameters:
-    """A malformed URL is a bad request (HTTP 400), not a valid request about a resource (which gets HTTP 200)."""
-    return InvalidOrMissingParameters(message, http_status=400)
+    """OCPI 2001 with HTTP 200, as every OCPI-level refusal of a request that reached the OCPI layer (the HTTP errors
+    the spec names are for unreadable JSON, authentication, unknown objects and the credentials state rules)."""
+    return InvalidOrMissingParameters(message)
 
 
 def check_id(name: str, value: str) -> str:
-    """``value`` when it may stand as the path parameter ``name``; otherwise OCPI 2001 (HTTP 400) saying why."""
+    """``value`` when it may stand as the path parameter ``name``; otherwise OCPI 2001 saying why."""
     limit = PATH_PARAMS.get(name) or UNBOUNDED
     if not value:
         raise _refused(f"{name} in the URL is empty")
