@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 import yaml
@@ -92,6 +92,16 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     """Retries of a failed delivery under the ``spec`` policy."""
     delivery_backoff: float = 1.0
     """Seconds before the first retry of a delivery; each further retry waits twice as long (at most 300 times this)."""
+    delivery_concurrency: Annotated[int, msgspec.Meta(ge=1)] = 256
+    """Deliveries one hub process sends at once, to all receivers together."""
+    delivery_per_receiver: Annotated[int, msgspec.Meta(ge=1)] = 8
+    """Deliveries in flight to one receiving platform; a receiver at this many is left out of claims, so a slow or
+    hanging receiver holds at most this many slots and never delays deliveries to the others."""
+    delivery_breaker: Annotated[int, msgspec.Meta(ge=0)] = 5
+    """Failed sends in a row (timeouts, refused connections, HTTP 5xx) after which a receiver is taken out of rotation:
+    marked OFFLINE for routing (ClientInfo to the others) until a probe delivery gets through. 0 switches it off."""
+    delivery_breaker_cooldown: Annotated[float, msgspec.Meta(gt=0)] = 10.0
+    """Seconds before the first probe of a receiver out of rotation; each failed probe doubles it (at most 300)."""
     delivery_lease: float = 30.0
     """Seconds a hub process holds a delivery it is sending; a crashed process's deliveries are taken over after it."""
     delivery_poll: float = 1.0
