@@ -74,10 +74,14 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     max_concurrent_requests: int = 4096
     """Requests one worker handles at once (granian's backpressure); stalled uploads are cut by ``body_timeout``."""
     auth_failure_limit: int = 100
-    """Failed authentications one client address may make per ``auth_failure_window``; beyond that it gets HTTP 429
-    with ``Retry-After`` until the window ends. 0 switches the limit off."""
+    """Failed authentications one client address may make per ``auth_failure_window`` (OCPI tokens, the admin key and
+    dashboard sign-ins together; a wrong admin key counts ten); beyond that the address is locked out for
+    ``auth_lockout`` seconds: HTTP 429 with ``Retry-After`` before any lookup, even for the right secret, except for
+    tokens that authenticated in the process before. 0 switches the limit off."""
     auth_failure_window: float = 10.0
     """Seconds of the failed-authentication window."""
+    auth_lockout: Annotated[float, msgspec.Meta(gt=0)] = 60.0
+    """Seconds an address stays locked out once it passed ``auth_failure_limit``."""
     admin_key: str | None = None
     """Enables the ``/admin`` endpoints for callers presenting ``X-Admin-Key: <this>``; admin is off when unset."""
     workers: int = 1
