@@ -69,7 +69,7 @@ async def build_context(settings: Settings) -> AsyncIterator[HubContext]:
     try:
         auth = Authenticator(store, accept_any_token=settings.has_fault(Fault.ACCEPT_ANY_TOKEN))
         registrar = Registrar(settings, store, auth, make_vault(settings, store), peers)
-        limiter = FailedAuthLimiter(settings.auth_failure_limit, settings.auth_failure_window)
+        limiter = FailedAuthLimiter(settings.auth_failure_limit, settings.auth_failure_window, settings.auth_lockout)
         directory = Directory(store)
         forwarder = Forwarder(settings, directory, registrar.vault, peers.client)
         deliveries = Deliveries(settings, store, directory, forwarder, peers.client)

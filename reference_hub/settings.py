@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 import yaml
@@ -74,10 +74,14 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     max_concurrent_requests: int = 4096
     """Requests one worker handles at once (granian's backpressure); stalled uploads are cut by ``body_timeout``."""
     auth_failure_limit: int = 100
-    """Failed authentications one client address may make per ``auth_failure_window``; beyond that it gets HTTP 429
-    with ``Retry-After`` until the window ends. 0 switches the limit off."""
+    """Failed authentications one client address may make per ``auth_failure_window`` (OCPI tokens, the admin key and
+    dashboard sign-ins together; a wrong admin key counts ten); beyond that the address is locked out for
+    ``auth_lockout`` seconds: HTTP 429 with ``Retry-After`` before any lookup, even for the right secret, except for
+    tokens that authenticated in the process before. 0 switches the limit off."""
     auth_failure_window: float = 10.0
     """Seconds of the failed-authentication window."""
+    auth_lockout: Annotated[float, msgspec.Meta(gt=0)] = 60.0
+    """Seconds an address stays locked out once it passed ``auth_failure_limit``."""
     admin_key: str | None = None
     """Enables the ``/admin`` endpoints for callers presenting ``X-Admin-Key: <this>``; admin is off when unset."""
     workers: int = 1
@@ -95,6 +99,16 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     """Retries of a failed delivery under the ``spec`` policy."""
     delivery_backoff: float = 1.0
     """Seconds before the first retry of a delivery; each further retry waits twice as long (at most 300 times this)."""
+    delivery_concurrency: Annotated[int, msgspec.Meta(ge=1)] = 256
+    """Deliveries one hub process sends at once, to all receivers together."""
+    delivery_per_receiver: Annotated[int, msgspec.Meta(ge=1)] = 8
+    """Deliveries in flight to one receiving platform; a receiver at this many is left out of claims, so a slow or
+    hanging receiver holds at most this many slots and never delays deliveries to the others."""
+    delivery_breaker: Annotated[int, msgspec.Meta(ge=0)] = 5
+    """Failed sends in a row (timeouts, refused connections, HTTP 5xx) after which a receiver is taken out of rotation:
+    marked OFFLINE for routing (ClientInfo to the others) until a probe delivery gets through. 0 switches it off."""
+    delivery_breaker_cooldown: Annotated[float, msgspec.Meta(gt=0)] = 10.0
+    """Seconds before the first probe of a receiver out of rotation; each failed probe doubles it (at most 300)."""
     delivery_lease: float = 30.0
     """Seconds a hub process holds a delivery it is sending; a crashed process's deliveries are taken over after it."""
     delivery_poll: float = 1.0

@@ -8,9 +8,10 @@ raising costs Litestar's exception machinery, and unknown tokens are a large sha
 attack or misconfiguration.
 
 The same pass over the headers enforces the request-size limits (URL length, header bytes and count, Authorization
-length), so the limits cost one loop the hook made anyway. A token this process has already seen as valid never
-reaches the failed-authentication limiter: only a token that fails asks whether the client's address is being
-limited (HTTP 429 instead of 401); a valid token is never refused for the address it comes from.
+length), so the limits cost one loop the hook made anyway. A token this process has cached as valid never reaches
+the failed-authentication limiter. Any other asks it first: an address locked out after too many failures gets HTTP
+429 before its token is looked up (so the right token tells a guesser nothing), unless that token authenticated in
+this process before (``hub/ratelimit.py``).
 """
 
 from __future__ import annotations
@@ -75,15 +76,17 @@ async def authenticate(request: Request[Any, Any, Any]) -> OcpiResponse | None:
     key = header_key(raw)
     caller = ctx.auth.cached(key)
     if caller is None:
-        # A valid token is never refused for its address (partners may share one with whoever is failing); only
-        # the failures of a limited address are answered 429 instead of 401.
-        address = _address(request)
+        # A locked-out address is refused before its token is looked up, the right one included, unless that token
+        # authenticated here before (partners may share one address with whoever is failing).
+        address = client_address(request)
+        wait = ctx.limiter.locked(address)
+        if wait and not ctx.auth.proven(key):
+            return error_response(request, ctx, TooManyRequests(_LIMITED, retry_after=wait))
         too_long = raw is not None and len(raw) > MAX_AUTHORIZATION
         if not too_long:
             caller = await ctx.auth.resolve(key, None if raw is None else raw.decode("latin-1"))
         if caller is None:
-            ctx.limiter.failed(address)
-            wait = ctx.limiter.retry_after(address)
+            wait = ctx.limiter.failed(address)
             if wait:
                 return error_response(request, ctx, TooManyRequests(_LIMITED, retry_after=wait))
             if raw is not None and ctx.settings.has_fault(Fault.UNKNOWN_TOKEN_403):
@@ -106,7 +109,8 @@ async def authenticate(request: Request[Any, Any, Any]) -> OcpiResponse | None:
     return None
 
 
-def _address(request: Request[Any, Any, Any]) -> str:
+def client_address(request: Request[Any, Any, Any]) -> str:
+    """The client's IP address as the server saw it (behind a reverse proxy: the proxy's)."""
     client = request.scope.get("client")
     return str(client[0]) if client else ""
 
@@ -135,4 +139,4 @@ def _unauthorized(request: Request[Any, Any, Any], ctx: HubContext, message: str
     return error_response(request, ctx, Unauthorized(message))
 
 
-__all__ = ("MAX_HEADERS", "authenticate", "caller_of", "check_limits", "error_response")
+__all__ = ("MAX_HEADERS", "authenticate", "caller_of", "check_limits", "client_address", "error_response")

@@ -8,13 +8,20 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.exceptions import NotFoundException, PermissionDeniedException, ValidationException
+from litestar.exceptions import (
+    NotFoundException,
+    PermissionDeniedException,
+    TooManyRequestsException,
+    ValidationException,
+)
 
+from reference_hub.api.auth import client_address
 from reference_hub.api.body import read_body
 from reference_hub.api.context import HubContext, hub_of
 from reference_hub.hub.client import redact_url
 from reference_hub.hub.credentials import check_party_url
-from reference_hub.hub.tokens import same_hash
+from reference_hub.hub.ratelimit import ADMIN_WEIGHT
+from reference_hub.hub.tokens import secret_matches
 from reference_hub.ocpi.datetime import now
 from reference_hub.ocpi.errors import InvalidOrMissingParameters
 from reference_hub.store import Partner, PartnerStatus
@@ -87,11 +94,21 @@ _REGISTRATION = msgspec.json.Decoder(RegistrationRequest)
 
 
 def _admin(request: Request[Any, Any, Any], hub: HubContext) -> None:
+    """The caller holds the admin key; a locked-out address is refused before the key is compared (HTTP 429)."""
     key = hub.settings.admin_key
     if not key:
         raise NotFoundException("admin endpoints are disabled (set admin_key / OCPI_HUB_ADMIN_KEY)")
-    if not same_hash(request.headers.get("x-admin-key", ""), key):
-        raise PermissionDeniedException("wrong or missing X-Admin-Key")
+    address = client_address(request)
+    wait = hub.limiter.locked(address)
+    if not wait and secret_matches(request.headers.get("x-admin-key", ""), key):
+        return
+    if not wait:
+        wait = hub.limiter.failed(address, "admin key", ADMIN_WEIGHT)
+    if wait:
+        raise TooManyRequestsException(
+            "too many failed authentications from this address", headers={"Retry-After": str(wait)}
+        )
+    raise PermissionDeniedException("wrong or missing X-Admin-Key")
 
 
 def partner_view(partner: Partner) -> dict[str, object]:

@@ -37,6 +37,14 @@ def same_hash(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
+def secret_matches(given: str, wanted: str) -> bool:
+    """Constant-time comparison of a presented secret with the expected one, by their SHA-256 digests, so that
+    neither the content nor the length of the expected secret shows in the time taken."""
+    left = hashlib.sha256(given.encode("utf-8", "replace")).digest()
+    right = hashlib.sha256(wanted.encode("utf-8", "replace")).digest()
+    return hmac.compare_digest(left, right)
+
+
 def authorization_header(token: str) -> str:
     """``Token <base64(UTF-8 token)>`` as OCPI 2.2-d2 and later require."""
     return "Token " + base64.b64encode(token.encode("utf-8")).decode("ascii")
@@ -107,4 +115,5 @@ __all__ = (
     "hash_token",
     "new_token",
     "same_hash",
+    "secret_matches",
 )
