@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from importlib.util import find_spec
@@ -41,7 +42,10 @@ sqlite:////absolute.db, sqlite://:memory: or mongodb://host:27017/dbname (defaul
 
 EPILOG = (
     "exit codes:\n"
-    + "\n".join(f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES.items())
+    + "\n".join(
+        textwrap.fill(meaning, 100, initial_indent=f"  {code:<4} ", subsequent_indent=" " * 7)
+        for code, meaning in EXIT_CODES.items()
+    )
     + """
 
 Every mistake is told in one line on standard error; --debug adds the traceback.
