@@ -174,7 +174,7 @@ async def hub_context(settings: Settings, timeout: float = STORE_TIMEOUT) -> Asy
     try:
         ctx = await asyncio.wait_for(context.__aenter__(), timeout)
     except ValueError as exc:  # unsupported URL, missing secret_key: configuration
-        raise CliError(str(exc)) from exc
+        raise CliError(str(exc).replace(settings.store, shown)) from exc  # a URL may hold a password
     except TimeoutError:
         raise CliError(
             f"the store {shown} did not answer within {timeout:.0f} s; is its server running and the URL right?",
