@@ -11,7 +11,7 @@ from pathlib import Path
 
 from litestar import Litestar, Router
 
-from reference_hub.api.auth import authenticate, check_limits
+from reference_hub.api.auth import authenticate, check_limits, requests_under_way
 from reference_hub.api.context import HubContext
 from reference_hub.api.dashboard import Gatekeeper, dashboard_routers, template_config
 from reference_hub.api.errors import EXCEPTION_HANDLERS
@@ -63,6 +63,7 @@ async def build_context(settings: Settings) -> AsyncIterator[HubContext]:
             max_answer=settings.peer_max_answer,
             per_party=settings.peer_concurrency,
             per_caller=settings.caller_concurrency,
+            per_sender=settings.party_forwards,
             allow_private=settings.allow_private_peers,
         ),
     )
@@ -87,6 +88,7 @@ async def build_context(settings: Settings) -> AsyncIterator[HubContext]:
             deliveries=deliveries,
             liveness=liveness,
             limiter=limiter,
+            requests={},
             bodies={},
             callbacks=Callbacks(settings, store, deliveries),
             payments=Payments(store, codec),
@@ -131,7 +133,7 @@ def create_app(settings: Settings) -> Litestar:
     dashboard = bool(settings.admin_key)
     if dashboard:
         routers += dashboard_routers(check_limits)
-    middleware = []
+    middleware = [requests_under_way]
     if settings.has_fault(Fault.TRAILING_SLASH_ENDPOINTS) or settings.has_fault(Fault.SLASHLESS_REDIRECT):
         paths = frozenset(m.path for m in MODULES)
         middleware.append(slash_fault_middleware(settings.faults, settings.base_url, paths))

@@ -71,6 +71,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     """Largest sum of header names and values the hub accepts; more gets HTTP 431 with the OCPI envelope."""
     header_timeout: int = 10
     """Seconds a client has to send its request line and headers (granian's header read timeout)."""
+    party_requests: Annotated[int, msgspec.Meta(ge=1)] = 1000
+    """Requests one platform may have under way at once in one hub process; more get HTTP 429 at once, so a flood
+    from one platform cannot take every slot (``max_concurrent_requests``) from the others."""
+    party_forwards: Annotated[int, msgspec.Meta(ge=1)] = 256
+    """Calls to other parties one platform's requests may have under way at once in one hub process (forwards, routed
+    authorizations, commands); more get HTTP 429 at once instead of queueing behind each other."""
     max_concurrent_requests: int = 4096
     """Requests one worker handles at once (granian's backpressure); stalled uploads are cut by ``body_timeout``."""
     auth_failure_limit: int = 100
