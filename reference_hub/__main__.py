@@ -93,10 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     partners = sub.add_parser(
         "partners",
         help="list partner records (half-registered ones marked) or remove one",
-        description="List every partner record in the store, whatever its status; HALF marks a registration that "
-        "may never have reached the party (a hub-initiated one still PENDING, or a partner that has not yet used the "
-        "token the hub gave it, e.g. because the hub died before answering). 'remove PARTNER_ID' deletes one record: "
-        "its token stops working and its party ids are free for a new registration. Works with the hub running.",
+        description="List every partner record in the store, whatever its status; HALF marks a hub-initiated "
+        "registration that never finished (still PENDING), NO-CALL-YET an active partner that has not yet called the "
+        "hub with its token (normal for a party that only receives). 'remove PARTNER_ID' deletes one record: its token "
+        "stops working and its party ids are free for a new registration. Works with the hub running.",
     )
     _common(partners)
     partners.add_argument("action", nargs="?", choices=("list", "remove"), default="list", help="default: list")
@@ -252,7 +252,7 @@ async def _partners(settings: Settings, action: str, partner_id: str | None) -> 
         page = await ctx.store.list_partners(statuses=tuple(PartnerStatus))
         for p in page.items:
             roles = ",".join(f"{r.country_code}/{r.party_id}" for r in p.roles) or "-"
-            flag = "HALF" if p.half_registered else "-"
+            flag = "HALF" if p.half_registered else "NO-CALL-YET" if p.awaiting_first_call else "-"
             print(
                 f"{p.partner_id}\t{p.status.value}\t{flag}\t{p.initiated_by}\t{roles}\t"
                 f"{redact_url(p.versions_url)}\t{p.created.to_ocpi()}"
