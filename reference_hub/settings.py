@@ -31,8 +31,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     store: str = "sqlite:///data/hub.db"
     """``sqlite:///relative.db``, ``sqlite:////absolute.db``, ``sqlite://:memory:`` or ``mongodb://host/db``."""
     secret_key: str | None = None
-    """Fernet key that encrypts the tokens the hub presents to parties. Default for SQLite: a key file beside the
-    database (``<db>.key``, mode 0600); required for MongoDB."""
+    """Fernet key that seals the tokens the hub presents to parties; several comma-separated during a key rotation
+    (the first seals, all open). Best given as ``OCPI_HUB_SECRET_KEY`` from a secret manager."""
+    secret_key_file: str | None = None
+    """File holding the token-sealing key (one per line, the first seals; created 0600 with a new key if missing).
+    Keep it outside the data directory, so that a copy or backup of the data does not carry the key to its tokens.
+    Default, when neither this nor ``secret_key`` is set: ``<db>.key`` beside a SQLite database."""
     country_code: str = "NL"
     """The hub's own ISO 3166-1 alpha-2 country code."""
     party_id: str = "HUB"
