@@ -18,6 +18,7 @@ from typing import IO, Any
 from reference_hub import OCPI_VERSION, __version__
 from reference_hub.cli import (
     EXIT_CODES,
+    EXIT_FAILED,
     CliError,
     OneLineParser,
     check_port,
@@ -141,10 +142,10 @@ def _partners_parser(sub: Subparsers) -> None:
         "partners",
         help="list partner records (half-registered ones marked) or remove one",
         description="List every partner record in the store, whatever its status, as a table (or JSON with --json); "
-        "HALF marks a registration that may never have reached the party (a hub-initiated one still PENDING, or a "
-        "partner that has not yet used the token the hub gave it, e.g. because the hub died before answering). "
-        "'remove PARTNER_ID' deletes one record: its token stops working and its party ids are free for a new "
-        "registration. Works with the hub running.",
+        "HALF marks a hub-initiated registration that never finished (still PENDING), NO-CALL-YET an active partner "
+        "that has not yet called the hub with its token (normal for a party that only receives). 'remove PARTNER_ID' "
+        "deletes one record: its token stops working and its party ids are free for a new registration. Works with "
+        "the hub running.",
     )
     _common(partners)
     partners.add_argument("action", nargs="?", choices=("list", "remove"), default="list", help="default: list")
@@ -197,6 +198,19 @@ def _seed_tokens_parser(sub: Subparsers) -> None:
     seed_tokens.add_argument("--export", metavar="FILE", help="write uid,type,allowed per token to this CSV")
 
 
+def _rotate_key_parser(sub: Subparsers) -> None:
+    rotate_key = sub.add_parser(
+        "rotate-key",
+        help="seal every stored party token under a new key (works with the hub running)",
+        description="Rotate the key that seals the tokens the hub presents to parties. With a key file "
+        "(secret_key_file, or the default <db>.key beside a SQLite database): a new key is put in front of the file, "
+        "every stored token is sealed again under it, then the old key is dropped from the file; running hub "
+        "processes follow the file. With the secret_key setting (OCPI_HUB_SECRET_KEY): put the new key first "
+        "(NEW,OLD), restart the hub, run this to seal every token under NEW, then remove OLD and restart again.",
+    )
+    _common(rotate_key)
+
+
 def _completion_parser(sub: Subparsers) -> None:
     completion = sub.add_parser(
         "completion",
@@ -217,6 +231,7 @@ PARSERS = (
     _seed_parser,
     _seed_locations_parser,
     _seed_tokens_parser,
+    _rotate_key_parser,
     _completion_parser,
 )
 """One function per subcommand; the order is the order ``--help`` lists them."""
@@ -416,7 +431,7 @@ async def _partners(settings: Settings, action: str, partner_id: str | None, as_
         (
             p.partner_id,
             p.status.value,
-            "HALF" if p.half_registered else "-",
+            "HALF" if p.half_registered else "NO-CALL-YET" if p.awaiting_first_call else "-",
             p.initiated_by,
             ",".join(f"{r.country_code}/{r.party_id}" for r in p.roles) or "-",
             redact(p.versions_url),
@@ -435,6 +450,71 @@ def partners(args: argparse.Namespace) -> int:
             f"'partners list' takes no PARTNER_ID (did you mean: ocpi-hub partners remove {args.partner_id})"
         )
     return asyncio.run(_partners(_settings(args), args.action, args.partner_id, args.json))
+
+
+async def _rotate_key(settings: Settings) -> int:
+    """See the ``rotate-key`` help. Every step leaves every stored token readable by the keys then in force."""
+    import msgspec
+
+    from reference_hub.app import key_file
+    from reference_hub.hub.tokens import new_key, read_keys, write_keys
+    from reference_hub.store import Conflict, PartnerStatus, open_store
+
+    probe = open_store(settings.store)
+    path = key_file(settings, probe)
+    old_keys: list[bytes] = []
+    if path is not None:
+        if not path.exists():
+            raise FileNotFoundError(f"no key file at {path}: nothing is sealed yet, so there is nothing to rotate")
+        old_keys = read_keys(path)
+        write_keys(path, [new_key(), *old_keys])
+    elif settings.secret_key and len([k for k in settings.secret_key.split(",") if k.strip()]) < 2:
+        raise ValueError(
+            "secret_key holds one key: put a new one in front (OCPI_HUB_SECRET_KEY=NEW,OLD; a new key: "
+            f"{new_key().decode()}), restart the hub, then run rotate-key again"
+        )
+    resealed = 0
+    async with hub_context(settings) as ctx:
+        vault = ctx.registrar.vault
+        for _ in range(5):  # until a pass finds nothing left under an old key (a partner changing meanwhile)
+            conflicts = changed = 0
+            page = await ctx.store.list_partners(statuses=tuple(PartnerStatus))
+            for partner in page.items:
+                if partner.outgoing_token is None:
+                    continue
+                sealed = vault.reseal(partner.outgoing_token)
+                if sealed == partner.outgoing_token:
+                    continue
+                try:
+                    await ctx.store.replace_partner(
+                        msgspec.structs.replace(partner, outgoing_token=sealed), expected_token_hash=partner.token_hash
+                    )
+                    resealed += 1
+                    changed += 1
+                except Conflict:
+                    conflicts += 1
+            if not conflicts and not changed:
+                break
+        else:
+            raise RuntimeError("partners kept changing during the rotation; run rotate-key again")
+    if path is not None:
+        current = read_keys(path)
+        write_keys(path, current[:1])
+        print(f"sealed {resealed} party token(s) under a new key; {path} now holds only the new key")
+    else:
+        print(f"sealed {resealed} party token(s) under the first key of secret_key; remove the others and restart")
+    return 0
+
+
+def rotate_key(args: argparse.Namespace) -> int:
+    try:
+        return asyncio.run(_rotate_key(_settings(args)))
+    except FileNotFoundError as exc:  # no key file: nothing was ever sealed
+        raise CliError(str(exc), EXIT_FAILED) from exc
+    except RuntimeError as exc:
+        raise CliError(str(exc), EXIT_FAILED) from exc
+    except ValueError as exc:  # one key in secret_key, or a key file without one: configuration
+        raise CliError(str(exc)) from exc
 
 
 async def _seed(settings: Settings, count: int, out: IO[str] | None, prefix: str) -> int:
@@ -635,6 +715,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "seed": seed,
     "seed-locations": seed_locations,
     "seed-tokens": seed_tokens,
+    "rotate-key": rotate_key,
     "completion": completion,
 }
 

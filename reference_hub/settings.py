@@ -31,8 +31,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     store: str = "sqlite:///data/hub.db"
     """``sqlite:///relative.db``, ``sqlite:////absolute.db``, ``sqlite://:memory:`` or ``mongodb://host/db``."""
     secret_key: str | None = None
-    """Fernet key that encrypts the tokens the hub presents to parties. Default for SQLite: a key file beside the
-    database (``<db>.key``, mode 0600); required for MongoDB."""
+    """Fernet key that seals the tokens the hub presents to parties; several comma-separated during a key rotation
+    (the first seals, all open). Best given as ``OCPI_HUB_SECRET_KEY`` from a secret manager."""
+    secret_key_file: str | None = None
+    """File holding the token-sealing key (one per line, the first seals; created 0600 with a new key if missing).
+    Keep it outside the data directory, so that a copy or backup of the data does not carry the key to its tokens.
+    Default, when neither this nor ``secret_key`` is set: ``<db>.key`` beside a SQLite database."""
     country_code: str = "NL"
     """The hub's own ISO 3166-1 alpha-2 country code."""
     party_id: str = "HUB"
@@ -71,6 +75,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     """Largest sum of header names and values the hub accepts; more gets HTTP 431 with the OCPI envelope."""
     header_timeout: int = 10
     """Seconds a client has to send its request line and headers (granian's header read timeout)."""
+    party_requests: Annotated[int, msgspec.Meta(ge=1)] = 1000
+    """Requests one platform may have under way at once in one hub process; more get HTTP 429 at once, so a flood
+    from one platform cannot take every slot (``max_concurrent_requests``) from the others."""
+    party_forwards: Annotated[int, msgspec.Meta(ge=1)] = 256
+    """Calls to other parties one platform's requests may have under way at once in one hub process (forwards, routed
+    authorizations, commands); more get HTTP 429 at once instead of queueing behind each other."""
     max_concurrent_requests: int = 4096
     """Requests one worker handles at once (granian's backpressure); stalled uploads are cut by ``body_timeout``."""
     auth_failure_limit: int = 100

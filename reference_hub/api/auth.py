@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from reference_hub.api.context import HubContext, hub_of
 from reference_hub.api.responses import OcpiResponse, ocpi_response
@@ -27,6 +28,8 @@ from reference_hub.hub.auth import MAX_AUTHORIZATION, Caller, CallerKind, header
 from reference_hub.ocpi.errors import GenericClientError, OcpiError, TooManyRequests, Unauthorized
 
 _CALLER = "ocpi.caller"
+_UNDER_WAY = "ocpi.under_way"
+_BUSY = "This platform has %d requests under way at this hub already; retry after Retry-After seconds"
 _MISSING = "Missing or unknown credentials token (Authorization: Token <base64 token>)"
 _TOO_LONG = f"Authorization header longer than {MAX_AUTHORIZATION} characters; a credentials token is at most 64"
 _REGISTRATION_ONLY = "A registration token only opens the versions and credentials modules"
@@ -104,9 +107,35 @@ async def authenticate(request: Request[Any, Any, Any]) -> OcpiResponse | None:
                     request, ctx, _SUSPENDED if caller and caller.kind is CallerKind.SUSPENDED else message
                 )
     request.scope[_CALLER] = caller  # type: ignore[literal-required]
-    if caller.partner_id is not None:
-        ctx.liveness.heard(caller.partner_id)
+    partner_id = caller.partner_id
+    if partner_id is not None:
+        ctx.liveness.heard(partner_id)
+        under_way = ctx.requests.get(partner_id, 0)
+        if under_way >= ctx.settings.party_requests:
+            return error_response(request, ctx, TooManyRequests(_BUSY % under_way, retry_after=1))
+        ctx.requests[partner_id] = under_way + 1
+        request.scope[_UNDER_WAY] = (ctx.requests, partner_id)  # type: ignore[literal-required]
     return None
+
+
+def requests_under_way(app: ASGIApp) -> ASGIApp:
+    """ASGI middleware: a request counted by :func:`authenticate` stops counting when the app is done with it, however
+    it ends (answered, failed, or the client gone)."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await app(scope, receive, send)
+        finally:
+            counted: tuple[dict[str, int], str] | None = scope.get(_UNDER_WAY)  # type: ignore[assignment]
+            if counted is not None:
+                under_way, partner_id = counted
+                left = under_way.get(partner_id, 1) - 1
+                if left > 0:
+                    under_way[partner_id] = left
+                else:
+                    under_way.pop(partner_id, None)
+
+    return middleware
 
 
 def client_address(request: Request[Any, Any, Any]) -> str:
@@ -139,4 +168,12 @@ def _unauthorized(request: Request[Any, Any, Any], ctx: HubContext, message: str
     return error_response(request, ctx, Unauthorized(message))
 
 
-__all__ = ("MAX_HEADERS", "authenticate", "caller_of", "check_limits", "client_address", "error_response")
+__all__ = (
+    "MAX_HEADERS",
+    "authenticate",
+    "caller_of",
+    "check_limits",
+    "client_address",
+    "error_response",
+    "requests_under_way",
+)

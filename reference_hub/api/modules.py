@@ -149,10 +149,12 @@ async def _forward(
         query=_query(request) if query is None else query,
         body=body,
         correlation_id=exchange_ids(request)[1],
-        # No per-token limit here: a CPO platform authorizes many drivers at once. Forwards are bounded per
-        # destination (peer_concurrency) and by the deadline; the per-token limit is for registration handshakes.
+        # Not the per-token limit of registration handshakes: a CPO platform authorizes many drivers at once.
+        # Forwards are bounded per destination (peer_concurrency), per sending platform (party_forwards) and by
+        # the deadline.
         caller=None,
         hub_base=f"{ctx.settings.base_url}{base}",
+        on_behalf_of=who.partner.partner_id,
     )
 
 

@@ -150,9 +150,11 @@ class Forwarder:
         correlation_id: str,
         caller: str | None,
         hub_base: str,
+        on_behalf_of: str | None = None,
     ) -> Relayed:
-        """Forward to party ``to`` on behalf of party ``sender``; ``hub_base`` is the hub's URL of the same endpoint
-        (for rewriting a ``Link``)."""
+        """Forward to party ``to`` on behalf of party ``sender`` (of the platform ``on_behalf_of``, whose calls under
+        way are bounded by ``party_forwards``); ``hub_base`` is the hub's URL of the same endpoint (for rewriting a
+        ``Link``)."""
         partner = await self.receiver(to)
         base = endpoint_of(partner, module, interface)
         if base is None:
@@ -177,7 +179,7 @@ class Forwarder:
         started = time.perf_counter()
         status_code: int | None = None
         try:
-            answer = await self.client.call(method, url, token, headers, body, caller=caller)
+            answer = await self.client.call(method, url, token, headers, body, caller=caller, sender=on_behalf_of)
             relayed = self._relay(answer, to, sender, base, hub_base)
             status_code = relayed.status_code
             return relayed
@@ -204,7 +206,11 @@ class Forwarder:
         if answer.outcome is Outcome.TIMEOUT:
             raise ForwardTimeout(f"{to} did not answer within {self.client.deadline:g} s")
         if answer.outcome is Outcome.BUSY:
-            raise TooManyRequests("requests to parties on behalf of this token are already under way")
+            raise TooManyRequests(
+                f"this platform has {self.settings.party_forwards} requests to other parties under way through the hub"
+                " already; retry after Retry-After seconds",
+                retry_after=1,
+            )
         if not answer.ok:
             log.info("forward to %s failed: %s", to, answer.detail)
             raise ReceiverNotConnected(f"{to} could not be reached")

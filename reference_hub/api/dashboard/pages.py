@@ -164,6 +164,7 @@ def _partner_view(partner: Partner, hub: HubContext) -> dict[str, Any]:
         "status": status,
         "record_status": partner.status.value,
         "half_registered": partner.half_registered,
+        "awaiting_first_call": partner.awaiting_first_call,
         "platform": first.business_details.name if first else "",
         "roles": [f"{r.role.value} {r.country_code}/{r.party_id}" for r in partner.roles],
         "version": partner.version or "",
