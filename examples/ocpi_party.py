@@ -132,6 +132,8 @@ class Party:
             do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = handle_any
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Requests)
+        self.port = self.server.server_address[1]  # --port 0: the one the system chose
+        self.base = f"http://127.0.0.1:{self.port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         say(f"{self.role} {self.country_code}/{self.party_id} listening on {self.base}/ocpi/versions")
 
@@ -171,7 +173,10 @@ class Party:
         """The party-initiated handshake: versions and details with token A, then POST our Credentials.
 
         Before it answers, the hub calls our versions URL with token B (that is why we serve first)."""
-        status, versions = self.call("GET", versions_url, token=token_a, routed=False)
+        try:
+            status, versions = self.call("GET", versions_url, token=token_a, routed=False)
+        except OSError as exc:
+            raise SystemExit(f"cannot reach the hub at {versions_url} ({exc}); is it running (make run)?") from None
         if status != 200:
             raise SystemExit(f"the hub refused token A at {versions_url}: {versions.get('status_message', status)}")
         details_url = next(v["url"] for v in versions["data"] if v["version"] == VERSION)
@@ -202,7 +207,11 @@ class Party:
 
     def unregister(self) -> None:
         if self.token_c and self.credentials_url:
-            status, _ = self.call("DELETE", self.credentials_url, routed=False)
+            try:
+                status, _ = self.call("DELETE", self.credentials_url, routed=False)
+            except OSError as exc:  # the hub is gone: our registration stays in its store
+                say(f"could not unregister, the hub did not answer ({exc}); ocpi-hub partners remove frees our ids")
+                return
             say(f"unregistered from the hub (HTTP {status})")
             self.token_c = None
 
