@@ -1,9 +1,9 @@
 """What the description tests share: our OpenAPI descriptions as JSON Schema validators, the generated models as the
 hub decodes with them, and the official OCPI example files.
 
-The examples are verbatim copies of the specification's own ``examples/`` folders (CC BY-ND 4.0), kept outside this
-repository in the project's shared spec folder (``shared/ocpi/examples`` beside a checkout's ancestors) or wherever
-``OCPI_EXAMPLES_DIR`` points. A test that needs them and finds none is skipped and says where it looked.
+The examples are verbatim copies of the specification's own ``examples/`` folders (CC BY-ND 4.0, attribution and
+sources in ``tests/data/ocpi-examples/README.md``; never edited), kept in ``tests/data/ocpi-examples``.
+``OCPI_EXAMPLES_DIR`` points elsewhere (e.g. at a newer copy).
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def examples_dir(folder: str) -> Path:
     candidates = []
     if os.environ.get(EXAMPLES_ENV):
         candidates.append(Path(os.environ[EXAMPLES_ENV]))
-    candidates += [parent / "shared" / "ocpi" / "examples" for parent in ROOT.parents]
+    candidates.append(ROOT / "tests" / "data" / "ocpi-examples")
     for base in candidates:
         if (base / folder).is_dir():
             return base / folder
