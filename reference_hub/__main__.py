@@ -591,12 +591,13 @@ async def _seed_objects(
 ) -> int:
     """Write ``count`` objects of ``module`` owned by the registered party ``owner`` in bulk writes, with
     last_updated one second apart ending now; ``make(n, country_code, party_id, stamp)`` builds object ``n``."""
+    from reference_hub.hub.catalogue import SPECS
     from reference_hub.hub.directory import party_key
-    from reference_hub.hub.objects import KINDS, object_key
+    from reference_hub.hub.objects import object_key
     from reference_hub.ocpi.datetime import DateTime, now
     from reference_hub.store.objects import StoredObject
 
-    kind = KINDS[module]
+    kind = SPECS[module]
     country_code, party_id = _party(owner)
     key = party_key(country_code, party_id)
     async with hub_context(settings) as ctx:

@@ -25,10 +25,10 @@ from reference_hub.hub.callbacks import Callbacks
 from reference_hub.hub.client import OutboundClient
 from reference_hub.hub.credentials import Registrar
 from reference_hub.hub.directory import Directory
+from reference_hub.hub.frontdoor import FrontDoor
 from reference_hub.hub.liveness import Liveness
 from reference_hub.hub.objects import Objects
 from reference_hub.hub.outbox import Deliveries
-from reference_hub.hub.payments import Payments
 from reference_hub.hub.peers import PeerClient
 from reference_hub.hub.ratelimit import FailedAuthLimiter
 from reference_hub.hub.routing import Forwarder
@@ -92,6 +92,8 @@ async def build_context(settings: Settings) -> AsyncIterator[HubContext]:
         deliveries = Deliveries(settings, store, directory, forwarder, peers.client)
         registrar.status_listeners.append(deliveries.client_info)
         liveness = Liveness(settings, store, forwarder, peers.client, deliveries)
+        objects = Objects(settings, store, codec)
+        callbacks = Callbacks(settings, store, deliveries)
         yield HubContext(
             settings=settings,
             codec=codec,
@@ -99,15 +101,15 @@ async def build_context(settings: Settings) -> AsyncIterator[HubContext]:
             auth=auth,
             registrar=registrar,
             directory=directory,
-            objects=Objects(settings, store, codec),
+            objects=objects,
             forwarder=forwarder,
             deliveries=deliveries,
             liveness=liveness,
             limiter=limiter,
             requests={},
             bodies={},
-            callbacks=Callbacks(settings, store, deliveries),
-            payments=Payments(store, codec),
+            callbacks=callbacks,
+            frontdoor=FrontDoor(settings, codec, store, directory, objects, forwarder, deliveries, callbacks),
         )
         limiter.flush()
     finally:

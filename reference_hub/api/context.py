@@ -11,10 +11,10 @@ from reference_hub.hub.auth import Authenticator
 from reference_hub.hub.callbacks import Callbacks
 from reference_hub.hub.credentials import Registrar
 from reference_hub.hub.directory import Directory
+from reference_hub.hub.frontdoor import FrontDoor
 from reference_hub.hub.liveness import Liveness
 from reference_hub.hub.objects import Objects
 from reference_hub.hub.outbox import Deliveries
-from reference_hub.hub.payments import Payments
 from reference_hub.hub.ratelimit import FailedAuthLimiter
 from reference_hub.hub.routing import Forwarder
 from reference_hub.ocpi.codec import Codec
@@ -43,8 +43,8 @@ class HubContext:
     """Requests under way right now, per partner id (see ``api/auth.py``)."""
     callbacks: Callbacks
     """The response URLs the hub hands out (commands, charging profiles) and the results posted to them."""
-    payments: Payments
-    """The hub's copy of Terminals and FinancialAdviceConfirmations."""
+    frontdoor: FrontDoor
+    """Where every functional-module request enters the hub (``hub/frontdoor.py``)."""
 
 
 def hub_of(connection: ASGIConnection[Any, Any, Any, Any]) -> HubContext:

@@ -1,8 +1,8 @@
 """The one list of OCPI interfaces the hub serves. ``app.py`` mounts it and the version details endpoint publishes it,
 so what is advertised and what is served cannot drift apart.
 
-The configuration modules have hand-written controllers; the client-owned-object modules are routes built from the
-operations table (``api/modules.py``), and their endpoint URLs are the table's interface base paths.
+The configuration modules have hand-written controllers; the functional modules are routes built from the operations
+the front door answers (``api/modules.py``), and their endpoint URLs are the table's interface base paths.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from reference_hub.api import chargingprofiles, commands, payments
 from reference_hub.api.credentials import CredentialsController
 from reference_hub.api.hubclientinfo import HubClientInfoSender
 from reference_hub.api.modules import route_handlers as module_route_handlers
@@ -35,9 +34,6 @@ MODULES: tuple[ModuleInterface, ...] = (
     ModuleInterface("credentials", InterfaceRole.SENDER, str(CredentialsController.path)),
     ModuleInterface("hubclientinfo", InterfaceRole.SENDER, str(HubClientInfoSender.path)),
     *(ModuleInterface(module, InterfaceRole(interface), base) for module, interface, base in served_interfaces()),
-    *(ModuleInterface(m, InterfaceRole(i), base) for m, i, base in commands.served_interfaces()),
-    *(ModuleInterface(m, InterfaceRole(i), base) for m, i, base in chargingprofiles.served_interfaces()),
-    *(ModuleInterface(m, InterfaceRole(i), base) for m, i, base in payments.served_interfaces()),
 )
 
 
@@ -46,9 +42,6 @@ def route_handlers() -> list[Any]:
     return [
         *_CONTROLLERS,
         *module_route_handlers(),
-        *commands.route_handlers(),
-        *chargingprofiles.route_handlers(),
-        *payments.route_handlers(),
     ]
 
 
