@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from enum import StrEnum
 from typing import Any
 
 import msgspec
 
+from reference_hub.hub.changes import ChangeWatcher
 from reference_hub.hub.tokens import candidate_tokens, hash_token, same_hash
 from reference_hub.store import PartnerStatus, Store
 
-MARKER_INTERVAL = 0.05
-"""Seconds between two looks at the store's change marker."""
 _KNOWN_LIMIT = 500_000
 """Cached callers per process (a few hundred bytes each: the token, its hash and a 16-byte key)."""
 _UNKNOWN_LIMIT = 50_000
@@ -89,18 +87,12 @@ class Authenticator:
         locked out for the failures of others at their address."""
         self._known_limit = known_limit
         self._unknown_limit = unknown_limit
-        self._marker = store.change_marker()
-        self._checked = time.monotonic()
+        self._changes = ChangeWatcher(store)
 
     def cached(self, key: bytes) -> Caller | None:
         """The caller cached under ``key``, if any (after the periodic look at the store's change marker)."""
-        now = time.monotonic()
-        if now - self._checked >= MARKER_INTERVAL:
-            self._checked = now
-            marker = self._store.change_marker()
-            if marker != self._marker:
-                self.forget()
-                self._marker = marker
+        if self._changes.changed():
+            self.forget()
         return self._known.get(key)
 
     async def resolve(self, key: bytes, header: str | None) -> Caller | None:

@@ -17,6 +17,7 @@ import msgspec
 
 from reference_hub.faults import Fault
 from reference_hub.hub.auth import Authenticator, Caller, CallerKind
+from reference_hub.hub.changes import ChangeWatcher
 from reference_hub.hub.client import OutboundPolicy, PolicyRefusal, redact_url
 from reference_hub.hub.peers import CallerBusy, PeerClient, PeerError
 from reference_hub.hub.tokens import TokenVault, hash_token, new_token
@@ -108,7 +109,7 @@ class Registrar:
         self._reachable_since: DateTime | None = None
         """Partners updated at or after this moment are re-read on the next refresh (None: read them all)."""
         self._reachable_stale = True
-        self._reachable_marker = -1
+        self._reachable_changes = ChangeWatcher(store, interval=0.0)
 
     # --- what the hub hands out -----------------------------------------------------------------------------------
 
@@ -129,9 +130,7 @@ class Registrar:
         since the last refresh are read again, minus a margin for clocks of other hosts; a registration therefore
         costs a small query, not a re-read of every partner.
         """
-        marker = self.store.change_marker()
-        if self._reachable_stale or marker != self._reachable_marker:
-            self._reachable_marker = marker
+        if self._reachable_changes.changed() or self._reachable_stale:
             self._reachable_stale = False
             since = self._reachable_since
             page = await self.store.list_partners(

@@ -7,9 +7,7 @@ when the store's change marker says another process may have (looked at most eve
 
 from __future__ import annotations
 
-import time
-
-from reference_hub.hub.auth import MARKER_INTERVAL
+from reference_hub.hub.changes import ChangeWatcher
 from reference_hub.ocpi.models import Role
 from reference_hub.store import Partner, PartnerStatus, Store
 
@@ -33,18 +31,10 @@ class Directory:
         self._store = store
         self._by_id: dict[str, Partner | None] = {}
         self._by_party: dict[str, str | None] = {}
-        self._marker = store.change_marker()
-        self._checked = time.monotonic()
+        self._changes = ChangeWatcher(store)
 
     def _fresh(self) -> None:
-        now = time.monotonic()
-        if now - self._checked >= MARKER_INTERVAL:
-            self._checked = now
-            marker = self._store.change_marker()
-            if marker != self._marker:
-                self.forget()
-                self._marker = marker
-        if len(self._by_id) > _LIMIT or len(self._by_party) > _LIMIT:
+        if self._changes.changed() or len(self._by_id) > _LIMIT or len(self._by_party) > _LIMIT:
             self.forget()
 
     def forget(self) -> None:

@@ -40,6 +40,8 @@ from datetime import timedelta
 import msgspec
 
 from reference_hub.faults import Fault
+from reference_hub.hub.catalogue import BROADCAST
+from reference_hub.hub.changes import ChangeWatcher
 from reference_hub.hub.client import OutboundClient, Outcome
 from reference_hub.hub.directory import Directory, party_key
 from reference_hub.hub.routing import Forwarder, endpoint_of, join_under, split_party
@@ -47,7 +49,6 @@ from reference_hub.hub.traffic import Exchange
 from reference_hub.ocpi.datetime import DateTime, now
 from reference_hub.ocpi.errors import OcpiError
 from reference_hub.ocpi.headers import reply_headers
-from reference_hub.ocpi.models import Role
 from reference_hub.settings import Settings
 from reference_hub.store import Conflict, Partner, PartnerStatus, Store
 from reference_hub.store.outbox import Delivery, DeliveryState
@@ -55,16 +56,6 @@ from reference_hub.store.outbox import Delivery, DeliveryState
 log = logging.getLogger("reference_hub.outbox")
 
 _LONGEST_COOLDOWN = 300.0
-_CPO_DATA = frozenset({Role.EMSP, Role.NSP, Role.NAP, Role.SCSP, Role.OTHER})
-_RECEIVING_ROLES = {"locations": _CPO_DATA, "tariffs": _CPO_DATA, "tokens": frozenset({Role.CPO})}
-"""Who receives a broadcast of each module: the roles opposite its owner (OTHER counts as eMSP-like)."""
-
-
-class _Status(msgspec.Struct):
-    status_code: int
-
-
-_STATUS = msgspec.json.Decoder(_Status)
 
 
 class Breaker:
@@ -185,7 +176,8 @@ class Deliveries:
         self.owner = f"{os.uname().nodename}-{os.getpid()}-{secrets.token_hex(4)}"
         self._faults = frozenset(settings.faults)
         self._wake = asyncio.Event()
-        self._partners: tuple[int, list[Partner]] | None = None
+        self._partners: list[Partner] | None = None
+        self._changes = ChangeWatcher(store, interval=0.0)
         self.breaker = Breaker(settings.delivery_breaker, settings.delivery_breaker_cooldown)
         self._inflight: Counter[str] = Counter()
         """Deliveries being sent, per receiver."""
@@ -194,15 +186,13 @@ class Deliveries:
 
     async def _active_partners(self) -> list[Partner]:
         """Every ACTIVE partner, re-read when the store says partners may have changed."""
-        marker = self.store.change_marker()
-        if self._partners is None or self._partners[0] != marker:
-            page = await self.store.list_partners(statuses=(PartnerStatus.ACTIVE,))
-            self._partners = (marker, page.items)
-        return self._partners[1]
+        if self._partners is None or self._changes.moved():
+            self._partners = (await self.store.list_partners(statuses=(PartnerStatus.ACTIVE,))).items
+        return self._partners
 
     async def recipients(self, module: str, interface: str, sender_partner: str | None) -> list[Recipient]:
         """Connected platforms implementing ``module``'s ``interface`` with a role that receives it (one each)."""
-        roles = _RECEIVING_ROLES.get(module)
+        roles = BROADCAST.get(module)  # None: every role (ClientInfo)
         found = []
         for partner in await self._active_partners():
             if partner.partner_id == sender_partner and Fault.BROADCAST_ECHOED not in self._faults:
@@ -390,17 +380,15 @@ class Deliveries:
         if partner.offline:
             await self._out(delivery, "the receiver is out of rotation (offline, or failed deliveries in a row)")
             return
+        headers = [("X-Request-ID", delivery.delivery_id), *delivery.headers]
+        started = time.perf_counter()
         try:
-            token, extra = self.forwarder.authorization(partner)
-        except OcpiError as exc:
+            sent = await self.forwarder.send(partner, delivery.method, delivery.url, headers, delivery.body)
+        except OcpiError as exc:  # the hub holds no usable token for the receiver
             await self._failed(delivery, exc.message, transport=True)
             return
-        headers = [("X-Request-ID", delivery.delivery_id), *delivery.headers, *extra]
-        if delivery.body is not None:
-            headers.append(("Content-Type", "application/json"))
-        started = time.perf_counter()
-        answer = await self.client.call(delivery.method, delivery.url, token, headers, delivery.body)
-        self._note(delivery, answer.status, answer.body if answer.outcome is Outcome.OK else b"", started)
+        answer, status_code = sent.answer, sent.status_code
+        self._note(delivery, status_code, started)
         if answer.outcome is not Outcome.OK:
             await self._unreachable(partner, delivery, f"{answer.outcome.value.lower()}: {answer.detail}")
             return
@@ -408,9 +396,7 @@ class Deliveries:
             await self._unreachable(partner, delivery, f"HTTP {answer.status}")
             return
         self.breaker.delivered(delivery.receiver)
-        try:
-            status_code = _STATUS.decode(answer.body).status_code
-        except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError):
+        if status_code is None:
             await self._failed(delivery, f"HTTP {answer.status} without an OCPI answer", transport=True)
             return
         if answer.status >= 300 or status_code >= 2000:
@@ -455,13 +441,9 @@ class Deliveries:
         log.info("partner %s is %s", partner.partner_id, "offline" if offline else "back")
         await self.client_info(changed, "OFFLINE" if offline else "CONNECTED")
 
-    def _note(self, delivery: Delivery, http_status: int, body: bytes, started: float) -> None:
+    def _note(self, delivery: Delivery, status_code: int | None, started: float) -> None:
         """The attempt, in the dashboard's traffic list (memory only)."""
         parts = delivery.stream.split("|")
-        try:
-            status_code: int | None = _STATUS.decode(body).status_code
-        except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError):
-            status_code = None
         self.forwarder.traffic.note(
             Exchange(
                 at=time.time(),

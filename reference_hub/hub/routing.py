@@ -47,9 +47,6 @@ from reference_hub.store import Partner
 
 log = logging.getLogger("reference_hub.routing")
 
-BROADCAST_MODULES = frozenset({"locations", "tariffs", "tokens"})
-"""Modules whose pushes to the hub are broadcast (the spec meant broadcast for these, not for sessions or CDRs)."""
-
 _RELAYED_HEADERS = ("x-total-count", "x-limit", "link", "location")
 _LINK = re.compile(r"<([^>]*)>\s*;\s*rel=\"?next\"?", re.IGNORECASE)
 
@@ -59,6 +56,22 @@ class _Status(msgspec.Struct):
 
 
 _STATUS = msgspec.json.Decoder(_Status)
+
+
+def status_code_of(body: bytes) -> int | None:
+    """The ``status_code`` of an OCPI answer (None: not an OCPI answer)."""
+    try:
+        return _STATUS.decode(body).status_code
+    except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError):
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What became of one call to a party: the answer, and its OCPI ``status_code`` (None: no OCPI answer)."""
+
+    answer: Answer
+    status_code: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +149,26 @@ class Forwarder:
             return None, [("Authorization", f"Token {token}")]
         return token, []
 
+    async def send(
+        self,
+        partner: Partner,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]],
+        body: bytes | None,
+        *,
+        caller: str | None = None,
+        sender: str | None = None,
+    ) -> Sent:
+        """One call to a party with the hub's token for it (encoded the way that party uses tokens): the one way the
+        hub sends, for forwarded requests and for the outbox's deliveries alike."""
+        token, extra = self.authorization(partner)
+        headers = [*headers, *extra]
+        if body is not None:
+            headers.append(("Content-Type", "application/json"))
+        answer = await self.client.call(method, url, token, headers, body, caller=caller, sender=sender)
+        return Sent(answer, status_code_of(answer.body) if answer.outcome is Outcome.OK else None)
+
     async def forward(
         self,
         *,
@@ -163,24 +196,17 @@ class Forwarder:
         if url is None:
             log.warning("refused to forward outside %s's %s %s endpoint", to, module, interface)
             raise InvalidOrMissingParameters("the URL names no object of the receiver's endpoint")
-        token, extra = self.authorization(partner)
         to_cc, to_pid = split_party(to)
         from_cc, from_pid = split_party(sender)
         request_id = correlation_id if Fault.REQUEST_ID_REUSED in self._faults else str(uuid.uuid4())
-        headers = [
-            ("X-Request-ID", request_id),
-            *reply_headers(to_cc, to_pid, from_cc, from_pid),
-            *extra,
-        ]
+        headers = [("X-Request-ID", request_id), *reply_headers(to_cc, to_pid, from_cc, from_pid)]
         if Fault.CORRELATION_ID_DROPPED not in self._faults:
             headers.append(("X-Correlation-ID", correlation_id))
-        if body is not None:
-            headers.append(("Content-Type", "application/json"))
         started = time.perf_counter()
         status_code: int | None = None
         try:
-            answer = await self.client.call(method, url, token, headers, body, caller=caller, sender=on_behalf_of)
-            relayed = self._relay(answer, to, sender, base, hub_base)
+            sent = await self.send(partner, method, url, headers, body, caller=caller, sender=on_behalf_of)
+            relayed = self._relay(sent, to, sender, base, hub_base)
             status_code = relayed.status_code
             return relayed
         except OcpiError as exc:
@@ -202,7 +228,8 @@ class Forwarder:
                 )
             )
 
-    def _relay(self, answer: Answer, to: str, sender: str, base: str, hub_base: str) -> Relayed:
+    def _relay(self, sent: Sent, to: str, sender: str, base: str, hub_base: str) -> Relayed:
+        answer, status_code = sent.answer, sent.status_code
         if answer.outcome is Outcome.TIMEOUT:
             raise ForwardTimeout(f"{to} did not answer within {self.client.deadline:g} s")
         if answer.outcome is Outcome.BUSY:
@@ -214,11 +241,9 @@ class Forwarder:
         if not answer.ok:
             log.info("forward to %s failed: %s", to, answer.detail)
             raise ReceiverNotConnected(f"{to} could not be reached")
-        try:
-            status_code = _STATUS.decode(answer.body).status_code
-        except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError):
+        if status_code is None:
             log.info("forward to %s: no OCPI answer (HTTP %s)", to, answer.status)
-            raise ReceiverNotConnected(f"{to} gave no usable OCPI answer (HTTP {answer.status})") from None
+            raise ReceiverNotConnected(f"{to} gave no usable OCPI answer (HTTP {answer.status})")
         headers: list[tuple[str, str]] = []
         for name, value in answer.headers:
             lowered = name.lower()
@@ -257,4 +282,4 @@ def rewrite_link(value: str, base: str, hub_base: str) -> str | None:
     return f'<{hub_base}{target[len(root) :]}>; rel="next"'
 
 
-__all__ = ("BROADCAST_MODULES", "Forwarder", "Relayed", "endpoint_of", "join_under", "rewrite_link", "split_party")
+__all__ = ("Forwarder", "Relayed", "Sent", "endpoint_of", "join_under", "rewrite_link", "split_party", "status_code_of")
