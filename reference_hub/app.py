@@ -28,6 +28,7 @@ from reference_hub.hub.directory import Directory
 from reference_hub.hub.frontdoor import FrontDoor
 from reference_hub.hub.liveness import Liveness
 from reference_hub.hub.objects import Objects
+from reference_hub.hub.operators import Operators
 from reference_hub.hub.outbox import Deliveries
 from reference_hub.hub.peers import PeerClient
 from reference_hub.hub.ratelimit import FailedAuthLimiter
@@ -100,6 +101,7 @@ async def build_context(settings: Settings) -> AsyncIterator[HubContext]:
             store=store,
             auth=auth,
             registrar=registrar,
+            operators=Operators(store, registrar),
             directory=directory,
             objects=objects,
             forwarder=forwarder,

@@ -14,6 +14,7 @@ from reference_hub.hub.directory import Directory
 from reference_hub.hub.frontdoor import FrontDoor
 from reference_hub.hub.liveness import Liveness
 from reference_hub.hub.objects import Objects
+from reference_hub.hub.operators import Operators
 from reference_hub.hub.outbox import Deliveries
 from reference_hub.hub.ratelimit import FailedAuthLimiter
 from reference_hub.hub.routing import Forwarder
@@ -31,6 +32,7 @@ class HubContext:
     store: Store
     auth: Authenticator
     registrar: Registrar
+    operators: Operators
     directory: Directory
     objects: Objects
     forwarder: Forwarder

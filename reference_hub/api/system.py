@@ -175,7 +175,7 @@ class AdminController(Controller):
     async def invite(self, request: Request[Any, Any, Any]) -> dict[str, str]:
         hub = hub_of(request)
         _admin(request, hub)
-        return {"token": await hub.registrar.invite(), "versions_url": hub.settings.versions_url}
+        return {"token": await hub.operators.invite(), "versions_url": hub.settings.versions_url}
 
     @post("/registrations", status_code=201)
     async def register_with(self, request: Request[Any, Any, Any]) -> dict[str, object]:
@@ -209,7 +209,7 @@ class AdminController(Controller):
         partner_id = str(request.path_params["partner_id"])
         hub = hub_of(request)
         _admin(request, hub)
-        if len(partner_id) > 64 or not await hub.registrar.remove(partner_id):
+        if len(partner_id) > 64 or not await hub.operators.remove(partner_id):
             raise NotFoundException(f"no partner {partner_id[:64]!r}")
         return {"removed": True, "partner_id": partner_id}
 

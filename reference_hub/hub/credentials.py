@@ -87,12 +87,9 @@ def ensure_registered(caller: Caller) -> None:
         raise MethodNotAllowed("not registered: POST your credentials first")
 
 
-class OperatorRefusal(Exception):
-    """An operator action that cannot be carried out as asked (unknown partner, wrong status, concurrent change)."""
-
-
 class Registrar:
-    """Carries out the credentials module for the API layer and the CLI."""
+    """The credentials handshakes, both directions: registration, rotation, unregistration, and the hub's own
+    Credentials. What an operator does to partners is ``hub/operators.py``."""
 
     def __init__(
         self, settings: Settings, store: Store, authenticator: Authenticator, vault: TokenVault, peers: PeerClient
@@ -147,7 +144,7 @@ class Registrar:
             self._reachable_since = since
         return self._reachable
 
-    async def _announce(self, partner: Partner, status: str) -> None:
+    async def announce(self, partner: Partner, status: str) -> None:
         """Tell the listeners; a listener's failure never undoes the registration change that caused it."""
         for listener in self.status_listeners:
             try:
@@ -155,7 +152,7 @@ class Registrar:
             except Exception:
                 log.exception("could not announce %s as %s", partner.partner_id, status)
 
-    def _changed(self) -> None:
+    def changed(self) -> None:
         """This process changed a token or a partner: drop cached authentications, refresh the reachable parties."""
         self.auth.forget()
         self._reachable_stale = True
@@ -169,12 +166,6 @@ class Registrar:
                     roles.extend(partner_roles)
         hub_party_id = None if self.settings.has_fault(Fault.NO_HUB_PARTY_ID) else self.settings.hub_party_id
         return Credentials(token=token, url=self.settings.versions_url, hub_party_id=hub_party_id, roles=roles)
-
-    async def invite(self) -> str:
-        """A new registration token A."""
-        token = new_token()
-        await self.store.add_invitation(Invitation(token_hash=hash_token(token), created=now()))
-        return token
 
     # --- party-initiated ------------------------------------------------------------------------------------------
 
@@ -256,14 +247,14 @@ class Registrar:
             raise MethodNotAllowed("this registration token has been used already") from exc
         except DuplicateParty as exc:
             raise InvalidOrMissingParameters(str(exc)) from exc
-        self._changed()
+        self.changed()
         log.info(
             "partner %s registered (party-initiated): %s from %s",
             partner_id,
             _parties(roles),
             redact_url(credentials.url),
         )
-        await self._announce(partner, "CONNECTED")
+        await self.announce(partner, "CONNECTED")
         return await self.hub_credentials(token_c, exclude=partner_id)
 
     async def _current(self, caller: Caller) -> Partner:
@@ -299,7 +290,7 @@ class Registrar:
             raise Unauthorized("this token was replaced by a concurrent credentials update") from exc
         except DuplicateParty as exc:
             raise InvalidOrMissingParameters(str(exc)) from exc
-        self._changed()
+        self.changed()
         log.info(
             "partner %s rotated its credentials: %s at %s",
             current.partner_id,
@@ -309,18 +300,6 @@ class Registrar:
         if self.settings.has_fault(Fault.OLD_TOKEN_SURVIVES):
             await self.store.add_invitation(Invitation(token_hash=caller.token_hash, created=now()))
         return await self.hub_credentials(token_c, exclude=current.partner_id)
-
-    async def remove(self, partner_id: str) -> bool:
-        """An operator removes a partner record (e.g. one half-registered by a crash): its token stops working and its
-        party ids are free for a new registration. True if there was such a partner."""
-        before = await self.store.get_partner(partner_id)
-        removed = await self.store.delete_partner(partner_id)
-        if removed:
-            self._changed()
-            log.info("partner %s removed by the operator", partner_id)
-            if before is not None and before.status is PartnerStatus.ACTIVE:
-                await self._announce(before, "SUSPENDED")
-        return removed
 
     async def unregister(self, caller: Caller) -> None:
         """Credentials DELETE: the partner's token stops working and its party ids are free again."""
@@ -332,66 +311,9 @@ class Registrar:
             await self.store.replace_partner(gone, expected_token_hash=caller.token_hash)
         except Conflict as exc:
             raise Unauthorized("this token was replaced by a concurrent credentials update") from exc
-        self._changed()
+        self.changed()
         log.info("partner %s unregistered itself (credentials DELETE)", current.partner_id)
-        await self._announce(current, "SUSPENDED")
-
-    # --- operator actions (the dashboard) ------------------------------------------------------------------------
-
-    async def _operator_change(self, partner_id: str, allowed: tuple[PartnerStatus, ...], **changes: object) -> Partner:
-        current = await self.store.get_partner(partner_id)
-        if current is None:
-            raise OperatorRefusal(f"there is no partner {partner_id[:64]!r}")
-        if current.status not in allowed:
-            raise OperatorRefusal(f"partner {partner_id} is {current.status.value}")
-        changed = msgspec.structs.replace(current, updated=now(), **changes)
-        try:
-            await self.store.replace_partner(changed, expected_token_hash=current.token_hash)
-        except Conflict as exc:
-            raise OperatorRefusal(f"partner {partner_id} changed meanwhile; look again") from exc
-        self._changed()
-        return changed
-
-    async def suspend(self, partner_id: str) -> Partner:
-        """Block an ACTIVE partner: its token opens nothing (the refusal names the suspension), nothing is sent to it,
-        its parties stay reserved for it, and every other platform is told (ClientInfo ``SUSPENDED``)."""
-        changed = await self._operator_change(partner_id, (PartnerStatus.ACTIVE,), status=PartnerStatus.SUSPENDED)
-        log.info("partner %s suspended by the operator", partner_id)
-        await self._announce(changed, "SUSPENDED")
-        return changed
-
-    async def reactivate(self, partner_id: str) -> Partner:
-        """Undo :meth:`suspend`: the same token works again and the others are told (ClientInfo ``CONNECTED``). The
-        still-alive check will mark it offline again if it turns out to be unreachable."""
-        changed = await self._operator_change(
-            partner_id, (PartnerStatus.SUSPENDED,), status=PartnerStatus.ACTIVE, offline=False
-        )
-        log.info("partner %s reactivated by the operator", partner_id)
-        await self._announce(changed, "CONNECTED")
-        return changed
-
-    async def unregister_partner(self, partner_id: str) -> Partner:
-        """The operator's credentials DELETE: the partner's token stops working and its parties are free again. The
-        others are told once (a suspended partner was announced when it was suspended)."""
-        before = await self.store.get_partner(partner_id)
-        changed = await self._operator_change(
-            partner_id,
-            (PartnerStatus.ACTIVE, PartnerStatus.SUSPENDED),
-            status=PartnerStatus.INACTIVE,
-            token_hash=None,
-            outgoing_token=None,
-        )
-        log.info("partner %s unregistered by the operator", partner_id)
-        if before is not None and before.status is PartnerStatus.ACTIVE:
-            await self._announce(changed, "SUSPENDED")
-        return changed
-
-    async def revoke_invitation(self, token_hash: str) -> bool:
-        """Delete an unused token A; True if there was one."""
-        revoked = await self.store.revoke_invitation(token_hash)
-        if revoked:
-            self._changed()
-        return revoked
+        await self.announce(current, "SUSPENDED")
 
     # --- hub-initiated --------------------------------------------------------------------------------------------
 
@@ -430,17 +352,17 @@ class Registrar:
         finally:
             retired = msgspec.structs.replace(pending, status=PartnerStatus.INACTIVE, token_hash=None, updated=now())
             await self.store.replace_partner(retired, expected_token_hash=pending.token_hash)
-            self._changed()
+            self.changed()
         partner = self._partner(partner_id, roles, theirs, token_b, discovered, initiated_by="HUB")
         try:
             await self.store.insert_partner(partner, consume_invitation=None)
         except DuplicateParty as exc:
             raise InvalidOrMissingParameters(str(exc)) from exc
-        self._changed()
+        self.changed()
         log.info(
             "partner %s registered (hub-initiated): %s at %s", partner_id, _parties(roles), redact_url(versions_url)
         )
-        await self._announce(partner, "CONNECTED")
+        await self.announce(partner, "CONNECTED")
         return partner
 
 
@@ -450,7 +372,6 @@ def _parties(roles: list[CredentialsRole]) -> str:
 
 
 __all__ = (
-    "OperatorRefusal",
     "Registrar",
     "check_party_url",
     "ensure_registered",

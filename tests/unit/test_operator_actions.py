@@ -12,7 +12,7 @@ from reference_hub.api.context import HubContext
 from reference_hub.api.dashboard.charts import bar_chart
 from reference_hub.app import build_context
 from reference_hub.hub.auth import CallerKind
-from reference_hub.hub.credentials import OperatorRefusal
+from reference_hub.hub.operators import OperatorRefusal
 from reference_hub.hub.tokens import hash_token
 from reference_hub.hub.traffic import Exchange, Traffic
 from reference_hub.ocpi.datetime import now
@@ -61,27 +61,27 @@ def test_suspend_and_reactivate_announce_once_each_and_refuse_the_token_by_name(
         header = auth("token-of-msp")["Authorization"]
         caller = await hub.auth.authenticate(header)
         assert caller is not None and caller.kind is CallerKind.PARTNER
-        await hub.registrar.suspend("DE-MSP")
+        await hub.operators.suspend("DE-MSP")
         assert told == [("DE-MSP", "SUSPENDED")]
         caller = await hub.auth.authenticate(header)  # the cache was dropped: the store says suspended
         assert caller is not None and caller.kind is CallerKind.SUSPENDED
         assert await hub.directory.suspended("DE/MSP") and await hub.directory.serving("DE/MSP") is None
         with pytest.raises(OperatorRefusal, match="SUSPENDED"):
-            await hub.registrar.suspend("DE-MSP")
-        await hub.registrar.reactivate("DE-MSP")
+            await hub.operators.suspend("DE-MSP")
+        await hub.operators.reactivate("DE-MSP")
         assert told == [("DE-MSP", "SUSPENDED"), ("DE-MSP", "CONNECTED")]
         caller = await hub.auth.authenticate(header)
         assert caller is not None and caller.kind is CallerKind.PARTNER
         with pytest.raises(OperatorRefusal, match="no partner"):
-            await hub.registrar.reactivate("XX-NOPE")
+            await hub.operators.reactivate("XX-NOPE")
 
     _with_hub(body)
 
 
 def test_unregistering_a_suspended_party_does_not_announce_it_twice() -> None:
     async def body(hub: HubContext, told: list[tuple[str, str]]) -> None:
-        await hub.registrar.suspend("DE-MSP")
-        gone = await hub.registrar.unregister_partner("DE-MSP")
+        await hub.operators.suspend("DE-MSP")
+        gone = await hub.operators.unregister_partner("DE-MSP")
         assert gone.status is PartnerStatus.INACTIVE and gone.token_hash is None
         assert told == [("DE-MSP", "SUSPENDED")]
         assert await hub.auth.authenticate(auth("token-of-msp")["Authorization"]) is None
@@ -92,22 +92,22 @@ def test_unregistering_a_suspended_party_does_not_announce_it_twice() -> None:
 
 def test_unregistering_an_active_party_announces_it_once() -> None:
     async def body(hub: HubContext, told: list[tuple[str, str]]) -> None:
-        await hub.registrar.unregister_partner("DE-MSP")
+        await hub.operators.unregister_partner("DE-MSP")
         assert told == [("DE-MSP", "SUSPENDED")]
         with pytest.raises(OperatorRefusal, match="INACTIVE"):
-            await hub.registrar.unregister_partner("DE-MSP")
+            await hub.operators.unregister_partner("DE-MSP")
 
     _with_hub(body)
 
 
 def test_a_revoked_invitation_no_longer_authenticates() -> None:
     async def body(hub: HubContext, _told: list[tuple[str, str]]) -> None:
-        token = await hub.registrar.invite()
+        token = await hub.operators.invite()
         header = auth(token)["Authorization"]
         assert (await hub.auth.authenticate(header)) is not None  # now cached as valid
-        assert await hub.registrar.revoke_invitation(hash_token(token))
+        assert await hub.operators.revoke_invitation(hash_token(token))
         assert await hub.auth.authenticate(header) is None
-        assert not await hub.registrar.revoke_invitation(hash_token(token))
+        assert not await hub.operators.revoke_invitation(hash_token(token))
 
     _with_hub(body)
 

@@ -32,7 +32,8 @@ from reference_hub.api.dashboard.security import (
     cookie_secure,
 )
 from reference_hub.hub.client import redact_url
-from reference_hub.hub.credentials import OperatorRefusal, check_party_url
+from reference_hub.hub.credentials import check_party_url
+from reference_hub.hub.operators import OperatorRefusal
 from reference_hub.hub.ratelimit import ADMIN_WEIGHT
 from reference_hub.ocpi.datetime import DateTime, now
 from reference_hub.ocpi.errors import OcpiError
@@ -358,18 +359,18 @@ class DashboardController(Controller):
             return await self._parties(request, session, error="No such party.", status_code=404)
         try:
             if action == "suspend":
-                await hub.registrar.suspend(partner_id)
+                await hub.operators.suspend(partner_id)
                 done = "suspended"
             elif action == "reactivate":
-                await hub.registrar.reactivate(partner_id)
+                await hub.operators.reactivate(partner_id)
                 done = "reactivated"
             elif action == "unregister":
                 current = await hub.store.get_partner(partner_id)
                 if current is not None and current.status is PartnerStatus.PENDING:
-                    await hub.registrar.remove(partner_id)
+                    await hub.operators.remove(partner_id)
                     done = "removed"
                 else:
-                    await hub.registrar.unregister_partner(partner_id)
+                    await hub.operators.unregister_partner(partner_id)
                     done = "unregistered"
             else:
                 return await self._parties(request, session, error=f"Unknown action {action[:20]!r}.", status_code=404)
@@ -438,7 +439,7 @@ class DashboardController(Controller):
         session, _fields, refusal = await _form(request)
         if refusal is not None or session is None:
             return refusal or Redirect("/admin/signin", status_code=303)
-        token = await hub_of(request).registrar.invite()
+        token = await hub_of(request).operators.invite()
         log.info("dashboard: invitation created")
         return await self._invitations(request, session, token=token, status_code=201)
 
@@ -448,7 +449,7 @@ class DashboardController(Controller):
         if refusal is not None or session is None:
             return refusal or Redirect("/admin/signin", status_code=303)
         token_hash = fields.get("id", "")
-        if not _HASH.match(token_hash) or not await hub_of(request).registrar.revoke_invitation(token_hash):
+        if not _HASH.match(token_hash) or not await hub_of(request).operators.revoke_invitation(token_hash):
             return await self._invitations(request, session, status_code=404)
         return Redirect("/admin/invites", query_params={"done": f"revoked:{token_hash[:12]}"}, status_code=303)
 

@@ -1,0 +1,101 @@
+"""What an operator does to partners and invitations (the dashboard, the admin API, the ``ocpi-hub`` CLI): invite,
+suspend, reactivate, unregister, remove, revoke. Each change drops the caches it affects and tells the other
+platforms (ClientInfo) exactly once; a refusal names why (:class:`OperatorRefusal`)."""
+
+from __future__ import annotations
+
+import logging
+
+import msgspec
+
+from reference_hub.hub.credentials import Registrar
+from reference_hub.hub.tokens import hash_token, new_token
+from reference_hub.ocpi.datetime import now
+from reference_hub.store import Conflict, Invitation, Partner, PartnerStatus, Store
+
+log = logging.getLogger("reference_hub.credentials")
+
+
+class OperatorRefusal(Exception):
+    """An operator action that cannot be carried out as asked (unknown partner, wrong status, concurrent change)."""
+
+
+class Operators:
+    """Operator actions on one store."""
+
+    def __init__(self, store: Store, registrar: Registrar) -> None:
+        self.store = store
+        self.registrar = registrar
+
+    async def invite(self) -> str:
+        """A new registration token A."""
+        token = new_token()
+        await self.store.add_invitation(Invitation(token_hash=hash_token(token), created=now()))
+        return token
+
+    async def remove(self, partner_id: str) -> bool:
+        """An operator removes a partner record (e.g. one half-registered by a crash): its token stops working and its
+        party ids are free for a new registration. True if there was such a partner."""
+        before = await self.store.get_partner(partner_id)
+        removed = await self.store.delete_partner(partner_id)
+        if removed:
+            self.registrar.changed()
+            log.info("partner %s removed by the operator", partner_id)
+            if before is not None and before.status is PartnerStatus.ACTIVE:
+                await self.registrar.announce(before, "SUSPENDED")
+        return removed
+
+    async def _operator_change(self, partner_id: str, allowed: tuple[PartnerStatus, ...], **changes: object) -> Partner:
+        current = await self.store.get_partner(partner_id)
+        if current is None:
+            raise OperatorRefusal(f"there is no partner {partner_id[:64]!r}")
+        if current.status not in allowed:
+            raise OperatorRefusal(f"partner {partner_id} is {current.status.value}")
+        changed = msgspec.structs.replace(current, updated=now(), **changes)
+        try:
+            await self.store.replace_partner(changed, expected_token_hash=current.token_hash)
+        except Conflict as exc:
+            raise OperatorRefusal(f"partner {partner_id} changed meanwhile; look again") from exc
+        self.registrar.changed()
+        return changed
+
+    async def suspend(self, partner_id: str) -> Partner:
+        """Block an ACTIVE partner: its token opens nothing (the refusal names the suspension), nothing is sent to it,
+        its parties stay reserved for it, and every other platform is told (ClientInfo ``SUSPENDED``)."""
+        changed = await self._operator_change(partner_id, (PartnerStatus.ACTIVE,), status=PartnerStatus.SUSPENDED)
+        log.info("partner %s suspended by the operator", partner_id)
+        await self.registrar.announce(changed, "SUSPENDED")
+        return changed
+
+    async def reactivate(self, partner_id: str) -> Partner:
+        """Undo :meth:`suspend`: the same token works again and the others are told (ClientInfo ``CONNECTED``). The
+        still-alive check will mark it offline again if it turns out to be unreachable."""
+        changed = await self._operator_change(
+            partner_id, (PartnerStatus.SUSPENDED,), status=PartnerStatus.ACTIVE, offline=False
+        )
+        log.info("partner %s reactivated by the operator", partner_id)
+        await self.registrar.announce(changed, "CONNECTED")
+        return changed
+
+    async def unregister_partner(self, partner_id: str) -> Partner:
+        """The operator's credentials DELETE: the partner's token stops working and its parties are free again. The
+        others are told once (a suspended partner was announced when it was suspended)."""
+        before = await self.store.get_partner(partner_id)
+        changed = await self._operator_change(
+            partner_id,
+            (PartnerStatus.ACTIVE, PartnerStatus.SUSPENDED),
+            status=PartnerStatus.INACTIVE,
+            token_hash=None,
+            outgoing_token=None,
+        )
+        log.info("partner %s unregistered by the operator", partner_id)
+        if before is not None and before.status is PartnerStatus.ACTIVE:
+            await self.registrar.announce(changed, "SUSPENDED")
+        return changed
+
+    async def revoke_invitation(self, token_hash: str) -> bool:
+        """Delete an unused token A; True if there was one."""
+        revoked = await self.store.revoke_invitation(token_hash)
+        if revoked:
+            self.registrar.changed()
+        return revoked
