@@ -456,7 +456,7 @@ async def _rotate_key(settings: Settings) -> int:
     """See the ``rotate-key`` help. Every step leaves every stored token readable by the keys then in force."""
     import msgspec
 
-    from reference_hub.app import key_file
+    from reference_hub.hub.services import key_file
     from reference_hub.hub.tokens import new_key, read_keys, write_keys
     from reference_hub.store import Conflict, PartnerStatus, open_store
 

@@ -1,4 +1,5 @@
-"""``create_app(settings)``: the only place where the wire, store, hub and HTTP layers are wired together."""
+"""``create_app(settings)``: the HTTP application around the hub's services (built by ``hub/services.py``), the only
+place where the HTTP layer's routers, hooks and middleware are put together."""
 
 from __future__ import annotations
 
@@ -7,12 +8,10 @@ import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from litestar import Litestar, Router
 
 from reference_hub.api.auth import authenticate, check_limits, requests_under_way
-from reference_hub.api.context import HubContext
 from reference_hub.api.dashboard import Gatekeeper, dashboard_routers, template_config
 from reference_hub.api.errors import EXCEPTION_HANDLERS
 from reference_hub.api.registry import MODULES, route_handlers
@@ -20,103 +19,8 @@ from reference_hub.api.slashes import slash_fault_middleware
 from reference_hub.api.system import AdminController, SystemController
 from reference_hub.api.versions import VersionsController
 from reference_hub.faults import Fault
-from reference_hub.hub.auth import Authenticator
-from reference_hub.hub.callbacks import Callbacks
-from reference_hub.hub.client import OutboundClient
-from reference_hub.hub.credentials import Registrar
-from reference_hub.hub.directory import Directory
-from reference_hub.hub.frontdoor import FrontDoor
-from reference_hub.hub.liveness import Liveness
-from reference_hub.hub.objects import Objects
-from reference_hub.hub.operators import Operators
-from reference_hub.hub.outbox import Deliveries
-from reference_hub.hub.peers import PeerClient
-from reference_hub.hub.ratelimit import FailedAuthLimiter
-from reference_hub.hub.routing import Forwarder
-from reference_hub.hub.tokens import TokenVault
-from reference_hub.ocpi.codec import Codec
+from reference_hub.hub.services import build_context
 from reference_hub.settings import Settings
-from reference_hub.store import Store, open_store
-from reference_hub.store.sqlite import SqliteStore
-
-
-def key_file(settings: Settings, store: Store) -> Path | None:
-    """Where the token-sealing keys live when they come from a file: ``secret_key_file``, else beside a SQLite
-    database (None: from the ``secret_key`` setting, or nowhere for an in-memory store)."""
-    if settings.secret_key:
-        return None
-    if settings.secret_key_file:
-        return Path(settings.secret_key_file).expanduser()
-    if isinstance(store, SqliteStore) and store.path != ":memory:":
-        return Path(store.path + ".key")
-    return None
-
-
-def make_vault(settings: Settings, store: Store) -> TokenVault:
-    """The keys that seal outgoing tokens: the ``secret_key`` setting, else a key file (see :func:`key_file`)."""
-    if settings.secret_key:
-        return TokenVault.from_setting(settings.secret_key)
-    path = key_file(settings, store)
-    if path is not None:
-        return TokenVault.from_key_file(path)
-    if isinstance(store, SqliteStore):
-        return TokenVault.ephemeral()
-    raise ValueError(
-        "set secret_key_file (a file for the token-sealing key, kept away from the data) or secret_key "
-        "(OCPI_HUB_SECRET_KEY, a Fernet key) when the store is not a SQLite file"
-    )
-
-
-@asynccontextmanager
-async def build_context(settings: Settings) -> AsyncIterator[HubContext]:
-    """Open the store and build the hub's services; close them afterwards (used by the app and the CLI)."""
-    store = open_store(settings.store)
-    await store.open()
-    codec = Codec(offset_timestamps=settings.has_fault(Fault.OFFSET_TIMESTAMPS))
-    peers = PeerClient(
-        codec,
-        OutboundClient(
-            deadline=settings.callback_timeout,
-            max_answer=settings.peer_max_answer,
-            per_party=settings.peer_concurrency,
-            per_caller=settings.caller_concurrency,
-            per_sender=settings.party_forwards,
-            allow_private=settings.allow_private_peers,
-        ),
-    )
-    try:
-        auth = Authenticator(store, accept_any_token=settings.has_fault(Fault.ACCEPT_ANY_TOKEN))
-        registrar = Registrar(settings, store, auth, make_vault(settings, store), peers)
-        limiter = FailedAuthLimiter(settings.auth_failure_limit, settings.auth_failure_window, settings.auth_lockout)
-        directory = Directory(store)
-        forwarder = Forwarder(settings, directory, registrar.vault, peers.client)
-        deliveries = Deliveries(settings, store, directory, forwarder, peers.client)
-        registrar.status_listeners.append(deliveries.client_info)
-        liveness = Liveness(settings, store, forwarder, peers.client, deliveries)
-        objects = Objects(settings, store, codec)
-        callbacks = Callbacks(settings, store, deliveries)
-        yield HubContext(
-            settings=settings,
-            codec=codec,
-            store=store,
-            auth=auth,
-            registrar=registrar,
-            operators=Operators(store, registrar),
-            directory=directory,
-            objects=objects,
-            forwarder=forwarder,
-            deliveries=deliveries,
-            liveness=liveness,
-            limiter=limiter,
-            requests={},
-            bodies={},
-            callbacks=callbacks,
-            frontdoor=FrontDoor(settings, codec, store, directory, objects, forwarder, deliveries, callbacks),
-        )
-        limiter.flush()
-    finally:
-        await peers.close()
-        await store.close()
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -174,4 +78,4 @@ def create_app(settings: Settings) -> Litestar:
     return app
 
 
-__all__ = ("build_context", "create_app", "key_file", "make_vault")
+__all__ = ("build_context", "create_app")

@@ -25,7 +25,7 @@ from typing import IO, TYPE_CHECKING, Any, NoReturn
 from reference_hub.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
-    from reference_hub.api.context import HubContext
+    from reference_hub.hub.services import HubContext
 
 EXIT_OK = 0
 """The command did what it was asked."""
@@ -166,7 +166,7 @@ def check_store_directory(settings: Settings) -> None:
 @asynccontextmanager
 async def hub_context(settings: Settings, timeout: float = STORE_TIMEOUT) -> AsyncIterator[HubContext]:
     """The hub's services on an open store, or a CliError in one line when the store cannot be had."""
-    from reference_hub.app import build_context
+    from reference_hub.hub.services import build_context
 
     check_store_directory(settings)
     context = build_context(settings)

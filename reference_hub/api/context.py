@@ -1,52 +1,13 @@
-"""The per-app object every handler works with (built in the app's lifespan, kept in app state)."""
+"""The per-app object every handler works with (built in the app's lifespan by ``hub/services.py``, kept in app
+state)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from litestar.connection import ASGIConnection
 
-from reference_hub.hub.auth import Authenticator
-from reference_hub.hub.callbacks import Callbacks
-from reference_hub.hub.credentials import Registrar
-from reference_hub.hub.directory import Directory
-from reference_hub.hub.frontdoor import FrontDoor
-from reference_hub.hub.liveness import Liveness
-from reference_hub.hub.objects import Objects
-from reference_hub.hub.operators import Operators
-from reference_hub.hub.outbox import Deliveries
-from reference_hub.hub.ratelimit import FailedAuthLimiter
-from reference_hub.hub.routing import Forwarder
-from reference_hub.ocpi.codec import Codec
-from reference_hub.settings import Settings
-from reference_hub.store import Store
-
-
-@dataclass(slots=True)
-class HubContext:
-    """Everything a request may need; one per app."""
-
-    settings: Settings
-    codec: Codec
-    store: Store
-    auth: Authenticator
-    registrar: Registrar
-    operators: Operators
-    directory: Directory
-    objects: Objects
-    forwarder: Forwarder
-    deliveries: Deliveries
-    liveness: Liveness
-    limiter: FailedAuthLimiter
-    bodies: dict[str, int]
-    """Request bodies being read right now, per token hash (see ``api/body.py``)."""
-    requests: dict[str, int]
-    """Requests under way right now, per partner id (see ``api/auth.py``)."""
-    callbacks: Callbacks
-    """The response URLs the hub hands out (commands, charging profiles) and the results posted to them."""
-    frontdoor: FrontDoor
-    """Where every functional-module request enters the hub (``hub/frontdoor.py``)."""
+from reference_hub.hub.services import HubContext
 
 
 def hub_of(connection: ASGIConnection[Any, Any, Any, Any]) -> HubContext:

@@ -16,8 +16,7 @@ from reference_hub.api.body import read_body
 from reference_hub.api.context import HubContext, hub_of
 from reference_hub.api.pagination import paginated_response
 from reference_hub.api.responses import ROUTING_SCOPE_KEY, OcpiResponse, exchange_ids, ocpi_response
-from reference_hub.hub.frontdoor import Exchange, Reply, operations
-from reference_hub.hub.routing import Relayed
+from reference_hub.hub.frontdoor import Exchange, Relayed, Reply, operations
 from reference_hub.ocpi.headers import RoutingHeaders
 from reference_hub.ocpi.operations import Operation
 

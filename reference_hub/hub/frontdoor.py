@@ -351,6 +351,7 @@ def decode_data(body: bytes) -> Any:
 
 __all__ = (
     "Exchange",
+    "Relayed",
     "FrontDoor",
     "Handler",
     "Reply",

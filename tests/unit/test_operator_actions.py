@@ -8,11 +8,10 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from reference_hub.api.context import HubContext
 from reference_hub.api.dashboard.charts import bar_chart
-from reference_hub.app import build_context
 from reference_hub.hub.auth import CallerKind
 from reference_hub.hub.operators import OperatorRefusal
+from reference_hub.hub.services import HubContext, build_context
 from reference_hub.hub.tokens import hash_token
 from reference_hub.hub.traffic import Exchange, Traffic
 from reference_hub.ocpi.datetime import now
