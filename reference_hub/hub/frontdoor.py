@@ -351,9 +351,9 @@ def decode_data(body: bytes) -> Any:
 
 __all__ = (
     "Exchange",
-    "Relayed",
     "FrontDoor",
     "Handler",
+    "Relayed",
     "Reply",
     "decode_data",
     "generic_handler",
