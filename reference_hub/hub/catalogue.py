@@ -72,6 +72,9 @@ class ModuleSpec:
     """What one object is called in messages (default: the module id without its plural s)."""
     keyed_by_type: bool = False
     """The id alone is not unique: the key adds the object's ``type`` (Tokens: ``uid`` and ``type``)."""
+    date_from_required: bool = False
+    """The spec's table marks ``date_from`` as required on this module's Sender list (Sessions). The hub serves the
+    list without it all the same; the fault switch ``sessions_date_from_required`` refuses it, as some platforms do."""
     appended_lists: tuple[str, ...] = ()
     """List fields a PATCH appends to rather than replaces (a Session's ``charging_periods``)."""
     unknown: type[OcpiError] = NotFound
@@ -99,7 +102,14 @@ CATALOGUE: tuple[ModuleSpec, ...] = (
         open_enum_fields=("standard", "capabilities", "facilities", "parking_type", "parking_restrictions"),
     ),
     ModuleSpec("tariffs", Tariff, readers=CPO_DATA_READERS, broadcast_to=CPO_DATA_READERS),
-    ModuleSpec("sessions", Session, SessionPatch, audience_field="cdr_token", appended_lists=("charging_periods",)),
+    ModuleSpec(
+        "sessions",
+        Session,
+        SessionPatch,
+        audience_field="cdr_token",
+        date_from_required=True,
+        appended_lists=("charging_periods",),
+    ),
     ModuleSpec("cdrs", CDR, owner_from="body", audience_field="cdr_token"),
     ModuleSpec(
         "tokens",

@@ -291,7 +291,7 @@ async def sender_list(door: FrontDoor, ex: Exchange) -> Reply:
     if to is not None:
         return relay(await door.forward(ex, who, to, None))
     page = door.page(ex)
-    if spec.audience_field and page.date_from is None and Fault.SESSIONS_DATE_FROM_REQUIRED in door.faults:
+    if spec.date_from_required and page.date_from is None and Fault.SESSIONS_DATE_FROM_REQUIRED in door.faults:
         raise InvalidOrMissingParameters(f"date_from is required on the {spec.module} list")
     result = await door.objects.page(
         spec, who, date_from=page.date_from, date_to=page.date_to, offset=page.offset, limit=page.limit
