@@ -53,6 +53,8 @@ from reference_hub.ocpi.errors import (
 from reference_hub.ocpi.headers import RoutingHeaders, reply_headers
 from reference_hub.ocpi.operations import OPERATIONS, Operation
 from reference_hub.ocpi.paths import build_suffix, check_ids
+from reference_hub.ocpi.versions import OPERATIONS as VERSION_OPERATIONS
+from reference_hub.ocpi.versions import V230
 from reference_hub.settings import Settings
 from reference_hub.store import PartnerStatus, Store
 from reference_hub.store.outbox import Delivery
@@ -66,6 +68,8 @@ class Exchange:
     """One functional-module request, as the front door takes it."""
 
     caller: Caller
+    version: str
+    """The OCPI version of the request (the version whose URL it came to)."""
     op: Operation
     params: Mapping[str, str]
     """Path ids, decoded, by name."""
@@ -311,6 +315,8 @@ async def sender_object(door: FrontDoor, ex: Exchange) -> Reply:
 
 @functools.cache
 def _served() -> tuple[tuple[Operation, Handler], ...]:
+    """Every operation of the 2.3.0 table the front door answers, with its handler (a 2.2.1 operation has the same id
+    and the same handler)."""
     from reference_hub.hub.modules import handlers  # the module files import this one
 
     found = []
@@ -321,10 +327,11 @@ def _served() -> tuple[tuple[Operation, Handler], ...]:
     return tuple(found)
 
 
-def operations() -> list[Operation]:
-    """Every operation the front door answers, in table order (the HTTP layer mounts one route each, and the version
-    details list their interfaces)."""
-    return [op for op, _handler in _served()]
+def operations(version: str = V230) -> list[Operation]:
+    """Every operation the front door answers in ``version``, in table order (the HTTP layer mounts one route each,
+    and the version details list their interfaces)."""
+    answered = {op.operation_id for op, _handler in _served()}
+    return [op for op in VERSION_OPERATIONS[version] if op.operation_id in answered]
 
 
 def generic_handler(op: Operation) -> Handler | None:
