@@ -148,6 +148,11 @@ class Breaker:
             self._back[receiver] = (clock, scheduled[1])
 
 
+class Skip(Exception):
+    """A receiving platform that cannot take a broadcast (its version has no such module, or cannot carry the
+    object): it is left out, with the reason in the log."""
+
+
 @dataclass(frozen=True, slots=True)
 class Recipient:
     partner: Partner
@@ -221,8 +226,10 @@ class Deliveries:
         body: bytes | None,
         stream: str,
         correlation_id: str,
+        body_for: Callable[[Partner, bytes | None], bytes | None] | None = None,
     ) -> list[Delivery]:
-        """A broadcast push: one delivery per receiving platform, the URL keeping the owner's path."""
+        """A broadcast push: one delivery per receiving platform, the URL keeping the owner's path. ``body_for``
+        gives the body in a receiving platform's version (it raises :class:`Skip` for one that cannot take it)."""
         stamp = now()
         if body is not None and Fault.LAST_UPDATED_REWRITTEN in self._faults:
             body = _restamped(body, stamp)
@@ -232,8 +239,13 @@ class Deliveries:
             if url is None:  # the suffix is built from checked ids; this is the last line of defence
                 log.warning("not delivering %s %s%s to %s: outside its endpoint", method, module, suffix, r.party)
                 continue
+            try:
+                payload = body if body_for is None else body_for(r.partner, body)
+            except Skip as exc:
+                log.info("not delivering %s %s%s to %s: %s", method, module, suffix, r.party, exc)
+                continue
             deliveries.append(
-                self._delivery(r, method, url, body, f"{r.partner.partner_id}|{stream}", correlation_id, stamp)
+                self._delivery(r, method, url, payload, f"{r.partner.partner_id}|{stream}", correlation_id, stamp)
             )
         return deliveries
 
@@ -491,4 +503,4 @@ def _restamped(body: bytes, stamp: DateTime) -> bytes:
     return body
 
 
-__all__ = ("Deliveries", "Recipient")
+__all__ = ("Breaker", "Deliveries", "Recipient", "Skip")

@@ -1,4 +1,5 @@
-"""A stand-alone OCPI 2.3.0 party (a CPO platform) used by the end-to-end tests. Standard library only.
+"""A stand-alone OCPI party (a CPO platform by default; 2.3.0, or 2.2.1 with ``--version 2.2.1``) used by the end-to-end
+tests. Standard library only.
 
 It serves versions, version details and credentials on a loopback port and is driven by the tests through a small
 control API, so the hub under test only ever talks to it over real HTTP:
@@ -145,7 +146,7 @@ class Party:
         status, versions = self.call("GET", versions_url, token_a)
         if status != 200:
             return {"step": "versions", "http": status, "body": versions}
-        details_url = next(v["url"] for v in versions["data"] if v["version"] == "2.3.0")
+        details_url = next(v["url"] for v in versions["data"] if v["version"] == self.options.version)
         status, details = self.call("GET", details_url, token_a)
         if status != 200:
             return {"step": "details", "http": status, "body": details}
@@ -276,21 +277,21 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
                 self.reply(200, envelope([{"version": version, "url": f"{party.base}/ocpi/{version}"}]))
             elif self.path == f"/ocpi/{version}":
                 endpoints = [
-                    {"identifier": module, "role": role, "url": f"{party.base}/ocpi/2.3.0/{role.lower()}/{module}"}
+                    {"identifier": module, "role": role, "url": f"{party.base}/ocpi/{version}/{role.lower()}/{module}"}
                     for module in MODULES
                     for role in ("SENDER", "RECEIVER")
                 ]
-                hubclientinfo = f"{party.base}/ocpi/2.3.0/receiver/hubclientinfo"
+                hubclientinfo = f"{party.base}/ocpi/{version}/receiver/hubclientinfo"
                 endpoints.append({"identifier": "hubclientinfo", "role": "RECEIVER", "url": hubclientinfo})
                 if not party.options.no_credentials_endpoint:
                     credentials = {
                         "identifier": "credentials",
                         "role": "SENDER",
-                        "url": f"{party.base}/ocpi/2.3.0/credentials",
+                        "url": f"{party.base}/ocpi/{version}/credentials",
                     }
                     endpoints.insert(0, credentials)
                 self.reply(200, envelope({"version": version, "endpoints": endpoints}))
-            elif self.path == "/ocpi/2.3.0/credentials":
+            elif self.path == f"/ocpi/{version}/credentials":
                 self.reply(200, envelope(party.credentials()))
             else:
                 self.reply(404, envelope(status_code=2000, message="not found"))
@@ -318,8 +319,12 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
         def module_request(self, method: str) -> bool:
             """Record and answer a request to one of the functional-module endpoints; False when it is not one."""
             path, _, query = self.path.partition("?")
-            parts = path.split("/")  # "", "ocpi", "2.3.0", interface, module, ...
-            if len(parts) < 5 or parts[1:3] != ["ocpi", "2.3.0"] or parts[3] not in ("sender", "receiver"):
+            parts = path.split("/")  # "", "ocpi", version, interface, module, ...
+            if (
+                len(parts) < 5
+                or parts[1:3] != ["ocpi", party.options.version]
+                or parts[3] not in ("sender", "receiver")
+            ):
                 return False
             if not party.accepted(self.token()):
                 self.reply(401, envelope(status_code=2000, message="unknown token"))
@@ -354,7 +359,7 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
                 elif method == "POST" and module == "cdrs":
                     body = record["body"] or {}
                     party.stored[f"cdrs/{body.get('id')}"] = body
-                    location = f"{party.base}/ocpi/2.3.0/receiver/cdrs/{body.get('id')}"
+                    location = f"{party.base}/ocpi/{party.options.version}/receiver/cdrs/{body.get('id')}"
                     self.reply(201, envelope(), [*extra, ("Location", location)])
                 elif method == "PUT":
                     created = key not in party.stored
@@ -403,7 +408,7 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
                 page = items[offset : offset + limit]
                 headers = [*extra, ("X-Total-Count", str(len(items))), ("X-Limit", "2")]
                 if offset + limit < len(items):
-                    link = f"{party.base}/ocpi/2.3.0/sender/{module}?offset={offset + limit}&limit={limit}"
+                    link = f"{party.base}/ocpi/{party.options.version}/sender/{module}?offset={offset + limit}&limit={limit}"
                     headers.append(("Link", f'<{link}>; rel="next"'))
                 self.reply(200, envelope(page), headers)
                 return True
@@ -467,7 +472,7 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
                         200,
                         json.dumps({"token": party.token_a, "versions_url": f"{party.base}/ocpi/versions"}).encode(),
                     )
-                elif self.path == "/ocpi/2.3.0/credentials":
+                elif self.path == f"/ocpi/{party.options.version}/credentials":
                     self.hub_initiated()
                 else:
                     self.reply(404, envelope(status_code=2000, message="not found"))
@@ -482,7 +487,7 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
             if status != 200:
                 self.reply(200, envelope(status_code=3001, message="cannot reach the hub's versions"))
                 return
-            details_url = next(v["url"] for v in versions["data"] if v["version"] == "2.3.0")
+            details_url = next(v["url"] for v in versions["data"] if v["version"] == party.options.version)
             status, details = party.call("GET", details_url, theirs["token"])
             if status != 200:
                 self.reply(200, envelope(status_code=3001, message="cannot reach the hub's details"))
