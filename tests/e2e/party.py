@@ -408,7 +408,8 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
                 page = items[offset : offset + limit]
                 headers = [*extra, ("X-Total-Count", str(len(items))), ("X-Limit", "2")]
                 if offset + limit < len(items):
-                    link = f"{party.base}/ocpi/{party.options.version}/sender/{module}?offset={offset + limit}&limit={limit}"
+                    sender = f"{party.base}/ocpi/{party.options.version}/sender/{module}"
+                    link = f"{sender}?offset={offset + limit}&limit={limit}"
                     headers.append(("Link", f'<{link}>; rel="next"'))
                 self.reply(200, envelope(page), headers)
                 return True
