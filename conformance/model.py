@@ -18,10 +18,12 @@ from conformance.specref import describe
 
 __all__ = (
     "ANY_PARTNER",
+    "NOT_JUDGED_PREFIX",
     "Blocked",
     "Exchange",
     "Finding",
     "Level",
+    "NotJudged",
     "Outcome",
     "PlanGroup",
     "RootCause",
@@ -278,6 +280,20 @@ class Blocked(Exception):
         """Id of the scenario that judges the cause."""
 
 
+class NotJudged(Exception):
+    """No answer the harness can judge, for a cause on the harness's or the network's side, never the target's: the
+    target could not be reached (connection, DNS, TLS, timeout), or it refused the token target.toml gave (spent, wrong
+    or revoked). The plugin turns it into a skip with that reason; a run where nothing else was judged exits 3."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+NOT_JUDGED_PREFIX = "not judged: "
+"""How the skip reason of a :class:`NotJudged` scenario starts."""
+
+
 SEE = re.compile(r"— see ([a-z0-9][a-z0-9.\-]*[a-z0-9])")
 """How a skip reason names the scenario that owns its cause."""
 
@@ -447,6 +463,9 @@ class RunResult:
             return None
         if not self.scenarios:
             return "no scenario was selected"
+        unjudged = [s.message for s in self.scenarios if s.message.startswith(NOT_JUDGED_PREFIX)]
+        if unjudged:
+            return f"every scenario was skipped; {unjudged[0].removeprefix(NOT_JUDGED_PREFIX)}"
         owners = [m.group(1) for s in self.scenarios if (m := SEE.search(s.message))]
         if owners:
             top = max(set(owners), key=owners.count)

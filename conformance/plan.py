@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from conformance.model import Blocked
+from conformance.model import Blocked, NotJudged
 from conformance.session import HarnessSession
 from conformance.target import TargetConfig
 
@@ -342,6 +342,8 @@ def _plays(harness: HarnessSession, need: Plays) -> str | None:
     if not actor.registered:
         hs = actor.ensure_registered()
         if not actor.registered:
+            if hs is not None and hs.not_judged:
+                raise NotJudged(hs.not_judged)
             problem = (hs.problem if hs else None) or "no token"
             who = f"the harness's {need.role} identity {actor.config.party.country_code}/{actor.config.party.party_id}"
             if hs is not None and hs.exchange.method != "POST":  # no POST was possible: discovery owns the cause
@@ -357,6 +359,8 @@ def check_needs(harness: HarnessSession, needs: tuple[AnyNeed, ...]) -> str | No
     reason = static_reason(harness.config, needs)
     if reason:
         return reason
+    if needs and (unreached := harness.discover().not_judged):
+        raise NotJudged(unreached)
     for need in needs:
         if isinstance(need, Plays):
             reason = _plays(harness, need)
@@ -382,6 +386,8 @@ def check_needs(harness: HarnessSession, needs: tuple[AnyNeed, ...]) -> str | No
             if not harness.registered:
                 hs = harness.ensure_registered()
                 if not harness.registered:
+                    if hs is not None and hs.not_judged:
+                        raise NotJudged(hs.not_judged)
                     problem = (hs.problem if hs else None) or "no token"
                     if hs is not None and hs.exchange.method != "POST":  # no POST was possible
                         raise Blocked(f"registration impossible: {problem}", discovery_owner(problem))

@@ -31,10 +31,12 @@ from conformance import FEATURES_DIR, __version__
 from conformance.checks._registry import judged_count, judged_since
 from conformance.client import Recorder
 from conformance.model import (
+    NOT_JUDGED_PREFIX,
     SEE,
     Blocked,
     Finding,
     Level,
+    NotJudged,
     Outcome,
     RunResult,
     ScenarioResult,
@@ -363,6 +365,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         if blocked.owner == meta.id:
             return  # the scenario that owns the cause runs and judges it
         pytest.skip(f"skipped: {blocked}")
+    except NotJudged as unjudged:
+        pytest.skip(NOT_JUDGED_PREFIX + unjudged.reason)
     if reason:
         pytest.skip(reason)
 
@@ -446,7 +450,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     result.steps = track.steps
     exc = call.excinfo.value if call.excinfo is not None else None
     checked = judged_since(track.judged)
-    if report.failed and isinstance(exc, Blocked):
+    if report.failed and isinstance(exc, NotJudged):
+        # No answer the harness can judge (the network, a refused configured token): never the target's finding.
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), meta.line, f"Skipped: {NOT_JUDGED_PREFIX}{exc.reason}")
+    elif report.failed and isinstance(exc, Blocked):
         # A cause another scenario owns (a redirect, a failed registration): skipped, naming that scenario.
         report.outcome = "skipped"
         report.longrepr = (str(item.path), meta.line, f"Skipped: skipped: {exc}")

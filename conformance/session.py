@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from conformance.checks.envelope import describe_answer
-from conformance.client import OcpiClient, Recorder
+from conformance.client import OcpiClient, Recorder, why_unreachable
 from conformance.model import Exchange
 from conformance.oracle import get_oracle
 from conformance.peer import PeerServer
@@ -82,6 +82,9 @@ class Discovery:
     endpoints: list[dict[str, Any]] = field(default_factory=list)
     problem: str | None = None
     """Why discovery failed (None when it worked)."""
+    not_judged: str | None = None
+    """Set when the cause of ``problem`` is not the target's to answer for (the network, DNS, TLS, or a token the
+    target refused: a spent, wrong or revoked one from target.toml): nothing can be judged, and nothing is failed."""
 
     def url(self, module: str, role: str | None = None) -> str | None:
         """URL of the first endpoint with this identifier (and role, when given), exactly as advertised."""
@@ -109,6 +112,8 @@ class Handshake:
     problem: str | None = None
     retried_after: Exchange | None = None
     """The refused minimal-body attempt this handshake retried (None when the first attempt is this one)."""
+    not_judged: str | None = None
+    """Set when the handshake failed for a cause that is not the target's (no answer, or token A refused)."""
 
     @property
     def ok(self) -> bool:
@@ -277,8 +282,9 @@ class HarnessSession:
         data = ex.data if ex.status is not None and 200 <= ex.status < 300 else None
         if not isinstance(data, list):
             d.problem = f"the versions endpoint did not return a list (HTTP {ex.status}, status {ex.ocpi_status})"
-            if ex.error:
-                d.problem = f"the versions endpoint did not answer: {ex.error}"
+            d.not_judged = self._not_judged(ex)
+            if d.not_judged:
+                d.problem = d.not_judged
             return d
         d.versions = [v for v in data if isinstance(v, dict)]
         entry = next((v for v in d.versions if v.get("version") == "2.3.0"), None)
@@ -289,6 +295,11 @@ class HarnessSession:
         d.details_url = entry["url"]
         ex = self.client.request("GET", d.details_url, token=token, label="discovery: 2.3.0 details")
         d.details_exchange = ex
+        if ex.error:
+            d.problem = d.not_judged = (
+                f"the 2.3.0 details URL {d.details_url} could not be reached: {why_unreachable(ex)}"
+            )
+            return d
         if ex.status is not None and 300 <= ex.status < 400:
             d.problem = f"the 2.3.0 details URL answered with a redirect (HTTP {ex.status} to {ex.header('location')})"
             return d
@@ -300,6 +311,28 @@ class HarnessSession:
             return d
         d.endpoints = [e for e in details["endpoints"] if isinstance(e, dict)]
         return d
+
+    def _not_judged(self, versions: Exchange) -> str | None:
+        """Why the versions GET tells nothing about the target: no answer at all, or the token target.toml gave was
+        refused (a token A spent by an earlier registration, a wrong or revoked token C); None when the answer is the
+        target's own to be judged on."""
+        if versions.error:
+            return f"the target could not be reached: {why_unreachable(versions)}"
+        if versions.status in (401, 403):
+            if self.registered:
+                which = "token C"
+                what = "it is wrong, or the target has revoked it; register again with a new token A"
+            else:
+                which = "token A"
+                what = (
+                    "it is wrong, or already used by an earlier registration; ask the target's operator for a new one"
+                )
+            return (
+                f"the target refused the {which} target.toml gives (HTTP {versions.status} on the versions URL): {what}"
+            )
+        if versions.status == 404 and versions.ocpi_status is None:
+            return f"nothing OCPI answers at {versions.url} (HTTP 404 without an OCPI envelope): check versions_url"
+        return None
 
     def _credentials_url(self) -> str | None:
         return self.discover().url("credentials")
@@ -386,6 +419,13 @@ class HarnessSession:
         if new is None or ex.ocpi_status != 1000:
             answer = describe_answer(ex) if ex.status is not None else f"no answer ({ex.error})"
             hs.problem = f"the target did not accept the credentials {method}: {answer}"
+            if ex.error:
+                hs.not_judged = f"the target could not be reached for the credentials {method}: {why_unreachable(ex)}"
+            elif kind == "registration" and ex.status in (401, 403):
+                hs.not_judged = (
+                    f"the target refused the token A target.toml gives (HTTP {ex.status} on the credentials POST): "
+                    "it is wrong, or already used by an earlier registration; ask the target's operator for a new one"
+                )
         return hs
 
     def ensure_registered(self) -> Handshake | None:

@@ -11,7 +11,7 @@ from pytest_bdd import given, then, when
 
 from conformance.checks import fail, judged, run_check
 from conformance.checks.envelope import describe_answer
-from conformance.model import Blocked, Exchange, Finding
+from conformance.model import Blocked, Exchange, Finding, NotJudged
 from conformance.oracle import get_oracle
 from conformance.session import Handshake, HarnessSession
 from conformance.steps.context import ScenarioContext, Sent, collect_findings
@@ -112,6 +112,8 @@ def register(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
             "the harness was registered without a token-A handshake of its own (an earlier request "
             "registered it, or a token C was configured)"
         )
+    if hs.not_judged:
+        raise NotJudged(hs.not_judged)
     if hs.exchange.method != "POST":  # discovery did not lead to a credentials endpoint: nothing was POSTed
         from conformance.plan import discovery_owner
 

@@ -79,9 +79,13 @@ def test_envelope_fires_on_each_broken_field(body: Any, raw: str | None, words: 
     assert words in fires("envelope", ex(200, body, raw=raw)).message
 
 
-def test_no_response_is_reported_as_such() -> None:
-    finding = fires("envelope", ex(None, error="ConnectError: refused"))
-    assert "no response" in finding.message
+def test_no_response_is_not_judged_never_a_finding() -> None:
+    """A request that got no answer at all (refused connection, DNS, TLS, timeout) tells nothing about the target."""
+    from conformance.model import NotJudged
+
+    for name in ("envelope", "not_redirected"):
+        with pytest.raises(NotJudged, match="connection refused"):
+            run_check(name, ex(None, error="ConnectError: [Errno 111] Connection refused"))
 
 
 def test_json_content_type() -> None:

@@ -1,0 +1,201 @@
+"""``ocpi-conformance`` as a new user meets it: every mistake answered in one line with the documented exit code.
+
+The exit-code table (``conformance.__main__.EXIT_CODES``) is the same for run, plan, fuzz and list; each code is
+produced here for real: usage mistakes in process (nothing is sent), the network cases against loopback ports where
+nothing listens, a name that cannot resolve (``.invalid`` is reserved for that) and a real hub that refuses a spent
+token. run and fuzz are started as a user starts them, in their own process.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conformance.__main__ import EXIT_CODES, main
+from tests.harness.hubrun import PYTHON, _env, write_target
+from tests.support.processes import free_port
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PYTHON, "-m", "conformance", *args],
+        env=_env(),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _target(tmp_path: Path, versions_url: str, name: str = "target.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(
+        f'versions_url = "{versions_url}"\ntoken_a = "a-token-nobody-issued"\ntimeout = 3\n[report]\ndir = "report"\n'
+    )
+    return path
+
+
+def test_the_exit_code_table_is_in_help_and_readme(capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for command in ((), ("run",), ("plan",), ("fuzz",), ("list",)):
+        with pytest.raises(SystemExit) as done:
+            main([*command, "--help"])
+        assert done.value.code == 0
+        out = capsys.readouterr().out
+        for code, text in EXIT_CODES:
+            assert f"{code:>3}  {text}" in out, (command, code)
+    for code, _ in EXIT_CODES:
+        assert f"| {code} |" in readme, code
+    assert [c for c, _ in EXIT_CODES] == [0, 1, 2, 3, 4, 130]
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        ([], "give a command: init, plan, run, fuzz, list, completion"),
+        (["bogus"], "unknown command 'bogus'; the commands are: init, plan, run, fuzz, list, completion"),
+        (["rnu"], "did you mean run?"),
+        # no argument: it names what is missing (the target file), never a required ID
+        (["run"], "run needs a target file: ocpi-conformance run target.toml"),
+        (["plan"], "plan needs a target file"),
+        (["fuzz"], "fuzz needs a target file"),
+        (["list", "--jsn"], "list has no argument '--jsn'; did you mean --json?"),
+        (["run", "t.toml", "--stirct"], "run has no argument '--stirct'; did you mean --strict?"),
+        (["list", "--tags", "shal"], "no scenario carries the tag 'shal'; did you mean shall?"),
+        (["plan", "t.toml", "--offline", "locations.recever-put-get"], "did you mean locations.receiver-put-get?"),
+        (["fuzz", "t.toml", "--max-examples", "x"], "--max-examples: invalid int value: 'x'"),
+        (["completion", "fish"], "invalid choice: 'fish'"),
+    ],
+)
+def test_usage_mistakes_are_one_line_and_exit_2(
+    argv: list[str], line: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _target(tmp_path, "http://127.0.0.1:9/ocpi/versions", "t.toml")
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("ocpi-conformance: ") and captured.err.count("\n") == 1, captured.err
+    assert line in captured.err, captured.err
+    assert "Traceback" not in captured.err and "required: target, ID" not in captured.err
+
+
+def test_an_internal_error_is_one_line_and_exit_4_its_traceback_only_with_debug(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A defect of the harness itself (here: the catalogue cannot be read) is not a verdict on anything."""
+    import conformance.catalog
+
+    def broken(*args: object, **kw: object) -> None:
+        raise RuntimeError("features folder unreadable")
+
+    monkeypatch.setattr(conformance.catalog, "read_catalog", broken)
+    assert main(["list"]) == 4
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error: RuntimeError: features folder unreadable" in err
+    assert "--debug" in err and "Traceback" not in err
+    assert main(["list", "--debug"]) == 4
+    assert "Traceback (most recent call last)" in capsys.readouterr().err
+
+
+def test_an_interrupt_is_exit_130(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import conformance.catalog
+
+    def interrupted(*args: object, **kw: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(conformance.catalog, "read_catalog", interrupted)
+    assert main(["list"]) == 130
+    assert capsys.readouterr().err == "ocpi-conformance: interrupted\n"
+
+
+def test_list_and_plan_speak_json_and_tables_have_headers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "--json", "--tags", "role.hub"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert {"id", "title", "level", "roles", "area", "spec", "feature_file", "line"} <= set(listed[0])
+    assert "routing.broadcast-delivered" in {e["id"] for e in listed}
+    assert main(["list"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].split() == ["SCENARIO", "LEVEL", "ROLES", "TITLE"]
+    target = _target(tmp_path, "http://127.0.0.1:9/ocpi/versions")
+    assert main(["plan", str(target), "--offline", "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["contacted"] is False and plan["exit_code"] == 0 and plan["would_run"] > 0
+    assert {"id", "level", "runs", "why"} == set(plan["scenarios"][0])
+    assert main(["plan", str(target), "--offline"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^PLAN\s+SCENARIO\s+LEVEL\s+WHY$", out, re.M), out
+
+
+def test_shell_completion_lists_every_command_and_option(capsys: pytest.CaptureFixture[str]) -> None:
+    for shell in ("bash", "zsh"):
+        assert main(["completion", shell]) == 0
+        script = capsys.readouterr().out
+        assert "complete -F _ocpi_conformance ocpi-conformance" in script
+        for word in ("init", "plan", "run", "fuzz", "list", "completion", "--read-only", "--allow-writes", "--json"):
+            assert word in script, (shell, word)
+    assert main(["completion", "bash"]) == 0
+    script = capsys.readouterr().out
+    checked = subprocess.run(["bash", "-n"], input=script, text=True, capture_output=True, check=False)
+    assert checked.returncode == 0, checked.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("http://127.0.0.1:{port}/ocpi/versions", "connection refused"),
+        ("http://no-such-host.invalid/ocpi/versions", "does not resolve (DNS)"),
+    ],
+    ids=["unreachable", "unresolvable"],
+)
+def test_an_unreachable_target_judges_nothing_exit_3(tmp_path: Path, url: str, words: str) -> None:
+    """A network failure is never a finding: run, plan and fuzz exit 3 and say why in one line."""
+    target = _target(tmp_path, url.format(port=free_port()))
+    plan = _cli("plan", str(target), cwd=tmp_path)
+    assert plan.returncode == 3, plan.stdout + plan.stderr
+    assert words in plan.stdout and "a run would judge nothing (exit code 3)" in plan.stdout
+    run = _cli("run", str(target), cwd=tmp_path)
+    assert run.returncode == 3, run.stdout[-2000:]
+    results = json.loads((tmp_path / "report" / "results.json").read_text())
+    assert {s["outcome"] for s in results["scenarios"]} == {"skip"}
+    verdict = [line for line in run.stdout.splitlines() if line.startswith("verdict: ")]
+    assert len(verdict) == 1 and "NOTHING JUDGED" in verdict[0] and words in verdict[0], verdict
+    assert "FAIL" not in run.stdout
+    fuzz = _cli("fuzz", str(target), cwd=tmp_path)
+    assert fuzz.returncode == 3 and words in fuzz.stdout, fuzz.stdout
+
+
+def test_a_spent_token_a_judges_nothing_exit_3(hub_factory, tmp_path: Path) -> None:
+    """Token A already used by a registration: the hub refuses it, and that is the user's to fix, not a finding."""
+    hub = hub_factory((), name="spent")
+    token_a = hub.invite()
+    first = write_target(tmp_path / "spent" / "first.toml", hub, token_a=token_a)
+    assert _cli("run", str(first), "credentials.registration", cwd=tmp_path).returncode == 0
+    plan = _cli("plan", str(first), cwd=tmp_path)
+    assert plan.returncode == 3, plan.stdout
+    assert "refused the token A target.toml gives (HTTP 401" in plan.stdout
+    run = _cli("run", str(first), cwd=tmp_path)
+    assert run.returncode == 3, run.stdout[-3000:]
+    assert "FAIL" not in run.stdout and "ask the target's operator for a new one" in run.stdout
+    # a wrong token C likewise
+    wrong_c = write_target(tmp_path / "spent" / "wrong-c.toml", hub, token="not-a-token-the-hub-issued")
+    run = _cli("run", str(wrong_c), cwd=tmp_path)
+    assert run.returncode == 3 and "refused the token C" in run.stdout, run.stdout[-3000:]
+
+
+def test_plan_says_the_token_is_accepted_and_run_output_has_no_colour_codes(hub_factory, tmp_path: Path) -> None:
+    hub = hub_factory((), name="colour")
+    target = write_target(tmp_path / "colour" / "target.toml", hub, token_a=hub.invite())
+    plan = _cli("plan", str(target), cwd=tmp_path)
+    assert plan.returncode == 0, plan.stdout
+    assert "target: answers, token A accepted, offers 2.3.0" in plan.stdout
+    run = _cli("run", str(target), "versions.", cwd=tmp_path)
+    assert run.returncode == 0, run.stdout
+    for out in (plan.stdout, run.stdout, run.stderr):
+        assert not ANSI.search(out), "colour codes written into a pipe"
