@@ -7,10 +7,23 @@ the first run's objects (a CDR id, once POSTed, can never be reused). Every time
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-__all__ = ("OBJECT_SCHEMAS", "cdr", "connector", "evse", "location", "now", "period", "session", "tariff", "token")
+__all__ = (
+    "OBJECT_SCHEMAS",
+    "cdr",
+    "connector",
+    "evse",
+    "from_another_run",
+    "location",
+    "now",
+    "period",
+    "session",
+    "tariff",
+    "token",
+)
 
 OBJECT_SCHEMAS = {
     "locations": "Location",
@@ -20,6 +33,23 @@ OBJECT_SCHEMAS = {
     "tokens": "Token",
 }
 """Module -> openapi.yaml schema of its client-owned object."""
+
+
+_RUN_ID = re.compile(r"^CT([0-9A-F]{6})[A-Z]")
+"""The ids the harness gives objects: ``CT``, the run's tag, the kind's initial, a counter."""
+
+
+def from_another_run(obj: Any, run_tag: str) -> bool:
+    """True for an object the harness created in another run (its id carries another run's tag): such leftovers
+    never decide a verdict of this run (a token an earlier run retired is not "a token the target lists as not
+    valid")."""
+    if not isinstance(obj, dict):
+        return False
+    for key in ("id", "uid"):
+        m = _RUN_ID.match(str(obj.get(key, "")))
+        if m:
+            return m.group(1) != run_tag
+    return False
 
 
 def now(offset_seconds: int = 0) -> str:

@@ -16,6 +16,7 @@ from urllib.parse import urlencode, urlsplit
 
 from conformance.checks.envelope import describe_answer
 from conformance.client import OcpiClient, Recorder, why_unreachable
+from conformance.journal import Journal, Undo, journal_path
 from conformance.model import Exchange
 from conformance.oracle import get_oracle
 from conformance.peer import PeerServer
@@ -168,16 +169,29 @@ class HarnessSession:
         """Notes a shared helper leaves for the scenario that called it."""
         self._others: dict[str, HarnessSession] = {}
         """The harness's other identities (key: ``CC/PID (ROLE)``), each with its own peer and registration."""
-        self.cleanups: list[tuple[str, Callable[[], object]]] = []
-        """What to undo at the end of the run (what the harness created), in order: (description, action)."""
+        self.cleanups: list[tuple[str, Undo | Callable[[], object]]] = []
+        """What to undo at the end of the run (what the harness created), in order: (description, action). An
+        :class:`Undo` is a plain request, also written to the journal; a callable needs this run's state."""
+        self.journal: Journal | None = None
+        """The run's journal (shared by every identity), when the run has a target file to keep it beside."""
+        self._is_other = False
+        """True for the sessions of the identities after the first (the first one owns the journal)."""
         self.run_tag = secrets.token_hex(3).upper()
         """Put in the ids of every object the harness creates, so that two runs never collide (a CDR id, once
         POSTed, can never be reused)."""
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> HarnessSession:
+        if self.journal is None and (path := journal_path(self.config.source)) is not None:
+            self.journal = Journal(path, self.config.versions_url)
+            self.observations += self.journal.recover(self.config.timeout)
         self.peer.start()
         return self
+
+    @property
+    def key(self) -> str:
+        party = self.config.party
+        return f"{party.country_code}/{party.party_id} ({party.role})"
 
     def close(self, *, cleanup: bool = True) -> None:
         """Retire what the harness created, unregister every identity the harness registered itself and is still
@@ -189,12 +203,18 @@ class HarnessSession:
                 other.close(cleanup=cleanup)
             may_unregister = self.config.allow_destructive or self.config.read_only  # read-only: leave as found
             if cleanup and self.registered and self.registered_by_harness and may_unregister:
-                self.client.request(
+                ex = self.client.request(
                     "DELETE",
                     self._credentials_url() or "",
                     token=self.token,
                     label="clean-up: unregister at the end of the run",
                 )
+                if ex.status is not None and 200 <= ex.status < 300 and self.journal is not None:
+                    self.journal.gone(self.key)
+            if cleanup and self.journal is not None and not self._is_other:
+                if self.journal.problem:
+                    self.observations.append(self.journal.problem)
+                self.journal.close()
         finally:
             self.peer.stop()
             self.client.close()
@@ -220,15 +240,40 @@ class HarnessSession:
                 # another peer on another port: [peer] names the primary identity's peer; this one has its own
                 peer=replace(self.config.peer, port=ident.peer_port, public_url=ident.peer_public_url),
             )
-            other = HarnessSession(config, self.recorder).start()
+            other = HarnessSession(config, self.recorder)
+            other.journal = self.journal
+            other._is_other = True
+            other.start()
             other.run_tag = self.run_tag
             other.observations = self.observations
             self._others[ident.key] = other
         return other
 
-    def on_cleanup(self, what: str, action: Callable[[], object]) -> None:
-        """Undo ``action`` at the end of the run (the target is left as found)."""
+    def on_cleanup(self, what: str, action: Undo | Callable[[], object]) -> None:
+        """Undo ``action`` at the end of the run (the target is left as found); an :class:`Undo` is journalled, so
+        that a run killed before its end is finished by the next one."""
         self.cleanups.append((what, action))
+        if isinstance(action, Undo) and self.journal is not None:
+            self.journal.owe(self.key, action)
+
+    def drop_cleanup(self, what: str) -> None:
+        """The scenario undid ``what`` itself (e.g. it deleted the tariff it made)."""
+        self.cleanups = [c for c in self.cleanups if c[0] != what]
+        if self.journal is not None:
+            self.journal.paid(self.key, what)
+
+    def _undo(self, action: Undo | Callable[[], object]) -> object:
+        if not isinstance(action, Undo):
+            return action()
+        return self.client.request(
+            action.method,
+            action.url,
+            token=self.token,
+            json_body=action.payload(),
+            params=action.params,
+            headers=action.headers,
+            label=action.label,
+        )
 
     def retire_created(self) -> None:
         """Run the clean-up actions (newest first), each recorded as an exchange labelled ``clean-up: ...``."""
@@ -236,10 +281,13 @@ class HarnessSession:
         while self.cleanups:
             what, action = self.cleanups.pop()
             try:
-                ex = action()
+                ex = self._undo(action)
             except Exception as exc:  # a failed clean-up must not hide the run's results
                 self.observations.append(f"clean-up failed: {what}: {exc}")
                 continue
+            finally:
+                if self.journal is not None:
+                    self.journal.paid(self.key, what)
             if isinstance(ex, Exchange) and not (ex.status is not None and 200 <= ex.status < 300):
                 self.observations.append(f"clean-up refused: {what}: {describe_answer(ex)}")
             else:
@@ -389,6 +437,9 @@ class HarnessSession:
             self.token = data["token"]
             self.registered = True
             self._target_credentials = data
+            if self.journal is not None:
+                unregister = self.config.token_a is not None
+                self.journal.registered(self.key, self.token, self._credentials_url() or "", unregister=unregister)
             return data["token"]
         return None
 
@@ -476,6 +527,8 @@ class HarnessSession:
             if ex.status is not None and 200 <= ex.status < 300:  # the status_code is judged by the scenario
                 self.registered = False
                 self.deleted_token = token
+                if self.journal is not None:
+                    self.journal.gone(self.key)
         return self.unregistration
 
     # -- routing headers ---------------------------------------------------------------------

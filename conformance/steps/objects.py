@@ -26,6 +26,8 @@ from conformance import objects as ob
 from conformance.checks import run_check
 from conformance.checks._registry import judged
 from conformance.checks.envelope import describe_answer, require_response
+from conformance.checks.pagination import next_link
+from conformance.journal import Undo
 from conformance.model import Blocked, Exchange, Finding
 from conformance.plan import Plays as PlaysNeed
 from conformance.plan import check_needs
@@ -67,14 +69,29 @@ class Actor:
         to: tuple[str, str] | None = None,
     ) -> Exchange:
         """One request with this identity's token and routing headers (``to``: address that party, not the target)."""
+        return self.session.client.request(
+            method,
+            url,
+            token=self.session.token,
+            json_body=body,
+            params=params,
+            headers=self.headers(method, to),
+            label=label,
+        )
+
+    def headers(self, method: str, to: tuple[str, str] | None = None) -> dict[str, str]:
+        """The routing headers of a request by this identity (``to``: address that party, not the target)."""
         headers = self.session.routing_headers(self.module)
         if to is None and method in ("PUT", "PATCH", "DELETE"):  # writes to a Receiver, not authorization requests
             to = _instead_of_broadcast(self.session, self.module)
         if to is not None:
             headers["OCPI-to-country-code"], headers["OCPI-to-party-id"] = to
-        return self.session.client.request(
-            method, url, token=self.session.token, json_body=body, params=params, headers=headers, label=label
-        )
+        return headers
+
+    def undo(self, what: str, method: str, url: str, body: Any = None, *, params: dict[str, str] | None = None) -> Undo:
+        """A clean-up request of this identity (a PATCH body's ``last_updated`` is set when it is sent)."""
+        stamp = isinstance(body, dict) and "last_updated" in body
+        return Undo(what, method, url, body, params, self.headers(method), f"clean-up: {what}", stamp=stamp)
 
 
 BROADCAST_BY_DEFAULT = {"locations": "EMSP", "tariffs": "EMSP", "tokens": "CPO"}
@@ -215,43 +232,25 @@ def _ok(ex: Exchange) -> bool:
 def _retire(actor: Actor, kind: str, url: str, body: dict[str, Any]) -> None:
     """Register how to leave the target as found for an object the harness created."""
     session = actor.session
+    stamp = {"last_updated": ""}  # set when the clean-up is sent: it must be newer than any change of the run
     if kind == "Location":
-
-        def removed(evse_url: str) -> Callable[[], Exchange]:
-            return lambda: actor.send(
-                "PATCH",
-                evse_url,
-                {"status": "REMOVED", "last_updated": ob.now()},
-                label="clean-up: the harness's EVSE set to REMOVED",
+        for evse in body.get("evses") or []:
+            what = f"EVSE {evse['uid']} REMOVED"
+            session.on_cleanup(
+                what, actor.undo(what, "PATCH", endpoint_url(url, evse["uid"]), {"status": "REMOVED", **stamp})
             )
-
-        for evse in body.get("evses", []):
-            session.on_cleanup(f"EVSE {evse['uid']} REMOVED", removed(endpoint_url(url, evse["uid"])))
     elif kind == "Tariff":
-        session.on_cleanup(
-            f"tariff {body['id']} deleted", lambda: actor.send("DELETE", url, label="clean-up: the harness's tariff")
-        )
+        what = f"tariff {body['id']} deleted"
+        session.on_cleanup(what, actor.undo(what, "DELETE", url))
     elif kind == "Token":
+        what = f"token {body['uid']} ({body['type']}) invalidated"
         session.on_cleanup(
-            f"token {body['uid']} ({body['type']}) invalidated",
-            lambda: actor.send(
-                "PATCH",
-                url,
-                {"valid": False, "last_updated": ob.now()},
-                params={"type": body["type"]},
-                label="clean-up: the harness's token invalidated",
-            ),
+            what, actor.undo(what, "PATCH", url, {"valid": False, **stamp}, params={"type": body["type"]})
         )
     elif kind == "Session":
-        session.on_cleanup(
-            f"session {body['id']} COMPLETED",
-            lambda: actor.send(
-                "PATCH",
-                url,
-                {"status": "COMPLETED", "end_date_time": ob.now(), "last_updated": ob.now()},
-                label="clean-up: the harness's session completed",
-            ),
-        )
+        what = f"session {body['id']} COMPLETED"
+        undo = actor.undo(what, "PATCH", url, {"status": "COMPLETED", "end_date_time": ob.now(), **stamp})
+        session.on_cleanup(what, undo)
     else:  # CDRs are immutable: nothing removes one; say so once
         note = "CDRs the harness POSTed stay on the target: OCPI has no way to remove a CDR"
         if note not in session.observations:
@@ -435,8 +434,7 @@ def delete_tariff(ocpi_context: ScenarioContext) -> None:
     o = ocpi_context.objects
     o["delete"] = _write(ocpi_context, "DELETE", o["url"], None, f"DELETE tariff {o['id']}")
     if _ok(o["delete"]):  # nothing left to retire
-        session = _actor(ocpi_context).session
-        session.cleanups = [c for c in session.cleanups if c[0] != f"tariff {o['id']} deleted"]
+        _actor(ocpi_context).session.drop_cleanup(f"tariff {o['id']} deleted")
 
 
 @when("the harness PUTs a Token with the same uid and another type")
@@ -748,20 +746,11 @@ def authorize_unknown(ocpi_context: ScenarioContext) -> None:
     _authorize(ocpi_context, uid, "RFID", f"authorize unknown token {uid}")
 
 
-@when("the harness asks for real-time authorization of a valid token the target lists")
-def authorize_listed(ocpi_context: ScenarioContext) -> None:
-    actor = _actor(ocpi_context)
-    ex = actor.send("GET", actor.url, params={"limit": "50"}, label="GET the tokens the target lists")
-    require_response(ex)
-    tokens = [t for t in ex.data if isinstance(t, dict)] if isinstance(ex.data, list) else []
-    token = next((t for t in tokens if t.get("valid") is True and isinstance(t.get("uid"), str)), None)
-    if token is None:
-        pytest.skip(
-            "the tokens Sender list shows the harness's CPO identity no valid token to authorize "
-            f"({len(tokens)} listed)"
-        )
+@when("the harness asks for real-time authorization of a valid token")
+def authorize_listed(harness: HarnessSession, ocpi_context: ScenarioContext) -> None:
+    token = _token_to_authorize(harness, ocpi_context, "valid token", valid=True)
     ocpi_context.objects["token"] = token
-    _authorize(ocpi_context, token["uid"], str(token.get("type") or "RFID"), f"authorize listed token {token['uid']}")
+    _authorize(ocpi_context, token["uid"], str(token.get("type") or "RFID"), f"authorize token {token['uid']}")
 
 
 @then("the answer is HTTP 404 with status_code 2004 and no data")
@@ -815,15 +804,17 @@ def authorization_info(ocpi_context: ScenarioContext) -> None:
 @when("the harness GETs the first Location the target lists, then that Location, its first EVSE and connector alone")
 def get_single_location(ocpi_context: ScenarioContext) -> None:
     actor = _actor(ocpi_context)
-    ex = actor.send("GET", actor.url, params={"limit": "10"}, label="GET the Locations the target lists")
-    require_response(ex)
-    listed = [x for x in ex.data if isinstance(x, dict)] if isinstance(ex.data, list) else []
-    loc = next(
-        (x for x in listed if isinstance(x.get("id"), str) and x.get("evses") and x["evses"][0].get("connectors")),
-        None,
-    )
+
+    def whole(x: dict[str, Any]) -> bool:
+        return bool(isinstance(x.get("id"), str) and x.get("evses") and (x["evses"][0] or {}).get("connectors"))
+
+    fresh, left = _listed(ocpi_context, "Locations", whole, limit=10)
+    loc = next((x for x in fresh if whole(x)), None)
     if loc is None:
-        pytest.skip(f"the locations Sender list holds no Location with an EVSE and a connector ({len(listed)} listed)")
+        others = f", and {left} left by earlier runs of the harness, not used" if left else ""
+        pytest.skip(
+            f"the locations Sender list holds no Location with an EVSE and a connector ({len(fresh)} listed{others})"
+        )
     evse = loc["evses"][0]
     connector = evse["connectors"][0]
     gets = []
@@ -1008,30 +999,76 @@ def invalid_refused_in_envelope(ocpi_context: ScenarioContext) -> None:
 # -- real-time authorization: the token type, and tokens that may not charge ------------------------------------------
 
 
-def _listed_tokens(ctx: ScenarioContext) -> list[dict[str, Any]]:
+_LIST_PAGES = 10
+"""Pages of a Sender list the harness reads at most when it looks for an object of the target's (or of this run)."""
+
+
+def _listed(
+    ctx: ScenarioContext, what: str, wanted: Callable[[dict[str, Any]], bool], limit: int = 50
+) -> tuple[list[dict[str, Any]], int]:
+    """Objects of the acting identity's Sender list, page after page (``Link rel="next"``) until one is ``wanted``,
+    without those an earlier run of the harness left there; and how many such leftovers were passed over."""
     actor = _actor(ctx)
-    ex = actor.send("GET", actor.url, params={"limit": "100"}, label="GET the tokens the target lists")
-    require_response(ex)
-    return (
-        [t for t in ex.data if isinstance(t, dict) and isinstance(t.get("uid"), str)]
-        if isinstance(ex.data, list)
-        else []
-    )
+    fresh: list[dict[str, Any]] = []
+    left = 0
+    url: str | None = actor.url
+    params: dict[str, str] | None = {"limit": str(limit)}
+    for _ in range(_LIST_PAGES):
+        assert url is not None
+        ex = actor.send("GET", url, params=params, label=f"GET the {what} the target lists")
+        ctx.evidence.append(ex)
+        require_response(ex)
+        page = [x for x in ex.data if isinstance(x, dict)] if isinstance(ex.data, list) else []
+        mine = [x for x in page if not ob.from_another_run(x, actor.session.run_tag)]
+        left += len(page) - len(mine)
+        fresh += mine
+        url, params = next_link(ex), None
+        if url is None or any(wanted(x) for x in mine):
+            break
+    return fresh, left
+
+
+def _listed_tokens(ctx: ScenarioContext, wanted: Callable[[dict[str, Any]], bool] = bool) -> list[dict[str, Any]]:
+    """The tokens the target lists, without those an earlier run of the harness left there."""
+    tokens, _ = _listed(ctx, "tokens", lambda t: isinstance(t.get("uid"), str) and wanted(t), limit=100)
+    return [t for t in tokens if isinstance(t.get("uid"), str)]
+
+
+def _token_to_authorize(harness: HarnessSession, ctx: ScenarioContext, want: str, **fields: Any) -> dict[str, Any]:
+    """A token in the state the scenario needs (``fields``), issued in this run by the harness's eMSP identity, so
+    that nothing an earlier run left decides the verdict. Without an eMSP identity that may write (a target that is
+    itself the eMSP, a read-only run), one of the target's own listed tokens in that state; else the scenario is
+    skipped, saying why."""
+    reason = check_needs(harness, (PlaysNeed("EMSP", "tokens", "RECEIVER", writes=True),))
+    if reason is None:
+        return _issue_token(harness, ctx, fields)
+
+    def fits(t: dict[str, Any]) -> bool:
+        return all((t.get(k) if k != "type" else t.get(k) or "RFID") == v for k, v in fields.items())
+
+    tokens = _listed_tokens(ctx, fits)
+
+    token = next((t for t in tokens if fits(t)), None)
+    if token is None:
+        pytest.skip(
+            f"the tokens Sender list shows no {want} ({len(tokens)} listed), and the harness cannot issue one: {reason}"
+        )
+    ctx.note(f"the harness authorizes {token['uid']}, a token of the target's own list ({reason})")
+    return token
 
 
 @when(
-    "the harness asks for real-time authorization of a listed token of a type other than RFID, with and without its "
-    "type"
+    "the harness asks for real-time authorization of a valid token of a type other than RFID, with and without its type"
 )
 def authorize_by_type(harness: HarnessSession, ocpi_context: ScenarioContext) -> None:
-    tokens = _listed_tokens(ocpi_context)
-    token = next((t for t in tokens if t.get("valid") is True and t.get("type") not in (None, "RFID")), None)
-    if token is None:
-        token = _issue_token(
-            harness, ocpi_context, f"no valid token of a type other than RFID ({len(tokens)} listed)", type="APP_USER"
-        )
+    token = _token_to_authorize(harness, ocpi_context, "valid token of type APP_USER", valid=True, type="APP_USER")
     o = ocpi_context.objects
-    o["rfid_twin"] = next((t for t in tokens if t["uid"] == token["uid"] and t.get("type") in (None, "RFID")), None)
+    o["rfid_twin"] = None  # the harness's token has a uid of its own; a listed one is read as listed
+    if token["uid"] not in {t["uid"] for t in o.get("issued", [])}:
+        o["rfid_twin"] = next(
+            (t for t in _listed_tokens(ocpi_context) if t["uid"] == token["uid"] and t.get("type") in (None, "RFID")),
+            None,
+        )
     o["typed"] = _authorize(
         ocpi_context, token["uid"], token["type"], f"authorize {token['uid']} ?type={token['type']}"
     )
@@ -1084,24 +1121,18 @@ def by_type_judged(ocpi_context: ScenarioContext) -> None:
         )
 
 
-@when("the harness asks for real-time authorization of a token the target lists as not valid")
+@when("the harness asks for real-time authorization of a token that is not valid")
 def authorize_blocked(harness: HarnessSession, ocpi_context: ScenarioContext) -> None:
-    tokens = _listed_tokens(ocpi_context)
-    token = next((t for t in tokens if t.get("valid") is False), None)
-    if token is None:
-        token = _issue_token(harness, ocpi_context, f"no token that is not valid ({len(tokens)} listed)", valid=False)
+    token = _token_to_authorize(harness, ocpi_context, "token that is not valid", valid=False)
     ocpi_context.objects["token"] = token
     _authorize(
         ocpi_context, token["uid"], str(token.get("type") or "RFID"), f"authorize not-valid token {token['uid']}"
     )
 
 
-def _issue_token(harness: HarnessSession, ctx: ScenarioContext, missing: str, **fields: Any) -> dict[str, Any]:
-    """The list has no token the scenario needs (``missing`` says which): the harness's eMSP identity issues one with
-    ``fields`` (a hub then authorizes it through that identity's peer), when it can; else the scenario is skipped."""
-    reason = check_needs(harness, (PlaysNeed("EMSP", "tokens", "RECEIVER", writes=True),))
-    if reason:
-        pytest.skip(f"the tokens Sender list shows {missing}, and {reason}")
+def _issue_token(harness: HarnessSession, ctx: ScenarioContext, fields: dict[str, Any]) -> dict[str, Any]:
+    """The harness's eMSP identity issues a token with ``fields`` in this run (a hub then authorizes it through that
+    identity's peer); it is retired at the end like every object the harness creates."""
     emsp = harness.as_role("EMSP")
     url = harness.discover().url("tokens", "RECEIVER")
     assert emsp is not None and url is not None
@@ -1116,6 +1147,8 @@ def _issue_token(harness: HarnessSession, ctx: ScenarioContext, missing: str, **
             f"the target did not take the harness's token ({describe_answer(ex)})", "tokens.receiver-put-get-by-type"
         )
     _retire(writer, "Token", token_url, token)
+    ctx.objects.setdefault("issued", []).append(token)
+    ctx.note(f"the harness's eMSP identity issued {token['uid']} ({token['type']}) for this scenario")
     return token
 
 
@@ -1143,14 +1176,9 @@ def blocked_answer(ocpi_context: ScenarioContext) -> None:
         )
 
 
-@when(
-    "the harness asks for real-time authorization of a valid token the target lists, at a Location and two of its EVSEs"
-)
-def authorize_at_location(ocpi_context: ScenarioContext) -> None:
-    tokens = _listed_tokens(ocpi_context)
-    token = next((t for t in tokens if t.get("valid") is True), None)
-    if token is None:
-        pytest.skip(f"the tokens Sender list shows the harness's CPO identity no valid token ({len(tokens)} listed)")
+@when("the harness asks for real-time authorization of a valid token, at a Location and two of its EVSEs")
+def authorize_at_location(harness: HarnessSession, ocpi_context: ScenarioContext) -> None:
+    token = _token_to_authorize(harness, ocpi_context, "valid token", valid=True)
     actor = _actor(ocpi_context)
     ref = _new_id(actor, "Location")
     references = {"location_id": ref, "evse_uids": [f"{ref}-E1", f"{ref}-E2"]}

@@ -805,3 +805,79 @@ def test_fault_is_named_precisely_in_each_role(hub_factory, tmp_path: Path, role
     for sid in run.having("skip"):
         message = run.scenario(sid)["message"]
         assert any(s in message for s in ROLE_SKIPS) or "— see " in message, (sid, message)
+
+
+# -- the same verdict on every run ---------------------------------------------------------------------------------
+
+
+def _comparable(run: HarnessRun) -> dict[str, tuple[str, str]]:
+    """Each scenario's outcome and, for a skip, its reason without the run's own ids and counts."""
+    import re
+
+    def plain(message: str) -> str:
+        return re.sub(r"CT[0-9A-F]{6}\w*|\d+", "#", message)
+
+    return {
+        s["id"]: (s["outcome"], plain(s["message"]) if s["outcome"] == "skip" else "") for s in run.results["scenarios"]
+    }
+
+
+def test_three_runs_against_one_hub_store_give_the_same_outcomes(hub_factory, tmp_path: Path) -> None:
+    """Each run writes under fresh ids and creates the objects it needs in the state it needs (a token that is not
+    valid, ...): what earlier runs left on the store never decides a verdict, nor a note about the target."""
+    hub = hub_factory((), name="three-runs")
+    runs = []
+    for i in range(3):
+        (tmp_path / f"run{i}").mkdir()
+        target = write_target(tmp_path / f"run{i}" / "target.toml", hub, token_a=hub.invite(), cpo_token_a=hub.invite())
+        runs.append(run_harness(target))
+    first = _comparable(runs[0])
+    assert runs[0].returncode == 0 and not runs[0].having("fail"), runs[0].stdout
+    for run in runs[1:]:
+        assert run.returncode == runs[0].returncode, run.stdout
+        assert _comparable(run) == first, {k: v for k, v in _comparable(run).items() if first.get(k) != v}
+        for sid in ("transport.raw-token", "credentials.callback-token-encoding"):
+            assert run.scenario(sid)["notes"][:1] == runs[0].scenario(sid)["notes"][:1], sid
+
+
+def test_a_run_after_a_killed_run_gives_the_same_outcomes(hub_factory, tmp_path: Path) -> None:
+    """A run killed half-way (SIGKILL: no clean-up at all) leaves its identities registered and its objects behind;
+    the journal beside the target file lets the next run finish that run first, so its verdict is a fresh store's."""
+    import os
+    import signal
+    import time
+
+    hub = hub_factory((), name="killed")
+    (tmp_path / "t").mkdir()
+    target = write_target(tmp_path / "t" / "target.toml", hub, token_a=hub.invite(), cpo_token_a=hub.invite())
+    reference = run_harness(target)
+    target = write_target(tmp_path / "t" / "target.toml", hub, token_a=hub.invite(), cpo_token_a=hub.invite())
+    journal = tmp_path / "t" / ".target.toml.ocpi-state.json"
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "conformance", "run", str(target)],
+        env=_env(),
+        cwd=tmp_path / "t",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # killed once both identities are registered and objects were written
+            doc = json.loads(journal.read_text()) if journal.exists() else {}
+            owed = [u for e in doc.get("identities", {}).values() for u in e.get("undo", [])]
+            if len(doc.get("identities", {})) == 2 and len(owed) >= 3:
+                break
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert journal.exists() and oct(journal.stat().st_mode & 0o777) == "0o600"
+    target = write_target(tmp_path / "t" / "target.toml", hub, token_a=hub.invite(), cpo_token_a=hub.invite())
+    after = run_harness(target)
+    assert _comparable(after) == _comparable(reference), after.stdout
+    assert after.returncode == reference.returncode == 0
+    finished = " ".join(after.results["observations"])
+    assert "an earlier run against this target was interrupted; finished first" in finished
+    assert "NL/CTC (CPO): " in finished and "unregistered" in finished, finished
+    assert not journal.exists()
