@@ -6,7 +6,8 @@ What it adds to pytest:
   ``--ocpi-ids`` and ``--ocpi-tags`` (selection);
 * scenario tags (``@id.*``, ``@spec.*``, ``@shall``/``@should``/``@may``, ``@role.*``, ``@phase.*``,
   ``@checklist.*``) read as metadata instead of markers, with a usage error for untagged scenarios;
-* ordering: scenarios that need an unused token A first, unregistration last;
+* ordering: scenarios that need an unused token A first, then the registration, the rest, the scenarios that judge
+  what the whole run saw (``@phase.end``), unregistration last;
 * outcomes: a failed SHOULD/MAY scenario becomes *warn* (reported as passed to pytest) unless
   ``--ocpi-strict``; failures are shown as findings with their exchanges, not tracebacks;
 * the fixtures ``harness`` (one :class:`~conformance.session.HarnessSession` per run) and
@@ -51,7 +52,9 @@ from conformance.target import ConfigError, TargetConfig, load_target
 
 __all__ = ("RunState", "ScenarioMeta")
 
-_PHASES = {"before_registration": 0, "registration": 1, "default": 2, "unregistration": 3}
+_PHASES = {"before_registration": 0, "registration": 1, "default": 2, "end": 3, "unregistration": 4}
+"""Scenario order. ``end``: scenarios that judge a rule over every answer the run saw (the envelope of error answers,
+the shape of data, the form of objects every Receiver took), after the scenarios that made those requests."""
 _LEVEL_TAGS = {"shall": Level.SHALL, "should": Level.SHOULD, "may": Level.MAY}
 _PREFIXES = ("id.", "spec.", "role.", "phase.", "checklist.")
 
@@ -98,10 +101,14 @@ class RunState:
         self.started = datetime.now(UTC)
         self.run: RunResult | None = None
         self.written: list[Path] = []
+        self.selected: set[str] = set()
+        """Ids of the scenarios this run runs."""
 
     def harness(self) -> HarnessSession:
         if self.session is None:
-            self.session = HarnessSession(self.target, self.recorder).start()
+            self.session = HarnessSession(self.target, self.recorder)
+            self.session.selected = frozenset(self.selected)
+            self.session.start()
         return self.session
 
 
@@ -266,6 +273,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                 )
             )
         keep.append(item)
+    state.selected = {it.stash[META].id for it in keep if META in it.stash and it.get_closest_marker("skip") is None}
     if dropped:
         config.hook.pytest_deselected(items=dropped)
     keep.sort(key=lambda it: _PHASES[it.stash[META].phase] if META in it.stash else _PHASES["default"])
@@ -287,7 +295,8 @@ def harness(pytestconfig: pytest.Config) -> HarnessSession:
 @pytest.fixture
 def ocpi_context(request: pytest.FixtureRequest, harness: HarnessSession) -> ScenarioContext:
     """What the current scenario has sent and observed."""
-    ctx = ScenarioContext(harness)
+    meta = request.node.stash.get(META, None)
+    ctx = ScenarioContext(harness, scenario=meta.id if meta is not None else "")
     track = request.node.stash.get(TRACK, None)
     if track is not None:
         track.context = ctx

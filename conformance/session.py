@@ -18,12 +18,12 @@ from conformance.checks.envelope import describe_answer
 from conformance.client import OcpiClient, Recorder, why_unreachable
 from conformance.journal import Journal, Undo, journal_path
 from conformance.model import Exchange
-from conformance.oracle import get_oracle
+from conformance.oracle import Operation, get_oracle
 from conformance.peer import PeerServer
 from conformance.target import Identity, TargetConfig
 from conformance.urls import endpoint_url
 
-__all__ = ("CONFIG_MODULES", "Discovery", "Handshake", "HarnessSession", "ListEndpoint")
+__all__ = ("CONFIG_MODULES", "Discovery", "Handshake", "HarnessSession", "ListEndpoint", "ObjectForm")
 
 CONFIG_MODULES = frozenset({"versions", "credentials", "hubclientinfo"})
 """Configuration modules: never routed, so no OCPI-to/from headers."""
@@ -121,6 +121,27 @@ class Handshake:
         return self.problem is None
 
 
+@dataclass
+class ObjectForm:
+    """Which conforming form of a module's objects the target's Receiver takes, learnt from the run's first write to
+    it: the smallest (required fields only) or only the fullest (every optional field present, null where the type
+    allows). Module writes degrade like the credentials body: the refusal of the smallest is judged once (by
+    transport.minimal-objects-accepted) and every later write of the run sends the form that was taken."""
+
+    module: str
+    full: bool = False
+    minimal_refusal: Exchange | None = None
+    """The smallest object's refusal, when the target refused it for its body."""
+    accepted: Exchange | None = None
+    """The write that was taken (in the form ``full`` says)."""
+    refused: Exchange | None = None
+    """Set when neither form was taken: the module takes no object of the harness's in this run."""
+
+    @property
+    def decided(self) -> bool:
+        return self.accepted is not None or self.refused is not None
+
+
 def _new_token() -> str:
     return secrets.token_urlsafe(32)
 
@@ -174,6 +195,10 @@ class HarnessSession:
         :class:`Undo` is a plain request, also written to the journal; a callable needs this run's state."""
         self.journal: Journal | None = None
         """The run's journal (shared by every identity), when the run has a target file to keep it beside."""
+        self.object_forms: dict[str, ObjectForm] = {}
+        """Per module, the form of object its Receiver takes (shared by every identity of the run)."""
+        self.selected: frozenset[str] = frozenset()
+        """Ids of the scenarios this run runs (a knock-on skip may name only one of them as its cause)."""
         self._is_other = False
         """True for the sessions of the identities after the first (the first one owns the journal)."""
         self.run_tag = secrets.token_hex(3).upper()
@@ -242,6 +267,8 @@ class HarnessSession:
             )
             other = HarnessSession(config, self.recorder)
             other.journal = self.journal
+            other.object_forms = self.object_forms
+            other.selected = self.selected
             other._is_other = True
             other.start()
             other.run_tag = self.run_tag
@@ -404,6 +431,44 @@ class HarnessSession:
                     out.append(ListEndpoint(module, endpoint_url(url, op.suffix), op.suffix, defaults))
         return out
 
+    def endpoint_of(self, exchange: Exchange) -> tuple[str, str | None, str] | None:
+        """(module, interface, the rest of the path) of an outbound request of this run, from the URL the target
+        advertised that it extends (the longest one); versions and version details by their own URLs."""
+        d = self.discover()
+        parts = urlsplit(exchange.url)
+        path = parts.path
+        for url, module in ((self.config.versions_url, "versions"), (d.details_url, "versions")):
+            if url and urlsplit(url).netloc == parts.netloc and urlsplit(url).path.rstrip("/") == path.rstrip("/"):
+                return module, None, ""
+        best: tuple[str, str | None, str] | None = None
+        best_len = -1
+        for ep in d.endpoints:
+            advertised, ident, role = ep.get("url"), ep.get("identifier"), ep.get("role")
+            if not isinstance(advertised, str) or not isinstance(ident, str):
+                continue
+            base = urlsplit(advertised)
+            prefix = base.path.rstrip("/")
+            if (
+                base.netloc == parts.netloc
+                and (path == prefix or path.startswith(prefix + "/"))
+                and len(prefix) > best_len
+            ):
+                interface = None if ident == "credentials" else str(role)
+                best, best_len = (ident, interface, path[len(prefix) :].rstrip("/")), len(prefix)
+        return best
+
+    def operation_of(self, exchange: Exchange) -> Operation | None:
+        """The openapi.yaml operation an outbound request of this run called (None when it names none)."""
+        where = self.endpoint_of(exchange)
+        if where is None:
+            return None
+        module, interface, rest = where
+        oracle = get_oracle()
+        if module == "versions":
+            same = urlsplit(exchange.url).path.rstrip("/") == urlsplit(self.config.versions_url).path.rstrip("/")
+            return oracle.versions_list() if same else oracle.versions_details()
+        return oracle.operation_at(module, interface, exchange.method, rest)
+
     def get_endpoints(self) -> list[tuple[str, str, str | None]]:
         """(name, url, module) of every GET the harness may call: versions, details, credentials, lists."""
         d = self.discover()
@@ -446,6 +511,12 @@ class HarnessSession:
     def credentials_body(self, token: str) -> dict[str, Any]:
         """The Credentials body the harness sends: minimal, or the fullest once the target refused the minimal one."""
         return self.peer.credentials_for(token, full=self.full_credentials)
+
+    def accepted_credentials_body(self, token: str) -> dict[str, Any]:
+        """A Credentials body the target is known to take, for a request whose answer must depend on something else
+        (the 405 rules): the form its registration in this run took; the fullest before (or without) one."""
+        taken_minimal = self.registration is not None and self.registration.ok and not self.full_credentials
+        return self.peer.credentials_for(token, full=not taken_minimal)
 
     def _handshake(self, kind: str, method: str, token: str | None, body_extra: dict[str, Any] | None) -> Handshake:
         url = self._credentials_url()

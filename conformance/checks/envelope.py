@@ -126,10 +126,17 @@ def success(exchange: Exchange, *, data: str | None = None) -> None:
             expected="HTTP 200/201 with status_code 1000",
             actual=describe_answer(exchange),
         )
-    if data == "list" and not isinstance(env.get("data"), list):  # type: ignore[union-attr]
-        fail("`data` is not a list", expected="a JSON array of objects", actual=type(env.get("data")).__name__)  # type: ignore[union-attr]
-    if data == "object" and not isinstance(env.get("data"), dict):  # type: ignore[union-attr]
-        fail("`data` is not an object", expected="a JSON object", actual=type(env.get("data")).__name__)  # type: ignore[union-attr]
+    got = env.get("data")  # type: ignore[union-attr]
+    if data == "list" and isinstance(got, dict):  # the wrong shape is transport.data-shape's to judge
+        raise Blocked("the answer's data is an object where a list is defined", "transport.data-shape")
+    if data == "list" and not isinstance(got, list):
+        fail("`data` is not a list", expected="a JSON array of objects", actual=type(got).__name__)
+    if data == "object" and isinstance(got, list):
+        from conformance.checks.shape import one_object
+
+        got = one_object(exchange)
+    if data == "object" and not isinstance(got, dict):
+        fail("`data` is not an object", expected="a JSON object", actual=type(got).__name__)
 
 
 @check(spec="transport_and_format.response_format", fuzz=True)

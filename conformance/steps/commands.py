@@ -29,6 +29,7 @@ from conformance import objects as ob
 from conformance.checks import run_check
 from conformance.checks._registry import judged
 from conformance.checks.envelope import describe_answer, require_response
+from conformance.checks.shape import one_object
 from conformance.model import Blocked, Exchange, Finding
 from conformance.oracle import get_oracle
 from conformance.plan import Plays, check_needs
@@ -81,7 +82,7 @@ class AsyncRequest:
 
     @property
     def accepted(self) -> bool:
-        data = self.answer.data
+        data = one_object(self.answer, quiet=True)
         return (
             self.answer.status is not None
             and 200 <= self.answer.status < 300
@@ -92,7 +93,7 @@ class AsyncRequest:
 
     @property
     def timeout(self) -> float | None:
-        data = self.answer.data
+        data = one_object(self.answer, quiet=True)
         t = data.get("timeout") if isinstance(data, dict) else None
         return float(t) if isinstance(t, int | float) and not isinstance(t, bool) and t > 0 else None
 
@@ -574,7 +575,7 @@ def _judge_answer(req: AsyncRequest) -> None:
     what = "CommandResponse" if req.module == "commands" else "ChargingProfileResponse"
     spec = _CMD_SPEC if req.module == "commands" else _CP_SPEC
     judged("async_response", ex)
-    data = ex.data if isinstance(ex.data, dict) else None
+    data = one_object(ex)
     # a refusal may come with an error status_code (2003 for an unknown location); an ACCEPTED needs a success one
     accepted_as_error = data is not None and data.get("result") == "ACCEPTED" and ex.ocpi_status != 1000
     if ex.status != 200 or ex.ocpi_status is None or data is None or accepted_as_error:
@@ -733,7 +734,7 @@ def result_once(ocpi_context: ScenarioContext) -> None:
 def unknown_location_answer(ocpi_context: ScenarioContext) -> None:
     ex: Exchange = ocpi_context.objects["unknown"]
     require_response(ex)  # (a redirect stands aside there, naming transport.no-redirects)
-    data = ex.data if isinstance(ex.data, dict) else {}
+    data = one_object(ex) or {}
     judged("unknown_location_2003", ex)
     if ex.ocpi_status != 2003 or data.get("result") != "REJECTED":
         raise Finding(
@@ -750,7 +751,7 @@ def unknown_location_answer(ocpi_context: ScenarioContext) -> None:
 def unknown_session_answer(ocpi_context: ScenarioContext) -> None:
     ex: Exchange = ocpi_context.objects["unknown"]
     require_response(ex)  # (a redirect stands aside there, naming transport.no-redirects)
-    data = ex.data if isinstance(ex.data, dict) else {}
+    data = one_object(ex) or {}
     judged("unknown_session", ex)
     if data.get("result") != "UNKNOWN_SESSION":
         raise Finding(

@@ -95,6 +95,8 @@ class ScenarioContext:
     """What one scenario has done so far."""
 
     harness: HarnessSession
+    scenario: str = ""
+    """The scenario's id."""
     sent: list[Sent] = field(default_factory=list)
     handshake: Handshake | None = None
     exchange: Exchange | None = None

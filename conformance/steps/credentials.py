@@ -152,7 +152,7 @@ def post_again(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
         "POST",
         url,
         token=harness.token,
-        json_body=harness.credentials_body(value),
+        json_body=harness.accepted_credentials_body(value),
         label="credentials POST while registered",
     )
     harness.adopt_credentials(ex)

@@ -27,11 +27,12 @@ from conformance.checks import run_check
 from conformance.checks._registry import judged
 from conformance.checks.envelope import describe_answer, require_response
 from conformance.checks.pagination import next_link
+from conformance.checks.shape import one_object
 from conformance.journal import Undo
-from conformance.model import Blocked, Exchange, Finding
+from conformance.model import Blocked, Exchange, Finding, NotJudged
 from conformance.plan import Plays as PlaysNeed
 from conformance.plan import check_needs
-from conformance.session import HarnessSession
+from conformance.session import HarnessSession, ObjectForm
 from conformance.steps.context import ScenarioContext
 from conformance.urls import endpoint_url
 
@@ -188,22 +189,26 @@ def _stored(ctx: ScenarioContext, url: str, what: str, *, params: dict[str, str]
     return ex.data
 
 
-def _write(ctx: ScenarioContext, method: str, url: str, body: Any, label: str, **kw: Any) -> Exchange:
-    """A write by the scenario's acting identity, kept as evidence (``kw``: params, to)."""
-    ex = _actor(ctx).send(method, url, body, label=label, **kw)
+def _write(
+    ctx: ScenarioContext, method: str, url: str, body: Any, label: str, *, actor: Actor | None = None, **kw: Any
+) -> Exchange:
+    """A write by the scenario's acting identity (or ``actor``), kept as evidence (``kw``: params, to)."""
+    ex = (actor or _actor(ctx)).send(method, url, body, label=label, **kw)
     ctx.objects.setdefault("writes", []).append(ex)
     return ex
 
 
 def _diff(sent: Any, stored: Any, path: str = "") -> list[str]:
-    """Where ``stored`` lacks or changes what ``sent`` holds (extra fields in ``stored`` are allowed)."""
+    """Where ``stored`` lacks or changes what ``sent`` holds (extra fields in ``stored`` are allowed; a field sent as
+    null may be left out)."""
     if isinstance(sent, dict):
         if not isinstance(stored, dict):
             return [f"{path or '(object)'}: sent an object, got {stored!r}"]
         out: list[str] = []
         for key, value in sent.items():
             if key not in stored:
-                out.append(f"{path}.{key}: missing (sent {value!r})")
+                if value is not None:  # an optional field sent as null is the same as one left out
+                    out.append(f"{path}.{key}: missing (sent {value!r})")
             else:
                 out += _diff(value, stored[key], f"{path}.{key}")
         return out
@@ -289,6 +294,134 @@ def _build(actor: Actor, kind: str, object_id: str) -> dict[str, Any]:
     return ob.token(cc, pid, object_id, updated=updated)
 
 
+CREATES = {
+    "locations": "locations.receiver-put-get",
+    "tariffs": "tariffs.receiver-put-get-delete",
+    "sessions": "sessions.receiver-put-get",
+    "cdrs": "cdrs.receiver-post-location",
+    "tokens": "tokens.receiver-put-get-by-type",
+}
+"""The scenario that judges whether a module's Receiver takes a new object at all. A write another scenario needs and
+the target refuses stops that scenario at the refused step; it stands aside naming this one (which meets the same
+refusal as its own finding), or fails with that step when this one is not in the run."""
+
+SCHEMA_OF = {"EVSE": "EVSE", "Connector": "Connector", **{k: ob.OBJECT_SCHEMAS[m] for k, m in _KINDS.items()}}
+
+
+def _taken(ex: Exchange) -> bool:
+    return (
+        ex.status is not None
+        and 200 <= ex.status < 300
+        and ex.ocpi_status is not None
+        and 1000 <= ex.ocpi_status < 2000
+    )
+
+
+def _refused_for_its_body(ex: Exchange) -> bool:
+    """Refused for what the object holds (HTTP 400/422, or status_code 2001), not for the token, the URL or a
+    routing problem: the refusal a fuller object may cure."""
+    return ex.status in (400, 422) or (ex.status is not None and 200 <= ex.status < 300 and ex.ocpi_status == 2001)
+
+
+def _shape(kind: str, body: dict[str, Any], full: bool) -> dict[str, Any]:
+    return ob.fullest(SCHEMA_OF[kind], body) if full else body
+
+
+def _send_new(
+    ctx: ScenarioContext,
+    actor: Actor,
+    kind: str,
+    method: str,
+    url: str,
+    build: Callable[[bool], dict[str, Any]],
+    label: str,
+    **kw: Any,
+) -> tuple[Exchange, dict[str, Any]]:
+    """Write a new object (``build(full)`` makes it) in the form the module's Receiver takes. The run's first write to
+    a module finds that form out: the smallest conforming object; when the target refuses it for its body, the
+    fullest one (every optional field present), and the refusal is judged once, by transport.minimal-objects-accepted.
+    Returns the answer that counts and the body it answered."""
+    forms = ctx.harness.object_forms
+    form = forms.get(actor.module)
+    if form is not None and form.decided:
+        body = build(form.full or form.refused is not None)
+        return _write(ctx, method, url, body, label, actor=actor, **kw), body
+    body = build(False)
+    ex = _write(ctx, method, url, body, label, actor=actor, **kw)
+    if _taken(ex):
+        forms[actor.module] = ObjectForm(actor.module, accepted=ex)
+    elif _refused_for_its_body(ex):
+        fuller = build(True)
+        retry = _write(ctx, method, url, fuller, f"{label}, every optional field present", actor=actor, **kw)
+        if _taken(retry):
+            forms[actor.module] = ObjectForm(actor.module, full=True, minimal_refusal=ex, accepted=retry)
+            ctx.note(
+                f"the target refused the smallest conforming {kind} ({describe_answer(ex)}) and took it with every "
+                "optional field present: the run goes on with such objects (judged by "
+                "transport.minimal-objects-accepted)"
+            )
+        else:
+            forms[actor.module] = ObjectForm(actor.module, full=True, minimal_refusal=ex, refused=retry)
+        return retry, fuller
+    return ex, body
+
+
+def _needed(ctx: ScenarioContext, ex: Exchange, what: str, *, creates: bool = False) -> None:
+    """A write the scenario depends on (a new object, a change it then reads): the scenario stops here unless it was
+    taken. The refusal of a new object (``creates``) is this scenario's finding when it owns the module's basic write
+    (or that scenario is not in the run); otherwise the scenario stands aside naming the one that owns it."""
+    require_response(ex)
+    _undeliverable(ctx, ex)
+    if _taken(ex):
+        return
+    module = _actor(ctx).module
+    owner = CREATES.get(module)
+    if creates and owner and owner != ctx.scenario and owner in ctx.harness.selected:
+        raise Blocked(f"{what} was refused ({describe_answer(ex)})", owner)
+    _fail(
+        f"{what} was refused",
+        [ex],
+        spec=f"mod_{module}.receiver",
+        expected="HTTP 200/201 with a 1xxx status_code",
+        actual=describe_answer(ex),
+        check="write_accepted",
+    )
+
+
+def _known_form(ctx: ScenarioContext, actor: Actor, kind: str) -> bool:
+    """Whether the module's Receiver takes only the fullest form (True) or the smallest (False), for a scenario whose
+    object differs from a taken one in the one thing it tests; when no write of this run told yet, a new object of
+    the harness's own is written first (and retired at the end). A Receiver that takes neither form stands aside
+    naming the module's basic scenario."""
+    form = ctx.harness.object_forms.get(actor.module)
+    if form is None or not form.decided:
+        object_id = _new_id(actor, kind)
+        url = actor.object_url(object_id)
+        params = {"type": "RFID"} if kind == "Token" else None
+        ex, body = _send_new(
+            ctx,
+            actor,
+            kind,
+            "PUT",
+            url,
+            lambda full: _shape(kind, _build(actor, kind, object_id), full),
+            f"PUT a new {kind} {object_id} (which form does the target take?)",
+            params=params,
+        )
+        if _ok(ex):
+            _retire(actor, kind, url, body)
+        form = ctx.harness.object_forms.get(actor.module)
+        if form is None:
+            require_response(ex)
+            _undeliverable(ctx, ex)
+            raise Blocked(f"the target took no {kind} of the harness's ({describe_answer(ex)})", CREATES[actor.module])
+    if form.refused is not None:
+        raise Blocked(
+            f"the target took no {kind} of the harness's ({describe_answer(form.refused)})", CREATES[actor.module]
+        )
+    return form.full
+
+
 # ## Given ---------------------------------------------------------------------------------------
 
 
@@ -325,19 +458,25 @@ def plays(role: str, module: str, side: str, harness: HarnessSession, ocpi_conte
 def put_new(method: str, kind: str, ocpi_context: ScenarioContext) -> None:
     actor = _actor(ocpi_context)
     object_id = _new_id(actor, kind)
-    body = _build(actor, kind, object_id)
+
+    def build(full: bool) -> dict[str, Any]:
+        return _shape(kind, _build(actor, kind, object_id), full)
+
     if kind == "CDR":
         url = actor.url
-        ex = _write(ocpi_context, "POST", url, body, f"POST a new CDR {object_id}")
+        ex, body = _send_new(ocpi_context, actor, kind, "POST", url, build, f"POST a new CDR {object_id}")
     else:
         url = actor.object_url(object_id)
-        params = {"type": body["type"]} if kind == "Token" else None
-        ex = _write(ocpi_context, "PUT", url, body, f"PUT a new {kind} {object_id}", params=params)
+        params = {"type": "RFID"} if kind == "Token" else None
+        ex, body = _send_new(
+            ocpi_context, actor, kind, "PUT", url, build, f"PUT a new {kind} {object_id}", params=params
+        )
     ocpi_context.objects.update(kind=kind, id=object_id, url=url, body=body, answer=ex)
     if kind == "Token":  # the harness's eMSP answers authorization requests for every token it issued
         actor.session.peer.issue(body)
     if _ok(ex):
         _retire(actor, kind, url, body)
+    _needed(ocpi_context, ex, f"the {method.removesuffix('s')} of a new {kind}", creates=True)
 
 
 @when("the harness PUTs a new Session addressed to its eMSP identity through the hub")
@@ -347,10 +486,18 @@ def put_session_direct(ocpi_context: ScenarioContext) -> None:
     if emsp is None:
         pytest.skip('target.toml gives no eMSP identity to address (add an [[identities]] table with role = "EMSP")')
     object_id = _new_id(actor, "Session")
-    body = _build(actor, "Session", object_id)
     url = actor.object_url(object_id)
     to = (emsp.party.country_code, emsp.party.party_id)
-    ex = _write(ocpi_context, "PUT", url, body, f"PUT a new Session {object_id} to {to[0]}/{to[1]}", to=to)
+    ex, body = _send_new(
+        ocpi_context,
+        actor,
+        "Session",
+        "PUT",
+        url,
+        lambda full: _shape("Session", _build(actor, "Session", object_id), full),
+        f"PUT a new Session {object_id} to {to[0]}/{to[1]}",
+        to=to,
+    )
     ocpi_context.objects.update(kind="Session", id=object_id, url=url, body=body, answer=ex, to=to)
     if _ok(ex):
         _retire(actor, "Session", url, body)
@@ -390,6 +537,7 @@ def patch_evse(ocpi_context: ScenarioContext) -> None:
         {"status": "CHARGING", "last_updated": stamp},
         f"PATCH EVSE {evse['uid']} status CHARGING",
     )
+    _needed(ocpi_context, o["patch"], "the EVSE PATCH")
 
 
 @when("the harness PATCHes the Session with one more charging period")
@@ -404,13 +552,15 @@ def patch_session_period(ocpi_context: ScenarioContext) -> None:
         {"charging_periods": [extra], "kwh": 3.0, "last_updated": ob.now(-30)},
         "PATCH the session with one more charging period",
     )
+    _needed(ocpi_context, o["patch"], "the Session PATCH")
 
 
 @when("the harness PUTs a Location whose body id differs from the id in the URL")
 def put_mismatch(ocpi_context: ScenarioContext) -> None:
     actor = _actor(ocpi_context)
+    full = _known_form(ocpi_context, actor, "Location")
     url_id, body_id = _new_id(actor, "Location"), _new_id(actor, "Location")
-    body = _build(actor, "Location", body_id)
+    body = _shape("Location", _build(actor, "Location", body_id), full)
     url = actor.object_url(url_id)
     ex = _write(ocpi_context, "PUT", url, body, f"PUT Location body id {body_id} at URL id {url_id}")
     ocpi_context.objects.update(kind="Location", id=url_id, url=url, body=body, answer=ex, other_id=body_id)
@@ -442,7 +592,8 @@ def put_same_uid_other_type(ocpi_context: ScenarioContext) -> None:
     o = ocpi_context.objects
     actor = _actor(ocpi_context)
     cc, pid = actor.party
-    other = ob.token(cc, pid, o["id"], updated=ob.now(-60), type_="APP_USER")
+    full = _known_form(ocpi_context, actor, "Token")
+    other = _shape("Token", ob.token(cc, pid, o["id"], updated=ob.now(-60), type_="APP_USER"), full)
     other["contract_id"] = o["body"]["contract_id"] + "A"
     o["other"] = other
     o["other_answer"] = ex = _write(
@@ -463,9 +614,10 @@ def put_foreign(ocpi_context: ScenarioContext) -> None:
             "target.toml gives the harness one identity: a second one (another party id of the harness) is needed to "
             "write under a party the writing identity does not serve"
         )
+    full = _known_form(ocpi_context, actor, "Tariff")
     object_id = _new_id(actor, "Tariff")
     cc, pid = other.party.country_code, other.party.party_id
-    body = ob.tariff(cc, pid, object_id, updated=ob.now(-120))
+    body = _shape("Tariff", ob.tariff(cc, pid, object_id, updated=ob.now(-120)), full)
     url = endpoint_url(actor.url, f"{cc}/{pid}/{object_id}")
     ex = _write(ocpi_context, "PUT", url, body, f"PUT a Tariff under {cc}/{pid} as {mine[0]}/{mine[1]}")
     ocpi_context.objects.update(kind="Tariff", id=object_id, url=url, body=body, answer=ex, foreign=f"{cc}/{pid}")
@@ -785,7 +937,7 @@ def authorization_info(ocpi_context: ScenarioContext) -> None:
     from conformance.oracle import get_oracle
 
     run_check("response_schema", ex, operation=get_oracle().find("tokens", "SENDER", "POST", "/{token_uid}/authorize"))
-    data: dict[str, Any] = ex.data if isinstance(ex.data, dict) else {}
+    data: dict[str, Any] = one_object(ex) or {}
     token: dict[str, Any] = data["token"] if isinstance(data.get("token"), dict) else {}
     if token.get("uid") != o["uid"] or (token.get("type") or "RFID") != o["type"]:
         _fail(
@@ -841,7 +993,7 @@ def single_objects(ocpi_context: ScenarioContext) -> None:
         _accepted(ex, f"the GET of one {what}", "mod_locations.sender", ocpi_context)
         run_check("response_schema", ex, operation=oracle.find("locations", "SENDER", "GET", suffix))
         key = "uid" if what == "EVSE" else "id"
-        data = ex.data if isinstance(ex.data, dict) else {}
+        data = one_object(ex) or {}
         if data.get(key) != listed_obj.get(key):
             _fail(
                 f"the GET of one {what} did not return that {what}",
@@ -869,8 +1021,9 @@ keep it, so reads back are compared without it)."""
 @when("the harness PUTs a new Location with fields and open-enumeration values the specification does not define")
 def put_unknown_values(ocpi_context: ScenarioContext) -> None:
     actor = _actor(ocpi_context)
+    full = _known_form(ocpi_context, actor, "Location")
     object_id = _new_id(actor, "Location")
-    body = _build(actor, "Location", object_id)
+    body = _shape("Location", _build(actor, "Location", object_id), full)
     body["facilities"] = ["HOTEL", f"{UNLISTED}_FACILITY"]  # Facility
     body["parking_type"] = f"{UNLISTED}_PARKING"  # ParkingType
     evse = body["evses"][0]
@@ -890,17 +1043,17 @@ def put_unknown_values(ocpi_context: ScenarioContext) -> None:
 @when("the harness PUTs a new EVSE into that Location, then a new connector into that EVSE")
 def put_evse_and_connector(ocpi_context: ScenarioContext) -> None:
     o = ocpi_context.objects
-    _accepted(o["answer"], "the Location the EVSE goes into", "mod_locations.receiver", ocpi_context)
     actor = _actor(ocpi_context)
+    full = _known_form(ocpi_context, actor, "Location")
     evse_uid = f"{o['id']}-E2"
-    new_evse = ob.evse(evse_uid, updated=ob.now(-30))
+    new_evse = _shape("EVSE", ob.evse(evse_uid, updated=ob.now(-30)), full)
     evse_url = actor.object_url(o["id"], evse_uid)
     o["evse"] = (evse_url, new_evse, _write(ocpi_context, "PUT", evse_url, new_evse, f"PUT a new EVSE {evse_uid}"))
     if _ok(o["evse"][2]):
         _retire(actor, "Location", o["url"], {"evses": [new_evse]})
     # read the EVSE back before the connector PUT changes it (its connectors and last_updated)
     o["evse_read"] = actor.send("GET", evse_url, label=f"GET the EVSE {evse_uid} back")
-    new_connector = ob.connector("2", updated=ob.now(-10))
+    new_connector = _shape("Connector", ob.connector("2", updated=ob.now(-10)), full)
     new_connector["max_amperage"] = 16
     connector_url = actor.object_url(o["id"], evse_uid, "2")
     o["connector"] = (
@@ -939,8 +1092,9 @@ def subobjects_stored(ocpi_context: ScenarioContext) -> None:
 @when("the harness PUTs a new Location without its required address")
 def put_invalid(ocpi_context: ScenarioContext) -> None:
     actor = _actor(ocpi_context)
+    full = _known_form(ocpi_context, actor, "Location")
     object_id = _new_id(actor, "Location")
-    body = _build(actor, "Location", object_id)
+    body = _shape("Location", _build(actor, "Location", object_id), full)
     del body["address"]
     url = actor.object_url(object_id)
     ex = _write(ocpi_context, "PUT", url, body, f"PUT a Location {object_id} without its address")
@@ -949,7 +1103,7 @@ def put_invalid(ocpi_context: ScenarioContext) -> None:
     if _ok(ex):
         # Taken anyway: replace it at once with a valid Location, so that no other scenario reads (and blames the
         # target for) an invalid object the harness itself planted; it is retired at the end like the others.
-        valid = _build(actor, "Location", object_id)
+        valid = _shape("Location", _build(actor, "Location", object_id), full)
         _write(ocpi_context, "PUT", url, valid, f"PUT a valid Location {object_id} over the invalid one")
         _retire(actor, "Location", url, valid)
 
@@ -1081,7 +1235,7 @@ def authorize_by_type(harness: HarnessSession, ocpi_context: ScenarioContext) ->
 
 def _about(ex: Exchange) -> tuple[str | None, str | None]:
     """(uid, type) of the token an AuthorizationInfo answer is about; (None, None) when it is none."""
-    data = ex.data if isinstance(ex.data, dict) else {}
+    data = one_object(ex) or {}
     token = data.get("token")
     if not isinstance(token, dict):
         return None, None
@@ -1137,9 +1291,18 @@ def _issue_token(harness: HarnessSession, ctx: ScenarioContext, fields: dict[str
     url = harness.discover().url("tokens", "RECEIVER")
     assert emsp is not None and url is not None
     writer = Actor(emsp, "tokens", url)
-    token = _build(writer, "Token", _new_id(writer, "Token")) | fields
-    token_url = writer.object_url(token["uid"])
-    ex = writer.send("PUT", token_url, token, params={"type": token["type"]}, label=f"PUT a token with {fields}")
+    uid = _new_id(writer, "Token")
+    token_url = writer.object_url(uid)
+    ex, token = _send_new(
+        ctx,
+        writer,
+        "Token",
+        "PUT",
+        token_url,
+        lambda full: _shape("Token", _build(writer, "Token", uid) | fields, full),
+        f"PUT a token with {fields}",
+        params={"type": str(fields.get("type", "RFID"))},
+    )
     ctx.evidence.append(ex)
     emsp.peer.issue(token)
     if not _ok(ex):
@@ -1161,7 +1324,7 @@ def blocked_answer(ocpi_context: ScenarioContext) -> None:
     if ex.ocpi_status == 2002:
         pytest.skip("the target needs location information to authorize (status_code 2002)")
     judged("authorize_blocked_token", ex)
-    data = ex.data if isinstance(ex.data, dict) else {}
+    data = one_object(ex) or {}
     allowed = data.get("allowed")
     ok = ex.status == 200 and ex.ocpi_status is not None and 1000 <= ex.ocpi_status < 2000
     if not ok or allowed in (None, "ALLOWED") or _about(ex)[0] != o["uid"]:
@@ -1228,7 +1391,7 @@ def location_references_kept(ocpi_context: ScenarioContext, harness: HarnessSess
                 got = forwarded.request_body
             if got != asked:
                 problems.append(f"the eMSP received {str(got)[:120]!r}, not the LocationReferences sent")
-    location = ex.data.get("location") if isinstance(ex.data, dict) else None
+    location = (one_object(ex) or {}).get("location")
     if isinstance(location, dict):
         judged("authorize_location_references", ex)
         extra = sorted(set(location.get("evse_uids") or []) - set(asked["evse_uids"]))
@@ -1247,4 +1410,98 @@ def location_references_kept(ocpi_context: ScenarioContext, harness: HarnessSess
             f"{asked['location_id']} with EVSEs among {asked['evse_uids']}",
             actual="; ".join(problems),
             check="authorize_location_references",
+        )
+
+
+# -- the smallest conforming objects (the harness as a CPO and as an eMSP writing to every Receiver it can) ----------
+
+WRITERS = (
+    ("CPO", "locations", "Location"),
+    ("CPO", "tariffs", "Tariff"),
+    ("CPO", "sessions", "Session"),
+    ("CPO", "cdrs", "CDR"),
+    ("EMSP", "tokens", "Token"),
+)
+"""Every (role, module, object) a Receiver is written to by the harness."""
+
+
+@given("the harness may write module objects to the target")
+def may_write(harness: HarnessSession) -> None:
+    if harness.config.read_only:
+        pytest.skip("read-only run: this scenario writes module objects to the target")
+
+
+@when("the harness has written the smallest conforming object to each module Receiver it writes to")
+def smallest_objects(harness: HarnessSession, ocpi_context: ScenarioContext) -> None:
+    """Each module's form is usually known from the run's earlier writes; a module no scenario wrote to yet gets one
+    new object of the harness's own now (retired at the end)."""
+    reached: list[str] = []
+    for role, module, kind in WRITERS:
+        reason = check_needs(harness, (PlaysNeed(role, module, "RECEIVER", writes=True),))
+        if reason:
+            ocpi_context.note(f"{module} not judged: {reason}")
+            continue
+        session = harness.as_role(role)
+        url = harness.discover().url(module, "RECEIVER")
+        assert session is not None and url is not None
+        actor = Actor(session, module, url)
+        ocpi_context.objects["actor"] = actor
+        form = harness.object_forms.get(module)
+        if form is None or not form.decided:
+            object_id = _new_id(actor, kind)
+            target = actor.url if kind == "CDR" else actor.object_url(object_id)
+
+            def build(full: bool, a: Actor = actor, k: str = kind, i: str = object_id) -> dict[str, Any]:
+                return _shape(k, _build(a, k, i), full)
+
+            try:
+                ex, body = _send_new(
+                    ocpi_context,
+                    actor,
+                    kind,
+                    "POST" if kind == "CDR" else "PUT",
+                    target,
+                    build,
+                    f"{'POST' if kind == 'CDR' else 'PUT'} a new {kind} {object_id}",
+                    params={"type": "RFID"} if kind == "Token" else None,
+                )
+                require_response(ex)
+                _undeliverable(ocpi_context, ex)
+            except (Blocked, NotJudged) as stood_aside:
+                ocpi_context.note(f"{module} not judged: {stood_aside}")
+                continue
+            if _ok(ex):
+                _retire(actor, kind, target, body)
+        reached.append(module)
+    ocpi_context.objects["reached"] = reached
+
+
+@then("every Receiver took the smallest conforming object")
+def smallest_taken(harness: HarnessSession, ocpi_context: ScenarioContext) -> None:
+    refused: list[tuple[str, ObjectForm]] = []
+    for module in ocpi_context.objects.get("reached", []):
+        form = harness.object_forms.get(module)
+        if form is None or not form.decided:
+            ocpi_context.note(f"{module} not judged: no write of the run was taken or refused for its body")
+            continue
+        if form.minimal_refusal is None and form.accepted is None:
+            ocpi_context.note(f"{module} not judged: the target took no {module} object at all ({CREATES[module]})")
+            continue
+        judged("minimal_object_accepted", form.minimal_refusal or form.accepted)
+        if form.minimal_refusal is not None:
+            refused.append((module, form))
+    if refused:
+        evidence = [e for _, f in refused for e in (f.minimal_refusal, f.accepted or f.refused) if e is not None]
+        _fail(
+            f"{len(refused)} Receiver(s) refused an object holding only its required fields: "
+            + ", ".join(m for m, _ in refused),
+            evidence,
+            spec="transport_and_format.client_owned_objects",
+            expected="the smallest conforming object taken (optional fields may be left out)",
+            actual="; ".join(
+                f"{m}: {describe_answer(f.minimal_refusal)}"  # type: ignore[arg-type]
+                + ("; taken with every optional field present" if f.accepted is not None else "")
+                for m, f in refused
+            ),
+            check="minimal_object_accepted",
         )

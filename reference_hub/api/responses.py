@@ -58,6 +58,10 @@ def _render(
     body = ctx.codec.envelope(status_code, data, message, drop_timestamp=Fault.MISSING_TIMESTAMP in faults)
     if http_status >= 400 and Fault.ERRORS_WITHOUT_ENVELOPE in faults:
         body = ctx.codec.encode({"detail": message or "error"})
+    if http_status >= 400 and Fault.WRITE_ERRORS_WITHOUT_ENVELOPE in faults and request.method in ("POST", "PUT"):
+        body = ctx.codec.encode({"detail": message or "error"})
+    if http_status == 422 and Fault.OPTIONAL_FIELDS_REQUIRED in faults:  # a framework's validation error
+        body = ctx.codec.encode({"detail": message or "error"})
     out = list(headers.items()) if headers else []
     if Fault.NO_REQUEST_ID_ECHO not in faults:
         request_id, correlation_id = exchange_ids(request)

@@ -262,6 +262,8 @@ class Objects:
             obj = self._unvalidated(raw, exc)
         if Fault.CLOSED_ENUMS in self._faults:
             _refuse_unknown_enum_values(msgspec.json.decode(raw), kind.module)
+        if Fault.OPTIONAL_FIELDS_REQUIRED in self._faults:
+            _require_every_field(raw, model)
         if Fault.STRICT_MODULE_OBJECTS in self._faults:
             known = {f.encode_name for f in msgspec.structs.fields(model)}
             unknown = sorted(set(msgspec.json.decode(raw)) - known)
@@ -498,6 +500,8 @@ class Objects:
         """Store a new CDR; the answer is the ``{cdr_id}`` of the URL where the hub's copy can be read."""
         kind = KINDS["cdrs"]
         cdr: CDR = self.codec.decode(raw, CDR)
+        if Fault.OPTIONAL_FIELDS_REQUIRED in self._faults:
+            _require_every_field(raw, CDR)
         owner = self._owner(kind, who, cdr.country_code, cdr.party_id)
         key = object_key(kind, cdr.id)
         current = await self.store.get_object(kind.module, owner, key)
@@ -657,6 +661,29 @@ _OPEN_ENUMS: dict[str, type[StrEnum]] = {
     "parking_type": ParkingType,
     "parking_restrictions": ParkingRestriction,
 }
+
+
+def _require_every_field(raw: bytes, model: type) -> None:
+    """Fault OPTIONAL_FIELDS_REQUIRED: HTTP 422 for an object that leaves out a field its model defines."""
+    missing = _missing_fields(msgspec.json.decode(raw), msgspec.inspect.type_info(model), "")
+    if missing:
+        raise InvalidOrMissingParameters(f"field required: {', '.join(missing[:10])}", http_status=422)
+
+
+def _missing_fields(doc: Any, info: Any, path: str) -> list[str]:
+    inspect = msgspec.inspect
+    if isinstance(info, inspect.UnionType):
+        structs = [t for t in info.types if isinstance(t, inspect.StructType | inspect.ListType)]
+        return [m for t in structs for m in _missing_fields(doc, t, path)]
+    if isinstance(info, inspect.ListType) and isinstance(doc, list):
+        return [m for i, item in enumerate(doc) for m in _missing_fields(item, info.item_type, f"{path}[{i}]")]
+    if isinstance(info, inspect.StructType) and isinstance(doc, dict):
+        out = []
+        for f in info.fields:
+            where = f"{path}.{f.encode_name}" if path else f.encode_name
+            out += [where] if f.encode_name not in doc else _missing_fields(doc[f.encode_name], f.type, where)
+        return out
+    return []
 
 
 def _refuse_unknown_enum_values(doc: Any, module: str) -> None:
