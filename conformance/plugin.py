@@ -351,8 +351,12 @@ def pytest_bdd_step_error(
 ) -> None:
     sr = _step_result(request, step)
     if sr is not None:
-        sr.status = "failed"
         sr.duration = time.monotonic() - request.node.stash[TRACK].step_started
+        if isinstance(exception, Blocked | NotJudged):  # the step stood aside: a cause another scenario owns
+            sr.status = "skipped"
+            sr.error = str(exception)
+            return
+        sr.status = "failed"
         sr.error = exception.message if isinstance(exception, Finding) else f"{type(exception).__name__}: {exception}"
 
 

@@ -23,7 +23,7 @@ from conformance.peer import PeerServer
 from conformance.target import Identity, TargetConfig
 from conformance.urls import endpoint_url
 
-__all__ = ("CONFIG_MODULES", "Discovery", "Handshake", "HarnessSession", "ListEndpoint", "ObjectForm")
+__all__ = ("CONFIG_MODULES", "INTERFACE_ROLE", "Discovery", "Handshake", "HarnessSession", "ListEndpoint", "ObjectForm")
 
 CONFIG_MODULES = frozenset({"versions", "credentials", "hubclientinfo"})
 """Configuration modules: never routed, so no OCPI-to/from headers."""
@@ -41,6 +41,20 @@ coming back to its sender would be seen (routing.broadcast-not-echoed)."""
 SENDS = {"EMSP": ("tokens",), "CPO": ("locations",)}
 """Sender interfaces the peer of an identity implements, by role: the eMSP's tokens (its list and real-time
 authorization), the CPO's locations (a small paginated list, for paging through a hub: routing.link-usable)."""
+
+
+INTERFACE_ROLE: dict[tuple[str, str], str] = {
+    **{(m, "SENDER"): "CPO" for m in ("locations", "tariffs", "sessions", "cdrs")},
+    **{(m, "RECEIVER"): "EMSP" for m in ("locations", "tariffs", "sessions", "cdrs")},
+    ("tokens", "SENDER"): "EMSP",
+    ("tokens", "RECEIVER"): "CPO",
+    ("commands", "SENDER"): "EMSP",
+    ("commands", "RECEIVER"): "CPO",
+    ("chargingprofiles", "SENDER"): "SCSP",
+    ("chargingprofiles", "RECEIVER"): "CPO",
+}
+"""The role of a platform that owns each module interface: a platform with several roles is addressed, on each
+interface, as the party of that role, and answers from it."""
 
 
 LIST_DEFAULTS: dict[str, tuple[tuple[str, str], ...]] = {"sessions": (("date_from", "2000-01-01T00:00:00Z"),)}
@@ -603,12 +617,15 @@ class HarnessSession:
         return self.unregistration
 
     # -- routing headers ---------------------------------------------------------------------
-    def target_party(self) -> tuple[str, str] | None:
-        """The party the harness addresses on functional modules, from the target's own Credentials object.
+    def target_party(self, module: str | None = None, interface: str = "SENDER") -> tuple[str, str] | None:
+        """The party the harness addresses on a functional module's ``interface`` of the target, from the target's
+        own Credentials object.
 
-        A hub names itself in ``hub_party_id`` (country code + party id); a platform with one role is that party;
-        with several roles and no ``hub_party_id`` the first role is taken. ``None`` when the target's Credentials
-        object could not be read (the harness then sends only its own ``OCPI-from-*``).
+        A hub names itself in ``hub_party_id`` (country code + party id). A platform with several roles answers each
+        interface as the role that owns it (its eMSP party for a locations Receiver, its CPO party for a locations
+        Sender, ...: :data:`INTERFACE_ROLE`); a platform with one role is that party. Roles of the harness's own
+        identities (a hub lists the parties reachable through it) are never the target. ``None`` when the target's
+        Credentials object could not be read (the harness then sends only its own ``OCPI-from-*``).
         """
         creds = self._target_credentials
         if creds is None and self.registered and self.token:
@@ -622,23 +639,26 @@ class HarnessSession:
         hub = creds.get("hub_party_id")
         if isinstance(hub, str) and len(hub) == 5:
             return hub[:2].upper(), hub[2:].upper()
-        for role in creds.get("roles") or []:
-            if (
-                isinstance(role, dict)
-                and isinstance(role.get("country_code"), str)
-                and isinstance(role.get("party_id"), str)
-            ):
-                return role["country_code"].upper(), role["party_id"].upper()
-        return None
+        roles = [
+            (str(r.get("role")), r["country_code"].upper(), r["party_id"].upper())
+            for r in creds.get("roles") or []
+            if isinstance(r, dict) and isinstance(r.get("country_code"), str) and isinstance(r.get("party_id"), str)
+        ]
+        own = {(i.party.country_code, i.party.party_id) for i in self.config.identities}
+        theirs = [r for r in roles if (r[1], r[2]) not in own] or roles
+        wanted = INTERFACE_ROLE.get((module or "", interface))
+        chosen = next((r for r in theirs if r[0] == wanted), theirs[0] if theirs else None)
+        return (chosen[1], chosen[2]) if chosen else None
 
-    def routing_headers(self, module: str | None) -> dict[str, str]:
-        """The OCPI routing headers for a request to ``module``: none on configuration modules; on functional
-        modules the harness's party as FROM and the target's party (a hub itself for "GET all via hub") as TO."""
+    def routing_headers(self, module: str | None, interface: str = "SENDER") -> dict[str, str]:
+        """The OCPI routing headers for a request to ``module``'s ``interface`` of the target: none on configuration
+        modules; on functional modules the harness's party as FROM and, as TO, the target's party that owns that
+        interface (a hub itself, also for "GET all via hub")."""
         if module is None or module in CONFIG_MODULES:
             return {}
         party = self.config.party
         out = {"OCPI-from-country-code": party.country_code, "OCPI-from-party-id": party.party_id}
-        to = self.target_party()
+        to = self.target_party(module, interface)
         if to is not None:
             out["OCPI-to-country-code"], out["OCPI-to-party-id"] = to
         return out

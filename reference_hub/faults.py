@@ -156,6 +156,10 @@ class Fault(StrEnum):
     """A broadcast also goes back to the platform that sent it."""
     UNKNOWN_RECEIVER_AS_SUCCESS = "unknown_receiver_as_success"
     """A request to an unknown ``OCPI-to-*`` party is answered 1000 instead of 4001."""
+    ROLES_PER_INTERFACE = "roles_per_interface"
+    """The hub presents itself as one platform with a CPO and an eMSP party and no ``hub_party_id``, answering each
+    interface FROM the role that owns it, as platforms serving both sides behind one versions URL do (conforming: a
+    certifier must address each interface to its role and pass)."""
     CLIENTINFO_NOT_PUSHED = "clientinfo_not_pushed"
     """Connected platforms are not told (ClientInfo PUT) when a party connects, goes offline or is suspended."""
 

@@ -226,7 +226,8 @@ def run_fuzz(config: TargetConfig, options: FuzzOptions, *, out: Any = sys.stdou
         writer = None
         if options.allow_writes:
             party = config.party
-            writer = Writer(party.country_code, party.party_id, party.role, session.target_party())
+            owned = OWNED_BY.get(party.role, ("locations",))
+            writer = Writer(party.country_code, party.party_id, party.role, session.target_party(owned[0], "RECEIVER"))
             if not writer.modules():
                 print(f"note: a {party.role} owns no objects it could push: only GETs are fuzzed", file=out)
             else:

@@ -139,7 +139,7 @@ def _send(
     """Send one request as the eMSP identity (to the harness's CPO identity through a hub)."""
     actor = _actor(ctx)
     cpo = _cpo(ctx)
-    headers = actor.session.routing_headers(module)
+    headers = actor.session.routing_headers(module, "RECEIVER")
     if cpo is not None:
         headers["OCPI-to-country-code"], headers["OCPI-to-party-id"] = _party(cpo)
     correlation_id = str(uuid.uuid4())
@@ -364,7 +364,9 @@ def _command_fields(ctx: ScenarioContext, kind: str, ref: str, reservation: str)
 
 
 def _a_location_of_the_target(ctx: ScenarioContext) -> tuple[str, str, str] | None:
-    """A pure CPO: the first Location with an EVSE and a connector its locations Sender lists (cached)."""
+    """A pure CPO: the first Location with an EVSE and a connector its locations Sender lists (cached); a Location
+    of one of the harness's own identities (a platform that also receives Locations may list them) is not the
+    target's."""
     o = ctx.objects
     if "location" in o:
         found: tuple[str, str, str] | None = o["location"]
@@ -381,7 +383,12 @@ def _a_location_of_the_target(ctx: ScenarioContext) -> tuple[str, str, str] | No
             headers=emsp.routing_headers("locations"),
             label="GET a Location of the target to command",
         )
-        listed = ex.data if isinstance(ex.data, list) else []
+        own = {(i.party.country_code, i.party.party_id) for i in ctx.harness.config.identities}
+        listed = [
+            loc
+            for loc in (ex.data if isinstance(ex.data, list) else [])
+            if not (isinstance(loc, dict) and (str(loc.get("country_code")), str(loc.get("party_id"))) in own)
+        ]
         for loc in listed:
             evses = loc.get("evses") if isinstance(loc, dict) else None
             if isinstance(loc, dict) and isinstance(loc.get("id"), str) and evses and evses[0].get("connectors"):
@@ -430,7 +437,7 @@ def _stop_started(ctx: ScenarioContext, req: AsyncRequest) -> None:
             endpoint_url(actor.url, "STOP_SESSION"),
             token=session.token,
             json_body={"response_url": url, "session_id": held[0]["id"]},
-            headers=session.routing_headers("commands"),
+            headers=session.routing_headers("commands", "RECEIVER"),
             label="clean-up: stop the session the harness started",
         )
 
@@ -442,7 +449,7 @@ def _cancel_at_cleanup(ctx: ScenarioContext, reserve: AsyncRequest, reservation:
     ends at its expiry_date, 15 minutes after it was made)."""
     actor = _actor(ctx)
     session = actor.session
-    headers = session.routing_headers("commands")
+    headers = session.routing_headers("commands", "RECEIVER")
     cpo = session.config.identity_for("CPO") if _is_hub(ctx.harness) else None
     if cpo is not None:
         headers["OCPI-to-country-code"], headers["OCPI-to-party-id"] = cpo.party.country_code, cpo.party.party_id
@@ -666,7 +673,7 @@ def result_routing(ocpi_context: ScenarioContext) -> None:
     req, found = _require_result(ocpi_context)
     emsp = _actor(ocpi_context).session
     cpo = ocpi_context.harness.as_role("CPO") if req.result_body is not None else None
-    sender = _party(cpo) if cpo is not None else ocpi_context.harness.target_party()
+    sender = _party(cpo) if cpo is not None else ocpi_context.harness.target_party("commands", "RECEIVER")
     want = {
         "OCPI-to-country-code": emsp.config.party.country_code,
         "OCPI-to-party-id": emsp.config.party.party_id,

@@ -49,7 +49,9 @@ class Actor:
     session: HarnessSession
     module: str
     url: str
-    """The Receiver URL exactly as the target advertises it."""
+    """The interface's URL exactly as the target advertises it."""
+    interface: str = "RECEIVER"
+    """The target's interface this identity talks to (its owner role is the party addressed)."""
 
     @property
     def party(self) -> tuple[str, str]:
@@ -82,7 +84,7 @@ class Actor:
 
     def headers(self, method: str, to: tuple[str, str] | None = None) -> dict[str, str]:
         """The routing headers of a request by this identity (``to``: address that party, not the target)."""
-        headers = self.session.routing_headers(self.module)
+        headers = self.session.routing_headers(self.module, self.interface)
         if to is None and method in ("PUT", "PATCH", "DELETE"):  # writes to a Receiver, not authorization requests
             to = _instead_of_broadcast(self.session, self.module)
         if to is not None:
@@ -270,7 +272,7 @@ def _token_owner(actor: Actor) -> tuple[str, str]:
     if emsp is not None:
         return emsp.party.country_code, emsp.party.party_id
     creds = actor.session._target_credentials or {}
-    target = actor.session.target_party()
+    target = actor.session.target_party("sessions", "RECEIVER")  # the target's eMSP
     if target is not None and not creds.get("hub_party_id"):
         return target
     pytest.skip(
@@ -377,9 +379,9 @@ def _needed(ctx: ScenarioContext, ex: Exchange, what: str, *, creates: bool = Fa
     module = _actor(ctx).module
     owner = CREATES.get(module)
     if creates and owner and owner != ctx.scenario and owner in ctx.harness.selected:
-        raise Blocked(f"{what} was refused ({describe_answer(ex)})", owner)
+        raise Blocked(f"{what} was not accepted ({describe_answer(ex)})", owner)
     _fail(
-        f"{what} was refused",
+        f"{what} was not accepted",
         [ex],
         spec=f"mod_{module}.receiver",
         expected="HTTP 200/201 with a 1xxx status_code",
@@ -442,7 +444,7 @@ def plays(role: str, module: str, side: str, harness: HarnessSession, ocpi_conte
     assert session is not None
     url = harness.discover().url(module, interface)
     assert url is not None
-    ocpi_context.objects["actor"] = Actor(session, module, url)
+    ocpi_context.objects["actor"] = Actor(session, module, url, interface)
     cc, pid = session.config.party.country_code, session.config.party.party_id
     ocpi_context.note(f"the harness speaks as {cc}/{pid} ({role}) to {url}")
 

@@ -24,6 +24,7 @@ from reference_hub.api.pagination import page_request, paginated_response
 from reference_hub.api.responses import ROUTING_SCOPE_KEY, OcpiResponse, exchange_ids, ocpi_response
 from reference_hub.faults import Fault
 from reference_hub.hub.directory import party_key, roles_of
+from reference_hub.hub.interface_roles import is_own_party
 from reference_hub.hub.objects import KINDS, ObjectKind, Requester
 from reference_hub.hub.routing import BROADCAST_MODULES, Relayed
 from reference_hub.ocpi.errors import (
@@ -72,6 +73,8 @@ async def _requester(request: Request[Any, Any, Any], ctx: HubContext) -> tuple[
         to = party_key(routing.to_country_code, routing.to_party_id)
         if to == party_key(hub_cc, hub_pid):
             to = None
+        elif Fault.ROLES_PER_INTERFACE in settings.faults and is_own_party(settings, to):
+            to = None  # the platform's eMSP party is the hub itself
         elif await ctx.directory.serving(to) is None:
             if await ctx.directory.suspended(to):
                 raise ReceiverNotConnected(f"OCPI-to-* names {to}, which is suspended by the hub's operator")
