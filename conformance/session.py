@@ -621,7 +621,8 @@ class HarnessSession:
         """The party the harness addresses on a functional module's ``interface`` of the target, from the target's
         own Credentials object.
 
-        A hub names itself in ``hub_party_id`` (country code + party id). A platform with several roles answers each
+        A hub names itself in ``hub_party_id`` (country code + party id; without it, the first of its roles, where a hub
+        lists itself before the parties reachable through it). A platform with several roles answers each
         interface as the role that owns it (its eMSP party for a locations Receiver, its CPO party for a locations
         Sender, ...: :data:`INTERFACE_ROLE`); a platform with one role is that party. Roles of the harness's own
         identities (a hub lists the parties reachable through it) are never the target. ``None`` when the target's
@@ -644,6 +645,8 @@ class HarnessSession:
             for r in creds.get("roles") or []
             if isinstance(r, dict) and isinstance(r.get("country_code"), str) and isinstance(r.get("party_id"), str)
         ]
+        if "HUB" in self.config.roles:  # a hub without hub_party_id: its own party comes first in its roles
+            return (roles[0][1], roles[0][2]) if roles else None
         own = {(i.party.country_code, i.party.party_id) for i in self.config.identities}
         theirs = [r for r in roles if (r[1], r[2]) not in own] or roles
         wanted = INTERFACE_ROLE.get((module or "", interface))

@@ -128,6 +128,19 @@ def _coerce_env(field_type: Any, raw: str) -> Any:
     return raw
 
 
+def _closest_setting(problem: str) -> str:
+    """``; did you mean `port`?`` for an unknown setting that is close to a real one (a typo must not pass unseen)."""
+    import difflib
+    import re
+
+    unknown = re.search(r"unknown field `([^`]+)`", problem)
+    if unknown is None:
+        return ""
+    names = [f.name for f in msgspec.structs.fields(Settings)]
+    guess = difflib.get_close_matches(unknown.group(1).lower(), names, n=1)
+    return f"; did you mean `{guess[0]}`?" if guess else ""
+
+
 def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
     """Build settings from the layers above; ``overrides`` (CLI flags) win, ``None`` values are ignored."""
     values: dict[str, Any] = {}
@@ -145,11 +158,43 @@ def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides
     try:
         settings = msgspec.convert(values, Settings, strict=False)
     except msgspec.ValidationError as exc:
-        raise ValueError(f"invalid settings: {exc}") from exc
+        raise ValueError(f"invalid settings: {exc}{_closest_setting(str(exc))}") from exc
     unknown = set(settings.faults) - FAULTS
     if unknown:
         raise ValueError(f"unknown fault switch(es) {sorted(unknown)}; known: {sorted(FAULTS)}")
+    for name, (low, high) in _RANGES.items():
+        value = getattr(settings, name, None)
+        if isinstance(value, int | float) and not low <= value <= high:
+            raise ValueError(f"invalid settings: `{name}` must be {low:g}-{high:g}, got {value!r}")
     return settings
+
+
+_RANGES: dict[str, tuple[float, float]] = {
+    "port": (1, 65535),
+    "page_limit": (1, 10_000),
+    "callback_timeout": (0.1, 3600),
+    "peer_max_answer": (1024, 1 << 30),
+    "peer_concurrency": (1, 10_000),
+    "caller_concurrency": (1, 10_000),
+    "max_body_size": (1024, 1 << 30),
+    "body_timeout": (0.1, 3600),
+    "bodies_per_token": (1, 100_000),
+    "max_url_length": (256, 1 << 20),
+    "max_header_bytes": (1024, 1 << 24),
+    "header_timeout": (1, 3600),
+    "max_concurrent_requests": (1, 1_000_000),
+    "auth_failure_limit": (0, 1_000_000),
+    "auth_failure_window": (0.1, 86_400),
+    "workers": (1, 256),
+    "delivery_retries": (0, 1000),
+    "delivery_backoff": (0, 3600),
+    "delivery_lease": (0.1, 86_400),
+    "delivery_poll": (0.01, 3600),
+    "result_grace": (0, 86_400),
+    "alive_after": (0, 86_400 * 7),
+}
+"""The range each numeric setting must fall in: a value outside it (a negative page size, port 99999) is refused when
+the settings are read, naming the setting, rather than misbehaving later."""
 
 
 __all__ = ("FAULTS", "Settings", "load_settings")

@@ -405,11 +405,13 @@ def every_success_answer(ocpi_context: ScenarioContext, harness: HarnessSession)
     shape openapi.yaml gives that operation's data."""
     oracle = get_oracle()
     chosen: dict[str, tuple[str, Exchange, str]] = {}
+    unsuccessful = 0
     for ex in harness.recorder.all():
         code = ex.ocpi_status
         if ex.direction != "outbound" or ex.status is None or not 200 <= ex.status < 300:
             continue
         if code is None or not 1000 <= code < 2000:
+            unsuccessful += 1
             continue
         op = harness.operation_of(ex)
         shape = oracle.data_shape(op, ex.status) if op is not None else None
@@ -419,6 +421,11 @@ def every_success_answer(ocpi_context: ScenarioContext, harness: HarnessSession)
         wrong = ex.data is not None and isinstance(ex.data, list) != (shape == "array")
         if key not in chosen or (wrong and isinstance(chosen[key][1].data, list) == (shape == "array")):
             chosen[key] = (f"{op.method} {_name(harness, ex)}{op.suffix}", ex, shape)
+    if not chosen and unsuccessful:
+        raise Blocked(
+            f"none of the run's {unsuccessful} HTTP 2xx answers carried a success status_code",
+            "transport.success-is-1000",
+        )
     ocpi_context.objects["shapes"] = list(chosen.values())
     ocpi_context.note(f"{len(chosen)} operation(s) of the run judged")
 

@@ -1474,6 +1474,8 @@ def smallest_objects(harness: HarnessSession, ocpi_context: ScenarioContext) -> 
                 continue
             if _ok(ex):
                 _retire(actor, kind, target, body)
+            if module not in harness.object_forms:  # refused for another reason than its body
+                ocpi_context.objects.setdefault("not_taken", []).append((module, ex))
         reached.append(module)
     ocpi_context.objects["reached"] = reached
 
@@ -1481,6 +1483,7 @@ def smallest_objects(harness: HarnessSession, ocpi_context: ScenarioContext) -> 
 @then("every Receiver took the smallest conforming object")
 def smallest_taken(harness: HarnessSession, ocpi_context: ScenarioContext) -> None:
     refused: list[tuple[str, ObjectForm]] = []
+    judged_any = False
     for module in ocpi_context.objects.get("reached", []):
         form = harness.object_forms.get(module)
         if form is None or not form.decided:
@@ -1490,8 +1493,13 @@ def smallest_taken(harness: HarnessSession, ocpi_context: ScenarioContext) -> No
             ocpi_context.note(f"{module} not judged: the target took no {module} object at all ({CREATES[module]})")
             continue
         judged("minimal_object_accepted", form.minimal_refusal or form.accepted)
+        judged_any = True
         if form.minimal_refusal is not None:
             refused.append((module, form))
+    not_taken = ocpi_context.objects.get("not_taken", [])
+    if not judged_any and not_taken:  # every write was refused for another cause: its module's scenario owns it
+        module, ex = not_taken[0]
+        raise Blocked(f"the target took no {module} object of the harness's ({describe_answer(ex)})", CREATES[module])
     if refused:
         evidence = [e for _, f in refused for e in (f.minimal_refusal, f.accepted or f.refused) if e is not None]
         _fail(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -146,17 +147,36 @@ def test_shell_completion_lists_every_command_and_option(capsys: pytest.CaptureF
     assert checked.returncode == 0, checked.stderr
 
 
+@pytest.fixture
+def plain_http_port() -> Iterator[int]:
+    """A loopback HTTP server that speaks no TLS: an https:// URL to it fails in the TLS handshake."""
+    import http.server
+    import threading
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.mark.parametrize(
     ("url", "words"),
     [
         ("http://127.0.0.1:{port}/ocpi/versions", "connection refused"),
         ("http://no-such-host.invalid/ocpi/versions", "does not resolve (DNS)"),
+        ("https://127.0.0.1:{tls}/ocpi/versions", "the TLS handshake with 127.0.0.1"),
     ],
-    ids=["unreachable", "unresolvable"],
+    ids=["unreachable", "unresolvable", "tls-failure"],
 )
-def test_an_unreachable_target_judges_nothing_exit_3(tmp_path: Path, url: str, words: str) -> None:
+def test_an_unreachable_target_judges_nothing_exit_3(
+    tmp_path: Path, url: str, words: str, plain_http_port: int
+) -> None:
     """A network failure is never a finding: run, plan and fuzz exit 3 and say why in one line."""
-    target = _target(tmp_path, url.format(port=free_port()))
+    target = _target(tmp_path, url.format(port=free_port(), tls=plain_http_port))
     plan = _cli("plan", str(target), cwd=tmp_path)
     assert plan.returncode == 3, plan.stdout + plan.stderr
     assert words in plan.stdout and "a run would judge nothing (exit code 3)" in plan.stdout
@@ -199,3 +219,30 @@ def test_plan_says_the_token_is_accepted_and_run_output_has_no_colour_codes(hub_
     assert run.returncode == 0, run.stdout
     for out in (plan.stdout, run.stdout, run.stderr):
         assert not ANSI.search(out), "colour codes written into a pipe"
+
+
+def test_version_is_shown(capsys: pytest.CaptureFixture[str]) -> None:
+    from conformance import __version__
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out == f"ocpi-conformance {__version__} (OCPI 2.3.0)\n"
+
+
+def test_what_the_harness_writes_is_ignored_by_git() -> None:
+    """Reports, the HAR file of every fuzz exchange and the run journal (it holds live tokens) never get committed."""
+    import shutil
+
+    repo = Path(__file__).resolve().parents[2]
+    if shutil.which("git") is None or not (repo / ".git").exists():
+        pytest.skip("git or the repository's .git is not available here, so .gitignore cannot be asked")
+    written = [
+        "ocpi-conformance-report/report.html",
+        "ocpi-conformance-report/results.json",
+        "somewhere/fuzz-exchanges.har",
+        ".target.toml.ocpi-state.json",
+        "certify/.acme.toml.ocpi-state.json",
+    ]
+    checked = subprocess.run(["git", "check-ignore", "--no-index", *written], cwd=repo, capture_output=True, text=True)
+    assert sorted(checked.stdout.split()) == sorted(written), checked.stdout + checked.stderr

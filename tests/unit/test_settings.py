@@ -36,7 +36,30 @@ def test_typos_are_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.delenv("OCPI_HUB_FAULTS", raising=False)
     config = tmp_path / "hub.yaml"
     config.write_text("prot: 9000\n")
-    with pytest.raises(ValueError, match="prot"):
+    with pytest.raises(ValueError, match="prot") as err:
+        load_settings(config)
+    assert str(err.value).endswith("did you mean `port`?") and "\n" not in str(err.value)
+    config.write_text("port: eighty\n")
+    with pytest.raises(ValueError, match=r"Expected `int`, got `str` - at `\$\.port`"):
         load_settings(config)
     with pytest.raises(ValueError, match="unknown fault"):
         load_settings(faults=("drop_everything",))
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ("port: 99999", "`port` must be 1-65535, got 99999"),
+        ("page_limit: -5", "`page_limit` must be 1-10000"),
+        ("workers: 0", "`workers` must be 1-256"),
+    ],
+)
+def test_values_out_of_range_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, line: str, words: str
+) -> None:
+    for name in ("OCPI_HUB_PORT", "OCPI_HUB_WORKERS", "OCPI_HUB_PAGE_LIMIT"):
+        monkeypatch.delenv(name, raising=False)
+    config = tmp_path / "hub.yaml"
+    config.write_text(line + "\n")
+    with pytest.raises(ValueError, match=words):
+        load_settings(config)
