@@ -81,7 +81,7 @@ bench: $(STAMP) ## Reproduce BENCHMARKS.md: token validation vs bare Litestar, r
 	$(BIN)/python -m loadtests.bench
 
 .PHONY: lint
-lint: $(STAMP) ## ruff lint + format check, mypy, import-linter layer contracts, generated models up to date
+lint: $(STAMP) ## ruff lint + format check, mypy, import-linter layer contracts, generated models of both versions up to date
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -97,7 +97,7 @@ fmt: $(STAMP) ## Format and auto-fix
 	$(BIN)/ruff check --fix .
 
 .PHONY: models
-models: $(STAMP) ## Regenerate reference_hub/ocpi/models.py from openapi.yaml
+models: $(STAMP) ## Regenerate reference_hub/ocpi/models*.py and operations*.py from openapi.yaml (2.3.0) and openapi-2.2.1.yaml
 	$(BIN)/python tools/gen_models.py
 
 .PHONY: docker-up

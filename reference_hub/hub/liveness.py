@@ -1,6 +1,8 @@
 """The still-alive check: a party that has been silent for ``alive_after`` seconds gets a GET of its versions
-endpoint; one that does not answer is marked offline and the other platforms are told (HubClientInfo ``OFFLINE``);
-an offline party is checked every round and announced ``CONNECTED`` again once it answers.
+endpoint; one that does not answer is marked offline and the other platforms are told (HubClientInfo ``OFFLINE``).
+A party out of rotation (marked offline here, by the delivery breaker, or found offline in the store) is probed on
+the breaker's schedule (its cool-down, doubling after each failed probe) and announced ``CONNECTED`` again once its
+versions endpoint answers.
 
 "Silent" is judged per process, from the requests this process authenticated (one dict write on the request path,
 no store access) and the partner record's last change (so a party that just registered through another worker is
@@ -12,7 +14,6 @@ sending to the party.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 
@@ -21,10 +22,9 @@ import msgspec
 from reference_hub.hub.client import OutboundClient, Outcome
 from reference_hub.hub.outbox import Deliveries
 from reference_hub.hub.routing import Forwarder
-from reference_hub.ocpi.datetime import now
 from reference_hub.ocpi.errors import OcpiError
 from reference_hub.settings import Settings
-from reference_hub.store import Conflict, Partner, PartnerStatus, Store
+from reference_hub.store import Partner, PartnerStatus, Store
 
 log = logging.getLogger(__name__)
 
@@ -59,25 +59,54 @@ class Liveness:
         return None if heard is None else time.time() - (time.monotonic() - heard)
 
     async def run(self) -> None:
-        """Check until cancelled (nothing when ``alive_after`` is 0)."""
+        """Check until cancelled: receivers out of rotation as often as the breaker's cool-down allows, silent parties
+        every quarter of ``alive_after`` (at most every 30 s; never when ``alive_after`` is 0)."""
         after = self.settings.alive_after
-        if after <= 0:
-            return
-        interval = max(min(after / 4, 30.0), 0.1)
+        silent_every = max(min(after / 4, 30.0), 0.1) if after > 0 else None
+        tick = max(min(self.settings.delivery_breaker_cooldown / 2, silent_every or 30.0), 0.1)
+        next_silent = time.monotonic() + (silent_every or 0.0)
         while True:
-            await asyncio.sleep(interval)
+            await asyncio.sleep(tick)
             try:
-                await self.check_round()
+                await self.probe_out_of_rotation()
             except Exception:
-                log.exception("still-alive round failed")
+                log.exception("probe of receivers out of rotation failed")
+            if silent_every is not None and time.monotonic() >= next_silent:
+                next_silent = time.monotonic() + silent_every
+                try:
+                    await self.check_round()
+                except Exception:
+                    log.exception("still-alive round failed")
+
+    async def probe_out_of_rotation(self) -> None:
+        """Each receiver out of rotation whose probe is due (see ``Breaker``): back in rotation when its versions
+        endpoint answers, else its next probe waits twice as long."""
+        breaker = self.deliveries.breaker
+        slots = asyncio.Semaphore(PROBE_CONCURRENCY)
+
+        async def probe(partner_id: str) -> None:
+            async with slots:
+                partner = await self.store.get_partner(partner_id)
+                if partner is None or partner.status is not PartnerStatus.ACTIVE:
+                    breaker.probe_succeeded(partner_id)  # gone: nothing to bring back
+                    return
+                if await self._answers(partner):
+                    self.heard(partner_id)
+                    breaker.probe_succeeded(partner_id)
+                    await self.deliveries.mark(partner, offline=False)
+                else:
+                    breaker.probe_failed(partner_id)
+
+        due = [r for r in await self.deliveries.offline() if breaker.start_probe(r)]
+        await asyncio.gather(*(probe(r) for r in due))
 
     async def check_round(self) -> None:
-        """Probe every ACTIVE partner that has been silent too long, or is marked offline."""
+        """Probe every ACTIVE partner that has been silent too long (those offline: ``probe_out_of_rotation``)."""
         page = await self.store.list_partners(statuses=(PartnerStatus.ACTIVE,))
         silent_since = time.time() - self.settings.alive_after
-        due = sorted((p for p in page.items if p.offline or self._last_sign(p) <= silent_since), key=self._last_sign)[
-            :PROBES_PER_ROUND
-        ]
+        due = sorted(
+            (p for p in page.items if not p.offline and self._last_sign(p) <= silent_since), key=self._last_sign
+        )[:PROBES_PER_ROUND]
         slots = asyncio.Semaphore(PROBE_CONCURRENCY)
 
         async def probe(partner: Partner) -> None:
@@ -97,12 +126,10 @@ class Liveness:
         alive = await self._answers(partner)
         if alive:
             self.heard(partner.partner_id)
+        if not alive:
+            self.deliveries.breaker.took_out(partner.partner_id)
         if alive == partner.offline:  # a change: store it, then tell the others
-            changed = msgspec.structs.replace(partner, offline=not alive, updated=now())
-            with contextlib.suppress(Conflict):  # the partner changed meanwhile (rotation, unregistration)
-                await self.store.replace_partner(changed, expected_token_hash=partner.token_hash)
-                log.info("partner %s is %s", partner.partner_id, "back" if alive else "offline")
-                await self.deliveries.client_info(changed, "CONNECTED" if alive else "OFFLINE")
+            await self.deliveries.mark(partner, offline=not alive)
 
     async def _answers(self, partner: Partner) -> bool:
         """The partner's versions endpoint answers with an OCPI success."""

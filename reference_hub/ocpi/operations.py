@@ -92,6 +92,46 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation('paymentsReceiverGetTerminal', 'payments', 'RECEIVER', 'GET', '/ocpi/2.3.0/receiver/payments/terminals/{terminal_id}', '/ocpi/2.3.0/receiver/payments', '/terminals/{terminal_id}', None, 'Terminal', False, False, ()),
     Operation('paymentsReceiverPostFinancialAdviceConfirmation', 'payments', 'RECEIVER', 'POST', '/ocpi/2.3.0/receiver/payments/financial-advice-confirmations', '/ocpi/2.3.0/receiver/payments', '/financial-advice-confirmations', 'FinancialAdviceConfirmation', None, False, False, ()),
     Operation('paymentsReceiverGetFinancialAdviceConfirmation', 'payments', 'RECEIVER', 'GET', '/ocpi/2.3.0/receiver/payments/financial-advice-confirmations/{financial_advice_confirmation_id}', '/ocpi/2.3.0/receiver/payments', '/financial-advice-confirmations/{financial_advice_confirmation_id}', None, 'FinancialAdviceConfirmation', False, False, ()),
+    Operation('invoicereconciliationSenderGetList', 'invoicereconciliation', 'SENDER', 'GET', '/ocpi/2.3.0/sender/invoicereconciliation', '/ocpi/2.3.0/sender/invoicereconciliation', '', None, 'InvoiceReconciliationRecord', True, True, ()),
+    Operation('invoicereconciliationReceiverPostRecord', 'invoicereconciliation', 'RECEIVER', 'POST', '/ocpi/2.3.0/receiver/invoicereconciliation', '/ocpi/2.3.0/receiver/invoicereconciliation', '', 'InvoiceReconciliationRecord', None, False, False, ()),
+    Operation('invoicereconciliationReceiverGetRecord', 'invoicereconciliation', 'RECEIVER', 'GET', '/ocpi/2.3.0/receiver/invoicereconciliation/{country_code}/{party_id}/{id}', '/ocpi/2.3.0/receiver/invoicereconciliation', '/{country_code}/{party_id}/{id}', None, 'InvoiceReconciliationRecord', False, False, ()),
+    Operation('invoicereconciliationReceiverPutRecord', 'invoicereconciliation', 'RECEIVER', 'PUT', '/ocpi/2.3.0/receiver/invoicereconciliation/{country_code}/{party_id}/{id}', '/ocpi/2.3.0/receiver/invoicereconciliation', '/{country_code}/{party_id}/{id}', 'InvoiceReconciliationRecord', None, False, False, ()),
+    Operation('invoicereconciliationReceiverDeleteRecord', 'invoicereconciliation', 'RECEIVER', 'DELETE', '/ocpi/2.3.0/receiver/invoicereconciliation/{country_code}/{party_id}/{id}', '/ocpi/2.3.0/receiver/invoicereconciliation', '/{country_code}/{party_id}/{id}', None, None, False, False, ()),
+    Operation('bookingsSenderGetList', 'bookings', 'SENDER', 'GET', '/ocpi/2.3.0/sender/bookings', '/ocpi/2.3.0/sender/bookings', '', None, 'Booking', True, True, ()),
+    Operation('bookingsSenderPostBookingRequest', 'bookings', 'SENDER', 'POST', '/ocpi/2.3.0/sender/bookings', '/ocpi/2.3.0/sender/bookings', '', 'BookingRequest', 'Booking', False, False, ()),
+    Operation('bookingsSenderGetBookingLocations', 'bookings', 'SENDER', 'GET', '/ocpi/2.3.0/sender/bookings/booking_locations', '/ocpi/2.3.0/sender/bookings', '/booking_locations', None, 'BookingLocation', True, True, ('timeslot_from', 'timeslot_to')),
+    Operation('bookingsSenderGetBookingLocation', 'bookings', 'SENDER', 'GET', '/ocpi/2.3.0/sender/bookings/booking_locations/{booking_location_id}', '/ocpi/2.3.0/sender/bookings', '/booking_locations/{booking_location_id}', None, 'BookingLocation', False, False, ()),
+    Operation('bookingsSenderGetCalendar', 'bookings', 'SENDER', 'GET', '/ocpi/2.3.0/sender/bookings/booking_locations/{booking_location_id}/{calendar_id}', '/ocpi/2.3.0/sender/bookings', '/booking_locations/{booking_location_id}/{calendar_id}', None, 'Calendar', False, False, ()),
+    Operation('bookingsReceiverGetBookingLocation', 'bookings', 'RECEIVER', 'GET', '/ocpi/2.3.0/receiver/bookings/{country_code}/{party_id}/booking_locations/{booking_location_id}', '/ocpi/2.3.0/receiver/bookings', '/{country_code}/{party_id}/booking_locations/{booking_location_id}', None, 'BookingLocation', False, False, ()),
+    Operation('bookingsReceiverPutBookingLocation', 'bookings', 'RECEIVER', 'PUT', '/ocpi/2.3.0/receiver/bookings/{country_code}/{party_id}/booking_locations/{booking_location_id}', '/ocpi/2.3.0/receiver/bookings', '/{country_code}/{party_id}/booking_locations/{booking_location_id}', 'BookingLocation', None, False, False, ()),
+    Operation('bookingsReceiverPatchBookingLocation', 'bookings', 'RECEIVER', 'PATCH', '/ocpi/2.3.0/receiver/bookings/{country_code}/{party_id}/booking_locations/{booking_location_id}', '/ocpi/2.3.0/receiver/bookings', '/{country_code}/{party_id}/booking_locations/{booking_location_id}', 'BookingLocationPatch', None, False, False, ()),
+    Operation('bookingsReceiverGetCalendar', 'bookings', 'RECEIVER', 'GET', '/ocpi/2.3.0/receiver/bookings/{country_code}/{party_id}/booking_locations/{booking_location_id}/{calendar_id}', '/ocpi/2.3.0/receiver/bookings', '/{country_code}/{party_id}/booking_locations/{booking_location_id}/{calendar_id}', None, 'Calendar', False, False, ()),
+    Operation('bookingsReceiverPutCalendar', 'bookings', 'RECEIVER', 'PUT', '/ocpi/2.3.0/receiver/bookings/{country_code}/{party_id}/booking_locations/{booking_location_id}/{calendar_id}', '/ocpi/2.3.0/receiver/bookings', '/{country_code}/{party_id}/booking_locations/{booking_location_id}/{calendar_id}', 'Calendar', None, False, False, ()),
+    Operation('bookingsReceiverPatchCalendar', 'bookings', 'RECEIVER', 'PATCH', '/ocpi/2.3.0/receiver/bookings/{country_code}/{party_id}/booking_locations/{booking_location_id}/{calendar_id}', '/ocpi/2.3.0/receiver/bookings', '/{country_code}/{party_id}/booking_locations/{booking_location_id}/{calendar_id}', 'CalendarPatch', None, False, False, ()),
+    Operation('bookingsReceiverGetBooking', 'bookings', 'RECEIVER', 'GET', '/ocpi/2.3.0/receiver/bookings/{country_code}/{party_id}/{booking_id}', '/ocpi/2.3.0/receiver/bookings', '/{country_code}/{party_id}/{booking_id}', None, 'Booking', False, False, ()),
+    Operation('bookingsReceiverPutBooking', 'bookings', 'RECEIVER', 'PUT', '/ocpi/2.3.0/receiver/bookings/{country_code}/{party_id}/{booking_id}', '/ocpi/2.3.0/receiver/bookings', '/{country_code}/{party_id}/{booking_id}', 'Booking', None, False, False, ()),
+    Operation('bookingsReceiverPatchBooking', 'bookings', 'RECEIVER', 'PATCH', '/ocpi/2.3.0/receiver/bookings/{country_code}/{party_id}/{booking_id}', '/ocpi/2.3.0/receiver/bookings', '/{country_code}/{party_id}/{booking_id}', 'BookingPatch', None, False, False, ()),
 )
 
-__all__ = ("OPERATIONS", "Operation")
+PATH_PARAMS: dict[str, int | None] = {
+    'booking_id': 36,
+    'booking_location_id': 36,
+    'calendar_id': 36,
+    'cdr_id': None,
+    'command': None,
+    'connector_id': 36,
+    'country_code': 2,
+    'evse_uid': 36,
+    'financial_advice_confirmation_id': 36,
+    'id': 36,
+    'location_id': 36,
+    'party_id': 3,
+    'session_id': 36,
+    'tariff_id': 36,
+    'terminal_id': 36,
+    'token_uid': 36,
+    'uid': None,
+}
+"""Every path parameter of the operations and its maximum length (None: the description sets none)."""
+
+__all__ = ("OPERATIONS", "PATH_PARAMS", "Operation")
