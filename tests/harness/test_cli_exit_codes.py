@@ -73,12 +73,18 @@ def test_the_exit_code_table_is_in_help_and_readme(capsys: pytest.CaptureFixture
         (["plan", "t.toml", "--offline", "locations.recever-put-get"], "did you mean locations.receiver-put-get?"),
         (["fuzz", "t.toml", "--max-examples", "x"], "--max-examples: invalid int value: 'x'"),
         (["completion", "fish"], "invalid choice: 'fish'"),
+        (["fuzz", "t.toml", "--max-examples", "0"], "--max-examples must be at least 1, got 0"),
+        (["run", "bad.toml"], "bad.toml: not valid TOML: "),
+        (["plan", "adir"], "adir: is a directory, not a target file"),
+        (["run", "t.toml", "--tags", "role.hub,shal"], "did you mean shall?"),
     ],
 )
 def test_usage_mistakes_are_one_line_and_exit_2(
     argv: list[str], line: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _target(tmp_path, "http://127.0.0.1:9/ocpi/versions", "t.toml")
+    (tmp_path / "bad.toml").write_text('versions_url = "http://127.0.0.1:9/v"\ntoken_a = \n')
+    (tmp_path / "adir").mkdir()
     monkeypatch.chdir(tmp_path)
     assert main(argv) == 2
     captured = capsys.readouterr()
