@@ -188,11 +188,26 @@ def _selection(ns: argparse.Namespace) -> list[Any]:
     ]
 
 
+def _unreachable(config: TargetConfig) -> str | None:
+    """Why a run could judge nothing at all, found with the discovery GETs alone (the target cannot be reached, or it
+    refuses the token target.toml gives); None when it answers."""
+    from conformance.session import HarnessSession
+
+    session = HarnessSession(config)
+    try:
+        return session.discover().not_judged
+    finally:
+        session.close(cleanup=False)
+
+
 def _run(ns: argparse.Namespace) -> int:
     import pytest
 
-    _target(ns)
+    config = _target(ns)
     _selection(ns)
+    if (reason := _unreachable(config)) is not None:  # one line, not a report of 90 skipped scenarios
+        print(f"ocpi-conformance: nothing judged (exit code 3): {reason}", file=sys.stderr)
+        return EXIT_NOTHING_JUDGED
     args = pytest_args(
         ns.target, ids=ns.ids, tags=ns.tags, strict=ns.strict, report_dir=ns.report_dir, verbose=ns.verbose
     )
