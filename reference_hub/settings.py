@@ -98,6 +98,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     """Server processes (granian workers); a worker that dies is replaced."""
     log_level: str = "info"
     """Server log level."""
+    log_format: Literal["plain", "json"] = "plain"
+    """``plain``: one readable line per event (time, level, logger, message); ``json``: one JSON object per line (keys
+    ``time``, ``level``, ``logger``, ``message``) for log collectors. The server's own lines use the same format."""
     delivery_policy: Literal["spec", "store_and_forward"] = "spec"
     """What happens when a broadcast or ClientInfo push cannot be delivered: ``spec`` retries a transport failure
     ``delivery_retries`` times and gives up (the receiver resynchronises with a GET); ``store_and_forward`` retries
@@ -152,8 +155,31 @@ def _coerce_env(field_type: Any, raw: str) -> Any:
     return raw
 
 
+class SettingsError(ValueError):
+    """The settings cannot be used as given; the message names the file, line or setting at fault."""
+
+
+def _read_config(config_file: str | os.PathLike[str]) -> dict[str, Any]:
+    try:
+        text = Path(config_file).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SettingsError(f"cannot read the settings file {config_file}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise SettingsError(f"the settings file {config_file} is not UTF-8 text") from None
+    try:
+        loaded = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SettingsError(f"{config_file}{where}: YAML syntax error: {problem}") from None
+    if not isinstance(loaded, dict):
+        raise SettingsError(f"{config_file}: expected a mapping of setting names to values")
+    return loaded
+
+
 def _closest_setting(problem: str) -> str:
-    """``; did you mean `port`?`` for an unknown setting that is close to a real one (a typo must not pass unseen)."""
+    """``; did you mean 'port'?`` for an unknown setting that is close to a real one (a typo must not pass unseen)."""
     import difflib
     import re
 
@@ -162,7 +188,7 @@ def _closest_setting(problem: str) -> str:
         return ""
     names = [f.name for f in msgspec.structs.fields(Settings)]
     guess = difflib.get_close_matches(unknown.group(1).lower(), names, n=1)
-    return f"; did you mean `{guess[0]}`?" if guess else ""
+    return f"; did you mean {guess[0]!r}?" if guess else ""
 
 
 def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
@@ -170,10 +196,7 @@ def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides
     values: dict[str, Any] = {}
     config_file = config_file or os.environ.get("OCPI_HUB_CONFIG")
     if config_file:
-        loaded = yaml.safe_load(Path(config_file).read_text()) or {}
-        if not isinstance(loaded, dict):
-            raise ValueError(f"{config_file}: expected a mapping of setting names to values")
-        values.update(loaded)
+        values.update(_read_config(config_file))
     for field in msgspec.structs.fields(Settings):
         raw = os.environ.get(f"OCPI_HUB_{field.name.upper()}")
         if raw is not None:
@@ -182,19 +205,22 @@ def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides
     try:
         settings = msgspec.convert(values, Settings, strict=False)
     except msgspec.ValidationError as exc:
-        raise ValueError(f"invalid settings: {exc}{_closest_setting(str(exc))}") from exc
+        raise SettingsError(_explain(exc)) from None
     unknown = set(settings.faults) - FAULTS
     if unknown:
-        raise ValueError(f"unknown fault switch(es) {sorted(unknown)}; known: {sorted(FAULTS)}")
+        raise SettingsError(f"unknown fault switch(es) {sorted(unknown)}; known: {sorted(FAULTS)}")
+    if not 0 < settings.port < 65536:
+        raise SettingsError(f"invalid setting port: {settings.port} is not a port number (1-65535)")
+    if settings.workers < 1:
+        raise SettingsError(f"invalid setting workers: {settings.workers} (at least 1)")
     for name, (low, high) in _RANGES.items():
         value = getattr(settings, name, None)
         if isinstance(value, int | float) and not low <= value <= high:
-            raise ValueError(f"invalid settings: `{name}` must be {low:g}-{high:g}, got {value!r}")
+            raise SettingsError(f"invalid setting {name}: {value!r} is outside {low:g}-{high:g}")
     return settings
 
 
 _RANGES: dict[str, tuple[float, float]] = {
-    "port": (1, 65535),
     "page_limit": (1, 10_000),
     "callback_timeout": (0.1, 3600),
     "peer_max_answer": (1024, 1 << 30),
@@ -209,7 +235,6 @@ _RANGES: dict[str, tuple[float, float]] = {
     "max_concurrent_requests": (1, 1_000_000),
     "auth_failure_limit": (0, 1_000_000),
     "auth_failure_window": (0.1, 86_400),
-    "workers": (1, 256),
     "delivery_retries": (0, 1000),
     "delivery_backoff": (0, 3600),
     "delivery_lease": (0.1, 86_400),
@@ -217,8 +242,21 @@ _RANGES: dict[str, tuple[float, float]] = {
     "result_grace": (0, 86_400),
     "alive_after": (0, 86_400 * 7),
 }
-"""The range each numeric setting must fall in: a value outside it (a negative page size, port 99999) is refused when
-the settings are read, naming the setting, rather than misbehaving later."""
+"""The range each other numeric setting must fall in: a value outside it (a negative page size) is refused when the
+settings are read, naming the setting, rather than misbehaving later."""
 
 
-__all__ = ("FAULTS", "Settings", "load_settings")
+def _explain(exc: msgspec.ValidationError) -> str:
+    """msgspec says ``Expected `int`, got `str` - at `$.port```; name the setting first, as an operator looks for it."""
+    message = str(exc)
+    reason, _, where = message.partition(" - at `$.")
+    if where:
+        name = where.rstrip("`").split("[", 1)[0].split(".", 1)[0]
+        return f"invalid setting {name}: {reason} (from the YAML file, OCPI_HUB_{name.upper()} or a flag)"
+    if message.startswith("Object contains unknown field"):
+        name = message.split("`")[1] if "`" in message else message
+        return f"unknown setting {name!r}{_closest_setting(message)} (README: Configuration lists every setting)"
+    return f"invalid settings: {message}"
+
+
+__all__ = ("FAULTS", "Settings", "SettingsError", "load_settings")
