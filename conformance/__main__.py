@@ -85,6 +85,9 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
 
 COMMANDS = ("init", "plan", "run", "fuzz", "list", "completion")
 
+_HARNESS_EXTRA = frozenset({"pytest", "pytest_bdd", "schemathesis", "jsonschema", "referencing", "_pytest"})
+"""What the ``harness`` extra installs: without it, the commands that need it say so in one line."""
+
 
 def _exit_table() -> str:
     return "exit codes (run, plan, fuzz, list):\n" + "\n".join(f"  {code:>3}  {text}" for code, text in EXIT_CODES)
@@ -536,6 +539,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("ocpi-conformance: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # a harness defect: one line, the traceback only when asked for
+        if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] in _HARNESS_EXTRA:
+            print(
+                f"ocpi-conformance: {exc.name} is not installed: the harness needs its extra "
+                "(pip install 'ocpi-hub[harness]', or make install for everything)",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
         if debug:
             traceback.print_exc()
         else:

@@ -251,3 +251,22 @@ def test_what_the_harness_writes_is_ignored_by_git() -> None:
     ]
     checked = subprocess.run(["git", "check-ignore", "--no-index", *written], cwd=repo, capture_output=True, text=True)
     assert sorted(checked.stdout.split()) == sorted(written), checked.stdout + checked.stderr
+
+
+@pytest.mark.parametrize(("missing", "argv"), [("pytest", ["run"]), ("jsonschema", ["plan", "--offline"])])
+def test_without_the_harness_extra_the_command_says_what_to_install(
+    tmp_path: Path, missing: str, argv: list[str]
+) -> None:
+    """A hub-only install (`pip install .`) has the ocpi-conformance script but not its test tools: one line, exit 2."""
+    target = _target(tmp_path, "http://127.0.0.1:9/ocpi/versions")
+    code = (
+        f"import sys; sys.modules[{missing!r}] = None\n"
+        "from conformance.__main__ import main\n"
+        f"sys.exit(main([{argv[0]!r}, {str(target)!r}, *{argv[1:]!r}]))\n"
+    )
+    proc = subprocess.run([PYTHON, "-c", code], env=_env(), capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == (
+        f"ocpi-conformance: {missing} is not installed: the harness needs its extra "
+        "(pip install 'ocpi-hub[harness]', or make install for everything)\n"
+    )
