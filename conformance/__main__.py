@@ -67,7 +67,7 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
     (
         EXIT_USAGE,
         "usage or configuration error: a wrong argument, an unknown scenario id or tag, target.toml missing "
-        "or invalid; nothing was sent",
+        "or invalid, the harness extra not installed; nothing was sent",
     ),
     (
         EXIT_NOTHING_JUDGED,
