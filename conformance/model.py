@@ -266,6 +266,20 @@ class Finding(AssertionError):
         }
 
 
+class NotJudged(Finding):
+    """No answer the harness can judge, for a cause on the harness's or the network's side, never the target's: the
+    target could not be reached (connection, DNS, TLS, timeout), or it refused the token target.toml gave (spent, wrong
+    or revoked). The plugin turns it into a skip with that reason, and a run where nothing else was judged exits 3.
+
+    It is a :class:`Finding` for the callers of the shared checks that judge a whole system rather than a target's
+    conformance (the load tests: a request without an answer is a failed request); the conformance run catches it
+    before it could count as one."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, expected="an HTTP answer", actual=reason)
+        self.reason = reason
+
+
 class Blocked(Exception):
     """A scenario cannot judge its rule because of a cause another scenario owns (a redirect, a failed registration).
 
@@ -278,16 +292,6 @@ class Blocked(Exception):
         self.reason = reason
         self.owner = owner
         """Id of the scenario that judges the cause."""
-
-
-class NotJudged(Exception):
-    """No answer the harness can judge, for a cause on the harness's or the network's side, never the target's: the
-    target could not be reached (connection, DNS, TLS, timeout), or it refused the token target.toml gave (spent, wrong
-    or revoked). The plugin turns it into a skip with that reason; a run where nothing else was judged exits 3."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 NOT_JUDGED_PREFIX = "not judged: "

@@ -50,7 +50,7 @@ def require_response(exchange: Exchange) -> None:
     ``transport.no-redirects``.
     """
     if exchange.status is None:
-        raise NotJudged(f"no answer to {exchange.method} {exchange.url}: {why_unreachable(exchange)}")
+        raise NotJudged(f"no response from the target ({exchange.method} {exchange.url}): {why_unreachable(exchange)}")
     if 300 <= exchange.status < 400:
         raise Blocked(
             f"the advertised URL {exchange.url} answered with a redirect ({redirect_text(exchange)})", REDIRECT_SCENARIO
@@ -143,7 +143,7 @@ def success(exchange: Exchange, *, data: str | None = None) -> None:
 def not_redirected(exchange: Exchange) -> None:
     """An advertised URL answers itself: no HTTP 3xx redirect (the URLs in version details are the ones to call)."""
     if exchange.status is None:
-        raise NotJudged(f"no answer to {exchange.method} {exchange.url}: {why_unreachable(exchange)}")
+        raise NotJudged(f"no response from the target ({exchange.method} {exchange.url}): {why_unreachable(exchange)}")
     if 300 <= exchange.status < 400:
         fail(
             "the advertised URL answered with a redirect instead of an OCPI answer",
