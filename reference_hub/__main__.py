@@ -401,7 +401,7 @@ def register(args: argparse.Namespace) -> int:
     return 0
 
 
-PARTNER_COLUMNS = ("PARTNER", "STATUS", "HALF", "INITIATED BY", "PARTIES", "VERSIONS URL", "CREATED")
+PARTNER_COLUMNS = ("PARTNER", "STATUS", "HALF", "INITIATED BY", "PARTIES", "OCPI", "VERSIONS URL", "CREATED")
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]], out: IO[str]) -> None:
@@ -434,6 +434,7 @@ async def _partners(settings: Settings, action: str, partner_id: str | None, as_
             "HALF" if p.half_registered else "NO-CALL-YET" if p.awaiting_first_call else "-",
             p.initiated_by,
             ",".join(f"{r.country_code}/{r.party_id}" for r in p.roles) or "-",
+            p.version or "-",
             redact(p.versions_url),
             p.created.to_ocpi(),
         )

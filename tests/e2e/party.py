@@ -5,7 +5,8 @@ It serves versions, version details and credentials on a loopback port and is dr
 control API, so the hub under test only ever talks to it over real HTTP:
 
     POST /control/register   {"versions_url": ..., "token": TOKEN_A}   party-initiated registration with the hub
-    POST /control/rotate                                             credentials PUT with a new token B
+    POST /control/rotate     {"version": V}?                         credentials PUT with a new token B (to the hub's
+                                                                     credentials endpoint of version V: a move)
     POST /control/unregister                                         credentials DELETE
     POST /control/invite                                             a token A for a hub-initiated registration
     GET  /control/state                                              tokens, calls seen, peer credentials
@@ -89,6 +90,10 @@ class Party:
         self.token_c: str | None = None  # what we present to the hub
         self.hub_credentials: dict[str, Any] | None = None
         self.hub_credentials_url: str | None = None
+        self.versions: list[str] = options.version.split(",")
+        """The versions this party offers, in order; it registers with the first."""
+        self.current = self.versions[0]
+        """The version it speaks with the hub now."""
         self.calls: list[dict[str, str]] = []
         self.received: list[dict[str, Any]] = []
         self.stored: dict[str, Any] = {}
@@ -146,7 +151,7 @@ class Party:
         status, versions = self.call("GET", versions_url, token_a)
         if status != 200:
             return {"step": "versions", "http": status, "body": versions}
-        details_url = next(v["url"] for v in versions["data"] if v["version"] == self.options.version)
+        details_url = next(v["url"] for v in versions["data"] if v["version"] == self.current)
         status, details = self.call("GET", details_url, token_a)
         if status != 200:
             return {"step": "details", "http": status, "body": details}
@@ -160,14 +165,23 @@ class Party:
             self.hub_credentials = answer["data"]
         return {"step": "post", "http": status, "body": answer}
 
-    def rotate(self) -> dict[str, Any]:
+    def rotate(self, version: str | None = None) -> dict[str, Any]:
+        """Credentials PUT; to the hub's credentials endpoint of ``version`` when given (moving to that version)."""
         assert self.hub_credentials_url and self.token_c
+        url = self.hub_credentials_url
+        if version is not None and version != self.current:
+            status, versions = self.call("GET", self.hub_credentials["url"], self.token_c)
+            details_url = next(v["url"] for v in versions["data"] if v["version"] == version)
+            status, details = self.call("GET", details_url, self.token_c)
+            url = next(e["url"] for e in details["data"]["endpoints"] if e["identifier"] == "credentials")
         old_b = self.token_b
         self.token_b = secrets.token_urlsafe(24)
-        status, answer = self.call("PUT", self.hub_credentials_url, self.token_c, self.credentials())
+        status, answer = self.call("PUT", url, self.token_c, self.credentials())
         if status == 200 and answer.get("status_code") == 1000:
             self.token_c = answer["data"]["token"]
             self.hub_credentials = answer["data"]
+            self.hub_credentials_url = url
+            self.current = version or self.current
         else:
             self.token_b = old_b
         return {"http": status, "body": answer}
@@ -270,11 +284,12 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
                 return
             if self.module_request("GET"):
                 return
-            version = party.options.version
+            asked = self.path.split("/")[2] if self.path.count("/") >= 2 else ""
+            version = asked if asked in party.versions else party.current
             if self.path == "/ocpi/versions" and party.settings["versions_down"]:
                 self.reply(503, b"down for maintenance")
             elif self.path == "/ocpi/versions":
-                self.reply(200, envelope([{"version": version, "url": f"{party.base}/ocpi/{version}"}]))
+                self.reply(200, envelope([{"version": v, "url": f"{party.base}/ocpi/{v}"} for v in party.versions]))
             elif self.path == f"/ocpi/{version}":
                 endpoints = [
                     {"identifier": module, "role": role, "url": f"{party.base}/ocpi/{version}/{role.lower()}/{module}"}
@@ -322,7 +337,8 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
             parts = path.split("/")  # "", "ocpi", version, interface, module, ...
             if (
                 len(parts) < 5
-                or parts[1:3] != ["ocpi", party.options.version]
+                or parts[1] != "ocpi"
+                or parts[2] not in party.versions
                 or parts[3] not in ("sender", "receiver")
             ):
                 return False
@@ -359,7 +375,7 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
                 elif method == "POST" and module == "cdrs":
                     body = record["body"] or {}
                     party.stored[f"cdrs/{body.get('id')}"] = body
-                    location = f"{party.base}/ocpi/{party.options.version}/receiver/cdrs/{body.get('id')}"
+                    location = f"{party.base}/ocpi/{parts[2]}/receiver/cdrs/{body.get('id')}"
                     self.reply(201, envelope(), [*extra, ("Location", location)])
                 elif method == "PUT":
                     created = key not in party.stored
@@ -408,7 +424,7 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
                 page = items[offset : offset + limit]
                 headers = [*extra, ("X-Total-Count", str(len(items))), ("X-Limit", "2")]
                 if offset + limit < len(items):
-                    sender = f"{party.base}/ocpi/{party.options.version}/sender/{module}"
+                    sender = f"{party.base}/ocpi/{parts[2]}/sender/{module}"
                     link = f"{sender}?offset={offset + limit}&limit={limit}"
                     headers.append(("Link", f'<{link}>; rel="next"'))
                 self.reply(200, envelope(page), headers)
@@ -464,7 +480,7 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
                     args = self.body()
                     self.reply(200, json.dumps(party.register(args["versions_url"], args["token"])).encode())
                 elif self.path == "/control/rotate":
-                    self.reply(200, json.dumps(party.rotate()).encode())
+                    self.reply(200, json.dumps(party.rotate((self.body() or {}).get("version"))).encode())
                 elif self.path == "/control/unregister":
                     self.reply(200, json.dumps(party.unregister()).encode())
                 elif self.path == "/control/invite":
@@ -473,7 +489,7 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
                         200,
                         json.dumps({"token": party.token_a, "versions_url": f"{party.base}/ocpi/versions"}).encode(),
                     )
-                elif self.path == f"/ocpi/{party.options.version}/credentials":
+                elif self.path in {f"/ocpi/{v}/credentials" for v in party.versions}:
                     self.hub_initiated()
                 else:
                     self.reply(404, envelope(status_code=2000, message="not found"))
@@ -488,7 +504,7 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
             if status != 200:
                 self.reply(200, envelope(status_code=3001, message="cannot reach the hub's versions"))
                 return
-            details_url = next(v["url"] for v in versions["data"] if v["version"] == party.options.version)
+            details_url = next(v["url"] for v in versions["data"] if v["version"] == self.path.split("/")[2])
             status, details = party.call("GET", details_url, theirs["token"])
             if status != 200:
                 self.reply(200, envelope(status_code=3001, message="cannot reach the hub's details"))
@@ -511,7 +527,11 @@ def main() -> int:
     parser.add_argument("--country", default="NL")
     parser.add_argument("--party", default="PTY")
     parser.add_argument("--role", default="CPO", help="the role of the one party this platform serves")
-    parser.add_argument("--version", default="2.3.0", help="the only OCPI version this party offers")
+    parser.add_argument(
+        "--version",
+        default="2.3.0",
+        help="the OCPI versions this party offers, comma-separated; it registers with the first",
+    )
     parser.add_argument("--no-credentials-endpoint", action="store_true", help="omit credentials from the details")
     parser.add_argument("--accept-any-token", action="store_true", help="answer callbacks whatever the token")
     parser.add_argument("--raw-tokens", action="store_true", help="expect raw, not base64, tokens (legacy peers)")
