@@ -49,6 +49,7 @@ from reference_hub.hub.traffic import Exchange
 from reference_hub.ocpi.datetime import DateTime, now
 from reference_hub.ocpi.errors import OcpiError
 from reference_hub.ocpi.headers import reply_headers
+from reference_hub.ocpi.versions import V221
 from reference_hub.settings import Settings
 from reference_hub.store import Conflict, Partner, PartnerStatus, Store
 from reference_hub.store.outbox import Delivery, DeliveryState
@@ -299,6 +300,47 @@ class Deliveries:
                 stream = f"{r.partner.partner_id}|hubclientinfo|{party_key(role.country_code, role.party_id)}"
                 body = msgspec.json.encode(info)
                 deliveries.append(self._delivery(r, "PUT", url, body, stream, correlation_id, stamp, routed=False))
+        if deliveries:
+            await self.store.enqueue(deliveries)
+            self.wake()
+
+    async def introduce(self, joined: Partner, status: str) -> None:
+        """A 2.2.1 platform that just connected is told, by a ClientInfo PUT each, every party already reachable
+        through the hub: a 2.2.1 hub announces its parties only this way (its Credentials name the hub alone), and a
+        2.2.1 receiver may refuse objects of a party it was never told of."""
+        if status != "CONNECTED" or joined.version != V221 or Fault.CLIENTINFO_NOT_PUSHED in self._faults:
+            return
+        url = endpoint_of(joined, "hubclientinfo", "RECEIVER")
+        if url is None:
+            return
+        stamp = now()
+        correlation_id = str(uuid.uuid4())
+        recipient = Recipient(joined, party_key(joined.roles[0].country_code, joined.roles[0].party_id), url)
+        deliveries = []
+        for other in await self._active_partners():
+            if other.partner_id == joined.partner_id:
+                continue
+            for role in other.roles:
+                info = {
+                    "party_id": role.party_id,
+                    "country_code": role.country_code,
+                    "role": role.role.value,
+                    "status": "OFFLINE" if other.offline else "CONNECTED",
+                    "last_updated": other.updated.to_ocpi(),
+                }
+                party = party_key(role.country_code, role.party_id)
+                deliveries.append(
+                    self._delivery(
+                        recipient,
+                        "PUT",
+                        f"{url.rstrip('/')}/{role.country_code}/{role.party_id}",
+                        msgspec.json.encode(info),
+                        f"{joined.partner_id}|hubclientinfo|{party}",
+                        correlation_id,
+                        stamp,
+                        routed=False,
+                    )
+                )
         if deliveries:
             await self.store.enqueue(deliveries)
             self.wake()

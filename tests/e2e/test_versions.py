@@ -147,10 +147,14 @@ def test_a_221_location_reaches_230_and_221_emsps_each_in_its_version(world: dic
 
 
 def test_clientinfo_reaches_each_party_at_its_versions_endpoint(world: dict[str, Any]) -> None:
+    """A 2.2.1 party learns of the parties behind the hub only through ClientInfo: it is told of those connected
+    before it too (the 2.2.1 CPO registered first, and the eMSP after it was told of it)."""
     emsp221 = world["emsp221"]
-    infos = emsp221.received(lambda r: "/receiver/hubclientinfo/" in r["path"] and r["method"] == "PUT", count=1)
+    infos = emsp221.received(lambda r: "/receiver/hubclientinfo/" in r["path"] and r["method"] == "PUT", count=2)
     assert infos and all(i["path"].startswith("/ocpi/2.2.1/receiver/hubclientinfo/") for i in infos)
     assert all(not valid("2.2.1", "ClientInfo", i["body"]) for i in infos)
+    told = {(i["body"]["country_code"], i["body"]["party_id"], i["body"]["status"]) for i in infos}
+    assert {("NL", "CPA", "CONNECTED"), ("DE", "MSB", "CONNECTED")} <= told
 
 
 def test_real_time_authorization_across_versions_both_ways(world: dict[str, Any]) -> None:
