@@ -111,5 +111,8 @@ class CallbackStore(Protocol):
         """Records of ``module`` about ``subject`` (compared case-insensitively), newest first, filtered by the
         other arguments that are given."""
 
+    async def list_callbacks(self, *, offset: int = 0, limit: int = 1000) -> list[PendingCallback]:
+        """Every record, oldest first, a page at a time (for copying a store)."""
+
 
 __all__ = ("CallbackState", "CallbackStore", "PendingCallback", "is_setter")

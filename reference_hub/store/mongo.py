@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from datetime import UTC
 from typing import Any
 from urllib.parse import unquote_plus
 
 import msgspec
-from pymongo import ASCENDING, AsyncMongoClient
+from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -319,9 +320,47 @@ class MongoStore(MongoObjects, MongoOutbox, MongoCallbacks):
         )
         return result.matched_count == 1
 
+    async def set_offline(self, partner_id: str, offline: bool, updated: DateTime) -> Partner | None:
+        # A missing field counts as False (records written before the field existed) only when going offline.
+        current: object = {"$ne": True} if offline else True
+        doc = await self.partners.find_one_and_update(
+            {"partner_id": partner_id, "status": PartnerStatus.ACTIVE.value, "offline": current},
+            {"$set": {"offline": offline, "updated": _ts(updated)}},
+            projection=_PARTNER_PROJECTION,
+            return_document=ReturnDocument.AFTER,
+        )
+        return None if doc is None else self._partner(doc)
+
     async def delete_partner(self, partner_id: str) -> bool:
         result = await self.partners.delete_one({"partner_id": partner_id})
+        await self.db["partner_heard"].delete_one({"_id": partner_id})
         return result.deleted_count == 1
+
+    # --- coordination between processes ----------------------------------------------------------------------
+
+    async def take_lease(self, name: str, owner: str, now: DateTime, until: DateTime) -> bool:
+        try:
+            await self.db["leases"].find_one_and_update(
+                {"_id": name, "$or": [{"owner": owner}, {"until": {"$lt": _ts(now)}}]},
+                {"$set": {"owner": owner, "until": _ts(until)}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False  # held by another owner: the filter did not match and the upsert collided with it
+        return True
+
+    async def note_heard(self, heard: Mapping[str, DateTime]) -> None:
+        if heard:
+            await self.db["partner_heard"].bulk_write(
+                [
+                    UpdateOne({"_id": partner_id}, {"$max": {"heard": _ts(at)}}, upsert=True)
+                    for partner_id, at in sorted(heard.items())
+                ],
+                ordered=False,
+            )
+
+    async def heard_times(self) -> dict[str, DateTime]:
+        return {doc["_id"]: DateTime.parse(doc["heard"]) async for doc in self.db["partner_heard"].find({})}
 
     async def list_invitations(self, *, limit: int = 1000) -> list[Invitation]:
         cursor = (

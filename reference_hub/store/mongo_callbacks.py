@@ -129,5 +129,11 @@ class MongoCallbacks:
         cursor = self.callbacks.find(found).sort("seq", DESCENDING).limit(limit)
         return [_callback(doc) async for doc in cursor]
 
+    async def list_callbacks(self, *, offset: int = 0, limit: int = 1000) -> list[PendingCallback]:
+        if limit == 0:
+            return []
+        cursor = self.callbacks.find({}).sort([("seq", ASCENDING), ("_id", ASCENDING)]).skip(offset).limit(limit)
+        return [_callback(doc) async for doc in cursor]
+
 
 __all__ = ("MongoCallbacks",)

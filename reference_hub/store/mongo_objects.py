@@ -154,6 +154,9 @@ class MongoObjects:
             await self.db["deliveries"].insert_many([delivery_document(d) for d in deliveries])
         return result.deleted_count == 1
 
+    async def object_modules(self) -> list[str]:
+        return sorted(await self.objects.distinct("module"))
+
     async def list_objects(self, query: ObjectQuery) -> Page[StoredObject]:
         found = _filter(query)
         total = await self.objects.count_documents(found)

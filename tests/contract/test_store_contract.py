@@ -4,13 +4,15 @@ Adapters (test ids):
 
 - ``sqlite-memory``: ``SqliteStore(":memory:")``;
 - ``sqlite-file``: a WAL file under ``tmp_path`` (a second store opens the same file, as another process would);
+- ``postgresql``: ``PostgresStore`` on a database of its own in the session's throwaway PostgreSQL cluster (a real
+  server the tests start themselves, see tests/conftest.py); calls really run concurrently there;
 - ``mongodb-fake(pymongo-async-mock)``: ``MongoStore`` on an in-process fake (pymongo-async-mock over mongomock).
   It is a fake: where it cannot do what the adapter relies on, the case is skipped and says why (``FAKE_GAPS``);
 - ``mongodb-real``: ``MongoStore`` on the server named by ``OCPI_TEST_MONGODB_URI``, in a throw-away database.
 
 pytest-asyncio is not used: each test is a sync function that runs its async body with ``asyncio.run``. Note that
 on the two in-process adapters "concurrent" calls (``asyncio.gather``) never interleave, because no call
-suspends; only ``mongodb-real`` really races them, and there the database's atomic operations decide.
+suspends; ``postgresql`` and ``mongodb-real`` really race them, and there the database's locks decide.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from reference_hub.store.base import (
     TokenOwner,
 )
 from reference_hub.store.mongo import MongoStore
+from reference_hub.store.postgres import PostgresStore
 from reference_hub.store.sqlite import SqliteStore
 
 MONGODB_URI_ENV = "OCPI_TEST_MONGODB_URI"
@@ -134,6 +137,13 @@ def sqlite_file(path: Path) -> Backend:
     return Backend("sqlite-file", setup)
 
 
+def postgresql(url: str) -> Backend:
+    async def setup(_stack: AsyncExitStack) -> Callable[[], Store]:
+        return lambda: PostgresStore(url)
+
+    return Backend("postgresql", setup)
+
+
 def mongodb_fake() -> Backend:
     from pymongo_async_mock import AsyncMongoMockClient
 
@@ -157,7 +167,7 @@ def mongodb_real(uri: str) -> Backend:
     return Backend("mongodb-real", setup)
 
 
-ADAPTERS = ["sqlite-memory", "sqlite-file", "mongodb-fake(pymongo-async-mock)", "mongodb-real"]
+ADAPTERS = ["sqlite-memory", "sqlite-file", "postgresql", "mongodb-fake(pymongo-async-mock)", "mongodb-real"]
 
 
 @pytest.fixture(params=ADAPTERS)
@@ -167,6 +177,8 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
         return sqlite_memory()
     if name == "sqlite-file":
         return sqlite_file(tmp_path / "store" / "hub.db")
+    if name == "postgresql":
+        return postgresql(request.getfixturevalue("postgres_url"))
     if name.startswith("mongodb-fake"):
         return mongodb_fake()
     uri = os.environ.get(MONGODB_URI_ENV)
@@ -314,7 +326,8 @@ def test_change_marker_moves_after_another_process_writes(backend: Backend) -> N
         other = await h.another_store()
         before = h.store.change_marker()
         await other.add_invitation(invitation("from elsewhere"))
-        # SQLite notices at once; MongoDB's marker is a 2 s time bucket (see MongoStore.change_marker).
+        # SQLite notices at once, PostgreSQL on the notification (or its next poll of the change counter);
+        # MongoDB's marker is a 2 s time bucket (see MongoStore.change_marker).
         deadline = time.monotonic() + 3
         while h.store.change_marker() == before:
             assert time.monotonic() < deadline, "change_marker did not move within 3 s of another writer"
