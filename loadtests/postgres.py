@@ -4,9 +4,9 @@
 that directory), and :meth:`Cluster.stop` shuts it down and removes the directory. PostgreSQL refuses to run as
 root; as root, every PostgreSQL program runs in a user namespace where root maps to an ordinary user
 (``unshare -U --map-user=1000 --map-group=1000``), which needs no such user on the machine, and no ``runuser`` (whose
-target user may not be able to write ``/dev/null`` in a container). The data is disposable, so durability is off
-(``fsync``, ``synchronous_commit``, ``full_page_writes``): figures measured on it are about the hub's queries, not
-the disk.
+target user may not be able to write ``/dev/null`` in a container). The data is disposable, so nothing is flushed to disk
+(``fsync``, ``full_page_writes`` off): figures measured on it are about the hub's queries, not the disk. Commits stay
+synchronous, as in production (an asynchronous commit delays the hint bits that index-only scans rely on).
 """
 
 from __future__ import annotations
@@ -96,7 +96,6 @@ class Cluster:
             "-c", f"unix_socket_directories={sockets}",
             "-c", f"max_connections={self.max_connections}",
             "-c", "fsync=off",
-            "-c", "synchronous_commit=off",
             "-c", "full_page_writes=off",
             "-c", "log_min_messages=warning",
         ]  # fmt: skip
@@ -122,7 +121,8 @@ class Cluster:
                 self._remove()
                 raise ClusterUnavailable(f"the PostgreSQL server exited with {self._server.returncode}: {output}")
             ready = subprocess.run(
-                [str(self.bindir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)], check=False
+                [str(self.bindir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER],
+                check=False,
             )
             if ready.returncode == 0:
                 return

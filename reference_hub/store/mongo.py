@@ -321,12 +321,9 @@ class MongoStore(MongoObjects, MongoOutbox, MongoCallbacks):
         return result.matched_count == 1
 
     async def set_offline(self, partner_id: str, offline: bool, updated: DateTime) -> Partner | None:
-        # A missing field counts as False (records written before the field existed) only when going offline.
-        current: object = {"$ne": True} if offline else True
         doc = await self.partners.find_one_and_update(
-            {"partner_id": partner_id, "status": PartnerStatus.ACTIVE.value, "offline": current},
+            {"partner_id": partner_id, "status": PartnerStatus.ACTIVE.value, "offline": not offline},
             {"$set": {"offline": offline, "updated": _ts(updated)}},
-            projection=_PARTNER_PROJECTION,
             return_document=ReturnDocument.AFTER,
         )
         return None if doc is None else self._partner(doc)
