@@ -4,9 +4,9 @@
 that directory), and :meth:`Cluster.stop` shuts it down and removes the directory. PostgreSQL refuses to run as
 root; as root, every PostgreSQL program runs in a user namespace where root maps to an ordinary user
 (``unshare -U --map-user=1000 --map-group=1000``), which needs no such user on the machine, and no ``runuser`` (whose
-target user may not be able to write ``/dev/null`` in a container). The data is disposable, so nothing is flushed to disk
-(``fsync``, ``full_page_writes`` off): figures measured on it are about the hub's queries, not the disk. Commits stay
-synchronous, as in production (an asynchronous commit delays the hint bits that index-only scans rely on).
+target user may not be able to write ``/dev/null`` in a container). The data is disposable, so nothing is flushed to
+disk (``fsync``, ``full_page_writes`` off): figures measured on it are about the hub's queries, not the disk. Commits
+stay synchronous, as in production (an asynchronous commit delays the hint bits that index-only scans rely on).
 """
 
 from __future__ import annotations
