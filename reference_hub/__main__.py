@@ -19,7 +19,9 @@ OCPI {OCPI_VERSION} reference roaming hub (version {__version__}).
 
 Settings come from defaults, then a YAML file (--config or OCPI_HUB_CONFIG), then OCPI_HUB_* environment
 variables, then the flags below. The store is chosen by --store or OCPI_HUB_STORE: sqlite:///relative.db,
-sqlite:////absolute.db, sqlite://:memory: or mongodb://host:27017/dbname (default sqlite:///data/hub.db).
+sqlite:////absolute.db, sqlite://:memory:, postgresql://user:password@host:5432/dbname (several hub instances may
+share one database) or mongodb://host:27017/dbname (default sqlite:///data/hub.db). PostgreSQL and MongoDB need
+secret_key (OCPI_HUB_SECRET_KEY, a Fernet key).
 """
 
 
@@ -171,12 +173,13 @@ def _export_env(args: argparse.Namespace, settings: Settings) -> None:
 def serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     _export_env(args, settings)
-    print(f"OCPI {OCPI_VERSION} hub on http://{settings.host}:{settings.port} (store {settings.store})", flush=True)
+    from reference_hub.hub.client import redact_url
+
+    store = redact_url(settings.store)  # a database password never reaches the terminal or a log
+    print(f"OCPI {OCPI_VERSION} hub on http://{settings.host}:{settings.port} (store {store})", flush=True)
     print(f"versions URL: {settings.versions_url}", flush=True)
     program = sys.argv[0] if Path(sys.argv[0]).name == "ocpi-hub" else "ocpi-hub"
-    print(
-        f"registration token for a new party: {program} invite --store {settings.store}  (or: make invite)", flush=True
-    )
+    print(f"registration token for a new party: {program} invite --store {store}  (or: make invite)", flush=True)
     if settings.admin_key:
         print(f"operator dashboard: {settings.base_url}/admin/ (sign in with the admin key)", flush=True)
     if settings.faults:

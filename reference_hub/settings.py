@@ -29,10 +29,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     public_url: str | None = None
     """Base URL the hub advertises in every URL it hands out (versions, endpoints); default ``http://HOST:PORT``."""
     store: str = "sqlite:///data/hub.db"
-    """``sqlite:///relative.db``, ``sqlite:////absolute.db``, ``sqlite://:memory:`` or ``mongodb://host/db``."""
+    """``sqlite:///relative.db``, ``sqlite:////absolute.db``, ``sqlite://:memory:``, ``postgresql://user@host/db``
+    (``?pool_size=N`` connections per process, default 10) or ``mongodb://host/db``."""
     secret_key: str | None = None
     """Fernet key that encrypts the tokens the hub presents to parties. Default for SQLite: a key file beside the
-    database (``<db>.key``, mode 0600); required for MongoDB."""
+    database (``<db>.key``, mode 0600); required for PostgreSQL and MongoDB (every instance sharing a database needs the
+same key)."""
     country_code: str = "NL"
     """The hub's own ISO 3166-1 alpha-2 country code."""
     party_id: str = "HUB"

@@ -78,22 +78,13 @@ def split_url(url: str) -> tuple[str, int]:
     return urlunsplit((scheme, parts.netloc, parts.path, urlencode(kept), parts.fragment)), size
 
 
-def redacted(url: str) -> str:
-    """The URL without its password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, f"{parts.username}:***@{host}", parts.path, parts.query, parts.fragment))
-
-
 class PostgresStore(PostgresObjects, PostgresOutbox, PostgresCallbacks):
     """Store adapter on an asyncpg connection pool."""
 
     name = "postgresql"
 
     def __init__(self, url: str) -> None:
-        self._dsn, self.pool_size = split_url(url)  # may hold a password: never log it (see redacted)
+        self._dsn, self.pool_size = split_url(url)  # may hold a password: never log it
         self._pool: asyncpg.Pool | None = None
         self._listener: asyncpg.Connection | None = None
         self._watcher: asyncio.Task[None] | None = None
@@ -396,4 +387,4 @@ class PostgresStore(PostgresObjects, PostgresOutbox, PostgresCallbacks):
         return {r[0]: as_datetime(r[1]) for r in rows}
 
 
-__all__ = ("PostgresStore", "redacted", "split_url")
+__all__ = ("PostgresStore", "split_url")

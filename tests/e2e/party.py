@@ -7,7 +7,7 @@ control API, so the hub under test only ever talks to it over real HTTP:
     POST /control/rotate                                             credentials PUT with a new token B
     POST /control/unregister                                         credentials DELETE
     POST /control/invite                                             a token A for a hub-initiated registration
-    GET  /control/state                                              tokens, calls seen, peer credentials
+    GET  /control/state                                              tokens, calls seen (with their time), peer credentials
     POST /control/set        {"delay": S, "down": B, "versions_down": B, "serve": {...}, "authorize": {...},
                               "answers": {...}, "results": {...}}
     GET  /control/received                                           every module request received, in order
@@ -82,7 +82,7 @@ class Party:
         self.token_c: str | None = None  # what we present to the hub
         self.hub_credentials: dict[str, Any] | None = None
         self.hub_credentials_url: str | None = None
-        self.calls: list[dict[str, str]] = []
+        self.calls: list[dict[str, Any]] = []
         self.received: list[dict[str, Any]] = []
         self.stored: dict[str, Any] = {}
         self.posted: list[dict[str, Any]] = []
@@ -230,7 +230,7 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
             return json.loads(self.rfile.read(length) or b"null")
 
         def do_GET(self) -> None:
-            party.calls.append({"method": "GET", "path": self.path})
+            party.calls.append({"method": "GET", "path": self.path, "at": time.time()})
             if self.path == "/control/state":
                 self.reply(
                     200,
@@ -429,7 +429,7 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
                 threading.Thread(target=party.post_result, args=(url, result, requester), daemon=True).start()
 
         def do_POST(self) -> None:
-            party.calls.append({"method": "POST", "path": self.path})
+            party.calls.append({"method": "POST", "path": self.path, "at": time.time()})
             if self.module_request("POST"):
                 return
             with party.lock:

@@ -60,7 +60,8 @@ def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 class HubProcess:
-    """``ocpi-hub serve`` on a free loopback port with its own SQLite file; its output goes to ``hub.log`` beside it."""
+    """``ocpi-hub serve`` on a free loopback port with its own SQLite file, or on ``store`` (a URL, e.g. a PostgreSQL
+    database shared with other instances); its output goes to ``hub.log`` beside ``db_path``."""
 
     def __init__(
         self,
@@ -70,9 +71,10 @@ class HubProcess:
         env: dict[str, str] | None = None,
         port: int | None = None,
         workers: int = 1,
+        store: str | None = None,
     ) -> None:
         self.db_path = db_path
-        self.store = f"sqlite:///{db_path}"
+        self.store = store or f"sqlite:///{db_path}"
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.versions_url = f"{self.base_url}/ocpi/versions"
