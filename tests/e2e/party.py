@@ -7,7 +7,7 @@ control API, so the hub under test only ever talks to it over real HTTP:
     POST /control/rotate                                             credentials PUT with a new token B
     POST /control/unregister                                         credentials DELETE
     POST /control/invite                                             a token A for a hub-initiated registration
-    GET  /control/state                                              tokens, calls seen (with their time), peer credentials
+    GET  /control/state                                              tokens, calls seen (timed), peer credentials
     POST /control/set        {"delay": S, "down": B, "versions_down": B, "serve": {...}, "authorize": {...},
                               "answers": {...}, "results": {...}}
     GET  /control/received                                           every module request received, in order
@@ -15,7 +15,8 @@ control API, so the hub under test only ever talks to it over real HTTP:
 
 Besides the configuration modules it advertises a Receiver and a Sender endpoint for locations, tariffs, sessions,
 cdrs, tokens, commands, chargingprofiles and payments, and a hubclientinfo Receiver. Every request to them is
-recorded (method, path, query, the routing and id headers, body, arrival time) and answered as a plain party would:
+recorded (method, path, query, the routing and id headers, body, arrival time; ``refused`` when answered 503 while
+"down") and answered as a plain party would:
 pushes with 1000 (a CDR POST with 201 and a Location header), a Sender GET-all with the objects set through
 /control/set (paginated, with its own Link), an authorization from the table set through /control/set (else 404 +
 2004).
@@ -324,6 +325,7 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
             if settings["delay"]:
                 time.sleep(settings["delay"])
             if settings["down"]:
+                record["refused"] = True  # recorded, but answered 503: not a delivery that arrived
                 self.reply(503, b"service unavailable")
                 return True
             interface, module, rest = parts[3], parts[4], parts[5:]
