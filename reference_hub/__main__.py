@@ -140,16 +140,34 @@ def build_parser() -> argparse.ArgumentParser:
     seed_tokens.add_argument("--tokens", type=int, required=True, metavar="N", help="how many Tokens")
     seed_tokens.add_argument("--owner", required=True, metavar="CC/PID", help="the eMSP party that owns them")
     seed_tokens.add_argument("--export", metavar="FILE", help="write uid,type,allowed per token to this CSV")
+
+    copy = sub.add_parser(
+        "copy-store",
+        help="copy everything the hub keeps from one store to another (e.g. SQLite to PostgreSQL)",
+        description="Copy every partner (tokens as hashes, sealed outgoing tokens), unused invitation, object (in "
+        "its creation order), delivery still owed or failed and pending callback from the store --from names into "
+        "the empty store --to names (its schema is created first). Stop the hub on the source first. The tokens the "
+        "hub presents to parties stay sealed with the source's key: run the hub on the new store with the same "
+        "secret_key (for a SQLite source without one, the content of its <db>.key file). Nothing is changed in the "
+        "source; a target that holds any data is refused.",
+    )
+    copy.add_argument("--config", metavar="FILE", help="YAML settings file (default: $OCPI_HUB_CONFIG)")
+    copy.add_argument(
+        "--from", dest="source", required=True, metavar="URL", help="the store to copy, e.g. sqlite:///data/hub.db"
+    )
+    copy.add_argument(
+        "--to", dest="target", required=True, metavar="URL", help="the new store, e.g. postgresql://hub@db/ocpi"
+    )
     return parser
 
 
 def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(
         args.config,
-        store=args.store,
-        public_url=args.public_url,
-        host=args.host,
-        port=args.port,
+        store=getattr(args, "store", None),
+        public_url=getattr(args, "public_url", None),
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
         workers=getattr(args, "workers", None),
         faults=tuple(args.fault) if getattr(args, "fault", None) else None,
     )
@@ -423,6 +441,35 @@ async def _seed_tokens(settings: Settings, count: int, owner: str, export: str |
     return count
 
 
+async def _copy_store(settings: Settings, source_url: str, target_url: str) -> None:
+    from reference_hub.hub.client import redact_url
+    from reference_hub.store import open_store
+    from reference_hub.store.copy import copy_store
+
+    source, target = open_store(source_url), open_store(target_url)
+    await source.open()
+    try:
+        await target.open()
+        try:
+            report = await copy_store(source, target)
+        finally:
+            await target.close()
+    finally:
+        await source.close()
+    print(f"copied {redact_url(source_url)} to {redact_url(target_url)}")
+    for line in report.lines():
+        print(f"  {line}")
+    if settings.secret_key:
+        print("run the hub on the new store with the same secret_key", file=sys.stderr)
+    elif source_url.startswith("sqlite://") and ":memory:" not in source_url:
+        key_file = source_url.removeprefix("sqlite://")[1:] + ".key"
+        print(
+            f"the tokens the hub presents to parties are sealed with the key in {key_file}: run the hub on the new"
+            " store with OCPI_HUB_SECRET_KEY set to that file's content",
+            file=sys.stderr,
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -447,6 +494,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_seed_objects(settings, "locations", args.locations, args.owner, _location))
         elif args.command == "seed-tokens":
             asyncio.run(_seed_tokens(settings, args.tokens, args.owner, args.export))
+        elif args.command == "copy-store":
+            asyncio.run(_copy_store(settings, args.source, args.target))
     except Exception as exc:  # a CLI reports, it does not dump a traceback at an operator
         from reference_hub.ocpi.errors import OcpiError
 

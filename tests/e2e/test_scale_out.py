@@ -59,9 +59,7 @@ def _instances(
     shared = {"OCPI_HUB_SECRET_KEY": Fernet.generate_key().decode(), **DELIVERY_ENV, **(env or {})}
     hubs = []
     for n in range(count):
-        folder = root / f"instance-{n}"
-        folder.mkdir(parents=True)
-        hubs.append(HubProcess(folder / "unused.db", store=url, env=shared))
+        hubs.append(HubProcess(root / f"instance-{n}" / "unused.db", store=url, env=shared))
     if start:
         for hub in hubs:
             hub.start()

@@ -111,6 +111,7 @@ class HubProcess:
         ]
         for fault in self.faults:
             cmd += ["--fault", fault]
+        self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("a") as log:
             self.proc = subprocess.Popen(
                 cmd, stdout=log, stderr=subprocess.STDOUT, text=True, env=self.env, start_new_session=True
