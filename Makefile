@@ -45,6 +45,10 @@ test: $(STAMP) ## Run every test (unit, contract, end-to-end, load-test smoke; t
 browser: ## Install Debian's Chromium for the dashboard's browser tests (skipped when /usr/bin/chromium exists)
 	./tools/install_browser.sh
 
+.PHONY: postgres
+postgres: ## Install Debian's PostgreSQL server programs for the tests and make bench (skipped when present; the tests start their own throwaway server)
+	./tools/install_postgres.sh
+
 .PHONY: test-dashboard
 test-dashboard: $(STAMP) ## The dashboard in a real browser (Playwright + Chromium) and its security unit tests
 	$(BIN)/python -m pytest tests/e2e/test_dashboard.py tests/unit/test_dashboard_security.py $(PYTEST_ARGS)
