@@ -80,9 +80,14 @@ loadtest: $(STAMP) ## Load-test TARGET (a versions URL): SCENARIO=token with TOK
 fuzz-hub: $(STAMP) ## Fuzz every hub operation with schemathesis (over 5,000 cases); fails on any 5xx or traceback
 	$(BIN)/python tools/fuzz_hub.py --max-examples 50
 
+BENCH_ARGS ?=
 .PHONY: bench
-bench: $(STAMP) ## Reproduce BENCHMARKS.md: token validation vs bare Litestar, registrations, pages, authorization, pushes (~15 min)
-	$(BIN)/python -m loadtests.bench
+bench: $(STAMP) ## Reproduce BENCHMARKS.md: token validation vs bare Litestar, registrations, pages, authorization, pushes (~15 min; BENCH_ARGS="--store postgresql" runs every phase on PostgreSQL)
+	$(BIN)/python -m loadtests.bench $(BENCH_ARGS)
+
+.PHONY: bench-stores
+bench-stores: $(STAMP) ## BENCHMARKS.md's store comparison: SQLite vs PostgreSQL vs two hub instances on one PostgreSQL (~15 min; needs make postgres)
+	$(BIN)/python -m loadtests.bench --stores $(BENCH_ARGS)
 
 .PHONY: lint
 lint: $(STAMP) ## ruff lint + format check, mypy, import-linter layer contracts, generated models up to date
