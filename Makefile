@@ -110,12 +110,16 @@ models: $(STAMP) ## Regenerate reference_hub/ocpi/models.py from openapi.yaml
 	$(BIN)/python tools/gen_models.py
 
 .PHONY: docker-up
-docker-up: ## Start MongoDB 7 and the hub with docker compose (needs a Docker engine)
+docker-up: ## Start MongoDB 7 (a single-node replica set) and the hub with docker compose (needs a Docker engine)
 	docker compose up -d --build
 
+.PHONY: docker-up-scale
+docker-up-scale: ## Also start PostgreSQL 16, two hub instances on it and nginx in front (http://127.0.0.1:8081; needs a Docker engine)
+	docker compose --profile scale-out up -d --build
+
 .PHONY: docker-down
-docker-down: ## Stop the docker compose services
-	docker compose down
+docker-down: ## Stop the docker compose services (every profile)
+	docker compose --profile scale-out down
 
 .PHONY: docker-logs
 docker-logs: ## Follow the docker compose logs

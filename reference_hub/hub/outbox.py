@@ -1,7 +1,7 @@
 """Durable delivery: broadcast pushes and ClientInfo updates the hub owes to parties.
 
 :meth:`Deliveries.plan` turns one accepted push into one :class:`Delivery` per receiving platform; the caller stores
-them with the object write (one transaction on SQLite). :meth:`Deliveries.run` is the worker every hub process runs:
+them with the object write (one transaction). :meth:`Deliveries.run` is the worker every hub process runs:
 it leases due deliveries (so processes share the work and never send one twice at once), sends each with its own
 fixed ``X-Request-ID`` (a retry is recognisable as a repeat), and then deletes it, retries it later or marks it
 FAILED according to the delivery policy:

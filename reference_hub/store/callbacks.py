@@ -8,7 +8,7 @@ requester's own URL, both parties, the X-Correlation-ID, and until when a result
 
 The record is written before the request is forwarded (a CPO may post its result before its synchronous answer
 arrives) and survives restarts. A result is taken once: :meth:`CallbackStore.record_result` is conditional on the
-record's state and stores the delivery of the result to the requester in the same step (one transaction on SQLite),
+record's state and stores the delivery of the result to the requester in the same step (one transaction),
 so a result the hub acknowledged is never lost and never delivered twice.
 """
 
