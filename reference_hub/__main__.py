@@ -21,7 +21,7 @@ Settings come from defaults, then a YAML file (--config or OCPI_HUB_CONFIG), the
 variables, then the flags below. The store is chosen by --store or OCPI_HUB_STORE: sqlite:///relative.db,
 sqlite:////absolute.db, sqlite://:memory:, postgresql://user:password@host:5432/dbname (several hub instances may
 share one database) or mongodb://host:27017/dbname (default sqlite:///data/hub.db). PostgreSQL and MongoDB need
-secret_key (OCPI_HUB_SECRET_KEY, a Fernet key).
+secret_key_file or secret_key (OCPI_HUB_SECRET_KEY, a Fernet key).
 """
 
 
@@ -95,10 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     partners = sub.add_parser(
         "partners",
         help="list partner records (half-registered ones marked) or remove one",
-        description="List every partner record in the store, whatever its status; HALF marks a registration that "
-        "may never have reached the party (a hub-initiated one still PENDING, or a partner that has not yet used the "
-        "token the hub gave it, e.g. because the hub died before answering). 'remove PARTNER_ID' deletes one record: "
-        "its token stops working and its party ids are free for a new registration. Works with the hub running.",
+        description="List every partner record in the store, whatever its status; HALF marks a hub-initiated "
+        "registration that never finished (still PENDING), NO-CALL-YET an active partner that has not yet called the "
+        "hub with its token (normal for a party that only receives). 'remove PARTNER_ID' deletes one record: its token "
+        "stops working and its party ids are free for a new registration. Works with the hub running.",
     )
     _common(partners)
     partners.add_argument("action", nargs="?", choices=("list", "remove"), default="list", help="default: list")
@@ -148,8 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
         "its creation order), delivery still owed or failed and pending callback from the store --from names into "
         "the empty store --to names (its schema is created first). Stop the hub on the source first. The tokens the "
         "hub presents to parties stay sealed with the source's key: run the hub on the new store with the same "
-        "secret_key (for a SQLite source without one, the content of its <db>.key file). Nothing is changed in the "
-        "source; a target that holds any data is refused.",
+        "secret_key or secret_key_file (for a SQLite source without either, its <db>.key file). Nothing is changed "
+        "in the source; a target that holds any data is refused.",
     )
     copy.add_argument("--config", metavar="FILE", help="YAML settings file (default: $OCPI_HUB_CONFIG)")
     copy.add_argument(
@@ -158,6 +158,17 @@ def build_parser() -> argparse.ArgumentParser:
     copy.add_argument(
         "--to", dest="target", required=True, metavar="URL", help="the new store, e.g. postgresql://hub@db/ocpi"
     )
+
+    rotate_key = sub.add_parser(
+        "rotate-key",
+        help="seal every stored party token under a new key (works with the hub running)",
+        description="Rotate the key that seals the tokens the hub presents to parties. With a key file "
+        "(secret_key_file, or the default <db>.key beside a SQLite database): a new key is put in front of the file, "
+        "every stored token is sealed again under it, then the old key is dropped from the file; running hub "
+        "processes follow the file. With the secret_key setting (OCPI_HUB_SECRET_KEY): put the new key first "
+        "(NEW,OLD), restart the hub, run this to seal every token under NEW, then remove OLD and restart again.",
+    )
+    _common(rotate_key)
     return parser
 
 
@@ -273,13 +284,67 @@ async def _partners(settings: Settings, action: str, partner_id: str | None) -> 
         page = await ctx.store.list_partners(statuses=tuple(PartnerStatus))
         for p in page.items:
             roles = ",".join(f"{r.country_code}/{r.party_id}" for r in p.roles) or "-"
-            flag = "HALF" if p.half_registered else "-"
+            flag = "HALF" if p.half_registered else "NO-CALL-YET" if p.awaiting_first_call else "-"
             print(
                 f"{p.partner_id}\t{p.status.value}\t{flag}\t{p.initiated_by}\t{roles}\t"
                 f"{redact_url(p.versions_url)}\t{p.created.to_ocpi()}"
             )
         print(f"{page.total} partner record(s)", file=sys.stderr)
         return 0
+
+
+async def _rotate_key(settings: Settings) -> int:
+    """See the ``rotate-key`` help. Every step leaves every stored token readable by the keys then in force."""
+    import msgspec
+
+    from reference_hub.app import build_context, key_file
+    from reference_hub.hub.tokens import new_key, read_keys, write_keys
+    from reference_hub.store import Conflict, PartnerStatus, open_store
+
+    probe = open_store(settings.store)
+    path = key_file(settings, probe)
+    old_keys: list[bytes] = []
+    if path is not None:
+        if not path.exists():
+            raise FileNotFoundError(f"no key file at {path}: nothing is sealed yet, so there is nothing to rotate")
+        old_keys = read_keys(path)
+        write_keys(path, [new_key(), *old_keys])
+    elif settings.secret_key and len([k for k in settings.secret_key.split(",") if k.strip()]) < 2:
+        raise ValueError(
+            "secret_key holds one key: put a new one in front (OCPI_HUB_SECRET_KEY=NEW,OLD; a new key: "
+            f"{new_key().decode()}), restart the hub, then run rotate-key again"
+        )
+    resealed = 0
+    async with build_context(settings) as ctx:
+        vault = ctx.registrar.vault
+        for _ in range(5):  # until a pass finds nothing left under an old key (a partner changing meanwhile)
+            conflicts = changed = 0
+            page = await ctx.store.list_partners(statuses=tuple(PartnerStatus))
+            for partner in page.items:
+                if partner.outgoing_token is None:
+                    continue
+                sealed = vault.reseal(partner.outgoing_token)
+                if sealed == partner.outgoing_token:
+                    continue
+                try:
+                    await ctx.store.replace_partner(
+                        msgspec.structs.replace(partner, outgoing_token=sealed), expected_token_hash=partner.token_hash
+                    )
+                    resealed += 1
+                    changed += 1
+                except Conflict:
+                    conflicts += 1
+            if not conflicts and not changed:
+                break
+        else:
+            raise RuntimeError("partners kept changing during the rotation; run rotate-key again")
+    if path is not None:
+        current = read_keys(path)
+        write_keys(path, current[:1])
+        print(f"sealed {resealed} party token(s) under a new key; {path} now holds only the new key")
+    else:
+        print(f"sealed {resealed} party token(s) under the first key of secret_key; remove the others and restart")
+    return 0
 
 
 async def _seed(settings: Settings, count: int, export: str | None, prefix: str) -> int:
@@ -442,6 +507,7 @@ async def _seed_tokens(settings: Settings, count: int, owner: str, export: str |
 
 
 async def _copy_store(settings: Settings, source_url: str, target_url: str) -> None:
+    from reference_hub.app import key_file
     from reference_hub.hub.client import redact_url
     from reference_hub.store import open_store
     from reference_hub.store.copy import copy_store
@@ -459,13 +525,13 @@ async def _copy_store(settings: Settings, source_url: str, target_url: str) -> N
     print(f"copied {redact_url(source_url)} to {redact_url(target_url)}")
     for line in report.lines():
         print(f"  {line}")
+    keys = key_file(settings, source)
     if settings.secret_key:
         print("run the hub on the new store with the same secret_key", file=sys.stderr)
-    elif source_url.startswith("sqlite://") and ":memory:" not in source_url:
-        key_file = source_url.removeprefix("sqlite://")[1:] + ".key"
+    elif keys is not None:
         print(
-            f"the tokens the hub presents to parties are sealed with the key in {key_file}: run the hub on the new"
-            " store with OCPI_HUB_SECRET_KEY set to that file's content",
+            f"the tokens the hub presents to parties are sealed with the key in {keys}: run the hub on the new store"
+            " with secret_key_file pointing at that file (OCPI_HUB_SECRET_KEY_FILE)",
             file=sys.stderr,
         )
 
@@ -496,6 +562,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_seed_tokens(settings, args.tokens, args.owner, args.export))
         elif args.command == "copy-store":
             asyncio.run(_copy_store(settings, args.source, args.target))
+        elif args.command == "rotate-key":
+            return asyncio.run(_rotate_key(settings))
     except Exception as exc:  # a CLI reports, it does not dump a traceback at an operator
         from reference_hub.ocpi.errors import OcpiError
 

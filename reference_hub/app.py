@@ -11,7 +11,7 @@ from pathlib import Path
 
 from litestar import Litestar, Router
 
-from reference_hub.api.auth import authenticate, check_limits
+from reference_hub.api.auth import authenticate, check_limits, requests_under_way
 from reference_hub.api.context import HubContext
 from reference_hub.api.dashboard import Gatekeeper, dashboard_routers, template_config
 from reference_hub.api.errors import EXCEPTION_HANDLERS
@@ -39,15 +39,31 @@ from reference_hub.store import Store, open_store
 from reference_hub.store.sqlite import SqliteStore
 
 
-def make_vault(settings: Settings, store: Store) -> TokenVault:
-    """The key that seals outgoing tokens: configured, else a key file beside a SQLite database."""
+def key_file(settings: Settings, store: Store) -> Path | None:
+    """Where the token-sealing keys live when they come from a file: ``secret_key_file``, else beside a SQLite
+    database (None: from the ``secret_key`` setting, or nowhere for an in-memory store)."""
     if settings.secret_key:
-        return TokenVault(settings.secret_key)
+        return None
+    if settings.secret_key_file:
+        return Path(settings.secret_key_file).expanduser()
+    if isinstance(store, SqliteStore) and store.path != ":memory:":
+        return Path(store.path + ".key")
+    return None
+
+
+def make_vault(settings: Settings, store: Store) -> TokenVault:
+    """The keys that seal outgoing tokens: the ``secret_key`` setting, else a key file (see :func:`key_file`)."""
+    if settings.secret_key:
+        return TokenVault.from_setting(settings.secret_key)
+    path = key_file(settings, store)
+    if path is not None:
+        return TokenVault.from_key_file(path)
     if isinstance(store, SqliteStore):
-        if store.path == ":memory:":
-            return TokenVault.ephemeral()
-        return TokenVault.from_key_file(Path(store.path + ".key"))
-    raise ValueError("set secret_key (OCPI_HUB_SECRET_KEY, a Fernet key) when the store is not a SQLite file")
+        return TokenVault.ephemeral()
+    raise ValueError(
+        "set secret_key_file (a file for the token-sealing key, kept away from the data) or secret_key "
+        "(OCPI_HUB_SECRET_KEY, a Fernet key) when the store is not a SQLite file"
+    )
 
 
 @asynccontextmanager
@@ -63,13 +79,14 @@ async def build_context(settings: Settings) -> AsyncIterator[HubContext]:
             max_answer=settings.peer_max_answer,
             per_party=settings.peer_concurrency,
             per_caller=settings.caller_concurrency,
+            per_sender=settings.party_forwards,
             allow_private=settings.allow_private_peers,
         ),
     )
     try:
         auth = Authenticator(store, accept_any_token=settings.has_fault(Fault.ACCEPT_ANY_TOKEN))
         registrar = Registrar(settings, store, auth, make_vault(settings, store), peers)
-        limiter = FailedAuthLimiter(settings.auth_failure_limit, settings.auth_failure_window)
+        limiter = FailedAuthLimiter(settings.auth_failure_limit, settings.auth_failure_window, settings.auth_lockout)
         directory = Directory(store)
         forwarder = Forwarder(settings, directory, registrar.vault, peers.client)
         deliveries = Deliveries(settings, store, directory, forwarder, peers.client)
@@ -87,6 +104,7 @@ async def build_context(settings: Settings) -> AsyncIterator[HubContext]:
             deliveries=deliveries,
             liveness=liveness,
             limiter=limiter,
+            requests={},
             bodies={},
             callbacks=Callbacks(settings, store, deliveries),
             payments=Payments(store, codec),
@@ -131,7 +149,7 @@ def create_app(settings: Settings) -> Litestar:
     dashboard = bool(settings.admin_key)
     if dashboard:
         routers += dashboard_routers(check_limits)
-    middleware = []
+    middleware = [requests_under_way]
     if settings.has_fault(Fault.TRAILING_SLASH_ENDPOINTS) or settings.has_fault(Fault.SLASHLESS_REDIRECT):
         paths = frozenset(m.path for m in MODULES)
         middleware.append(slash_fault_middleware(settings.faults, settings.base_url, paths))
@@ -150,4 +168,4 @@ def create_app(settings: Settings) -> Litestar:
     return app
 
 
-__all__ = ("build_context", "create_app")
+__all__ = ("build_context", "create_app", "key_file", "make_vault")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 import yaml
@@ -32,9 +32,13 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     """``sqlite:///relative.db``, ``sqlite:////absolute.db``, ``sqlite://:memory:``, ``postgresql://user@host/db``
     (``?pool_size=N`` connections per process, default 10) or ``mongodb://host/db``."""
     secret_key: str | None = None
-    """Fernet key that encrypts the tokens the hub presents to parties. Default for SQLite: a key file beside the
-    database (``<db>.key``, mode 0600); required for PostgreSQL and MongoDB (every instance sharing a database needs the
-same key)."""
+    """Fernet key that seals the tokens the hub presents to parties; several comma-separated during a key rotation
+    (the first seals, all open). Best given as ``OCPI_HUB_SECRET_KEY`` from a secret manager. With PostgreSQL or
+    MongoDB this or ``secret_key_file`` is required, and every instance sharing a database needs the same key."""
+    secret_key_file: str | None = None
+    """File holding the token-sealing key (one per line, the first seals; created 0600 with a new key if missing).
+    Keep it outside the data directory, so that a copy or backup of the data does not carry the key to its tokens.
+    Default, when neither this nor ``secret_key`` is set: ``<db>.key`` beside a SQLite database."""
     country_code: str = "NL"
     """The hub's own ISO 3166-1 alpha-2 country code."""
     party_id: str = "HUB"
@@ -73,13 +77,23 @@ same key)."""
     """Largest sum of header names and values the hub accepts; more gets HTTP 431 with the OCPI envelope."""
     header_timeout: int = 10
     """Seconds a client has to send its request line and headers (granian's header read timeout)."""
+    party_requests: Annotated[int, msgspec.Meta(ge=1)] = 1000
+    """Requests one platform may have under way at once in one hub process; more get HTTP 429 at once, so a flood
+    from one platform cannot take every slot (``max_concurrent_requests``) from the others."""
+    party_forwards: Annotated[int, msgspec.Meta(ge=1)] = 256
+    """Calls to other parties one platform's requests may have under way at once in one hub process (forwards, routed
+    authorizations, commands); more get HTTP 429 at once instead of queueing behind each other."""
     max_concurrent_requests: int = 4096
     """Requests one worker handles at once (granian's backpressure); stalled uploads are cut by ``body_timeout``."""
     auth_failure_limit: int = 100
-    """Failed authentications one client address may make per ``auth_failure_window``; beyond that it gets HTTP 429
-    with ``Retry-After`` until the window ends. 0 switches the limit off."""
+    """Failed authentications one client address may make per ``auth_failure_window`` (OCPI tokens, the admin key and
+    dashboard sign-ins together; a wrong admin key counts ten); beyond that the address is locked out for
+    ``auth_lockout`` seconds: HTTP 429 with ``Retry-After`` before any lookup, even for the right secret, except for
+    tokens that authenticated in the process before. 0 switches the limit off."""
     auth_failure_window: float = 10.0
     """Seconds of the failed-authentication window."""
+    auth_lockout: Annotated[float, msgspec.Meta(gt=0)] = 60.0
+    """Seconds an address stays locked out once it passed ``auth_failure_limit``."""
     admin_key: str | None = None
     """Enables the ``/admin`` endpoints for callers presenting ``X-Admin-Key: <this>``; admin is off when unset."""
     workers: int = 1
@@ -94,6 +108,16 @@ same key)."""
     """Retries of a failed delivery under the ``spec`` policy."""
     delivery_backoff: float = 1.0
     """Seconds before the first retry of a delivery; each further retry waits twice as long (at most 300 times this)."""
+    delivery_concurrency: Annotated[int, msgspec.Meta(ge=1)] = 256
+    """Deliveries one hub process sends at once, to all receivers together."""
+    delivery_per_receiver: Annotated[int, msgspec.Meta(ge=1)] = 8
+    """Deliveries in flight to one receiving platform; a receiver at this many is left out of claims, so a slow or
+    hanging receiver holds at most this many slots and never delays deliveries to the others."""
+    delivery_breaker: Annotated[int, msgspec.Meta(ge=0)] = 5
+    """Failed sends in a row (timeouts, refused connections, HTTP 5xx) after which a receiver is taken out of rotation:
+    marked OFFLINE for routing (ClientInfo to the others) until a probe delivery gets through. 0 switches it off."""
+    delivery_breaker_cooldown: Annotated[float, msgspec.Meta(gt=0)] = 10.0
+    """Seconds before the first probe of a receiver out of rotation; each failed probe doubles it (at most 300)."""
     delivery_lease: float = 30.0
     """Seconds a hub process holds a delivery it is sending; a crashed process's deliveries are taken over after it."""
     delivery_poll: float = 1.0

@@ -281,7 +281,37 @@ def generate_operations(spec: dict[str, Any]) -> str:
                 f"    Operation({op['operationId']!r}, {module!r}, {interface!r}, {method.upper()!r}, {path!r}, "
                 f"{base!r}, {path[len(base) :]!r}, {body!r}, {answer!r}, {is_list!r}, {paginated!r}, {query!r}),"
             )
-    return OPERATIONS_HEADER + "\n".join(rows) + '\n)\n\n__all__ = ("OPERATIONS", "Operation")\n'
+    limits = path_param_limits(spec)
+    table = "".join(f"    {name!r}: {limit!r},\n" for name, limit in sorted(limits.items()))
+    return (
+        OPERATIONS_HEADER
+        + "\n".join(rows)
+        + "\n)\n\n"
+        + "PATH_PARAMS: dict[str, int | None] = {\n"
+        + table
+        + "}\n"
+        + '"""Every path parameter of the operations and its maximum length (None: the description sets none)."""\n'
+        + '\n__all__ = ("OPERATIONS", "PATH_PARAMS", "Operation")\n'
+    )
+
+
+def path_param_limits(spec: dict[str, Any]) -> dict[str, int | None]:
+    """``{name: maxLength}`` of every path parameter; a name must mean the same limit everywhere."""
+    found: dict[str, int | None] = {}
+    shared = spec.get("components", {}).get("parameters", {})
+    for item in spec["paths"].values():
+        for method in METHODS:
+            for param in (item.get(method) or {}).get("parameters", []):
+                if "$ref" in param:
+                    param = shared[ref_name(param["$ref"])]
+                if param.get("in") != "path":
+                    continue
+                limit = param.get("schema", {}).get("maxLength")
+                name = param["name"]
+                if name in found and found[name] != limit:
+                    raise ValueError(f"path parameter {name} has maxLength {found[name]} and {limit}")
+                found[name] = limit
+    return found
 
 
 def main() -> int:

@@ -8,9 +8,10 @@ raising costs Litestar's exception machinery, and unknown tokens are a large sha
 attack or misconfiguration.
 
 The same pass over the headers enforces the request-size limits (URL length, header bytes and count, Authorization
-length), so the limits cost one loop the hook made anyway. A token this process has already seen as valid never
-reaches the failed-authentication limiter: only a token that fails asks whether the client's address is being
-limited (HTTP 429 instead of 401); a valid token is never refused for the address it comes from.
+length), so the limits cost one loop the hook made anyway. A token this process has cached as valid never reaches
+the failed-authentication limiter. Any other asks it first: an address locked out after too many failures gets HTTP
+429 before its token is looked up (so the right token tells a guesser nothing), unless that token authenticated in
+this process before (``hub/ratelimit.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from reference_hub.api.context import HubContext, hub_of
 from reference_hub.api.responses import OcpiResponse, ocpi_response
@@ -26,6 +28,8 @@ from reference_hub.hub.auth import MAX_AUTHORIZATION, Caller, CallerKind, header
 from reference_hub.ocpi.errors import GenericClientError, OcpiError, TooManyRequests, Unauthorized
 
 _CALLER = "ocpi.caller"
+_UNDER_WAY = "ocpi.under_way"
+_BUSY = "This platform has %d requests under way at this hub already; retry after Retry-After seconds"
 _MISSING = "Missing or unknown credentials token (Authorization: Token <base64 token>)"
 _TOO_LONG = f"Authorization header longer than {MAX_AUTHORIZATION} characters; a credentials token is at most 64"
 _REGISTRATION_ONLY = "A registration token only opens the versions and credentials modules"
@@ -75,15 +79,17 @@ async def authenticate(request: Request[Any, Any, Any]) -> OcpiResponse | None:
     key = header_key(raw)
     caller = ctx.auth.cached(key)
     if caller is None:
-        # A valid token is never refused for its address (partners may share one with whoever is failing); only
-        # the failures of a limited address are answered 429 instead of 401.
-        address = _address(request)
+        # A locked-out address is refused before its token is looked up, the right one included, unless that token
+        # authenticated here before (partners may share one address with whoever is failing).
+        address = client_address(request)
+        wait = ctx.limiter.locked(address)
+        if wait and not ctx.auth.proven(key):
+            return error_response(request, ctx, TooManyRequests(_LIMITED, retry_after=wait))
         too_long = raw is not None and len(raw) > MAX_AUTHORIZATION
         if not too_long:
             caller = await ctx.auth.resolve(key, None if raw is None else raw.decode("latin-1"))
         if caller is None:
-            ctx.limiter.failed(address)
-            wait = ctx.limiter.retry_after(address)
+            wait = ctx.limiter.failed(address)
             if wait:
                 return error_response(request, ctx, TooManyRequests(_LIMITED, retry_after=wait))
             if raw is not None and ctx.settings.has_fault(Fault.UNKNOWN_TOKEN_403):
@@ -101,12 +107,39 @@ async def authenticate(request: Request[Any, Any, Any]) -> OcpiResponse | None:
                     request, ctx, _SUSPENDED if caller and caller.kind is CallerKind.SUSPENDED else message
                 )
     request.scope[_CALLER] = caller  # type: ignore[literal-required]
-    if caller.partner_id is not None:
-        ctx.liveness.heard(caller.partner_id)
+    partner_id = caller.partner_id
+    if partner_id is not None:
+        ctx.liveness.heard(partner_id)
+        under_way = ctx.requests.get(partner_id, 0)
+        if under_way >= ctx.settings.party_requests:
+            return error_response(request, ctx, TooManyRequests(_BUSY % under_way, retry_after=1))
+        ctx.requests[partner_id] = under_way + 1
+        request.scope[_UNDER_WAY] = (ctx.requests, partner_id)  # type: ignore[literal-required]
     return None
 
 
-def _address(request: Request[Any, Any, Any]) -> str:
+def requests_under_way(app: ASGIApp) -> ASGIApp:
+    """ASGI middleware: a request counted by :func:`authenticate` stops counting when the app is done with it, however
+    it ends (answered, failed, or the client gone)."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await app(scope, receive, send)
+        finally:
+            counted: tuple[dict[str, int], str] | None = scope.get(_UNDER_WAY)  # type: ignore[assignment]
+            if counted is not None:
+                under_way, partner_id = counted
+                left = under_way.get(partner_id, 1) - 1
+                if left > 0:
+                    under_way[partner_id] = left
+                else:
+                    under_way.pop(partner_id, None)
+
+    return middleware
+
+
+def client_address(request: Request[Any, Any, Any]) -> str:
+    """The client's IP address as the server saw it (behind a reverse proxy: the proxy's)."""
     client = request.scope.get("client")
     return str(client[0]) if client else ""
 
@@ -135,4 +168,12 @@ def _unauthorized(request: Request[Any, Any, Any], ctx: HubContext, message: str
     return error_response(request, ctx, Unauthorized(message))
 
 
-__all__ = ("MAX_HEADERS", "authenticate", "caller_of", "check_limits", "error_response")
+__all__ = (
+    "MAX_HEADERS",
+    "authenticate",
+    "caller_of",
+    "check_limits",
+    "client_address",
+    "error_response",
+    "requests_under_way",
+)

@@ -39,6 +39,8 @@ class HubContext:
     limiter: FailedAuthLimiter
     bodies: dict[str, int]
     """Request bodies being read right now, per token hash (see ``api/body.py``)."""
+    requests: dict[str, int]
+    """Requests under way right now, per partner id (see ``api/auth.py``)."""
     callbacks: Callbacks
     """The response URLs the hub hands out (commands, charging profiles) and the results posted to them."""
     payments: Payments

@@ -37,6 +37,7 @@ from reference_hub.ocpi.errors import (
 )
 from reference_hub.ocpi.headers import RoutingHeaders, reply_headers
 from reference_hub.ocpi.operations import OPERATIONS, Operation
+from reference_hub.ocpi.paths import build_suffix, check_ids
 from reference_hub.store import PartnerStatus
 from reference_hub.store.objects import StoredObject
 from reference_hub.store.outbox import Delivery
@@ -49,6 +50,7 @@ Handler = Callable[[Request[Any, Any, Any]], Awaitable[OcpiResponse]]
 async def _requester(request: Request[Any, Any, Any], ctx: HubContext) -> tuple[Requester, str | None]:
     """Who speaks (``OCPI-from-*``, a party the calling platform serves) and to whom (None: the hub itself)."""
     settings = ctx.settings
+    check_ids(request.path_params, request.scope.get("raw_path") or b"")
     routing = RoutingHeaders.from_asgi(request.scope["headers"])
     hub_cc, hub_pid = settings.country_code, settings.party_id
     if Fault.NO_ROUTING_HEADERS not in settings.faults and routing.from_country_code and routing.from_party_id:
@@ -104,9 +106,9 @@ def _token_type(request: Request[Any, Any, Any], op: Operation) -> str | None:
 
 
 def _suffix(request: Request[Any, Any, Any], op: Operation) -> str:
-    """The request's path after the module interface's base, exactly as received (still percent-encoded)."""
-    raw = request.scope.get("raw_path") or request.url.path.encode()
-    return raw.decode("latin-1")[len(op.base) :]
+    """The path after the module interface's endpoint URL, rebuilt from the ids the router decoded (each checked and
+    encoded whole), never copied from the request: see ``ocpi/paths.py``."""
+    return build_suffix(op.suffix, request.path_params)
 
 
 def _query(request: Request[Any, Any, Any]) -> str:
@@ -147,10 +149,12 @@ async def _forward(
         query=_query(request) if query is None else query,
         body=body,
         correlation_id=exchange_ids(request)[1],
-        # No per-token limit here: a CPO platform authorizes many drivers at once. Forwards are bounded per
-        # destination (peer_concurrency) and by the deadline; the per-token limit is for registration handshakes.
+        # Not the per-token limit of registration handshakes: a CPO platform authorizes many drivers at once.
+        # Forwards are bounded per destination (peer_concurrency), per sending platform (party_forwards) and by
+        # the deadline.
         caller=None,
         hub_base=f"{ctx.settings.base_url}{base}",
+        on_behalf_of=who.partner.partner_id,
     )
 
 

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.exceptions import NotFoundException, PermissionDeniedException, ValidationException
+from litestar.exceptions import (
+    NotFoundException,
+    PermissionDeniedException,
+    TooManyRequestsException,
+    ValidationException,
+)
 
+from reference_hub.api.auth import client_address
 from reference_hub.api.body import read_body
 from reference_hub.api.context import HubContext, hub_of
 from reference_hub.hub.client import redact_url
 from reference_hub.hub.credentials import check_party_url
-from reference_hub.hub.tokens import same_hash
+from reference_hub.hub.ratelimit import ADMIN_WEIGHT
+from reference_hub.hub.tokens import secret_matches
 from reference_hub.ocpi.datetime import now
 from reference_hub.ocpi.errors import InvalidOrMissingParameters
+from reference_hub.ocpi.operations import OPERATIONS
 from reference_hub.store import Partner, PartnerStatus
 from reference_hub.store.outbox import Delivery, DeliveryState
 
@@ -24,15 +33,28 @@ log = logging.getLogger("reference_hub")
 
 OPENAPI_FILE = Path(__file__).resolve().parents[2] / "openapi.yaml"
 
-_DOCS_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>OCPI 2.3.0 reference hub: API</title>
-<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"></head>
-<body><div id="ui"><p>The interactive view loads Swagger UI from a CDN. The description itself is
-<a href="/openapi.yaml">/openapi.yaml</a>.</p></div>
-<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-<script>window.onload = () => SwaggerUIBundle({url: "/openapi.yaml", dom_id: "#ui"});</script>
-</body></html>
-"""
+
+def _docs_page() -> str:
+    """Every operation the description defines, as one table: built here from the operations table, so the page needs
+    no script, style sheet or font from anywhere else (and so no third party learns who reads it)."""
+    rows = "".join(
+        f"<tr><td>{html.escape(op.module)}</td><td>{html.escape(op.interface or '')}</td><td>{op.method}</td>"
+        f"<td><code>{html.escape(op.path)}</code></td><td>{html.escape(op.body or '')}</td>"
+        f"<td>{html.escape((op.answer or '') + (' (list)' if op.answer_is_list else ''))}</td></tr>"
+        for op in OPERATIONS
+    )
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>OCPI 2.3.0 reference hub: API</title>'
+        "<style>body{font:14px/1.4 system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}</style></head><body>"
+        '<h1>OCPI 2.3.0 reference hub: API</h1><p>The full description is <a href="/openapi.yaml">/openapi.yaml'
+        "</a> (OpenAPI 3.1); load it into any OpenAPI viewer. Every operation it describes:</p><table><thead><tr>"
+        "<th>Module</th><th>Interface</th><th>Method</th><th>Path</th><th>Request body</th><th>Answer data</th>"
+        f"</tr></thead><tbody>{rows}</tbody></table></body></html>"
+    )
+
+
+_DOCS_PAGE = _docs_page()
 
 
 class SystemController(Controller):
@@ -57,8 +79,10 @@ class SystemController(Controller):
         return OPENAPI_FILE.read_bytes()
 
     @get("/docs", media_type="text/html", sync_to_thread=False)
-    def docs(self) -> str:
-        return _DOCS_PAGE
+    def docs(self) -> Response[str]:
+        return Response(
+            _DOCS_PAGE, headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
+        )
 
 
 class RegistrationRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -73,11 +97,21 @@ _REGISTRATION = msgspec.json.Decoder(RegistrationRequest)
 
 
 def _admin(request: Request[Any, Any, Any], hub: HubContext) -> None:
+    """The caller holds the admin key; a locked-out address is refused before the key is compared (HTTP 429)."""
     key = hub.settings.admin_key
     if not key:
         raise NotFoundException("admin endpoints are disabled (set admin_key / OCPI_HUB_ADMIN_KEY)")
-    if not same_hash(request.headers.get("x-admin-key", ""), key):
-        raise PermissionDeniedException("wrong or missing X-Admin-Key")
+    address = client_address(request)
+    wait = hub.limiter.locked(address)
+    if not wait and secret_matches(request.headers.get("x-admin-key", ""), key):
+        return
+    if not wait:
+        wait = hub.limiter.failed(address, "admin key", ADMIN_WEIGHT)
+    if wait:
+        raise TooManyRequestsException(
+            "too many failed authentications from this address", headers={"Retry-After": str(wait)}
+        )
+    raise PermissionDeniedException("wrong or missing X-Admin-Key")
 
 
 def partner_view(partner: Partner) -> dict[str, object]:
@@ -86,6 +120,7 @@ def partner_view(partner: Partner) -> dict[str, object]:
         "partner_id": partner.partner_id,
         "status": partner.status.value,
         "half_registered": partner.half_registered,
+        "awaiting_first_call": partner.awaiting_first_call,
         "initiated_by": partner.initiated_by,
         "roles": [f"{r.role.value} {r.country_code}/{r.party_id}" for r in partner.roles],
         "versions_url": redact_url(partner.versions_url),
@@ -146,7 +181,9 @@ class AdminController(Controller):
 
     @get("/partners")
     async def partners(self, request: Request[Any, Any, Any]) -> list[dict[str, object]]:
-        """Every partner record, whatever its status; ``half_registered`` marks those a crash may have orphaned."""
+        """Every partner record, whatever its status; ``half_registered`` marks a hub-initiated handshake that never
+        finished, ``awaiting_first_call`` a partner that has not yet used its token (normal for one that only
+        receives)."""
         hub = hub_of(request)
         _admin(request, hub)
         page = await hub.store.list_partners(statuses=tuple(PartnerStatus))

@@ -84,6 +84,9 @@ class Authenticator:
         self._accept_any = accept_any_token
         self._known: dict[bytes, Caller] = {}
         self._unknown: dict[bytes, None] = {}
+        self._proven: dict[bytes, None] = {}
+        """Headers that authenticated here before; kept when the caches are dropped, so their callers are never
+        locked out for the failures of others at their address."""
         self._known_limit = known_limit
         self._unknown_limit = unknown_limit
         self._marker = store.change_marker()
@@ -111,7 +114,13 @@ class Authenticator:
             _bounded_put(self._unknown, key, None, self._unknown_limit)
         else:
             _bounded_put(self._known, key, caller, self._known_limit)
+            if key not in self._proven:
+                _bounded_put(self._proven, key, None, self._known_limit)
         return caller
+
+    def proven(self, key: bytes) -> bool:
+        """The header under ``key`` authenticated in this process before (it may have been revoked since)."""
+        return key in self._proven
 
     async def authenticate(self, header: str | None) -> Caller | None:
         """:meth:`cached`, then :meth:`resolve`, in one call (for callers that need no step in between)."""

@@ -7,8 +7,9 @@
 - **How long**: one overall deadline per call (connect, send, the whole answer), not a per-read timeout.
 - **How much**: the answer is streamed and abandoned once it passes ``peer_max_answer`` bytes.
 - **How many**: at most ``peer_concurrency`` calls at once to one party (scheme, host and port; more wait within their
-  deadline) and ``caller_concurrency`` on behalf of one token (more are refused at once), so a few slow parties or one
-  busy token cannot take the connection pool from everyone else.
+  deadline), ``caller_concurrency`` on behalf of one registration token and ``party_forwards`` on behalf of one
+  platform's forwarded requests (more are refused at once), so a few slow parties or one busy platform cannot take
+  the connection pool from everyone else.
 - **No redirects**: a 3xx is an answer like any other error, never followed.
 
 :meth:`OutboundClient.call` never raises for the party's behaviour: it returns an :class:`Answer` whose
@@ -76,7 +77,8 @@ class Outcome(StrEnum):
     TOO_LARGE = "TOO_LARGE"
     """The answer passed ``peer_max_answer`` bytes and was abandoned."""
     BUSY = "BUSY"
-    """The token on whose behalf the call was made already has ``caller_concurrency`` calls under way."""
+    """The token (``caller_concurrency``) or the platform (``party_forwards``) on whose behalf the call was made already
+    has that many calls under way."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +276,7 @@ class OutboundClient:
         max_answer: int,
         per_party: int,
         per_caller: int,
+        per_sender: int = 256,
         allow_private: bool,
         resolver: Resolver | None = None,
         ssl_context: ssl.SSLContext | None = None,
@@ -283,6 +286,7 @@ class OutboundClient:
         self.policy = OutboundPolicy(allow_private=allow_private)
         self.per_party = KeyedLimit(per_party)
         self.per_caller = KeyedLimit(per_caller)
+        self.per_sender = KeyedLimit(per_sender)
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=ssl_context,
             max_connections=POOL_CONNECTIONS,
@@ -302,9 +306,11 @@ class OutboundClient:
         body: bytes | None = None,
         *,
         caller: str | None = None,
+        sender: str | None = None,
     ) -> Answer:
         """Call ``url``; ``token`` goes into ``Authorization: Token <base64>`` (the caller adds nothing for it),
-        ``caller`` names whose request caused the call (a token hash) for the per-caller bound."""
+        ``caller`` names whose request caused the call (a token hash) for the per-caller bound, ``sender`` the
+        platform on whose behalf a request is forwarded, for the per-sender bound."""
         shown = f"{method} {redact_url(url)}"
         try:
             parts = self.policy.check_url(url)
@@ -317,6 +323,11 @@ class OutboundClient:
             out_headers.append(("Authorization", authorization_header(token)))
         if body is not None:
             out_headers.append(("Content-Length", str(len(body))))
+        if sender is not None:
+            async with self.per_sender.slot(sender, wait=False) as got:
+                if not got:
+                    return self._done(Answer(Outcome.BUSY, detail=f"{shown}: the sender has calls under way already"))
+                return await self._bounded(method, url, origin, out_headers, body, shown)
         if caller is None:
             return await self._bounded(method, url, origin, out_headers, body, shown)
         async with self.per_caller.slot(caller, wait=False) as got:

@@ -1,15 +1,17 @@
 """The still-alive check: a party that has been silent for ``alive_after`` seconds gets a GET of its versions
-endpoint; one that does not answer is marked offline and the other platforms are told (HubClientInfo ``OFFLINE``);
-an offline party is checked every round and announced ``CONNECTED`` again once it answers.
+endpoint; one that does not answer is marked offline and the other platforms are told (HubClientInfo ``OFFLINE``).
+A party out of rotation (marked offline here, by the delivery breaker, or found offline in the store) is probed on
+the breaker's schedule (its cool-down, doubling after each failed probe) and announced ``CONNECTED`` again once its
+versions endpoint answers.
 
 Several processes (granian workers, or hub instances on several hosts sharing a PostgreSQL or MongoDB store) check
 as one. Each notes the partners that made requests to it (one dict write on the request path, no store access) and
 writes those times to the store once per round (``note_heard``); only the process holding the ``liveness`` lease
-probes, judging silence from every process's times, the partner record's last change (a registration or rotation
-handled elsewhere counts) and its own start. So a party is probed as often as by a single process, a party that
-talks only to one instance is not probed by another, and the offline mark is one conditional write
-(``set_offline``): whichever process makes the change is the one that announces it, once. When the lease holder dies
-another process takes the lease over once it runs out (three rounds).
+probes, silent parties and parties out of rotation alike, judging silence from every process's times, the partner
+record's last change (a registration or rotation handled elsewhere counts) and its own start. So a party is probed
+as often as by a single process, a party that talks only to one instance is not probed by another, and the offline
+mark is one conditional write (``set_offline``, through ``Deliveries.mark``): whichever process makes the change
+announces it, once. When the lease holder dies another process takes the lease over once it runs out.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import msgspec
 from reference_hub.hub.client import OutboundClient, Outcome
 from reference_hub.hub.outbox import Deliveries
 from reference_hub.hub.routing import Forwarder
-from reference_hub.ocpi.datetime import DateTime, now
+from reference_hub.ocpi.datetime import DateTime
 from reference_hub.ocpi.errors import OcpiError
 from reference_hub.settings import Settings
 from reference_hub.store import Partner, PartnerStatus, Store
@@ -39,9 +41,9 @@ silent at once (a restart of the hub, a network cut) probes them over several ro
 the ClientInfo announcements that follow come at a bounded rate."""
 PROBE_CONCURRENCY = 32
 LEASE = "liveness"
-LEASE_ROUNDS = 3
-"""The lease is taken for this many rounds and renewed every round (and during a long one), so another process
-takes the checks over within three rounds of its holder's death."""
+LEASE_TICKS = 3
+"""The lease is taken for this many ticks of the check (and at least two probe deadlines) and renewed every tick,
+also during a long round, so another process takes the checks over within that time of its holder's death."""
 
 
 def _wall(monotonic: float) -> DateTime:
@@ -78,20 +80,35 @@ class Liveness:
         return None if heard is None else time.time() - (time.monotonic() - heard)
 
     @property
-    def interval(self) -> float:
-        """Seconds between two rounds."""
-        return max(min(self.settings.alive_after / 4, 30.0), 0.1)
+    def silent_every(self) -> float | None:
+        """Seconds between two checks of the silent parties (None: never, ``alive_after`` is 0)."""
+        after = self.settings.alive_after
+        return max(min(after / 4, 30.0), 0.1) if after > 0 else None
+
+    @property
+    def tick(self) -> float:
+        """Seconds between two looks at the receivers out of rotation (and renewals of the lease)."""
+        return max(min(self.settings.delivery_breaker_cooldown / 2, self.silent_every or 30.0), 0.1)
 
     async def run(self) -> None:
-        """Check until cancelled (nothing when ``alive_after`` is 0)."""
-        if self.settings.alive_after <= 0:
-            return
+        """Check until cancelled: receivers out of rotation as often as the breaker's cool-down allows, silent parties
+        every quarter of ``alive_after`` (at most every 30 s; never when ``alive_after`` is 0); only while this
+        process holds the lease."""
+        silent_every = self.silent_every
+        next_silent = time.monotonic() + (silent_every or 0.0)
         while True:
-            await asyncio.sleep(self.interval)
+            await asyncio.sleep(self.tick)
             try:
-                await self.check_round()
+                if await self._hold():
+                    await self.probe_out_of_rotation()
             except Exception:
-                log.exception("still-alive round failed")
+                log.exception("probe of receivers out of rotation failed")
+            if silent_every is not None and time.monotonic() >= next_silent:
+                next_silent = time.monotonic() + silent_every
+                try:
+                    await self.check_round()
+                except Exception:
+                    log.exception("still-alive round failed")
 
     async def share_heard(self) -> None:
         """Write the times of the requests heard here since the last round to the store, for whichever process
@@ -102,24 +119,46 @@ class Liveness:
             await self.store.note_heard(fresh)
 
     async def _hold(self) -> bool:
-        """Take or renew the lease when a round's time has passed since this process last did; False when another
-        process holds it."""
+        """Take or renew the lease when a tick has passed since this process last did; False when another process
+        holds it."""
         clock = time.monotonic()
-        if self._held_since is not None and clock - self._held_since < self.interval:
+        if self._held_since is not None and clock - self._held_since < self.tick:
             return True
         stamp = _wall(clock)
-        until = DateTime.from_datetime(stamp + timedelta(seconds=self.interval * LEASE_ROUNDS))
+        hold_for = max(self.tick * LEASE_TICKS, 2 * self.settings.callback_timeout + self.tick)
+        until = DateTime.from_datetime(stamp + timedelta(seconds=hold_for))
         if await self.store.take_lease(LEASE, self.owner, stamp, until):
             self._held_since = clock
             return True
         self._held_since = None
         return False
 
+    async def probe_out_of_rotation(self) -> None:
+        """Each receiver out of rotation whose probe is due (see ``Breaker``): back in rotation when its versions
+        endpoint answers, else its next probe waits twice as long."""
+        breaker = self.deliveries.breaker
+        slots = asyncio.Semaphore(PROBE_CONCURRENCY)
+
+        async def probe(partner_id: str) -> None:
+            async with slots:
+                partner = await self.store.get_partner(partner_id)
+                if partner is None or partner.status is not PartnerStatus.ACTIVE:
+                    breaker.probe_succeeded(partner_id)  # gone: nothing to bring back
+                    return
+                if await self._answers(partner):
+                    self.heard(partner_id)
+                    breaker.probe_succeeded(partner_id)
+                    await self.deliveries.mark(partner, offline=False)
+                else:
+                    breaker.probe_failed(partner_id)
+
+        due = [r for r in await self.deliveries.offline() if breaker.start_probe(r)]
+        await asyncio.gather(*(probe(r) for r in due))
+
     async def check_round(self) -> None:
-        """Share what this process heard; then, if this process holds the lease, probe every ACTIVE partner that
-        has been silent too long, or is marked offline."""
+        """Share what this process heard; then, if this process holds the lease, probe every ACTIVE partner that has
+        been silent too long (those offline: ``probe_out_of_rotation``)."""
         await self.share_heard()
-        self._held_since = None  # renew at the start of every round
         if not await self._hold():
             return
         page = await self.store.list_partners(statuses=(PartnerStatus.ACTIVE,))
@@ -129,7 +168,7 @@ class Liveness:
         def last_sign(partner: Partner) -> float:
             return max(self._last_sign(partner), shared.get(partner.partner_id, 0.0))
 
-        due = sorted((p for p in page.items if p.offline or last_sign(p) <= silent_since), key=last_sign)[
+        due = sorted((p for p in page.items if not p.offline and last_sign(p) <= silent_since), key=last_sign)[
             :PROBES_PER_ROUND
         ]
         slots = asyncio.Semaphore(PROBE_CONCURRENCY)
@@ -152,11 +191,10 @@ class Liveness:
         alive = await self._answers(partner)
         if alive:
             self.heard(partner.partner_id)
+        if not alive:
+            self.deliveries.breaker.took_out(partner.partner_id)
         if alive == partner.offline:  # a change: store it, then tell the others (only the process that changed it)
-            changed = await self.store.set_offline(partner.partner_id, not alive, now())
-            if changed is not None:
-                log.info("partner %s is %s", partner.partner_id, "back" if alive else "offline")
-                await self.deliveries.client_info(changed, "CONNECTED" if alive else "OFFLINE")
+            await self.deliveries.mark(partner, offline=not alive)
 
     async def _answers(self, partner: Partner) -> bool:
         """The partner's versions endpoint answers with an OCPI success."""

@@ -12,6 +12,15 @@ FAILED according to the delivery policy:
 
 A receiver that answers with an OCPI error (2xxx/3xxx) refused the content: retrying would not help, so it is FAILED
 at once under either policy. FAILED deliveries stay visible (admin API) until an operator retries or drops them.
+
+No receiver can hold up the others. The worker is a continuous pool, not a series of rounds: a slot freed by one
+send is refilled at once, so a slow answer delays nothing but itself. At most ``delivery_per_receiver`` deliveries
+to one receiver are in flight (a receiver at its cap is left out of claims), at most ``delivery_concurrency`` in all.
+``delivery_breaker`` failed sends in a row (timeouts, refused connections, 5xx) open a :class:`Breaker`: the receiver
+is marked OFFLINE (routing answers 4003 for it at once, and the other platforms get a ClientInfo) and taken out of
+rotation. While it is out, its deliveries are given up under ``spec`` (the receiver resynchronises with a GET) and
+kept waiting under ``store_and_forward``. The still-alive check probes it after a cool-down
+(``delivery_breaker_cooldown`` s, doubling on each failed probe up to five minutes) and brings it back (CONNECTED).
 """
 
 from __future__ import annotations
@@ -23,6 +32,8 @@ import os
 import secrets
 import time
 import uuid
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -31,7 +42,7 @@ import msgspec
 from reference_hub.faults import Fault
 from reference_hub.hub.client import OutboundClient, Outcome
 from reference_hub.hub.directory import Directory, party_key
-from reference_hub.hub.routing import Forwarder, endpoint_of, split_party
+from reference_hub.hub.routing import Forwarder, endpoint_of, join_under, split_party
 from reference_hub.hub.traffic import Exchange
 from reference_hub.ocpi.datetime import DateTime, now
 from reference_hub.ocpi.errors import OcpiError
@@ -43,7 +54,7 @@ from reference_hub.store.outbox import Delivery, DeliveryState
 
 log = logging.getLogger("reference_hub.outbox")
 
-_CLAIM = 64
+_LONGEST_COOLDOWN = 300.0
 _CPO_DATA = frozenset({Role.EMSP, Role.NSP, Role.NAP, Role.SCSP, Role.OTHER})
 _RECEIVING_ROLES = {"locations": _CPO_DATA, "tariffs": _CPO_DATA, "tokens": frozenset({Role.CPO})}
 """Who receives a broadcast of each module: the roles opposite its owner (OTHER counts as eMSP-like)."""
@@ -54,6 +65,96 @@ class _Status(msgspec.Struct):
 
 
 _STATUS = msgspec.json.Decoder(_Status)
+
+
+class Breaker:
+    """Failed sends in a row per receiver, and when each receiver out of rotation is probed next.
+
+    Out of rotation means OFFLINE in the store, which every process reads: this class only decides when a receiver
+    goes there (``threshold`` failed sends in a row) and when a probe of its versions endpoint is due
+    (``hub/liveness.py``): ``cooldown`` seconds after it left (at once for one found OFFLINE, by the still-alive
+    check, another process or before a restart), twice as long after each failed probe, at most five minutes. A
+    receiver that leaves again within five minutes of coming back starts from twice its last wait, so one whose versions
+    endpoint answers while its modules hang comes and goes ever more slowly.
+    """
+
+    def __init__(self, threshold: int, cooldown: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.threshold = threshold
+        """Failed sends in a row that take a receiver out of rotation; 0 never does."""
+        self.cooldown = max(cooldown, 0.01)
+        self._clock = clock
+        self._failures: Counter[str] = Counter()
+        self._out: dict[str, tuple[float, float]] = {}
+        """Receiver -> (monotonic time of its next probe, the wait that led to it)."""
+        self._probing: set[str] = set()
+        self._back: dict[str, tuple[float, float]] = {}
+        """Receiver -> (when it came back, its last wait), kept for five minutes."""
+
+    def failed(self, receiver: str) -> bool:
+        """A send failed for the receiver's sake (not its content's); True when that takes it out of rotation."""
+        if receiver in self._out:
+            return False
+        self._failures[receiver] += 1
+        if not self.threshold or self._failures[receiver] < self.threshold:
+            return False
+        del self._failures[receiver]
+        self._schedule(receiver, now=False)
+        return True
+
+    def delivered(self, receiver: str) -> None:
+        """A send reached the receiver: its count of failures in a row starts again."""
+        self._failures.pop(receiver, None)
+
+    def _schedule(self, receiver: str, *, now: bool) -> None:
+        clock = self._clock()
+        wait = self.cooldown
+        back = self._back.pop(receiver, None)
+        if back is not None and clock - back[0] < _LONGEST_COOLDOWN:
+            wait = min(back[1] * 2, _LONGEST_COOLDOWN)
+        self._out[receiver] = (clock if now else clock + wait, wait)
+
+    def took_out(self, receiver: str) -> None:
+        """The still-alive check found the receiver gone: its first probe after the cool-down."""
+        if receiver not in self._out:
+            self._schedule(receiver, now=False)
+
+    def sync(self, offline: set[str]) -> None:
+        """Follow the store: a receiver OFFLINE there is out of rotation (its first probe due at once if it is new
+        here); one that is not any more (brought back by another process) is back."""
+        for receiver in offline - self._out.keys():
+            self._schedule(receiver, now=True)
+        for receiver in self._out.keys() - offline:
+            self.probe_succeeded(receiver)
+
+    def out_of_rotation(self) -> set[str]:
+        return set(self._out)
+
+    def probe_due(self, receiver: str) -> bool:
+        scheduled = self._out.get(receiver)
+        return scheduled is not None and receiver not in self._probing and self._clock() >= scheduled[0]
+
+    def start_probe(self, receiver: str) -> bool:
+        """True when a probe of ``receiver`` is due: the caller probes it and reports the outcome."""
+        if not self.probe_due(receiver):
+            return False
+        self._probing.add(receiver)
+        return True
+
+    def probe_failed(self, receiver: str) -> None:
+        self._probing.discard(receiver)
+        scheduled = self._out.get(receiver)
+        if scheduled is not None:
+            wait = min(scheduled[1] * 2, _LONGEST_COOLDOWN)
+            self._out[receiver] = (self._clock() + wait, wait)
+
+    def probe_succeeded(self, receiver: str) -> None:
+        self._failures.pop(receiver, None)
+        self._probing.discard(receiver)
+        scheduled = self._out.pop(receiver, None)
+        if scheduled is not None:
+            clock = self._clock()
+            self._back = {r: b for r, b in self._back.items() if clock - b[0] < _LONGEST_COOLDOWN}
+            self._back[receiver] = (clock, scheduled[1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +186,9 @@ class Deliveries:
         self._faults = frozenset(settings.faults)
         self._wake = asyncio.Event()
         self._partners: tuple[int, list[Partner]] | None = None
+        self.breaker = Breaker(settings.delivery_breaker, settings.delivery_breaker_cooldown)
+        self._inflight: Counter[str] = Counter()
+        """Deliveries being sent, per receiver."""
 
     # --- planning ----------------------------------------------------------------------------------------------
 
@@ -134,7 +238,10 @@ class Deliveries:
             body = _restamped(body, stamp)
         deliveries = []
         for r in await self.recipients(module, "RECEIVER", sender_partner):
-            url = r.url.rstrip("/") + suffix + (f"?{query}" if query else "")
+            url = join_under(r.url, suffix, query)
+            if url is None:  # the suffix is built from checked ids; this is the last line of defence
+                log.warning("not delivering %s %s%s to %s: outside its endpoint", method, module, suffix, r.party)
+                continue
             deliveries.append(
                 self._delivery(r, method, url, body, f"{r.partner.partner_id}|{stream}", correlation_id, stamp)
             )
@@ -201,28 +308,76 @@ class Deliveries:
         self._wake.set()
 
     async def run(self) -> None:
-        """Deliver until cancelled."""
+        """Deliver until cancelled: claim whenever a slot is free, wait for a send to finish, a wake-up or the poll."""
         idle = self.settings.delivery_poll
-        while True:
-            try:
-                sent = await self.deliver_due()
-            except Exception:
-                log.exception("delivery round failed")
-                sent = 0
-            if sent == 0:
+        sending: set[asyncio.Task[None]] = set()
+        try:
+            while True:
                 self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), idle)
+                free = self.settings.delivery_concurrency - len(sending)
+                if free > 0:
+                    try:
+                        for delivery in await self._claim(free):
+                            task = asyncio.create_task(self._send_counted(delivery))
+                            sending.add(task)
+                            task.add_done_callback(sending.discard)
+                    except Exception:
+                        log.exception("claiming deliveries failed")
+                woken = asyncio.ensure_future(self._wake.wait())
+                try:
+                    await asyncio.wait({woken, *sending}, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    woken.cancel()
+        finally:
+            for task in sending:
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.gather(*sending, return_exceptions=True)
 
     async def deliver_due(self) -> int:
-        """One round: lease what is due and send it, one task per delivery (at most one per stream). Returns how
-        many were sent."""
+        """One batch: claim what is due and may be sent now, send it all, wait for every send. Returns how many."""
+        claimed = await self._claim(self.settings.delivery_concurrency)
+        if claimed:
+            await asyncio.gather(*(self._send_counted(d) for d in claimed))
+        return len(claimed)
+
+    async def _claim(self, free: int) -> list[Delivery]:
+        """Lease up to ``free`` due deliveries, none to a receiver beyond its room (see :meth:`room`)."""
         stamp = now()
         lease = DateTime.from_datetime(stamp + timedelta(seconds=self.settings.delivery_lease))
-        claimed = await self.store.claim_deliveries(self.owner, stamp, lease, _CLAIM)
-        if claimed:
-            await asyncio.gather(*(self._send(d) for d in claimed))
-        return len(claimed)
+        claimed = await self.store.claim_deliveries(
+            self.owner, stamp, lease, free, room=await self.room(), per_receiver=self.settings.delivery_per_receiver
+        )
+        for delivery in claimed:
+            self._inflight[delivery.receiver] += 1
+        return claimed
+
+    async def room(self) -> dict[str, int]:
+        """How many more deliveries each receiver that is busy or out of rotation may be sent now (the rest may have
+        ``delivery_per_receiver``). Under ``store_and_forward`` a receiver out of rotation (breaker open, or found
+        OFFLINE in the store) is left alone until it is back; under ``spec`` its deliveries are claimed and given up."""
+        cap = self.settings.delivery_per_receiver
+        room = {receiver: cap - n for receiver, n in self._inflight.items() if n > 0}
+        if self.settings.delivery_policy == "store_and_forward":
+            for receiver in await self.offline():
+                room[receiver] = 0
+        return room
+
+    async def offline(self) -> set[str]:
+        """Partner ids of the receivers out of rotation (OFFLINE in the store), with the breaker following them."""
+        found = {p.partner_id for p in await self._active_partners() if p.offline}
+        self.breaker.sync(found)
+        return found
+
+    async def _send_counted(self, delivery: Delivery) -> None:
+        try:
+            await self._send(delivery)
+        except Exception:
+            log.exception("delivery %s to %s failed unexpectedly", delivery.delivery_id, delivery.receiver)
+        finally:
+            self._inflight[delivery.receiver] -= 1
+            if self._inflight[delivery.receiver] <= 0:
+                del self._inflight[delivery.receiver]
 
     async def _send(self, delivery: Delivery) -> None:
         partner = await self.directory.partner(delivery.receiver)
@@ -233,7 +388,7 @@ class Deliveries:
             await self._failed(delivery, "the receiver is not connected", transport=True)
             return
         if partner.offline:
-            await self._failed(delivery, "the receiver is offline (still-alive check)", transport=True)
+            await self._out(delivery, "the receiver is out of rotation (offline, or failed deliveries in a row)")
             return
         try:
             token, extra = self.forwarder.authorization(partner)
@@ -247,11 +402,12 @@ class Deliveries:
         answer = await self.client.call(delivery.method, delivery.url, token, headers, delivery.body)
         self._note(delivery, answer.status, answer.body if answer.outcome is Outcome.OK else b"", started)
         if answer.outcome is not Outcome.OK:
-            await self._failed(delivery, f"{answer.outcome.value.lower()}: {answer.detail}", transport=True)
+            await self._unreachable(partner, delivery, f"{answer.outcome.value.lower()}: {answer.detail}")
             return
         if answer.status >= 500:
-            await self._failed(delivery, f"HTTP {answer.status}", transport=True)
+            await self._unreachable(partner, delivery, f"HTTP {answer.status}")
             return
+        self.breaker.delivered(delivery.receiver)
         try:
             status_code = _STATUS.decode(answer.body).status_code
         except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError):
@@ -262,6 +418,38 @@ class Deliveries:
             return
         await self.store.delivered(delivery.delivery_id, self.owner)
         self.forwarder.traffic.delivered(max((now() - delivery.created).total_seconds(), 0.0))
+
+    async def _out(self, delivery: Delivery, error: str) -> None:
+        """A delivery to a receiver out of rotation: given up as a failed send under ``spec``; under
+        ``store_and_forward`` put back unchanged (no attempt counted), to wait for the receiver's return."""
+        if self.settings.delivery_policy != "store_and_forward":
+            await self._failed(delivery, error, transport=True)
+            return
+        delivery.due = DateTime.from_datetime(now() + timedelta(seconds=self.settings.delivery_poll))
+        delivery.last_error = error
+        await self.store.reschedule(delivery, self.owner)
+
+    async def _unreachable(self, partner: Partner, delivery: Delivery, error: str) -> None:
+        """A send that failed for the receiver's sake: count it against the receiver, then retry or give up."""
+        if self.breaker.failed(delivery.receiver):
+            log.warning(
+                "receiver %s failed %d deliveries in a row (last: %s): out of rotation, marked OFFLINE",
+                delivery.receiver,
+                self.breaker.threshold,
+                error[:200],
+            )
+            await self.mark(partner, offline=True)
+        await self._failed(delivery, error, transport=True)
+
+    async def mark(self, partner: Partner, *, offline: bool) -> None:
+        """Store a receiver's connection status for routing (every process stops forwarding to an OFFLINE party) and
+        tell the other platforms with a ClientInfo, once per change: the store's write is conditional on the current
+        mark, so of several processes (or hub instances) that decide the same at once only one announces it."""
+        changed = await self.store.set_offline(partner.partner_id, offline, now())
+        if changed is None:  # so already, changed by another process, or no longer ACTIVE
+            return
+        log.info("partner %s is %s", partner.partner_id, "offline" if offline else "back")
+        await self.client_info(changed, "OFFLINE" if offline else "CONNECTED")
 
     def _note(self, delivery: Delivery, http_status: int, body: bytes, started: float) -> None:
         """The attempt, in the dashboard's traffic list (memory only)."""

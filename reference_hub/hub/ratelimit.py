@@ -1,10 +1,16 @@
-"""Failed authentication, counted per client address in fixed windows.
+"""Failed authentications, counted per client address, for every secret the hub takes: OCPI credentials tokens,
+the admin key (``X-Admin-Key``) and the dashboard's sign-in.
 
-Only failures cost anything here: a request whose token the process has cached as valid never reaches this module,
-so the limit adds no work, lock or store write to the hot path. A client address that fails more than ``limit`` times
-in one window gets HTTP 429 on its further unauthenticated attempts until the window ends (``Retry-After`` says how
-long). What happened is logged once per window as a summary (how many failures, from how many addresses, which were
-limited), not once per request.
+One limiter serves all three, so guessing one secret cannot be spread over the others. It answers before any lookup:
+an address that failed more than ``limit`` times (an admin-key failure weighs :data:`ADMIN_WEIGHT`) in one window is
+locked out for ``lockout`` seconds (twice as long each further time, up to an hour), and every attempt it makes
+meanwhile is refused with HTTP 429 and ``Retry-After``, the right secret included, so a guesser learns nothing from
+the answers. What was refused is
+summarised once per window and each lock-out is logged once (address, what was guessed, never a secret).
+
+Only failures cost anything: a request whose token this process has already seen as valid never reaches the
+limiter, and a caller that has authenticated before is never locked out by another caller's failures from its
+address (partners may share one address with whoever is failing; see ``Authenticator.proven``).
 """
 
 from __future__ import annotations
@@ -19,20 +25,33 @@ log = logging.getLogger("reference_hub.auth")
 MAX_ADDRESSES = 100_000
 """Addresses counted per window; beyond that new addresses are counted together under one shared entry, so memory
 stays bounded when a flood comes from very many addresses (e.g. rotating through an IPv6 prefix)."""
+ADMIN_WEIGHT = 10
+"""How many token failures one wrong admin key or dashboard sign-in counts as: the admin key opens everything, so
+an address gets a tenth of the guesses."""
+MAX_LOCKOUT = 3600.0
+"""Longest lock-out, however often an address was locked out before."""
 _OVERFLOW = "*"
 _TOP = 3
 
 
 class FailedAuthLimiter:
-    """Per-address counters of failed authentications in the current window."""
+    """Per-address counters of failed authentications in the current window, and the addresses locked out."""
 
-    def __init__(self, limit: int, window: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, limit: int, window: float, lockout: float | None = None, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.limit = limit
         """Failures allowed per address and window; 0 means no limit (failures are still summarised)."""
         self.window = max(window, 0.001)
+        self.lockout = self.window if lockout is None else max(lockout, 0.001)
+        """Seconds an address stays locked out once it passed the limit."""
         self._clock = clock
         self._start = clock()
         self._failures: dict[str, int] = {}
+        self._locked: dict[str, float] = {}
+        """Address -> monotonic time its lock-out ends."""
+        self._strikes: dict[str, int] = {}
+        """Address -> lock-outs so far: each one lasts twice the one before (a sustained guesser slows down)."""
         self._refused = 0
 
     def _roll(self, now: float) -> None:
@@ -41,6 +60,7 @@ class FailedAuthLimiter:
             self._start = now - ((now - self._start) % self.window)
             self._failures = {}
             self._refused = 0
+            self._locked = {a: until for a, until in self._locked.items() if until > now}
 
     def _summarise(self) -> None:
         if not self._failures:
@@ -58,22 +78,46 @@ class FailedAuthLimiter:
             self._refused,
         )
 
-    def retry_after(self, address: str) -> int:
-        """Seconds until ``address`` may try again, or 0 when it is not limited now."""
+    def locked(self, address: str) -> int:
+        """Seconds until ``address`` may try again (0: it may now). Counts the attempt as refused when it is locked."""
         now = self._clock()
         self._roll(now)
-        if not self.limit or self._failures.get(address, 0) <= self.limit:
+        until = self._locked.get(address)
+        if until is None and address not in self._failures and len(self._failures) >= MAX_ADDRESSES:
+            until = self._locked.get(_OVERFLOW)  # counted together with the other addresses beyond the bound
+        if until is None or until <= now:
             return 0
         self._refused += 1
-        return max(1, math.ceil(self.window - (now - self._start)))
+        return max(1, math.ceil(round(until - now, 3)))
 
-    def failed(self, address: str) -> None:
-        """Count one failed authentication of ``address``."""
-        self._roll(self._clock())
+    def failed(self, address: str, what: str = "credentials token", weight: int = 1) -> int:
+        """Count a failed authentication of ``address`` (``what`` names the secret, for the log); the seconds it is
+        now locked out for (0: not locked)."""
+        now = self._clock()
+        self._roll(now)
         failures = self._failures
         if address not in failures and len(failures) >= MAX_ADDRESSES:
             address = _OVERFLOW
-        failures[address] = failures.get(address, 0) + 1
+        count = failures[address] = failures.get(address, 0) + weight
+        if not self.limit or count <= self.limit:
+            return 0
+        if self._locked.get(address, 0.0) <= now:
+            strikes = self._strikes.pop(address, 0) + 1
+            self._strikes[address] = strikes  # re-inserted: the oldest addresses are dropped first
+            while len(self._strikes) > MAX_ADDRESSES:
+                del self._strikes[next(iter(self._strikes))]
+            seconds = min(self.lockout * 2 ** (strikes - 1), MAX_LOCKOUT)
+            self._locked[address] = now + seconds
+            log.warning(
+                "locked out %s for %.0f s after %d failed authentications in %.0f s (last: %s; lock-out %d)",
+                "addresses beyond the counted ones" if address == _OVERFLOW else address,
+                seconds,
+                count,
+                self.window,
+                what,
+                strikes,
+            )
+        return max(1, math.ceil(round(self._locked[address] - now, 3)))
 
     def flush(self) -> None:
         """Log the summary of the current window now (at shutdown)."""
@@ -82,4 +126,4 @@ class FailedAuthLimiter:
         self._refused = 0
 
 
-__all__ = ("MAX_ADDRESSES", "FailedAuthLimiter")
+__all__ = ("ADMIN_WEIGHT", "MAX_ADDRESSES", "MAX_LOCKOUT", "FailedAuthLimiter")

@@ -34,12 +34,14 @@ from reference_hub.hub.traffic import Exchange, Traffic
 from reference_hub.ocpi.errors import (
     ForwardTimeout,
     HubGenericError,
+    InvalidOrMissingParameters,
     OcpiError,
     ReceiverNotConnected,
     TooManyRequests,
     UnknownReceiver,
 )
 from reference_hub.ocpi.headers import reply_headers
+from reference_hub.ocpi.paths import is_under
 from reference_hub.settings import Settings
 from reference_hub.store import Partner
 
@@ -79,6 +81,15 @@ def endpoint_of(partner: Partner, module: str, interface: str) -> str | None:
         (e.url for e in partner.endpoints if e.identifier == module and e.role.value == interface),
         None,
     )
+
+
+def join_under(base: str, suffix: str, query: str = "") -> str | None:
+    """A receiver's endpoint URL, as it advertised it, with a path suffix built by ``ocpi/paths.build_suffix`` and a
+    query; None when the result would not lie under the endpoint (checked on the final URL, whatever built it)."""
+    url = base.rstrip("/") + suffix if suffix else base
+    if query:
+        url = f"{url}?{query}"
+    return url if is_under(url, base) else None
 
 
 def split_party(key: str) -> tuple[str, str]:
@@ -139,16 +150,19 @@ class Forwarder:
         correlation_id: str,
         caller: str | None,
         hub_base: str,
+        on_behalf_of: str | None = None,
     ) -> Relayed:
-        """Forward to party ``to`` on behalf of party ``sender``; ``hub_base`` is the hub's URL of the same endpoint
-        (for rewriting a ``Link``)."""
+        """Forward to party ``to`` on behalf of party ``sender`` (of the platform ``on_behalf_of``, whose calls under
+        way are bounded by ``party_forwards``); ``hub_base`` is the hub's URL of the same endpoint (for rewriting a
+        ``Link``)."""
         partner = await self.receiver(to)
         base = endpoint_of(partner, module, interface)
         if base is None:
             raise HubGenericError(f"{to} does not implement the {module} {interface} interface")
-        url = base.rstrip("/") + suffix if suffix else base
-        if query:
-            url = f"{url}?{query}"
+        url = join_under(base, suffix, query)
+        if url is None:
+            log.warning("refused to forward outside %s's %s %s endpoint", to, module, interface)
+            raise InvalidOrMissingParameters("the URL names no object of the receiver's endpoint")
         token, extra = self.authorization(partner)
         to_cc, to_pid = split_party(to)
         from_cc, from_pid = split_party(sender)
@@ -165,7 +179,7 @@ class Forwarder:
         started = time.perf_counter()
         status_code: int | None = None
         try:
-            answer = await self.client.call(method, url, token, headers, body, caller=caller)
+            answer = await self.client.call(method, url, token, headers, body, caller=caller, sender=on_behalf_of)
             relayed = self._relay(answer, to, sender, base, hub_base)
             status_code = relayed.status_code
             return relayed
@@ -192,7 +206,11 @@ class Forwarder:
         if answer.outcome is Outcome.TIMEOUT:
             raise ForwardTimeout(f"{to} did not answer within {self.client.deadline:g} s")
         if answer.outcome is Outcome.BUSY:
-            raise TooManyRequests("requests to parties on behalf of this token are already under way")
+            raise TooManyRequests(
+                f"this platform has {self.settings.party_forwards} requests to other parties under way through the hub"
+                " already; retry after Retry-After seconds",
+                retry_after=1,
+            )
         if not answer.ok:
             log.info("forward to %s failed: %s", to, answer.detail)
             raise ReceiverNotConnected(f"{to} could not be reached")
@@ -218,19 +236,25 @@ class Forwarder:
         return Relayed(answer.status, answer.body, headers, status_code)
 
     def rewrite_link(self, value: str, base: str, hub_base: str) -> str | None:
-        """The receiver's next-page ``Link`` as the hub's URL of the same page (None: it cannot be followed through
-        the hub, because it points outside the receiver's endpoint)."""
+        """The receiver's next-page ``Link`` as the hub's URL of the same page (see :func:`rewrite_link`)."""
         if Fault.LINK_NOT_REWRITTEN in self._faults:
             return value
-        match = _LINK.search(value)
-        if match is None:
-            return None
-        target = match.group(1)
-        root = base.rstrip("/")
-        if not (target == root or target.startswith((root + "/", root + "?"))):
-            log.info("dropped a Link outside the receiver's endpoint")
-            return None
-        return f'<{hub_base}{target[len(root) :]}>; rel="next"'
+        return rewrite_link(value, base, hub_base)
 
 
-__all__ = ("BROADCAST_MODULES", "Forwarder", "Relayed", "endpoint_of", "split_party")
+def rewrite_link(value: str, base: str, hub_base: str) -> str | None:
+    """A receiver's next-page ``Link`` header as the hub's URL of the same page; None when it cannot be followed
+    through the hub, because it points outside the receiver's endpoint (another host, a dot segment, an encoded
+    separator): the requester would follow it with its hub token, and the hub would forward it with its own."""
+    match = _LINK.search(value)
+    if match is None:
+        return None
+    target = match.group(1)
+    if not is_under(target, base):
+        log.info("dropped a Link outside the receiver's endpoint")
+        return None
+    root = base.rstrip("/")
+    return f'<{hub_base}{target[len(root) :]}>; rel="next"'
+
+
+__all__ = ("BROADCAST_MODULES", "Forwarder", "Relayed", "endpoint_of", "join_under", "rewrite_link", "split_party")

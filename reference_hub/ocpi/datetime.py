@@ -45,11 +45,23 @@ class DateTime(datetime):
         ``offset_form`` prints ``+00:00`` instead of ``Z``: a deliberately wrong form used by the hub's fault switch.
         """
         utc = self.astimezone(UTC) if self.tzinfo is not None else self
-        text = utc.strftime("%Y-%m-%dT%H:%M:%S")
+        # Formatted by hand: strftime's %Y does not pad years before 1000 to four digits on every platform.
+        text = f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}"
         millis = utc.microsecond // 1000
         if millis:
             text += f".{millis:03d}"
         return text + ("+00:00" if offset_form else "Z")
+
+
+def sortable(value: datetime, *, zulu: bool = False) -> str:
+    """Fixed-width text of a moment in UTC with microseconds (``zulu`` adds ``Z``): text order is time order, which
+    is what the stores' keys and comparisons rely on. Every year has four digits (strftime's ``%Y`` does not pad
+    years before 1000 on glibc)."""
+    utc = value.astimezone(UTC) if value.tzinfo is not None else value
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}"
+        f".{utc.microsecond:06d}{'Z' if zulu else ''}"
+    )
 
 
 def now() -> DateTime:
@@ -80,4 +92,4 @@ def offset_enc_hook(obj: Any) -> Any:
     raise NotImplementedError(f"cannot encode {type(obj)!r}")
 
 
-__all__ = ("DateTime", "dec_hook", "enc_hook", "now", "offset_enc_hook")
+__all__ = ("DateTime", "dec_hook", "enc_hook", "now", "offset_enc_hook", "sortable")

@@ -94,4 +94,21 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation('paymentsReceiverGetFinancialAdviceConfirmation', 'payments', 'RECEIVER', 'GET', '/ocpi/2.3.0/receiver/payments/financial-advice-confirmations/{financial_advice_confirmation_id}', '/ocpi/2.3.0/receiver/payments', '/financial-advice-confirmations/{financial_advice_confirmation_id}', None, 'FinancialAdviceConfirmation', False, False, ()),
 )
 
-__all__ = ("OPERATIONS", "Operation")
+PATH_PARAMS: dict[str, int | None] = {
+    'cdr_id': None,
+    'command': None,
+    'connector_id': 36,
+    'country_code': 2,
+    'evse_uid': 36,
+    'financial_advice_confirmation_id': 36,
+    'location_id': 36,
+    'party_id': 3,
+    'session_id': 36,
+    'tariff_id': 36,
+    'terminal_id': 36,
+    'token_uid': 36,
+    'uid': None,
+}
+"""Every path parameter of the operations and its maximum length (None: the description sets none)."""
+
+__all__ = ("OPERATIONS", "PATH_PARAMS", "Operation")

@@ -71,12 +71,15 @@ class Partner(msgspec.Struct, kw_only=True):
 
     @property
     def half_registered(self) -> bool:
-        """A registration that may never have reached the party: a hub-initiated one still PENDING, or an ACTIVE
-        partner that has not yet used the token the hub last gave it. An operator may remove it (the party can then
-        register again)."""
-        return self.status is PartnerStatus.PENDING or (
-            self.status is PartnerStatus.ACTIVE and not self.token_confirmed
-        )
+        """A hub-initiated registration still PENDING: the handshake never finished (the hub died or the party never
+        answered). An operator may remove it (the party's ids are then free for a new registration)."""
+        return self.status is PartnerStatus.PENDING
+
+    @property
+    def awaiting_first_call(self) -> bool:
+        """An ACTIVE partner that has not yet called the hub with the token the hub last gave it. Informational only:
+        a party that only receives (pushes, ClientInfo) may never call, and is healthy all the same."""
+        return self.status is PartnerStatus.ACTIVE and not self.token_confirmed
 
     @property
     def party_keys(self) -> list[str]:

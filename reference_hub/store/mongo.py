@@ -27,7 +27,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC
 from typing import Any, TypeVar
 from urllib.parse import unquote_plus
 
@@ -38,7 +37,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from reference_hub.ocpi.datetime import DateTime, dec_hook, enc_hook
+from reference_hub.ocpi.datetime import DateTime, dec_hook, enc_hook, sortable
 from reference_hub.store.base import (
     Conflict,
     DuplicateParty,
@@ -80,9 +79,7 @@ def database_from_url(url: str) -> str:
 
 
 def _ts(value: DateTime) -> str:
-    """Fixed-width UTC text (microseconds): sorts like the moment it names, parses back as a DateTime."""
-    utc = value if value.tzinfo is None else value.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return sortable(value, zulu=True)
 
 
 class MongoStore(MongoObjects, MongoOutbox, MongoCallbacks):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC
 from typing import Any, TypeVar
 
 import msgspec
@@ -19,7 +18,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from reference_hub.ocpi.datetime import DateTime, dec_hook, enc_hook
+from reference_hub.ocpi.datetime import DateTime, dec_hook, enc_hook, sortable
 from reference_hub.store.callbacks import CallbackState, PendingCallback
 from reference_hub.store.mongo_outbox import delivery_document
 from reference_hub.store.outbox import Delivery
@@ -30,8 +29,7 @@ _COUNTER = itertools.count()
 
 
 def _ts(value: DateTime) -> str:
-    utc = value if value.tzinfo is None else value.astimezone(UTC)
-    return f"{utc.year:04d}" + utc.strftime("-%m-%dT%H:%M:%S.%fZ")
+    return sortable(value, zulu=True)
 
 
 def _document(callback: PendingCallback) -> Doc:

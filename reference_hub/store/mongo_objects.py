@@ -13,7 +13,6 @@ index); the bodies are then fetched for the page's ``_id`` values alone.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC
 from typing import Any, TypeVar
 
 from pymongo import ASCENDING
@@ -22,7 +21,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from reference_hub.ocpi.datetime import DateTime
+from reference_hub.ocpi.datetime import DateTime, sortable
 from reference_hub.store.base import Conflict
 from reference_hub.store.mongo_outbox import delivery_document
 from reference_hub.store.objects import ObjectQuery, StoredObject
@@ -36,8 +35,7 @@ _ORDER = [("created", ASCENDING), ("_id", ASCENDING)]
 
 
 def _ts(value: DateTime) -> str:
-    utc = value if value.tzinfo is None else value.astimezone(UTC)
-    return f"{utc.year:04d}" + utc.strftime("-%m-%dT%H:%M:%S.%fZ")  # %Y does not pad years before 1000 on glibc
+    return sortable(value, zulu=True)
 
 
 def _key(module: str, owner: str, object_id: str) -> str:

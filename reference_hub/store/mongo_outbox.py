@@ -10,8 +10,7 @@ killed between the two loses that fan-out (the hub warns at start-up; see mongo.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Awaitable, Callable
-from datetime import UTC
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from pymongo import ASCENDING
@@ -19,7 +18,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from reference_hub.ocpi.datetime import DateTime
+from reference_hub.ocpi.datetime import DateTime, sortable
 from reference_hub.store.outbox import Delivery, DeliveryState, OutboxStats
 
 Doc = dict[str, Any]
@@ -28,8 +27,7 @@ _COUNTER = itertools.count()
 
 
 def _ts(value: DateTime) -> str:
-    utc = value if value.tzinfo is None else value.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return sortable(value, zulu=True)
 
 
 def delivery_document(d: Delivery) -> Doc:
@@ -102,14 +100,31 @@ class MongoOutbox:
 
         await self._atomic(insert)
 
-    async def claim_deliveries(self, owner: str, now: DateTime, lease_until: DateTime, limit: int) -> list[Delivery]:
+    async def claim_deliveries(
+        self,
+        owner: str,
+        now: DateTime,
+        lease_until: DateTime,
+        limit: int,
+        *,
+        room: Mapping[str, int] | None = None,
+        per_receiver: int | None = None,
+    ) -> list[Delivery]:
         stamp = _ts(now)
+        room = dict(room or {})
+        full = [receiver for receiver, left in room.items() if left <= 0]
         free = {"$or": [{"lease_until": None}, {"lease_until": {"$lt": stamp}}]}
-        cursor = self.deliveries.find({"state": "PENDING", "due": {"$lte": stamp}, **free}).sort("seq", ASCENDING)
+        query: Doc = {"state": "PENDING", "due": {"$lte": stamp}, **free}
+        if full:
+            query["receiver"] = {"$nin": full}
+        cursor = self.deliveries.find(query).sort("seq", ASCENDING)
         claimed: list[Delivery] = []
         streams: set[str] = set()
-        async for doc in cursor.limit(limit * 4):
+        async for doc in cursor.limit(limit * 8):
             if len(claimed) >= limit or doc["stream"] in streams:
+                continue
+            left = room.get(doc["receiver"], per_receiver)
+            if left is not None and left <= 0:
                 continue
             earlier = await self.deliveries.find_one(
                 {"stream": doc["stream"], "state": "PENDING", "seq": {"$lt": doc["seq"]}}, {"_id": 1}
@@ -123,6 +138,8 @@ class MongoOutbox:
             if taken.modified_count == 1:
                 streams.add(doc["stream"])
                 claimed.append(_delivery(doc))
+                if left is not None:
+                    room[doc["receiver"]] = left - 1
         return claimed
 
     async def delivered(self, delivery_id: str, owner: str) -> None:

@@ -10,6 +10,7 @@ order.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Protocol
 
@@ -62,9 +63,19 @@ class Outbox(Protocol):
     async def enqueue(self, deliveries: list[Delivery]) -> None:
         """Store deliveries on their own (those not caused by an object write)."""
 
-    async def claim_deliveries(self, owner: str, now: DateTime, lease_until: DateTime, limit: int) -> list[Delivery]:
+    async def claim_deliveries(
+        self,
+        owner: str,
+        now: DateTime,
+        lease_until: DateTime,
+        limit: int,
+        *,
+        room: Mapping[str, int] | None = None,
+        per_receiver: int | None = None,
+    ) -> list[Delivery]:
         """Lease up to ``limit`` due PENDING deliveries, each the oldest pending one of its stream, whose lease is free
-        or expired."""
+        or expired, oldest first; at most ``room[r]`` of receiver ``r`` (0: none) and ``per_receiver`` of a receiver
+        not in ``room`` (None: no bound), so that one receiver's backlog cannot fill a claim."""
 
     async def delivered(self, delivery_id: str, owner: str) -> None:
         """Remove a delivery that reached its receiver (only while ``owner`` holds its lease)."""

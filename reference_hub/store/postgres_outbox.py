@@ -1,15 +1,18 @@
 """The PostgreSQL side of the Outbox (mixed into :class:`~reference_hub.store.postgres.PostgresStore`).
 
-A claim is one statement: it picks the oldest due deliveries, each the oldest pending one of its stream, locks them
-``FOR UPDATE SKIP LOCKED`` and sets the lease. Processes claiming at the same moment therefore skip each other's
-rows instead of waiting for them or taking them twice; a row whose lease another process set meanwhile is
-re-checked under its lock and left alone. The stream rule sees every pending delivery of the stream, leased or not,
-so a receiver never gets a later change of an object while an earlier one is in flight.
+A claim picks the oldest due deliveries, each the oldest pending one of its stream, locks them ``FOR UPDATE SKIP
+LOCKED`` and sets the lease in one statement, so processes claiming at the same moment skip each other's rows instead
+of waiting for them or taking them twice; a row whose lease another process set meanwhile is re-checked under its
+lock and left alone. When receivers are bounded (the worker's ``room``), the candidates are read first and the lease
+is then set, conditionally, on those within each receiver's bound: the same re-check keeps a row from being taken
+twice. The stream rule sees every pending
+delivery of the stream, leased or not, so a receiver never gets a later change of an object while an earlier one is
+in flight.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +36,31 @@ CLAIM_DUE = (
     " WHERE d.seq = due.seq RETURNING d.seq, d.delivery_id, d.receiver, d.stream, d.method, d.url, d.headers, d.body,"
     " d.created, d.due, d.attempts, d.state, d.last_error"
 )
+
+
+CLAIM_CANDIDATES = (
+    "SELECT c.seq, c.receiver FROM deliveries AS c"
+    " WHERE c.state = 'PENDING' AND c.due <= $1 AND (c.lease_until IS NULL OR c.lease_until < $1)"
+    " AND c.receiver <> ALL($2::text[])"
+    " AND NOT EXISTS (SELECT 1 FROM deliveries AS e WHERE e.stream = c.stream AND e.state = 'PENDING'"
+    " AND e.seq < c.seq)"
+    " ORDER BY c.seq LIMIT $3"
+)
+"""A bounded claim's first step: candidates in order, receivers without room left out (not locked: most candidates
+are passed over, and locking them would keep other processes from them)."""
+
+LEASE_CHOSEN = (
+    "UPDATE deliveries SET lease_owner = $1, lease_until = $2 WHERE seq = ANY($3::bigint[]) AND state = 'PENDING'"
+    " AND due <= $4 AND (lease_until IS NULL OR lease_until < $4)"
+    " RETURNING seq, delivery_id, receiver, stream, method, url, headers, body, created, due, attempts, state,"
+    " last_error"
+)
+"""Its second step: the lease on the candidates chosen, each still due and free (a row another process leased or
+rescheduled meanwhile is re-checked after its lock is released, and left out)."""
+
+WALK = 8
+"""A bounded claim looks at this many candidates per delivery it may take, so that receivers at their bound do not
+starve the others of a claim."""
 
 
 class Params:
@@ -106,8 +134,32 @@ class PostgresOutbox:
         async with self.pool.acquire() as connection, connection.transaction():
             await insert_deliveries(connection, deliveries)
 
-    async def claim_deliveries(self, owner: str, now: DateTime, lease_until: DateTime, limit: int) -> list[Delivery]:
-        rows = await self.pool.fetch(CLAIM_DUE, owner, lease_until, now, limit)
+    async def claim_deliveries(
+        self,
+        owner: str,
+        now: DateTime,
+        lease_until: DateTime,
+        limit: int,
+        *,
+        room: Mapping[str, int] | None = None,
+        per_receiver: int | None = None,
+    ) -> list[Delivery]:
+        room = dict(room or {})
+        if not room and per_receiver is None:
+            rows = await self.pool.fetch(CLAIM_DUE, owner, lease_until, now, limit)
+        else:
+            full = sorted(receiver for receiver, left in room.items() if left <= 0)
+            chosen = []
+            for seq, receiver in await self.pool.fetch(CLAIM_CANDIDATES, now, full, limit * WALK):
+                left = room.get(receiver, per_receiver)
+                if left is not None:
+                    if left <= 0:
+                        continue
+                    room[receiver] = left - 1
+                chosen.append(seq)
+                if len(chosen) >= limit:
+                    break
+            rows = await self.pool.fetch(LEASE_CHOSEN, owner, lease_until, chosen, now) if chosen else []
         rows = sorted(rows, key=lambda r: r[0])
         return [_delivery(tuple(row)[1:]) for row in rows]
 
@@ -171,4 +223,13 @@ class PostgresOutbox:
         return rowcount(status) == 1
 
 
-__all__ = ("CLAIM_DUE", "INSERT_DELIVERY", "Params", "PostgresOutbox", "as_datetime", "insert_deliveries", "rowcount")
+__all__ = (
+    "CLAIM_CANDIDATES",
+    "CLAIM_DUE",
+    "INSERT_DELIVERY",
+    "Params",
+    "PostgresOutbox",
+    "as_datetime",
+    "insert_deliveries",
+    "rowcount",
+)

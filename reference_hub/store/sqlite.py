@@ -16,7 +16,7 @@ from pathlib import Path
 
 import msgspec
 
-from reference_hub.ocpi.datetime import DateTime, dec_hook, enc_hook
+from reference_hub.ocpi.datetime import DateTime, dec_hook, enc_hook, sortable
 from reference_hub.store.base import (
     Conflict,
     DuplicateParty,
@@ -78,8 +78,7 @@ def private_file(path: Path) -> None:
 
 
 def _ts(value: DateTime) -> str:
-    """Sortable text form (fixed width, microseconds) for the indexed time columns."""
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return sortable(value)
 
 
 class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks):

@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from reference_hub.ocpi.datetime import DateTime, dec_hook, enc_hook
+from reference_hub.ocpi.datetime import DateTime, dec_hook, enc_hook, sortable
 from reference_hub.store.callbacks import CallbackState, PendingCallback, is_setter
 from reference_hub.store.outbox import Delivery
 from reference_hub.store.sqlite_outbox import INSERT_DELIVERY, delivery_row
@@ -38,7 +38,7 @@ _FILTERS = ("kind", "receiver", "requester", "last_result")
 
 
 def _ts(value: DateTime) -> str:
-    return f"{value.year:04d}" + value.strftime("-%m-%dT%H:%M:%S.%f")
+    return sortable(value)
 
 
 def _subject(value: str | None) -> str | None:

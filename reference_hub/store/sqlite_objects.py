@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from reference_hub.ocpi.datetime import DateTime
+from reference_hub.ocpi.datetime import DateTime, sortable
 from reference_hub.store.base import Conflict
 from reference_hub.store.objects import ObjectQuery, StoredObject
 from reference_hub.store.outbox import Delivery
@@ -53,8 +53,7 @@ FIND_BY_ID = f"SELECT {_COLUMNS} FROM objects WHERE module = ? AND object_id = ?
 
 
 def _ts(value: DateTime) -> str:
-    # %Y does not pad years before 1000 on glibc, and such a text neither sorts nor parses back: pad it ourselves
-    return f"{value.year:04d}" + value.strftime("-%m-%dT%H:%M:%S.%f")
+    return sortable(value)
 
 
 def _record(row: tuple[Any, ...]) -> StoredObject:

@@ -7,11 +7,12 @@ never lease one delivery twice. ``deliveries_stream`` lets the "oldest pending o
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
 
-from reference_hub.ocpi.datetime import DateTime
+from reference_hub.ocpi.datetime import DateTime, sortable
 from reference_hub.store.outbox import Delivery, DeliveryState, OutboxStats
 
 OUTBOX_SCHEMA = """
@@ -42,18 +43,22 @@ _COLUMNS = "delivery_id, receiver, stream, method, url, headers, body, created, 
 
 # The oldest claimable deliveries, walked in seq order through deliveries_pending so that LIMIT stops the walk early.
 # Left to itself the planner picks deliveries_due and sorts every due row before taking the first few: with a backlog
-# of 20,000 that is 30 ms per claim, and the backlog then grows faster than it drains.
-CLAIM_DUE = (
+# of 20,000 that is 30 ms per claim, and the backlog then grows faster than it drains. {skip} leaves out receivers
+# with no room (a "NOT IN" list, or nothing).
+_CLAIM_DUE = (
     f"SELECT seq, {_COLUMNS} FROM deliveries AS d INDEXED BY deliveries_pending"  # noqa: S608
-    " WHERE d.state = 'PENDING' AND d.due <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)"
+    " WHERE d.state = 'PENDING' AND d.due <= ? AND (d.lease_until IS NULL OR d.lease_until < ?){skip}"
     " AND NOT EXISTS (SELECT 1 FROM deliveries AS e"
     "  WHERE e.stream = d.stream AND e.state = 'PENDING' AND e.seq < d.seq)"
     " ORDER BY d.seq LIMIT ?"
 )
+CLAIM_DUE = _CLAIM_DUE.format(skip="")
+_WALK = 8
+"""Rows looked at per row wanted when some receivers are bounded (rows of a full receiver are passed over)."""
 
 
 def _ts(value: DateTime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return sortable(value)
 
 
 def delivery_row(d: Delivery) -> tuple[Any, ...]:
@@ -111,12 +116,36 @@ class SqliteOutbox:
             db.execute("ROLLBACK")
             raise
 
-    async def claim_deliveries(self, owner: str, now: DateTime, lease_until: DateTime, limit: int) -> list[Delivery]:
+    async def claim_deliveries(
+        self,
+        owner: str,
+        now: DateTime,
+        lease_until: DateTime,
+        limit: int,
+        *,
+        room: Mapping[str, int] | None = None,
+        per_receiver: int | None = None,
+    ) -> list[Delivery]:
         db = self.db
         stamp = _ts(now)
+        room = dict(room or {})
+        full = sorted(receiver for receiver, left in room.items() if left <= 0)
+        query = _CLAIM_DUE.format(skip=f" AND d.receiver NOT IN ({', '.join('?' * len(full))})" if full else "")
+        bounded = bool(room) or per_receiver is not None
+        walk = limit * _WALK + len(full) if bounded else limit
         db.execute("BEGIN IMMEDIATE")
         try:
-            rows = db.execute(CLAIM_DUE, (stamp, stamp, limit)).fetchall()
+            rows = []
+            for row in db.execute(query, (stamp, stamp, *full, walk)):
+                receiver = row[2]
+                left = room.get(receiver, per_receiver)
+                if left is not None:
+                    if left <= 0:
+                        continue
+                    room[receiver] = left - 1
+                rows.append(row)
+                if len(rows) >= limit:
+                    break
             if rows:
                 db.executemany(
                     "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE seq = ?",

@@ -65,6 +65,25 @@ def test_claim_leases_the_oldest_of_each_stream_once(backend: Backend) -> None:
     run(backend, body)
 
 
+def test_claims_respect_each_receivers_room(backend: Backend) -> None:
+    """A receiver with a deep backlog cannot fill a claim: the worker says how many more of each it may take."""
+
+    async def body(h: Harness) -> None:
+        await h.store.enqueue(
+            [delivery(f"slow{n}", receiver="NL-SLOW", stream=f"s{n}", created=n) for n in range(6)]
+            + [delivery(f"fast{n}", receiver="DE-FAST", stream=f"f{n}", created=10 + n) for n in range(3)]
+            + [delivery("other", receiver="BE-OTH", stream="o", created=20)]
+        )
+        got = await h.store.claim_deliveries("w1", at(100), at(130), 4, per_receiver=2)
+        assert [d.delivery_id for d in got] == ["slow0", "slow1", "fast0", "fast1"]
+        got = await h.store.claim_deliveries("w2", at(100), at(130), 10, room={"NL-SLOW": 0, "DE-FAST": 1})
+        assert [d.delivery_id for d in got] == ["fast2", "other"]
+        got = await h.store.claim_deliveries("w3", at(100), at(130), 10, room={"NL-SLOW": 1}, per_receiver=0)
+        assert [d.delivery_id for d in got] == ["slow2"]
+
+    run(backend, body)
+
+
 def test_reschedule_retry_drop_and_stats(backend: Backend) -> None:
     async def body(h: Harness) -> None:
         await h.store.enqueue([delivery("d1"), delivery("d2", stream="s2", receiver="NL-OTH")])

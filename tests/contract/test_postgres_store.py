@@ -314,8 +314,9 @@ def test_processes_claiming_at_once_never_take_a_delivery_twice_and_keep_each_st
     postgres_url: str,
 ) -> None:
     """Four stores (four processes' pools) claim and deliver a backlog of 2,000 deliveries in 200 streams at the
-    same time, each with several claims in flight: every delivery is taken exactly once, and a stream's deliveries
-    are taken one after another in their order."""
+    same time, each with several claims in flight, half of them bounded per receiver (the two-step claim) and half
+    not (the one-statement claim): every delivery is taken exactly once, and a stream's deliveries are taken one
+    after another in their order."""
 
     async def body() -> None:
         stores = [PostgresStore(postgres_url) for _ in range(4)]
@@ -328,10 +329,11 @@ def test_processes_claiming_at_once_never_take_a_delivery_twice_and_keep_each_st
             in_flight: set[str] = set()
             overlaps: list[str] = []
 
-            async def worker(store: PostgresStore, owner: str) -> None:
+            async def worker(store: PostgresStore, owner: str, bounded: bool) -> None:
                 idle = 0
                 while idle < 3:
-                    claimed = await store.claim_deliveries(owner, at(100), at(400), 16)
+                    bound = {"per_receiver": 3, "room": {"R0": 1}} if bounded else {}
+                    claimed = await store.claim_deliveries(owner, at(100), at(400), 16, **bound)  # type: ignore[arg-type]
                     if not claimed:
                         idle += 1
                         await asyncio.sleep(0.02)
@@ -347,7 +349,9 @@ def test_processes_claiming_at_once_never_take_a_delivery_twice_and_keep_each_st
                         in_flight.discard(d.stream)
                         await store.delivered(d.delivery_id, owner)
 
-            await asyncio.gather(*(worker(s, f"p{i}-{j}") for i, s in enumerate(stores) for j in range(3)))
+            await asyncio.gather(
+                *(worker(s, f"p{i}-{j}", bounded=(i + j) % 2 == 0) for i, s in enumerate(stores) for j in range(3))
+            )
             ids = [d for _s, d in taken]
             assert sorted(ids) == [d.delivery_id for d in backlog], "a delivery was lost or taken twice"
             assert not overlaps, f"two deliveries of one stream were out at once: {overlaps[:3]}"

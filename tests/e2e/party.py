@@ -28,6 +28,10 @@ Commands and charging profiles (asynchronous): a request to the Receiver (``comm
 ``response_url`` afterwards, with its token C and TO = the requester, as a CPO does. POSTs and PUTs to its own Sender
 endpoints (its response URLs, ActiveChargingProfile updates) are recorded and answered 1000 without data.
 
+With ``--resolve-dot-segments`` it routes as many web servers do: the path is percent-decoded and its dot segments
+resolved before routing (``/ocpi/2.3.0/sender/locations/%2E%2E/%2E%2E/credentials`` reaches the credentials module).
+Every request's path as it arrived is kept in ``/control/state`` ``calls``.
+
 Run: python tests/e2e/party.py --port 0 --country NL --party PTY   (prints "listening on PORT" once ready)
 """
 
@@ -37,6 +41,7 @@ import argparse
 import base64
 import contextlib
 import json
+import posixpath
 import secrets
 import sys
 import threading
@@ -47,6 +52,7 @@ import uuid
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import unquote
 
 MODULES = ("locations", "tariffs", "sessions", "cdrs", "tokens", "commands", "chargingprofiles", "payments")
 RECORDED_HEADERS = (
@@ -203,6 +209,18 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: Any) -> None:  # keep test output quiet
             pass
 
+        def parse_request(self) -> bool:
+            """Record the path as it arrived; with ``--resolve-dot-segments``, route the resolved one."""
+            if not super().parse_request():
+                return False
+            # no lock: /control/register holds it
+            party.calls.append({"method": self.command, "path": self.path, "at": time.time()})
+            if party.options.resolve_dot_segments:
+                path, mark, query = self.path.partition("?")
+                resolved = posixpath.normpath(unquote(unquote(path)))
+                self.path = resolved + ("/" if path.endswith("/") and resolved != "/" else "") + mark + query
+            return True
+
         def reply(self, status: int, body: bytes, extra: list[tuple[str, str]] | None = None) -> None:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -231,7 +249,6 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
             return json.loads(self.rfile.read(length) or b"null")
 
         def do_GET(self) -> None:
-            party.calls.append({"method": "GET", "path": self.path, "at": time.time()})
             if self.path == "/control/state":
                 self.reply(
                     200,
@@ -431,7 +448,6 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
                 threading.Thread(target=party.post_result, args=(url, result, requester), daemon=True).start()
 
         def do_POST(self) -> None:
-            party.calls.append({"method": "POST", "path": self.path, "at": time.time()})
             if self.module_request("POST"):
                 return
             with party.lock:
@@ -496,6 +512,9 @@ def main() -> int:
     parser.add_argument("--no-credentials-endpoint", action="store_true", help="omit credentials from the details")
     parser.add_argument("--accept-any-token", action="store_true", help="answer callbacks whatever the token")
     parser.add_argument("--raw-tokens", action="store_true", help="expect raw, not base64, tokens (legacy peers)")
+    parser.add_argument(
+        "--resolve-dot-segments", action="store_true", help="decode the path and resolve '..' before routing"
+    )
     args = parser.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", args.port), BaseHTTPRequestHandler)
     port = server.server_address[1]

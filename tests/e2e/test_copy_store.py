@@ -1,5 +1,5 @@
 """An operator outgrows one machine: the hub ran on SQLite, ``ocpi-hub copy-store`` moves everything to PostgreSQL,
-and the hub started on PostgreSQL (with the SQLite key file's content as its secret key) carries on as if nothing
+and the hub started on PostgreSQL (with the SQLite store's key file as its key file) carries on as if nothing
 happened: the parties' tokens work, the lists are the same, and a push that was still owed when the old hub stopped
 is delivered by the new one, with the token the hub presents to that party."""
 
@@ -54,8 +54,8 @@ def test_a_sqlite_hub_moves_to_postgresql_with_copy_store(
         assert "deliveries owed or failed: 1" in copied.stdout, copied.stdout
         assert f"{old.db_path}.key" in copied.stderr  # where the key that opens the sealed tokens is
 
-        key = Path(f"{old.db_path}.key").read_text().strip()
-        new = HubProcess(tmp_path / "new" / "unused.db", store=postgres_url, env={**env, "OCPI_HUB_SECRET_KEY": key})
+        keys = {"OCPI_HUB_SECRET_KEY_FILE": f"{old.db_path}.key"}
+        new = HubProcess(tmp_path / "new" / "unused.db", store=postgres_url, env={**env, **keys})
         new.start()
         moved = Platform(new, "NL", "CPO", cpo.token)
         assert httpx.get(new.versions_url, headers=auth(msp_token), timeout=10).status_code == 200

@@ -6,6 +6,7 @@ deliveries to it are in flight, leased by a process that dies)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -103,9 +104,10 @@ def test_kill_during_a_broadcast_burst_loses_no_acknowledged_push(tmp_path: Path
             assert not missing, (
                 f"{receiver.party}: {len(missing)} acknowledged pushes never arrived, e.g. {missing[:3]}"
             )
-            ids_per_object: dict[str, set[str]] = defaultdict(set)
+            # One message is one path and body (a ClientInfo OFFLINE and a later CONNECTED are two messages).
+            ids_per_object: dict[tuple[str, str], set[str]] = defaultdict(set)
             for r in got:
-                ids_per_object[r["path"]].add(r["headers"]["x-request-id"])
+                ids_per_object[(r["path"], json.dumps(r["body"], sort_keys=True))].add(r["headers"]["x-request-id"])
             repeated = {p: ids for p, ids in ids_per_object.items() if len(ids) > 1}
             assert not repeated, f"{receiver.party}: repeats under new X-Request-IDs: {list(repeated.items())[:2]}"
     finally:

@@ -27,7 +27,10 @@ def test_health_and_api_description(admin_hub: HubProcess) -> None:
     assert health["status"] == "ok" and health["store"]["backend"] == "sqlite"
     spec = yaml.safe_load(httpx.get(f"{admin_hub.base_url}/openapi.yaml").text)
     assert spec["info"]["version"] == "2.3.0"
-    assert "/openapi.yaml" in httpx.get(f"{admin_hub.base_url}/docs").text
+    docs = httpx.get(f"{admin_hub.base_url}/docs")
+    assert "/openapi.yaml" in docs.text and "/ocpi/2.3.0/sender/locations/{location_id}" in docs.text
+    assert "https://" not in docs.text and "<script" not in docs.text  # nothing fetched from elsewhere
+    assert "default-src 'none'" in docs.headers["content-security-policy"]
 
 
 def test_admin_requires_the_key(admin_hub: HubProcess) -> None:

@@ -12,8 +12,8 @@ import logging
 import pytest
 
 from reference_hub.hub.auth import MAX_AUTHORIZATION, Authenticator, CallerKind, header_key
-from reference_hub.hub.ratelimit import MAX_ADDRESSES, FailedAuthLimiter
-from reference_hub.hub.tokens import authorization_header, hash_token
+from reference_hub.hub.ratelimit import ADMIN_WEIGHT, MAX_ADDRESSES, FailedAuthLimiter
+from reference_hub.hub.tokens import authorization_header, hash_token, secret_matches
 from reference_hub.ocpi.datetime import now
 from reference_hub.store import Invitation
 from reference_hub.store.sqlite import SqliteStore
@@ -83,24 +83,41 @@ class FakeClock:
         return self.now
 
 
-def test_limiter_blocks_an_address_past_its_limit_until_the_window_ends(caplog: pytest.LogCaptureFixture) -> None:
+def test_limiter_locks_an_address_out_past_its_limit_and_logs_it_once(caplog: pytest.LogCaptureFixture) -> None:
     clock = FakeClock()
-    limiter = FailedAuthLimiter(3, 10.0, clock=clock)
-    for _ in range(3):
-        assert limiter.retry_after("192.0.2.1") == 0
-        limiter.failed("192.0.2.1")
-    assert limiter.retry_after("192.0.2.1") == 0  # three failures are allowed
-    limiter.failed("192.0.2.1")
-    assert limiter.retry_after("192.0.2.1") == 10  # the fourth crosses the limit
-    assert limiter.retry_after("192.0.2.2") == 0  # other addresses are unaffected
-    clock.now += 6.5
-    assert limiter.retry_after("192.0.2.1") == 4  # rounded up to whole seconds
-    clock.now += 4
+    limiter = FailedAuthLimiter(3, 10.0, 30.0, clock=clock)
     with caplog.at_level(logging.WARNING, logger="reference_hub.auth"):
-        assert limiter.retry_after("192.0.2.1") == 0  # a new window
-    summary = [r.getMessage() for r in caplog.records]
-    assert len(summary) == 1
-    assert "4 failed authentications from 1 addresses" in summary[0] and "192.0.2.1 (4)" in summary[0]
+        for _ in range(3):
+            assert limiter.locked("192.0.2.1") == 0
+            assert limiter.failed("192.0.2.1") == 0  # three failures are allowed
+        assert limiter.failed("192.0.2.1", "admin key") == 30  # the fourth locks the address out
+        assert limiter.locked("192.0.2.1") == 30
+        assert limiter.locked("192.0.2.2") == 0  # other addresses are unaffected
+        assert limiter.failed("192.0.2.1") == 30  # failing again while locked does not lock again
+    locks = [r.getMessage() for r in caplog.records]
+    assert len(locks) == 1 and "locked out 192.0.2.1 for 30 s" in locks[0] and "admin key" in locks[0]
+    clock.now += 26.5
+    assert limiter.locked("192.0.2.1") == 4  # rounded up to whole seconds, across the window's end
+    clock.now += 4
+    assert limiter.locked("192.0.2.1") == 0
+    summary = [r.getMessage() for r in caplog.records if "failed authentications from" in r.getMessage()]
+    assert summary and "5 failed authentications from 1 addresses" in summary[0]
+
+
+def test_each_further_lock_out_lasts_twice_as_long_up_to_an_hour() -> None:
+    clock = FakeClock()
+    limiter = FailedAuthLimiter(1, 10.0, 60.0, clock=clock)
+    lengths = []
+    for _ in range(8):
+        limiter.failed("198.51.100.7")
+        lengths.append(limiter.failed("198.51.100.7"))
+        clock.now += lengths[-1] + 0.001
+    assert lengths == [60, 120, 240, 480, 960, 1920, 3600, 3600]
+
+
+def test_an_admin_key_failure_weighs_ten() -> None:
+    limiter = FailedAuthLimiter(100, 10.0, clock=FakeClock())
+    assert [limiter.failed("192.0.2.5", "admin key", ADMIN_WEIGHT) > 0 for _ in range(11)] == [False] * 10 + [True]
 
 
 def test_limiter_off_still_counts_and_memory_is_bounded() -> None:
@@ -108,8 +125,31 @@ def test_limiter_off_still_counts_and_memory_is_bounded() -> None:
     off = FailedAuthLimiter(0, 10.0, clock=clock)
     for _ in range(1000):
         off.failed("192.0.2.9")
-    assert off.retry_after("192.0.2.9") == 0
+    assert off.locked("192.0.2.9") == 0
     bounded = FailedAuthLimiter(5, 10.0, clock=clock)
     for i in range(MAX_ADDRESSES + 500):
         bounded.failed(f"2001:db8::{i:x}")
     assert len(bounded._failures) == MAX_ADDRESSES + 1  # the rest share one entry
+
+
+def test_secrets_are_compared_by_digest() -> None:
+    assert secret_matches("admin-key", "admin-key")
+    assert not secret_matches("admin-key", "admin-keyx") and not secret_matches("", "admin-key")
+    assert not secret_matches("caf\u00e9", "cafe")
+
+
+def test_a_token_that_authenticated_before_stays_proven_when_the_caches_are_dropped() -> None:
+    async def main() -> None:
+        store = SqliteStore(":memory:")
+        await store.open()
+        token = "a-token-that-worked-before"
+        await store.add_invitation(Invitation(token_hash=hash_token(token), created=now()))
+        auth = Authenticator(store)
+        header = authorization_header(token)
+        assert not auth.proven(header_key(header))
+        assert await auth.authenticate(header) is not None
+        auth.forget()
+        assert auth.proven(header_key(header)) and not auth.proven(header_key("Token never-seen"))
+        await store.close()
+
+    asyncio.run(main())

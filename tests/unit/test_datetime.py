@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from reference_hub.ocpi.datetime import DateTime, dec_hook, enc_hook
+from reference_hub.ocpi.datetime import DateTime, dec_hook, enc_hook, sortable
 from reference_hub.ocpi.models import ClientInfo
 
 
@@ -53,3 +53,18 @@ def test_unknown_fields_are_tolerated() -> None:
         b'"last_updated":"2020-01-01T00:00:00Z","brand_new_field":{"x":[1]}}'
     )
     assert decoder.decode(body).party_id == "ABC"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("0999-12-31T00:00:00Z", "0999-12-31T00:00:00Z"), ("0001-01-01T00:00:00", "0001-01-01T00:00:00Z")],
+)
+def test_years_before_1000_keep_four_digits(text: str, expected: str) -> None:
+    assert DateTime.parse(text).to_ocpi() == expected
+
+
+def test_sortable_text_orders_like_time_across_the_year_1000() -> None:
+    early, late = DateTime.parse("0999-12-31T23:59:59Z"), DateTime.parse("1000-01-01T00:00:00Z")
+    assert sortable(early) == "0999-12-31T23:59:59.000000"
+    assert sortable(late, zulu=True) == "1000-01-01T00:00:00.000000Z"
+    assert sortable(early) < sortable(late)

@@ -86,13 +86,13 @@ def test_a_party_that_just_registered_through_another_worker_is_not_probed() -> 
     assert _probed(partners, started_ago=3600) == ["NL-OLD"]
 
 
-def test_requests_heard_here_count_and_offline_parties_are_always_probed() -> None:
+def test_requests_heard_here_count_and_offline_parties_are_left_to_the_breakers_schedule() -> None:
     partners = [
         _partner("NL-TALKS", updated_ago=3600),
         _partner("NL-SILENT", updated_ago=3600),
         _partner("NL-DOWN", updated_ago=10, offline=True),
     ]
-    assert _probed(partners, started_ago=3600, heard={"NL-TALKS": 10, "NL-SILENT": 900}) == ["NL-DOWN", "NL-SILENT"]
+    assert _probed(partners, started_ago=3600, heard={"NL-TALKS": 10, "NL-SILENT": 900}) == ["NL-SILENT"]
 
 
 def test_nothing_is_silent_before_the_process_has_run_that_long() -> None:

@@ -1,10 +1,24 @@
-"""Authorization header parsing, hashing and the token vault (pure functions; no I/O)."""
+"""Authorization header parsing, hashing and the token vault (no network; key files in a temporary folder)."""
 
 from __future__ import annotations
 
 import base64
+import stat
+from pathlib import Path
 
-from reference_hub.hub.tokens import TokenVault, authorization_header, candidate_tokens, hash_token, new_token
+import pytest
+from cryptography.fernet import InvalidToken
+
+from reference_hub.hub.tokens import (
+    TokenVault,
+    authorization_header,
+    candidate_tokens,
+    hash_token,
+    new_key,
+    new_token,
+    read_keys,
+    write_keys,
+)
 
 
 def test_authorization_header_is_base64_of_the_exact_token_bytes() -> None:
@@ -45,3 +59,31 @@ def test_vault_round_trip_and_ciphertext_hides_the_token() -> None:
     sealed = vault.encrypt(token)
     assert token not in sealed
     assert vault.decrypt(sealed) == token
+
+
+def test_the_first_key_seals_and_every_key_opens() -> None:
+    old, new = new_key(), new_key()
+    sealed_old = TokenVault([old]).encrypt("tok")
+    both = TokenVault.from_setting(f"{new.decode()}, {old.decode()}")
+    assert both.decrypt(sealed_old) == "tok"
+    resealed = both.reseal(sealed_old)
+    assert TokenVault([new]).decrypt(resealed) == "tok"
+    with pytest.raises(InvalidToken):
+        TokenVault([old]).decrypt(resealed)
+
+
+def test_a_vault_follows_its_key_file(tmp_path: Path) -> None:
+    path = tmp_path / "keys" / "hub.key"
+    vault = TokenVault.from_key_file(path)  # created, 0600, in a 0700 folder
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    [old] = read_keys(path)
+    sealed_old = vault.encrypt("tok")
+    new = new_key()
+    write_keys(path, [new, old])  # what rotate-key does first, while the hub runs
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    sealed_new = vault.encrypt("tok2")  # seals with the new first key at once
+    assert TokenVault([new]).decrypt(sealed_new) == "tok2"
+    write_keys(path, [new])  # the old key dropped: what was sealed under it alone no longer opens
+    assert vault.decrypt(sealed_new) == "tok2"
+    with pytest.raises(InvalidToken):
+        TokenVault.from_key_file(path).decrypt(sealed_old)

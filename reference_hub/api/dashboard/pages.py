@@ -18,6 +18,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
+from reference_hub.api.auth import client_address
 from reference_hub.api.context import HubContext, hub_of
 from reference_hub.api.dashboard.charts import Chart, bar_chart
 from reference_hub.api.dashboard.security import (
@@ -32,6 +33,7 @@ from reference_hub.api.dashboard.security import (
 )
 from reference_hub.hub.client import redact_url
 from reference_hub.hub.credentials import OperatorRefusal, check_party_url
+from reference_hub.hub.ratelimit import ADMIN_WEIGHT
 from reference_hub.ocpi.datetime import DateTime, now
 from reference_hub.ocpi.errors import OcpiError
 from reference_hub.store import Partner, PartnerStatus
@@ -66,11 +68,6 @@ def secure_headers(response: Response[Any]) -> Response[Any]:
     for name, value in SECURITY_HEADERS.items():
         response.headers[name] = value
     return response
-
-
-def _address(request: Request[Any, Any, Any]) -> str:
-    client = request.scope.get("client")
-    return str(client[0]) if client else ""
 
 
 def _when(stamp: DateTime | float | None) -> str:
@@ -167,6 +164,7 @@ def _partner_view(partner: Partner, hub: HubContext) -> dict[str, Any]:
         "status": status,
         "record_status": partner.status.value,
         "half_registered": partner.half_registered,
+        "awaiting_first_call": partner.awaiting_first_call,
         "platform": first.business_details.name if first else "",
         "roles": [f"{r.role.value} {r.country_code}/{r.party_id}" for r in partner.roles],
         "version": partner.version or "",
@@ -228,13 +226,16 @@ class DashboardController(Controller):
         given = form.get("csrf")
         if not nonce or not isinstance(given, str) or not gate.token_matches(given, gate.signin_csrf(nonce)):
             return _signin_page(request, error="The form expired; please sign in again.", status_code=403)
-        address = _address(request)
-        wait = gate.locked_out(address)
+        address = client_address(request)
+        wait = hub.limiter.locked(address)
         if wait:
-            return _signin_page(request, error=f"Too many failed sign-ins; try again in {wait:.0f} s.", status_code=429)
+            return _signin_page(
+                request, error=f"Too many failed attempts from your address; try again in {wait} s.", status_code=429
+            )
         key = form.get("key")
         if not isinstance(key, str) or not gate.key_matches(key):
             delay = gate.failed(address)
+            hub.limiter.failed(address, "dashboard sign-in", ADMIN_WEIGHT)
             log.warning("dashboard: failed sign-in from %s", address)
             await asyncio.sleep(delay)
             return _signin_page(request, error="That is not the admin key.", status_code=401)

@@ -8,9 +8,10 @@
 - **Cross-site requests**: every form carries a token bound to the session (or, for the sign-in form, to a
   pre-sign-in cookie), and every POST is refused unless that token matches and the browser's ``Origin`` /
   ``Sec-Fetch-Site`` headers, when sent, say the request came from the dashboard itself.
-- **Failed sign-ins** are counted per client address: each failure is answered only after a delay that doubles with
-  the address's recent failures, and an address with ``MAX_FAILURES`` in ``FAILURE_WINDOW`` is refused outright until
-  the window passes. The key itself is compared in constant time and never written to a page, a URL or a log.
+- **Failed sign-ins** are answered only after a delay that doubles with the address's recent failures, and count
+  against the address in the hub's one failed-authentication limiter (``hub/ratelimit.py``, shared with OCPI tokens
+  and the admin API), which locks the address out: every sign-in from it is then refused, the right key included.
+  The key itself is compared in constant time and never written to a page, a URL or a log.
 """
 
 from __future__ import annotations
@@ -27,13 +28,15 @@ from urllib.parse import urlsplit
 
 from litestar import Request
 
+from reference_hub.hub.tokens import secret_matches
+
 SESSION_COOKIE = "ocpi_hub_session"
 SIGNIN_COOKIE = "ocpi_hub_signin"
 COOKIE_PATH = "/admin"
 SESSION_SECONDS = 8 * 3600
 """A session lasts a working day; then the operator signs in again."""
-MAX_FAILURES = 10
 FAILURE_WINDOW = 900.0
+"""Failed sign-ins an address made in the last this many seconds set its delay."""
 FIRST_DELAY = 0.5
 """Seconds before the first failed sign-in is answered; doubles with each further failure, up to ``MAX_DELAY``."""
 MAX_DELAY = 8.0
@@ -85,9 +88,7 @@ class Gatekeeper:
 
     def key_matches(self, candidate: str) -> bool:
         """Constant-time comparison (of digests, so the lengths do not leak either)."""
-        given = hashlib.sha256(candidate.encode("utf-8", "replace")).digest()
-        wanted = hashlib.sha256(self.admin_key.encode()).digest()
-        return hmac.compare_digest(given, wanted)
+        return secret_matches(candidate, self.admin_key)
 
     # --- sessions -----------------------------------------------------------------------------------------------
 
@@ -170,13 +171,6 @@ class Gatekeeper:
         while found and found[0] <= now - FAILURE_WINDOW:
             found.popleft()
         return found
-
-    def locked_out(self, address: str) -> float:
-        """Seconds until ``address`` may try again (0: it may)."""
-        recent = self._recent(address)
-        if len(recent) < MAX_FAILURES:
-            return 0.0
-        return max(recent[0] + FAILURE_WINDOW - self.clock(), 1.0)
 
     def failed(self, address: str) -> float:
         """Count a failure; the seconds to wait before answering it."""

@@ -1,0 +1,113 @@
+"""One platform's flood cannot take the hub from the others: budgets per platform of requests under way and of
+calls forwarded on its behalf, on a real hub between real party processes.
+
+CPO A floods real-time authorizations addressed to an eMSP that holds every request for seconds; CPO B meanwhile
+authorizes at another eMSP. A gets HTTP 429 with Retry-After beyond its budget, the slow eMSP sees no more than the
+budget, and B's authorization is answered at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.test_objects import Platform, V, register
+from tests.support.processes import HubProcess, PartyProcess
+
+pytestmark = pytest.mark.e2e
+
+FLOOD = 10
+HOLD = 3.0
+"""Seconds the slow eMSP holds each request."""
+
+
+@pytest.fixture
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    hub = HubProcess(tmp_path / "hub.db", env=request.param).start()
+    parties = {
+        "a": PartyProcess("NL", "CPA").start(),
+        "b": PartyProcess("NL", "CPB").start(),
+        "slow": PartyProcess("DE", "SLW", "--role", "EMSP").start(),
+        "fast": PartyProcess("DE", "FST", "--role", "EMSP").start(),
+    }
+    try:
+        platforms = {name: Platform(hub, p.country, p.party, register(hub, p), p) for name, p in parties.items()}
+        parties["slow"].control("set", {"delay": HOLD})
+        parties["fast"].control("set", {"authorize": {"T-FAST": "ALLOWED"}})
+        yield {"hub": hub, "parties": parties, **platforms}
+    finally:
+        for p in parties.values():
+            p.stop()
+        hub.stop()
+
+
+def _authorizations(party: PartyProcess) -> int:
+    return sum(1 for r in party.http.get("/control/received").json() if r["path"].endswith("/authorize"))
+
+
+def _flood(a: Platform) -> tuple[list[httpx.Response], threading.Thread]:
+    answers: list[httpx.Response] = []
+
+    def one(n: int) -> None:
+        url = f"{a.hub.base_url}{V}/sender/tokens/T-SLOW-{n}/authorize"
+        answers.append(httpx.post(url, headers=a.headers(to=("DE", "SLW")), timeout=30))
+
+    threads = [threading.Thread(target=one, args=(n,)) for n in range(FLOOD)]
+    for t in threads:
+        t.start()
+
+    def join() -> None:
+        for t in threads:
+            t.join()
+
+    joiner = threading.Thread(target=join)
+    joiner.start()
+    return answers, joiner
+
+
+def _b_is_served_at_once(b: Platform) -> None:
+    started = time.monotonic()
+    answer = httpx.post(
+        f"{b.hub.base_url}{V}/sender/tokens/T-FAST/authorize", headers=b.headers(to=("DE", "FST")), timeout=30
+    )
+    assert answer.json()["data"]["allowed"] == "ALLOWED", answer.text
+    assert time.monotonic() - started < 1.0
+
+
+def _check_refusals(answers: list[httpx.Response], admitted: int, message: str) -> None:
+    refused = [r for r in answers if r.status_code == 429]
+    assert len(refused) == FLOOD - admitted, [(r.status_code, r.text[:120]) for r in answers]
+    for r in refused:
+        body = r.json()
+        assert body["status_code"] == 2000 and message in body["status_message"] and int(r.headers["Retry-After"]) >= 1
+
+
+@pytest.mark.parametrize("world", [{"OCPI_HUB_PARTY_FORWARDS": "3"}], indirect=True)
+def test_calls_forwarded_for_one_platform_are_bounded(world: dict[str, Any]) -> None:
+    a, b, slow = world["a"], world["b"], world["parties"]["slow"]
+    answers, joiner = _flood(a)
+    time.sleep(1.0)  # the flood is under way: three forwards held by the slow eMSP, the rest refused
+    assert _authorizations(slow) == 3
+    _b_is_served_at_once(b)
+    joiner.join(timeout=30)
+    _check_refusals(answers, 3, "requests to other parties under way")
+
+
+@pytest.mark.parametrize("world", [{"OCPI_HUB_PARTY_REQUESTS": "4"}], indirect=True)
+def test_requests_under_way_for_one_platform_are_bounded(world: dict[str, Any]) -> None:
+    a, b, slow = world["a"], world["b"], world["parties"]["slow"]
+    answers, joiner = _flood(a)
+    time.sleep(1.0)
+    assert _authorizations(slow) == 4
+    _b_is_served_at_once(b)
+    joiner.join(timeout=30)
+    _check_refusals(answers, 4, "requests under way at this hub")
+    # Once they are done, A's budget is whole again.
+    again = httpx.post(f"{a.hub.base_url}{V}/sender/tokens/T-FAST/authorize", headers=a.headers(to=("DE", "FST")))
+    assert again.status_code == 200 and again.json()["data"]["allowed"] == "ALLOWED"
