@@ -272,7 +272,11 @@ def test_still_alive_probes_are_not_multiplied_by_the_number_of_instances(
     a, b = _instances(
         postgres_cluster,
         tmp_path,
-        env={"OCPI_HUB_ALIVE_AFTER": str(alive_after), "OCPI_HUB_CALLBACK_TIMEOUT": "5"},
+        env={
+            "OCPI_HUB_ALIVE_AFTER": str(alive_after),
+            "OCPI_HUB_CALLBACK_TIMEOUT": "5",
+            "OCPI_HUB_DELIVERY_BREAKER_COOLDOWN": "1",
+        },
         start=False,
     )
     try:
