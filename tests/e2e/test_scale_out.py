@@ -48,6 +48,10 @@ DELIVERY_ENV = {
     "OCPI_HUB_DELIVERY_POLL": "0.2",
     "OCPI_HUB_DELIVERY_BACKOFF": "0.2",
     "OCPI_HUB_DELIVERY_POLICY": "store_and_forward",
+    # a receiver taken out of rotation while it is down is probed back soon; the check's lease (held by one
+    # instance, at least two callback timeouts) passes to the other soon after its holder is frozen or killed
+    "OCPI_HUB_DELIVERY_BREAKER_COOLDOWN": "0.5",
+    "OCPI_HUB_CALLBACK_TIMEOUT": "2",
 }
 
 
