@@ -14,8 +14,9 @@ HARNESS_WORKERS ?= 4
 .DEFAULT_GOAL := help
 
 .PHONY: help
-help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+help: ## List the targets (coloured only on a terminal, and never with NO_COLOR set)
+	@if [ -t 1 ] && [ -z "$${NO_COLOR:-}" ]; then on='\033[36m'; off='\033[0m'; else on=''; off=''; fi; \
+	awk -v on="$$on" -v off="$$off" 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %s%-14s%s %s\n", on, $$1, off, $$2}' $(MAKEFILE_LIST)
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python >= 3.11 is required"; exit 1; }
@@ -28,12 +29,14 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## Create .venv and install the project with its dev tools (idempotent)
 
 .PHONY: run
-run: $(STAMP) ## Serve the hub on http://127.0.0.1:8080 with the embedded SQLite store (HOST, PORT, STORE override; OCPI_HUB_ADMIN_KEY=... opens the dashboard at /admin/)
-	OCPI_HUB_ALLOW_PRIVATE_PEERS=$${OCPI_HUB_ALLOW_PRIVATE_PEERS:-true} $(BIN)/ocpi-hub serve --host $(HOST) --port $(PORT) --store $(STORE)
+run: $(STAMP) ## Serve a local trial hub on http://127.0.0.1:8080, SQLite in data/hub.db (HOST, PORT, STORE override; parties on this machine allowed, no failed-authentication limit; OCPI_HUB_ADMIN_KEY=... opens the dashboard at /admin/)
+	@OCPI_HUB_ALLOW_PRIVATE_PEERS=$${OCPI_HUB_ALLOW_PRIVATE_PEERS:-true} \
+	OCPI_HUB_AUTH_FAILURE_LIMIT=$${OCPI_HUB_AUTH_FAILURE_LIMIT:-0} \
+	$(BIN)/ocpi-hub serve --host $(HOST) --port $(PORT) --store $(STORE)
 
 .PHONY: invite
-invite: $(STAMP) ## Print a registration token A for a new party
-	$(BIN)/ocpi-hub invite --store $(STORE) --port $(PORT)
+invite: $(STAMP) ## Print a registration token A for a new party of the hub `make run` serves (same HOST, PORT, STORE)
+	@$(BIN)/ocpi-hub invite --store $(STORE) --host $(HOST) --port $(PORT)
 
 .PHONY: test
 test: $(STAMP) ## Run every test (unit, contract, end-to-end, load-test smoke; then the harness tests, HARNESS_WORKERS at a time)
@@ -64,9 +67,9 @@ test-harness: $(STAMP) ## Test the tester: the harness against the reference hub
 TARGET_FILE ?= target.toml
 .PHONY: conformance
 conformance: $(STAMP) ## Certify a target: ocpi-conformance run TARGET_FILE (default target.toml; see ocpi-conformance init)
-	$(BIN)/ocpi-conformance run $(TARGET_FILE)
+	@$(BIN)/ocpi-conformance run $(TARGET_FILE)
 
-TARGET ?= http://127.0.0.1:8080/ocpi/versions
+TARGET ?= http://$(HOST):$(PORT)/ocpi/versions
 TOKENS ?= tokens.txt
 INVITATIONS ?= invitations.txt
 SCENARIO ?= token
@@ -74,7 +77,7 @@ LOADTEST_ARGS ?=
 
 .PHONY: loadtest
 loadtest: $(STAMP) ## Load-test TARGET (a versions URL): SCENARIO=token with TOKENS, or registration with INVITATIONS
-	$(BIN)/python -m loadtests $(SCENARIO) --versions-url $(TARGET) $(if $(filter registration,$(SCENARIO)),--invitations $(INVITATIONS),--tokens $(TOKENS)) $(LOADTEST_ARGS)
+	@$(BIN)/python -m loadtests $(SCENARIO) --versions-url $(TARGET) $(if $(filter registration,$(SCENARIO)),--invitations $(INVITATIONS),--tokens $(TOKENS)) $(LOADTEST_ARGS)
 
 .PHONY: fuzz-hub
 fuzz-hub: $(STAMP) ## Fuzz every hub operation with schemathesis (over 5,000 cases); fails on any 5xx or traceback
@@ -90,7 +93,7 @@ bench-stores: $(STAMP) ## BENCHMARKS.md's store comparison: SQLite vs PostgreSQL
 	$(BIN)/python -m loadtests.bench --stores $(BENCH_ARGS)
 
 .PHONY: lint
-lint: $(STAMP) ## ruff lint + format check, mypy, import-linter layer contracts, generated models up to date
+lint: $(STAMP) ## ruff lint + format check, mypy, import-linter layer contracts, generated models of both versions up to date
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -106,7 +109,7 @@ fmt: $(STAMP) ## Format and auto-fix
 	$(BIN)/ruff check --fix .
 
 .PHONY: models
-models: $(STAMP) ## Regenerate reference_hub/ocpi/models.py from openapi.yaml
+models: $(STAMP) ## Regenerate reference_hub/ocpi/models*.py and operations*.py from openapi.yaml (2.3.0) and openapi-2.2.1.yaml
 	$(BIN)/python tools/gen_models.py
 
 .PHONY: docker-up
@@ -126,6 +129,8 @@ docker-logs: ## Follow the docker compose logs
 	docker compose logs -f
 
 .PHONY: clean
-clean: ## Remove the virtualenv, caches, reports and local data
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache reports loadtest-results data *.egg-info
+clean: ## Remove what the tools create: the virtualenv, caches, reports, load-test results, local data and token files
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .schemathesis build dist *.egg-info \
+		reports loadtest-results ocpi-conformance-report data examples/.state
+	rm -f tokens.txt invitations.txt receivers.txt cpo-token.txt push-cpo.txt tokens.csv *-tokens.csv *.har
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -362,6 +362,8 @@ class Bench:
     def hub(self, name: str, store: str, parties: int, *, instances: int = 1, workers: int = 2) -> Server:
         port = free_port()
         cmd = [*self._hub_cli(), "serve", "--port", str(port), "--store", store, "--workers", str(workers)]
+        if instances > 1:
+            cmd.append("--share-port")  # the instances listen on one port: the kernel spreads the connections
         shown = store.rpartition("/")[0] + "/STORE" if store.startswith("postgresql:") else "sqlite:///STORE.db"
         self.extra.setdefault("commands", {})["hub"] = (
             " ".join(["ocpi-hub", *cmd[len(self._hub_cli()) :]]).replace(str(port), "PORT").replace(store, shown)

@@ -12,11 +12,15 @@ Pick the scenario by user class on the command line:
 Every option below can also come from the environment (``LOCUST_VERSIONS_URL``, ...) or a ``locust.conf``.
 
 The run fails (exit code 1) when the error ratio, the p95 or the p99 latency passes its limit, when no request was
-made, or when a registration did not happen exactly once. Expected HTTP 401s count as successes.
+made, or when a registration did not happen exactly once; it exits 3 when the target cannot be reached and 2 when the
+run is set up wrong (a missing option or file), saying so in one line. Expected HTTP 401s count as successes. While it
+runs, a progress line every ``--progress-every`` seconds; at the end, the thresholds and the verdict go into the
+summary JSON and at the top of Locust's HTML report.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import time
@@ -33,6 +37,7 @@ from locust.stats import CSV_STATS_INTERVAL_SEC
 
 from loadtests import data
 from loadtests.users import (
+    FATAL,
     LEDGER,
     PUSHES,
     AuthorizeUser,
@@ -140,8 +145,19 @@ def _arguments(parser: Any) -> None:
         default=0.0,
         help="fail the run above this ratio of failed requests (default 0: any failure fails)",
     )
-    group.add_argument("--max-p95-ms", env_var="LOCUST_MAX_P95_MS", type=float, default=0.0, help="p95 limit (ms)")
-    group.add_argument("--max-p99-ms", env_var="LOCUST_MAX_P99_MS", type=float, default=0.0, help="p99 limit (ms)")
+    group.add_argument(
+        "--max-p95-ms", env_var="LOCUST_MAX_P95_MS", type=float, default=0.0, help="p95 limit in ms (0: no limit)"
+    )
+    group.add_argument(
+        "--max-p99-ms", env_var="LOCUST_MAX_P99_MS", type=float, default=0.0, help="p99 limit in ms (0: no limit)"
+    )
+    group.add_argument(
+        "--progress-every",
+        env_var="LOCUST_PROGRESS_EVERY",
+        type=float,
+        default=5.0,
+        help="seconds between progress lines: requests, failures, rate and percentiles (0: none)",
+    )
     group.add_argument(
         "--summary-json",
         env_var="LOCUST_SUMMARY_JSON",
@@ -209,6 +225,52 @@ def _test_start(environment: Environment, **_: Any) -> None:
     _STOPPING = False
     RECORDER.reset()
     on_test_start(environment)
+    if not isinstance(environment.runner, WorkerRunner) and options(environment) is not None:
+        gevent.spawn(_progress, environment)
+
+
+def _progress(environment: Environment) -> None:
+    """One line every few seconds, so that a long run shows it is alive and how it goes before it ends.
+
+    Percentiles are exact over the requests since the previous line when this process makes them, else (a master)
+    Locust's own over the run so far."""
+    every = float(options(environment).progress_every or 0)
+    if every <= 0:
+        return
+    started = time.monotonic()
+    seen = 0
+    while True:
+        gevent.sleep(every)
+        runner = environment.runner
+        if _STOPPING or runner is None or runner.state in ("stopping", "stopped", "cleanup"):
+            return
+        total = environment.stats.total
+        if RECORDER.requests:
+            seen = min(seen, len(RECORDER.total))
+            recent = data.percentiles(RECORDER.total[seen:])
+            rate = (len(RECORDER.total) - seen) / every
+            seen = len(RECORDER.total)
+            window = f"last {every:g} s"
+            p50, p95, p99 = (recent.get(k) for k in ("p50", "p95", "p99"))
+        else:
+            rate = float(total.current_rps or 0)
+            window = "run so far"
+            p50, p95, p99 = (total.get_response_time_percentile(q) for q in (0.5, 0.95, 0.99))
+        log.info(
+            "progress %.0f s: %d requests, %d failures, %.0f req/s; p50 %s ms, p95 %s ms, p99 %s ms (%s)",
+            time.monotonic() - started,
+            total.num_requests,
+            total.num_failures,
+            rate,
+            _ms(p50),
+            _ms(p95),
+            _ms(p99),
+            window,
+        )
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
 
 
 class _EnvHolder:
@@ -283,6 +345,14 @@ def verdict(environment: Environment) -> dict[str, Any]:
         problems.append(f"p95 {p95:.1f} ms > {opts.max_p95_ms} ms")
     if opts.max_p99_ms and p99 > opts.max_p99_ms:
         problems.append(f"p99 {p99:.1f} ms > {opts.max_p99_ms} ms")
+    if any("429" in str(e.error) for e in stats.errors.values()):
+        problems.append(
+            "the target answered HTTP 429 (too many requests): it limits failed authentications or request rates; "
+            "lift that limit for the load test (the reference hub: OCPI_HUB_AUTH_FAILURE_LIMIT=0, as make run does) "
+            "or lower --unknown-share"
+        )
+    if FATAL.message:
+        problems.insert(0, f"cannot run: {FATAL.message}")
     return {
         "passed": not problems,
         "problems": problems,
@@ -291,7 +361,12 @@ def verdict(environment: Environment) -> dict[str, Any]:
         "fail_ratio": round(total.fail_ratio, 6),
         "p95_ms": p95,
         "p99_ms": p99,
-        "limits": {"fail_ratio": opts.max_fail_ratio, "p95_ms": opts.max_p95_ms, "p99_ms": opts.max_p99_ms},
+        # null: no limit (a fail ratio of 0 is a limit: any failure fails)
+        "limits": {
+            "fail_ratio": opts.max_fail_ratio,
+            "p95_ms": opts.max_p95_ms or None,
+            "p99_ms": opts.max_p99_ms or None,
+        },
         "exact": exact,
         "errors": [
             {"method": e.method, "name": e.name, "error": str(e.error), "occurrences": e.occurrences}
@@ -306,11 +381,67 @@ def _quitting(environment: Environment, **_: Any) -> None:
     if isinstance(environment.runner, WorkerRunner) or options(environment) is None:
         return
     result = verdict(environment)
-    environment.process_exit_code = 0 if result["passed"] else 1
-    if result["passed"]:
+    environment.process_exit_code = FATAL.code if FATAL.message else 0 if result["passed"] else 1
+    _REPORT["verdict"] = result
+    if FATAL.message:
+        pass  # said once already, when it happened
+    elif result["passed"]:
         log.info("thresholds passed: %d requests, fail ratio %.4f", result["requests"], result["fail_ratio"])
     else:
         log.error("THRESHOLDS FAILED: %s", "; ".join(result["problems"]))
     path = options(environment).summary_json
     if path:
         Path(path).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+
+_REPORT: dict[str, Any] = {}
+"""The verdict, kept for the HTML report (Locust writes the report after ``quitting`` and before ``quit``)."""
+
+_ROOT = '<div id="root"></div>'
+
+
+def verdict_html(result: dict[str, Any]) -> str:
+    """A block for the top of Locust's HTML report: the thresholds, the figures they were held against, the verdict."""
+    limits = result.get("limits") or {}
+
+    def limit(value: Any, unit: str = "") -> str:
+        return "no limit" if value is None else f"{value}{unit}"
+
+    rows = [
+        ("failure ratio", f"{result.get('fail_ratio')}", limit(limits.get("fail_ratio"))),
+        ("p95 latency", f"{result.get('p95_ms')} ms", limit(limits.get("p95_ms"), " ms")),
+        ("p99 latency", f"{result.get('p99_ms')} ms", limit(limits.get("p99_ms"), " ms")),
+    ]
+    passed = bool(result.get("passed"))
+    colour = "#1b5e20" if passed else "#b71c1c"
+    problems = "".join(f"<li>{html.escape(str(p))}</li>" for p in result.get("problems") or [])
+    cells = "".join(
+        f"<tr><td>{html.escape(name)}</td><td>{html.escape(measured)}</td><td>{html.escape(maximum)}</td></tr>"
+        for name, measured, maximum in rows
+    )
+    return (
+        '<section id="ocpi-verdict" style="font-family:sans-serif;padding:12px 24px;border-bottom:1px solid #ccc">'
+        f'<h2 style="margin:0 0 8px;color:{colour}">Verdict: {"PASSED" if passed else "FAILED"}</h2>'
+        f'<p style="margin:4px 0">{result.get("requests")} requests, {result.get("failures")} failures '
+        "(latency thresholds use exact response times of the HTTP requests)</p>"
+        '<table style="border-collapse:collapse" cellpadding="4"><tr><th align="left">threshold</th>'
+        f'<th align="left">measured</th><th align="left">limit</th></tr>{cells}</table>'
+        + (f"<ul>{problems}</ul>" if problems else "")
+        + "</section>"
+    )
+
+
+@events.quit.add_listener
+def _report_verdict(**_: Any) -> None:
+    environment = _ENV.environment
+    result = _REPORT.get("verdict")
+    path = getattr(options(environment), "html_file", None) if environment is not None else None
+    if not result or not path:
+        return
+    try:
+        page = Path(path).read_text(encoding="utf-8")
+    except OSError:
+        return
+    block = verdict_html(result)
+    page = page.replace(_ROOT, block + _ROOT, 1) if _ROOT in page else page.replace("</body>", block + "</body>", 1)
+    Path(path).write_text(page, encoding="utf-8")

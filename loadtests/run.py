@@ -22,8 +22,9 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from importlib.util import find_spec
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 from conformance.urls import origin
 from loadtests import data
@@ -471,18 +472,82 @@ examples:
   python -m loadtests token ... -- --processes 2        (anything after -- goes to Locust as it is)
 
 Results (CSV, HTML report, log, summary JSON) go to --results (default loadtest-results/<time>-<scenario>/).
-Exit code 0 when every threshold held; 1 otherwise.
+A progress line every 5 s (--progress-every); the verdict and thresholds end the output, the summary JSON and the
+HTML report.
+
+exit codes:
+  0    every threshold held
+  1    a threshold failed or an answer was wrong
+  2    usage mistake: unknown scenario or option, bad number or duration, missing, unreadable or empty file,
+       the load-test tools not installed (pip install "ocpi-hub[loadtest]")
+  3    the target cannot be reached (nothing was measured)
+  130  interrupted (Ctrl-C)
+Every mistake is told in one line on standard error; --debug adds the traceback.
 """
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+PROG = "python -m loadtests"
+REACH_TIMEOUT = 5.0
+"""Seconds to wait for the target's first answer before saying it cannot be reached."""
+
+
+class UsageError(Exception):
+    """A mistake in how the run was asked for, told in one line (exit code 2 unless said otherwise)."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors that name the scenarios when none was recognised."""
+
+    scenarios: tuple[str, ...] = ()
+
+    def error(self, message: str) -> NoReturn:
+        if self.scenarios:
+            if "required: SCENARIO" in message:
+                message = "name a scenario"
+            elif "invalid choice" in message:
+                message = "unknown scenario " + message.split("invalid choice: ", 1)[1].split(" (choose", 1)[0]
+            message += f"; scenarios: {', '.join(self.scenarios)}"
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {PROG} --help)\n")
+
+
+def _number(kind: type[int] | type[float], low: float, high: float | None = None) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
+        if value < low or (high is not None and value > high):
+            bounds = f"from {low:g} to {high:g}" if high is not None else f"at least {low:g}"
+            raise argparse.ArgumentTypeError(f"{text} is out of range ({bounds})")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def _duration(text: str) -> int:
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if seconds < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is too short (at least 1s)")
+    return seconds
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m loadtests",
+    parser = _Parser(
+        prog=PROG,
         description="Headless Locust load tests of an OCPI 2.3.0 implementation (any versions URL).",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="scenario", required=True, metavar="SCENARIO")
+    parser.add_argument("--version", action="version", version=f"{PROG} {_version()} (OCPI 2.3.0)")
+    sub = parser.add_subparsers(dest="scenario", required=True, metavar="SCENARIO", parser_class=_Parser)
     token = sub.add_parser("token", help="token validation: authenticated GETs, a share of unknown tokens")
     registration = sub.add_parser("registration", help="credentials handshakes then rotation, each exactly once")
     ceiling = sub.add_parser("ceiling", help="the token-validation requests against a bare endpoint (a ceiling)")
@@ -496,43 +561,71 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             target.add_argument("--versions-url", required=True, help="the target's OCPI versions URL")
         load = p.add_argument_group("load (every run is bounded)")
-        load.add_argument("--users", type=int, default=20, help="concurrent users (default 20)")
-        load.add_argument("--spawn-rate", type=float, default=20, help="users started per second (default 20)")
-        load.add_argument("--run-time", default="30s", help="duration, e.g. 30s, 2m (default 30s)")
-        load.add_argument("--max-requests", type=int, default=0, help="stop after N requests (default: no limit)")
+        load.add_argument("--users", type=_number(int, 1), default=20, help="concurrent users (default 20)")
+        load.add_argument(
+            "--spawn-rate", type=_number(float, 0.01), default=20, help="users started per second (default 20)"
+        )
+        load.add_argument("--run-time", type=_duration, default=30, help="duration, e.g. 30s, 2m, 1m30s (default 30s)")
+        load.add_argument(
+            "--max-requests", type=_number(int, 0), default=0, help="stop after N requests (default: no limit)"
+        )
         load.add_argument("--reset-stats", action="store_true", help="measure only once every user is running")
         limits = p.add_argument_group("pass/fail thresholds")
-        limits.add_argument("--max-fail-ratio", type=float, default=0.0, help="default 0: any failure fails")
-        limits.add_argument("--max-p95-ms", type=float, default=0.0, help="default: no limit")
-        limits.add_argument("--max-p99-ms", type=float, default=0.0, help="default: no limit")
+        limits.add_argument(
+            "--max-fail-ratio", type=_number(float, 0, 1), default=0.0, help="0 to 1 (default 0: any failure fails)"
+        )
+        limits.add_argument("--max-p95-ms", type=_number(float, 0), default=0.0, help="default: no limit")
+        limits.add_argument("--max-p99-ms", type=_number(float, 0), default=0.0, help="default: no limit")
         out = p.add_argument_group("output")
         out.add_argument("--results", type=Path, help="results folder (default loadtest-results/<time>-<scenario>)")
         out.add_argument("--name", help="file name prefix inside it (default: the scenario)")
         out.add_argument("--quiet", action="store_true", help="do not echo Locust's output")
+        out.add_argument(
+            "--progress-every",
+            type=_number(float, 0),
+            default=5.0,
+            help="seconds between progress lines (requests, failures, percentiles; default 5, 0: none)",
+        )
+        out.add_argument("--debug", action="store_true", help="show the traceback of a failure")
     for p in (token, ceiling):
         p.add_argument("--tokens", required=True, help="file of valid credentials tokens, one per line")
-        p.add_argument("--unknown-share", type=float, default=0.1, help="share of unknown tokens (default 0.1)")
+        p.add_argument(
+            "--unknown-share", type=_number(float, 0, 1), default=0.1, help="share of unknown tokens (default 0.1)"
+        )
         p.add_argument(
             "--endpoints",
             default="versions,details,credentials",
             help="what to GET, optionally weighted (default versions,details,credentials)",
         )
-        p.add_argument("--rate", type=float, default=0.0, help="fixed total req/s (default: as fast as possible)")
+        p.add_argument(
+            "--rate", type=_number(float, 0), default=0.0, help="fixed total req/s (default: as fast as possible)"
+        )
     for p in (pages, authorize, push):
         p.add_argument("--tokens", required=True, help="file of credentials tokens; the first one is used")
         p.add_argument("--from-party", default="", help="OCPI-from-* as CC/PID (the party the token belongs to)")
         p.add_argument("--to-party", default="", help="OCPI-to-* as CC/PID (GET-all on a hub: the hub itself)")
     pages.add_argument("--module", default="locations", help="the Sender list to page through (default locations)")
     authorize.add_argument("--tokens-file", required=True, help="uid,type,allowed CSV of the drivers' tokens")
-    authorize.add_argument("--unknown-share", type=float, default=0.1, help="share of unknown tokens (default 0.1)")
-    authorize.add_argument("--rate", type=float, default=0.0, help="fixed total req/s (default: as fast as possible)")
-    push.add_argument("--rate", type=float, default=0.0, help="fixed total pushes/s (default: as fast as possible)")
-    push.add_argument("--receivers", type=int, default=2, help="recording eMSPs to start and register (default 2)")
+    authorize.add_argument(
+        "--unknown-share", type=_number(float, 0, 1), default=0.1, help="share of unknown tokens (default 0.1)"
+    )
+    authorize.add_argument(
+        "--rate", type=_number(float, 0), default=0.0, help="fixed total req/s (default: as fast as possible)"
+    )
+    push.add_argument(
+        "--rate", type=_number(float, 0), default=0.0, help="fixed total pushes/s (default: as fast as possible)"
+    )
+    push.add_argument(
+        "--receivers", type=_number(int, 1), default=2, help="recording eMSPs to start and register (default 2)"
+    )
     push.add_argument(
         "--invitations", required=True, help="file of registration tokens A, one per receiver (each used once)"
     )
     push.add_argument(
-        "--drain", type=float, default=30.0, help="seconds to wait after the run for deliveries to arrive (default 30)"
+        "--drain",
+        type=_number(float, 0),
+        default=30.0,
+        help="seconds to wait after the run for deliveries to arrive (default 30)",
     )
     registration.add_argument("--invitations", required=True, help="file of registration tokens A, one per line")
     registration.add_argument(
@@ -541,6 +634,7 @@ def build_parser() -> argparse.ArgumentParser:
         "a target on another host needs a peer it can reach)",
     )
     registration.add_argument("--party-country", help="country code of the registered parties (default: derived)")
+    parser.scenarios = tuple(sub.choices)
     return parser
 
 
@@ -581,6 +675,72 @@ def _print_result(result: RunResult, out: IO[str]) -> None:
     out.write(f"{verdict}{': ' + problems if problems else ''}\n")
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ocpi-hub")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _check_tools() -> None:
+    """Locust (and jsonschema, which the harness's checks use) come with the ``[loadtest]`` extra, not the hub."""
+    missing = [name for name in ("locust", "jsonschema") if find_spec(name) is None]
+    if missing:
+        raise UsageError(
+            f"{PROG} needs {' and '.join(missing)}, which the hub alone does not install: "
+            'pip install "ocpi-hub[loadtest]" (or make install)'
+        )
+
+
+def _check_file(path: str, option: str, hint: str) -> None:
+    """A file the run reads, checked before Locust starts (inside it, each user would fail on its own)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{option} {path}: no such file ({hint})") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {option} {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{option} {path} is not a text file") from None
+    if not any(line.strip() and not line.startswith("#") for line in text.splitlines()):
+        raise UsageError(f"{option} {path} is empty ({hint})")
+
+
+def _check_reachable(url: str) -> None:
+    """Any HTTP answer will do (401 included): the point is to tell "nothing listens there" in one line."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=REACH_TIMEOUT):  # noqa: S310 - the target the user named
+            return
+    except urllib.error.HTTPError:
+        return
+    except ValueError as exc:
+        raise UsageError(f"{url!r} is not a URL the load test can call: {exc}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        reason = getattr(reason, "strerror", None) or str(reason)
+        raise UsageError(
+            f"cannot reach the target at {url}: {reason}; is it running, and is the URL right?", EXIT_UNREACHABLE
+        ) from None
+
+
+def _preflight(args: argparse.Namespace) -> None:
+    _check_tools()
+    tokens_hint = "make one with: ocpi-hub seed --parties 100 --export tokens.txt"
+    invitations_hint = "make one with: ocpi-hub invite --count 100 --export invitations.txt"
+    if getattr(args, "tokens", None):
+        _check_file(args.tokens, "--tokens", tokens_hint)
+    if getattr(args, "invitations", None):
+        _check_file(args.invitations, "--invitations", invitations_hint)
+    if getattr(args, "tokens_file", None):
+        _check_file(args.tokens_file, "--tokens-file", "make one with: ocpi-hub seed-tokens ... --export tokens.csv")
+    _check_reachable(getattr(args, "versions_url", None) or args.host)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     extra: list[str] = []
@@ -588,6 +748,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         cut = args_list.index("--")
         args_list, extra = args_list[:cut], args_list[cut + 1 :]
     args = build_parser().parse_args(args_list)
+    try:
+        _preflight(args)
+        return _run(args, extra)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if args.debug:
+            import traceback
+
+            traceback.print_exc()
+        if isinstance(exc, UsageError):
+            print(f"{PROG} {args.scenario}: {exc}", file=sys.stderr)
+            return exc.code
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        hint = "" if args.debug else " (--debug shows the traceback)"
+        print(f"{PROG} {args.scenario}: {text}{hint}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _run(args: argparse.Namespace, extra: list[str]) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     results = args.results or Path("loadtest-results") / f"{stamp}-{args.scenario}"
     options: dict[str, Any] = {
@@ -595,6 +776,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "max_fail_ratio": args.max_fail_ratio,
         "max_p95_ms": args.max_p95_ms or None,
         "max_p99_ms": args.max_p99_ms or None,
+        "progress_every": args.progress_every,
     }
     if args.scenario in ("pages", "authorize", "push"):
         options.update(tokens=Path(args.tokens).resolve(), from_party=args.from_party, to_party=args.to_party)
@@ -621,7 +803,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         host=getattr(args, "host", "") or "",
         users=args.users,
         spawn_rate=args.spawn_rate,
-        run_time=parse_duration(args.run_time),
+        run_time=args.run_time,
         reset_stats=args.reset_stats,
         options=options,
         extra=extra,

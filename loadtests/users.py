@@ -22,9 +22,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import gevent
+from gevent import GreenletExit
 from gevent.lock import BoundedSemaphore
 from locust import FastHttpUser, constant_throughput, task
 from locust.env import Environment
@@ -36,6 +37,9 @@ from loadtests import data
 from loadtests.checks import Finding, exchange_of, expect_success, expect_unauthorized, short
 
 __all__ = (
+    "EXIT_UNREACHABLE",
+    "EXIT_USAGE",
+    "FATAL",
     "LEDGER",
     "PUSHES",
     "AuthorizeUser",
@@ -56,6 +60,53 @@ BARE_PATHS = ("/ocpi/versions", "/ocpi/2.3.0", "/ocpi/2.3.0/credentials")
 """Where the ceiling user sends the same three requests (the bare app answers any path)."""
 UNKNOWN = " [unknown token]"
 ROTATED_OUT = " [rotated-out token]"
+
+
+EXIT_FAILED = 1
+"""A threshold failed or an answer was wrong."""
+EXIT_USAGE = 2
+"""The run was set up wrong (a missing option, an unreadable or empty file)."""
+EXIT_UNREACHABLE = 3
+"""The target could not be reached: nothing was measured."""
+
+
+class _Fatal:
+    """Why the run cannot go on at all, said once (Locust would print one traceback per user)."""
+
+    def __init__(self) -> None:
+        self.message: str | None = None
+        self.code = 0
+
+
+FATAL = _Fatal()
+
+
+def give_up(environment: Environment, message: str, code: int) -> NoReturn:
+    """Stop the whole run for a reason every user would share: one log line, the exit code, and this user ends
+    quietly (a GreenletExit is how Locust ends a user without a traceback)."""
+    if FATAL.message is None:
+        FATAL.message, FATAL.code = message, code
+        log.error("cannot run: %s", message)
+        runner = environment.runner
+        if isinstance(runner, LocalRunner | WorkerRunner):
+            gevent.spawn_later(0.1, runner.quit)
+    raise GreenletExit
+
+
+def _discovery_failed(environment: Environment, error: str | None) -> NoReturn:
+    unreachable = "no response" in (error or "")
+    give_up(
+        environment,
+        f"{'the target cannot be reached' if unreachable else 'endpoint discovery failed'}: {error}",
+        EXIT_UNREACHABLE if unreachable else EXIT_FAILED,
+    )
+
+
+def _read_file(environment: Environment, path: str, option: str) -> list[str]:
+    try:
+        return data.read_tokens(path)
+    except OSError as exc:
+        give_up(environment, f"cannot read {option} {path}: {exc.strerror}", EXIT_USAGE)
 
 
 def options(environment: Environment) -> Any:
@@ -116,11 +167,11 @@ def _pool(environment: Environment) -> list[str]:
     """The valid tokens of this process (read once)."""
     path = options(environment).tokens
     if not path:
-        raise StopUser("--tokens FILE is required for the token-validation scenario")
+        give_up(environment, "--tokens FILE is required for this scenario", EXIT_USAGE)
     if path not in _POOL:
-        tokens = data.read_tokens(path)
+        tokens = _read_file(environment, path, "--tokens")
         if not tokens:
-            raise StopUser(f"no tokens in {path}")
+            give_up(environment, f"no tokens in {path} (one credentials token per line)", EXIT_USAGE)
         _POOL[path] = tokens
     return _POOL[path]
 
@@ -170,7 +221,7 @@ class TokenValidationUser(FastHttpUser):
                 except Finding as finding:
                     _DISCOVERY.error = short(finding)
         if _DISCOVERY.urls is None:
-            raise StopUser(f"endpoint discovery failed: {_DISCOVERY.error}")
+            _discovery_failed(self.environment, _DISCOVERY.error)
         return _DISCOVERY.urls
 
     def _fetch_urls(self, token: str) -> dict[str, str]:
@@ -293,7 +344,7 @@ class _ModuleUser(FastHttpUser):
                 except Finding as finding:
                     _DISCOVERY.error = short(finding)
         if _DISCOVERY.urls is None:
-            raise StopUser(f"discovery failed: {_DISCOVERY.error}")
+            _discovery_failed(self.environment, _DISCOVERY.error)
         return _DISCOVERY.urls[module]
 
 
@@ -313,7 +364,7 @@ class PagesUser(FastHttpUser):
                 except Finding as finding:
                     _DISCOVERY.error = short(finding)
         if _DISCOVERY.urls is None:
-            raise StopUser(f"discovery failed: {_DISCOVERY.error}")
+            _discovery_failed(self.environment, _DISCOVERY.error)
         self.url = _DISCOVERY.urls["list"]
         self.limit, self.deep = int(_DISCOVERY.urls["limit"]), int(_DISCOVERY.urls["deep"])
         self.first_object = _DISCOVERY.urls["first"]
@@ -363,18 +414,21 @@ class PagesUser(FastHttpUser):
 _DRIVER_TOKENS: dict[str, list[tuple[str, str, str]]] = {}
 
 
-def driver_tokens(path: str) -> list[tuple[str, str, str]]:
+def driver_tokens(environment: Environment, path: str) -> list[tuple[str, str, str]]:
     """``(uid, type, expected allowed)`` rows of a ``uid,type,allowed`` CSV (``allowed`` may be empty: not checked)."""
     if path not in _DRIVER_TOKENS:
         rows = []
-        with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                uid, _, rest = line.strip().partition(",")
-                token_type, _, allowed = rest.partition(",")
-                if uid and uid != "uid":
-                    rows.append((uid, token_type or "RFID", allowed))
+        try:
+            with open(path, encoding="utf-8") as handle:
+                for line in handle:
+                    uid, _, rest = line.strip().partition(",")
+                    token_type, _, allowed = rest.partition(",")
+                    if uid and uid != "uid":
+                        rows.append((uid, token_type or "RFID", allowed))
+        except OSError as exc:
+            give_up(environment, f"cannot read --tokens-file {path}: {exc.strerror}", EXIT_USAGE)
         if not rows:
-            raise StopUser(f"no tokens in {path}")
+            give_up(environment, f"no tokens in {path} (uid,type,allowed per line)", EXIT_USAGE)
         _DRIVER_TOKENS[path] = rows
     return _DRIVER_TOKENS[path]
 
@@ -394,8 +448,8 @@ class AuthorizeUser(_ModuleUser):
     def on_start(self) -> None:
         opts = options(self.environment)
         if not opts.tokens_file:
-            raise StopUser("--tokens-file FILE (uid,type,allowed) is required for the authorize scenario")
-        self.rows = driver_tokens(opts.tokens_file)
+            give_up(self.environment, "--tokens-file FILE (uid,type,allowed) is required for this scenario", EXIT_USAGE)
+        self.rows = driver_tokens(self.environment, opts.tokens_file)
         self.unknown_share = float(opts.unknown_share)
         self.base = self._start_module(_pool(self.environment)[0], "tokens", "SENDER")
         """The tokens Sender URL exactly as advertised (conformance.urls appends the spec's suffix)."""
@@ -472,7 +526,7 @@ class PushUser(_ModuleUser):
     def on_start(self) -> None:
         opts = options(self.environment)
         if "/" not in (opts.from_party or ""):
-            raise StopUser("--from-party CC/PID (the CPO whose token pushes) is required for the push scenario")
+            give_up(self.environment, "--from-party CC/PID (the CPO whose token pushes) is required", EXIT_USAGE)
         self.country, _, self.party = opts.from_party.upper().partition("/")
         self.base = self._start_module(_pool(self.environment)[0], "locations", "RECEIVER")
         self.name = endpoint_url(_path(self.base), "/{country_code}/{party_id}/{location_id}")
@@ -556,8 +610,8 @@ def _load_invitations(environment: Environment) -> None:
         return
     opts = options(environment)
     if not opts.invitations:
-        raise StopUser("--invitations FILE is required for the registration scenario")
-    tokens = data.read_tokens(opts.invitations)
+        give_up(environment, "--invitations FILE is required for the registration scenario", EXIT_USAGE)
+    tokens = _read_file(environment, opts.invitations, "--invitations")
     index, count = _generator_slot(environment)
     LEDGER.invitations = data.share(list(enumerate(tokens)), index, count)
     LEDGER.country = (opts.party_country or data.party_country(tokens)).upper()
@@ -583,7 +637,7 @@ class RegistrationUser(FastHttpUser):
     def on_start(self) -> None:
         _load_invitations(self.environment)
         if not options(self.environment).peer_url:
-            raise StopUser("--peer-url is required for the registration scenario")
+            give_up(self.environment, "--peer-url is required for the registration scenario", EXIT_USAGE)
 
     @task
     def register_and_rotate(self) -> None:

@@ -4,14 +4,34 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import logging
 import os
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from importlib.util import find_spec
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from reference_hub import OCPI_VERSION, __version__
+from reference_hub.cli import (
+    EXIT_CODES,
+    EXIT_FAILED,
+    EXIT_UNAVAILABLE,
+    CliError,
+    OneLineParser,
+    check_port,
+    check_store,
+    hub_context,
+    private_output,
+    quoted,
+    redact,
+    run_command,
+    tcp_port,
+    whole_number,
+)
 from reference_hub.settings import FAULTS, Settings, load_settings
 
 DESCRIPTION = f"""\
@@ -24,6 +44,20 @@ share one database) or mongodb://host:27017/dbname (default sqlite:///data/hub.d
 secret_key_file or secret_key (OCPI_HUB_SECRET_KEY, a Fernet key).
 """
 
+EPILOG = (
+    "exit codes:\n"
+    + "\n".join(
+        textwrap.fill(meaning, 100, initial_indent=f"  {code:<4} ", subsequent_indent=" " * 7)
+        for code, meaning in EXIT_CODES.items()
+    )
+    + """
+
+Every mistake is told in one line on standard error; --debug adds the traceback.
+Shell completion: ocpi-hub completion bash|zsh|tcsh (see ocpi-hub completion --help)."""
+)
+
+log = logging.getLogger("reference_hub")
+
 
 GRANIAN_BUFFER = 65536
 """Bytes granian buffers per HTTP/1 connection (its default is 408 KiB). Every header block the hub accepts fits
@@ -32,35 +66,41 @@ RESPAWN_INTERVAL = 1.0
 """Seconds granian waits before replacing a worker that died."""
 
 
+def _debug_flag(parser: argparse.ArgumentParser, default: Any = argparse.SUPPRESS) -> None:
+    parser.add_argument("--debug", action="store_true", default=default, help="show the traceback of a failure")
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="YAML settings file (default: $OCPI_HUB_CONFIG)")
     parser.add_argument("--store", metavar="URL", help="store URL (default: $OCPI_HUB_STORE or sqlite:///data/hub.db)")
     parser.add_argument("--public-url", metavar="URL", help="base URL the hub advertises (default http://HOST:PORT)")
     parser.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="TCP port (default 8080)")
+    parser.add_argument("--port", type=tcp_port, help="TCP port, 1-65535 (default 8080)")
+    _debug_flag(parser)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="ocpi-hub", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--version", action="version", version=f"ocpi-hub {__version__} (OCPI {OCPI_VERSION})")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+Subparsers = Any
+"""argparse's private ``_SubParsersAction``."""
 
+
+def _serve_parser(sub: Subparsers) -> None:
     serve = sub.add_parser(
         "serve",
         help="run the hub (granian, production-style)",
         description="Run the hub. With an admin key set (OCPI_HUB_ADMIN_KEY, or admin_key in the YAML file; there is "
         "no flag, so the key stays out of process lists and shell history) the operator dashboard is served at "
-        "http://HOST:PORT/admin/: sign in with the key to see parties, invitations, deliveries and traffic.",
+        "http://HOST:PORT/admin/: sign in with the key to see parties, invitations, deliveries and traffic. "
+        "Before starting, the store is opened once (a store that does not answer within 5 s is reported) and the "
+        "port is checked: a port another process listens on is refused, naming that process where the system "
+        "tells. Logs go to standard output, plain or JSON (log_format).",
     )
     _common(serve)
-    serve.add_argument("--workers", type=int, help="server processes (default 1)")
+    serve.add_argument("--workers", type=whole_number(1), help="server processes (default 1)")
     serve.add_argument(
         "--server",
         choices=("granian", "uvicorn"),
         default="granian",
-        help="ASGI server (default granian; uvicorn is the fallback)",
+        help="ASGI server (default granian; uvicorn is the fallback and needs the uvicorn package)",
     )
     serve.add_argument(
         "--fault",
@@ -70,16 +110,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="switch on a deliberate protocol fault (testing conformance tools only; repeatable): "
         + ", ".join(sorted(FAULTS)),
     )
+    serve.add_argument(
+        "--share-port",
+        action="store_true",
+        help="listen on a port another instance of this hub already listens on (same store; the kernel spreads "
+        "connections over the instances, as a load balancer would over hosts) instead of refusing it",
+    )
 
+
+def _invite_parser(sub: Subparsers) -> None:
     invite = sub.add_parser(
         "invite",
-        help="create a registration token A (printed as the last line)",
+        help="create registration tokens A (printed one per line, or written to --export)",
         description="Create a registration token A for a new party. Give it to the party with "
-        "the versions URL; it works once, for versions, version details and credentials only.",
+        "the versions URL; it works once, for versions, version details and credentials only. The tokens go to "
+        "standard output, one per line (a note with the versions URL goes to standard error), or with --export "
+        "to a file created with mode 0600.",
     )
     _common(invite)
-    invite.add_argument("--count", type=int, default=1, metavar="N", help="create N tokens, one per line (default 1)")
+    invite.add_argument("--count", type=whole_number(1), default=1, metavar="N", help="create N tokens (default 1)")
+    invite.add_argument("--export", metavar="FILE", help="write the tokens to FILE (mode 0600) instead of stdout")
 
+
+def _register_parser(sub: Subparsers) -> None:
     register = sub.add_parser(
         "register",
         help="register the hub with a party (hub-initiated handshake)",
@@ -92,31 +145,39 @@ def build_parser() -> argparse.ArgumentParser:
     register.add_argument("versions_url", metavar="VERSIONS_URL", help="the party's versions endpoint")
     register.add_argument("token_a", metavar="TOKEN_A", help="the registration token the party gave us")
 
+
+def _partners_parser(sub: Subparsers) -> None:
     partners = sub.add_parser(
         "partners",
         help="list partner records (half-registered ones marked) or remove one",
-        description="List every partner record in the store, whatever its status; HALF marks a hub-initiated "
-        "registration that never finished (still PENDING), NO-CALL-YET an active partner that has not yet called the "
-        "hub with its token (normal for a party that only receives). 'remove PARTNER_ID' deletes one record: its token "
-        "stops working and its party ids are free for a new registration. Works with the hub running.",
+        description="List every partner record in the store, whatever its status, as a table (or JSON with --json); "
+        "HALF marks a hub-initiated registration that never finished (still PENDING), NO-CALL-YET an active partner "
+        "that has not yet called the hub with its token (normal for a party that only receives). 'remove PARTNER_ID' "
+        "deletes one record: its token stops working and its party ids are free for a new registration. Works with "
+        "the hub running.",
     )
     _common(partners)
     partners.add_argument("action", nargs="?", choices=("list", "remove"), default="list", help="default: list")
     partners.add_argument("partner_id", nargs="?", metavar="PARTNER_ID", help="the partner to remove, e.g. DE-ABC")
+    partners.add_argument("--json", action="store_true", help="list as a JSON array (the admin API's fields)")
 
+
+def _seed_parser(sub: Subparsers) -> None:
     seed = sub.add_parser(
         "seed",
         help="create N registered parties directly in the store (load tests)",
         description="Create N registered test parties (role CPO, ids AA/000 onwards) directly in "
-        "the store, with last_updated one second apart ending now, and write their tokens to --export. Seed before "
-        "starting the hub: a running hub picks up new partners by their recent last_updated, and seeded ones carry "
-        "past stamps.",
+        "the store, with last_updated one second apart ending now, and write their tokens to --export (mode 0600). "
+        "Seed before starting the hub: a running hub picks up new partners by their recent last_updated, and "
+        "seeded ones carry past stamps.",
     )
     _common(seed)
-    seed.add_argument("--parties", type=int, required=True, metavar="N", help="how many parties")
-    seed.add_argument("--export", metavar="FILE", help="write one credentials token per line to FILE")
+    seed.add_argument("--parties", type=whole_number(1), required=True, metavar="N", help="how many parties")
+    seed.add_argument("--export", metavar="FILE", help="write one credentials token per line to FILE (mode 0600)")
     seed.add_argument("--prefix", default="", metavar="CC", help="two-letter country code to use (default: varies)")
 
+
+def _seed_locations_parser(sub: Subparsers) -> None:
     seed_locations = sub.add_parser(
         "seed-locations",
         help="store N Locations of a registered CPO party directly (pagination tests and load tests)",
@@ -125,40 +186,28 @@ def build_parser() -> argparse.ArgumentParser:
         "This is the bulk path; a running hub serves them at once.",
     )
     _common(seed_locations)
-    seed_locations.add_argument("--locations", type=int, required=True, metavar="N", help="how many Locations")
+    seed_locations.add_argument(
+        "--locations", type=whole_number(1), required=True, metavar="N", help="how many Locations"
+    )
     seed_locations.add_argument("--owner", required=True, metavar="CC/PID", help="the CPO party that owns them")
 
+
+def _seed_tokens_parser(sub: Subparsers) -> None:
     seed_tokens = sub.add_parser(
         "seed-tokens",
         help="store N Tokens of a registered eMSP party directly (real-time authorization load tests)",
         description="Write N Tokens (uids T0000000 onwards, type RFID, whitelist NEVER, one in ten not valid) owned "
         "by the registered party --owner CC/PID straight into the store in one bulk write, and with --export a CSV "
-        "(uid,type,allowed) of what that eMSP answers for each: the table the load-test eMSP (python -m "
+        "(uid,type,allowed; mode 0600) of what that eMSP answers for each: the table the load-test eMSP (python -m "
         "loadtests.peer --authorizations FILE) and the authorize scenario both read.",
     )
     _common(seed_tokens)
-    seed_tokens.add_argument("--tokens", type=int, required=True, metavar="N", help="how many Tokens")
+    seed_tokens.add_argument("--tokens", type=whole_number(1), required=True, metavar="N", help="how many Tokens")
     seed_tokens.add_argument("--owner", required=True, metavar="CC/PID", help="the eMSP party that owns them")
     seed_tokens.add_argument("--export", metavar="FILE", help="write uid,type,allowed per token to this CSV")
 
-    copy = sub.add_parser(
-        "copy-store",
-        help="copy everything the hub keeps from one store to another (e.g. SQLite to PostgreSQL)",
-        description="Copy every partner (tokens as hashes, sealed outgoing tokens), unused invitation, object (in "
-        "its creation order), delivery still owed or failed and pending callback from the store --from names into "
-        "the empty store --to names (its schema is created first). Stop the hub on the source first. The tokens the "
-        "hub presents to parties stay sealed with the source's key: run the hub on the new store with the same "
-        "secret_key or secret_key_file (for a SQLite source without either, its <db>.key file). Nothing is changed "
-        "in the source; a target that holds any data is refused.",
-    )
-    copy.add_argument("--config", metavar="FILE", help="YAML settings file (default: $OCPI_HUB_CONFIG)")
-    copy.add_argument(
-        "--from", dest="source", required=True, metavar="URL", help="the store to copy, e.g. sqlite:///data/hub.db"
-    )
-    copy.add_argument(
-        "--to", dest="target", required=True, metavar="URL", help="the new store, e.g. postgresql://hub@db/ocpi"
-    )
 
+def _rotate_key_parser(sub: Subparsers) -> None:
     rotate_key = sub.add_parser(
         "rotate-key",
         help="seal every stored party token under a new key (works with the hub running)",
@@ -169,6 +218,69 @@ def build_parser() -> argparse.ArgumentParser:
         "(NEW,OLD), restart the hub, run this to seal every token under NEW, then remove OLD and restart again.",
     )
     _common(rotate_key)
+
+
+def _copy_store_parser(sub: Subparsers) -> None:
+    copy = sub.add_parser(
+        "copy-store",
+        help="copy everything the hub keeps from one store to another (e.g. SQLite to PostgreSQL)",
+        description="Copy every partner (tokens as hashes, sealed outgoing tokens), unused invitation, object (in "
+        "its creation order), delivery still owed or failed and pending callback from the store --from names into "
+        "the empty store --to names (its schema is created first), and print how many of each. Stop the hub on the "
+        "source first. The tokens the hub presents to parties stay sealed with the source's key: run the hub on the "
+        "new store with the same secret_key or secret_key_file (for a SQLite source without either, its <db>.key "
+        "file). Nothing is changed in the source; a target that holds any data is refused.",
+    )
+    copy.add_argument("--config", metavar="FILE", help="YAML settings file (default: $OCPI_HUB_CONFIG)")
+    copy.add_argument(
+        "--from", dest="source", required=True, metavar="URL", help="the store to copy, e.g. sqlite:///data/hub.db"
+    )
+    copy.add_argument(
+        "--to", dest="target", required=True, metavar="URL", help="the new store, e.g. postgresql://hub@db/ocpi"
+    )
+    _debug_flag(copy)
+
+
+def _completion_parser(sub: Subparsers) -> None:
+    completion = sub.add_parser(
+        "completion",
+        help="print a shell completion script (bash, zsh or tcsh)",
+        description="Print the completion script for ocpi-hub's commands and options. Install it once, e.g. "
+        "bash: ocpi-hub completion bash > ~/.local/share/bash-completion/completions/ocpi-hub; "
+        'zsh: ocpi-hub completion zsh > "${fpath[1]}/_ocpi-hub" (then start a new shell).',
+    )
+    completion.add_argument("shell", choices=("bash", "zsh", "tcsh"), help="the shell")
+    _debug_flag(completion)
+
+
+PARSERS = (
+    _serve_parser,
+    _invite_parser,
+    _register_parser,
+    _partners_parser,
+    _seed_parser,
+    _seed_locations_parser,
+    _seed_tokens_parser,
+    _rotate_key_parser,
+    _copy_store_parser,
+    _completion_parser,
+)
+"""One function per subcommand; the order is the order ``--help`` lists them."""
+
+
+def build_parser() -> OneLineParser:
+    parser = OneLineParser(
+        prog="ocpi-hub",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"ocpi-hub {__version__} (OCPI {OCPI_VERSION})")
+    _debug_flag(parser, default=False)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser)
+    for add in PARSERS:
+        add(sub)
+    parser.commands = tuple(sub.choices)
     return parser
 
 
@@ -199,20 +311,52 @@ def _export_env(args: argparse.Namespace, settings: Settings) -> None:
     os.environ["OCPI_HUB_WORKERS"] = str(settings.workers)
 
 
-def serve(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    _export_env(args, settings)
-    from reference_hub.hub.client import redact_url
-
-    store = redact_url(settings.store)  # a database password never reaches the terminal or a log
-    print(f"OCPI {OCPI_VERSION} hub on http://{settings.host}:{settings.port} (store {store})", flush=True)
-    print(f"versions URL: {settings.versions_url}", flush=True)
+def _invite_hint(args: argparse.Namespace, settings: Settings) -> str:
+    """The command that creates a token A in *this* hub's store, with the values this hub runs with."""
     program = sys.argv[0] if Path(sys.argv[0]).name == "ocpi-hub" else "ocpi-hub"
-    print(f"registration token for a new party: {program} invite --store {store}  (or: make invite)", flush=True)
+    words: list[str] = [program, "invite", "--store", redact(settings.store)]
+    defaults = Settings()
+    if args.config:
+        words += ["--config", args.config]
+    if settings.host != defaults.host:
+        words += ["--host", settings.host]
+    words += ["--port", str(settings.port)]
+    if settings.public_url:
+        words += ["--public-url", settings.public_url]
+    hint = quoted(*words)
+    if os.environ.get("MAKELEVEL"):  # started by `make run`: the make form, with the same variables
+        made = ["make", "invite"]
+        if settings.host != defaults.host:
+            made.append(f"HOST={settings.host}")
+        if settings.port != defaults.port:
+            made.append(f"PORT={settings.port}")
+        if settings.store != defaults.store:
+            made.append(f"STORE={redact(settings.store)}")
+        hint += f"  (or: {quoted(*made)})"
+    return hint
+
+
+def serve(args: argparse.Namespace) -> int:
+    from reference_hub.logs import configure, log_config
+
+    settings = _settings(args)
+    configure(settings.log_format, settings.log_level)
+    if args.server == "uvicorn" and find_spec("uvicorn") is None:
+        raise CliError("--server uvicorn needs the uvicorn package: pip install uvicorn (or the [dev] extra)")
+    if not args.share_port:
+        check_port(settings.host, settings.port)
+    asyncio.run(check_store(settings))
+    _export_env(args, settings)
+    log.info(
+        "OCPI %s hub on http://%s:%s (store %s)", OCPI_VERSION, settings.host, settings.port, redact(settings.store)
+    )
+    log.info("versions URL: %s", settings.versions_url)
+    log.info("registration token for a new party: %s", _invite_hint(args, settings))
     if settings.admin_key:
-        print(f"operator dashboard: {settings.base_url}/admin/ (sign in with the admin key)", flush=True)
+        log.info("operator dashboard: %s/admin/ (sign in with the admin key)", settings.base_url)
     if settings.faults:
-        print(f"FAULT SWITCHES ON (not a conforming hub): {', '.join(settings.faults)}", flush=True)
+        log.warning("FAULT SWITCHES ON (not a conforming hub): %s", ", ".join(settings.faults))
+    logging_setup = log_config(settings.log_format, settings.log_level)
     if args.server == "uvicorn":
         import uvicorn
 
@@ -223,6 +367,7 @@ def serve(args: argparse.Namespace) -> int:
             port=settings.port,
             workers=settings.workers,
             log_level=settings.log_level,
+            log_config=logging_setup,
         )
         return 0
     from granian import Granian
@@ -238,6 +383,7 @@ def serve(args: argparse.Namespace) -> int:
         workers=settings.workers,
         loop=Loops.uvloop,
         log_level=settings.log_level,  # type: ignore[arg-type]
+        log_dictconfig=logging_setup,
         # HTTP/1.1 only: OCPI peers speak it, and it keeps one set of limits to reason about.
         http=HTTPModes.http1,
         http1_settings=HTTP1Settings(
@@ -254,50 +400,95 @@ def serve(args: argparse.Namespace) -> int:
 
 
 async def _invite(settings: Settings, count: int) -> list[str]:
-    from reference_hub.app import build_context
-
-    async with build_context(settings) as ctx:
+    async with hub_context(settings) as ctx:
         return [await ctx.registrar.invite() for _ in range(count)]
 
 
-async def _register(settings: Settings, versions_url: str, token_a: str) -> str:
-    from reference_hub.app import build_context
+def invite(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    out = private_output(args.export) if args.export else None  # refused before any token is created
+    tokens = asyncio.run(_invite(settings, args.count))
+    if out is not None:
+        with out:
+            out.write("".join(t + "\n" for t in tokens))
+        print(
+            f"{len(tokens)} registration token(s) A in {args.export}. Versions URL: {settings.versions_url}",
+            file=sys.stderr,
+        )
+        return 0
+    print(f"Registration token A (single use, one per party). Versions URL: {settings.versions_url}", file=sys.stderr)
+    print("\n".join(tokens))
+    return 0
 
-    async with build_context(settings) as ctx:
+
+async def _register(settings: Settings, versions_url: str, token_a: str) -> str:
+    async with hub_context(settings) as ctx:
         partner = await ctx.registrar.register_with(versions_url, token_a)
         return partner.partner_id
 
 
-async def _partners(settings: Settings, action: str, partner_id: str | None) -> int:
-    from reference_hub.app import build_context
-    from reference_hub.hub.client import redact_url
+def register(args: argparse.Namespace) -> int:
+    partner_id = asyncio.run(_register(_settings(args), args.versions_url, args.token_a))
+    print(f"registered with {partner_id}")
+    return 0
+
+
+PARTNER_COLUMNS = ("PARTNER", "STATUS", "HALF", "INITIATED BY", "PARTIES", "VERSIONS URL", "CREATED")
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]], out: IO[str]) -> None:
+    """Columns padded to their widest cell, under a header line."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
+    for row in (header, *rows):
+        out.write("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() + "\n")
+
+
+async def _partners(settings: Settings, action: str, partner_id: str | None, as_json: bool) -> int:
+    from reference_hub.api.system import partner_view
     from reference_hub.store import PartnerStatus
 
-    async with build_context(settings) as ctx:
+    async with hub_context(settings) as ctx:
         if action == "remove":
             if not partner_id:
-                raise ValueError("name the partner to remove: ocpi-hub partners remove PARTNER_ID")
+                raise CliError("name the partner to remove: ocpi-hub partners remove PARTNER_ID")
             if not await ctx.registrar.remove(partner_id):
-                raise LookupError(f"no partner {partner_id!r}")
+                raise LookupError(f"no partner {partner_id!r} (ocpi-hub partners list shows them)")
             print(f"removed {partner_id}")
             return 0
         page = await ctx.store.list_partners(statuses=tuple(PartnerStatus))
-        for p in page.items:
-            roles = ",".join(f"{r.country_code}/{r.party_id}" for r in p.roles) or "-"
-            flag = "HALF" if p.half_registered else "NO-CALL-YET" if p.awaiting_first_call else "-"
-            print(
-                f"{p.partner_id}\t{p.status.value}\t{flag}\t{p.initiated_by}\t{roles}\t"
-                f"{redact_url(p.versions_url)}\t{p.created.to_ocpi()}"
-            )
-        print(f"{page.total} partner record(s)", file=sys.stderr)
+    if as_json:
+        print(json.dumps([partner_view(p) for p in page.items], indent=2))
         return 0
+    rows = [
+        (
+            p.partner_id,
+            p.status.value,
+            "HALF" if p.half_registered else "NO-CALL-YET" if p.awaiting_first_call else "-",
+            p.initiated_by,
+            ",".join(f"{r.country_code}/{r.party_id}" for r in p.roles) or "-",
+            redact(p.versions_url),
+            p.created.to_ocpi(),
+        )
+        for p in page.items
+    ]
+    table(PARTNER_COLUMNS, rows, sys.stdout)
+    print(f"{page.total} partner record(s)", file=sys.stderr)
+    return 0
+
+
+def partners(args: argparse.Namespace) -> int:
+    if args.action == "list" and args.partner_id:
+        raise CliError(
+            f"'partners list' takes no PARTNER_ID (did you mean: ocpi-hub partners remove {args.partner_id})"
+        )
+    return asyncio.run(_partners(_settings(args), args.action, args.partner_id, args.json))
 
 
 async def _rotate_key(settings: Settings) -> int:
     """See the ``rotate-key`` help. Every step leaves every stored token readable by the keys then in force."""
     import msgspec
 
-    from reference_hub.app import build_context, key_file
+    from reference_hub.app import key_file
     from reference_hub.hub.tokens import new_key, read_keys, write_keys
     from reference_hub.store import Conflict, PartnerStatus, open_store
 
@@ -315,7 +506,7 @@ async def _rotate_key(settings: Settings) -> int:
             f"{new_key().decode()}), restart the hub, then run rotate-key again"
         )
     resealed = 0
-    async with build_context(settings) as ctx:
+    async with hub_context(settings) as ctx:
         vault = ctx.registrar.vault
         for _ in range(5):  # until a pass finds nothing left under an old key (a partner changing meanwhile)
             conflicts = changed = 0
@@ -347,8 +538,18 @@ async def _rotate_key(settings: Settings) -> int:
     return 0
 
 
-async def _seed(settings: Settings, count: int, export: str | None, prefix: str) -> int:
-    from reference_hub.app import build_context
+def rotate_key(args: argparse.Namespace) -> int:
+    try:
+        return asyncio.run(_rotate_key(_settings(args)))
+    except FileNotFoundError as exc:  # no key file: nothing was ever sealed
+        raise CliError(str(exc), EXIT_FAILED) from exc
+    except RuntimeError as exc:
+        raise CliError(str(exc), EXIT_FAILED) from exc
+    except ValueError as exc:  # one key in secret_key, or a key file without one: configuration
+        raise CliError(str(exc)) from exc
+
+
+async def _seed(settings: Settings, count: int, out: IO[str] | None, prefix: str) -> int:
     from reference_hub.hub.tokens import hash_token, new_token
     from reference_hub.ocpi.datetime import DateTime, now
     from reference_hub.ocpi.models import BusinessDetails, CredentialsRole, Role
@@ -357,8 +558,7 @@ async def _seed(settings: Settings, count: int, export: str | None, prefix: str)
     alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     start = now() - timedelta(seconds=count)
-    tokens: list[str] = []
-    async with build_context(settings) as ctx:
+    async with hub_context(settings) as ctx:
         created = 0
         index = 0
         while created < count:
@@ -391,13 +591,31 @@ async def _seed(settings: Settings, count: int, export: str | None, prefix: str)
                 await ctx.store.insert_partner(partner, consume_invitation=None)
             except DuplicateParty:
                 continue
-            tokens.append(token)
+            if out is not None:  # written as it goes: a seed interrupted half way still leaves its tokens
+                out.write(token + "\n")
             created += 1
-    if export:
-        Path(export).write_text("".join(t + "\n" for t in tokens))
-        Path(export).chmod(0o600)
-    print(f"seeded {created} parties" + (f"; tokens in {export}" if export else ""))
     return created
+
+
+def seed(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if args.prefix and not (len(args.prefix) == 2 and args.prefix.isalpha()):
+        raise CliError(f"--prefix {args.prefix!r} is not a two-letter country code")
+    out = private_output(args.export) if args.export else None
+    try:
+        created = asyncio.run(_seed(settings, args.parties, out, args.prefix))
+    finally:
+        if out is not None:
+            out.close()
+    print(f"seeded {created} parties" + (f"; tokens in {args.export}" if args.export else ""))
+    return 0
+
+
+def _party(owner: str) -> tuple[str, str]:
+    country_code, slash, party_id = owner.upper().partition("/")
+    if not slash or len(country_code) != 2 or not 0 < len(party_id) <= 3:
+        raise CliError(f"--owner {owner!r} is not CC/PID (a country code and a party id, e.g. NL/CPO)")
+    return country_code, party_id
 
 
 async def _seed_objects(
@@ -405,19 +623,18 @@ async def _seed_objects(
 ) -> int:
     """Write ``count`` objects of ``module`` owned by the registered party ``owner`` in bulk writes, with
     last_updated one second apart ending now; ``make(n, country_code, party_id, stamp)`` builds object ``n``."""
-    from reference_hub.app import build_context
     from reference_hub.hub.directory import party_key
     from reference_hub.hub.objects import KINDS, object_key
     from reference_hub.ocpi.datetime import DateTime, now
     from reference_hub.store.objects import StoredObject
 
     kind = KINDS[module]
-    country_code, _, party_id = owner.upper().partition("/")
+    country_code, party_id = _party(owner)
     key = party_key(country_code, party_id)
-    async with build_context(settings) as ctx:
+    async with hub_context(settings) as ctx:
         partner_id = await ctx.store.party_owner(key)
         if partner_id is None:
-            raise ValueError(f"no registered party {key}: register it first")
+            raise LookupError(f"no registered party {key}: register it first (ocpi-hub partners list shows them)")
         start = now() - timedelta(seconds=count)
         objects: list[StoredObject] = []
         for n in range(count):
@@ -442,6 +659,11 @@ async def _seed_objects(
         await ctx.store.insert_objects(objects)
     print(f"seeded {count} {module} of {key}")
     return count
+
+
+def seed_locations(args: argparse.Namespace) -> int:
+    asyncio.run(_seed_objects(_settings(args), "locations", args.locations, args.owner, _location))
+    return 0
 
 
 _SEED_BATCH = 20_000
@@ -495,34 +717,46 @@ def _token(n: int, country_code: str, party_id: str, stamp: str) -> dict[str, An
     }
 
 
-async def _seed_tokens(settings: Settings, count: int, owner: str, export: str | None) -> int:
-    await _seed_objects(settings, "tokens", count, owner, _token)
-    if export:
-        with Path(export).open("w", encoding="utf-8") as out:
+def seed_tokens(args: argparse.Namespace) -> int:
+    out = private_output(args.export) if args.export else None
+    try:
+        asyncio.run(_seed_objects(_settings(args), "tokens", args.tokens, args.owner, _token))
+        if out is not None:
             out.write("uid,type,allowed\n")
-            for n in range(count):
+            for n in range(args.tokens):
                 out.write(f"T{n:07d},RFID,{TOKEN_ALLOWED[n % len(TOKEN_ALLOWED)]}\n")
-        print(f"tokens in {export}")
-    return count
+            print(f"tokens in {args.export}")
+    finally:
+        if out is not None:
+            out.close()
+    return 0
 
 
 async def _copy_store(settings: Settings, source_url: str, target_url: str) -> None:
     from reference_hub.app import key_file
-    from reference_hub.hub.client import redact_url
     from reference_hub.store import open_store
-    from reference_hub.store.copy import copy_store
+    from reference_hub.store.copy import TargetNotEmpty, copy_store
 
-    source, target = open_store(source_url), open_store(target_url)
-    await source.open()
     try:
-        await target.open()
+        source, target = open_store(source_url), open_store(target_url)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    for store, url in ((source, source_url), (target, target_url)):
         try:
-            report = await copy_store(source, target)
-        finally:
-            await target.close()
+            await store.open()
+        except Exception as exc:
+            if store is target:
+                await source.close()
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise CliError(f"cannot open the store {redact(url)}: {reason}", EXIT_UNAVAILABLE) from exc
+    try:
+        report = await copy_store(source, target)
+    except TargetNotEmpty as exc:
+        raise CliError(str(exc), EXIT_FAILED) from exc
     finally:
+        await target.close()
         await source.close()
-    print(f"copied {redact_url(source_url)} to {redact_url(target_url)}")
+    print(f"copied {redact(source_url)} to {redact(target_url)}")
     for line in report.lines():
         print(f"  {line}")
     keys = key_file(settings, source)
@@ -536,41 +770,55 @@ async def _copy_store(settings: Settings, source_url: str, target_url: str) -> N
         )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        if args.command == "serve":
-            return serve(args)
-        settings = _settings(args)
-        if args.command == "invite":
-            tokens = asyncio.run(_invite(settings, args.count))
-            print(
-                f"Registration token A (single use, one per party). Versions URL: {settings.versions_url}",
-                file=sys.stderr,
-            )
-            print("\n".join(tokens))
-        elif args.command == "register":
-            partner_id = asyncio.run(_register(settings, args.versions_url, args.token_a))
-            print(f"registered with {partner_id}")
-        elif args.command == "partners":
-            return asyncio.run(_partners(settings, args.action, args.partner_id))
-        elif args.command == "seed":
-            asyncio.run(_seed(settings, args.parties, args.export, args.prefix))
-        elif args.command == "seed-locations":
-            asyncio.run(_seed_objects(settings, "locations", args.locations, args.owner, _location))
-        elif args.command == "seed-tokens":
-            asyncio.run(_seed_tokens(settings, args.tokens, args.owner, args.export))
-        elif args.command == "copy-store":
-            asyncio.run(_copy_store(settings, args.source, args.target))
-        elif args.command == "rotate-key":
-            return asyncio.run(_rotate_key(settings))
-    except Exception as exc:  # a CLI reports, it does not dump a traceback at an operator
-        from reference_hub.ocpi.errors import OcpiError
-
-        code = f" (OCPI status {exc.status_code})" if isinstance(exc, OcpiError) else ""
-        print(f"ocpi-hub {args.command}: {exc}{code}", file=sys.stderr)
-        return 1
+def copy_store(args: argparse.Namespace) -> int:
+    asyncio.run(_copy_store(_settings(args), args.source, args.target))
     return 0
+
+
+def completion(args: argparse.Namespace) -> int:
+    import shtab
+
+    print(shtab.complete(build_parser(), shell=args.shell))
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "serve": serve,
+    "invite": invite,
+    "register": register,
+    "partners": partners,
+    "seed": seed,
+    "seed-locations": seed_locations,
+    "seed-tokens": seed_tokens,
+    "rotate-key": rotate_key,
+    "copy-store": copy_store,
+    "completion": completion,
+}
+
+
+def _stray_option(argv: Sequence[str]) -> str | None:
+    """An option given before any command that ``ocpi-hub`` itself does not know (argparse would only say that a
+    command is missing)."""
+    for word in argv:
+        if not word.startswith("-"):
+            return None
+        if word not in ("-h", "--help", "--version", "--debug"):
+            return word
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    stray = _stray_option(words)
+    if stray:
+        parser.error(f"unknown option {stray}")
+    args = parser.parse_args(words)
+    if args.command != "serve":  # the server configures its own logging from its settings
+        from reference_hub.logs import configure
+
+        configure("plain", "warning", stream="stderr")
+    return run_command(f"ocpi-hub {args.command}", lambda: COMMANDS[args.command](args), debug=args.debug)
 
 
 if __name__ == "__main__":

@@ -161,6 +161,8 @@ def create_app(settings: Settings) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=template_config() if dashboard else None,
         openapi_config=None,
+        # logging is configured once for the whole process (reference_hub/logs.py), so every line has one format
+        logging_config=None,
         debug=False,
     )
     if settings.admin_key:

@@ -100,6 +100,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     """Server processes (granian workers); a worker that dies is replaced."""
     log_level: str = "info"
     """Server log level."""
+    log_format: Literal["plain", "json"] = "plain"
+    """``plain``: one readable line per event (time, level, logger, message); ``json``: one JSON object per line (keys
+    ``time``, ``level``, ``logger``, ``message``) for log collectors. The server's own lines use the same format."""
     delivery_policy: Literal["spec", "store_and_forward"] = "spec"
     """What happens when a broadcast or ClientInfo push cannot be delivered: ``spec`` retries a transport failure
     ``delivery_retries`` times and gives up (the receiver resynchronises with a GET); ``store_and_forward`` retries
@@ -154,15 +157,35 @@ def _coerce_env(field_type: Any, raw: str) -> Any:
     return raw
 
 
+class SettingsError(ValueError):
+    """The settings cannot be used as given; the message names the file, line or setting at fault."""
+
+
+def _read_config(config_file: str | os.PathLike[str]) -> dict[str, Any]:
+    try:
+        text = Path(config_file).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SettingsError(f"cannot read the settings file {config_file}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise SettingsError(f"the settings file {config_file} is not UTF-8 text") from None
+    try:
+        loaded = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SettingsError(f"{config_file}{where}: YAML syntax error: {problem}") from None
+    if not isinstance(loaded, dict):
+        raise SettingsError(f"{config_file}: expected a mapping of setting names to values")
+    return loaded
+
+
 def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
     """Build settings from the layers above; ``overrides`` (CLI flags) win, ``None`` values are ignored."""
     values: dict[str, Any] = {}
     config_file = config_file or os.environ.get("OCPI_HUB_CONFIG")
     if config_file:
-        loaded = yaml.safe_load(Path(config_file).read_text()) or {}
-        if not isinstance(loaded, dict):
-            raise ValueError(f"{config_file}: expected a mapping of setting names to values")
-        values.update(loaded)
+        values.update(_read_config(config_file))
     for field in msgspec.structs.fields(Settings):
         raw = os.environ.get(f"OCPI_HUB_{field.name.upper()}")
         if raw is not None:
@@ -171,11 +194,28 @@ def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides
     try:
         settings = msgspec.convert(values, Settings, strict=False)
     except msgspec.ValidationError as exc:
-        raise ValueError(f"invalid settings: {exc}") from exc
+        raise SettingsError(_explain(exc)) from None
     unknown = set(settings.faults) - FAULTS
     if unknown:
-        raise ValueError(f"unknown fault switch(es) {sorted(unknown)}; known: {sorted(FAULTS)}")
+        raise SettingsError(f"unknown fault switch(es) {sorted(unknown)}; known: {sorted(FAULTS)}")
+    if not 0 < settings.port < 65536:
+        raise SettingsError(f"invalid setting port: {settings.port} is not a port number (1-65535)")
+    if settings.workers < 1:
+        raise SettingsError(f"invalid setting workers: {settings.workers} (at least 1)")
     return settings
 
 
-__all__ = ("FAULTS", "Settings", "load_settings")
+def _explain(exc: msgspec.ValidationError) -> str:
+    """msgspec says ``Expected `int`, got `str` - at `$.port```; name the setting first, as an operator looks for it."""
+    message = str(exc)
+    reason, _, where = message.partition(" - at `$.")
+    if where:
+        name = where.rstrip("`").split("[", 1)[0].split(".", 1)[0]
+        return f"invalid setting {name}: {reason} (from the YAML file, OCPI_HUB_{name.upper()} or a flag)"
+    if message.startswith("Object contains unknown field"):
+        name = message.split("`")[1] if "`" in message else message
+        return f"unknown setting {name!r} (README: Configuration lists every setting)"
+    return f"invalid settings: {message}"
+
+
+__all__ = ("FAULTS", "Settings", "SettingsError", "load_settings")

@@ -31,7 +31,8 @@ from reference_hub.store.outbox import Delivery, DeliveryState
 
 log = logging.getLogger("reference_hub")
 
-OPENAPI_FILE = Path(__file__).resolve().parents[2] / "openapi.yaml"
+OPENAPI_FILE = Path(__file__).resolve().parents[1] / "openapi.yaml"
+"""Shipped inside the package (a link to the repository's ``openapi.yaml``), so an installed hub serves it too."""
 
 
 def _docs_page() -> str:
@@ -59,6 +60,19 @@ _DOCS_PAGE = _docs_page()
 
 class SystemController(Controller):
     """Health and API description; no authentication."""
+
+    @get("/", sync_to_thread=False)
+    def index(self, request: Request[Any, Any, Any]) -> dict[str, object]:
+        """Someone who opens the hub's address in a browser or with curl learns where to go, not an OCPI 404."""
+        settings = hub_of(request).settings
+        return {
+            "service": "OCPI 2.3.0 reference hub",
+            "versions_url": settings.versions_url,
+            "health": f"{settings.base_url}/health",
+            "openapi": f"{settings.base_url}/openapi.yaml",
+            "docs": f"{settings.base_url}/docs",
+            "note": "OCPI parties start at versions_url with the token the hub's operator gave them",
+        }
 
     @get("/health")
     async def health(self, request: Request[Any, Any, Any]) -> Response[dict[str, object]]:

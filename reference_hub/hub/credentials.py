@@ -258,6 +258,12 @@ class Registrar:
         except DuplicateParty as exc:
             raise InvalidOrMissingParameters(str(exc)) from exc
         self._changed()
+        log.info(
+            "partner %s registered (party-initiated): %s from %s",
+            partner_id,
+            _parties(roles),
+            redact_url(credentials.url),
+        )
         await self._announce(partner, "CONNECTED")
         return await self.hub_credentials(token_c, exclude=partner_id)
 
@@ -295,6 +301,12 @@ class Registrar:
         except DuplicateParty as exc:
             raise InvalidOrMissingParameters(str(exc)) from exc
         self._changed()
+        log.info(
+            "partner %s rotated its credentials: %s at %s",
+            current.partner_id,
+            _parties(roles),
+            redact_url(credentials.url),
+        )
         if self.settings.has_fault(Fault.OLD_TOKEN_SURVIVES):
             await self.store.add_invitation(Invitation(token_hash=caller.token_hash, created=now()))
         return await self.hub_credentials(token_c, exclude=current.partner_id)
@@ -306,6 +318,7 @@ class Registrar:
         removed = await self.store.delete_partner(partner_id)
         if removed:
             self._changed()
+            log.info("partner %s removed by the operator", partner_id)
             if before is not None and before.status is PartnerStatus.ACTIVE:
                 await self._announce(before, "SUSPENDED")
         return removed
@@ -321,6 +334,7 @@ class Registrar:
         except Conflict as exc:
             raise Unauthorized("this token was replaced by a concurrent credentials update") from exc
         self._changed()
+        log.info("partner %s unregistered itself (credentials DELETE)", current.partner_id)
         await self._announce(current, "SUSPENDED")
 
     # --- operator actions (the dashboard) ------------------------------------------------------------------------
@@ -424,8 +438,16 @@ class Registrar:
         except DuplicateParty as exc:
             raise InvalidOrMissingParameters(str(exc)) from exc
         self._changed()
+        log.info(
+            "partner %s registered (hub-initiated): %s at %s", partner_id, _parties(roles), redact_url(versions_url)
+        )
         await self._announce(partner, "CONNECTED")
         return partner
+
+
+def _parties(roles: list[CredentialsRole]) -> str:
+    """``CPO NL/ABC, EMSP NL/ABD``: who a platform serves, for a log line."""
+    return ", ".join(f"{r.role.value} {r.country_code}/{r.party_id}" for r in roles)
 
 
 __all__ = (

@@ -482,7 +482,14 @@ class Deliveries:
             delivery.due = DateTime.from_datetime(now() + timedelta(seconds=backoff))
         else:
             delivery.state = DeliveryState.FAILED
-            log.info("delivery %s to %s failed: %s", delivery.delivery_id, delivery.receiver, delivery.last_error)
+            log.warning(
+                "delivery %s to %s given up after %d attempt(s) (%s): %s",
+                delivery.delivery_id,
+                delivery.receiver,
+                delivery.attempts,
+                "transport failures" if transport else "refused by the receiver",
+                delivery.last_error,
+            )
         await self.store.reschedule(delivery, self.owner)
 
 

@@ -739,7 +739,7 @@ class VersionNumber(StrEnum):
 
 
 class ModuleID(StrEnum):
-    """A module identifier (open enumeration; add-on and custom modules exist). Open enumeration: fields of this type are `str`; these are the known values."""
+    """A module identifier (open enumeration; add-on and custom modules exist). Bookings' module header spells its id Booking; bookings is the id used here, and readers should accept both. Open enumeration: fields of this type are `str`; these are the known values."""
 
     cdrs = 'cdrs'
     chargingprofiles = 'chargingprofiles'
@@ -751,6 +751,8 @@ class ModuleID(StrEnum):
     tariffs = 'tariffs'
     tokens = 'tokens'
     payments = 'payments'
+    invoicereconciliation = 'invoicereconciliation'
+    bookings = 'bookings'
 
 
 class InterfaceRole(StrEnum):
@@ -1018,6 +1020,8 @@ class CDR(OcpiStruct, kw_only=True):
     """Id of the CDR that this Credit CDR credits."""
     home_charging_compensation: bool | None = None
     """True when the session took place at the driver home charger and energy costs are to be compensated."""
+    booking_id: Annotated[str, Meta(max_length=36)] | None = None
+    """Booking.id of the Booking this CDR belongs to; absent when the session was not booked."""
     last_updated: DateTime
     """Time of the last change (in practice creation) of the CDR."""
 
@@ -1125,7 +1129,7 @@ class AuthMethod(StrEnum):
 
 
 class CdrDimensionType(StrEnum):
-    """Type of a measured value in a ChargingPeriod. Values listed in x-ocpi-session-only may only be used in Sessions, never in CDRs."""
+    """Type of a measured value in a ChargingPeriod. Values listed in x-ocpi-session-only may only be used in Sessions, never in CDRs. With Bookings, RESERVATION_TIME is the time reserved, RESERVATION_EXPIRES the time reserved and not used, RESERVATION_OVERTIME the time a session continues after its booked slot."""
 
     CURRENT = 'CURRENT'
     ENERGY = 'ENERGY'
@@ -1140,6 +1144,8 @@ class CdrDimensionType(StrEnum):
     RESERVATION_TIME = 'RESERVATION_TIME'
     STATE_OF_CHARGE = 'STATE_OF_CHARGE'
     TIME = 'TIME'
+    RESERVATION_EXPIRES = 'RESERVATION_EXPIRES'
+    RESERVATION_OVERTIME = 'RESERVATION_OVERTIME'
 
 # --- tariffs ---------------------------------------------------------------------------------------------
 
@@ -1243,6 +1249,8 @@ class TariffRestrictions(OcpiStruct, kw_only=True):
     """Weekdays on which the element is active."""
     reservation: ReservationRestrictionType | None = None
     """When present, the element prices a reservation (only FLAT and TIME components)."""
+    booking: BookingRestrictionType | None = None
+    """When present, the element prices a booking (only FLAT and TIME components)."""
 
 
 class DayOfWeek(StrEnum):
@@ -1262,6 +1270,15 @@ class ReservationRestrictionType(StrEnum):
 
     RESERVATION = 'RESERVATION'
     RESERVATION_EXPIRES = 'RESERVATION_EXPIRES'
+
+
+class BookingRestrictionType(StrEnum):
+    """Marks a TariffElement as pricing part of a booking: the booking itself, an unused booking that expired, a cancellation, or the time a session runs past its booked slot. The CDR dimensions for the same concepts are named RESERVATION_*."""
+
+    BOOKING = 'BOOKING'
+    BOOKING_EXPIRES = 'BOOKING_EXPIRES'
+    BOOKING_CANCELLATION_FEES = 'BOOKING_CANCELLATION_FEES'
+    BOOKING_OVERTIME = 'BOOKING_OVERTIME'
 
 
 class TariffDimensionType(StrEnum):
@@ -1754,3 +1771,412 @@ class CaptureStatusCode(StrEnum):
     SUCCESS = 'SUCCESS'
     PARTIAL_SUCCESS = 'PARTIAL_SUCCESS'
     FAILED = 'FAILED'
+
+# --- invoicereconciliation -------------------------------------------------------------------------------
+
+
+class InvoiceReconciliationRecord(OcpiStruct, kw_only=True):
+    """Which CDRs one invoice covers, published by the party that issued the invoice so that the receiver can recompute the total from its own copies of those CDRs. The list of CDRs, not the time they were sent, defines what the invoice covers."""
+
+    country_code: Annotated[str, Meta(max_length=2)]
+    """ISO 3166-1 alpha-2 country code of the party that issued the invoice and owns the record."""
+    party_id: Annotated[str, Meta(max_length=3)]
+    """Party ID of the party that issued the invoice and owns the record."""
+    id: Annotated[str, Meta(max_length=36)]
+    """Record identifier, unique among the owner's records."""
+    invoice_id: Annotated[str, Meta(max_length=255)]
+    """Identifier of the invoice, as the issuer gave it."""
+    cdrs: Annotated[list[Annotated[str, Meta(max_length=39)]], Meta(min_length=1)]
+    """Ids of every CDR the invoice covers (at least one; the complete list, replaced as a whole by a PUT). They are ids of the CPO's CDRs: the owner's in direct billing, the receiving CPO's in reverse billing. The spec limits each to 36 characters, but a Credit CDR id may have 39; this description accepts 39 and issuers should keep to 36 where they can."""
+    last_updated: DateTime
+    """When the record was issued or last corrected."""
+
+# --- bookings --------------------------------------------------------------------------------------------
+
+
+class BookingLocation(OcpiStruct, kw_only=True):
+    """What can be booked at one Location of a CPO, on which terms, and when it is free."""
+
+    country_code: Annotated[str, Meta(max_length=2)]
+    """ISO 3166-1 alpha-2 country code of the CPO owning this BookingLocation."""
+    party_id: Annotated[str, Meta(max_length=3)]
+    """Party ID of the CPO owning this BookingLocation."""
+    id: Annotated[str, Meta(max_length=36)]
+    """BookingLocation identifier, unique within the CPO platform."""
+    location_id: Annotated[str, Meta(max_length=36)]
+    """Location.id of the Location it belongs to."""
+    booking_option: BookingOption | None = None
+    """What can be booked here. The spec's text asks for booking_option or evse_uid, but evse_uid now lives inside booking_option; its absence is not an error."""
+    policy: Policy | None = None
+    """Whether booking is required here, and how many options stay free for drivers without one."""
+    tariff_ids: list[Annotated[str, Meta(max_length=36)]] | None = None
+    """Tariffs that apply to bookings here (each max 36 chars)."""
+    booking_terms: BookingTerms | None = None
+    """Terms for bookings here."""
+    calendars: list[Calendar] | None = None
+    """Availability calendars."""
+    last_updated: DateTime
+    """Time of the last change to the BookingLocation or any of its Calendars."""
+
+
+class BookingLocationPatch(OcpiStruct, kw_only=True):
+    """Partial BookingLocation for PATCH: only changed fields, last_updated is mandatory."""
+
+    country_code: Annotated[str, Meta(max_length=2)] | None | UnsetType = UNSET
+    """ISO 3166-1 alpha-2 country code of the CPO owning this BookingLocation."""
+    party_id: Annotated[str, Meta(max_length=3)] | None | UnsetType = UNSET
+    """Party ID of the CPO owning this BookingLocation."""
+    id: Annotated[str, Meta(max_length=36)] | None | UnsetType = UNSET
+    """BookingLocation identifier, unique within the CPO platform."""
+    location_id: Annotated[str, Meta(max_length=36)] | None | UnsetType = UNSET
+    """Location.id of the Location it belongs to."""
+    booking_option: BookingOption | None | UnsetType = UNSET
+    """What can be booked here. The spec's text asks for booking_option or evse_uid, but evse_uid now lives inside booking_option; its absence is not an error."""
+    policy: Policy | None | UnsetType = UNSET
+    """Whether booking is required here, and how many options stay free for drivers without one."""
+    tariff_ids: list[Annotated[str, Meta(max_length=36)]] | None | UnsetType = UNSET
+    """Tariffs that apply to bookings here (each max 36 chars)."""
+    booking_terms: BookingTerms | None | UnsetType = UNSET
+    """Terms for bookings here."""
+    calendars: list[Calendar] | None | UnsetType = UNSET
+    """Availability calendars."""
+    last_updated: DateTime
+    """Time of the last change to the BookingLocation or any of its Calendars."""
+
+
+class Calendar(OcpiStruct, kw_only=True):
+    """Free timeslots of a BookingLocation within a window of time."""
+
+    id: Annotated[str, Meta(max_length=36)]
+    """Calendar identifier, unique within its BookingLocation."""
+    begin_from: DateTime
+    """Start of the window this calendar covers."""
+    end_before: DateTime
+    """End of the window this calendar covers."""
+    timeslot_increment: int | None = None
+    """Smallest step, in minutes, in which an available timeslot can be booked."""
+    available_timeslots: Annotated[list[Timeslot], Meta(min_length=1)]
+    """The free timeslots (at least one)."""
+    last_updated: DateTime
+    """Time of the last change to the Calendar."""
+
+
+class CalendarPatch(OcpiStruct, kw_only=True):
+    """Partial Calendar for PATCH: only changed fields, last_updated is mandatory."""
+
+    id: Annotated[str, Meta(max_length=36)] | None | UnsetType = UNSET
+    """Calendar identifier, unique within its BookingLocation."""
+    begin_from: DateTime | None | UnsetType = UNSET
+    """Start of the window this calendar covers."""
+    end_before: DateTime | None | UnsetType = UNSET
+    """End of the window this calendar covers."""
+    timeslot_increment: int | None | UnsetType = UNSET
+    """Smallest step, in minutes, in which an available timeslot can be booked."""
+    available_timeslots: Annotated[list[Timeslot], Meta(min_length=1)] | None | UnsetType = UNSET
+    """The free timeslots (at least one)."""
+    last_updated: DateTime
+    """Time of the last change to the Calendar."""
+
+
+class Booking(OcpiStruct, kw_only=True):
+    """A booked timeslot at a Location of a CPO, with every request made for it."""
+
+    id: Annotated[str, Meta(max_length=36)]
+    """Booking identifier, unique within the CPO platform."""
+    country_code: Annotated[str, Meta(max_length=2)]
+    """ISO 3166-1 alpha-2 country code of the CPO owning this Booking."""
+    party_id: Annotated[str, Meta(max_length=3)]
+    """Party ID of the CPO owning this Booking."""
+    request_id: Annotated[str, Meta(max_length=36)]
+    """The requesting eMSP's identifier of the booking; the same for every change of it."""
+    booking_option: BookingOption | None = None
+    """What was booked."""
+    location_id: Annotated[str, Meta(max_length=36)]
+    """Location.id where the booking applies."""
+    booking_tokens: list[BookingToken] | None = None
+    """Tokens that may use the booking."""
+    tariff_ids: list[Annotated[str, Meta(max_length=36)]] | None = None
+    """Tariffs relevant to this booking (each max 36 chars)."""
+    period: Timeslot
+    """The booked timeslot (a Timeslot, so with the power that comes with it)."""
+    reservation_status: ReservationStatus
+    """Current state. The spec's lifecycle drawing also allows PENDING to CANCELED and RESERVED to PENDING; readers accept those, writers do not send RESERVED to PENDING (a change request leaves the Booking RESERVED)."""
+    canceled: Cancellation | None = None
+    """Why and by whom the booking was cancelled."""
+    access_information: list[AccessInformation] | None = None
+    """How the driver gets into the site."""
+    authorization_reference: Annotated[str, Meta(max_length=36)]
+    """Reference that the resulting Session and CDR carry."""
+    booking_terms: BookingTerms
+    """The terms that were accepted."""
+    booking_requests: Annotated[list[BookingRequestStatus], Meta(min_length=1)]
+    """Every request made for this booking, with its status (at least one)."""
+    last_updated: DateTime
+    """Time of the last change to the Booking."""
+
+
+class BookingPatch(OcpiStruct, kw_only=True):
+    """Partial Booking for PATCH: only changed fields, last_updated is mandatory."""
+
+    id: Annotated[str, Meta(max_length=36)] | None | UnsetType = UNSET
+    """Booking identifier, unique within the CPO platform."""
+    country_code: Annotated[str, Meta(max_length=2)] | None | UnsetType = UNSET
+    """ISO 3166-1 alpha-2 country code of the CPO owning this Booking."""
+    party_id: Annotated[str, Meta(max_length=3)] | None | UnsetType = UNSET
+    """Party ID of the CPO owning this Booking."""
+    request_id: Annotated[str, Meta(max_length=36)] | None | UnsetType = UNSET
+    """The requesting eMSP's identifier of the booking; the same for every change of it."""
+    booking_option: BookingOption | None | UnsetType = UNSET
+    """What was booked."""
+    location_id: Annotated[str, Meta(max_length=36)] | None | UnsetType = UNSET
+    """Location.id where the booking applies."""
+    booking_tokens: list[BookingToken] | None | UnsetType = UNSET
+    """Tokens that may use the booking."""
+    tariff_ids: list[Annotated[str, Meta(max_length=36)]] | None | UnsetType = UNSET
+    """Tariffs relevant to this booking (each max 36 chars)."""
+    period: Timeslot | None | UnsetType = UNSET
+    """The booked timeslot (a Timeslot, so with the power that comes with it)."""
+    reservation_status: ReservationStatus | None | UnsetType = UNSET
+    """Current state. The spec's lifecycle drawing also allows PENDING to CANCELED and RESERVED to PENDING; readers accept those, writers do not send RESERVED to PENDING (a change request leaves the Booking RESERVED)."""
+    canceled: Cancellation | None | UnsetType = UNSET
+    """Why and by whom the booking was cancelled."""
+    access_information: list[AccessInformation] | None | UnsetType = UNSET
+    """How the driver gets into the site."""
+    authorization_reference: Annotated[str, Meta(max_length=36)] | None | UnsetType = UNSET
+    """Reference that the resulting Session and CDR carry."""
+    booking_terms: BookingTerms | None | UnsetType = UNSET
+    """The terms that were accepted."""
+    booking_requests: Annotated[list[BookingRequestStatus], Meta(min_length=1)] | None | UnsetType = UNSET
+    """Every request made for this booking, with its status (at least one)."""
+    last_updated: DateTime
+    """Time of the last change to the Booking."""
+
+
+class BookingRequest(OcpiStruct, kw_only=True):
+    """What an eMSP asks for: a new booking, a change of one (same request_id) or its cancellation (canceled set)."""
+
+    country_code: Annotated[str, Meta(max_length=2)]
+    """ISO 3166-1 alpha-2 country code of the requesting eMSP."""
+    party_id: Annotated[str, Meta(max_length=3)]
+    """Party ID of the requesting eMSP."""
+    request_id: Annotated[str, Meta(max_length=36)]
+    """The eMSP's identifier of the booking; the same for every change of it."""
+    booking_option: BookingOption | None = None
+    """The option chosen, e.g. one evse_uid."""
+    location_id: Annotated[str, Meta(max_length=36)]
+    """Location.id where the booking applies."""
+    booking_location_id: Annotated[str, Meta(max_length=36)]
+    """BookingLocation.id being booked."""
+    tokens: list[BookingToken] | None = None
+    """Tokens that may use the booking."""
+    access_information: list[AccessInformation] | None = None
+    """How the driver will get in, e.g. a licence plate for a barrier."""
+    period: Period
+    """Requested start and end."""
+    authorization_reference: Annotated[str, Meta(max_length=36)]
+    """Reference the CPO puts in the resulting Session and CDR."""
+    power_required: int | None = None
+    """Power asked for, in kW (Timeslot powers are in W)."""
+    canceled: Cancellation | None = None
+    """Set to cancel the booking."""
+
+
+class BookingRequestStatus(OcpiStruct, kw_only=True):
+    """One request made for a Booking, with the CPO's answer to it."""
+
+    request_status: ReservationRequestStatus
+    """The CPO's answer to this request."""
+    booking_request: BookingRequest
+    """The request as the eMSP sent it."""
+    request_received: DateTime
+    """When the CPO received it."""
+
+
+class BookingOption(OcpiStruct, kw_only=True):
+    """What can be booked (on a BookingLocation) or was chosen (in a request or Booking): an EVSE, connector or parking space, and the physical properties a vehicle needs. Size, weight and dangerous-goods fields should be given unless vehicle_types holds only PERSONAL_VEHICLE and MOTORCYCLE."""
+
+    evse_uid: Annotated[str, Meta(max_length=36)] | None = None
+    """EVSE.uid that can be (or was) booked; #NA when no EVSE is assigned yet."""
+    connector_id: Annotated[str, Meta(max_length=36)] | None = None
+    """Connector.id within that EVSE."""
+    parking_id: Annotated[str, Meta(max_length=36)] | None = None
+    """Parking.id of one of the Location's parking_places."""
+    evse_position: list[EVSEPosition] | None = None
+    """Where the EVSE stands relative to the parking space."""
+    vehicle_types: list[str] | None = None
+    """Vehicle types that fit."""
+    connector_format: list[ConnectorFormat] | None = None
+    """Socket, cable or both."""
+    connector_types: list[str] | None = None
+    """Connector standards available."""
+    power_types: list[PowerType] | None = None
+    """Kinds of current available."""
+    max_vehicle_weight: float | None = None
+    """Maximum vehicle weight in kg."""
+    max_vehicle_height: float | None = None
+    """Maximum vehicle height in cm."""
+    max_vehicle_length: float | None = None
+    """Maximum vehicle length in cm."""
+    max_vehicle_width: float | None = None
+    """Maximum vehicle width in cm."""
+    min_parking_space_length: float | None = None
+    """Smallest parking space length in cm."""
+    min_parking_space_width: float | None = None
+    """Smallest parking space width in cm."""
+    dangerous_goods_allowed: bool | None = None
+    """Whether vehicles carrying dangerous goods may use it."""
+    drive_through: bool | None = None
+    """True only when every listed vehicle type can drive through without reversing."""
+    refrigeration_outlet: bool | None = None
+    """Whether power for a refrigerated truck is available."""
+
+
+class BookingTerms(OcpiStruct, kw_only=True):
+    """The conditions under which a booking is made. Where the spec's descriptions of change_not_allowed and late_stop_time contradict their names, the names are meant."""
+
+    rfid_auth_required: bool | None = None
+    """Whether the driver must authenticate with RFID at the charger."""
+    token_groups_supported: bool | None = None
+    """Whether any token of the same group_id may use the booking."""
+    remote_auth_supported: bool | None = None
+    """Whether the booking can be used through a remote start (START_SESSION)."""
+    supported_access_methods: Annotated[list[AccessMethod], Meta(min_length=1)]
+    """Ways to get into the site (at least one)."""
+    change_until_minutes: float
+    """Changes are accepted until this many minutes before the booked slot."""
+    cancel_until_minutes: float
+    """Cancellation is accepted until this many minutes before the booked slot."""
+    change_not_allowed: bool | None = None
+    """True when a booking cannot be changed at all."""
+    early_start_allowed: bool | None = None
+    """Whether charging may start before the booked slot."""
+    early_start_time: float | None = None
+    """How many minutes early charging may start."""
+    noshow_timeout: float | None = None
+    """Minutes after the start of the slot after which an unused booking becomes NO_SHOW and is released; absent: no timeout."""
+    noshow_fee: bool | None = None
+    """Whether a no-show is charged (the amount is in the terms or the tariffs)."""
+    late_stop_allowed: bool | None = None
+    """Whether charging may go on after the booked slot."""
+    late_stop_time: float | None = None
+    """How many minutes charging may go on after the slot."""
+    overlapping_bookings_allowed: bool | None = None
+    """Whether one RFID token may hold several bookings at once."""
+    min_booking_duration: float | None = None
+    """Shortest booking, in minutes."""
+    max_booking_duration: float | None = None
+    """Longest booking, in minutes."""
+    booking_terms: Url | None = None
+    """The CPO's page with the full terms (no-show policy, fees)."""
+
+
+class BookingToken(OcpiStruct, kw_only=True):
+    """A token that may use a Booking (the same fields as CdrToken; not a full Token)."""
+
+    country_code: Annotated[str, Meta(max_length=2)]
+    """ISO 3166-1 alpha-2 country code of the eMSP owning the token."""
+    party_id: Annotated[str, Meta(max_length=3)]
+    """Party ID of the eMSP owning the token."""
+    uid: Annotated[str, Meta(max_length=36)]
+    """Token uid."""
+    type: str
+    """Token type."""
+    contract_id: Annotated[str, Meta(max_length=36)]
+    """Contract identifier of the driver."""
+
+
+class AccessInformation(OcpiStruct, kw_only=True):
+    """How to get into the site, e.g. by licence plate or access code."""
+
+    method: AccessMethod
+    """The way of access."""
+    value: str | None = None
+    """What the method needs, e.g. the plate ABC12D or a code."""
+
+
+class Cancellation(OcpiStruct, kw_only=True):
+    """Why and by whom a Booking was cancelled."""
+
+    cancellation_reason: CanceledReason
+    """Why it was cancelled."""
+    who_canceled: Role
+    """Who cancelled it, CPO or EMSP (the spec links an interface-role anchor here; the Role values are meant)."""
+
+
+class Period(OcpiStruct, kw_only=True):
+    """A requested start and end."""
+
+    start_date_time: DateTime
+    """Start of the period."""
+    end_date_time: DateTime
+    """End of the period."""
+
+
+class Timeslot(OcpiStruct, kw_only=True):
+    """A span of time with the power that comes with it; the period of a Booking and the free slots of a Calendar."""
+
+    start_date_time: DateTime
+    """Start of the timeslot."""
+    end_date_time: DateTime
+    """End of the timeslot."""
+    min_power: float | None = None
+    """Power in W guaranteed during the timeslot."""
+    max_power: float | None = None
+    """Power in W available during the timeslot (a request may ask for less)."""
+    green_energy_support: bool | None = None
+    """Whether green energy is supplied in this timeslot."""
+
+
+class Policy(OcpiStruct, kw_only=True):
+    """Whether charging here needs a booking."""
+
+    reservation_required: bool
+    """Whether charging here is only possible with a booking."""
+    ad_hoc: float | None = None
+    """Number of charging options kept free for drivers without a booking."""
+
+
+class ReservationStatus(StrEnum):
+    """State of a Booking. CANCELED, NO_SHOW, REJECTED, FAILED and FULFILLED are final; UNKNOWN has no transition."""
+
+    PENDING = 'PENDING'
+    RESERVED = 'RESERVED'
+    CANCELED = 'CANCELED'
+    FAILED = 'FAILED'
+    NO_SHOW = 'NO_SHOW'
+    FULFILLED = 'FULFILLED'
+    REJECTED = 'REJECTED'
+    UNKNOWN = 'UNKNOWN'
+
+
+class ReservationRequestStatus(StrEnum):
+    """State of one request within a Booking."""
+
+    PENDING = 'PENDING'
+    ACCEPTED = 'ACCEPTED'
+    DECLINED = 'DECLINED'
+    FAILED = 'FAILED'
+
+
+class AccessMethod(StrEnum):
+    """A way for a driver to get into the site of a booked charger."""
+
+    OPEN = 'OPEN'
+    TOKEN = 'TOKEN'
+    LICENSE_PLATE = 'LICENSE_PLATE'
+    ACCESS_CODE = 'ACCESS_CODE'
+    INTERCOM = 'INTERCOM'
+    PARKING_TICKET = 'PARKING_TICKET'
+
+
+class CanceledReason(StrEnum):
+    """Why a Booking was cancelled: POWER_OUTAGE, BROKEN_CHARGER and FULL are a CPO's reasons, TRAFFIC, BROKEN_VEHICLE and NO_CANCELED (the driver gave none) an eMSP's."""
+
+    POWER_OUTAGE = 'POWER_OUTAGE'
+    BROKEN_CHARGER = 'BROKEN_CHARGER'
+    FULL = 'FULL'
+    BLOCKED = 'BLOCKED'
+    TRAFFIC = 'TRAFFIC'
+    BROKEN_VEHICLE = 'BROKEN_VEHICLE'
+    NO_CANCELED = 'NO_CANCELED'
+    UNKNOWN = 'UNKNOWN'

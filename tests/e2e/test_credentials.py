@@ -291,9 +291,9 @@ def test_partners_list_does_not_call_a_healthy_receive_only_party_half_registere
     party = make_party("DE", "RCV")
     result = party.control("register", {"versions_url": hub.versions_url, "token": hub.invite()})
     assert result["body"]["status_code"] == 1000, result
-    rows = [line.split("\t") for line in hub.cli("partners").stdout.splitlines()]
+    rows = [line.split() for line in hub.cli("partners").stdout.splitlines()]
     [row] = [r for r in rows if r[0] == "DE-RCV"]
     assert row[2] == "NO-CALL-YET", row  # registered, has only received so far: not a half registration
     client.get(hub.versions_url, headers=auth(party.state()["token_c"])).raise_for_status()
-    rows = [line.split("\t") for line in hub.cli("partners").stdout.splitlines()]
+    rows = [line.split() for line in hub.cli("partners").stdout.splitlines()]
     assert next(r for r in rows if r[0] == "DE-RCV")[2] == "-"

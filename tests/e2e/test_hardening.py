@@ -33,7 +33,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HubProcess, 
         "OCPI_HUB_BODIES_PER_TOKEN": "4",
         "OCPI_HUB_AUTH_FAILURE_LIMIT": "0",
     }
-    process = HubProcess(folder / "db" / "hub.db", env=env, workers=2)
+    # the default store's folder, data/, is the one folder the hub creates (0700) when it is missing
+    process = HubProcess(folder / "data" / "hub.db", env=env, workers=2, cwd=folder, store="sqlite:///data/hub.db")
     seeded = process.cli("seed", "--parties", "1", "--export", str(folder / "tokens"))
     assert seeded.returncode == 0, seeded.stderr
     process.start()

@@ -66,3 +66,13 @@ def test_admin_is_off_without_a_key(tmp_path: Path) -> None:
         assert httpx.post(f"{hub.base_url}/admin/invitations", headers={"X-Admin-Key": ""}).status_code == 404
     finally:
         hub.stop()
+
+
+def test_the_root_points_to_the_versions_url_and_health(admin_hub: HubProcess) -> None:
+    answer = httpx.get(f"{admin_hub.base_url}/")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/json")
+    body = answer.json()
+    assert body["versions_url"] == admin_hub.versions_url
+    assert body["health"] == f"{admin_hub.base_url}/health"
+    assert httpx.get(body["health"]).json()["status"] == "ok"
+    assert httpx.get(body["openapi"]).status_code == 200

@@ -71,10 +71,13 @@ class HubProcess:
         env: dict[str, str] | None = None,
         port: int | None = None,
         workers: int = 1,
+        cwd: Path | None = None,
         store: str | None = None,
     ) -> None:
         self.db_path = db_path
         self.store = store or f"sqlite:///{db_path}"
+        self.cwd = cwd
+        """Where the hub and its commands run (a relative store URL is relative to it)."""
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.versions_url = f"{self.base_url}/ocpi/versions"
@@ -94,6 +97,7 @@ class HubProcess:
             env=self.env,
             timeout=60,
             check=False,
+            cwd=self.cwd,
         )
 
     def start(self) -> HubProcess:
@@ -114,7 +118,7 @@ class HubProcess:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("a") as log:
             self.proc = subprocess.Popen(
-                cmd, stdout=log, stderr=subprocess.STDOUT, text=True, env=self.env, start_new_session=True
+                cmd, stdout=log, stderr=subprocess.STDOUT, text=True, env=self.env, start_new_session=True, cwd=self.cwd
             )
         _wait(f"{self.base_url}/health", self.proc, self.log)
         return self
