@@ -739,8 +739,10 @@ async def _copy_store(settings: Settings, source_url: str, target_url: str) -> N
 
     try:
         source, target = open_store(source_url), open_store(target_url)
-    except ValueError as exc:
-        raise CliError(str(exc)) from exc
+    except ValueError as exc:  # a URL may hold a password
+        raise CliError(
+            str(exc).replace(source_url, redact(source_url)).replace(target_url, redact(target_url))
+        ) from exc
     for store, url in ((source, source_url), (target, target_url)):
         try:
             await store.open()

@@ -25,9 +25,9 @@ def open_store(url: str) -> Store:
         from reference_hub.store.mongo import MongoStore
 
         return MongoStore(url)
-    scheme = url.partition("://")[0] if "://" in url else url[:20]
+    # callers that show the message replace the URL with its redacted form (it may hold a password)
     raise ValueError(
-        f"unsupported store URL scheme {scheme!r}: expected sqlite:///PATH, postgresql://HOST/DB or mongodb://HOST/DB"
+        f"unsupported store URL {url!r}: expected sqlite:///PATH, postgresql://HOST/DB or mongodb://HOST/DB"
     )
 
 
