@@ -171,6 +171,11 @@ def _carry_each(item_schema: str, direction: Direction, *, none_left: str | None
     return act
 
 
+_TAX_INCLUDED: Final = _values(models_230.TaxIncluded)
+_TOKEN_TYPES_221: Final = _values(models_221.TokenType)
+_CONNECTOR_TYPES_221: Final = _values(models_221.ConnectorType)
+
+
 # --- Price, PriceLimit -----------------------------------------------------------------------------------------------
 
 
@@ -218,7 +223,7 @@ def _components(tariff: Doc) -> Iterable[Doc]:
 
 def _tax_included_carried(source: Doc, tariff: Doc) -> Doc:
     tax_included = source.get("tax_included")
-    if tax_included not in _values(models_230.TaxIncluded):
+    if tax_included not in _TAX_INCLUDED:
         raise Untranslatable(f"tax_included {tax_included!r} is not YES, NO or N/A: what its prices mean is unknown")
     if tax_included == models_230.TaxIncluded.YES and any(c.get("vat") is None for c in _components(tariff)):
         raise Untranslatable(
@@ -273,7 +278,7 @@ def _untaxed_cdr_incl_vat(source: Doc, cdr: Doc) -> Doc:
 
 
 def _alert_connector_standard(value: Any) -> Any:
-    if value not in _values(models_221.ConnectorType):
+    if value not in _CONNECTOR_TYPES_221:
         _log.warning(
             "a CDR goes to an OCPI 2.2.1 party with cdr_location.connector_standard %s, which 2.2.1 does not know; "
             "passed on unchanged (a billing record is neither dropped nor altered)",
@@ -283,8 +288,7 @@ def _alert_connector_standard(value: Any) -> Any:
 
 
 def _embedded_token_down(token: Doc) -> Doc:
-    known = _values(models_221.TokenType)
-    return _plan("Token", "down")(token if token.get("type") in known else {**token, "type": "OTHER"})
+    return _plan("Token", "down")(token if token.get("type") in _TOKEN_TYPES_221 else {**token, "type": "OTHER"})
 
 
 # --- the table -------------------------------------------------------------------------------------------------------
@@ -759,7 +763,7 @@ TOP_LEVEL: Final = (
 several names is one body whose type the URL decides; it is translated with the rules of each member)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Plan:
     """How one schema is translated in one direction: a step per field the target keeps, then object rules."""
 
@@ -839,28 +843,29 @@ def _rules_of(schema: str, direction: Direction) -> list[Rule]:
 
 @functools.cache
 def _step_into(schema: str, direction: Direction, is_list: bool) -> FieldAct:
-    """The step for a field holding one ``schema`` object (or a list of them): that schema's plan. Cached, so that
-    two members of a union share the step of a field they share."""
-
-    def one(value: Any) -> Any:
-        return _plan(schema, direction)(value)
+    """The step for a field holding one ``schema`` object (or a list of them): its plan. Cached, so that the members
+    of a union share the step of a field they share."""
+    plan = _plan(schema, direction)
+    if not is_list:
+        return plan
 
     def each(values: list[Any]) -> list[Any]:
-        plan = _plan(schema, direction)
         return [plan(v) for v in values]
 
-    return each if is_list else one
+    return each
 
 
 @functools.cache
 def _plan(schema: str, direction: Direction) -> _Plan:
+    """Built once per schema and direction, with the plans of every object it holds (so a rule that cannot apply
+    fails when the module is imported, not on the first object that meets it)."""
     if " | " in schema:
         return _union(schema, direction)
     source_models, target_models = _MODELS[direction]
+    if getattr(source_models, schema, None) is None or getattr(target_models, schema, None) is None:
+        raise ValueError(f"{schema} exists in only one of OCPI 2.2.1 and 2.3.0")
     source, target = _fields(source_models, schema), _fields(target_models, schema)
     if source is None or target is None:
-        if getattr(source_models, schema, None) is None or getattr(target_models, schema, None) is None:
-            raise ValueError(f"no OCPI {'2.3.0' if direction == 'up' else '2.2.1'} counterpart for schema {schema!r}")
         return _Plan(schema, None, ())
     rules = _rules_of(schema, direction)
     acts: dict[str, list[FieldAct]] = {}
@@ -868,15 +873,20 @@ def _plan(schema: str, direction: Direction) -> _Plan:
         if rule.on_field is not None:
             for name in rule.fields:  # a rule on a dotted path (token.type) acts on the field holding it
                 acts.setdefault(name.split(".")[0], []).append(rule.on_field)
+    if unknown := sorted(set(acts) - (set(source) & set(target))):
+        raise ValueError(f"rules act on {schema} fields that are not in both versions: {unknown}")
     steps: dict[str, FieldAct] = {}
     for name, field_type in source.items():
+        nested, is_list = _nested(field_type)
+        held = _step_into(nested, direction, is_list) if nested and hasattr(target_models, nested) else None
         if name not in target:
             continue
         if name in acts:
             steps[name] = _chain(acts[name])
-            continue
-        nested, is_list = _nested(field_type)
-        steps[name] = _step_into(nested, direction, is_list) if nested else _copy
+        elif held is not None:
+            steps[name] = held
+        else:
+            steps[name] = _copy
     finish = [rule.on_object for rule in rules if rule.on_object is not None]
     return _Plan(schema, steps, tuple(finish))
 
@@ -941,6 +951,10 @@ def down_items(schema: str, items: list[Any]) -> tuple[list[Any], list[str]]:
 TRANSLATED: frozenset[str] = frozenset(TOP_LEVEL)
 """Every schema name :func:`up` and :func:`down` accept."""
 
-for _schema in TRANSLATED:  # every plan is built once, at import, so a rule that cannot apply fails at once
+for _schema in TRANSLATED:
     _plan(_schema, "up")
     _plan(_schema, "down")
+for _rule in RULES:
+    for _schema in _rule.schemas:
+        if _schema != "*":
+            _plan(_schema, _rule.direction)

@@ -11,6 +11,7 @@ share has a rule.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import json
 import logging
@@ -29,7 +30,7 @@ from reference_hub.ocpi import models, models_221
 from reference_hub.ocpi import translate as tr
 from reference_hub.ocpi.operations import OPERATIONS as OPERATIONS_230
 from reference_hub.ocpi.operations_221 import OPERATIONS as OPERATIONS_221
-from reference_hub.ocpi.translate import RULES, TRANSLATED, Untranslatable, down, down_items, up
+from reference_hub.ocpi.translate import RULES, TRANSLATED, Rule, Untranslatable, down, down_items, up
 from tests.contract.descriptions import ROOT, description, examples_dir, load_example, round_trip, schema_errors
 from tests.contract.test_models_221 import DEFECTS as DEFECTS_221
 from tests.contract.test_models_221 import EXAMPLES_221, _mend_add_evse, _mend_tariff_put
@@ -540,15 +541,21 @@ def test_rule_keys_are_unique() -> None:
 
 # -- one test (at least) per rule --------------------------------------------------------------------------------------
 
-COVERED: set[str] = set()
+TESTS_OF: dict[str, list[Callable[..., None]]] = {}
+"""The tests of each rule, by its key."""
 
 
 def covers(*keys: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
     known = {r.key for r in RULES}
     for key in keys:
         assert key in known, f"no rule {key!r}"
-    COVERED.update(keys)
-    return lambda test: test
+
+    def register(test: Callable[..., None]) -> Callable[..., None]:
+        for key in keys:
+            TESTS_OF.setdefault(key, []).append(test)
+        return test
+
+    return register
 
 
 STAMP = "2025-02-03T04:05:06Z"
@@ -1103,7 +1110,55 @@ def test_a_connected_hub_goes_up_as_other() -> None:
 
 
 def test_every_rule_has_a_test() -> None:
-    assert {r.key for r in RULES} - COVERED == set()
+    assert {r.key for r in RULES} - set(TESTS_OF) == set()
+
+
+def _without(key: str) -> tuple[Rule, ...]:
+    """RULES with the rule of ``key`` doing nothing."""
+
+    def keep_value(value: Any) -> Any:
+        return value
+
+    def keep_object(_: Any, translated: Any) -> Any:
+        return translated
+
+    return tuple(
+        dataclasses.replace(
+            rule,
+            on_field=keep_value if rule.on_field else None,
+            on_object=keep_object if rule.on_object else None,
+        )
+        if rule.key == key
+        else rule
+        for rule in RULES
+    )
+
+
+ACTING = [r.key for r in RULES if r.on_field is not None or r.on_object is not None]
+
+
+@pytest.mark.parametrize("key", ACTING)
+def test_the_tests_of_a_rule_fail_when_it_does_nothing(
+    key: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Mutation check of the tests above: with one rule turned into a plain copy (the plans rebuilt), at least one
+    of its tests fails (an assertion, or the code then reading what is not there). Rules without an act are the
+    generic dropping of fields, proven by their own tests."""
+    monkeypatch.setattr(tr, "RULES", _without(key))
+    tr._plan.cache_clear()
+    tr._step_into.cache_clear()
+    failed = []
+    try:
+        for test in TESTS_OF[key]:
+            try:
+                test(caplog) if "caplog" in test.__code__.co_varnames[: test.__code__.co_argcount] else test()
+            except (AssertionError, LookupError, pytest.fail.Exception) as error:  # a check failed, or a crash
+                failed.append(f"{test.__name__}: {type(error).__name__}")
+    finally:
+        monkeypatch.undo()
+        tr._plan.cache_clear()
+        tr._step_into.cache_clear()
+    assert failed, f"no test of {key} fails when the rule does nothing"
 
 
 # -- the documentation -------------------------------------------------------------------------------------------------
