@@ -914,6 +914,7 @@ def test_price_goes_up_as_before_taxes_and_one_vat_amount() -> None:
         (_price_221(-10.5, -12.705), _price_230(-10.5, -2.205)),
         (_price_221(7.0), _price_230(7.0)),
         (_price_221(0, 0), _price_230(0, 0.0)),
+        (_price_221(0.1, 0.3), _price_230(0.1, 0.2)),  # binary floats would give 0.19999999999999998
     ]
     for price, expected in cases:
         translated = _up_valid("Session", session | {"total_cost": price})
