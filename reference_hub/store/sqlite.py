@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+from collections.abc import Mapping
 from pathlib import Path
 
 import msgspec
@@ -49,6 +50,15 @@ CREATE TABLE IF NOT EXISTS invitations (
     token_hash TEXT PRIMARY KEY,
     created    TEXT NOT NULL,
     used_by    TEXT
+);
+CREATE TABLE IF NOT EXISTS leases (
+    name  TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    until TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS partner_heard (
+    partner_id TEXT PRIMARY KEY,
+    heard      TEXT NOT NULL
 );
 """
 
@@ -277,12 +287,36 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks):
             db.execute("ROLLBACK")
             raise
 
+    async def set_offline(self, partner_id: str, offline: bool, updated: DateTime) -> Partner | None:
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute(
+                "SELECT doc FROM partners WHERE partner_id = ? AND status = ?", (partner_id, PartnerStatus.ACTIVE.value)
+            ).fetchone()
+            partner = None if row is None else self._decode(row[0])
+            if partner is None or partner.offline == offline:
+                db.execute("ROLLBACK")
+                return None
+            changed = msgspec.structs.replace(partner, offline=offline, updated=updated)
+            db.execute(
+                "UPDATE partners SET updated = ?, doc = ? WHERE partner_id = ?",
+                (_ts(updated), self._encode(changed), partner_id),
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        self._own_writes += 1
+        return changed
+
     async def delete_partner(self, partner_id: str) -> bool:
         self._own_writes += 1
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
             db.execute("DELETE FROM party_keys WHERE partner_id = ?", (partner_id,))
+            db.execute("DELETE FROM partner_heard WHERE partner_id = ?", (partner_id,))
             gone = db.execute("DELETE FROM partners WHERE partner_id = ?", (partner_id,)).rowcount
             db.execute("COMMIT")
         except BaseException:
@@ -303,6 +337,34 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks):
             self._own_writes += 1  # other caches must forget a token A they may have cached as valid
             return True
         return False
+
+    async def take_lease(self, name: str, owner: str, now: DateTime, until: DateTime) -> bool:
+        cur = self.db.execute(
+            "INSERT INTO leases (name, owner, until) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
+            " owner = excluded.owner, until = excluded.until WHERE leases.owner = excluded.owner OR leases.until < ?",
+            (name, owner, _ts(until), _ts(now)),
+        )
+        return cur.rowcount == 1
+
+    async def note_heard(self, heard: Mapping[str, DateTime]) -> None:
+        if not heard:
+            return
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany(
+                "INSERT INTO partner_heard (partner_id, heard) VALUES (?, ?) ON CONFLICT (partner_id) DO UPDATE"
+                " SET heard = max(heard, excluded.heard)",
+                [(partner_id, _ts(at)) for partner_id, at in heard.items()],
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    async def heard_times(self) -> dict[str, DateTime]:
+        rows = self.db.execute("SELECT partner_id, heard FROM partner_heard").fetchall()
+        return {r[0]: DateTime.parse(r[1]) for r in rows}
 
 
 __all__ = ("SqliteStore", "private_file")

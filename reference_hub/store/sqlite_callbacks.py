@@ -161,5 +161,9 @@ class SqliteCallbacks:
                     break
         return found
 
+    async def list_callbacks(self, *, offset: int = 0, limit: int = 1000) -> list[PendingCallback]:
+        rows = self.db.execute("SELECT doc FROM callbacks ORDER BY seq LIMIT ? OFFSET ?", (limit, offset)).fetchall()
+        return [_DECODE(r[0]) for r in rows]
+
 
 __all__ = ("CALLBACKS_SCHEMA", "SqliteCallbacks")

@@ -266,6 +266,9 @@ class SqliteObjects:
             raise
         return cur.rowcount == 1
 
+    async def object_modules(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT module FROM objects ORDER BY module")]
+
     async def list_objects(self, query: ObjectQuery) -> Page[StoredObject]:
         if self._reader is None:
             return read_page(self.db, query)

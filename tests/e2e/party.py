@@ -7,7 +7,7 @@ control API, so the hub under test only ever talks to it over real HTTP:
     POST /control/rotate                                             credentials PUT with a new token B
     POST /control/unregister                                         credentials DELETE
     POST /control/invite                                             a token A for a hub-initiated registration
-    GET  /control/state                                              tokens, calls seen, peer credentials
+    GET  /control/state                                              tokens, calls seen (timed), peer credentials
     POST /control/set        {"delay": S, "down": B, "versions_down": B, "serve": {...}, "authorize": {...},
                               "answers": {...}, "results": {...}}
     GET  /control/received                                           every module request received, in order
@@ -15,7 +15,8 @@ control API, so the hub under test only ever talks to it over real HTTP:
 
 Besides the configuration modules it advertises a Receiver and a Sender endpoint for locations, tariffs, sessions,
 cdrs, tokens, commands, chargingprofiles and payments, and a hubclientinfo Receiver. Every request to them is
-recorded (method, path, query, the routing and id headers, body, arrival time) and answered as a plain party would:
+recorded (method, path, query, the routing and id headers, body, arrival time; ``refused`` when answered 503 while
+"down") and answered as a plain party would:
 pushes with 1000 (a CDR POST with 201 and a Location header), a Sender GET-all with the objects set through
 /control/set (paginated, with its own Link), an authorization from the table set through /control/set (else 404 +
 2004).
@@ -88,7 +89,7 @@ class Party:
         self.token_c: str | None = None  # what we present to the hub
         self.hub_credentials: dict[str, Any] | None = None
         self.hub_credentials_url: str | None = None
-        self.calls: list[dict[str, str]] = []
+        self.calls: list[dict[str, Any]] = []
         self.received: list[dict[str, Any]] = []
         self.stored: dict[str, Any] = {}
         self.posted: list[dict[str, Any]] = []
@@ -212,7 +213,8 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
             """Record the path as it arrived; with ``--resolve-dot-segments``, route the resolved one."""
             if not super().parse_request():
                 return False
-            party.calls.append({"method": self.command, "path": self.path})  # no lock: /control/register holds it
+            # no lock: /control/register holds it
+            party.calls.append({"method": self.command, "path": self.path, "at": time.time()})
             if party.options.resolve_dot_segments:
                 path, mark, query = self.path.partition("?")
                 resolved = posixpath.normpath(unquote(unquote(path)))
@@ -340,6 +342,7 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
             if settings["delay"]:
                 time.sleep(settings["delay"])
             if settings["down"]:
+                record["refused"] = True  # recorded, but answered 503: not a delivery that arrived
                 self.reply(503, b"service unavailable")
                 return True
             interface, module, rest = parts[3], parts[4], parts[5:]
