@@ -27,6 +27,7 @@ from tests.support.processes import HubProcess, PartyProcess
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "tests" / "data" / "ocpi-examples"
 DESCRIPTIONS = {"2.3.0": "openapi.yaml", "2.2.1": "openapi-2.2.1.yaml"}
 
 
@@ -146,6 +147,62 @@ def test_a_221_location_reaches_230_and_221_emsps_each_in_its_version(world: dic
     assert back["status_code"] == 1000 and not valid("2.2.1", "Location", back["data"])
 
 
+def test_a_230_location_reaches_a_221_emsp_without_what_221_cannot_carry(world: dict[str, Any]) -> None:
+    cpo, emsp230, emsp221 = world["cpo230"], world["emsp230"], world["emsp221"]
+    location = ex.location("NL", "CPB", "V230LOC")
+    location["help_phone"] = "+31201234567"
+    location["evses"][0]["accepted_service_providers"] = ["DE-MSB"]
+    mcs = {**ex.connector("9"), "standard": "MCS"}
+    location["evses"][0]["connectors"].append(mcs)
+    assert cpo.call("PUT", "/receiver/locations/NL/CPB/V230LOC", location).json()["status_code"] == 1000
+    [down] = emsp221.received(lambda r: r["path"].endswith("/V230LOC"))
+    assert down["path"] == "/ocpi/2.2.1/receiver/locations/NL/CPB/V230LOC"
+    assert not valid("2.2.1", "Location", down["body"]), down["body"]
+    assert "help_phone" not in down["body"] and "accepted_service_providers" not in down["body"]["evses"][0]
+    assert [c["id"] for c in down["body"]["evses"][0]["connectors"]] == ["1", "2"]  # no MCS in 2.2.1
+    assert down["body"]["last_updated"] == location["last_updated"]
+    [same] = emsp230.received(lambda r: r["path"].endswith("/V230LOC"))
+    assert same["body"] == location
+    # read back through the hub by the 2.2.1 eMSP: the same translation of the hub's copy
+    back = emsp221.call("GET", "/sender/locations/V230LOC").json()["data"]
+    assert not valid("2.2.1", "Location", back) and "help_phone" not in back
+
+
+def test_tariffs_get_their_tax_rule_across_versions(world: dict[str, Any]) -> None:
+    cpo221, cpo230, emsp230, emsp221 = world["cpo221"], world["cpo230"], world["emsp230"], world["emsp221"]
+    old_form = {k: v for k, v in ex.tariff("NL", "CPA", "T221").items() if k != "tax_included"}
+    assert cpo221.call("PUT", "/receiver/tariffs/NL/CPA/T221", old_form).json()["status_code"] == 1000
+    [up] = emsp230.received(lambda r: r["path"].endswith("/tariffs/NL/CPA/T221"))
+    assert up["body"]["tax_included"] == "NO" and not valid("2.3.0", "Tariff", up["body"])
+    [same] = emsp221.received(lambda r: r["path"].endswith("/tariffs/NL/CPA/T221"))
+    assert same["body"] == old_form
+    # taxes included and no VAT rate to take them out: 2.2.1 cannot carry it, so the 2.2.1 eMSP does not get it
+    inclusive = {**ex.tariff("NL", "CPB", "TINC"), "tax_included": "YES"}
+    del inclusive["elements"][0]["price_components"][0]["vat"]
+    assert cpo230.call("PUT", "/receiver/tariffs/NL/CPB/TINC", inclusive).json()["status_code"] == 1000
+    assert emsp230.received(lambda r: r["path"].endswith("/TINC"))
+    assert emsp221.received(lambda r: r["path"].endswith("/TINC"), count=0) == []
+    # and sent to it directly it is refused to the sender with the reason, never forwarded half-right
+    refused = cpo230.call("PUT", "/receiver/tariffs/NL/CPB/TINC", inclusive, to=("DE", "MSA")).json()
+    assert refused["status_code"] == 4000 and "2.2.1" in refused["status_message"], refused
+
+
+def test_session_prices_change_shape_across_versions(world: dict[str, Any]) -> None:
+    cpo221, emsp230 = world["cpo221"], world["emsp230"]
+    session = ex.session("NL", "CPA", "DE", "MSB", "S221")
+    session["total_cost"] = {"excl_vat": 10.0, "incl_vat": 12.1}
+    answer = cpo221.call("PUT", "/receiver/sessions/NL/CPA/S221", session, to=("DE", "MSB")).json()
+    assert answer["status_code"] == 1000, answer
+    [got] = emsp230.received(lambda r: r["path"].endswith("/sessions/NL/CPA/S221"))
+    assert got["body"]["total_cost"]["before_taxes"] == 10.0
+    assert [t["amount"] for t in got["body"]["total_cost"]["taxes"]] == [2.1]
+    assert not valid("2.3.0", "Session", got["body"])
+    # a 2.2.1 party that sends the 2.3.0 shape is refused by 2.2.1's own rules
+    session["total_cost"] = {"before_taxes": 10.0}
+    wrong = cpo221.call("PUT", "/receiver/sessions/NL/CPA/S221", session, to=("DE", "MSB")).json()
+    assert wrong["status_code"] == 2001, wrong
+
+
 def test_clientinfo_reaches_each_party_at_its_versions_endpoint(world: dict[str, Any]) -> None:
     """A 2.2.1 party learns of the parties behind the hub only through ClientInfo: it is told of those connected
     before it too (the 2.2.1 CPO registered first, and the eMSP after it was told of it)."""
@@ -185,6 +242,40 @@ def test_a_command_from_a_230_emsp_to_a_221_cpo_and_its_result_back(world: dict[
     assert not valid("2.2.1", "StartSession", sent["body"])
     [result] = emsp230.received(lambda r: r["path"].endswith("/commands/START_SESSION/r1"))
     assert result["body"] == {"result": "ACCEPTED"}
+
+
+def test_a_custom_command_is_not_supported_by_a_221_cpo(world: dict[str, Any]) -> None:
+    emsp230, cpo221 = world["emsp230"], world["cpo221"]
+    command = {"response_url": f"{emsp230.process.base_url}/ocpi/2.3.0/sender/commands/X/r2", "location_id": "L"}
+    answer = emsp230.call("POST", "/receiver/commands/CUSTOM_REBOOT", command, to=("NL", "CPA")).json()
+    assert answer["status_code"] == 1000 and answer["data"]["result"] == "NOT_SUPPORTED", answer
+    assert cpo221.received(lambda r: "CUSTOM_REBOOT" in r["path"], count=0) == []
+
+
+def test_cdrs_and_tokens_cross_versions(world: dict[str, Any]) -> None:
+    cpo221, emsp230, cpo230, emsp221 = world["cpo221"], world["emsp230"], world["cpo230"], world["emsp221"]
+    cdr = json.loads((EXAMPLES / "2.2.1" / "cdr_example.json").read_text())  # the official 2.2.1 example
+    cdr.update(country_code="NL", party_id="CPA", id="CDR221")
+    cdr["cdr_token"].update(country_code="DE", party_id="MSB")
+    cdr["tariffs"][0].update(country_code="NL", party_id="CPA")
+    answer = cpo221.call("POST", "/receiver/cdrs", cdr, to=None)  # open routing: to the cdr_token's eMSP
+    assert answer.json()["status_code"] == 1000, answer.text
+    assert answer.headers["location"].startswith(f"{world['hub'].base_url}/ocpi/2.2.1/receiver/cdrs/")
+    [got] = emsp230.received(lambda r: r["method"] == "POST" and r["path"].endswith("/receiver/cdrs"))
+    assert got["body"]["id"] == "CDR221" and not valid("2.3.0", "CDR", got["body"])
+    assert got["body"]["total_cost"]["before_taxes"] == 4.00
+    assert [t["amount"] for t in got["body"]["total_cost"]["taxes"]] == [0.40]
+    # an eMSP's Token reaches the 2.2.1 CPO in 2.2.1 form; an EMAID token cannot, and is not pushed to it
+    token = ex.token("DE", "MSB", "TOKX")
+    assert emsp230.call("PUT", "/receiver/tokens/DE/MSB/TOKX", token).json()["status_code"] == 1000
+    [pushed] = cpo221.received(lambda r: r["path"].endswith("/tokens/DE/MSB/TOKX"))
+    assert not valid("2.2.1", "Token", pushed["body"])
+    emaid = {**ex.token("DE", "MSB", "NLEMAID0001"), "type": "EMAID"}
+    put = emsp230.call("PUT", "/receiver/tokens/DE/MSB/NLEMAID0001?type=EMAID", emaid).json()
+    assert put["status_code"] == 1000
+    assert cpo230.received(lambda r: "NLEMAID0001" in r["path"])
+    assert cpo221.received(lambda r: "NLEMAID0001" in r["path"], count=0) == []
+    assert emsp221  # the 2.2.1 eMSP is not a token receiver
 
 
 def test_230_only_modules_are_refused_for_a_221_party(world: dict[str, Any]) -> None:
