@@ -29,6 +29,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -54,6 +55,7 @@ from reference_hub.ocpi.errors import (
     ReceiverNotConnected,
     Unauthorized,
     UnknownReceiver,
+    UnknownToken,
 )
 from reference_hub.ocpi.headers import RoutingHeaders, reply_headers
 from reference_hub.ocpi.operations import OPERATIONS, Operation
@@ -61,7 +63,7 @@ from reference_hub.ocpi.paths import build_suffix, check_ids
 from reference_hub.ocpi.versions import MODELS as VERSION_MODELS
 from reference_hub.ocpi.versions import MODULES as VERSION_MODULES
 from reference_hub.ocpi.versions import OPERATIONS as VERSION_OPERATIONS
-from reference_hub.ocpi.versions import V230
+from reference_hub.ocpi.versions import V221, V230
 from reference_hub.settings import Settings
 from reference_hub.store import Partner, PartnerStatus, Store
 from reference_hub.store.outbox import Delivery
@@ -286,6 +288,13 @@ class FrontDoor:
         op = ex.op
         interface = op.interface or ""
         partner, body = await self._receiving(ex, to, body, schema or body_schema(ex))
+        query = ex.query if query is None else query
+        try:
+            query = query_for(ex, partner.version or V230, query)
+        except translate.Untranslatable as exc:
+            if op.method == "GET":  # the receiver cannot have been told of such a token
+                raise UnknownToken(f"{to} speaks OCPI {partner.version}: {exc.reason}", http_status=404) from exc
+            raise HubGenericError(f"{to} speaks OCPI {partner.version}, which cannot carry this: {exc.reason}") from exc
         relayed = await self.forwarder.forward(
             to=to,
             sender=who.party,
@@ -293,7 +302,7 @@ class FrontDoor:
             interface=interface,
             method=op.method,
             suffix=build_suffix(op.suffix, ex.params),
-            query=ex.query if query is None else query,
+            query=query,
             body=body,
             correlation_id=ex.correlation_id,
             # Not the per-token limit of registration handshakes: a CPO platform authorizes many drivers at once.
@@ -334,18 +343,22 @@ class FrontDoor:
                 return body
             if ex.op.module not in VERSION_MODULES.get(theirs, frozenset()):
                 raise Skip(f"OCPI {theirs} has no {ex.op.module} module")
+            query_for(ex, theirs, ex.query)  # a token type that version has no word for: not pushed
             if theirs == ex.version and ex.source_body is not None:
                 return ex.source_body
             schema = body_schema(ex)
             if schema is None:
                 return body
+            return self.codec.encode(translate.down(schema, msgspec.json.decode(body)))
+
+        def carried(partner: Partner, body: bytes | None) -> bytes | None:
             try:
-                return self.codec.encode(translate.down(schema, msgspec.json.decode(body)))
+                return body_for(partner, body)
             except translate.Untranslatable as exc:
-                raise Skip(f"OCPI {theirs} cannot carry it: {exc.reason}") from exc
+                raise Skip(f"OCPI {partner.version} cannot carry it: {exc.reason}") from exc
 
         return await self.deliveries.plan(
-            body_for=body_for,
+            body_for=carried,
             sender_partner=who.partner.partner_id,
             module=spec.module,
             method=ex.op.method,
@@ -393,6 +406,23 @@ def object_type(ex: Exchange) -> str | None:
     if value is not None and (len(value) > 255 or not value.isprintable()):
         raise InvalidOrMissingParameters("query parameter type must be a TokenType")
     return value
+
+
+_TOKEN_TYPES_221 = frozenset(t.value for t in VERSION_MODELS[V221].TokenType)
+
+
+def query_for(ex: Exchange, theirs: str, query: str) -> str:
+    """The query string for a receiver in version ``theirs``: a token ``?type=`` 2.2.1 has no word for (EMAID, a
+    custom type) becomes OTHER for a real-time authorization (as inside a Token) and cannot be carried otherwise."""
+    if theirs == V230 or "type" not in ex.op.query:
+        return query
+    pairs = parse_qsl(query, keep_blank_values=True)
+    kinds = [v for k, v in pairs if k == "type"]
+    if not kinds or all(v in _TOKEN_TYPES_221 for v in kinds):
+        return query
+    if ex.op.operation_id != "tokensSenderPostAuthorize":
+        raise translate.Untranslatable(f"token type {kinds[0]!r} is not a 2.2.1 TokenType")
+    return urlencode([(k, "OTHER" if k == "type" and v not in _TOKEN_TYPES_221 else v) for k, v in pairs])
 
 
 def _names(op: Operation) -> list[str]:

@@ -226,6 +226,24 @@ def test_real_time_authorization_across_versions_both_ways(world: dict[str, Any]
     assert not valid("2.2.1", "AuthorizationInfo", answer["data"])
 
 
+def test_a_token_type_221_has_no_word_for_in_the_query(world: dict[str, Any]) -> None:
+    """v221.md §7.2: ``?type=EMAID`` becomes OTHER on a real-time authorization to a 2.2.1 eMSP; a 2.2.1 CPO was
+    never told of such a token, so asking it for one is answered unknown by the hub and a PATCH is not pushed."""
+    cpo230, emsp221, emsp230, cpo221 = world["cpo230"], world["emsp221"], world["emsp230"], world["cpo221"]
+    cpo230.call("POST", "/sender/tokens/NLEMAIDQ1/authorize?type=EMAID", None, to=("DE", "MSA"))
+    [asked] = emsp221.received(lambda r: r["path"].endswith("/tokens/NLEMAIDQ1/authorize"))
+    assert asked["query"] == "type=OTHER", asked
+    got = emsp230.call("GET", "/receiver/tokens/DE/MSB/NLEMAIDQ1?type=EMAID", None, to=("NL", "CPA"))
+    assert got.status_code == 404 and got.json()["status_code"] == 2004, got.text
+    assert cpo221.received(lambda r: "NLEMAIDQ1" in r["path"], count=0) == []
+    patch = {"valid": False, "last_updated": "2026-01-01T00:00:00Z"}
+    token = {**ex.token("DE", "MSB", "NLEMAIDQ2"), "type": "EMAID"}
+    assert emsp230.call("PUT", "/receiver/tokens/DE/MSB/NLEMAIDQ2?type=EMAID", token).json()["status_code"] == 1000
+    assert emsp230.call("PATCH", "/receiver/tokens/DE/MSB/NLEMAIDQ2?type=EMAID", patch).json()["status_code"] == 1000
+    assert len(world["cpo230"].received(lambda r: "NLEMAIDQ2" in r["path"], count=2)) == 2
+    assert cpo221.received(lambda r: "NLEMAIDQ2" in r["path"], count=0) == []
+
+
 def test_a_command_from_a_230_emsp_to_a_221_cpo_and_its_result_back(world: dict[str, Any]) -> None:
     emsp230, cpo221 = world["emsp230"], world["cpo221"]
     cpo221.process.control("set", {"results": {"START_SESSION": {"body": {"result": "ACCEPTED"}, "delay": 0.2}}})
