@@ -29,10 +29,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     public_url: str | None = None
     """Base URL the hub advertises in every URL it hands out (versions, endpoints); default ``http://HOST:PORT``."""
     store: str = "sqlite:///data/hub.db"
-    """``sqlite:///relative.db``, ``sqlite:////absolute.db``, ``sqlite://:memory:`` or ``mongodb://host/db``."""
+    """``sqlite:///relative.db``, ``sqlite:////absolute.db``, ``sqlite://:memory:``, ``postgresql://user@host/db``
+    (``?pool_size=N`` connections per process, default 10) or ``mongodb://host/db``."""
     secret_key: str | None = None
     """Fernet key that seals the tokens the hub presents to parties; several comma-separated during a key rotation
-    (the first seals, all open). Best given as ``OCPI_HUB_SECRET_KEY`` from a secret manager."""
+    (the first seals, all open). Best given as ``OCPI_HUB_SECRET_KEY`` from a secret manager. With PostgreSQL or
+    MongoDB this or ``secret_key_file`` is required, and every instance sharing a database needs the same key."""
     secret_key_file: str | None = None
     """File holding the token-sealing key (one per line, the first seals; created 0600 with a new key if missing).
     Keep it outside the data directory, so that a copy or backup of the data does not carry the key to its tokens.
