@@ -229,7 +229,13 @@ class FrontDoor:
                 [translate.up(schema, i) for i in data] if isinstance(data, list) else translate.up(schema, data)
             )
         elif isinstance(data, list):
-            envelope["data"] = translate.down_items(schema, data)[0]
+            envelope["data"], dropped = translate.down_items(schema, data)
+            if dropped:  # left out of the page: the total the requester can reach is that much smaller
+                headers = [
+                    (k, str(max(int(v) - len(dropped), 0)) if k.lower() == "x-total-count" and v.isdigit() else v)
+                    for k, v in relayed.headers
+                ]
+                return Relayed(relayed.status, msgspec.json.encode(envelope), headers, relayed.status_code)
         else:
             try:
                 envelope["data"] = translate.down(schema, data)
