@@ -87,14 +87,18 @@ def make_vault(settings: Settings, store: Store) -> TokenVault:
 
 
 @asynccontextmanager
-async def build_context(settings: Settings) -> AsyncIterator[HubContext]:
-    """Open the store and build the hub's services; close them afterwards (used by the app and the CLI)."""
+async def build_context(settings: Settings, *, client: OutboundClient | None = None) -> AsyncIterator[HubContext]:
+    """Open the store and build the hub's services; close them afterwards (used by the app and the CLI).
+
+    ``client`` replaces the outbound HTTP client built from the settings: every call the hub makes to a party goes
+    through it (the in-process tests hand in a recording stand-in, so nothing leaves the process)."""
     store = open_store(settings.store)
     await store.open()
     codec = Codec(offset_timestamps=settings.has_fault(Fault.OFFSET_TIMESTAMPS))
     peers = PeerClient(
         codec,
-        OutboundClient(
+        client
+        or OutboundClient(
             deadline=settings.callback_timeout,
             max_answer=settings.peer_max_answer,
             per_party=settings.peer_concurrency,
