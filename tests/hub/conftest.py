@@ -10,7 +10,7 @@ import pytest
 
 from reference_hub.hub.services import build_context
 from reference_hub.settings import Settings
-from tests.hub.inprocess import HUB_BASE, Hub, HubFactory, StandInClient
+from tests.hub.inprocess import HUB_BASE, Hub, HubFactory, StandInClient, World, world_of
 
 
 @pytest.fixture
@@ -40,3 +40,9 @@ async def make_hub() -> AsyncIterator[HubFactory]:
 async def hub(make_hub: HubFactory) -> Hub:
     """A clean hub (no fault switch)."""
     return await make_hub()
+
+
+@pytest.fixture
+async def world(hub: Hub) -> World:
+    """A clean hub with a CPO, two eMSPs and a payment terminal provider registered."""
+    return await world_of(hub)

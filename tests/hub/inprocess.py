@@ -402,6 +402,29 @@ class Hub:
 
 HubFactory = Callable[..., Awaitable[Hub]]
 
+
+@dataclass
+class World:
+    """The parties most tests need: a CPO (NL/CPO), two eMSPs (DE/MSP, DE/OTH) and a payment terminal provider
+    (NL/PTP, role OTHER: 2.3.0's Role has no PTP)."""
+
+    hub: Hub
+    cpo: Party
+    msp: Party
+    oth: Party
+    ptp: Party
+
+
+async def world_of(hub: Hub) -> World:
+    return World(
+        hub,
+        await hub.register("NL", "CPO", Role.CPO),
+        await hub.register("DE", "MSP", Role.EMSP),
+        await hub.register("DE", "OTH", Role.EMSP),
+        await hub.register("NL", "PTP", Role.OTHER),
+    )
+
+
 __all__ = (
     "HUB_BASE",
     "OPS",
