@@ -438,6 +438,7 @@ class Deliveries:
             await self.store.replace_partner(changed, expected_token_hash=current.token_hash)
         except Conflict:  # the partner changed meanwhile (rotation, unregistration): its next failure says again
             return
+        self.directory.forget()  # routing in this process sees the change at once (4003 for an OFFLINE receiver)
         log.info("partner %s is %s", partner.partner_id, "offline" if offline else "back")
         await self.client_info(changed, "OFFLINE" if offline else "CONNECTED")
 

@@ -112,6 +112,7 @@ async def build_context(settings: Settings, *, client: OutboundClient | None = N
         registrar = Registrar(settings, store, auth, make_vault(settings, store), peers)
         limiter = FailedAuthLimiter(settings.auth_failure_limit, settings.auth_failure_window, settings.auth_lockout)
         directory = Directory(store)
+        registrar.change_listeners.append(directory.forget)
         forwarder = Forwarder(settings, directory, registrar.vault, peers.client)
         deliveries = Deliveries(settings, store, directory, forwarder, peers.client)
         registrar.status_listeners.append(deliveries.client_info)

@@ -53,6 +53,21 @@ async def test_a_receiver_suspended_by_the_operator_is_4003(world: World) -> Non
     assert await hub.stored("sessions", "NL/CPO", "S1") is None
 
 
+async def test_a_suspension_takes_effect_in_this_process_at_once(world: World) -> None:
+    """The directory of who is connected is cached per process; a change this process makes drops it at once (other
+    processes follow the store's change marker within ``MARKER_INTERVAL``)."""
+    hub, cpo, msp = world.hub, world.cpo, world.msp
+    token = ex.token("DE", "MSP", "T1")
+    assert (await hub.send("tokensReceiverPutToken", msp, "DE", "MSP", "T1", body=token)).status_code == 1000
+    assert (await hub.send("sessionsReceiverGetSession", cpo, "NL", "CPO", "S1", to=msp)).status_code == 1000
+    await hub.ctx.operators.suspend(msp.partner_id)
+    answer = await hub.send("sessionsReceiverGetSession", cpo, "NL", "CPO", "S1", to=msp)
+    assert answer.status_code == 4003 and "suspended" in (answer.message or "")
+    await hub.ctx.operators.reactivate(msp.partner_id)
+    assert (await hub.send("sessionsReceiverGetSession", cpo, "NL", "CPO", "S1", to=msp)).status_code == 1000
+    assert len(hub.client.to(msp.base)) == 2
+
+
 async def test_an_offline_receiver_is_4003_at_once(hub: Hub) -> None:
     cpo = await hub.register("NL", "CPO")
     await hub.register("DE", "MSP", Role.EMSP, offline=True)
