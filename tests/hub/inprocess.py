@@ -427,6 +427,7 @@ async def world_of(hub: Hub) -> World:
 
 __all__ = (
     "HUB_BASE",
+    "INTERFACES",
     "OPS",
     "REFUSED_CONNECTION",
     "TIMEOUT",

@@ -15,7 +15,7 @@ import pytest
 from reference_hub.hub.tokens import authorization_header
 from reference_hub.ocpi.models import InterfaceRole, Role
 from reference_hub.store import PartnerStatus
-from tests.hub.inprocess import Hub, Party
+from tests.hub.inprocess import INTERFACES, Hub, Party
 from tests.hub.test_direct import unusual
 from tests.support import examples as ex
 
@@ -28,6 +28,7 @@ R = InterfaceRole.RECEIVER
 class Net:
     hub: Hub
     cpo: Party
+    """The sender of CPO data, with Locations and Tariffs Receivers of its own: a broadcast never goes back to it."""
     cpo2: Party
     """A second CPO that even advertises a Locations Receiver: CPO data is not for CPOs."""
     msp: Party
@@ -46,7 +47,7 @@ class Net:
 async def net(hub: Hub) -> Net:
     return Net(
         hub,
-        await hub.register("NL", "CPO", Role.CPO),
+        await hub.register("NL", "CPO", Role.CPO, interfaces=[*INTERFACES[Role.CPO], ("locations", R), ("tariffs", R)]),
         await hub.register("BE", "CP2", Role.CPO, interfaces=[("locations", R), ("tariffs", R), ("tokens", R)]),
         await hub.register("DE", "MSP", Role.EMSP),
         await hub.register("DE", "OTH", Role.EMSP),

@@ -331,7 +331,7 @@ async def test_an_unknown_command_type_passes_through_with_the_hubs_response_url
 
 
 def profile_url(world: World, ref: str) -> str:
-    return f"{world.msp.base}/sender/chargingprofiles/results/{ref}"
+    return f"{world.msp.base}/sender/chargingprofiles/results/{ref}?request_id={ref}"  # its query is the eMSP's
 
 
 async def profile_request(
