@@ -103,6 +103,17 @@ async def _wrong_owner_accepted(w: World, on: bool) -> None:
     assert (await w.hub.stored("tariffs", "DE/MSP", "T2") is not None) == on
 
 
+@check(Fault.ROLES_PER_INTERFACE)
+async def _roles_per_interface(w: World, on: bool) -> None:
+    await put_location(w)
+    # the platform's eMSP party (the hub's party id with an E) is the hub itself, not an unknown receiver
+    answer = await w.hub.send("locationsSenderGetList", w.msp, to=("NL", "HUE"))
+    assert (answer.status_code, answer.relayed) == ((1000, False) if on else (4001, False))
+    if on:
+        assert [loc["id"] for loc in answer.data] == ["LOC1"]
+    assert w.hub.client.calls == []
+
+
 # --- the generic engine -----------------------------------------------------------------------------------------------
 
 
@@ -117,6 +128,16 @@ async def _closed_enums(w: World, on: bool) -> None:
         "tokensReceiverPutToken", w.msp, "DE", "MSP", "T", body=ex.token("DE", "MSP", "T", type_="FUTURE")
     )
     assert token.status_code == (2001 if on else 1000)
+
+
+@check(Fault.OPTIONAL_FIELDS_REQUIRED)
+async def _optional_fields_required(w: World, on: bool) -> None:
+    answer = await put_location(w)  # the example leaves out optional fields (state, directions, ...)
+    assert (answer.http_status, answer.status_code) == ((422, 2001) if on else (201, 1000))  # type: ignore[attr-defined]
+    assert ("field required" in (answer.message or "")) == on  # type: ignore[attr-defined]
+    cdr = await w.hub.send("cdrsReceiverPostCdr", w.cpo, body=ex.cdr("NL", "CPO", "XX", "NOP", "C1"))
+    assert (cdr.http_status, cdr.status_code) == ((422, 2001) if on else (201, 1000))
+    assert (await w.hub.stored("cdrs", "NL/CPO", "C1") is None) == on
 
 
 @check(Fault.ID_MISMATCH_ACCEPTED)
