@@ -80,16 +80,15 @@ class _Rule:
     method: str | None
     prefix: str
     answers: list[Answer]
-    hold: asyncio.Event | None = None
 
 
 class StandInClient:
     """Stands in for ``OutboundClient`` (same ``call``): records every call and answers from the test's table.
 
     ``answer(method, url_prefix, *answers)`` sets what calls to URLs starting with the prefix get: the answers in
-    turn, the last one again for every further call; the longest matching prefix wins; a call nothing matches gets
-    an OCPI success without data. ``hold(url_prefix)`` makes such calls wait until the returned event is set
-    (``in_flight`` and ``peak`` count them per URL prefix held)."""
+    turn, the last one again for every further call; the longest matching prefix wins, and of two rules for one
+    prefix the later; a call nothing matches gets an OCPI success without data. ``hold(url_prefix)`` makes such calls
+    wait until the returned event is set (``in_flight`` and ``peak`` count them per URL prefix held)."""
 
     def __init__(self, deadline: float = 10.0, max_answer: int = 1_048_576) -> None:
         self.deadline = deadline

@@ -16,6 +16,7 @@ import pytest
 
 from reference_hub.hub.callbacks import secret_id
 from reference_hub.ocpi.datetime import DateTime, now
+from reference_hub.ocpi.headers import RoutingHeaders
 from reference_hub.store.callbacks import CallbackState
 from tests.hub.inprocess import HUB_BASE, REFUSED_CONNECTION, TIMEOUT, Call, Hub, V, World, ocpi, world_of
 from tests.support import examples as ex
@@ -169,8 +170,6 @@ async def test_a_result_is_taken_only_from_the_receiver_at_a_url_the_hub_issued(
 async def test_a_result_posted_without_routing_headers_by_the_receiving_platform_is_routed_by_its_url(
     net: World,
 ) -> None:
-    from reference_hub.ocpi.headers import RoutingHeaders
-
     sent = await command(net, "START_SESSION", start_session(mine(net, "bare")))
     bare = RoutingHeaders()
     stranger = await post_result(net, "START_SESSION", sent.secret, {"result": "ACCEPTED"}, by=net.oth, routing=bare)

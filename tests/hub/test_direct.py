@@ -16,6 +16,7 @@ import msgspec
 import pytest
 
 from reference_hub.hub.tokens import authorization_header
+from reference_hub.ocpi.models import Role
 from tests.hub.inprocess import HUB_BASE, OPS, Hub, Party, V, World, ocpi
 from tests.support import examples as ex
 
@@ -281,8 +282,6 @@ async def test_a_relayed_next_page_link_leads_through_the_hub(world: World) -> N
 
 async def test_the_hub_presents_a_raw_token_to_a_platform_that_uses_raw_tokens(hub: Hub) -> None:
     cpo = await hub.register("NL", "CPO")
-    from reference_hub.ocpi.models import Role
-
     legacy = await hub.register("DE", "OLD", Role.EMSP, raw_token=True)
     await hub.send("sessionsReceiverGetSession", cpo, "NL", "CPO", "S1", to=legacy)
     [call] = hub.client.calls

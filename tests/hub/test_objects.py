@@ -12,7 +12,7 @@ import msgspec
 import pytest
 
 from reference_hub.ocpi.models import Role
-from tests.hub.inprocess import HUB_BASE, Hub, V, World, ocpi
+from tests.hub.inprocess import HUB_BASE, Hub, V, World, ocpi, world_of
 from tests.support import examples as ex
 
 pytestmark = pytest.mark.anyio
@@ -373,8 +373,6 @@ async def test_a_sender_single_object_is_read_only_where_the_list_would_show_it(
 
 async def test_pages_of_the_hubs_copy_keep_creation_order_and_date_filters(make_hub: Any) -> None:
     hub: Hub = await make_hub(page_limit=3)
-    from tests.hub.inprocess import world_of
-
     world = await world_of(hub)
     stamps = [f"2021-01-0{d}T00:00:00Z" for d in range(1, 8)]
     for n, stamp in enumerate(stamps):
