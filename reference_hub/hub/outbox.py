@@ -434,6 +434,7 @@ class Deliveries:
         changed = await self.store.set_offline(partner.partner_id, offline, now())
         if changed is None:  # so already, changed by another process, or no longer ACTIVE
             return
+        self.directory.forget()  # routing in this process sees the change at once (4003 for an OFFLINE receiver)
         log.info("partner %s is %s", partner.partner_id, "offline" if offline else "back")
         await self.client_info(changed, "OFFLINE" if offline else "CONNECTED")
 
