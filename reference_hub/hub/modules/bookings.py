@@ -136,27 +136,29 @@ async def receiver_write(door: FrontDoor, ex: Exchange) -> Reply:
 
 async def cpo_of(door: FrontDoor, request: BookingRequest) -> str:
     """The CPO the request is for, from the hub's copy (see the module docstring); 4001 when it cannot tell."""
+    advice = "name the CPO in OCPI-to-country-code/OCPI-to-party-id"
     found = await door.store.find_objects(
         BOOKING_LOCATIONS.module, object_key(BOOKING_LOCATIONS, request.booking_location_id), limit=_SAME_ID
     )
-    if len(found) > 1:
-        found = [
-            o for o in found if same_id(str(msgspec.json.decode(o.body).get("location_id", "")), request.location_id)
-        ]
     owners = sorted({o.owner for o in found})
-    what = f"BookingLocation {request.booking_location_id}"
+    if len(owners) > 1:
+        here = {o.owner for o in found if same_id(str(msgspec.json.decode(o.body)["location_id"]), request.location_id)}
+        if len(here) == 1:
+            return here.pop()
+        raise UnknownReceiver(
+            f"BookingLocation {request.booking_location_id} belongs to several CPOs ({', '.join(owners)}), "
+            f"{'none' if not here else 'several'} of them at Location {request.location_id}: {advice}"
+        )
     if not owners:
         owners = await door.objects.owners_of(LOCATIONS, request.location_id)
-        what = f"Location {request.location_id}"
     if len(owners) == 1:
         return owners[0]
-    advice = "name the CPO in OCPI-to-country-code/OCPI-to-party-id"
     if not owners:
         raise UnknownReceiver(
             f"the hub holds neither BookingLocation {request.booking_location_id} nor Location "
             f"{request.location_id}, so it cannot tell which CPO the request is for: {advice}"
         )
-    raise UnknownReceiver(f"{what} belongs to several CPOs ({', '.join(owners)}): {advice}")
+    raise UnknownReceiver(f"Location {request.location_id} belongs to several CPOs ({', '.join(owners)}): {advice}")
 
 
 async def keep_answer(door: FrontDoor, cpo: str, emsp: str, body: bytes) -> None:
