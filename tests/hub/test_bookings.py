@@ -26,6 +26,14 @@ BOOKINGS = "bookingsSenderGetList"
 BLS = "bookingsSenderGetBookingLocations"
 ONE_BL = "bookingsSenderGetBookingLocation"
 ONE_CAL = "bookingsSenderGetCalendar"
+BOOKINGS_FAULTS = (
+    Fault.BOOKINGS_10_ACCEPTED,
+    Fault.BOOKINGS_10_EMITTED,
+    Fault.TIMESLOT_FILTER_IGNORED,
+    Fault.BOOKING_BROADCAST,
+    Fault.BOOKING_ANSWER_NOT_KEPT,
+)
+"""The fault switches the last tests here show breaking their rule."""
 
 BL1 = {"country_code": "NL", "party_id": "CPO", "booking_location_id": "BL1"}
 B1 = {"country_code": "NL", "party_id": "CPO", "booking_id": "B1"}

@@ -16,6 +16,8 @@ PUT = "invoicereconciliationReceiverPutRecord"
 GET = "invoicereconciliationReceiverGetRecord"
 DELETE = "invoicereconciliationReceiverDeleteRecord"
 LIST = "invoicereconciliationSenderGetList"
+IR_FAULTS = (Fault.IR_SERVED_TO_ALL, Fault.IR_BROADCAST, Fault.IR_PUT_MERGES_CDRS)
+"""The fault switches the last tests here show breaking their rule."""
 
 
 async def network(w: World, **options: Any) -> tuple[Platform, Platform, Platform]:
