@@ -57,6 +57,8 @@ async def counterparty_of(door: FrontDoor, who: Requester, owner: str, record: I
         if Role.EMSP in roles:  # reverse billing: a CPO's CDR for this eMSP, whose CPO is the counterparty
             found = await door.store.find_objects(CDRS.module, key, limit=_SAME_CDR_ID)
             named |= {cdr.owner for cdr in found if cdr.audience == owner}
+        if len(named - {owner}) > 1:  # ambiguous already: the rest of a long list cannot change that
+            break
     named.discard(owner)
     if len(named) == 1:
         return named.pop()
