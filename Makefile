@@ -48,6 +48,10 @@ test: $(STAMP) ## Run every test (unit, contract, end-to-end, load-test smoke; t
 browser: ## Install Debian's Chromium for the dashboard's browser tests (skipped when /usr/bin/chromium exists)
 	./tools/install_browser.sh
 
+.PHONY: postgres
+postgres: ## Install Debian's PostgreSQL server programs for the tests and make bench (skipped when present; the tests start their own throwaway server)
+	./tools/install_postgres.sh
+
 .PHONY: test-dashboard
 test-dashboard: $(STAMP) ## The dashboard in a real browser (Playwright + Chromium) and its security unit tests
 	$(BIN)/python -m pytest tests/e2e/test_dashboard.py tests/unit/test_dashboard_security.py $(PYTEST_ARGS)
@@ -79,9 +83,14 @@ loadtest: $(STAMP) ## Load-test TARGET (a versions URL): SCENARIO=token with TOK
 fuzz-hub: $(STAMP) ## Fuzz every hub operation with schemathesis (over 5,000 cases); fails on any 5xx or traceback
 	$(BIN)/python tools/fuzz_hub.py --max-examples 50
 
+BENCH_ARGS ?=
 .PHONY: bench
-bench: $(STAMP) ## Reproduce BENCHMARKS.md: token validation vs bare Litestar, registrations, pages, authorization, pushes (~15 min)
-	$(BIN)/python -m loadtests.bench
+bench: $(STAMP) ## Reproduce BENCHMARKS.md: token validation vs bare Litestar, registrations, pages, authorization, pushes (~15 min; BENCH_ARGS="--store postgresql" runs every phase on PostgreSQL)
+	$(BIN)/python -m loadtests.bench $(BENCH_ARGS)
+
+.PHONY: bench-stores
+bench-stores: $(STAMP) ## BENCHMARKS.md's store comparison: SQLite vs PostgreSQL vs two hub instances on one PostgreSQL (~15 min; needs make postgres)
+	$(BIN)/python -m loadtests.bench --stores $(BENCH_ARGS)
 
 .PHONY: lint
 lint: $(STAMP) ## ruff lint + format check, mypy, import-linter layer contracts, generated models of both versions up to date
@@ -90,6 +99,7 @@ lint: $(STAMP) ## ruff lint + format check, mypy, import-linter layer contracts,
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/python tools/gen_models.py --check
+	$(BIN)/python tools/gen_translation_doc.py --check
 
 .PHONY: check
 check: lint test ## Everything: lint, types, import rules, tests
@@ -104,12 +114,16 @@ models: $(STAMP) ## Regenerate reference_hub/ocpi/models*.py and operations*.py 
 	$(BIN)/python tools/gen_models.py
 
 .PHONY: docker-up
-docker-up: ## Start MongoDB 7 and the hub with docker compose (needs a Docker engine)
+docker-up: ## Start MongoDB 7 (a single-node replica set) and the hub with docker compose (needs a Docker engine)
 	docker compose up -d --build
 
+.PHONY: docker-up-scale
+docker-up-scale: ## Also start PostgreSQL 16, two hub instances on it and nginx in front (http://127.0.0.1:8081; needs a Docker engine)
+	docker compose --profile scale-out up -d --build
+
 .PHONY: docker-down
-docker-down: ## Stop the docker compose services
-	docker compose down
+docker-down: ## Stop the docker compose services (every profile)
+	docker compose --profile scale-out down
 
 .PHONY: docker-logs
 docker-logs: ## Follow the docker compose logs

@@ -1,10 +1,11 @@
 """ocpi-conformance: certify an OCPI 2.3.0 platform from its versions URL.
 
     ocpi-conformance init > target.toml      annotated template (a CPO and an eMSP identity)
-    ocpi-conformance plan target.toml [ID ...] [--read-only] [--offline]
+    ocpi-conformance plan target.toml [ID ...] [--read-only] [--offline] [--json]
     ocpi-conformance run target.toml [ID ...] [--read-only] [--strict] [--tags T,..] [--report-dir DIR] [-v]
     ocpi-conformance fuzz target.toml [--max-examples N] [--seed S] [--junit FILE] [--allow-writes]
-    ocpi-conformance list [--tags T,..]
+    ocpi-conformance list [--tags T,..] [--json]
+    ocpi-conformance completion bash|zsh|tcsh   shell completion (eval "$(ocpi-conformance completion bash)")
 
 run is a thin wrapper: a separate pytest session (its own rootdir, an empty config and no
 auto-loaded plugins, so the calling project's pytest settings and plugins do not apply) over
@@ -17,39 +18,95 @@ Receivers, as an eMSP Tokens, always under its own party ids, and retires what i
 (EVSEs REMOVED, tariffs deleted, tokens invalidated, sessions completed; CDRs cannot be removed).
 --read-only runs nothing that writes module objects, rotates or deletes credentials (each such
 scenario is skipped, saying so). `plan` prints what would run and what would be skipped and why,
-from target.toml, the scenario tags and the target's version details (GETs only; --offline: none).
+from target.toml, the scenario tags and the target's version details, and says whether the target
+answers and takes the token (GETs only; --offline: none). target.toml is read strictly: every key,
+its type and default are in docs/target-toml.md.
 
 Every request goes to the URL the target advertises, exactly as published (a trailing slash is
 kept; the spec's path suffixes are appended with one "/"); redirects are never followed: a 3xx is
 judged once, by transport.no-redirects. What each scenario needs (no token, token A, a
 registration, an advertised module, data) is declared in conformance/plan.py; without a
 registration everything token A allows still runs, and a scenario whose prerequisite failed is
-skipped naming the scenario that owns the cause. The report opens with the plan (what ran, what
-was skipped and why) and those root causes, and gives verdicts per area, per role the harness
-played and per module interface of the target.
+skipped naming the scenario that owns the cause. A cause that is not the target's (the network,
+DNS, TLS, a spent or wrong token in target.toml) is never a finding: what it prevents is skipped,
+"not judged", with that cause. The report opens with the plan (what ran, what was skipped and why)
+and those root causes, and gives verdicts per area, per role the harness played and per module
+interface of the target.
 
 fuzz runs schemathesis over the GETs of every module the target advertises; --allow-writes adds
 the writes of the Receivers the primary identity owns objects on, pinned to its own party id.
-
-Exit codes: 0 no scenario failed and something was judged; 1 a SHALL scenario failed (or a
-SHOULD one, with --strict); 3 nothing could be judged (every scenario skipped, the reason is in
-the banner); 2 usage or configuration error.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import signal
 import sys
+import traceback
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any, NoReturn
 
 from conformance import SCENARIOS_DIR, __version__
-from conformance.target import TEMPLATE, ConfigError, load_target
+from conformance.target import TEMPLATE, ConfigError, TargetConfig, load_target
 
-__all__ = ("main", "pytest_args")
+__all__ = ("EXIT_CODES", "main", "pytest_args")
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOTHING_JUDGED, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+
+EXIT_CODES: tuple[tuple[int, str], ...] = (
+    (
+        EXIT_OK,
+        "conformant: something was judged and no scenario failed (plan: a run would judge something; list: listed)",
+    ),
+    (EXIT_FAILED, "not conformant: a SHALL scenario failed (a SHOULD one too, with --strict); fuzz: a check failed"),
+    (
+        EXIT_USAGE,
+        "usage or configuration error: a wrong argument, an unknown scenario id or tag, target.toml missing "
+        "or invalid, the harness extra not installed; nothing was sent",
+    ),
+    (
+        EXIT_NOTHING_JUDGED,
+        "nothing judged: the target could not be reached (network, DNS, TLS), refused the token "
+        "target.toml gives, or every scenario was skipped; the reason is printed",
+    ),
+    (
+        EXIT_INTERNAL,
+        "the harness itself failed (a defect of the harness, not of the target): run again with --debug "
+        "and report the traceback",
+    ),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl-C or SIGTERM); what the harness created was retired as far as it got"),
+)
+"""The one exit-code table of every command (run, plan, fuzz, list), shown by --help and in README.md."""
+
+COMMANDS = ("init", "plan", "run", "fuzz", "list", "completion")
+
+_HARNESS_EXTRA = frozenset({"pytest", "pytest_bdd", "schemathesis", "jsonschema", "referencing", "_pytest"})
+"""What the ``harness`` extra installs: without it, the commands that need it say so in one line."""
+
+
+def _exit_table() -> str:
+    return "exit codes (run, plan, fuzz, list):\n" + "\n".join(f"  {code:>3}  {text}" for code, text in EXIT_CODES)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors that say what to do, and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.split()[-1] if " " in self.prog else ""
+        help_hint = f"ocpi-conformance {command} --help" if command else "ocpi-conformance --help"
+        if message.startswith("argument ") and ": " in message:
+            where, what = message.removeprefix("argument ").split(": ", 1)
+            message = f"{where}: {what}"
+        raise _UsageError(f"{message} (see {help_hint})")
+
+
+class _UsageError(Exception):
+    """A usage mistake: printed as one line, exit code 2."""
 
 
 def pytest_args(
@@ -96,14 +153,64 @@ def pytest_args(
     return args
 
 
+def _target(ns: argparse.Namespace) -> TargetConfig:
+    if not ns.target:
+        raise _UsageError(
+            f"{ns.command} needs a target file: ocpi-conformance {ns.command} target.toml "
+            "(write one with: ocpi-conformance init > target.toml)"
+        )
+    return load_target(ns.target)
+
+
+def _selection(ns: argparse.Namespace) -> list[Any]:
+    """The catalogue entries the given ids and tags select; an id or tag that selects nothing is a usage error."""
+    import difflib
+
+    from conformance.catalog import matches, read_catalog
+
+    entries = read_catalog()
+    known_ids = [e.id for e in entries]
+    ids = list(getattr(ns, "ids", []) or [])
+    for i in ids:
+        if not any(e == i or e.startswith(i if i.endswith(".") else i + ".") for e in known_ids):
+            guess = difflib.get_close_matches(i, known_ids + sorted({e.area + "." for e in entries}), n=1)
+            hint = f"; did you mean {guess[0]}?" if guess else " (ocpi-conformance list shows them all)"
+            raise _UsageError(f"no scenario has the id or id prefix {i!r}{hint}")
+    tags = [t for t in (getattr(ns, "tags", "") or "").split(",") if t.strip()]
+    for t in tags:
+        if not any(matches(e, [t]) for e in entries):
+            known = sorted({x for e in entries for x in e.tags if not x.startswith("id.")} | {e.area for e in entries})
+            guess = difflib.get_close_matches(t.lstrip("@"), known, n=1)
+            hint = f"; did you mean {guess[0]}?" if guess else ""
+            raise _UsageError(f"no scenario carries the tag {t!r}{hint}")
+    return [
+        e
+        for e in entries
+        if matches(e, tags)
+        and (not ids or any(e.id == i or e.id.startswith(i if i.endswith(".") else i + ".") for i in ids))
+    ]
+
+
+def _unreachable(config: TargetConfig) -> str | None:
+    """Why a run could judge nothing at all, found with the discovery GETs alone (the target cannot be reached, or it
+    refuses the token target.toml gives); None when it answers."""
+    from conformance.session import HarnessSession
+
+    session = HarnessSession(config)
+    try:
+        return session.discover().not_judged
+    finally:
+        session.close(cleanup=False)
+
+
 def _run(ns: argparse.Namespace) -> int:
     import pytest
 
-    try:
-        load_target(ns.target)
-    except ConfigError as exc:
-        print(f"ocpi-conformance: {exc}", file=sys.stderr)
-        return 4
+    config = _target(ns)
+    _selection(ns)
+    if (reason := _unreachable(config)) is not None:  # one line, not a report of 90 skipped scenarios
+        print(f"ocpi-conformance: nothing judged (exit code 3): {reason}", file=sys.stderr)
+        return EXIT_NOTHING_JUDGED
     args = pytest_args(
         ns.target, ids=ns.ids, tags=ns.tags, strict=ns.strict, report_dir=ns.report_dir, verbose=ns.verbose
     )
@@ -111,23 +218,53 @@ def _run(ns: argparse.Namespace) -> int:
         args.append("--ocpi-read-only")
     if ns.no_broadcast:
         args.append("--ocpi-no-broadcast")
-    with contextlib.chdir(SCENARIOS_DIR):  # short test ids in pytest's own output; every path is absolute
-        code = pytest.main(args)
-    return int(code)
+    outcome = _RunOutcome()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if hasattr(signal, "SIGTERM") else None
+    try:
+        with contextlib.chdir(SCENARIOS_DIR):  # short test ids in pytest's own output; every path is absolute
+            code = pytest.main(args, plugins=[outcome])
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    if code == pytest.ExitCode.INTERRUPTED:
+        return EXIT_INTERRUPTED
+    if outcome.code is not None:
+        return outcome.code
+    if code == pytest.ExitCode.USAGE_ERROR:
+        return EXIT_USAGE
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED:
+        print("ocpi-conformance: no scenario was selected: nothing judged", file=sys.stderr)
+        return EXIT_NOTHING_JUDGED
+    print(f"ocpi-conformance: the conformance run ended abnormally (pytest exit {int(code)})", file=sys.stderr)
+    return EXIT_INTERNAL
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    """SIGTERM ends a run like Ctrl-C: the pytest session finishes, so the harness retires what it created."""
+    raise KeyboardInterrupt
+
+
+class _RunOutcome:
+    """Reads the run's own exit code (0, 1 or 3) from the conformance plugin once the session is over."""
+
+    code: int | None = None
+
+    def pytest_unconfigure(self, config: Any) -> None:
+        from conformance.plugin import RUN_STATE
+
+        state = config.stash.get(RUN_STATE, None)
+        if state is not None and state.run is not None:
+            self.code = state.run.exit_code
 
 
 def _fuzz(ns: argparse.Namespace) -> int:
     from conformance.fuzz import FuzzOptions, run_fuzz
 
-    try:
-        config = load_target(ns.target)
-    except ConfigError as exc:
-        print(f"ocpi-conformance: {exc}", file=sys.stderr)
-        return 4
+    config = _target(ns)
     if ns.report_dir:
-        from dataclasses import replace
-
         config = replace(config, report_dir=Path(ns.report_dir).resolve())
+    if ns.max_examples < 1:
+        raise _UsageError(f"--max-examples must be at least 1, got {ns.max_examples}")
     options = FuzzOptions(
         max_examples=ns.max_examples,
         seed=ns.seed,
@@ -135,34 +272,32 @@ def _fuzz(ns: argparse.Namespace) -> int:
         allow_writes=ns.allow_writes,
     )
     if ns.allow_writes and config.read_only:
-        print("ocpi-conformance: --allow-writes contradicts [run] read_only = true in the target file", file=sys.stderr)
-        return 4
+        raise _UsageError("--allow-writes contradicts [run] read_only = true in the target file")
     return run_fuzz(config, options)
 
 
-def _plan(ns: argparse.Namespace) -> int:
-    from dataclasses import replace
+def _discovery_lines(config: TargetConfig, discovery: Any) -> list[str]:
+    if discovery is None:
+        return ["target: not contacted (--offline)"]
+    if discovery.not_judged:
+        return [f"target: {discovery.not_judged}"]
+    token = "token A" if config.token_a else "token C"
+    if discovery.problem:
+        return [f"target: answers, {token} accepted; discovery failed: {discovery.problem}"]
+    listed = ", ".join(sorted(f"{e.get('identifier')} {e.get('role')}" for e in discovery.endpoints))
+    return [f"target: answers, {token} accepted, offers 2.3.0", f"endpoints: {listed}"]
 
-    from conformance.catalog import matches, read_catalog
+
+def _plan(ns: argparse.Namespace) -> int:
     from conformance.plan import static_plan
     from conformance.session import HarnessSession
 
-    try:
-        config = load_target(ns.target)
-    except ConfigError as exc:
-        print(f"ocpi-conformance: {exc}", file=sys.stderr)
-        return 4
+    config = _target(ns)
+    entries = _selection(ns)
     if ns.read_only:
         config = replace(config, read_only=True)
     if ns.no_broadcast:
         config = replace(config, broadcast=False)
-    tags = [t for t in (ns.tags or "").split(",") if t]
-    entries = [
-        e
-        for e in read_catalog()
-        if matches(e, tags)
-        and (not ns.ids or any(e.id == i or e.id.startswith(i if i.endswith(".") else i + ".") for i in ns.ids))
-    ]
     discovery = None
     if not ns.offline:
         session = HarnessSession(config)
@@ -170,7 +305,33 @@ def _plan(ns: argparse.Namespace) -> int:
             discovery = session.discover()
         finally:
             session.close(cleanup=False)
-    print(f"target: {config.display_name} ({config.versions_url}), roles {'/'.join(config.roles)}")
+    lines = static_plan(config, entries, discovery)
+    if discovery is not None and discovery.not_judged:
+        lines = [replace(p, runs=False, why="not judged: see target above") if p.runs else p for p in lines]
+    runs = sum(p.runs for p in lines)
+    code = EXIT_OK if runs else EXIT_NOTHING_JUDGED
+    if ns.json:
+        doc = {
+            "target": config.display_name,
+            "versions_url": config.versions_url,
+            "roles": list(config.roles),
+            "identities": [{"party": i.key, "registers": i.token_a is not None} for i in config.identities],
+            "read_only": config.read_only,
+            "broadcast": config.broadcast,
+            "contacted": discovery is not None,
+            "not_judged": discovery.not_judged if discovery else None,
+            "problem": discovery.problem if discovery else None,
+            "endpoints": discovery.endpoints if discovery else [],
+            "scenarios": [{"id": p.id, "level": p.level, "runs": p.runs, "why": p.why} for p in lines],
+            "would_run": runs,
+            "would_skip": len(lines) - runs,
+            "exit_code": code,
+        }
+        print(json.dumps(doc, indent=2))
+        return code
+    print(
+        f"target file: {config.source}; {config.display_name} ({config.versions_url}), roles {'/'.join(config.roles)}"
+    )
     for ident in config.identities:
         how = "registers with token A" if ident.token_a else "uses its token C"
         print(f"harness identity: {ident.key}, {how}")
@@ -178,49 +339,92 @@ def _plan(ns: argparse.Namespace) -> int:
         print("read-only: nothing that writes module objects or changes credentials will run")
     if not config.broadcast:
         print("no-broadcast: Locations, Tariffs and Tokens are addressed to the harness's other identity, not the hub")
-    if discovery is None:
-        print("endpoints: not fetched (--offline)")
-    elif discovery.problem:
-        print(f"endpoints: discovery failed: {discovery.problem}")
-    else:
-        listed = ", ".join(sorted(f"{e.get('identifier')} {e.get('role')}" for e in discovery.endpoints))
-        print(f"endpoints: {listed}")
-    lines = static_plan(config, entries, discovery)
+    for line in _discovery_lines(config, discovery):
+        print(line)
+    print()
+    if discovery is not None and discovery.not_judged:
+        print(f"a run would judge nothing (exit code 3): {discovery.not_judged}")
+        return code
     width = max((len(p.id) for p in lines), default=10)
+    print(f"{'PLAN':<4}  {'SCENARIO':<{width}}  {'LEVEL':<6}  WHY")
     for p in lines:
         print(f"{'RUN ' if p.runs else 'SKIP'}  {p.id:<{width}}  {p.level.upper():<6}  {p.why}")
-    runs = sum(p.runs for p in lines)
+    print()
     print(f"{runs} would run, {len(lines) - runs} would be skipped (a run may skip more: a failed registration, ")
     print("a list without enough objects; each skip then names the scenario that owns its cause)")
-    return 0
+    if code == EXIT_NOTHING_JUDGED:
+        print("a run would judge nothing (exit code 3)")
+    return code
 
 
 def _list(ns: argparse.Namespace) -> int:
-    from conformance.catalog import matches, read_catalog
-
-    tags = [t for t in (ns.tags or "").split(",") if t]
-    entries = [e for e in read_catalog() if matches(e, tags)]
+    entries = _selection(ns)
+    if ns.json:
+        doc = [
+            {
+                "id": e.id,
+                "title": e.title,
+                "level": e.level,
+                "roles": e.roles,
+                "area": e.area,
+                "spec": e.spec,
+                "feature_file": e.feature_file,
+                "line": e.line,
+            }
+            for e in entries
+        ]
+        print(json.dumps(doc, indent=2))
+        return EXIT_OK
     width = max((len(e.id) for e in entries), default=10)
+    print(f"{'SCENARIO':<{width}}  {'LEVEL':<6}  {'ROLES':<8}  TITLE")
     for e in entries:
         print(f"{e.id:<{width}}  {e.level.upper():<6}  {','.join(e.roles):<8}  {e.title}")
         print(f"{'':<{width}}  spec: {', '.join(e.spec)}   ({e.feature_file}:{e.line})")
     print(f"{len(entries)} scenario(s)")
-    return 0
+    return EXIT_OK
+
+
+def _completion(ns: argparse.Namespace) -> int:
+    sys.stdout.write(completion_script(build_parser(), ns.shell))
+    return EXIT_OK
+
+
+def completion_script(parser: argparse.ArgumentParser, shell: str) -> str:
+    """The shell's completion script, generated by shtab from the parser itself (so it lists exactly the commands and
+    options that exist; target files complete as files)."""
+    import shtab
+
+    return str(shtab.complete(parser, shell=shell)) + "\n"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="ocpi-conformance", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    import shtab
+
+    common = _Parser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
+    parser = _Parser(
+        prog="ocpi-conformance",
+        description=__doc__,
+        epilog=_exit_table(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"ocpi-conformance {__version__} (OCPI 2.3.0)")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    sub.add_parser("init", help="print an annotated target.toml template")
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name,
+            help=help_text,
+            parents=[common],
+            epilog=_exit_table(),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
 
-    run = sub.add_parser(
-        "run", help="run the Gherkin scenarios against a target (exit 0 pass, 1 failed, 3 nothing judged)"
-    )
-    run.add_argument("target", help="target.toml")
+    command("init", "print an annotated target.toml template (every key: docs/target-toml.md)")
+
+    run = command("run", "run the Gherkin scenarios against a target (exit 0 pass, 1 failed, 3 nothing judged)")
+    run.add_argument("target", nargs="?", help="target.toml").complete = shtab.FILE  # type: ignore[attr-defined]
     run.add_argument("ids", nargs="*", metavar="ID", help="scenario ids or id prefixes (default: all)")
     run.add_argument("--strict", action="store_true", help="SHOULD-level failures fail the run")
     run.add_argument("--tags", default="", help="only scenarios carrying all these comma-separated tags")
@@ -238,24 +442,25 @@ def build_parser() -> argparse.ArgumentParser:
         "never to the hub itself (no real partner receives them; the broadcast scenarios are skipped)",
     )
 
-    plan = sub.add_parser(
+    plan = command(
         "plan",
-        help="what a run would do: each scenario RUN (and what it needs) or SKIP (and why); sends only the discovery "
-        "GETs (versions, 2.3.0 details), never a write",
+        "what a run would do: whether the target answers and takes the token, then each scenario RUN (and what it "
+        "needs) or SKIP (and why); sends only the discovery GETs (versions, 2.3.0 details), never a write",
     )
-    plan.add_argument("target", help="target.toml")
+    plan.add_argument("target", nargs="?", help="target.toml").complete = shtab.FILE  # type: ignore[attr-defined]
     plan.add_argument("ids", nargs="*", metavar="ID", help="scenario ids or id prefixes (default: all)")
     plan.add_argument("--read-only", action="store_true", help="plan a --read-only run")
     plan.add_argument("--no-broadcast", action="store_true", help="plan a --no-broadcast run")
     plan.add_argument("--tags", default="", help="only scenarios carrying all these comma-separated tags")
     plan.add_argument("--offline", action="store_true", help="do not contact the target at all")
+    plan.add_argument("--json", action="store_true", help="the plan as JSON on standard output")
 
-    fuzz = sub.add_parser(
+    fuzz = command(
         "fuzz",
-        help="schemathesis on openapi.yaml, limited to what the target advertises, on its URLs exactly as advertised "
+        "schemathesis on openapi.yaml, limited to what the target advertises, on its URLs exactly as advertised "
         "(redirects are findings, never followed; one finding per response)",
     )
-    fuzz.add_argument("target", help="target.toml")
+    fuzz.add_argument("target", nargs="?", help="target.toml").complete = shtab.FILE  # type: ignore[attr-defined]
     fuzz.add_argument("--max-examples", type=int, default=25, help="generated cases per operation (default 25)")
     fuzz.add_argument("--seed", type=int, help="random seed, for a reproducible run")
     fuzz.add_argument("--junit", help="JUnit file (default: <report dir>/fuzz-junit.xml)")
@@ -268,25 +473,88 @@ def build_parser() -> argparse.ArgumentParser:
         "written stays on the target, so use a test platform",
     )
 
-    lst = sub.add_parser("list", help="list scenario ids, spec references and requirement levels")
+    lst = command("list", "list scenario ids, spec references and requirement levels")
     lst.add_argument("--tags", default="", help="only scenarios carrying all these comma-separated tags")
+    lst.add_argument("--json", action="store_true", help="the scenarios as JSON on standard output")
+
+    comp = command("completion", 'print a shell completion script: eval "$(ocpi-conformance completion bash)"')
+    comp.add_argument("shell", choices=("bash", "zsh", "tcsh"), help="bash, zsh or tcsh")
     return parser
+
+
+def _command_error(argv: Sequence[str]) -> str | None:
+    """One line for a missing or unknown command, with the valid ones (argparse would print usage and a dump)."""
+    import difflib
+
+    words = [a for a in argv if not a.startswith("-")]
+    if any(a in ("-h", "--help", "--version") for a in argv) and not words:
+        return None
+    listing = ", ".join(COMMANDS)
+    if not words:
+        return f"give a command: {listing} (see ocpi-conformance --help)"
+    if words[0] not in COMMANDS:
+        guess = difflib.get_close_matches(words[0], COMMANDS, n=1)
+        hint = f"did you mean {guess[0]}? " if guess else ""
+        return f"unknown command {words[0]!r}; {hint}the commands are: {listing}"
+    return None
+
+
+def _unknown_arguments(parser: argparse.ArgumentParser, command: str, extra: list[str]) -> str:
+    """One line for an option the command does not have, with the closest one it has."""
+    import difflib
+
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    known = [o for a in sub.choices[command]._actions for o in a.option_strings]
+    first = next((e for e in extra if e.startswith("-")), extra[0])
+    guess = difflib.get_close_matches(first.split("=")[0], known, n=1, cutoff=0.75)
+    hint = f"; did you mean {guess[0]}?" if guess else ""
+    return f"{command} has no argument {first!r}{hint} (see ocpi-conformance {command} --help)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     if hasattr(signal, "SIGPIPE"):  # `ocpi-conformance list | head` ends quietly
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    ns = build_parser().parse_args(argv)
-    if ns.command == "init":
-        sys.stdout.write(TEMPLATE)
-        return 0
-    if ns.command == "run":
-        return _run(ns)
-    if ns.command == "fuzz":
-        return _fuzz(ns)
-    if ns.command == "plan":
-        return _plan(ns)
-    return _list(ns)
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        problem = _command_error(args)
+        if problem:
+            raise _UsageError(problem)
+        parser = build_parser()
+        ns, extra = parser.parse_known_args(args)
+        if hasattr(ns, "ids"):  # scenario ids given after an option (argparse leaves those over)
+            ns.ids += [e for e in extra if not e.startswith("-")]
+            extra = [e for e in extra if e.startswith("-")]
+        if extra:
+            raise _UsageError(_unknown_arguments(parser, ns.command, extra))
+        if ns.command == "init":
+            sys.stdout.write(TEMPLATE)
+            return EXIT_OK
+        handler = {"run": _run, "fuzz": _fuzz, "plan": _plan, "list": _list, "completion": _completion}[ns.command]
+        return handler(ns)
+    except (_UsageError, ConfigError) as exc:
+        print(f"ocpi-conformance: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("ocpi-conformance: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # a harness defect: one line, the traceback only when asked for
+        if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] in _HARNESS_EXTRA:
+            print(
+                f"ocpi-conformance: {exc.name} is not installed: the harness needs its extra "
+                "(pip install 'ocpi-hub[harness]', or make install for everything)",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        if debug:
+            traceback.print_exc()
+        else:
+            print(
+                f"ocpi-conformance: internal error: {type(exc).__name__}: {exc} (run again with --debug for the "
+                "traceback, and report it)",
+                file=sys.stderr,
+            )
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

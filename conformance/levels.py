@@ -23,7 +23,10 @@ LEVEL_BASIS: dict[str, str] = {
     # transport
     "transport.no-redirects": "Every answer at an advertised URL must be an OCPI envelope; a 3xx redirect is not.",
     "transport.envelope-success": "Every response body must be the envelope, declared as JSON (SHALL).",
-    "transport.envelope-error": "Refusals are responses too: the envelope rule has no exception for errors (SHALL).",
+    "transport.envelope-error": "Refusals are responses too: the envelope rule has no exception for errors, whatever "
+    "the method or interface (SHALL).",
+    "transport.data-shape": "data has the type the data model gives the operation's answer: one object or a list "
+    "(SHALL).",
     "transport.timestamp-format": "DateTime values are UTC in the OCPI form; the envelope timestamp is one (SHALL).",
     "transport.request-id-echo": "A response must carry its request's X-Request-ID (SHALL).",
     "transport.correlation-id-echo": "A response must carry its request's X-Correlation-ID (SHALL).",
@@ -39,6 +42,8 @@ LEVEL_BASIS: dict[str, str] = {
     "transport.malformed-json": "A body that is not JSON gets HTTP 400 with a 2xxx envelope (MUST).",
     "transport.unknown-fields-accepted": "A receiver must not reject a payload for fields it does not know "
     "(SHALL NOT).",
+    "transport.minimal-objects-accepted": "Fields of cardinality ? or * are optional: an object with its required "
+    "fields alone is valid, and a Receiver must take a valid object (SHALL).",
     "transport.routing-headers-on-functional-modules": "Functional-module responses carry the routing headers, "
     "TO and FROM swapped (SHALL be implemented on every request and response).",
     # credentials

@@ -18,10 +18,12 @@ from conformance.specref import describe
 
 __all__ = (
     "ANY_PARTNER",
+    "NOT_JUDGED_PREFIX",
     "Blocked",
     "Exchange",
     "Finding",
     "Level",
+    "NotJudged",
     "Outcome",
     "PlanGroup",
     "RootCause",
@@ -264,6 +266,20 @@ class Finding(AssertionError):
         }
 
 
+class NotJudged(Finding):
+    """No answer the harness can judge, for a cause on the harness's or the network's side, never the target's: the
+    target could not be reached (connection, DNS, TLS, timeout), or it refused the token target.toml gave (spent, wrong
+    or revoked). The plugin turns it into a skip with that reason, and a run where nothing else was judged exits 3.
+
+    It is a :class:`Finding` for the callers of the shared checks that judge a whole system rather than a target's
+    conformance (the load tests: a request without an answer is a failed request); the conformance run catches it
+    before it could count as one."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, expected="an HTTP answer", actual=reason)
+        self.reason = reason
+
+
 class Blocked(Exception):
     """A scenario cannot judge its rule because of a cause another scenario owns (a redirect, a failed registration).
 
@@ -276,6 +292,10 @@ class Blocked(Exception):
         self.reason = reason
         self.owner = owner
         """Id of the scenario that judges the cause."""
+
+
+NOT_JUDGED_PREFIX = "not judged: "
+"""How the skip reason of a :class:`NotJudged` scenario starts."""
 
 
 SEE = re.compile(r"— see ([a-z0-9][a-z0-9.\-]*[a-z0-9])")
@@ -447,6 +467,9 @@ class RunResult:
             return None
         if not self.scenarios:
             return "no scenario was selected"
+        unjudged = [s.message for s in self.scenarios if s.message.startswith(NOT_JUDGED_PREFIX)]
+        if unjudged:
+            return f"every scenario was skipped; {unjudged[0].removeprefix(NOT_JUDGED_PREFIX)}"
         owners = [m.group(1) for s in self.scenarios if (m := SEE.search(s.message))]
         if owners:
             top = max(set(owners), key=owners.count)

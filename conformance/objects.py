@@ -7,10 +7,24 @@ the first run's objects (a CDR id, once POSTed, can never be reused). Every time
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-__all__ = ("OBJECT_SCHEMAS", "cdr", "connector", "evse", "location", "now", "period", "session", "tariff", "token")
+__all__ = (
+    "OBJECT_SCHEMAS",
+    "cdr",
+    "connector",
+    "evse",
+    "from_another_run",
+    "fullest",
+    "location",
+    "now",
+    "period",
+    "session",
+    "tariff",
+    "token",
+)
 
 OBJECT_SCHEMAS = {
     "locations": "Location",
@@ -20,6 +34,78 @@ OBJECT_SCHEMAS = {
     "tokens": "Token",
 }
 """Module -> openapi.yaml schema of its client-owned object."""
+
+
+_RUN_ID = re.compile(r"^CT([0-9A-F]{6})[A-Z]")
+"""The ids the harness gives objects: ``CT``, the run's tag, the kind's initial, a counter."""
+
+
+def from_another_run(obj: Any, run_tag: str) -> bool:
+    """True for an object the harness created in another run (its id carries another run's tag): such leftovers
+    never decide a verdict of this run (a token an earlier run retired is not "a token the target lists as not
+    valid")."""
+    if not isinstance(obj, dict):
+        return False
+    for key in ("id", "uid"):
+        m = _RUN_ID.match(str(obj.get(key, "")))
+        if m:
+            return m.group(1) != run_tag
+    return False
+
+
+def _object_schema(node: dict[str, Any], schemas: dict[str, Any]) -> tuple[dict[str, Any] | None, bool]:
+    """(the object schema a property holds, or the items' schema of an array of objects; whether null is allowed)."""
+    nullable = False
+    while True:
+        if "$ref" in node:
+            node = schemas[node["$ref"].rsplit("/", 1)[-1]]
+            continue
+        options = node.get("anyOf") or node.get("oneOf")
+        if options:
+            nullable = nullable or any(o.get("type") == "null" for o in options)
+            concrete = [o for o in options if o.get("type") != "null"]
+            if len(concrete) != 1:
+                return None, nullable
+            node = concrete[0]
+            continue
+        if "allOf" in node and len(node["allOf"]) == 1:
+            node = node["allOf"][0]
+            continue
+        break
+    kind = node.get("type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    nullable = nullable or "null" in kinds
+    if "array" in kinds and isinstance(node.get("items"), dict):
+        inner, _ = _object_schema(node["items"], schemas)
+        return inner, nullable
+    return (node if "properties" in node else None), nullable
+
+
+def _fill(obj: dict[str, Any], schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    out = dict(obj)
+    for name, prop in (schema.get("properties") or {}).items():
+        inner, nullable = _object_schema(prop, schemas)
+        if name not in out:
+            if nullable:
+                out[name] = None
+            continue
+        value = out[name]
+        if inner is not None and isinstance(value, dict):
+            out[name] = _fill(value, inner, schemas)
+        elif inner is not None and isinstance(value, list):
+            out[name] = [_fill(v, inner, schemas) if isinstance(v, dict) else v for v in value]
+    return out
+
+
+def fullest(module_or_schema: str, obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` with every optional field openapi.yaml defines present, at every level: the values it has, and null
+    for each field it leaves out where the type allows null. The conforming object a Receiver that insists on seeing
+    every field takes (some web frameworks' generated models refuse an absent optional field); the smallest one is
+    what the builders above return."""
+    from conformance.oracle import get_oracle
+
+    schemas = get_oracle().document["components"]["schemas"]
+    return _fill(obj, schemas[OBJECT_SCHEMAS.get(module_or_schema, module_or_schema)], schemas)
 
 
 def now(offset_seconds: int = 0) -> str:

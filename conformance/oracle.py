@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,48 @@ class Oracle:
                     return f"{base}/content/application~1json/schema"
                 return None
         return None
+
+    def data_shape(self, op: Operation, status: int = 200) -> str | None:
+        """``object`` or ``array``: the JSON type openapi.yaml gives ``data`` in the answer to ``op`` with HTTP
+        ``status``; None when it gives none (no data, or any)."""
+        pointer = self.response_pointer(op, status)
+        if pointer is None:
+            return None
+        node: Any = self.document
+        for part in pointer.lstrip("/").split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        stack = [self._resolve(node)]
+        while stack:
+            schema = self._resolve(stack.pop())
+            data = (schema.get("properties") or {}).get("data")
+            if data is not None:
+                data = self._resolve(data)
+                for option in data.get("anyOf") or data.get("oneOf") or [data]:
+                    option = self._resolve(option)
+                    kind = option.get("type")
+                    kinds = kind if isinstance(kind, list) else [kind]
+                    for wanted in ("array", "object"):
+                        if wanted in kinds or (wanted == "object" and "properties" in option):
+                            return wanted
+                return None
+            stack.extend(schema.get("allOf") or [])
+        return None
+
+    def operation_at(self, module: str, interface: str | None, method: str, rest: str) -> Operation | None:
+        """The operation of ``module``/``interface`` whose path suffix matches ``rest`` (the request path after the
+        advertised endpoint URL, e.g. ``/NL/ABC/LOC1``), for ``method``; None when openapi.yaml has none."""
+        best: Operation | None = None
+        for op in self.operations:
+            if (
+                op.module != module
+                or op.method != method.upper()
+                or (interface and op.interface not in (None, interface))
+            ):
+                continue
+            pattern = "^" + "[^/]+".join(re.escape(part) for part in re.split(r"\{[^}]+\}", op.suffix)) + "/?$"
+            if re.match(pattern, rest) and (best is None or len(op.suffix) > len(best.suffix)):
+                best = op
+        return best
 
     def documented_statuses(self, op: Operation) -> list[str]:
         return list(self.document["paths"][op.path][op.method.lower()].get("responses", {}))

@@ -20,6 +20,8 @@ The needs, weakest first:
 ``destructive``   the harness may rotate and delete its credentials.
 ``sender_list``   the target advertises at least one paginated Sender list (owner: versions.details-endpoints).
 ``broadcast``     the harness may address a write to a hub itself (``[run] broadcast``, ``--no-broadcast``).
+``writes``        the harness may write module objects (not ``--read-only``); which Receivers it writes to is the
+                  scenario's to find out (each one the target advertises and an identity of the right role plays).
 ``data``          the list holds enough objects; judged per list by the pagination steps, which skip a list (and the
                   scenario when no list has enough) saying how many objects were needed and found.
 ``Plays(role, module, interface, writes)``
@@ -38,7 +40,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from conformance.model import Blocked
+from conformance.model import Blocked, NotJudged
 from conformance.session import HarnessSession
 from conformance.target import TargetConfig
 
@@ -68,6 +70,7 @@ class Need(StrEnum):
     SENDER_LIST = "sender_list"
     DATA = "data"
     BROADCAST = "broadcast"
+    WRITES = "writes"
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,7 @@ NEEDS: dict[str, tuple[AnyNeed, ...]] = {
     "transport.no-redirects": (T, D),
     "transport.envelope-success": (T, D),
     "transport.envelope-error": (D,),
+    "transport.data-shape": (T, D),
     "transport.timestamp-format": (T, D),
     "transport.request-id-echo": (T, D),
     "transport.correlation-id-echo": (T, D),
@@ -126,6 +130,8 @@ NEEDS: dict[str, tuple[AnyNeed, ...]] = {
     "transport.malformed-json": (D, R),
     "transport.unknown-fields-accepted": (D, R, X),
     "transport.routing-headers-on-functional-modules": (D, R, L),
+    # each module Receiver the harness writes to (the step finds out which it can reach)
+    "transport.minimal-objects-accepted": (D, Need.WRITES),
     # credentials
     "credentials.put-before-registration-405": (AU, D),
     "credentials.delete-before-registration-405": (AU, D),
@@ -256,6 +262,8 @@ def static_reason(config: TargetConfig, needs: tuple[AnyNeed, ...]) -> str | Non
                 )
         elif need in (Need.TOKEN_A, Need.TOKEN_A_UNUSED) and config.token_a is None:
             return "the target file gives a credentials token, not a registration token A"
+        elif need is Need.WRITES and config.read_only:
+            return "read-only run: this scenario writes module objects to the target"
         elif need is Need.BROADCAST and not config.broadcast:
             return "no-broadcast run: this scenario needs a write addressed to the hub itself (every party receives it)"
         elif need is Need.DESTRUCTIVE and config.read_only:
@@ -275,6 +283,7 @@ _NEED_WORDS = {
     Need.DESTRUCTIVE: "leave to rotate/delete its credentials",
     Need.SENDER_LIST: "an advertised Sender list",
     Need.BROADCAST: "leave to broadcast through the hub",
+    Need.WRITES: "leave to write module objects",
     Need.DATA: "enough objects in a list",
 }
 
@@ -342,6 +351,8 @@ def _plays(harness: HarnessSession, need: Plays) -> str | None:
     if not actor.registered:
         hs = actor.ensure_registered()
         if not actor.registered:
+            if hs is not None and hs.not_judged:
+                raise NotJudged(hs.not_judged)
             problem = (hs.problem if hs else None) or "no token"
             who = f"the harness's {need.role} identity {actor.config.party.country_code}/{actor.config.party.party_id}"
             if hs is not None and hs.exchange.method != "POST":  # no POST was possible: discovery owns the cause
@@ -357,6 +368,8 @@ def check_needs(harness: HarnessSession, needs: tuple[AnyNeed, ...]) -> str | No
     reason = static_reason(harness.config, needs)
     if reason:
         return reason
+    if needs and (unreached := harness.discover().not_judged):
+        raise NotJudged(unreached)
     for need in needs:
         if isinstance(need, Plays):
             reason = _plays(harness, need)
@@ -382,6 +395,8 @@ def check_needs(harness: HarnessSession, needs: tuple[AnyNeed, ...]) -> str | No
             if not harness.registered:
                 hs = harness.ensure_registered()
                 if not harness.registered:
+                    if hs is not None and hs.not_judged:
+                        raise NotJudged(hs.not_judged)
                     problem = (hs.problem if hs else None) or "no token"
                     if hs is not None and hs.exchange.method != "POST":  # no POST was possible
                         raise Blocked(f"registration impossible: {problem}", discovery_owner(problem))

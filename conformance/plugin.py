@@ -6,7 +6,8 @@ What it adds to pytest:
   ``--ocpi-ids`` and ``--ocpi-tags`` (selection);
 * scenario tags (``@id.*``, ``@spec.*``, ``@shall``/``@should``/``@may``, ``@role.*``, ``@phase.*``,
   ``@checklist.*``) read as metadata instead of markers, with a usage error for untagged scenarios;
-* ordering: scenarios that need an unused token A first, unregistration last;
+* ordering: scenarios that need an unused token A first, then the registration, the rest, the scenarios that judge
+  what the whole run saw (``@phase.end``), unregistration last;
 * outcomes: a failed SHOULD/MAY scenario becomes *warn* (reported as passed to pytest) unless
   ``--ocpi-strict``; failures are shown as findings with their exchanges, not tracebacks;
 * the fixtures ``harness`` (one :class:`~conformance.session.HarnessSession` per run) and
@@ -31,10 +32,12 @@ from conformance import FEATURES_DIR, __version__
 from conformance.checks._registry import judged_count, judged_since
 from conformance.client import Recorder
 from conformance.model import (
+    NOT_JUDGED_PREFIX,
     SEE,
     Blocked,
     Finding,
     Level,
+    NotJudged,
     Outcome,
     RunResult,
     ScenarioResult,
@@ -49,7 +52,9 @@ from conformance.target import ConfigError, TargetConfig, load_target
 
 __all__ = ("RunState", "ScenarioMeta")
 
-_PHASES = {"before_registration": 0, "registration": 1, "default": 2, "unregistration": 3}
+_PHASES = {"before_registration": 0, "registration": 1, "default": 2, "end": 3, "unregistration": 4}
+"""Scenario order. ``end``: scenarios that judge a rule over every answer the run saw (the envelope of error answers,
+the shape of data, the form of objects every Receiver took), after the scenarios that made those requests."""
 _LEVEL_TAGS = {"shall": Level.SHALL, "should": Level.SHOULD, "may": Level.MAY}
 _PREFIXES = ("id.", "spec.", "role.", "phase.", "checklist.")
 
@@ -96,10 +101,14 @@ class RunState:
         self.started = datetime.now(UTC)
         self.run: RunResult | None = None
         self.written: list[Path] = []
+        self.selected: set[str] = set()
+        """Ids of the scenarios this run runs."""
 
     def harness(self) -> HarnessSession:
         if self.session is None:
-            self.session = HarnessSession(self.target, self.recorder).start()
+            self.session = HarnessSession(self.target, self.recorder)
+            self.session.selected = frozenset(self.selected)
+            self.session.start()
         return self.session
 
 
@@ -264,6 +273,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                 )
             )
         keep.append(item)
+    state.selected = {it.stash[META].id for it in keep if META in it.stash and it.get_closest_marker("skip") is None}
     if dropped:
         config.hook.pytest_deselected(items=dropped)
     keep.sort(key=lambda it: _PHASES[it.stash[META].phase] if META in it.stash else _PHASES["default"])
@@ -285,7 +295,8 @@ def harness(pytestconfig: pytest.Config) -> HarnessSession:
 @pytest.fixture
 def ocpi_context(request: pytest.FixtureRequest, harness: HarnessSession) -> ScenarioContext:
     """What the current scenario has sent and observed."""
-    ctx = ScenarioContext(harness)
+    meta = request.node.stash.get(META, None)
+    ctx = ScenarioContext(harness, scenario=meta.id if meta is not None else "")
     track = request.node.stash.get(TRACK, None)
     if track is not None:
         track.context = ctx
@@ -340,8 +351,12 @@ def pytest_bdd_step_error(
 ) -> None:
     sr = _step_result(request, step)
     if sr is not None:
-        sr.status = "failed"
         sr.duration = time.monotonic() - request.node.stash[TRACK].step_started
+        if isinstance(exception, Blocked | NotJudged):  # the step stood aside: a cause another scenario owns
+            sr.status = "skipped"
+            sr.error = str(exception)
+            return
+        sr.status = "failed"
         sr.error = exception.message if isinstance(exception, Finding) else f"{type(exception).__name__}: {exception}"
 
 
@@ -363,6 +378,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         if blocked.owner == meta.id:
             return  # the scenario that owns the cause runs and judges it
         pytest.skip(f"skipped: {blocked}")
+    except NotJudged as unjudged:
+        pytest.skip(NOT_JUDGED_PREFIX + unjudged.reason)
     if reason:
         pytest.skip(reason)
 
@@ -446,7 +463,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     result.steps = track.steps
     exc = call.excinfo.value if call.excinfo is not None else None
     checked = judged_since(track.judged)
-    if report.failed and isinstance(exc, Blocked):
+    if report.failed and isinstance(exc, NotJudged):
+        # No answer the harness can judge (the network, a refused configured token): never the target's finding.
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), meta.line, f"Skipped: {NOT_JUDGED_PREFIX}{exc.reason}")
+    elif report.failed and isinstance(exc, Blocked):
         # A cause another scenario owns (a redirect, a failed registration): skipped, naming that scenario.
         report.outcome = "skipped"
         report.longrepr = (str(item.path), meta.line, f"Skipped: skipped: {exc}")

@@ -15,14 +15,15 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from conformance.checks.envelope import describe_answer
-from conformance.client import OcpiClient, Recorder
+from conformance.client import OcpiClient, Recorder, why_unreachable
+from conformance.journal import Journal, Undo, journal_path
 from conformance.model import Exchange
-from conformance.oracle import get_oracle
+from conformance.oracle import Operation, get_oracle
 from conformance.peer import PeerServer
 from conformance.target import Identity, TargetConfig
 from conformance.urls import endpoint_url
 
-__all__ = ("CONFIG_MODULES", "Discovery", "Handshake", "HarnessSession", "ListEndpoint")
+__all__ = ("CONFIG_MODULES", "INTERFACE_ROLE", "Discovery", "Handshake", "HarnessSession", "ListEndpoint", "ObjectForm")
 
 CONFIG_MODULES = frozenset({"versions", "credentials", "hubclientinfo"})
 """Configuration modules: never routed, so no OCPI-to/from headers."""
@@ -40,6 +41,20 @@ coming back to its sender would be seen (routing.broadcast-not-echoed)."""
 SENDS = {"EMSP": ("tokens",), "CPO": ("locations",)}
 """Sender interfaces the peer of an identity implements, by role: the eMSP's tokens (its list and real-time
 authorization), the CPO's locations (a small paginated list, for paging through a hub: routing.link-usable)."""
+
+
+INTERFACE_ROLE: dict[tuple[str, str], str] = {
+    **{(m, "SENDER"): "CPO" for m in ("locations", "tariffs", "sessions", "cdrs")},
+    **{(m, "RECEIVER"): "EMSP" for m in ("locations", "tariffs", "sessions", "cdrs")},
+    ("tokens", "SENDER"): "EMSP",
+    ("tokens", "RECEIVER"): "CPO",
+    ("commands", "SENDER"): "EMSP",
+    ("commands", "RECEIVER"): "CPO",
+    ("chargingprofiles", "SENDER"): "SCSP",
+    ("chargingprofiles", "RECEIVER"): "CPO",
+}
+"""The role of a platform that owns each module interface: a platform with several roles is addressed, on each
+interface, as the party of that role, and answers from it."""
 
 
 LIST_DEFAULTS: dict[str, tuple[tuple[str, str], ...]] = {"sessions": (("date_from", "2000-01-01T00:00:00Z"),)}
@@ -82,6 +97,9 @@ class Discovery:
     endpoints: list[dict[str, Any]] = field(default_factory=list)
     problem: str | None = None
     """Why discovery failed (None when it worked)."""
+    not_judged: str | None = None
+    """Set when the cause of ``problem`` is not the target's to answer for (the network, DNS, TLS, or a token the
+    target refused: a spent, wrong or revoked one from target.toml): nothing can be judged, and nothing is failed."""
 
     def url(self, module: str, role: str | None = None) -> str | None:
         """URL of the first endpoint with this identifier (and role, when given), exactly as advertised."""
@@ -109,10 +127,33 @@ class Handshake:
     problem: str | None = None
     retried_after: Exchange | None = None
     """The refused minimal-body attempt this handshake retried (None when the first attempt is this one)."""
+    not_judged: str | None = None
+    """Set when the handshake failed for a cause that is not the target's (no answer, or token A refused)."""
 
     @property
     def ok(self) -> bool:
         return self.problem is None
+
+
+@dataclass
+class ObjectForm:
+    """Which conforming form of a module's objects the target's Receiver takes, learnt from the run's first write to
+    it: the smallest (required fields only) or only the fullest (every optional field present, null where the type
+    allows). Module writes degrade like the credentials body: the refusal of the smallest is judged once (by
+    transport.minimal-objects-accepted) and every later write of the run sends the form that was taken."""
+
+    module: str
+    full: bool = False
+    minimal_refusal: Exchange | None = None
+    """The smallest object's refusal, when the target refused it for its body."""
+    accepted: Exchange | None = None
+    """The write that was taken (in the form ``full`` says)."""
+    refused: Exchange | None = None
+    """Set when neither form was taken: the module takes no object of the harness's in this run."""
+
+    @property
+    def decided(self) -> bool:
+        return self.accepted is not None or self.refused is not None
 
 
 def _new_token() -> str:
@@ -163,16 +204,33 @@ class HarnessSession:
         """Notes a shared helper leaves for the scenario that called it."""
         self._others: dict[str, HarnessSession] = {}
         """The harness's other identities (key: ``CC/PID (ROLE)``), each with its own peer and registration."""
-        self.cleanups: list[tuple[str, Callable[[], object]]] = []
-        """What to undo at the end of the run (what the harness created), in order: (description, action)."""
+        self.cleanups: list[tuple[str, Undo | Callable[[], object]]] = []
+        """What to undo at the end of the run (what the harness created), in order: (description, action). An
+        :class:`Undo` is a plain request, also written to the journal; a callable needs this run's state."""
+        self.journal: Journal | None = None
+        """The run's journal (shared by every identity), when the run has a target file to keep it beside."""
+        self.object_forms: dict[str, ObjectForm] = {}
+        """Per module, the form of object its Receiver takes (shared by every identity of the run)."""
+        self.selected: frozenset[str] = frozenset()
+        """Ids of the scenarios this run runs (a knock-on skip may name only one of them as its cause)."""
+        self._is_other = False
+        """True for the sessions of the identities after the first (the first one owns the journal)."""
         self.run_tag = secrets.token_hex(3).upper()
         """Put in the ids of every object the harness creates, so that two runs never collide (a CDR id, once
         POSTed, can never be reused)."""
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> HarnessSession:
+        if self.journal is None and (path := journal_path(self.config.source)) is not None:
+            self.journal = Journal(path, self.config.versions_url)
+            self.observations += self.journal.recover(self.config.timeout)
         self.peer.start()
         return self
+
+    @property
+    def key(self) -> str:
+        party = self.config.party
+        return f"{party.country_code}/{party.party_id} ({party.role})"
 
     def close(self, *, cleanup: bool = True) -> None:
         """Retire what the harness created, unregister every identity the harness registered itself and is still
@@ -184,12 +242,18 @@ class HarnessSession:
                 other.close(cleanup=cleanup)
             may_unregister = self.config.allow_destructive or self.config.read_only  # read-only: leave as found
             if cleanup and self.registered and self.registered_by_harness and may_unregister:
-                self.client.request(
+                ex = self.client.request(
                     "DELETE",
                     self._credentials_url() or "",
                     token=self.token,
                     label="clean-up: unregister at the end of the run",
                 )
+                if ex.status is not None and 200 <= ex.status < 300 and self.journal is not None:
+                    self.journal.gone(self.key)
+            if cleanup and self.journal is not None and not self._is_other:
+                if self.journal.problem:
+                    self.observations.append(self.journal.problem)
+                self.journal.close()
         finally:
             self.peer.stop()
             self.client.close()
@@ -215,15 +279,42 @@ class HarnessSession:
                 # another peer on another port: [peer] names the primary identity's peer; this one has its own
                 peer=replace(self.config.peer, port=ident.peer_port, public_url=ident.peer_public_url),
             )
-            other = HarnessSession(config, self.recorder).start()
+            other = HarnessSession(config, self.recorder)
+            other.journal = self.journal
+            other.object_forms = self.object_forms
+            other.selected = self.selected
+            other._is_other = True
+            other.start()
             other.run_tag = self.run_tag
             other.observations = self.observations
             self._others[ident.key] = other
         return other
 
-    def on_cleanup(self, what: str, action: Callable[[], object]) -> None:
-        """Undo ``action`` at the end of the run (the target is left as found)."""
+    def on_cleanup(self, what: str, action: Undo | Callable[[], object]) -> None:
+        """Undo ``action`` at the end of the run (the target is left as found); an :class:`Undo` is journalled, so
+        that a run killed before its end is finished by the next one."""
         self.cleanups.append((what, action))
+        if isinstance(action, Undo) and self.journal is not None:
+            self.journal.owe(self.key, action)
+
+    def drop_cleanup(self, what: str) -> None:
+        """The scenario undid ``what`` itself (e.g. it deleted the tariff it made)."""
+        self.cleanups = [c for c in self.cleanups if c[0] != what]
+        if self.journal is not None:
+            self.journal.paid(self.key, what)
+
+    def _undo(self, action: Undo | Callable[[], object]) -> object:
+        if not isinstance(action, Undo):
+            return action()
+        return self.client.request(
+            action.method,
+            action.url,
+            token=self.token,
+            json_body=action.payload(),
+            params=action.params,
+            headers=action.headers,
+            label=action.label,
+        )
 
     def retire_created(self) -> None:
         """Run the clean-up actions (newest first), each recorded as an exchange labelled ``clean-up: ...``."""
@@ -231,10 +322,13 @@ class HarnessSession:
         while self.cleanups:
             what, action = self.cleanups.pop()
             try:
-                ex = action()
+                ex = self._undo(action)
             except Exception as exc:  # a failed clean-up must not hide the run's results
                 self.observations.append(f"clean-up failed: {what}: {exc}")
                 continue
+            finally:
+                if self.journal is not None:
+                    self.journal.paid(self.key, what)
             if isinstance(ex, Exchange) and not (ex.status is not None and 200 <= ex.status < 300):
                 self.observations.append(f"clean-up refused: {what}: {describe_answer(ex)}")
             else:
@@ -277,8 +371,9 @@ class HarnessSession:
         data = ex.data if ex.status is not None and 200 <= ex.status < 300 else None
         if not isinstance(data, list):
             d.problem = f"the versions endpoint did not return a list (HTTP {ex.status}, status {ex.ocpi_status})"
-            if ex.error:
-                d.problem = f"the versions endpoint did not answer: {ex.error}"
+            d.not_judged = self._not_judged(ex)
+            if d.not_judged:
+                d.problem = d.not_judged
             return d
         d.versions = [v for v in data if isinstance(v, dict)]
         entry = next((v for v in d.versions if v.get("version") == "2.3.0"), None)
@@ -289,6 +384,11 @@ class HarnessSession:
         d.details_url = entry["url"]
         ex = self.client.request("GET", d.details_url, token=token, label="discovery: 2.3.0 details")
         d.details_exchange = ex
+        if ex.error:
+            d.problem = d.not_judged = (
+                f"the 2.3.0 details URL {d.details_url} could not be reached: {why_unreachable(ex)}"
+            )
+            return d
         if ex.status is not None and 300 <= ex.status < 400:
             d.problem = f"the 2.3.0 details URL answered with a redirect (HTTP {ex.status} to {ex.header('location')})"
             return d
@@ -300,6 +400,28 @@ class HarnessSession:
             return d
         d.endpoints = [e for e in details["endpoints"] if isinstance(e, dict)]
         return d
+
+    def _not_judged(self, versions: Exchange) -> str | None:
+        """Why the versions GET tells nothing about the target: no answer at all, or the token target.toml gave was
+        refused (a token A spent by an earlier registration, a wrong or revoked token C); None when the answer is the
+        target's own to be judged on."""
+        if versions.error:
+            return f"the target could not be reached: {why_unreachable(versions)}"
+        if versions.status in (401, 403):
+            if self.registered:
+                which = "token C"
+                what = "it is wrong, or the target has revoked it; register again with a new token A"
+            else:
+                which = "token A"
+                what = (
+                    "it is wrong, or already used by an earlier registration; ask the target's operator for a new one"
+                )
+            return (
+                f"the target refused the {which} target.toml gives (HTTP {versions.status} on the versions URL): {what}"
+            )
+        if versions.status == 404 and versions.ocpi_status is None:
+            return f"nothing OCPI answers at {versions.url} (HTTP 404 without an OCPI envelope): check versions_url"
+        return None
 
     def _credentials_url(self) -> str | None:
         return self.discover().url("credentials")
@@ -322,6 +444,44 @@ class HarnessSession:
                     defaults = LIST_DEFAULTS.get(str(module), ())
                     out.append(ListEndpoint(module, endpoint_url(url, op.suffix), op.suffix, defaults))
         return out
+
+    def endpoint_of(self, exchange: Exchange) -> tuple[str, str | None, str] | None:
+        """(module, interface, the rest of the path) of an outbound request of this run, from the URL the target
+        advertised that it extends (the longest one); versions and version details by their own URLs."""
+        d = self.discover()
+        parts = urlsplit(exchange.url)
+        path = parts.path
+        for url, module in ((self.config.versions_url, "versions"), (d.details_url, "versions")):
+            if url and urlsplit(url).netloc == parts.netloc and urlsplit(url).path.rstrip("/") == path.rstrip("/"):
+                return module, None, ""
+        best: tuple[str, str | None, str] | None = None
+        best_len = -1
+        for ep in d.endpoints:
+            advertised, ident, role = ep.get("url"), ep.get("identifier"), ep.get("role")
+            if not isinstance(advertised, str) or not isinstance(ident, str):
+                continue
+            base = urlsplit(advertised)
+            prefix = base.path.rstrip("/")
+            if (
+                base.netloc == parts.netloc
+                and (path == prefix or path.startswith(prefix + "/"))
+                and len(prefix) > best_len
+            ):
+                interface = None if ident == "credentials" else str(role)
+                best, best_len = (ident, interface, path[len(prefix) :].rstrip("/")), len(prefix)
+        return best
+
+    def operation_of(self, exchange: Exchange) -> Operation | None:
+        """The openapi.yaml operation an outbound request of this run called (None when it names none)."""
+        where = self.endpoint_of(exchange)
+        if where is None:
+            return None
+        module, interface, rest = where
+        oracle = get_oracle()
+        if module == "versions":
+            same = urlsplit(exchange.url).path.rstrip("/") == urlsplit(self.config.versions_url).path.rstrip("/")
+            return oracle.versions_list() if same else oracle.versions_details()
+        return oracle.operation_at(module, interface, exchange.method, rest)
 
     def get_endpoints(self) -> list[tuple[str, str, str | None]]:
         """(name, url, module) of every GET the harness may call: versions, details, credentials, lists."""
@@ -356,12 +516,21 @@ class HarnessSession:
             self.token = data["token"]
             self.registered = True
             self._target_credentials = data
+            if self.journal is not None:
+                unregister = self.config.token_a is not None
+                self.journal.registered(self.key, self.token, self._credentials_url() or "", unregister=unregister)
             return data["token"]
         return None
 
     def credentials_body(self, token: str) -> dict[str, Any]:
         """The Credentials body the harness sends: minimal, or the fullest once the target refused the minimal one."""
         return self.peer.credentials_for(token, full=self.full_credentials)
+
+    def accepted_credentials_body(self, token: str) -> dict[str, Any]:
+        """A Credentials body the target is known to take, for a request whose answer must depend on something else
+        (the 405 rules): the form its registration in this run took; the fullest before (or without) one."""
+        taken_minimal = self.registration is not None and self.registration.ok and not self.full_credentials
+        return self.peer.credentials_for(token, full=not taken_minimal)
 
     def _handshake(self, kind: str, method: str, token: str | None, body_extra: dict[str, Any] | None) -> Handshake:
         url = self._credentials_url()
@@ -386,6 +555,13 @@ class HarnessSession:
         if new is None or ex.ocpi_status != 1000:
             answer = describe_answer(ex) if ex.status is not None else f"no answer ({ex.error})"
             hs.problem = f"the target did not accept the credentials {method}: {answer}"
+            if ex.error:
+                hs.not_judged = f"the target could not be reached for the credentials {method}: {why_unreachable(ex)}"
+            elif kind == "registration" and ex.status in (401, 403):
+                hs.not_judged = (
+                    f"the target refused the token A target.toml gives (HTTP {ex.status} on the credentials POST): "
+                    "it is wrong, or already used by an earlier registration; ask the target's operator for a new one"
+                )
         return hs
 
     def ensure_registered(self) -> Handshake | None:
@@ -436,15 +612,21 @@ class HarnessSession:
             if ex.status is not None and 200 <= ex.status < 300:  # the status_code is judged by the scenario
                 self.registered = False
                 self.deleted_token = token
+                if self.journal is not None:
+                    self.journal.gone(self.key)
         return self.unregistration
 
     # -- routing headers ---------------------------------------------------------------------
-    def target_party(self) -> tuple[str, str] | None:
-        """The party the harness addresses on functional modules, from the target's own Credentials object.
+    def target_party(self, module: str | None = None, interface: str = "SENDER") -> tuple[str, str] | None:
+        """The party the harness addresses on a functional module's ``interface`` of the target, from the target's
+        own Credentials object.
 
-        A hub names itself in ``hub_party_id`` (country code + party id); a platform with one role is that party;
-        with several roles and no ``hub_party_id`` the first role is taken. ``None`` when the target's Credentials
-        object could not be read (the harness then sends only its own ``OCPI-from-*``).
+        A hub names itself in ``hub_party_id`` (country code + party id; without it, the first of its roles, where a hub
+        lists itself before the parties reachable through it). A platform with several roles answers each
+        interface as the role that owns it (its eMSP party for a locations Receiver, its CPO party for a locations
+        Sender, ...: :data:`INTERFACE_ROLE`); a platform with one role is that party. Roles of the harness's own
+        identities (a hub lists the parties reachable through it) are never the target. ``None`` when the target's
+        Credentials object could not be read (the harness then sends only its own ``OCPI-from-*``).
         """
         creds = self._target_credentials
         if creds is None and self.registered and self.token:
@@ -458,23 +640,28 @@ class HarnessSession:
         hub = creds.get("hub_party_id")
         if isinstance(hub, str) and len(hub) == 5:
             return hub[:2].upper(), hub[2:].upper()
-        for role in creds.get("roles") or []:
-            if (
-                isinstance(role, dict)
-                and isinstance(role.get("country_code"), str)
-                and isinstance(role.get("party_id"), str)
-            ):
-                return role["country_code"].upper(), role["party_id"].upper()
-        return None
+        roles = [
+            (str(r.get("role")), r["country_code"].upper(), r["party_id"].upper())
+            for r in creds.get("roles") or []
+            if isinstance(r, dict) and isinstance(r.get("country_code"), str) and isinstance(r.get("party_id"), str)
+        ]
+        if "HUB" in self.config.roles:  # a hub without hub_party_id: its own party comes first in its roles
+            return (roles[0][1], roles[0][2]) if roles else None
+        own = {(i.party.country_code, i.party.party_id) for i in self.config.identities}
+        theirs = [r for r in roles if (r[1], r[2]) not in own] or roles
+        wanted = INTERFACE_ROLE.get((module or "", interface))
+        chosen = next((r for r in theirs if r[0] == wanted), theirs[0] if theirs else None)
+        return (chosen[1], chosen[2]) if chosen else None
 
-    def routing_headers(self, module: str | None) -> dict[str, str]:
-        """The OCPI routing headers for a request to ``module``: none on configuration modules; on functional
-        modules the harness's party as FROM and the target's party (a hub itself for "GET all via hub") as TO."""
+    def routing_headers(self, module: str | None, interface: str = "SENDER") -> dict[str, str]:
+        """The OCPI routing headers for a request to ``module``'s ``interface`` of the target: none on configuration
+        modules; on functional modules the harness's party as FROM and, as TO, the target's party that owns that
+        interface (a hub itself, also for "GET all via hub")."""
         if module is None or module in CONFIG_MODULES:
             return {}
         party = self.config.party
         out = {"OCPI-from-country-code": party.country_code, "OCPI-from-party-id": party.party_id}
-        to = self.target_party()
+        to = self.target_party(module, interface)
         if to is not None:
             out["OCPI-to-country-code"], out["OCPI-to-party-id"] = to
         return out

@@ -1,12 +1,19 @@
 """``target.toml``: what the harness certifies and who the harness pretends to be.
 
-Relative paths (the report directory) are resolved against the TOML file's folder, so a run
-gives the same result from any working directory.
+The file is read strictly against :data:`SCHEMA`, the one definition of every table and key: an unknown table or
+key, a value of the wrong type or out of range is refused with one line naming it and the closest valid name, so a
+typo (``[Run]``, ``readonly = true``) can never silently change what a run does. The same definition renders the
+reference page ``docs/target-toml.md`` (``python -m conformance.target``), and a test fails when that page is stale.
+
+Relative paths (the report directory) are resolved against the TOML file's folder, so a run gives the same result
+from any working directory.
 """
 
 from __future__ import annotations
 
+import difflib
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,13 +21,18 @@ from urllib.parse import urlsplit
 
 __all__ = (
     "ROLES",
+    "SCHEMA",
     "TEMPLATE",
     "ConfigError",
     "Identity",
+    "Key",
     "PartyIdentity",
     "PeerAddress",
+    "Table",
     "TargetConfig",
     "load_target",
+    "parse_target",
+    "reference_page",
 )
 
 ROLES = ("CPO", "EMSP", "HUB", "NAP", "NSP", "OTHER", "SCSP")
@@ -30,7 +42,375 @@ _PARTY_ROLES = ("CPO", "EMSP", "NAP", "NSP", "OTHER", "SCSP")
 
 
 class ConfigError(ValueError):
-    """The target file is missing a key or has a wrong value; the message says which."""
+    """The target file is missing a key or has a wrong value; the message says which, in one line."""
+
+
+# -- the one definition of target.toml ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of target.toml: its TOML type, default, allowed values and meaning."""
+
+    name: str
+    kind: str
+    """``string``, ``integer``, ``number``, ``boolean``, ``list of strings`` or ``string or list of strings``."""
+    default: Any
+    doc: str
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    """Allowed values (compared without case), for strings and list items."""
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    check: Callable[[Any], str | None] | None = None
+    """A further rule: returns what is wrong with a value of the right type, or None."""
+    rule: str = ""
+    """The rule ``check`` applies, in words, for the reference page."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """The top level (``name == ""``), a ``[table]`` or an ``[[array of tables]]``."""
+
+    name: str
+    doc: str
+    keys: tuple[Key, ...]
+    array: bool = False
+
+    def key(self, name: str) -> Key | None:
+        return next((k for k in self.keys if k.name == name), None)
+
+    @property
+    def title(self) -> str:
+        if not self.name:
+            return "top level"
+        return f"[[{self.name}]]" if self.array else f"[{self.name}]"
+
+
+def _http_url(value: str) -> str | None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return "must be an absolute http(s) URL"
+    return None
+
+
+def _token(value: str) -> str | None:
+    if not value or len(value) > 64 or any(not ("!" <= ch <= "~") for ch in value):
+        return "must be 1-64 printable ASCII characters without spaces"
+    return None
+
+
+def _country(value: str) -> str | None:
+    return None if len(value) == 2 and value.isascii() and value.isalpha() else "must be two letters (ISO 3166-1)"
+
+
+def _party_id(value: str) -> str | None:
+    return None if len(value) == 3 and value.isascii() and value.isalnum() else "must be three letters or digits"
+
+
+def _not_empty(value: str) -> str | None:
+    return None if value.strip() else "must not be empty"
+
+
+_TOKEN_A = Key(
+    "token_a",
+    "string",
+    None,
+    "A registration token A: the harness registers this identity itself, and unregisters it at the end.",
+    check=_token,
+    rule="1-64 printable ASCII characters",
+)
+_TOKEN = Key(
+    "token",
+    "string",
+    None,
+    "A credentials token C the harness already holds (registration scenarios are then skipped, and it is neither "
+    "rotated nor deleted unless [run] destructive = true).",
+    check=_token,
+    rule="1-64 printable ASCII characters",
+)
+_COUNTRY = Key(
+    "country_code", "string", "NL", "ISO 3166-1 alpha-2 code of the party.", check=_country, rule="2 letters"
+)
+_PARTY = Key("party_id", "string", "CTH", "Party id (three characters).", check=_party_id, rule="3 letters or digits")
+_BUSINESS = Key(
+    "business_name", "string", "OCPI conformance harness", "business_details.name in the party's Credentials."
+)
+
+SCHEMA: tuple[Table, ...] = (
+    Table(
+        "",
+        "What the target is and how long to wait for it.",
+        (
+            Key("name", "string", "", "Human name of the target, shown in the reports (default: the URL's host)."),
+            Key(
+                "versions_url",
+                "string",
+                None,
+                "The target's OCPI versions endpoint, the one URL handed over out of band.",
+                required=True,
+                check=_http_url,
+                rule="absolute http(s) URL",
+            ),
+            Key(
+                "roles",
+                "string or list of strings",
+                ["CPO"],
+                "What the target is; scenarios written for other roles are skipped. HUB marks a roaming hub.",
+                choices=ROLES,
+            ),
+            Key(
+                "timeout",
+                "number",
+                10,
+                "Seconds to wait for each answer, and the longest wait for something asynchronous (a delivery, a "
+                "command result).",
+                minimum=0,
+                exclusive_minimum=True,
+                maximum=600,
+            ),
+            _TOKEN_A,
+            _TOKEN,
+        ),
+    ),
+    Table(
+        "identities",
+        "The parties the harness plays, each registered on its own with its own embedded peer. The first is the "
+        "primary one (transport, versions, credentials and pagination scenarios speak as it). Give either "
+        "[[identities]] or the single-party form ([party] with a top-level token_a or token), not both.",
+        (
+            Key("role", "string", None, "The role this identity declares.", required=True, choices=_PARTY_ROLES),
+            _COUNTRY,
+            _PARTY,
+            _BUSINESS,
+            _TOKEN_A,
+            _TOKEN,
+            Key(
+                "peer_port",
+                "integer",
+                0,
+                "Port of this identity's own peer (the first one's: [peer] port); 0: free.",
+                minimum=0,
+                maximum=65535,
+            ),
+            Key(
+                "peer_public_url",
+                "string",
+                None,
+                "Base URL the target must use to reach this identity's peer, when it cannot reach 127.0.0.1.",
+                check=_http_url,
+                rule="absolute http(s) URL",
+            ),
+        ),
+        array=True,
+    ),
+    Table(
+        "party",
+        "The single-party form: the one identity, with the top-level token_a or token.",
+        (
+            Key("role", "string", "EMSP", "The role the harness declares.", choices=_PARTY_ROLES),
+            _COUNTRY,
+            _PARTY,
+            _BUSINESS,
+        ),
+    ),
+    Table(
+        "peer",
+        "The first identity's embedded OCPI peer, which answers the target's calls (versions, details, pushes).",
+        (
+            Key("host", "string", "127.0.0.1", "Address the peer listens on.", check=_not_empty, rule="not empty"),
+            Key("port", "integer", 0, "Port the peer listens on; 0 picks a free port.", minimum=0, maximum=65535),
+            Key(
+                "public_url",
+                "string",
+                None,
+                "Base URL the target must use to reach the peer, when it differs from http://host:port.",
+                check=_http_url,
+                rule="absolute http(s) URL",
+            ),
+            Key(
+                "receiver_modules",
+                "list of strings",
+                ["hubclientinfo"],
+                "Modules the peer lists as RECEIVER in its version details, for targets that refuse a registration "
+                "(status 3003) without them.",
+                check=lambda v: None if all(m.strip() for m in v) else "must not hold an empty module identifier",
+                rule="module identifiers",
+            ),
+        ),
+    ),
+    Table(
+        "report",
+        "Where the reports go and what they show.",
+        (
+            Key(
+                "dir",
+                "string",
+                "ocpi-conformance-report",
+                "Report folder, relative to this file.",
+                check=_not_empty,
+                rule="not empty",
+            ),
+            Key("redact_tokens", "boolean", True, "Hide token values in the reports (encoding and length stay)."),
+        ),
+    ),
+    Table(
+        "run",
+        "What a run may do.",
+        (
+            Key("strict", "boolean", False, "SHOULD-level failures fail the run too (same as run --strict)."),
+            Key("exclude", "list of strings", [], "Scenario ids not to run (see ocpi-conformance list)."),
+            Key(
+                "destructive",
+                "boolean",
+                None,
+                "May the harness rotate and delete its credentials? Unset: only when it registered itself.",
+            ),
+            Key(
+                "read_only",
+                "boolean",
+                False,
+                "Write no module objects, neither rotate nor delete credentials (production targets; same as "
+                "run --read-only).",
+            ),
+            Key(
+                "broadcast",
+                "boolean",
+                True,
+                "Against a hub: may a write be addressed to the hub itself, which broadcasts it to every connected "
+                "party? false: addressed to the harness's own other identity (same as run --no-broadcast).",
+            ),
+        ),
+    ),
+)
+"""Every table and key target.toml may hold. The loader validates against it and the reference page is rendered from
+it, so the two cannot drift."""
+
+_TABLES = {t.name: t for t in SCHEMA if t.name}
+_TOP = SCHEMA[0]
+
+
+def _closest(name: str, valid: list[str]) -> str | None:
+    lowered = {v.lower(): v for v in valid}
+    if name.lower() in lowered:
+        return lowered[name.lower()]
+    match = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
+    return lowered[match[0]] if match else None
+
+
+def _path(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+def _unknown_key(name: str, table: Table, where: str) -> ConfigError:
+    """One line: the unknown key, the closest valid one, or the table it belongs in."""
+    valid = [k.name for k in table.keys]
+    if not table.name:
+        valid += list(_TABLES)
+    guess = _closest(name, valid)
+    if guess is not None:
+        shown = f"[{guess}]" if not table.name and guess in _TABLES else f"`{_path(where, guess)}`"
+        what = "table" if not table.name and guess in _TABLES else "key"
+        return ConfigError(f"unknown {what} `{_path(where, name)}`; did you mean {shown}?")
+    elsewhere = [t for t in SCHEMA if t is not table and t.key(name) is not None]
+    if elsewhere:
+        home = elsewhere[0]
+        return ConfigError(f"`{_path(where, name)}` is not a key here; it belongs in {home.title}")
+    listing = ", ".join(valid)
+    return ConfigError(f"unknown key `{_path(where, name)}` (valid here: {listing})")
+
+
+def _describe_kind(key: Key) -> str:
+    kind = {"boolean": "true or false", "list of strings": 'a list of strings, e.g. ["a", "b"]'}.get(key.kind, "")
+    return f"a{'n' if key.kind[0] in 'aeiou' else ''} {key.kind}" + (f" ({kind})" if kind else "")
+
+
+def _range_text(key: Key) -> str:
+    lo, hi = key.minimum, key.maximum
+    if lo is not None and hi is not None:
+        return f"more than {lo:g} and at most {hi:g}" if key.exclusive_minimum else f"{lo:g}-{hi:g}"
+    if lo is not None:
+        return f"more than {lo:g}" if key.exclusive_minimum else f"at least {lo:g}"
+    return f"at most {hi:g}"
+
+
+def _value(key: Key, raw: Any, where: str) -> Any:
+    """``raw`` checked against ``key``; choices come back upper-cased."""
+    name = f"`{_path(where, key.name)}`"
+    kind = key.kind
+    ok = {
+        "string": isinstance(raw, str),
+        "integer": isinstance(raw, int) and not isinstance(raw, bool),
+        "number": isinstance(raw, int | float) and not isinstance(raw, bool),
+        "boolean": isinstance(raw, bool),
+        "list of strings": isinstance(raw, list) and all(isinstance(x, str) for x in raw),
+        "string or list of strings": isinstance(raw, str)
+        or (isinstance(raw, list) and all(isinstance(x, str) for x in raw)),
+    }[kind]
+    if not ok:
+        raise ConfigError(f"{name} must be {_describe_kind(key)}, got {raw!r}")
+    if key.minimum is not None or key.maximum is not None:
+        low = key.minimum is not None and (raw <= key.minimum if key.exclusive_minimum else raw < key.minimum)
+        high = key.maximum is not None and raw > key.maximum
+        if low or high:
+            raise ConfigError(f"{name} must be {_range_text(key)}, got {raw!r}")
+    if key.choices:
+        items = [raw] if isinstance(raw, str) else list(raw)
+        out = []
+        for item in items:
+            if item.upper() not in key.choices:
+                guess = _closest(item, list(key.choices))
+                hint = f"; did you mean {guess}?" if guess else ""
+                raise ConfigError(f"{name}: {item!r} is not one of {', '.join(key.choices)}{hint}")
+            out.append(item.upper())
+        if kind != "string" and not out:
+            raise ConfigError(f"{name} must name at least one of {', '.join(key.choices)}")
+        raw = out[0] if kind == "string" else out
+    if key.check is not None:
+        problem = key.check(raw)
+        if problem:
+            raise ConfigError(f"{name} {problem}, got {raw!r}")
+    return raw
+
+
+def _table(data: Any, table: Table, where: str) -> dict[str, Any]:
+    """The keys of one table, validated, with defaults for those left out."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"`{where}` must be a table ({table.title}), got {data!r}")
+    out: dict[str, Any] = {}
+    for name, raw in data.items():
+        if not table.name and name in _TABLES:
+            continue
+        key = table.key(name)
+        if key is None:
+            raise _unknown_key(name, table, where)
+        out[name] = _value(key, raw, where)
+    for key in table.keys:
+        if key.name not in out:
+            if key.required:
+                raise ConfigError(f"`{_path(where, key.name)}` is required: {key.doc[0].lower()}{key.doc[1:]}")
+            out[key.name] = key.default
+    return out
+
+
+def validate(data: dict[str, Any]) -> dict[str, Any]:
+    """The whole document checked against :data:`SCHEMA`: ``{"": top-level keys, "peer": {...}, "identities":
+    [{...}, ...], ...}`` with every default filled in (tables and arrays left out are absent)."""
+    out: dict[str, Any] = {"": _table(data, _TOP, "")}
+    for name, value in data.items():
+        table = _TABLES.get(name)
+        if table is None:
+            continue
+        if table.array:
+            if not isinstance(value, list) or not value or not all(isinstance(t, dict) for t in value):
+                raise ConfigError(f"`{name}` must be one or more [[{name}]] tables")
+            out[name] = [_table(t, table, f"{name}[{i}]") for i, t in enumerate(value, 1)]
+        else:
+            if isinstance(value, list):
+                raise ConfigError(f"`{name}` is a table: write [{name}], not [[{name}]]")
+            out[name] = _table(value, table, name)
+    return out
 
 
 @dataclass(frozen=True)
@@ -139,114 +519,69 @@ class TargetConfig:
         return self.token_a is not None
 
 
-def _str(d: dict[str, Any], key: str, default: str | None = None) -> str | None:
-    v = d.get(key, default)
-    if v is not None and not isinstance(v, str):
-        raise ConfigError(f"`{key}` must be a string, got {v!r}")
-    return v
-
-
-def _check_token(name: str, value: str | None) -> None:
-    if value is None:
-        return
-    if not value or len(value) > 64 or any(not ("!" <= ch <= "~") for ch in value):
-        raise ConfigError(f"`{name}` must be 1-64 printable ASCII characters without spaces")
-
-
 def parse_target(data: dict[str, Any], *, base_dir: Path | None = None, source: Path | None = None) -> TargetConfig:
-    """Validate a decoded TOML document and build a TargetConfig."""
-    versions_url = _str(data, "versions_url")
-    if not versions_url:
-        raise ConfigError("`versions_url` is required (the target's OCPI versions endpoint)")
-    parts = urlsplit(versions_url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"`versions_url` must be an absolute http(s) URL, got {versions_url!r}")
-    token_a = _str(data, "token_a")
-    token = _str(data, "token")
-
-    roles_raw = data.get("roles", ["CPO"])
-    if isinstance(roles_raw, str):
-        roles_raw = [roles_raw]
-    roles = tuple(str(r).upper() for r in roles_raw)
-    unknown = [r for r in roles if r not in ROLES]
-    if unknown or not roles:
-        raise ConfigError(f"`roles` must be a non-empty list of {', '.join(ROLES)}; got {roles_raw!r}")
-
-    identities = _identities(data, token_a, token)
+    """Validate a decoded TOML document against :data:`SCHEMA` and build a TargetConfig."""
+    doc = validate(data)
+    top = doc[""]
+    identities = _identities(doc)
     party, token_a, token = identities[0].party, identities[0].token_a, identities[0].token
 
-    peer_d = data.get("peer", {})
-    port = peer_d.get("port", 0)
-    if not isinstance(port, int) or not 0 <= port <= 65535:
-        raise ConfigError("`peer.port` must be an integer 0-65535 (0 = any free port)")
-    modules = peer_d.get("receiver_modules", ["hubclientinfo"])
-    if not isinstance(modules, list) or not all(isinstance(m, str) and m for m in modules):
-        raise ConfigError("`peer.receiver_modules` must be a list of module identifiers")
+    peer_d = doc.get("peer") or _table({}, _TABLES["peer"], "peer")
     peer = PeerAddress(
-        host=_str(peer_d, "host", "127.0.0.1") or "127.0.0.1",
-        port=port,
-        public_url=_str(peer_d, "public_url"),
-        receiver_modules=tuple(modules),
+        host=peer_d["host"],
+        port=peer_d["port"],
+        public_url=peer_d["public_url"],
+        receiver_modules=tuple(peer_d["receiver_modules"]),
     )
-
-    report_d = data.get("report", {})
-    report_dir = Path(_str(report_d, "dir", "ocpi-conformance-report") or "ocpi-conformance-report")
+    report_d = doc.get("report") or _table({}, _TABLES["report"], "report")
+    report_dir = Path(report_d["dir"])
     if not report_dir.is_absolute() and base_dir is not None:
         report_dir = base_dir / report_dir
-
-    run_d = data.get("run", {})
-    timeout = data.get("timeout", 10.0)
-    if not isinstance(timeout, int | float) or timeout <= 0:
-        raise ConfigError("`timeout` must be a positive number of seconds")
-    exclude = run_d.get("exclude", [])
-    if not isinstance(exclude, list):
-        raise ConfigError("`run.exclude` must be a list of scenario ids")
-    destructive = run_d.get("destructive")
-    if destructive is not None and not isinstance(destructive, bool):
-        raise ConfigError("`run.destructive` must be true or false")
-
-    read_only = run_d.get("read_only", False)
-    if not isinstance(read_only, bool):
-        raise ConfigError("`run.read_only` must be true or false")
-    broadcast = run_d.get("broadcast", True)
-    if not isinstance(broadcast, bool):
-        raise ConfigError("`run.broadcast` must be true or false")
+    run_d = doc.get("run") or _table({}, _TABLES["run"], "run")
+    _known_scenarios(run_d["exclude"])
 
     return TargetConfig(
-        versions_url=versions_url,
+        versions_url=top["versions_url"],
         token_a=token_a,
         token=token,
-        name=_str(data, "name", "") or "",
-        roles=roles,
+        name=top["name"],
+        roles=tuple(top["roles"]),
         party=party,
         peer=peer,
         report_dir=report_dir,
-        timeout=float(timeout),
-        strict=bool(run_d.get("strict", False)),
-        exclude=tuple(str(x) for x in exclude),
-        destructive=destructive,
-        redact_tokens=bool(report_d.get("redact_tokens", True)),
-        read_only=read_only,
-        broadcast=broadcast,
+        timeout=float(top["timeout"]),
+        strict=run_d["strict"],
+        exclude=tuple(run_d["exclude"]),
+        destructive=run_d["destructive"],
+        redact_tokens=report_d["redact_tokens"],
+        read_only=run_d["read_only"],
+        broadcast=run_d["broadcast"],
         identities=identities,
         source=source,
     )
 
 
-def _party(d: dict[str, Any], where: str, default_role: str) -> PartyIdentity:
-    party = PartyIdentity(
-        country_code=(_str(d, "country_code", "NL") or "NL").upper(),
-        party_id=(_str(d, "party_id", "CTH") or "CTH").upper(),
-        role=(_str(d, "role", default_role) or default_role).upper(),
-        business_name=_str(d, "business_name", PartyIdentity.business_name) or PartyIdentity.business_name,
+def _known_scenarios(ids: list[str]) -> None:
+    """Every id in ``[run] exclude`` names a scenario (a typo would silently exclude nothing)."""
+    if not ids:
+        return
+    from conformance.catalog import read_catalog
+
+    known = [e.id for e in read_catalog()]
+    for i in ids:
+        if i not in known:
+            guess = _closest(i, known)
+            hint = f"; did you mean {guess}?" if guess else " (see ocpi-conformance list)"
+            raise ConfigError(f"`run.exclude` names no scenario {i!r}{hint}")
+
+
+def _party(d: dict[str, Any]) -> PartyIdentity:
+    return PartyIdentity(
+        country_code=d["country_code"].upper(),
+        party_id=d["party_id"].upper(),
+        role=d["role"],
+        business_name=d["business_name"],
     )
-    if len(party.country_code) != 2 or not party.country_code.isalpha():
-        raise ConfigError(f"`{where}.country_code` must be two letters")
-    if len(party.party_id) != 3 or not party.party_id.isalnum():
-        raise ConfigError(f"`{where}.party_id` must be three letters or digits")
-    if party.role not in _PARTY_ROLES:
-        raise ConfigError(f"`{where}.role` must be one of {', '.join(_PARTY_ROLES)}")
-    return party
 
 
 def _tokens(token_a: str | None, token: str | None, where: str) -> None:
@@ -256,51 +591,106 @@ def _tokens(token_a: str | None, token: str | None, where: str) -> None:
         )
     if token_a and token:
         raise ConfigError(f"give either `{where}token_a` or `{where}token`, not both")
-    _check_token(f"{where}token_a", token_a)
-    _check_token(f"{where}token", token)
 
 
-def _identities(data: dict[str, Any], token_a: str | None, token: str | None) -> tuple[Identity, ...]:
+def _identities(doc: dict[str, Any]) -> tuple[Identity, ...]:
     """``[[identities]]`` tables, or the single ``[party]`` + top-level token form (one identity)."""
-    tables = data.get("identities")
+    top = doc[""]
+    tables = doc.get("identities")
     if tables is None:
-        _tokens(token_a, token, "")
-        return (Identity(_party(data.get("party", {}), "party", "EMSP"), token_a, token),)
-    if token_a or token or "party" in data:
+        _tokens(top["token_a"], top["token"], "")
+        party_d = doc.get("party") or _table({}, _TABLES["party"], "party")
+        return (Identity(_party(party_d), top["token_a"], top["token"]),)
+    if top["token_a"] or top["token"] or "party" in doc:
         raise ConfigError("give `[[identities]]` or the single `[party]` + `token_a`/`token` form, not both")
-    if not isinstance(tables, list) or not tables or not all(isinstance(t, dict) for t in tables):
-        raise ConfigError("`identities` must be one or more [[identities]] tables")
     out: list[Identity] = []
     for i, t in enumerate(tables, 1):
         where = f"identities[{i}]"
-        if "role" not in t:
-            raise ConfigError(f"`{where}.role` is required (CPO, EMSP, ...)")
-        party = _party(t, where, "EMSP")
-        ta, tc = _str(t, "token_a"), _str(t, "token")
-        _tokens(ta, tc, f"{where}.")
+        party = _party(t)
+        _tokens(t["token_a"], t["token"], f"{where}.")
         if any(o.party.country_code == party.country_code and o.party.party_id == party.party_id for o in out):
             raise ConfigError(f"`{where}`: {party.country_code}/{party.party_id} is given twice")
-        port = t.get("peer_port", 0)
-        if not isinstance(port, int) or not 0 <= port <= 65535:
-            raise ConfigError(f"`{where}.peer_port` must be an integer 0-65535 (0 = any free port)")
-        public = _str(t, "peer_public_url")
-        if public is not None and urlsplit(public).scheme not in ("http", "https"):
-            raise ConfigError(f"`{where}.peer_public_url` must be an http(s) URL; got {public!r}")
-        out.append(Identity(party, ta, tc, port, public))
+        out.append(Identity(party, t["token_a"], t["token"], t["peer_port"], t["peer_public_url"]))
     return tuple(out)
 
 
 def load_target(path: str | Path) -> TargetConfig:
-    """Read and validate ``target.toml``."""
-    p = Path(path).expanduser().resolve()
+    """Read and validate ``target.toml``; every error is one line that starts with the file's path."""
+    p = Path(path).expanduser()
     try:
         with p.open("rb") as fh:
             data = tomllib.load(fh)
     except FileNotFoundError as exc:
-        raise ConfigError(f"target file not found: {p}") from exc
+        raise ConfigError(f"{p}: no such file (write one with: ocpi-conformance init > {p.name})") from exc
+    except IsADirectoryError as exc:
+        raise ConfigError(f"{p}: is a directory, not a target file") from exc
+    except PermissionError as exc:
+        raise ConfigError(f"{p}: cannot be read (permission denied)") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from exc
-    return parse_target(data, base_dir=p.parent, source=p)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML: not UTF-8 text") from exc
+    try:
+        return parse_target(data, base_dir=p.resolve().parent, source=p.resolve())
+    except ConfigError as exc:
+        raise ConfigError(f"{p}: {exc}") from exc
+
+
+# -- the reference page ---------------------------------------------------------------------------------------------
+
+
+def _default_text(key: Key) -> str:
+    if key.required:
+        return "required"
+    if key.default is None:
+        return "unset"
+    if isinstance(key.default, bool):
+        return "`true`" if key.default else "`false`"
+    if isinstance(key.default, list):
+        return "`[" + ", ".join(f'"{v}"' for v in key.default) + "]`"
+    if isinstance(key.default, str):
+        return f'`"{key.default}"`' if key.default else '`""`'
+    return f"`{key.default}`"
+
+
+def _allowed_text(key: Key) -> str:
+    parts = []
+    if key.choices:
+        parts.append("one of " + ", ".join(f"`{c}`" for c in key.choices))
+    if key.minimum is not None or key.maximum is not None:
+        parts.append(_range_text(key))
+    if key.rule:
+        parts.append(key.rule)
+    return "; ".join(parts)
+
+
+def reference_page() -> str:
+    """docs/target-toml.md, rendered from :data:`SCHEMA` (the definition the loader validates against)."""
+    lines = [
+        "# target.toml reference",
+        "",
+        "Every table and key `ocpi-conformance` reads from a target file. Generated from `conformance/target.py`",
+        "(`SCHEMA`, the definition the loader validates against) by `python -m conformance.target`; a test fails when",
+        "this page is stale. `ocpi-conformance init` prints an annotated example.",
+        "",
+        "The file is read strictly: an unknown table or key, a value of the wrong type or out of range stops the run",
+        "before anything is sent, with one line naming the key and the closest valid name (exit code 2).",
+        "",
+    ]
+    for table in SCHEMA:
+        lines += [
+            f"## {table.title}",
+            "",
+            table.doc,
+            "",
+            "| key | type | default | allowed | meaning |",
+            "|---|---|---|---|---|",
+        ]
+        for key in table.keys:
+            doc = key.doc.replace("|", "\\|")
+            lines.append(f"| `{key.name}` | {key.kind} | {_default_text(key)} | {_allowed_text(key)} | {doc} |")
+        lines.append("")
+    return "\n".join(lines)
 
 
 TEMPLATE = """\
@@ -390,3 +780,7 @@ read_only = false
 # partner receives them (the broadcast scenarios are skipped). Same as `run --no-broadcast`.
 broadcast = true
 """
+
+
+if __name__ == "__main__":
+    print(reference_page(), end="")

@@ -23,10 +23,12 @@ result (CSV, HTML, logs, bench.json) under the results folder. Everything listen
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -36,13 +38,14 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from loadtests.postgres import Cluster
 from loadtests.run import ROOT, PeerProcess, RunResult, RunSpec, register_peer, run_locust, run_push
 
 __all__ = ("Bench", "main")
@@ -139,7 +142,9 @@ class CpuSampler:
 
 @dataclass
 class Server:
-    """A server process on a free loopback port, stopped on exit."""
+    """A server on a free loopback port, stopped on exit: ``instances`` processes of ``command`` on the same port
+    (granian binds with SO_REUSEPORT, so the kernel spreads connections over them, as a load balancer would spread
+    them over hosts)."""
 
     label: str
     command: list[str]
@@ -148,26 +153,37 @@ class Server:
     port: int
     env: dict[str, str] = field(default_factory=dict)
     expect_partners: int | None = None
-    proc: subprocess.Popen[bytes] | None = None
+    instances: int = 1
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60) -> Server:
-        handle = self.log.open("wb")
-        self.proc = subprocess.Popen(
-            self.command,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-            env={**os.environ, **self.env},
-            start_new_session=True,  # its own process group, so stop() can take its workers down with it
-        )
+        for n in range(self.instances):
+            log = self.log if n == 0 else self.log.with_suffix(f".{n + 1}.log")
+            handle = log.open("wb")
+            proc = subprocess.Popen(
+                self.command,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                env={**os.environ, **self.env},
+                start_new_session=True,  # its own process group, so stop() can take its workers down with it
+            )
+            self.procs.append(proc)
+            self._wait(proc, log, timeout)
+        return self
+
+    def _wait(self, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.label} exited with {self.proc.returncode}; see {self.log}")
+            if proc.poll() is not None:
+                raise RuntimeError(f"{self.label} exited with {proc.returncode}; see {log}")
+            if self.instances > 1 and not _listening(proc.pid, self.port):
+                time.sleep(0.2)  # the port answers already (an earlier instance): wait for this one's own socket
+                continue
             try:
                 body = _get_json(self.base_url + self.health_path)
             except (OSError, ValueError):
@@ -179,25 +195,46 @@ class Server:
                 count = (body.get("store") or {}).get("active_partners")
                 if count != self.expect_partners:
                     raise RuntimeError(f"{self.label}: port {self.port} answers with {count} partners, not ours")
-            return self
-        raise TimeoutError(f"{self.label} did not answer within {timeout}s; see {self.log}")
+            return
+        raise TimeoutError(f"{self.label} did not answer within {timeout}s; see {log}")
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)  # granian stops its workers
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)  # granian stops its workers
+        for proc in self.procs:
             try:
-                self.proc.wait(timeout=15)
+                proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc is not None:
+                proc.kill()
+                proc.wait()
             # A worker too busy to notice the shutdown would outlive its server and load every later measurement.
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc = None
+                os.killpg(proc.pid, signal.SIGKILL)
+        self.procs = []
 
     def cpu(self) -> float:
-        return cpu_seconds(self.proc.pid) if self.proc is not None else 0.0
+        return sum(cpu_seconds(proc.pid) for proc in self.procs)
+
+
+def _listening(pid: int, port: int) -> bool:
+    """A process of ``pid``'s group (granian's workers included) holds a listening socket on ``port``."""
+    inodes = set()
+    for p in [pid, *_children(pid)]:
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{p}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    target = str(fd.readlink())
+                    if target.startswith("socket:["):
+                        inodes.add(target[8:-1])
+    wanted = f":{port:04X}"
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[1].endswith(wanted) and fields[3] == "0A" and fields[9] in inodes:
+                    return True
+    return False
 
 
 @dataclass
@@ -268,6 +305,8 @@ class Settings:
     routed_users: int = 32
     push_receivers: int = 4
     push_rate: float = 200
+    store: str = "sqlite"
+    """``sqlite`` (a file per hub) or ``postgresql`` (a database per hub on a throwaway server, loadtests/postgres)."""
 
 
 class Bench:
@@ -280,36 +319,54 @@ class Bench:
         self.extra: dict[str, Any] = {}
         self.bin = Path(sys.executable).parent
         self.started = datetime.now(UTC)
+        self.cluster: Cluster | None = None
+        self.secret_key = base64.urlsafe_b64encode(os.urandom(32)).decode()  # a Fernet key for hubs on PostgreSQL
+
+    # --- stores -------------------------------------------------------------------------------------------------
+    def store_url(self, name: str, kind: str | None = None) -> str:
+        """A new, empty store for one hub: a SQLite file, or a database on the bench's own PostgreSQL server."""
+        kind = kind or self.s.store
+        name = re.sub(r"[^a-z0-9_]+", "_", name.lower())
+        if kind == "sqlite":
+            db = self.results / "stores" / f"{name}.db"
+            db.parent.mkdir(parents=True, exist_ok=True)
+            return f"sqlite:///{db}"
+        if self.cluster is None:
+            self.cluster = Cluster()
+            self.cluster.start()
+            self._say(f"PostgreSQL {self.cluster.bindir.parent.name} on 127.0.0.1:{self.cluster.port}")
+        return self.cluster.create_database(name)
+
+    def stop_cluster(self) -> None:
+        if self.cluster is not None:
+            self.cluster.stop()
+            self.cluster = None
+
+    def _store_env(self, store: str) -> dict[str, str]:
+        return {} if store.startswith("sqlite:") else {"OCPI_HUB_SECRET_KEY": self.secret_key}
 
     # --- processes ----------------------------------------------------------------------------------------------
     def _hub_cli(self) -> list[str]:
         script = self.bin / "ocpi-hub"
         return [str(script)] if script.exists() else [sys.executable, "-m", "reference_hub"]
 
-    def seed(self, name: str, parties: int) -> tuple[Path, Path]:
-        db = self.results / "stores" / f"{name}.db"
+    def seed(self, name: str, parties: int, kind: str | None = None) -> tuple[str, Path]:
+        store = self.store_url(name, kind)
         tokens = self.results / "stores" / f"{name}-tokens.txt"
-        db.parent.mkdir(parents=True, exist_ok=True)
+        tokens.parent.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
-        cmd = [
-            *self._hub_cli(),
-            "seed",
-            "--parties",
-            str(parties),
-            "--store",
-            f"sqlite:///{db}",
-            "--export",
-            str(tokens),
-        ]
-        subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True, timeout=600)
+        self._cli(store, "seed", "--parties", str(parties), "--export", str(tokens))
         self.extra.setdefault("seeding_s", {})[name] = round(time.monotonic() - started, 1)
-        return db, tokens
+        return store, tokens
 
-    def hub(self, name: str, db: Path, parties: int) -> Server:
+    def hub(self, name: str, store: str, parties: int, *, instances: int = 1, workers: int = 2) -> Server:
         port = free_port()
-        cmd = [*self._hub_cli(), "serve", "--port", str(port), "--store", f"sqlite:///{db}", "--workers", "2"]
+        cmd = [*self._hub_cli(), "serve", "--port", str(port), "--store", store, "--workers", str(workers)]
+        if instances > 1:
+            cmd.append("--share-port")  # the instances listen on one port: the kernel spreads the connections
+        shown = store.rpartition("/")[0] + "/STORE" if store.startswith("postgresql:") else "sqlite:///STORE.db"
         self.extra.setdefault("commands", {})["hub"] = (
-            " ".join(["ocpi-hub", *cmd[len(self._hub_cli()) :]]).replace(str(port), "PORT").replace(str(db), "STORE.db")
+            " ".join(["ocpi-hub", *cmd[len(self._hub_cli()) :]]).replace(str(port), "PORT").replace(store, shown)
         )
         # The token scenario sends unknown tokens from one address on purpose: without this the hub's limit on failed
         # authentications would answer them 429 after the first hundred, and the figures would measure that instead.
@@ -321,9 +378,19 @@ class Bench:
         env = {"OCPI_HUB_AUTH_FAILURE_LIMIT": "0", "OCPI_HUB_ALLOW_PRIVATE_PEERS": "true", "OCPI_HUB_ALIVE_AFTER": "0"}
         self.extra["commands"]["hub"] = (
             "OCPI_HUB_AUTH_FAILURE_LIMIT=0 OCPI_HUB_ALLOW_PRIVATE_PEERS=true OCPI_HUB_ALIVE_AFTER=0 "
+            + ("OCPI_HUB_SECRET_KEY=... " if self._store_env(store) else "")
             + self.extra["commands"]["hub"]
         )
-        return Server(name, cmd, "/health", self.results / f"{name}.server.log", port, expect_partners=parties, env=env)
+        return Server(
+            name,
+            cmd,
+            "/health",
+            self.results / f"{name}.server.log",
+            port,
+            expect_partners=parties,
+            env={**env, **self._store_env(store)},
+            instances=instances,
+        )
 
     def bare(self) -> Server:
         port = free_port()
@@ -400,20 +467,11 @@ class Bench:
                 duration=self.s.credentials_duration, endpoints="credentials",
             )  # fmt: skip
 
-    def registration(self, server: Server, db: Path, check_token: str) -> None:
+    def registration(self, server: Server, store: str, check_token: str) -> None:
         s = self.s
         self._say(f"registration: {s.registrations} parties, {s.registration_users} concurrent users")
         invitations = self.results / "stores" / "invitations.txt"
-        cmd = [
-            *self._hub_cli(),
-            "invite",
-            "--count",
-            str(s.registrations),
-            "--store",
-            f"sqlite:///{db}",
-        ]
-        invited = subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True, text=True, timeout=300)
-        invitations.write_text(invited.stdout)
+        invitations.write_text(self._cli(store, "invite", "--count", str(s.registrations)).stdout)
         before = self._total(server, check_token)
         with PeerProcess() as peer:
             spec = RunSpec(
@@ -477,9 +535,10 @@ class Bench:
         self._say(f"  {ledger.get('registered')} registered, {ledger.get('rotated')} rotated; checks {verdict}")
 
     # --- pages and real-time authorization (on the 1,000-party hub) -----------------------------------------------
-    def _cli(self, db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-        cmd = [*self._hub_cli(), *args, "--store", f"sqlite:///{db}"]
-        return subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    def _cli(self, store: str, *args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [*self._hub_cli(), *args, "--store", store]
+        env = {**os.environ, **self._store_env(store)}
+        return subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True, text=True, timeout=900, env=env)
 
     def _routed_run(self, scenario: str, name: str, versions_url: str, **options: Any) -> RunResult:
         spec = RunSpec(
@@ -498,19 +557,18 @@ class Bench:
         self._say(f"  {name:<18} {json.dumps({k: v.get('p50') for k, v in exact.items()})}")
         return result
 
-    def pages(self, server: Server, db: Path, tokens: Path) -> None:
+    def pages(self, server: Server, store: str, tokens: Path, *, seed: bool = True, key: str = "pages") -> None:
         """First page against the last full page of ``locations`` Locations of the first seeded CPO."""
         started = time.monotonic()
-        self._cli(db, "seed-locations", "--locations", str(self.s.locations), "--owner", "AA/000")
-        self.extra.setdefault("seeding_s", {})["locations"] = round(time.monotonic() - started, 1)
-        self._say(f"pages: {self.s.locations} locations")
-        cpo = self.results / "stores" / "cpo-token.txt"
-        cpo.write_text(tokens.read_text().split()[0] + "\n")
+        if seed:
+            self._cli(store, "seed-locations", "--locations", str(self.s.locations), "--owner", "AA/000")
+            self.extra.setdefault("seeding_s", {})[f"{key} locations"] = round(time.monotonic() - started, 1)
+        self._say(f"pages: {self.s.locations} locations ({server.label})")
         result = self._routed_run(
             "pages",
-            "pages",
+            key,
             f"{server.base_url}/ocpi/versions",
-            tokens=cpo,
+            tokens=tokens,
             module="locations",
             from_party="AA/000",
             to_party="NL/HUB",
@@ -518,7 +576,7 @@ class Bench:
         by_name = (result.summary.get("exact") or {}).get("by_name") or {}
         first: dict[str, Any] = next((v for k, v in by_name.items() if k.endswith("[first page]")), {})
         deep: dict[str, Any] = next((v for k, v in by_name.items() if k.endswith("[deep page]")), {})
-        self.extra["pages"] = {
+        self.extra[key] = {
             "locations": self.s.locations,
             "first": first,
             "deep": deep,
@@ -529,26 +587,35 @@ class Bench:
             "passed": result.passed,
         }
 
-    def authorize(self, server: Server, db: Path, tokens: Path) -> None:
-        """Real-time authorization through the hub to the load-test eMSP, and on that eMSP alone."""
-        table = self.results / "stores" / "emsp-tokens.csv"
+    def cpo_token(self, tokens: Path) -> Path:
+        """A token file with the first seeded party's token only (the CPO AA/000 of the routed scenarios)."""
         cpo = self.results / "stores" / "cpo-token.txt"
-        with PeerProcess("127.0.0.1", "--authorizations", str(table), "--party", "ZZ/PER") as peer:
-            token_a = self._cli(db, "invite").stdout.split()[0]
-            register_peer(f"{server.base_url}/ocpi/versions", token_a, peer.versions_url, "ZZ/PER")
+        cpo.write_text(tokens.read_text().split()[0] + "\n")
+        return cpo
+
+    @contextlib.contextmanager
+    def authorization_peer(
+        self, server: Server, store: str, party: str = "ZZ/PER", label: str = "tokens"
+    ) -> Iterator[tuple[PeerProcess, Path]]:
+        """The load-test eMSP answering authorizations, registered with the hub, with ``rta_tokens`` tokens seeded
+        under its party; yields it and the token table the scenario draws from."""
+        table = self.results / "stores" / f"emsp-tokens-{party.replace('/', '-')}.csv"
+        with PeerProcess("127.0.0.1", "--authorizations", str(table), "--party", party) as peer:
+            token_a = self._cli(store, "invite").stdout.split()[0]
+            register_peer(f"{server.base_url}/ocpi/versions", token_a, peer.versions_url, party)
             started = time.monotonic()
             self._cli(
-                db, "seed-tokens", "--tokens", str(self.s.rta_tokens), "--owner", "ZZ/PER", "--export", str(table)
+                store, "seed-tokens", "--tokens", str(self.s.rta_tokens), "--owner", party, "--export", str(table)
             )
-            self.extra.setdefault("seeding_s", {})["tokens"] = round(time.monotonic() - started, 1)
-            self._say(f"authorize: {self.s.rta_tokens} tokens")
-            common = {"tokens": cpo, "tokens_file": table, "from_party": "AA/000", "unknown_share": 0.1}
-            runs = {
-                "hub": self._routed_run("authorize", "authorize-hub", f"{server.base_url}/ocpi/versions", **common),
-                "emsp": self._routed_run("authorize", "authorize-emsp", peer.versions_url, **common),
-            }
-        out: dict[str, Any] = {"tokens": self.s.rta_tokens, "users": self.s.routed_users}
-        for key, result in runs.items():
+            self.extra.setdefault("seeding_s", {})[label] = round(time.monotonic() - started, 1)
+            yield peer, table
+
+    def authorization_runs(self, versions_urls: dict[str, str], cpo: Path, table: Path) -> dict[str, Any]:
+        """The authorize scenario against each named versions URL, reduced to what the report shows."""
+        common = {"tokens": cpo, "tokens_file": table, "from_party": "AA/000", "unknown_share": 0.1}
+        out: dict[str, Any] = {}
+        for key, url in versions_urls.items():
+            result = self._routed_run("authorize", f"authorize-{key}", url, **common)
             exact = result.summary.get("exact") or {}
             latency = exact.get("latency_ms") or {}
             out[key] = {
@@ -559,22 +626,34 @@ class Bench:
                 "failures": int(result.summary.get("failures") or 0),
                 "passed": result.passed,
             }
+        return out
+
+    def authorize(self, server: Server, store: str, tokens: Path) -> None:
+        """Real-time authorization through the hub to the load-test eMSP, and on that eMSP alone."""
+        with self.authorization_peer(server, store) as (peer, table):
+            self._say(f"authorize: {self.s.rta_tokens} tokens")
+            runs = self.authorization_runs(
+                {"hub": f"{server.base_url}/ocpi/versions", "emsp": peer.versions_url}, self.cpo_token(tokens), table
+            )
+        out: dict[str, Any] = {"tokens": self.s.rta_tokens, "users": self.s.routed_users, **runs}
         out["ratio_p50"] = _ratio(out["hub"]["p50"] or 0, out["emsp"]["p50"] or 0)
         out["ratio_rps"] = _ratio(out["hub"]["rps"] or 0, out["emsp"]["rps"] or 0)
         self.extra["authorize"] = out
 
-    def push(self, stack: ExitStack) -> None:
+    def push(
+        self, stack: ExitStack, *, kind: str | None = None, instances: int = 1, workers: int = 2, key: str = "push"
+    ) -> None:
         """Locations pushed by one CPO through a hub of its own (no seeded parties to broadcast to), delivered to
         ``push_receivers`` recording eMSPs, at a fixed offered rate."""
         s = self.s
-        db, tokens = self.seed("hub-push", 1)
-        server = self._start(stack, self.hub("hub-push", db, 1))
-        invitations = [self._cli(db, "invite").stdout.split()[0] for _ in range(s.push_receivers)]
-        self._say(f"push: {s.push_rate:.0f} Locations/s to {s.push_receivers} receivers")
+        store, tokens = self.seed(f"hub-{key}", 1, kind)
+        server = self._start(stack, self.hub(f"hub-{key}", store, 1, instances=instances, workers=workers))
+        invitations = [self._cli(store, "invite").stdout.split()[0] for _ in range(s.push_receivers)]
+        self._say(f"push: {s.push_rate:.0f} Locations/s to {s.push_receivers} receivers ({key})")
         spec = RunSpec(
             scenario="push",
             results=self.results / "runs",
-            name="push",
+            name=key,
             versions_url=f"{server.base_url}/ocpi/versions",
             users=s.routed_users,
             spawn_rate=s.routed_users,
@@ -584,7 +663,7 @@ class Bench:
         )
         result, deliveries = run_push(spec, receivers=s.push_receivers, invitations=invitations, drain=60)
         exact = result.summary.get("exact") or {}
-        self.extra["push"] = {
+        self.extra[key] = {
             "receivers": s.push_receivers,
             "rate": s.push_rate,
             "users": s.routed_users,
@@ -596,7 +675,7 @@ class Bench:
         }
         e2e = deliveries.get("end_to_end_ms") or {}
         self._say(
-            f"  push               acknowledged {deliveries['acknowledged']}, missing {deliveries['missing']}, "
+            f"  {key:<18} acknowledged {deliveries['acknowledged']}, missing {deliveries['missing']}, "
             f"send-to-receipt p50 {e2e.get('p50')} ms p99 {e2e.get('p99')} ms"
         )
         server.stop()
@@ -614,9 +693,15 @@ class Bench:
 
     # --- the whole thing ----------------------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
+        try:
+            return self._run()
+        finally:
+            self.stop_cluster()
+
+    def _run(self) -> dict[str, Any]:
         s = self.s
         self.results.mkdir(parents=True, exist_ok=True)
-        self._say(f"results in {self.results}")
+        self._say(f"results in {self.results} (store: {s.store})")
         small_db, small_tokens = self.seed("hub-1k", s.small)
         large_db, large_tokens = self.seed("hub-100k", s.large)
         self._say(f"seeded {s.small} and {s.large} parties: {self.extra['seeding_s']} s")
@@ -631,7 +716,7 @@ class Bench:
             large.stop()
             check_token = small_tokens.read_text().split()[0]
             self.registration(small, small_db, check_token)
-            self.pages(small, small_db, small_tokens)
+            self.pages(small, small_db, self.cpo_token(small_tokens))
             self.authorize(small, small_db, small_tokens)
             small.stop()
             self.push(stack)
@@ -989,21 +1074,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, help="raw results (default loadtest-results/bench-<time>)")
     parser.add_argument("--duration", type=int, default=15, help="seconds per measured run (default 15)")
     parser.add_argument("--repeats", type=int, default=3, help="rounds of every token-validation run (default 3)")
-    parser.add_argument("--keep-stores", action="store_true", help="keep the seeded stores and their token files")
+    parser.add_argument(
+        "--keep-stores",
+        action="store_true",
+        help="keep the seeded SQLite stores and the token files (a PostgreSQL server is always removed)",
+    )
     parser.add_argument("--rate", type=float, default=1000, help="fixed offered rate, req/s (default 1000)")
     parser.add_argument("--large", type=int, default=100_000, help="parties in the large store (default 100000)")
     parser.add_argument("--registrations", type=int, default=1000, help="registrations to run (default 1000)")
     parser.add_argument("--render", type=Path, metavar="BENCH_JSON", help="only rewrite --out from a saved bench.json")
     parser.add_argument("--quick", action="store_true", help="a 3-minute rehearsal (5 s runs, 5,000 parties)")
+    parser.add_argument(
+        "--store",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="where every hub of the run keeps its data: a SQLite file (default), or a database on a throwaway "
+        "PostgreSQL server the bench starts on this machine (make postgres installs it)",
+    )
+    parser.add_argument(
+        "--stores",
+        action="store_true",
+        help="instead of the main figures: token validation, routed authorization, pages and fan-out on SQLite, on "
+        "PostgreSQL and on two hub instances sharing one PostgreSQL database (about 15 minutes; its own section of "
+        "--out)",
+    )
     args = parser.parse_args(argv)
     if args.render:
         write_markdown(args.out.resolve(), render(json.loads(args.render.read_text())))
         return 0
     settings = Settings(
-        duration=args.duration, repeats=args.repeats, rate=args.rate, large=args.large, registrations=args.registrations
+        duration=args.duration,
+        repeats=args.repeats,
+        rate=args.rate,
+        large=args.large,
+        registrations=args.registrations,
+        store=args.store,
     )
     if args.quick:
         settings = Settings(
+            store=args.store,
             duration=5,
             repeats=1,
             large=5_000,
@@ -1017,6 +1126,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     results = (args.results or ROOT / "loadtest-results" / f"bench-{stamp}").resolve()
     command = "python -m loadtests.bench" + (" " + " ".join(sys.argv[1:]) if argv is None and sys.argv[1:] else "")
+    if args.stores:
+        from loadtests.bench_stores import StoreBench
+
+        comparison = StoreBench(settings, results, args.out.resolve(), command)
+        try:
+            data = comparison.run()
+        finally:
+            if not args.keep_stores:
+                shutil.rmtree(results / "stores", ignore_errors=True)
+        return 1 if comparison.failed(data) else 0
     try:
         data = Bench(settings, results, args.out.resolve(), command).run()
     finally:

@@ -19,6 +19,7 @@ from reference_hub import OCPI_VERSION, __version__
 from reference_hub.cli import (
     EXIT_CODES,
     EXIT_FAILED,
+    EXIT_UNAVAILABLE,
     CliError,
     OneLineParser,
     check_port,
@@ -38,7 +39,9 @@ OCPI {OCPI_VERSION} reference roaming hub (version {__version__}).
 
 Settings come from defaults, then a YAML file (--config or OCPI_HUB_CONFIG), then OCPI_HUB_* environment
 variables, then the flags below. The store is chosen by --store or OCPI_HUB_STORE: sqlite:///relative.db,
-sqlite:////absolute.db, sqlite://:memory: or mongodb://host:27017/dbname (default sqlite:///data/hub.db).
+sqlite:////absolute.db, sqlite://:memory:, postgresql://user:password@host:5432/dbname (several hub instances may
+share one database) or mongodb://host:27017/dbname (default sqlite:///data/hub.db). PostgreSQL and MongoDB need
+secret_key_file or secret_key (OCPI_HUB_SECRET_KEY, a Fernet key).
 """
 
 EPILOG = (
@@ -106,6 +109,12 @@ def _serve_parser(sub: Subparsers) -> None:
         metavar="NAME",
         help="switch on a deliberate protocol fault (testing conformance tools only; repeatable): "
         + ", ".join(sorted(FAULTS)),
+    )
+    serve.add_argument(
+        "--share-port",
+        action="store_true",
+        help="listen on a port another instance of this hub already listens on (same store; the kernel spreads "
+        "connections over the instances, as a load balancer would over hosts) instead of refusing it",
     )
 
 
@@ -211,6 +220,27 @@ def _rotate_key_parser(sub: Subparsers) -> None:
     _common(rotate_key)
 
 
+def _copy_store_parser(sub: Subparsers) -> None:
+    copy = sub.add_parser(
+        "copy-store",
+        help="copy everything the hub keeps from one store to another (e.g. SQLite to PostgreSQL)",
+        description="Copy every partner (tokens as hashes, sealed outgoing tokens), unused invitation, object (in "
+        "its creation order), delivery still owed or failed and pending callback from the store --from names into "
+        "the empty store --to names (its schema is created first), and print how many of each. Stop the hub on the "
+        "source first. The tokens the hub presents to parties stay sealed with the source's key: run the hub on the "
+        "new store with the same secret_key or secret_key_file (for a SQLite source without either, its <db>.key "
+        "file). Nothing is changed in the source; a target that holds any data is refused.",
+    )
+    copy.add_argument("--config", metavar="FILE", help="YAML settings file (default: $OCPI_HUB_CONFIG)")
+    copy.add_argument(
+        "--from", dest="source", required=True, metavar="URL", help="the store to copy, e.g. sqlite:///data/hub.db"
+    )
+    copy.add_argument(
+        "--to", dest="target", required=True, metavar="URL", help="the new store, e.g. postgresql://hub@db/ocpi"
+    )
+    _debug_flag(copy)
+
+
 def _completion_parser(sub: Subparsers) -> None:
     completion = sub.add_parser(
         "completion",
@@ -232,6 +262,7 @@ PARSERS = (
     _seed_locations_parser,
     _seed_tokens_parser,
     _rotate_key_parser,
+    _copy_store_parser,
     _completion_parser,
 )
 """One function per subcommand; the order is the order ``--help`` lists them."""
@@ -256,10 +287,10 @@ def build_parser() -> OneLineParser:
 def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(
         args.config,
-        store=args.store,
-        public_url=args.public_url,
-        host=args.host,
-        port=args.port,
+        store=getattr(args, "store", None),
+        public_url=getattr(args, "public_url", None),
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
         workers=getattr(args, "workers", None),
         faults=tuple(args.fault) if getattr(args, "fault", None) else None,
     )
@@ -312,7 +343,8 @@ def serve(args: argparse.Namespace) -> int:
     configure(settings.log_format, settings.log_level)
     if args.server == "uvicorn" and find_spec("uvicorn") is None:
         raise CliError("--server uvicorn needs the uvicorn package: pip install uvicorn (or the [dev] extra)")
-    check_port(settings.host, settings.port)
+    if not args.share_port:
+        check_port(settings.host, settings.port)
     asyncio.run(check_store(settings))
     _export_env(args, settings)
     log.info(
@@ -701,6 +733,51 @@ def seed_tokens(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _copy_store(settings: Settings, source_url: str, target_url: str) -> None:
+    from reference_hub.hub.services import key_file
+    from reference_hub.store import open_store
+    from reference_hub.store.copy import TargetNotEmpty, copy_store
+
+    try:
+        source, target = open_store(source_url), open_store(target_url)
+    except ValueError as exc:  # a URL may hold a password
+        raise CliError(
+            str(exc).replace(source_url, redact(source_url)).replace(target_url, redact(target_url))
+        ) from exc
+    for store, url in ((source, source_url), (target, target_url)):
+        try:
+            await store.open()
+        except Exception as exc:
+            if store is target:
+                await source.close()
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise CliError(f"cannot open the store {redact(url)}: {reason}", EXIT_UNAVAILABLE) from exc
+    try:
+        report = await copy_store(source, target)
+    except TargetNotEmpty as exc:
+        raise CliError(str(exc), EXIT_FAILED) from exc
+    finally:
+        await target.close()
+        await source.close()
+    print(f"copied {redact(source_url)} to {redact(target_url)}")
+    for line in report.lines():
+        print(f"  {line}")
+    keys = key_file(settings, source)
+    if settings.secret_key:
+        print("run the hub on the new store with the same secret_key", file=sys.stderr)
+    elif keys is not None:
+        print(
+            f"the tokens the hub presents to parties are sealed with the key in {keys}: run the hub on the new store"
+            " with secret_key_file pointing at that file (OCPI_HUB_SECRET_KEY_FILE)",
+            file=sys.stderr,
+        )
+
+
+def copy_store(args: argparse.Namespace) -> int:
+    asyncio.run(_copy_store(_settings(args), args.source, args.target))
+    return 0
+
+
 def completion(args: argparse.Namespace) -> int:
     import shtab
 
@@ -717,6 +794,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "seed-locations": seed_locations,
     "seed-tokens": seed_tokens,
     "rotate-key": rotate_key,
+    "copy-store": copy_store,
     "completion": completion,
 }
 

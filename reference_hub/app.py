@@ -18,6 +18,7 @@ from reference_hub.api.registry import MODULES, route_handlers
 from reference_hub.api.slashes import slash_fault_middleware
 from reference_hub.api.system import AdminController, SystemController
 from reference_hub.api.versions import VersionsController
+from reference_hub.api.wrapped import WrappedData
 from reference_hub.faults import Fault
 from reference_hub.hub.services import build_context
 from reference_hub.settings import Settings
@@ -61,6 +62,8 @@ def create_app(settings: Settings) -> Litestar:
     if settings.has_fault(Fault.TRAILING_SLASH_ENDPOINTS) or settings.has_fault(Fault.SLASHLESS_REDIRECT):
         paths = frozenset(m.path for m in MODULES)
         middleware.append(slash_fault_middleware(settings.faults, settings.base_url, paths))
+    if settings.has_fault(Fault.DATA_WRAPPED_IN_LIST):
+        middleware.append(WrappedData)
     app = Litestar(
         route_handlers=routers,
         middleware=middleware,

@@ -63,9 +63,17 @@ class Fault(StrEnum):
     """A present but unknown token gets HTTP 403 instead of 401 (a missing one still gets 401)."""
     VALIDATION_422 = "validation_422"
     """A Credentials body whose business_details has no ``website`` (optional) is refused the way a web framework's
-    validation does: HTTP 422 with ``{"detail": [...]}`` and no OCPI envelope."""
+    validation does: HTTP 422 with ``{"detail": [...]}`` and no OCPI envelope, before the handler's own rules (so a
+    POST by a registered party or a PUT before registration gets the 422, not the 405, when its body lacks it)."""
     ERRORS_WITHOUT_ENVELOPE = "errors_without_envelope"
     """Error answers (HTTP 4xx/5xx) carry a framework-style ``{"detail": ...}`` body instead of the OCPI envelope."""
+    WRITE_ERRORS_WITHOUT_ENVELOPE = "write_errors_without_envelope"
+    """Error answers to POST and PUT requests (an unknown token's authorization, a refused push, a 405 on credentials)
+    carry a framework-style ``{"detail": ...}`` body instead of the envelope; GET errors keep it, as in platforms
+    whose write handlers return their own error bodies."""
+    DATA_WRAPPED_IN_LIST = "data_wrapped_in_list"
+    """Answers that hold one object (a single Location, EVSE or connector, an AuthorizationInfo, a CommandResponse)
+    carry it in a one-element list, as platforms that serialise every ``data`` through one list type do."""
     LINK_TO_OTHER_URL = "link_to_other_url"
     """The ``Link rel="next"`` URL points at another path (the versions endpoint) instead of the list requested."""
     LINK_NON_OCPI_DATES = "link_non_ocpi_dates"
@@ -106,6 +114,10 @@ class Fault(StrEnum):
     STRICT_MODULE_OBJECTS = "strict_module_objects"
     """A pushed module object with a top-level field the spec does not define is refused with 2001 (a decoder that
     forbids unknown fields; credentials bodies are not affected: see ``reject_unknown_fields``)."""
+    OPTIONAL_FIELDS_REQUIRED = "optional_fields_required"
+    """A pushed module object (PUT, CDR POST) that leaves out any optional field, at any level, is refused HTTP 422
+    without the envelope, as web frameworks' generated models do; with every field present (null for the optional
+    ones) it is taken."""
     SUBOBJECT_PUT_UNSUPPORTED = "subobject_put_unsupported"
     """A PUT of a single EVSE or connector is answered HTTP 405: only whole Locations are taken."""
     INVALID_OBJECT_ACCEPTED = "invalid_object_accepted"
@@ -145,6 +157,10 @@ class Fault(StrEnum):
     """A broadcast also goes back to the platform that sent it."""
     UNKNOWN_RECEIVER_AS_SUCCESS = "unknown_receiver_as_success"
     """A request to an unknown ``OCPI-to-*`` party is answered 1000 instead of 4001."""
+    ROLES_PER_INTERFACE = "roles_per_interface"
+    """The hub presents itself as one platform with a CPO and an eMSP party and no ``hub_party_id``, answering each
+    interface FROM the role that owns it, as platforms serving both sides behind one versions URL do (conforming: a
+    certifier must address each interface to its role and pass)."""
     CLIENTINFO_NOT_PUSHED = "clientinfo_not_pushed"
     """Connected platforms are not told (ClientInfo PUT) when a party connects, goes offline or is suspended."""
 

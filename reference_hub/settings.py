@@ -29,10 +29,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     public_url: str | None = None
     """Base URL the hub advertises in every URL it hands out (versions, endpoints); default ``http://HOST:PORT``."""
     store: str = "sqlite:///data/hub.db"
-    """``sqlite:///relative.db``, ``sqlite:////absolute.db``, ``sqlite://:memory:`` or ``mongodb://host/db``."""
+    """``sqlite:///relative.db``, ``sqlite:////absolute.db``, ``sqlite://:memory:``, ``postgresql://user@host/db``
+    (``?pool_size=N`` connections per process, default 10) or ``mongodb://host/db``."""
     secret_key: str | None = None
     """Fernet key that seals the tokens the hub presents to parties; several comma-separated during a key rotation
-    (the first seals, all open). Best given as ``OCPI_HUB_SECRET_KEY`` from a secret manager."""
+    (the first seals, all open). Best given as ``OCPI_HUB_SECRET_KEY`` from a secret manager. With PostgreSQL or
+    MongoDB this or ``secret_key_file`` is required, and every instance sharing a database needs the same key."""
     secret_key_file: str | None = None
     """File holding the token-sealing key (one per line, the first seals; created 0600 with a new key if missing).
     Keep it outside the data directory, so that a copy or backup of the data does not carry the key to its tokens.
@@ -178,6 +180,19 @@ def _read_config(config_file: str | os.PathLike[str]) -> dict[str, Any]:
     return loaded
 
 
+def _closest_setting(problem: str) -> str:
+    """``; did you mean 'port'?`` for an unknown setting that is close to a real one (a typo must not pass unseen)."""
+    import difflib
+    import re
+
+    unknown = re.search(r"unknown field `([^`]+)`", problem)
+    if unknown is None:
+        return ""
+    names = [f.name for f in msgspec.structs.fields(Settings)]
+    guess = difflib.get_close_matches(unknown.group(1).lower(), names, n=1)
+    return f"; did you mean {guess[0]!r}?" if guess else ""
+
+
 def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
     """Build settings from the layers above; ``overrides`` (CLI flags) win, ``None`` values are ignored."""
     values: dict[str, Any] = {}
@@ -200,7 +215,37 @@ def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides
         raise SettingsError(f"invalid setting port: {settings.port} is not a port number (1-65535)")
     if settings.workers < 1:
         raise SettingsError(f"invalid setting workers: {settings.workers} (at least 1)")
+    for name, (low, high) in _RANGES.items():
+        value = getattr(settings, name, None)
+        if isinstance(value, int | float) and not low <= value <= high:
+            raise SettingsError(f"invalid setting {name}: {value!r} is outside {low:g}-{high:g}")
     return settings
+
+
+_RANGES: dict[str, tuple[float, float]] = {
+    "page_limit": (1, 10_000),
+    "callback_timeout": (0.1, 3600),
+    "peer_max_answer": (1024, 1 << 30),
+    "peer_concurrency": (1, 10_000),
+    "caller_concurrency": (1, 10_000),
+    "max_body_size": (1024, 1 << 30),
+    "body_timeout": (0.1, 3600),
+    "bodies_per_token": (1, 100_000),
+    "max_url_length": (256, 1 << 20),
+    "max_header_bytes": (1024, 1 << 24),
+    "header_timeout": (1, 3600),
+    "max_concurrent_requests": (1, 1_000_000),
+    "auth_failure_limit": (0, 1_000_000),
+    "auth_failure_window": (0.1, 86_400),
+    "delivery_retries": (0, 1000),
+    "delivery_backoff": (0, 3600),
+    "delivery_lease": (0.1, 86_400),
+    "delivery_poll": (0.01, 3600),
+    "result_grace": (0, 86_400),
+    "alive_after": (0, 86_400 * 7),
+}
+"""The range each other numeric setting must fall in: a value outside it (a negative page size) is refused when the
+settings are read, naming the setting, rather than misbehaving later."""
 
 
 def _explain(exc: msgspec.ValidationError) -> str:
@@ -212,7 +257,7 @@ def _explain(exc: msgspec.ValidationError) -> str:
         return f"invalid setting {name}: {reason} (from the YAML file, OCPI_HUB_{name.upper()} or a flag)"
     if message.startswith("Object contains unknown field"):
         name = message.split("`")[1] if "`" in message else message
-        return f"unknown setting {name!r} (README: Configuration lists every setting)"
+        return f"unknown setting {name!r}{_closest_setting(message)} (README: Configuration lists every setting)"
     return f"invalid settings: {message}"
 
 

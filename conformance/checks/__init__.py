@@ -6,7 +6,7 @@ Each check takes an :class:`~conformance.model.Exchange` (plus keyword options) 
 
 from __future__ import annotations
 
-from conformance.checks import datetime, envelope, headers, pagination, schema, status
+from conformance.checks import datetime, envelope, headers, pagination, schema, shape, status
 from conformance.checks._registry import CHECKS, CheckSpec, check, fail, judged, run_check
 
 __all__ = (
@@ -21,5 +21,6 @@ __all__ = (
     "pagination",
     "run_check",
     "schema",
+    "shape",
     "status",
 )

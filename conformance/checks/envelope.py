@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from conformance.checks._registry import check, fail
-from conformance.model import Blocked, Exchange
+from conformance.client import why_unreachable
+from conformance.model import Blocked, Exchange, NotJudged
 
 __all__ = (
     "REDIRECT_SCENARIO",
@@ -41,14 +42,15 @@ def redirect_text(exchange: Exchange) -> str:
 
 
 def require_response(exchange: Exchange) -> None:
-    """Fail when the request got no HTTP response at all; stand aside (Blocked) when it got a redirect.
+    """Stand aside when the request got no HTTP response at all (NotJudged: the network's doing, not the target's)
+    or when it got a redirect (Blocked).
 
     A 3xx is not the endpoint's answer: the harness never follows it (URLs are used exactly as advertised), and
     judging its body or headers would blame the endpoint for something else. The redirect itself is judged once, by
     ``transport.no-redirects``.
     """
     if exchange.status is None:
-        fail(f"no response from the target: {exchange.error}", expected="an HTTP response", actual=exchange.error)
+        raise NotJudged(f"no response from the target ({exchange.method} {exchange.url}): {why_unreachable(exchange)}")
     if 300 <= exchange.status < 400:
         raise Blocked(
             f"the advertised URL {exchange.url} answered with a redirect ({redirect_text(exchange)})", REDIRECT_SCENARIO
@@ -124,17 +126,24 @@ def success(exchange: Exchange, *, data: str | None = None) -> None:
             expected="HTTP 200/201 with status_code 1000",
             actual=describe_answer(exchange),
         )
-    if data == "list" and not isinstance(env.get("data"), list):  # type: ignore[union-attr]
-        fail("`data` is not a list", expected="a JSON array of objects", actual=type(env.get("data")).__name__)  # type: ignore[union-attr]
-    if data == "object" and not isinstance(env.get("data"), dict):  # type: ignore[union-attr]
-        fail("`data` is not an object", expected="a JSON object", actual=type(env.get("data")).__name__)  # type: ignore[union-attr]
+    got = env.get("data")  # type: ignore[union-attr]
+    if data == "list" and isinstance(got, dict):  # the wrong shape is transport.data-shape's to judge
+        raise Blocked("the answer's data is an object where a list is defined", "transport.data-shape")
+    if data == "list" and not isinstance(got, list):
+        fail("`data` is not a list", expected="a JSON array of objects", actual=type(got).__name__)
+    if data == "object" and isinstance(got, list):
+        from conformance.checks.shape import one_object
+
+        got = one_object(exchange)
+    if data == "object" and not isinstance(got, dict):
+        fail("`data` is not an object", expected="a JSON object", actual=type(got).__name__)
 
 
 @check(spec="transport_and_format.response_format", fuzz=True)
 def not_redirected(exchange: Exchange) -> None:
     """An advertised URL answers itself: no HTTP 3xx redirect (the URLs in version details are the ones to call)."""
     if exchange.status is None:
-        fail(f"no response from the target: {exchange.error}", expected="an HTTP response", actual=exchange.error)
+        raise NotJudged(f"no response from the target ({exchange.method} {exchange.url}): {why_unreachable(exchange)}")
     if 300 <= exchange.status < 400:
         fail(
             "the advertised URL answered with a redirect instead of an OCPI answer",

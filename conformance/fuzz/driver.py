@@ -206,25 +206,28 @@ def rebase_schema(
 
 
 def run_fuzz(config: TargetConfig, options: FuzzOptions, *, out: Any = sys.stdout) -> int:
-    """Fuzz the target; returns schemathesis' exit code (0: no failures), 2 when the run could not start."""
+    """Fuzz the target. Exit codes as the CLI's table: 0 no failure, 1 a check failed, 3 nothing could be fuzzed (the
+    target unreachable, its token refused, no 2.3.0, registration failed), 4 schemathesis itself failed."""
     report_dir = config.report_dir
     report_dir.mkdir(parents=True, exist_ok=True)
     session = HarnessSession(config).start()
     try:
         discovery = session.discover()
         if discovery.problem:
-            print(f"cannot fuzz: {discovery.problem}", file=out)
-            return 2
+            print(f"nothing fuzzed (exit code 3): {discovery.problem}", file=out)
+            return 3
         if config.token_a and not session.registered:
             hs = session.ensure_registered()
             if not session.registered:
-                print(f"cannot fuzz: registration with token A failed: {hs.problem if hs else '?'}", file=out)
-                return 2
+                problem = (hs.not_judged or hs.problem) if hs else "?"
+                print(f"nothing fuzzed (exit code 3): registration with token A failed: {problem}", file=out)
+                return 3
             print("registered with the target for the fuzz run (will unregister at the end)", file=out)
         writer = None
         if options.allow_writes:
             party = config.party
-            writer = Writer(party.country_code, party.party_id, party.role, session.target_party())
+            owned = OWNED_BY.get(party.role, ("locations",))
+            writer = Writer(party.country_code, party.party_id, party.role, session.target_party(owned[0], "RECEIVER"))
             if not writer.modules():
                 print(f"note: a {party.role} owns no objects it could push: only GETs are fuzzed", file=out)
             else:
@@ -304,6 +307,9 @@ def run_fuzz(config: TargetConfig, options: FuzzOptions, *, out: Any = sys.stdou
             for line in proc.stdout:
                 print(line, file=out, end="", flush=True)
             code = proc.wait()
+        if code not in (0, 1):  # schemathesis itself failed (not a finding about the target)
+            print(f"schemathesis ended with exit code {code}: the fuzz run did not complete", file=out)
+            code = 4
         print(f"fuzz JUnit report: {junit}", file=out)
         print(
             f"every fuzz exchange (HAR, Authorization filtered): {report_dir / 'fuzz-exchanges.har'}",

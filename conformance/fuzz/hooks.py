@@ -15,7 +15,7 @@ from urllib.parse import unquote
 import schemathesis
 
 from conformance.checks import CHECKS
-from conformance.model import Blocked, Exchange, Finding
+from conformance.model import Blocked, Exchange, Finding, NotJudged
 
 __all__ = ("OCPI_CHECK_NAMES", "to_exchange")
 
@@ -110,7 +110,7 @@ class _Verdicts:
                     continue
                 try:
                     spec.func(exchange)
-                except Blocked:
+                except (Blocked, NotJudged):
                     continue  # a redirect: judged by ocpi_not_redirected alone
                 except Finding as finding:
                     self.failures.append((name, _detail(finding)))

@@ -24,6 +24,10 @@ def summary_lines(run: RunResult) -> list[tuple[str, dict[str, bool]]]:
         (f"target {run.target_name} — {run.versions_url}" + ("  [strict]" if run.strict else ""), {"bold": True}),
     ]
     lines += [(line, {}) for line in plan_lines(run.plan())]
+    if run.nothing_judged():  # nothing to break down: the plan above and the verdict below say it all
+        lines += [(f"note: {obs}", {}) for obs in run.observations]
+        lines.append((f"verdict: NOTHING JUDGED — {run.nothing_judged()} (exit code {run.exit_code})", {"bold": True}))
+        return lines
     causes = run.root_causes()
     if causes:
         lines.append(("root causes (each with what it explains; details below):", {"bold": True}))

@@ -29,6 +29,7 @@ from conformance import objects as ob
 from conformance.checks import run_check
 from conformance.checks._registry import judged
 from conformance.checks.envelope import describe_answer, require_response
+from conformance.checks.shape import one_object
 from conformance.model import Blocked, Exchange, Finding
 from conformance.oracle import get_oracle
 from conformance.plan import Plays, check_needs
@@ -81,7 +82,7 @@ class AsyncRequest:
 
     @property
     def accepted(self) -> bool:
-        data = self.answer.data
+        data = one_object(self.answer, quiet=True)
         return (
             self.answer.status is not None
             and 200 <= self.answer.status < 300
@@ -92,7 +93,7 @@ class AsyncRequest:
 
     @property
     def timeout(self) -> float | None:
-        data = self.answer.data
+        data = one_object(self.answer, quiet=True)
         t = data.get("timeout") if isinstance(data, dict) else None
         return float(t) if isinstance(t, int | float) and not isinstance(t, bool) and t > 0 else None
 
@@ -138,7 +139,7 @@ def _send(
     """Send one request as the eMSP identity (to the harness's CPO identity through a hub)."""
     actor = _actor(ctx)
     cpo = _cpo(ctx)
-    headers = actor.session.routing_headers(module)
+    headers = actor.session.routing_headers(module, "RECEIVER")
     if cpo is not None:
         headers["OCPI-to-country-code"], headers["OCPI-to-party-id"] = _party(cpo)
     correlation_id = str(uuid.uuid4())
@@ -363,7 +364,9 @@ def _command_fields(ctx: ScenarioContext, kind: str, ref: str, reservation: str)
 
 
 def _a_location_of_the_target(ctx: ScenarioContext) -> tuple[str, str, str] | None:
-    """A pure CPO: the first Location with an EVSE and a connector its locations Sender lists (cached)."""
+    """A pure CPO: the first Location with an EVSE and a connector its locations Sender lists (cached); a Location
+    of one of the harness's own identities (a platform that also receives Locations may list them) is not the
+    target's."""
     o = ctx.objects
     if "location" in o:
         found: tuple[str, str, str] | None = o["location"]
@@ -380,7 +383,12 @@ def _a_location_of_the_target(ctx: ScenarioContext) -> tuple[str, str, str] | No
             headers=emsp.routing_headers("locations"),
             label="GET a Location of the target to command",
         )
-        listed = ex.data if isinstance(ex.data, list) else []
+        own = {(i.party.country_code, i.party.party_id) for i in ctx.harness.config.identities}
+        listed = [
+            loc
+            for loc in (ex.data if isinstance(ex.data, list) else [])
+            if not (isinstance(loc, dict) and (str(loc.get("country_code")), str(loc.get("party_id"))) in own)
+        ]
         for loc in listed:
             evses = loc.get("evses") if isinstance(loc, dict) else None
             if isinstance(loc, dict) and isinstance(loc.get("id"), str) and evses and evses[0].get("connectors"):
@@ -429,7 +437,7 @@ def _stop_started(ctx: ScenarioContext, req: AsyncRequest) -> None:
             endpoint_url(actor.url, "STOP_SESSION"),
             token=session.token,
             json_body={"response_url": url, "session_id": held[0]["id"]},
-            headers=session.routing_headers("commands"),
+            headers=session.routing_headers("commands", "RECEIVER"),
             label="clean-up: stop the session the harness started",
         )
 
@@ -441,7 +449,7 @@ def _cancel_at_cleanup(ctx: ScenarioContext, reserve: AsyncRequest, reservation:
     ends at its expiry_date, 15 minutes after it was made)."""
     actor = _actor(ctx)
     session = actor.session
-    headers = session.routing_headers("commands")
+    headers = session.routing_headers("commands", "RECEIVER")
     cpo = session.config.identity_for("CPO") if _is_hub(ctx.harness) else None
     if cpo is not None:
         headers["OCPI-to-country-code"], headers["OCPI-to-party-id"] = cpo.party.country_code, cpo.party.party_id
@@ -574,7 +582,7 @@ def _judge_answer(req: AsyncRequest) -> None:
     what = "CommandResponse" if req.module == "commands" else "ChargingProfileResponse"
     spec = _CMD_SPEC if req.module == "commands" else _CP_SPEC
     judged("async_response", ex)
-    data = ex.data if isinstance(ex.data, dict) else None
+    data = one_object(ex)
     # a refusal may come with an error status_code (2003 for an unknown location); an ACCEPTED needs a success one
     accepted_as_error = data is not None and data.get("result") == "ACCEPTED" and ex.ocpi_status != 1000
     if ex.status != 200 or ex.ocpi_status is None or data is None or accepted_as_error:
@@ -665,7 +673,7 @@ def result_routing(ocpi_context: ScenarioContext) -> None:
     req, found = _require_result(ocpi_context)
     emsp = _actor(ocpi_context).session
     cpo = ocpi_context.harness.as_role("CPO") if req.result_body is not None else None
-    sender = _party(cpo) if cpo is not None else ocpi_context.harness.target_party()
+    sender = _party(cpo) if cpo is not None else ocpi_context.harness.target_party("commands", "RECEIVER")
     want = {
         "OCPI-to-country-code": emsp.config.party.country_code,
         "OCPI-to-party-id": emsp.config.party.party_id,
@@ -733,7 +741,7 @@ def result_once(ocpi_context: ScenarioContext) -> None:
 def unknown_location_answer(ocpi_context: ScenarioContext) -> None:
     ex: Exchange = ocpi_context.objects["unknown"]
     require_response(ex)  # (a redirect stands aside there, naming transport.no-redirects)
-    data = ex.data if isinstance(ex.data, dict) else {}
+    data = one_object(ex) or {}
     judged("unknown_location_2003", ex)
     if ex.ocpi_status != 2003 or data.get("result") != "REJECTED":
         raise Finding(
@@ -750,7 +758,7 @@ def unknown_location_answer(ocpi_context: ScenarioContext) -> None:
 def unknown_session_answer(ocpi_context: ScenarioContext) -> None:
     ex: Exchange = ocpi_context.objects["unknown"]
     require_response(ex)  # (a redirect stands aside there, naming transport.no-redirects)
-    data = ex.data if isinstance(ex.data, dict) else {}
+    data = one_object(ex) or {}
     judged("unknown_session", ex)
     if data.get("result") != "UNKNOWN_SESSION":
         raise Finding(

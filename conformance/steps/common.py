@@ -13,12 +13,14 @@ token``, ``with its deleted credentials token``.
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
 import pytest
 from pytest_bdd import given, parsers, then, when
 
 from conformance.checks import run_check
-from conformance.model import Blocked
+from conformance.checks.envelope import describe_answer
+from conformance.model import Blocked, Exchange
 from conformance.oracle import Operation, OracleUnavailable, get_oracle
 from conformance.session import CONFIG_MODULES, HarnessSession
 from conformance.steps.context import ScenarioContext, Sent, collect_findings
@@ -213,9 +215,9 @@ def send(ocpi_context: ScenarioContext, harness: HarnessSession, method: str, wh
     ocpi_context.notes.extend(harness.pending_notes)
     for name, url, module in targets:
         body = None
-        if method in ("PUT", "POST"):
+        if method in ("PUT", "POST"):  # a body the target takes, so that the answer is about the method and token
             _, value = harness.hand_out_token()
-            body = harness.credentials_body(value)
+            body = harness.accepted_credentials_body(value)
         ex = harness.client.request(
             method,
             url,
@@ -269,7 +271,17 @@ def all_token_refused(ocpi_context: ScenarioContext) -> None:
 
 
 @then("every response is HTTP 405 Method Not Allowed")
-def all_405(ocpi_context: ScenarioContext) -> None:
+def all_405(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
+    """A refusal of the body for its fields (HTTP 400/422, status_code 2001) tells nothing about the 405 rule: the
+    body was the one the target takes, so the refusal is reported as what it is, and the rule is not judged."""
+    for s in ocpi_context.require_sent():
+        ex = s.exchange
+        body_refused = ex.status in (400, 422) or (ex.status is not None and ex.status < 300 and ex.ocpi_status == 2001)
+        if body_refused:
+            why = f"the target refused the Credentials body for its fields ({describe_answer(ex)}), not the method"
+            if harness.full_credentials:
+                raise Blocked(why, "credentials.minimal-body-accepted")
+            pytest.skip(f"{why}; the 405 rule could not be judged")
     ocpi_context.check_each("method_not_allowed")
 
 
@@ -358,3 +370,71 @@ def all_match_schema(ocpi_context: ScenarioContext) -> None:
 @then("the response is HTTP 400 with an OCPI client error")
 def bad_request(ocpi_context: ScenarioContext) -> None:
     ocpi_context.check_each("bad_request")
+
+
+# ## What the whole run received (scenarios of @phase.end) ----------------------------------------
+
+
+def _name(harness: HarnessSession, ex: Exchange) -> str:
+    where = harness.endpoint_of(ex)
+    if where is None:
+        return urlsplit(ex.url).path
+    module, interface, _ = where
+    return f"{module} {interface}" if interface else module
+
+
+@when("the harness takes every error answer the run received, whatever the method and interface")
+def every_error_answer(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
+    """One error answer (HTTP 4xx/5xx) per method, endpoint, status and envelope presence: every kind of refusal the
+    run met is judged, without judging the same kind twice."""
+    seen = {id(s.exchange) for s in ocpi_context.sent}
+    kinds: dict[tuple[str, str, int, bool], Exchange] = {}
+    for ex in harness.recorder.all():
+        if ex.direction != "outbound" or ex.status is None or ex.status < 400 or id(ex) in seen:
+            continue
+        if ex.status == 429:  # a rate limit the client waited out and asked again: not an answer the run judged
+            continue
+        env = ex.envelope()
+        kinds.setdefault((ex.method, _name(harness, ex), ex.status, env is not None and "status_code" in env), ex)
+    for (method, name, status, _), ex in kinds.items():
+        ocpi_context.sent.append(Sent(f"{method} {name} (HTTP {status})", ex))
+    ocpi_context.note(f"{len(kinds)} kind(s) of error answer from the rest of the run judged as well")
+
+
+@when("the harness takes every successful answer the run received")
+def every_success_answer(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
+    """One successful answer per operation (the first whose data has the wrong shape, else the first), with the
+    shape openapi.yaml gives that operation's data."""
+    oracle = get_oracle()
+    chosen: dict[str, tuple[str, Exchange, str]] = {}
+    unsuccessful = 0
+    for ex in harness.recorder.all():
+        code = ex.ocpi_status
+        if ex.direction != "outbound" or ex.status is None or not 200 <= ex.status < 300:
+            continue
+        if code is None or not 1000 <= code < 2000:
+            unsuccessful += 1
+            continue
+        op = harness.operation_of(ex)
+        shape = oracle.data_shape(op, ex.status) if op is not None else None
+        if op is None or shape is None:
+            continue
+        key = f"{op.method} {op.path}"
+        wrong = ex.data is not None and isinstance(ex.data, list) != (shape == "array")
+        if key not in chosen or (wrong and isinstance(chosen[key][1].data, list) == (shape == "array")):
+            chosen[key] = (f"{op.method} {_name(harness, ex)}{op.suffix}", ex, shape)
+    if not chosen and unsuccessful:
+        raise Blocked(
+            f"none of the run's {unsuccessful} HTTP 2xx answers carried a success status_code",
+            "transport.success-is-1000",
+        )
+    ocpi_context.objects["shapes"] = list(chosen.values())
+    ocpi_context.note(f"{len(chosen)} operation(s) of the run judged")
+
+
+@then("every answer's data has the shape openapi.yaml gives its operation")
+def shapes(ocpi_context: ScenarioContext) -> None:
+    items = ocpi_context.objects.get("shapes", [])
+    if not items:
+        pytest.skip("no successful answer of an operation openapi.yaml gives data to")
+    collect_findings(items, lambda i: run_check("data_shape", i[1], expected=i[2]), lambda i: i[0], ocpi_context.notes)

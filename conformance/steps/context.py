@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from conformance.checks import run_check
-from conformance.model import Blocked, Exchange, Finding
+from conformance.model import Blocked, Exchange, Finding, NotJudged
 from conformance.oracle import Operation
 from conformance.session import Handshake, HarnessSession
 
@@ -55,17 +55,18 @@ def collect_findings(
 ) -> None:
     """Run ``judge`` on each item; raise one FindingGroup naming every item that failed.
 
-    An item whose answer cannot be judged here (:class:`Blocked`, e.g. a redirect) is left out and noted; when no
-    item could be judged at all, the first Blocked is raised, so the scenario is skipped naming the owner.
+    An item whose answer cannot be judged here (:class:`Blocked`, e.g. a redirect; :class:`NotJudged`, no answer at
+    all) is left out and noted; when no item could be judged at all, the first one is raised, so the scenario is
+    skipped naming the owner or the cause.
     """
     findings: list[Finding] = []
-    blocked: list[Blocked] = []
+    blocked: list[Blocked | NotJudged] = []
     count = 0
     for item in items:
         count += 1
         try:
             judge(item)
-        except Blocked as b:
+        except (Blocked, NotJudged) as b:
             blocked.append(b)
             if notes is not None:
                 notes.append(f"{name(item)} not judged: {b}")
@@ -84,6 +85,8 @@ def collect_findings(
     if blocked and len(blocked) == count:
         first = blocked[0]
         more = f" (and {count - 1} more endpoint(s) alike)" if count > 1 else ""
+        if isinstance(first, NotJudged):
+            raise NotJudged(first.reason + more)
         raise Blocked(first.reason + more, first.owner)
 
 
@@ -92,6 +95,8 @@ class ScenarioContext:
     """What one scenario has done so far."""
 
     harness: HarnessSession
+    scenario: str = ""
+    """The scenario's id."""
     sent: list[Sent] = field(default_factory=list)
     handshake: Handshake | None = None
     exchange: Exchange | None = None

@@ -26,10 +26,13 @@ from conformance import objects as ob
 from conformance.checks import run_check
 from conformance.checks._registry import judged
 from conformance.checks.envelope import describe_answer, require_response
-from conformance.model import Blocked, Exchange, Finding
+from conformance.checks.pagination import next_link
+from conformance.checks.shape import one_object
+from conformance.journal import Undo
+from conformance.model import Blocked, Exchange, Finding, NotJudged
 from conformance.plan import Plays as PlaysNeed
 from conformance.plan import check_needs
-from conformance.session import HarnessSession
+from conformance.session import HarnessSession, ObjectForm
 from conformance.steps.context import ScenarioContext
 from conformance.urls import endpoint_url
 
@@ -46,7 +49,9 @@ class Actor:
     session: HarnessSession
     module: str
     url: str
-    """The Receiver URL exactly as the target advertises it."""
+    """The interface's URL exactly as the target advertises it."""
+    interface: str = "RECEIVER"
+    """The target's interface this identity talks to (its owner role is the party addressed)."""
 
     @property
     def party(self) -> tuple[str, str]:
@@ -67,14 +72,29 @@ class Actor:
         to: tuple[str, str] | None = None,
     ) -> Exchange:
         """One request with this identity's token and routing headers (``to``: address that party, not the target)."""
-        headers = self.session.routing_headers(self.module)
+        return self.session.client.request(
+            method,
+            url,
+            token=self.session.token,
+            json_body=body,
+            params=params,
+            headers=self.headers(method, to),
+            label=label,
+        )
+
+    def headers(self, method: str, to: tuple[str, str] | None = None) -> dict[str, str]:
+        """The routing headers of a request by this identity (``to``: address that party, not the target)."""
+        headers = self.session.routing_headers(self.module, self.interface)
         if to is None and method in ("PUT", "PATCH", "DELETE"):  # writes to a Receiver, not authorization requests
             to = _instead_of_broadcast(self.session, self.module)
         if to is not None:
             headers["OCPI-to-country-code"], headers["OCPI-to-party-id"] = to
-        return self.session.client.request(
-            method, url, token=self.session.token, json_body=body, params=params, headers=headers, label=label
-        )
+        return headers
+
+    def undo(self, what: str, method: str, url: str, body: Any = None, *, params: dict[str, str] | None = None) -> Undo:
+        """A clean-up request of this identity (a PATCH body's ``last_updated`` is set when it is sent)."""
+        stamp = isinstance(body, dict) and "last_updated" in body
+        return Undo(what, method, url, body, params, self.headers(method), f"clean-up: {what}", stamp=stamp)
 
 
 BROADCAST_BY_DEFAULT = {"locations": "EMSP", "tariffs": "EMSP", "tokens": "CPO"}
@@ -171,22 +191,26 @@ def _stored(ctx: ScenarioContext, url: str, what: str, *, params: dict[str, str]
     return ex.data
 
 
-def _write(ctx: ScenarioContext, method: str, url: str, body: Any, label: str, **kw: Any) -> Exchange:
-    """A write by the scenario's acting identity, kept as evidence (``kw``: params, to)."""
-    ex = _actor(ctx).send(method, url, body, label=label, **kw)
+def _write(
+    ctx: ScenarioContext, method: str, url: str, body: Any, label: str, *, actor: Actor | None = None, **kw: Any
+) -> Exchange:
+    """A write by the scenario's acting identity (or ``actor``), kept as evidence (``kw``: params, to)."""
+    ex = (actor or _actor(ctx)).send(method, url, body, label=label, **kw)
     ctx.objects.setdefault("writes", []).append(ex)
     return ex
 
 
 def _diff(sent: Any, stored: Any, path: str = "") -> list[str]:
-    """Where ``stored`` lacks or changes what ``sent`` holds (extra fields in ``stored`` are allowed)."""
+    """Where ``stored`` lacks or changes what ``sent`` holds (extra fields in ``stored`` are allowed; a field sent as
+    null may be left out)."""
     if isinstance(sent, dict):
         if not isinstance(stored, dict):
             return [f"{path or '(object)'}: sent an object, got {stored!r}"]
         out: list[str] = []
         for key, value in sent.items():
             if key not in stored:
-                out.append(f"{path}.{key}: missing (sent {value!r})")
+                if value is not None:  # an optional field sent as null is the same as one left out
+                    out.append(f"{path}.{key}: missing (sent {value!r})")
             else:
                 out += _diff(value, stored[key], f"{path}.{key}")
         return out
@@ -215,43 +239,25 @@ def _ok(ex: Exchange) -> bool:
 def _retire(actor: Actor, kind: str, url: str, body: dict[str, Any]) -> None:
     """Register how to leave the target as found for an object the harness created."""
     session = actor.session
+    stamp = {"last_updated": ""}  # set when the clean-up is sent: it must be newer than any change of the run
     if kind == "Location":
-
-        def removed(evse_url: str) -> Callable[[], Exchange]:
-            return lambda: actor.send(
-                "PATCH",
-                evse_url,
-                {"status": "REMOVED", "last_updated": ob.now()},
-                label="clean-up: the harness's EVSE set to REMOVED",
+        for evse in body.get("evses") or []:
+            what = f"EVSE {evse['uid']} REMOVED"
+            session.on_cleanup(
+                what, actor.undo(what, "PATCH", endpoint_url(url, evse["uid"]), {"status": "REMOVED", **stamp})
             )
-
-        for evse in body.get("evses", []):
-            session.on_cleanup(f"EVSE {evse['uid']} REMOVED", removed(endpoint_url(url, evse["uid"])))
     elif kind == "Tariff":
-        session.on_cleanup(
-            f"tariff {body['id']} deleted", lambda: actor.send("DELETE", url, label="clean-up: the harness's tariff")
-        )
+        what = f"tariff {body['id']} deleted"
+        session.on_cleanup(what, actor.undo(what, "DELETE", url))
     elif kind == "Token":
+        what = f"token {body['uid']} ({body['type']}) invalidated"
         session.on_cleanup(
-            f"token {body['uid']} ({body['type']}) invalidated",
-            lambda: actor.send(
-                "PATCH",
-                url,
-                {"valid": False, "last_updated": ob.now()},
-                params={"type": body["type"]},
-                label="clean-up: the harness's token invalidated",
-            ),
+            what, actor.undo(what, "PATCH", url, {"valid": False, **stamp}, params={"type": body["type"]})
         )
     elif kind == "Session":
-        session.on_cleanup(
-            f"session {body['id']} COMPLETED",
-            lambda: actor.send(
-                "PATCH",
-                url,
-                {"status": "COMPLETED", "end_date_time": ob.now(), "last_updated": ob.now()},
-                label="clean-up: the harness's session completed",
-            ),
-        )
+        what = f"session {body['id']} COMPLETED"
+        undo = actor.undo(what, "PATCH", url, {"status": "COMPLETED", "end_date_time": ob.now(), **stamp})
+        session.on_cleanup(what, undo)
     else:  # CDRs are immutable: nothing removes one; say so once
         note = "CDRs the harness POSTed stay on the target: OCPI has no way to remove a CDR"
         if note not in session.observations:
@@ -266,7 +272,7 @@ def _token_owner(actor: Actor) -> tuple[str, str]:
     if emsp is not None:
         return emsp.party.country_code, emsp.party.party_id
     creds = actor.session._target_credentials or {}
-    target = actor.session.target_party()
+    target = actor.session.target_party("sessions", "RECEIVER")  # the target's eMSP
     if target is not None and not creds.get("hub_party_id"):
         return target
     pytest.skip(
@@ -290,6 +296,134 @@ def _build(actor: Actor, kind: str, object_id: str) -> dict[str, Any]:
     return ob.token(cc, pid, object_id, updated=updated)
 
 
+CREATES = {
+    "locations": "locations.receiver-put-get",
+    "tariffs": "tariffs.receiver-put-get-delete",
+    "sessions": "sessions.receiver-put-get",
+    "cdrs": "cdrs.receiver-post-location",
+    "tokens": "tokens.receiver-put-get-by-type",
+}
+"""The scenario that judges whether a module's Receiver takes a new object at all. A write another scenario needs and
+the target refuses stops that scenario at the refused step; it stands aside naming this one (which meets the same
+refusal as its own finding), or fails with that step when this one is not in the run."""
+
+SCHEMA_OF = {"EVSE": "EVSE", "Connector": "Connector", **{k: ob.OBJECT_SCHEMAS[m] for k, m in _KINDS.items()}}
+
+
+def _taken(ex: Exchange) -> bool:
+    return (
+        ex.status is not None
+        and 200 <= ex.status < 300
+        and ex.ocpi_status is not None
+        and 1000 <= ex.ocpi_status < 2000
+    )
+
+
+def _refused_for_its_body(ex: Exchange) -> bool:
+    """Refused for what the object holds (HTTP 400/422, or status_code 2001), not for the token, the URL or a
+    routing problem: the refusal a fuller object may cure."""
+    return ex.status in (400, 422) or (ex.status is not None and 200 <= ex.status < 300 and ex.ocpi_status == 2001)
+
+
+def _shape(kind: str, body: dict[str, Any], full: bool) -> dict[str, Any]:
+    return ob.fullest(SCHEMA_OF[kind], body) if full else body
+
+
+def _send_new(
+    ctx: ScenarioContext,
+    actor: Actor,
+    kind: str,
+    method: str,
+    url: str,
+    build: Callable[[bool], dict[str, Any]],
+    label: str,
+    **kw: Any,
+) -> tuple[Exchange, dict[str, Any]]:
+    """Write a new object (``build(full)`` makes it) in the form the module's Receiver takes. The run's first write to
+    a module finds that form out: the smallest conforming object; when the target refuses it for its body, the
+    fullest one (every optional field present), and the refusal is judged once, by transport.minimal-objects-accepted.
+    Returns the answer that counts and the body it answered."""
+    forms = ctx.harness.object_forms
+    form = forms.get(actor.module)
+    if form is not None and form.decided:
+        body = build(form.full or form.refused is not None)
+        return _write(ctx, method, url, body, label, actor=actor, **kw), body
+    body = build(False)
+    ex = _write(ctx, method, url, body, label, actor=actor, **kw)
+    if _taken(ex):
+        forms[actor.module] = ObjectForm(actor.module, accepted=ex)
+    elif _refused_for_its_body(ex):
+        fuller = build(True)
+        retry = _write(ctx, method, url, fuller, f"{label}, every optional field present", actor=actor, **kw)
+        if _taken(retry):
+            forms[actor.module] = ObjectForm(actor.module, full=True, minimal_refusal=ex, accepted=retry)
+            ctx.note(
+                f"the target refused the smallest conforming {kind} ({describe_answer(ex)}) and took it with every "
+                "optional field present: the run goes on with such objects (judged by "
+                "transport.minimal-objects-accepted)"
+            )
+        else:
+            forms[actor.module] = ObjectForm(actor.module, full=True, minimal_refusal=ex, refused=retry)
+        return retry, fuller
+    return ex, body
+
+
+def _needed(ctx: ScenarioContext, ex: Exchange, what: str, *, creates: bool = False) -> None:
+    """A write the scenario depends on (a new object, a change it then reads): the scenario stops here unless it was
+    taken. The refusal of a new object (``creates``) is this scenario's finding when it owns the module's basic write
+    (or that scenario is not in the run); otherwise the scenario stands aside naming the one that owns it."""
+    require_response(ex)
+    _undeliverable(ctx, ex)
+    if _taken(ex):
+        return
+    module = _actor(ctx).module
+    owner = CREATES.get(module)
+    if creates and owner and owner != ctx.scenario and owner in ctx.harness.selected:
+        raise Blocked(f"{what} was not accepted ({describe_answer(ex)})", owner)
+    _fail(
+        f"{what} was not accepted",
+        [ex],
+        spec=f"mod_{module}.receiver",
+        expected="HTTP 200/201 with a 1xxx status_code",
+        actual=describe_answer(ex),
+        check="write_accepted",
+    )
+
+
+def _known_form(ctx: ScenarioContext, actor: Actor, kind: str) -> bool:
+    """Whether the module's Receiver takes only the fullest form (True) or the smallest (False), for a scenario whose
+    object differs from a taken one in the one thing it tests; when no write of this run told yet, a new object of
+    the harness's own is written first (and retired at the end). A Receiver that takes neither form stands aside
+    naming the module's basic scenario."""
+    form = ctx.harness.object_forms.get(actor.module)
+    if form is None or not form.decided:
+        object_id = _new_id(actor, kind)
+        url = actor.object_url(object_id)
+        params = {"type": "RFID"} if kind == "Token" else None
+        ex, body = _send_new(
+            ctx,
+            actor,
+            kind,
+            "PUT",
+            url,
+            lambda full: _shape(kind, _build(actor, kind, object_id), full),
+            f"PUT a new {kind} {object_id} (which form does the target take?)",
+            params=params,
+        )
+        if _ok(ex):
+            _retire(actor, kind, url, body)
+        form = ctx.harness.object_forms.get(actor.module)
+        if form is None:
+            require_response(ex)
+            _undeliverable(ctx, ex)
+            raise Blocked(f"the target took no {kind} of the harness's ({describe_answer(ex)})", CREATES[actor.module])
+    if form.refused is not None:
+        raise Blocked(
+            f"the target took no {kind} of the harness's ({describe_answer(form.refused)})", CREATES[actor.module]
+        )
+    return form.full
+
+
 # ## Given ---------------------------------------------------------------------------------------
 
 
@@ -310,7 +444,7 @@ def plays(role: str, module: str, side: str, harness: HarnessSession, ocpi_conte
     assert session is not None
     url = harness.discover().url(module, interface)
     assert url is not None
-    ocpi_context.objects["actor"] = Actor(session, module, url)
+    ocpi_context.objects["actor"] = Actor(session, module, url, interface)
     cc, pid = session.config.party.country_code, session.config.party.party_id
     ocpi_context.note(f"the harness speaks as {cc}/{pid} ({role}) to {url}")
 
@@ -326,19 +460,25 @@ def plays(role: str, module: str, side: str, harness: HarnessSession, ocpi_conte
 def put_new(method: str, kind: str, ocpi_context: ScenarioContext) -> None:
     actor = _actor(ocpi_context)
     object_id = _new_id(actor, kind)
-    body = _build(actor, kind, object_id)
+
+    def build(full: bool) -> dict[str, Any]:
+        return _shape(kind, _build(actor, kind, object_id), full)
+
     if kind == "CDR":
         url = actor.url
-        ex = _write(ocpi_context, "POST", url, body, f"POST a new CDR {object_id}")
+        ex, body = _send_new(ocpi_context, actor, kind, "POST", url, build, f"POST a new CDR {object_id}")
     else:
         url = actor.object_url(object_id)
-        params = {"type": body["type"]} if kind == "Token" else None
-        ex = _write(ocpi_context, "PUT", url, body, f"PUT a new {kind} {object_id}", params=params)
+        params = {"type": "RFID"} if kind == "Token" else None
+        ex, body = _send_new(
+            ocpi_context, actor, kind, "PUT", url, build, f"PUT a new {kind} {object_id}", params=params
+        )
     ocpi_context.objects.update(kind=kind, id=object_id, url=url, body=body, answer=ex)
     if kind == "Token":  # the harness's eMSP answers authorization requests for every token it issued
         actor.session.peer.issue(body)
     if _ok(ex):
         _retire(actor, kind, url, body)
+    _needed(ocpi_context, ex, f"the {method.removesuffix('s')} of a new {kind}", creates=True)
 
 
 @when("the harness PUTs a new Session addressed to its eMSP identity through the hub")
@@ -348,10 +488,18 @@ def put_session_direct(ocpi_context: ScenarioContext) -> None:
     if emsp is None:
         pytest.skip('target.toml gives no eMSP identity to address (add an [[identities]] table with role = "EMSP")')
     object_id = _new_id(actor, "Session")
-    body = _build(actor, "Session", object_id)
     url = actor.object_url(object_id)
     to = (emsp.party.country_code, emsp.party.party_id)
-    ex = _write(ocpi_context, "PUT", url, body, f"PUT a new Session {object_id} to {to[0]}/{to[1]}", to=to)
+    ex, body = _send_new(
+        ocpi_context,
+        actor,
+        "Session",
+        "PUT",
+        url,
+        lambda full: _shape("Session", _build(actor, "Session", object_id), full),
+        f"PUT a new Session {object_id} to {to[0]}/{to[1]}",
+        to=to,
+    )
     ocpi_context.objects.update(kind="Session", id=object_id, url=url, body=body, answer=ex, to=to)
     if _ok(ex):
         _retire(actor, "Session", url, body)
@@ -391,6 +539,7 @@ def patch_evse(ocpi_context: ScenarioContext) -> None:
         {"status": "CHARGING", "last_updated": stamp},
         f"PATCH EVSE {evse['uid']} status CHARGING",
     )
+    _needed(ocpi_context, o["patch"], "the EVSE PATCH")
 
 
 @when("the harness PATCHes the Session with one more charging period")
@@ -405,13 +554,15 @@ def patch_session_period(ocpi_context: ScenarioContext) -> None:
         {"charging_periods": [extra], "kwh": 3.0, "last_updated": ob.now(-30)},
         "PATCH the session with one more charging period",
     )
+    _needed(ocpi_context, o["patch"], "the Session PATCH")
 
 
 @when("the harness PUTs a Location whose body id differs from the id in the URL")
 def put_mismatch(ocpi_context: ScenarioContext) -> None:
     actor = _actor(ocpi_context)
+    full = _known_form(ocpi_context, actor, "Location")
     url_id, body_id = _new_id(actor, "Location"), _new_id(actor, "Location")
-    body = _build(actor, "Location", body_id)
+    body = _shape("Location", _build(actor, "Location", body_id), full)
     url = actor.object_url(url_id)
     ex = _write(ocpi_context, "PUT", url, body, f"PUT Location body id {body_id} at URL id {url_id}")
     ocpi_context.objects.update(kind="Location", id=url_id, url=url, body=body, answer=ex, other_id=body_id)
@@ -435,8 +586,7 @@ def delete_tariff(ocpi_context: ScenarioContext) -> None:
     o = ocpi_context.objects
     o["delete"] = _write(ocpi_context, "DELETE", o["url"], None, f"DELETE tariff {o['id']}")
     if _ok(o["delete"]):  # nothing left to retire
-        session = _actor(ocpi_context).session
-        session.cleanups = [c for c in session.cleanups if c[0] != f"tariff {o['id']} deleted"]
+        _actor(ocpi_context).session.drop_cleanup(f"tariff {o['id']} deleted")
 
 
 @when("the harness PUTs a Token with the same uid and another type")
@@ -444,7 +594,8 @@ def put_same_uid_other_type(ocpi_context: ScenarioContext) -> None:
     o = ocpi_context.objects
     actor = _actor(ocpi_context)
     cc, pid = actor.party
-    other = ob.token(cc, pid, o["id"], updated=ob.now(-60), type_="APP_USER")
+    full = _known_form(ocpi_context, actor, "Token")
+    other = _shape("Token", ob.token(cc, pid, o["id"], updated=ob.now(-60), type_="APP_USER"), full)
     other["contract_id"] = o["body"]["contract_id"] + "A"
     o["other"] = other
     o["other_answer"] = ex = _write(
@@ -465,9 +616,10 @@ def put_foreign(ocpi_context: ScenarioContext) -> None:
             "target.toml gives the harness one identity: a second one (another party id of the harness) is needed to "
             "write under a party the writing identity does not serve"
         )
+    full = _known_form(ocpi_context, actor, "Tariff")
     object_id = _new_id(actor, "Tariff")
     cc, pid = other.party.country_code, other.party.party_id
-    body = ob.tariff(cc, pid, object_id, updated=ob.now(-120))
+    body = _shape("Tariff", ob.tariff(cc, pid, object_id, updated=ob.now(-120)), full)
     url = endpoint_url(actor.url, f"{cc}/{pid}/{object_id}")
     ex = _write(ocpi_context, "PUT", url, body, f"PUT a Tariff under {cc}/{pid} as {mine[0]}/{mine[1]}")
     ocpi_context.objects.update(kind="Tariff", id=object_id, url=url, body=body, answer=ex, foreign=f"{cc}/{pid}")
@@ -748,20 +900,11 @@ def authorize_unknown(ocpi_context: ScenarioContext) -> None:
     _authorize(ocpi_context, uid, "RFID", f"authorize unknown token {uid}")
 
 
-@when("the harness asks for real-time authorization of a valid token the target lists")
-def authorize_listed(ocpi_context: ScenarioContext) -> None:
-    actor = _actor(ocpi_context)
-    ex = actor.send("GET", actor.url, params={"limit": "50"}, label="GET the tokens the target lists")
-    require_response(ex)
-    tokens = [t for t in ex.data if isinstance(t, dict)] if isinstance(ex.data, list) else []
-    token = next((t for t in tokens if t.get("valid") is True and isinstance(t.get("uid"), str)), None)
-    if token is None:
-        pytest.skip(
-            "the tokens Sender list shows the harness's CPO identity no valid token to authorize "
-            f"({len(tokens)} listed)"
-        )
+@when("the harness asks for real-time authorization of a valid token")
+def authorize_listed(harness: HarnessSession, ocpi_context: ScenarioContext) -> None:
+    token = _token_to_authorize(harness, ocpi_context, "valid token", valid=True)
     ocpi_context.objects["token"] = token
-    _authorize(ocpi_context, token["uid"], str(token.get("type") or "RFID"), f"authorize listed token {token['uid']}")
+    _authorize(ocpi_context, token["uid"], str(token.get("type") or "RFID"), f"authorize token {token['uid']}")
 
 
 @then("the answer is HTTP 404 with status_code 2004 and no data")
@@ -796,7 +939,7 @@ def authorization_info(ocpi_context: ScenarioContext) -> None:
     from conformance.oracle import get_oracle
 
     run_check("response_schema", ex, operation=get_oracle().find("tokens", "SENDER", "POST", "/{token_uid}/authorize"))
-    data: dict[str, Any] = ex.data if isinstance(ex.data, dict) else {}
+    data: dict[str, Any] = one_object(ex) or {}
     token: dict[str, Any] = data["token"] if isinstance(data.get("token"), dict) else {}
     if token.get("uid") != o["uid"] or (token.get("type") or "RFID") != o["type"]:
         _fail(
@@ -815,15 +958,17 @@ def authorization_info(ocpi_context: ScenarioContext) -> None:
 @when("the harness GETs the first Location the target lists, then that Location, its first EVSE and connector alone")
 def get_single_location(ocpi_context: ScenarioContext) -> None:
     actor = _actor(ocpi_context)
-    ex = actor.send("GET", actor.url, params={"limit": "10"}, label="GET the Locations the target lists")
-    require_response(ex)
-    listed = [x for x in ex.data if isinstance(x, dict)] if isinstance(ex.data, list) else []
-    loc = next(
-        (x for x in listed if isinstance(x.get("id"), str) and x.get("evses") and x["evses"][0].get("connectors")),
-        None,
-    )
+
+    def whole(x: dict[str, Any]) -> bool:
+        return bool(isinstance(x.get("id"), str) and x.get("evses") and (x["evses"][0] or {}).get("connectors"))
+
+    fresh, left = _listed(ocpi_context, "Locations", whole, limit=10)
+    loc = next((x for x in fresh if whole(x)), None)
     if loc is None:
-        pytest.skip(f"the locations Sender list holds no Location with an EVSE and a connector ({len(listed)} listed)")
+        others = f", and {left} left by earlier runs of the harness, not used" if left else ""
+        pytest.skip(
+            f"the locations Sender list holds no Location with an EVSE and a connector ({len(fresh)} listed{others})"
+        )
     evse = loc["evses"][0]
     connector = evse["connectors"][0]
     gets = []
@@ -850,7 +995,7 @@ def single_objects(ocpi_context: ScenarioContext) -> None:
         _accepted(ex, f"the GET of one {what}", "mod_locations.sender", ocpi_context)
         run_check("response_schema", ex, operation=oracle.find("locations", "SENDER", "GET", suffix))
         key = "uid" if what == "EVSE" else "id"
-        data = ex.data if isinstance(ex.data, dict) else {}
+        data = one_object(ex) or {}
         if data.get(key) != listed_obj.get(key):
             _fail(
                 f"the GET of one {what} did not return that {what}",
@@ -878,8 +1023,9 @@ keep it, so reads back are compared without it)."""
 @when("the harness PUTs a new Location with fields and open-enumeration values the specification does not define")
 def put_unknown_values(ocpi_context: ScenarioContext) -> None:
     actor = _actor(ocpi_context)
+    full = _known_form(ocpi_context, actor, "Location")
     object_id = _new_id(actor, "Location")
-    body = _build(actor, "Location", object_id)
+    body = _shape("Location", _build(actor, "Location", object_id), full)
     body["facilities"] = ["HOTEL", f"{UNLISTED}_FACILITY"]  # Facility
     body["parking_type"] = f"{UNLISTED}_PARKING"  # ParkingType
     evse = body["evses"][0]
@@ -899,17 +1045,17 @@ def put_unknown_values(ocpi_context: ScenarioContext) -> None:
 @when("the harness PUTs a new EVSE into that Location, then a new connector into that EVSE")
 def put_evse_and_connector(ocpi_context: ScenarioContext) -> None:
     o = ocpi_context.objects
-    _accepted(o["answer"], "the Location the EVSE goes into", "mod_locations.receiver", ocpi_context)
     actor = _actor(ocpi_context)
+    full = _known_form(ocpi_context, actor, "Location")
     evse_uid = f"{o['id']}-E2"
-    new_evse = ob.evse(evse_uid, updated=ob.now(-30))
+    new_evse = _shape("EVSE", ob.evse(evse_uid, updated=ob.now(-30)), full)
     evse_url = actor.object_url(o["id"], evse_uid)
     o["evse"] = (evse_url, new_evse, _write(ocpi_context, "PUT", evse_url, new_evse, f"PUT a new EVSE {evse_uid}"))
     if _ok(o["evse"][2]):
         _retire(actor, "Location", o["url"], {"evses": [new_evse]})
     # read the EVSE back before the connector PUT changes it (its connectors and last_updated)
     o["evse_read"] = actor.send("GET", evse_url, label=f"GET the EVSE {evse_uid} back")
-    new_connector = ob.connector("2", updated=ob.now(-10))
+    new_connector = _shape("Connector", ob.connector("2", updated=ob.now(-10)), full)
     new_connector["max_amperage"] = 16
     connector_url = actor.object_url(o["id"], evse_uid, "2")
     o["connector"] = (
@@ -948,8 +1094,9 @@ def subobjects_stored(ocpi_context: ScenarioContext) -> None:
 @when("the harness PUTs a new Location without its required address")
 def put_invalid(ocpi_context: ScenarioContext) -> None:
     actor = _actor(ocpi_context)
+    full = _known_form(ocpi_context, actor, "Location")
     object_id = _new_id(actor, "Location")
-    body = _build(actor, "Location", object_id)
+    body = _shape("Location", _build(actor, "Location", object_id), full)
     del body["address"]
     url = actor.object_url(object_id)
     ex = _write(ocpi_context, "PUT", url, body, f"PUT a Location {object_id} without its address")
@@ -958,7 +1105,7 @@ def put_invalid(ocpi_context: ScenarioContext) -> None:
     if _ok(ex):
         # Taken anyway: replace it at once with a valid Location, so that no other scenario reads (and blames the
         # target for) an invalid object the harness itself planted; it is retired at the end like the others.
-        valid = _build(actor, "Location", object_id)
+        valid = _shape("Location", _build(actor, "Location", object_id), full)
         _write(ocpi_context, "PUT", url, valid, f"PUT a valid Location {object_id} over the invalid one")
         _retire(actor, "Location", url, valid)
 
@@ -1008,30 +1155,76 @@ def invalid_refused_in_envelope(ocpi_context: ScenarioContext) -> None:
 # -- real-time authorization: the token type, and tokens that may not charge ------------------------------------------
 
 
-def _listed_tokens(ctx: ScenarioContext) -> list[dict[str, Any]]:
+_LIST_PAGES = 10
+"""Pages of a Sender list the harness reads at most when it looks for an object of the target's (or of this run)."""
+
+
+def _listed(
+    ctx: ScenarioContext, what: str, wanted: Callable[[dict[str, Any]], bool], limit: int = 50
+) -> tuple[list[dict[str, Any]], int]:
+    """Objects of the acting identity's Sender list, page after page (``Link rel="next"``) until one is ``wanted``,
+    without those an earlier run of the harness left there; and how many such leftovers were passed over."""
     actor = _actor(ctx)
-    ex = actor.send("GET", actor.url, params={"limit": "100"}, label="GET the tokens the target lists")
-    require_response(ex)
-    return (
-        [t for t in ex.data if isinstance(t, dict) and isinstance(t.get("uid"), str)]
-        if isinstance(ex.data, list)
-        else []
-    )
+    fresh: list[dict[str, Any]] = []
+    left = 0
+    url: str | None = actor.url
+    params: dict[str, str] | None = {"limit": str(limit)}
+    for _ in range(_LIST_PAGES):
+        assert url is not None
+        ex = actor.send("GET", url, params=params, label=f"GET the {what} the target lists")
+        ctx.evidence.append(ex)
+        require_response(ex)
+        page = [x for x in ex.data if isinstance(x, dict)] if isinstance(ex.data, list) else []
+        mine = [x for x in page if not ob.from_another_run(x, actor.session.run_tag)]
+        left += len(page) - len(mine)
+        fresh += mine
+        url, params = next_link(ex), None
+        if url is None or any(wanted(x) for x in mine):
+            break
+    return fresh, left
+
+
+def _listed_tokens(ctx: ScenarioContext, wanted: Callable[[dict[str, Any]], bool] = bool) -> list[dict[str, Any]]:
+    """The tokens the target lists, without those an earlier run of the harness left there."""
+    tokens, _ = _listed(ctx, "tokens", lambda t: isinstance(t.get("uid"), str) and wanted(t), limit=100)
+    return [t for t in tokens if isinstance(t.get("uid"), str)]
+
+
+def _token_to_authorize(harness: HarnessSession, ctx: ScenarioContext, want: str, **fields: Any) -> dict[str, Any]:
+    """A token in the state the scenario needs (``fields``), issued in this run by the harness's eMSP identity, so
+    that nothing an earlier run left decides the verdict. Without an eMSP identity that may write (a target that is
+    itself the eMSP, a read-only run), one of the target's own listed tokens in that state; else the scenario is
+    skipped, saying why."""
+    reason = check_needs(harness, (PlaysNeed("EMSP", "tokens", "RECEIVER", writes=True),))
+    if reason is None:
+        return _issue_token(harness, ctx, fields)
+
+    def fits(t: dict[str, Any]) -> bool:
+        return all((t.get(k) if k != "type" else t.get(k) or "RFID") == v for k, v in fields.items())
+
+    tokens = _listed_tokens(ctx, fits)
+
+    token = next((t for t in tokens if fits(t)), None)
+    if token is None:
+        pytest.skip(
+            f"the tokens Sender list shows no {want} ({len(tokens)} listed), and the harness cannot issue one: {reason}"
+        )
+    ctx.note(f"the harness authorizes {token['uid']}, a token of the target's own list ({reason})")
+    return token
 
 
 @when(
-    "the harness asks for real-time authorization of a listed token of a type other than RFID, with and without its "
-    "type"
+    "the harness asks for real-time authorization of a valid token of a type other than RFID, with and without its type"
 )
 def authorize_by_type(harness: HarnessSession, ocpi_context: ScenarioContext) -> None:
-    tokens = _listed_tokens(ocpi_context)
-    token = next((t for t in tokens if t.get("valid") is True and t.get("type") not in (None, "RFID")), None)
-    if token is None:
-        token = _issue_token(
-            harness, ocpi_context, f"no valid token of a type other than RFID ({len(tokens)} listed)", type="APP_USER"
-        )
+    token = _token_to_authorize(harness, ocpi_context, "valid token of type APP_USER", valid=True, type="APP_USER")
     o = ocpi_context.objects
-    o["rfid_twin"] = next((t for t in tokens if t["uid"] == token["uid"] and t.get("type") in (None, "RFID")), None)
+    o["rfid_twin"] = None  # the harness's token has a uid of its own; a listed one is read as listed
+    if token["uid"] not in {t["uid"] for t in o.get("issued", [])}:
+        o["rfid_twin"] = next(
+            (t for t in _listed_tokens(ocpi_context) if t["uid"] == token["uid"] and t.get("type") in (None, "RFID")),
+            None,
+        )
     o["typed"] = _authorize(
         ocpi_context, token["uid"], token["type"], f"authorize {token['uid']} ?type={token['type']}"
     )
@@ -1044,7 +1237,7 @@ def authorize_by_type(harness: HarnessSession, ocpi_context: ScenarioContext) ->
 
 def _about(ex: Exchange) -> tuple[str | None, str | None]:
     """(uid, type) of the token an AuthorizationInfo answer is about; (None, None) when it is none."""
-    data = ex.data if isinstance(ex.data, dict) else {}
+    data = one_object(ex) or {}
     token = data.get("token")
     if not isinstance(token, dict):
         return None, None
@@ -1084,31 +1277,34 @@ def by_type_judged(ocpi_context: ScenarioContext) -> None:
         )
 
 
-@when("the harness asks for real-time authorization of a token the target lists as not valid")
+@when("the harness asks for real-time authorization of a token that is not valid")
 def authorize_blocked(harness: HarnessSession, ocpi_context: ScenarioContext) -> None:
-    tokens = _listed_tokens(ocpi_context)
-    token = next((t for t in tokens if t.get("valid") is False), None)
-    if token is None:
-        token = _issue_token(harness, ocpi_context, f"no token that is not valid ({len(tokens)} listed)", valid=False)
+    token = _token_to_authorize(harness, ocpi_context, "token that is not valid", valid=False)
     ocpi_context.objects["token"] = token
     _authorize(
         ocpi_context, token["uid"], str(token.get("type") or "RFID"), f"authorize not-valid token {token['uid']}"
     )
 
 
-def _issue_token(harness: HarnessSession, ctx: ScenarioContext, missing: str, **fields: Any) -> dict[str, Any]:
-    """The list has no token the scenario needs (``missing`` says which): the harness's eMSP identity issues one with
-    ``fields`` (a hub then authorizes it through that identity's peer), when it can; else the scenario is skipped."""
-    reason = check_needs(harness, (PlaysNeed("EMSP", "tokens", "RECEIVER", writes=True),))
-    if reason:
-        pytest.skip(f"the tokens Sender list shows {missing}, and {reason}")
+def _issue_token(harness: HarnessSession, ctx: ScenarioContext, fields: dict[str, Any]) -> dict[str, Any]:
+    """The harness's eMSP identity issues a token with ``fields`` in this run (a hub then authorizes it through that
+    identity's peer); it is retired at the end like every object the harness creates."""
     emsp = harness.as_role("EMSP")
     url = harness.discover().url("tokens", "RECEIVER")
     assert emsp is not None and url is not None
     writer = Actor(emsp, "tokens", url)
-    token = _build(writer, "Token", _new_id(writer, "Token")) | fields
-    token_url = writer.object_url(token["uid"])
-    ex = writer.send("PUT", token_url, token, params={"type": token["type"]}, label=f"PUT a token with {fields}")
+    uid = _new_id(writer, "Token")
+    token_url = writer.object_url(uid)
+    ex, token = _send_new(
+        ctx,
+        writer,
+        "Token",
+        "PUT",
+        token_url,
+        lambda full: _shape("Token", _build(writer, "Token", uid) | fields, full),
+        f"PUT a token with {fields}",
+        params={"type": str(fields.get("type", "RFID"))},
+    )
     ctx.evidence.append(ex)
     emsp.peer.issue(token)
     if not _ok(ex):
@@ -1116,6 +1312,8 @@ def _issue_token(harness: HarnessSession, ctx: ScenarioContext, missing: str, **
             f"the target did not take the harness's token ({describe_answer(ex)})", "tokens.receiver-put-get-by-type"
         )
     _retire(writer, "Token", token_url, token)
+    ctx.objects.setdefault("issued", []).append(token)
+    ctx.note(f"the harness's eMSP identity issued {token['uid']} ({token['type']}) for this scenario")
     return token
 
 
@@ -1128,7 +1326,7 @@ def blocked_answer(ocpi_context: ScenarioContext) -> None:
     if ex.ocpi_status == 2002:
         pytest.skip("the target needs location information to authorize (status_code 2002)")
     judged("authorize_blocked_token", ex)
-    data = ex.data if isinstance(ex.data, dict) else {}
+    data = one_object(ex) or {}
     allowed = data.get("allowed")
     ok = ex.status == 200 and ex.ocpi_status is not None and 1000 <= ex.ocpi_status < 2000
     if not ok or allowed in (None, "ALLOWED") or _about(ex)[0] != o["uid"]:
@@ -1143,14 +1341,9 @@ def blocked_answer(ocpi_context: ScenarioContext) -> None:
         )
 
 
-@when(
-    "the harness asks for real-time authorization of a valid token the target lists, at a Location and two of its EVSEs"
-)
-def authorize_at_location(ocpi_context: ScenarioContext) -> None:
-    tokens = _listed_tokens(ocpi_context)
-    token = next((t for t in tokens if t.get("valid") is True), None)
-    if token is None:
-        pytest.skip(f"the tokens Sender list shows the harness's CPO identity no valid token ({len(tokens)} listed)")
+@when("the harness asks for real-time authorization of a valid token, at a Location and two of its EVSEs")
+def authorize_at_location(harness: HarnessSession, ocpi_context: ScenarioContext) -> None:
+    token = _token_to_authorize(harness, ocpi_context, "valid token", valid=True)
     actor = _actor(ocpi_context)
     ref = _new_id(actor, "Location")
     references = {"location_id": ref, "evse_uids": [f"{ref}-E1", f"{ref}-E2"]}
@@ -1200,7 +1393,7 @@ def location_references_kept(ocpi_context: ScenarioContext, harness: HarnessSess
                 got = forwarded.request_body
             if got != asked:
                 problems.append(f"the eMSP received {str(got)[:120]!r}, not the LocationReferences sent")
-    location = ex.data.get("location") if isinstance(ex.data, dict) else None
+    location = (one_object(ex) or {}).get("location")
     if isinstance(location, dict):
         judged("authorize_location_references", ex)
         extra = sorted(set(location.get("evse_uids") or []) - set(asked["evse_uids"]))
@@ -1219,4 +1412,106 @@ def location_references_kept(ocpi_context: ScenarioContext, harness: HarnessSess
             f"{asked['location_id']} with EVSEs among {asked['evse_uids']}",
             actual="; ".join(problems),
             check="authorize_location_references",
+        )
+
+
+# -- the smallest conforming objects (the harness as a CPO and as an eMSP writing to every Receiver it can) ----------
+
+WRITERS = (
+    ("CPO", "locations", "Location"),
+    ("CPO", "tariffs", "Tariff"),
+    ("CPO", "sessions", "Session"),
+    ("CPO", "cdrs", "CDR"),
+    ("EMSP", "tokens", "Token"),
+)
+"""Every (role, module, object) a Receiver is written to by the harness."""
+
+
+@given("the harness may write module objects to the target")
+def may_write(harness: HarnessSession) -> None:
+    if harness.config.read_only:
+        pytest.skip("read-only run: this scenario writes module objects to the target")
+
+
+@when("the harness has written the smallest conforming object to each module Receiver it writes to")
+def smallest_objects(harness: HarnessSession, ocpi_context: ScenarioContext) -> None:
+    """Each module's form is usually known from the run's earlier writes; a module no scenario wrote to yet gets one
+    new object of the harness's own now (retired at the end)."""
+    reached: list[str] = []
+    for role, module, kind in WRITERS:
+        reason = check_needs(harness, (PlaysNeed(role, module, "RECEIVER", writes=True),))
+        if reason:
+            ocpi_context.note(f"{module} not judged: {reason}")
+            continue
+        session = harness.as_role(role)
+        url = harness.discover().url(module, "RECEIVER")
+        assert session is not None and url is not None
+        actor = Actor(session, module, url)
+        ocpi_context.objects["actor"] = actor
+        form = harness.object_forms.get(module)
+        if form is None or not form.decided:
+            object_id = _new_id(actor, kind)
+            target = actor.url if kind == "CDR" else actor.object_url(object_id)
+
+            def build(full: bool, a: Actor = actor, k: str = kind, i: str = object_id) -> dict[str, Any]:
+                return _shape(k, _build(a, k, i), full)
+
+            try:
+                ex, body = _send_new(
+                    ocpi_context,
+                    actor,
+                    kind,
+                    "POST" if kind == "CDR" else "PUT",
+                    target,
+                    build,
+                    f"{'POST' if kind == 'CDR' else 'PUT'} a new {kind} {object_id}",
+                    params={"type": "RFID"} if kind == "Token" else None,
+                )
+                require_response(ex)
+                _undeliverable(ocpi_context, ex)
+            except (Blocked, NotJudged) as stood_aside:
+                ocpi_context.note(f"{module} not judged: {stood_aside}")
+                continue
+            if _ok(ex):
+                _retire(actor, kind, target, body)
+            if module not in harness.object_forms:  # refused for another reason than its body
+                ocpi_context.objects.setdefault("not_taken", []).append((module, ex))
+        reached.append(module)
+    ocpi_context.objects["reached"] = reached
+
+
+@then("every Receiver took the smallest conforming object")
+def smallest_taken(harness: HarnessSession, ocpi_context: ScenarioContext) -> None:
+    refused: list[tuple[str, ObjectForm]] = []
+    judged_any = False
+    for module in ocpi_context.objects.get("reached", []):
+        form = harness.object_forms.get(module)
+        if form is None or not form.decided:
+            ocpi_context.note(f"{module} not judged: no write of the run was taken or refused for its body")
+            continue
+        if form.minimal_refusal is None and form.accepted is None:
+            ocpi_context.note(f"{module} not judged: the target took no {module} object at all ({CREATES[module]})")
+            continue
+        judged("minimal_object_accepted", form.minimal_refusal or form.accepted)
+        judged_any = True
+        if form.minimal_refusal is not None:
+            refused.append((module, form))
+    not_taken = ocpi_context.objects.get("not_taken", [])
+    if not judged_any and not_taken:  # every write was refused for another cause: its module's scenario owns it
+        module, ex = not_taken[0]
+        raise Blocked(f"the target took no {module} object of the harness's ({describe_answer(ex)})", CREATES[module])
+    if refused:
+        evidence = [e for _, f in refused for e in (f.minimal_refusal, f.accepted or f.refused) if e is not None]
+        _fail(
+            f"{len(refused)} Receiver(s) refused an object holding only its required fields: "
+            + ", ".join(m for m, _ in refused),
+            evidence,
+            spec="transport_and_format.client_owned_objects",
+            expected="the smallest conforming object taken (optional fields may be left out)",
+            actual="; ".join(
+                f"{m}: {describe_answer(f.minimal_refusal)}"  # type: ignore[arg-type]
+                + ("; taken with every optional field present" if f.accepted is not None else "")
+                for m, f in refused
+            ),
+            check="minimal_object_accepted",
         )

@@ -20,7 +20,7 @@ from pytest_bdd import then, when
 from conformance.checks import judged, run_check
 from conformance.checks.datetime import format_ocpi_datetime, is_ocpi_datetime
 from conformance.checks.pagination import next_link
-from conformance.model import Blocked, Exchange, Finding
+from conformance.model import Blocked, Exchange, Finding, NotJudged
 from conformance.session import HarnessSession, ListEndpoint
 from conformance.steps.context import FindingGroup, ScenarioContext
 
@@ -106,11 +106,11 @@ def _judge(ocpi_context: ScenarioContext, judge: Any) -> None:
     if not usable:
         pytest.skip("; ".join(f"{n}: {r}" for n, r in skipped.items()) or "no paginated list to judge")
     findings: list[Finding] = []
-    blocked: list[Blocked] = []
+    blocked: list[Blocked | NotJudged] = []
     for name, gathered in usable.items():
         try:
             judge(name, gathered)
-        except Blocked as b:
+        except (Blocked, NotJudged) as b:
             blocked.append(b)
             ocpi_context.note(f"{name} not judged: {b}")
         except FindingGroup as group:
@@ -125,7 +125,10 @@ def _judge(ocpi_context: ScenarioContext, judge: Any) -> None:
     if findings:
         raise FindingGroup(findings, len(usable) - len(blocked))
     if blocked and len(blocked) == len(usable):
-        raise Blocked("; ".join(b.reason for b in blocked), blocked[0].owner)
+        first = blocked[0]
+        if isinstance(first, NotJudged):
+            raise NotJudged("; ".join(b.reason for b in blocked))
+        raise Blocked("; ".join(b.reason for b in blocked), first.owner)
 
 
 def _need(harness: HarnessSession, le: ListEndpoint, minimum: int) -> Exchange:

@@ -30,9 +30,8 @@ async def _body(request: Request[Any, Any, Any], hub: HubContext) -> Credentials
 
 
 def _framework_rejection(hub: HubContext, credentials: Credentials) -> OcpiResponse | None:
-    """Fault VALIDATION_422: refuse an absent optional ``website`` as a web framework's validation would."""
-    if not hub.settings.has_fault(Fault.VALIDATION_422):
-        return None
+    """Fault VALIDATION_422: refuse an absent optional ``website`` as a web framework's validation would (before the
+    handler's own rules, the 405 ones included)."""
     missing = [i for i, role in enumerate(credentials.roles) if not role.business_details.website]
     if not missing:
         return None
@@ -61,10 +60,14 @@ class CredentialsController(Controller):
     async def register(self, request: Request[Any, Any, Any]) -> OcpiResponse:
         hub = hub_of(request)
         caller = caller_of(request)
-        ensure_unregistered(caller)  # before the body is read: the 405 rule does not depend on it
-        credentials = await _body(request, hub)
-        if (rejection := _framework_rejection(hub, credentials)) is not None:
-            return rejection
+        if hub.settings.has_fault(Fault.VALIDATION_422):  # a framework validates the body before any handler code
+            credentials = await _body(request, hub)
+            if (rejection := _framework_rejection(hub, credentials)) is not None:
+                return rejection
+            ensure_unregistered(caller)
+        else:
+            ensure_unregistered(caller)  # before the body is read: the 405 rule does not depend on it
+            credentials = await _body(request, hub)
         data = await hub.registrar.register(caller, credentials)
         return ocpi_response(request, hub, data)
 
@@ -72,10 +75,14 @@ class CredentialsController(Controller):
     async def update(self, request: Request[Any, Any, Any]) -> OcpiResponse:
         hub = hub_of(request)
         caller = caller_of(request)
-        ensure_registered(caller)  # before the body is read: the 405 rule does not depend on it
-        credentials = await _body(request, hub)
-        if (rejection := _framework_rejection(hub, credentials)) is not None:
-            return rejection
+        if hub.settings.has_fault(Fault.VALIDATION_422):  # a framework validates the body before any handler code
+            credentials = await _body(request, hub)
+            if (rejection := _framework_rejection(hub, credentials)) is not None:
+                return rejection
+            ensure_registered(caller)
+        else:
+            ensure_registered(caller)  # before the body is read: the 405 rule does not depend on it
+            credentials = await _body(request, hub)
         data = await hub.registrar.update(caller, credentials)
         return ocpi_response(request, hub, data)
 

@@ -18,6 +18,8 @@ from msgspec import UNSET, UnsetType
 
 from reference_hub.api.context import HubContext
 from reference_hub.faults import Fault
+from reference_hub.hub.interface_roles import answering_party
+from reference_hub.settings import Settings
 
 JSON = "application/json"
 _ID_PREFIX = secrets.token_hex(8)
@@ -58,16 +60,34 @@ def _render(
     body = ctx.codec.envelope(status_code, data, message, drop_timestamp=Fault.MISSING_TIMESTAMP in faults)
     if http_status >= 400 and Fault.ERRORS_WITHOUT_ENVELOPE in faults:
         body = ctx.codec.encode({"detail": message or "error"})
+    if http_status >= 400 and Fault.WRITE_ERRORS_WITHOUT_ENVELOPE in faults and request.method in ("POST", "PUT"):
+        body = ctx.codec.encode({"detail": message or "error"})
+    if http_status == 422 and Fault.OPTIONAL_FIELDS_REQUIRED in faults:  # a framework's validation error
+        body = ctx.codec.encode({"detail": message or "error"})
     out = list(headers.items()) if headers else []
     if Fault.NO_REQUEST_ID_ECHO not in faults:
         request_id, correlation_id = exchange_ids(request)
         out += [("X-Request-ID", request_id), ("X-Correlation-ID", correlation_id)]
     routing: list[tuple[str, str]] | None = request.scope.get(ROUTING_SCOPE_KEY)  # type: ignore[assignment]
+    if routing and Fault.ROLES_PER_INTERFACE in faults:  # FROM the role that owns the interface
+        routing = answered_as(routing, (settings.country_code, settings.party_id), request, settings)
     if routing:
         out += routing
     elif Fault.ROUTING_HEADERS_ON_CONFIG in faults:
         out += [("OCPI-from-country-code", settings.country_code), ("OCPI-from-party-id", settings.party_id)]
     return http_status, body, out
+
+
+def answered_as(
+    routing: list[tuple[str, str]], hub: tuple[str, str], request: Request[Any, Any, Any], settings: Settings
+) -> list[tuple[str, str]]:
+    """Fault ROLES_PER_INTERFACE: an answer the hub gives as itself comes FROM the party that owns the interface."""
+    sent = {name.lower(): value.upper() for name, value in routing}
+    if (sent.get("ocpi-from-country-code"), sent.get("ocpi-from-party-id")) != (hub[0].upper(), hub[1].upper()):
+        return routing  # on behalf of another party
+    cc, pid = answering_party(settings, request.url.path)
+    values = {"ocpi-from-country-code": cc, "ocpi-from-party-id": pid}
+    return [(name, values.get(name.lower(), value)) for name, value in routing]
 
 
 class OcpiResponse(ASGIResponse):

@@ -120,6 +120,18 @@ class Registrar:
             country_code=s.country_code.upper(),
         )
 
+    def _roles_per_interface(self) -> list[CredentialsRole]:
+        """Fault ROLES_PER_INTERFACE: the hub as a CPO party (its own id) and an eMSP party, first in its roles."""
+        from reference_hub.hub.interface_roles import emsp_party_id
+
+        s = self.settings
+        details = BusinessDetails(name=s.business_name, website=s.business_website)
+        cc = s.country_code.upper()
+        return [
+            CredentialsRole(role=Role.CPO, business_details=details, party_id=s.party_id.upper(), country_code=cc),
+            CredentialsRole(role=Role.EMSP, business_details=details, party_id=emsp_party_id(s), country_code=cc),
+        ]
+
     async def _reachable_roles(self) -> dict[str, list[CredentialsRole]]:
         """Roles of every active partner, kept up to date incrementally.
 
@@ -160,11 +172,15 @@ class Registrar:
     async def hub_credentials(self, token: str, *, exclude: str | None = None) -> Credentials:
         """Our Credentials for one partner: its token, our versions URL, hub_party_id, and every reachable party."""
         roles = [self.own_role()]
+        if self.settings.has_fault(Fault.ROLES_PER_INTERFACE):
+            roles = self._roles_per_interface()
         if not self.settings.has_fault(Fault.CREDENTIALS_ROLES_HUB_ONLY):
             for partner_id, partner_roles in (await self._reachable_roles()).items():
                 if partner_id != exclude:
                     roles.extend(partner_roles)
         hub_party_id = None if self.settings.has_fault(Fault.NO_HUB_PARTY_ID) else self.settings.hub_party_id
+        if self.settings.has_fault(Fault.ROLES_PER_INTERFACE):
+            hub_party_id = None
         return Credentials(token=token, url=self.settings.versions_url, hub_party_id=hub_party_id, roles=roles)
 
     # --- party-initiated ------------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from reference_hub.hub.auth import Caller
 from reference_hub.hub.callbacks import Callbacks
 from reference_hub.hub.catalogue import ModuleSpec, spec_for
 from reference_hub.hub.directory import Directory, party_key, roles_of
+from reference_hub.hub.interface_roles import is_own_party
 from reference_hub.hub.objects import Objects, Requester
 from reference_hub.hub.outbox import Deliveries
 from reference_hub.hub.pages import PageRequest, page_request
@@ -166,6 +167,8 @@ class FrontDoor:
         to = party_key(routing.to_country_code, routing.to_party_id)
         if to == party_key(settings.country_code, settings.party_id):
             return who, None
+        if Fault.ROLES_PER_INTERFACE in self.faults and is_own_party(settings, to):
+            return who, None  # the platform's eMSP party is the hub itself
         if await self.directory.serving(to) is None:
             if await self.directory.suspended(to):
                 raise ReceiverNotConnected(f"OCPI-to-* names {to}, which is suspended by the hub's operator")

@@ -4,24 +4,31 @@ A party out of rotation (marked offline here, by the delivery breaker, or found 
 the breaker's schedule (its cool-down, doubling after each failed probe) and announced ``CONNECTED`` again once its
 versions endpoint answers.
 
-"Silent" is judged per process, from the requests this process authenticated (one dict write on the request path,
-no store access) and the partner record's last change (so a party that just registered through another worker is
-not probed). With several worker processes each checks on its own, so a party may get one probe per process and
-the other platforms a repeated, identical ClientInfo; the offline mark itself is stored, so every process stops
-sending to the party.
+Several processes (granian workers, or hub instances on several hosts sharing a PostgreSQL or MongoDB store) check
+as one. Each notes the partners that made requests to it (one dict write on the request path, no store access) and
+writes those times to the store once per round (``note_heard``); only the process holding the ``liveness`` lease
+probes, silent parties and parties out of rotation alike, judging silence from every process's times, the partner
+record's last change (a registration or rotation handled elsewhere counts) and its own start. So a party is probed
+as often as by a single process, a party that talks only to one instance is not probed by another, and the offline
+mark is one conditional write (``set_offline``, through ``Deliveries.mark``): whichever process makes the change
+announces it, once. When the lease holder dies another process takes the lease over once it runs out.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
 import time
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 
 from reference_hub.hub.client import OutboundClient, Outcome
 from reference_hub.hub.outbox import Deliveries
 from reference_hub.hub.routing import Forwarder
+from reference_hub.ocpi.datetime import DateTime
 from reference_hub.ocpi.errors import OcpiError
 from reference_hub.settings import Settings
 from reference_hub.store import Partner, PartnerStatus, Store
@@ -33,6 +40,15 @@ PROBES_PER_ROUND = 500
 silent at once (a restart of the hub, a network cut) probes them over several rounds instead of all at once, and
 the ClientInfo announcements that follow come at a bounded rate."""
 PROBE_CONCURRENCY = 32
+LEASE = "liveness"
+LEASE_TICKS = 3
+"""The lease is taken for this many ticks of the check (and at least two probe deadlines) and renewed every tick,
+also during a long round, so another process takes the checks over within that time of its holder's death."""
+
+
+def _wall(monotonic: float) -> DateTime:
+    """The wall-clock moment of a ``time.monotonic()`` reading."""
+    return DateTime.from_datetime(datetime.now(UTC) - timedelta(seconds=time.monotonic() - monotonic))
 
 
 class Liveness:
@@ -48,6 +64,11 @@ class Liveness:
         self.deliveries = deliveries
         self._heard: dict[str, float] = {}
         self._started = time.monotonic()
+        self.owner = f"{os.uname().nodename}-{os.getpid()}-{secrets.token_hex(4)}"
+        self._shared_until = 0.0
+        """Requests heard up to this ``time.monotonic()`` reading have been written to the store."""
+        self._held_since: float | None = None
+        """When this process last took or renewed the lease."""
 
     def heard(self, partner_id: str) -> None:
         """The partner just made an authenticated request to this process."""
@@ -58,17 +79,28 @@ class Liveness:
         heard = self._heard.get(partner_id)
         return None if heard is None else time.time() - (time.monotonic() - heard)
 
+    @property
+    def silent_every(self) -> float | None:
+        """Seconds between two checks of the silent parties (None: never, ``alive_after`` is 0)."""
+        after = self.settings.alive_after
+        return max(min(after / 4, 30.0), 0.1) if after > 0 else None
+
+    @property
+    def tick(self) -> float:
+        """Seconds between two looks at the receivers out of rotation (and renewals of the lease)."""
+        return max(min(self.settings.delivery_breaker_cooldown / 2, self.silent_every or 30.0), 0.1)
+
     async def run(self) -> None:
         """Check until cancelled: receivers out of rotation as often as the breaker's cool-down allows, silent parties
-        every quarter of ``alive_after`` (at most every 30 s; never when ``alive_after`` is 0)."""
-        after = self.settings.alive_after
-        silent_every = max(min(after / 4, 30.0), 0.1) if after > 0 else None
-        tick = max(min(self.settings.delivery_breaker_cooldown / 2, silent_every or 30.0), 0.1)
+        every quarter of ``alive_after`` (at most every 30 s; never when ``alive_after`` is 0); only while this
+        process holds the lease."""
+        silent_every = self.silent_every
         next_silent = time.monotonic() + (silent_every or 0.0)
         while True:
-            await asyncio.sleep(tick)
+            await asyncio.sleep(self.tick)
             try:
-                await self.probe_out_of_rotation()
+                if await self._hold():
+                    await self.probe_out_of_rotation()
             except Exception:
                 log.exception("probe of receivers out of rotation failed")
             if silent_every is not None and time.monotonic() >= next_silent:
@@ -77,6 +109,29 @@ class Liveness:
                     await self.check_round()
                 except Exception:
                     log.exception("still-alive round failed")
+
+    async def share_heard(self) -> None:
+        """Write the times of the requests heard here since the last round to the store, for whichever process
+        checks."""
+        since, self._shared_until = self._shared_until, time.monotonic()
+        fresh = {partner_id: _wall(at) for partner_id, at in self._heard.items() if at > since}
+        if fresh:
+            await self.store.note_heard(fresh)
+
+    async def _hold(self) -> bool:
+        """Take or renew the lease when a tick has passed since this process last did; False when another process
+        holds it."""
+        clock = time.monotonic()
+        if self._held_since is not None and clock - self._held_since < self.tick:
+            return True
+        stamp = _wall(clock)
+        hold_for = max(self.tick * LEASE_TICKS, 2 * self.settings.callback_timeout + self.tick)
+        until = DateTime.from_datetime(stamp + timedelta(seconds=hold_for))
+        if await self.store.take_lease(LEASE, self.owner, stamp, until):
+            self._held_since = clock
+            return True
+        self._held_since = None
+        return False
 
     async def probe_out_of_rotation(self) -> None:
         """Each receiver out of rotation whose probe is due (see ``Breaker``): back in rotation when its versions
@@ -101,17 +156,27 @@ class Liveness:
         await asyncio.gather(*(probe(r) for r in due))
 
     async def check_round(self) -> None:
-        """Probe every ACTIVE partner that has been silent too long (those offline: ``probe_out_of_rotation``)."""
+        """Share what this process heard; then, if this process holds the lease, probe every ACTIVE partner that has
+        been silent too long (those offline: ``probe_out_of_rotation``)."""
+        await self.share_heard()
+        if not await self._hold():
+            return
         page = await self.store.list_partners(statuses=(PartnerStatus.ACTIVE,))
+        shared = {partner_id: at.timestamp() for partner_id, at in (await self.store.heard_times()).items()}
         silent_since = time.time() - self.settings.alive_after
-        due = sorted(
-            (p for p in page.items if not p.offline and self._last_sign(p) <= silent_since), key=self._last_sign
-        )[:PROBES_PER_ROUND]
+
+        def last_sign(partner: Partner) -> float:
+            return max(self._last_sign(partner), shared.get(partner.partner_id, 0.0))
+
+        due = sorted((p for p in page.items if not p.offline and last_sign(p) <= silent_since), key=last_sign)[
+            :PROBES_PER_ROUND
+        ]
         slots = asyncio.Semaphore(PROBE_CONCURRENCY)
 
         async def probe(partner: Partner) -> None:
             async with slots:
-                await self._check(partner)
+                if await self._hold():  # a long round renews the lease; a lost lease ends this round's probes
+                    await self._check(partner)
 
         await asyncio.gather(*(probe(p) for p in due))
 
@@ -128,7 +193,7 @@ class Liveness:
             self.heard(partner.partner_id)
         if not alive:
             self.deliveries.breaker.took_out(partner.partner_id)
-        if alive == partner.offline:  # a change: store it, then tell the others
+        if alive == partner.offline:  # a change: store it, then tell the others (only the process that changed it)
             await self.deliveries.mark(partner, offline=not alive)
 
     async def _answers(self, partner: Partner) -> bool:

@@ -268,6 +268,8 @@ class Objects:
             obj = self._unvalidated(raw, exc)
         if Fault.CLOSED_ENUMS in self._faults:
             _refuse_unknown_enum_values(msgspec.json.decode(raw), spec.open_enum_fields)
+        if Fault.OPTIONAL_FIELDS_REQUIRED in self._faults:
+            require_every_field(raw, model)
         if Fault.STRICT_MODULE_OBJECTS in self._faults:
             known = {f.encode_name for f in msgspec.structs.fields(model)}
             unknown = sorted(set(msgspec.json.decode(raw)) - known)
@@ -522,7 +524,7 @@ class Objects:
         return [o.owner for o in found]
 
 
-__all__ = ("DEFAULT_TOKEN_TYPE", "Objects", "Prepared", "Requester", "object_key", "same_id")
+__all__ = ("DEFAULT_TOKEN_TYPE", "Objects", "Prepared", "Requester", "object_key", "require_every_field", "same_id")
 
 
 class _Loose(dict[str, Any]):
@@ -541,6 +543,29 @@ _ENUMS: dict[str, type[StrEnum]] = {
     "type": TokenType,
 }
 """The open enumerations behind the field names a catalogue row lists in ``open_enum_fields``."""
+
+
+def require_every_field(raw: bytes, model: type) -> None:
+    """Fault OPTIONAL_FIELDS_REQUIRED: HTTP 422 for an object that leaves out a field its model defines."""
+    missing = _missing_fields(msgspec.json.decode(raw), msgspec.inspect.type_info(model), "")
+    if missing:
+        raise InvalidOrMissingParameters(f"field required: {', '.join(missing[:10])}", http_status=422)
+
+
+def _missing_fields(doc: Any, info: Any, path: str) -> list[str]:
+    inspect = msgspec.inspect
+    if isinstance(info, inspect.UnionType):
+        structs = [t for t in info.types if isinstance(t, inspect.StructType | inspect.ListType)]
+        return [m for t in structs for m in _missing_fields(doc, t, path)]
+    if isinstance(info, inspect.ListType) and isinstance(doc, list):
+        return [m for i, item in enumerate(doc) for m in _missing_fields(item, info.item_type, f"{path}[{i}]")]
+    if isinstance(info, inspect.StructType) and isinstance(doc, dict):
+        out = []
+        for f in info.fields:
+            where = f"{path}.{f.encode_name}" if path else f.encode_name
+            out += [where] if f.encode_name not in doc else _missing_fields(doc[f.encode_name], f.type, where)
+        return out
+    return []
 
 
 def _refuse_unknown_enum_values(doc: Any, fields: Sequence[str]) -> None:

@@ -1,7 +1,7 @@
 """Durable delivery: broadcast pushes and ClientInfo updates the hub owes to parties.
 
 :meth:`Deliveries.plan` turns one accepted push into one :class:`Delivery` per receiving platform; the caller stores
-them with the object write (one transaction on SQLite). :meth:`Deliveries.run` is the worker every hub process runs:
+them with the object write (one transaction). :meth:`Deliveries.run` is the worker every hub process runs:
 it leases due deliveries (so processes share the work and never send one twice at once), sends each with its own
 fixed ``X-Request-ID`` (a retry is recognisable as a repeat), and then deletes it, retries it later or marks it
 FAILED according to the delivery policy:
@@ -50,7 +50,7 @@ from reference_hub.ocpi.errors import OcpiError
 from reference_hub.ocpi.headers import reply_headers
 from reference_hub.ocpi.models import Role
 from reference_hub.settings import Settings
-from reference_hub.store import Conflict, Partner, PartnerStatus, Store
+from reference_hub.store import Partner, PartnerStatus, Store
 from reference_hub.store.outbox import Delivery, DeliveryState
 
 log = logging.getLogger("reference_hub.outbox")
@@ -433,14 +433,10 @@ class Deliveries:
 
     async def mark(self, partner: Partner, *, offline: bool) -> None:
         """Store a receiver's connection status for routing (every process stops forwarding to an OFFLINE party) and
-        tell the other platforms with a ClientInfo, once per change."""
-        current = await self.store.get_partner(partner.partner_id)
-        if current is None or current.offline == offline or current.status is not PartnerStatus.ACTIVE:
-            return
-        changed = msgspec.structs.replace(current, offline=offline, updated=now())
-        try:
-            await self.store.replace_partner(changed, expected_token_hash=current.token_hash)
-        except Conflict:  # the partner changed meanwhile (rotation, unregistration): its next failure says again
+        tell the other platforms with a ClientInfo, once per change: the store's write is conditional on the current
+        mark, so of several processes (or hub instances) that decide the same at once only one announces it."""
+        changed = await self.store.set_offline(partner.partner_id, offline, now())
+        if changed is None:  # so already, changed by another process, or no longer ACTIVE
             return
         log.info("partner %s is %s", partner.partner_id, "offline" if offline else "back")
         await self.client_info(changed, "OFFLINE" if offline else "CONNECTED")

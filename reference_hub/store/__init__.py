@@ -1,4 +1,5 @@
-"""Persistence: one Store protocol, an embedded SQLite adapter (default) and a MongoDB adapter."""
+"""Persistence: one Store protocol; an embedded SQLite adapter (default), a PostgreSQL adapter (several hub instances on
+one database) and a MongoDB adapter."""
 
 from reference_hub.store.base import (
     Conflict,

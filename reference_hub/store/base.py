@@ -17,6 +17,7 @@ import msgspec
 from reference_hub.ocpi.datetime import DateTime
 from reference_hub.ocpi.models import CredentialsRole, Endpoint
 from reference_hub.store.callbacks import CallbackStore
+from reference_hub.store.coordination import Coordination
 from reference_hub.store.objects import ObjectStore
 from reference_hub.store.outbox import Outbox
 from reference_hub.store.page import Page
@@ -114,7 +115,7 @@ class PartnerStore(Protocol):
     """Partners, invitations and tokens. Every adapter passes tests/contract/test_store_contract.py."""
 
     name: str
-    """``sqlite`` or ``mongodb``."""
+    """``sqlite``, ``postgresql`` or ``mongodb``."""
 
     async def open(self) -> None:
         """Connect and create tables/indexes; idempotent."""
@@ -165,6 +166,11 @@ class PartnerStore(Protocol):
         """Mark the partner's token as used (``token_confirmed``) if ``token_hash`` is still its token; True if so.
         Leaves ``updated`` alone: nothing a party can see has changed."""
 
+    async def set_offline(self, partner_id: str, offline: bool, updated: DateTime) -> Partner | None:
+        """Mark the ACTIVE partner offline (or back online) with ``updated`` as its last change, unless it is so
+        already: the changed partner, else None (another process changed it first, or it is no longer ACTIVE). One
+        conditional write, so of several processes that find a party silent at once only one announces it."""
+
     async def delete_partner(self, partner_id: str) -> bool:
         """Remove the partner record whatever its status, with its token and party keys (an operator's clean-up of
         a half-registered or unwanted partner); True if there was one."""
@@ -176,9 +182,9 @@ class PartnerStore(Protocol):
         """Delete an unused invitation so its token A no longer authenticates; False when there was none."""
 
 
-class Store(PartnerStore, ObjectStore, Outbox, CallbackStore, Protocol):
-    """Everything the hub persists: partners and tokens, client-owned objects, the deliveries it owes, and the
-    response URLs it handed out (pending callbacks)."""
+class Store(PartnerStore, ObjectStore, Outbox, CallbackStore, Coordination, Protocol):
+    """Everything the hub persists: partners and tokens, client-owned objects, the deliveries it owes, the
+    response URLs it handed out (pending callbacks), and what its processes agree on (leases, last heard)."""
 
 
 __all__ = (

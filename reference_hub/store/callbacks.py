@@ -8,7 +8,7 @@ requester's own URL, both parties, the X-Correlation-ID, and until when a result
 
 The record is written before the request is forwarded (a CPO may post its result before its synchronous answer
 arrives) and survives restarts. A result is taken once: :meth:`CallbackStore.record_result` is conditional on the
-record's state and stores the delivery of the result to the requester in the same step (one transaction on SQLite),
+record's state and stores the delivery of the result to the requester in the same step (one transaction),
 so a result the hub acknowledged is never lost and never delivered twice.
 """
 
@@ -110,6 +110,9 @@ class CallbackStore(Protocol):
     ) -> list[PendingCallback]:
         """Records of ``module`` about ``subject`` (compared case-insensitively), newest first, filtered by the
         other arguments that are given."""
+
+    async def list_callbacks(self, *, offset: int = 0, limit: int = 1000) -> list[PendingCallback]:
+        """Every record, oldest first, a page at a time (for copying a store)."""
 
 
 __all__ = ("CallbackState", "CallbackStore", "PendingCallback", "is_setter")

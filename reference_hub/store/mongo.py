@@ -12,21 +12,27 @@ string; a unique multikey index on ``party_keys`` over documents that have the f
 indexed, so INACTIVE/SUSPENDED partners and PENDING records without roles never collide (an empty array would
 be indexed as one "undefined" key, hence it is never written).
 
-No multi-document transaction is used, so a standalone server works. ``insert_partner`` is atomic in effect:
-one conditional update consumes the invitation, then the partner is written, and the invitation is given back
-if that write fails. A process that dies between the two steps leaves the invitation used with no partner
-behind it; the party then needs a new registration token.
+Transactions. On a replica set or a sharded cluster (a single-node replica set will do) the writes that belong
+together run in one multi-document transaction: an object and its outbox entries, a command result and its delivery,
+a registration and the invitation it consumes, a bulk insert. A standalone server has no transactions: the hub says
+so at start-up (a warning) and writes them one after the other, an object before its outbox entries, so a process
+killed between the two loses that push (the receiver resynchronises with a GET); ``insert_partner`` then consumes
+the invitation with one conditional update, writes the partner and gives the invitation back if that write fails
+(a process that dies between the two steps leaves the invitation used with no partner behind it; the party then
+needs a new registration token).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 from urllib.parse import unquote_plus
 
 import msgspec
-from pymongo import ASCENDING, AsyncMongoClient
+from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument, UpdateOne
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -48,6 +54,7 @@ from reference_hub.store.mongo_outbox import MongoOutbox
 log = logging.getLogger(__name__)
 
 Doc = dict[str, Any]
+T = TypeVar("T")
 
 DEFAULT_DATABASE = "ocpi_hub"
 CHANGE_BUCKET_SECONDS = 2
@@ -80,6 +87,7 @@ class MongoStore(MongoObjects, MongoOutbox, MongoCallbacks):
 
     ``client`` and ``database`` exist for tests: an injected client (a real one or an in-process fake) is used
     as is and :meth:`close` leaves it open for its owner; ``database`` overrides the name in the URL.
+    :attr:`transactions` tells, once open, whether the server runs multi-document transactions.
     """
 
     name = "mongodb"
@@ -96,6 +104,7 @@ class MongoStore(MongoObjects, MongoOutbox, MongoCallbacks):
         self._injected = client
         self._client: AsyncMongoClient[Doc] | None = None
         self._db: AsyncDatabase[Doc] | None = None
+        self.transactions = False
 
     # --- connection ----------------------------------------------------------------------------------------
 
@@ -143,11 +152,26 @@ class MongoStore(MongoObjects, MongoOutbox, MongoCallbacks):
             await self._open_objects(db)
             await self._open_outbox(db)
             await self._open_callbacks(db)
+            self.transactions = await _supports_transactions(client)
         except BaseException:
             if client is not self._injected:
                 await client.close()
             raise
         self._client, self._db = client, db
+        if not self.transactions:
+            log.warning(
+                "MongoDB without multi-document transactions (a standalone server): an object and its outbox"
+                " entries, and a command result and its delivery, are two writes, so a crash between them can lose"
+                " that push. Run a replica set (a single node will do) to make them atomic."
+            )
+
+    async def _atomic(self, work: Callable[[AsyncClientSession | None], Awaitable[T]]) -> T:
+        """Run ``work`` in one multi-document transaction when the server has them (``work`` is given the session
+        to pass to every write, and may be run again on a transient error), else once without a session."""
+        if not self.transactions or self._client is None:
+            return await work(None)
+        async with self._client.start_session() as session:
+            return await session.with_transaction(work)
 
     async def close(self) -> None:
         client, self._client, self._db = self._client, None, None
@@ -215,32 +239,46 @@ class MongoStore(MongoObjects, MongoOutbox, MongoCallbacks):
     # --- partners ------------------------------------------------------------------------------------------
 
     async def insert_partner(self, partner: Partner, *, consume_invitation: str | None) -> None:
-        if consume_invitation is not None:
-            taken = await self.invitations.find_one_and_update(
-                {"_id": consume_invitation, "used_by": None},
-                {"$set": {"used_by": partner.partner_id}},
-                projection={"_id": 1},
-            )
-            if taken is None:
-                raise Conflict("the registration token was used already")
+        if self.transactions:
+
+            async def register(session: AsyncClientSession | None) -> None:
+                await self._consume(consume_invitation, partner.partner_id, session)
+                await self._write_new(partner, session)
+
+            try:
+                await self._atomic(register)
+            except DuplicateKeyError as exc:  # named after the transaction ended
+                raise DuplicateParty(await self._which_duplicate(partner, new=True)) from exc
+            return
+        await self._consume(consume_invitation, partner.partner_id, None)
         try:
-            await self._write_new(partner)
+            await self._write_new(partner, None)
+        except DuplicateKeyError as exc:
+            if consume_invitation is not None:
+                await self._give_back(consume_invitation, partner.partner_id)
+            raise DuplicateParty(await self._which_duplicate(partner, new=True)) from exc
         except BaseException:
             if consume_invitation is not None:
                 await self._give_back(consume_invitation, partner.partner_id)
             raise
 
-    async def _write_new(self, partner: Partner) -> None:
+    async def _consume(self, token_hash: str | None, partner_id: str, session: AsyncClientSession | None) -> None:
+        if token_hash is None:
+            return
+        taken = await self.invitations.find_one_and_update(
+            {"_id": token_hash, "used_by": None}, {"$set": {"used_by": partner_id}}, session=session
+        )
+        if taken is None:
+            raise Conflict("the registration token was used already")
+
+    async def _write_new(self, partner: Partner, session: AsyncClientSession | None) -> None:
         doc = self._document(partner)
-        try:
-            # Revive an INACTIVE record with this id, else create one (a live one fails on the unique id).
-            revived = await self.partners.replace_one(
-                {"partner_id": partner.partner_id, "status": PartnerStatus.INACTIVE.value}, doc
-            )
-            if revived.matched_count == 0:
-                await self.partners.insert_one(doc)
-        except DuplicateKeyError as exc:
-            raise DuplicateParty(await self._which_duplicate(partner, new=True)) from exc
+        # Revive an INACTIVE record with this id, else create one (a live one fails on the unique id).
+        revived = await self.partners.replace_one(
+            {"partner_id": partner.partner_id, "status": PartnerStatus.INACTIVE.value}, doc, session=session
+        )
+        if revived.matched_count == 0:
+            await self.partners.insert_one(doc, session=session)
 
     async def replace_partner(self, partner: Partner, *, expected_token_hash: str | None) -> None:
         try:
@@ -316,9 +354,44 @@ class MongoStore(MongoObjects, MongoOutbox, MongoCallbacks):
         )
         return result.matched_count == 1
 
+    async def set_offline(self, partner_id: str, offline: bool, updated: DateTime) -> Partner | None:
+        doc = await self.partners.find_one_and_update(
+            {"partner_id": partner_id, "status": PartnerStatus.ACTIVE.value, "offline": not offline},
+            {"$set": {"offline": offline, "updated": _ts(updated)}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return None if doc is None else self._partner(doc)
+
     async def delete_partner(self, partner_id: str) -> bool:
         result = await self.partners.delete_one({"partner_id": partner_id})
+        await self.db["partner_heard"].delete_one({"_id": partner_id})
         return result.deleted_count == 1
+
+    # --- coordination between processes ----------------------------------------------------------------------
+
+    async def take_lease(self, name: str, owner: str, now: DateTime, until: DateTime) -> bool:
+        try:
+            await self.db["leases"].find_one_and_update(
+                {"_id": name, "$or": [{"owner": owner}, {"until": {"$lt": _ts(now)}}]},
+                {"$set": {"owner": owner, "until": _ts(until)}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False  # held by another owner: the filter did not match and the upsert collided with it
+        return True
+
+    async def note_heard(self, heard: Mapping[str, DateTime]) -> None:
+        if heard:
+            await self.db["partner_heard"].bulk_write(
+                [
+                    UpdateOne({"_id": partner_id}, {"$max": {"heard": _ts(at)}}, upsert=True)
+                    for partner_id, at in sorted(heard.items())
+                ],
+                ordered=False,
+            )
+
+    async def heard_times(self) -> dict[str, DateTime]:
+        return {doc["_id"]: DateTime.parse(doc["heard"]) async for doc in self.db["partner_heard"].find({})}
 
     async def list_invitations(self, *, limit: int = 1000) -> list[Invitation]:
         cursor = (
@@ -329,6 +402,18 @@ class MongoStore(MongoObjects, MongoOutbox, MongoCallbacks):
     async def revoke_invitation(self, token_hash: str) -> bool:
         result = await self.invitations.delete_one({"_id": token_hash, "used_by": None})
         return result.deleted_count == 1
+
+
+async def _supports_transactions(client: Any) -> bool:
+    """The server is a replica-set member or a mongos (what multi-document transactions need)."""
+    try:
+        hello = await client.admin.command("hello")
+    except Exception:  # a server (or an in-process fake) that cannot say has none to offer
+        return False
+    return bool(
+        hello.get("logicalSessionTimeoutMinutes") is not None
+        and (hello.get("setName") or hello.get("msg") == "isdbgrid")
+    )
 
 
 __all__ = ("DEFAULT_DATABASE", "MongoStore", "database_from_url")

@@ -2,18 +2,19 @@
 
 Collection ``callbacks``, ``_id`` = the callback id. Taking a result is one conditional ``find_one_and_update``
 (state PENDING, a different last result), so two processes never take the same result twice; the delivery is
-written right after it (no multi-document transaction on a standalone server, as for the outbox: a process killed
-between the two writes loses that delivery, see ARCHITECTURE.md).
+written with it in one transaction where the server has them, else right after it (a standalone server: a process
+killed between the two writes loses that delivery, see mongo.py).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 import msgspec
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -23,6 +24,7 @@ from reference_hub.store.mongo_outbox import delivery_document
 from reference_hub.store.outbox import Delivery
 
 Doc = dict[str, Any]
+T = TypeVar("T")
 _COUNTER = itertools.count()
 
 
@@ -57,6 +59,9 @@ class MongoCallbacks:
     def callbacks(self) -> AsyncCollection[Doc]:
         return self.db["callbacks"]
 
+    async def _atomic(self, work: Callable[[AsyncClientSession | None], Awaitable[T]]) -> T:
+        raise NotImplementedError
+
     @staticmethod
     async def _open_callbacks(db: AsyncDatabase[Doc]) -> None:
         await db["callbacks"].create_index(
@@ -83,16 +88,21 @@ class MongoCallbacks:
         self, callback_id: str, result: str, *, finish: bool, deliveries: Sequence[Delivery] = ()
     ) -> bool:
         state = CallbackState.DONE if finish else CallbackState.PENDING
-        taken = await self.callbacks.find_one_and_update(
-            {"_id": callback_id, "state": CallbackState.PENDING.value, "last_result": {"$ne": result}},
-            {"$set": {"state": state.value, "last_result": result}},
-            return_document=ReturnDocument.AFTER,
-        )
-        if taken is None:
-            return False
-        if deliveries:
-            await self.db["deliveries"].insert_many([delivery_document(d) for d in deliveries])
-        return True
+
+        async def take(session: AsyncClientSession | None) -> bool:
+            taken = await self.callbacks.find_one_and_update(
+                {"_id": callback_id, "state": CallbackState.PENDING.value, "last_result": {"$ne": result}},
+                {"$set": {"state": state.value, "last_result": result}},
+                return_document=ReturnDocument.AFTER,
+                session=session,
+            )
+            if taken is None:
+                return False
+            if deliveries:
+                await self.db["deliveries"].insert_many([delivery_document(d) for d in deliveries], session=session)
+            return True
+
+        return await self._atomic(take)
 
     async def purge_callbacks(self, *, expired_before: DateTime, setters_before: DateTime) -> int:
         setter = {"module": "chargingprofiles", "kind": "PUT", "last_result": "ACCEPTED"}
@@ -125,6 +135,12 @@ class MongoCallbacks:
         if last_result is not None:
             found["last_result"] = last_result
         cursor = self.callbacks.find(found).sort("seq", DESCENDING).limit(limit)
+        return [_callback(doc) async for doc in cursor]
+
+    async def list_callbacks(self, *, offset: int = 0, limit: int = 1000) -> list[PendingCallback]:
+        if limit == 0:
+            return []
+        cursor = self.callbacks.find({}).sort([("seq", ASCENDING), ("_id", ASCENDING)]).skip(offset).limit(limit)
         return [_callback(doc) async for doc in cursor]
 
 

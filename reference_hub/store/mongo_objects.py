@@ -3,7 +3,7 @@
 Collection ``objects``: one document per object, ``_id`` = module, owner and object id joined by a separator that
 cannot occur in an OCPI id (CiStrings are printable ASCII), so the key is unique without a second index. Times are
 fixed-width UTC text, as for partners. Writes are conditional on ``version`` (one ``replace_one`` with the version in
-the filter), so no transaction is needed.
+the filter); an object and its outbox entries share one transaction where the server has them (see mongo.py).
 
 Pages: ``objects_page`` indexes (module, created, _id, last_updated, owner, audience). The count and the skip over
 ``offset`` entries read that index only (the first query projects indexed fields, so the server covers it from the
@@ -12,10 +12,11 @@ index); the bodies are then fetched for the page's ``_id`` values alone.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from pymongo import ASCENDING
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
@@ -28,6 +29,7 @@ from reference_hub.store.outbox import Delivery
 from reference_hub.store.page import Page
 
 Doc = dict[str, Any]
+T = TypeVar("T")
 _SEP = "\x1f"
 _ORDER = [("created", ASCENDING), ("_id", ASCENDING)]
 
@@ -97,6 +99,9 @@ class MongoObjects:
     def objects(self) -> AsyncCollection[Doc]:
         return self.db["objects"]
 
+    async def _atomic(self, work: Callable[[AsyncClientSession | None], Awaitable[T]]) -> T:
+        raise NotImplementedError
+
     @staticmethod
     async def _open_objects(db: AsyncDatabase[Doc]) -> None:
         await db["objects"].create_index(
@@ -123,34 +128,51 @@ class MongoObjects:
         self, obj: StoredObject, *, expected_version: int | None, deliveries: Sequence[Delivery] = ()
     ) -> None:
         doc = _document(obj)
-        if expected_version is None:
-            try:
-                await self.objects.insert_one(doc)
-            except DuplicateKeyError as exc:
-                raise Conflict(f"{obj.module} {obj.owner} {obj.object_id} exists already") from exc
-        else:
-            result = await self.objects.replace_one({"_id": doc["_id"], "version": expected_version}, doc)
-            if result.matched_count != 1:
-                raise Conflict(f"{obj.module} {obj.owner} {obj.object_id} changed concurrently")
-        if deliveries:
-            await self.db["deliveries"].insert_many([delivery_document(d) for d in deliveries])
+
+        async def write(session: AsyncClientSession | None) -> None:
+            if expected_version is None:
+                try:
+                    await self.objects.insert_one(doc, session=session)
+                except DuplicateKeyError as exc:
+                    raise Conflict(f"{obj.module} {obj.owner} {obj.object_id} exists already") from exc
+            else:
+                result = await self.objects.replace_one(
+                    {"_id": doc["_id"], "version": expected_version}, doc, session=session
+                )
+                if result.matched_count != 1:
+                    raise Conflict(f"{obj.module} {obj.owner} {obj.object_id} changed concurrently")
+            if deliveries:
+                await self.db["deliveries"].insert_many([delivery_document(d) for d in deliveries], session=session)
+
+        await self._atomic(write)
 
     async def insert_objects(self, objs: list[StoredObject]) -> None:
-        """Unordered bulk insert; without a transaction, a duplicate key leaves the others written (stated)."""
+        """Unordered bulk insert; in a transaction where the server has them (all or nothing), else a duplicate key
+        leaves the others written (stated)."""
         if not objs:
             return
+
+        async def insert(session: AsyncClientSession | None) -> None:
+            await self.objects.insert_many([_document(o) for o in objs], ordered=False, session=session)
+
         try:
-            await self.objects.insert_many([_document(o) for o in objs], ordered=False)
+            await self._atomic(insert)
         except BulkWriteError as exc:
             raise Conflict("one of the objects exists already") from exc
 
     async def delete_object(
         self, module: str, owner: str, object_id: str, *, deliveries: Sequence[Delivery] = ()
     ) -> bool:
-        result = await self.objects.delete_one({"_id": _key(module, owner, object_id)})
-        if result.deleted_count == 1 and deliveries:
-            await self.db["deliveries"].insert_many([delivery_document(d) for d in deliveries])
-        return result.deleted_count == 1
+        async def delete(session: AsyncClientSession | None) -> bool:
+            result = await self.objects.delete_one({"_id": _key(module, owner, object_id)}, session=session)
+            if result.deleted_count == 1 and deliveries:
+                await self.db["deliveries"].insert_many([delivery_document(d) for d in deliveries], session=session)
+            return result.deleted_count == 1
+
+        return await self._atomic(delete)
+
+    async def object_modules(self) -> list[str]:
+        return sorted(await self.objects.distinct("module"))
 
     async def list_objects(self, query: ObjectQuery) -> Page[StoredObject]:
         found = _filter(query)

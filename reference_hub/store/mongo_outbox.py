@@ -2,18 +2,19 @@
 
 Collection ``deliveries``, ``_id`` = the delivery id, plus ``seq`` (time-ordered: creation time and a per-process
 counter) for order. A lease is taken per delivery with one conditional ``update_one`` (free or expired lease in the
-filter), so two processes never hold the same delivery. Without multi-document transactions (a standalone server
-has none) an object write and its deliveries are two writes: deliveries are written right after the object, so a
-process killed between the two loses that fan-out; stated in ARCHITECTURE.md.
+filter), so two processes never hold the same delivery. An object write and its deliveries share one transaction
+where the server has them; without (a standalone server) deliveries are written right after the object, so a process
+killed between the two loses that fan-out (the hub warns at start-up; see mongo.py).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 from pymongo import ASCENDING
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -21,6 +22,7 @@ from reference_hub.ocpi.datetime import DateTime, sortable
 from reference_hub.store.outbox import Delivery, DeliveryState, OutboxStats
 
 Doc = dict[str, Any]
+T = TypeVar("T")
 _COUNTER = itertools.count()
 
 
@@ -76,6 +78,9 @@ class MongoOutbox:
     def deliveries(self) -> AsyncCollection[Doc]:
         return self.db["deliveries"]
 
+    async def _atomic(self, work: Callable[[AsyncClientSession | None], Awaitable[T]]) -> T:
+        raise NotImplementedError
+
     @staticmethod
     async def _open_outbox(db: AsyncDatabase[Doc]) -> None:
         await db["deliveries"].create_index([("state", ASCENDING), ("due", ASCENDING)], name="due")
@@ -87,8 +92,13 @@ class MongoOutbox:
         )
 
     async def enqueue(self, deliveries: list[Delivery]) -> None:
-        if deliveries:
-            await self.deliveries.insert_many([delivery_document(d) for d in deliveries])
+        if not deliveries:
+            return
+
+        async def insert(session: AsyncClientSession | None) -> None:
+            await self.deliveries.insert_many([delivery_document(d) for d in deliveries], session=session)
+
+        await self._atomic(insert)
 
     async def claim_deliveries(
         self,

@@ -84,5 +84,8 @@ class ObjectStore(Protocol):
     async def list_objects(self, query: ObjectQuery) -> Page[StoredObject]:
         """A page of the query in creation order, and the total the query matches (ignoring offset and limit)."""
 
+    async def object_modules(self) -> list[str]:
+        """Every module that has at least one object, sorted (for copying a store)."""
+
 
 __all__ = ("ObjectQuery", "ObjectStore", "StoredObject")

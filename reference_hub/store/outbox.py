@@ -1,10 +1,11 @@
 """The outbox: deliveries the hub promised (acknowledged to a sender) and still has to make.
 
-A delivery is written together with the object write that caused it (SQLite: in the same transaction; MongoDB: right
-after it, see ``mongo_outbox.py``), so a crash after the hub answered loses nothing. Delivery workers in every hub
-process take due deliveries under a *lease* (an owner and an expiry): two processes never send one delivery at once,
-and a killed process's deliveries are taken over once its lease expires. Within one *stream* (one receiver and one
-object) only the oldest pending delivery is handed out, so a receiver sees an object's changes in order.
+A delivery is written together with the object write that caused it, in the same transaction (on a standalone MongoDB
+server, which has none, right after it: see ``mongo.py``), so a crash after the hub answered loses nothing. Delivery
+workers in every hub process take due deliveries under a *lease* (an owner and an expiry): two processes never send
+one delivery at once, and a killed process's deliveries are taken over once its lease expires. Within one *stream* (one
+receiver and one object) only the oldest pending delivery is handed out, so a receiver sees an object's changes in
+order.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+from collections.abc import Mapping
 from pathlib import Path
 
 import msgspec
@@ -28,6 +29,7 @@ from reference_hub.store.base import (
 from reference_hub.store.sqlite_callbacks import SqliteCallbacks
 from reference_hub.store.sqlite_objects import SqliteObjects
 from reference_hub.store.sqlite_outbox import SqliteOutbox
+from reference_hub.store.sqlite_tx import immediate
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS partners (
@@ -49,6 +51,15 @@ CREATE TABLE IF NOT EXISTS invitations (
     token_hash TEXT PRIMARY KEY,
     created    TEXT NOT NULL,
     used_by    TEXT
+);
+CREATE TABLE IF NOT EXISTS leases (
+    name  TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    until TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS partner_heard (
+    partner_id TEXT PRIMARY KEY,
+    heard      TEXT NOT NULL
 );
 """
 
@@ -163,38 +174,34 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks):
 
     async def insert_partner(self, partner: Partner, *, consume_invitation: str | None) -> None:
         self._own_writes += 1
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
         try:
-            if consume_invitation is not None:
-                cur = db.execute(
-                    "UPDATE invitations SET used_by = ? WHERE token_hash = ? AND used_by IS NULL",
-                    (partner.partner_id, consume_invitation),
-                )
-                if cur.rowcount != 1:
-                    raise Conflict("the registration token was used already")
-            existing = db.execute("SELECT status FROM partners WHERE partner_id = ?", (partner.partner_id,)).fetchone()
-            if existing is not None and existing[0] != PartnerStatus.INACTIVE.value:
-                raise DuplicateParty(f"partner {partner.partner_id} is already registered")
-            if existing is not None:
-                db.execute(
-                    "UPDATE partners SET status=?, token_hash=?, created=?, updated=?, doc=? WHERE partner_id=?",
-                    self._row(partner),
-                )
-            else:
-                db.execute(
-                    "INSERT INTO partners (status, token_hash, created, updated, doc, partner_id)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    self._row(partner),
-                )
-            self._write_keys(partner)
-            db.execute("COMMIT")
+            with immediate(self.db) as db:
+                if consume_invitation is not None:
+                    cur = db.execute(
+                        "UPDATE invitations SET used_by = ? WHERE token_hash = ? AND used_by IS NULL",
+                        (partner.partner_id, consume_invitation),
+                    )
+                    if cur.rowcount != 1:
+                        raise Conflict("the registration token was used already")
+                existing = db.execute(
+                    "SELECT status FROM partners WHERE partner_id = ?", (partner.partner_id,)
+                ).fetchone()
+                if existing is not None and existing[0] != PartnerStatus.INACTIVE.value:
+                    raise DuplicateParty(f"partner {partner.partner_id} is already registered")
+                if existing is not None:
+                    db.execute(
+                        "UPDATE partners SET status=?, token_hash=?, created=?, updated=?, doc=? WHERE partner_id=?",
+                        self._row(partner),
+                    )
+                else:
+                    db.execute(
+                        "INSERT INTO partners (status, token_hash, created, updated, doc, partner_id)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        self._row(partner),
+                    )
+                self._write_keys(partner)
         except sqlite3.IntegrityError as exc:
-            db.execute("ROLLBACK")
             raise DuplicateParty(self._which_duplicate(partner)) from exc
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     def _which_duplicate(self, partner: Partner) -> str:
         for key in partner.party_keys:
@@ -205,24 +212,18 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks):
 
     async def replace_partner(self, partner: Partner, *, expected_token_hash: str | None) -> None:
         self._own_writes += 1
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
         try:
-            cur = db.execute(
-                "UPDATE partners SET status=?, token_hash=?, created=?, updated=?, doc=?"
-                " WHERE partner_id=? AND token_hash IS ?",
-                (*self._row(partner), expected_token_hash),
-            )
-            if cur.rowcount != 1:
-                raise Conflict(f"partner {partner.partner_id} changed concurrently")
-            self._write_keys(partner)
-            db.execute("COMMIT")
+            with immediate(self.db) as db:
+                cur = db.execute(
+                    "UPDATE partners SET status=?, token_hash=?, created=?, updated=?, doc=?"
+                    " WHERE partner_id=? AND token_hash IS ?",
+                    (*self._row(partner), expected_token_hash),
+                )
+                if cur.rowcount != 1:
+                    raise Conflict(f"partner {partner.partner_id} changed concurrently")
+                self._write_keys(partner)
         except sqlite3.IntegrityError as exc:
-            db.execute("ROLLBACK")
             raise DuplicateParty(self._which_duplicate(partner)) from exc
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     async def get_partner(self, partner_id: str) -> Partner | None:
         row = self.db.execute("SELECT doc FROM partners WHERE partner_id = ?", (partner_id,)).fetchone()
@@ -258,36 +259,40 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks):
         return None if row is None else str(row[0])
 
     async def confirm_token(self, partner_id: str, token_hash: str) -> bool:
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(self.db) as db:
             row = db.execute(
                 "SELECT doc FROM partners WHERE partner_id = ? AND token_hash = ?", (partner_id, token_hash)
             ).fetchone()
             if row is None:
-                db.execute("ROLLBACK")
                 return False
             partner = self._decode(row[0])
             if not partner.token_confirmed:
                 confirmed = msgspec.structs.replace(partner, token_confirmed=True)
                 db.execute("UPDATE partners SET doc = ? WHERE partner_id = ?", (self._encode(confirmed), partner_id))
-            db.execute("COMMIT")
             return True
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+
+    async def set_offline(self, partner_id: str, offline: bool, updated: DateTime) -> Partner | None:
+        with immediate(self.db) as db:
+            row = db.execute(
+                "SELECT doc FROM partners WHERE partner_id = ? AND status = ?", (partner_id, PartnerStatus.ACTIVE.value)
+            ).fetchone()
+            partner = None if row is None else self._decode(row[0])
+            if partner is None or partner.offline == offline:
+                return None
+            changed = msgspec.structs.replace(partner, offline=offline, updated=updated)
+            db.execute(
+                "UPDATE partners SET updated = ?, doc = ? WHERE partner_id = ?",
+                (_ts(updated), self._encode(changed), partner_id),
+            )
+        self._own_writes += 1
+        return changed
 
     async def delete_partner(self, partner_id: str) -> bool:
         self._own_writes += 1
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(self.db) as db:
             db.execute("DELETE FROM party_keys WHERE partner_id = ?", (partner_id,))
+            db.execute("DELETE FROM partner_heard WHERE partner_id = ?", (partner_id,))
             gone = db.execute("DELETE FROM partners WHERE partner_id = ?", (partner_id,)).rowcount
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
         return gone == 1
 
     async def list_invitations(self, *, limit: int = 1000) -> list[Invitation]:
@@ -303,6 +308,28 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks):
             self._own_writes += 1  # other caches must forget a token A they may have cached as valid
             return True
         return False
+
+    async def take_lease(self, name: str, owner: str, now: DateTime, until: DateTime) -> bool:
+        cur = self.db.execute(
+            "INSERT INTO leases (name, owner, until) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
+            " owner = excluded.owner, until = excluded.until WHERE leases.owner = excluded.owner OR leases.until < ?",
+            (name, owner, _ts(until), _ts(now)),
+        )
+        return cur.rowcount == 1
+
+    async def note_heard(self, heard: Mapping[str, DateTime]) -> None:
+        if not heard:
+            return
+        with immediate(self.db) as db:
+            db.executemany(
+                "INSERT INTO partner_heard (partner_id, heard) VALUES (?, ?) ON CONFLICT (partner_id) DO UPDATE"
+                " SET heard = max(heard, excluded.heard)",
+                [(partner_id, _ts(at)) for partner_id, at in heard.items()],
+            )
+
+    async def heard_times(self) -> dict[str, DateTime]:
+        rows = self.db.execute("SELECT partner_id, heard FROM partner_heard").fetchall()
+        return {r[0]: DateTime.parse(r[1]) for r in rows}
 
 
 __all__ = ("SqliteStore", "private_file")

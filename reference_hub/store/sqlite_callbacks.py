@@ -1,7 +1,8 @@
 """The SQLite side of the CallbackStore (mixed into :class:`~reference_hub.store.sqlite.SqliteStore`).
 
 Table ``callbacks``: the record as JSON plus the columns it is found and guarded by. Taking a result is one
-``BEGIN IMMEDIATE`` transaction: the conditional update of the record and the insert of its delivery commit together.
+transaction (``sqlite_tx.immediate``): the conditional update of the record and the insert of its delivery commit
+together.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from reference_hub.ocpi.datetime import DateTime, dec_hook, enc_hook, sortable
 from reference_hub.store.callbacks import CallbackState, PendingCallback, is_setter
 from reference_hub.store.outbox import Delivery
 from reference_hub.store.sqlite_outbox import INSERT_DELIVERY, delivery_row
+from reference_hub.store.sqlite_tx import immediate
 
 CALLBACKS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS callbacks (
@@ -91,22 +93,15 @@ class SqliteCallbacks:
 
     def _change(self, callback_id: str, change: Any, deliveries: Sequence[Delivery] = ()) -> bool:
         """Read, change (``change`` returns the new record or None for "no change") and write in one transaction."""
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(self.db) as db:
             current = self._get(callback_id)
             changed = None if current is None else change(current)
             if changed is None:
-                db.execute("ROLLBACK")
                 return False
             self._put(changed)
             if deliveries:
                 db.executemany(INSERT_DELIVERY, [delivery_row(d) for d in deliveries])
-            db.execute("COMMIT")
             return True
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     async def set_callback_expiry(self, callback_id: str, expires: DateTime) -> None:
         self._change(callback_id, lambda c: msgspec.structs.replace(c, expires=expires))
@@ -160,6 +155,10 @@ class SqliteCallbacks:
                 if len(found) >= limit:
                     break
         return found
+
+    async def list_callbacks(self, *, offset: int = 0, limit: int = 1000) -> list[PendingCallback]:
+        rows = self.db.execute("SELECT doc FROM callbacks ORDER BY seq LIMIT ? OFFSET ?", (limit, offset)).fetchall()
+        return [_DECODE(r[0]) for r in rows]
 
 
 __all__ = ("CALLBACKS_SCHEMA", "SqliteCallbacks")

@@ -26,6 +26,7 @@ from reference_hub.store.objects import ObjectQuery, StoredObject
 from reference_hub.store.outbox import Delivery
 from reference_hub.store.page import Page
 from reference_hub.store.sqlite_outbox import INSERT_DELIVERY, OUTBOX_SCHEMA, delivery_row
+from reference_hub.store.sqlite_tx import immediate
 
 OBJECTS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
@@ -196,9 +197,7 @@ class SqliteObjects:
             obj.version,
             obj.body,
         )
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(self.db) as db:
             if expected_version is None:
                 try:
                     db.execute(
@@ -217,10 +216,6 @@ class SqliteObjects:
                     raise Conflict(f"{obj.module} {obj.owner} {obj.object_id} changed concurrently")
             if deliveries:
                 db.executemany(INSERT_DELIVERY, [delivery_row(d) for d in deliveries])
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     async def insert_objects(self, objs: list[StoredObject]) -> None:
         rows = [
@@ -237,34 +232,25 @@ class SqliteObjects:
             )
             for o in objs
         ]
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
         try:
-            db.executemany(f"INSERT INTO objects ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)  # noqa: S608
-            db.execute("COMMIT")
+            with immediate(self.db) as db:
+                db.executemany(f"INSERT INTO objects ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)  # noqa: S608
         except sqlite3.IntegrityError as exc:
-            db.execute("ROLLBACK")
             raise Conflict("one of the objects exists already") from exc
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     async def delete_object(
         self, module: str, owner: str, object_id: str, *, deliveries: Sequence[Delivery] = ()
     ) -> bool:
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(self.db) as db:
             cur = db.execute(
                 "DELETE FROM objects WHERE module = ? AND object_id = ? AND owner = ?", (module, object_id, owner)
             )
             if cur.rowcount == 1 and deliveries:
                 db.executemany(INSERT_DELIVERY, [delivery_row(d) for d in deliveries])
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
         return cur.rowcount == 1
+
+    async def object_modules(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT module FROM objects ORDER BY module")]
 
     async def list_objects(self, query: ObjectQuery) -> Page[StoredObject]:
         if self._reader is None:

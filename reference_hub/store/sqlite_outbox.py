@@ -1,6 +1,6 @@
 """The SQLite side of the Outbox (mixed into :class:`~reference_hub.store.sqlite.SqliteStore`).
 
-Claiming is one ``BEGIN IMMEDIATE`` transaction (select, then set the lease), so two processes sharing the file
+Claiming is one transaction (``sqlite_tx.immediate``: select, then set the lease), so two processes sharing the file
 never lease one delivery twice. ``deliveries_stream`` lets the "oldest pending of its stream" test use an index.
 """
 
@@ -14,6 +14,7 @@ import msgspec
 
 from reference_hub.ocpi.datetime import DateTime, sortable
 from reference_hub.store.outbox import Delivery, DeliveryState, OutboxStats
+from reference_hub.store.sqlite_tx import immediate
 
 OUTBOX_SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -107,14 +108,8 @@ class SqliteOutbox:
         raise NotImplementedError
 
     async def enqueue(self, deliveries: list[Delivery]) -> None:
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(self.db) as db:
             db.executemany(INSERT_DELIVERY, [delivery_row(d) for d in deliveries])
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     async def claim_deliveries(
         self,
@@ -133,9 +128,8 @@ class SqliteOutbox:
         query = _CLAIM_DUE.format(skip=f" AND d.receiver NOT IN ({', '.join('?' * len(full))})" if full else "")
         bounded = bool(room) or per_receiver is not None
         walk = limit * _WALK + len(full) if bounded else limit
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            rows = []
+        rows = []
+        with immediate(db):
             for row in db.execute(query, (stamp, stamp, *full, walk)):
                 receiver = row[2]
                 left = room.get(receiver, per_receiver)
@@ -151,10 +145,6 @@ class SqliteOutbox:
                     "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE seq = ?",
                     [(owner, _ts(lease_until), row[0]) for row in rows],
                 )
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
         return [_delivery(row[1:]) for row in rows]
 
     async def delivered(self, delivery_id: str, owner: str) -> None:

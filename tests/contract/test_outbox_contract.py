@@ -8,9 +8,11 @@ import pytest
 
 from reference_hub.ocpi.datetime import DateTime
 from reference_hub.store.base import Conflict
+from reference_hub.store.callbacks import CallbackState
+from reference_hub.store.mongo import MongoStore
 from reference_hub.store.outbox import Delivery, DeliveryState
 from tests.contract.test_object_store_contract import obj
-from tests.contract.test_store_contract import Backend, Harness, backend, run
+from tests.contract.test_store_contract import TRANSACTIONS, Backend, Harness, backend, run
 
 __all__ = ("backend",)
 
@@ -116,6 +118,44 @@ def test_deliveries_are_written_with_the_object_and_not_on_conflict(backend: Bac
         assert await h.store.delete_object("locations", "NL/CPO", "L1", deliveries=[delivery("x3", stream="s3")])
         assert not await h.store.delete_object("locations", "NL/CPO", "L1", deliveries=[delivery("x4", stream="s4")])
         assert await claim(h, owner="w2") == ["x3"]
+
+    run(backend, body)
+
+
+def test_a_write_whose_outbox_rows_fail_leaves_nothing_behind(backend: Backend) -> None:
+    """The object (or the taken result) and its deliveries are one transaction: when a delivery cannot be stored (here
+    its id is taken), the object write, replace or delete is undone with it, and a result is not taken."""
+    backend.needs(TRANSACTIONS)
+    from tests.contract.test_callback_store_contract import callback
+
+    async def body(h: Harness) -> None:
+        store = h.store
+        if isinstance(store, MongoStore) and not store.transactions:
+            pytest.skip("this MongoDB server is standalone: no multi-document transactions (the adapter warned)")
+        await store.enqueue([delivery("taken")])
+        clash = [delivery("fresh", stream="s2"), delivery("taken", stream="s3")]
+        with pytest.raises(Exception):  # noqa: B017 - each adapter's own duplicate-key error
+            await store.write_object(obj("NEW"), expected_version=None, deliveries=clash)
+        assert await store.get_object("locations", "NL/CPO", "NEW") is None
+
+        await store.write_object(obj("OLD"), expected_version=None)
+        with pytest.raises(Exception):  # noqa: B017
+            await store.write_object(obj("OLD", updated=9, version=2), expected_version=1, deliveries=clash)
+        kept = await store.get_object("locations", "NL/CPO", "OLD")
+        assert kept is not None and kept.version == 1
+        with pytest.raises(Exception):  # noqa: B017
+            await store.delete_object("locations", "NL/CPO", "OLD", deliveries=clash)
+        assert await store.get_object("locations", "NL/CPO", "OLD") is not None
+
+        await store.add_callback(callback("c1"))
+        with pytest.raises(Exception):  # noqa: B017
+            await store.record_result("c1", "ACCEPTED", finish=True, deliveries=clash)
+        open_again = await store.get_callback("c1")
+        assert open_again is not None and (open_again.state, open_again.last_result) == (CallbackState.PENDING, None)
+        assert await store.record_result("c1", "ACCEPTED", finish=True, deliveries=[delivery("later", stream="s4")])
+
+        pending = await store.list_deliveries(receiver=None, state=DeliveryState.PENDING, limit=9)
+        assert sorted(d.delivery_id for d in pending) == ["later", "taken"]
 
     run(backend, body)
 

@@ -4,13 +4,19 @@ Adapters (test ids):
 
 - ``sqlite-memory``: ``SqliteStore(":memory:")``;
 - ``sqlite-file``: a WAL file under ``tmp_path`` (a second store opens the same file, as another process would);
-- ``mongodb-fake(pymongo-async-mock)``: ``MongoStore`` on an in-process fake (pymongo-async-mock over mongomock).
-  It is a fake: where it cannot do what the adapter relies on, the case is skipped and says why (``FAKE_GAPS``);
+- ``postgresql``: ``PostgresStore`` on a database of its own in the session's throwaway PostgreSQL cluster (a real
+  server the tests start themselves, see tests/conftest.py); calls really run concurrently there;
+- ``mongodb-fake(pymongo-async-mock)``: ``MongoStore`` on an in-process fake (pymongo-async-mock over mongomock) of a
+  standalone server (no transactions). It is a fake: where it cannot do what the adapter relies on, the case is
+  skipped and says why (``FAKE_GAPS``);
+- ``mongodb-fake-replica-set``: the same fake dressed as a replica set (tests/support/mongo_fake.py): it reports one,
+  so the adapter writes what belongs together in transactions, which the fake undoes on an error and in which it
+  refuses any write without the session;
 - ``mongodb-real``: ``MongoStore`` on the server named by ``OCPI_TEST_MONGODB_URI``, in a throw-away database.
 
 pytest-asyncio is not used: each test is a sync function that runs its async body with ``asyncio.run``. Note that
 on the two in-process adapters "concurrent" calls (``asyncio.gather``) never interleave, because no call
-suspends; only ``mongodb-real`` really races them, and there the database's atomic operations decide.
+suspends; ``postgresql`` and ``mongodb-real`` really race them, and there the database's locks decide.
 """
 
 from __future__ import annotations
@@ -43,12 +49,21 @@ from reference_hub.store.base import (
     TokenOwner,
 )
 from reference_hub.store.mongo import MongoStore
+from reference_hub.store.postgres import PostgresStore
 from reference_hub.store.sqlite import SqliteStore
 
 MONGODB_URI_ENV = "OCPI_TEST_MONGODB_URI"
 
 MULTIKEY = "multikey-unique"
 REINDEX = "reindex-existing"
+TRANSACTIONS = "transactions"
+"""Several writes undone together on an error (an object and its outbox rows, a result and its delivery)."""
+STANDALONE_GAPS = {
+    TRANSACTIONS: (
+        "a standalone MongoDB has no multi-document transactions: an object and its outbox rows are two writes "
+        "there (the adapter warns at start-up); mongodb-fake-replica-set and a replica set run this case"
+    )
+}
 FAKE_GAPS = {
     MULTIKEY: (
         "mongomock (under pymongo-async-mock) checks a unique index on an array field by comparing whole "
@@ -134,6 +149,13 @@ def sqlite_file(path: Path) -> Backend:
     return Backend("sqlite-file", setup)
 
 
+def postgresql(url: str) -> Backend:
+    async def setup(_stack: AsyncExitStack) -> Callable[[], Store]:
+        return lambda: PostgresStore(url)
+
+    return Backend("postgresql", setup)
+
+
 def mongodb_fake() -> Backend:
     from pymongo_async_mock import AsyncMongoMockClient
 
@@ -141,7 +163,17 @@ def mongodb_fake() -> Backend:
         client: Any = AsyncMongoMockClient()  # one in-process "server" shared by every store of the test
         return lambda: MongoStore("mongodb://fake.invalid/ocpi_contract", client=client)
 
-    return Backend("mongodb-fake(pymongo-async-mock)", setup, gaps=dict(FAKE_GAPS))
+    return Backend("mongodb-fake(pymongo-async-mock)", setup, gaps={**FAKE_GAPS, **STANDALONE_GAPS})
+
+
+def mongodb_fake_replica_set() -> Backend:
+    from tests.support.mongo_fake import FakeReplicaSet
+
+    async def setup(_stack: AsyncExitStack) -> Callable[[], Store]:
+        client: Any = FakeReplicaSet()
+        return lambda: MongoStore("mongodb://fake.invalid/ocpi_contract", client=client)
+
+    return Backend("mongodb-fake-replica-set", setup, gaps=dict(FAKE_GAPS))
 
 
 def mongodb_real(uri: str) -> Backend:
@@ -157,7 +189,14 @@ def mongodb_real(uri: str) -> Backend:
     return Backend("mongodb-real", setup)
 
 
-ADAPTERS = ["sqlite-memory", "sqlite-file", "mongodb-fake(pymongo-async-mock)", "mongodb-real"]
+ADAPTERS = [
+    "sqlite-memory",
+    "sqlite-file",
+    "postgresql",
+    "mongodb-fake(pymongo-async-mock)",
+    "mongodb-fake-replica-set",
+    "mongodb-real",
+]
 
 
 @pytest.fixture(params=ADAPTERS)
@@ -167,6 +206,10 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
         return sqlite_memory()
     if name == "sqlite-file":
         return sqlite_file(tmp_path / "store" / "hub.db")
+    if name == "postgresql":
+        return postgresql(request.getfixturevalue("postgres_url"))
+    if name == "mongodb-fake-replica-set":
+        return mongodb_fake_replica_set()
     if name.startswith("mongodb-fake"):
         return mongodb_fake()
     uri = os.environ.get(MONGODB_URI_ENV)
@@ -314,7 +357,8 @@ def test_change_marker_moves_after_another_process_writes(backend: Backend) -> N
         other = await h.another_store()
         before = h.store.change_marker()
         await other.add_invitation(invitation("from elsewhere"))
-        # SQLite notices at once; MongoDB's marker is a 2 s time bucket (see MongoStore.change_marker).
+        # SQLite notices at once, PostgreSQL on the notification (or its next poll of the change counter);
+        # MongoDB's marker is a 2 s time bucket (see MongoStore.change_marker).
         deadline = time.monotonic() + 3
         while h.store.change_marker() == before:
             assert time.monotonic() < deadline, "change_marker did not move within 3 s of another writer"

@@ -7,7 +7,7 @@ control API, so the hub under test only ever talks to it over real HTTP:
     POST /control/rotate                                             credentials PUT with a new token B
     POST /control/unregister                                         credentials DELETE
     POST /control/invite                                             a token A for a hub-initiated registration
-    GET  /control/state                                              tokens, calls seen, peer credentials
+    GET  /control/state                                              tokens, calls seen (timed), peer credentials
     POST /control/set        {"delay": S, "down": B, "versions_down": B, "serve": {...}, "authorize": {...},
                               "answers": {...}, "results": {...}}
     GET  /control/received                                           every module request received, in order
@@ -15,13 +15,13 @@ control API, so the hub under test only ever talks to it over real HTTP:
 
 Besides the configuration modules it advertises a Receiver and a Sender endpoint for locations, tariffs, sessions,
 cdrs, tokens, commands, chargingprofiles, payments, invoicereconciliation and bookings, and a hubclientinfo
-Receiver. Every request to them is recorded (method, path, query, the routing and id headers, body, arrival time)
-and answered as a plain party would: pushes with 1000 (a CDR or an invoice reconciliation record POSTed to the bare
-Receiver with 201), kept by path so that a GET reads them back (a PATCH merged into what is kept, a DELETE removing
-it), a Sender GET-all with the objects set through /control/set ``serve`` under the path after the endpoint
-(``locations``, ``bookings/booking_locations``, ...; paginated, with its own Link), a single object of such a list
-by its id (a BookingLocation's Calendar one segment deeper), an authorization from the table set through
-/control/set (else 404 + 2004).
+Receiver. Every request to them is recorded (method, path, query, the routing and id headers, body, arrival time;
+``refused`` when answered 503 while "down") and answered as a plain party would: pushes with 1000 (a CDR or an
+invoice reconciliation record POSTed to the bare Receiver with 201), kept by path so that a GET reads them back (a
+PATCH merged into what is kept, a DELETE removing it), a Sender GET-all with the objects set through /control/set
+``serve`` under the path after the endpoint (``locations``, ``bookings/booking_locations``, ...; paginated, with its
+own Link), a single object of such a list by its id (a BookingLocation's Calendar one segment deeper), an
+authorization from the table set through /control/set (else 404 + 2004).
 
 As a CPO it answers BookingRequests (``POST {bookings}`` on its Sender) from the BookingLocations it serves: a request
 whose period lies within an available timeslot of the named BookingLocation gets a Booking RESERVED (request
@@ -108,7 +108,7 @@ class Party:
         self.token_c: str | None = None  # what we present to the hub
         self.hub_credentials: dict[str, Any] | None = None
         self.hub_credentials_url: str | None = None
-        self.calls: list[dict[str, str]] = []
+        self.calls: list[dict[str, Any]] = []
         self.received: list[dict[str, Any]] = []
         self.stored: dict[str, Any] = {}
         self.posted: list[dict[str, Any]] = []
@@ -294,7 +294,8 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
             """Record the path as it arrived; with ``--resolve-dot-segments``, route the resolved one."""
             if not super().parse_request():
                 return False
-            party.calls.append({"method": self.command, "path": self.path})  # no lock: /control/register holds it
+            # no lock: /control/register holds it
+            party.calls.append({"method": self.command, "path": self.path, "at": time.time()})
             if party.options.resolve_dot_segments:
                 path, mark, query = self.path.partition("?")
                 resolved = posixpath.normpath(unquote(unquote(path)))
@@ -423,6 +424,7 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
             if settings["delay"]:
                 time.sleep(settings["delay"])
             if settings["down"]:
+                record["refused"] = True  # recorded, but answered 503: not a delivery that arrived
                 self.reply(503, b"service unavailable")
                 return True
             interface, module, rest = parts[3], parts[4], parts[5:]

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from conformance.checks import CHECKS, check, run_check
+from conformance.checks._registry import judged_count, judged_since
 from conformance.checks.datetime import format_ocpi_datetime, is_ocpi_datetime, parse_ocpi_datetime
 from conformance.checks.pagination import next_link
 from conformance.model import Blocked, Exchange, Finding, Level, Outcome, outcome_for_failure
@@ -79,9 +80,13 @@ def test_envelope_fires_on_each_broken_field(body: Any, raw: str | None, words: 
     assert words in fires("envelope", ex(200, body, raw=raw)).message
 
 
-def test_no_response_is_reported_as_such() -> None:
-    finding = fires("envelope", ex(None, error="ConnectError: refused"))
-    assert "no response" in finding.message
+def test_no_response_is_not_judged_never_a_finding() -> None:
+    """A request that got no answer at all (refused connection, DNS, TLS, timeout) tells nothing about the target."""
+    from conformance.model import NotJudged
+
+    for name in ("envelope", "not_redirected"):
+        with pytest.raises(NotJudged, match="connection refused"):
+            run_check(name, ex(None, error="ConnectError: [Errno 111] Connection refused"))
 
 
 def test_json_content_type() -> None:
@@ -94,7 +99,35 @@ def test_success_requires_2xx_and_1xxx_and_the_data_shape() -> None:
     silent("success", ex(201, {"status_code": 1000, "timestamp": GOOD_TS, "data": {}}), data="object")
     assert "status_code 2000" in fires("success", ex(200, {"status_code": 2000, "timestamp": GOOD_TS})).actual
     fires("success", ex(401, {"status_code": 1000, "timestamp": GOOD_TS}))
-    fires("success", ex(200, {"status_code": 1000, "timestamp": GOOD_TS, "data": {}}), data="list")
+    # the wrong shape of data is transport.data-shape's to judge: an object where a list is due stands aside
+    with pytest.raises(Blocked, match=r"see transport\.data-shape"):
+        run_check("success", ex(200, {"status_code": 1000, "timestamp": GOOD_TS, "data": {}}), data="list")
+    # an object in a one-element list is read as that object
+    silent("success", ex(200, {"status_code": 1000, "timestamp": GOOD_TS, "data": [{"a": 1}]}), data="object")
+
+
+def test_data_shape_is_judged_by_one_check_and_content_read_elsewhere() -> None:
+    from conformance.checks.shape import UNWRAPPED, one_object
+
+    wrapped = ex(200, {"status_code": 1000, "timestamp": GOOD_TS, "data": [{"id": "L1"}]})
+    assert (
+        "a list of 1 where the operation answers one object" in fires("data_shape", wrapped, expected="object").message
+    )
+    silent("data_shape", ex(200, {"status_code": 1000, "timestamp": GOOD_TS, "data": {"id": "L1"}}), expected="object")
+    silent("data_shape", ex(200, {"status_code": 1000, "timestamp": GOOD_TS, "data": []}), expected="array")
+    fires("data_shape", ex(200, {"status_code": 1000, "timestamp": GOOD_TS, "data": {}}), expected="array")
+    before = judged_count()
+    assert one_object(wrapped) == {"id": "L1"}
+    assert [name for name, _ in judged_since(before)] == [UNWRAPPED]  # said among what the scenario checked
+    two = ex(200, {"status_code": 1000, "timestamp": GOOD_TS, "data": [{"id": "L1"}, {"id": "L2"}]})
+    with pytest.raises(Blocked, match=r"a list of 2 where one object is defined, .* — see transport\.data-shape"):
+        one_object(two)
+    assert one_object(two, quiet=True) is None
+    # the schema check validates the one element, not the list: its finding is about the Location's own fields
+    location = get_oracle().find("locations", "SENDER", "GET", "/{location_id}")
+    assert get_oracle().data_shape(location) == "object"
+    finding = fires("response_schema", wrapped, operation=location)
+    assert "required property" in (finding.actual or "") and "is not of type 'object'" not in (finding.actual or "")
 
 
 # -- DateTime -------------------------------------------------------------------------------------

@@ -99,8 +99,71 @@ def test_existing_token_is_not_destructive_by_default() -> None:
 
 
 def test_missing_target_file_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["run", str(tmp_path / "nope.toml")]) == 4
-    assert "not found" in capsys.readouterr().err
+    assert main(["run", str(tmp_path / "nope.toml")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no such file" in err and "ocpi-conformance init > nope.toml" in err
+
+
+_VALID = {"versions_url": "http://127.0.0.1/v", "token_a": "a"}
+
+
+@pytest.mark.parametrize(
+    ("doc", "line"),
+    [
+        # a typo never silently changes what a run does: unknown tables and keys name the closest valid one
+        ({**_VALID, "Run": {"read_only": True}}, "unknown table `Run`; did you mean [run]?"),
+        ({**_VALID, "run": {"readonly": True}}, "unknown key `run.readonly`; did you mean `run.read_only`?"),
+        ({**_VALID, "read_only": True}, "`read_only` is not a key here; it belongs in [run]"),
+        ({**_VALID, "versions_ulr": "x"}, "unknown key `versions_ulr`; did you mean `versions_url`?"),
+        ({**_VALID, "peer": {"prot": 5}}, "did you mean `peer.port`?"),
+        ({**_VALID, "identity": [{"role": "CPO"}]}, "did you mean [identities]?"),
+        # wrong types and values out of range
+        ({**_VALID, "run": {"read_only": "yes"}}, "`run.read_only` must be a boolean (true or false), got 'yes'"),
+        ({**_VALID, "run": {"strict": 1}}, "`run.strict` must be a boolean"),
+        ({**_VALID, "timeout": 0}, "`timeout` must be more than 0 and at most 600, got 0"),
+        ({**_VALID, "timeout": "10"}, "`timeout` must be a number"),
+        ({**_VALID, "peer": {"port": 70000}}, "`peer.port` must be 0-65535, got 70000"),
+        ({**_VALID, "peer": {"port": True}}, "`peer.port` must be an integer"),
+        (
+            {**_VALID, "roles": ["CP0"]},
+            "`roles`: 'CP0' is not one of CPO, EMSP, HUB, NAP, NSP, OTHER, SCSP; did you mean CPO?",
+        ),
+        ({**_VALID, "roles": []}, "`roles` must name at least one"),
+        ({**_VALID, "run": {"exclude": ["locations.receiver-put-gt"]}}, "did you mean locations.receiver-put-get?"),
+        ({**_VALID, "peer": [{"port": 1}]}, "`peer` is a table: write [peer], not [[peer]]"),
+        ({**_VALID, "report": "out"}, "`report` must be a table ([report])"),
+    ],
+)
+def test_target_file_is_read_strictly_one_line_naming_the_key(doc: dict, line: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_target(doc)
+    assert line in str(err.value) and "\n" not in str(err.value), str(err.value)
+
+
+def test_a_typo_in_the_file_is_refused_before_anything_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`[Run]` once silently turned read-only mode off; now the run does not start (exit 2, one line)."""
+    path = tmp_path / "target.toml"
+    path.write_text('versions_url = "http://127.0.0.1:9/v"\ntoken_a = "a"\n[Run]\nread_only = true\n')
+    for command in ("run", "plan", "fuzz"):
+        assert main([command, str(path)]) == 2
+        err = capsys.readouterr().err
+        assert err == f"ocpi-conformance: {path}: unknown table `Run`; did you mean [run]?\n"
+
+
+def test_the_reference_page_is_generated_from_the_schema_the_loader_uses() -> None:
+    from conformance.target import SCHEMA, reference_page
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "target-toml.md").read_text(encoding="utf-8")
+    assert page == reference_page(), "regenerate: python -m conformance.target > docs/target-toml.md"
+    for table in SCHEMA:
+        assert f"## {table.title}" in page
+        for key in table.keys:
+            assert f"| `{key.name}` | {key.kind} |" in page, key.name
+    # every key the template uses is one the schema defines (the template is read by the same loader)
+    for line in TEMPLATE.splitlines():
+        name = line.split("=", 1)[0].strip().lstrip("# ")
+        if "=" in line and not line.lstrip().startswith("#") and " " not in name:
+            assert any(t.key(name) for t in SCHEMA), name
 
 
 def test_run_builds_an_isolated_pytest_session(tmp_path: Path) -> None:

@@ -180,3 +180,45 @@ def test_emsp_peer_takes_results_at_its_response_urls_only(client: OcpiClient) -
         assert client.request("POST", url, json_body={"result": "ACCEPTED"}).status == 401  # no token
     finally:
         emsp.stop()
+
+
+def test_a_rate_limit_is_waited_out_and_asked_again_not_judged() -> None:
+    """HTTP 429 says nothing about the rule a scenario judges: the client waits as Retry-After says and asks again;
+    both exchanges are kept (the first labelled as retried), and the answer returned is the one after the wait."""
+    import http.server
+    import threading
+    import time
+
+    answers = [(429, b'{"status_code": 2000, "timestamp": "2026-01-01T00:00:00Z"}'), (200, b'{"status_code": 1000}')]
+
+    class Limited(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            status, body = answers.pop(0)
+            self.send_response(status)
+            if status == 429:
+                self.send_header("Retry-After", "0.2")
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Limited)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    recorder = Recorder()
+    client = OcpiClient(recorder, timeout=5)
+    try:
+        started = time.monotonic()
+        ex = client.request("GET", f"http://127.0.0.1:{server.server_address[1]}/versions", label="versions")
+        waited = time.monotonic() - started
+    finally:
+        client.close()
+        server.shutdown()
+        server.server_close()
+    assert ex.status == 200 and ex.ocpi_status == 1000
+    assert waited >= 0.2
+    first, second = recorder.all()
+    assert first.status == 429 and "retried after 0.2 s" in first.label and second is ex
+    assert first.request_header("X-Request-ID") == second.request_header("X-Request-ID")  # the same request, again

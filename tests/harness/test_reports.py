@@ -229,3 +229,19 @@ def test_nothing_judged_is_exit_code_3_with_the_reason() -> None:
     assert run.nothing_judged() == "every scenario was skipped; 2 of them because of versions.list"
     assert "NOTHING JUDGED — every scenario was skipped; 2 of them because of versions.list" in summary_text(run)
     assert "certifies nothing" in html_report(run)
+
+
+def test_a_cause_that_is_not_the_targets_is_named_as_such_and_judges_nothing() -> None:
+    """Scenarios skipped as "not judged" (no answer, a refused configured token) lead the banner with that cause; the
+    run exits 3 and the summary lists no failure, only the plan and the verdict."""
+    from conformance.model import NOT_JUDGED_PREFIX
+
+    why = "the target could not be reached: nothing answers at 127.0.0.1:9 (connection refused)"
+    skips = [
+        _scenario(f"transport.{n}", Outcome.SKIP, area="transport", message=NOT_JUDGED_PREFIX + why) for n in "abc"
+    ]
+    run = RunResult("t", "http://127.0.0.1:9/ocpi/versions", "2025-01-01T00:00:00Z", scenarios=skips)
+    assert run.exit_code == 3 and run.nothing_judged() == f"every scenario was skipped; {why}"
+    text = summary_text(run)
+    assert text.splitlines()[-1] == f"verdict: NOTHING JUDGED — every scenario was skipped; {why} (exit code 3)"
+    assert "FAIL" not in text and "verdicts by" not in text

@@ -60,7 +60,8 @@ def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 class HubProcess:
-    """``ocpi-hub serve`` on a free loopback port with its own SQLite file; its output goes to ``hub.log`` beside it."""
+    """``ocpi-hub serve`` on a free loopback port with its own SQLite file, or on ``store`` (a URL, e.g. a PostgreSQL
+    database shared with other instances); its output goes to ``hub.log`` beside ``db_path``."""
 
     def __init__(
         self,
@@ -114,6 +115,7 @@ class HubProcess:
         ]
         for fault in self.faults:
             cmd += ["--fault", fault]
+        self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("a") as log:
             self.proc = subprocess.Popen(
                 cmd, stdout=log, stderr=subprocess.STDOUT, text=True, env=self.env, start_new_session=True, cwd=self.cwd

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,6 +27,13 @@ def workspace(target: Path) -> Path:
     """A folder that looks like the repository root to ``make`` and the examples, so that walk-throughs run there
     literally without leaving files (token files, data/) in the real checkout."""
     target.mkdir(parents=True, exist_ok=True)
-    for name in ("Makefile", "pyproject.toml", ".venv", "examples", "loadtests", "reference_hub", "conformance"):
+    for name in ("Makefile", ".venv", "examples", "loadtests", "reference_hub", "conformance"):
         (target / name).symlink_to(ROOT / name)
+    # A copy of pyproject.toml no newer than the virtual environment's install stamp: make must never reinstall the
+    # shared .venv from here (an editable install would then point at this temporary folder).
+    shutil.copy(ROOT / "pyproject.toml", target / "pyproject.toml")
+    stamp = ROOT / ".venv" / ".installed-stamp"
+    if stamp.exists():
+        older = stamp.stat().st_mtime - 1
+        os.utime(target / "pyproject.toml", (older, older))
     return target

@@ -28,17 +28,46 @@ def _partner(partner_id: str, updated_ago: float, *, offline: bool = False) -> P
 
 
 class _FakeStore:
-    """Stand-in store: lists the given partners."""
+    """Stand-in store: lists the given partners, holds the lease for ``lease_holder`` and returns ``shared`` as the
+    times other processes heard partners."""
 
-    def __init__(self, partners: list[Partner]) -> None:
+    def __init__(self, partners: list[Partner], lease_holder: str | None, shared: dict[str, DateTime]) -> None:
         self.partners = partners
+        self.lease_holder = lease_holder
+        self.shared = shared
+        self.noted: dict[str, DateTime] = {}
 
     async def list_partners(self, **_: Any) -> Any:
         return SimpleNamespace(items=self.partners)
 
+    async def take_lease(self, name: str, owner: str, now: DateTime, until: DateTime) -> bool:
+        assert name == "liveness" and until > now
+        self.lease_holder = self.lease_holder or owner
+        return self.lease_holder == owner
 
-def _probed(partners: list[Partner], *, started_ago: float, heard: dict[str, float] | None = None) -> list[str]:
-    liveness = Liveness(Settings(alive_after=300), _FakeStore(partners), None, None, None)  # type: ignore[arg-type]
+    async def note_heard(self, heard: dict[str, DateTime]) -> None:
+        self.noted.update(heard)
+
+    async def heard_times(self) -> dict[str, DateTime]:
+        return dict(self.shared)
+
+
+def _ago(seconds: float) -> DateTime:
+    return DateTime.from_datetime(datetime.now(UTC) - timedelta(seconds=seconds))
+
+
+def _probed(
+    partners: list[Partner],
+    *,
+    started_ago: float,
+    heard: dict[str, float] | None = None,
+    heard_elsewhere: dict[str, float] | None = None,
+    lease_holder: str | None = None,
+    store: _FakeStore | None = None,
+) -> list[str]:
+    shared = {k: _ago(v) for k, v in (heard_elsewhere or {}).items()}
+    store = store or _FakeStore(partners, lease_holder, shared)
+    liveness = Liveness(Settings(alive_after=300), store, None, None, None)  # type: ignore[arg-type]
     liveness._started = time.monotonic() - started_ago
     for partner_id, ago in (heard or {}).items():
         liveness._heard[partner_id] = time.monotonic() - ago
@@ -76,3 +105,15 @@ def test_a_round_probes_a_bounded_number_longest_silent_first(monkeypatch: Any) 
     monkeypatch.setattr(liveness_module, "PROBES_PER_ROUND", 3)
     partners = [_partner(f"NL-P{n:02d}", updated_ago=1000 + n) for n in range(10)]
     assert _probed(partners, started_ago=5000) == ["NL-P07", "NL-P08", "NL-P09"]
+
+
+def test_a_party_heard_by_another_process_is_not_probed() -> None:
+    partners = [_partner("NL-THERE", updated_ago=3600), _partner("NL-NOWHERE", updated_ago=3600)]
+    assert _probed(partners, started_ago=3600, heard_elsewhere={"NL-THERE": 20, "NL-NOWHERE": 900}) == ["NL-NOWHERE"]
+
+
+def test_only_the_lease_holder_probes_but_every_process_shares_what_it_heard() -> None:
+    store = _FakeStore([_partner("NL-OLD", updated_ago=3600)], "another process", {})
+    assert _probed([], started_ago=3600, heard={"NL-TALKS": 5}, store=store) == []
+    assert list(store.noted) == ["NL-TALKS"]
+    assert abs(store.noted["NL-TALKS"].timestamp() - (time.time() - 5)) < 1

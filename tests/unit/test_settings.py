@@ -36,7 +36,30 @@ def test_typos_are_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.delenv("OCPI_HUB_FAULTS", raising=False)
     config = tmp_path / "hub.yaml"
     config.write_text("prot: 9000\n")
-    with pytest.raises(ValueError, match="prot"):
+    with pytest.raises(ValueError, match="prot") as err:
+        load_settings(config)
+    assert "unknown setting 'prot'; did you mean 'port'?" in str(err.value) and "\n" not in str(err.value)
+    config.write_text("port: eighty\n")
+    with pytest.raises(ValueError, match=r"invalid setting port: Expected `int`, got `str`"):
         load_settings(config)
     with pytest.raises(ValueError, match="unknown fault"):
         load_settings(faults=("drop_everything",))
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ("port: 99999", "invalid setting port: 99999 is not a port number"),
+        ("page_limit: -5", "invalid setting page_limit: -5 is outside 1-10000"),
+        ("callback_timeout: 0", "invalid setting callback_timeout: 0.0 is outside 0.1-3600"),
+    ],
+)
+def test_values_out_of_range_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, line: str, words: str
+) -> None:
+    for name in ("OCPI_HUB_PORT", "OCPI_HUB_WORKERS", "OCPI_HUB_PAGE_LIMIT"):
+        monkeypatch.delenv(name, raising=False)
+    config = tmp_path / "hub.yaml"
+    config.write_text(line + "\n")
+    with pytest.raises(ValueError, match=words):
+        load_settings(config)

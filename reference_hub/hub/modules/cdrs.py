@@ -16,7 +16,7 @@ from reference_hub.faults import Fault
 from reference_hub.hub.catalogue import SPECS
 from reference_hub.hub.directory import party_key
 from reference_hub.hub.frontdoor import Exchange, FrontDoor, Handler, Reply, relay
-from reference_hub.hub.objects import object_key
+from reference_hub.hub.objects import object_key, require_every_field
 from reference_hub.hub.routing import Relayed
 from reference_hub.ocpi.errors import GenericClientError
 from reference_hub.ocpi.models import CDR
@@ -43,6 +43,8 @@ async def post(door: FrontDoor, ex: Exchange) -> Reply:
     who, to = await door.requester(ex)
     objects = door.objects
     cdr: CDR = door.codec.decode(ex.body, CDR)
+    if Fault.OPTIONAL_FIELDS_REQUIRED in door.faults:
+        require_every_field(ex.body, CDR)
     owner = objects.owner(CDRS, who, cdr.country_code, cdr.party_id)
     key = object_key(CDRS, cdr.id)
     current = await door.store.get_object(CDRS.module, owner, key)

@@ -1,0 +1,235 @@
+"""The PostgreSQL side of the Outbox (mixed into :class:`~reference_hub.store.postgres.PostgresStore`).
+
+A claim picks the oldest due deliveries, each the oldest pending one of its stream, locks them ``FOR UPDATE SKIP
+LOCKED`` and sets the lease in one statement, so processes claiming at the same moment skip each other's rows instead
+of waiting for them or taking them twice; a row whose lease another process set meanwhile is re-checked under its
+lock and left alone. When receivers are bounded (the worker's ``room``), the candidates are read first and the lease
+is then set, conditionally, on those within each receiver's bound: the same re-check keeps a row from being taken
+twice. The stream rule sees every pending
+delivery of the stream, leased or not, so a receiver never gets a later change of an object while an earlier one is
+in flight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from reference_hub.ocpi.datetime import DateTime
+from reference_hub.store.outbox import Delivery, DeliveryState, OutboxStats
+
+_COLUMNS = "delivery_id, receiver, stream, method, url, headers, body, created, due, attempts, state, last_error"
+
+INSERT_DELIVERY = f"INSERT INTO deliveries ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"  # noqa: S608
+
+CLAIM_DUE = (
+    "UPDATE deliveries AS d SET lease_owner = $1, lease_until = $2 FROM ("
+    " SELECT c.seq FROM deliveries AS c"
+    " WHERE c.state = 'PENDING' AND c.due <= $3 AND (c.lease_until IS NULL OR c.lease_until < $3)"
+    " AND NOT EXISTS (SELECT 1 FROM deliveries AS e WHERE e.stream = c.stream AND e.state = 'PENDING'"
+    " AND e.seq < c.seq)"
+    " ORDER BY c.seq LIMIT $4 FOR UPDATE SKIP LOCKED) AS due"
+    " WHERE d.seq = due.seq RETURNING d.seq, d.delivery_id, d.receiver, d.stream, d.method, d.url, d.headers, d.body,"
+    " d.created, d.due, d.attempts, d.state, d.last_error"
+)
+
+
+CLAIM_CANDIDATES = (
+    "SELECT c.seq, c.receiver FROM deliveries AS c"
+    " WHERE c.state = 'PENDING' AND c.due <= $1 AND (c.lease_until IS NULL OR c.lease_until < $1)"
+    " AND c.receiver <> ALL($2::text[])"
+    " AND NOT EXISTS (SELECT 1 FROM deliveries AS e WHERE e.stream = c.stream AND e.state = 'PENDING'"
+    " AND e.seq < c.seq)"
+    " ORDER BY c.seq LIMIT $3"
+)
+"""A bounded claim's first step: candidates in order, receivers without room left out (not locked: most candidates
+are passed over, and locking them would keep other processes from them)."""
+
+LEASE_CHOSEN = (
+    "UPDATE deliveries SET lease_owner = $1, lease_until = $2 WHERE seq = ANY($3::bigint[]) AND state = 'PENDING'"
+    " AND due <= $4 AND (lease_until IS NULL OR lease_until < $4)"
+    " RETURNING seq, delivery_id, receiver, stream, method, url, headers, body, created, due, attempts, state,"
+    " last_error"
+)
+"""Its second step: the lease on the candidates chosen, each still due and free (a row another process leased or
+rescheduled meanwhile is re-checked after its lock is released, and left out)."""
+
+WALK = 8
+"""A bounded claim looks at this many candidates per delivery it may take, so that receivers at their bound do not
+starve the others of a claim."""
+
+
+class Params:
+    """Numbered placeholders for a statement built from optional parts."""
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+
+    def add(self, value: Any) -> str:
+        self.values.append(value)
+        return f"${len(self.values)}"
+
+
+def rowcount(status: str) -> int:
+    """The row count of a command status such as ``UPDATE 1`` or ``INSERT 0 3``."""
+    return int(status.rsplit(" ", 1)[-1])
+
+
+def as_datetime(value: datetime) -> DateTime:
+    return DateTime.from_datetime(value)
+
+
+def delivery_row(d: Delivery) -> tuple[Any, ...]:
+    return (
+        d.delivery_id,
+        d.receiver,
+        d.stream,
+        d.method,
+        d.url,
+        msgspec.json.encode(d.headers).decode(),
+        d.body,
+        d.created,
+        d.due,
+        d.attempts,
+        d.state.value,
+        d.last_error,
+    )
+
+
+def _delivery(row: Sequence[Any]) -> Delivery:
+    delivery_id, receiver, stream, method, url, headers, body, created, due, attempts, state, last_error = row
+    return Delivery(
+        delivery_id=delivery_id,
+        receiver=receiver,
+        stream=stream,
+        method=method,
+        url=url,
+        headers=[(h[0], h[1]) for h in msgspec.json.decode(headers)],
+        body=body,
+        created=as_datetime(created),
+        due=as_datetime(due),
+        attempts=attempts,
+        state=DeliveryState(state),
+        last_error=last_error,
+    )
+
+
+async def insert_deliveries(connection: asyncpg.Connection, deliveries: Sequence[Delivery]) -> None:
+    if deliveries:
+        await connection.executemany(INSERT_DELIVERY, [delivery_row(d) for d in deliveries])
+
+
+class PostgresOutbox:
+    """Outbox methods; the host class provides ``pool``."""
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        raise NotImplementedError
+
+    async def enqueue(self, deliveries: list[Delivery]) -> None:
+        async with self.pool.acquire() as connection, connection.transaction():
+            await insert_deliveries(connection, deliveries)
+
+    async def claim_deliveries(
+        self,
+        owner: str,
+        now: DateTime,
+        lease_until: DateTime,
+        limit: int,
+        *,
+        room: Mapping[str, int] | None = None,
+        per_receiver: int | None = None,
+    ) -> list[Delivery]:
+        room = dict(room or {})
+        if not room and per_receiver is None:
+            rows = await self.pool.fetch(CLAIM_DUE, owner, lease_until, now, limit)
+        else:
+            full = sorted(receiver for receiver, left in room.items() if left <= 0)
+            chosen = []
+            for seq, receiver in await self.pool.fetch(CLAIM_CANDIDATES, now, full, limit * WALK):
+                left = room.get(receiver, per_receiver)
+                if left is not None:
+                    if left <= 0:
+                        continue
+                    room[receiver] = left - 1
+                chosen.append(seq)
+                if len(chosen) >= limit:
+                    break
+            rows = await self.pool.fetch(LEASE_CHOSEN, owner, lease_until, chosen, now) if chosen else []
+        rows = sorted(rows, key=lambda r: r[0])
+        return [_delivery(tuple(row)[1:]) for row in rows]
+
+    async def delivered(self, delivery_id: str, owner: str) -> None:
+        await self.pool.execute(
+            "DELETE FROM deliveries WHERE delivery_id = $1 AND lease_owner = $2", delivery_id, owner
+        )
+
+    async def reschedule(self, delivery: Delivery, owner: str) -> None:
+        await self.pool.execute(
+            "UPDATE deliveries SET attempts = $1, due = $2, state = $3, last_error = $4, lease_owner = NULL,"
+            " lease_until = NULL WHERE delivery_id = $5 AND lease_owner = $6",
+            delivery.attempts,
+            delivery.due,
+            delivery.state.value,
+            delivery.last_error,
+            delivery.delivery_id,
+            owner,
+        )
+
+    async def outbox_stats(self) -> list[OutboxStats]:
+        rows = await self.pool.fetch(
+            "SELECT receiver, count(*) FILTER (WHERE state = 'PENDING'), count(*) FILTER (WHERE state = 'FAILED'),"
+            " min(created) FILTER (WHERE state = 'PENDING'),"
+            " (SELECT e.last_error FROM deliveries AS e WHERE e.receiver = d.receiver AND e.last_error IS NOT NULL"
+            "  ORDER BY e.seq DESC LIMIT 1)"
+            " FROM deliveries AS d GROUP BY receiver ORDER BY receiver"
+        )
+        return [
+            OutboxStats(
+                receiver=r[0],
+                pending=r[1],
+                failed=r[2],
+                oldest_pending=None if r[3] is None else as_datetime(r[3]),
+                last_error=r[4],
+            )
+            for r in rows
+        ]
+
+    async def list_deliveries(self, *, receiver: str | None, state: DeliveryState, limit: int) -> list[Delivery]:
+        p = Params()
+        where = f"state = {p.add(state.value)}"
+        if receiver is not None:
+            where += f" AND receiver = {p.add(receiver)}"
+        rows = await self.pool.fetch(
+            f"SELECT {_COLUMNS} FROM deliveries WHERE {where} ORDER BY seq LIMIT {p.add(limit)}",  # noqa: S608
+            *p.values,
+        )
+        return [_delivery(r) for r in rows]
+
+    async def drop_delivery(self, delivery_id: str) -> bool:
+        return rowcount(await self.pool.execute("DELETE FROM deliveries WHERE delivery_id = $1", delivery_id)) == 1
+
+    async def retry_delivery(self, delivery_id: str, due: DateTime) -> bool:
+        status = await self.pool.execute(
+            "UPDATE deliveries SET state = 'PENDING', due = $1, lease_owner = NULL, lease_until = NULL"
+            " WHERE delivery_id = $2 AND state = 'FAILED'",
+            due,
+            delivery_id,
+        )
+        return rowcount(status) == 1
+
+
+__all__ = (
+    "CLAIM_CANDIDATES",
+    "CLAIM_DUE",
+    "INSERT_DELIVERY",
+    "Params",
+    "PostgresOutbox",
+    "as_datetime",
+    "insert_deliveries",
+    "rowcount",
+)

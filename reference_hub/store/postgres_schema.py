@@ -1,0 +1,171 @@
+"""The PostgreSQL schema as versioned migrations, applied by the hub itself when it opens the store.
+
+Each migration runs once, in order, in one transaction with its row in ``hub_schema_migrations``; PostgreSQL's DDL
+is transactional, so a migration is applied whole or not at all. Hub processes starting together take a
+transaction-level advisory lock first, so exactly one applies a pending migration and the others then find it done.
+A database migrated by a newer hub (a version this one does not know) is refused rather than used half-understood.
+
+Never edit a migration that has shipped: add the next one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ("MIGRATIONS", "MIGRATION_LOCK", "SchemaTooNew", "migrate")
+
+MIGRATION_LOCK = 0x0C_91_AB_00
+"""Advisory lock key held while migrations are checked and applied (any constant shared by every hub process)."""
+
+CHANGES_CHANNEL = "ocpi_hub_changes"
+
+_BASE = """
+CREATE TABLE partners (
+    partner_id text PRIMARY KEY,
+    status     text NOT NULL,
+    token_hash text UNIQUE,
+    created    timestamptz NOT NULL,
+    updated    timestamptz NOT NULL,
+    doc        bytea NOT NULL
+);
+CREATE INDEX partners_created ON partners (created, partner_id);
+CREATE INDEX partners_updated ON partners (updated);
+
+CREATE TABLE party_keys (
+    party_key  text PRIMARY KEY,
+    partner_id text NOT NULL REFERENCES partners (partner_id) ON DELETE CASCADE
+);
+CREATE INDEX party_keys_partner ON party_keys (partner_id);
+
+CREATE TABLE invitations (
+    token_hash text PRIMARY KEY,
+    created    timestamptz NOT NULL,
+    used_by    text
+);
+
+CREATE TABLE objects (
+    seq          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    module       text NOT NULL,
+    owner        text NOT NULL,
+    object_id    text NOT NULL,
+    partner_id   text NOT NULL,
+    audience     text,
+    last_updated timestamptz NOT NULL,
+    created      timestamptz NOT NULL,
+    version      integer NOT NULL,
+    body         bytea NOT NULL,
+    UNIQUE (module, object_id, owner)
+);
+-- Pages: count, filter and skip over the offset inside this index (an index-only scan), then read the page's rows.
+CREATE INDEX objects_page ON objects (module, seq) INCLUDE (last_updated, owner, audience);
+
+CREATE TABLE deliveries (
+    seq         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    delivery_id text NOT NULL UNIQUE,
+    receiver    text NOT NULL,
+    stream      text NOT NULL,
+    method      text NOT NULL,
+    url         text NOT NULL,
+    headers     text NOT NULL,
+    body        bytea,
+    created     timestamptz NOT NULL,
+    due         timestamptz NOT NULL,
+    attempts    integer NOT NULL,
+    state       text NOT NULL,
+    last_error  text,
+    lease_owner text,
+    lease_until timestamptz
+);
+-- Claims walk the pending deliveries in order and stop at their limit; the stream index answers "is an older
+-- delivery of this stream still pending?".
+CREATE INDEX deliveries_pending ON deliveries (seq) WHERE state = 'PENDING';
+CREATE INDEX deliveries_stream ON deliveries (stream, seq) WHERE state = 'PENDING';
+CREATE INDEX deliveries_receiver ON deliveries (receiver, state);
+
+CREATE TABLE callbacks (
+    seq         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    callback_id text NOT NULL UNIQUE,
+    module      text NOT NULL,
+    subject     text,
+    state       text NOT NULL,
+    expires     timestamptz NOT NULL,
+    setter      boolean NOT NULL DEFAULT false,
+    doc         bytea NOT NULL
+);
+CREATE INDEX callbacks_subject ON callbacks (module, subject, seq);
+CREATE INDEX callbacks_expires ON callbacks (setter, expires);
+
+-- Every hub process caches token lookups and partners; a committed change to partners or invitations moves this
+-- counter and notifies the channel, so the caches of every process are dropped (the counter is read as a safety net
+-- when a notification is missed).
+CREATE TABLE hub_changes (
+    id         integer PRIMARY KEY CHECK (id = 1),
+    generation bigint NOT NULL
+);
+INSERT INTO hub_changes VALUES (1, 0);
+CREATE FUNCTION hub_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE hub_changes SET generation = generation + 1 WHERE id = 1;
+    PERFORM pg_notify('ocpi_hub_changes', '');
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER partners_changed AFTER INSERT OR UPDATE OR DELETE ON partners
+    FOR EACH STATEMENT EXECUTE FUNCTION hub_changed();
+CREATE TRIGGER invitations_changed AFTER INSERT OR UPDATE OR DELETE ON invitations
+    FOR EACH STATEMENT EXECUTE FUNCTION hub_changed();
+"""
+
+_COORDINATION = """
+-- Work one hub process does for all (the still-alive check): held by one owner until it expires.
+CREATE TABLE leases (
+    name  text PRIMARY KEY,
+    owner text NOT NULL,
+    until timestamptz NOT NULL
+);
+-- When any hub process last heard from each partner, so that a party talking to one process is not probed as
+-- silent by another.
+CREATE TABLE partner_heard (
+    partner_id text PRIMARY KEY,
+    heard      timestamptz NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[tuple[int, str, str], ...] = (
+    (1, "partners, invitations, objects, outbox, callbacks, change notification", _BASE),
+    (2, "leases and last-heard times shared by hub processes", _COORDINATION),
+)
+"""(version, what it adds, SQL), in order."""
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was migrated by a newer hub."""
+
+
+async def migrate(connection: Any, *, upto: int | None = None) -> list[int]:
+    """Apply the migrations this database lacks (up to ``upto``, for tests of upgrades); returns those applied.
+
+    ``connection`` is an asyncpg connection not inside a transaction.
+    """
+    applied: list[int] = []
+    async with connection.transaction():
+        await connection.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+        await connection.execute(
+            "CREATE TABLE IF NOT EXISTS hub_schema_migrations ("
+            " version integer PRIMARY KEY, name text NOT NULL, applied timestamptz NOT NULL DEFAULT now())"
+        )
+        done = {row[0] for row in await connection.fetch("SELECT version FROM hub_schema_migrations")}
+        known = {version for version, _name, _sql in MIGRATIONS}
+        unknown = sorted(done - known)
+        if unknown:
+            raise SchemaTooNew(
+                f"the database has schema version {unknown[-1]}, newer than this hub knows ({max(known)}):"
+                " upgrade the hub"
+            )
+        for version, name, sql in MIGRATIONS:
+            if version in done or (upto is not None and version > upto):
+                continue
+            await connection.execute(sql)
+            await connection.execute("INSERT INTO hub_schema_migrations (version, name) VALUES ($1, $2)", version, name)
+            applied.append(version)
+    return applied
