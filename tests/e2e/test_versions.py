@@ -168,6 +168,30 @@ def test_a_230_location_reaches_a_221_emsp_without_what_221_cannot_carry(world: 
     assert not valid("2.2.1", "Location", back) and "help_phone" not in back
 
 
+def test_pages_read_through_the_hub_across_versions_follow_the_callers_links(world: dict[str, Any]) -> None:
+    hub, cpo230, emsp221, cpo221, emsp230 = (world[k] for k in ("hub", "cpo230", "emsp221", "cpo221", "emsp230"))
+    served = [ex.tariff("NL", "CPB", f"PG{i}") for i in range(3)]
+    served[1]["tax_included"] = "YES"  # taxes included and no VAT rate to take them out: 2.2.1 cannot carry it
+    del served[1]["elements"][0]["price_components"][0]["vat"]
+    cpo230.process.control("set", {"serve": {"tariffs": served}})
+    first = emsp221.call("GET", "/sender/tariffs?limit=2", None, to=("NL", "CPB"))
+    assert first.json()["status_code"] == 1000, first.text
+    assert [i["id"] for i in first.json()["data"]] == ["PG0"]  # PG1 left out
+    assert all(not valid("2.2.1", "Tariff", i) for i in first.json()["data"])
+    assert first.headers["x-total-count"] == "2"
+    link = first.headers["link"]
+    assert link.startswith(f"<{hub.base_url}/ocpi/2.2.1/sender/tariffs?"), link
+    url = link[1 : link.index(">")]
+    second = httpx.get(url, headers=emsp221.headers(("NL", "CPB")), timeout=30).json()
+    assert [i["id"] for i in second["data"]] == ["PG2"]
+    # and the other way: a 2.2.1 CPO's page read by a 2.3.0 eMSP, in 2.3.0, with 2.3.0 links
+    cpo221.process.control("set", {"serve": {"locations": [ex.location("NL", "CPA", f"PH{i}") for i in range(3)]}})
+    page = emsp230.call("GET", "/sender/locations?limit=2", None, to=("NL", "CPA"))
+    assert [i["id"] for i in page.json()["data"]] == ["PH0", "PH1"]
+    assert all(not valid("2.3.0", "Location", i) for i in page.json()["data"])
+    assert page.headers["link"].startswith(f"<{hub.base_url}/ocpi/2.3.0/sender/locations?")
+
+
 def test_tariffs_get_their_tax_rule_across_versions(world: dict[str, Any]) -> None:
     cpo221, cpo230, emsp230, emsp221 = world["cpo221"], world["cpo230"], world["emsp230"], world["emsp221"]
     old_form = {k: v for k, v in ex.tariff("NL", "CPA", "T221").items() if k != "tax_included"}
