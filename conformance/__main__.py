@@ -53,6 +53,7 @@ from typing import Any, NoReturn
 
 from conformance import SCENARIOS_DIR, __version__
 from conformance.target import TEMPLATE, ConfigError, TargetConfig, load_target
+from conformance.versions import KNOWN as KNOWN_VERSIONS
 
 __all__ = ("EXIT_CODES", "main", "pytest_args")
 
@@ -191,34 +192,99 @@ def _selection(ns: argparse.Namespace) -> list[Any]:
     ]
 
 
-def _unreachable(config: TargetConfig) -> str | None:
-    """Why a run could judge nothing at all, found with the discovery GETs alone (the target cannot be reached, or it
-    refuses the token target.toml gives); None when it answers."""
+def _discovery(config: TargetConfig) -> tuple[str | None, list[str]]:
+    """With the discovery GETs alone: why a run could judge nothing at all (the target cannot be reached, or it
+    refuses the token target.toml gives; None when it answers), and the versions its list offers."""
     from conformance.session import HarnessSession
 
     session = HarnessSession(config)
     try:
-        return session.discover().not_judged
+        d = session.discover()
+        return d.not_judged, [str(v.get("version")) for v in d.versions]
     finally:
         session.close(cleanup=False)
 
 
+def _passes(ns: argparse.Namespace, config: TargetConfig, offered: list[str]) -> list[str]:
+    """The versions to certify, highest first: those asked for (``--version``, ``[run] versions``), else every
+    version offered that the harness knows; a versions list that could not be read is judged in a 2.3.0 pass."""
+    from conformance import versions
+
+    asked = versions.order(ns.version or ()) or list(config.versions)
+    if asked:
+        return asked
+    if not offered:
+        return [versions.V230]
+    return versions.certifiable(offered)
+
+
 def _run(ns: argparse.Namespace) -> int:
-    import pytest
+
+    from conformance import versions
+    from conformance.plugin import PassLink
 
     config = _target(ns)
     _selection(ns)
-    if (reason := _unreachable(config)) is not None:  # one line, not a report of 90 skipped scenarios
+    reason, offered = _discovery(config)
+    if reason is not None:  # one line, not a report of 90 skipped scenarios
         print(f"ocpi-conformance: nothing judged (exit code 3): {reason}", file=sys.stderr)
         return EXIT_NOTHING_JUDGED
-    args = pytest_args(
-        ns.target, ids=ns.ids, tags=ns.tags, strict=ns.strict, report_dir=ns.report_dir, verbose=ns.verbose
-    )
+    passes = _passes(ns, config, offered)
+    if not passes:
+        print(
+            f"ocpi-conformance: nothing judged (exit code 3): the target offers {', '.join(offered)}; the harness "
+            f"certifies {' and '.join(versions.KNOWN)} only",
+            file=sys.stderr,
+        )
+        return EXIT_NOTHING_JUDGED
+    report_dir = Path(ns.report_dir or config.report_dir).resolve()
+    links: list[tuple[str, PassLink, int]] = []
+    carried: dict[str, str] = {}
+    for n, version in enumerate(passes):
+        link = PassLink(carried=carried, hand_over=passes[n + 1] if n + 1 < len(passes) else None)
+        code = _one_pass(ns, version, link, report_dir / version if len(passes) > 1 else report_dir)
+        links.append((version, link, code))
+        if code in (EXIT_INTERRUPTED, EXIT_USAGE, EXIT_INTERNAL):
+            return code
+        carried = link.handed_over
+    if len(passes) == 1:
+        return links[0][2]
+    runs = [link.run for _, link, _ in links if link.run is not None]
+    from conformance.report import write_combined
+
+    not_certified = versions.unknown(offered)
+    for path in write_combined(runs, report_dir, not_certified=not_certified):
+        print(f"report: {path}")
+    for line in _verdict_lines(runs, not_certified):
+        print(line)
+    codes = [code for _, _, code in links]
+    if EXIT_FAILED in codes:
+        return EXIT_FAILED
+    return EXIT_OK if EXIT_OK in codes else EXIT_NOTHING_JUDGED
+
+
+def _verdict_lines(runs: list[Any], not_certified: list[str]) -> list[str]:
+    from conformance.report.terminal import verdict_text
+
+    lines = ["verdict per version:"]
+    lines += [f"  OCPI {run.version}: {verdict_text(run)}" for run in runs]
+    if not_certified:
+        lines.append(f"  also offered, not certified by this harness: {', '.join(not_certified)}")
+    return lines
+
+
+def _one_pass(ns: argparse.Namespace, version: str, link: Any, report_dir: Path) -> int:
+    """One version's pass: a pytest session of its own (its own registration, its own peer speaking that version)."""
+    import pytest
+
+    args = pytest_args(ns.target, ids=ns.ids, tags=ns.tags, strict=ns.strict, report_dir=report_dir, verbose=ns.verbose)
+    args += ["--ocpi-version", version]
     if ns.read_only:
         args.append("--ocpi-read-only")
     if ns.no_broadcast:
         args.append("--ocpi-no-broadcast")
     outcome = _RunOutcome()
+    outcome.ocpi_pass = link
     previous = signal.signal(signal.SIGTERM, _interrupt) if hasattr(signal, "SIGTERM") else None
     try:
         with contextlib.chdir(SCENARIOS_DIR):  # short test ids in pytest's own output; every path is absolute
@@ -233,7 +299,7 @@ def _run(ns: argparse.Namespace) -> int:
     if code == pytest.ExitCode.USAGE_ERROR:
         return EXIT_USAGE
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
-        print("ocpi-conformance: no scenario was selected: nothing judged", file=sys.stderr)
+        print(f"ocpi-conformance: no scenario was selected for {version}: nothing judged", file=sys.stderr)
         return EXIT_NOTHING_JUDGED
     print(f"ocpi-conformance: the conformance run ended abnormally (pytest exit {int(code)})", file=sys.stderr)
     return EXIT_INTERNAL
@@ -245,9 +311,11 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 class _RunOutcome:
-    """Reads the run's own exit code (0, 1 or 3) from the conformance plugin once the session is over."""
+    """Reads the run's own exit code (0, 1 or 3) from the conformance plugin once the session is over, and carries
+    the pass's :class:`~conformance.plugin.PassLink` to it."""
 
     code: int | None = None
+    ocpi_pass: Any = None
 
     def pytest_unconfigure(self, config: Any) -> None:
         from conformance.plugin import RUN_STATE
@@ -409,7 +477,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[common],
     )
-    parser.add_argument("--version", action="version", version=f"ocpi-conformance {__version__} (OCPI 2.3.0)")
+    parser.add_argument(
+        "--version", action="version", version=f"ocpi-conformance {__version__} (OCPI {', '.join(KNOWN_VERSIONS)})"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -429,6 +499,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--strict", action="store_true", help="SHOULD-level failures fail the run")
     run.add_argument("--tags", default="", help="only scenarios carrying all these comma-separated tags")
     run.add_argument("--report-dir", help="where to write the reports (default: from target.toml)")
+    run.add_argument(
+        "--version",
+        action="append",
+        choices=KNOWN_VERSIONS,
+        help="an OCPI version to certify, in a pass of its own (repeatable; default: [run] versions, else every "
+        "version the target offers that the harness certifies, highest first; with several, each version's reports "
+        "go to <report dir>/<version>/ and a summary of all to the report dir)",
+    )
     run.add_argument("-v", "--verbose", action="count", default=0, help="one line per scenario")
     run.add_argument(
         "--read-only",

@@ -25,6 +25,11 @@ class CatalogEntry:
         return [t[5:] for t in self.tags if t.startswith("spec.")]
 
     @property
+    def versions(self) -> list[str]:
+        """The versions the scenario applies to (``@version.*`` tags); empty: every version."""
+        return [t[8:] for t in self.tags if t.startswith("version.")]
+
+    @property
     def roles(self) -> list[str]:
         return [t[5:] for t in self.tags if t.startswith("role.")] or ["any"]
 

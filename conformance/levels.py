@@ -12,8 +12,10 @@ __all__ = ("LEVEL_BASIS",)
 
 LEVEL_BASIS: dict[str, str] = {
     # versions
-    "versions.list-offers-2.3.0": "A 2.3.0 platform must list the versions it speaks, each with a details URL; "
-    "2.3.0 among them (versions module, mandatory list).",
+    "versions.list-offers-version": "A platform must list the versions it speaks, each with a details URL; the "
+    "version under test among them (versions module, mandatory list).",
+    "versions.v221-core-modules": "2.2.1 defines nine modules; a later version's module in 2.2.1 details is allowed "
+    "only as a custom module agreed bilaterally: SHOULD.",
     "versions.details-endpoints": "Version details must name the version and list endpoints with identifier, role "
     "and URL; credentials is the one mandatory module.",
     "versions.module-listed-once": "Listing a (module, role) or credentials twice is implied to be wrong but no "
@@ -62,6 +64,10 @@ LEVEL_BASIS: dict[str, str] = {
     "the issuing platform to refuse it: advice, SHOULD.",
     "credentials.get": "GET credentials returns the platform's Credentials object to a registered party.",
     "credentials.hub-party-id": "A platform with hub functionality SHALL fill hub_party_id (new in 2.3.0).",
+    "credentials.hub-role": "In 2.2.1 a hub SHALL list only the HUB role in its credentials; its parties are "
+    "announced by HubClientInfo.",
+    "credentials.no-hub-party-id": "hub_party_id does not exist in 2.2.1 and 2.2.1 does not oblige receivers to "
+    "tolerate unknown fields: sending it to a 2.2.1 partner is SHOULD NOT (a failure under --strict).",
     "credentials.schema": "Credentials answers must match the data model (token, url, roles, business details).",
     "credentials.put-rotation": "A PUT makes the platform re-fetch the party's endpoints and issue a new token.",
     "credentials.old-token-retired": "When the replaced token stops working is left open (ocpi/ocpi #568): SHOULD.",

@@ -436,6 +436,8 @@ class RunResult:
     versions_url: str
     started: str
     finished: str = ""
+    version: str = "2.3.0"
+    """The OCPI version this run certified (a run of several versions has one RunResult per version)."""
     strict: bool = False
     harness_version: str = ""
     party: str = ""

@@ -1,12 +1,12 @@
-"""The harness's source of truth: the project's ``openapi.yaml`` (OpenAPI 3.1, OCPI 2.3.0).
+"""The harness's source of truth: the project's own description of the version under test (OpenAPI 3.1).
 
-Loaded from the repository root (``Path(__file__).parents[1] / "openapi.yaml"``), or from the
-path in ``OCPI_CONFORMANCE_OPENAPI``. Never from the reference hub's models: the harness must be
-able to disagree with them.
+``openapi.yaml`` for OCPI 2.3.0 and ``openapi-2.2.1.yaml`` for 2.2.1, loaded from the repository root
+(:data:`conformance.versions.DESCRIPTIONS`); ``OCPI_CONFORMANCE_OPENAPI`` replaces the 2.3.0 one. Never from the
+reference hub's models: the harness must be able to disagree with them.
 
-Path conventions of that document: the Sender and Receiver interfaces of module ``M`` live under
-``/ocpi/2.3.0/sender/M`` and ``/ocpi/2.3.0/receiver/M``; versions under ``/ocpi/versions`` and
-``/ocpi/2.3.0``; credentials under ``/ocpi/2.3.0/credentials``. Any other implementation
+Path conventions of each document (version ``V``, from its ``info.version``): the Sender and Receiver interfaces of
+module ``M`` live under ``/ocpi/V/sender/M`` and ``/ocpi/V/receiver/M``; versions under ``/ocpi/versions`` and
+``/ocpi/V``; credentials under ``/ocpi/V/credentials``. Any other implementation
 publishes its own URLs in its version details, so callers name operations by
 (module, interface, method, suffix) and never by URL.
 """
@@ -24,6 +24,8 @@ import yaml
 from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
+
+from conformance import versions
 
 __all__ = (
     "OPENAPI_ENV",
@@ -43,12 +45,13 @@ class OracleUnavailable(RuntimeError):
     """openapi.yaml is missing, unreadable, or lacks the operation asked for."""
 
 
-def default_openapi_path() -> Path:
-    """``$OCPI_CONFORMANCE_OPENAPI`` or ``<repository root>/openapi.yaml``."""
+def default_openapi_path(version: str | None = None) -> Path:
+    """The description of ``version`` (default: the pass being run); ``$OCPI_CONFORMANCE_OPENAPI`` for 2.3.0."""
+    version = version or versions.current()
     env = os.environ.get(OPENAPI_ENV)
-    if env:
+    if env and version == versions.V230:
         return Path(env)
-    return Path(__file__).resolve().parents[1] / "openapi.yaml"
+    return Path(__file__).resolve().parents[1] / versions.DESCRIPTIONS[version]
 
 
 def _escape(token: str) -> str:
@@ -74,6 +77,8 @@ class Oracle:
     def __init__(self, document: dict[str, Any], source: str = "") -> None:
         self.document = document
         self.source = source
+        self.version = str((document.get("info") or {}).get("version") or versions.V230)
+        """The OCPI version this document describes: its paths live under ``/ocpi/<version>``."""
         resource = DRAFT202012.create_resource(document)
         self._registry: Registry = Registry().with_resource(_URI, resource)
         self.operations: list[Operation] = []
@@ -97,15 +102,14 @@ class Oracle:
                 )
 
     # -- locating ----------------------------------------------------------------------------
-    @staticmethod
-    def canonical_base(module: str, interface: str | None, path: str = "") -> str:
-        """The path prefix openapi.yaml uses for a module interface."""
+    def canonical_base(self, module: str, interface: str | None, path: str = "") -> str:
+        """The path prefix the description uses for a module interface."""
         if module == "versions":
-            return "/ocpi/versions" if path.startswith("/ocpi/versions") else "/ocpi/2.3.0"
+            return "/ocpi/versions" if path.startswith("/ocpi/versions") else f"/ocpi/{self.version}"
         if module == "credentials":
-            return "/ocpi/2.3.0/credentials"
+            return f"/ocpi/{self.version}/credentials"
         side = (interface or "SENDER").lower()
-        return f"/ocpi/2.3.0/{side}/{module}"
+        return f"/ocpi/{self.version}/{side}/{module}"
 
     def find(self, module: str, interface: str | None, method: str, suffix: str = "") -> Operation:
         """The operation for (module, interface, method, suffix); raises OracleUnavailable."""

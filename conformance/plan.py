@@ -10,7 +10,7 @@ The needs, weakest first:
 
 ``token``         any token the target gave the harness (token A, or token C once registered); "every GET endpoint"
                   then means what that token opens (token A: versions and version details).
-``discovery``     the versions list offers 2.3.0 and its details list endpoints (owner: versions.list-offers-2.3.0,
+``discovery``     the versions list offers 2.3.0 and its details list endpoints (owner: versions.list-offers-version,
                   versions.details-endpoints, or transport.no-redirects when a version URL redirects).
 ``token_a``       a registration token A was configured.
 ``token_a_unused`` token A was configured and no registration was attempted yet.
@@ -106,9 +106,10 @@ T, D, A, AU, R, OR, X, L, DATA = (
 
 NEEDS: dict[str, tuple[AnyNeed, ...]] = {
     # versions: token A is enough
-    "versions.list-offers-2.3.0": (T,),
+    "versions.list-offers-version": (T,),
     "versions.details-endpoints": (T, D),
     "versions.module-listed-once": (T, D),
+    "versions.v221-core-modules": (T, D),
     "versions.schema": (T, D),
     "versions.advertised-endpoints-answer": (D, R),
     # transport: token A (or nothing) is enough, unless the rule is about a registered partner's token
@@ -142,6 +143,8 @@ NEEDS: dict[str, tuple[AnyNeed, ...]] = {
     "credentials.token-a-retired": (A, D, OR),
     "credentials.get": (D, R),
     "credentials.hub-party-id": (D, R),
+    "credentials.hub-role": (D, R),
+    "credentials.no-hub-party-id": (D, R),
     "credentials.schema": (D, R),
     "credentials.post-when-registered-405": (D, R),
     "credentials.put-rotation": (D, R, X),
@@ -246,7 +249,7 @@ def discovery_owner(problem: str) -> str:
         return "transport.no-redirects"
     if "details" in problem:
         return "versions.details-endpoints"
-    return "versions.list-offers-2.3.0"
+    return "versions.list-offers-version"
 
 
 def static_reason(config: TargetConfig, needs: tuple[AnyNeed, ...]) -> str | None:
@@ -398,7 +401,7 @@ def check_needs(harness: HarnessSession, needs: tuple[AnyNeed, ...]) -> str | No
                     if hs is not None and hs.not_judged:
                         raise NotJudged(hs.not_judged)
                     problem = (hs.problem if hs else None) or "no token"
-                    if hs is not None and hs.exchange.method != "POST":  # no POST was possible
+                    if hs is not None and hs.exchange.method not in ("POST", "PUT"):  # no handshake was possible
                         raise Blocked(f"registration impossible: {problem}", discovery_owner(problem))
                     raise Blocked(f"registration failed: {problem}", "credentials.registration")
             if need is Need.OWN_REGISTRATION and not harness.registered_by_harness:

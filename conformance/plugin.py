@@ -2,8 +2,11 @@
 
 What it adds to pytest:
 
-* options ``--ocpi-target FILE`` (activates the plugin), ``--ocpi-strict``, ``--ocpi-report-dir``,
+* options ``--ocpi-target FILE`` (activates the plugin), ``--ocpi-version`` (the one version this session
+  certifies: a run certifies each version in a pytest session of its own), ``--ocpi-strict``, ``--ocpi-report-dir``,
   ``--ocpi-ids`` and ``--ocpi-tags`` (selection);
+* ``@version.<v>`` tags: a scenario carrying some applies to those versions only (a rule that differs between
+  versions is one scenario per version); without one it applies to every version, judged in each pass;
 * scenario tags (``@id.*``, ``@spec.*``, ``@shall``/``@should``/``@may``, ``@role.*``, ``@phase.*``,
   ``@checklist.*``) read as metadata instead of markers, with a usage error for untagged scenarios;
 * ordering: scenarios that need an unused token A first, then the registration, the rest, the scenarios that judge
@@ -28,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from conformance import FEATURES_DIR, __version__
+from conformance import FEATURES_DIR, __version__, versions
 from conformance.checks._registry import judged_count, judged_since
 from conformance.client import Recorder
 from conformance.model import (
@@ -50,13 +53,13 @@ from conformance.steps import STEP_MODULES
 from conformance.steps.context import ScenarioContext
 from conformance.target import ConfigError, TargetConfig, load_target
 
-__all__ = ("RunState", "ScenarioMeta")
+__all__ = ("PassLink", "RunState", "ScenarioMeta")
 
 _PHASES = {"before_registration": 0, "registration": 1, "default": 2, "end": 3, "unregistration": 4}
 """Scenario order. ``end``: scenarios that judge a rule over every answer the run saw (the envelope of error answers,
 the shape of data, the form of objects every Receiver took), after the scenarios that made those requests."""
 _LEVEL_TAGS = {"shall": Level.SHALL, "should": Level.SHOULD, "may": Level.MAY}
-_PREFIXES = ("id.", "spec.", "role.", "phase.", "checklist.")
+_PREFIXES = ("id.", "spec.", "role.", "phase.", "checklist.", "version.")
 
 
 @dataclass
@@ -75,6 +78,26 @@ class ScenarioMeta:
     title: str
     description: str
     line: int
+    versions: list[str] = field(default_factory=list)
+    """The versions the scenario applies to (empty: every version)."""
+
+
+@dataclass
+class PassLink:
+    """What one version's pass takes from the run and gives back: the registrations carried between passes.
+
+    A run hands this to pytest as the ``ocpi_pass`` attribute of a plugin object; the plugin reads it when the session
+    is configured and fills ``handed_over`` when the session ends.
+    """
+
+    carried: dict[str, str] = field(default_factory=dict)
+    """Identity key -> token C from the previous pass; each such identity moves to this version by a credentials PUT."""
+    hand_over: str | None = None
+    """The next pass's version: this pass leaves its identities registered for it."""
+    handed_over: dict[str, str] = field(default_factory=dict)
+    """Identity key -> token C this pass left registered (filled at the end)."""
+    run: RunResult | None = None
+    """This pass's result (filled at the end)."""
 
 
 @dataclass
@@ -125,8 +148,14 @@ def _state(config: pytest.Config) -> RunState | None:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("ocpi-conformance", "OCPI 2.3.0 conformance run")
+    group = parser.getgroup("ocpi-conformance", "OCPI conformance run")
     group.addoption("--ocpi-target", metavar="FILE", help="target.toml describing the platform under test")
+    group.addoption(
+        "--ocpi-version",
+        default=versions.V230,
+        choices=versions.KNOWN,
+        help="the OCPI version this session certifies (default: %(default)s)",
+    )
     group.addoption("--ocpi-strict", action="store_true", default=None, help="SHOULD-level failures fail the run")
     group.addoption("--ocpi-report-dir", metavar="DIR", help="where to write reports (default: from target.toml)")
     group.addoption(
@@ -170,9 +199,35 @@ def pytest_configure(config: pytest.Config) -> None:
         target = replace(target, read_only=True)
     if config.getoption("--ocpi-no-broadcast"):
         target = replace(target, broadcast=False)
+    version = config.getoption("--ocpi-version")
+    versions.use(version)
+    link = _pass_link(config)
+    target = replace(target, version=version, hand_over=link.hand_over if link else None)
+    if link is not None and link.carried:
+        target = _carry(target, link.carried)
     strict = bool(config.getoption("--ocpi-strict")) or target.strict
     report_dir = Path(config.getoption("--ocpi-report-dir") or target.report_dir).resolve()
     config.stash[RUN_STATE] = RunState(target, strict=strict, report_dir=report_dir)
+
+
+def _pass_link(config: pytest.Config) -> PassLink | None:
+    for plugin in config.pluginmanager.get_plugins():
+        link = getattr(plugin, "ocpi_pass", None)
+        if isinstance(link, PassLink):
+            return link
+    return None
+
+
+def _carry(target: TargetConfig, carried: dict[str, str]) -> TargetConfig:
+    """``target`` with the tokens C the previous pass left registered in place of the token A of those identities."""
+    identities = tuple(
+        replace(i, token=carried[i.key], token_a=None, carried=True) if i.key in carried else i
+        for i in target.identities
+    )
+    primary = identities[0] if identities else None
+    if primary is None or not primary.carried:
+        return replace(target, identities=identities)
+    return replace(target, identities=identities, token=primary.token, token_a=None, carried=True)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -225,6 +280,7 @@ def _meta(item: pytest.Item) -> ScenarioMeta | None:
         title=template.name,
         description=(template.description or template.feature.description or "").strip(),
         line=template.line_number,
+        versions=sorted(t[8:] for t in tags if t.startswith("version.")),
     )
 
 
@@ -262,7 +318,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             raise pytest.UsageError(f"scenario id {meta.id} is used twice ({seen[meta.id]} and {meta.feature_file})")
         seen[meta.id] = meta.feature_file
         item.stash[META] = meta
-        if not _selected(meta, ids, tags, state.target.exclude):
+        if not _selected(meta, ids, tags, state.target.exclude) or (
+            meta.versions and state.target.version not in meta.versions
+        ):
             dropped.append(item)
             continue
         wanted = {r.upper() for r in meta.roles}
@@ -523,6 +581,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         state.session.close(cleanup=True)
     target = state.target
     run = RunResult(
+        version=target.version or versions.current(),
         target_name=target.display_name,
         versions_url=target.versions_url,
         started=state.started.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -537,6 +596,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     )
     _resolve_owners(state.results)
     state.run = run
+    if (link := _pass_link(session.config)) is not None:
+        link.run = run
+        link.handed_over = dict(state.session.handed_over) if state.session is not None else {}
     from conformance.report import write_reports
 
     state.written = write_reports(run, state.report_dir)
@@ -571,7 +633,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         return
     from conformance.report.terminal import summary_lines
 
-    terminalreporter.write_sep("=", "OCPI 2.3.0 conformance")
+    terminalreporter.write_sep("=", f"OCPI {state.run.version} conformance")
     for line, markup in summary_lines(state.run):
         terminalreporter.write_line(line, **markup)
     for path in state.written:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from conformance import versions as ocpi_versions
 from conformance.checks.envelope import describe_answer
 from conformance.client import OcpiClient, Recorder, why_unreachable
 from conformance.journal import Journal, Undo, journal_path
@@ -88,7 +89,7 @@ class ListEndpoint:
 
 @dataclass
 class Discovery:
-    """Versions and 2.3.0 version details as fetched from the target."""
+    """Versions and the details of the version under test as fetched from the target."""
 
     versions_exchange: Exchange | None = None
     details_exchange: Exchange | None = None
@@ -184,7 +185,9 @@ class HarnessSession:
         """True once the harness sent a registration attempt with token A."""
         self.token: str | None = config.token
         """The credentials token (C) the harness currently uses."""
-        self.registered = config.token is not None
+        self.registered = config.token is not None and not config.carried
+        """A carried-over token C (:attr:`TargetConfig.carried`) counts once its PUT to this version's credentials
+        endpoint was taken."""
         self.registered_by_harness = False
         self.previous_tokens: list[str] = []
         self.deleted_token: str | None = None
@@ -215,6 +218,9 @@ class HarnessSession:
         """Ids of the scenarios this run runs (a knock-on skip may name only one of them as its cause)."""
         self._is_other = False
         """True for the sessions of the identities after the first (the first one owns the journal)."""
+        self.handed_over: dict[str, str] = {}
+        """Identity key -> token C left registered for the run's next pass (filled by :meth:`close` when
+        ``config.hand_over`` names one)."""
         self.run_tag = secrets.token_hex(3).upper()
         """Put in the ids of every object the harness creates, so that two runs never collide (a CDR id, once
         POSTed, can never be reused)."""
@@ -238,10 +244,15 @@ class HarnessSession:
         try:
             if cleanup:
                 self.retire_created()
+                self._settle_carried()
             for other in self._others.values():
                 other.close(cleanup=cleanup)
             may_unregister = self.config.allow_destructive or self.config.read_only  # read-only: leave as found
-            if cleanup and self.registered and self.registered_by_harness and may_unregister:
+            for other in self._others.values():
+                self.handed_over.update(other.handed_over)
+            if cleanup and self.registered and self.config.hand_over and self.token:
+                self.handed_over[self.key] = self.token  # the next pass (another version) takes it over
+            elif cleanup and self.registered and self.registered_by_harness and may_unregister:
                 ex = self.client.request(
                     "DELETE",
                     self._credentials_url() or "",
@@ -257,6 +268,24 @@ class HarnessSession:
         finally:
             self.peer.stop()
             self.client.close()
+
+    def _settle_carried(self) -> None:
+        """A registration carried over from the previous pass that this pass never used is not left behind: it is
+        handed on to the next pass, or, in the last one, moved to this version and then unregistered with the rest."""
+        if self._is_other:
+            return
+        for ident in self.config.identities or ():
+            if not ident.carried or ident.party == self.config.party or ident.key in self._others:
+                continue
+            if self.config.hand_over and ident.token:
+                self.handed_over[ident.key] = ident.token
+            else:
+                self.as_identity(ident).ensure_registered()
+        if self.config.carried and self.registration is None:
+            if self.config.hand_over and self.token:
+                self.handed_over[self.key] = self.token
+            else:
+                self.ensure_registered()
 
     # -- identities ---------------------------------------------------------------------------
     def as_role(self, role: str) -> HarnessSession | None:
@@ -276,6 +305,7 @@ class HarnessSession:
                 party=ident.party,
                 token_a=ident.token_a,
                 token=ident.token,
+                carried=ident.carried,
                 # another peer on another port: [peer] names the primary identity's peer; this one has its own
                 peer=replace(self.config.peer, port=ident.peer_port, public_url=ident.peer_public_url),
             )
@@ -344,7 +374,7 @@ class HarnessSession:
 
     def current_token(self) -> str | None:
         """Token C when registered, else token A (for versions and credentials only)."""
-        if self.registered:
+        if self.registered or self.config.carried:
             return self.token
         return self.token_a
 
@@ -357,7 +387,7 @@ class HarnessSession:
 
     # -- discovery ---------------------------------------------------------------------------
     def discover(self) -> Discovery:
-        """GET the versions list and the 2.3.0 details (once); endpoints come only from there."""
+        """GET the versions list and the details of the version under test (once); endpoints come only from there."""
         if self._discovery is not None:
             return self._discovery
         d = Discovery()
@@ -376,26 +406,29 @@ class HarnessSession:
                 d.problem = d.not_judged
             return d
         d.versions = [v for v in data if isinstance(v, dict)]
-        entry = next((v for v in d.versions if v.get("version") == "2.3.0"), None)
+        version = ocpi_versions.current()
+        entry = next((v for v in d.versions if v.get("version") == version), None)
         if entry is None or not isinstance(entry.get("url"), str):
             offered = ", ".join(str(v.get("version")) for v in d.versions) or "none"
-            d.problem = f"the versions endpoint does not offer version 2.3.0 (it offers: {offered})"
+            d.problem = f"the versions endpoint does not offer version {version} (it offers: {offered})"
             return d
         d.details_url = entry["url"]
-        ex = self.client.request("GET", d.details_url, token=token, label="discovery: 2.3.0 details")
+        ex = self.client.request("GET", d.details_url, token=token, label=f"discovery: {version} details")
         d.details_exchange = ex
         if ex.error:
             d.problem = d.not_judged = (
-                f"the 2.3.0 details URL {d.details_url} could not be reached: {why_unreachable(ex)}"
+                f"the {version} details URL {d.details_url} could not be reached: {why_unreachable(ex)}"
             )
             return d
         if ex.status is not None and 300 <= ex.status < 400:
-            d.problem = f"the 2.3.0 details URL answered with a redirect (HTTP {ex.status} to {ex.header('location')})"
+            d.problem = (
+                f"the {version} details URL answered with a redirect (HTTP {ex.status} to {ex.header('location')})"
+            )
             return d
         details = ex.data if ex.status is not None and 200 <= ex.status < 300 else None
         if not isinstance(details, dict) or not isinstance(details.get("endpoints"), list):
             d.problem = (
-                f"the 2.3.0 version details did not return endpoints (HTTP {ex.status}, status {ex.ocpi_status})"
+                f"the {version} version details did not return endpoints (HTTP {ex.status}, status {ex.ocpi_status})"
             )
             return d
         d.endpoints = [e for e in details["endpoints"] if isinstance(e, dict)]
@@ -517,7 +550,7 @@ class HarnessSession:
             self.registered = True
             self._target_credentials = data
             if self.journal is not None:
-                unregister = self.config.token_a is not None
+                unregister = self.config.token_a is not None or self.config.carried
                 self.journal.registered(self.key, self.token, self._credentials_url() or "", unregister=unregister)
             return data["token"]
         return None
@@ -565,7 +598,22 @@ class HarnessSession:
         return hs
 
     def ensure_registered(self) -> Handshake | None:
-        """Register with token A once. None when the harness was configured with a token C."""
+        """Register with token A once. None when the harness was configured with a token C.
+
+        With a token C carried over from the run's previous pass, the registration at this pass's version is a
+        credentials PUT to this version's endpoint: the target fetches the peer's versions (only this one) anew.
+        """
+        if self.config.carried and self.registration is None:
+            d = self.discover()
+            if d.problem or not d.url("credentials"):
+                ex = d.details_exchange or d.versions_exchange
+                assert ex is not None
+                problem = d.problem or f"the {ocpi_versions.current()} details list no credentials endpoint"
+                self.registration = Handshake("registration", ex, "", problem=problem)
+                return self.registration
+            self.registration = self._handshake("registration", "PUT", self.token, None)
+            self.registered_by_harness = self.registered
+            return self.registration
         if self.registration is not None or self.config.token_a is None:
             return self.registration
         if self.registered:
@@ -575,7 +623,10 @@ class HarnessSession:
             ex = d.details_exchange or d.versions_exchange
             assert ex is not None
             self.registration = Handshake(
-                "registration", ex, "", problem=d.problem or "the 2.3.0 details list no credentials endpoint"
+                "registration",
+                ex,
+                "",
+                problem=d.problem or f"the {ocpi_versions.current()} details list no credentials endpoint",
             )
             return self.registration
         self.token_a_spent = True

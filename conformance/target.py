@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from conformance import versions
+
 __all__ = (
     "ROLES",
     "SCHEMA",
@@ -275,6 +277,14 @@ SCHEMA: tuple[Table, ...] = (
                 "run --read-only).",
             ),
             Key(
+                "versions",
+                "list of strings",
+                [],
+                "The OCPI versions to certify, each in its own pass with its own registration (same as run --version); "
+                "empty: every version the target offers that the harness certifies, highest first.",
+                choices=versions.KNOWN,
+            ),
+            Key(
                 "broadcast",
                 "boolean",
                 True,
@@ -444,6 +454,10 @@ class Identity:
     peer_public_url: str | None = None
     """Base URL the target must use to reach this identity's peer, when it differs from http://host:port (the
     primary identity's comes from ``[peer] public_url``)."""
+    carried: bool = False
+    """``token`` is the token C this identity got in the run's previous pass (another version): it registers at this
+    pass's version by a credentials PUT, the spec's way of moving a registration to another version, and unregisters
+    at the end as if it had registered with token A."""
 
     @property
     def key(self) -> str:
@@ -500,6 +514,16 @@ class TargetConfig:
     harness addresses each Location, Tariff and Token it writes to its own other identity, so nothing reaches a real
     partner of a production hub; the scenarios that judge broadcasts are skipped, saying so."""
     source: Path | None = None
+    versions: tuple[str, ...] = ()
+    """The versions to certify, each in its own pass, highest first; empty: every version the target offers that the
+    harness knows (``[run] versions``, ``run --version``)."""
+    version: str = ""
+    """The version of the pass this configuration is for (set per pass; empty outside a run)."""
+    carried: bool = False
+    """The primary identity's ``token`` was carried over from the previous pass (see :attr:`Identity.carried`)."""
+    hand_over: str | None = None
+    """The version of the next pass: this pass leaves its identities registered and hands their tokens C to it, so
+    the unregistration is judged in the last pass only."""
 
     def identity_for(self, role: str) -> Identity | None:
         """The first identity with this role (CPO, EMSP, ...), or None."""
@@ -516,7 +540,7 @@ class TargetConfig:
     def allow_destructive(self) -> bool:
         if self.destructive is not None:
             return self.destructive
-        return self.token_a is not None
+        return self.token_a is not None or self.carried
 
 
 def parse_target(data: dict[str, Any], *, base_dir: Path | None = None, source: Path | None = None) -> TargetConfig:
@@ -556,6 +580,7 @@ def parse_target(data: dict[str, Any], *, base_dir: Path | None = None, source: 
         redact_tokens=report_d["redact_tokens"],
         read_only=run_d["read_only"],
         broadcast=run_d["broadcast"],
+        versions=tuple(versions.order(run_d["versions"])),
         identities=identities,
         source=source,
     )
@@ -779,6 +804,9 @@ read_only = false
 # connected party. false: the harness addresses them to its own other identity instead, so no real
 # partner receives them (the broadcast scenarios are skipped). Same as `run --no-broadcast`.
 broadcast = true
+# The OCPI versions to certify, each in its own pass (2.3.0, 2.2.1). Empty: every version the
+# target offers that the harness certifies, highest first. Same as `run --version 2.2.1`.
+versions = []
 """
 
 

@@ -20,8 +20,10 @@ __all__ = (
     "V221",
     "V230",
     "certifiable",
+    "current",
     "order",
     "unknown",
+    "use",
 )
 
 V230 = "2.3.0"
@@ -48,3 +50,23 @@ def unknown(versions: Iterable[str]) -> list[str]:
 def certifiable(offered: Iterable[str]) -> list[str]:
     """The versions a target offers that the harness certifies, highest first (the default of a run)."""
     return order(v for v in offered if v in KNOWN)
+
+
+_current = V230
+
+
+def current() -> str:
+    """The version of the pass being run: the oracle, the peer and discovery read it.
+
+    One process runs the passes one after the other (a pytest session each), so one value at a time is the truth;
+    the plugin sets it when a pass is configured.
+    """
+    return _current
+
+
+def use(version: str) -> None:
+    """Make ``version`` the version of the pass about to run."""
+    global _current
+    if version not in KNOWN:
+        raise ValueError(f"the harness certifies {', '.join(KNOWN)}, not {version}")
+    _current = version

@@ -175,7 +175,7 @@ def rebase_schema(
         url = advertised.get(key)
         if url is None:
             continue
-        base = Oracle.canonical_base(module, key[1] if module != "versions" else None, path)
+        base = oracle.canonical_base(module, key[1] if module != "versions" else None, path)
         suffix = path[len(base) :] if path.startswith(base) else ""
         parts = urlsplit(url)
         if f"{parts.scheme}://{parts.netloc}" != origin:

@@ -1,6 +1,6 @@
-"""A small OCPI 2.3.0 platform the target can call back during a run.
+"""A small OCPI platform the target can call back during a run, speaking only the version under test.
 
-It publishes versions and 2.3.0 version details (credentials, plus receiver stubs for the modules
+It publishes a versions list of that one version and its details (credentials, plus receiver stubs for the modules
 configured), answers the credentials GET, accepts pushes to its receiver stubs, and records every
 request it gets, including how the caller encoded its token. It runs on a real loopback socket in
 a background thread (stdlib ``ThreadingHTTPServer``: no event loop to share with pytest).
@@ -21,13 +21,12 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from conformance import objects as ob
+from conformance import versions
 from conformance.client import Recorder
 from conformance.model import Exchange
 from conformance.target import PartyIdentity
 
 __all__ = ("PeerServer",)
-
-VERSION = "2.3.0"
 
 
 def _now() -> str:
@@ -76,6 +75,8 @@ class PeerServer:
         accepts_results: bool = False,
     ) -> None:
         self.recorder = recorder
+        self.version = versions.current()
+        """The one version the peer offers: the target registers with it at that version, as the pass certifies."""
         self.state = _PeerState(
             identity=identity,
             receiver_modules=receiver_modules,
@@ -129,7 +130,7 @@ class PeerServer:
 
     @property
     def details_url(self) -> str:
-        return f"{self.base_url}/ocpi/{VERSION}"
+        return f"{self.base_url}/ocpi/{self.version}"
 
     @property
     def credentials_url(self) -> str:
@@ -458,9 +459,9 @@ class PeerServer:
         if token is None:
             return 401, {"status_code": 2000, "status_message": "Unknown or missing credentials token"}
         if route == versions_path and method == "GET":
-            return 200, {"status_code": 1000, "data": [{"version": VERSION, "url": self.details_url}]}
+            return 200, {"status_code": 1000, "data": [{"version": self.version, "url": self.details_url}]}
         if route == details_path and method == "GET":
-            return 200, {"status_code": 1000, "data": {"version": VERSION, "endpoints": self.endpoints()}}
+            return 200, {"status_code": 1000, "data": {"version": self.version, "endpoints": self.endpoints()}}
         if route == urlsplit(self.credentials_url).path:
             if method == "GET":
                 return 200, {"status_code": 1000, "data": self.credentials_for(token)}

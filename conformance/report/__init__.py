@@ -7,12 +7,13 @@ any report can be regenerated later with :func:`write_reports` after :func:`load
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from conformance.model import RunResult
 from conformance.report.cucumber import cucumber_json
-from conformance.report.html import html_report
-from conformance.report.junit import junit_xml
+from conformance.report.html import html_index, html_report
+from conformance.report.junit import junit_xml, junit_xml_combined
 from conformance.report.terminal import summary_lines, summary_text
 
 __all__ = (
@@ -22,6 +23,7 @@ __all__ = (
     "load_results",
     "summary_lines",
     "summary_text",
+    "write_combined",
     "write_reports",
 )
 
@@ -39,6 +41,38 @@ def write_reports(run: RunResult, directory: Path) -> list[Path]:
         JUNIT: junit_xml(run),
         CUCUMBER: json.dumps(cucumber_json(run), indent=2, ensure_ascii=False),
         HTML: html_report(run),
+    }
+    paths = []
+    for name, text in out.items():
+        path = directory / name
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def write_combined(runs: list[RunResult], directory: Path, *, not_certified: Sequence[str] = ()) -> list[Path]:
+    """A run of several versions: each version's reports are in ``<directory>/<version>/``; this writes beside them
+    the verdict per version in every format (``results.json`` with a ``passes`` list, ``junit.xml`` with every
+    version's suites, ``cucumber.json`` with every version's features, ``report.html`` linking to each report)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    features = []
+    for run in runs:
+        for feature in cucumber_json(run):
+            feature["name"] = f"[{run.version}] {feature.get('name', '')}"
+            feature["uri"] = f"{run.version}/{feature.get('uri', '')}"
+            features.append(feature)
+    combined = {
+        "versions": [run.version for run in runs],
+        "verdicts": {run.version: run.verdict().value for run in runs},
+        "exit_codes": {run.version: run.exit_code for run in runs},
+        "not_certified": list(not_certified),
+        "passes": [run.to_dict() for run in runs],
+    }
+    out = {
+        RESULTS: json.dumps(combined, indent=2, ensure_ascii=False),
+        JUNIT: junit_xml_combined(runs),
+        CUCUMBER: json.dumps(features, indent=2, ensure_ascii=False),
+        HTML: html_index(runs, list(not_certified)),
     }
     paths = []
     for name, text in out.items():

@@ -10,10 +10,37 @@ from xml.etree import ElementTree as ET
 
 from conformance.model import Outcome, RunResult
 
-__all__ = ("junit_xml",)
+__all__ = ("junit_xml", "junit_xml_combined")
 
 
 def junit_xml(run: RunResult) -> str:
+    root = _suites(run)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def junit_xml_combined(runs: list[RunResult]) -> str:
+    """Every version's suites in one file, each suite named ``<version> <area>`` (one run per version)."""
+    root = ET.Element("testsuites", name="ocpi-conformance")
+    for key in ("tests", "failures", "skipped"):
+        root.set(key, "0")
+    total = 0.0
+    for run in runs:
+        one = _suites(run)
+        for key in ("tests", "failures", "skipped"):
+            root.set(key, str(int(root.get(key, "0")) + int(one.get(key, "0"))))
+        total += float(one.get("time", "0"))
+        for suite in one:
+            suite.set("name", f"{run.version} {suite.get('name')}")
+            for case in suite.iter("testcase"):
+                case.set("classname", f"ocpi.{run.version}.{case.get('classname', '').removeprefix('ocpi.')}")
+            root.append(suite)
+    root.set("time", f"{total:.3f}")
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _suites(run: RunResult) -> ET.Element:
     root = ET.Element("testsuites", name="ocpi-conformance")
     total = run.counts()
     root.set("tests", str(len(run.scenarios)))
@@ -38,6 +65,7 @@ def junit_xml(run: RunResult) -> str:
         for key, value in (
             ("target", run.target_name),
             ("versions_url", run.versions_url),
+            ("ocpi_version", run.version),
             ("strict", str(run.strict).lower()),
             ("harness_version", run.harness_version),
         ):
@@ -68,5 +96,4 @@ def junit_xml(run: RunResult) -> str:
             if s.notes and s.outcome is not Outcome.WARN:
                 out = ET.SubElement(case, "system-out")
                 out.text = "\n".join(s.notes)
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    return root

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conformance.model import ANY_PARTNER, Outcome, PlanGroup, RootCause, RunResult, Tally
 
-__all__ = ("plan_lines", "root_cause_line", "summary_lines", "summary_text", "tally_line")
+__all__ = ("plan_lines", "root_cause_line", "summary_lines", "summary_text", "tally_line", "verdict_text")
 
 _MARKUP = {
     Outcome.PASS: {"green": True},
@@ -21,7 +21,11 @@ def _counts(c: dict[str, int]) -> str:
 def summary_lines(run: RunResult) -> list[tuple[str, dict[str, bool]]]:
     """(text, markup) lines: per area a count line, then every non-passing scenario with its reason."""
     lines: list[tuple[str, dict[str, bool]]] = [
-        (f"target {run.target_name} — {run.versions_url}" + ("  [strict]" if run.strict else ""), {"bold": True}),
+        (
+            f"target {run.target_name} — {run.versions_url} — OCPI {run.version}"
+            + ("  [strict]" if run.strict else ""),
+            {"bold": True},
+        ),
     ]
     lines += [(line, {}) for line in plan_lines(run.plan())]
     if run.nothing_judged():  # nothing to break down: the plan above and the verdict below say it all
@@ -62,15 +66,20 @@ def summary_lines(run: RunResult) -> list[tuple[str, dict[str, bool]]]:
     for obs in run.observations:
         lines.append((f"note: {obs}", {}))
     verdict = run.verdict()
+    lines.append((f"verdict: {verdict_text(run)}", {**_MARKUP[verdict], "bold": True}))
+    return lines
+
+
+def verdict_text(run: RunResult) -> str:
+    """``CONFORMANT — ... (12 pass, 0 fail, 1 warn, 3 skip)``: one run's (one version's) verdict in a line."""
     c = run.counts()
     text = {
         Outcome.PASS: "CONFORMANT — every scenario that ran passed",
         Outcome.WARN: "CONFORMANT WITH WARNINGS — no SHALL scenario failed",
         Outcome.FAIL: f"NOT CONFORMANT — {c['fail']} scenario(s) failed",
         Outcome.SKIP: f"NOTHING JUDGED — {run.nothing_judged()} (exit code {run.exit_code})",
-    }[verdict]
-    lines.append((f"verdict: {text} ({_counts(c)})", {**_MARKUP[verdict], "bold": True}))
-    return lines
+    }[run.verdict()]
+    return f"{text} ({_counts(c)})"
 
 
 def plan_lines(groups: list[PlanGroup], shown: int = 4) -> list[str]:

@@ -481,3 +481,40 @@ def objects_of_served_parties(ocpi_context: ScenarioContext, harness: HarnessSes
             )
 
     collect_findings(with_objects, judge, lambda s: s.name, ocpi_context.notes)
+
+
+@then("the credentials list the HUB role and no other")
+def hub_role_alone(ocpi_context: ScenarioContext) -> None:
+    ex = ocpi_context.exchange
+    assert ex is not None
+    data = ex.data if isinstance(ex.data, dict) else {}
+    roles = [r for r in data.get("roles") or [] if isinstance(r, dict)]
+    judged("hub_role", ex)
+    listed = [f"{r.get('role')} {r.get('country_code')}/{r.get('party_id')}" for r in roles]
+    if len(roles) != 1 or roles[0].get("role") != "HUB":
+        raise Finding(
+            "the 2.2.1 hub's credentials do not list the HUB role alone",
+            check="hub_role",
+            spec="credentials.object",
+            expected="roles: exactly one entry, role HUB (reachable parties come by HubClientInfo)",
+            actual=f"roles: {', '.join(listed) or 'none'}",
+            exchanges=[ex],
+        )
+    ocpi_context.note(f"the hub names itself {listed[0]}")
+
+
+@then("the credentials carry no hub_party_id")
+def no_hub_party_id(ocpi_context: ScenarioContext) -> None:
+    ex = ocpi_context.exchange
+    assert ex is not None
+    data = ex.data if isinstance(ex.data, dict) else {}
+    judged("no_hub_party_id", ex)
+    if "hub_party_id" in data:
+        raise Finding(
+            "the 2.2.1 credentials carry hub_party_id, a 2.3.0 field",
+            check="no_hub_party_id",
+            spec="credentials.object",
+            expected="token, url and roles only",
+            actual=f"hub_party_id: {data['hub_party_id']!r}",
+            exchanges=[ex],
+        )

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from pytest_bdd import then
 
+from conformance import versions as ocpi_versions
 from conformance.checks import judged
 from conformance.checks.envelope import describe_answer, require_response
 from conformance.model import Exchange, Finding
@@ -16,7 +17,7 @@ from conformance.steps.context import ScenarioContext
 
 __all__ = ()
 
-KNOWN_MODULES = frozenset(
+CORE_MODULES = frozenset(
     {
         "cdrs",
         "chargingprofiles",
@@ -27,9 +28,18 @@ KNOWN_MODULES = frozenset(
         "sessions",
         "tariffs",
         "tokens",
-        "payments",
     }
 )
+"""The nine modules of OCPI 2.2.1, all in 2.3.0 too."""
+
+KNOWN_MODULES = {
+    ocpi_versions.V230: CORE_MODULES | {"payments", "bookings", "invoicereconciliation"},
+    ocpi_versions.V221: CORE_MODULES,
+}
+"""Module identifiers each version (with its add-ons) defines; others are custom modules, allowed (an open list)."""
+
+NOT_IN_221 = frozenset({"payments", "bookings", "invoicereconciliation"})
+"""Module identifiers of 2.3.0 and its add-ons: in 2.2.1 details they are only a custom module agreed bilaterally."""
 
 
 def _absolute(url: Any) -> bool:
@@ -80,36 +90,38 @@ def version_entries(ocpi_context: ScenarioContext) -> None:
         )
 
 
-@then("the versions list includes 2.3.0")
-def has_230(ocpi_context: ScenarioContext) -> None:
+@then("the versions list includes the version under test")
+def has_version(ocpi_context: ScenarioContext) -> None:
     ex = _versions_exchange(ocpi_context)
-    judged("versions_230", ex)
+    judged("versions_offered", ex)
+    wanted = ocpi_versions.current()
     versions = [v.get("version") for v in ex.data or [] if isinstance(v, dict)]
-    if "2.3.0" not in versions:
+    if wanted not in versions:
         raise Finding(
-            "the versions list does not offer 2.3.0",
-            check="versions_230",
+            f"the versions list does not offer {wanted}",
+            check="versions_offered",
             spec="version_information_endpoint.versions",
-            expected='an entry with version "2.3.0"',
+            expected=f'an entry with version "{wanted}"',
             actual=f"versions {versions}",
             exchanges=[ex],
         )
-    others = [v for v in versions if v != "2.3.0"]
+    others = [v for v in versions if v != wanted]
     if others:
         ocpi_context.note(f"the target also offers {', '.join(map(str, others))}")
 
 
-@then("the details name version 2.3.0")
+@then("the details name the version under test")
 def details_version(ocpi_context: ScenarioContext) -> None:
     ex = _details_exchange(ocpi_context)
     judged("details_version", ex)
+    wanted = ocpi_versions.current()
     got = ex.data.get("version") if isinstance(ex.data, dict) else None
-    if got != "2.3.0":
+    if got != wanted:
         raise Finding(
-            "the 2.3.0 details name another version",
+            f"the {wanted} details name another version",
             check="details_version",
             spec="version_information_endpoint.details",
-            expected='version "2.3.0"',
+            expected=f'version "{wanted}"',
             actual=f"version {got!r}",
             exchanges=[ex],
         )
@@ -138,7 +150,7 @@ def details_endpoints(ocpi_context: ScenarioContext) -> None:
         ident = ep.get("identifier")
         if not isinstance(ident, str) or not ident:
             bad.append(f"endpoints[{i}].identifier {ident!r} is not a module identifier")
-        elif ident not in KNOWN_MODULES:
+        elif ident not in KNOWN_MODULES[ocpi_versions.current()]:
             unknown.append(ident)
         if ep.get("role") not in ("SENDER", "RECEIVER"):
             bad.append(f"endpoints[{i}].role {ep.get('role')!r} is not SENDER or RECEIVER")
@@ -147,7 +159,10 @@ def details_endpoints(ocpi_context: ScenarioContext) -> None:
     listed = sorted({f"{e.get('identifier')} {e.get('role')}" for e in eps if isinstance(e, dict)})
     ocpi_context.note("advertised: " + ", ".join(listed))
     if unknown:
-        ocpi_context.note(f"module identifiers not defined by OCPI 2.3.0 (allowed, open list): {', '.join(unknown)}")
+        ocpi_context.note(
+            f"module identifiers not defined by OCPI {ocpi_versions.current()} (allowed, open list): "
+            + ", ".join(unknown)
+        )
     if bad:
         raise Finding(
             "the details list malformed endpoints",
@@ -161,13 +176,13 @@ def details_endpoints(ocpi_context: ScenarioContext) -> None:
 
 @then("the credentials module is listed")
 def credentials_listed(ocpi_context: ScenarioContext) -> None:
-    """Credentials is the one module every 2.3.0 platform implements."""
+    """Credentials is the one module every platform implements, in every version."""
     ex = _details_exchange(ocpi_context)
     judged("details_credentials", ex)
     eps = ex.data.get("endpoints") if isinstance(ex.data, dict) else []
     if not any(isinstance(e, dict) and e.get("identifier") == "credentials" for e in eps or []):
         raise Finding(
-            "the 2.3.0 details list no credentials endpoint",
+            f"the {ocpi_versions.current()} details list no credentials endpoint",
             check="details_credentials",
             spec="version_information_endpoint.details",
             expected="an endpoint with identifier credentials",
@@ -189,7 +204,7 @@ def listed_once(ocpi_context: ScenarioContext) -> None:
     twice = {k: v for k, v in seen.items() if len(v) > 1}
     if twice:
         raise Finding(
-            "the 2.3.0 details list a module interface more than once",
+            f"the {ocpi_versions.current()} details list a module interface more than once",
             check="details_listed_once",
             spec="version_information_endpoint.details",
             expected="each (module, role) once; credentials once whatever its role",
@@ -212,3 +227,22 @@ def note_raw(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
     judged("raw_token_observed", ex)
     ocpi_context.note(text)
     harness.observations.append(text)
+
+
+@then("no module of a later version is listed")
+def no_later_modules(ocpi_context: ScenarioContext) -> None:
+    """2.2.1 details name the nine 2.2.1 modules (and custom ones); Payments, Bookings and Invoice Reconciliation
+    came with 2.3.0: listed in 2.2.1 details they are 2.3.0 leaking into the 2.2.1 side."""
+    ex = _details_exchange(ocpi_context)
+    judged("details_no_later_modules", ex)
+    eps = [e for e in (ex.data.get("endpoints") if isinstance(ex.data, dict) else None) or [] if isinstance(e, dict)]
+    later = sorted({str(e.get("identifier")) for e in eps if e.get("identifier") in NOT_IN_221})
+    if later:
+        raise Finding(
+            "the 2.2.1 details list modules that 2.2.1 does not have",
+            check="details_no_later_modules",
+            spec="version_information_endpoint.details",
+            expected="the nine 2.2.1 modules (and custom modules agreed bilaterally)",
+            actual=f"also listed: {', '.join(later)}",
+            exchanges=[ex],
+        )

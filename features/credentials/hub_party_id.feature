@@ -1,4 +1,4 @@
-@spec.credentials.object @checklist.T-14
+@spec.credentials.object @checklist.T-14 @version.2.3.0
 Feature: A hub names its hub party in its credentials
   New in 2.3.0: a platform with hub functionality fills hub_party_id with its country code and
   party id run together (five characters, e.g. NLHUB), and lists the parties reachable through

@@ -10,5 +10,5 @@ Feature: Updating the registration rotates the token
     When the harness updates its credentials with a new token
     Then the update is accepted
     And the target issued a token different from the previous one
-    And while the request was open the target fetched the harness's versions and 2.3.0 details with the token it was given
+    And while the request was open the target fetched the harness's versions and version details with the token it was given
     And the new credentials token opens the versions endpoint

@@ -5,7 +5,7 @@ Feature: The target calls the registering party back before it answers
   answer with token C.
 
   @id.credentials.registration-callback @shall @role.any @phase.registration
-  Scenario: During the POST the target fetched the harness's versions and 2.3.0 details with token B
+  Scenario: During the POST the target fetched the harness's versions and its version details with token B
     Given the harness was given a registration token A
     When the harness registers with token A
-    Then while the request was open the target fetched the harness's versions and 2.3.0 details with the token it was given
+    Then while the request was open the target fetched the harness's versions and version details with the token it was given

@@ -1,4 +1,4 @@
-@spec.transport_and_format.unknown_fields @spec.types.open_enums @checklist.T-07
+@spec.transport_and_format.unknown_fields @spec.types.open_enums @checklist.T-07 @version.2.3.0
 Feature: Fields and open-enumeration values the specification does not define are accepted
   Platforms may add fields of their own, and several enumerations are open: ConnectorType,
   Capability, Facility, ParkingType and others may gain values in later versions or by agreement.

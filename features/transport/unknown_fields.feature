@@ -1,4 +1,4 @@
-@spec.transport_and_format.unknown_fields @checklist.T-07
+@spec.transport_and_format.unknown_fields @checklist.T-07 @version.2.3.0
 Feature: JSON fields the specification does not define are tolerated
   OCPI 2.3.0 lets platforms add fields of their own; a receiver must not reject a payload because
   it contains field names it does not know, at any depth.

@@ -1,6 +1,6 @@
 @spec.openapi @spec.version_information_endpoint.versions @spec.version_information_endpoint.details
 Feature: Version responses match openapi.yaml
-  The harness validates the versions list and the 2.3.0 details against the project's OCPI 2.3.0
+  The harness validates the versions list and the details of the version under test against the project's description of that
   description: required fields, types, lengths and enumerations.
 
   @id.versions.schema @shall @role.any

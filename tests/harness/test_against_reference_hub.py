@@ -85,7 +85,7 @@ FAULTS: dict[str, Expect] = {
             "credentials.hub-party-id",
             "credentials.put-rotation",
             "credentials.delete",
-            "versions.list-offers-2.3.0",
+            "versions.list-offers-version",
             "versions.details-endpoints",
             "versions.advertised-endpoints-answer",
             # the hub's own answers to writes (what it forwards to the harness's peer keeps the peer's 1000)
@@ -299,8 +299,8 @@ FAULTS: dict[str, Expect] = {
     # it (declared as such in target.toml): conforming, so nothing may fail or warn
     "roles_per_interface": E(roles=("CPO", "EMSP")),
     "only_221": E(
-        fail=("versions.list-offers-2.3.0",),
-        rest_skipped_naming="versions.list-offers-2.3.0",
+        fail=("versions.list-offers-version",),
+        rest_skipped_naming="versions.list-offers-version",
         every_failure_mentions="2.2.1",
     ),
 }
@@ -704,7 +704,7 @@ def test_fuzz_counts_a_redirect_once_and_never_follows_it(hub_factory, tmp_path:
 
 # Scenarios that need nothing but token A (or no token): they must run even when the registration fails.
 TOKEN_A_ONLY = (
-    "versions.list-offers-2.3.0",
+    "versions.list-offers-version",
     "versions.details-endpoints",
     "versions.module-listed-once",
     "versions.schema",
@@ -759,10 +759,12 @@ def test_only_221_fails_at_the_top_and_judges_nothing_else(hub_factory, tmp_path
     )
     run = run_harness(target)
     assert run.returncode == 1, run.stdout
-    assert run.having("fail") == {"versions.list-offers-2.3.0"}
+    assert run.having("fail") == {"versions.list-offers-version"}
     # the root causes lead the report: first line after the target, naming the versions offered
     lines = run.stdout.split("OCPI 2.3.0 conformance", 1)[1].splitlines()
-    first_cause = next(i for i, line in enumerate(lines) if line.strip().startswith("FAIL versions.list-offers-2.3.0"))
+    first_cause = next(
+        i for i, line in enumerate(lines) if line.strip().startswith("FAIL versions.list-offers-version")
+    )
     first_area = next(i for i, line in enumerate(lines) if "scenarios:" in line)
     assert first_cause < first_area and "2.2.1" in lines[first_cause] and "explains" in lines[first_cause]
     html = (run.report_dir / "report.html").read_text()
