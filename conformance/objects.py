@@ -1,6 +1,6 @@
-"""Valid OCPI 2.3.0 objects the harness writes to a target's Receiver interfaces, under its own party ids.
+"""Valid OCPI objects of the version under test (2.3.0 or 2.2.1) the harness writes to a target's Receiver interfaces, under its own party ids.
 
-Each builder returns the smallest object that is valid for openapi.yaml (``tests/harness/test_objects.py`` validates
+Each builder returns the smallest object that is valid for the description of its version (openapi.yaml, openapi-2.2.1.yaml) (``tests/harness/test_objects.py`` validates
 every one), plus the few optional fields a scenario reads back. Ids carry the run's tag, so a second run never meets
 the first run's objects (a CDR id, once POSTed, can never be reused). Every timestamp is now, in the OCPI form.
 """
@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from conformance import versions
 
 __all__ = (
     "OBJECT_SCHEMAS",
@@ -157,10 +159,17 @@ def tariff(cc: str, pid: str, tariff_id: str, *, updated: str) -> dict[str, Any]
         "party_id": pid,
         "id": tariff_id,
         "currency": "EUR",
-        "tax_included": "NO",
+        **({"tax_included": "NO"} if versions.current() == versions.V230 else {}),  # 2.2.1 has no tax_included
         "elements": [{"price_components": [{"type": "ENERGY", "price": 0.25, "step_size": 1}]}],
         "last_updated": updated,
     }
+
+
+def price(amount: float) -> dict[str, Any]:
+    """A Price of the version under test: 2.3.0 ``before_taxes`` + ``taxes``, 2.2.1 ``excl_vat``."""
+    if versions.current() == versions.V221:
+        return {"excl_vat": amount}
+    return {"before_taxes": amount, "taxes": []}
 
 
 def _cdr_token(emsp: tuple[str, str], uid: str) -> dict[str, Any]:
@@ -217,7 +226,7 @@ def cdr(cc: str, pid: str, cdr_id: str, emsp: tuple[str, str], *, updated: str, 
         },
         "currency": "EUR",
         "charging_periods": [period(now(-3600), kwh)],
-        "total_cost": {"before_taxes": round(kwh * 0.25, 2), "taxes": []},
+        "total_cost": price(round(kwh * 0.25, 2)),
         "total_energy": kwh,
         "total_time": 1.0,
         "last_updated": updated,

@@ -281,7 +281,7 @@ SCHEMA: tuple[Table, ...] = (
                 "list of strings",
                 [],
                 "The OCPI versions to certify, each in its own pass with its own registration (same as run --version); "
-                "empty: every version the target offers that the harness certifies, highest first.",
+                "left out: every version the target offers that the harness certifies, highest first.",
                 choices=versions.KNOWN,
             ),
             Key(
@@ -804,9 +804,9 @@ read_only = false
 # connected party. false: the harness addresses them to its own other identity instead, so no real
 # partner receives them (the broadcast scenarios are skipped). Same as `run --no-broadcast`.
 broadcast = true
-# The OCPI versions to certify, each in its own pass (2.3.0, 2.2.1). Empty: every version the
-# target offers that the harness certifies, highest first. Same as `run --version 2.2.1`.
-versions = []
+# The OCPI versions to certify, each in its own pass (2.3.0, 2.2.1). Left out: every version
+# the target offers that the harness certifies, highest first. Same as `run --version 2.2.1`.
+# versions = ["2.3.0", "2.2.1"]
 """
 
 

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 from pytest_bdd import given, then, when
 
+from conformance import versions as ocpi_versions
 from conformance.checks import fail, judged, run_check
 from conformance.checks.envelope import describe_answer
 from conformance.model import Blocked, Exchange, Finding, NotJudged
@@ -19,7 +20,9 @@ from conformance.steps.context import ScenarioContext, Sent, collect_findings
 
 __all__ = ("validate_credentials",)
 
-_ROLES = {"CPO", "EMSP", "NAP", "NSP", "OTHER", "SCSP"}
+_ROLES_230 = {"CPO", "EMSP", "NAP", "NSP", "OTHER", "SCSP"}
+_ROLES = {ocpi_versions.V230: _ROLES_230, ocpi_versions.V221: _ROLES_230 | {"HUB"}}
+"""The Role values each version defines (HUB is 2.2.1's; 2.3.0 names a hub by hub_party_id instead)."""
 _TOKEN = re.compile(r"^[!-~]{1,64}$")
 
 
@@ -52,8 +55,9 @@ def validate_credentials(data: Any) -> list[str]:
         if not isinstance(r, dict):
             problems.append(f"roles[{i}] is not an object")
             continue
-        if r.get("role") not in _ROLES:
-            problems.append(f"roles[{i}].role {r.get('role')!r} is not one of {', '.join(sorted(_ROLES))}")
+        roles_known = _ROLES[ocpi_versions.current()]
+        if r.get("role") not in roles_known:
+            problems.append(f"roles[{i}].role {r.get('role')!r} is not one of {', '.join(sorted(roles_known))}")
         cc, pid = r.get("country_code"), r.get("party_id")
         if not isinstance(cc, str) or not 1 <= len(cc) <= 2:
             problems.append(f"roles[{i}].country_code {cc!r} is not a CiString(2)")
@@ -238,7 +242,8 @@ def new_token_works(ocpi_context: ScenarioContext, harness: HarnessSession) -> N
 
 
 @then(
-    "while the request was open the target fetched the harness's versions and 2.3.0 details with the token it was given"
+    "while the request was open the target fetched the harness's versions and version details with the token it was "
+    "given"
 )
 def callbacks_made(ocpi_context: ScenarioContext, harness: HarnessSession) -> None:
     """Both GETs reached the peer after the POST/PUT started and before its answer, with the new token."""
@@ -432,6 +437,13 @@ def _served_parties(harness: HarnessSession) -> tuple[set[tuple[str, str]], Exch
         for r in roles
         if isinstance(r, dict)
     }
+    if any(isinstance(r, dict) and r.get("role") == "HUB" for r in roles):
+        # a 2.2.1 hub names itself alone; the parties reachable through it are those its ClientInfo announced
+        parties |= {
+            (str(body.get("country_code", "")).upper(), str(body.get("party_id", "")).upper())
+            for method, path, body in harness.peer.state.pushes
+            if method == "PUT" and "/hubclientinfo" in path and isinstance(body, dict)
+        }
     return parties, ex
 
 

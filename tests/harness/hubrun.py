@@ -61,9 +61,13 @@ def write_target(
     extra: str = "",
     peer_public_url: str | None = None,
     cpo_token_a: str | None = None,
+    versions: tuple[str, ...] | None = ("2.3.0",),
 ) -> Path:
     """A target file for ``hub``. With ``cpo_token_a`` the harness plays two parties, in the ``[[identities]]`` form:
-    ``party`` (the primary identity, an eMSP by default) and a CPO ``NL/CTC`` registered with that token A."""
+    ``party`` (the primary identity, an eMSP by default) and a CPO ``NL/CTC`` registered with that token A.
+
+    ``versions``: ``[run] versions`` (the hub offers 2.3.0 and 2.2.1; most tests certify one of them, the 2.3.0 one by
+    default); None leaves the key out (every version the hub offers)."""
     primary_token = f'token_a = "{token_a}"' if token_a else f'token = "{token}"'
     if cpo_token_a:
         identities = [
@@ -98,6 +102,7 @@ def write_target(
         "[report]",
         'dir = "report"',
         extra,
+        *(["[run]", f"versions = {json.dumps(list(versions))}"] if versions is not None else []),
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -124,6 +129,12 @@ class HarnessRun:
 
     def scenario(self, scenario_id: str) -> dict:
         return next(s for s in self.results["scenarios"] if s["id"] == scenario_id)
+
+    def version(self, version: str) -> HarnessRun:
+        """One version's pass of a run of several versions (its reports are in ``<report dir>/<version>/``)."""
+        folder = self.report_dir / version
+        results = json.loads((folder / "results.json").read_text()) if (folder / "results.json").exists() else {}
+        return HarnessRun(self.returncode, self.stdout, results, folder)
 
 
 def run_harness(target: Path, *args: str, cwd: Path | None = None, timeout: float = 120) -> HarnessRun:
