@@ -1,8 +1,10 @@
-"""Valid OCPI objects of the version under test (2.3.0 or 2.2.1) the harness writes to a target's Receiver interfaces, under its own party ids.
+"""Valid OCPI objects of the version under test the harness writes to a target's Receivers, under its own party ids.
 
-Each builder returns the smallest object that is valid for the description of its version (openapi.yaml, openapi-2.2.1.yaml) (``tests/harness/test_objects.py`` validates
-every one), plus the few optional fields a scenario reads back. Ids carry the run's tag, so a second run never meets
-the first run's objects (a CDR id, once POSTed, can never be reused). Every timestamp is now, in the OCPI form.
+Each builder returns the smallest object that is valid for the description of the version under test (openapi.yaml
+for 2.3.0, openapi-2.2.1.yaml for 2.2.1: no 2.3.0 field or shape in a 2.2.1 object; ``tests/harness/test_objects.py``
+validates every one in each version), plus the few optional fields a scenario reads back. Ids carry the run's tag,
+so a second run never meets the first run's objects (a CDR id, once POSTed, can never be reused). Every timestamp is
+now, in the OCPI form.
 """
 
 from __future__ import annotations

@@ -20,6 +20,8 @@ The needs, weakest first:
 ``destructive``   the harness may rotate and delete its credentials.
 ``sender_list``   the target advertises at least one paginated Sender list (owner: versions.details-endpoints).
 ``broadcast``     the harness may address a write to a hub itself (``[run] broadcast``, ``--no-broadcast``).
+``unregisters``   the scenario ends the registration: it runs in the last version's pass of a run (an earlier pass
+                  hands its registration over to the next one).
 ``writes``        the harness may write module objects (not ``--read-only``); which Receivers it writes to is the
                   scenario's to find out (each one the target advertises and an identity of the right role plays).
 ``data``          the list holds enough objects; judged per list by the pagination steps, which skip a list (and the
@@ -52,6 +54,7 @@ __all__ = (
     "check_needs",
     "discovery_owner",
     "interfaces_of",
+    "no_token_a",
     "static_plan",
     "static_reason",
 )
@@ -71,6 +74,7 @@ class Need(StrEnum):
     DATA = "data"
     BROADCAST = "broadcast"
     WRITES = "writes"
+    UNREGISTERS = "unregisters"
 
 
 @dataclass(frozen=True)
@@ -149,8 +153,8 @@ NEEDS: dict[str, tuple[AnyNeed, ...]] = {
     "credentials.post-when-registered-405": (D, R),
     "credentials.put-rotation": (D, R, X),
     "credentials.old-token-retired": (D, R, X),
-    "credentials.delete": (D, R, X),
-    "credentials.deleted-token-retired": (D, X),  # its Given registers (if needed) and unregisters
+    "credentials.delete": (D, R, X, Need.UNREGISTERS),
+    "credentials.deleted-token-retired": (D, X, Need.UNREGISTERS),  # its Given registers (if needed) and unregisters
     # pagination: a registered partner reading lists with data
     "pagination.total-count": (D, R, L, DATA),
     "pagination.limit-header": (D, R, L, DATA),
@@ -252,6 +256,16 @@ def discovery_owner(problem: str) -> str:
     return "versions.list-offers-version"
 
 
+def no_token_a(config: TargetConfig) -> str:
+    """Why a scenario that needs token A cannot run: none was configured, or it was spent in an earlier pass."""
+    if config.carried:
+        return (
+            "the harness registered with token A in the run's previous version pass (judged there) and moved that "
+            f"registration to {config.version or 'this version'} by a credentials PUT"
+        )
+    return "the target file gives a credentials token, not a registration token A"
+
+
 def static_reason(config: TargetConfig, needs: tuple[AnyNeed, ...]) -> str | None:
     """The skip reason that follows from target.toml alone (no request sent), or None."""
     for need in needs:
@@ -264,11 +278,15 @@ def static_reason(config: TargetConfig, needs: tuple[AnyNeed, ...]) -> str | Non
                     f'(add an [[identities]] table with role = "{need.role}")'
                 )
         elif need in (Need.TOKEN_A, Need.TOKEN_A_UNUSED) and config.token_a is None:
-            return "the target file gives a credentials token, not a registration token A"
+            return no_token_a(config)
         elif need is Need.WRITES and config.read_only:
             return "read-only run: this scenario writes module objects to the target"
         elif need is Need.BROADCAST and not config.broadcast:
             return "no-broadcast run: this scenario needs a write addressed to the hub itself (every party receives it)"
+        elif need is Need.UNREGISTERS and config.hand_over:
+            return (
+                f"this pass hands its registration over to the {config.hand_over} pass, whose end judges unregistering"
+            )
         elif need is Need.DESTRUCTIVE and config.read_only:
             return "read-only run: this scenario rotates or deletes the harness's credentials"
         elif need is Need.DESTRUCTIVE and not config.allow_destructive:
@@ -278,7 +296,7 @@ def static_reason(config: TargetConfig, needs: tuple[AnyNeed, ...]) -> str | Non
 
 _NEED_WORDS = {
     Need.TOKEN: "a token",
-    Need.DISCOVERY: "the target's 2.3.0 endpoints",
+    Need.DISCOVERY: "the target's endpoints of the version under test",
     Need.TOKEN_A: "token A",
     Need.TOKEN_A_UNUSED: "an unused token A",
     Need.REGISTRATION: "a registration",
@@ -287,6 +305,7 @@ _NEED_WORDS = {
     Need.SENDER_LIST: "an advertised Sender list",
     Need.BROADCAST: "leave to broadcast through the hub",
     Need.WRITES: "leave to write module objects",
+    Need.UNREGISTERS: "the run's last version pass",
     Need.DATA: "enough objects in a list",
 }
 
@@ -386,10 +405,10 @@ def check_needs(harness: HarnessSession, needs: tuple[AnyNeed, ...]) -> str | No
             if d.problem:
                 raise Blocked(d.problem, discovery_owner(d.problem))
         if need is Need.TOKEN_A and harness.config.token_a is None:
-            return "the target file gives a credentials token, not a registration token A"
+            return no_token_a(harness.config)
         if need is Need.TOKEN_A_UNUSED:
             if harness.config.token_a is None:
-                return "the target file gives a credentials token, not a registration token A"
+                return no_token_a(harness.config)
             if not harness.token_a_unused:
                 return "token A has already been used for a registration in this run"
         if need in (Need.REGISTRATION, Need.OWN_REGISTRATION):

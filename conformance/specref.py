@@ -1,11 +1,14 @@
 """Spec anchors used in tags and findings, and how to show them to a person.
 
-An anchor is ``<asciidoc file stem>.<section>`` of the OCPI 2.3.0 sources (tag ``v2.3.0``), e.g.
+An anchor is ``<asciidoc file stem>.<section>`` of the OCPI sources of the version under test (tag ``v2.3.0`` or
+``2.2.1``; the files and sections the harness cites have the same names in both), e.g.
 ``transport_and_format.pagination``. Feature files tag scenarios with ``@spec.<anchor>``; checks
 name the anchor they enforce. The titles below are our own short names for those sections.
 """
 
 from __future__ import annotations
+
+from conformance import versions
 
 __all__ = ("SPEC_SECTIONS", "describe")
 
@@ -41,11 +44,11 @@ SPEC_SECTIONS: dict[str, str] = {
     "mod_tokens.sender": "Tokens module: Sender interface (incl. real-time authorization)",
     "mod_commands.receiver": "Commands module: Receiver interface and the asynchronous CommandResult",
     "mod_chargingprofiles.receiver": "ChargingProfiles module: Receiver interface and the asynchronous results",
-    "openapi": "openapi.yaml (the project's machine-readable OCPI 2.3.0 description)",
+    "openapi": "the project's machine-readable description of the version (openapi.yaml, openapi-2.2.1.yaml)",
 }
 
 
 def describe(anchor: str) -> str:
-    """``OCPI 2.3.0 — <title> [anchor]`` for a known anchor; the anchor itself otherwise."""
+    """``OCPI <version under test> — <title> [anchor]`` for a known anchor; the anchor itself otherwise."""
     title = SPEC_SECTIONS.get(anchor)
-    return f"OCPI 2.3.0 — {title} [{anchor}]" if title else anchor
+    return f"OCPI {versions.current()} — {title} [{anchor}]" if title else anchor

@@ -22,6 +22,7 @@ from conformance.checks import run_check
 from conformance.checks.envelope import describe_answer
 from conformance.model import Blocked, Exchange
 from conformance.oracle import Operation, OracleUnavailable, get_oracle
+from conformance.plan import no_token_a
 from conformance.session import CONFIG_MODULES, HarnessSession
 from conformance.steps.context import ScenarioContext, Sent, collect_findings
 
@@ -66,7 +67,7 @@ def endpoints_known(harness: HarnessSession) -> None:
 def unused_token_a(harness: HarnessSession) -> None:
     """Token A was configured and no registration has been attempted yet."""
     if harness.config.token_a is None:
-        pytest.skip("the target file gives a credentials token, not a registration token A")
+        pytest.skip(no_token_a(harness.config))
     if not harness.token_a_unused:
         pytest.skip("token A has already been used for a registration in this run")
     _discovered(harness)
@@ -76,7 +77,7 @@ def unused_token_a(harness: HarnessSession) -> None:
 def given_token_a(harness: HarnessSession) -> None:
     """Token A was configured (the harness registers itself in this run)."""
     if harness.config.token_a is None:
-        pytest.skip("the target file gives a credentials token, not a registration token A")
+        pytest.skip(no_token_a(harness.config))
 
 
 @given("the harness is registered with the target")

@@ -438,11 +438,20 @@ def _served_parties(harness: HarnessSession) -> tuple[set[tuple[str, str]], Exch
         if isinstance(r, dict)
     }
     if any(isinstance(r, dict) and r.get("role") == "HUB" for r in roles):
-        # a 2.2.1 hub names itself alone; the parties reachable through it are those its ClientInfo announced
+        # a 2.2.1 hub names itself alone; the parties reachable through it are those its ClientInfo announces: pushed
+        # to the harness's peer, or listed by its hubclientinfo Sender
+        infos = [
+            body for method, path, body in harness.peer.state.pushes if method == "PUT" and "/hubclientinfo" in path
+        ]
+        if (url := harness.discover().url("hubclientinfo", "SENDER")) is not None:
+            listed = harness.client.request(
+                "GET", url, token=harness.token, label="hubclientinfo GET (the parties reachable through the hub)"
+            )
+            infos += listed.data if isinstance(listed.data, list) else []
         parties |= {
-            (str(body.get("country_code", "")).upper(), str(body.get("party_id", "")).upper())
-            for method, path, body in harness.peer.state.pushes
-            if method == "PUT" and "/hubclientinfo" in path and isinstance(body, dict)
+            (str(info.get("country_code", "")).upper(), str(info.get("party_id", "")).upper())
+            for info in infos
+            if isinstance(info, dict)
         }
     return parties, ex
 
