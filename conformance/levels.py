@@ -87,6 +87,8 @@ LEVEL_BASIS: dict[str, str] = {
     "reachable through it); that every listed object's owner is among them follows from the model but no keyword "
     "states it: SHOULD.",
     "pagination.schema": "List pages must match the data model of the module's objects.",
+    "pagination.v221-no-later-fields": "2.2.1 objects have the fields 2.2.1 defines; 2.2.1 neither forbids nor obliges "
+    "tolerating others, so a 2.3.0 field sent to a 2.2.1 client is SHOULD NOT (a failure under --strict).",
     # receiver interfaces (the harness writes under its own party ids)
     "locations.receiver-put-get": "A Receiver stores a pushed Location as sent and serves it at the same URL "
     "(Receiver interface, mandatory: pull must stay possible).",

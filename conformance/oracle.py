@@ -13,6 +13,7 @@ publishes its own URLs in its version details, so callers name operations by
 
 from __future__ import annotations
 
+import copy
 import functools
 import os
 import re
@@ -221,6 +222,19 @@ class Oracle:
         if len(errors) > 20:
             out.append(f"... and {len(errors) - 20} more")
         return out
+
+    @functools.cached_property
+    def closed(self) -> Oracle:
+        """This description with every object schema of its components closed (``additionalProperties: false``).
+
+        Neither description forbids fields it does not define (2.3.0 obliges receivers to tolerate them); 2.2.1 has
+        no such rule, so a field of a later version in a 2.2.1 object is only seen against the closed schemas.
+        """
+        doc = copy.deepcopy(self.document)
+        for schema in (doc.get("components", {}).get("schemas") or {}).values():
+            if isinstance(schema, dict) and "properties" in schema and "additionalProperties" not in schema:
+                schema["additionalProperties"] = False
+        return Oracle(doc, self.source)
 
     def validate_component(self, name: str, instance: Any) -> list[str]:
         """Violations of ``components.schemas.<name>``."""

@@ -165,6 +165,7 @@ NEEDS: dict[str, tuple[AnyNeed, ...]] = {
     "pagination.date-from-inclusive": (D, R, L, DATA),
     "pagination.date-to-exclusive": (D, R, L, DATA),
     "pagination.schema": (D, R, L),
+    "pagination.v221-no-later-fields": (D, R, L),
     "pagination.owners-named-in-credentials": (D, R, L),
     # receiver interfaces: the harness writes objects under its own party ids, and retires them at the end
     "locations.receiver-put-get": (D, CPO_W["locations"]),

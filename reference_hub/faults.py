@@ -180,6 +180,20 @@ class Fault(StrEnum):
     RESULT_REPEAT_ACCEPTED = "result_repeat_accepted"
     """A result posted again to a finished ``response_url`` is delivered again."""
 
+    # --- OCPI 2.2.1 parties: what 2.2.1 platforms commonly get wrong where 2.3.0 changed the rule --------------------
+    V221_ROLES_LISTED = "v221_roles_listed"
+    """The Credentials a 2.2.1 party gets list the reachable parties beside the hub's ``HUB`` role, the 2.3.0 way."""
+    V221_HUB_PARTY_ID = "v221_hub_party_id"
+    """The Credentials a 2.2.1 party gets carry ``hub_party_id``, a 2.3.0 field."""
+    V221_PRICE_230 = "v221_price_230"
+    """Pages served to a 2.2.1 party from the hub's copy carry every Price in its 2.3.0 shape (``before_taxes``,
+    ``taxes``) instead of ``excl_vat``/``incl_vat``."""
+    V221_TAX_INCLUDED = "v221_tax_included"
+    """Tariffs in pages served to a 2.2.1 party keep ``tax_included``, a 2.3.0 field."""
+    V221_OPEN_ENUM_VALUES = "v221_open_enum_values"
+    """Locations in pages served to a 2.2.1 party carry a ConnectorType only 2.3.0 has (``MCS``): 2.2.1's enumerations
+    are closed."""
+
     # --- add-on modules: Invoice Reconciliation and Bookings ------------------------------------------------------
     IR_SERVED_TO_ALL = "ir_served_to_all"
     """The Invoice Reconciliation Sender list shows every record to every caller, not only to its issuer and the

@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from conformance.checks import run_check
+from conformance.checks import judged, run_check
 from conformance.checks.envelope import describe_answer
-from conformance.model import Blocked, Exchange
+from conformance.model import Blocked, Exchange, Finding
 from conformance.oracle import Operation, OracleUnavailable, get_oracle
 from conformance.plan import no_token_a
 from conformance.session import CONFIG_MODULES, HarnessSession
@@ -439,3 +439,38 @@ def shapes(ocpi_context: ScenarioContext) -> None:
     if not items:
         pytest.skip("no successful answer of an operation openapi.yaml gives data to")
     collect_findings(items, lambda i: run_check("data_shape", i[1], expected=i[2]), lambda i: i[0], ocpi_context.notes)
+
+
+@then("every listed object has only the fields its version defines")
+def only_defined_fields(ocpi_context: ScenarioContext) -> None:
+    """Each object of a list answer against its schema closed to the fields the description defines; the other
+    schema rules are pagination.schema's to judge, so only unknown fields count here."""
+    from conformance.objects import OBJECT_SCHEMAS
+
+    sent = [s for s in ocpi_context.require_sent() if s.module in OBJECT_SCHEMAS]
+    closed = get_oracle().closed
+
+    def judge(s: Sent) -> None:
+        ex = s.exchange
+        if ex.status != 200 or not isinstance(ex.data, list):
+            raise Blocked(f"{describe_answer(ex)}: no list to read", "versions.advertised-endpoints-answer")
+        judged("only_defined_fields", ex)
+        unknown = [
+            f"[{i}]{line}"
+            for i, obj in enumerate(ex.data)
+            for line in closed.validate_component(OBJECT_SCHEMAS[str(s.module)], obj)
+            if "Additional properties are not allowed" in line
+        ]
+        if unknown:
+            raise Finding(
+                f"objects carry fields {get_oracle().version} does not define",
+                check="only_defined_fields",
+                spec="openapi",
+                expected=f"only the fields of the {get_oracle().version} objects",
+                actual="; ".join(unknown[:6]),
+                exchanges=[ex],
+            )
+
+    if not sent:
+        pytest.skip("no Sender list of client-owned objects was read")
+    collect_findings(sent, judge, lambda s: s.name, ocpi_context.notes)

@@ -205,7 +205,17 @@ class Registrar:
                 party_id=own.party_id,
                 country_code=own.country_code,
             )
-            return models_221.Credentials(token=token, url=self.settings.versions_url, roles=[hub])
+            roles_221 = [hub]
+            if self.settings.has_fault(Fault.V221_ROLES_LISTED):
+                for partner_id, partner_roles in (await self._reachable_roles()).items():
+                    if partner_id != exclude:
+                        roles_221 += [
+                            msgspec.convert(msgspec.to_builtins(r), models_221.CredentialsRole) for r in partner_roles
+                        ]
+            creds = models_221.Credentials(token=token, url=self.settings.versions_url, roles=roles_221)
+            if self.settings.has_fault(Fault.V221_HUB_PARTY_ID):
+                return {**msgspec.to_builtins(creds), "hub_party_id": self.settings.hub_party_id}
+            return creds
         roles = [self.own_role()]
         if self.settings.has_fault(Fault.ROLES_PER_INTERFACE):
             roles = self._roles_per_interface()

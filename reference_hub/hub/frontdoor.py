@@ -186,6 +186,8 @@ class FrontDoor:
             items, dropped = translate.down_items(schema, [_doc(self.codec, i) for i in result.items])
             for reason in dropped:
                 log.info("left out of a %s page for a %s party: %s", schema, ex.version, reason)
+            if self.faults & _V221_PAGE_FAULTS:
+                items = [_v221_page_fault(self.faults, schema, item) for item in items]
             reply.page = (page, Page(total=max(result.total - len(dropped), 0), items=items))
         elif reply.data is not UNSET and reply.data is not None:
             try:
@@ -375,6 +377,34 @@ class FrontDoor:
             stream=f"{spec.module}|{owner}|{object_id.upper()}",
             correlation_id=ex.correlation_id,
         )
+
+
+_V221_PAGE_FAULTS = frozenset({Fault.V221_PRICE_230, Fault.V221_TAX_INCLUDED, Fault.V221_OPEN_ENUM_VALUES})
+
+
+def _v221_page_fault(faults: frozenset[str], schema: str, item: Any) -> Any:
+    """A page item for a 2.2.1 party with the 2.3.0 shapes a fault switch leaks into it."""
+    if Fault.V221_PRICE_230 in faults:
+        item = _price_230(item)
+    if Fault.V221_TAX_INCLUDED in faults and schema == "Tariff" and isinstance(item, dict):
+        item = {**item, "tax_included": "NO"}
+    if Fault.V221_OPEN_ENUM_VALUES in faults and schema == "Location" and isinstance(item, dict):
+        evses = [
+            {**e, "connectors": [{**c, "standard": "MCS"} for c in e.get("connectors") or []]}
+            for e in item.get("evses") or []
+        ]
+        item = {**item, "evses": evses}
+    return item
+
+
+def _price_230(doc: Any) -> Any:
+    if isinstance(doc, list):
+        return [_price_230(d) for d in doc]
+    if not isinstance(doc, dict):
+        return doc
+    if "excl_vat" in doc:
+        return {"before_taxes": doc["excl_vat"], "taxes": []}
+    return {k: _price_230(v) for k, v in doc.items()}
 
 
 def body_schema(ex: Exchange) -> str | None:
