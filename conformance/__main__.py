@@ -205,12 +205,16 @@ def _discovery(config: TargetConfig) -> tuple[str | None, list[str]]:
         session.close(cleanup=False)
 
 
+def _as_list(value: Any) -> list[str]:
+    return [] if value is None else [value] if isinstance(value, str) else list(value)
+
+
 def _passes(ns: argparse.Namespace, config: TargetConfig, offered: list[str]) -> list[str]:
     """The versions to certify, highest first: those asked for (``--version``, ``[run] versions``), else every
     version offered that the harness knows; a versions list that could not be read is judged in a 2.3.0 pass."""
     from conformance import versions
 
-    asked = versions.order(ns.version or ()) or list(config.versions)
+    asked = versions.order(_as_list(getattr(ns, "version", None))) or list(config.versions)
     if asked:
         return asked
     if not offered:
@@ -341,7 +345,17 @@ def _fuzz(ns: argparse.Namespace) -> int:
     )
     if ns.allow_writes and config.read_only:
         raise _UsageError("--allow-writes contradicts [run] read_only = true in the target file")
-    return run_fuzz(config, options)
+    from conformance import versions
+
+    version = ns.version
+    if version is None:
+        reason, offered = _discovery(config)
+        if reason is not None:
+            print(f"ocpi-conformance: nothing fuzzed (exit code 3): {reason}", file=sys.stderr)
+            return EXIT_NOTHING_JUDGED
+        version = (_passes(ns, config, offered) or [versions.V230])[0]
+    versions.use(version)
+    return run_fuzz(replace(config, version=version), options)
 
 
 def _discovery_lines(config: TargetConfig, discovery: Any) -> list[str]:
@@ -535,10 +549,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     fuzz = command(
         "fuzz",
-        "schemathesis on openapi.yaml, limited to what the target advertises, on its URLs exactly as advertised "
+        "schemathesis on the description of one version (openapi.yaml, openapi-2.2.1.yaml), limited to what the "
+        "target advertises, on its URLs exactly as advertised "
         "(redirects are findings, never followed; one finding per response)",
     )
     fuzz.add_argument("target", nargs="?", help="target.toml").complete = shtab.FILE  # type: ignore[attr-defined]
+    fuzz.add_argument(
+        "--version",
+        choices=KNOWN_VERSIONS,
+        help="the OCPI version to fuzz, from its own description (default: the first of [run] versions, else the "
+        "highest version the target offers that the harness certifies)",
+    )
     fuzz.add_argument("--max-examples", type=int, default=25, help="generated cases per operation (default 25)")
     fuzz.add_argument("--seed", type=int, help="random seed, for a reproducible run")
     fuzz.add_argument("--junit", help="JUnit file (default: <report dir>/fuzz-junit.xml)")

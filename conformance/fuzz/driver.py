@@ -1,14 +1,14 @@
-"""``ocpi-conformance fuzz``: schemathesis on openapi.yaml, rebased onto the target's advertised URLs.
+"""``ocpi-conformance fuzz``: schemathesis on one version's description, rebased onto the target's advertised URLs.
 
 1. Start the harness peer, discover the target, register with token A if one is configured.
-2. Keep only the openapi.yaml operations whose module and interface the target's 2.3.0 details
+2. Keep only the openapi.yaml operations whose module and interface the target's details
    advertise, and only safe methods (GET): by default fuzzing must not change the target's
    registrations or data. With ``--allow-writes`` the PUT/PATCH/POST of the Receivers whose objects
    the harness's primary identity owns in its role (a CPO: locations, tariffs, sessions, CDRs; an
    eMSP: tokens) are fuzzed too, with the owner in the URL, in the body and in OCPI-from-* pinned to
    that identity and OCPI-to-* to the target's own party: whatever is generated is written under the
    harness's party id only (and stays there: fuzzed writes are not retired). Rewrite each path
-   ``/ocpi/2.3.0/{sender|receiver}/{module}...`` (and the versions and credentials paths) onto the
+   ``/ocpi/<version>/{sender|receiver}/{module}...`` (and the versions and credentials paths) onto the
    advertised URL's path.
 3. Run schemathesis (a subprocess: its own event loop, its own hypothesis database) with its
    checks plus the harness's OCPI checks (:mod:`conformance.fuzz.hooks`), a bounded number of
@@ -206,8 +206,9 @@ def rebase_schema(
 
 
 def run_fuzz(config: TargetConfig, options: FuzzOptions, *, out: Any = sys.stdout) -> int:
-    """Fuzz the target. Exit codes as the CLI's table: 0 no failure, 1 a check failed, 3 nothing could be fuzzed (the
-    target unreachable, its token refused, no 2.3.0, registration failed), 4 schemathesis itself failed."""
+    """Fuzz the target at the version under test. Exit codes as the CLI's table: 0 no failure, 1 a check failed, 3
+    nothing could be fuzzed (the target unreachable, its token refused, the version not offered, registration
+    failed), 4 schemathesis itself failed."""
     report_dir = config.report_dir
     report_dir.mkdir(parents=True, exist_ok=True)
     session = HarnessSession(config).start()
