@@ -1,13 +1,22 @@
-"""ocpi-conformance: certify an OCPI 2.3.0 platform from its versions URL.
+"""ocpi-conformance: certify an OCPI 2.3.0 or 2.2.1 platform from its versions URL.
 
     ocpi-conformance init > target.toml      annotated template (a CPO and an eMSP identity)
-    ocpi-conformance plan target.toml [ID ...] [--read-only] [--offline] [--json]
-    ocpi-conformance run target.toml [ID ...] [--read-only] [--strict] [--tags T,..] [--report-dir DIR] [-v]
-    ocpi-conformance fuzz target.toml [--max-examples N] [--seed S] [--junit FILE] [--allow-writes]
+    ocpi-conformance plan target.toml [ID ...] [--version V] [--read-only] [--offline] [--json]
+    ocpi-conformance run target.toml [ID ...] [--version V ...] [--read-only] [--strict] [--tags T,..] [-v]
+    ocpi-conformance fuzz target.toml [--version V] [--max-examples N] [--seed S] [--junit FILE] [--allow-writes]
     ocpi-conformance list [--tags T,..] [--json]
     ocpi-conformance completion bash|zsh|tcsh   shell completion (eval "$(ocpi-conformance completion bash)")
 
-run is a thin wrapper: a separate pytest session (its own rootdir, an empty config and no
+run certifies each version in its own pass, highest first: the versions --version or [run] versions
+name, else every version the target offers that the harness certifies (2.3.0, 2.2.1; a target that
+offers neither is "nothing judged", exit 3). Each pass has its own peer offering only that version,
+its own registration (the first pass registers with token A; the next ones move the registration
+to their version by a credentials PUT) and its own oracle (openapi.yaml, openapi-2.2.1.yaml); a
+scenario applies to every version unless tagged @version.<v>. With several passes each version's
+reports go to <report dir>/<version>/ and the report dir holds the verdict per version in every
+format; the exit code is 1 if any pass failed, 3 if no pass judged anything.
+
+A pass is a thin wrapper: a separate pytest session (its own rootdir, an empty config and no
 auto-loaded plugins, so the calling project's pytest settings and plugins do not apply) over
 conformance/scenarios with pytest_bdd and the conformance.plugin plugin.
 
@@ -380,6 +389,15 @@ def _plan(ns: argparse.Namespace) -> int:
         config = replace(config, read_only=True)
     if ns.no_broadcast:
         config = replace(config, broadcast=False)
+    from conformance import versions
+
+    version = ns.version
+    if version is None:
+        offered = [] if ns.offline else _discovery(config)[1]
+        version = (_passes(ns, config, offered) or [versions.V230])[0]
+    versions.use(version)
+    config = replace(config, version=version)
+    entries = [e for e in entries if not e.versions or version in e.versions]
     discovery = None
     if not ns.offline:
         session = HarnessSession(config)
@@ -396,6 +414,7 @@ def _plan(ns: argparse.Namespace) -> int:
         doc = {
             "target": config.display_name,
             "versions_url": config.versions_url,
+            "version": version,
             "roles": list(config.roles),
             "identities": [{"party": i.key, "registers": i.token_a is not None} for i in config.identities],
             "read_only": config.read_only,
@@ -412,7 +431,8 @@ def _plan(ns: argparse.Namespace) -> int:
         print(json.dumps(doc, indent=2))
         return code
     print(
-        f"target file: {config.source}; {config.display_name} ({config.versions_url}), roles {'/'.join(config.roles)}"
+        f"target file: {config.source}; {config.display_name} ({config.versions_url}), roles {'/'.join(config.roles)}; "
+        f"OCPI {version}"
     )
     for ident in config.identities:
         how = "registers with token A" if ident.token_a else "uses its token C"
@@ -537,7 +557,8 @@ def build_parser() -> argparse.ArgumentParser:
     plan = command(
         "plan",
         "what a run would do: whether the target answers and takes the token, then each scenario RUN (and what it "
-        "needs) or SKIP (and why); sends only the discovery GETs (versions, 2.3.0 details), never a write",
+        "needs) or SKIP (and why), for one version's pass; sends only the discovery GETs (versions, that version's "
+        "details), never a write",
     )
     plan.add_argument("target", nargs="?", help="target.toml").complete = shtab.FILE  # type: ignore[attr-defined]
     plan.add_argument("ids", nargs="*", metavar="ID", help="scenario ids or id prefixes (default: all)")
@@ -545,6 +566,11 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--no-broadcast", action="store_true", help="plan a --no-broadcast run")
     plan.add_argument("--tags", default="", help="only scenarios carrying all these comma-separated tags")
     plan.add_argument("--offline", action="store_true", help="do not contact the target at all")
+    plan.add_argument(
+        "--version",
+        choices=KNOWN_VERSIONS,
+        help="the version whose pass to plan (default: the first a run would certify)",
+    )
     plan.add_argument("--json", action="store_true", help="the plan as JSON on standard output")
 
     fuzz = command(
