@@ -33,6 +33,9 @@ class Fault(StrEnum):
     """The ``Link rel="next"`` URL loses ``date_from`` / ``date_to``."""
     NO_LINK_HEADER = "no_link_header"
     """No ``Link`` header even when more pages exist."""
+    EMPTY_LINK_LAST_PAGE = "empty_link_last_page"
+    """The last page carries an empty ``Link`` header, as some frameworks send: conforming (there is no next page to
+    link to), so a certifier must pass it."""
 
     # --- envelope, ids and formats ----------------------------------------------------------------------------
     OFFSET_TIMESTAMPS = "offset_timestamps"

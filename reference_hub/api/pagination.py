@@ -46,6 +46,8 @@ def paginated_response(
             path = "/ocpi/versions"
         url = f"{ctx.settings.base_url}{path}?{urlencode(query)}"
         headers["Link"] = f'<{url}>; rel="next"'
+    elif Fault.EMPTY_LINK_LAST_PAGE in faults:
+        headers["Link"] = ""
     if Fault.DROP_TOTAL_COUNT in faults:
         headers.pop("X-Total-Count")
     if Fault.DROP_LIMIT_HEADER in faults:

@@ -217,6 +217,7 @@ FAULTS: dict[str, Expect] = {
     ),
     # The Sessions table marks date_from as required: enforcing it is conforming, and the harness always sends one.
     "sessions_date_from_required": E(),
+    "empty_link_last_page": E(),  # conforming: an empty Link on the last page is no next page
     "link_to_other_url": E(fail=("pagination.link-next",), every_failure_mentions="another endpoint"),
     "link_non_ocpi_dates": E(fail=("pagination.link-keeps-filters",), every_failure_mentions="not an OCPI DateTime"),
     "module_listed_twice": E(warn=("versions.module-listed-once",)),
@@ -387,6 +388,7 @@ SAME_IN_221 = (
     "trailing_slash_endpoints",
     "slashless_redirect",
     "sessions_date_from_required",
+    "empty_link_last_page",
     "module_listed_twice",
     "patch_without_last_updated",
     "cdr_no_location_header",
