@@ -184,7 +184,18 @@ def test_partners_list_has_headers_and_json(tmp_path: Path) -> None:
     assert seeded.returncode == 0, seeded.stderr
     listed = hub("partners", "--store", store, cwd=tmp_path)
     header, *rows = listed.stdout.splitlines()
-    assert header.split() == ["PARTNER", "STATUS", "HALF", "INITIATED", "BY", "PARTIES", "OCPI", "VERSIONS", "URL", "CREATED"]
+    assert header.split() == [
+        "PARTNER",
+        "STATUS",
+        "HALF",
+        "INITIATED",
+        "BY",
+        "PARTIES",
+        "OCPI",
+        "VERSIONS",
+        "URL",
+        "CREATED",
+    ]
     assert [row.split()[0] for row in rows] == ["AA-000", "AA-001"]
     assert listed.stderr.strip() == "2 partner record(s)"
     as_json = json.loads(hub("partners", "list", "--json", "--store", store, cwd=tmp_path).stdout)
