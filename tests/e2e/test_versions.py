@@ -132,6 +132,49 @@ def test_a_221_party_registers_in_221_and_sees_the_hub_as_hub(world: dict[str, A
     assert "2.2.1" in listed["NL-CPA"] and "2.3.0" in listed["DE-MSB"]
 
 
+def test_the_hub_registers_with_a_221_party_in_221_and_the_party_rotates_and_leaves(world: dict[str, Any]) -> None:
+    """Hub-initiated registration: the hub picks the highest version both sides offer (2.2.1 for a party offering
+    only 2.2.1, 2.3.0 for one offering both) and presents itself in that version's Credentials."""
+    hub = world["hub"]
+    only221 = PartyProcess("NL", "CPH", "--version", "2.2.1").start()
+    both = PartyProcess("NL", "CPI", "--version", "2.2.1,2.3.0").start()
+    try:
+        for process, version in ((only221, "2.2.1"), (both, "2.3.0")):
+            invitation = process.control("invite")
+            registered = hub.cli("register", invitation["versions_url"], invitation["token"])
+            assert registered.returncode == 0, registered.stderr
+            state = process.state()
+            theirs = state["hub_credentials"]
+            assert not valid(version, "Credentials", theirs)
+            assert ("hub_party_id" in theirs) == (version == "2.3.0")
+            paths = [c["path"] for c in state["calls"]]
+            assert f"/ocpi/{version}/credentials" in paths
+            listed = {row.split()[0]: row for row in hub.cli("partners").stdout.splitlines()[1:]}
+            assert f" {version} " in listed[f"NL-{process.party}"]
+        theirs = only221.state()["hub_credentials"]
+        assert [(r["role"], r["country_code"], r["party_id"]) for r in theirs["roles"]] == [("HUB", "NL", "HUB")]
+
+        # the 2.2.1 party uses its token at the hub's 2.2.1 endpoints, rotates there, and unregisters
+        token_c = only221.state()["token_c"]
+        clientinfo = f"{hub.base_url}/ocpi/2.2.1/sender/hubclientinfo"
+        assert httpx.get(clientinfo, headers=auth(token_c)).json()["status_code"] == 1000
+        rotated = only221.control("rotate")
+        assert rotated["body"]["status_code"] == 1000, rotated
+        assert not valid("2.2.1", "Credentials", rotated["body"]["data"])
+        new_c = rotated["body"]["data"]["token"]
+        assert new_c != token_c
+        assert httpx.get(clientinfo, headers=auth(token_c)).status_code == 401
+        assert httpx.get(clientinfo, headers=auth(new_c)).json()["status_code"] == 1000
+        gone = only221.control("unregister")
+        assert gone["http"] == 200 and gone["body"]["status_code"] == 1000, gone
+        assert httpx.get(clientinfo, headers=auth(new_c)).status_code == 401
+        listed = {row.split()[0]: row.split() for row in hub.cli("partners").stdout.splitlines()[1:]}
+        assert listed["NL-CPH"][1] == "INACTIVE"
+    finally:
+        only221.stop()
+        both.stop()
+
+
 def test_a_221_location_reaches_230_and_221_emsps_each_in_its_version(world: dict[str, Any]) -> None:
     cpo, emsp230, emsp221 = world["cpo221"], world["emsp230"], world["emsp221"]
     location = ex.location("NL", "CPA", "V221LOC")
