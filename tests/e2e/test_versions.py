@@ -329,6 +329,43 @@ def test_a_command_from_a_230_emsp_to_a_221_cpo_and_its_result_back(world: dict[
     assert result["body"] == {"result": "ACCEPTED"}
 
 
+def test_a_charging_profile_from_a_230_emsp_to_a_221_cpo_and_its_result_back(world: dict[str, Any]) -> None:
+    emsp230, cpo221 = world["emsp230"], world["cpo221"]
+    result = {
+        "result": "ACCEPTED",
+        "profile": {
+            "start_date_time": "2026-01-01T10:00:00Z",
+            "charging_profile": {
+                "charging_rate_unit": "W",
+                "charging_profile_period": [{"start_period": 0, "limit": 11000.0}],
+            },
+        },
+    }
+    cpo221.process.control("set", {"results": {"GET": {"body": result, "delay": 0.2}}})
+    response_url = f"{emsp230.process.base_url}/ocpi/2.3.0/sender/chargingprofiles/cp1"
+    asked = emsp230.call(
+        "GET", f"/receiver/chargingprofiles/SESS1?duration=900&response_url={response_url}", to=("NL", "CPA")
+    ).json()
+    assert asked["status_code"] == 1000 and asked["data"]["result"] == "ACCEPTED", asked
+    [sent] = cpo221.received(lambda r: r["path"] == "/ocpi/2.2.1/receiver/chargingprofiles/SESS1")
+    assert "duration=900" in sent["query"] and "response_url=" in sent["query"]
+    [back] = emsp230.received(lambda r: r["path"].endswith("/sender/chargingprofiles/cp1"))
+    assert back["body"] == result and not valid("2.3.0", "ActiveChargingProfileResult", back["body"])
+
+    profile = {
+        "charging_profile": {
+            "charging_rate_unit": "A",
+            "charging_profile_period": [{"start_period": 0, "limit": 16.0}],
+        },
+        "response_url": f"{response_url}-set",
+    }
+    put = emsp230.call("PUT", "/receiver/chargingprofiles/SESS1", profile, to=("NL", "CPA")).json()
+    assert put["status_code"] == 1000, put
+    [sent] = cpo221.received(lambda r: r["method"] == "PUT" and r["path"].endswith("/chargingprofiles/SESS1"))
+    assert not valid("2.2.1", "SetChargingProfile", sent["body"])
+    assert sent["body"]["charging_profile"] == profile["charging_profile"]
+
+
 def test_a_custom_command_is_not_supported_by_a_221_cpo(world: dict[str, Any]) -> None:
     emsp230, cpo221 = world["emsp230"], world["cpo221"]
     command = {"response_url": f"{emsp230.process.base_url}/ocpi/2.3.0/sender/commands/X/r2", "location_id": "L"}
