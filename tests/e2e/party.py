@@ -619,6 +619,7 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
             )
             party.token_c = theirs["token"]
             party.hub_credentials = theirs
+            party.current = self.path.split("/")[2]
             party.token_a = None
             party.token_b = secrets.token_urlsafe(24)
             self.reply(200, envelope(party.credentials()))

@@ -132,6 +132,49 @@ def test_a_221_party_registers_in_221_and_sees_the_hub_as_hub(world: dict[str, A
     assert "2.2.1" in listed["NL-CPA"] and "2.3.0" in listed["DE-MSB"]
 
 
+def test_the_hub_registers_with_a_221_party_in_221_and_the_party_rotates_and_leaves(world: dict[str, Any]) -> None:
+    """Hub-initiated registration: the hub picks the highest version both sides offer (2.2.1 for a party offering
+    only 2.2.1, 2.3.0 for one offering both) and presents itself in that version's Credentials."""
+    hub = world["hub"]
+    only221 = PartyProcess("NL", "CPH", "--version", "2.2.1").start()
+    both = PartyProcess("NL", "CPI", "--version", "2.2.1,2.3.0").start()
+    try:
+        for process, version in ((only221, "2.2.1"), (both, "2.3.0")):
+            invitation = process.control("invite")
+            registered = hub.cli("register", invitation["versions_url"], invitation["token"])
+            assert registered.returncode == 0, registered.stderr
+            state = process.state()
+            theirs = state["hub_credentials"]
+            assert not valid(version, "Credentials", theirs)
+            assert ("hub_party_id" in theirs) == (version == "2.3.0")
+            paths = [c["path"] for c in state["calls"]]
+            assert f"/ocpi/{version}/credentials" in paths
+            listed = {row.split()[0]: row for row in hub.cli("partners").stdout.splitlines()[1:]}
+            assert f" {version} " in listed[f"NL-{process.party}"]
+        theirs = only221.state()["hub_credentials"]
+        assert [(r["role"], r["country_code"], r["party_id"]) for r in theirs["roles"]] == [("HUB", "NL", "HUB")]
+
+        # the 2.2.1 party uses its token at the hub's 2.2.1 endpoints, rotates there, and unregisters
+        token_c = only221.state()["token_c"]
+        clientinfo = f"{hub.base_url}/ocpi/2.2.1/sender/hubclientinfo"
+        assert httpx.get(clientinfo, headers=auth(token_c)).json()["status_code"] == 1000
+        rotated = only221.control("rotate")
+        assert rotated["body"]["status_code"] == 1000, rotated
+        assert not valid("2.2.1", "Credentials", rotated["body"]["data"])
+        new_c = rotated["body"]["data"]["token"]
+        assert new_c != token_c
+        assert httpx.get(clientinfo, headers=auth(token_c)).status_code == 401
+        assert httpx.get(clientinfo, headers=auth(new_c)).json()["status_code"] == 1000
+        gone = only221.control("unregister")
+        assert gone["http"] == 200 and gone["body"]["status_code"] == 1000, gone
+        assert httpx.get(clientinfo, headers=auth(new_c)).status_code == 401
+        listed = {row.split()[0]: row.split() for row in hub.cli("partners").stdout.splitlines()[1:]}
+        assert listed["NL-CPH"][1] == "INACTIVE"
+    finally:
+        only221.stop()
+        both.stop()
+
+
 def test_a_221_location_reaches_230_and_221_emsps_each_in_its_version(world: dict[str, Any]) -> None:
     cpo, emsp230, emsp221 = world["cpo221"], world["emsp230"], world["emsp221"]
     location = ex.location("NL", "CPA", "V221LOC")
@@ -284,6 +327,43 @@ def test_a_command_from_a_230_emsp_to_a_221_cpo_and_its_result_back(world: dict[
     assert not valid("2.2.1", "StartSession", sent["body"])
     [result] = emsp230.received(lambda r: r["path"].endswith("/commands/START_SESSION/r1"))
     assert result["body"] == {"result": "ACCEPTED"}
+
+
+def test_a_charging_profile_from_a_230_emsp_to_a_221_cpo_and_its_result_back(world: dict[str, Any]) -> None:
+    emsp230, cpo221 = world["emsp230"], world["cpo221"]
+    result = {
+        "result": "ACCEPTED",
+        "profile": {
+            "start_date_time": "2026-01-01T10:00:00Z",
+            "charging_profile": {
+                "charging_rate_unit": "W",
+                "charging_profile_period": [{"start_period": 0, "limit": 11000.0}],
+            },
+        },
+    }
+    cpo221.process.control("set", {"results": {"GET": {"body": result, "delay": 0.2}}})
+    response_url = f"{emsp230.process.base_url}/ocpi/2.3.0/sender/chargingprofiles/cp1"
+    asked = emsp230.call(
+        "GET", f"/receiver/chargingprofiles/SESS1?duration=900&response_url={response_url}", to=("NL", "CPA")
+    ).json()
+    assert asked["status_code"] == 1000 and asked["data"]["result"] == "ACCEPTED", asked
+    [sent] = cpo221.received(lambda r: r["path"] == "/ocpi/2.2.1/receiver/chargingprofiles/SESS1")
+    assert "duration=900" in sent["query"] and "response_url=" in sent["query"]
+    [back] = emsp230.received(lambda r: r["path"].endswith("/sender/chargingprofiles/cp1"))
+    assert back["body"] == result and not valid("2.3.0", "ActiveChargingProfileResult", back["body"])
+
+    profile = {
+        "charging_profile": {
+            "charging_rate_unit": "A",
+            "charging_profile_period": [{"start_period": 0, "limit": 16.0}],
+        },
+        "response_url": f"{response_url}-set",
+    }
+    put = emsp230.call("PUT", "/receiver/chargingprofiles/SESS1", profile, to=("NL", "CPA")).json()
+    assert put["status_code"] == 1000, put
+    [sent] = cpo221.received(lambda r: r["method"] == "PUT" and r["path"].endswith("/chargingprofiles/SESS1"))
+    assert not valid("2.2.1", "SetChargingProfile", sent["body"])
+    assert sent["body"]["charging_profile"] == profile["charging_profile"]
 
 
 def test_a_custom_command_is_not_supported_by_a_221_cpo(world: dict[str, Any]) -> None:
