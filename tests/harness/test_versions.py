@@ -154,7 +154,7 @@ def test_read_only_and_no_broadcast_hold_at_221(hub_factory, tmp_path: Path, mod
 class _Only211(BaseHTTPRequestHandler):
     """A platform that speaks only OCPI 2.1.1 (its versions list names nothing else)."""
 
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+    def do_GET(self) -> None:
         host, port = self.server.server_address[:2]
         body = {"status_code": 1000, "timestamp": "2026-01-01T00:00:00Z", "data": []}
         if self.path.rstrip("/") == "/ocpi/versions":
