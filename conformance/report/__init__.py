@@ -65,6 +65,19 @@ def write_combined(runs: list[RunResult], directory: Path, *, not_certified: Seq
         "versions": [run.version for run in runs],
         "verdicts": {run.version: run.verdict().value for run in runs},
         "exit_codes": {run.version: run.exit_code for run in runs},
+        "root_causes": {
+            run.version: [
+                {
+                    "scenario": c.scenario,
+                    "outcome": c.outcome.value,
+                    "message": c.message,
+                    "explains": c.explains,
+                    "endpoints": c.endpoints,
+                }
+                for c in run.root_causes()
+            ]
+            for run in runs
+        },
         "not_certified": list(not_certified),
         "passes": [run.to_dict() for run in runs],
     }

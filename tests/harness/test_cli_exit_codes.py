@@ -232,7 +232,7 @@ def test_version_is_shown(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as done:
         main(["--version"])
     assert done.value.code == 0
-    assert capsys.readouterr().out == f"ocpi-conformance {__version__} (OCPI 2.3.0)\n"
+    assert capsys.readouterr().out == f"ocpi-conformance {__version__} (OCPI 2.3.0, 2.2.1)\n"
 
 
 def test_what_the_harness_writes_is_ignored_by_git() -> None:
