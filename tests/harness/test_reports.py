@@ -245,3 +245,31 @@ def test_a_cause_that_is_not_the_targets_is_named_as_such_and_judges_nothing() -
     text = summary_text(run)
     assert text.splitlines()[-1] == f"verdict: NOTHING JUDGED — every scenario was skipped; {why} (exit code 3)"
     assert "FAIL" not in text and "verdicts by" not in text
+
+
+def test_a_run_of_two_versions_gives_the_verdict_of_each_in_every_format(run: RunResult, tmp_path: Path) -> None:
+    """One RunResult per version: the summary beside them names each version's verdict and root causes, and no
+    version's scenario is counted under the other."""
+    from dataclasses import replace
+
+    from conformance.report import write_combined
+
+    clean = replace(run, version="2.2.1", scenarios=[_scenario("transport.a", Outcome.PASS)])
+    written = {p.name: p for p in write_combined([run, clean], tmp_path, not_certified=["2.1.1"])}
+    results = json.loads(written["results.json"].read_text())
+    assert results["versions"] == ["2.3.0", "2.2.1"]
+    assert results["verdicts"] == {"2.3.0": "fail", "2.2.1": "pass"}
+    assert results["exit_codes"] == {"2.3.0": 1, "2.2.1": 0}
+    assert [c["scenario"] for c in results["root_causes"]["2.3.0"]] == ["transport.b", "credentials.c"]
+    assert results["root_causes"]["2.2.1"] == [] and results["not_certified"] == ["2.1.1"]
+    assert [RunResult.from_dict(p).version for p in results["passes"]] == ["2.3.0", "2.2.1"]
+    root = ET.fromstring(written["junit.xml"].read_text())  # noqa: S314 - our own report
+    assert root.get("tests") == "5" and root.get("failures") == "1"
+    failing = {s.get("name") for s in root if s.get("failures") != "0"}
+    assert failing == {"2.3.0 transport"}
+    features = json.loads(written["cucumber.json"].read_text())
+    assert sorted({f["name"].split("]", 1)[0] for f in features}) == ["[2.2.1", "[2.3.0"]
+    page = written["report.html"].read_text()
+    assert page.index("OCPI 2.3.0") < page.index("transport.b") < page.index("OCPI 2.2.1")
+    assert "2.3.0/report.html" in page and "2.2.1/report.html" in page and "2.1.1" in page
+    assert "<script>alert(1)</script>" not in page

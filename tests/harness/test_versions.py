@@ -55,6 +55,7 @@ def test_both_versions_are_certified_each_in_its_own_pass(hub_factory, tmp_path:
     assert run.returncode == 0, run.stdout[-4000:]
     assert run.results["versions"] == ["2.3.0", "2.2.1"]
     assert run.results["verdicts"] == {"2.3.0": "pass", "2.2.1": "pass"}, run.stdout[-4000:]
+    assert run.results["root_causes"] == {"2.3.0": [], "2.2.1": []}
     assert run.stdout.index("OCPI 2.3.0 conformance") < run.stdout.index("OCPI 2.2.1 conformance")
     verdicts = run.stdout.split("verdict per version:", 1)[1]
     assert "OCPI 2.3.0: CONFORMANT" in verdicts and "OCPI 2.2.1: CONFORMANT" in verdicts
