@@ -1017,7 +1017,9 @@ def render(d: dict[str, Any]) -> str:
             "`POST .../sender/tokens/{uid}/authorize?type=RFID` as the CPO AA/000, 10% unknown uids (which must get "
             "HTTP 404 + 2004); each known token's answer must carry the `allowed` of the seeded table. Through the "
             "hub, each request is forwarded to the load-test eMSP (`python -m loadtests.peer --authorizations`); the "
-            "same run against that eMSP alone shows what routing through the hub costs.",
+            "same run against that eMSP alone shows what routing through the hub costs, and the same requests to a "
+            "second load-test eMSP speaking OCPI 2.2.1 (`--ocpi-version 2.2.1`, its own tokens) what translating "
+            "them between versions costs.",
             "",
             "| target | req/s | p50 ms | p95 ms | p99 ms | failures |",
             "|---|---|---|---|---|---|",
