@@ -1,6 +1,7 @@
-"""OCPI 2.3.0 conformance harness: Gherkin scenarios, fuzzing and certification reports for any platform.
+"""OCPI 2.3.0 and 2.2.1 conformance harness: Gherkin scenarios, fuzzing and certification reports for any platform.
 
-Independent of ``reference_hub``: its oracle is ``openapi.yaml`` and the specification.
+Independent of ``reference_hub``: its oracle is the project's description of the version under test
+(``openapi.yaml``, ``openapi-2.2.1.yaml``) and the specification.
 Entry points: the ``ocpi-conformance`` CLI (:mod:`conformance.__main__`) and the pytest plugin
 (:mod:`conformance.plugin`).
 """
