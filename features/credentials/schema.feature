@@ -1,7 +1,7 @@
 @spec.openapi @spec.credentials.object
-Feature: Credentials responses match openapi.yaml
-  The harness validates the target's credentials answers against the project's OCPI 2.3.0
-  description: token length and characters, URL, roles, business details.
+Feature: Credentials responses match the description of the version under test
+  The harness validates the target's credentials answers against the project's description of
+  the version under test: token length and characters, URL, roles, business details.
 
   @id.credentials.schema @shall @role.any
   Scenario: The credentials GET, registration and update answers validate against openapi.yaml
