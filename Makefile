@@ -99,6 +99,7 @@ lint: $(STAMP) ## ruff lint + format check, mypy, import-linter layer contracts,
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/python tools/gen_models.py --check
+	$(BIN)/python tools/gen_translation_doc.py --check
 
 .PHONY: check
 check: lint test ## Everything: lint, types, import rules, tests

@@ -121,7 +121,8 @@ class Fault(StrEnum):
     SUBOBJECT_PUT_UNSUPPORTED = "subobject_put_unsupported"
     """A PUT of a single EVSE or connector is answered HTTP 405: only whole Locations are taken."""
     INVALID_OBJECT_ACCEPTED = "invalid_object_accepted"
-    """A Location PUT missing required fields is stored as sent (no validation beyond the ids)."""
+    """A Location (or BookingLocation: an object with sub-objects) PUT missing required fields is stored as sent (no
+    validation beyond the ids)."""
     INVALID_OBJECT_HTTP_400 = "invalid_object_http_400"
     """A pushed object that fails validation is refused with HTTP 400 (and the 2001 envelope) instead of HTTP 200."""
     AUTHORIZE_TYPE_IGNORED = "authorize_type_ignored"
@@ -178,6 +179,30 @@ class Fault(StrEnum):
     """A result is taken after the wait its request allowed has ended."""
     RESULT_REPEAT_ACCEPTED = "result_repeat_accepted"
     """A result posted again to a finished ``response_url`` is delivered again."""
+
+    # --- add-on modules: Invoice Reconciliation and Bookings ------------------------------------------------------
+    IR_SERVED_TO_ALL = "ir_served_to_all"
+    """The Invoice Reconciliation Sender list shows every record to every caller, not only to its issuer and the
+    counterparty it went to."""
+    IR_BROADCAST = "ir_broadcast"
+    """An Invoice Reconciliation record the hub cannot route (no ``OCPI-to-*``, no CDR it knows) is broadcast to every
+    platform with the Receiver instead of refused with 4001."""
+    IR_PUT_MERGES_CDRS = "ir_put_merges_cdrs"
+    """An Invoice Reconciliation record PUT adds its ``cdrs`` to the stored list instead of replacing it."""
+    BOOKINGS_10_ACCEPTED = "bookings_10_accepted"
+    """Bookings 1.0 bodies are not recognised: one that also decodes as 1.1 is taken with its 1.0 fields dropped,
+    the others get a 2001 that does not say why."""
+    BOOKINGS_10_EMITTED = "bookings_10_emitted"
+    """The Bookings Sender serves Calendars and Timeslots with Bookings 1.0 names (``step_size``, ``start_from``,
+    ``end_before``)."""
+    TIMESLOT_FILTER_IGNORED = "timeslot_filter_ignored"
+    """The BookingLocations list ignores ``timeslot_from`` and ``timeslot_to``."""
+    BOOKING_BROADCAST = "booking_broadcast"
+    """A Booking pushed without ``OCPI-to-*`` goes to every eMSP with the Receiver, not to the eMSP that requested
+    it."""
+    BOOKING_ANSWER_NOT_KEPT = "booking_answer_not_kept"
+    """The Booking a CPO answers a BookingRequest with is relayed but not kept: the hub cannot route the CPO's later
+    PATCH of it without ``OCPI-to-*``, nor list it to the eMSP."""
 
 
 __all__ = ("Fault",)

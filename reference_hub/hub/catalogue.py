@@ -8,6 +8,7 @@ object engine in ``hub/objects.py``, the front door in ``hub/frontdoor.py``, the
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -15,10 +16,17 @@ from reference_hub.ocpi.errors import NotFound, OcpiError, UnknownLocation, Unkn
 from reference_hub.ocpi.models import (
     CDR,
     EVSE,
+    Booking,
+    BookingLocation,
+    BookingLocationPatch,
+    BookingPatch,
+    Calendar,
+    CalendarPatch,
     Connector,
     ConnectorPatch,
     EVSEPatch,
     FinancialAdviceConfirmation,
+    InvoiceReconciliationRecord,
     Location,
     LocationPatch,
     Role,
@@ -30,6 +38,7 @@ from reference_hub.ocpi.models import (
     Token,
     TokenPatch,
 )
+from reference_hub.ocpi.operations import Operation
 
 CPO_DATA_READERS = frozenset({Role.EMSP, Role.NSP, Role.NAP, Role.SCSP, Role.OTHER})
 """Who reads a CPO's published data (Locations, Tariffs) and receives its broadcasts: OTHER counts as eMSP-like."""
@@ -40,22 +49,28 @@ class ModuleSpec:
     """One functional module, as the hub treats it."""
 
     module: str
-    """OCPI ModuleID; for a module with several kinds of object (Payments), ``<module>.<kind>``."""
+    """OCPI ModuleID; for a module with several kinds of object, ``<module>.<kind>``, where ``<kind>`` is the path
+    segment the kind is addressed under (Payments' ``terminals``, Bookings' ``booking_locations``); the module's
+    own row, without a kind, serves its other operations."""
     model: type[Any]
     """The object the hub keeps a copy of."""
     patch: type[Any] | None = None
     """Its PATCH body (None: the module has no PATCH)."""
     id_field: str = "id"
-    owner_role: Role | None = Role.CPO
-    """The role of the party that owns the objects (the module's data owner); None: a role 2.3.0's Role enumeration
-    does not have (Payments' PTP), so any registered party may own them."""
+    owner_roles: frozenset[Role] | None = frozenset({Role.CPO})
+    """The roles a party that owns the objects may have (the module's data owner: one role, or either party of a
+    flow that goes both ways, as an invoice's issuer); None: a role 2.3.0's Role enumeration does not have
+    (Payments' PTP), so any registered party may own them."""
     owner_from: Literal["url", "body", "sender"] = "url"
-    """Where the owner is named: ``{country_code}/{party_id}`` in the URL, the body (a CDR POSTed to the bare
-    endpoint), or only the sending party (Payments: no party in the URL)."""
+    """Where the owner is named: ``{country_code}/{party_id}`` in the URL, the body (a CDR or an invoice
+    reconciliation record POSTed to the bare endpoint), or only the sending party (Payments: no party in the URL)."""
     readers: frozenset[Role] | None = None
     """Roles that may read every object in a GET-all; None: personal data, read by its owner and its audience."""
-    audience_field: str | None = None
-    """The field naming the one other party that may read an object (a Session's or CDR's ``cdr_token``)."""
+    audience_path: tuple[str | int, ...] = ()
+    """Where the object names the one other party that may read it: a path of field names (and list positions) to
+    an object with ``country_code`` and ``party_id`` (a Session's or CDR's ``cdr_token``; the requesting eMSP in a
+    Booking's first request). Empty: the object does not say; a module file gives the audience (the counterparty
+    an invoice reconciliation record was routed to)."""
     broadcast_to: frozenset[Role] = frozenset()
     """Roles a push to the hub is broadcast to (empty: never broadcast; the spec meant broadcast for the CPO's
     published data and the eMSP's tokens, not for sessions or CDRs)."""
@@ -86,6 +101,11 @@ class ModuleSpec:
         if not self.noun:
             object.__setattr__(self, "noun", self.module.rsplit(".", 1)[-1].rstrip("s"))
 
+    @property
+    def module_id(self) -> str:
+        """The OCPI ModuleID, as version details name the module's endpoints."""
+        return self.module.split(".", 1)[0]
+
 
 CATALOGUE: tuple[ModuleSpec, ...] = (
     ModuleSpec(
@@ -106,17 +126,17 @@ CATALOGUE: tuple[ModuleSpec, ...] = (
         "sessions",
         Session,
         SessionPatch,
-        audience_field="cdr_token",
+        audience_path=("cdr_token",),
         date_from_required=True,
         appended_lists=("charging_periods",),
     ),
-    ModuleSpec("cdrs", CDR, owner_from="body", audience_field="cdr_token"),
+    ModuleSpec("cdrs", CDR, owner_from="body", audience_path=("cdr_token",)),
     ModuleSpec(
         "tokens",
         Token,
         TokenPatch,
         id_field="uid",
-        owner_role=Role.EMSP,
+        owner_roles=frozenset({Role.EMSP}),
         readers=frozenset({Role.CPO}),
         broadcast_to=frozenset({Role.CPO}),
         keyed_by_type=True,
@@ -124,10 +144,41 @@ CATALOGUE: tuple[ModuleSpec, ...] = (
         open_enum_fields=("type",),
     ),
     ModuleSpec(
-        "payments.terminals", Terminal, TerminalPatch, id_field="terminal_id", owner_role=None, owner_from="sender"
+        "payments.terminals", Terminal, TerminalPatch, id_field="terminal_id", owner_roles=None, owner_from="sender"
     ),
     ModuleSpec(
-        "payments.financial-advice-confirmations", FinancialAdviceConfirmation, owner_role=None, owner_from="sender"
+        "payments.financial-advice-confirmations", FinancialAdviceConfirmation, owner_roles=None, owner_from="sender"
+    ),
+    # The issuer of the invoice owns the record: a CPO (direct billing) or an eMSP (reverse billing, self-billing).
+    # Never broadcast (one counterparty's financial data); read by its issuer and the counterparty it went to.
+    ModuleSpec(
+        "invoicereconciliation",
+        InvoiceReconciliationRecord,
+        owner_roles=frozenset({Role.CPO, Role.EMSP}),
+        owner_from="body",
+        noun="invoice reconciliation record",
+    ),
+    # A CPO's Bookings: read by the CPO and the eMSP that requested each (named in its first request).
+    ModuleSpec(
+        "bookings",
+        Booking,
+        BookingPatch,
+        audience_path=("booking_requests", 0, "booking_request"),
+        noun="booking",
+    ),
+    # A CPO's bookable capacity: published like Locations (read by, and broadcast to, eMSP-like parties), its
+    # Calendars addressed one segment deeper, a Calendar's change being its BookingLocation's change.
+    ModuleSpec(
+        "bookings.booking_locations",
+        BookingLocation,
+        BookingLocationPatch,
+        readers=CPO_DATA_READERS,
+        broadcast_to=CPO_DATA_READERS,
+        sub_objects=((Calendar, CalendarPatch),),
+        sub_id_fields=("id",),
+        sub_lists=("calendars",),
+        sub_nouns=("calendar",),
+        noun="booking location",
     ),
 )
 
@@ -135,11 +186,21 @@ SPECS: dict[str, ModuleSpec] = {spec.module: spec for spec in CATALOGUE}
 """By ModuleID (Payments' two kinds under ``payments.terminals`` and ``payments.financial-advice-confirmations``)."""
 
 BROADCAST: dict[str, frozenset[Role]] = {spec.module: spec.broadcast_to for spec in CATALOGUE if spec.broadcast_to}
-"""Modules whose pushes to the hub are broadcast, and the roles that receive them."""
+"""Rows whose pushes to the hub are broadcast, and the roles that receive them."""
 
 
 def spec_of(module: str) -> ModuleSpec | None:
     return SPECS.get(module)
 
 
-__all__ = ("BROADCAST", "CATALOGUE", "CPO_DATA_READERS", "SPECS", "ModuleSpec", "spec_of")
+@functools.cache
+def spec_for(op: Operation) -> ModuleSpec | None:
+    """The row an operation addresses: the kind its first literal path segment names (``/terminals/...``,
+    ``/{country_code}/{party_id}/booking_locations/...``), else its module's own row (None: no copy is kept)."""
+    literal = next((s for s in op.suffix.split("/") if s and not s.startswith("{")), None)
+    if literal is not None and f"{op.module}.{literal}" in SPECS:
+        return SPECS[f"{op.module}.{literal}"]
+    return SPECS.get(op.module)
+
+
+__all__ = ("BROADCAST", "CATALOGUE", "CPO_DATA_READERS", "SPECS", "ModuleSpec", "spec_for", "spec_of")

@@ -102,6 +102,9 @@ class Registrar:
         self._reachable: dict[str, list[CredentialsRole]] = {}
         self.status_listeners: list[Callable[[Partner, str], Awaitable[None]]] = []
         """Told when a partner connects (``CONNECTED``) or leaves (``SUSPENDED``): the HubClientInfo pushes."""
+        self.change_listeners: list[Callable[[], None]] = []
+        """Told when this process changed a partner, so per-process caches of partners (the directory) drop it at once
+        rather than at their next look at the store's change marker."""
         """Roles of every ACTIVE partner, by partner id: what the hub's Credentials list as reachable."""
         self._reachable_since: DateTime | None = None
         """Partners updated at or after this moment are re-read on the next refresh (None: read them all)."""
@@ -165,9 +168,12 @@ class Registrar:
                 log.exception("could not announce %s as %s", partner.partner_id, status)
 
     def changed(self) -> None:
-        """This process changed a token or a partner: drop cached authentications, refresh the reachable parties."""
+        """This process changed a token or a partner: drop cached authentications and partners, refresh the reachable
+        parties."""
         self.auth.forget()
         self._reachable_stale = True
+        for listener in self.change_listeners:
+            listener()
 
     async def hub_credentials(self, token: str, *, exclude: str | None = None) -> Credentials:
         """Our Credentials for one partner: its token, our versions URL, hub_party_id, and every reachable party."""

@@ -35,7 +35,7 @@ from msgspec import UNSET, UnsetType
 from reference_hub.faults import Fault
 from reference_hub.hub.auth import Caller
 from reference_hub.hub.callbacks import Callbacks
-from reference_hub.hub.catalogue import BROADCAST, SPECS, ModuleSpec
+from reference_hub.hub.catalogue import ModuleSpec, spec_for
 from reference_hub.hub.directory import Directory, party_key, roles_of
 from reference_hub.hub.interface_roles import is_own_party
 from reference_hub.hub.objects import Objects, Requester
@@ -221,11 +221,12 @@ class FrontDoor:
     ) -> list[Delivery]:
         """The deliveries a push to the hub causes (none for a module that is not broadcast), to be stored with the
         write: one per connected platform that receives the module, at the owner's URL, the body as sent."""
-        if spec.module not in BROADCAST:
+        if not spec.broadcast_to:
             return []
         return await self.deliveries.plan(
             sender_partner=who.partner.partner_id,
-            module=spec.module,
+            module=spec.module_id,
+            receivers=spec.broadcast_to,
             method=ex.op.method,
             suffix=build_suffix(ex.op.suffix, ex.params),
             query=ex.query,
@@ -256,9 +257,16 @@ def _names(op: Operation) -> list[str]:
 # --- the generic shapes ------------------------------------------------------------------------------------------
 
 
-async def receiver_object(door: FrontDoor, ex: Exchange) -> Reply:
-    """``{endpoint}/{country_code}/{party_id}/{id}[/...]``: objects of the requesting party."""
-    spec = SPECS[ex.op.module]
+def _spec(ex: Exchange, spec: ModuleSpec | None) -> ModuleSpec:
+    found = spec or spec_for(ex.op)
+    assert found is not None  # generic_handler only answers operations of catalogue rows
+    return found
+
+
+async def receiver_object(door: FrontDoor, ex: Exchange, spec: ModuleSpec | None = None) -> Reply:
+    """``{endpoint}/{country_code}/{party_id}[/{kind}]/{id}[/...]``: objects of the requesting party (``spec``: the
+    operation's catalogue row, unless a module file says otherwise)."""
+    spec = _spec(ex, spec)
     who, to = await door.requester(ex)
     params = ex.params
     cc, pid = params["country_code"], params["party_id"]
@@ -287,9 +295,9 @@ async def receiver_object(door: FrontDoor, ex: Exchange) -> Reply:
     return Reply(http_status=201 if created else 200)
 
 
-async def sender_list(door: FrontDoor, ex: Exchange) -> Reply:
+async def sender_list(door: FrontDoor, ex: Exchange, spec: ModuleSpec | None = None) -> Reply:
     """A Sender's GET-all: from the hub's copy, or (``OCPI-to-*`` a party) that party's own list through the hub."""
-    spec = SPECS[ex.op.module]
+    spec = _spec(ex, spec)
     who, to = await door.requester(ex)
     if to is not None:
         return relay(await door.forward(ex, who, to, None))
@@ -302,9 +310,10 @@ async def sender_list(door: FrontDoor, ex: Exchange) -> Reply:
     return Reply(page=(page, result))
 
 
-async def sender_object(door: FrontDoor, ex: Exchange) -> Reply:
-    """A Sender's single object (Locations: an EVSE or connector too), from the hub's copy or the party named."""
-    spec = SPECS[ex.op.module]
+async def sender_object(door: FrontDoor, ex: Exchange, spec: ModuleSpec | None = None) -> Reply:
+    """A Sender's single object (a Location's EVSE or connector, a BookingLocation's Calendar too), from the hub's
+    copy or the party named."""
+    spec = _spec(ex, spec)
     who, to = await door.requester(ex)
     if to is not None:
         return relay(await door.forward(ex, who, to, None))
@@ -332,7 +341,7 @@ def operations() -> list[Operation]:
 
 def generic_handler(op: Operation) -> Handler | None:
     """The generic shape an operation of a catalogue module takes, from its row of the operations table alone."""
-    if op.module not in SPECS:
+    if spec_for(op) is None:
         return None
     if op.interface == "RECEIVER" and op.suffix.startswith("/{country_code}/{party_id}/"):
         return receiver_object

@@ -107,9 +107,10 @@ class Objects:
                 f"{spec.module} can only be written and read under your own country_code/party_id"
             )
         roles = frozenset(r.role for r in who.partner.roles if party_key(r.country_code, r.party_id) == owner)
-        if spec.owner_role is not None and spec.owner_role not in roles:
+        if spec.owner_roles is not None and not spec.owner_roles & roles:
+            owners = " or ".join(sorted(r.value for r in spec.owner_roles))
             raise GenericClientError(
-                f"{spec.module} are owned by a {spec.owner_role.value}; party {owner} is registered as "
+                f"{spec.module} are owned by a {owners}; party {owner} is registered as "
                 f"{', '.join(sorted(r.value for r in roles))}"
             )
         return owner
@@ -128,8 +129,18 @@ class Objects:
 
     @staticmethod
     def _audience(spec: ModuleSpec, obj: Any) -> str | None:
-        named = getattr(obj, spec.audience_field, None) if spec.audience_field else None
-        return None if named is None else party_key(named.country_code, named.party_id)
+        """The party the object names along its row's ``audience_path`` (None: it names none)."""
+        if not spec.audience_path:
+            return None
+        named = obj
+        for step in spec.audience_path:
+            if isinstance(step, int):
+                named = named[step] if isinstance(named, list) and len(named) > step else None
+            else:
+                named = getattr(named, step, None)
+            if named is None:
+                return None
+        return party_key(named.country_code, named.party_id)
 
     async def write(
         self,
@@ -184,10 +195,11 @@ class Objects:
         return Prepared(spec, method, owner, ids, object_key(spec, ids[0], object_type), None)
 
     async def apply(
-        self, prepared: Prepared, who: Requester, deliveries: Sequence[Delivery] = ()
+        self, prepared: Prepared, who: Requester, deliveries: Sequence[Delivery] = (), *, audience: str | None = None
     ) -> tuple[bool, StoredObject | None]:
         """The write on the hub's copy, with the deliveries it causes stored in the same transaction: (created, the
-        stored record; None after a DELETE). A read-modify-write retried while another writer gets in between."""
+        stored record; None after a DELETE). A read-modify-write retried while another writer gets in between.
+        ``audience``: the party that may read it besides its owner, where the object itself does not name one."""
         spec, ids, owner, key = prepared.spec, prepared.ids, prepared.owner, prepared.key
         if prepared.method == "DELETE":
             if not await self.store.delete_object(spec.module, owner, key, deliveries=deliveries):
@@ -204,7 +216,7 @@ class Objects:
             else:
                 created, stored = self._put_sub(spec, current, ids, prepared.decoded)
             try:
-                return created, await self.write(spec, who, owner, key, stored, current, deliveries)
+                return created, await self.write(spec, who, owner, key, stored, current, deliveries, audience=audience)
             except Conflict:
                 continue
         raise Conflict(f"{spec.module} {ids[0]} kept changing; try again")
@@ -224,23 +236,7 @@ class Objects:
         if len(ids) > 1 and Fault.SUBOBJECT_PUT_UNSUPPORTED in self._faults:
             raise GenericClientError(f"only whole {spec.module} can be PUT", http_status=405)
         model = spec.model if len(ids) == 1 else spec.sub_objects[len(ids) - 2][0]
-        try:
-            obj = self.codec.decode(raw, model)
-        except InvalidOrMissingParameters as exc:
-            if Fault.INVALID_OBJECT_HTTP_400 in self._faults:
-                raise InvalidOrMissingParameters(exc.message, http_status=400) from exc
-            if Fault.INVALID_OBJECT_ACCEPTED not in self._faults or not spec.sub_objects or len(ids) != 1:
-                raise
-            obj = self._unvalidated(raw, exc)
-        if Fault.CLOSED_ENUMS in self._faults:
-            _refuse_unknown_enum_values(msgspec.json.decode(raw), spec.open_enum_fields)
-        if Fault.OPTIONAL_FIELDS_REQUIRED in self._faults:
-            require_every_field(raw, model)
-        if Fault.STRICT_MODULE_OBJECTS in self._faults:
-            known = {f.encode_name for f in msgspec.structs.fields(model)}
-            unknown = sorted(set(msgspec.json.decode(raw)) - known)
-            if unknown:
-                raise InvalidOrMissingParameters(f"Object has unknown field(s) {', '.join(unknown)}")
+        obj = self.decode_pushed(spec, raw, model)
         if len(ids) == 1:
             self._check_ids(
                 [
@@ -257,6 +253,29 @@ class Objects:
             field = spec.sub_id_fields[len(ids) - 2]
             self._check_ids([(field, getattr(obj, field), ids[-1])])
         return owner, obj, object_type
+
+    def decode_pushed(self, spec: ModuleSpec, raw: bytes, model: type[Any] | None = None) -> Any:
+        """A pushed object (``model``, default the row's) decoded by the strict decoder (2001 when it is not one),
+        through the fault switches that change how a platform decodes what it is sent."""
+        model = model or spec.model
+        try:
+            obj = self.codec.decode(raw, model)
+        except InvalidOrMissingParameters as exc:
+            if Fault.INVALID_OBJECT_HTTP_400 in self._faults:
+                raise InvalidOrMissingParameters(exc.message, http_status=400) from exc
+            if Fault.INVALID_OBJECT_ACCEPTED not in self._faults or not spec.sub_objects or model is not spec.model:
+                raise
+            obj = self._unvalidated(raw, exc)
+        if Fault.CLOSED_ENUMS in self._faults:
+            _refuse_unknown_enum_values(msgspec.json.decode(raw), spec.open_enum_fields)
+        if Fault.OPTIONAL_FIELDS_REQUIRED in self._faults:
+            require_every_field(raw, model)
+        if Fault.STRICT_MODULE_OBJECTS in self._faults:
+            known = {f.encode_name for f in msgspec.structs.fields(model)}
+            unknown = sorted(set(msgspec.json.decode(raw)) - known)
+            if unknown:
+                raise InvalidOrMissingParameters(f"Object has unknown field(s) {', '.join(unknown)}")
+        return obj
 
     def _unvalidated(self, raw: bytes, refusal: InvalidOrMissingParameters) -> Any:
         """Fault INVALID_OBJECT_ACCEPTED: the body as sent, with attribute access for the ids and ``last_updated``."""
@@ -411,14 +430,23 @@ class Objects:
     # --- objects owned by the sending party, without a party in their URLs ----------------------------------------
 
     async def keep(
-        self, spec: ModuleSpec, who: Requester, obj: Any, audience: str | None = None, *, key: str | None = None
+        self,
+        spec: ModuleSpec,
+        who: Requester,
+        obj: Any,
+        audience: str | None = None,
+        *,
+        key: str | None = None,
+        owner: str | None = None,
     ) -> StoredObject:
-        """Store (or replace) ``obj`` as the requesting party's own, readable by ``audience`` too."""
+        """Store (or replace) ``obj`` as ``owner``'s (default: the requesting party's), readable by ``audience``
+        too."""
         key = key or str(getattr(obj, spec.id_field)).upper()
+        owner = owner or who.party
         for _ in range(_WRITE_ATTEMPTS):
-            current = await self.store.get_object(spec.module, who.party, key)
+            current = await self.store.get_object(spec.module, owner, key)
             try:
-                return await self.write(spec, who, who.party, key, obj, current, audience=audience)
+                return await self.write(spec, who, owner, key, obj, current, audience=audience)
             except Conflict:
                 continue
         raise GenericClientError(f"{spec.module} {key} is being changed by others: try again")

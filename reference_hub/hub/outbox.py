@@ -40,7 +40,6 @@ from datetime import timedelta
 import msgspec
 
 from reference_hub.faults import Fault
-from reference_hub.hub.catalogue import BROADCAST
 from reference_hub.hub.changes import ChangeWatcher
 from reference_hub.hub.client import OutboundClient, Outcome
 from reference_hub.hub.directory import Directory, party_key
@@ -49,6 +48,7 @@ from reference_hub.hub.traffic import Exchange
 from reference_hub.ocpi.datetime import DateTime, now
 from reference_hub.ocpi.errors import OcpiError
 from reference_hub.ocpi.headers import reply_headers
+from reference_hub.ocpi.models import Role
 from reference_hub.settings import Settings
 from reference_hub.store import Partner, PartnerStatus, Store
 from reference_hub.store.outbox import Delivery, DeliveryState
@@ -190,9 +190,11 @@ class Deliveries:
             self._partners = (await self.store.list_partners(statuses=(PartnerStatus.ACTIVE,))).items
         return self._partners
 
-    async def recipients(self, module: str, interface: str, sender_partner: str | None) -> list[Recipient]:
-        """Connected platforms implementing ``module``'s ``interface`` with a role that receives it (one each)."""
-        roles = BROADCAST.get(module)  # None: every role (ClientInfo)
+    async def recipients(
+        self, module: str, interface: str, sender_partner: str | None, roles: frozenset[Role] | None = None
+    ) -> list[Recipient]:
+        """Connected platforms implementing ``module``'s ``interface`` with one of ``roles`` (None: any role, as for
+        ClientInfo), one each."""
         found = []
         for partner in await self._active_partners():
             if partner.partner_id == sender_partner and Fault.BROADCAST_ECHOED not in self._faults:
@@ -215,6 +217,7 @@ class Deliveries:
         *,
         sender_partner: str,
         module: str,
+        receivers: frozenset[Role],
         method: str,
         suffix: str,
         query: str,
@@ -222,12 +225,13 @@ class Deliveries:
         stream: str,
         correlation_id: str,
     ) -> list[Delivery]:
-        """A broadcast push: one delivery per receiving platform, the URL keeping the owner's path."""
+        """A broadcast push: one delivery per connected platform with ``module``'s Receiver and one of the
+        ``receivers`` roles, the URL keeping the owner's path."""
         stamp = now()
         if body is not None and Fault.LAST_UPDATED_REWRITTEN in self._faults:
             body = _restamped(body, stamp)
         deliveries = []
-        for r in await self.recipients(module, "RECEIVER", sender_partner):
+        for r in await self.recipients(module, "RECEIVER", sender_partner, receivers):
             url = join_under(r.url, suffix, query)
             if url is None:  # the suffix is built from checked ids; this is the last line of defence
                 log.warning("not delivering %s %s%s to %s: outside its endpoint", method, module, suffix, r.party)
@@ -434,6 +438,7 @@ class Deliveries:
         changed = await self.store.set_offline(partner.partner_id, offline, now())
         if changed is None:  # so already, changed by another process, or no longer ACTIVE
             return
+        self.directory.forget()  # routing in this process sees the change at once (4003 for an OFFLINE receiver)
         log.info("partner %s is %s", partner.partner_id, "offline" if offline else "back")
         await self.client_info(changed, "OFFLINE" if offline else "CONNECTED")
 

@@ -87,14 +87,18 @@ def make_vault(settings: Settings, store: Store) -> TokenVault:
 
 
 @asynccontextmanager
-async def build_context(settings: Settings) -> AsyncIterator[HubContext]:
-    """Open the store and build the hub's services; close them afterwards (used by the app and the CLI)."""
+async def build_context(settings: Settings, *, client: OutboundClient | None = None) -> AsyncIterator[HubContext]:
+    """Open the store and build the hub's services; close them afterwards (used by the app and the CLI).
+
+    ``client`` replaces the outbound HTTP client built from the settings: every call the hub makes to a party goes
+    through it (the in-process tests hand in a recording stand-in, so nothing leaves the process)."""
     store = open_store(settings.store)
     await store.open()
     codec = Codec(offset_timestamps=settings.has_fault(Fault.OFFSET_TIMESTAMPS))
     peers = PeerClient(
         codec,
-        OutboundClient(
+        client
+        or OutboundClient(
             deadline=settings.callback_timeout,
             max_answer=settings.peer_max_answer,
             per_party=settings.peer_concurrency,
@@ -108,6 +112,7 @@ async def build_context(settings: Settings) -> AsyncIterator[HubContext]:
         registrar = Registrar(settings, store, auth, make_vault(settings, store), peers)
         limiter = FailedAuthLimiter(settings.auth_failure_limit, settings.auth_failure_window, settings.auth_lockout)
         directory = Directory(store)
+        registrar.change_listeners.append(directory.forget)
         forwarder = Forwarder(settings, directory, registrar.vault, peers.client)
         deliveries = Deliveries(settings, store, directory, forwarder, peers.client)
         registrar.status_listeners.append(deliveries.client_info)

@@ -1,6 +1,6 @@
 """Invoice Reconciliation and Bookings in openapi.yaml: the official Bookings 1.1 examples validate and decode into the
 generated models (each exclusion names the specification's own defect and is shown to be the only reason), invalid
-objects are refused by both, and the two modules are described in full but not served yet.
+objects are refused by both, and the two modules are described in full and served by the hub.
 
 There are no official Invoice Reconciliation examples (the module's only sample payloads sit in two sequence
 diagrams, and those are wrong: addons.md IR-S4), so its positive vectors are made here from the object table.
@@ -330,7 +330,7 @@ def test_what_bookings_adds_to_core_objects_is_described_and_kept() -> None:
     assert round_trip(models, "CdrDimension", dimension) == dimension
 
 
-# -- the interfaces as described, and not served ---------------------------------------------------------------------
+# -- the interfaces as described, and served -------------------------------------------------------------------------
 
 
 def _operations(module: str) -> dict[tuple[str, str, str], dict[str, Any]]:
@@ -405,14 +405,17 @@ def test_the_module_ids_are_known_values() -> None:
     assert {models.ModuleID.invoicereconciliation, models.ModuleID.bookings} <= set(models.ModuleID)
 
 
-def test_the_hub_does_not_serve_them_yet() -> None:
-    """Described, not served: the served-vs-described contract test (test_openapi.py) checks only the interfaces the
-    hub registers, and these are not among them."""
+def test_the_hub_serves_both_interfaces_of_both() -> None:
+    """Served and advertised: every described operation of the two modules has a route, and the version details list
+    both interfaces of each (test_openapi.py then checks them against the description like any other module)."""
     from reference_hub.api.registry import MODULES
     from reference_hub.app import create_app
     from reference_hub.settings import load_settings
 
-    assert not {m.module for m in MODULES} & {"invoicereconciliation", "bookings"}
+    advertised = {(m.module, m.role.value) for m in MODULES}
+    for module in ("invoicereconciliation", "bookings"):
+        assert {(module, "SENDER"), (module, "RECEIVER")} <= advertised
     app = create_app(load_settings(store="sqlite://:memory:"))
-    served = [route.path for route in app.routes]
-    assert not [p for p in served if "/bookings" in p or "/invoicereconciliation" in p]
+    served = {route.path.replace(":str}", "}") for route in app.routes}
+    described = {path for module in ("invoicereconciliation", "bookings") for (_i, _m, path) in _operations(module)}
+    assert described <= served, sorted(described - served)

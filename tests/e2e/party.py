@@ -14,12 +14,20 @@ control API, so the hub under test only ever talks to it over real HTTP:
     POST /control/clear                                              forget what was received
 
 Besides the configuration modules it advertises a Receiver and a Sender endpoint for locations, tariffs, sessions,
-cdrs, tokens, commands, chargingprofiles and payments, and a hubclientinfo Receiver. Every request to them is
-recorded (method, path, query, the routing and id headers, body, arrival time; ``refused`` when answered 503 while
-"down") and answered as a plain party would:
-pushes with 1000 (a CDR POST with 201 and a Location header), a Sender GET-all with the objects set through
-/control/set (paginated, with its own Link), an authorization from the table set through /control/set (else 404 +
-2004).
+cdrs, tokens, commands, chargingprofiles, payments, invoicereconciliation and bookings, and a hubclientinfo
+Receiver. Every request to them is recorded (method, path, query, the routing and id headers, body, arrival time;
+``refused`` when answered 503 while "down") and answered as a plain party would: pushes with 1000 (a CDR or an
+invoice reconciliation record POSTed to the bare Receiver with 201), kept by path so that a GET reads them back (a
+PATCH merged into what is kept, a DELETE removing it), a Sender GET-all with the objects set through /control/set
+``serve`` under the path after the endpoint (``locations``, ``bookings/booking_locations``, ...; paginated, with its
+own Link), a single object of such a list by its id (a BookingLocation's Calendar one segment deeper), an
+authorization from the table set through /control/set (else 404 + 2004).
+
+As a CPO it answers BookingRequests (``POST {bookings}`` on its Sender) from the BookingLocations it serves: a request
+whose period lies within an available timeslot of the named BookingLocation gets a Booking RESERVED (request
+ACCEPTED), any other REJECTED (DECLINED); a request with the same ``request_id`` again changes that Booking (its
+``booking_requests`` grow), one with ``canceled`` cancels it (CANCELED, canceled by the EMSP). ``--disable MODULE``
+(repeatable) leaves a module out of the version details.
 
 Commands and charging profiles (asynchronous): a request to the Receiver (``commands/{COMMAND}``,
 ``chargingprofiles/{session_id}``) is answered with ``answers[KEY]`` (KEY = the command, or GET/PUT/DELETE; default
@@ -54,7 +62,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
 
-MODULES = ("locations", "tariffs", "sessions", "cdrs", "tokens", "commands", "chargingprofiles", "payments")
+MODULES = (
+    "locations",
+    "tariffs",
+    "sessions",
+    "cdrs",
+    "tokens",
+    "commands",
+    "chargingprofiles",
+    "payments",
+    "invoicereconciliation",
+    "bookings",
+)
 RECORDED_HEADERS = (
     "x-request-id",
     "x-correlation-id",
@@ -94,6 +113,8 @@ class Party:
         self.stored: dict[str, Any] = {}
         self.posted: list[dict[str, Any]] = []
         """Results this party POSTed to response URLs, with the answers it got."""
+        self.bookings: dict[str, dict[str, Any]] = {}
+        """The Bookings this party (as a CPO) answered requests with, by ``request_id``."""
         self.settings: dict[str, Any] = {
             "delay": 0,
             "down": False,
@@ -198,6 +219,66 @@ class Party:
         with self.lock:
             self.posted.append({"url": url, "body": result["body"], "answer": answer})
 
+    @staticmethod
+    def served_object(serve: dict[str, Any], module: str, rest: list[str]) -> Any:
+        """One object of a list it serves, by id (``bookings/booking_locations/BL1``), or a sub-object one segment
+        deeper (``.../BL1/CAL1``: a Calendar); None when it serves none."""
+        for depth in range(len(rest) - 1, -1, -1):
+            items = serve.get("/".join([module, *rest[:depth]]))
+            if not isinstance(items, list):
+                continue
+            found = next((o for o in items if str(o.get("id", "")).upper() == rest[depth].upper()), None)
+            for wanted in rest[depth + 1 :]:
+                nested = [] if found is None else [v for v in found.values() if isinstance(v, list)]
+                found = next(
+                    (o for sub in nested for o in sub if isinstance(o, dict) and str(o.get("id", "")) == wanted), None
+                )
+            return found
+        return None
+
+    def book(self, request: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+        """A CPO's answer to a BookingRequest, decided from the BookingLocations it serves."""
+        locations = settings["serve"].get("bookings/booking_locations", [])
+        place = next((b for b in locations if b.get("id") == request.get("booking_location_id")), None)
+        period = request.get("period") or {}
+        fits = place is not None and any(
+            slot["start_date_time"] <= period.get("start_date_time", "")
+            and period.get("end_date_time", "~") <= slot["end_date_time"]
+            for calendar in place.get("calendars") or []
+            for slot in calendar.get("available_timeslots") or []
+        )
+        with self.lock:
+            request_id = str(request.get("request_id"))
+            booking = self.bookings.get(request_id)
+            entry = {"request_status": "ACCEPTED", "booking_request": request, "request_received": now()}
+            if booking is None:
+                booking = {
+                    "id": f"B-{request_id}",
+                    "country_code": self.country,
+                    "party_id": self.party,
+                    "request_id": request_id,
+                    "location_id": request.get("location_id"),
+                    "booking_tokens": request.get("tokens") or [],
+                    "period": period,
+                    "reservation_status": "RESERVED" if fits else "REJECTED",
+                    "authorization_reference": request.get("authorization_reference"),
+                    "booking_terms": (place or {}).get("booking_terms")
+                    or {"supported_access_methods": ["OPEN"], "change_until_minutes": 0, "cancel_until_minutes": 0},
+                    "booking_requests": [],
+                }
+                entry["request_status"] = "ACCEPTED" if fits else "DECLINED"
+            elif request.get("canceled"):
+                booking["reservation_status"] = "CANCELED"
+                booking["canceled"] = request["canceled"]
+            elif fits:
+                booking["period"] = period
+            else:
+                entry["request_status"] = "DECLINED"
+            booking["booking_requests"] = [*booking["booking_requests"], entry]
+            booking["last_updated"] = now()
+            self.bookings[request_id] = booking
+            return booking
+
     def unregister(self) -> dict[str, Any]:
         assert self.hub_credentials_url and self.token_c
         status, answer = self.call("DELETE", self.hub_credentials_url, self.token_c)
@@ -280,6 +361,7 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
                 endpoints = [
                     {"identifier": module, "role": role, "url": f"{party.base}/ocpi/2.3.0/{role.lower()}/{module}"}
                     for module in MODULES
+                    if module not in party.options.disable
                     for role in ("SENDER", "RECEIVER")
                 ]
                 hubclientinfo = f"{party.base}/ocpi/2.3.0/receiver/hubclientinfo"
@@ -359,10 +441,20 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
                     party.stored[f"cdrs/{body.get('id')}"] = body
                     location = f"{party.base}/ocpi/2.3.0/receiver/cdrs/{body.get('id')}"
                     self.reply(201, envelope(), [*extra, ("Location", location)])
+                elif method == "POST" and module == "invoicereconciliation" and not rest:
+                    body = record["body"] or {}
+                    party.stored[f"{module}/{body.get('country_code')}/{body.get('party_id')}/{body.get('id')}"] = body
+                    self.reply(201, envelope(), extra)
                 elif method == "PUT":
                     created = key not in party.stored
                     party.stored[key] = record["body"]
                     self.reply(201 if created else 200, envelope(), extra)
+                elif method == "PATCH" and isinstance(party.stored.get(key), dict):
+                    party.stored[key] = {**party.stored[key], **(record["body"] or {})}
+                    self.reply(200, envelope(), extra)
+                elif method == "DELETE":
+                    party.stored.pop(key, None)
+                    self.reply(200, envelope(), extra)
                 else:
                     self.reply(200, envelope(), extra)
                 return True
@@ -399,17 +491,26 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
             if module == "sessions" and rest[-1:] == ["charging_preferences"]:
                 self.reply(200, envelope("ACCEPTED"), extra)
                 return True
-            if method == "GET" and not rest:
+            if module == "bookings" and method == "POST" and not rest:
+                self.reply(200, envelope(party.book(record["body"] or {}, settings)), extra)
+                return True
+            listed = "/".join([module, *rest])
+            if method == "GET" and (not rest or listed in settings["serve"]):
                 params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
-                items = settings["serve"].get(module, [])
+                items = settings["serve"].get(listed, [])
                 offset, limit = int(params.get("offset", 0)), int(params.get("limit", 2))
                 page = items[offset : offset + limit]
                 headers = [*extra, ("X-Total-Count", str(len(items))), ("X-Limit", "2")]
                 if offset + limit < len(items):
-                    link = f"{party.base}/ocpi/2.3.0/sender/{module}?offset={offset + limit}&limit={limit}"
+                    link = f"{party.base}/ocpi/2.3.0/sender/{listed}?offset={offset + limit}&limit={limit}"
                     headers.append(("Link", f'<{link}>; rel="next"'))
                 self.reply(200, envelope(page), headers)
                 return True
+            if method == "GET":
+                found = party.served_object(settings["serve"], module, rest)
+                if found is not None:
+                    self.reply(200, envelope(found), extra)
+                    return True
             self.reply(404, envelope(status_code=2000, message="not found"), extra)
             return True
 
@@ -510,6 +611,9 @@ def main() -> int:
     parser.add_argument("--role", default="CPO", help="the role of the one party this platform serves")
     parser.add_argument("--version", default="2.3.0", help="the only OCPI version this party offers")
     parser.add_argument("--no-credentials-endpoint", action="store_true", help="omit credentials from the details")
+    parser.add_argument(
+        "--disable", action="append", default=[], metavar="MODULE", help="leave a module out of the version details"
+    )
     parser.add_argument("--accept-any-token", action="store_true", help="answer callbacks whatever the token")
     parser.add_argument("--raw-tokens", action="store_true", help="expect raw, not base64, tokens (legacy peers)")
     parser.add_argument(

@@ -247,7 +247,7 @@ def test_tokens_keyed_by_uid_and_type_and_authorized(world: Any) -> None:
     listed = ok(cpo.call("GET", "/sender/tokens"))["data"]
     assert sorted(t["type"] for t in listed) == ["APP_USER", "RFID"]
     assert ok(msp.call("GET", "/sender/tokens"))["data"].__len__() == 2  # its own
-    # real-time authorization is the eMSP's (tests/e2e/test_routing.py); while it cannot be reached the hub
+    # real-time authorization is the eMSP's (tests/hub/test_authorization.py); while it cannot be reached the hub
     # answers from its copy of a token whose whitelist lets a CPO decide without the eMSP
     ok(msp.call("PATCH", base, {"valid": True, "last_updated": "2019-01-02T00:00:00Z"}))
     assert msp.process is not None

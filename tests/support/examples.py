@@ -153,3 +153,130 @@ def token(
         "energy_contract": {"supplier_name": "Greenpeace Energy eG", "contract_id": "0123456789"},
         "last_updated": "2018-12-10T17:25:10Z",
     }
+
+
+def ir_record(
+    cc: str,
+    pid: str,
+    record_id: str,
+    cdrs: list[str],
+    *,
+    invoice_id: str = "INV-1",
+    updated: str = "2026-02-01T00:00:00Z",
+) -> dict[str, Any]:
+    """An Invoice Reconciliation record of the issuer ``cc``/``pid`` (no official example exists)."""
+    return {
+        "country_code": cc,
+        "party_id": pid,
+        "id": record_id,
+        "invoice_id": invoice_id,
+        "cdrs": cdrs,
+        "last_updated": updated,
+    }
+
+
+def timeslot(start: str, end: str) -> dict[str, Any]:
+    return {"start_date_time": start, "end_date_time": end, "max_power": 22000.0}
+
+
+def calendar(calendar_id: str, slots: list[dict[str, Any]], *, updated: str = "2026-03-01T00:00:00Z") -> dict[str, Any]:
+    return {
+        "id": calendar_id,
+        "begin_from": "2026-03-01T00:00:00Z",
+        "end_before": "2026-04-01T00:00:00Z",
+        "timeslot_increment": 15,
+        "available_timeslots": slots,
+        "last_updated": updated,
+    }
+
+
+def booking_terms() -> dict[str, Any]:
+    return {"supported_access_methods": ["OPEN"], "change_until_minutes": 60, "cancel_until_minutes": 30}
+
+
+def booking_location(
+    cc: str,
+    pid: str,
+    booking_location_id: str = "BL1",
+    location_id: str = "LOC1",
+    calendars: list[dict[str, Any]] | None = None,
+    *,
+    updated: str = "2026-03-01T00:00:00Z",
+) -> dict[str, Any]:
+    """A Bookings 1.1 BookingLocation, by default with one Calendar of two free timeslots on 2026-03-10."""
+    if calendars is None:
+        calendars = [
+            calendar(
+                "CAL1",
+                [
+                    timeslot("2026-03-10T08:00:00Z", "2026-03-10T10:00:00Z"),
+                    timeslot("2026-03-10T14:00:00Z", "2026-03-10T16:00:00Z"),
+                ],
+            )
+        ]
+    return {
+        "country_code": cc,
+        "party_id": pid,
+        "id": booking_location_id,
+        "location_id": location_id,
+        "booking_option": {"evse_uid": "3256", "connector_id": "1", "vehicle_types": ["PERSONAL_VEHICLE"]},
+        "policy": {"reservation_required": False, "ad_hoc": 1},
+        "tariff_ids": ["12"],
+        "booking_terms": booking_terms(),
+        "calendars": calendars,
+        "last_updated": updated,
+    }
+
+
+def booking_request(
+    emsp_cc: str,
+    emsp_pid: str,
+    request_id: str = "REQ1",
+    *,
+    booking_location_id: str = "BL1",
+    location_id: str = "LOC1",
+    start: str = "2026-03-10T08:00:00Z",
+    end: str = "2026-03-10T09:00:00Z",
+) -> dict[str, Any]:
+    """An eMSP's Bookings 1.1 BookingRequest for a period of a BookingLocation."""
+    return {
+        "country_code": emsp_cc,
+        "party_id": emsp_pid,
+        "request_id": request_id,
+        "location_id": location_id,
+        "booking_location_id": booking_location_id,
+        "tokens": [
+            {"country_code": emsp_cc, "party_id": emsp_pid, "uid": "012345678", "type": "RFID", "contract_id": "C1"}
+        ],
+        "period": {"start_date_time": start, "end_date_time": end},
+        "authorization_reference": f"AUTH-{request_id}",
+    }
+
+
+def booking(
+    cc: str,
+    pid: str,
+    booking_id: str,
+    request: dict[str, Any],
+    *,
+    status: str = "PENDING",
+    request_status: str = "PENDING",
+    updated: str = "2026-03-05T00:00:00Z",
+) -> dict[str, Any]:
+    """The CPO's Booking for ``request`` (a BookingRequest), in ``status``."""
+    return {
+        "id": booking_id,
+        "country_code": cc,
+        "party_id": pid,
+        "request_id": request["request_id"],
+        "location_id": request["location_id"],
+        "booking_tokens": request.get("tokens", []),
+        "period": {**request["period"]},
+        "reservation_status": status,
+        "authorization_reference": request["authorization_reference"],
+        "booking_terms": booking_terms(),
+        "booking_requests": [
+            {"request_status": request_status, "booking_request": request, "request_received": "2026-03-05T00:00:00Z"}
+        ],
+        "last_updated": updated,
+    }

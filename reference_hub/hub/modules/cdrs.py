@@ -1,14 +1,15 @@
 """CDRs: what the catalogue row cannot say. A CDR is POSTed to the bare Receiver endpoint, with its owner in the
 body, once: a second POST of the same id is refused, because CDRs never change (a correction is a credit CDR). The
-hub answers with the URL of its copy in ``Location``, ``{cdrs}/{CC}.{PID}.{id}`` (each part percent-encoded, so two
-CPOs' CDR ids never collide), readable by the CPO and by the eMSP of the ``cdr_token``. Addressed to a party, or
+hub answers with the URL of its copy in ``Location``, ``{cdrs}/{CC}.{PID}.{id}`` (so two CPOs' CDR ids never
+collide; see :func:`cdr_url_id` for ids with a dot or a slash), readable by the CPO and by the eMSP of the
+``cdr_token``. Addressed to a party, or
 (open routing) to the eMSP of its ``cdr_token`` when connected, the CDR is also forwarded, and the receiver's own
 ``Location`` is replaced by the hub's (the sender cannot call the receiver's URL).
 """
 
 from __future__ import annotations
 
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 import msgspec
 
@@ -25,18 +26,38 @@ from reference_hub.store import Conflict
 CDRS = SPECS["cdrs"]
 
 
+_ESCAPES = {"~": "~t", ".": "~d", "/": "~s", "\\": "~b", "%": "~p"}
+_UNESCAPES = {code[1]: char for char, code in _ESCAPES.items()}
+
+
 def cdr_url_id(owner: str, cdr_id: str) -> str:
-    """The ``{cdr_id}`` segment of the URL the hub answers a CDR POST with: owner and id, unambiguous."""
+    """The ``{cdr_id}`` segment of the URL the hub answers a CDR POST with: owner and id joined by dots.
+
+    A CDR id may hold any printable character, but the segment reaches the hub decoded once by the HTTP server, and
+    the hub refuses a path id holding (or decoding to) a slash or a backslash. So inside each part a dot, a slash, a
+    backslash and a percent sign are written ``~d``, ``~s``, ``~b``, ``~p`` (a tilde ``~t``) before percent-encoding:
+    the decoded segment then splits into exactly three parts and decodes to nothing further."""
     country, party = owner.split("/", 1)
-    return ".".join(quote(part, safe="").replace(".", "%2E") for part in (country, party, cdr_id))
+    return ".".join(quote("".join(_ESCAPES.get(c, c) for c in part), safe="") for part in (country, party, cdr_id))
 
 
 def parse_cdr_url_id(value: str) -> tuple[str, str] | None:
+    """Owner and CDR id of a segment :func:`cdr_url_id` wrote, as the HTTP server decoded it (None: not one)."""
     parts = value.split(".")
     if len(parts) != 3:
         return None
-    country, party, cdr_id = (unquote(p) for p in parts)
+    try:
+        country, party, cdr_id = (_unescaped(p) for p in parts)
+    except KeyError:
+        return None
     return party_key(country, party), cdr_id
+
+
+def _unescaped(part: str) -> str:
+    found, chars = [], iter(part)
+    for c in chars:
+        found.append(_UNESCAPES[next(chars, "")] if c == "~" else c)
+    return "".join(found)
 
 
 async def post(door: FrontDoor, ex: Exchange) -> Reply:
@@ -63,7 +84,7 @@ async def post(door: FrontDoor, ex: Exchange) -> Reply:
     receiver = to or await door.connected(record.audience)
     if receiver is None:
         return Reply(http_status=201, headers=headers)
-    relayed = await door.forward(ex, who, receiver, record.body)
+    relayed = await door.forward(ex, who, receiver, ex.body)  # as sent: unknown fields and last_updated untouched
     relayed_headers = [(k, v) for k, v in relayed.headers if k.lower() != "location"]
     if relayed.succeeded:
         relayed_headers += list(headers.items())

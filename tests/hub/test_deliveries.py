@@ -1,0 +1,193 @@
+"""The outbox's delivery worker with the stand-in client: a cap per receiver, the breaker that takes a failing receiver
+out of rotation (OFFLINE, announced, 4003 at once) and the probe that brings it back, the two delivery policies, and
+the ClientInfo pushes. One receiver's trouble never holds up another's deliveries."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import msgspec
+import pytest
+
+from reference_hub.faults import Fault
+from reference_hub.ocpi.models import Role
+from reference_hub.store.outbox import DeliveryState
+from tests.hub.inprocess import REFUSED_CONNECTION, Hub, HubFactory, Party, ocpi
+from tests.support import examples as ex
+
+pytestmark = pytest.mark.anyio
+
+
+async def push(hub: Hub, cpo: Party, *ids: str) -> None:
+    for location_id in ids:
+        answer = await hub.send(
+            "locationsReceiverPutLocation", cpo, "NL", "CPO", location_id, body=ex.location("NL", "CPO", location_id)
+        )
+        assert answer.status_code == 1000
+
+
+@contextlib.asynccontextmanager
+async def worker(hub: Hub) -> Any:
+    task = asyncio.create_task(hub.ctx.deliveries.run())
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_a_receiver_gets_at_most_its_cap_at_once_and_a_slow_one_holds_up_nobody_else(
+    make_hub: HubFactory,
+) -> None:
+    hub = await make_hub(delivery_per_receiver=2, delivery_concurrency=16, delivery_poll=0.05)
+    cpo = await hub.register("NL", "CPO")
+    slow = await hub.register("DE", "SLW", Role.EMSP)
+    fast = await hub.register("DE", "FST", Role.EMSP)
+    release = hub.client.hold(slow.base)
+    ids = [f"L{n}" for n in range(6)]
+    await push(hub, cpo, *ids)
+    async with worker(hub):
+        await hub.client.wait_for(lambda calls: len([c for c in calls if c.url.startswith(fast.base)]) == 6)
+        assert hub.client.in_flight[slow.base] == 2  # the rest of the slow eMSP's deliveries wait their turn
+        release.set()
+        await hub.client.wait_for(lambda calls: len([c for c in calls if c.url.startswith(slow.base)]) == 6)
+        for _ in range(100):
+            if not await hub.outbox():
+                break
+            await asyncio.sleep(0.01)
+    assert hub.client.peak[slow.base] == 2
+    assert sorted(c.url.rsplit("/", 1)[1] for c in hub.client.to(slow.base)) == ids  # each once
+    assert await hub.outbox() == []
+
+
+async def test_the_breaker_takes_a_failing_receiver_out_announces_it_and_the_probe_brings_it_back(
+    make_hub: HubFactory,
+) -> None:
+    hub = await make_hub(delivery_breaker=3, delivery_retries=5, delivery_backoff=0, delivery_breaker_cooldown=0.01)
+    cpo = await hub.register("NL", "CPO")
+    msp = await hub.register("DE", "MSP", Role.EMSP)
+    oth = await hub.register("DE", "OTH", Role.EMSP)
+    hub.client.answer(None, msp.base, REFUSED_CONNECTION)
+    await push(hub, cpo, "L1", "L2", "L3")
+    await hub.deliver()
+    assert len(hub.client.to(msp.base)) == 3 and len(hub.client.to(oth.base)) == 3
+
+    assert (await hub.refresh(msp)).partner.offline
+    infos = [d for d in await hub.outbox() if "/hubclientinfo/" in d.url]
+    assert sorted(d.receiver for d in infos) == sorted([cpo.partner_id, oth.partner_id])  # not the receiver itself
+    for info in infos:
+        assert info.url.endswith("/receiver/hubclientinfo/DE/MSP") and info.method == "PUT"
+        assert msgspec.json.decode(info.body)["status"] == "OFFLINE"
+        assert not [h for h, _ in info.headers if h.startswith("OCPI-")]  # a configuration module: no routing headers
+
+    session = ex.session("NL", "CPO", "DE", "MSP", "S1")
+    direct = await hub.send("sessionsReceiverPutSession", cpo, "NL", "CPO", "S1", to=msp, body=session)
+    assert direct.status_code == 4003 and "offline" in (direct.message or "")  # at once, nothing sent
+    before = len(hub.client.to(msp.base))
+    await hub.deliver()  # under the spec policy its deliveries are given up without a call
+    assert len(hub.client.to(msp.base)) == before
+
+    hub.client.answer("GET", msp.partner.versions_url, ocpi([{"version": "2.3.0", "url": f"{msp.base}"}]))
+    await asyncio.sleep(0.02)  # the cool-down
+    await hub.ctx.liveness.probe_out_of_rotation()
+    assert hub.client.calls[-1].url == msp.partner.versions_url
+    assert not (await hub.refresh(msp)).partner.offline
+    connected = [d for d in await hub.outbox() if msgspec.json.decode(d.body or b"{}").get("status") == "CONNECTED"]
+    assert sorted(d.receiver for d in connected) == sorted([cpo.partner_id, oth.partner_id])
+    hub.client.answer(None, msp.base, ocpi())
+    back = await hub.send("sessionsReceiverPutSession", cpo, "NL", "CPO", "S1", to=msp, body=session)
+    assert (back.status_code, back.relayed) == (1000, True)
+
+
+async def test_store_and_forward_keeps_a_receivers_backlog_until_it_is_back(make_hub: HubFactory) -> None:
+    hub = await make_hub(
+        delivery_policy="store_and_forward", delivery_breaker=1, delivery_backoff=0, delivery_breaker_cooldown=0.01
+    )
+    cpo = await hub.register("NL", "CPO")
+    msp = await hub.register("DE", "MSP", Role.EMSP)
+    hub.client.answer("PUT", msp.base, REFUSED_CONNECTION)
+    await push(hub, cpo, "L1")
+    await hub.deliver()
+    assert (await hub.refresh(msp)).partner.offline
+    await push(hub, cpo, "L2")
+    for _ in range(3):
+        await hub.deliver()
+    assert len(hub.client.to(msp.base, "PUT")) == 1  # left alone while out of rotation
+    waiting = [d for d in await hub.outbox() if d.receiver == msp.partner_id]
+    assert len(waiting) == 2 and await hub.outbox(DeliveryState.FAILED) == []
+
+    hub.client.answer("PUT", msp.base, ocpi())
+    await asyncio.sleep(0.02)
+    await hub.ctx.liveness.probe_out_of_rotation()
+    for _ in range(3):
+        await hub.deliver()
+    delivered = [c.url.rsplit("/", 1)[1] for c in hub.client.to(msp.base, "PUT")]
+    assert delivered == ["L1", "L1", "L2"]  # the first again (same delivery), then the next, in order
+    first = [c for c in hub.client.to(msp.base, "PUT") if c.url.endswith("/L1")]
+    assert first[0].header("X-Request-ID") == first[1].header("X-Request-ID")
+    assert await hub.outbox() == []
+
+
+async def test_spec_policy_retries_a_transport_failure_a_few_times_under_one_request_id(make_hub: HubFactory) -> None:
+    hub = await make_hub(delivery_breaker=0, delivery_retries=2, delivery_backoff=0)
+    cpo = await hub.register("NL", "CPO")
+    msp = await hub.register("DE", "MSP", Role.EMSP)
+    hub.client.answer("PUT", msp.base, REFUSED_CONNECTION, ocpi(http=503), REFUSED_CONNECTION, ocpi())
+    await push(hub, cpo, "L1")
+    for _ in range(5):
+        await hub.deliver()
+    calls = hub.client.to(msp.base)
+    assert len(calls) == 3  # the first attempt and two retries, then given up
+    assert len({c.header("X-Request-ID") for c in calls}) == 1
+    [failed] = await hub.outbox(DeliveryState.FAILED)
+    assert failed.attempts == 3 and "unreachable" in (failed.last_error or "")
+    assert await hub.outbox() == []
+
+
+async def test_a_receiver_that_refuses_the_content_is_not_asked_again(make_hub: HubFactory) -> None:
+    hub = await make_hub(delivery_retries=5, delivery_backoff=0)
+    cpo = await hub.register("NL", "CPO")
+    msp = await hub.register("DE", "MSP", Role.EMSP)
+    hub.client.answer("PUT", msp.base, ocpi(status_code=2001))
+    await push(hub, cpo, "L1")
+    for _ in range(3):
+        await hub.deliver()
+    assert len(hub.client.to(msp.base)) == 1
+    [failed] = await hub.outbox(DeliveryState.FAILED)
+    assert failed.attempts == 1 and "status_code 2001" in (failed.last_error or "")
+    assert not (await hub.refresh(msp)).partner.offline  # a refusal is an answer: the receiver is fine
+
+
+async def test_nothing_is_delivered_to_a_suspended_platform(make_hub: HubFactory) -> None:
+    hub = await make_hub(delivery_retries=0)
+    cpo = await hub.register("NL", "CPO")
+    msp = await hub.register("DE", "MSP", Role.EMSP)
+    await push(hub, cpo, "L1")
+    await hub.ctx.operators.suspend(msp.partner_id)
+    await hub.deliver()
+    assert hub.client.to(msp.base) == []
+    [failed] = [d for d in await hub.outbox(DeliveryState.FAILED) if d.receiver == msp.partner_id]
+    assert "suspended" in (failed.last_error or "")
+
+
+async def test_clientinfo_tells_every_other_platform_about_each_party_of_the_one_that_changed(
+    make_hub: HubFactory,
+) -> None:
+    for faults in ((), (Fault.CLIENTINFO_NOT_PUSHED,)):
+        hub = await make_hub(*faults)
+        cpo = await hub.register("NL", "CPO")
+        two = await hub.register("DE", "TWO", Role.EMSP, ("DE", "TW2", Role.EMSP))
+        blind = await hub.register("FR", "BLD", Role.NSP, interfaces=[])
+        await hub.ctx.operators.suspend(two.partner_id)
+        planned = await hub.outbox()
+        if faults:
+            assert planned == []
+            continue
+        assert sorted(d.url.rsplit("/hubclientinfo/", 1)[1] for d in planned) == ["DE/TW2", "DE/TWO"]
+        assert {d.receiver for d in planned} == {cpo.partner_id}  # not itself, not a platform without the Receiver
+        assert blind.partner_id not in {d.receiver for d in planned}
+        assert {msgspec.json.decode(d.body)["status"] for d in planned} == {"SUSPENDED"}
+        assert len({dict(d.headers)["X-Correlation-ID"] for d in planned}) == 1  # one change, one correlation id
