@@ -38,6 +38,8 @@ class Exchange:
     latency_ms: float
     request_id: str
     correlation_id: str
+    error: str = ""
+    """Why it failed when no OCPI answer came back (timeout, refused connection, HTTP status)."""
 
 
 @dataclass(slots=True)
