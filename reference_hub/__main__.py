@@ -401,7 +401,7 @@ def serve(args: argparse.Namespace) -> int:
 
 async def _invite(settings: Settings, count: int) -> list[str]:
     async with hub_context(settings) as ctx:
-        return [await ctx.operators.invite() for _ in range(count)]
+        return [await ctx.operators.invite(by="cli") for _ in range(count)]
 
 
 def invite(args: argparse.Namespace) -> int:
@@ -451,7 +451,7 @@ async def _partners(settings: Settings, action: str, partner_id: str | None, as_
         if action == "remove":
             if not partner_id:
                 raise CliError("name the partner to remove: ocpi-hub partners remove PARTNER_ID")
-            if not await ctx.operators.remove(partner_id):
+            if not await ctx.operators.remove(partner_id, by="cli"):
                 raise LookupError(f"no partner {partner_id!r} (ocpi-hub partners list shows them)")
             print(f"removed {partner_id}")
             return 0

@@ -128,7 +128,7 @@ async def build_context(settings: Settings, *, client: OutboundClient | None = N
             store=store,
             auth=auth,
             registrar=registrar,
-            operators=Operators(store, registrar),
+            operators=Operators(store, registrar, invitation_days=settings.invitation_days),
             directory=directory,
             objects=objects,
             forwarder=forwarder,
