@@ -91,9 +91,7 @@ class Health:
             return
         stamp = now()
         try:
-            await self.store.mark_degraded(
-                HealthMark(partner_id=partner_id, since=stamp, error=error[:500], at=stamp)
-            )
+            await self.store.mark_degraded(HealthMark(partner_id=partner_id, since=stamp, error=error[:500], at=stamp))
         except Exception:
             log.warning("could not mark %s DEGRADED", partner_id, exc_info=True)
 

@@ -6,9 +6,12 @@ audit log with who made it (``by``: a named operator, ``admin key``, ``admin API
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 
 import msgspec
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 
 from reference_hub.hub.credentials import Registrar
 from reference_hub.hub.tokens import hash_token, new_token
@@ -17,6 +20,25 @@ from reference_hub.store import Conflict, Invitation, Partner, PartnerStatus, St
 from reference_hub.store.desk import AuditEntry
 
 log = logging.getLogger("reference_hub.credentials")
+
+
+OPERATOR_NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+"""What an operator's name may be (it travels inside the dashboard's session cookie)."""
+_HASHER = PasswordHasher()
+"""Argon2id with the library's recommended parameters (RFC 9106's low-memory profile)."""
+
+
+def hash_password(password: str) -> str:
+    """The PHC string the store keeps for an operator (algorithm, parameters, salt and hash; never the password)."""
+    return _HASHER.hash(password)
+
+
+def password_matches(password_hash: str, password: str) -> bool:
+    """Constant-time check of a password against a stored hash (tens of milliseconds: run it off the event loop)."""
+    try:
+        return _HASHER.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 class OperatorRefusal(Exception):

@@ -32,7 +32,6 @@ from reference_hub.hub.directory import Directory
 from reference_hub.hub.health import Health, shown_body, shown_headers, stamp
 from reference_hub.hub.tokens import TokenVault
 from reference_hub.hub.traffic import Exchange, Traffic
-from reference_hub.ocpi.datetime import DateTime
 from reference_hub.ocpi.errors import (
     ForwardTimeout,
     HubGenericError,
@@ -238,7 +237,9 @@ class Forwarder:
                 )
             )
             if sent is not None and sent.answer.outcome is not Outcome.BUSY:
-                await self._health(partner, sent, error, status_code, at, headers, body, method, url, sender, to, module)
+                await self._health(
+                    partner, sent, error, status_code, at, headers, body, method, url, sender, to, module
+                )
 
     async def _health(
         self,

@@ -16,10 +16,10 @@ from reference_hub.faults import Fault
 from reference_hub.hub.auth import Authenticator
 from reference_hub.hub.callbacks import Callbacks
 from reference_hub.hub.client import OutboundClient
-from reference_hub.hub.health import Health
 from reference_hub.hub.credentials import Registrar
 from reference_hub.hub.directory import Directory
 from reference_hub.hub.frontdoor import FrontDoor
+from reference_hub.hub.health import Health
 from reference_hub.hub.liveness import Liveness
 from reference_hub.hub.objects import Objects
 from reference_hub.hub.operators import Operators
@@ -115,7 +115,11 @@ async def build_context(settings: Settings, *, client: OutboundClient | None = N
         directory = Directory(store)
         registrar.change_listeners.append(directory.forget)
         forwarder = Forwarder(
-            settings, directory, registrar.vault, peers.client, health=Health(store, keep_hours=settings.exchange_keep_hours)
+            settings,
+            directory,
+            registrar.vault,
+            peers.client,
+            health=Health(store, keep_hours=settings.exchange_keep_hours),
         )
         deliveries = Deliveries(settings, store, directory, forwarder, peers.client)
         registrar.status_listeners.append(deliveries.client_info)

@@ -105,6 +105,32 @@ class Traffic:
                 break
         return found
 
+    @property
+    def capacity(self) -> int:
+        """How many exchanges the ring keeps."""
+        return self._recent.maxlen or 0
+
+    def page(
+        self,
+        *,
+        party: str | None = None,
+        correlation_id: str | None = None,
+        failed: bool = False,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[Exchange], int]:
+        """Newest first, filtered like :meth:`recent` (``failed``: only those not answered 1000): one page and how
+        many match in all."""
+        party = _party(party) if party else None
+        found = [
+            e
+            for e in reversed(self._recent)
+            if (not party or party in (_party(e.sender), _party(e.receiver)))
+            and (not correlation_id or e.correlation_id == correlation_id)
+            and (not failed or e.status_code != 1000)
+        ]
+        return found[offset : offset + limit], len(found)
+
     def last_hour(self) -> list[Minute]:
         """One entry per minute of the last hour, oldest first, zeros where nothing happened."""
         now = int(self._clock() // 60) * 60

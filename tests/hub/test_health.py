@@ -25,9 +25,7 @@ async def test_a_failed_delivery_marks_the_receiver_degraded_and_its_next_answer
     cpo = await hub.register("NL", "CPO")
     msp = await hub.register("DE", "MSP", Role.EMSP)
     hub.client.answer(None, msp.base, REFUSED_CONNECTION)
-    answer = await hub.send(
-        "locationsReceiverPutLocation", cpo, "NL", "CPO", "L1", body=ex.location("NL", "CPO", "L1")
-    )
+    answer = await hub.send("locationsReceiverPutLocation", cpo, "NL", "CPO", "L1", body=ex.location("NL", "CPO", "L1"))
     assert answer.status_code == 1000
     await hub.deliver()
 
