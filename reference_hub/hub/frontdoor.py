@@ -178,7 +178,14 @@ class FrontDoor:
         return who, to
 
     async def forward(
-        self, ex: Exchange, who: Requester, to: str, body: bytes | None, *, query: str | None = None
+        self,
+        ex: Exchange,
+        who: Requester,
+        to: str,
+        body: bytes | None,
+        *,
+        query: str | None = None,
+        object_ref: str = "",
     ) -> Relayed:
         """Send this request on to party ``to`` (the same module, interface and path, rebuilt from the checked
         ids), and return its answer."""
@@ -200,6 +207,7 @@ class FrontDoor:
             caller=None,
             hub_base=f"{self.settings.base_url}{op.base}",
             on_behalf_of=who.partner.partner_id,
+            object_ref=object_ref,
         )
 
     async def keep_copy(self, write: Awaitable[Any]) -> None:
@@ -291,7 +299,8 @@ async def receiver_object(door: FrontDoor, ex: Exchange, spec: ModuleSpec | None
         door.deliveries.wake()
     elif record is not None and await door.connected(record.audience) is not None:
         assert record.audience is not None  # open routing: to the eMSP of the cdr_token
-        return relay(await door.forward(ex, who, record.audience, body or None))
+        ref = f"{spec.module}|{record.owner}|{ids[0].upper()}"  # what the operator's object view lists
+        return relay(await door.forward(ex, who, record.audience, body or None, object_ref=ref))
     return Reply(http_status=201 if created else 200)
 
 

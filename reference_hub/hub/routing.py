@@ -189,6 +189,7 @@ class Forwarder:
         caller: str | None,
         hub_base: str,
         on_behalf_of: str | None = None,
+        object_ref: str = "",
     ) -> Relayed:
         """Forward to party ``to`` on behalf of party ``sender`` (of the platform ``on_behalf_of``, whose calls under
         way are bounded by ``party_forwards``); ``hub_base`` is the hub's URL of the same endpoint (for rewriting a
@@ -238,7 +239,7 @@ class Forwarder:
             )
             if sent is not None and sent.answer.outcome is not Outcome.BUSY:
                 await self._health(
-                    partner, sent, error, status_code, at, headers, body, method, url, sender, to, module
+                    partner, sent, error, status_code, at, headers, body, method, url, sender, to, module, object_ref
                 )
 
     async def _health(
@@ -255,14 +256,15 @@ class Forwarder:
         sender: str,
         to: str,
         module: str,
+        object_ref: str,
     ) -> None:
         """After a forward: the receiver's health (a failure marks it DEGRADED, an answer clears that) and, when it was
-        not answered with 1000, the exchange kept for the operator."""
+        not answered with 1000 or carried a stored object (``object_ref``), the exchange kept for the operator."""
         if error:
             await self.health.failed(partner.partner_id, error)
         elif self.health.marked(partner.partner_id):
             await self.health.answered(partner.partner_id)
-        if status_code == 1000:
+        if status_code == 1000 and not object_ref:
             return
         answer = sent.answer
         await self.health.keep(
@@ -273,15 +275,16 @@ class Forwarder:
                 sender=sender,
                 receiver=to,
                 module=module,
+                object_ref=object_ref,
                 method=method,
                 url=redact_url(url),
-                ok=False,
+                ok=status_code == 1000,
                 status_code=status_code,
                 http_status=answer.status or None,
                 error=error or answer.detail,
                 request_headers=shown_headers(headers),
                 request_body=shown_body(body),
-                answer_body=shown_body(answer.body),
+                answer_body="" if status_code == 1000 else shown_body(answer.body),
                 expires=self.health.expires(),
             )
         )

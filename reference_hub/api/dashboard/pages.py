@@ -745,7 +745,7 @@ class DashboardController(Controller):
         params = request.query_params
         module, owner, object_id = (params.get(k, "")[:80] for k in ("module", "owner", "id"))
         found = await hub.store.get_object(module, owner, object_id) if module and owner and object_id else None
-        ref = f"{module}|{owner}|{object_id.upper()}"
+        ref = f"{module}|{owner}|{object_id.split(chr(9))[0].upper()}"  # a Token's key is its uid, a tab, its type
         exchanges = await hub.store.object_exchanges(ref) if found else []
         owed = await hub.store.find_deliveries(DeliveryQuery(stream=ref, limit=ROWS_PER_PAGE)) if found else None
         return _page(
@@ -765,7 +765,7 @@ class DashboardController(Controller):
                 {
                     "id": e.request_id,
                     "at": _when(e.at),
-                    "receiver": e.receiver,
+                    "receiver": e.receiver.replace("-", "/", 1),  # CC/PID, whether forwarded or delivered
                     "method": e.method,
                     "ok": e.ok,
                     "status": e.status_code,
