@@ -371,7 +371,24 @@ def test_operator_runs_the_hub_from_the_browser(world: dict[str, Any], page: Any
     page.goto(f"{hub.base_url}/admin/")
     expect(page.locator("#party-counts")).to_contain_text("3 connected")
     assert page.locator("section.chart svg rect").count() >= 1
+    for span in ("hour", "day"):  # percentiles and error rate, with labelled axes, over either span
+        page.click(f"#span-{span}")
+        expect(page.locator("section.chart").first).to_contain_text("p50, p95, p99")
+        assert page.locator("section.chart svg polyline.q-p99").count() >= 1
+        assert page.locator("section.chart .yaxis span").count() >= 6
+        expect(page.locator("section.chart").nth(1)).to_contain_text("Error rate")
+    page.click("#span-hour")
     page.screenshot(path=str(shots / "overview.png"), full_page=True)
+    # A party's own page: its health and the latency and errors of what the hub sent it.
+    page.goto(f"{hub.base_url}/admin/parties")
+    page.click("#party-NL-CPO h2 a")
+    expect(page.locator("#party-status")).to_have_text("CONNECTED")
+    expect(page.locator("section.chart").first).to_contain_text("requests sent to NL-CPO")
+    expect(page.locator("section.chart").nth(1)).to_contain_text("not answered with status 1000")
+    assert page.locator("section.chart").nth(1).locator("svg rect").count() >= 1  # the failures while it was down
+    nothing_clipped(page)
+    page.screenshot(path=str(shots / "party.png"), full_page=True)
+    page.goto(f"{hub.base_url}/admin/")
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
     page.screenshot(path=str(shots / "overview-phone.png"), full_page=True)

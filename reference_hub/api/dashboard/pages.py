@@ -23,7 +23,7 @@ from litestar.response import Redirect, Template
 
 from reference_hub.api.auth import client_address
 from reference_hub.api.context import HubContext, hub_of
-from reference_hub.api.dashboard.charts import Chart, bar_chart
+from reference_hub.api.dashboard.charts import Chart, bar_chart, error_chart, percentile_chart
 from reference_hub.api.dashboard.security import (
     ADMIN,
     COOKIE_PATH,
@@ -237,13 +237,52 @@ def _partner_view(
     }
 
 
-def _charts(hub: HubContext) -> list[Chart]:
+SPANS = {"hour": ("the last hour", 0), "day": ("the last 24 hours", 1)}
+"""The charts' spans: what they are called, and which of a party's series (``hub/traffic.py``) draws them."""
+
+
+def _span(request: Request[Any, Any, Any]) -> str:
+    span = request.query_params.get("span", "hour")
+    return span if span in SPANS else "hour"
+
+
+def _latency_charts(hub: HubContext, span: str, party: str | None = None) -> list[Chart]:
+    """Percentiles and error rate over ``span``: of every forward, or of everything sent to ``party``."""
+    words, index = SPANS[span]
+    found = hub.forwarder.traffic.series(party)
+    if found is None:
+        return []
+    series = found[index]
+    buckets = series.buckets(time.time())
+    sent = sum(b.sent for b in buckets)
+    failed = sum(b.failed for b in buckets)
+    step = "minute" if series.size == 60 else f"{series.size // 60} minutes"
+    what = f"sent to {party}" if party else "routed"
+    return [
+        percentile_chart(
+            f"Round-trip latency per {step}: p50, p95, p99",
+            buckets,
+            series.size,
+            f"{sent} requests {what} in {words}",
+        ),
+        error_chart(
+            f"Error rate per {step}",
+            buckets,
+            series.size,
+            f"{failed} of {sent} not answered with status 1000 in {words}"
+            + (f" ({100 * failed / sent:.1f} %)" if sent else ""),
+        ),
+    ]
+
+
+def _charts(hub: HubContext, span: str = "hour") -> list[Chart]:
     minutes = hub.forwarder.traffic.last_hour()
     routed = sum(m.routed for m in minutes)
     delivered = sum(m.delivered for m in minutes)
     mean_routed = sum(m.routed_ms for m in minutes) / routed if routed else 0.0
     mean_delivery = sum(m.delivery_s for m in minutes) / delivered if delivered else 0.0
     return [
+        *_latency_charts(hub, span),
         bar_chart(
             "Routed requests per minute",
             "requests",
@@ -379,7 +418,8 @@ class DashboardController(Controller):
             store_error=store_error,
             counts=counts,
             backlog={"pending": sum(s.pending for s in stats), "failed": sum(s.failed for s in stats)},
-            charts=_charts(hub),
+            charts=_charts(hub, _span(request)),
+            span=_span(request),
             workers=hub.settings.workers,
             policy=hub.settings.delivery_policy,
         )
@@ -421,6 +461,31 @@ class DashboardController(Controller):
             inactive=gone,
             error=error,
             status_code=status_code,
+        )
+
+    @get("/parties/{partner_id:str}")
+    async def party(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        """One party: its health, its last error, and the latency and errors of what the hub sent it."""
+        session = gatekeeper_of(request).session(request)
+        if session is None:
+            return Redirect("/admin/signin", status_code=303)
+        hub = hub_of(request)
+        partner_id = str(request.path_params["partner_id"])
+        partner = await hub.store.get_partner(partner_id) if _PARTNER_ID.match(partner_id) else None
+        if partner is None:
+            return await self._parties(request, session, error="No such party.", status_code=404)
+        view = _partner_view(partner, hub, await hub.store.degraded(), await hub.store.heard_times())
+        span = _span(request)
+        stats = [s for s in await hub.store.outbox_stats() if s.receiver == partner.partner_id]
+        return _page(
+            request,
+            "party",
+            session,
+            p=view,
+            span=span,
+            charts=_latency_charts(hub, span, partner.partner_id),
+            backlog=stats[0] if stats else None,
+            workers=hub.settings.workers,
         )
 
     @post("/parties/{partner_id:str}/{action:str}", status_code=303)
