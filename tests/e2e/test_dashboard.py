@@ -394,6 +394,16 @@ def test_operator_runs_the_hub_from_the_browser(world: dict[str, Any], page: Any
     page.screenshot(path=str(shots / "overview-phone.png"), full_page=True)
     page.set_viewport_size({"width": 1280, "height": 900})
 
+    # A restart: last seen comes from the store (written at least once a minute, and on the way out), the session
+    # cookie still works (signed, no session table), and the DEGRADED mark, cleared, stays cleared.
+    hub.stop()
+    hub.start()
+    page.goto(f"{hub.base_url}/admin/parties")
+    for party_id in ("NL-CPO", "DE-MSP"):
+        assert page.locator(f"#party-{party_id} .status").first.inner_text() == "CONNECTED"
+        seen = page.locator(f"#party-{party_id} dt:has-text('Last seen') + dd").inner_text()
+        assert seen.startswith(time.strftime("%Y-%m-%d", time.gmtime())), seen
+
     # A viewer reads every page but has no buttons, and a forged form is refused.
     page.click("#signout")
     sign_in(page, hub, "victor", PASSWORDS["victor"])
