@@ -125,8 +125,9 @@ def percentile_chart(title: str, buckets: list[Bucket], size: int, summary: str)
                     runs.append([])
                 continue
             y = HEIGHT - (HEIGHT - _TOP) * value / top
-            runs[-1].append(f"{index * slot + slot / 2:.1f},{y:.1f}")
-        kept = [" ".join(run if len(run) > 1 else run * 2) for run in runs if run]
+            # A step across the bucket's whole width: a lone busy minute still shows as a visible line.
+            runs[-1] += [f"{index * slot:.1f},{y:.1f}", f"{(index + 1) * slot:.1f},{y:.1f}"]
+        kept = [" ".join(run) for run in runs if run]
         lines.append(Line(name=name, points=kept[0] if kept else "", runs=kept))
     yticks, xticks = _ticks(top, [b.start for b in buckets], size)
     return Chart(

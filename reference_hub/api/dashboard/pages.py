@@ -15,7 +15,7 @@ import secrets
 import time
 from collections import Counter
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
@@ -658,8 +658,9 @@ class DashboardController(Controller):
                 "module": parts[1] if len(parts) > 1 else "",
                 "method": d.method,
                 "url": redact_url(d.url),
+                "target": _target(d.url),
                 "attempts": d.attempts,
-                "created": _when(d.created),
+                "created": _when(d.created).removesuffix(" UTC"),
                 "due": _when(d.due),
                 "last_error": d.last_error or "",
             }
@@ -928,6 +929,14 @@ class DashboardController(Controller):
             kept=hub.forwarder.traffic.capacity,
             workers=hub.settings.workers,
         )
+
+
+def _target(url: str) -> str:
+    """What a delivery's URL names, for a narrow column: the part after its Receiver interface (module and object
+    path), else the path."""
+    path = urlsplit(url).path
+    head, found, tail = path.partition("/receiver/")
+    return tail if found else path or head
 
 
 def _moment(text: str) -> DateTime | None:
