@@ -300,6 +300,12 @@ def test_operator_runs_the_hub_from_the_browser(world: dict[str, Any], page: Any
     page.screenshot(path=str(shots / "exchange.png"), full_page=True)
     page.goto(f"{hub.base_url}/admin/deliveries?module=tokens&state=FAILED")
     expect(page.locator("#deliveries tbody tr")).to_have_count(3)
+    page.fill("#f-from", time.strftime("%Y-%m-%dT%H:%M", time.gmtime(time.time() + 3600)))  # an hour from now
+    page.click("#delivery-filters button")
+    expect(page.locator("#deliveries-pager")).to_contain_text("No delivery matches")
+    page.fill("#f-from", time.strftime("%Y-%m-%dT%H:%M", time.gmtime(time.time() - 3600)))
+    page.click("#delivery-filters button")
+    expect(page.locator("#deliveries tbody tr")).to_have_count(3)
 
     # The CPO is back: retry every failed delivery to it at once; the pushes arrive and the CPO is CONNECTED again.
     cpo.control("set", {"down": False})
