@@ -115,11 +115,13 @@ async def test_a_calendar_change_is_its_booking_locations_change(net: World) -> 
 async def test_the_list_keeps_only_the_timeslots_within_the_window(net: World) -> None:
     hub, cpo, msp = net.hub, net.cpo, net.msp
     late = ex.calendar("LATE", [ex.timeslot("2026-03-20T08:00:00Z", "2026-03-20T09:00:00Z")])
-    bl = ex.booking_location("NL", "CPO", calendars=[*ex.booking_location("NL", "CPO")["calendars"], late])
+    overrun = ex.calendar("OVER", [ex.timeslot("2026-03-10T15:00:00Z", "2026-03-10T17:00:00Z")])
+    bl = ex.booking_location("NL", "CPO", calendars=[*ex.booking_location("NL", "CPO")["calendars"], late, overrun])
     await published(net, bl)
     window = "timeslot_from=2026-03-10T09:00:00Z&timeslot_to=2026-03-10T16:00:00Z"
     [served] = (await hub.send(BLS, msp, query=window)).data
-    assert [c["id"] for c in served["calendars"]] == ["CAL1"]  # LATE has no slot in the window: left out
+    # LATE has no slot in the window, OVER's slot starts in it but ends after it: both left out
+    assert [c["id"] for c in served["calendars"]] == ["CAL1"]
     assert served["calendars"][0]["available_timeslots"] == [bl["calendars"][0]["available_timeslots"][1]]
     assert {k: v for k, v in served.items() if k != "calendars"} == {k: v for k, v in bl.items() if k != "calendars"}
     [whole] = (await hub.send(BLS, msp)).data
