@@ -141,7 +141,8 @@ def _register_parser(sub: Subparsers) -> None:
         description="Hub-initiated credentials handshake: the hub fetches the party's versions "
         "with TOKEN_A, POSTs its own credentials and stores the party's answer. The hub must be "
         "running (ocpi-hub serve) on the same store and reachable at its public URL, because "
-        "the party calls it back.",
+        "the party calls it back. A token that starts with '-' goes after '--': "
+        "ocpi-hub register [options] URL -- -TOKEN.",
     )
     _common(register)
     register.add_argument("versions_url", metavar="VERSIONS_URL", help="the party's versions endpoint")
