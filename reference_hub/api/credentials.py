@@ -53,8 +53,8 @@ class CredentialsController(Controller):
         hub = hub_of(request)
         caller = caller_of(request)
         ensure_registered(caller)
-        data = await hub.registrar.hub_credentials(caller.token, exclude=caller.partner_id)
-        return ocpi_response(request, hub, data)
+        data = await hub.registrar.hub_credentials_json(caller.token, hub.codec.encode, exclude=caller.partner_id)
+        return ocpi_response(request, hub, msgspec.Raw(data))
 
     @post(status_code=200)
     async def register(self, request: Request[Any, Any, Any]) -> OcpiResponse:

@@ -12,6 +12,7 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 import msgspec
 
@@ -110,6 +111,8 @@ class Registrar:
         """Partners updated at or after this moment are re-read on the next refresh (None: read them all)."""
         self._reachable_stale = True
         self._reachable_changes = ChangeWatcher(store, interval=0.0)
+        self._encoded = _EncodedRoles()
+        """The reachable roles as JSON, kept beside ``_reachable``: what a GET credentials answer splices in."""
 
     # --- what the hub hands out -----------------------------------------------------------------------------------
 
@@ -151,9 +154,11 @@ class Registrar:
             )
             for partner in page.items:
                 if partner.status is PartnerStatus.ACTIVE:
-                    self._reachable[partner.partner_id] = partner.roles
-                else:
-                    self._reachable.pop(partner.partner_id, None)
+                    if self._reachable.get(partner.partner_id) != partner.roles:
+                        self._reachable[partner.partner_id] = partner.roles
+                        self._encoded.drop(partner.partner_id)
+                elif self._reachable.pop(partner.partner_id, None) is not None:
+                    self._encoded.drop(partner.partner_id)
                 if since is None or partner.updated > since:
                     since = partner.updated
             self._reachable_since = since
@@ -188,6 +193,32 @@ class Registrar:
         if self.settings.has_fault(Fault.ROLES_PER_INTERFACE):
             hub_party_id = None
         return Credentials(token=token, url=self.settings.versions_url, hub_party_id=hub_party_id, roles=roles)
+
+    async def hub_credentials_json(self, token: str, encode: Callable[[Any], bytes], *, exclude: str | None) -> bytes:
+        """:meth:`hub_credentials` as JSON, the reachable roles encoded once per change of the party list.
+
+        A 2.3.0 hub lists every reachable party, so with 100,000 parties one answer is about 10 MB: encoding it per
+        request held GET credentials to a few per second. The roles are kept encoded, each partner's at a known place,
+        and each answer is the caller's token and our own role joined to that text minus the caller's own roles.
+        The fault switches that reshape the answer take the plain path.
+        """
+        if self.settings.faults and any(self.settings.has_fault(f) for f in _RESHAPING_FAULTS):
+            return encode(await self.hub_credentials(token, exclude=exclude))
+        reachable = await self._reachable_roles()
+        head = encode(
+            Credentials(
+                token=token,
+                url=self.settings.versions_url,
+                hub_party_id=self.settings.hub_party_id,
+                roles=[self.own_role()],
+            )
+        )
+        if not head.endswith(b"]}"):  # the roles are the last field; anything else is not this encoder's form
+            return encode(await self.hub_credentials(token, exclude=exclude))
+        rest = self._encoded.without(reachable, encode, exclude)
+        if not rest:
+            return head
+        return b"".join((memoryview(head)[:-2], b",", *rest, b"]}"))
 
     # --- party-initiated ------------------------------------------------------------------------------------------
 
@@ -386,6 +417,69 @@ class Registrar:
         )
         await self.announce(partner, "CONNECTED")
         return partner
+
+
+_RESHAPING_FAULTS = frozenset({Fault.ROLES_PER_INTERFACE, Fault.CREDENTIALS_ROLES_HUB_ONLY, Fault.NO_HUB_PARTY_ID})
+"""Fault switches that change what the hub's Credentials list or say; with one on, the answer is encoded whole."""
+
+
+class _EncodedRoles:
+    """Every reachable partner's roles as one JSON text (roles separated by commas, no brackets), with where each
+    partner's part starts and ends, rebuilt only after the party list changed.
+
+    One partner's encoded roles are kept until that partner changes, so a registration re-encodes one partner and
+    re-joins the text (a copy), not 100,000 encodings.
+    """
+
+    __slots__ = ("_parts", "_spans", "_text")
+
+    def __init__(self) -> None:
+        self._parts: dict[str, bytes] = {}
+        self._text: bytes | None = None
+        self._spans: dict[str, tuple[int, int]] = {}
+
+    def drop(self, partner_id: str) -> None:
+        self._parts.pop(partner_id, None)
+        self._text = None
+
+    def _build(self, reachable: dict[str, list[CredentialsRole]], encode: Callable[[Any], bytes]) -> bytes:
+        parts = self._parts
+        for partner_id in parts.keys() - reachable.keys():
+            del parts[partner_id]
+        spans: dict[str, tuple[int, int]] = {}
+        pieces: list[bytes] = []
+        at = 0
+        for partner_id, roles in reachable.items():
+            part = parts.get(partner_id)
+            if part is None:
+                part = parts[partner_id] = encode(roles)[1:-1]  # the list without its brackets
+            if not part:
+                continue
+            if pieces:
+                pieces.append(b",")
+                at += 1
+            spans[partner_id] = (at, at + len(part))
+            pieces.append(part)
+            at += len(part)
+        self._spans = spans
+        self._text = b"".join(pieces)
+        return self._text
+
+    def without(
+        self, reachable: dict[str, list[CredentialsRole]], encode: Callable[[Any], bytes], exclude: str | None
+    ) -> list[bytes | memoryview]:
+        """The text minus ``exclude``'s roles (and one comma beside them), as pieces to join without copying first."""
+        text = self._text
+        if text is None:
+            text = self._build(reachable, encode)
+        span = self._spans.get(exclude) if exclude is not None else None
+        if span is None:
+            return [text] if text else []
+        start, end = span
+        view = memoryview(text)
+        if start == 0:
+            return [view[end + 1 :]] if end < len(text) else []
+        return [view[: start - 1], view[end:]]
 
 
 def _parties(roles: list[CredentialsRole]) -> str:
