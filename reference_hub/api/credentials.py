@@ -68,8 +68,8 @@ class CredentialsController(Controller):
         else:
             ensure_unregistered(caller)  # before the body is read: the 405 rule does not depend on it
             credentials = await _body(request, hub)
-        data = await hub.registrar.register(caller, credentials)
-        return ocpi_response(request, hub, data)
+        data = await hub.registrar.register(caller, credentials, hub.codec.encode)
+        return ocpi_response(request, hub, msgspec.Raw(data))
 
     @put()
     async def update(self, request: Request[Any, Any, Any]) -> OcpiResponse:
@@ -83,8 +83,8 @@ class CredentialsController(Controller):
         else:
             ensure_registered(caller)  # before the body is read: the 405 rule does not depend on it
             credentials = await _body(request, hub)
-        data = await hub.registrar.update(caller, credentials)
-        return ocpi_response(request, hub, data)
+        data = await hub.registrar.update(caller, credentials, hub.codec.encode)
+        return ocpi_response(request, hub, msgspec.Raw(data))
 
     @delete(status_code=200)
     async def unregister(self, request: Request[Any, Any, Any]) -> OcpiResponse:

@@ -11,14 +11,13 @@ import logging
 import re
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import Any
 
 import msgspec
 
 from reference_hub.faults import Fault
 from reference_hub.hub.auth import Authenticator, Caller, CallerKind
-from reference_hub.hub.changes import ChangeWatcher
+from reference_hub.hub.changes import ChangeWatcher, stamp_margin
 from reference_hub.hub.client import OutboundPolicy, PolicyRefusal, redact_url
 from reference_hub.hub.peers import CallerBusy, PeerClient, PeerError
 from reference_hub.hub.tokens import TokenVault, hash_token, new_token
@@ -38,8 +37,6 @@ from reference_hub.store import Conflict, DuplicateParty, Invitation, Partner, P
 
 log = logging.getLogger(__name__)
 
-_CLOCK_MARGIN = timedelta(seconds=30)
-"""Partners stamped up to this long before the last one seen are re-read, in case another host's clock lags."""
 _COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 _PARTY = re.compile(r"^[A-Za-z0-9]{3}$")
 _URL_RULES = OutboundPolicy()
@@ -150,7 +147,7 @@ class Registrar:
             since = self._reachable_since
             page = await self.store.list_partners(
                 statuses=tuple(PartnerStatus),
-                date_from=None if since is None else DateTime.from_datetime(since - _CLOCK_MARGIN),
+                date_from=None if since is None else DateTime.from_datetime(since - stamp_margin(self.store)),
             )
             for partner in page.items:
                 if partner.status is PartnerStatus.ACTIVE:
@@ -279,8 +276,8 @@ class Registrar:
             if owner is not None and owner != partner_id:
                 raise InvalidOrMissingParameters(f"party {key} is already registered with this hub")
 
-    async def register(self, caller: Caller, credentials: Credentials) -> Credentials:
-        """Credentials POST."""
+    async def register(self, caller: Caller, credentials: Credentials, encode: Callable[[Any], bytes]) -> bytes:
+        """Credentials POST; the answer is our Credentials as JSON (see :meth:`hub_credentials_json`)."""
         ensure_unregistered(caller)
         roles = validate_credentials(credentials)
         partner_id = f"{roles[0].country_code}-{roles[0].party_id}"
@@ -308,7 +305,7 @@ class Registrar:
             redact_url(credentials.url),
         )
         await self.announce(partner, "CONNECTED")
-        return await self.hub_credentials(token_c, exclude=partner_id)
+        return await self.hub_credentials_json(token_c, encode, exclude=partner_id)
 
     async def _current(self, caller: Caller) -> Partner:
         """The caller's partner record, or 405 when the caller is not a registered partner."""
@@ -318,8 +315,9 @@ class Registrar:
             raise MethodNotAllowed("not registered: POST your credentials first")
         return partner
 
-    async def update(self, caller: Caller, credentials: Credentials) -> Credentials:
-        """Credentials PUT: re-fetch the party's endpoints, store its new token, issue a new one for it."""
+    async def update(self, caller: Caller, credentials: Credentials, encode: Callable[[Any], bytes]) -> bytes:
+        """Credentials PUT: re-fetch the party's endpoints, store its new token, issue a new one for it (the answer as
+        in :meth:`register`)."""
         current = await self._current(caller)
         roles = validate_credentials(credentials)
         await self._check_parties_free(roles, current.partner_id)
@@ -352,7 +350,7 @@ class Registrar:
         )
         if self.settings.has_fault(Fault.OLD_TOKEN_SURVIVES):
             await self.store.add_invitation(Invitation(token_hash=caller.token_hash, created=now()))
-        return await self.hub_credentials(token_c, exclude=current.partner_id)
+        return await self.hub_credentials_json(token_c, encode, exclude=current.partner_id)
 
     async def unregister(self, caller: Caller) -> None:
         """Credentials DELETE: the partner's token stops working and its party ids are free again."""
