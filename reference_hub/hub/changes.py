@@ -50,10 +50,11 @@ class ChangeWatcher:
 def stamp_margin(store: Store) -> timedelta:
     """How long before the latest ``updated`` stamp a cache of partners looks again when the marker moved.
 
-    A partner is stamped by the process that writes it, and committed a moment later; on a store shared by several
-    hosts, their clocks may also differ. Stores reached over a network get 30 s; a SQLite file is on one host, so one
-    clock, and only the moment between stamping and committing (a writer waiting for the lock) needs covering. During a wave of registrations every
-    partner stamped within the margin is read again at each change, so the margin is also what such a wave costs.
+    A partner is stamped by the process that writes it and committed a moment later; on a store shared by several
+    hosts, their clocks may also differ. Stores reached over a network get 30 s. A SQLite file is on one host (one
+    clock), so only the moment between stamping and committing (a writer waiting for the lock) needs covering.
+    During a wave of registrations every partner stamped within the margin is read again at each change, so the
+    margin is also what such a wave costs.
     """
     return _LOCAL_MARGIN if getattr(store, "name", "") == "sqlite" else _SHARED_MARGIN
 
