@@ -164,13 +164,13 @@ def compare(calls: int = 3000, rounds: int = 3, concurrency: int = 16, results: 
         "--host", "127.0.0.1", "--port", str(port), "loadtests.bare_app:app",
     ]  # fmt: skip
     with log.open("wb") as out:
-        server = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603 - our own command
+        server = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}/ocpi/2.3.0/receiver/tokens/NL/ABC/012345678/authorize"
         deadline = time.monotonic() + 30
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):  # noqa: S310 - loopback
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
                     break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
