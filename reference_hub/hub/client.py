@@ -287,7 +287,7 @@ class OutboundClient:
     def _pool(self) -> aiohttp.ClientSession:
         """The keep-alive pool, opened on first use (an aiohttp session belongs to the running event loop).
 
-        aiohttp rather than httpcore: measured on this machine (``python -m loadtests.clients``), one call cost the
+        aiohttp rather than httpcore: measured on this machine (``python tools/outbound_clients.py``), one call cost the
         calling process about a tenth of the CPU time, and a routed request is mostly the outbound call. Nothing is
         added to what is sent (no automatic User-Agent or Accept-Encoding) and answers are read as sent (no automatic
         decompression), so the cap applies to the bytes on the wire.

@@ -1,4 +1,4 @@
-"""``python -m loadtests.clients``: what one outbound call costs the calling process, per async HTTP client.
+"""``python tools/outbound_clients.py``: what one outbound call costs the calling process, per async HTTP client.
 
 A routed request costs the hub an outbound call on top of the inbound one, so the outbound client's CPU per call
 bounds routed throughput. This measures it for the hub's own client (``hub/client.OutboundClient``: httpcore behind
@@ -29,7 +29,7 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
-from loadtests.run import ROOT
+ROOT = Path(__file__).resolve().parent.parent
 
 HEADERS = [
     ("Authorization", "Token dG9rZW4="),
@@ -225,7 +225,7 @@ def _versions(names: list[str]) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m loadtests.clients", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python tools/outbound_clients.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=3000, help="calls per client per round (default 3000)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds, clients in rotating order (default 3)")
     parser.add_argument("--concurrency", type=int, default=16, help="calls under way at once (default 16)")
