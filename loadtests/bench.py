@@ -219,6 +219,17 @@ class Server:
         return sum(cpu_seconds(proc.pid) for proc in self.procs)
 
 
+class _Pids:
+    """A process started elsewhere (the load-test eMSP), as something a :class:`CpuSampler` can read."""
+
+    def __init__(self, peer: Any) -> None:
+        self.peer = peer
+
+    def cpu(self) -> float:
+        proc = getattr(self.peer, "proc", None)
+        return cpu_seconds(proc.pid) if proc is not None else 0.0
+
+
 def _listening(pid: int, port: int) -> bool:
     """A process of ``pid``'s group (granian's workers included) holds a listening socket on ``port``."""
     inodes = set()
@@ -547,7 +558,9 @@ class Bench:
         env = {**os.environ, **self._store_env(store)}
         return subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True, text=True, timeout=900, env=env)
 
-    def _routed_run(self, scenario: str, name: str, versions_url: str, **options: Any) -> RunResult:
+    def _routed_run(
+        self, scenario: str, name: str, versions_url: str, *, on_start: Any = None, **options: Any
+    ) -> RunResult:
         spec = RunSpec(
             scenario=scenario,
             results=self.results / "runs",
@@ -559,7 +572,7 @@ class Bench:
             reset_stats=True,
             options=options,
         )
-        result = run_locust(spec)
+        result = run_locust(spec, on_start=on_start)
         exact = (result.summary.get("exact") or {}).get("by_name") or {}
         self._say(f"  {name:<18} {json.dumps({k: v.get('p50') for k, v in exact.items()})}")
         return result
@@ -617,14 +630,28 @@ class Bench:
             self.extra.setdefault("seeding_s", {})[label] = round(time.monotonic() - started, 1)
             yield peer, table
 
-    def authorization_runs(self, versions_urls: dict[str, str], cpo: Path, table: Path) -> dict[str, Any]:
-        """The authorize scenario against each named versions URL, reduced to what the report shows."""
+    def authorization_runs(
+        self, versions_urls: dict[str, str], cpo: Path, table: Path, cpu: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The authorize scenario against each named versions URL, reduced to what the report shows; ``cpu`` names
+        the processes (anything with ``cpu()``) whose CPU per request is reported: ``hub`` and ``emsp``."""
         common = {"tokens": cpo, "tokens_file": table, "from_party": "AA/000", "unknown_share": 0.1}
         out: dict[str, Any] = {}
         for key, url in versions_urls.items():
-            result = self._routed_run("authorize", f"authorize-{key}", url, **common)
+            samplers = {name: CpuSampler(proc) for name, proc in (cpu or {}).items()}
+
+            def started(pid: int, samplers: dict[str, CpuSampler] = samplers) -> None:
+                for sampler in samplers.values():
+                    sampler.start(pid)
+
+            try:
+                result = self._routed_run("authorize", f"authorize-{key}", url, on_start=started, **common)
+            finally:
+                for sampler in samplers.values():
+                    sampler.stop()
             exact = result.summary.get("exact") or {}
             latency = exact.get("latency_ms") or {}
+            rps = exact.get("rps") or 0
             out[key] = {
                 "rps": exact.get("rps"),
                 "p50": latency.get("p50"),
@@ -633,6 +660,19 @@ class Bench:
                 "failures": int(result.summary.get("failures") or 0),
                 "passed": result.passed,
             }
+            for name, sampler in samplers.items():
+                server, locust, others = sampler.cores(exact.get("window"))
+                out[key][f"{name}_cores"] = round(server, 3)
+                out[key][f"{name}_us"] = round(server / rps * 1e6, 1) if rps else 0.0
+                out[key]["locust_cores"] = round(locust, 3)
+                out[key].setdefault("other_cores_by", {})[name] = others
+            if samplers:  # everything else: the machine minus Locust minus every sampled process
+                named = sum(out[key][f"{name}_cores"] for name in samplers)
+                first = next(iter(samplers))
+                out[key]["other_cores"] = round(
+                    max(out[key]["other_cores_by"][first] + out[key][f"{first}_cores"] - named, 0.0), 3
+                )
+                del out[key]["other_cores_by"]
         return out
 
     def authorize(self, server: Server, store: str, tokens: Path) -> None:
@@ -640,9 +680,13 @@ class Bench:
         with self.authorization_peer(server, store) as (peer, table):
             self._say(f"authorize: {self.s.rta_tokens} tokens")
             runs = self.authorization_runs(
-                {"hub": f"{server.base_url}/ocpi/versions", "emsp": peer.versions_url}, self.cpo_token(tokens), table
+                {"hub": f"{server.base_url}/ocpi/versions", "emsp": peer.versions_url},
+                self.cpo_token(tokens),
+                table,
+                cpu={"hub": server, "emsp": _Pids(peer)},
             )
         out: dict[str, Any] = {"tokens": self.s.rta_tokens, "users": self.s.routed_users, **runs}
+        out["ratio_cpu"] = _ratio(out["hub"].get("hub_us") or 0, out["emsp"].get("emsp_us") or 0)
         out["ratio_p50"] = _ratio(out["hub"]["p50"] or 0, out["emsp"]["p50"] or 0)
         out["ratio_rps"] = _ratio(out["hub"]["rps"] or 0, out["emsp"]["rps"] or 0)
         self.extra["authorize"] = out
@@ -829,6 +873,11 @@ class Bench:
 def _us(m: Measurement) -> float:
     """Server CPU time per request, in microseconds: what one request costs the server, whoever else is busy."""
     return round(m.server_cores / m.rps * 1e6, 1) if m.rps else 0.0
+
+
+def _opt(value: float | None, digits: int) -> str:
+    """A figure of a run that may predate its column: ``-`` when absent."""
+    return "-" if value is None else f"{value:.{digits}f}"
 
 
 def _ratio(a: float, b: float) -> float:
@@ -1047,18 +1096,32 @@ def render(d: dict[str, Any]) -> str:
             "`POST .../sender/tokens/{uid}/authorize?type=RFID` as the CPO AA/000, 10% unknown uids (which must get "
             "HTTP 404 + 2004); each known token's answer must carry the `allowed` of the seeded table. Through the "
             "hub, each request is forwarded to the load-test eMSP (`python -m loadtests.peer --authorizations`); the "
-            "same run against that eMSP alone shows what routing through the hub costs.",
+            "same run against that eMSP alone shows what routing through the hub costs. `hub µs/req` and `eMSP "
+            "µs/req` are each process's CPU time per authorization; `other cores` what everything else on the machine "
+            "(Locust aside) used meanwhile.",
             "",
-            "| target | req/s | p50 ms | p95 ms | p99 ms | failures |",
-            "|---|---|---|---|---|---|",
+            "| target | req/s | p50 ms | p95 ms | p99 ms | failures | hub cores | hub µs/req | eMSP cores "
+            "| eMSP µs/req | Locust cores | other cores |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for key, label in (("hub", "through the hub"), ("emsp", "the eMSP alone")):
             r = rta[key]
             lines.append(
                 f"| {label} | {float(r['rps'] or 0):.0f} | {_ms2(r['p50'])} | {_ms2(r['p95'])} | {_ms2(r['p99'])} | "
-                f"{r['failures']} |"
+                f"{r['failures']} | {_opt(r.get('hub_cores'), 2)} | {_opt(r.get('hub_us'), 0)} | "
+                f"{_opt(r.get('emsp_cores'), 2)} | {_opt(r.get('emsp_us'), 0)} | {_opt(r.get('locust_cores'), 2)} | "
+                f"{_opt(r.get('other_cores'), 2)} |"
             )
-        lines += ["", f"Hub / eMSP alone: throughput {rta['ratio_rps']:.2f}, p50 {rta['ratio_p50']:.2f}."]
+        cpu = rta.get("ratio_cpu")
+        lines += [
+            "",
+            f"Hub / eMSP alone: throughput {rta['ratio_rps']:.2f} (target ≥ 0.3), p50 {rta['ratio_p50']:.2f}"
+            + (
+                f"; hub CPU per routed authorization / eMSP CPU per direct one {cpu:.2f} (target ≤ 2.5)."
+                if cpu
+                else "."
+            ),
+        ]
     push = d.get("push")
     if push:
         dl = push["deliveries"]
