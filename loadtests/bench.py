@@ -615,14 +615,15 @@ class Bench:
 
     @contextlib.contextmanager
     def authorization_peer(
-        self, server: Server, store: str, party: str = "ZZ/PER", label: str = "tokens"
+        self, server: Server, store: str, party: str = "ZZ/PER", label: str = "tokens", version: str = "2.3.0"
     ) -> Iterator[tuple[PeerProcess, Path]]:
-        """The load-test eMSP answering authorizations, registered with the hub, with ``rta_tokens`` tokens seeded
-        under its party; yields it and the token table the scenario draws from."""
+        """The load-test eMSP answering authorizations in OCPI ``version``, registered with the hub, with
+        ``rta_tokens`` tokens seeded under its party; yields it and the token table the scenario draws from."""
         table = self.results / "stores" / f"emsp-tokens-{party.replace('/', '-')}.csv"
-        with PeerProcess("127.0.0.1", "--authorizations", str(table), "--party", party) as peer:
+        args = ("--authorizations", str(table), "--party", party, "--ocpi-version", version)
+        with PeerProcess("127.0.0.1", *args) as peer:
             token_a = self._cli(store, "invite").stdout.split()[0]
-            register_peer(f"{server.base_url}/ocpi/versions", token_a, peer.versions_url, party)
+            register_peer(f"{server.base_url}/ocpi/versions", token_a, peer.versions_url, party, version=version)
             started = time.monotonic()
             self._cli(
                 store, "seed-tokens", "--tokens", str(self.s.rta_tokens), "--owner", party, "--export", str(table)
@@ -677,18 +678,32 @@ class Bench:
 
     def authorize(self, server: Server, store: str, tokens: Path) -> None:
         """Real-time authorization through the hub to the load-test eMSP, and on that eMSP alone."""
+        hub_url = f"{server.base_url}/ocpi/versions"
         with self.authorization_peer(server, store) as (peer, table):
             self._say(f"authorize: {self.s.rta_tokens} tokens")
             runs = self.authorization_runs(
-                {"hub": f"{server.base_url}/ocpi/versions", "emsp": peer.versions_url},
+                {"hub": hub_url, "emsp": peer.versions_url},
                 self.cpo_token(tokens),
                 table,
                 cpu={"hub": server, "emsp": _Pids(peer)},
             )
+        # Across versions: the same 2.3.0 CPO, an eMSP speaking 2.2.1 (its own tokens, as many), so each request and
+        # its AuthorizationInfo are translated at the hub's front door.
+        with self.authorization_peer(server, store, "ZZ/PXV", "tokens 2.2.1 eMSP", "2.2.1") as (peer221, table221):
+            runs |= {
+                "hub-221": self.authorization_runs(
+                    {"hub": hub_url},
+                    self.cpo_token(tokens),
+                    table221,
+                    cpu={"hub": server, "emsp": _Pids(peer221)},
+                )["hub"]
+            }
         out: dict[str, Any] = {"tokens": self.s.rta_tokens, "users": self.s.routed_users, **runs}
         out["ratio_cpu"] = _ratio(out["hub"].get("hub_us") or 0, out["emsp"].get("emsp_us") or 0)
         out["ratio_p50"] = _ratio(out["hub"]["p50"] or 0, out["emsp"]["p50"] or 0)
         out["ratio_rps"] = _ratio(out["hub"]["rps"] or 0, out["emsp"]["rps"] or 0)
+        out["ratio_p50_221"] = _ratio(out["hub-221"]["p50"] or 0, out["hub"]["p50"] or 0)
+        out["ratio_rps_221"] = _ratio(out["hub-221"]["rps"] or 0, out["hub"]["rps"] or 0)
         self.extra["authorize"] = out
 
     def push(
@@ -1104,8 +1119,11 @@ def render(d: dict[str, Any]) -> str:
             "| eMSP µs/req | Locust cores | other cores |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
-        for key, label in (("hub", "through the hub"), ("emsp", "the eMSP alone")):
-            r = rta[key]
+        rows = (("hub", "through the hub"), ("hub-221", "through the hub to a 2.2.1 eMSP"), ("emsp", "the eMSP alone"))
+        for key, label in rows:
+            r = rta.get(key)
+            if r is None:
+                continue
             lines.append(
                 f"| {label} | {float(r['rps'] or 0):.0f} | {_ms2(r['p50'])} | {_ms2(r['p95'])} | {_ms2(r['p99'])} | "
                 f"{r['failures']} | {_opt(r.get('hub_cores'), 2)} | {_opt(r.get('hub_us'), 0)} | "
@@ -1122,6 +1140,11 @@ def render(d: dict[str, Any]) -> str:
                 else "."
             ),
         ]
+        if rta.get("ratio_rps_221") is not None:
+            lines[-1] += (
+                f" To a 2.2.1 eMSP / to a 2.3.0 eMSP, both through the hub: throughput {rta['ratio_rps_221']:.2f}, "
+                f"p50 {rta['ratio_p50_221']:.2f} (what translating the request and its answer costs)."
+            )
     push = d.get("push")
     if push:
         dl = push["deliveries"]

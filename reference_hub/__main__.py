@@ -32,10 +32,11 @@ from reference_hub.cli import (
     tcp_port,
     whole_number,
 )
+from reference_hub.ocpi.versions import SERVED
 from reference_hub.settings import FAULTS, Settings, load_settings
 
 DESCRIPTION = f"""\
-OCPI {OCPI_VERSION} reference roaming hub (version {__version__}).
+OCPI {" and ".join(SERVED)} reference roaming hub (version {__version__}).
 
 Settings come from defaults, then a YAML file (--config or OCPI_HUB_CONFIG), then OCPI_HUB_* environment
 variables, then the flags below. The store is chosen by --store or OCPI_HUB_STORE: sqlite:///relative.db,
@@ -275,7 +276,7 @@ def build_parser() -> OneLineParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"ocpi-hub {__version__} (OCPI {OCPI_VERSION})")
+    parser.add_argument("--version", action="version", version=f"ocpi-hub {__version__} (OCPI {', '.join(SERVED)})")
     _debug_flag(parser, default=False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser)
     for add in PARSERS:
@@ -348,7 +349,11 @@ def serve(args: argparse.Namespace) -> int:
     asyncio.run(check_store(settings))
     _export_env(args, settings)
     log.info(
-        "OCPI %s hub on http://%s:%s (store %s)", OCPI_VERSION, settings.host, settings.port, redact(settings.store)
+        "OCPI %s hub on http://%s:%s (store %s)",
+        " and ".join(SERVED),
+        settings.host,
+        settings.port,
+        redact(settings.store),
     )
     log.info("versions URL: %s", settings.versions_url)
     log.info("registration token for a new party: %s", _invite_hint(args, settings))
@@ -433,7 +438,7 @@ def register(args: argparse.Namespace) -> int:
     return 0
 
 
-PARTNER_COLUMNS = ("PARTNER", "STATUS", "HALF", "INITIATED BY", "PARTIES", "VERSIONS URL", "CREATED")
+PARTNER_COLUMNS = ("PARTNER", "STATUS", "HALF", "INITIATED BY", "PARTIES", "OCPI", "VERSIONS URL", "CREATED")
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]], out: IO[str]) -> None:
@@ -466,6 +471,7 @@ async def _partners(settings: Settings, action: str, partner_id: str | None, as_
             "HALF" if p.half_registered else "NO-CALL-YET" if p.awaiting_first_call else "-",
             p.initiated_by,
             ",".join(f"{r.country_code}/{r.party_id}" for r in p.roles) or "-",
+            p.version or "-",
             redact(p.versions_url),
             p.created.to_ocpi(),
         )

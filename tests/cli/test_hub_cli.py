@@ -170,7 +170,7 @@ def test_a_failed_operation_exits_1_and_debug_shows_the_traceback(tmp_path: Path
 
 def test_version_help_and_exit_codes_are_documented(tmp_path: Path) -> None:
     version = hub("--version", cwd=tmp_path)
-    assert version.returncode == 0 and version.stdout.strip() == f"ocpi-hub {__version__} (OCPI 2.3.0)"
+    assert version.returncode == 0 and version.stdout.strip() == f"ocpi-hub {__version__} (OCPI 2.3.0, 2.2.1)"
     text = hub("--help", cwd=tmp_path).stdout
     for code in ("0 ", "1 ", "2 ", "3 ", "130"):
         assert f"\n  {code}" in text
@@ -184,7 +184,18 @@ def test_partners_list_has_headers_and_json(tmp_path: Path) -> None:
     assert seeded.returncode == 0, seeded.stderr
     listed = hub("partners", "--store", store, cwd=tmp_path)
     header, *rows = listed.stdout.splitlines()
-    assert header.split() == ["PARTNER", "STATUS", "HALF", "INITIATED", "BY", "PARTIES", "VERSIONS", "URL", "CREATED"]
+    assert header.split() == [
+        "PARTNER",
+        "STATUS",
+        "HALF",
+        "INITIATED",
+        "BY",
+        "PARTIES",
+        "OCPI",
+        "VERSIONS",
+        "URL",
+        "CREATED",
+    ]
     assert [row.split()[0] for row in rows] == ["AA-000", "AA-001"]
     assert listed.stderr.strip() == "2 partner record(s)"
     as_json = json.loads(hub("partners", "list", "--json", "--store", store, cwd=tmp_path).stdout)

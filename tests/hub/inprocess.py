@@ -29,6 +29,7 @@ from reference_hub.ocpi.errors import OcpiError
 from reference_hub.ocpi.headers import RoutingHeaders
 from reference_hub.ocpi.models import BusinessDetails, CredentialsRole, Endpoint, InterfaceRole, Role
 from reference_hub.ocpi.operations import OPERATIONS
+from reference_hub.ocpi.versions import V230
 from reference_hub.store import Partner, PartnerStatus
 from reference_hub.store.outbox import Delivery, DeliveryState
 
@@ -345,6 +346,7 @@ class Hub:
         request_id = request_id or f"req-{uuid4().hex}"
         return Exchange(
             caller=party.caller,
+            version=V230,
             op=op,
             params=params,
             raw_path=path.encode() if raw_path is None else raw_path,

@@ -28,6 +28,7 @@ from reference_hub.ocpi.errors import OcpiError
 from reference_hub.ocpi.headers import RoutingHeaders
 from reference_hub.ocpi.models import BusinessDetails, CredentialsRole, Endpoint, InterfaceRole, Role
 from reference_hub.ocpi.operations import OPERATIONS
+from reference_hub.ocpi.versions import V230
 from reference_hub.settings import Settings
 from reference_hub.store import Partner, PartnerStatus
 from reference_hub.store.outbox import Delivery, DeliveryState
@@ -178,6 +179,7 @@ class World:
             from_party_id=who.pid,
         )
         exchange = Exchange(
+            version=V230,
             caller=Caller(
                 kind=CallerKind.PARTNER,
                 token=who.token,
