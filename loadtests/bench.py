@@ -880,7 +880,7 @@ class Bench:
             **self.extra,
         }
         (self.results / "bench.json").write_text(json.dumps(data, indent=2) + "\n")
-        write_markdown(self.out, render(data))
+        write_markdown(self.out, render(with_charts(data, self.out)))
         self._say(f"wrote {self.out} and {self.results / 'bench.json'}")
         return data
 
@@ -1181,7 +1181,20 @@ def render(d: dict[str, Any]) -> str:
         if d["measurements"]
         else "",
     ]
+    charts = d.get("charts")
+    if charts:
+        lines += ["", "### Charts", "", *(f"![{Path(c).stem}]({c})" for c in charts)]
+    elif charts is not None:
+        lines += ["", "(No charts: matplotlib is not installed; `pip install -e '.[bench]'` adds it.)"]
     return "\n".join(lines)
+
+
+def with_charts(data: dict[str, Any], out: Path) -> dict[str, Any]:
+    """``data`` with the charts drawn from it under ``docs/bench/`` beside the report, as paths relative to it."""
+    from loadtests.charts import draw
+
+    folder = out.parent / "docs" / "bench"
+    return {**data, "charts": [str(p.relative_to(out.parent)) for p in draw(data, folder)]}
 
 
 def _relative(results: str) -> str:
@@ -1245,7 +1258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.render:
-        write_markdown(args.out.resolve(), render(json.loads(args.render.read_text())))
+        out = args.out.resolve()
+        write_markdown(out, render(with_charts(json.loads(args.render.read_text()), out)))
         return 0
     settings = Settings(
         duration=args.duration,
