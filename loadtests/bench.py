@@ -615,10 +615,17 @@ class Bench:
 
     @contextlib.contextmanager
     def authorization_peer(
-        self, server: Server, store: str, party: str = "ZZ/PER", label: str = "tokens", version: str = "2.3.0"
+        self,
+        server: Server,
+        store: str,
+        party: str = "ZZ/PER",
+        label: str = "tokens",
+        version: str = "2.3.0",
+        uid_prefix: str = "T",
     ) -> Iterator[tuple[PeerProcess, Path]]:
         """The load-test eMSP answering authorizations in OCPI ``version``, registered with the hub, with
-        ``rta_tokens`` tokens seeded under its party; yields it and the token table the scenario draws from."""
+        ``rta_tokens`` tokens seeded under its party (uids ``uid_prefix`` + number: a second eMSP's must differ, or
+        the hub cannot tell whose a token is); yields it and the token table the scenario draws from."""
         table = self.results / "stores" / f"emsp-tokens-{party.replace('/', '-')}.csv"
         args = ("--authorizations", str(table), "--party", party, "--ocpi-version", version)
         with PeerProcess("127.0.0.1", *args) as peer:
@@ -626,7 +633,16 @@ class Bench:
             register_peer(f"{server.base_url}/ocpi/versions", token_a, peer.versions_url, party, version=version)
             started = time.monotonic()
             self._cli(
-                store, "seed-tokens", "--tokens", str(self.s.rta_tokens), "--owner", party, "--export", str(table)
+                store,
+                "seed-tokens",
+                "--tokens",
+                str(self.s.rta_tokens),
+                "--owner",
+                party,
+                "--export",
+                str(table),
+                "--uid-prefix",
+                uid_prefix,
             )
             self.extra.setdefault("seeding_s", {})[label] = round(time.monotonic() - started, 1)
             yield peer, table
@@ -689,15 +705,10 @@ class Bench:
             )
         # Across versions: the same 2.3.0 CPO, an eMSP speaking 2.2.1 (its own tokens, as many), so each request and
         # its AuthorizationInfo are translated at the hub's front door.
-        with self.authorization_peer(server, store, "ZZ/PXV", "tokens 2.2.1 eMSP", "2.2.1") as (peer221, table221):
-            runs |= {
-                "hub-221": self.authorization_runs(
-                    {"hub": hub_url},
-                    self.cpo_token(tokens),
-                    table221,
-                    cpu={"hub": server, "emsp": _Pids(peer221)},
-                )["hub"]
-            }
+        with self.authorization_peer(server, store, "ZZ/PXV", "tokens 2.2.1 eMSP", "2.2.1", "X") as (peer221, table221):
+            runs |= self.authorization_runs(
+                {"hub-221": hub_url}, self.cpo_token(tokens), table221, cpu={"hub": server, "emsp": _Pids(peer221)}
+            )
         out: dict[str, Any] = {"tokens": self.s.rta_tokens, "users": self.s.routed_users, **runs}
         out["ratio_cpu"] = _ratio(out["hub"].get("hub_us") or 0, out["emsp"].get("emsp_us") or 0)
         out["ratio_p50"] = _ratio(out["hub"]["p50"] or 0, out["emsp"]["p50"] or 0)
@@ -1111,9 +1122,10 @@ def render(d: dict[str, Any]) -> str:
             "`POST .../sender/tokens/{uid}/authorize?type=RFID` as the CPO AA/000, 10% unknown uids (which must get "
             "HTTP 404 + 2004); each known token's answer must carry the `allowed` of the seeded table. Through the "
             "hub, each request is forwarded to the load-test eMSP (`python -m loadtests.peer --authorizations`); the "
-            "same run against that eMSP alone shows what routing through the hub costs. `hub µs/req` and `eMSP "
-            "µs/req` are each process's CPU time per authorization; `other cores` what everything else on the machine "
-            "(Locust aside) used meanwhile.",
+            "same run against that eMSP alone shows what routing through the hub costs, and the same requests to a "
+            "second load-test eMSP speaking OCPI 2.2.1 (`--ocpi-version 2.2.1`, its own tokens) what translating "
+            "them between versions costs. `hub µs/req` and `eMSP µs/req` are each process's CPU time per "
+            "authorization; `other cores` what everything else on the machine (Locust aside) used meanwhile.",
             "",
             "| target | req/s | p50 ms | p95 ms | p99 ms | failures | hub cores | hub µs/req | eMSP cores "
             "| eMSP µs/req | Locust cores | other cores |",

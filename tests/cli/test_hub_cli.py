@@ -225,6 +225,22 @@ def test_token_files_are_created_0600(tmp_path: Path) -> None:
     assert len(plain.stdout.split()) == 2 and "Versions URL" in plain.stderr
 
 
+def test_seeded_tokens_of_two_emsps_have_their_own_uids(tmp_path: Path) -> None:
+    """Two load-test eMSPs' tokens with one uid would be ambiguous at the hub (whose token is it?): --uid-prefix."""
+    store = f"sqlite:///{tmp_path}/hub.db"
+    assert hub("seed", "--parties", "2", "--store", store, cwd=tmp_path).returncode == 0
+    for owner, prefix in (("AA/000", "T"), ("AA/001", "X")):
+        args = ("--tokens", "3", "--owner", owner, "--export", f"{prefix}.csv", "--uid-prefix", prefix)
+        result = hub("seed-tokens", *args, "--store", store, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+    assert (tmp_path / "X.csv").read_text().splitlines()[1:] == [f"X000000{n},RFID,ALLOWED" for n in range(3)]
+    assert (tmp_path / "T.csv").read_text().splitlines()[1].startswith("T0000000,")
+    wrong = hub(
+        "seed-tokens", "--tokens", "1", "--owner", "AA/000", "--uid-prefix", "a/b", "--store", store, cwd=tmp_path
+    )
+    assert wrong.returncode == 2 and len(wrong.stderr.strip().splitlines()) == 1 and "a/b" in wrong.stderr
+
+
 def test_bash_completion_completes_the_commands(tmp_path: Path) -> None:
     script = hub("completion", "bash", cwd=tmp_path)
     assert script.returncode == 0
