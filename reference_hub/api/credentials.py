@@ -65,8 +65,8 @@ async def _handshake(
         allowed(caller)
         credentials = await _body(request, hub, version)
     handshake = hub.registrar.register if action == "register" else hub.registrar.update
-    data = await handshake(caller, credentials, version)
-    return ocpi_response(request, hub, data)
+    data = await handshake(caller, credentials, version, encode=hub.codec.encode)
+    return ocpi_response(request, hub, msgspec.Raw(data))
 
 
 def credentials_controller(version: str) -> type[Controller]:
@@ -82,8 +82,10 @@ def credentials_controller(version: str) -> type[Controller]:
             hub = hub_of(request)
             caller = caller_of(request)
             ensure_registered(caller)
-            data = await hub.registrar.hub_credentials(caller.token, exclude=caller.partner_id, version=version)
-            return ocpi_response(request, hub, data)
+            data = await hub.registrar.hub_credentials_json(
+                caller.token, hub.codec.encode, exclude=caller.partner_id, version=version
+            )
+            return ocpi_response(request, hub, msgspec.Raw(data))
 
         @post(status_code=200)
         async def register(self, request: Request[Any, Any, Any]) -> OcpiResponse:

@@ -11,14 +11,13 @@ import logging
 import re
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import Any
 
 import msgspec
 
 from reference_hub.faults import Fault
 from reference_hub.hub.auth import Authenticator, Caller, CallerKind
-from reference_hub.hub.changes import ChangeWatcher
+from reference_hub.hub.changes import ChangeWatcher, stamp_margin
 from reference_hub.hub.client import OutboundPolicy, PolicyRefusal, redact_url
 from reference_hub.hub.peers import CallerBusy, PeerClient, PeerError
 from reference_hub.hub.tokens import TokenVault, hash_token, new_token
@@ -40,8 +39,6 @@ from reference_hub.store import Conflict, DuplicateParty, Invitation, Partner, P
 
 log = logging.getLogger(__name__)
 
-_CLOCK_MARGIN = timedelta(seconds=30)
-"""Partners stamped up to this long before the last one seen are re-read, in case another host's clock lags."""
 _COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 _PARTY = re.compile(r"^[A-Za-z0-9]{3}$")
 _URL_RULES = OutboundPolicy()
@@ -126,6 +123,8 @@ class Registrar:
         """Partners updated at or after this moment are re-read on the next refresh (None: read them all)."""
         self._reachable_stale = True
         self._reachable_changes = ChangeWatcher(store, interval=0.0)
+        self._encoded = _EncodedRoles()
+        """The reachable roles as JSON, kept beside ``_reachable``: what a GET credentials answer splices in."""
 
     # --- what the hub hands out -----------------------------------------------------------------------------------
 
@@ -163,13 +162,15 @@ class Registrar:
             since = self._reachable_since
             page = await self.store.list_partners(
                 statuses=tuple(PartnerStatus),
-                date_from=None if since is None else DateTime.from_datetime(since - _CLOCK_MARGIN),
+                date_from=None if since is None else DateTime.from_datetime(since - stamp_margin(self.store)),
             )
             for partner in page.items:
                 if partner.status is PartnerStatus.ACTIVE:
-                    self._reachable[partner.partner_id] = partner.roles
-                else:
-                    self._reachable.pop(partner.partner_id, None)
+                    if self._reachable.get(partner.partner_id) != partner.roles:
+                        self._reachable[partner.partner_id] = partner.roles
+                        self._encoded.drop(partner.partner_id)
+                elif self._reachable.pop(partner.partner_id, None) is not None:
+                    self._encoded.drop(partner.partner_id)
                 if since is None or partner.updated > since:
                     since = partner.updated
             self._reachable_since = since
@@ -227,6 +228,41 @@ class Registrar:
         if self.settings.has_fault(Fault.ROLES_PER_INTERFACE):
             hub_party_id = None
         return Credentials(token=token, url=self.settings.versions_url, hub_party_id=hub_party_id, roles=roles)
+
+    async def _answer(self, token: str, exclude: str, version: str, encode: Callable[[Any], bytes] | None) -> Any:
+        """The Credentials answering a POST or PUT: JSON when ``encode`` is given, else the object."""
+        if encode is None:
+            return await self.hub_credentials(token, exclude=exclude, version=version)
+        return await self.hub_credentials_json(token, encode, exclude=exclude, version=version)
+
+    async def hub_credentials_json(
+        self, token: str, encode: Callable[[Any], bytes], *, exclude: str | None, version: str = V230
+    ) -> bytes:
+        """:meth:`hub_credentials` as JSON, the reachable roles encoded once per change of the party list.
+
+        A 2.3.0 hub lists every reachable party, so with 100,000 parties one answer is about 10 MB: encoding it per
+        request held GET credentials to a few per second. The roles are kept encoded, each partner's at a known place,
+        and each answer is the caller's token and our own role joined to that text minus the caller's own roles.
+        The fault switches that reshape the answer take the plain path, and so does 2.2.1, whose Credentials name the
+        hub alone.
+        """
+        if version != V230 or (self.settings.faults and any(self.settings.has_fault(f) for f in _RESHAPING_FAULTS)):
+            return encode(await self.hub_credentials(token, exclude=exclude, version=version))
+        reachable = await self._reachable_roles()
+        head = encode(
+            Credentials(
+                token=token,
+                url=self.settings.versions_url,
+                hub_party_id=self.settings.hub_party_id,
+                roles=[self.own_role()],
+            )
+        )
+        if not head.endswith(b"]}"):  # the roles are the last field; anything else is not this encoder's form
+            return encode(await self.hub_credentials(token, exclude=exclude))
+        rest = self._encoded.without(reachable, encode, exclude)
+        if not rest:
+            return head
+        return b"".join((memoryview(head)[:-2], b",", *rest, b"]}"))
 
     # --- party-initiated ------------------------------------------------------------------------------------------
 
@@ -294,8 +330,16 @@ class Registrar:
             if owner is not None and owner != partner_id:
                 raise InvalidOrMissingParameters(f"party {key} is already registered with this hub")
 
-    async def register(self, caller: Caller, credentials: Credentials, version: str = V230) -> Any:
-        """Credentials POST to the ``version`` credentials endpoint: the party speaks that version from now on."""
+    async def register(
+        self,
+        caller: Caller,
+        credentials: Credentials,
+        version: str = V230,
+        *,
+        encode: Callable[[Any], bytes] | None = None,
+    ) -> Any:
+        """Credentials POST to the ``version`` credentials endpoint: the party speaks that version from now on. With
+        ``encode``, the answer is our Credentials as JSON (see :meth:`hub_credentials_json`)."""
         ensure_unregistered(caller)
         roles = validate_credentials(credentials)
         partner_id = f"{roles[0].country_code}-{roles[0].party_id}"
@@ -324,7 +368,7 @@ class Registrar:
             redact_url(credentials.url),
         )
         await self.announce(partner, "CONNECTED")
-        return await self.hub_credentials(token_c, exclude=partner_id, version=version)
+        return await self._answer(token_c, partner_id, version, encode)
 
     async def _current(self, caller: Caller) -> Partner:
         """The caller's partner record, or 405 when the caller is not a registered partner."""
@@ -334,9 +378,17 @@ class Registrar:
             raise MethodNotAllowed("not registered: POST your credentials first")
         return partner
 
-    async def update(self, caller: Caller, credentials: Credentials, version: str = V230) -> Any:
+    async def update(
+        self,
+        caller: Caller,
+        credentials: Credentials,
+        version: str = V230,
+        *,
+        encode: Callable[[Any], bytes] | None = None,
+    ) -> Any:
         """Credentials PUT to the ``version`` credentials endpoint: re-fetch the party's endpoints of that version
-        (a party moves to another version this way, and its traffic follows), store its new token, issue a new one."""
+        (a party moves to another version this way, and its traffic follows), store its new token, issue a new one.
+        The answer as in :meth:`register`."""
         current = await self._current(caller)
         roles = validate_credentials(credentials)
         await self._check_parties_free(roles, current.partner_id)
@@ -372,7 +424,7 @@ class Registrar:
         )
         if self.settings.has_fault(Fault.OLD_TOKEN_SURVIVES):
             await self.store.add_invitation(Invitation(token_hash=caller.token_hash, created=now()))
-        return await self.hub_credentials(token_c, exclude=current.partner_id, version=version)
+        return await self._answer(token_c, current.partner_id, version, encode)
 
     async def unregister(self, caller: Caller) -> None:
         """Credentials DELETE: the partner's token stops working and its party ids are free again."""
@@ -446,6 +498,69 @@ class Registrar:
         )
         await self.announce(partner, "CONNECTED")
         return partner
+
+
+_RESHAPING_FAULTS = frozenset({Fault.ROLES_PER_INTERFACE, Fault.CREDENTIALS_ROLES_HUB_ONLY, Fault.NO_HUB_PARTY_ID})
+"""Fault switches that change what the hub's Credentials list or say; with one on, the answer is encoded whole."""
+
+
+class _EncodedRoles:
+    """Every reachable partner's roles as one JSON text (roles separated by commas, no brackets), with where each
+    partner's part starts and ends, rebuilt only after the party list changed.
+
+    One partner's encoded roles are kept until that partner changes, so a registration re-encodes one partner and
+    re-joins the text (a copy), not 100,000 encodings.
+    """
+
+    __slots__ = ("_parts", "_spans", "_text")
+
+    def __init__(self) -> None:
+        self._parts: dict[str, bytes] = {}
+        self._text: bytes | None = None
+        self._spans: dict[str, tuple[int, int]] = {}
+
+    def drop(self, partner_id: str) -> None:
+        self._parts.pop(partner_id, None)
+        self._text = None
+
+    def _build(self, reachable: dict[str, list[CredentialsRole]], encode: Callable[[Any], bytes]) -> bytes:
+        parts = self._parts
+        for partner_id in parts.keys() - reachable.keys():
+            del parts[partner_id]
+        spans: dict[str, tuple[int, int]] = {}
+        pieces: list[bytes] = []
+        at = 0
+        for partner_id, roles in reachable.items():
+            part = parts.get(partner_id)
+            if part is None:
+                part = parts[partner_id] = encode(roles)[1:-1]  # the list without its brackets
+            if not part:
+                continue
+            if pieces:
+                pieces.append(b",")
+                at += 1
+            spans[partner_id] = (at, at + len(part))
+            pieces.append(part)
+            at += len(part)
+        self._spans = spans
+        self._text = b"".join(pieces)
+        return self._text
+
+    def without(
+        self, reachable: dict[str, list[CredentialsRole]], encode: Callable[[Any], bytes], exclude: str | None
+    ) -> list[bytes | memoryview]:
+        """The text minus ``exclude``'s roles (and one comma beside them), as pieces to join without copying first."""
+        text = self._text
+        if text is None:
+            text = self._build(reachable, encode)
+        span = self._spans.get(exclude) if exclude is not None else None
+        if span is None:
+            return [text] if text else []
+        start, end = span
+        view = memoryview(text)
+        if start == 0:
+            return [view[end + 1 :]] if end < len(text) else []
+        return [view[: start - 1], view[end:]]
 
 
 def _parties(roles: list[CredentialsRole]) -> str:

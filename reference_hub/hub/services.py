@@ -122,7 +122,7 @@ async def build_context(settings: Settings, *, client: OutboundClient | None = N
             health=Health(store, keep_hours=settings.exchange_keep_hours),
         )
         deliveries = Deliveries(settings, store, directory, forwarder, peers.client)
-        registrar.status_listeners += [deliveries.client_info, deliveries.introduce]
+        registrar.status_listeners += [deliveries.announce, deliveries.introduce]
         liveness = Liveness(settings, store, forwarder, peers.client, deliveries)
         objects = Objects(settings, store, codec)
         callbacks = Callbacks(settings, store, deliveries)

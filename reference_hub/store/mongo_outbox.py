@@ -147,6 +147,22 @@ class MongoOutbox:
     async def delivered(self, delivery_id: str, owner: str) -> None:
         await self.deliveries.delete_one({"_id": delivery_id, "lease_owner": owner})
 
+    async def replace_delivery(self, delivery_id: str, owner: str, deliveries: list[Delivery]) -> bool:
+        async def swap(session: AsyncClientSession | None) -> bool:
+            # Without transactions (a standalone server) the new deliveries are written first: a crash between the
+            # two writes repeats an announcement rather than losing it.
+            held = await self.deliveries.find_one(
+                {"_id": delivery_id, "lease_owner": owner}, {"_id": 1}, session=session
+            )
+            if held is None:
+                return False
+            if deliveries:
+                await self.deliveries.insert_many([delivery_document(d) for d in deliveries], session=session)
+            await self.deliveries.delete_one({"_id": delivery_id, "lease_owner": owner}, session=session)
+            return True
+
+        return await self._atomic(swap)
+
     async def reschedule(self, delivery: Delivery, owner: str) -> None:
         await self.deliveries.update_one(
             {"_id": delivery.delivery_id, "lease_owner": owner},

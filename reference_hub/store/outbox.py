@@ -130,6 +130,11 @@ class Outbox(Protocol):
     async def delivered(self, delivery_id: str, owner: str) -> None:
         """Remove a delivery that reached its receiver (only while ``owner`` holds its lease)."""
 
+    async def replace_delivery(self, delivery_id: str, owner: str, deliveries: list[Delivery]) -> bool:
+        """Swap a leased delivery for ``deliveries`` in one transaction (an announcement the worker expands into one
+        delivery per receiver): a crash leaves either the one or all the others. False, and nothing written, when
+        ``owner`` no longer holds the lease."""
+
     async def reschedule(self, delivery: Delivery, owner: str) -> None:
         """Write back ``attempts``, ``due``, ``state`` and ``last_error`` and release the lease (only while ``owner``
         holds it)."""

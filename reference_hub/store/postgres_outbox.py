@@ -169,6 +169,16 @@ class PostgresOutbox:
             "DELETE FROM deliveries WHERE delivery_id = $1 AND lease_owner = $2", delivery_id, owner
         )
 
+    async def replace_delivery(self, delivery_id: str, owner: str, deliveries: list[Delivery]) -> bool:
+        async with self.pool.acquire() as connection, connection.transaction():
+            status = await connection.execute(
+                "DELETE FROM deliveries WHERE delivery_id = $1 AND lease_owner = $2", delivery_id, owner
+            )
+            if rowcount(status) != 1:
+                return False
+            await insert_deliveries(connection, deliveries)
+        return True
+
     async def reschedule(self, delivery: Delivery, owner: str) -> None:
         await self.pool.execute(
             "UPDATE deliveries SET attempts = $1, due = $2, state = $3, last_error = $4, lease_owner = NULL,"

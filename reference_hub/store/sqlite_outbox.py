@@ -151,6 +151,16 @@ class SqliteOutbox:
     async def delivered(self, delivery_id: str, owner: str) -> None:
         self.db.execute("DELETE FROM deliveries WHERE delivery_id = ? AND lease_owner = ?", (delivery_id, owner))
 
+    async def replace_delivery(self, delivery_id: str, owner: str, deliveries: list[Delivery]) -> bool:
+        with immediate(self.db) as db:
+            gone = db.execute(
+                "DELETE FROM deliveries WHERE delivery_id = ? AND lease_owner = ?", (delivery_id, owner)
+            ).rowcount
+            if gone != 1:
+                return False
+            db.executemany(INSERT_DELIVERY, [delivery_row(d) for d in deliveries])
+        return True
+
     async def reschedule(self, delivery: Delivery, owner: str) -> None:
         self.db.execute(
             "UPDATE deliveries SET attempts = ?, due = ?, state = ?, last_error = ?, lease_owner = NULL,"

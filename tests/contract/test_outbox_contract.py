@@ -84,6 +84,24 @@ def test_claims_respect_each_receivers_room(backend: Backend) -> None:
     run(backend, body)
 
 
+def test_a_leased_delivery_is_swapped_for_others_only_by_its_lease_holder(backend: Backend) -> None:
+    """An announcement row becomes one delivery per receiver in one step: all or nothing, and only by its worker."""
+
+    async def body(h: Harness) -> None:
+        await h.store.enqueue([delivery("ann", receiver="*announcements", stream="ann")])
+        assert await claim(h) == ["ann"]
+        parts = [delivery(f"ci{n}", receiver=f"NL-R{n}", stream=f"r{n}", created=5) for n in range(3)]
+        assert await h.store.replace_delivery("ann", "w2", parts) is False  # not w2's lease: nothing written
+        pending = await h.store.list_deliveries(receiver=None, state=DeliveryState.PENDING, limit=9)
+        assert [d.delivery_id for d in pending] == ["ann"]
+        assert await h.store.replace_delivery("ann", "w1", parts) is True
+        pending = await h.store.list_deliveries(receiver=None, state=DeliveryState.PENDING, limit=9)
+        assert [d.delivery_id for d in pending] == ["ci0", "ci1", "ci2"]
+        assert await claim(h, owner="w3") == ["ci0", "ci1", "ci2"]  # due, unleased
+
+    run(backend, body)
+
+
 def test_reschedule_retry_drop_and_stats(backend: Backend) -> None:
     async def body(h: Harness) -> None:
         await h.store.enqueue([delivery("d1"), delivery("d2", stream="s2", receiver="NL-OTH")])

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import timedelta
 from typing import Any
 
 import msgspec
 import pytest
 
 from reference_hub.faults import Fault
+from reference_hub.hub.outbox import ANNOUNCEMENTS
+from reference_hub.ocpi.datetime import DateTime, now
 from reference_hub.ocpi.models import Role
 from reference_hub.store.outbox import DeliveryState
 from tests.hub.inprocess import REFUSED_CONNECTION, Hub, HubFactory, Party, ocpi
@@ -182,12 +185,41 @@ async def test_clientinfo_tells_every_other_platform_about_each_party_of_the_one
         two = await hub.register("DE", "TWO", Role.EMSP, ("DE", "TW2", Role.EMSP))
         blind = await hub.register("FR", "BLD", Role.NSP, interfaces=[])
         await hub.ctx.operators.suspend(two.partner_id)
-        planned = await hub.outbox()
         if faults:
-            assert planned == []
+            assert await hub.outbox() == []
             continue
+        [announcement] = await hub.outbox()  # one row on the change's path; the worker expands it
+        assert announcement.receiver == ANNOUNCEMENTS and hub.client.calls == []
+        assert await hub.deliver() == 1 and hub.client.calls == []  # expanding sends nothing yet
+        planned = await hub.outbox()
         assert sorted(d.url.rsplit("/hubclientinfo/", 1)[1] for d in planned) == ["DE/TW2", "DE/TWO"]
         assert {d.receiver for d in planned} == {cpo.partner_id}  # not itself, not a platform without the Receiver
         assert blind.partner_id not in {d.receiver for d in planned}
         assert {msgspec.json.decode(d.body)["status"] for d in planned} == {"SUSPENDED"}
         assert len({dict(d.headers)["X-Correlation-ID"] for d in planned}) == 1  # one change, one correlation id
+
+
+async def test_an_announcement_is_swapped_for_its_clientinfos_only_by_the_worker_holding_its_lease(
+    make_hub: HubFactory,
+) -> None:
+    hub = await make_hub()
+    cpo = await hub.register("NL", "CPO")
+    msp = await hub.register("DE", "MSP", Role.EMSP)
+    await hub.ctx.deliveries.announce(msp.partner, "CONNECTED")
+    [announcement] = await hub.outbox()
+    stamp = now()
+    later = DateTime.from_datetime(stamp + timedelta(seconds=60))
+    # Another process (or one killed before it finished) holds the lease: this worker's swap writes nothing.
+    [leased] = await hub.ctx.store.claim_deliveries("another-process", stamp, later, 10)
+    assert leased.delivery_id == announcement.delivery_id
+    swapped = await hub.ctx.store.replace_delivery(announcement.delivery_id, hub.ctx.deliveries.owner, [])
+    assert swapped is False and [d.delivery_id for d in await hub.outbox()] == [announcement.delivery_id]
+    # Once that lease has expired, the row is still there for this worker to expand (a crash lost nothing).
+    await hub.ctx.store.reschedule(leased, "another-process")
+    assert await hub.deliver() == 1
+    [info] = await hub.outbox()
+    assert info.receiver == cpo.partner_id and info.url.endswith("/receiver/hubclientinfo/DE/MSP")
+    assert msgspec.json.decode(info.body or b"") == {
+        "party_id": "MSP", "country_code": "DE", "role": "EMSP", "status": "CONNECTED",
+        "last_updated": msgspec.json.decode(announcement.body or b"")["stamp"],
+    }  # fmt: skip

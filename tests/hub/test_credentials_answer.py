@@ -1,0 +1,70 @@
+"""The hub's Credentials as GET credentials sends them: the reachable roles are kept encoded between changes of the
+party list, and every answer must still equal the Credentials encoded whole, for every caller and after every change."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+
+from reference_hub.faults import Fault
+from reference_hub.ocpi.models import Credentials, Role
+from reference_hub.store import PartnerStatus
+from tests.hub.inprocess import Hub, HubFactory
+
+pytestmark = pytest.mark.anyio
+
+
+async def _both(hub: Hub, exclude: str | None) -> tuple[bytes, bytes]:
+    """(the answer as sent, the same Credentials encoded whole)."""
+    registrar, encode = hub.ctx.registrar, hub.ctx.codec.encode
+    sent = await registrar.hub_credentials_json("caller-token", encode, exclude=exclude)
+    whole = encode(await registrar.hub_credentials("caller-token", exclude=exclude))
+    return sent, whole
+
+
+async def test_every_caller_gets_the_whole_list_minus_its_own_roles(hub: Hub) -> None:
+    first = await hub.register("NL", "CPO", Role.CPO, ("NL", "CP2", Role.CPO))
+    middle = await hub.register("DE", "MSP", Role.EMSP)
+    last = await hub.register("FR", "NSP", Role.NSP, ("FR", "NS2", Role.NSP))
+    for exclude in (first.partner_id, middle.partner_id, last.partner_id, None, "XX-NOT"):
+        sent, whole = await _both(hub, exclude)
+        assert sent == whole, exclude
+        decoded = msgspec.json.decode(sent, type=Credentials)  # still a valid Credentials object
+        listed = {(r.country_code, r.party_id) for r in decoded.roles}
+        assert ("NL", "CPO") in listed or exclude == first.partner_id
+    sent, _ = await _both(hub, middle.partner_id)
+    assert b'"MSP"' not in sent and b'"CP2"' in sent and b'"NS2"' in sent
+
+
+async def test_the_answer_follows_each_change_of_the_party_list(hub: Hub) -> None:
+    cpo = await hub.register("NL", "CPO", Role.CPO)
+    msp = await hub.register("DE", "MSP", Role.EMSP)
+    before, _ = await _both(hub, cpo.partner_id)
+    assert b'"MSP"' in before
+
+    await hub.register("BE", "NEW", Role.EMSP)  # a new party appears in the next answer
+    sent, whole = await _both(hub, cpo.partner_id)
+    assert sent == whole and b'"NEW"' in sent
+
+    stored = await hub.refresh(msp)
+    gone = msgspec.structs.replace(stored.partner, status=PartnerStatus.INACTIVE, updated=stored.partner.updated)
+    await hub.ctx.store.replace_partner(gone, expected_token_hash=stored.partner.token_hash)
+    hub.ctx.registrar.changed()
+    sent, whole = await _both(hub, cpo.partner_id)
+    assert sent == whole and b'"MSP"' not in sent  # an unregistered party disappears
+
+
+async def test_the_only_partner_gets_the_hub_alone(hub: Hub) -> None:
+    only = await hub.register("NL", "CPO", Role.CPO)
+    sent, whole = await _both(hub, only.partner_id)
+    assert sent == whole
+    assert len(msgspec.json.decode(sent, type=Credentials).roles) == 1
+
+
+@pytest.mark.parametrize("fault", [Fault.CREDENTIALS_ROLES_HUB_ONLY, Fault.NO_HUB_PARTY_ID, Fault.ROLES_PER_INTERFACE])
+async def test_fault_switches_that_reshape_the_answer_still_apply(make_hub: HubFactory, fault: Fault) -> None:
+    hub = await make_hub(fault.value)
+    cpo = await hub.register("NL", "CPO", Role.CPO)
+    await hub.register("DE", "MSP", Role.EMSP)
+    sent, whole = await _both(hub, cpo.partner_id)
+    assert sent == whole

@@ -1,0 +1,42 @@
+"""The benchmark's charts are drawn from a run's figures (the figures here are made up: only the drawing is tested)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from loadtests.bench import with_charts
+from loadtests.charts import CHARTS, draw
+
+pytest.importorskip("matplotlib", reason="the charts need the bench extra (matplotlib)")
+
+ROW = {"p50": 1.0, "p95": 3.0, "p99": 9.0, "other_cores": 0.1}
+DATA = {
+    "settings": {"rate": 1000},
+    "summary": {f"{t}/{k}": ROW for t in ("bare", "hub-1k", "hub-100k") for k in ("max", "fixed-rate")},
+    "authorize": {"users": 32, "hub": {**ROW, "rps": 500}, "emsp": {**ROW, "rps": 1500}},
+    "push": {
+        "rate": 200,
+        "receivers": 4,
+        "answer": ROW,
+        "deliveries": {"acknowledged": 10, "missing": 0, "duplicated": 0, "end_to_end_ms": ROW, "after_ack_ms": ROW},
+    },
+}
+
+
+def test_every_chart_is_drawn_as_a_png(tmp_path: Path) -> None:
+    written = draw(DATA, tmp_path)
+    assert [p.name for p in written] == list(CHARTS)
+    for path in written:
+        assert path.read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_run_without_some_figures_draws_only_what_it_has(tmp_path: Path) -> None:
+    assert [p.name for p in draw({"authorize": DATA["authorize"]}, tmp_path)] == ["authorization.png"]
+
+
+def test_the_report_shows_the_charts_beside_it(tmp_path: Path) -> None:
+    data = with_charts(DATA, tmp_path / "BENCHMARKS.md")
+    assert data["charts"] == [f"docs/bench/{name}" for name in CHARTS]
+    assert all((tmp_path / "docs" / "bench" / name).exists() for name in CHARTS)
