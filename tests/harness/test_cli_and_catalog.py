@@ -190,6 +190,7 @@ def test_every_scenario_is_tagged_with_id_level_spec_and_role() -> None:
         *("transport", "versions", "credentials", "pagination"),
         *("locations", "tariffs", "sessions", "cdrs", "tokens", "routing"),
         *("commands", "chargingprofiles"),  # asynchronous results
+        *("invoicereconciliation", "bookings"),  # the add-on modules
     }
 
 
