@@ -373,7 +373,12 @@ def window_kept(ocpi_context: ScenarioContext) -> None:
         for calendar in place.get("calendars") or []:
             for slot in (calendar.get("available_timeslots") or []) if isinstance(calendar, dict) else []:
                 slots += 1
-                s, e = str(slot.get("start_date_time", "")), str(slot.get("end_date_time", ""))
+                s, e = slot.get("start_date_time"), slot.get("end_date_time")
+                if not isinstance(s, str) or not isinstance(e, str):  # not a 1.1 Timeslot: the data model's finding
+                    raise Blocked(
+                        f"BookingLocation {place.get('id')} lists a timeslot without start_date_time/end_date_time",
+                        "bookings.sender-booking-locations",
+                    )
                 if s[:19] < start[:19] or e[:19] > end[:19]:
                     outside.append(f"{place.get('id')}/{calendar.get('id')}: {s} to {e}")
     judged("timeslot_window", first)
