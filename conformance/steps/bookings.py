@@ -22,13 +22,13 @@ from conformance import objects as ob
 from conformance.checks import run_check
 from conformance.checks._registry import judged
 from conformance.checks.envelope import describe_answer, require_response
-from conformance.checks.pagination import next_link
 from conformance.checks.shape import one_object
 from conformance.model import Blocked, Exchange, Finding
 from conformance.oracle import get_oracle
 from conformance.plan import Plays, check_needs
 from conformance.steps.context import ScenarioContext, collect_findings
 from conformance.steps.hub import _unknown_party
+from conformance.steps.invoicereconciliation import read_pages
 from conformance.steps.objects import (
     Actor,
     _accepted,
@@ -53,7 +53,6 @@ _SENDER = "mod_bookings.sender"
 _ROUTING = "transport_and_format.message_routing"
 _QUIET = 3.0
 """Seconds the eMSP identity's peer is watched for a Booking that must not reach it (see invoicereconciliation)."""
-_PAGES = 10
 
 V10_FIELDS = ("evse_uid", "bookable_parking_options", "bookable", "tariff_id")
 """Fields of a Bookings 1.0 BookingLocation that 1.1 renamed or moved (``booking_option``, ``policy``,
@@ -273,24 +272,15 @@ def _read_locations(
     ctx: ScenarioContext, params: dict[str, str], what: str
 ) -> tuple[list[Exchange], list[dict[str, Any]]]:
     actor = _actor(ctx)
-    url: str | None = endpoint_url(actor.url, "booking_locations")
-    query: dict[str, str] | None = params
-    pages: list[Exchange] = []
-    listed: list[dict[str, Any]] = []
-    while url and len(pages) < _PAGES:
-        ex = actor.send("GET", url, params=query, label=f"GET {what}")
-        pages.append(ex)
-        require_response(ex)
-        if isinstance(ex.data, list):
-            listed += [x for x in ex.data if isinstance(x, dict) and not ob.from_another_run(x, actor.session.run_tag)]
-        url, query = next_link(ex), None
-    return pages, listed
+    url = endpoint_url(actor.url, "booking_locations")
+    pages, listed = read_pages(lambda query: actor.send("GET", url, params=query, label=f"GET {what}"), params)
+    return pages, [x for x in listed if not ob.from_another_run(x, actor.session.run_tag)]
 
 
 @when("the harness reads the BookingLocations list, then one BookingLocation and one of its Calendars alone")
 def read_booking_locations(ocpi_context: ScenarioContext) -> None:
     actor = _actor(ocpi_context)
-    pages, listed = _read_locations(ocpi_context, {"limit": "2"}, "the BookingLocations the target lists")
+    pages, listed = _read_locations(ocpi_context, {}, "the BookingLocations the target lists")
     mine = ocpi_context.objects.get("published")
     chosen = next((x for x in listed if mine and x.get("id") == mine["id"]), None)
     chosen = chosen or next((x for x in listed if x.get("calendars")), None)
@@ -482,17 +472,10 @@ def booking_followed(ocpi_context: ScenarioContext) -> None:
         )
     ocpi_context.evidence.append(got[0])
     actor = _actor(ocpi_context)
-    listed: list[dict[str, Any]] = []
-    pages: list[Exchange] = []
-    url: str | None = actor.url
-    query: dict[str, str] | None = {"date_from": ob.now(-3600)}
-    while url and len(pages) < _PAGES:
-        ex = actor.send("GET", url, params=query, label="GET the Bookings the hub lists to the eMSP")
-        pages.append(ex)
-        require_response(ex)
-        if isinstance(ex.data, list):
-            listed += [b for b in ex.data if isinstance(b, dict)]
-        url, query = next_link(ex), None
+    pages, listed = read_pages(
+        lambda query: actor.send("GET", actor.url, params=query, label="GET the Bookings the hub lists to the eMSP"),
+        {"date_from": ob.now(-3600)},
+    )
     if not any(b.get("id") == booking["id"] for b in listed):
         raise Finding(
             "the hub does not list to the eMSP the Booking it relayed to it",

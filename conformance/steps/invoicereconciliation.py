@@ -12,6 +12,7 @@ one).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,7 +23,6 @@ from conformance import objects as ob
 from conformance.checks import run_check
 from conformance.checks._registry import judged
 from conformance.checks.envelope import describe_answer, require_response
-from conformance.checks.pagination import next_link
 from conformance.model import Blocked, Exchange, Finding
 from conformance.oracle import get_oracle
 from conformance.plan import Plays, check_needs
@@ -53,6 +53,29 @@ _QUIET = 3.0
 """Seconds the eMSP identity's peer is watched for a record that must not reach it (a hub delivers at once or from
 its outbox within a second or two; a later delivery would go unseen, never be blamed wrongly)."""
 _PAGES = 10
+
+
+def read_pages(
+    send: Callable[[dict[str, str]], Exchange], params: dict[str, str], *, limit: int = 2
+) -> tuple[list[Exchange], list[dict[str, Any]]]:
+    """A Sender list read page by page with ``offset``/``limit`` (not by its ``Link``: where a next link leads is
+    pagination.link-next's to judge, and these scenarios judge what the pages hold). Stops at an answer that is not
+    a list, at X-Total-Count, at a short page, or after ``_PAGES`` pages."""
+    pages: list[Exchange] = []
+    listed: list[dict[str, Any]] = []
+    offset = 0
+    while len(pages) < _PAGES:
+        ex = send({**params, "offset": str(offset), "limit": str(limit)})
+        pages.append(ex)
+        require_response(ex)
+        if not (ex.status is not None and 200 <= ex.status < 300 and isinstance(ex.data, list)):
+            break
+        listed += [x for x in ex.data if isinstance(x, dict)]
+        offset += len(ex.data)
+        total = ex.header("X-Total-Count")
+        if len(ex.data) < limit or (total is not None and total.isdigit() and offset >= int(total)):
+            break
+    return pages, listed
 
 
 def _emsp_party(actor: Actor) -> tuple[str, str] | None:
@@ -317,27 +340,16 @@ def not_broadcast(ocpi_context: ScenarioContext) -> None:
 def _read_list(ctx: ScenarioContext, since: str) -> tuple[list[Exchange], list[dict[str, Any]]]:
     emsp = ctx.harness.as_role("EMSP")
     assert emsp is not None
-    url: str | None = ctx.harness.discover().url(MODULE, "SENDER")
-    params: dict[str, str] | None = {"date_from": since}
+    url = ctx.harness.discover().url(MODULE, "SENDER")
+    assert url is not None  # the plan checked the target advertises it
     headers = emsp.routing_headers(MODULE)
-    pages: list[Exchange] = []
-    listed: list[dict[str, Any]] = []
-    while url and len(pages) < _PAGES:
-        ex = emsp.client.request(
-            "GET",
-            url,
-            token=emsp.token,
-            params=params,
-            headers=headers,
-            label="GET the invoice reconciliation list as the eMSP",
+
+    def send(params: dict[str, str]) -> Exchange:
+        return emsp.client.request(
+            "GET", url, token=emsp.token, params=params, headers=headers, label="GET the records list as the eMSP"
         )
-        pages.append(ex)
-        require_response(ex)
-        if not (ex.status is not None and 200 <= ex.status < 300 and isinstance(ex.data, list)):
-            break
-        listed += [r for r in ex.data if isinstance(r, dict)]
-        url, params = next_link(ex), None
-    return pages, listed
+
+    return read_pages(send, {"date_from": since})
 
 
 @then("the hub does not list that record to the harness's eMSP identity")
@@ -380,14 +392,10 @@ def not_listed_to_others(ocpi_context: ScenarioContext) -> None:
 @when("the harness reads every page of the invoice reconciliation list since an hour ago")
 def read_records(ocpi_context: ScenarioContext) -> None:
     actor = _actor(ocpi_context)
-    pages: list[Exchange] = []
-    url: str | None = actor.url
-    params: dict[str, str] | None = {"date_from": ob.now(-3600), "limit": "2"}
-    while url and len(pages) < _PAGES:
-        ex = actor.send("GET", url, params=params, label="GET the invoice reconciliation records the target lists")
-        pages.append(ex)
-        require_response(ex)
-        url, params = next_link(ex), None
+    pages, _ = read_pages(
+        lambda params: actor.send("GET", actor.url, params=params, label="GET the records the target lists"),
+        {"date_from": ob.now(-3600)},
+    )
     ocpi_context.objects["pages"] = pages
 
 
