@@ -55,6 +55,9 @@ INTERFACE_ROLE: dict[tuple[str, str], str] = {
     ("chargingprofiles", "SENDER"): "SCSP",
     ("chargingprofiles", "RECEIVER"): "CPO",
     ("bookings", "SENDER"): "CPO",
+    # the harness issues records as a CPO (direct billing): the eMSP receives them, the CPO lists them
+    ("invoicereconciliation", "SENDER"): "CPO",
+    ("invoicereconciliation", "RECEIVER"): "EMSP",
     ("bookings", "RECEIVER"): "EMSP",
 }
 """The role of a platform that owns each module interface: a platform with several roles is addressed, on each

@@ -121,9 +121,10 @@ def _post_record(
         record = ob.invoice_record(cc, pid, record_id, cdrs, updated=ob.now(-120))
         return ob.fullest("InvoiceReconciliationRecord", record) if full else record
 
-    if open_routing:
+    if open_routing:  # in the form the Receiver took when the run knows it (a refusal of another form is not this)
+        form = ctx.harness.object_forms.get(MODULE)
         headers = {k: v for k, v in actor.headers("POST").items() if not k.startswith("OCPI-to-")}
-        body = build(False)
+        body = build(form is not None and form.decided and (form.full or form.refused is not None))
         ex = actor.session.client.request(
             "POST", actor.url, token=actor.session.token, json_body=body, headers=headers, label=label
         )
@@ -148,21 +149,30 @@ def _post_cdr(ctx: ScenarioContext, emsp: tuple[str, str]) -> tuple[str, Exchang
     cdrs = Actor(session, "cdrs", url)
     cdr_id = _new_id(cdrs, "CDR")
     cc, pid = cdrs.party
-    body = ob.cdr(cc, pid, cdr_id, emsp, updated=ob.now(-120))
-    headers = {k: v for k, v in cdrs.headers("POST").items() if not k.startswith("OCPI-to-")}
-    ex = session.client.request(
-        "POST",
-        url,
-        token=session.token,
-        json_body=body,
-        headers=headers,
-        label=f"POST a new CDR {cdr_id} for {emsp[0]}/{emsp[1]} (open routing)",
-    )
+
+    def build(full: bool) -> dict[str, Any]:
+        body = ob.cdr(cc, pid, cdr_id, emsp, updated=ob.now(-120))
+        return ob.fullest("CDR", body) if full else body
+
+    # addressed as the cdrs scenarios address theirs: the hub sends a CDR to the eMSP of its cdr_token
+    ex, _ = _send_new(ctx, cdrs, "CDR", "POST", url, build, f"POST a new CDR {cdr_id} for {emsp[0]}/{emsp[1]}")
     ctx.evidence.append(ex)
     note = "CDRs the harness POSTed stay on the target: OCPI has no way to remove a CDR"
     if _ok(ex) and note not in session.observations:
         session.observations.append(note)
     return cdr_id, ex
+
+
+def _cdr_for_records(ctx: ScenarioContext, to: tuple[str, str] | None) -> list[str]:
+    """A CDR the record's counterparty holds: the CPO identity POSTs one for the eMSP the record goes to (its own
+    eMSP identity through a hub, else the target's eMSP party), so the record names a CDR the receiver knows, and a
+    platform that routes records by their CDRs finds the counterparty. Empty when the harness may not write CDRs or
+    the target did not take the CDR (the record then lists only CDRs the receiver has not got, which is allowed)."""
+    emsp = to or ctx.harness.target_party("cdrs", "RECEIVER")
+    if emsp is None or check_needs(ctx.harness, (Plays("CPO", "cdrs", "RECEIVER", writes=True),)):
+        return []
+    cdr_id, ex = _post_cdr(ctx, emsp)
+    return [cdr_id] if _ok(ex) else []
 
 
 # ## When ----------------------------------------------------------------------------------------
@@ -172,7 +182,7 @@ def _post_cdr(ctx: ScenarioContext, emsp: tuple[str, str]) -> tuple[str, Exchang
 def post_record(ocpi_context: ScenarioContext) -> None:
     actor = _actor(ocpi_context)
     to = _addressed(actor)
-    cdrs = [f"CT{actor.session.run_tag}X{n}" for n in (1, 2, 3)]
+    cdrs = [*_cdr_for_records(ocpi_context, to), f"CT{actor.session.run_tag}X2", f"CT{actor.session.run_tag}X3"]
     whom = f" to {to[0]}/{to[1]}" if to else ""
     ex, body = _post_record(ocpi_context, cdrs, f"POST a new invoice reconciliation record{whom}", to=to)
     ocpi_context.objects.update(
@@ -246,11 +256,6 @@ def get_returns_record(ocpi_context: ScenarioContext) -> None:
     o = ocpi_context.objects
     stored = _stored(ocpi_context, o["url"], "invoice reconciliation record")
     read = o["reads"][-1]
-    run_check(
-        "response_schema",
-        read,
-        operation=get_oracle().find(MODULE, "RECEIVER", "GET", "/{country_code}/{party_id}/{id}"),
-    )
     diffs = _diff(o["body"], stored)
     if stored.get("cdrs") != o["body"]["cdrs"] and not any(d.lstrip(".").startswith("cdrs") for d in diffs):
         diffs.append(f"cdrs: sent {o['body']['cdrs']}, stored {stored.get('cdrs')}")
@@ -405,7 +410,7 @@ def records_valid(ocpi_context: ScenarioContext) -> None:
     operation = get_oracle().find(MODULE, "SENDER", "GET")
     listed = sum(len(p.data) for p in pages if isinstance(p.data, list))
     if listed == 0 and all(p.status is not None and 200 <= p.status < 300 for p in pages):
-        pytest.skip("the target lists no invoice reconciliation record of the last hour: nothing to judge")
+        pytest.skip("the target lists no invoice reconciliation record of the last hour (0 listed): nothing to judge")
 
     def judge(ex: Exchange) -> None:
         _accepted(ex, "the GET of the list", _SENDER)
@@ -421,6 +426,9 @@ def issued_to_emsp(ocpi_context: ScenarioContext) -> None:
     has no CPO identity: the list is then judged on what the target holds)."""
     harness = ocpi_context.harness
     reader = ocpi_context.objects.get("actor")
+    if "HUB" not in harness.config.roles:  # a platform's Sender lists the records it issued, not the harness's
+        ocpi_context.note("no record issued first: the target's Sender lists the records the target issued")
+        return
     reason = check_needs(harness, (Plays("CPO", MODULE, "RECEIVER", writes=True),))
     if reason:
         ocpi_context.note(f"no record issued first: {reason}")
@@ -431,8 +439,8 @@ def issued_to_emsp(ocpi_context: ScenarioContext) -> None:
     writer = Actor(session, MODULE, url)
     ocpi_context.objects["actor"] = writer
     try:
-        to = _addressed(writer) if "HUB" in harness.config.roles else None
-        cdrs = [f"CT{session.run_tag}Y1"]
+        to = _addressed(writer)
+        cdrs = [*_cdr_for_records(ocpi_context, to), f"CT{session.run_tag}Y1"]
         ex, _ = _post_record(ocpi_context, cdrs, "POST a new invoice reconciliation record for the list", to=to)
     finally:
         ocpi_context.objects["actor"] = reader

@@ -136,6 +136,7 @@ FAULTS: dict[str, Expect] = {
             "locations.receiver-id-mismatch-refused",
             "locations.receiver-unknown-object-404",
             "tariffs.receiver-foreign-party-refused",
+            "bookings.receiver-10-refused",
         ),
         every_failure_mentions="status_code 1000",
     ),
@@ -178,6 +179,9 @@ FAULTS: dict[str, Expect] = {
             "routing.broadcast-not-echoed",
             "routing.clientinfo-pushed",
             "routing.relayed-link-usable",
+            # the add-on modules: a record routed by its CDR, a Booking requested from the CPO identity
+            "invoicereconciliation.routed-by-its-cdrs",
+            "bookings.booking-answer-routed",
         ),
     ),
     # The spec tells the registered party to stop using token A; refusing it afterwards is advice (SHOULD).
