@@ -174,9 +174,10 @@ def v10_refused(ocpi_context: ScenarioContext) -> None:
         raise Blocked(f"the refusal (HTTP {ex.status}) has no OCPI envelope", "transport.envelope-error")
     read = _actor(ocpi_context).send("GET", o["url"], label="GET the Bookings 1.0 BookingLocation")
     judged("bookings_10_refused", ex)
-    if ex.ocpi_status != 2001 or read.status == 200:
+    stored = read.status == 200 and isinstance(read.data, dict) and read.data.get("id") == o["body"]["id"]
+    if ex.ocpi_status != 2001 or stored:
         actual = describe_answer(ex)
-        if read.status == 200 and isinstance(read.data, dict):
+        if stored and isinstance(read.data, dict):
             kept = [f for f in V10_FIELDS if f in read.data]
             actual += f"; stored, with the 1.0 fields {kept or 'all dropped'}"
         _fail(

@@ -131,7 +131,7 @@ def _post_record(
         ctx.objects.setdefault("writes", []).append(ex)
     else:
         ex, body = _send_new(ctx, actor, "invoice reconciliation record", "POST", actor.url, build, label, to=to)
-    if _ok(ex):
+    if _ok(ex) and (ex.ocpi_status is None or ex.ocpi_status < 3000):  # a hub error (4001) kept nothing
         _retire(actor, body, to)
     return ex, body
 

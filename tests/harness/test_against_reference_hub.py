@@ -102,6 +102,8 @@ FAULTS: dict[str, Expect] = {
             "tariffs.receiver-put-get-delete",
             "tokens.receiver-put-get-by-type",
             "locations.sender-single-objects",
+            "bookings.receiver-put-get",
+            "invoicereconciliation.sender-list",
         ),
         skip=(
             # their Location, Tariff or Token was answered 2000: they stop there, naming the module's basic scenario
@@ -117,6 +119,8 @@ FAULTS: dict[str, Expect] = {
             "routing.last-updated-untouched",
             "tariffs.receiver-foreign-party-refused",
             "tokens.receiver-patch-needs-last-updated",
+            "bookings.sender-booking-locations",
+            "bookings.sender-timeslot-filter",
         ),
         every_failure_mentions="status_code 2000",
     ),
@@ -290,7 +294,9 @@ FAULTS: dict[str, Expect] = {
     # how a hub treats URLs in what it relays is left open; a Link the requester cannot follow is judged as advice
     "link_not_rewritten": E(warn=("routing.relayed-link-usable",), every_failure_mentions="own endpoint"),
     # a Session is for the eMSP of its cdr_token; a server may limit lists to what concerns the caller (advice)
-    "visibility_ignored": E(warn=("routing.sessions-shown-to-their-emsp-only",)),
+    "visibility_ignored": E(
+        warn=("routing.sessions-shown-to-their-emsp-only", "invoicereconciliation.sender-shows-own-records")
+    ),
     # -- deviations that must cost one finding, not a cascade ----------------------------------------------------
     # Receivers refuse an object that leaves out an optional field (HTTP 422 without the envelope): the refusal of the
     # smallest conforming object is named once, and the run goes on with the fullest; the missing envelope on those
