@@ -332,7 +332,9 @@ def booking_locations_valid(ocpi_context: ScenarioContext) -> None:
                 check="single_object",
             )
 
-    items = [("/booking_locations", f"page {n + 1} of the list", {}, p) for n, p in enumerate(o["pages"])]
+    items: list[tuple[str, str, dict[str, Any], Exchange]] = [
+        ("/booking_locations", f"page {n + 1} of the list", {}, p) for n, p in enumerate(o["pages"])
+    ]
     collect_findings([*items, *o["single"]], judge, lambda i: i[1], ocpi_context.notes)
 
 
