@@ -865,8 +865,12 @@ NOT_FOR_A_HUB: dict[str, Expect] = {
     # the hub certified as a CPO answers the CPO-only scenarios too: a refusal turned into 1000 reaches the SHOULD
     # one about unknown locations
     "error_as_success": E(warn=("commands.unknown-location-2003",)),
+    # the hub certified as an eMSP keeps an invoice reconciliation record addressed to it and answers the POST itself
+    # (in the HUB run the record goes on to the harness's eMSP identity, whose own 1000 is relayed)
+    "wrong_status_code": E(fail=("invoicereconciliation.receiver-post-get",)),
 }
-"""What a fault trips, besides its FAULTS entry, in scenarios written for a CPO target (not run in the HUB run)."""
+"""What a fault trips, besides its FAULTS entry, in a one-role run: in scenarios written for a CPO target (not run
+in the HUB run), or where the hub answers as the addressed party what it relays in the HUB run."""
 
 ROLE_FAULTS = (
     "patch_without_last_updated",  # tokens (harness as eMSP) and locations (harness as CPO)
