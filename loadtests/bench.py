@@ -595,17 +595,34 @@ class Bench:
 
     @contextlib.contextmanager
     def authorization_peer(
-        self, server: Server, store: str, party: str = "ZZ/PER", label: str = "tokens"
+        self,
+        server: Server,
+        store: str,
+        party: str = "ZZ/PER",
+        label: str = "tokens",
+        version: str = "2.3.0",
+        uid_prefix: str = "T",
     ) -> Iterator[tuple[PeerProcess, Path]]:
-        """The load-test eMSP answering authorizations, registered with the hub, with ``rta_tokens`` tokens seeded
-        under its party; yields it and the token table the scenario draws from."""
+        """The load-test eMSP answering authorizations in OCPI ``version``, registered with the hub, with
+        ``rta_tokens`` tokens seeded under its party (uids ``uid_prefix`` + number: a second eMSP's must differ, or
+        the hub cannot tell whose a token is); yields it and the token table the scenario draws from."""
         table = self.results / "stores" / f"emsp-tokens-{party.replace('/', '-')}.csv"
-        with PeerProcess("127.0.0.1", "--authorizations", str(table), "--party", party) as peer:
+        args = ("--authorizations", str(table), "--party", party, "--ocpi-version", version)
+        with PeerProcess("127.0.0.1", *args) as peer:
             token_a = self._cli(store, "invite").stdout.split()[0]
-            register_peer(f"{server.base_url}/ocpi/versions", token_a, peer.versions_url, party)
+            register_peer(f"{server.base_url}/ocpi/versions", token_a, peer.versions_url, party, version=version)
             started = time.monotonic()
             self._cli(
-                store, "seed-tokens", "--tokens", str(self.s.rta_tokens), "--owner", party, "--export", str(table)
+                store,
+                "seed-tokens",
+                "--tokens",
+                str(self.s.rta_tokens),
+                "--owner",
+                party,
+                "--export",
+                str(table),
+                "--uid-prefix",
+                uid_prefix,
             )
             self.extra.setdefault("seeding_s", {})[label] = round(time.monotonic() - started, 1)
             yield peer, table
@@ -630,14 +647,19 @@ class Bench:
 
     def authorize(self, server: Server, store: str, tokens: Path) -> None:
         """Real-time authorization through the hub to the load-test eMSP, and on that eMSP alone."""
+        hub_url = f"{server.base_url}/ocpi/versions"
         with self.authorization_peer(server, store) as (peer, table):
             self._say(f"authorize: {self.s.rta_tokens} tokens")
-            runs = self.authorization_runs(
-                {"hub": f"{server.base_url}/ocpi/versions", "emsp": peer.versions_url}, self.cpo_token(tokens), table
-            )
+            runs = self.authorization_runs({"hub": hub_url, "emsp": peer.versions_url}, self.cpo_token(tokens), table)
+        # Across versions: the same 2.3.0 CPO, an eMSP speaking 2.2.1 (its own tokens, as many), so each request and
+        # its AuthorizationInfo are translated at the hub's front door.
+        with self.authorization_peer(server, store, "ZZ/PXV", "tokens 2.2.1 eMSP", "2.2.1", "X") as (_, table221):
+            runs |= self.authorization_runs({"hub-221": hub_url}, self.cpo_token(tokens), table221)
         out: dict[str, Any] = {"tokens": self.s.rta_tokens, "users": self.s.routed_users, **runs}
         out["ratio_p50"] = _ratio(out["hub"]["p50"] or 0, out["emsp"]["p50"] or 0)
         out["ratio_rps"] = _ratio(out["hub"]["rps"] or 0, out["emsp"]["rps"] or 0)
+        out["ratio_p50_221"] = _ratio(out["hub-221"]["p50"] or 0, out["hub"]["p50"] or 0)
+        out["ratio_rps_221"] = _ratio(out["hub-221"]["rps"] or 0, out["hub"]["rps"] or 0)
         self.extra["authorize"] = out
 
     def push(
@@ -995,18 +1017,28 @@ def render(d: dict[str, Any]) -> str:
             "`POST .../sender/tokens/{uid}/authorize?type=RFID` as the CPO AA/000, 10% unknown uids (which must get "
             "HTTP 404 + 2004); each known token's answer must carry the `allowed` of the seeded table. Through the "
             "hub, each request is forwarded to the load-test eMSP (`python -m loadtests.peer --authorizations`); the "
-            "same run against that eMSP alone shows what routing through the hub costs.",
+            "same run against that eMSP alone shows what routing through the hub costs, and the same requests to a "
+            "second load-test eMSP speaking OCPI 2.2.1 (`--ocpi-version 2.2.1`, its own tokens) what translating "
+            "them between versions costs.",
             "",
             "| target | req/s | p50 ms | p95 ms | p99 ms | failures |",
             "|---|---|---|---|---|---|",
         ]
-        for key, label in (("hub", "through the hub"), ("emsp", "the eMSP alone")):
-            r = rta[key]
+        rows = (("hub", "through the hub"), ("hub-221", "through the hub to a 2.2.1 eMSP"), ("emsp", "the eMSP alone"))
+        for key, label in rows:
+            r = rta.get(key)
+            if r is None:
+                continue
             lines.append(
                 f"| {label} | {float(r['rps'] or 0):.0f} | {_ms2(r['p50'])} | {_ms2(r['p95'])} | {_ms2(r['p99'])} | "
                 f"{r['failures']} |"
             )
         lines += ["", f"Hub / eMSP alone: throughput {rta['ratio_rps']:.2f}, p50 {rta['ratio_p50']:.2f}."]
+        if rta.get("ratio_rps_221") is not None:
+            lines[-1] += (
+                f" To a 2.2.1 eMSP / to a 2.3.0 eMSP, both through the hub: throughput {rta['ratio_rps_221']:.2f}, "
+                f"p50 {rta['ratio_p50_221']:.2f} (what translating the request and its answer costs)."
+            )
     push = d.get("push")
     if push:
         dl = push["deliveries"]

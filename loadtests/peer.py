@@ -1,5 +1,7 @@
 """The callback peer for the registration load test: a fast OCPI 2.3.0 party that answers versions and version
-details for ANY token; with ``--authorizations FILE`` also the load-test eMSP of the authorize scenario.
+details for ANY token; with ``--authorizations FILE`` also the load-test eMSP of the authorize scenario. With
+``--ocpi-version 2.2.1`` it speaks 2.2.1 instead (its paths and versions list), to measure traffic the hub
+translates between versions.
 
 During a credentials POST or PUT the target calls the registering party's versions URL and 2.3.0 details with token
 B before it answers, so every registration under load needs a party that answers quickly. One peer serves all the
@@ -52,7 +54,7 @@ def _envelope(data: object | None, status_code: int = 1000, message: str | None 
 
 
 class Peer:
-    """Answers ``GET /ocpi/versions`` and ``GET /ocpi/2.3.0`` for any token, over HTTP/1.1 keep-alive."""
+    """Answers ``GET /ocpi/versions`` and ``GET /ocpi/{version}`` for any token, over HTTP/1.1 keep-alive."""
 
     def __init__(
         self,
@@ -61,8 +63,10 @@ class Peer:
         party: str = "PER",
         authorizations: str | None = None,
         record: bool = False,
+        version: str = "2.3.0",
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.version = version
         self.country, self.party = country.upper(), party.upper()
         self.authorizations = authorizations
         """The uid,type,allowed CSV, read at the first authorization (it may be written after the peer started, e.g.
@@ -71,16 +75,16 @@ class Peer:
         self.counts = {"versions": 0, "details": 0, "authorize": 0, "received": 0, "unauthorized": 0, "other": 0}
         self.record = record
         self.received: list[tuple[str, float, str]] = []
-        self.locations_prefix = "/ocpi/2.3.0/receiver/locations/"
-        self.versions = [{"version": "2.3.0", "url": f"{self.base_url}/ocpi/2.3.0"}]
+        self.locations_prefix = f"/ocpi/{version}/receiver/locations/"
+        self.versions = [{"version": version, "url": f"{self.base_url}/ocpi/{version}"}]
         endpoints = [
-            {"identifier": "credentials", "role": "SENDER", "url": f"{self.base_url}/ocpi/2.3.0/credentials"},
-            {"identifier": "credentials", "role": "RECEIVER", "url": f"{self.base_url}/ocpi/2.3.0/credentials"},
+            {"identifier": "credentials", "role": "SENDER", "url": f"{self.base_url}/ocpi/{version}/credentials"},
+            {"identifier": "credentials", "role": "RECEIVER", "url": f"{self.base_url}/ocpi/{version}/credentials"},
         ]
-        self.details = {"version": "2.3.0", "endpoints": endpoints}
-        self.tokens_prefix = "/ocpi/2.3.0/sender/tokens/"
+        self.details = {"version": version, "endpoints": endpoints}
+        self.tokens_prefix = f"/ocpi/{version}/sender/tokens/"
         if authorizations is not None:
-            tokens_url = f"{self.base_url}/ocpi/2.3.0/sender/tokens"
+            tokens_url = f"{self.base_url}/ocpi/{version}/sender/tokens"
             endpoints.append({"identifier": "tokens", "role": "SENDER", "url": tokens_url})
         if record:
             locations_url = f"{self.base_url}{self.locations_prefix.rstrip('/')}"
@@ -136,7 +140,7 @@ class Peer:
             return self.authorize(target)
         if method == "GET" and path == "/stats":
             return 200, json.dumps(self.counts).encode()
-        if method == "GET" and path in ("/ocpi/versions", "/ocpi/2.3.0"):
+        if method == "GET" and path in ("/ocpi/versions", f"/ocpi/{self.version}"):
             scheme, _, credential = headers.get("authorization", "").partition(" ")
             if scheme.lower() != "token" or not credential.strip():
                 self.counts["unauthorized"] += 1
@@ -209,12 +213,14 @@ async def serve(
     party: str = "ZZ/PER",
     authorizations: str | None = None,
     record: bool = False,
+    version: str = "2.3.0",
 ) -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     country, _, party_id = party.partition("/")
-    peer = Peer(public_url or f"http://{host}:{sock.getsockname()[1]}", country, party_id, authorizations, record)
+    base_url = public_url or f"http://{host}:{sock.getsockname()[1]}"
+    peer = Peer(base_url, country, party_id, authorizations, record, version)
     server = await asyncio.start_server(peer.handle, sock=sock, backlog=1024)
     print(f"listening on {peer.base_url}/ocpi/versions", flush=True)
     stop = asyncio.Event()
@@ -237,6 +243,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--record", action="store_true", help="advertise a locations Receiver and record what arrives (push scenario)"
     )
+    parser.add_argument(
+        "--ocpi-version", choices=("2.3.0", "2.2.1"), default="2.3.0", help="the one OCPI version it offers"
+    )
     args = parser.parse_args(argv)
     try:
         import uvloop
@@ -253,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
                 party=args.party,
                 authorizations=args.authorizations,
                 record=args.record,
+                version=args.ocpi_version,
             )
         )
     return 0

@@ -296,9 +296,11 @@ class PeerProcess:
         self.stop()
 
 
-def register_peer(versions_url: str, token_a: str, peer_versions_url: str, party: str, role: str = "EMSP") -> str:
+def register_peer(
+    versions_url: str, token_a: str, peer_versions_url: str, party: str, role: str = "EMSP", version: str = "2.3.0"
+) -> str:
     """Register the peer at ``peer_versions_url`` with the target as ``party`` (``CC/PID``) in ``role`` using token
-    A; returns token C.
+    A, in OCPI ``version`` (the one the peer offers); returns token C.
 
     How the authorize scenario puts its load-test eMSP behind a hub: the target calls the peer back during the
     handshake, and afterwards forwards real-time authorizations for that party's tokens to it.
@@ -320,7 +322,7 @@ def register_peer(versions_url: str, token_a: str, peer_versions_url: str, party
             return answer
 
     versions = call("GET", versions_url)["data"]
-    details_url = next(v["url"] for v in versions if v.get("version") == "2.3.0")
+    details_url = next(v["url"] for v in versions if v.get("version") == version)
     endpoints = call("GET", details_url)["data"]["endpoints"]
     credentials_url = next(e["url"] for e in endpoints if e.get("identifier") == "credentials")
     country, _, party_id = party.upper().partition("/")

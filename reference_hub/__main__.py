@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -32,10 +33,11 @@ from reference_hub.cli import (
     tcp_port,
     whole_number,
 )
+from reference_hub.ocpi.versions import SERVED
 from reference_hub.settings import FAULTS, Settings, load_settings
 
 DESCRIPTION = f"""\
-OCPI {OCPI_VERSION} reference roaming hub (version {__version__}).
+OCPI {" and ".join(SERVED)} reference roaming hub (version {__version__}).
 
 Settings come from defaults, then a YAML file (--config or OCPI_HUB_CONFIG), then OCPI_HUB_* environment
 variables, then the flags below. The store is chosen by --store or OCPI_HUB_STORE: sqlite:///relative.db,
@@ -196,15 +198,23 @@ def _seed_tokens_parser(sub: Subparsers) -> None:
     seed_tokens = sub.add_parser(
         "seed-tokens",
         help="store N Tokens of a registered eMSP party directly (real-time authorization load tests)",
-        description="Write N Tokens (uids T0000000 onwards, type RFID, whitelist NEVER, one in ten not valid) owned "
-        "by the registered party --owner CC/PID straight into the store in one bulk write, and with --export a CSV "
-        "(uid,type,allowed; mode 0600) of what that eMSP answers for each: the table the load-test eMSP (python -m "
-        "loadtests.peer --authorizations FILE) and the authorize scenario both read.",
+        description="Write N Tokens (uids T0000000 onwards, or PREFIX0000000 with --uid-prefix; type RFID, "
+        "whitelist NEVER, one in ten not valid) owned by the registered party --owner CC/PID straight into the store "
+        "in one bulk write, and with --export a CSV (uid,type,allowed; mode 0600) of what that eMSP answers for each: "
+        "the table the load-test eMSP (python -m loadtests.peer --authorizations FILE) and the authorize scenario "
+        "both read.",
     )
     _common(seed_tokens)
     seed_tokens.add_argument("--tokens", type=whole_number(1), required=True, metavar="N", help="how many Tokens")
     seed_tokens.add_argument("--owner", required=True, metavar="CC/PID", help="the eMSP party that owns them")
     seed_tokens.add_argument("--export", metavar="FILE", help="write uid,type,allowed per token to this CSV")
+    seed_tokens.add_argument(
+        "--uid-prefix",
+        type=uid_prefix,
+        default="T",
+        metavar="PREFIX",
+        help="letters and digits before each uid's 7-digit number (default T); a second eMSP's tokens need their own",
+    )
 
 
 def _rotate_key_parser(sub: Subparsers) -> None:
@@ -275,7 +285,7 @@ def build_parser() -> OneLineParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"ocpi-hub {__version__} (OCPI {OCPI_VERSION})")
+    parser.add_argument("--version", action="version", version=f"ocpi-hub {__version__} (OCPI {', '.join(SERVED)})")
     _debug_flag(parser, default=False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser)
     for add in PARSERS:
@@ -348,7 +358,11 @@ def serve(args: argparse.Namespace) -> int:
     asyncio.run(check_store(settings))
     _export_env(args, settings)
     log.info(
-        "OCPI %s hub on http://%s:%s (store %s)", OCPI_VERSION, settings.host, settings.port, redact(settings.store)
+        "OCPI %s hub on http://%s:%s (store %s)",
+        " and ".join(SERVED),
+        settings.host,
+        settings.port,
+        redact(settings.store),
     )
     log.info("versions URL: %s", settings.versions_url)
     log.info("registration token for a new party: %s", _invite_hint(args, settings))
@@ -433,7 +447,7 @@ def register(args: argparse.Namespace) -> int:
     return 0
 
 
-PARTNER_COLUMNS = ("PARTNER", "STATUS", "HALF", "INITIATED BY", "PARTIES", "VERSIONS URL", "CREATED")
+PARTNER_COLUMNS = ("PARTNER", "STATUS", "HALF", "INITIATED BY", "PARTIES", "OCPI", "VERSIONS URL", "CREATED")
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]], out: IO[str]) -> None:
@@ -466,6 +480,7 @@ async def _partners(settings: Settings, action: str, partner_id: str | None, as_
             "HALF" if p.half_registered else "NO-CALL-YET" if p.awaiting_first_call else "-",
             p.initiated_by,
             ",".join(f"{r.country_code}/{r.party_id}" for r in p.roles) or "-",
+            p.version or "-",
             redact(p.versions_url),
             p.created.to_ocpi(),
         )
@@ -704,11 +719,18 @@ TOKEN_ALLOWED = ("ALLOWED",) * 9 + ("BLOCKED",)
 """What the seeded eMSP says for token ``n``: ``TOKEN_ALLOWED[n % 10]`` (one in ten blocked)."""
 
 
-def _token(n: int, country_code: str, party_id: str, stamp: str) -> dict[str, Any]:
+def uid_prefix(value: str) -> str:
+    """A seeded token's uid prefix: letters and digits, short enough that the uid stays within CiString(36)."""
+    if not (value.isascii() and value.isalnum() and len(value) <= 29):
+        raise argparse.ArgumentTypeError(f"{value!r} is not 1-29 letters and digits")
+    return value
+
+
+def _token(n: int, country_code: str, party_id: str, stamp: str, prefix: str = "T") -> dict[str, Any]:
     return {
         "country_code": country_code,
         "party_id": party_id,
-        "uid": f"T{n:07d}",
+        "uid": f"{prefix}{n:07d}",
         "type": "RFID",
         "contract_id": f"{country_code}-{party_id}-C{n:07d}",
         "issuer": "Seeded eMSP",
@@ -721,11 +743,12 @@ def _token(n: int, country_code: str, party_id: str, stamp: str) -> dict[str, An
 def seed_tokens(args: argparse.Namespace) -> int:
     out = private_output(args.export) if args.export else None
     try:
-        asyncio.run(_seed_objects(_settings(args), "tokens", args.tokens, args.owner, _token))
+        token = functools.partial(_token, prefix=args.uid_prefix)
+        asyncio.run(_seed_objects(_settings(args), "tokens", args.tokens, args.owner, token))
         if out is not None:
             out.write("uid,type,allowed\n")
             for n in range(args.tokens):
-                out.write(f"T{n:07d},RFID,{TOKEN_ALLOWED[n % len(TOKEN_ALLOWED)]}\n")
+                out.write(f"{args.uid_prefix}{n:07d},RFID,{TOKEN_ALLOWED[n % len(TOKEN_ALLOWED)]}\n")
             print(f"tokens in {args.export}")
     finally:
         if out is not None:

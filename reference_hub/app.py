@@ -17,7 +17,7 @@ from reference_hub.api.errors import EXCEPTION_HANDLERS
 from reference_hub.api.registry import MODULES, route_handlers
 from reference_hub.api.slashes import slash_fault_middleware
 from reference_hub.api.system import AdminController, SystemController
-from reference_hub.api.versions import VersionsController
+from reference_hub.api.versions import DETAILS, VersionsController
 from reference_hub.api.wrapped import WrappedData
 from reference_hub.faults import Fault
 from reference_hub.hub.services import build_context
@@ -49,7 +49,9 @@ def create_app(settings: Settings) -> Litestar:
                         await worker
 
     # Every OCPI route authenticates before anything else runs (api/auth.py); health, docs and admin do not.
-    ocpi = Router(path="/", route_handlers=[VersionsController, *route_handlers()], before_request=authenticate)
+    ocpi = Router(
+        path="/", route_handlers=[VersionsController, *DETAILS, *route_handlers()], before_request=authenticate
+    )
     # The other routes only check the request-size limits.
     system = Router(path="/", route_handlers=[SystemController, AdminController], before_request=check_limits)
     routers = [system, ocpi]
@@ -60,7 +62,7 @@ def create_app(settings: Settings) -> Litestar:
         routers += dashboard_routers(check_limits)
     middleware = [requests_under_way]
     if settings.has_fault(Fault.TRAILING_SLASH_ENDPOINTS) or settings.has_fault(Fault.SLASHLESS_REDIRECT):
-        paths = frozenset(m.path for m in MODULES)
+        paths = frozenset(m.path for modules in MODULES.values() for m in modules)
         middleware.append(slash_fault_middleware(settings.faults, settings.base_url, paths))
     if settings.has_fault(Fault.DATA_WRAPPED_IN_LIST):
         middleware.append(WrappedData)

@@ -12,15 +12,20 @@ from reference_hub.api.body import read_body
 from reference_hub.api.context import HubContext, hub_of
 from reference_hub.api.responses import OcpiResponse, ocpi_response
 from reference_hub.faults import Fault
-from reference_hub.hub.credentials import ensure_registered, ensure_unregistered
+from reference_hub.hub.credentials import credentials_from_221, ensure_registered, ensure_unregistered
+from reference_hub.ocpi import models_221
 from reference_hub.ocpi.errors import InvalidOrMissingParameters
 from reference_hub.ocpi.models import Credentials
+from reference_hub.ocpi.versions import SERVED, V221
 
 _KNOWN_FIELDS = frozenset(f.name for f in msgspec.structs.fields(Credentials))
 
 
-async def _body(request: Request[Any, Any, Any], hub: HubContext) -> Credentials:
+async def _body(request: Request[Any, Any, Any], hub: HubContext, version: str) -> Credentials:
+    """The caller's Credentials, decoded and checked as its version defines them, in the hub's own shape."""
     raw = await read_body(request, hub, caller_of(request).token_hash)
+    if version == V221:
+        return credentials_from_221(hub.codec.decode(raw, models_221.Credentials))
     credentials = hub.codec.decode(raw, Credentials)
     if hub.settings.has_fault(Fault.REJECT_UNKNOWN_FIELDS):
         unknown = set(hub.codec.decode(raw, dict[str, Any])) - _KNOWN_FIELDS
@@ -42,55 +47,62 @@ def _framework_rejection(hub: HubContext, credentials: Credentials) -> OcpiRespo
     return OcpiResponse(422, hub.codec.encode({"detail": detail}), [])
 
 
-class CredentialsController(Controller):
-    """GET / POST (register) / PUT (update, rotate) / DELETE (unregister)."""
+def credentials_controller(version: str) -> type[Controller]:
+    """The credentials module of one OCPI version: GET / POST (register) / PUT (update, rotate, or move the party to
+    this version) / DELETE (unregister)."""
 
-    path = "/ocpi/2.3.0/credentials"
-    opt = {"registration_ok": True}
+    class CredentialsController(Controller):
+        path = f"/ocpi/{version}/credentials"
+        opt = {"registration_ok": True}
 
-    @get()
-    async def get_credentials(self, request: Request[Any, Any, Any]) -> OcpiResponse:
-        hub = hub_of(request)
-        caller = caller_of(request)
-        ensure_registered(caller)
-        data = await hub.registrar.hub_credentials(caller.token, exclude=caller.partner_id)
-        return ocpi_response(request, hub, data)
-
-    @post(status_code=200)
-    async def register(self, request: Request[Any, Any, Any]) -> OcpiResponse:
-        hub = hub_of(request)
-        caller = caller_of(request)
-        if hub.settings.has_fault(Fault.VALIDATION_422):  # a framework validates the body before any handler code
-            credentials = await _body(request, hub)
-            if (rejection := _framework_rejection(hub, credentials)) is not None:
-                return rejection
-            ensure_unregistered(caller)
-        else:
-            ensure_unregistered(caller)  # before the body is read: the 405 rule does not depend on it
-            credentials = await _body(request, hub)
-        data = await hub.registrar.register(caller, credentials)
-        return ocpi_response(request, hub, data)
-
-    @put()
-    async def update(self, request: Request[Any, Any, Any]) -> OcpiResponse:
-        hub = hub_of(request)
-        caller = caller_of(request)
-        if hub.settings.has_fault(Fault.VALIDATION_422):  # a framework validates the body before any handler code
-            credentials = await _body(request, hub)
-            if (rejection := _framework_rejection(hub, credentials)) is not None:
-                return rejection
+        @get()
+        async def get_credentials(self, request: Request[Any, Any, Any]) -> OcpiResponse:
+            hub = hub_of(request)
+            caller = caller_of(request)
             ensure_registered(caller)
-        else:
-            ensure_registered(caller)  # before the body is read: the 405 rule does not depend on it
-            credentials = await _body(request, hub)
-        data = await hub.registrar.update(caller, credentials)
-        return ocpi_response(request, hub, data)
+            data = await hub.registrar.hub_credentials(caller.token, exclude=caller.partner_id, version=version)
+            return ocpi_response(request, hub, data)
 
-    @delete(status_code=200)
-    async def unregister(self, request: Request[Any, Any, Any]) -> OcpiResponse:
-        hub = hub_of(request)
-        await hub.registrar.unregister(caller_of(request))
-        return ocpi_response(request, hub)
+        @post(status_code=200)
+        async def register(self, request: Request[Any, Any, Any]) -> OcpiResponse:
+            hub = hub_of(request)
+            caller = caller_of(request)
+            if hub.settings.has_fault(Fault.VALIDATION_422):  # a framework validates the body before any handler code
+                credentials = await _body(request, hub, version)
+                if (rejection := _framework_rejection(hub, credentials)) is not None:
+                    return rejection
+                ensure_unregistered(caller)
+            else:
+                ensure_unregistered(caller)  # before the body is read: the 405 rule does not depend on it
+                credentials = await _body(request, hub, version)
+            data = await hub.registrar.register(caller, credentials, version)
+            return ocpi_response(request, hub, data)
+
+        @put()
+        async def update(self, request: Request[Any, Any, Any]) -> OcpiResponse:
+            hub = hub_of(request)
+            caller = caller_of(request)
+            if hub.settings.has_fault(Fault.VALIDATION_422):  # a framework validates the body before any handler code
+                credentials = await _body(request, hub, version)
+                if (rejection := _framework_rejection(hub, credentials)) is not None:
+                    return rejection
+                ensure_registered(caller)
+            else:
+                ensure_registered(caller)  # before the body is read: the 405 rule does not depend on it
+                credentials = await _body(request, hub, version)
+            data = await hub.registrar.update(caller, credentials, version)
+            return ocpi_response(request, hub, data)
+
+        @delete(status_code=200)
+        async def unregister(self, request: Request[Any, Any, Any]) -> OcpiResponse:
+            hub = hub_of(request)
+            await hub.registrar.unregister(caller_of(request))
+            return ocpi_response(request, hub)
+
+    CredentialsController.__name__ = CredentialsController.__qualname__ = f"Credentials{version.replace('.', '')}"
+    return CredentialsController
 
 
-__all__ = ("CredentialsController",)
+CONTROLLERS: dict[str, type[Controller]] = {version: credentials_controller(version) for version in SERVED}
+
+__all__ = ("CONTROLLERS", "credentials_controller")

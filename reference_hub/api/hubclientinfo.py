@@ -10,6 +10,7 @@ from reference_hub.api.context import hub_of
 from reference_hub.api.pagination import page_request, paginated_response
 from reference_hub.api.responses import OcpiResponse
 from reference_hub.ocpi.models import ClientInfo, ConnectionStatus
+from reference_hub.ocpi.versions import SERVED
 from reference_hub.store import Partner, PartnerStatus
 
 _STATUS = {
@@ -30,24 +31,31 @@ def client_info(partner: Partner) -> ClientInfo:
     )
 
 
-class HubClientInfoSender(Controller):
-    """GET list, paginated, filtered on last_updated."""
+def hubclientinfo_sender(version: str) -> type[Controller]:
+    """HubClientInfo Sender of one OCPI version: GET list, paginated, filtered on last_updated (ClientInfo is the
+    same object in 2.2.1 and 2.3.0)."""
 
-    path = "/ocpi/2.3.0/sender/hubclientinfo"
+    class HubClientInfoSender(Controller):
+        path = f"/ocpi/{version}/sender/hubclientinfo"
 
-    @get()
-    async def get_list(self, request: Request[Any, Any, Any]) -> OcpiResponse:
-        hub = hub_of(request)
-        page = page_request(request, hub)
-        result = await hub.store.list_partners(
-            statuses=tuple(_STATUS),
-            date_from=page.date_from,
-            date_to=page.date_to,
-            offset=page.offset,
-            limit=page.limit,
-        )
-        items = [client_info(p) for p in result.items]
-        return paginated_response(request, hub, page, items, result.total)
+        @get()
+        async def get_list(self, request: Request[Any, Any, Any]) -> OcpiResponse:
+            hub = hub_of(request)
+            page = page_request(request, hub)
+            result = await hub.store.list_partners(
+                statuses=tuple(_STATUS),
+                date_from=page.date_from,
+                date_to=page.date_to,
+                offset=page.offset,
+                limit=page.limit,
+            )
+            items = [client_info(p) for p in result.items]
+            return paginated_response(request, hub, page, items, result.total)
+
+    HubClientInfoSender.__name__ = HubClientInfoSender.__qualname__ = f"HubClientInfoSender{version.replace('.', '')}"
+    return HubClientInfoSender
 
 
-__all__ = ("HubClientInfoSender",)
+CONTROLLERS: dict[str, type[Controller]] = {version: hubclientinfo_sender(version) for version in SERVED}
+
+__all__ = ("CONTROLLERS", "client_info", "hubclientinfo_sender")

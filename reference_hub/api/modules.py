@@ -19,6 +19,7 @@ from reference_hub.api.responses import ROUTING_SCOPE_KEY, OcpiResponse, exchang
 from reference_hub.hub.frontdoor import Exchange, Relayed, Reply, operations
 from reference_hub.ocpi.headers import RoutingHeaders
 from reference_hub.ocpi.operations import Operation
+from reference_hub.ocpi.versions import SERVED
 
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 
@@ -53,7 +54,7 @@ def render(request: Request[Any, Any, Any], ctx: HubContext, reply: Reply) -> Oc
     )
 
 
-def _adapter(op: Operation) -> HTTPRouteHandler:
+def _adapter(op: Operation, version: str) -> HTTPRouteHandler:
     async def handle(request: Request[Any, Any, Any]) -> OcpiResponse:
         ctx = hub_of(request)
         door = ctx.frontdoor
@@ -67,6 +68,7 @@ def _adapter(op: Operation) -> HTTPRouteHandler:
         request_id, correlation_id = exchange_ids(request)
         exchange = Exchange(
             caller=caller,
+            version=version,
             op=op,
             params={name: str(value) for name, value in request.path_params.items()},
             raw_path=scope.get("raw_path") or request.url.path.encode(),
@@ -79,21 +81,21 @@ def _adapter(op: Operation) -> HTTPRouteHandler:
         )
         return render(request, ctx, await door.handle(exchange))
 
-    handle.__name__ = handle.__qualname__ = op.operation_id
-    return route(_litestar_path(op.path), http_method=HttpMethod(op.method), name=op.operation_id, status_code=200)(
-        handle
-    )
+    name = f"{op.operation_id}-{version}"
+    handle.__name__ = handle.__qualname__ = name
+    return route(_litestar_path(op.path), http_method=HttpMethod(op.method), name=name, status_code=200)(handle)
 
 
 def route_handlers() -> list[HTTPRouteHandler]:
-    """One route per operation the front door answers."""
-    return [_adapter(op) for op in operations()]
+    """One route per operation the front door answers, in every version served."""
+    return [_adapter(op, version) for version in SERVED for op in operations(version)]
 
 
-def served_interfaces() -> list[tuple[str, str, str]]:
-    """``(module, interface, base path)`` of every interface :func:`route_handlers` serves, in table order."""
+def served_interfaces(version: str) -> list[tuple[str, str, str]]:
+    """``(module, interface, base path)`` of every interface :func:`route_handlers` serves in ``version``, in table
+    order."""
     seen: dict[tuple[str, str], str] = {}
-    for op in operations():
+    for op in operations(version):
         if op.interface is not None:
             seen.setdefault((op.module, op.interface), op.base)
     return [(module, interface, base) for (module, interface), base in seen.items()]

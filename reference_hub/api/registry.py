@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from reference_hub.api.credentials import CredentialsController
-from reference_hub.api.hubclientinfo import HubClientInfoSender
+from reference_hub.api import credentials, hubclientinfo
 from reference_hub.api.modules import route_handlers as module_route_handlers
 from reference_hub.api.modules import served_interfaces
 from reference_hub.ocpi.models import Endpoint, InterfaceRole
+from reference_hub.ocpi.versions import SERVED
 
 
 @dataclass(frozen=True)
@@ -28,26 +28,25 @@ class ModuleInterface:
     path: str
 
 
-_CONTROLLERS = (CredentialsController, HubClientInfoSender)
-
-MODULES: tuple[ModuleInterface, ...] = (
-    ModuleInterface("credentials", InterfaceRole.SENDER, str(CredentialsController.path)),
-    ModuleInterface("hubclientinfo", InterfaceRole.SENDER, str(HubClientInfoSender.path)),
-    *(ModuleInterface(module, InterfaceRole(interface), base) for module, interface, base in served_interfaces()),
-)
+MODULES: dict[str, tuple[ModuleInterface, ...]] = {
+    version: (
+        ModuleInterface("credentials", InterfaceRole.SENDER, f"/ocpi/{version}/credentials"),
+        ModuleInterface("hubclientinfo", InterfaceRole.SENDER, f"/ocpi/{version}/sender/hubclientinfo"),
+        *(ModuleInterface(m, InterfaceRole(i), base) for m, i, base in served_interfaces(version)),
+    )
+    for version in SERVED
+}
+"""What each version's details advertise, by version."""
 
 
 def route_handlers() -> list[Any]:
-    """Every OCPI route besides versions: the configuration controllers and the module routes."""
-    return [
-        *_CONTROLLERS,
-        *module_route_handlers(),
-    ]
+    """Every OCPI route besides versions: the configuration controllers and the module routes, of every version."""
+    return [*credentials.CONTROLLERS.values(), *hubclientinfo.CONTROLLERS.values(), *module_route_handlers()]
 
 
-def endpoints(base_url: str) -> list[Endpoint]:
-    """The version-details endpoint list for this base URL."""
-    return [Endpoint(identifier=m.module, role=m.role, url=f"{base_url}{m.path}") for m in MODULES]
+def endpoints(base_url: str, version: str) -> list[Endpoint]:
+    """The version-details endpoint list of one version for this base URL."""
+    return [Endpoint(identifier=m.module, role=m.role, url=f"{base_url}{m.path}") for m in MODULES[version]]
 
 
 __all__ = ("MODULES", "ModuleInterface", "endpoints", "route_handlers")

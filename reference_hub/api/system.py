@@ -137,6 +137,7 @@ def partner_view(partner: Partner) -> dict[str, object]:
         "awaiting_first_call": partner.awaiting_first_call,
         "initiated_by": partner.initiated_by,
         "roles": [f"{r.role.value} {r.country_code}/{r.party_id}" for r in partner.roles],
+        "ocpi_version": partner.version,
         "versions_url": redact_url(partner.versions_url),
         "raw_token_auth": partner.raw_token_auth,
         "created": partner.created.to_ocpi(),

@@ -1,4 +1,4 @@
-"""Versions module: the version list and the 2.3.0 details, built from the module registry."""
+"""Versions module: the version list and each version's details, built from the module registry."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from typing import Any
 
 from litestar import Controller, Request, get
 
-from reference_hub import OCPI_VERSION
 from reference_hub.api.context import hub_of
 from reference_hub.api.registry import endpoints
 from reference_hub.api.responses import OcpiResponse, ocpi_response
 from reference_hub.faults import Fault
 from reference_hub.ocpi.models import Endpoint, InterfaceRole, Version, VersionDetails
+from reference_hub.ocpi.versions import SERVED, V221
 
 
 class VersionsController(Controller):
@@ -22,19 +22,27 @@ class VersionsController(Controller):
     @get("/versions", opt={"registration_ok": True}, sync_to_thread=False)
     def versions(self, request: Request[Any, Any, Any]) -> OcpiResponse:
         hub = hub_of(request)
-        data = [Version(version=OCPI_VERSION, url=f"{hub.settings.base_url}/ocpi/{OCPI_VERSION}")]
+        base = hub.settings.base_url
+        data = [Version(version=v, url=f"{base}/ocpi/{v}") for v in SERVED]
         if hub.settings.has_fault(Fault.ONLY_221):
-            data = [Version(version="2.2.1", url=f"{hub.settings.base_url}/ocpi/2.2.1")]
+            data = [Version(version=V221, url=f"{base}/ocpi/{V221}")]
         return ocpi_response(request, hub, data)
 
-    @get(f"/{OCPI_VERSION}", opt={"registration_ok": True}, sync_to_thread=False)
-    def details(self, request: Request[Any, Any, Any]) -> OcpiResponse:
+
+def _details(version: str) -> Any:
+    @get(f"/ocpi/{version}", opt={"registration_ok": True}, sync_to_thread=False, name=f"details-{version}")
+    def details(request: Request[Any, Any, Any]) -> OcpiResponse:
         hub = hub_of(request)
-        advertised = endpoints(hub.settings.base_url)
+        advertised = endpoints(hub.settings.base_url, version)
         if hub.settings.faults:
             advertised = _faulty_endpoints(hub.settings.faults, advertised)
-        data = VersionDetails(version=OCPI_VERSION, endpoints=advertised)
-        return ocpi_response(request, hub, data)
+        return ocpi_response(request, hub, VersionDetails(version=version, endpoints=advertised))
+
+    return details
+
+
+DETAILS = [_details(version) for version in SERVED]
+"""``GET /ocpi/{version}`` for every version served."""
 
 
 def _faulty_endpoints(faults: tuple[str, ...], advertised: list[Endpoint]) -> list[Endpoint]:
@@ -47,4 +55,4 @@ def _faulty_endpoints(faults: tuple[str, ...], advertised: list[Endpoint]) -> li
     return advertised
 
 
-__all__ = ("VersionsController",)
+__all__ = ("DETAILS", "VersionsController")

@@ -12,6 +12,7 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 import msgspec
 
@@ -21,6 +22,7 @@ from reference_hub.hub.changes import ChangeWatcher
 from reference_hub.hub.client import OutboundPolicy, PolicyRefusal, redact_url
 from reference_hub.hub.peers import CallerBusy, PeerClient, PeerError
 from reference_hub.hub.tokens import TokenVault, hash_token, new_token
+from reference_hub.ocpi import models_221
 from reference_hub.ocpi.datetime import DateTime, now
 from reference_hub.ocpi.errors import (
     InvalidOrMissingParameters,
@@ -32,6 +34,7 @@ from reference_hub.ocpi.errors import (
     UnsupportedVersion,
 )
 from reference_hub.ocpi.models import BusinessDetails, Credentials, CredentialsRole, Endpoint, Role
+from reference_hub.ocpi.versions import V221, V230
 from reference_hub.settings import Settings
 from reference_hub.store import Conflict, DuplicateParty, Invitation, Partner, PartnerStatus, Store
 
@@ -73,6 +76,19 @@ def validate_credentials(credentials: Credentials) -> list[CredentialsRole]:
         seen.add(key)
         roles.append(msgspec.structs.replace(role, country_code=key[1], party_id=key[2]))
     return roles
+
+
+def credentials_from_221(credentials: models_221.Credentials) -> Credentials:
+    """A 2.2.1 party's Credentials in the hub's own (2.3.0) shape. The two differ only in the ``HUB`` role, which a
+    party registering with this hub cannot hold: a hub behind a hub is not supported (2001 saying so)."""
+    roles = []
+    for index, role in enumerate(credentials.roles):
+        if role.role is models_221.Role.HUB:
+            raise InvalidOrMissingParameters(
+                f"roles[{index}] is HUB: this hub connects CPOs, eMSPs and other parties, not other hubs"
+            )
+        roles.append(msgspec.convert(msgspec.to_builtins(role), CredentialsRole))
+    return Credentials(token=credentials.token, url=credentials.url, roles=roles)
 
 
 def ensure_unregistered(caller: Caller) -> None:
@@ -175,8 +191,21 @@ class Registrar:
         for listener in self.change_listeners:
             listener()
 
-    async def hub_credentials(self, token: str, *, exclude: str | None = None) -> Credentials:
-        """Our Credentials for one partner: its token, our versions URL, hub_party_id, and every reachable party."""
+    async def hub_credentials(self, token: str, *, exclude: str | None = None, version: str = V230) -> Any:
+        """Our Credentials for one partner, in its version's form. 2.3.0: its token, our versions URL,
+        ``hub_party_id``, and every reachable party in ``roles``. 2.2.1: its token, our versions URL, and the hub
+        alone with the ``HUB`` role (a 2.2.1 hub lists only itself; its parties are announced by HubClientInfo)."""
+        if version == V221:
+            own = self.own_role()
+            hub = models_221.CredentialsRole(
+                role=models_221.Role.HUB,
+                business_details=models_221.BusinessDetails(
+                    name=own.business_details.name, website=own.business_details.website
+                ),
+                party_id=own.party_id,
+                country_code=own.country_code,
+            )
+            return models_221.Credentials(token=token, url=self.settings.versions_url, roles=[hub])
         roles = [self.own_role()]
         if self.settings.has_fault(Fault.ROLES_PER_INTERFACE):
             roles = self._roles_per_interface()
@@ -192,14 +221,21 @@ class Registrar:
     # --- party-initiated ------------------------------------------------------------------------------------------
 
     async def _discover(
-        self, versions_url: str, token: str, *, callback: bool = True, caller: str | None = None
+        self,
+        versions_url: str,
+        token: str,
+        *,
+        version: str | None,
+        callback: bool = True,
+        caller: str | None = None,
     ) -> tuple[str, list[Endpoint]]:
-        """The party's 2.3.0 endpoints: 3001 when it cannot be used, 3002 without 2.3.0, 3003 without credentials,
-        HTTP 429 when the caller's token already has a handshake under way."""
+        """The party's endpoints for ``version`` (None: the highest both sides offer): 3001 when it cannot be used,
+        3002 without that version, 3003 without credentials, HTTP 429 when the caller's token already has a
+        handshake under way."""
         if callback and self.settings.has_fault(Fault.NO_REGISTRATION_CALLBACK):
-            return "2.3.0", []
+            return version or V230, []
         try:
-            _url, details = await self.peers.discover(versions_url, token, caller)
+            chosen, details = await self.peers.discover(versions_url, token, caller, version=version)
         except LookupError as exc:
             raise UnsupportedVersion(str(exc)) from exc
         except CallerBusy as exc:
@@ -207,8 +243,8 @@ class Registrar:
         except PeerError as exc:
             raise UnableToUseClientApi(f"could not use the party's API: {exc}") from exc
         if not any(e.identifier == "credentials" for e in details.endpoints):
-            raise NoMatchingEndpoints("the party's 2.3.0 version details list no credentials endpoint")
-        return details.version, list(details.endpoints)
+            raise NoMatchingEndpoints(f"the party's {chosen} version details list no credentials endpoint")
+        return chosen, list(details.endpoints)
 
     def _partner(
         self,
@@ -248,8 +284,8 @@ class Registrar:
             if owner is not None and owner != partner_id:
                 raise InvalidOrMissingParameters(f"party {key} is already registered with this hub")
 
-    async def register(self, caller: Caller, credentials: Credentials) -> Credentials:
-        """Credentials POST."""
+    async def register(self, caller: Caller, credentials: Credentials, version: str = V230) -> Any:
+        """Credentials POST to the ``version`` credentials endpoint: the party speaks that version from now on."""
         ensure_unregistered(caller)
         roles = validate_credentials(credentials)
         partner_id = f"{roles[0].country_code}-{roles[0].party_id}"
@@ -257,7 +293,7 @@ class Registrar:
         if existing is not None and existing.status is not PartnerStatus.INACTIVE:
             raise InvalidOrMissingParameters(f"partner {partner_id} is already registered with this hub")
         await self._check_parties_free(roles, None)
-        discovered = await self._discover(credentials.url, credentials.token, caller=caller.token_hash)
+        discovered = await self._discover(credentials.url, credentials.token, version=version, caller=caller.token_hash)
         token_c = new_token()
         partner = self._partner(
             partner_id, roles, credentials, token_c, discovered, initiated_by="PARTY", raw_token_auth=caller.raw_token
@@ -271,13 +307,14 @@ class Registrar:
             raise InvalidOrMissingParameters(str(exc)) from exc
         self.changed()
         log.info(
-            "partner %s registered (party-initiated): %s from %s",
+            "partner %s registered (party-initiated, OCPI %s): %s from %s",
             partner_id,
+            version,
             _parties(roles),
             redact_url(credentials.url),
         )
         await self.announce(partner, "CONNECTED")
-        return await self.hub_credentials(token_c, exclude=partner_id)
+        return await self.hub_credentials(token_c, exclude=partner_id, version=version)
 
     async def _current(self, caller: Caller) -> Partner:
         """The caller's partner record, or 405 when the caller is not a registered partner."""
@@ -287,12 +324,15 @@ class Registrar:
             raise MethodNotAllowed("not registered: POST your credentials first")
         return partner
 
-    async def update(self, caller: Caller, credentials: Credentials) -> Credentials:
-        """Credentials PUT: re-fetch the party's endpoints, store its new token, issue a new one for it."""
+    async def update(self, caller: Caller, credentials: Credentials, version: str = V230) -> Any:
+        """Credentials PUT to the ``version`` credentials endpoint: re-fetch the party's endpoints of that version
+        (a party moves to another version this way, and its traffic follows), store its new token, issue a new one."""
         current = await self._current(caller)
         roles = validate_credentials(credentials)
         await self._check_parties_free(roles, current.partner_id)
-        version, endpoints = await self._discover(credentials.url, credentials.token, caller=caller.token_hash)
+        version, endpoints = await self._discover(
+            credentials.url, credentials.token, version=version, caller=caller.token_hash
+        )
         token_c = new_token()
         updated = msgspec.structs.replace(
             current,
@@ -314,14 +354,15 @@ class Registrar:
             raise InvalidOrMissingParameters(str(exc)) from exc
         self.changed()
         log.info(
-            "partner %s rotated its credentials: %s at %s",
+            "partner %s rotated its credentials (OCPI %s): %s at %s",
             current.partner_id,
+            version,
             _parties(roles),
             redact_url(credentials.url),
         )
         if self.settings.has_fault(Fault.OLD_TOKEN_SURVIVES):
             await self.store.add_invitation(Invitation(token_hash=caller.token_hash, created=now()))
-        return await self.hub_credentials(token_c, exclude=current.partner_id)
+        return await self.hub_credentials(token_c, exclude=current.partner_id, version=version)
 
     async def unregister(self, caller: Caller) -> None:
         """Credentials DELETE: the partner's token stops working and its party ids are free again."""
@@ -348,7 +389,7 @@ class Registrar:
            present from now on) and its roles, and activate the record.
         """
         check_party_url(versions_url)
-        discovered = await self._discover(versions_url, token_a, callback=False)
+        discovered = await self._discover(versions_url, token_a, version=None, callback=False)
         credentials_url = next(e.url for e in discovered[1] if e.identifier == "credentials")
         token_b = new_token()
         stamp = now()
@@ -363,9 +404,14 @@ class Registrar:
         )
         await self.store.insert_partner(pending, consume_invitation=None)
         try:
-            mine = await self.hub_credentials(token_b)
+            version = discovered[0]
+            mine = await self.hub_credentials(token_b, version=version)
             try:
-                theirs = await self.peers.post_credentials(credentials_url, token_a, mine)
+                if version == V221:
+                    old_form = await self.peers.post_credentials(credentials_url, token_a, mine, models_221.Credentials)
+                    theirs = credentials_from_221(old_form)
+                else:
+                    theirs = await self.peers.post_credentials(credentials_url, token_a, mine, Credentials)
             except PeerError as exc:
                 raise UnableToUseClientApi(f"the party refused our credentials: {exc}") from exc
             roles = validate_credentials(theirs)
@@ -382,7 +428,11 @@ class Registrar:
             raise InvalidOrMissingParameters(str(exc)) from exc
         self.changed()
         log.info(
-            "partner %s registered (hub-initiated): %s at %s", partner_id, _parties(roles), redact_url(versions_url)
+            "partner %s registered (hub-initiated, OCPI %s): %s at %s",
+            partner_id,
+            discovered[0],
+            _parties(roles),
+            redact_url(versions_url),
         )
         await self.announce(partner, "CONNECTED")
         return partner
@@ -396,6 +446,7 @@ def _parties(roles: list[CredentialsRole]) -> str:
 __all__ = (
     "Registrar",
     "check_party_url",
+    "credentials_from_221",
     "ensure_registered",
     "ensure_unregistered",
     "validate_credentials",

@@ -22,12 +22,14 @@ operations by id. Routing fault switches are applied here.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -39,23 +41,31 @@ from reference_hub.hub.catalogue import ModuleSpec, spec_for
 from reference_hub.hub.directory import Directory, party_key, roles_of
 from reference_hub.hub.interface_roles import is_own_party
 from reference_hub.hub.objects import Objects, Requester
-from reference_hub.hub.outbox import Deliveries
+from reference_hub.hub.outbox import Deliveries, Skip
 from reference_hub.hub.pages import PageRequest, page_request
 from reference_hub.hub.routing import Forwarder, Relayed
+from reference_hub.ocpi import translate
 from reference_hub.ocpi.codec import Codec
 from reference_hub.ocpi.errors import (
     GenericClientError,
+    HubGenericError,
     InvalidOrMissingParameters,
+    NotFound,
     OcpiError,
     ReceiverNotConnected,
     Unauthorized,
     UnknownReceiver,
+    UnknownToken,
 )
 from reference_hub.ocpi.headers import RoutingHeaders, reply_headers
 from reference_hub.ocpi.operations import OPERATIONS, Operation
 from reference_hub.ocpi.paths import build_suffix, check_ids
+from reference_hub.ocpi.versions import MODELS as VERSION_MODELS
+from reference_hub.ocpi.versions import MODULES as VERSION_MODULES
+from reference_hub.ocpi.versions import OPERATIONS as VERSION_OPERATIONS
+from reference_hub.ocpi.versions import V221, V230
 from reference_hub.settings import Settings
-from reference_hub.store import PartnerStatus, Store
+from reference_hub.store import Partner, PartnerStatus, Store
 from reference_hub.store.outbox import Delivery
 from reference_hub.store.page import Page
 
@@ -67,6 +77,8 @@ class Exchange:
     """One functional-module request, as the front door takes it."""
 
     caller: Caller
+    version: str
+    """The OCPI version of the request (the version whose URL it came to)."""
     op: Operation
     params: Mapping[str, str]
     """Path ids, decoded, by name."""
@@ -80,6 +92,9 @@ class Exchange:
     """The request body (empty for GET and DELETE)."""
     request_id: str
     correlation_id: str
+    source_body: bytes | None = None
+    """The body as the requester sent it, when the front door translated it to 2.3.0 (a request in another
+    version): a receiver of the requester's own version gets these bytes, not a round trip through 2.3.0."""
 
 
 @dataclass(slots=True)
@@ -140,7 +155,93 @@ class FrontDoor:
         )
 
     async def handle(self, ex: Exchange) -> Reply:
-        return await self._handlers[ex.op.operation_id](self, ex)
+        handler = self._handlers[ex.op.operation_id]
+        if ex.version == V230:  # the hub's own version: nothing below is paid for
+            return await handler(self, ex)
+        ex = self._arrived(ex)
+        return self._leaving(ex, await handler(self, ex))
+
+    # --- versions: a request in another version meets the hub's own (2.3.0) at the door --------------------------
+
+    def _arrived(self, ex: Exchange) -> Exchange:
+        """Validate the body as its version defines it (that version's rules and status codes), then carry on with it
+        in 2.3.0 form; the bytes as sent are kept for a receiver of the same version."""
+        schema = body_schema(ex)
+        if ex.op.module == "commands" and ex.op.method == "POST" and schema is None:
+            raise InvalidOrMissingParameters(f"OCPI {ex.version} has no command {ex.params.get('command', '')!r}")
+        if not ex.body or schema is None:
+            return ex
+        model = getattr(VERSION_MODELS[ex.version], schema)
+        doc = msgspec.json.decode(self.codec.encode(self.codec.decode(ex.body, model)))
+        return dataclasses.replace(ex, body=self.codec.encode(translate.up(schema, doc)), source_body=ex.body)
+
+    def _leaving(self, ex: Exchange, reply: Reply) -> Reply:
+        """What the hub answers from its own copy, in the requester's version (a relayed answer was translated when
+        it came back). An object that version cannot carry is left out of a page, and is unknown when asked alone."""
+        schema = ex.op.answer
+        if reply.relayed is not None or schema is None:
+            return reply
+        if reply.page is not None:
+            page, result = reply.page
+            items, dropped = translate.down_items(schema, [_doc(self.codec, i) for i in result.items])
+            for reason in dropped:
+                log.info("left out of a %s page for a %s party: %s", schema, ex.version, reason)
+            reply.page = (page, Page(total=max(result.total - len(dropped), 0), items=items))
+        elif reply.data is not UNSET and reply.data is not None:
+            try:
+                reply.data = translate.down(schema, _doc(self.codec, reply.data))
+            except translate.Untranslatable as exc:
+                raise NotFound(f"not available in OCPI {ex.version}: {exc.reason}", http_status=404) from exc
+        return reply
+
+    async def _receiving(
+        self, ex: Exchange, to: str, body: bytes | None, schema: str | None
+    ) -> tuple[Any, bytes | None]:
+        """The receiving platform of a forward, and the body in its version."""
+        partner = await self.forwarder.receiver(to)
+        theirs = partner.version or V230
+        if ex.op.module not in VERSION_MODULES.get(theirs, VERSION_MODULES[V230]):
+            raise HubGenericError(f"{to} speaks OCPI {theirs}, which has no {ex.op.module} module")
+        if body is None or theirs == V230:
+            return partner, body
+        if theirs == ex.version and ex.source_body is not None and body is ex.body:
+            return partner, ex.source_body
+        if schema is None:
+            return partner, body
+        try:
+            return partner, self.codec.encode(translate.down(schema, msgspec.json.decode(body)))
+        except translate.Untranslatable as exc:
+            raise HubGenericError(f"{to} speaks OCPI {theirs}, which cannot carry this: {exc.reason}") from exc
+
+    def _relayed_in(self, relayed: Relayed, theirs: str, ours: str, schema: str | None) -> Relayed:
+        """A receiver's answer in the requester's version (its envelope otherwise as it came)."""
+        if theirs == ours or schema is None:
+            return relayed
+        try:
+            envelope = msgspec.json.decode(relayed.body)
+        except (msgspec.DecodeError, RecursionError):
+            return relayed
+        data = envelope.get("data") if isinstance(envelope, dict) else None
+        if data is None:
+            return relayed
+        if ours == V230:
+            envelope["data"] = (
+                [translate.up(schema, i) for i in data] if isinstance(data, list) else translate.up(schema, data)
+            )
+        elif isinstance(data, list):
+            envelope["data"], dropped = translate.down_items(schema, data)
+            if dropped:  # left out of the page: the total the requester can reach is that much smaller
+                headers = [
+                    (k, str(max(int(v) - len(dropped), 0)) if k.lower() == "x-total-count" and v.isdigit() else v)
+                    for k, v in relayed.headers
+                ]
+                return Relayed(relayed.status, msgspec.json.encode(envelope), headers, relayed.status_code)
+        else:
+            try:
+                envelope["data"] = translate.down(schema, data)
+            except translate.Untranslatable as exc:
+                raise HubGenericError(f"the answer cannot be carried in OCPI {ours}: {exc.reason}") from exc
+        return Relayed(relayed.status, msgspec.json.encode(envelope), relayed.headers, relayed.status_code)
 
     # --- what every handler uses --------------------------------------------------------------------------------
 
@@ -178,20 +279,36 @@ class FrontDoor:
         return who, to
 
     async def forward(
-        self, ex: Exchange, who: Requester, to: str, body: bytes | None, *, query: str | None = None
+        self,
+        ex: Exchange,
+        who: Requester,
+        to: str,
+        body: bytes | None,
+        *,
+        query: str | None = None,
+        schema: str | None = None,
     ) -> Relayed:
         """Send this request on to party ``to`` (the same module, interface and path, rebuilt from the checked
-        ids), and return its answer."""
+        ids), in the receiver's version, and return its answer in the requester's. ``schema`` names the body's object
+        when the operation does not (a command)."""
         op = ex.op
         interface = op.interface or ""
-        return await self.forwarder.forward(
+        partner, body = await self._receiving(ex, to, body, schema or body_schema(ex))
+        query = ex.query if query is None else query
+        try:
+            query = query_for(ex, partner.version or V230, query)
+        except translate.Untranslatable as exc:
+            if op.method == "GET":  # the receiver cannot have been told of such a token
+                raise UnknownToken(f"{to} speaks OCPI {partner.version}: {exc.reason}", http_status=404) from exc
+            raise HubGenericError(f"{to} speaks OCPI {partner.version}, which cannot carry this: {exc.reason}") from exc
+        relayed = await self.forwarder.forward(
             to=to,
             sender=who.party,
             module=op.module,
             interface=interface,
             method=op.method,
             suffix=build_suffix(op.suffix, ex.params),
-            query=ex.query if query is None else query,
+            query=query,
             body=body,
             correlation_id=ex.correlation_id,
             # Not the per-token limit of registration handshakes: a CPO platform authorizes many drivers at once.
@@ -200,7 +317,9 @@ class FrontDoor:
             caller=None,
             hub_base=f"{self.settings.base_url}{op.base}",
             on_behalf_of=who.partner.partner_id,
+            partner=partner,
         )
+        return self._relayed_in(relayed, partner.version or V230, ex.version, op.answer)
 
     async def keep_copy(self, write: Awaitable[Any]) -> None:
         """After a receiver accepted a forwarded write, bring the hub's copy along where it can follow."""
@@ -223,7 +342,29 @@ class FrontDoor:
         write: one per connected platform that receives the module, at the owner's URL, the body as sent."""
         if not spec.broadcast_to:
             return []
+
+        def body_for(partner: Partner, body: bytes | None) -> bytes | None:
+            theirs = partner.version or V230
+            if theirs == V230 or body is None:
+                return body
+            if ex.op.module not in VERSION_MODULES.get(theirs, frozenset()):
+                raise Skip(f"OCPI {theirs} has no {ex.op.module} module")
+            query_for(ex, theirs, ex.query)  # a token type that version has no word for: not pushed
+            if theirs == ex.version and ex.source_body is not None:
+                return ex.source_body
+            schema = body_schema(ex)
+            if schema is None:
+                return body
+            return self.codec.encode(translate.down(schema, msgspec.json.decode(body)))
+
+        def carried(partner: Partner, body: bytes | None) -> bytes | None:
+            try:
+                return body_for(partner, body)
+            except translate.Untranslatable as exc:
+                raise Skip(f"OCPI {partner.version} cannot carry it: {exc.reason}") from exc
+
         return await self.deliveries.plan(
+            body_for=carried,
             sender_partner=who.partner.partner_id,
             module=spec.module_id,
             receivers=spec.broadcast_to,
@@ -234,6 +375,30 @@ class FrontDoor:
             stream=f"{spec.module}|{owner}|{object_id.upper()}",
             correlation_id=ex.correlation_id,
         )
+
+
+def body_schema(ex: Exchange) -> str | None:
+    """The schema of the request body: the operation's, or for a command the object its ``{command}`` names."""
+    if ex.op.module == "commands" and ex.op.method == "POST" and "command" in ex.params:
+        return _COMMAND_OBJECTS.get(ex.params["command"])
+    body = ex.op.body
+    return body if body is not None and " " not in body and body != "object" else None
+
+
+_COMMAND_OBJECTS = {
+    "START_SESSION": "StartSession",
+    "STOP_SESSION": "StopSession",
+    "RESERVE_NOW": "ReserveNow",
+    "CANCEL_RESERVATION": "CancelReservation",
+    "UNLOCK_CONNECTOR": "UnlockConnector",
+}
+
+
+def _doc(codec: Codec, data: Any) -> Any:
+    """An object the hub holds (stored bytes or a Struct) as a JSON document."""
+    if isinstance(data, msgspec.Raw):
+        return msgspec.json.decode(bytes(data))
+    return msgspec.json.decode(codec.encode(data))
 
 
 def relay(relayed: Relayed) -> Reply:
@@ -248,6 +413,23 @@ def object_type(ex: Exchange) -> str | None:
     if value is not None and (len(value) > 255 or not value.isprintable()):
         raise InvalidOrMissingParameters("query parameter type must be a TokenType")
     return value
+
+
+_TOKEN_TYPES_221 = frozenset(t.value for t in VERSION_MODELS[V221].TokenType)
+
+
+def query_for(ex: Exchange, theirs: str, query: str) -> str:
+    """The query string for a receiver in version ``theirs``: a token ``?type=`` 2.2.1 has no word for (EMAID, a
+    custom type) becomes OTHER for a real-time authorization (as inside a Token) and cannot be carried otherwise."""
+    if theirs == V230 or "type" not in ex.op.query:
+        return query
+    pairs = parse_qsl(query, keep_blank_values=True)
+    kinds = [v for k, v in pairs if k == "type"]
+    if not kinds or all(v in _TOKEN_TYPES_221 for v in kinds):
+        return query
+    if ex.op.operation_id != "tokensSenderPostAuthorize":
+        raise translate.Untranslatable(f"token type {kinds[0]!r} is not a 2.2.1 TokenType")
+    return urlencode([(k, "OTHER" if k == "type" and v not in _TOKEN_TYPES_221 else v) for k, v in pairs])
 
 
 def _names(op: Operation) -> list[str]:
@@ -323,6 +505,8 @@ async def sender_object(door: FrontDoor, ex: Exchange, spec: ModuleSpec | None =
 
 @functools.cache
 def _served() -> tuple[tuple[Operation, Handler], ...]:
+    """Every operation of the 2.3.0 table the front door answers, with its handler (a 2.2.1 operation has the same id
+    and the same handler)."""
     from reference_hub.hub.modules import handlers  # the module files import this one
 
     found = []
@@ -333,10 +517,11 @@ def _served() -> tuple[tuple[Operation, Handler], ...]:
     return tuple(found)
 
 
-def operations() -> list[Operation]:
-    """Every operation the front door answers, in table order (the HTTP layer mounts one route each, and the version
-    details list their interfaces)."""
-    return [op for op, _handler in _served()]
+def operations(version: str = V230) -> list[Operation]:
+    """Every operation the front door answers in ``version``, in table order (the HTTP layer mounts one route each,
+    and the version details list their interfaces)."""
+    answered = {op.operation_id for op, _handler in _served()}
+    return [op for op in VERSION_OPERATIONS[version] if op.operation_id in answered]
 
 
 def generic_handler(op: Operation) -> Handler | None:

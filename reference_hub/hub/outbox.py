@@ -49,6 +49,7 @@ from reference_hub.ocpi.datetime import DateTime, now
 from reference_hub.ocpi.errors import OcpiError
 from reference_hub.ocpi.headers import reply_headers
 from reference_hub.ocpi.models import Role
+from reference_hub.ocpi.versions import V221
 from reference_hub.settings import Settings
 from reference_hub.store import Partner, PartnerStatus, Store
 from reference_hub.store.outbox import Delivery, DeliveryState
@@ -148,6 +149,11 @@ class Breaker:
             self._back[receiver] = (clock, scheduled[1])
 
 
+class Skip(Exception):
+    """A receiving platform that cannot take a broadcast (its version has no such module, or cannot carry the
+    object): it is left out, with the reason in the log."""
+
+
 @dataclass(frozen=True, slots=True)
 class Recipient:
     partner: Partner
@@ -224,9 +230,11 @@ class Deliveries:
         body: bytes | None,
         stream: str,
         correlation_id: str,
+        body_for: Callable[[Partner, bytes | None], bytes | None] | None = None,
     ) -> list[Delivery]:
         """A broadcast push: one delivery per connected platform with ``module``'s Receiver and one of the
-        ``receivers`` roles, the URL keeping the owner's path."""
+        ``receivers`` roles, the URL keeping the owner's path. ``body_for`` gives the body in a receiving platform's
+        version (it raises :class:`Skip` for one that cannot take it)."""
         stamp = now()
         if body is not None and Fault.LAST_UPDATED_REWRITTEN in self._faults:
             body = _restamped(body, stamp)
@@ -236,8 +244,13 @@ class Deliveries:
             if url is None:  # the suffix is built from checked ids; this is the last line of defence
                 log.warning("not delivering %s %s%s to %s: outside its endpoint", method, module, suffix, r.party)
                 continue
+            try:
+                payload = body if body_for is None else body_for(r.partner, body)
+            except Skip as exc:
+                log.info("not delivering %s %s%s to %s: %s", method, module, suffix, r.party, exc)
+                continue
             deliveries.append(
-                self._delivery(r, method, url, body, f"{r.partner.partner_id}|{stream}", correlation_id, stamp)
+                self._delivery(r, method, url, payload, f"{r.partner.partner_id}|{stream}", correlation_id, stamp)
             )
         return deliveries
 
@@ -291,6 +304,47 @@ class Deliveries:
                 stream = f"{r.partner.partner_id}|hubclientinfo|{party_key(role.country_code, role.party_id)}"
                 body = msgspec.json.encode(info)
                 deliveries.append(self._delivery(r, "PUT", url, body, stream, correlation_id, stamp, routed=False))
+        if deliveries:
+            await self.store.enqueue(deliveries)
+            self.wake()
+
+    async def introduce(self, joined: Partner, status: str) -> None:
+        """A 2.2.1 platform that just connected is told, by a ClientInfo PUT each, every party already reachable
+        through the hub: a 2.2.1 hub announces its parties only this way (its Credentials name the hub alone), and a
+        2.2.1 receiver may refuse objects of a party it was never told of."""
+        if status != "CONNECTED" or joined.version != V221 or Fault.CLIENTINFO_NOT_PUSHED in self._faults:
+            return
+        url = endpoint_of(joined, "hubclientinfo", "RECEIVER")
+        if url is None:
+            return
+        stamp = now()
+        correlation_id = str(uuid.uuid4())
+        recipient = Recipient(joined, party_key(joined.roles[0].country_code, joined.roles[0].party_id), url)
+        deliveries = []
+        for other in await self._active_partners():
+            if other.partner_id == joined.partner_id:
+                continue
+            for role in other.roles:
+                info = {
+                    "party_id": role.party_id,
+                    "country_code": role.country_code,
+                    "role": role.role.value,
+                    "status": "OFFLINE" if other.offline else "CONNECTED",
+                    "last_updated": other.updated.to_ocpi(),
+                }
+                party = party_key(role.country_code, role.party_id)
+                deliveries.append(
+                    self._delivery(
+                        recipient,
+                        "PUT",
+                        f"{url.rstrip('/')}/{role.country_code}/{role.party_id}",
+                        msgspec.json.encode(info),
+                        f"{joined.partner_id}|hubclientinfo|{party}",
+                        correlation_id,
+                        stamp,
+                        routed=False,
+                    )
+                )
         if deliveries:
             await self.store.enqueue(deliveries)
             self.wake()
@@ -492,4 +546,4 @@ def _restamped(body: bytes, stamp: DateTime) -> bytes:
     return body
 
 
-__all__ = ("Deliveries", "Recipient")
+__all__ = ("Breaker", "Deliveries", "Recipient", "Skip")

@@ -14,10 +14,10 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from reference_hub import OCPI_VERSION
 from reference_hub.hub.client import Answer, OutboundClient, Outcome, redact_url
 from reference_hub.ocpi.codec import Codec
-from reference_hub.ocpi.models import Credentials, Version, VersionDetails
+from reference_hub.ocpi.models import Version, VersionDetails
+from reference_hub.ocpi.versions import SERVED, highest_common
 
 T = TypeVar("T")
 
@@ -107,18 +107,24 @@ class PeerClient:
         return await self._call("version details", "GET", url, token, VersionDetails, caller=caller)
 
     async def post_credentials(
-        self, url: str, token: str, credentials: Credentials, caller: str | None = None
-    ) -> Credentials:
-        return await self._call("credentials POST", "POST", url, token, Credentials, credentials, caller=caller)
+        self, url: str, token: str, credentials: Any, answer: type[T], caller: str | None = None
+    ) -> T:
+        """Our Credentials POSTed to a party (in its version's form); its own Credentials back, as ``answer``."""
+        return await self._call("credentials POST", "POST", url, token, answer, credentials, caller=caller)
 
-    async def discover(self, versions_url: str, token: str, caller: str | None = None) -> tuple[str, VersionDetails]:
-        """Versions, then the 2.3.0 details. Raises PeerError (-> 3001) or LookupError when 2.3.0 is not offered."""
+    async def discover(
+        self, versions_url: str, token: str, caller: str | None = None, *, version: str | None = None
+    ) -> tuple[str, VersionDetails]:
+        """Versions, then the details of ``version`` (None: the highest the hub serves among those offered). Raises
+        PeerError (-> 3001) or LookupError when no version fits."""
         versions = await self.versions(versions_url, token, caller)
-        match = next((v for v in versions if v.version == OCPI_VERSION), None)
-        if match is None:
-            offered = ", ".join(v.version[:16] for v in versions[:10]) or "none"
-            raise LookupError(f"the party offers no OCPI {OCPI_VERSION} (offers: {offered})")
-        return match.url, await self.details(match.url, token, caller)
+        offered = {v.version: v for v in versions}
+        chosen = version if version in offered else None if version is not None else highest_common(offered)
+        if chosen is None:
+            shown = ", ".join(v.version[:16] for v in versions[:10]) or "none"
+            wanted = f"OCPI {version}" if version is not None else f"a version this hub serves ({', '.join(SERVED)})"
+            raise LookupError(f"the party offers no {wanted} (offers: {shown})")
+        return chosen, await self.details(offered[chosen].url, token, caller)
 
 
 __all__ = ("CallerBusy", "PeerClient", "PeerError")

@@ -184,11 +184,12 @@ class Forwarder:
         caller: str | None,
         hub_base: str,
         on_behalf_of: str | None = None,
+        partner: Partner | None = None,
     ) -> Relayed:
         """Forward to party ``to`` on behalf of party ``sender`` (of the platform ``on_behalf_of``, whose calls under
         way are bounded by ``party_forwards``); ``hub_base`` is the hub's URL of the same endpoint (for rewriting a
-        ``Link``)."""
-        partner = await self.receiver(to)
+        ``Link``); ``partner``: the receiving platform, when the caller looked it up already."""
+        partner = partner or await self.receiver(to)
         base = endpoint_of(partner, module, interface)
         if base is None:
             raise HubGenericError(f"{to} does not implement the {module} {interface} interface")

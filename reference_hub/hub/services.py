@@ -115,7 +115,7 @@ async def build_context(settings: Settings, *, client: OutboundClient | None = N
         registrar.change_listeners.append(directory.forget)
         forwarder = Forwarder(settings, directory, registrar.vault, peers.client)
         deliveries = Deliveries(settings, store, directory, forwarder, peers.client)
-        registrar.status_listeners.append(deliveries.client_info)
+        registrar.status_listeners += [deliveries.client_info, deliveries.introduce]
         liveness = Liveness(settings, store, forwarder, peers.client, deliveries)
         objects = Objects(settings, store, codec)
         callbacks = Callbacks(settings, store, deliveries)

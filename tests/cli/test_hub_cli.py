@@ -170,7 +170,7 @@ def test_a_failed_operation_exits_1_and_debug_shows_the_traceback(tmp_path: Path
 
 def test_version_help_and_exit_codes_are_documented(tmp_path: Path) -> None:
     version = hub("--version", cwd=tmp_path)
-    assert version.returncode == 0 and version.stdout.strip() == f"ocpi-hub {__version__} (OCPI 2.3.0)"
+    assert version.returncode == 0 and version.stdout.strip() == f"ocpi-hub {__version__} (OCPI 2.3.0, 2.2.1)"
     text = hub("--help", cwd=tmp_path).stdout
     for code in ("0 ", "1 ", "2 ", "3 ", "130"):
         assert f"\n  {code}" in text
@@ -184,7 +184,18 @@ def test_partners_list_has_headers_and_json(tmp_path: Path) -> None:
     assert seeded.returncode == 0, seeded.stderr
     listed = hub("partners", "--store", store, cwd=tmp_path)
     header, *rows = listed.stdout.splitlines()
-    assert header.split() == ["PARTNER", "STATUS", "HALF", "INITIATED", "BY", "PARTIES", "VERSIONS", "URL", "CREATED"]
+    assert header.split() == [
+        "PARTNER",
+        "STATUS",
+        "HALF",
+        "INITIATED",
+        "BY",
+        "PARTIES",
+        "OCPI",
+        "VERSIONS",
+        "URL",
+        "CREATED",
+    ]
     assert [row.split()[0] for row in rows] == ["AA-000", "AA-001"]
     assert listed.stderr.strip() == "2 partner record(s)"
     as_json = json.loads(hub("partners", "list", "--json", "--store", store, cwd=tmp_path).stdout)
@@ -212,6 +223,22 @@ def test_token_files_are_created_0600(tmp_path: Path) -> None:
     # invite without --export still writes only tokens to stdout
     plain = hub("invite", "--count", "2", "--store", store, cwd=tmp_path)
     assert len(plain.stdout.split()) == 2 and "Versions URL" in plain.stderr
+
+
+def test_seeded_tokens_of_two_emsps_have_their_own_uids(tmp_path: Path) -> None:
+    """Two load-test eMSPs' tokens with one uid would be ambiguous at the hub (whose token is it?): --uid-prefix."""
+    store = f"sqlite:///{tmp_path}/hub.db"
+    assert hub("seed", "--parties", "2", "--store", store, cwd=tmp_path).returncode == 0
+    for owner, prefix in (("AA/000", "T"), ("AA/001", "X")):
+        args = ("--tokens", "3", "--owner", owner, "--export", f"{prefix}.csv", "--uid-prefix", prefix)
+        result = hub("seed-tokens", *args, "--store", store, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+    assert (tmp_path / "X.csv").read_text().splitlines()[1:] == [f"X000000{n},RFID,ALLOWED" for n in range(3)]
+    assert (tmp_path / "T.csv").read_text().splitlines()[1].startswith("T0000000,")
+    wrong = hub(
+        "seed-tokens", "--tokens", "1", "--owner", "AA/000", "--uid-prefix", "a/b", "--store", store, cwd=tmp_path
+    )
+    assert wrong.returncode == 2 and len(wrong.stderr.strip().splitlines()) == 1 and "a/b" in wrong.stderr
 
 
 def test_bash_completion_completes_the_commands(tmp_path: Path) -> None:

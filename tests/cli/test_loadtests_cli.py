@@ -155,8 +155,24 @@ def test_a_run_shows_progress_and_its_verdict_in_json_and_html(hub: HubProcess, 
     assert page.index('<section id="ocpi-verdict"') < page.index('<div id="root">')  # above Locust's own report
 
 
-def test_a_target_that_limits_failed_authentications_gets_a_hint(hub: HubProcess, workdir: Path) -> None:
-    result = loadtests(
+def test_a_target_that_limits_failed_authentications_gets_a_hint(workdir: Path) -> None:
+    # a limit a loaded machine's load test still reaches in its first second (the default is 100 per 10 s)
+    limited = HubProcess(workdir / "limited.db", env={"OCPI_HUB_AUTH_FAILURE_LIMIT": "10"})
+    seeded = limited.cli("seed", "--parties", "10", "--export", str(workdir / "seeded.txt"))
+    assert seeded.returncode == 0, seeded.stderr
+    limited.start()
+    try:
+        result = _limited_run(limited, workdir)
+    finally:
+        limited.stop()
+    assert result.returncode == 1, result.stdout[-3000:]
+    summary = json.loads((workdir / "limited" / "token.json").read_text())
+    assert any("HTTP 429" in p and "OCPI_HUB_AUTH_FAILURE_LIMIT=0" in p for p in summary["problems"]), summary
+    assert "FAILED" in result.stdout and "HTTP 429" in result.stdout
+
+
+def _limited_run(hub: HubProcess, workdir: Path) -> subprocess.CompletedProcess[str]:
+    return loadtests(
         "token",
         "--versions-url",
         hub.versions_url,
@@ -173,10 +189,6 @@ def test_a_target_that_limits_failed_authentications_gets_a_hint(hub: HubProcess
         "--quiet",
         cwd=workdir,
     )
-    assert result.returncode == 1, result.stdout[-3000:]
-    summary = json.loads((workdir / "limited" / "token.json").read_text())
-    assert any("HTTP 429" in p and "OCPI_HUB_AUTH_FAILURE_LIMIT=0" in p for p in summary["problems"]), summary
-    assert "FAILED" in result.stdout and "HTTP 429" in result.stdout
 
 
 def test_version(workdir: Path) -> None:

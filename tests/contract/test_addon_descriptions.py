@@ -412,9 +412,11 @@ def test_the_hub_serves_both_interfaces_of_both() -> None:
     from reference_hub.app import create_app
     from reference_hub.settings import load_settings
 
-    advertised = {(m.module, m.role.value) for m in MODULES}
+    advertised = {(m.module, m.role.value) for m in MODULES["2.3.0"]}
     for module in ("invoicereconciliation", "bookings"):
         assert {(module, "SENDER"), (module, "RECEIVER")} <= advertised
+    # 2.3.0 modules only: a 2.2.1 party is not offered them
+    assert not {m.module for m in MODULES["2.2.1"]} & {"invoicereconciliation", "bookings"}
     app = create_app(load_settings(store="sqlite://:memory:"))
     served = {route.path.replace(":str}", "}") for route in app.routes}
     described = {path for module in ("invoicereconciliation", "bookings") for (_i, _m, path) in _operations(module)}

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from openapi_spec_validator import validate
 
@@ -48,12 +49,15 @@ def test_wire_models_are_generated_from_openapi_yaml() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def _served() -> set[tuple[str, str]]:
+DESCRIPTIONS = {"2.3.0": SPEC, "2.2.1": yaml.safe_load((ROOT / "openapi-2.2.1.yaml").read_text())}
+
+
+def _served(version: str) -> set[tuple[str, str]]:
     app = create_app(load_settings(store="sqlite://:memory:"))
     served = set()
     for route in app.routes:
         path = re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path)
-        if not path.startswith("/ocpi"):
+        if not path.startswith(("/ocpi/versions", f"/ocpi/{version}")):
             continue
         for method in route.methods:
             if method.lower() in METHODS:
@@ -61,22 +65,25 @@ def _served() -> set[tuple[str, str]]:
     return served
 
 
-def test_every_ocpi_route_the_hub_serves_is_in_openapi_yaml() -> None:
-    described = {(p, m) for p, item in SPEC["paths"].items() for m in item if m in METHODS}
-    missing = _served() - described
-    assert not missing, f"served but not described: {sorted(missing)}"
+@pytest.mark.parametrize("version", sorted(DESCRIPTIONS))
+def test_every_ocpi_route_the_hub_serves_is_in_the_description_of_its_version(version: str) -> None:
+    spec = DESCRIPTIONS[version]
+    described = {(p, m) for p, item in spec["paths"].items() for m in item if m in METHODS}
+    missing = _served(version) - described
+    assert not missing, f"served but not described in {version}: {sorted(missing)}"
 
 
-def test_every_described_hub_interface_is_served() -> None:
-    """For each module interface the hub registers (plus versions), every operation openapi.yaml lists is served."""
-    registered = {(m.module, m.role.value) for m in MODULES} | {("versions", None)}
-    registered |= {("credentials", None)}
+@pytest.mark.parametrize("version", sorted(DESCRIPTIONS))
+def test_every_described_hub_interface_is_served(version: str) -> None:
+    """For each module interface the hub registers in a version (plus versions and credentials), every operation
+    that version's description lists is served."""
+    registered = {(m.module, m.role.value) for m in MODULES[version]} | {("versions", None), ("credentials", None)}
     expected = {
         (p, m)
-        for p, item in SPEC["paths"].items()
+        for p, item in DESCRIPTIONS[version]["paths"].items()
         if (item.get("x-ocpi-module"), item.get("x-ocpi-interface")) in registered
         for m in item
         if m in METHODS
     }
-    missing = expected - _served()
-    assert not missing, f"described for a registered interface but not served: {sorted(missing)}"
+    missing = expected - _served(version)
+    assert not missing, f"described for a registered {version} interface but not served: {sorted(missing)}"

@@ -1,10 +1,12 @@
-"""A stand-alone OCPI 2.3.0 party (a CPO platform) used by the end-to-end tests. Standard library only.
+"""A stand-alone OCPI party (a CPO platform by default; 2.3.0, or 2.2.1 with ``--version 2.2.1``) used by the end-to-end
+tests. Standard library only.
 
 It serves versions, version details and credentials on a loopback port and is driven by the tests through a small
 control API, so the hub under test only ever talks to it over real HTTP:
 
     POST /control/register   {"versions_url": ..., "token": TOKEN_A}   party-initiated registration with the hub
-    POST /control/rotate                                             credentials PUT with a new token B
+    POST /control/rotate     {"version": V}?                         credentials PUT with a new token B (to the hub's
+                                                                     credentials endpoint of version V: a move)
     POST /control/unregister                                         credentials DELETE
     POST /control/invite                                             a token A for a hub-initiated registration
     GET  /control/state                                              tokens, calls seen (timed), peer credentials
@@ -74,6 +76,8 @@ MODULES = (
     "invoicereconciliation",
     "bookings",
 )
+ONLY_230 = ("payments", "invoicereconciliation", "bookings")
+"""Modules that 2.2.1 does not have: a 2.2.1 party does not list them."""
 RECORDED_HEADERS = (
     "x-request-id",
     "x-correlation-id",
@@ -108,6 +112,10 @@ class Party:
         self.token_c: str | None = None  # what we present to the hub
         self.hub_credentials: dict[str, Any] | None = None
         self.hub_credentials_url: str | None = None
+        self.versions: list[str] = options.version.split(",")
+        """The versions this party offers, in order; it registers with the first."""
+        self.current = self.versions[0]
+        """The version it speaks with the hub now."""
         self.calls: list[dict[str, Any]] = []
         self.received: list[dict[str, Any]] = []
         self.stored: dict[str, Any] = {}
@@ -167,7 +175,7 @@ class Party:
         status, versions = self.call("GET", versions_url, token_a)
         if status != 200:
             return {"step": "versions", "http": status, "body": versions}
-        details_url = next(v["url"] for v in versions["data"] if v["version"] == "2.3.0")
+        details_url = next(v["url"] for v in versions["data"] if v["version"] == self.current)
         status, details = self.call("GET", details_url, token_a)
         if status != 200:
             return {"step": "details", "http": status, "body": details}
@@ -181,14 +189,23 @@ class Party:
             self.hub_credentials = answer["data"]
         return {"step": "post", "http": status, "body": answer}
 
-    def rotate(self) -> dict[str, Any]:
+    def rotate(self, version: str | None = None) -> dict[str, Any]:
+        """Credentials PUT; to the hub's credentials endpoint of ``version`` when given (moving to that version)."""
         assert self.hub_credentials_url and self.token_c
+        url = self.hub_credentials_url
+        if version is not None and version != self.current:
+            status, versions = self.call("GET", self.hub_credentials["url"], self.token_c)
+            details_url = next(v["url"] for v in versions["data"] if v["version"] == version)
+            status, details = self.call("GET", details_url, self.token_c)
+            url = next(e["url"] for e in details["data"]["endpoints"] if e["identifier"] == "credentials")
         old_b = self.token_b
         self.token_b = secrets.token_urlsafe(24)
-        status, answer = self.call("PUT", self.hub_credentials_url, self.token_c, self.credentials())
+        status, answer = self.call("PUT", url, self.token_c, self.credentials())
         if status == 200 and answer.get("status_code") == 1000:
             self.token_c = answer["data"]["token"]
             self.hub_credentials = answer["data"]
+            self.hub_credentials_url = url
+            self.current = version or self.current
         else:
             self.token_b = old_b
         return {"http": status, "body": answer}
@@ -352,29 +369,30 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
                 return
             if self.module_request("GET"):
                 return
-            version = party.options.version
+            asked = self.path.split("/")[2] if self.path.count("/") >= 2 else ""
+            version = asked if asked in party.versions else party.current
             if self.path == "/ocpi/versions" and party.settings["versions_down"]:
                 self.reply(503, b"down for maintenance")
             elif self.path == "/ocpi/versions":
-                self.reply(200, envelope([{"version": version, "url": f"{party.base}/ocpi/{version}"}]))
+                self.reply(200, envelope([{"version": v, "url": f"{party.base}/ocpi/{v}"} for v in party.versions]))
             elif self.path == f"/ocpi/{version}":
                 endpoints = [
-                    {"identifier": module, "role": role, "url": f"{party.base}/ocpi/2.3.0/{role.lower()}/{module}"}
+                    {"identifier": module, "role": role, "url": f"{party.base}/ocpi/{version}/{role.lower()}/{module}"}
                     for module in MODULES
-                    if module not in party.options.disable
+                    if module not in party.options.disable and not (version == "2.2.1" and module in ONLY_230)
                     for role in ("SENDER", "RECEIVER")
                 ]
-                hubclientinfo = f"{party.base}/ocpi/2.3.0/receiver/hubclientinfo"
+                hubclientinfo = f"{party.base}/ocpi/{version}/receiver/hubclientinfo"
                 endpoints.append({"identifier": "hubclientinfo", "role": "RECEIVER", "url": hubclientinfo})
                 if not party.options.no_credentials_endpoint:
                     credentials = {
                         "identifier": "credentials",
                         "role": "SENDER",
-                        "url": f"{party.base}/ocpi/2.3.0/credentials",
+                        "url": f"{party.base}/ocpi/{version}/credentials",
                     }
                     endpoints.insert(0, credentials)
                 self.reply(200, envelope({"version": version, "endpoints": endpoints}))
-            elif self.path == "/ocpi/2.3.0/credentials":
+            elif self.path == f"/ocpi/{version}/credentials":
                 self.reply(200, envelope(party.credentials()))
             else:
                 self.reply(404, envelope(status_code=2000, message="not found"))
@@ -402,8 +420,13 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
         def module_request(self, method: str) -> bool:
             """Record and answer a request to one of the functional-module endpoints; False when it is not one."""
             path, _, query = self.path.partition("?")
-            parts = path.split("/")  # "", "ocpi", "2.3.0", interface, module, ...
-            if len(parts) < 5 or parts[1:3] != ["ocpi", "2.3.0"] or parts[3] not in ("sender", "receiver"):
+            parts = path.split("/")  # "", "ocpi", version, interface, module, ...
+            if (
+                len(parts) < 5
+                or parts[1] != "ocpi"
+                or parts[2] not in party.versions
+                or parts[3] not in ("sender", "receiver")
+            ):
                 return False
             if not party.accepted(self.token()):
                 self.reply(401, envelope(status_code=2000, message="unknown token"))
@@ -439,7 +462,7 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
                 elif method == "POST" and module == "cdrs":
                     body = record["body"] or {}
                     party.stored[f"cdrs/{body.get('id')}"] = body
-                    location = f"{party.base}/ocpi/2.3.0/receiver/cdrs/{body.get('id')}"
+                    location = f"{party.base}/ocpi/{parts[2]}/receiver/cdrs/{body.get('id')}"
                     self.reply(201, envelope(), [*extra, ("Location", location)])
                 elif method == "POST" and module == "invoicereconciliation" and not rest:
                     body = record["body"] or {}
@@ -502,7 +525,7 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
                 page = items[offset : offset + limit]
                 headers = [*extra, ("X-Total-Count", str(len(items))), ("X-Limit", "2")]
                 if offset + limit < len(items):
-                    link = f"{party.base}/ocpi/2.3.0/sender/{listed}?offset={offset + limit}&limit={limit}"
+                    link = f"{party.base}/ocpi/{parts[2]}/sender/{listed}?offset={offset + limit}&limit={limit}"
                     headers.append(("Link", f'<{link}>; rel="next"'))
                 self.reply(200, envelope(page), headers)
                 return True
@@ -562,7 +585,7 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
                     args = self.body()
                     self.reply(200, json.dumps(party.register(args["versions_url"], args["token"])).encode())
                 elif self.path == "/control/rotate":
-                    self.reply(200, json.dumps(party.rotate()).encode())
+                    self.reply(200, json.dumps(party.rotate((self.body() or {}).get("version"))).encode())
                 elif self.path == "/control/unregister":
                     self.reply(200, json.dumps(party.unregister()).encode())
                 elif self.path == "/control/invite":
@@ -571,7 +594,7 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
                         200,
                         json.dumps({"token": party.token_a, "versions_url": f"{party.base}/ocpi/versions"}).encode(),
                     )
-                elif self.path == "/ocpi/2.3.0/credentials":
+                elif self.path in {f"/ocpi/{v}/credentials" for v in party.versions}:
                     self.hub_initiated()
                 else:
                     self.reply(404, envelope(status_code=2000, message="not found"))
@@ -586,7 +609,7 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
             if status != 200:
                 self.reply(200, envelope(status_code=3001, message="cannot reach the hub's versions"))
                 return
-            details_url = next(v["url"] for v in versions["data"] if v["version"] == "2.3.0")
+            details_url = next(v["url"] for v in versions["data"] if v["version"] == self.path.split("/")[2])
             status, details = party.call("GET", details_url, theirs["token"])
             if status != 200:
                 self.reply(200, envelope(status_code=3001, message="cannot reach the hub's details"))
@@ -596,6 +619,7 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
             )
             party.token_c = theirs["token"]
             party.hub_credentials = theirs
+            party.current = self.path.split("/")[2]
             party.token_a = None
             party.token_b = secrets.token_urlsafe(24)
             self.reply(200, envelope(party.credentials()))
@@ -609,7 +633,11 @@ def main() -> int:
     parser.add_argument("--country", default="NL")
     parser.add_argument("--party", default="PTY")
     parser.add_argument("--role", default="CPO", help="the role of the one party this platform serves")
-    parser.add_argument("--version", default="2.3.0", help="the only OCPI version this party offers")
+    parser.add_argument(
+        "--version",
+        default="2.3.0",
+        help="the OCPI versions this party offers, comma-separated; it registers with the first",
+    )
     parser.add_argument("--no-credentials-endpoint", action="store_true", help="omit credentials from the details")
     parser.add_argument(
         "--disable", action="append", default=[], metavar="MODULE", help="leave a module out of the version details"

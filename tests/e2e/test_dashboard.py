@@ -244,6 +244,8 @@ def test_operator_runs_the_hub_from_the_browser(world: dict[str, Any], page: Any
     # Overview: counts, backlog and the charts; then the same on a phone-sized screen.
     page.goto(f"{hub.base_url}/admin/")
     expect(page.locator("#party-counts")).to_contain_text("3 connected")
+    expect(page.locator("#ocpi-versions")).to_contain_text("3 on 2.3.0")
+    expect(page.locator("#ocpi-versions")).to_contain_text("0 on 2.2.1")
     assert page.locator("section.chart svg rect").count() >= 1
     page.screenshot(path=str(shots / "overview.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})

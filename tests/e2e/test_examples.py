@@ -92,8 +92,8 @@ def test_connecting_a_party_walkthrough(tmp_path: Path) -> None:
         assert "unregistered from the hub (HTTP 200)" in (tmp_path / "emsp.log").read_text()
         log = (tmp_path / "hub.log").read_text()
         for line in (
-            "partner DE-EMS registered (party-initiated): EMSP DE/EMS",
-            "partner NL-CPO registered (party-initiated): CPO NL/CPO",
+            "partner DE-EMS registered (party-initiated, OCPI 2.3.0): EMSP DE/EMS",
+            "partner NL-CPO registered (party-initiated, OCPI 2.3.0): CPO NL/CPO",
             "partner NL-CPO unregistered itself",
             "partner DE-EMS unregistered itself",
         ):

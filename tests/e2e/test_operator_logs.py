@@ -78,7 +78,7 @@ def test_every_operator_event_is_one_json_line_and_no_token_is_logged(tmp_path: 
         assert answer["body"]["status_code"] == 1000, answer
         cpo = Platform(hub, "NL", "CPO", cpo_party.state()["token_c"])
         register(hub, msp_party)
-        _wait_for(hub.log, "partner DE-MSP registered (party-initiated)")
+        _wait_for(hub.log, "partner DE-MSP registered (party-initiated, OCPI 2.3.0)")
 
         # a broadcast the eMSP cannot take: the hub gives it up after its retry
         msp_party.http.post("/control/set", json={"down": True})
@@ -127,9 +127,11 @@ def test_every_operator_event_is_one_json_line_and_no_token_is_logged(tmp_path: 
         matching = [m for m in messages if re.search(pattern, m)]
         assert len(matching) == 1, (pattern, matching)
 
-    one(r"^partner NL-CPO registered \(party-initiated\): CPO NL/CPO from http://127\.0\.0\.1:\d+/ocpi/versions$")
-    one(r"^partner DE-MSP registered \(party-initiated\): EMSP DE/MSP")
-    one(r"^partner FR-OTH registered \(hub-initiated\): EMSP FR/OTH")
+    one(
+        r"^partner NL-CPO registered \(party-initiated, OCPI 2\.3\.0\): CPO NL/CPO from http://127\.0\.0\.1:\d+/ocpi/versions$"
+    )
+    one(r"^partner DE-MSP registered \(party-initiated, OCPI 2\.3\.0\): EMSP DE/MSP")
+    one(r"^partner FR-OTH registered \(hub-initiated, OCPI 2\.3\.0\): EMSP FR/OTH")
     one(r"^partner NL-CPO rotated its credentials")
     one(r"^partner NL-CPO unregistered itself")
     one(r"^partner DE-MSP suspended by the operator$")

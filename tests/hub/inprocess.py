@@ -29,6 +29,7 @@ from reference_hub.ocpi.errors import OcpiError
 from reference_hub.ocpi.headers import RoutingHeaders
 from reference_hub.ocpi.models import BusinessDetails, CredentialsRole, Endpoint, InterfaceRole, Role
 from reference_hub.ocpi.operations import OPERATIONS
+from reference_hub.ocpi.versions import V230
 from reference_hub.store import Partner, PartnerStatus
 from reference_hub.store.outbox import Delivery, DeliveryState
 
@@ -41,12 +42,19 @@ OPS = {op.operation_id: op for op in OPERATIONS}
 
 
 def ocpi(
-    data: Any = None, status_code: int = 1000, *, http: int = 200, headers: Sequence[tuple[str, str]] = ()
+    data: Any = None,
+    status_code: int = 1000,
+    *,
+    message: str | None = None,
+    http: int = 200,
+    headers: Sequence[tuple[str, str]] = (),
 ) -> Answer:
     """A party's OCPI answer (its envelope), as the real client would return it."""
     envelope: dict[str, Any] = {"status_code": status_code, "timestamp": "2026-01-01T00:00:00Z"}
     if data is not None:
         envelope["data"] = data
+    if message is not None:
+        envelope["status_message"] = message
     return Answer(Outcome.OK, http, [("Content-Type", "application/json"), *headers], msgspec.json.encode(envelope))
 
 
@@ -164,6 +172,9 @@ INTERFACES: dict[Role, tuple[tuple[str, InterfaceRole], ...]] = {
         ("commands", _R),
         ("chargingprofiles", _R),
         ("payments", _R),
+        ("invoicereconciliation", _S),
+        ("invoicereconciliation", _R),
+        ("bookings", _S),
         ("hubclientinfo", _R),
     ),
     Role.EMSP: (
@@ -174,12 +185,16 @@ INTERFACES: dict[Role, tuple[tuple[str, InterfaceRole], ...]] = {
         ("tokens", _S),
         ("commands", _S),
         ("chargingprofiles", _S),
+        ("invoicereconciliation", _S),
+        ("invoicereconciliation", _R),
+        ("bookings", _R),
         ("hubclientinfo", _R),
     ),
     Role.NSP: (("locations", _R), ("tariffs", _R), ("hubclientinfo", _R)),
     Role.OTHER: (("locations", _R), ("tariffs", _R), ("payments", _S), ("commands", _S), ("hubclientinfo", _R)),
 }
-"""The module interfaces a party of each role implements, by default."""
+"""The module interfaces a party of each role implements, by default: Invoice Reconciliation both ways for a CPO and
+an eMSP (either may issue), Bookings as the spec's typical roles have it (the CPO's Sender, the eMSP's Receiver)."""
 
 
 @dataclass
@@ -236,6 +251,10 @@ class Answered:
     @property
     def relayed(self) -> bool:
         return self.reply is not None and self.reply.relayed is not None
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code == 1000 and self.http_status < 300
 
 
 # --- the hub in-process -----------------------------------------------------------------------------------------------
@@ -345,6 +364,7 @@ class Hub:
         request_id = request_id or f"req-{uuid4().hex}"
         return Exchange(
             caller=party.caller,
+            version=V230,
             op=op,
             params=params,
             raw_path=path.encode() if raw_path is None else raw_path,

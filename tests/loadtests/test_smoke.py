@@ -212,16 +212,21 @@ def test_pages_compares_first_and_deep_pages_and_catches_an_ignored_offset(tmp_p
         assert _count(first, "Failure Count") == 0
 
 
-def test_authorize_routes_through_the_hub_to_the_load_test_emsp(tmp_path: Path) -> None:
+@pytest.mark.parametrize("version", ["2.3.0", "2.2.1"])
+def test_authorize_routes_through_the_hub_to_the_load_test_emsp(tmp_path: Path, version: str) -> None:
     """The CPO AA/000 authorizes drivers' tokens at the hub; the hub forwards each to the load-test eMSP ZZ/PER, which
-    answers from its table. A token the table says is BLOCKED but the run expects ALLOWED must fail the run."""
+    answers from its table (in 2.2.1 too: the hub translates the request and the answer, as ``make bench`` measures).
+    A token the table says is BLOCKED but the run expects ALLOWED must fail the run."""
     hub = HubProcess(tmp_path / "rta.db", env={"OCPI_HUB_AUTH_FAILURE_LIMIT": "0"})
     assert hub.cli("seed", "--parties", "1", "--export", str(tmp_path / "cpo-token.txt")).returncode == 0
     hub.start()
     table = tmp_path / "tokens.csv"
-    peer = PeerProcess("127.0.0.1", "--authorizations", str(table), "--party", "ZZ/PER").start()
+    peer = PeerProcess(
+        "127.0.0.1", "--authorizations", str(table), "--party", "ZZ/PER", "--ocpi-version", version
+    ).start()
     try:
-        register_peer(hub.versions_url, hub.invite(), peer.versions_url, "ZZ/PER")
+        register_peer(hub.versions_url, hub.invite(), peer.versions_url, "ZZ/PER", version=version)
+        assert hub.cli("partners").stdout.count(f" {version} ") >= 1
         seeded = hub.cli("seed-tokens", "--tokens", "500", "--owner", "ZZ/PER", "--export", str(table))
         assert seeded.returncode == 0, seeded.stderr
 

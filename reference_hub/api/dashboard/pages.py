@@ -37,6 +37,7 @@ from reference_hub.hub.operators import OperatorRefusal
 from reference_hub.hub.ratelimit import ADMIN_WEIGHT
 from reference_hub.ocpi.datetime import DateTime, now
 from reference_hub.ocpi.errors import OcpiError
+from reference_hub.ocpi.versions import SERVED
 from reference_hub.store import Partner, PartnerStatus
 from reference_hub.store.outbox import DeliveryState
 
@@ -289,10 +290,12 @@ class DashboardController(Controller):
             log.warning("dashboard: the store is unusable", exc_info=True)
             health, store_error = None, "the store is unusable (see the hub's log)"
         counts: Counter[str] = Counter()
+        by_version: Counter[str] = Counter()
         if health is not None:
             # Connected and offline are told apart by a field of each ACTIVE record; the other states are counts.
             active = await hub.store.list_partners(statuses=(PartnerStatus.ACTIVE,))
             counts.update("OFFLINE" if p.offline else "CONNECTED" for p in active.items)
+            by_version.update(p.version for p in active.items if p.version)
             for status in (PartnerStatus.SUSPENDED, PartnerStatus.PENDING):
                 counts[status.value] = (await hub.store.list_partners(statuses=(status,), limit=0)).total
         stats = await hub.store.outbox_stats() if health is not None else []
@@ -304,6 +307,7 @@ class DashboardController(Controller):
             health=health,
             store_error=store_error,
             counts=counts,
+            versions=[(v, by_version[v]) for v in SERVED],
             backlog={"pending": sum(s.pending for s in stats), "failed": sum(s.failed for s in stats)},
             charts=_charts(hub),
             workers=hub.settings.workers,

@@ -48,6 +48,7 @@ from reference_hub.ocpi.models import (
     StopSession,
     UnlockConnector,
 )
+from reference_hub.ocpi.versions import V221
 from reference_hub.store import PartnerStatus
 from reference_hub.store.callbacks import PendingCallback
 
@@ -163,6 +164,9 @@ async def post_command(door: FrontDoor, ex: Exchange) -> Reply:
         except Unroutable as exc:
             return exc.reply()
     receiver = await door.forwarder.receiver(to)
+    if receiver.version == V221 and kind not in COMMAND_MODELS:  # 2.2.1's CommandType is closed
+        text = f"{to} speaks OCPI 2.2.1, which has no command {kind}"
+        return Reply(_rejected(text, CommandResponseType.NOT_SUPPORTED), message=text)
     issued = await door.callbacks.issue(
         module="commands",
         kind=kind,
