@@ -28,7 +28,7 @@ from conformance.oracle import get_oracle
 from conformance.plan import Plays, check_needs
 from conformance.steps.context import ScenarioContext, collect_findings
 from conformance.steps.hub import _unknown_party
-from conformance.steps.invoicereconciliation import read_pages
+from conformance.steps.invoicereconciliation import quiet_for, read_pages
 from conformance.steps.objects import (
     Actor,
     _accepted,
@@ -51,8 +51,6 @@ MODULE = "bookings"
 _RECEIVER = "mod_bookings.receiver"
 _SENDER = "mod_bookings.sender"
 _ROUTING = "transport_and_format.message_routing"
-_QUIET = 3.0
-"""Seconds the eMSP identity's peer is watched for a Booking that must not reach it (see invoicereconciliation)."""
 
 V10_FIELDS = ("evse_uid", "bookable_parking_options", "bookable", "tariff_id")
 """Fields of a Bookings 1.0 BookingLocation that 1.1 renamed or moved (``booking_option``, ``policy``,
@@ -235,10 +233,11 @@ def booking_not_broadcast(ocpi_context: ScenarioContext) -> None:
     o = ocpi_context.objects
     answer: Exchange = o["answer"]
     require_response(answer)
-    got = _emsp_got(ocpi_context, o["body"]["id"], "PUT", o["since"], time.monotonic() + _QUIET)
+    quiet = quiet_for(answer)
+    got = _emsp_got(ocpi_context, o["body"]["id"], "PUT", o["since"], time.monotonic() + quiet)
     judged("booking_not_broadcast", answer)
     other = o["other"]
-    ocpi_context.note(f"the hub answered {describe_answer(answer)}; the eMSP identity was watched for {_QUIET:.0f} s")
+    ocpi_context.note(f"the hub answered {describe_answer(answer)}; the eMSP identity was watched for {quiet:.1f} s")
     if got:
         raise Finding(
             f"a Booking of eMSP {other[0]}/{other[1]}, pushed without OCPI-to-*, reached the harness's eMSP identity",

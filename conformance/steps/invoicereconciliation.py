@@ -50,8 +50,18 @@ _RECEIVER = "mod_invoice_reconciliation.receiver"
 _SENDER = "mod_invoice_reconciliation.sender"
 _ROUTING = "transport_and_format.message_routing"
 _QUIET = 3.0
-"""Seconds the eMSP identity's peer is watched for a record that must not reach it (a hub delivers at once or from
-its outbox within a second or two; a later delivery would go unseen, never be blamed wrongly)."""
+"""Seconds the eMSP identity's peer is watched for a record the hub took that must not reach it (a hub delivers at
+once or from its outbox within a second or two; a later delivery would go unseen, never be blamed wrongly)."""
+_QUIET_REFUSED = 0.5
+"""The same watch after the hub refused the write: it promised nothing, so nothing should be on its way."""
+
+
+def quiet_for(answer: Exchange) -> float:
+    """How long to watch for a delivery that must not happen, after ``answer`` to the write that could cause it."""
+    taken = answer.status is not None and 200 <= answer.status < 300 and (answer.ocpi_status or 0) < 2000
+    return _QUIET if taken else _QUIET_REFUSED
+
+
 _PAGES = 10
 
 
@@ -327,9 +337,10 @@ def not_broadcast(ocpi_context: ScenarioContext) -> None:
     o = ocpi_context.objects
     answer: Exchange = o["answer"]
     require_response(answer)
-    got = _peer_got(ocpi_context, o["body"], o["since"], time.monotonic() + _QUIET)
+    quiet = quiet_for(answer)
+    got = _peer_got(ocpi_context, o["body"], o["since"], time.monotonic() + quiet)
     judged("not_broadcast", answer)
-    ocpi_context.note(f"the hub answered {describe_answer(answer)}; the eMSP identity was watched for {_QUIET:.0f} s")
+    ocpi_context.note(f"the hub answered {describe_answer(answer)}; the eMSP identity was watched for {quiet:.1f} s")
     if got:
         raise Finding(
             "a record naming no receiver, whose CDRs the hub never routed, reached the harness's eMSP identity",
