@@ -141,7 +141,8 @@ def _register_parser(sub: Subparsers) -> None:
         description="Hub-initiated credentials handshake: the hub fetches the party's versions "
         "with TOKEN_A, POSTs its own credentials and stores the party's answer. The hub must be "
         "running (ocpi-hub serve) on the same store and reachable at its public URL, because "
-        "the party calls it back.",
+        "the party calls it back. A token that starts with '-' goes after '--': "
+        "ocpi-hub register [options] URL -- -TOKEN.",
     )
     _common(register)
     register.add_argument("versions_url", metavar="VERSIONS_URL", help="the party's versions endpoint")
@@ -162,6 +163,23 @@ def _partners_parser(sub: Subparsers) -> None:
     partners.add_argument("action", nargs="?", choices=("list", "remove"), default="list", help="default: list")
     partners.add_argument("partner_id", nargs="?", metavar="PARTNER_ID", help="the partner to remove, e.g. DE-ABC")
     partners.add_argument("--json", action="store_true", help="list as a JSON array (the admin API's fields)")
+
+
+def _operators_parser(sub: Subparsers) -> None:
+    operators = sub.add_parser(
+        "operators",
+        help="named dashboard accounts: add NAME --role viewer|operator, list, remove NAME",
+        description="Named accounts for the operator dashboard, each with its own password (kept as an Argon2id "
+        "hash) and a role: a viewer reads every page and changes nothing; an operator also acts (invitations, "
+        "suspensions, retries, drops). Every action is in the dashboard's audit log under the operator's name. 'add' "
+        "asks for the password twice on a terminal, or reads one line from standard input (--password-stdin). The "
+        "admin key stays valid as the way in for the first account. Works with the hub running.",
+    )
+    _common(operators)
+    operators.add_argument("action", choices=("add", "list", "remove"), help="what to do")
+    operators.add_argument("name", nargs="?", metavar="NAME", help="the operator's name (letters, digits, - and _)")
+    operators.add_argument("--role", choices=("viewer", "operator"), default="viewer", help="default: viewer")
+    operators.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
 
 
 def _seed_parser(sub: Subparsers) -> None:
@@ -268,6 +286,7 @@ PARSERS = (
     _invite_parser,
     _register_parser,
     _partners_parser,
+    _operators_parser,
     _seed_parser,
     _seed_locations_parser,
     _seed_tokens_parser,
@@ -415,7 +434,7 @@ def serve(args: argparse.Namespace) -> int:
 
 async def _invite(settings: Settings, count: int) -> list[str]:
     async with hub_context(settings) as ctx:
-        return [await ctx.operators.invite() for _ in range(count)]
+        return [await ctx.operators.invite(by="cli") for _ in range(count)]
 
 
 def invite(args: argparse.Namespace) -> int:
@@ -465,7 +484,7 @@ async def _partners(settings: Settings, action: str, partner_id: str | None, as_
         if action == "remove":
             if not partner_id:
                 raise CliError("name the partner to remove: ocpi-hub partners remove PARTNER_ID")
-            if not await ctx.operators.remove(partner_id):
+            if not await ctx.operators.remove(partner_id, by="cli"):
                 raise LookupError(f"no partner {partner_id!r} (ocpi-hub partners list shows them)")
             print(f"removed {partner_id}")
             return 0
@@ -497,6 +516,65 @@ def partners(args: argparse.Namespace) -> int:
             f"'partners list' takes no PARTNER_ID (did you mean: ocpi-hub partners remove {args.partner_id})"
         )
     return asyncio.run(_partners(_settings(args), args.action, args.partner_id, args.json))
+
+
+MIN_PASSWORD = 12
+"""Shortest operator password accepted."""
+
+
+def _password(from_stdin: bool) -> str:
+    import getpass
+
+    if from_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise CliError("the two passwords differ")
+    if len(password) < MIN_PASSWORD:
+        raise CliError(f"a password needs at least {MIN_PASSWORD} characters")
+    return password
+
+
+async def _operators(settings: Settings, args: argparse.Namespace) -> int:
+    from reference_hub.hub.operators import OPERATOR_NAME, hash_password
+    from reference_hub.ocpi.datetime import now
+    from reference_hub.store import Conflict
+    from reference_hub.store.desk import Operator, OperatorRole
+
+    name = args.name or ""
+    if args.action != "list" and not OPERATOR_NAME.match(name):
+        raise CliError(
+            f"give the operator's NAME: 1 to 32 letters, digits, - or _ (ocpi-hub operators {args.action} NAME)"
+        )
+    password = _password(args.password_stdin) if args.action == "add" else ""
+    async with hub_context(settings) as ctx:
+        if args.action == "add":
+            account = Operator(
+                name=name, role=OperatorRole(args.role), password_hash=hash_password(password), created=now()
+            )
+            try:
+                await ctx.store.add_operator(account)
+            except Conflict as exc:
+                raise CliError(f"there is an operator {name!r} already (remove it first)") from exc
+            await ctx.operators.audit("cli", "add operator", name, args.role)
+            print(f"added {name} ({args.role})")
+        elif args.action == "remove":
+            if not await ctx.store.remove_operator(name):
+                raise LookupError(f"no operator {name!r} (ocpi-hub operators list shows them)")
+            await ctx.operators.audit("cli", "remove operator", name)
+            print(f"removed {name}")
+        else:
+            found = await ctx.store.list_operators()
+            table(("NAME", "ROLE", "CREATED"), [(o.name, o.role.value, o.created.to_ocpi()) for o in found], sys.stdout)
+            print(f"{len(found)} operator(s)", file=sys.stderr)
+    return 0
+
+
+def operators(args: argparse.Namespace) -> int:
+    if args.action == "list" and args.name:
+        raise CliError("'operators list' takes no NAME")
+    return asyncio.run(_operators(_settings(args), args))
 
 
 async def _rotate_key(settings: Settings) -> int:
@@ -813,6 +891,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "invite": invite,
     "register": register,
     "partners": partners,
+    "operators": operators,
     "seed": seed,
     "seed-locations": seed_locations,
     "seed-tokens": seed_tokens,

@@ -121,6 +121,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     marked OFFLINE for routing (ClientInfo to the others) until a probe delivery gets through. 0 switches it off."""
     delivery_breaker_cooldown: Annotated[float, msgspec.Meta(gt=0)] = 10.0
     """Seconds before the first probe of a receiver out of rotation; each failed probe doubles it (at most 300)."""
+    exchange_keep_hours: Annotated[float, msgspec.Meta(gt=0)] = 24.0
+    """Hours the dashboard keeps a failed exchange (request and answer, bodies capped and redacted) and what each
+    receiver was delivered."""
+    invitation_days: Annotated[float, msgspec.Meta(gt=0)] = 7.0
+    """Days an unused invitation (token A) stays valid; after that the token is refused as expired."""
     delivery_lease: float = 30.0
     """Seconds a hub process holds a delivery it is sending; a crashed process's deliveries are taken over after it."""
     delivery_poll: float = 1.0

@@ -34,6 +34,7 @@ _MISSING = "Missing or unknown credentials token (Authorization: Token <base64 t
 _TOO_LONG = f"Authorization header longer than {MAX_AUTHORIZATION} characters; a credentials token is at most 64"
 _REGISTRATION_ONLY = "A registration token only opens the versions and credentials modules"
 _SUSPENDED = "This platform is suspended by the hub's operator; its token opens nothing until it is reactivated"
+_EXPIRED = "This registration token (token A) has expired; ask the hub's operator for a new invitation"
 _LIMITED = "Too many failed authentications from this address; try again after Retry-After seconds"
 MAX_HEADERS = 64
 """Headers per request the hub reads (granian's parser refuses more than 100 on its own, without the envelope)."""
@@ -98,6 +99,8 @@ async def authenticate(request: Request[Any, Any, Any]) -> OcpiResponse | None:
     if caller.kind is not CallerKind.PARTNER:
         if caller.kind is CallerKind.SUSPENDED:
             return _unauthorized(request, ctx, _SUSPENDED)
+        if caller.expired():
+            return _unauthorized(request, ctx, _EXPIRED)
         if not request.route_handler.opt.get("registration_ok"):
             # The cache may predate the end of a registration made through another process: look once more.
             caller = await ctx.auth.recheck(None if raw is None else raw.decode("latin-1"))

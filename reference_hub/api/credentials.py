@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -12,6 +13,7 @@ from reference_hub.api.body import read_body
 from reference_hub.api.context import HubContext, hub_of
 from reference_hub.api.responses import OcpiResponse, ocpi_response
 from reference_hub.faults import Fault
+from reference_hub.hub.auth import Caller
 from reference_hub.hub.credentials import credentials_from_221, ensure_registered, ensure_unregistered
 from reference_hub.ocpi import models_221
 from reference_hub.ocpi.errors import InvalidOrMissingParameters
@@ -47,6 +49,26 @@ def _framework_rejection(hub: HubContext, credentials: Credentials) -> OcpiRespo
     return OcpiResponse(422, hub.codec.encode({"detail": detail}), [])
 
 
+async def _handshake(
+    request: Request[Any, Any, Any], version: str, allowed: Callable[[Caller], None], action: str
+) -> OcpiResponse:
+    """POST (``register``) and PUT (``update``): whether the caller may use the method is decided before the body is
+    read (the 405 rule does not depend on it), unless a framework that validates bodies first is imitated."""
+    hub = hub_of(request)
+    caller = caller_of(request)
+    if hub.settings.has_fault(Fault.VALIDATION_422):
+        credentials = await _body(request, hub, version)
+        if (rejection := _framework_rejection(hub, credentials)) is not None:
+            return rejection
+        allowed(caller)
+    else:
+        allowed(caller)
+        credentials = await _body(request, hub, version)
+    handshake = hub.registrar.register if action == "register" else hub.registrar.update
+    data = await handshake(caller, credentials, version)
+    return ocpi_response(request, hub, data)
+
+
 def credentials_controller(version: str) -> type[Controller]:
     """The credentials module of one OCPI version: GET / POST (register) / PUT (update, rotate, or move the party to
     this version) / DELETE (unregister)."""
@@ -65,33 +87,11 @@ def credentials_controller(version: str) -> type[Controller]:
 
         @post(status_code=200)
         async def register(self, request: Request[Any, Any, Any]) -> OcpiResponse:
-            hub = hub_of(request)
-            caller = caller_of(request)
-            if hub.settings.has_fault(Fault.VALIDATION_422):  # a framework validates the body before any handler code
-                credentials = await _body(request, hub, version)
-                if (rejection := _framework_rejection(hub, credentials)) is not None:
-                    return rejection
-                ensure_unregistered(caller)
-            else:
-                ensure_unregistered(caller)  # before the body is read: the 405 rule does not depend on it
-                credentials = await _body(request, hub, version)
-            data = await hub.registrar.register(caller, credentials, version)
-            return ocpi_response(request, hub, data)
+            return await _handshake(request, version, ensure_unregistered, "register")
 
         @put()
         async def update(self, request: Request[Any, Any, Any]) -> OcpiResponse:
-            hub = hub_of(request)
-            caller = caller_of(request)
-            if hub.settings.has_fault(Fault.VALIDATION_422):  # a framework validates the body before any handler code
-                credentials = await _body(request, hub, version)
-                if (rejection := _framework_rejection(hub, credentials)) is not None:
-                    return rejection
-                ensure_registered(caller)
-            else:
-                ensure_registered(caller)  # before the body is read: the 405 rule does not depend on it
-                credentials = await _body(request, hub, version)
-            data = await hub.registrar.update(caller, credentials, version)
-            return ocpi_response(request, hub, data)
+            return await _handshake(request, version, ensure_registered, "update")
 
         @delete(status_code=200)
         async def unregister(self, request: Request[Any, Any, Any]) -> OcpiResponse:

@@ -10,6 +10,7 @@ import msgspec
 
 from reference_hub.hub.changes import ChangeWatcher
 from reference_hub.hub.tokens import candidate_tokens, hash_token, same_hash
+from reference_hub.ocpi.datetime import DateTime, now
 from reference_hub.store import PartnerStatus, Store
 
 _KNOWN_LIMIT = 500_000
@@ -45,6 +46,11 @@ class Caller(msgspec.Struct, frozen=True, gc=False):
     """The caller sent the token without base64."""
     partner_id: str | None = None
     """The partner holding the token (None for an invitation)."""
+    expires: DateTime | None = None
+    """When an invitation's token A stops working (None: never, or not an invitation)."""
+
+    def expired(self) -> bool:
+        return self.expires is not None and self.expires <= now()
 
 
 MAX_AUTHORIZATION = 512
@@ -154,7 +160,8 @@ class Authenticator:
                     # First use of the token the hub last gave this partner: the registration reached it.
                     await self._store.confirm_token(partner.partner_id, token_hash)
                 return Caller(kind, token, token_hash, was_raw, partner.partner_id)
-            return Caller(CallerKind.REGISTRATION, token, token_hash, was_raw)
+            expires = owner.invitation.expires if owner.invitation is not None else None
+            return Caller(CallerKind.REGISTRATION, token, token_hash, was_raw, expires=expires)
         if self._accept_any:
             token = (header or "").partition(" ")[2] or "anonymous"
             return Caller(CallerKind.REGISTRATION, token, hash_token(token), True)

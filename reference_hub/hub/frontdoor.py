@@ -287,6 +287,7 @@ class FrontDoor:
         *,
         query: str | None = None,
         schema: str | None = None,
+        object_ref: str = "",
     ) -> Relayed:
         """Send this request on to party ``to`` (the same module, interface and path, rebuilt from the checked
         ids), in the receiver's version, and return its answer in the requester's. ``schema`` names the body's object
@@ -318,6 +319,7 @@ class FrontDoor:
             hub_base=f"{self.settings.base_url}{op.base}",
             on_behalf_of=who.partner.partner_id,
             partner=partner,
+            object_ref=object_ref,
         )
         return self._relayed_in(relayed, partner.version or V230, ex.version, op.answer)
 
@@ -473,7 +475,8 @@ async def receiver_object(door: FrontDoor, ex: Exchange, spec: ModuleSpec | None
         door.deliveries.wake()
     elif record is not None and await door.connected(record.audience) is not None:
         assert record.audience is not None  # open routing: to the eMSP of the cdr_token
-        return relay(await door.forward(ex, who, record.audience, body or None))
+        ref = f"{spec.module}|{record.owner}|{ids[0].upper()}"  # what the operator's object view lists
+        return relay(await door.forward(ex, who, record.audience, body or None, object_ref=ref))
     return Reply(http_status=201 if created else 200)
 
 

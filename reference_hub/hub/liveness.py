@@ -28,7 +28,7 @@ import msgspec
 from reference_hub.hub.client import OutboundClient, Outcome
 from reference_hub.hub.outbox import Deliveries
 from reference_hub.hub.routing import Forwarder
-from reference_hub.ocpi.datetime import DateTime
+from reference_hub.ocpi.datetime import DateTime, now
 from reference_hub.ocpi.errors import OcpiError
 from reference_hub.settings import Settings
 from reference_hub.store import Partner, PartnerStatus, Store
@@ -42,6 +42,10 @@ the ClientInfo announcements that follow come at a bounded rate."""
 PROBE_CONCURRENCY = 32
 LEASE = "liveness"
 LEASE_TICKS = 3
+SHARE_EVERY = 60.0
+"""Seconds between two writes of last-heard times when no still-alive round writes them."""
+PRUNE_EVERY = 600.0
+"""Seconds between two prunes of the dashboard's kept exchanges."""
 """The lease is taken for this many ticks of the check (and at least two probe deadlines) and renewed every tick,
 also during a long round, so another process takes the checks over within that time of its holder's death."""
 
@@ -93,9 +97,26 @@ class Liveness:
     async def run(self) -> None:
         """Check until cancelled: receivers out of rotation as often as the breaker's cool-down allows, silent parties
         every quarter of ``alive_after`` (at most every 30 s; never when ``alive_after`` is 0); only while this
-        process holds the lease."""
+        process holds the lease. Besides: last-heard times go to the store at least once a minute even when
+        ``alive_after`` is 0 (the dashboard's "last seen" survives restarts), and kept exchanges past their expiry
+        are pruned every ``PRUNE_EVERY`` seconds."""
         silent_every = self.silent_every
         next_silent = time.monotonic() + (silent_every or 0.0)
+        next_share = next_prune = time.monotonic()
+        health = self.forwarder.health
+        try:
+            await health.learn()
+        except Exception:
+            log.exception("could not read the DEGRADED marks")
+        try:
+            await self._loop(silent_every, next_silent, next_share, next_prune)
+        finally:  # stopping: what was heard since the last write survives the restart
+            try:
+                await self.share_heard()
+            except Exception:
+                log.warning("could not share last-heard times on the way out", exc_info=True)
+
+    async def _loop(self, silent_every: float | None, next_silent: float, next_share: float, next_prune: float) -> None:
         while True:
             await asyncio.sleep(self.tick)
             try:
@@ -103,12 +124,26 @@ class Liveness:
                     await self.probe_out_of_rotation()
             except Exception:
                 log.exception("probe of receivers out of rotation failed")
-            if silent_every is not None and time.monotonic() >= next_silent:
-                next_silent = time.monotonic() + silent_every
+            clock = time.monotonic()
+            if silent_every is not None and clock >= next_silent:
+                next_silent = clock + silent_every
+                next_share = clock + SHARE_EVERY
                 try:
                     await self.check_round()
                 except Exception:
                     log.exception("still-alive round failed")
+            elif clock >= next_share:
+                next_share = clock + SHARE_EVERY
+                try:
+                    await self.share_heard()
+                except Exception:
+                    log.exception("could not share last-heard times")
+            if clock >= next_prune:
+                next_prune = clock + PRUNE_EVERY
+                try:
+                    await self.store.prune_exchanges(now())
+                except Exception:
+                    log.exception("could not prune kept exchanges")
 
     async def share_heard(self) -> None:
         """Write the times of the requests heard here since the last round to the store, for whichever process

@@ -41,9 +41,10 @@ import msgspec
 
 from reference_hub.faults import Fault
 from reference_hub.hub.changes import ChangeWatcher
-from reference_hub.hub.client import OutboundClient, Outcome
+from reference_hub.hub.client import OutboundClient, Outcome, redact_url
 from reference_hub.hub.directory import Directory, party_key
-from reference_hub.hub.routing import Forwarder, endpoint_of, join_under, split_party
+from reference_hub.hub.health import shown_body, shown_headers
+from reference_hub.hub.routing import Forwarder, Sent, endpoint_of, join_under, split_party
 from reference_hub.hub.traffic import Exchange
 from reference_hub.ocpi.datetime import DateTime, now
 from reference_hub.ocpi.errors import OcpiError
@@ -52,6 +53,7 @@ from reference_hub.ocpi.models import Role
 from reference_hub.ocpi.versions import V221
 from reference_hub.settings import Settings
 from reference_hub.store import Partner, PartnerStatus, Store
+from reference_hub.store.desk import KeptExchange
 from reference_hub.store.outbox import Delivery, DeliveryState
 
 log = logging.getLogger("reference_hub.outbox")
@@ -446,19 +448,30 @@ class Deliveries:
             await self._failed(delivery, exc.message, transport=True)
             return
         answer, status_code = sent.answer, sent.status_code
-        self._note(delivery, status_code, started)
+        error = ""
         if answer.outcome is not Outcome.OK:
-            await self._unreachable(partner, delivery, f"{answer.outcome.value.lower()}: {answer.detail}")
-            return
-        if answer.status >= 500:
-            await self._unreachable(partner, delivery, f"HTTP {answer.status}")
+            error = f"{answer.outcome.value.lower()}: {answer.detail}"
+        elif answer.status >= 500:
+            error = f"HTTP {answer.status}"
+        elif status_code is None:
+            error = f"HTTP {answer.status} without an OCPI answer"
+        elif answer.status >= 300 or status_code >= 2000:
+            error = f"refused: HTTP {answer.status}, status_code {status_code}"
+        self._note(delivery, status_code, started, error)
+        await self._keep(delivery, sent, error)
+        if answer.outcome is not Outcome.OK or answer.status >= 500:
+            await self._unreachable(partner, delivery, error)
             return
         self.breaker.delivered(delivery.receiver)
+        health = self.forwarder.health
         if status_code is None:
-            await self._failed(delivery, f"HTTP {answer.status} without an OCPI answer", transport=True)
+            await health.failed(delivery.receiver, error)
+            await self._failed(delivery, error, transport=True)
             return
-        if answer.status >= 300 or status_code >= 2000:
-            await self._failed(delivery, f"refused: HTTP {answer.status}, status_code {status_code}", transport=False)
+        if health.marked(delivery.receiver):
+            await health.answered(delivery.receiver)
+        if error:
+            await self._failed(delivery, error, transport=False)
             return
         await self.store.delivered(delivery.delivery_id, self.owner)
         self.forwarder.traffic.delivered(max((now() - delivery.created).total_seconds(), 0.0))
@@ -473,8 +486,34 @@ class Deliveries:
         delivery.last_error = error
         await self.store.reschedule(delivery, self.owner)
 
+    async def _keep(self, delivery: Delivery, sent: Sent, error: str) -> None:
+        """What the receiver was sent and what it answered, kept for the operator's object and delivery views."""
+        parts = delivery.stream.split("|")
+        await self.forwarder.health.keep(
+            KeptExchange(
+                request_id=delivery.delivery_id,
+                at=now(),
+                kind="delivery",
+                sender=party_key(self.settings.country_code, self.settings.party_id),
+                receiver=delivery.receiver,
+                module=parts[1] if len(parts) > 1 else "",
+                object_ref="|".join(parts[1:]) if len(parts) > 3 else "",
+                method=delivery.method,
+                url=redact_url(delivery.url),
+                ok=not error,
+                status_code=sent.status_code,
+                http_status=sent.answer.status or None,
+                error=error,
+                request_headers=shown_headers(delivery.headers),
+                request_body=shown_body(delivery.body),
+                answer_body=shown_body(sent.answer.body) if error else "",
+                expires=self.forwarder.health.expires(),
+            )
+        )
+
     async def _unreachable(self, partner: Partner, delivery: Delivery, error: str) -> None:
         """A send that failed for the receiver's sake: count it against the receiver, then retry or give up."""
+        await self.forwarder.health.failed(delivery.receiver, error)
         if self.breaker.failed(delivery.receiver):
             log.warning(
                 "receiver %s failed %d deliveries in a row (last: %s): out of rotation, marked OFFLINE",
@@ -493,10 +532,12 @@ class Deliveries:
         if changed is None:  # so already, changed by another process, or no longer ACTIVE
             return
         self.directory.forget()  # routing in this process sees the change at once (4003 for an OFFLINE receiver)
+        if not offline:
+            await self.forwarder.health.answered(partner.partner_id)
         log.info("partner %s is %s", partner.partner_id, "offline" if offline else "back")
         await self.client_info(changed, "OFFLINE" if offline else "CONNECTED")
 
-    def _note(self, delivery: Delivery, status_code: int | None, started: float) -> None:
+    def _note(self, delivery: Delivery, status_code: int | None, started: float, error: str = "") -> None:
         """The attempt, in the dashboard's traffic list (memory only)."""
         parts = delivery.stream.split("|")
         self.forwarder.traffic.note(
@@ -511,6 +552,7 @@ class Deliveries:
                 latency_ms=(time.perf_counter() - started) * 1000,
                 request_id=delivery.delivery_id,
                 correlation_id=next((v for k, v in delivery.headers if k == "X-Correlation-ID"), ""),
+                error=error,
             )
         )
 

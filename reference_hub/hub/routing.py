@@ -27,8 +27,9 @@ from dataclasses import dataclass
 import msgspec
 
 from reference_hub.faults import Fault
-from reference_hub.hub.client import Answer, OutboundClient, Outcome
+from reference_hub.hub.client import Answer, OutboundClient, Outcome, redact_url
 from reference_hub.hub.directory import Directory
+from reference_hub.hub.health import Health, shown_body, shown_headers, stamp
 from reference_hub.hub.tokens import TokenVault
 from reference_hub.hub.traffic import Exchange, Traffic
 from reference_hub.ocpi.errors import (
@@ -44,6 +45,7 @@ from reference_hub.ocpi.headers import reply_headers
 from reference_hub.ocpi.paths import is_under
 from reference_hub.settings import Settings
 from reference_hub.store import Partner
+from reference_hub.store.desk import KeptExchange
 
 log = logging.getLogger("reference_hub.routing")
 
@@ -120,6 +122,7 @@ class Forwarder:
         vault: TokenVault,
         client: OutboundClient,
         traffic: Traffic | None = None,
+        health: Health | None = None,
     ) -> None:
         self.settings = settings
         self.directory = directory
@@ -127,6 +130,8 @@ class Forwarder:
         self.client = client
         self.traffic = traffic or Traffic()
         """Recent forwards and per-minute counters (memory only) for the operator dashboard."""
+        self.health = health or Health(None)
+        """DEGRADED marks and kept exchanges (see ``hub/health.py``)."""
         self._faults = frozenset(settings.faults)
 
     async def receiver(self, to: str) -> Partner:
@@ -185,6 +190,7 @@ class Forwarder:
         hub_base: str,
         on_behalf_of: str | None = None,
         partner: Partner | None = None,
+        object_ref: str = "",
     ) -> Relayed:
         """Forward to party ``to`` on behalf of party ``sender`` (of the platform ``on_behalf_of``, whose calls under
         way are bounded by ``party_forwards``); ``hub_base`` is the hub's URL of the same endpoint (for rewriting a
@@ -205,18 +211,21 @@ class Forwarder:
             headers.append(("X-Correlation-ID", correlation_id))
         started = time.perf_counter()
         status_code: int | None = None
+        sent: Sent | None = None
+        error = ""
         try:
             sent = await self.send(partner, method, url, headers, body, caller=caller, sender=on_behalf_of)
             relayed = self._relay(sent, to, sender, base, hub_base)
             status_code = relayed.status_code
             return relayed
         except OcpiError as exc:
-            status_code = exc.status_code
+            status_code, error = exc.status_code, exc.message
             raise
         finally:
+            at = time.time()
             self.traffic.note(
                 Exchange(
-                    at=time.time(),
+                    at=at,
                     kind="forward",
                     sender=sender,
                     receiver=to,
@@ -226,8 +235,60 @@ class Forwarder:
                     latency_ms=(time.perf_counter() - started) * 1000,
                     request_id=request_id,
                     correlation_id=correlation_id,
+                    error=error,
                 )
             )
+            if sent is not None and sent.answer.outcome is not Outcome.BUSY:
+                await self._health(
+                    partner, sent, error, status_code, at, headers, body, method, url, sender, to, module, object_ref
+                )
+
+    async def _health(
+        self,
+        partner: Partner,
+        sent: Sent,
+        error: str,
+        status_code: int | None,
+        at: float,
+        headers: list[tuple[str, str]],
+        body: bytes | None,
+        method: str,
+        url: str,
+        sender: str,
+        to: str,
+        module: str,
+        object_ref: str,
+    ) -> None:
+        """After a forward: the receiver's health (a failure marks it DEGRADED, an answer clears that) and, when it was
+        not answered with 1000 or carried a stored object (``object_ref``), the exchange kept for the operator."""
+        if error:
+            await self.health.failed(partner.partner_id, error)
+        elif self.health.marked(partner.partner_id):
+            await self.health.answered(partner.partner_id)
+        if status_code == 1000 and not object_ref:
+            return
+        answer = sent.answer
+        await self.health.keep(
+            KeptExchange(
+                request_id=next((v for k, v in headers if k == "X-Request-ID"), ""),
+                at=stamp(at),
+                kind="forward",
+                sender=sender,
+                receiver=to,
+                module=module,
+                object_ref=object_ref,
+                method=method,
+                url=redact_url(url),
+                ok=status_code == 1000,
+                status_code=status_code,
+                http_status=answer.status or None,
+                error=error or answer.detail,
+                request_headers=shown_headers(headers),
+                request_body=shown_body(body),
+                answer_body="" if status_code == 1000 else shown_body(answer.body),
+                expires=self.health.expires(),
+            )
+        )
 
     def _relay(self, sent: Sent, to: str, sender: str, base: str, hub_base: str) -> Relayed:
         answer, status_code = sent.answer, sent.status_code

@@ -19,6 +19,7 @@ from reference_hub.hub.client import OutboundClient
 from reference_hub.hub.credentials import Registrar
 from reference_hub.hub.directory import Directory
 from reference_hub.hub.frontdoor import FrontDoor
+from reference_hub.hub.health import Health
 from reference_hub.hub.liveness import Liveness
 from reference_hub.hub.objects import Objects
 from reference_hub.hub.operators import Operators
@@ -113,7 +114,13 @@ async def build_context(settings: Settings, *, client: OutboundClient | None = N
         limiter = FailedAuthLimiter(settings.auth_failure_limit, settings.auth_failure_window, settings.auth_lockout)
         directory = Directory(store)
         registrar.change_listeners.append(directory.forget)
-        forwarder = Forwarder(settings, directory, registrar.vault, peers.client)
+        forwarder = Forwarder(
+            settings,
+            directory,
+            registrar.vault,
+            peers.client,
+            health=Health(store, keep_hours=settings.exchange_keep_hours),
+        )
         deliveries = Deliveries(settings, store, directory, forwarder, peers.client)
         registrar.status_listeners += [deliveries.client_info, deliveries.introduce]
         liveness = Liveness(settings, store, forwarder, peers.client, deliveries)
@@ -125,7 +132,7 @@ async def build_context(settings: Settings, *, client: OutboundClient | None = N
             store=store,
             auth=auth,
             registrar=registrar,
-            operators=Operators(store, registrar),
+            operators=Operators(store, registrar, invitation_days=settings.invitation_days),
             directory=directory,
             objects=objects,
             forwarder=forwarder,

@@ -18,6 +18,7 @@ from reference_hub.ocpi.datetime import DateTime
 from reference_hub.ocpi.models import CredentialsRole, Endpoint
 from reference_hub.store.callbacks import CallbackStore
 from reference_hub.store.coordination import Coordination
+from reference_hub.store.desk import Desk
 from reference_hub.store.objects import ObjectStore
 from reference_hub.store.outbox import Outbox
 from reference_hub.store.page import Page
@@ -94,6 +95,10 @@ class Invitation(msgspec.Struct, kw_only=True):
     created: DateTime
     used_by: str | None = None
     """Partner id that consumed it; a used invitation no longer authenticates."""
+    label: str = ""
+    """Who or what it is for, as the operator wrote it."""
+    expires: DateTime | None = None
+    """After this it opens nothing (the refusal says it expired); None: never (invitations made before expiries)."""
 
 
 class TokenOwner(msgspec.Struct, frozen=True):
@@ -182,9 +187,10 @@ class PartnerStore(Protocol):
         """Delete an unused invitation so its token A no longer authenticates; False when there was none."""
 
 
-class Store(PartnerStore, ObjectStore, Outbox, CallbackStore, Coordination, Protocol):
+class Store(PartnerStore, ObjectStore, Outbox, CallbackStore, Coordination, Desk, Protocol):
     """Everything the hub persists: partners and tokens, client-owned objects, the deliveries it owes, the
-    response URLs it handed out (pending callbacks), and what its processes agree on (leases, last heard)."""
+    response URLs it handed out (pending callbacks), what its processes agree on (leases, last heard), and the
+    operators' desk (accounts, audit log, kept exchanges, health marks)."""
 
 
 __all__ = (

@@ -48,6 +48,7 @@ from reference_hub.store.base import (
     TokenOwner,
 )
 from reference_hub.store.mongo_callbacks import MongoCallbacks
+from reference_hub.store.mongo_desk import MongoDesk
 from reference_hub.store.mongo_objects import MongoObjects
 from reference_hub.store.mongo_outbox import MongoOutbox
 
@@ -82,7 +83,17 @@ def _ts(value: DateTime) -> str:
     return sortable(value, zulu=True)
 
 
-class MongoStore(MongoObjects, MongoOutbox, MongoCallbacks):
+def _invitation(doc: Doc) -> Invitation:
+    expires = doc.get("expires")
+    return Invitation(
+        token_hash=doc["_id"],
+        created=DateTime.parse(doc["created"]),
+        label=doc.get("label") or "",
+        expires=None if expires is None else DateTime.parse(expires),
+    )
+
+
+class MongoStore(MongoObjects, MongoOutbox, MongoCallbacks, MongoDesk):
     """Store adapter on ``pymongo.AsyncMongoClient``.
 
     ``client`` and ``database`` exist for tests: an injected client (a real one or an in-process fake) is used
@@ -152,6 +163,7 @@ class MongoStore(MongoObjects, MongoOutbox, MongoCallbacks):
             await self._open_objects(db)
             await self._open_outbox(db)
             await self._open_callbacks(db)
+            await self._open_desk(db)
             self.transactions = await _supports_transactions(client)
         except BaseException:
             if client is not self._injected:
@@ -215,7 +227,13 @@ class MongoStore(MongoObjects, MongoOutbox, MongoCallbacks):
 
     async def add_invitation(self, invitation: Invitation) -> None:
         await self.invitations.insert_one(
-            {"_id": invitation.token_hash, "created": _ts(invitation.created), "used_by": invitation.used_by}
+            {
+                "_id": invitation.token_hash,
+                "created": _ts(invitation.created),
+                "used_by": invitation.used_by,
+                "label": invitation.label,
+                "expires": None if invitation.expires is None else _ts(invitation.expires),
+            }
         )
 
     async def lookup_token(self, token_hash: str) -> TokenOwner | None:
@@ -224,8 +242,7 @@ class MongoStore(MongoObjects, MongoOutbox, MongoCallbacks):
             return TokenOwner(partner=self._partner(doc))
         inv = await self.invitations.find_one({"_id": token_hash, "used_by": None})
         if inv is not None:
-            created = DateTime.parse(inv["created"])
-            return TokenOwner(invitation=Invitation(token_hash=token_hash, created=created))
+            return TokenOwner(invitation=_invitation(inv))
         return None
 
     async def _give_back(self, token_hash: str, partner_id: str) -> None:
@@ -397,7 +414,7 @@ class MongoStore(MongoObjects, MongoOutbox, MongoCallbacks):
         cursor = (
             self.invitations.find({"used_by": None}).sort([("created", ASCENDING), ("_id", ASCENDING)]).limit(limit)
         )
-        return [Invitation(token_hash=doc["_id"], created=DateTime.parse(doc["created"])) async for doc in cursor]
+        return [_invitation(doc) async for doc in cursor]
 
     async def revoke_invitation(self, token_hash: str) -> bool:
         result = await self.invitations.delete_one({"_id": token_hash, "used_by": None})

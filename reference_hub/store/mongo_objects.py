@@ -174,6 +174,23 @@ class MongoObjects:
     async def object_modules(self) -> list[str]:
         return sorted(await self.objects.distinct("module"))
 
+    async def object_counts(self) -> list[tuple[str, str, int]]:
+        cursor = await self.objects.aggregate(
+            [{"$group": {"_id": {"module": "$module", "owner": "$owner"}, "n": {"$sum": 1}}}]
+        )
+        counts = [(doc["_id"]["module"], doc["_id"]["owner"], doc["n"]) async for doc in cursor]
+        return sorted(counts)
+
+    async def search_objects(self, key: str, *, limit: int = 20) -> list[StoredObject]:
+        found: list[StoredObject] = []
+        for module in await self.object_modules():
+            query = {
+                "module": module,
+                "$or": [{"object_id": key}, {"object_id": {"$gte": key + "\t", "$lt": key + "\n"}}],
+            }
+            found += [_record(doc) async for doc in self.objects.find(query).sort(_ORDER).limit(limit)]
+        return sorted(found, key=lambda o: o.created)[:limit]
+
     async def list_objects(self, query: ObjectQuery) -> Page[StoredObject]:
         found = _filter(query)
         total = await self.objects.count_documents(found)

@@ -10,6 +10,7 @@ killed between the two loses that fan-out (the hub warns at start-up; see mongo.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
@@ -19,7 +20,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from reference_hub.ocpi.datetime import DateTime, sortable
-from reference_hub.store.outbox import Delivery, DeliveryState, OutboxStats
+from reference_hub.store.outbox import Delivery, DeliveryQuery, DeliveryState, OutboxStats
+from reference_hub.store.page import Page
 
 Doc = dict[str, Any]
 T = TypeVar("T")
@@ -180,6 +182,44 @@ class MongoOutbox:
             found["receiver"] = receiver
         cursor = self.deliveries.find(found).sort("seq", ASCENDING).limit(limit)
         return [_delivery(doc) async for doc in cursor]
+
+    async def find_deliveries(self, query: DeliveryQuery) -> Page[Delivery]:
+        found: Doc = {}
+        if query.receiver is not None:
+            found["receiver"] = query.receiver
+        if query.state is not None:
+            found["state"] = query.state.value
+        streams = []
+        if query.module is not None:
+            streams.append({"stream": {"$regex": f"^[^|]*\\|{re.escape(query.module)}\\|"}})
+        if query.stream is not None:
+            streams.append({"stream": {"$regex": f"\\|{re.escape(query.stream)}$"}})
+        if streams:
+            found["$and"] = streams
+        if query.correlation_id is not None:
+            found["headers"] = ["X-Correlation-ID", query.correlation_id]
+        created: Doc = {}
+        if query.created_from is not None:
+            created["$gte"] = _ts(query.created_from)
+        if query.created_to is not None:
+            created["$lt"] = _ts(query.created_to)
+        if created:
+            found["created"] = created
+        total = await self.deliveries.count_documents(found)
+        if query.limit == 0 or query.offset >= total:
+            return Page(total=total, items=[])
+        cursor = self.deliveries.find(found).sort("seq", ASCENDING).skip(query.offset).limit(query.limit)
+        return Page(total=total, items=[_delivery(doc) async for doc in cursor])
+
+    async def retry_deliveries(self, receiver: str, due: DateTime) -> int:
+        result = await self.deliveries.update_many(
+            {"receiver": receiver, "state": "FAILED"},
+            {"$set": {"state": "PENDING", "due": _ts(due), "lease_owner": None, "lease_until": None}},
+        )
+        return result.modified_count
+
+    async def drop_deliveries(self, receiver: str, state: DeliveryState) -> int:
+        return (await self.deliveries.delete_many({"receiver": receiver, "state": state.value})).deleted_count
 
     async def drop_delivery(self, delivery_id: str) -> bool:
         return (await self.deliveries.delete_one({"_id": delivery_id})).deleted_count == 1

@@ -87,5 +87,12 @@ class ObjectStore(Protocol):
     async def object_modules(self) -> list[str]:
         """Every module that has at least one object, sorted (for copying a store)."""
 
+    async def object_counts(self) -> list[tuple[str, str, int]]:
+        """``(module, owner, how many)`` for every module and owner holding objects, sorted by module and owner."""
+
+    async def search_objects(self, key: str, *, limit: int = 20) -> list[StoredObject]:
+        """Objects of any module whose key is ``key`` (upper case), or begins with ``key`` and a tab (a Token's uid
+        with any type), oldest first."""
+
 
 __all__ = ("ObjectQuery", "ObjectStore", "StoredObject")

@@ -17,6 +17,7 @@ from typing import Protocol
 import msgspec
 
 from reference_hub.ocpi.datetime import DateTime
+from reference_hub.store.page import Page
 
 
 class DeliveryState(StrEnum):
@@ -57,6 +58,55 @@ class OutboxStats(msgspec.Struct, kw_only=True):
     last_error: str | None = None
 
 
+class DeliveryQuery(msgspec.Struct, kw_only=True, frozen=True):
+    """Which deliveries an operator looks at (every filter optional), oldest first."""
+
+    receiver: str | None = None
+    state: DeliveryState | None = None
+    module: str | None = None
+    """The module a delivery carries (the second part of its stream)."""
+    correlation_id: str | None = None
+    created_from: DateTime | None = None
+    created_to: DateTime | None = None
+    stream: str | None = None
+    """Deliveries of one object to anyone: streams ending with ``|`` + this (``module|OWNER|ID``)."""
+    offset: int = 0
+    limit: int = 50
+
+
+def like_literal(text: str) -> str:
+    """``text`` for a LIKE pattern with ``\\`` as the escape character: its own ``%`` and ``_`` match only
+    themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def correlation_pattern(correlation_id: str) -> str:
+    """The LIKE pattern finding a correlation header in the stored headers' JSON text."""
+    return "%" + like_literal(msgspec.json.encode(["X-Correlation-ID", correlation_id]).decode()) + "%"
+
+
+def delivery_filters(query: DeliveryQuery) -> tuple[list[str], list[object]]:
+    """The WHERE terms of a delivery query but its time range, with ``?`` placeholders."""
+    where: list[str] = []
+    params: list[object] = []
+
+    def add(term: str, value: object) -> None:
+        params.append(value)
+        where.append(term)
+
+    if query.receiver is not None:
+        add("receiver = ?", query.receiver)
+    if query.state is not None:
+        add("state = ?", query.state.value)
+    if query.module is not None:
+        add("stream LIKE ? ESCAPE '\\'", "%|" + like_literal(query.module) + "|%")
+    if query.stream is not None:
+        add("stream LIKE ? ESCAPE '\\'", "%|" + like_literal(query.stream))
+    if query.correlation_id is not None:
+        add("headers LIKE ? ESCAPE '\\'", correlation_pattern(query.correlation_id))
+    return where, params
+
+
 class Outbox(Protocol):
     """Durable deliveries. Every adapter passes tests/contract/test_outbox_contract.py."""
 
@@ -90,6 +140,15 @@ class Outbox(Protocol):
     async def list_deliveries(self, *, receiver: str | None, state: DeliveryState, limit: int) -> list[Delivery]:
         """Deliveries in a state, oldest first (for the admin API)."""
 
+    async def find_deliveries(self, query: DeliveryQuery) -> Page[Delivery]:
+        """A page of the deliveries the query matches, oldest first, and how many match."""
+
+    async def retry_deliveries(self, receiver: str, due: DateTime) -> int:
+        """Make every FAILED delivery to ``receiver`` PENDING again, due at ``due``; how many."""
+
+    async def drop_deliveries(self, receiver: str, state: DeliveryState) -> int:
+        """Remove every delivery to ``receiver`` in ``state``; how many."""
+
     async def drop_delivery(self, delivery_id: str) -> bool:
         """Remove a delivery (operator decision); False when there was none."""
 
@@ -97,4 +156,4 @@ class Outbox(Protocol):
         """Make a FAILED delivery PENDING again, due at ``due``; False when there was no such delivery."""
 
 
-__all__ = ("Delivery", "DeliveryState", "Outbox", "OutboxStats")
+__all__ = ("Delivery", "DeliveryQuery", "DeliveryState", "Outbox", "OutboxStats", "delivery_filters", "like_literal")

@@ -41,6 +41,7 @@ from reference_hub.store.base import (
     TokenOwner,
 )
 from reference_hub.store.postgres_callbacks import PostgresCallbacks
+from reference_hub.store.postgres_desk import PostgresDesk
 from reference_hub.store.postgres_objects import PostgresObjects
 from reference_hub.store.postgres_outbox import Params, PostgresOutbox, as_datetime, rowcount
 from reference_hub.store.postgres_schema import CHANGES_CHANNEL, migrate
@@ -55,8 +56,10 @@ _LIVE = [PartnerStatus.PENDING.value, PartnerStatus.ACTIVE.value, PartnerStatus.
 """Statuses that hold their token hash and party keys (a SUSPENDED partner keeps both until it is reactivated)."""
 
 _LOOKUP = (
-    "SELECT doc, NULL::timestamptz FROM partners WHERE token_hash = $1 AND status = ANY($2::text[])"
-    " UNION ALL SELECT NULL, created FROM invitations WHERE token_hash = $1 AND used_by IS NULL LIMIT 1"
+    "SELECT doc, NULL::timestamptz, NULL::text, NULL::timestamptz FROM partners"
+    " WHERE token_hash = $1 AND status = ANY($2::text[])"
+    " UNION ALL SELECT NULL, created, label, expires FROM invitations WHERE token_hash = $1 AND used_by IS NULL"
+    " LIMIT 1"
 )
 
 
@@ -78,7 +81,16 @@ def split_url(url: str) -> tuple[str, int]:
     return urlunsplit((scheme, parts.netloc, parts.path, urlencode(kept), parts.fragment)), size
 
 
-class PostgresStore(PostgresObjects, PostgresOutbox, PostgresCallbacks):
+def _invitation(token_hash: str, created: Any, label: str | None, expires: Any) -> Invitation:
+    return Invitation(
+        token_hash=token_hash,
+        created=as_datetime(created),
+        label=label or "",
+        expires=None if expires is None else as_datetime(expires),
+    )
+
+
+class PostgresStore(PostgresObjects, PostgresOutbox, PostgresCallbacks, PostgresDesk):
     """Store adapter on an asyncpg connection pool."""
 
     name = "postgresql"
@@ -174,10 +186,12 @@ class PostgresStore(PostgresObjects, PostgresOutbox, PostgresCallbacks):
 
     async def add_invitation(self, invitation: Invitation) -> None:
         await self.pool.execute(
-            "INSERT INTO invitations (token_hash, created, used_by) VALUES ($1, $2, $3)",
+            "INSERT INTO invitations (token_hash, created, used_by, label, expires) VALUES ($1, $2, $3, $4, $5)",
             invitation.token_hash,
             invitation.created,
             invitation.used_by,
+            invitation.label,
+            invitation.expires,
         )
 
     async def lookup_token(self, token_hash: str) -> TokenOwner | None:
@@ -186,14 +200,15 @@ class PostgresStore(PostgresObjects, PostgresOutbox, PostgresCallbacks):
             return None
         if row[0] is not None:
             return TokenOwner(partner=self._decode(row[0]))
-        return TokenOwner(invitation=Invitation(token_hash=token_hash, created=as_datetime(row[1])))
+        return TokenOwner(invitation=_invitation(token_hash, row[1], row[2], row[3]))
 
     async def list_invitations(self, *, limit: int = 1000) -> list[Invitation]:
         rows = await self.pool.fetch(
-            "SELECT token_hash, created FROM invitations WHERE used_by IS NULL ORDER BY created, token_hash LIMIT $1",
+            "SELECT token_hash, created, label, expires FROM invitations WHERE used_by IS NULL"
+            " ORDER BY created, token_hash LIMIT $1",
             limit,
         )
-        return [Invitation(token_hash=r[0], created=as_datetime(r[1])) for r in rows]
+        return [_invitation(*r) for r in rows]
 
     async def revoke_invitation(self, token_hash: str) -> bool:
         status = await self.pool.execute(

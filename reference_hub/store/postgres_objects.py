@@ -172,5 +172,22 @@ class PostgresObjects:
         )
         return [r[0] for r in rows]
 
+    async def object_counts(self) -> list[tuple[str, str, int]]:
+        rows = await self.pool.fetch(
+            "SELECT module, owner, count(*) FROM objects GROUP BY module, owner ORDER BY module, owner"
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    async def search_objects(self, key: str, *, limit: int = 20) -> list[StoredObject]:
+        rows = await self.pool.fetch(
+            f"SELECT {_COLUMNS} FROM objects WHERE module = ANY($1::text[]) AND (object_id = $2"  # noqa: S608
+            " OR starts_with(object_id, $3)) ORDER BY seq LIMIT $4",
+            await self.object_modules(),
+            key,
+            key + "\t",
+            limit,
+        )
+        return [_record(r) for r in rows]
+
 
 __all__ = ("FIND_BY_ID", "PostgresObjects", "page_statements")

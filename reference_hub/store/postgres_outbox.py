@@ -20,7 +20,8 @@ import asyncpg
 import msgspec
 
 from reference_hub.ocpi.datetime import DateTime
-from reference_hub.store.outbox import Delivery, DeliveryState, OutboxStats
+from reference_hub.store.outbox import Delivery, DeliveryQuery, DeliveryState, OutboxStats, delivery_filters
+from reference_hub.store.page import Page
 
 _COLUMNS = "delivery_id, receiver, stream, method, url, headers, body, created, due, attempts, state, last_error"
 
@@ -209,6 +210,41 @@ class PostgresOutbox:
             *p.values,
         )
         return [_delivery(r) for r in rows]
+
+    async def find_deliveries(self, query: DeliveryQuery) -> Page[Delivery]:
+        terms, values = delivery_filters(query)
+        p = Params()
+        where = []
+        for term, value in zip(terms, values, strict=True):
+            where.append(term.replace("?", p.add(value)))
+        if query.created_from is not None:
+            where.append(f"created >= {p.add(query.created_from)}")
+        if query.created_to is not None:
+            where.append(f"created < {p.add(query.created_to)}")
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        async with self.pool.acquire() as connection:
+            total = await connection.fetchval(f"SELECT count(*) FROM deliveries {clause}", *p.values)  # noqa: S608
+            rows = await connection.fetch(
+                f"SELECT {_COLUMNS} FROM deliveries {clause} ORDER BY seq"  # noqa: S608
+                f" LIMIT {p.add(query.limit)} OFFSET {p.add(query.offset)}",
+                *p.values,
+            )
+        return Page(total=total, items=[_delivery(r) for r in rows])
+
+    async def retry_deliveries(self, receiver: str, due: DateTime) -> int:
+        status = await self.pool.execute(
+            "UPDATE deliveries SET state = 'PENDING', due = $1, lease_owner = NULL, lease_until = NULL"
+            " WHERE receiver = $2 AND state = 'FAILED'",
+            due,
+            receiver,
+        )
+        return rowcount(status)
+
+    async def drop_deliveries(self, receiver: str, state: DeliveryState) -> int:
+        status = await self.pool.execute(
+            "DELETE FROM deliveries WHERE receiver = $1 AND state = $2", receiver, state.value
+        )
+        return rowcount(status)
 
     async def drop_delivery(self, delivery_id: str) -> bool:
         return rowcount(await self.pool.execute("DELETE FROM deliveries WHERE delivery_id = $1", delivery_id)) == 1

@@ -131,9 +131,49 @@ CREATE TABLE partner_heard (
 );
 """
 
+_DESK = """
+-- Invitations carry who they are for and when they stop working.
+ALTER TABLE invitations ADD COLUMN label text NOT NULL DEFAULT '';
+ALTER TABLE invitations ADD COLUMN expires timestamptz;
+-- Named dashboard accounts (Argon2id hashes, never passwords) and the audit log of what they did.
+CREATE TABLE operators (
+    name          text PRIMARY KEY,
+    role          text NOT NULL,
+    password_hash text NOT NULL,
+    created       timestamptz NOT NULL
+);
+CREATE TABLE audit (
+    seq      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at       timestamptz NOT NULL,
+    operator text NOT NULL,
+    action   text NOT NULL,
+    subject  text NOT NULL,
+    detail   text NOT NULL
+);
+CREATE INDEX audit_subject ON audit (subject, seq);
+-- Exchanges kept for a while to be looked at (failed ones, and what each receiver was delivered).
+CREATE TABLE exchanges (
+    request_id text PRIMARY KEY,
+    at         timestamptz NOT NULL,
+    object_ref text NOT NULL,
+    expires    timestamptz NOT NULL,
+    doc        bytea NOT NULL
+);
+CREATE INDEX exchanges_object ON exchanges (object_ref, at);
+CREATE INDEX exchanges_expires ON exchanges (expires);
+-- Parties whose recent sends failed (DEGRADED), written when that changes.
+CREATE TABLE degraded (
+    partner_id text PRIMARY KEY,
+    since      timestamptz NOT NULL,
+    error      text NOT NULL,
+    at         timestamptz NOT NULL
+);
+"""
+
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "partners, invitations, objects, outbox, callbacks, change notification", _BASE),
     (2, "leases and last-heard times shared by hub processes", _COORDINATION),
+    (3, "invitation labels and expiry, operators, audit log, kept exchanges, health marks", _DESK),
 )
 """(version, what it adds, SQL), in order."""
 

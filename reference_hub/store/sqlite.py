@@ -27,6 +27,7 @@ from reference_hub.store.base import (
     TokenOwner,
 )
 from reference_hub.store.sqlite_callbacks import SqliteCallbacks
+from reference_hub.store.sqlite_desk import DESK_SCHEMA, SqliteDesk
 from reference_hub.store.sqlite_objects import SqliteObjects
 from reference_hub.store.sqlite_outbox import SqliteOutbox
 from reference_hub.store.sqlite_tx import immediate
@@ -50,7 +51,9 @@ CREATE INDEX IF NOT EXISTS party_keys_partner ON party_keys (partner_id);
 CREATE TABLE IF NOT EXISTS invitations (
     token_hash TEXT PRIMARY KEY,
     created    TEXT NOT NULL,
-    used_by    TEXT
+    used_by    TEXT,
+    label      TEXT NOT NULL DEFAULT '',
+    expires    TEXT
 );
 CREATE TABLE IF NOT EXISTS leases (
     name  TEXT PRIMARY KEY,
@@ -82,7 +85,28 @@ def _ts(value: DateTime) -> str:
     return sortable(value)
 
 
-class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks):
+_ADDED_COLUMNS = {"invitations": (("label", "TEXT NOT NULL DEFAULT ''"), ("expires", "TEXT"))}
+"""Columns added to tables after their first release: a database file made before them gets them when opened."""
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    for table, columns in _ADDED_COLUMNS.items():
+        present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        for name, declaration in columns:
+            if name not in present:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
+
+
+def _invitation(token_hash: str, created: str, label: str | None, expires: str | None) -> Invitation:
+    return Invitation(
+        token_hash=token_hash,
+        created=DateTime.parse(created),
+        label=label or "",
+        expires=None if expires is None else DateTime.parse(expires),
+    )
+
+
+class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks, SqliteDesk):
     """Store adapter on the standard library's sqlite3."""
 
     name = "sqlite"
@@ -116,6 +140,9 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks):
         db.execute("PRAGMA cache_size=-65536")
         db.execute("PRAGMA foreign_keys=ON")
         db.executescript(_SCHEMA)
+        with immediate(db):
+            _add_missing_columns(db)
+        db.executescript(DESK_SCHEMA)
         self._db = db
         self._open_objects()
         self._open_callbacks()
@@ -136,8 +163,14 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks):
 
     async def add_invitation(self, invitation: Invitation) -> None:
         self.db.execute(
-            "INSERT INTO invitations (token_hash, created, used_by) VALUES (?, ?, ?)",
-            (invitation.token_hash, _ts(invitation.created), invitation.used_by),
+            "INSERT INTO invitations (token_hash, created, used_by, label, expires) VALUES (?, ?, ?, ?, ?)",
+            (
+                invitation.token_hash,
+                _ts(invitation.created),
+                invitation.used_by,
+                invitation.label,
+                None if invitation.expires is None else _ts(invitation.expires),
+            ),
         )
 
     async def lookup_token(self, token_hash: str) -> TokenOwner | None:
@@ -147,11 +180,10 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks):
         if row is not None:
             return TokenOwner(partner=self._decode(row[0]))
         row = self.db.execute(
-            "SELECT created FROM invitations WHERE token_hash = ? AND used_by IS NULL", (token_hash,)
+            "SELECT created, label, expires FROM invitations WHERE token_hash = ? AND used_by IS NULL", (token_hash,)
         ).fetchone()
         if row is not None:
-            created = DateTime.parse(row[0])
-            return TokenOwner(invitation=Invitation(token_hash=token_hash, created=created))
+            return TokenOwner(invitation=_invitation(token_hash, *row))
         return None
 
     def _write_keys(self, partner: Partner) -> None:
@@ -297,10 +329,11 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks):
 
     async def list_invitations(self, *, limit: int = 1000) -> list[Invitation]:
         rows = self.db.execute(
-            "SELECT token_hash, created FROM invitations WHERE used_by IS NULL ORDER BY created, token_hash LIMIT ?",
+            "SELECT token_hash, created, label, expires FROM invitations WHERE used_by IS NULL"
+            " ORDER BY created, token_hash LIMIT ?",
             (limit,),
         ).fetchall()
-        return [Invitation(token_hash=r[0], created=DateTime.parse(r[1])) for r in rows]
+        return [_invitation(*r) for r in rows]
 
     async def revoke_invitation(self, token_hash: str) -> bool:
         cur = self.db.execute("DELETE FROM invitations WHERE token_hash = ? AND used_by IS NULL", (token_hash,))

@@ -252,6 +252,23 @@ class SqliteObjects:
     async def object_modules(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT module FROM objects ORDER BY module")]
 
+    async def object_counts(self) -> list[tuple[str, str, int]]:
+        rows = self.db.execute(
+            "SELECT module, owner, count(*) FROM objects GROUP BY module, owner ORDER BY module, owner"
+        ).fetchall()
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    async def search_objects(self, key: str, *, limit: int = 20) -> list[StoredObject]:
+        found: list[StoredObject] = []
+        for module in await self.object_modules():
+            rows = self.db.execute(
+                f"SELECT {_COLUMNS} FROM objects WHERE module = ? AND (object_id = ?"  # noqa: S608
+                " OR (object_id >= ? AND object_id < ?)) ORDER BY +seq LIMIT ?",
+                (module, key, key + "\t", key + "\n", limit),
+            ).fetchall()
+            found += [_record(r) for r in rows]
+        return sorted(found, key=lambda o: o.created)[:limit]
+
     async def list_objects(self, query: ObjectQuery) -> Page[StoredObject]:
         if self._reader is None:
             return read_page(self.db, query)

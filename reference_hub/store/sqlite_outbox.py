@@ -13,7 +13,8 @@ from typing import Any
 import msgspec
 
 from reference_hub.ocpi.datetime import DateTime, sortable
-from reference_hub.store.outbox import Delivery, DeliveryState, OutboxStats
+from reference_hub.store.outbox import Delivery, DeliveryQuery, DeliveryState, OutboxStats, delivery_filters
+from reference_hub.store.page import Page
 from reference_hub.store.sqlite_tx import immediate
 
 OUTBOX_SCHEMA = """
@@ -194,6 +195,34 @@ class SqliteOutbox:
         ).fetchall()
         return [_delivery(r) for r in rows]
 
+    async def find_deliveries(self, query: DeliveryQuery) -> Page[Delivery]:
+        where, params = delivery_filters(query)
+        if query.created_from is not None:
+            where.append("created >= ?")
+            params.append(_ts(query.created_from))
+        if query.created_to is not None:
+            where.append("created < ?")
+            params.append(_ts(query.created_to))
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        (total,) = self.db.execute(f"SELECT count(*) FROM deliveries {clause}", params).fetchone()  # noqa: S608
+        rows = self.db.execute(
+            f"SELECT {_COLUMNS} FROM deliveries {clause} ORDER BY seq LIMIT ? OFFSET ?",  # noqa: S608
+            [*params, query.limit, query.offset],
+        ).fetchall()
+        return Page(total=total, items=[_delivery(r) for r in rows])
+
+    async def retry_deliveries(self, receiver: str, due: DateTime) -> int:
+        cur = self.db.execute(
+            "UPDATE deliveries SET state = 'PENDING', due = ?, lease_owner = NULL, lease_until = NULL"
+            " WHERE receiver = ? AND state = 'FAILED'",
+            (_ts(due), receiver),
+        )
+        return cur.rowcount
+
+    async def drop_deliveries(self, receiver: str, state: DeliveryState) -> int:
+        cur = self.db.execute("DELETE FROM deliveries WHERE receiver = ? AND state = ?", (receiver, state.value))
+        return cur.rowcount
+
     async def drop_delivery(self, delivery_id: str) -> bool:
         return self.db.execute("DELETE FROM deliveries WHERE delivery_id = ?", (delivery_id,)).rowcount == 1
 
@@ -206,4 +235,10 @@ class SqliteOutbox:
         return cur.rowcount == 1
 
 
-__all__ = ("CLAIM_DUE", "INSERT_DELIVERY", "OUTBOX_SCHEMA", "SqliteOutbox", "delivery_row")
+__all__ = (
+    "CLAIM_DUE",
+    "INSERT_DELIVERY",
+    "OUTBOX_SCHEMA",
+    "SqliteOutbox",
+    "delivery_row",
+)

@@ -61,6 +61,9 @@ def one_line(result: subprocess.CompletedProcess[str], code: int, *expected: str
         (("serve", "--workers", "two"), ("--workers", "'two' is not a whole number")),
         (("seed-locations", "--locations", "5", "--owner", "NLCPO"), ("--owner 'NLCPO' is not CC/PID",)),
         (("partners", "list", "DE-ABC"), ("takes no PARTNER_ID",)),
+        (("operators", "add"), ("give the operator's NAME",)),
+        (("operators", "add", "bad name!"), ("give the operator's NAME",)),
+        (("operators", "add", "alice", "--role", "root"), ("invalid choice: 'root'",)),
         (("completion", "fish"), ("invalid choice: 'fish'",)),
     ],
 )
@@ -253,3 +256,29 @@ def test_bash_completion_completes_the_commands(tmp_path: Path) -> None:
     assert sorted(completed.stdout.split()) == ["seed", "seed-locations", "seed-tokens", "serve"], completed.stderr
     zsh = hub("completion", "zsh", cwd=tmp_path)
     assert zsh.returncode == 0 and zsh.stdout.startswith("#compdef ocpi-hub")
+
+
+def test_operators_are_added_listed_and_removed_with_one_line_refusals(tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path}/hub.db"
+
+    def operators(*args: str, password: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "reference_hub", "operators", *args, "--store", store],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=clean_env(None),
+            input=password,
+            timeout=60,
+            check=False,
+        )
+
+    one_line(operators("add", "alice", "--password-stdin", password="short\n"), EXIT_USAGE, "at least 12 characters")
+    added = operators("add", "alice", "--role", "operator", "--password-stdin", password="a-long-enough-password\n")
+    assert added.returncode == 0 and added.stdout.strip() == "added alice (operator)", added.stderr
+    one_line(operators("add", "alice", "--password-stdin", password="another-long-password\n"), EXIT_USAGE, "already")
+    listed = operators("list")
+    assert listed.returncode == 0 and "alice" in listed.stdout and "operator" in listed.stdout
+    assert "a-long-enough-password" not in listed.stdout and "$argon2id$" not in listed.stdout
+    assert operators("remove", "alice").stdout.strip() == "removed alice"
+    one_line(operators("remove", "alice"), EXIT_FAILED, "no operator 'alice'")

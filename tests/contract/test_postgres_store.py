@@ -108,9 +108,10 @@ def test_an_older_schema_is_upgraded_keeping_its_data(postgres_url: str) -> None
         try:
             assert await store.get_partner("DE-OLD") == partner("DE-OLD")
             assert await store.take_lease("liveness", "p1", at(0), at(30))  # a table of version 2
+            assert await store.degraded() == {}  # a table of version 3
         finally:
             await store.close()
-        assert await applied_versions(postgres_url) == [1, 2]
+        assert await applied_versions(postgres_url) == [1, 2, 3]
 
     run(body)
 

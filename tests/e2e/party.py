@@ -589,7 +589,8 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
                 elif self.path == "/control/unregister":
                     self.reply(200, json.dumps(party.unregister()).encode())
                 elif self.path == "/control/invite":
-                    party.token_a = secrets.token_urlsafe(24)
+                    # never "-..." (a command line would read it as an option; see ocpi-hub register --help)
+                    party.token_a = "A" + secrets.token_urlsafe(24)
                     self.reply(
                         200,
                         json.dumps({"token": party.token_a, "versions_url": f"{party.base}/ocpi/versions"}).encode(),

@@ -88,13 +88,17 @@ class HubProcess:
         self.workers = workers
         self.proc: subprocess.Popen[str] | None = None
 
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """Run another ``ocpi-hub`` command against the same store and port."""
+    def cli(
+        self, *args: str, input: str | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run another ``ocpi-hub`` command against the same store and port (``input`` on its standard input,
+        ``env`` added to the hub's environment)."""
         return subprocess.run(
             [sys.executable, "-m", "reference_hub", *args, "--store", self.store, "--port", str(self.port)],
             capture_output=True,
             text=True,
-            env=self.env,
+            input=input,
+            env={**self.env, **(env or {})},
             timeout=60,
             check=False,
             cwd=self.cwd,

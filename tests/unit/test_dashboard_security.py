@@ -24,7 +24,15 @@ from reference_hub.settings import load_settings
 from reference_hub.store import Partner, PartnerStatus
 
 KEY = "the-operators-admin-key-0123456789"
-PAGES = ("/admin/", "/admin/parties", "/admin/invites", "/admin/deliveries", "/admin/traffic")
+PAGES = (
+    "/admin/",
+    "/admin/parties",
+    "/admin/invites",
+    "/admin/deliveries",
+    "/admin/traffic",
+    "/admin/data",
+    "/admin/audit",
+)
 
 
 def _client(base_url: str = "http://testserver.local", **settings: Any) -> TestClient[Any]:
@@ -259,3 +267,22 @@ def test_a_session_signed_by_one_worker_is_accepted_by_another_with_the_same_key
     with _client() as other_worker:
         other_worker.cookies.set("ocpi_hub_session", value, path="/admin")
         assert other_worker.get("/admin/", follow_redirects=False).status_code == 200
+
+
+def test_a_viewer_session_cannot_act_and_cannot_make_itself_an_operator() -> None:
+    gate = Gatekeeper(KEY)
+    viewer, session = gate.new_session("victor", "viewer")
+    assert (session.operator, session.role, session.can_act) == ("victor", "viewer", False)
+    with _client() as c:
+        c.app.state.dashboard = gate
+        c.cookies.set("ocpi_hub_session", viewer, path="/admin")
+        page = c.get("/admin/invites")
+        assert page.status_code == 200 and "create-invitation" not in page.text and "victor" in page.text
+        for path in ("/admin/invites/new", "/admin/parties/DE-MSP/suspend", "/admin/deliveries/retry-all"):
+            refused = c.post(path, data={"csrf": session.csrf, "receiver": "DE-MSP"}, follow_redirects=False)
+            assert refused.status_code == 403 and "viewer" in refused.text, path
+        assert c.get("/admin/audit").text.count("<tr>") <= 1  # nothing was done, nothing recorded
+        expires, middle, mac = viewer.split(".")
+        forged = f"{expires}.{middle.replace(':viewer:', ':operator:')}.{mac}"
+        c.cookies.set("ocpi_hub_session", forged, path="/admin")
+        assert c.get("/admin/", follow_redirects=False).status_code == 303  # the MAC covers the role

@@ -12,6 +12,9 @@
   against the address in the hub's one failed-authentication limiter (``hub/ratelimit.py``, shared with OCPI tokens
   and the admin API), which locks the address out: every sign-in from it is then refused, the right key included.
   The key itself is compared in constant time and never written to a page, a URL or a log.
+- **Named operators** sign in with their own name and password (an Argon2id hash in the store, checked by
+  ``argon2-cffi``); their failures count in the same limiter. The session cookie carries the name and role under its
+  MAC, so a viewer cannot make itself an operator.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from urllib.parse import urlsplit
 
 from litestar import Request
 
+from reference_hub.hub.operators import OPERATOR_NAME
 from reference_hub.hub.tokens import secret_matches
 
 SESSION_COOKIE = "ocpi_hub_session"
@@ -60,6 +64,10 @@ def _mac(key: bytes, message: str) -> str:
     return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
 
 
+ADMIN = "admin key"
+"""Who a session signed in with the admin key is, in the audit log."""
+
+
 @dataclass(frozen=True, slots=True)
 class Session:
     """A signed-in operator."""
@@ -68,6 +76,13 @@ class Session:
     expires: int
     csrf: str
     """The token every form of this session must carry."""
+    operator: str = ADMIN
+    role: str = "operator"
+    """``viewer`` reads every page and changes nothing; ``operator`` (and the admin key) also acts."""
+
+    @property
+    def can_act(self) -> bool:
+        return self.role == "operator"
 
 
 @dataclass
@@ -92,15 +107,24 @@ class Gatekeeper:
 
     # --- sessions -----------------------------------------------------------------------------------------------
 
-    def new_session(self) -> tuple[str, Session]:
-        """A new session: its cookie value and what it grants."""
+    def new_session(self, operator: str = ADMIN, role: str = "operator") -> tuple[str, Session]:
+        """A new session: its cookie value and what it grants (who signed in and with which role, signed with it)."""
         nonce = secrets.token_urlsafe(18)
         expires = int(self.clock()) + SESSION_SECONDS
-        payload = f"{expires}.{nonce}"
-        return f"{payload}.{_mac(self._key, payload)}", self._session(nonce, expires)
+        who = "" if operator == ADMIN else operator
+        payload = f"{expires}.{nonce}:{role}:{who}"
+        return f"{payload}.{_mac(self._key, payload)}", self._session(f"{nonce}:{role}:{who}", expires)
 
     def _session(self, nonce: str, expires: int) -> Session:
-        return Session(nonce=nonce, expires=expires, csrf=_mac(self._key, f"csrf.{nonce}"))
+        _nonce, _, rest = nonce.partition(":")
+        role, _, who = rest.partition(":")
+        return Session(
+            nonce=nonce,
+            expires=expires,
+            csrf=_mac(self._key, f"csrf.{nonce}"),
+            operator=who or ADMIN,
+            role=role if role == "viewer" else "operator",
+        )
 
     def session(self, request: Request[Any, Any, Any]) -> Session | None:
         """The request's valid session, if it has one."""
@@ -185,7 +209,9 @@ def cookie_secure(request: Request[Any, Any, Any], base_url: str) -> bool:
 
 
 __all__ = (
+    "ADMIN",
     "COOKIE_PATH",
+    "OPERATOR_NAME",
     "SECURITY_HEADERS",
     "SESSION_COOKIE",
     "SESSION_SECONDS",

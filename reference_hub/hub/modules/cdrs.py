@@ -84,7 +84,8 @@ async def post(door: FrontDoor, ex: Exchange) -> Reply:
     receiver = to or await door.connected(record.audience)
     if receiver is None:
         return Reply(http_status=201, headers=headers)
-    relayed = await door.forward(ex, who, receiver, ex.body)  # as sent: unknown fields and last_updated untouched
+    ref = f"{CDRS.module}|{owner}|{key.upper()}"  # the operator's view of the CDR lists what its eMSP was sent
+    relayed = await door.forward(ex, who, receiver, ex.body, object_ref=ref)  # as sent: unknown fields untouched
     relayed_headers = [(k, v) for k, v in relayed.headers if k.lower() != "location"]
     if relayed.succeeded:
         relayed_headers += list(headers.items())
