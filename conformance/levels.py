@@ -176,4 +176,31 @@ LEVEL_BASIS: dict[str, str] = {
     "ChargingProfileResponse (interface operations, mandatory object).",
     "chargingprofiles.results-delivered": "After an ACCEPTED answer the result is posted to the request's "
     "response_url; through a hub it must reach the requester (asynchronous flow, routing).",
+    # Invoice Reconciliation (2.3.0 edition 2): the issuer owns the records; routing through a hub is not in the spec
+    "invoicereconciliation.receiver-post-get": "The Receiver takes a new record by POST and serves it at "
+    "{country_code}/{party_id}/{id} (interface operations, mandatory for the Receiver).",
+    "invoicereconciliation.receiver-put-replaces-cdrs": "cdrs is the complete list of an invoice's CDRs and a PUT "
+    "carries the whole record: the stored list is replaced, never merged (PUT semantics of the module).",
+    "invoicereconciliation.sender-list": "The Sender's list answers records of the data model, paged and filtered on "
+    "last_updated like every Sender list (interface operations, mandatory object).",
+    "invoicereconciliation.routed-by-its-cdrs": "The record names no receiver; that a hub finds the counterparty from "
+    "the CDRs it routed is the only way open routing can work, but the spec says nothing of hubs here: SHOULD.",
+    "invoicereconciliation.not-broadcast": "Broadcast is for data meant for every party and a record is one "
+    "counterparty's financial data; no keyword forbids a hub to broadcast it: SHOULD.",
+    "invoicereconciliation.sender-shows-own-records": "A record concerns its issuer and its counterparty; the spec "
+    "does not say a Sender hides the others from a caller: SHOULD.",
+    # Bookings (1.1): the CPO owns BookingLocations, Calendars and Bookings; the eMSP authors BookingRequests
+    "bookings.receiver-put-get": "The eMSP's Receiver stores a pushed BookingLocation and serves it and each of its "
+    "Calendars back (interface operations, mandatory for the Receiver).",
+    "bookings.receiver-10-refused": "1.0 and 1.1 share the version and the module id and no field says which one a "
+    "body is; refusing a 1.0 body (2001) rather than taking it as 1.1 with unknown fields is advice: SHOULD.",
+    "bookings.sender-booking-locations": "The CPO's Sender serves the BookingLocations list, one BookingLocation and "
+    "one Calendar by id, as the data model defines them (interface operations, mandatory for the Sender).",
+    "bookings.sender-timeslot-filter": "timeslot_from and timeslot_to are parameters of the BookingLocations list: a "
+    "Sender applies them to the available timeslots it lists (interface definition).",
+    "bookings.booking-not-broadcast": "A Booking is the requesting eMSP's; broadcast is for data meant for every "
+    "party, but no keyword forbids a hub to broadcast a Booking: SHOULD.",
+    "bookings.booking-answer-routed": "The CPO pushes its decision on a Booking to the eMSP that requested it; that a "
+    "hub relaying the answer routes the decision there without OCPI-to-* is the spec's flow through a hub, but no "
+    "keyword states it: SHOULD.",
 }

@@ -17,16 +17,22 @@ from conformance import versions
 
 __all__ = (
     "OBJECT_SCHEMAS",
+    "booking",
+    "booking_location",
+    "booking_request",
+    "calendar",
     "cdr",
     "connector",
     "evse",
     "from_another_run",
     "fullest",
+    "invoice_record",
     "location",
     "now",
     "period",
     "session",
     "tariff",
+    "timeslot",
     "token",
 )
 
@@ -36,6 +42,8 @@ OBJECT_SCHEMAS = {
     "sessions": "Session",
     "cdrs": "CDR",
     "tokens": "Token",
+    "invoicereconciliation": "InvoiceReconciliationRecord",
+    "bookings": "BookingLocation",
 }
 """Module -> openapi.yaml schema of its client-owned object."""
 
@@ -245,5 +253,97 @@ def token(cc: str, pid: str, uid: str, *, updated: str, type_: str = "RFID", val
         "issuer": "OCPI conformance harness",
         "valid": valid,
         "whitelist": "ALLOWED",
+        "last_updated": updated,
+    }
+
+
+# -- the add-on modules: Invoice Reconciliation (2.3.0 edition 2) and Bookings (1.1) --------------------------------
+
+
+def invoice_record(cc: str, pid: str, record_id: str, cdrs: list[str], *, updated: str) -> dict[str, Any]:
+    """A record of the issuer ``cc``/``pid`` naming the CDRs one invoice covers."""
+    return {
+        "country_code": cc,
+        "party_id": pid,
+        "id": record_id,
+        "invoice_id": f"INV-{record_id}",
+        "cdrs": list(cdrs),
+        "last_updated": updated,
+    }
+
+
+def timeslot(start: str, end: str) -> dict[str, Any]:
+    return {"start_date_time": start, "end_date_time": end}
+
+
+def _hours(n: int) -> str:
+    return now(n * 3600)
+
+
+def calendar(calendar_id: str, *, updated: str, slots: int = 3) -> dict[str, Any]:
+    """A Calendar over the next ``slots`` hours tomorrow, one free timeslot per hour (hours 24, 25, ... from now)."""
+    return {
+        "id": calendar_id,
+        "begin_from": _hours(24),
+        "end_before": _hours(24 + slots),
+        "available_timeslots": [timeslot(_hours(24 + n), _hours(25 + n)) for n in range(slots)],
+        "last_updated": updated,
+    }
+
+
+def _terms() -> dict[str, Any]:
+    return {"supported_access_methods": ["OPEN"], "change_until_minutes": 60, "cancel_until_minutes": 60}
+
+
+def booking_location(cc: str, pid: str, booking_location_id: str, *, updated: str) -> dict[str, Any]:
+    """A BookingLocation of the CPO ``cc``/``pid`` with one Calendar (``{id}-C1``, three free hours tomorrow)."""
+    return {
+        "country_code": cc,
+        "party_id": pid,
+        "id": booking_location_id,
+        "location_id": f"{booking_location_id}-L",
+        "booking_terms": _terms(),
+        "calendars": [calendar(f"{booking_location_id}-C1", updated=updated)],
+        "last_updated": updated,
+    }
+
+
+def booking_request(
+    emsp: tuple[str, str], request_id: str, booking_location: dict[str, Any], *, start: str, end: str
+) -> dict[str, Any]:
+    """The eMSP ``emsp``'s request to book ``booking_location`` from ``start`` to ``end``."""
+    return {
+        "country_code": emsp[0],
+        "party_id": emsp[1],
+        "request_id": request_id,
+        "location_id": booking_location["location_id"],
+        "booking_location_id": booking_location["id"],
+        "period": {"start_date_time": start, "end_date_time": end},
+        "authorization_reference": f"{request_id}-A",
+    }
+
+
+def booking(
+    cc: str, pid: str, booking_id: str, request: dict[str, Any], *, updated: str, status: str = "PENDING"
+) -> dict[str, Any]:
+    """The CPO ``cc``/``pid``'s Booking answering ``request`` (its one request entry PENDING, or ACCEPTED once the
+    Booking is RESERVED)."""
+    return {
+        "id": booking_id,
+        "country_code": cc,
+        "party_id": pid,
+        "request_id": request["request_id"],
+        "location_id": request["location_id"],
+        "period": timeslot(request["period"]["start_date_time"], request["period"]["end_date_time"]),
+        "reservation_status": status,
+        "authorization_reference": request["authorization_reference"],
+        "booking_terms": _terms(),
+        "booking_requests": [
+            {
+                "request_status": "ACCEPTED" if status == "RESERVED" else "PENDING",
+                "booking_request": request,
+                "request_received": updated,
+            }
+        ],
         "last_updated": updated,
     }

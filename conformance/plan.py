@@ -93,7 +93,10 @@ class Plays:
 
 AnyNeed = Need | Plays
 
-CPO_W = {m: Plays("CPO", m, "RECEIVER", writes=True) for m in ("locations", "tariffs", "sessions", "cdrs")}
+CPO_W = {
+    m: Plays("CPO", m, "RECEIVER", writes=True)
+    for m in ("locations", "tariffs", "sessions", "cdrs", "invoicereconciliation", "bookings")
+}
 EMSP_W = {"tokens": Plays("EMSP", "tokens", "RECEIVER", writes=True)}
 
 T, D, A, AU, R, OR, X, L, DATA = (
@@ -236,6 +239,40 @@ NEEDS: dict[str, tuple[AnyNeed, ...]] = {
         f"chargingprofiles.{name}": (D, Plays("EMSP", "chargingprofiles", "RECEIVER", writes=True))
         for name in ("responses", "results-delivered")
     },
+    # -- Invoice Reconciliation: the CPO identity issues records (direct billing), the eMSP identity reads them
+    "invoicereconciliation.receiver-post-get": (D, CPO_W["invoicereconciliation"]),
+    "invoicereconciliation.receiver-put-replaces-cdrs": (D, CPO_W["invoicereconciliation"]),
+    "invoicereconciliation.sender-list": (D, Plays("EMSP", "invoicereconciliation", "SENDER")),
+    # through a hub: a record listing a CDR the CPO identity routed (to its eMSP identity, or to a party that cannot
+    # exist), or CDRs the hub never saw, with no OCPI-to-*
+    "invoicereconciliation.routed-by-its-cdrs": (
+        D,
+        CPO_W["invoicereconciliation"],
+        CPO_W["cdrs"],
+        Plays("EMSP", "invoicereconciliation", "SENDER"),
+    ),
+    "invoicereconciliation.not-broadcast": (
+        D,
+        CPO_W["invoicereconciliation"],
+        Plays("EMSP", "invoicereconciliation", "SENDER"),
+    ),
+    "invoicereconciliation.sender-shows-own-records": (
+        D,
+        CPO_W["invoicereconciliation"],
+        CPO_W["cdrs"],
+        Plays("EMSP", "invoicereconciliation", "SENDER"),
+    ),
+    # -- Bookings: the CPO identity publishes BookingLocations and decides Bookings, the eMSP identity reads and books
+    "bookings.receiver-put-get": (D, CPO_W["bookings"]),
+    "bookings.receiver-10-refused": (D, CPO_W["bookings"]),
+    "bookings.sender-booking-locations": (D, Plays("EMSP", "bookings", "SENDER")),
+    "bookings.sender-timeslot-filter": (D, CPO_W["bookings"], Plays("EMSP", "bookings", "SENDER")),
+    "bookings.booking-not-broadcast": (D, CPO_W["bookings"], Plays("EMSP", "bookings", "SENDER")),
+    "bookings.booking-answer-routed": (
+        D,
+        Plays("EMSP", "bookings", "SENDER", writes=True),
+        CPO_W["bookings"],
+    ),
 }
 
 

@@ -30,18 +30,20 @@ CONFIG_MODULES = frozenset({"versions", "credentials", "hubclientinfo"})
 """Configuration modules: never routed, so no OCPI-to/from headers."""
 
 RECEIVES = {
-    "EMSP": ("locations", "tariffs", "sessions", "cdrs"),
+    "EMSP": ("locations", "tariffs", "sessions", "cdrs", "invoicereconciliation", "bookings"),
     "CPO": ("tokens", "locations", "commands", "chargingprofiles"),
 }
 """Receiver interfaces the peer of an identity implements, by role: what a party of that role is sent (a hub
 delivers Sessions and CDRs to the eMSP of their cdr_token, broadcasts Locations and Tariffs to eMSPs, Tokens to
 CPOs). The peer keeps what it is sent, so a scenario can assert what the other identity received. The CPO's
 locations Receiver is never a broadcast target (a CPO is not of the opposite role): it is there so that a broadcast
-coming back to its sender would be seen (routing.broadcast-not-echoed)."""
+coming back to its sender would be seen (routing.broadcast-not-echoed). The eMSP's invoicereconciliation Receiver
+takes the records a CPO issues to it (direct billing), its bookings Receiver the CPO's BookingLocations and Bookings."""
 
-SENDS = {"EMSP": ("tokens",), "CPO": ("locations",)}
+SENDS = {"EMSP": ("tokens",), "CPO": ("locations", "bookings")}
 """Sender interfaces the peer of an identity implements, by role: the eMSP's tokens (its list and real-time
-authorization), the CPO's locations (a small paginated list, for paging through a hub: routing.link-usable)."""
+authorization), the CPO's locations (a small paginated list, for paging through a hub: routing.link-usable) and
+bookings (it answers a BookingRequest with a PENDING Booking, which the harness, as that CPO, later decides)."""
 
 
 INTERFACE_ROLE: dict[tuple[str, str], str] = {
@@ -53,6 +55,11 @@ INTERFACE_ROLE: dict[tuple[str, str], str] = {
     ("commands", "RECEIVER"): "CPO",
     ("chargingprofiles", "SENDER"): "SCSP",
     ("chargingprofiles", "RECEIVER"): "CPO",
+    ("bookings", "SENDER"): "CPO",
+    # the harness issues records as a CPO (direct billing): the eMSP receives them, the CPO lists them
+    ("invoicereconciliation", "SENDER"): "CPO",
+    ("invoicereconciliation", "RECEIVER"): "EMSP",
+    ("bookings", "RECEIVER"): "EMSP",
 }
 """The role of a platform that owns each module interface: a platform with several roles is addressed, on each
 interface, as the party of that role, and answers from it."""

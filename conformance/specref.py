@@ -44,6 +44,10 @@ SPEC_SECTIONS: dict[str, str] = {
     "mod_tokens.sender": "Tokens module: Sender interface (incl. real-time authorization)",
     "mod_commands.receiver": "Commands module: Receiver interface and the asynchronous CommandResult",
     "mod_chargingprofiles.receiver": "ChargingProfiles module: Receiver interface and the asynchronous results",
+    "mod_invoice_reconciliation.receiver": "Invoice Reconciliation module (2.3.0 edition 2): Receiver interface",
+    "mod_invoice_reconciliation.sender": "Invoice Reconciliation module (2.3.0 edition 2): Sender interface",
+    "mod_bookings.receiver": "Bookings module (1.1): Receiver interface (eMSP)",
+    "mod_bookings.sender": "Bookings module (1.1): Sender interface (CPO) and BookingRequests",
     "openapi": "the project's machine-readable description of the version (openapi.yaml, openapi-2.2.1.yaml)",
 }
 

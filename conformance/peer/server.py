@@ -413,7 +413,44 @@ class PeerServer:
                 held[where] = payload
                 url = f"{self.receiver_url(module)}/{payload['id']}"
                 return 201, {"status_code": 1000, "_headers": [("Location", url)]}
+            if module == "invoicereconciliation" and route == base and isinstance(payload, dict):
+                # a new record comes to the bare URL; it is read back, replaced and deleted under its owner and id
+                where = f"{base}/{payload.get('country_code')}/{payload.get('party_id')}/{payload.get('id')}"
+                created = where not in held
+                held[where] = payload
+                return (201 if created else 200), {"status_code": 1000}
             return 200, {"status_code": 1000}
+
+    # -- a CPO identity's bookings Sender: BookingRequests --------------------------------------------------------
+    def _bookings_sender(self, method: str, route: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        """POST ``{bookings}`` with a BookingRequest: answered at once with a PENDING Booking of this CPO (id: the
+        request id with ``B``), which the harness, as this CPO, later decides with a PUT or PATCH on the eMSP's
+        Receiver; GET ``{bookings}``: the Bookings answered so far."""
+        base = urlsplit(self.sender_url("bookings")).path
+        if route != base or method not in ("GET", "POST"):
+            return 405, {"status_code": 2000, "status_message": "Method not supported"}
+        with self._lock:
+            answered = [b for path, b in self.state.objects.items() if path.startswith(base + "/")]
+        if method == "GET":
+            return 200, {
+                "status_code": 1000,
+                "data": answered,
+                "_headers": [("X-Total-Count", str(len(answered))), ("X-Limit", "1000")],
+            }
+        try:
+            request = json.loads(body) if body else None
+        except ValueError:
+            return 400, {"status_code": 2001, "status_message": "Body is not JSON"}
+        if not isinstance(request, dict) or not isinstance(request.get("request_id"), str):
+            return 200, {"status_code": 2001, "status_message": "Not a BookingRequest"}
+        ident = self.state.identity
+        answer = ob.booking(
+            ident.country_code, ident.party_id, f"{request['request_id'][:35]}B", request, updated=ob.now()
+        )
+        with self._lock:
+            self.state.pushes.append((method, route, request))
+            self.state.objects[f"{base}/{answer['id']}"] = answer
+        return 200, {"status_code": 1000, "data": answer}
 
     # -- asynchronous results: a CPO identity's commands / chargingprofiles Receiver, an eMSP identity's response_url --
     def _async_receiver(self, method: str, route: str) -> tuple[int, dict[str, Any]] | None:
@@ -478,6 +515,10 @@ class PeerServer:
             sbase = urlsplit(self.sender_url("locations")).path
             if route == sbase or route.startswith(sbase + "/"):
                 return self._locations_sender(method, route, urlsplit(path).query)
+        if "bookings" in self.state.sender_modules:
+            sbase = urlsplit(self.sender_url("bookings")).path
+            if route == sbase or route.startswith(sbase + "/"):
+                return self._bookings_sender(method, route, body)
         for module in self.state.receiver_modules:
             base = urlsplit(self.receiver_url(module)).path
             if route == base or route.startswith(base + "/"):

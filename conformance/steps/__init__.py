@@ -16,6 +16,8 @@ STEP_MODULES = (
     # these import the modules above: loaded after them, so each is loaded (and assertion-rewritten) once as a plugin
     "conformance.steps.commands",
     "conformance.steps.hub",
+    "conformance.steps.invoicereconciliation",
+    "conformance.steps.bookings",
 )
 
 __all__ = ("STEP_MODULES",)

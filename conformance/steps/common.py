@@ -156,8 +156,9 @@ def _operation(module: str | None, name: str, method: str) -> Operation | None:
             return oracle.versions_list() if name == "versions" else oracle.versions_details()
         if module == "credentials":
             return oracle.find("credentials", None, method)
-        if module:
-            return oracle.find(module, "SENDER", method)
+        if module:  # a Sender list, named "{module}{suffix} (SENDER)" (bookings has two lists)
+            suffix = name.removesuffix(" (SENDER)").removeprefix(module)
+            return oracle.find(module, "SENDER", method, suffix if suffix.startswith("/") else "")
     except OracleUnavailable:
         return None
     return None

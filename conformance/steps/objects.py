@@ -97,9 +97,9 @@ class Actor:
         return Undo(what, method, url, body, params, self.headers(method), f"clean-up: {what}", stamp=stamp)
 
 
-BROADCAST_BY_DEFAULT = {"locations": "EMSP", "tariffs": "EMSP", "tokens": "CPO"}
+BROADCAST_BY_DEFAULT = {"locations": "EMSP", "tariffs": "EMSP", "tokens": "CPO", "bookings": "EMSP"}
 """Client-owned modules a hub broadcasts when a write is addressed to the hub itself, with the role receiving them
-(Sessions and CDRs go to the eMSP their cdr_token names)."""
+(Sessions and CDRs go to the eMSP their cdr_token names; of Bookings, the BookingLocations are broadcast)."""
 
 
 def _instead_of_broadcast(session: HarnessSession, module: str) -> tuple[str, str] | None:
@@ -302,6 +302,8 @@ CREATES = {
     "sessions": "sessions.receiver-put-get",
     "cdrs": "cdrs.receiver-post-location",
     "tokens": "tokens.receiver-put-get-by-type",
+    "invoicereconciliation": "invoicereconciliation.receiver-post-get",
+    "bookings": "bookings.receiver-put-get",
 }
 """The scenario that judges whether a module's Receiver takes a new object at all. A write another scenario needs and
 the target refuses stops that scenario at the refused step; it stands aside naming this one (which meets the same

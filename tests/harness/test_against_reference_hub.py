@@ -48,7 +48,14 @@ def E(
     return Expect(frozenset(fail), frozenset(warn), frozenset(skip), every_failure_mentions, rest_skipped_naming, roles)
 
 
-SCHEMAS = ("versions.schema", "credentials.schema", "pagination.schema", "locations.sender-single-objects")
+SCHEMAS = (
+    "versions.schema",
+    "credentials.schema",
+    "pagination.schema",
+    "locations.sender-single-objects",
+    "invoicereconciliation.sender-list",
+    "bookings.sender-booking-locations",
+)
 """Scenarios that validate the hub's own answers against openapi.yaml (a relayed party answer is the party's)."""
 
 FAULTS: dict[str, Expect] = {
@@ -63,7 +70,7 @@ FAULTS: dict[str, Expect] = {
     "no_link_header": E(fail=("pagination.link-next",), skip=("pagination.link-keeps-filters",)),
     # A "+00:00" timestamp breaks the DateTime rule and, through it, every schema validation. The faulty hub also
     # stores the "+00:00" form it emits and then refuses its own merged object on a PATCH or an EVSE PUT (HTTP 200 +
-    # 2001): those writes are genuinely refused, and the three scenarios that need one accepted say so.
+    # 2001): those writes are genuinely refused, and the four scenarios that need one accepted say so.
     "offset_timestamps": E(
         fail=(
             "transport.timestamp-format",
@@ -71,7 +78,9 @@ FAULTS: dict[str, Expect] = {
             "locations.receiver-evse-change-bumps-location",
             "locations.receiver-evse-connector-put",
             "sessions.receiver-patch-appends-periods",
-        )
+        ),
+        # the Booking the hub kept from the CPO's answer carries "+00:00": the CPO's PATCH of it is refused
+        warn=("bookings.booking-answer-routed",),
     ),
     # Every successful answer carries 2000: every scenario that needs a success must say so. A write a scenario needs
     # answered 2000 stops that scenario at the write; the module's basic scenario owns it, the others name it.
@@ -93,6 +102,8 @@ FAULTS: dict[str, Expect] = {
             "tariffs.receiver-put-get-delete",
             "tokens.receiver-put-get-by-type",
             "locations.sender-single-objects",
+            "bookings.receiver-put-get",
+            "invoicereconciliation.sender-list",
         ),
         skip=(
             # their Location, Tariff or Token was answered 2000: they stop there, naming the module's basic scenario
@@ -108,6 +119,8 @@ FAULTS: dict[str, Expect] = {
             "routing.last-updated-untouched",
             "tariffs.receiver-foreign-party-refused",
             "tokens.receiver-patch-needs-last-updated",
+            "bookings.sender-booking-locations",
+            "bookings.sender-timeslot-filter",
         ),
         every_failure_mentions="status_code 2000",
     ),
@@ -136,6 +149,7 @@ FAULTS: dict[str, Expect] = {
             "locations.receiver-id-mismatch-refused",
             "locations.receiver-unknown-object-404",
             "tariffs.receiver-foreign-party-refused",
+            "bookings.receiver-10-refused",
         ),
         every_failure_mentions="status_code 1000",
     ),
@@ -178,6 +192,9 @@ FAULTS: dict[str, Expect] = {
             "routing.broadcast-not-echoed",
             "routing.clientinfo-pushed",
             "routing.relayed-link-usable",
+            # the add-on modules: a record routed by its CDR, a Booking requested from the CPO identity
+            "invoicereconciliation.routed-by-its-cdrs",
+            "bookings.booking-answer-routed",
         ),
     ),
     # The spec tells the registered party to stop using token A; refusing it afterwards is advice (SHOULD).
@@ -278,7 +295,9 @@ FAULTS: dict[str, Expect] = {
     # how a hub treats URLs in what it relays is left open; a Link the requester cannot follow is judged as advice
     "link_not_rewritten": E(warn=("routing.relayed-link-usable",), every_failure_mentions="own endpoint"),
     # a Session is for the eMSP of its cdr_token; a server may limit lists to what concerns the caller (advice)
-    "visibility_ignored": E(warn=("routing.sessions-shown-to-their-emsp-only",)),
+    "visibility_ignored": E(
+        warn=("routing.sessions-shown-to-their-emsp-only", "invoicereconciliation.sender-shows-own-records")
+    ),
     # -- deviations that must cost one finding, not a cascade ----------------------------------------------------
     # Receivers refuse an object that leaves out an optional field (HTTP 422 without the envelope): the refusal of the
     # smallest conforming object is named once, and the run goes on with the fullest; the missing envelope on those
@@ -299,6 +318,22 @@ FAULTS: dict[str, Expect] = {
     # one platform with a CPO and an eMSP party and no hub_party_id, answering each interface FROM the role that owns
     # it (declared as such in target.toml): conforming, so nothing may fail or warn
     "roles_per_interface": E(roles=("CPO", "EMSP")),
+    # -- Invoice Reconciliation: the CPO identity issues records; the eMSP identity reads and receives them ----------
+    "ir_put_merges_cdrs": E(fail=("invoicereconciliation.receiver-put-replaces-cdrs",)),
+    # the record names no receiver: what a hub does with it is its own (no keyword), so these warn
+    "ir_broadcast": E(warn=("invoicereconciliation.not-broadcast",)),
+    "ir_served_to_all": E(warn=("invoicereconciliation.sender-shows-own-records",)),
+    # -- Bookings: the CPO identity publishes and decides, the eMSP identity reads and books -------------------------
+    # 1.0 names in what the Sender serves break the data model: judged once; the timeslot window stands aside
+    "bookings_10_emitted": E(
+        fail=("bookings.sender-booking-locations", "pagination.schema"),
+        skip=("bookings.sender-timeslot-filter",),
+    ),
+    "timeslot_filter_ignored": E(fail=("bookings.sender-timeslot-filter",)),
+    # refusing a 1.0 body rather than taking it as 1.1 is advice; a hub's routing of Bookings has no keyword
+    "bookings_10_accepted": E(warn=("bookings.receiver-10-refused",), every_failure_mentions="1.0 fields"),
+    "booking_broadcast": E(warn=("bookings.booking-not-broadcast",)),
+    "booking_answer_not_kept": E(warn=("bookings.booking-answer-routed",)),
     "only_221": E(
         fail=("versions.list-offers-version",),
         rest_skipped_naming="versions.list-offers-version",
@@ -357,24 +392,6 @@ NOT_YET_CERTIFIED: dict[str, str] = {
     "no duty on a hub to drop repeats",
     "result_timeout_ignored": "the spec only lets the requester stop waiting after the timeout, it puts no duty on "
     "a hub to refuse a late result; and judging it needs a wait beyond the hub's result grace (300 s)",
-    # -- Invoice Reconciliation and Bookings: the hub serves them, no scenario judges them yet (each fault is shown
-    # in process by tests/hub/); the scenario named is the one that will catch it
-    "ir_served_to_all": "invoicereconciliation Sender list through a hub: a record issued to another party (a CDR "
-    "for country ZZ) is not listed to the eMSP identity (IR-10)",
-    "ir_broadcast": "invoicereconciliation routing: a record whose CDRs the hub never routed, pushed without "
-    "OCPI-to-*, is refused (4001) and reaches no other identity (IR-11)",
-    "ir_put_merges_cdrs": "invoicereconciliation Receiver: PUT with a shorter cdrs list, GET returns exactly the new "
-    "list (IR-03)",
-    "bookings_10_accepted": "bookings Receiver: a Bookings 1.0 BookingLocation (bookable_parking_options, tariff_id) "
-    "is refused with 2001 (BK-18)",
-    "bookings_10_emitted": "bookings Sender: the BookingLocations list and a Calendar validate against the 1.1 "
-    "description (Timeslot start_date_time/end_date_time) (BK-02, BK-03)",
-    "timeslot_filter_ignored": "bookings Sender: timeslot_from/timeslot_to keep only the timeslots within the window "
-    "(BK-02)",
-    "booking_broadcast": "bookings routing: a Booking for an eMSP that cannot exist (ZZ), pushed without OCPI-to-*, "
-    "reaches no identity (BK-17)",
-    "booking_answer_not_kept": "bookings routing: after a BookingRequest through the hub, the CPO identity's PATCH of "
-    "the Booking without OCPI-to-* reaches the eMSP identity, and its Booking is in the hub's list (BK-06)",
 }
 
 
@@ -907,8 +924,12 @@ NOT_FOR_A_HUB: dict[str, Expect] = {
     # the hub certified as a CPO answers the CPO-only scenarios too: a refusal turned into 1000 reaches the SHOULD
     # one about unknown locations
     "error_as_success": E(warn=("commands.unknown-location-2003",)),
+    # the hub certified as an eMSP keeps an invoice reconciliation record addressed to it and answers the POST itself
+    # (in the HUB run the record goes on to the harness's eMSP identity, whose own 1000 is relayed)
+    "wrong_status_code": E(fail=("invoicereconciliation.receiver-post-get",)),
 }
-"""What a fault trips, besides its FAULTS entry, in scenarios written for a CPO target (not run in the HUB run)."""
+"""What a fault trips, besides its FAULTS entry, in a one-role run: in scenarios written for a CPO target (not run
+in the HUB run), or where the hub answers as the addressed party what it relays in the HUB run."""
 
 ROLE_FAULTS = (
     "patch_without_last_updated",  # tokens (harness as eMSP) and locations (harness as CPO)

@@ -21,6 +21,8 @@ from conformance.target import TEMPLATE, PartyIdentity, parse_target
 
 def _all() -> list[tuple[str, dict]]:
     u = ob.now()
+    place = ob.booking_location("NL", "CTC", "BL1", updated=u)
+    request = ob.booking_request(("NL", "CTH"), "R1", place, start=ob.now(86400), end=ob.now(90000))
     return [
         ("Location", ob.location("NL", "CTC", "L1", updated=u)),
         ("Tariff", ob.tariff("NL", "CTC", "T1", updated=u)),
@@ -29,6 +31,11 @@ def _all() -> list[tuple[str, dict]]:
         ("Token", ob.token("NL", "CTH", "U1", updated=u)),
         ("EVSE", ob.evse("E1", updated=u)),
         ("Connector", ob.connector("1", updated=u)),
+        ("InvoiceReconciliationRecord", ob.invoice_record("NL", "CTC", "I1", ["C1", "C2"], updated=u)),
+        ("BookingLocation", place),
+        ("Calendar", place["calendars"][0]),
+        ("BookingRequest", request),
+        ("Booking", ob.booking("NL", "CTC", "B1", request, updated=u)),
     ]
 
 
@@ -54,6 +61,17 @@ def test_every_object_the_harness_writes_is_valid_for_its_version(version: str, 
     # and no field the version does not define (2.2.1 objects carry no 2.3.0 field: V221-10)
     properties = oracle.document["components"]["schemas"][schema].get("properties", {})
     assert set(obj) <= set(properties), set(obj) - set(properties)
+
+
+_ADDONS = [(s, o) for s, o in _all() if s not in _SCHEMAS]
+
+
+@pytest.mark.parametrize(("schema", "obj"), _ADDONS, ids=[s for s, _ in _ADDONS])
+def test_every_add_on_object_the_harness_writes_is_valid_for_openapi(schema: str, obj: dict) -> None:
+    """Invoice Reconciliation and Bookings exist in 2.3.0 only."""
+    assert get_oracle().validate_component(schema, obj) == []
+    stamp = obj.get("last_updated", obj.get("period", {}).get("start_date_time"))  # a BookingRequest has none
+    assert stamp.endswith("Z") and len(stamp) == 20
 
 
 def test_every_writing_scenario_plays_an_identity_and_read_only_skips_it() -> None:
@@ -104,3 +122,28 @@ def test_the_peer_keeps_what_it_is_sent_like_a_receiver() -> None:
             assert ok["data"]["allowed"] == "ALLOWED" and ok["data"]["token"]["uid"] == "U1"
             unknown = c.post(f"{base}/sender/tokens/NOPE/authorize")
             assert unknown.status_code == 404 and unknown.json()["status_code"] == 2004
+
+
+def test_the_peer_keeps_records_and_answers_booking_requests() -> None:
+    """An eMSP identity's invoicereconciliation Receiver keeps a POSTed record under its owner and id; a CPO
+    identity's bookings Sender answers a BookingRequest with a PENDING Booking of its own that lists it."""
+    emsp = PeerServer(Recorder(), PartyIdentity(role="EMSP"), receiver_modules=("invoicereconciliation",))
+    cpo = PeerServer(Recorder(), PartyIdentity(role="CPO", party_id="CTC"), sender_modules=("bookings",))
+    with emsp, cpo:
+        for peer in (emsp, cpo):
+            peer.accept_token("tok", "B")
+        h = {"Authorization": "Token dG9r", "OCPI-from-country-code": "NL", "OCPI-from-party-id": "CTH"}
+        u = ob.now()
+        record = ob.invoice_record("NL", "CTC", "I1", ["C1"], updated=u)
+        with httpx.Client(headers=h) as c:
+            assert c.post(f"{emsp.details_url}/receiver/invoicereconciliation", json=record).status_code == 201
+            held = c.get(f"{emsp.details_url}/receiver/invoicereconciliation/NL/CTC/I1").json()["data"]
+            assert held == record
+            place = ob.booking_location("NL", "CTC", "BL1", updated=u)
+            request = ob.booking_request(("NL", "CTH"), "R1", place, start=ob.now(86400), end=ob.now(90000))
+            answer = c.post(f"{cpo.details_url}/sender/bookings", json=request).json()
+            booking = answer["data"]
+            assert answer["status_code"] == 1000 and booking["reservation_status"] == "PENDING"
+            assert booking["request_id"] == "R1" and booking["booking_requests"][0]["booking_request"] == request
+            assert get_oracle().validate_component("Booking", booking) == []
+            assert c.get(f"{cpo.details_url}/sender/bookings").json()["data"] == [booking]
