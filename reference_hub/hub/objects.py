@@ -348,7 +348,7 @@ class Objects:
         if patch_model is None:  # pragma: no cover - the operations table has no PATCH for these modules
             raise GenericClientError(f"{spec.module} cannot be PATCHed")
         if Fault.PATCH_WITHOUT_LAST_UPDATED in self._faults:
-            raw = self._stamped(raw)
+            raw = stamped(raw)
         # The fields present, in wire form (absent fields are UNSET and not encoded; an explicit null stays).
         fields: dict[str, Any] = msgspec.json.decode(self.codec.encode(self.codec.decode(raw, patch_model)))
         if "last_updated" not in fields and Fault.PATCH_WITHOUT_LAST_UPDATED not in self._faults:
@@ -378,17 +378,6 @@ class Objects:
             for above in (doc, *chain[:-1]):
                 self._bump(above, fields["last_updated"])
         return self._validated(spec.model, doc)
-
-    def _stamped(self, raw: bytes) -> bytes:
-        """For the fault switch only: a PATCH body given the ``last_updated`` its sender left out."""
-        try:
-            doc = msgspec.json.decode(raw)
-        except msgspec.DecodeError:
-            return raw
-        if isinstance(doc, dict) and "last_updated" not in doc:
-            doc["last_updated"] = now().to_ocpi()
-            return msgspec.json.encode(doc)
-        return raw
 
     def _merge(self, spec: ModuleSpec, target: dict[str, Any], fields: dict[str, Any]) -> None:
         appending = () if Fault.SESSION_PATCH_REPLACES_PERIODS in self._faults else spec.appended_lists
@@ -525,6 +514,19 @@ class Objects:
 
 
 __all__ = ("DEFAULT_TOKEN_TYPE", "Objects", "Prepared", "Requester", "object_key", "require_every_field", "same_id")
+
+
+def stamped(raw: bytes) -> bytes:
+    """For the ``patch_without_last_updated`` switch only: a PATCH body given the ``last_updated`` its sender left
+    out (at the door of any version)."""
+    try:
+        doc = msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        return raw
+    if isinstance(doc, dict) and "last_updated" not in doc:
+        doc["last_updated"] = now().to_ocpi()
+        return msgspec.json.encode(doc)
+    return raw
 
 
 class _Loose(dict[str, Any]):

@@ -415,6 +415,9 @@ SAME_IN_221 = (
     "result_not_forwarded",
     "clientinfo_not_pushed",
     "link_not_rewritten",
+    "patch_without_last_updated",
+    "invalid_object_accepted",
+    "last_updated_rewritten",
 )
 """FAULTS rows whose rule is the same in 2.2.1: certified in a 2.2.1 pass too, with the same expectation (a sample
 across pagination, transport, the Receivers, real-time authorization, hub routing, asynchronous results and
@@ -422,10 +425,9 @@ HubClientInfo; the others stay single-version to keep the suite's time). Not her
 ``no_hub_party_id``, ``credentials_roles_hub_only`` (2.2.1's own way), ``roles_per_interface`` (a 2.3.0 reading of
 roles without hub_party_id), ``reject_unknown_fields``, ``closed_enums``, ``strict_module_objects`` (2.2.1 obliges no
 tolerance of unknown fields or values), ``offset_timestamps`` (the hub's 2.2.1 side refuses the ``+00:00`` objects
-it stored itself, so the switch breaks far more there than the DateTime rule). The hub's 2.2.1 side does not apply
-``patch_without_last_updated``, ``invalid_object_accepted`` and ``last_updated_rewritten`` (its door validates a 2.2.1
-body as 2.2.1 first, and a party of the sender's version gets the sender's bytes): a 2.2.1 pass with them on is clean,
-so they are not certified at 2.2.1."""
+it stored itself, so the switch breaks far more there than the DateTime rule). The decoding switches
+(``patch_without_last_updated``, ``invalid_object_accepted``) act at the hub's 2.2.1 door too, and
+``last_updated_rewritten`` reaches a party of the sender's version (which otherwise gets the sender's own bytes)."""
 
 FAULTS_221: dict[str, Expect] = {
     **{fault: FAULTS[fault] for fault in SAME_IN_221},
