@@ -36,6 +36,12 @@ class Fault(StrEnum):
     EMPTY_LINK_LAST_PAGE = "empty_link_last_page"
     """The last page carries an empty ``Link`` header, as some frameworks send: conforming (there is no next page to
     link to), so a certifier must pass it."""
+    LOWERCASE_CISTRINGS = "lowercase_cistrings"
+    """List pages give ``country_code`` and ``party_id`` in lower case: conforming (they are CiStrings, compared
+    without regard to case), so a certifier must pass it."""
+    NULL_OPTIONAL_FIELDS = "null_optional_fields"
+    """List pages write every optional field left out as ``null``, as some serialisers do: conforming (optional fields
+    may be absent or null), so a certifier must pass it."""
 
     # --- envelope, ids and formats ----------------------------------------------------------------------------
     OFFSET_TIMESTAMPS = "offset_timestamps"

@@ -19,6 +19,7 @@ from reference_hub.api.responses import ROUTING_SCOPE_KEY, OcpiResponse, exchang
 from reference_hub.hub.frontdoor import Exchange, Relayed, Reply, operations
 from reference_hub.ocpi.headers import RoutingHeaders
 from reference_hub.ocpi.operations import Operation
+from reference_hub.ocpi.versions import MODELS as VERSION_MODELS
 from reference_hub.ocpi.versions import SERVED
 
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
@@ -35,14 +36,16 @@ def relayed_response(request: Request[Any, Any, Any], relayed: Relayed) -> OcpiR
     return OcpiResponse(relayed.status, relayed.body, headers)
 
 
-def render(request: Request[Any, Any, Any], ctx: HubContext, reply: Reply) -> OcpiResponse:
+def render(request: Request[Any, Any, Any], ctx: HubContext, reply: Reply, item_model: Any = None) -> OcpiResponse:
+    """The HTTP answer to a front-door reply; ``item_model`` is the model of a page's items, in the caller's
+    version."""
     if reply.routing is not None:
         request.scope[ROUTING_SCOPE_KEY] = reply.routing  # type: ignore[literal-required]
     if reply.relayed is not None:
         return relayed_response(request, reply.relayed)
     if reply.page is not None:
         page, result = reply.page
-        return paginated_response(request, ctx, page, result.items, result.total)
+        return paginated_response(request, ctx, page, result.items, result.total, item_model)
     return ocpi_response(
         request,
         ctx,
@@ -55,6 +58,8 @@ def render(request: Request[Any, Any, Any], ctx: HubContext, reply: Reply) -> Oc
 
 
 def _adapter(op: Operation, version: str) -> HTTPRouteHandler:
+    item_model = getattr(VERSION_MODELS[version], op.answer, None) if op.answer else None
+
     async def handle(request: Request[Any, Any, Any]) -> OcpiResponse:
         ctx = hub_of(request)
         door = ctx.frontdoor
@@ -79,7 +84,7 @@ def _adapter(op: Operation, version: str) -> HTTPRouteHandler:
             request_id=request_id,
             correlation_id=correlation_id,
         )
-        return render(request, ctx, await door.handle(exchange))
+        return render(request, ctx, await door.handle(exchange), item_model)
 
     name = f"{op.operation_id}-{version}"
     handle.__name__ = handle.__qualname__ = name

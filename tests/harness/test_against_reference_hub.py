@@ -235,6 +235,8 @@ FAULTS: dict[str, Expect] = {
     # The Sessions table marks date_from as required: enforcing it is conforming, and the harness always sends one.
     "sessions_date_from_required": E(),
     "empty_link_last_page": E(),  # conforming: an empty Link on the last page is no next page
+    "lowercase_cistrings": E(),  # conforming: country_code and party_id are CiStrings
+    "null_optional_fields": E(),  # conforming: an optional field may be null
     "link_to_other_url": E(fail=("pagination.link-next",), every_failure_mentions="another endpoint"),
     "link_non_ocpi_dates": E(fail=("pagination.link-keeps-filters",), every_failure_mentions="not an OCPI DateTime"),
     "module_listed_twice": E(warn=("versions.module-listed-once",)),
@@ -406,6 +408,8 @@ SAME_IN_221 = (
     "slashless_redirect",
     "sessions_date_from_required",
     "empty_link_last_page",
+    "lowercase_cistrings",
+    "null_optional_fields",
     "module_listed_twice",
     "cdr_no_location_header",
     "session_patch_replaces_periods",
