@@ -713,20 +713,26 @@ def _fuzz(target: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[st
     )
 
 
-def test_bounded_fuzz_run_finds_no_failure_on_the_clean_hub(hub_factory, tmp_path: Path) -> None:
-    hub = hub_factory((), name="fuzz")
-    target = write_target(tmp_path / "fuzz" / "target.toml", hub, token_a=hub.invite())
-    junit = tmp_path / "fuzz" / "fuzz-junit.xml"
-    proc = _fuzz(target, "--max-examples", "15", "--seed", "1", "--junit", str(junit), cwd=tmp_path)
+@pytest.mark.parametrize("version", ["2.3.0", "2.2.1"])
+def test_bounded_fuzz_run_finds_no_failure_on_the_clean_hub(hub_factory, tmp_path: Path, version: str) -> None:
+    """Each version fuzzed from its own description (``fuzz --version``)."""
+    hub = hub_factory((), name=f"fuzz-{version}")
+    target = write_target(tmp_path / f"fuzz-{version}" / "target.toml", hub, token_a=hub.invite())
+    junit = tmp_path / f"fuzz-{version}" / "fuzz-junit.xml"
+    args = ("--max-examples", "15", "--seed", "1", "--junit", str(junit), "--version", version)
+    proc = _fuzz(target, *args, cwd=tmp_path)
     out = proc.stdout + proc.stderr
     root = ET.parse(junit).getroot()  # noqa: S314 - our own report
     cases = root.findall(".//testcase")
-    assert {c.get("name") for c in cases} >= {
+    names = {c.get("name") for c in cases}
+    assert names >= {
         "GET /ocpi/versions",
-        "GET /ocpi/2.3.0",
-        "GET /ocpi/2.3.0/credentials",
-        "GET /ocpi/2.3.0/sender/hubclientinfo",
-    }
+        f"GET /ocpi/{version}",
+        f"GET /ocpi/{version}/credentials",
+        f"GET /ocpi/{version}/sender/hubclientinfo",
+    }, sorted(n for n in names if n)[:20]
+    other = "2.2.1" if version == "2.3.0" else "2.3.0"
+    assert not [n for n in names if n and f"/ocpi/{other}" in n]  # the other version's operations are not fuzzed
     assert root.get("errors") == "0", out
     failures = [f"{c.get('name')}: {(f.text or '')[:400]}" for c in cases for f in c.findall("failure")]
     assert not failures, "\n\n".join(failures)
