@@ -1,4 +1,4 @@
-# OCPI 2.3.0 reference hub, conformance harness and load tests. `make help` lists the targets.
+# OCPI 2.3.0 and 2.2.1 reference hub, conformance harness and load tests. `make help` lists the targets.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -10,6 +10,8 @@ STORE ?= sqlite:///data/hub.db
 PYTEST_ARGS ?=
 # harness tests at once: each runs a hub and a harness process that mostly wait on loopback I/O
 HARNESS_WORKERS ?= 4
+# the other tests at once (end-to-end tests wait on their processes much of the time)
+TEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
 
@@ -39,8 +41,8 @@ invite: $(STAMP) ## Print a registration token A for a new party of the hub `mak
 	@$(BIN)/ocpi-hub invite --store $(STORE) --host $(HOST) --port $(PORT)
 
 .PHONY: test
-test: $(STAMP) ## Run every test (unit, contract, end-to-end, load-test smoke; then the harness tests, HARNESS_WORKERS at a time)
-	$(BIN)/python -m pytest --ignore=tests/harness $(PYTEST_ARGS); first=$$?; \
+test: $(STAMP) ## Run every test (unit, contract, end-to-end, load-test smoke; TEST_WORKERS at a time; then the harness tests, HARNESS_WORKERS at a time)
+	$(BIN)/python -m pytest --ignore=tests/harness -n $(TEST_WORKERS) $(PYTEST_ARGS); first=$$?; \
 	$(BIN)/python -m pytest tests/harness -n $(HARNESS_WORKERS) $(PYTEST_ARGS); second=$$?; \
 	test $$first -eq 0 -a $$second -eq 0
 
