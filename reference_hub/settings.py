@@ -80,6 +80,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     party_requests: Annotated[int, msgspec.Meta(ge=1)] = 1000
     """Requests one platform may have under way at once in one hub process; more get HTTP 429 at once, so a flood
     from one platform cannot take every slot (``max_concurrent_requests``) from the others."""
+    party_rate: Annotated[float, msgspec.Meta(ge=0)] = 2000.0
+    """Requests per second one platform may start in one hub process (bursts of one second's worth pass at once); a
+    request over it waits for its turn, up to a second, and only one whose turn is further away gets HTTP 429. Size it
+    to a share of what a process serves, so one platform's flood cannot take the hub's CPU from the others. 0 switches
+    it off."""
     party_forwards: Annotated[int, msgspec.Meta(ge=1)] = 256
     """Calls to other parties one platform's requests may have under way at once in one hub process (forwards, routed
     authorizations, commands); more get HTTP 429 at once instead of queueing behind each other."""
@@ -233,6 +238,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "peer_max_answer": (1024, 1 << 30),
     "peer_concurrency": (1, 10_000),
     "caller_concurrency": (1, 10_000),
+    "party_rate": (0, 1_000_000),
     "max_body_size": (1024, 1 << 30),
     "body_timeout": (0.1, 3600),
     "bodies_per_token": (1, 100_000),

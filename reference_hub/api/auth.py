@@ -12,10 +12,16 @@ length), so the limits cost one loop the hook made anyway. A token this process 
 the failed-authentication limiter. Any other asks it first: an address locked out after too many failures gets HTTP
 429 before its token is looked up (so the right token tells a guesser nothing), unless that token authenticated in
 this process before (``hub/ratelimit.py``).
+
+Each platform has a budget of requests under way (``party_requests``, beyond it 429 at once) and a rate budget
+(``party_rate``): a request over the rate waits here for its turn, so a flood from one platform takes only its
+budget of the hub's CPU time (``hub/ratelimit.PartyPace`` says why waiting rather than refusing).
 """
 
 from __future__ import annotations
 
+import asyncio
+import math
 from typing import Any
 
 from litestar import Request
@@ -29,6 +35,7 @@ from reference_hub.ocpi.errors import GenericClientError, OcpiError, TooManyRequ
 
 _CALLER = "ocpi.caller"
 _UNDER_WAY = "ocpi.under_way"
+_OVER_RATE = "This platform is over its budget of %g requests per second at this hub; retry after Retry-After seconds"
 _BUSY = "This platform has %d requests under way at this hub already; retry after Retry-After seconds"
 _MISSING = "Missing or unknown credentials token (Authorization: Token <base64 token>)"
 _TOO_LONG = f"Authorization header longer than {MAX_AUTHORIZATION} characters; a credentials token is at most 64"
@@ -118,6 +125,14 @@ async def authenticate(request: Request[Any, Any, Any]) -> OcpiResponse | None:
             return error_response(request, ctx, TooManyRequests(_BUSY % under_way, retry_after=1))
         ctx.requests[partner_id] = under_way + 1
         request.scope[_UNDER_WAY] = (ctx.requests, partner_id)  # type: ignore[literal-required]
+        turn = ctx.pace.turn(partner_id)
+        if turn < 0:
+            retry = max(1, math.ceil(-turn - ctx.pace.max_wait))
+            return error_response(
+                request, ctx, TooManyRequests(_OVER_RATE % ctx.settings.party_rate, retry_after=retry)
+            )
+        if turn > 0:
+            await asyncio.sleep(turn)  # its turn within the platform's rate budget (``hub/ratelimit.PartyPace``)
     return None
 
 

@@ -1,5 +1,5 @@
 """Failed authentications, counted per client address, for every secret the hub takes: OCPI credentials tokens,
-the admin key (``X-Admin-Key``) and the dashboard's sign-in.
+the admin key (``X-Admin-Key``) and the dashboard's sign-in; and the rate budget of each platform (:class:`PartyPace`).
 
 One limiter serves all three, so guessing one secret cannot be spread over the others. It answers before any lookup:
 an address that failed more than ``limit`` times (an admin-key failure weighs :data:`ADMIN_WEIGHT`) in one window is
@@ -127,3 +127,42 @@ class FailedAuthLimiter:
 
 
 __all__ = ("ADMIN_WEIGHT", "MAX_ADDRESSES", "MAX_LOCKOUT", "FailedAuthLimiter")
+
+
+class PartyPace:
+    """A rate budget per platform: ``rate`` requests per second in one process, with bursts of up to one second's
+    worth, shaped rather than policed.
+
+    A request beyond the budget waits for its turn (up to ``max_wait`` seconds, while it counts among the platform's
+    requests under way) instead of being refused at once. Refusing costs the hub nearly as much as serving: a flooding
+    client that retries a 429 at once makes the hub parse, authenticate and answer as fast as it can send, and the
+    other platforms' requests queue behind that work. A request that waits costs nothing until its turn, so a flood
+    takes only its budget of the hub's CPU and the others keep their latency. Only a request whose turn lies further
+    away than ``max_wait`` is refused (HTTP 429 with ``Retry-After``), and a flood holds at most ``party_requests``
+    requests waiting.
+
+    The bookkeeping is one number per platform (the generic cell rate algorithm's theoretical arrival time): the time
+    at which the platform's budget would be spent if every request so far had come at the budgeted rate.
+    """
+
+    def __init__(self, rate: float, max_wait: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.burst = 1.0 if rate > 0 else 0.0
+        self.max_wait = max_wait
+        self.clock = clock
+        self._due: dict[str, float] = {}
+
+    def turn(self, party: str) -> float:
+        """Seconds this request must wait for its turn (0: go now), or a negative number: minus the seconds after
+        which to retry, the request being refused."""
+        if not self.interval:
+            return 0.0
+        now = self.clock()
+        due = max(self._due.get(party, now), now)
+        wait = due - self.burst - now
+        if wait > self.max_wait:
+            return -wait
+        self._due[party] = due + self.interval
+        if len(self._due) > MAX_ADDRESSES:  # platforms idle for longer than a burst owe nothing: forget them
+            self._due = {key: value for key, value in self._due.items() if value > now}
+        return max(wait, 0.0)

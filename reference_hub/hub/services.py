@@ -25,7 +25,7 @@ from reference_hub.hub.objects import Objects
 from reference_hub.hub.operators import Operators
 from reference_hub.hub.outbox import Deliveries
 from reference_hub.hub.peers import PeerClient
-from reference_hub.hub.ratelimit import FailedAuthLimiter
+from reference_hub.hub.ratelimit import FailedAuthLimiter, PartyPace
 from reference_hub.hub.routing import Forwarder
 from reference_hub.hub.tokens import TokenVault
 from reference_hub.ocpi.codec import Codec
@@ -54,6 +54,8 @@ class HubContext:
     """Request bodies being read right now, per token hash (see ``api/body.py``)."""
     requests: dict[str, int]
     """Requests under way right now, per partner id (see ``api/auth.py``)."""
+    pace: PartyPace
+    """Each platform's rate budget (``party_rate``; see ``api/auth.py``)."""
     callbacks: Callbacks
     """The response URLs the hub hands out (commands, charging profiles) and the results posted to them."""
     frontdoor: FrontDoor
@@ -140,6 +142,7 @@ async def build_context(settings: Settings, *, client: OutboundClient | None = N
             liveness=liveness,
             limiter=limiter,
             requests={},
+            pace=PartyPace(settings.party_rate),
             bodies={},
             callbacks=callbacks,
             frontdoor=FrontDoor(settings, codec, store, directory, objects, forwarder, deliveries, callbacks),
