@@ -40,7 +40,7 @@ from datetime import timedelta
 import msgspec
 
 from reference_hub.faults import Fault
-from reference_hub.hub.changes import ChangeWatcher, stamp_margin
+from reference_hub.hub.changes import ChangeWatcher
 from reference_hub.hub.client import OutboundClient, Outcome, redact_url
 from reference_hub.hub.directory import Directory, party_key
 from reference_hub.hub.health import shown_body, shown_headers
@@ -186,9 +186,11 @@ class Deliveries:
         self._wake = asyncio.Event()
         self._partners: list[Partner] | None = None
         self._active: dict[str, Partner] = {}
-        self._active_since: DateTime | None = None
+        self._active_cursor: str | None = None
+        """Where the store's partner changes were last read up to (None: read every partner again)."""
         self._was_behind = False
-        """Partners updated at or after this moment are re-read at the next change (None: read every ACTIVE one)."""
+        self._receivers: dict[tuple[str, str], list[tuple[Partner, str]]] = {}
+        """Per (module, interface): the ACTIVE partners with that endpoint, and its URL (for ``_partners`` as it is)."""
         self._changes = ChangeWatcher(store, interval=0.0)
         self.breaker = Breaker(settings.delivery_breaker, settings.delivery_breaker_cooldown)
         self._inflight: Counter[str] = Counter()
@@ -197,43 +199,40 @@ class Deliveries:
     # --- planning ----------------------------------------------------------------------------------------------
 
     async def _active_partners(self) -> list[Partner]:
-        """Every ACTIVE partner, kept up to date by re-reading only those updated since the last look.
+        """Every ACTIVE partner, kept up to date by re-reading only those written since the last look.
 
         The store's change marker moves on every write, and during a wave of registrations each one is followed by
         the expansion of its announcement: re-reading every partner each time cost more than the registrations
-        themselves. A partner updated since the last look (minus a margin for other hosts' clocks) is read again; a
-        count of the ACTIVE ones catches what stamps cannot show (a partner removed), and then all are read again.
+        themselves, and re-reading those stamped within a margin still cost a few hundred decoded partners per
+        registration. The store says what was written since the last look
+        (:meth:`~reference_hub.store.base.PartnerStore.partners_changed`); a count of the ACTIVE ones catches what
+        that cannot show (a partner removed), and then all are read again.
         """
         if self._partners is not None and not self._changes.moved():
             return self._partners
         active = self._active
-        if self._active_since is None:
-            page = await self.store.list_partners(statuses=(PartnerStatus.ACTIVE,))
+        first = self._active_cursor is None
+        if first:
             active.clear()
-            changed = page.items
-        else:
-            since = DateTime.from_datetime(self._active_since - stamp_margin(self.store))
-            changed = (await self.store.list_partners(statuses=tuple(PartnerStatus), date_from=since)).items
-        latest = self._active_since
+        changed, cursor = await self.store.partners_changed(self._active_cursor)
         for partner in changed:
             if partner.status is PartnerStatus.ACTIVE:
                 active[partner.partner_id] = partner
             else:
                 active.pop(partner.partner_id, None)
-            if latest is None or partner.updated > latest:
-                latest = partner.updated
-        if self._active_since is not None:
-            # Fewer in the store than here: one was removed. More: one not seen yet, usually committed by another
-            # process since the read above (the next look brings it); still more at the next look, all are re-read.
+        if not first:
+            # Fewer in the store than here: one was removed. More: one not seen yet, committed by another process
+            # since the read above (the next look brings it); still more at the next look, all are re-read.
             counted = (await self.store.list_partners(statuses=(PartnerStatus.ACTIVE,), limit=0)).total
             behind = counted > len(active)
             if counted < len(active) or (behind and self._was_behind):
-                self._active_since = None
+                self._active_cursor = None
                 self._partners = None
                 return await self._active_partners()
             self._was_behind = behind
-        self._active_since = latest
+        self._active_cursor = cursor
         self._partners = list(active.values())
+        self._receivers.clear()
         return self._partners
 
     async def recipients(
@@ -242,11 +241,8 @@ class Deliveries:
         """Connected platforms implementing ``module``'s ``interface`` with one of ``roles`` (None: any role, as for
         ClientInfo), one each."""
         found = []
-        for partner in await self._active_partners():
+        for partner, url in await self._with_endpoint(module, interface):
             if partner.partner_id == sender_partner and Fault.BROADCAST_ECHOED not in self._faults:
-                continue
-            url = endpoint_of(partner, module, interface)
-            if url is None:
                 continue
             party = next(
                 (party_key(r.country_code, r.party_id) for r in partner.roles if roles is None or r.role in roles),
@@ -256,6 +252,18 @@ class Deliveries:
                 party = party_key(partner.roles[0].country_code, partner.roles[0].party_id)
             if party is not None:
                 found.append(Recipient(partner, party, url))
+        return found
+
+    async def _with_endpoint(self, module: str, interface: str) -> list[tuple[Partner, str]]:
+        """The ACTIVE partners with ``module``'s ``interface``, and its URL: looked for once per change of the
+        partners, not once per announcement or push (on a hub of 1,000 platforms that is 1,000 endpoint lists
+        walked each time)."""
+        partners = await self._active_partners()
+        found = self._receivers.get((module, interface))
+        if found is None:
+            found = self._receivers[(module, interface)] = [
+                (partner, url) for partner in partners if (url := endpoint_of(partner, module, interface)) is not None
+            ]
         return found
 
     async def plan(
