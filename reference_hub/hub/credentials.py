@@ -503,20 +503,48 @@ class _EncodedRoles:
     """Every reachable partner's roles as one JSON text (roles separated by commas, no brackets), with where each
     partner's part starts and ends, rebuilt only after the party list changed.
 
-    One partner's encoded roles are kept until that partner changes, so a registration re-encodes one partner and
-    re-joins the text (a copy), not 100,000 encodings.
+    One partner's encoded roles are kept until that partner changes, so a change re-encodes one partner and re-joins
+    the text (a copy), not 100,000 encodings. A partner new to the text (a registration, the usual change) is
+    appended to it instead: re-joining walked every partner once per registration.
     """
 
-    __slots__ = ("_parts", "_spans", "_text")
+    __slots__ = ("_added", "_parts", "_spans", "_text")
 
     def __init__(self) -> None:
         self._parts: dict[str, bytes] = {}
         self._text: bytes | None = None
         self._spans: dict[str, tuple[int, int]] = {}
+        self._added: list[str] = []
+        """Partners not in the text yet, to append at the next answer (their roles, if any, read then)."""
 
     def drop(self, partner_id: str) -> None:
         self._parts.pop(partner_id, None)
-        self._text = None
+        if self._text is not None and partner_id not in self._spans:
+            self._added.append(partner_id)
+        else:
+            self._text = None
+
+    def _append(
+        self, text: bytes, reachable: dict[str, list[CredentialsRole]], encode: Callable[[Any], bytes]
+    ) -> bytes:
+        pieces = [text]
+        at = len(text)
+        for partner_id in dict.fromkeys(self._added):
+            roles = reachable.get(partner_id)
+            if roles is None or partner_id in self._spans:
+                continue
+            part = self._parts[partner_id] = encode(roles)[1:-1]
+            if not part:
+                continue
+            if at:
+                pieces.append(b",")
+                at += 1
+            self._spans[partner_id] = (at, at + len(part))
+            pieces.append(part)
+            at += len(part)
+        self._added.clear()
+        self._text = b"".join(pieces)
+        return self._text
 
     def _build(self, reachable: dict[str, list[CredentialsRole]], encode: Callable[[Any], bytes]) -> bytes:
         parts = self._parts
@@ -538,6 +566,7 @@ class _EncodedRoles:
             pieces.append(part)
             at += len(part)
         self._spans = spans
+        self._added.clear()
         self._text = b"".join(pieces)
         return self._text
 
@@ -548,6 +577,8 @@ class _EncodedRoles:
         text = self._text
         if text is None:
             text = self._build(reachable, encode)
+        elif self._added:
+            text = self._append(text, reachable, encode)
         span = self._spans.get(exclude) if exclude is not None else None
         if span is None:
             return [text] if text else []
