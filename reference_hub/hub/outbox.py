@@ -33,7 +33,7 @@ import secrets
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -189,8 +189,9 @@ class Deliveries:
         self._active_cursor: str | None = None
         """Where the store's partner changes were last read up to (None: read every partner again)."""
         self._was_behind = False
-        self._receivers: dict[tuple[str, str], list[tuple[Partner, str]]] = {}
-        """Per (module, interface): the ACTIVE partners with that endpoint, and its URL (for ``_partners`` as it is)."""
+        self._receivers: dict[tuple[str, str], dict[str, tuple[Partner, str]]] = {}
+        """Per (module, interface): the ACTIVE partners with that endpoint, and its URL, by partner id (kept up to date
+        with ``_active`` by :meth:`_active_partners`)."""
         self._changes = ChangeWatcher(store, interval=0.0)
         self.breaker = Breaker(settings.delivery_breaker, settings.delivery_breaker_cooldown)
         self._inflight: Counter[str] = Counter()
@@ -214,12 +215,19 @@ class Deliveries:
         first = self._active_cursor is None
         if first:
             active.clear()
+            self._receivers.clear()
         changed, cursor = await self.store.partners_changed(self._active_cursor)
         for partner in changed:
             if partner.status is PartnerStatus.ACTIVE:
                 active[partner.partner_id] = partner
             else:
                 active.pop(partner.partner_id, None)
+            for (module, interface), found in self._receivers.items():
+                url = endpoint_of(partner, module, interface) if partner.status is PartnerStatus.ACTIVE else None
+                if url is None:
+                    found.pop(partner.partner_id, None)
+                else:
+                    found[partner.partner_id] = (partner, url)
         if not first:
             # Fewer in the store than here: one was removed. More: one not seen yet, committed by another process
             # since the read above (the next look brings it); still more at the next look, all are re-read.
@@ -232,7 +240,6 @@ class Deliveries:
             self._was_behind = behind
         self._active_cursor = cursor
         self._partners = list(active.values())
-        self._receivers.clear()
         return self._partners
 
     async def recipients(
@@ -254,17 +261,19 @@ class Deliveries:
                 found.append(Recipient(partner, party, url))
         return found
 
-    async def _with_endpoint(self, module: str, interface: str) -> list[tuple[Partner, str]]:
-        """The ACTIVE partners with ``module``'s ``interface``, and its URL: looked for once per change of the
-        partners, not once per announcement or push (on a hub of 1,000 platforms that is 1,000 endpoint lists
-        walked each time)."""
+    async def _with_endpoint(self, module: str, interface: str) -> Iterable[tuple[Partner, str]]:
+        """The ACTIVE partners with ``module``'s ``interface``, and its URL: looked for in every partner once, then
+        kept up to date partner by partner as they change. Walking every partner's endpoints for each announcement
+        or push cost a registration wave on a hub of 1,000 platforms more than the announcements' own work."""
         partners = await self._active_partners()
         found = self._receivers.get((module, interface))
         if found is None:
-            found = self._receivers[(module, interface)] = [
-                (partner, url) for partner in partners if (url := endpoint_of(partner, module, interface)) is not None
-            ]
-        return found
+            found = self._receivers[(module, interface)] = {
+                partner.partner_id: (partner, url)
+                for partner in partners
+                if (url := endpoint_of(partner, module, interface)) is not None
+            }
+        return found.values()
 
     async def plan(
         self,
