@@ -63,21 +63,39 @@ def _ts(value: DateTime) -> str:
     return sortable(value)
 
 
+def delivery_rows(deliveries: list[Delivery]) -> list[tuple[Any, ...]]:
+    """The rows to insert. The deliveries planned together (an announcement's ClientInfo PUTs: 1,000 on a hub of
+    1,000 platforms) share their moments, so each moment is formatted once, not twice per row."""
+    formatted: dict[DateTime, str] = {}
+    rows = []
+    for d in deliveries:
+        created = formatted.get(d.created)
+        if created is None:
+            created = formatted[d.created] = _ts(d.created)
+        due = formatted.get(d.due)
+        if due is None:
+            due = formatted[d.due] = _ts(d.due)
+        rows.append(
+            (
+                d.delivery_id,
+                d.receiver,
+                d.stream,
+                d.method,
+                d.url,
+                msgspec.json.encode(d.headers).decode(),
+                d.body,
+                created,
+                due,
+                d.attempts,
+                d.state.value,
+                d.last_error,
+            )
+        )
+    return rows
+
+
 def delivery_row(d: Delivery) -> tuple[Any, ...]:
-    return (
-        d.delivery_id,
-        d.receiver,
-        d.stream,
-        d.method,
-        d.url,
-        msgspec.json.encode(d.headers).decode(),
-        d.body,
-        _ts(d.created),
-        _ts(d.due),
-        d.attempts,
-        d.state.value,
-        d.last_error,
-    )
+    return delivery_rows([d])[0]
 
 
 def _delivery(row: tuple[Any, ...]) -> Delivery:
@@ -110,7 +128,7 @@ class SqliteOutbox:
 
     async def enqueue(self, deliveries: list[Delivery]) -> None:
         with immediate(self.db) as db:
-            db.executemany(INSERT_DELIVERY, [delivery_row(d) for d in deliveries])
+            db.executemany(INSERT_DELIVERY, delivery_rows(deliveries))
 
     async def claim_deliveries(
         self,
@@ -158,7 +176,7 @@ class SqliteOutbox:
             ).rowcount
             if gone != 1:
                 return False
-            db.executemany(INSERT_DELIVERY, [delivery_row(d) for d in deliveries])
+            db.executemany(INSERT_DELIVERY, delivery_rows(deliveries))
         return True
 
     async def reschedule(self, delivery: Delivery, owner: str) -> None:
