@@ -116,6 +116,13 @@ def _delivery(row: tuple[Any, ...]) -> Delivery:
     )
 
 
+_SUPERSEDED = (
+    "DELETE FROM deliveries WHERE stream IN (SELECT value FROM json_each(?)) AND state = 'PENDING' AND attempts = 0"
+    " AND lease_owner IS NULL"
+)
+"""Never-tried deliveries of the streams a swap writes to (see ``Outbox.replace_delivery``): one statement, each
+stream found through ``deliveries_stream``."""
+
 INSERT_DELIVERY = f"INSERT INTO deliveries ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
 
 
@@ -176,6 +183,8 @@ class SqliteOutbox:
             ).rowcount
             if gone != 1:
                 return False
+            if deliveries:
+                db.execute(_SUPERSEDED, (msgspec.json.encode(sorted({d.stream for d in deliveries})).decode(),))
             db.executemany(INSERT_DELIVERY, delivery_rows(deliveries))
         return True
 
