@@ -156,8 +156,8 @@ class Registrar:
         After a change (here, or in another process as the store's change marker tells) only the partners written
         since the last refresh are read again (:meth:`~reference_hub.store.base.PartnerStore.partners_changed`). Every
         handshake answers with these roles and moves the marker, so this runs once per handshake: re-reading the
-        partners stamped within a 5 s margin instead, as before, decoded a few hundred partners per handshake
-        during a wave of registrations, the largest single cost of a handshake.
+        partners stamped within a margin of a few seconds instead decodes a few hundred partners per handshake
+        during a wave of registrations, which made it the largest single cost of a handshake.
         """
         if self._reachable_changes.changed() or self._reachable_stale:
             self._reachable_stale = False
