@@ -572,7 +572,7 @@ class Bench:
                 stop_timeout=30,
                 options={"invitations": invitations, "peer_url": peer.versions_url},
             )
-            sampler, wall = CpuSampler(server), time.monotonic()
+            sampler, wall, hub_cpu = CpuSampler(server), time.monotonic(), server.cpu()
             try:
                 result = run_locust(spec, on_start=sampler.start)
             finally:
@@ -580,6 +580,9 @@ class Bench:
             wall = time.monotonic() - wall
             served = peer.stats()
         after = self._total(server, check_token)
+        # Everything the hub spent from the first request to the count above, the announcements' expansion by the
+        # delivery worker included: per handshake+rotation, a figure other processes' load disturbs less than a rate.
+        hub_cpu = server.cpu() - hub_cpu
         ledger = (result.summary or {}).get("registrations") or {}
         flow = result.row("register+rotate", "FLOW") or {}
         post = result.row("/ocpi/2.3.0/credentials", "POST") or {}
@@ -613,6 +616,7 @@ class Bench:
             "put_ms": {k: (exact.get("PUT /ocpi/2.3.0/credentials") or {}).get(k) for k in ("p50", "p95", "p99")},
             "requests": {"POST": post.get("Request Count"), "PUT": put.get("Request Count")},
             "server_cores": round(sampler.cores((result.summary.get("exact") or {}).get("window"))[0], 2),
+            "hub_cpu_ms_per_flow": round(1000 * hub_cpu / max(ledger.get("registered") or 0, 1), 2),
             "other_cores": round(sampler.cores((result.summary.get("exact") or {}).get("window"))[2], 2),
             "checks": checks,
             "results": str(result.log.parent),
@@ -1301,8 +1305,13 @@ def render(d: dict[str, Any]) -> str:
             f"p99 {reg['flow_ms']['p99']} ms; POST credentials p50 {_ms(reg['post_ms']['p50'])} ms / p99 "
             f"{_ms(reg['post_ms']['p99'])} ms; PUT p50 {_ms(reg['put_ms']['p50'])} ms / p99 "
             f"{_ms(reg['put_ms']['p99'])} ms",
+            f"- hub CPU per handshake+rotation, over the whole run (the announcements' expansion included): "
+            f"{_opt(reg.get('hub_cpu_ms_per_flow'), 1)} ms",
             f"- hubclientinfo X-Total-Count {reg['total_before']} before, {reg['total_after']} after; "
             f"the peer served {reg['peer'].get('versions')} versions and {reg['peer'].get('details')} details calls",
+            "- no platform here has a hubclientinfo Receiver (the seeded parties advertise no endpoints, the callback "
+            "peer none), so each announcement becomes no ClientInfo PUT: what announcing to 1,000 platforms costs is "
+            "measured by `python tools/clientinfo_fanout.py` (below)",
             "",
             "| check | |",
             "|---|---|",

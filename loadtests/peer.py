@@ -11,8 +11,12 @@ the peer is never what a registration waits for.
 
     python -m loadtests.peer --port 9000          # prints "listening on http://127.0.0.1:9000/ocpi/versions"
 
-``GET /stats`` returns the counts (``{"versions": n, "details": n, "authorize": n, "received": n, "unauthorized": n,
-"other": n}``).
+``GET /stats`` returns the counts (``{"versions": n, "details": n, "authorize": n, "received": n, "clientinfo": n,
+"clientinfo_ids": n, "unauthorized": n, "other": n}``).
+
+It also takes ClientInfo PUTs under ``/ocpi/{version}/receiver/hubclientinfo/`` (not advertised: for partners a
+measurement registers with that URL, as ``tools/clientinfo_fanout.py`` does) and counts them and their distinct
+X-Request-IDs.
 
 As the load-test eMSP (``--authorizations tokens.csv``, the ``uid,type,allowed`` file ``ocpi-hub seed-tokens
 --export`` writes) it also advertises a tokens Sender and answers ``POST .../sender/tokens/{uid}/authorize?type=T``
@@ -72,7 +76,18 @@ class Peer:
         """The uid,type,allowed CSV, read at the first authorization (it may be written after the peer started, e.g.
         by ``ocpi-hub seed-tokens --export`` once this peer is registered as the eMSP)."""
         self._table: dict[tuple[str, str], str] | None = None
-        self.counts = {"versions": 0, "details": 0, "authorize": 0, "received": 0, "unauthorized": 0, "other": 0}
+        self.counts = {
+            "versions": 0,
+            "details": 0,
+            "authorize": 0,
+            "received": 0,
+            "clientinfo": 0,
+            "clientinfo_ids": 0,
+            "unauthorized": 0,
+            "other": 0,
+        }
+        self.clientinfo_prefix = f"/ocpi/{version}/receiver/hubclientinfo/"
+        self._clientinfo_ids: set[str] = set()
         self.record = record
         self.received: list[tuple[str, float, str]] = []
         self.locations_prefix = f"/ocpi/{version}/receiver/locations/"
@@ -124,6 +139,16 @@ class Peer:
             parts = path[len(self.locations_prefix) :].split("/")
             self.received.append((parts[2] if len(parts) > 2 else "", time.time(), headers.get("x-request-id", "")))
             self.counts["received"] += 1
+            return 200, _envelope(None)
+        if method == "PUT" and path.startswith(self.clientinfo_prefix):
+            # Not advertised: a hub sends ClientInfo here only to partners registered with this URL (as
+            # tools/clientinfo_fanout.py registers them). Counted, with the distinct X-Request-IDs beside the count.
+            if not headers.get("authorization", "").lower().startswith("token "):
+                self.counts["unauthorized"] += 1
+                return 401, _envelope(None, 2000, "Authorization: Token <base64 token> required")
+            self.counts["clientinfo"] += 1
+            self._clientinfo_ids.add(headers.get("x-request-id", ""))
+            self.counts["clientinfo_ids"] = len(self._clientinfo_ids)
             return 200, _envelope(None)
         if method == "GET" and path == "/received":
             return 200, json.dumps(self.received).encode()

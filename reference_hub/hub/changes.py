@@ -10,7 +10,6 @@ asks at most every ``interval`` seconds and says whether it moved since that wat
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 
 from reference_hub.store import Store
 
@@ -47,19 +46,4 @@ class ChangeWatcher:
         return True
 
 
-def stamp_margin(store: Store) -> timedelta:
-    """How long before the latest ``updated`` stamp a cache of partners looks again when the marker moved.
-
-    A partner is stamped by the process that writes it and committed a moment later; on a store shared by several
-    hosts, their clocks may also differ. Stores reached over a network get 30 s. A SQLite file is on one host (one
-    clock), so only the moment between stamping and committing (a writer waiting for the lock) needs covering.
-    During a wave of registrations every partner stamped within the margin is read again at each change, so the
-    margin is also what such a wave costs.
-    """
-    return _LOCAL_MARGIN if getattr(store, "name", "") == "sqlite" else _SHARED_MARGIN
-
-
-_SHARED_MARGIN = timedelta(seconds=30)
-_LOCAL_MARGIN = timedelta(seconds=5)
-
-__all__ = ("MARKER_INTERVAL", "ChangeWatcher", "stamp_margin")
+__all__ = ("MARKER_INTERVAL", "ChangeWatcher")

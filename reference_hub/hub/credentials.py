@@ -17,12 +17,12 @@ import msgspec
 
 from reference_hub.faults import Fault
 from reference_hub.hub.auth import Authenticator, Caller, CallerKind
-from reference_hub.hub.changes import ChangeWatcher, stamp_margin
+from reference_hub.hub.changes import ChangeWatcher
 from reference_hub.hub.client import OutboundPolicy, PolicyRefusal, redact_url
 from reference_hub.hub.peers import CallerBusy, PeerClient, PeerError
 from reference_hub.hub.tokens import TokenVault, hash_token, new_token
 from reference_hub.ocpi import models_221
-from reference_hub.ocpi.datetime import DateTime, now
+from reference_hub.ocpi.datetime import now
 from reference_hub.ocpi.errors import (
     InvalidOrMissingParameters,
     MethodNotAllowed,
@@ -119,8 +119,8 @@ class Registrar:
         """Told when this process changed a partner, so per-process caches of partners (the directory) drop it at once
         rather than at their next look at the store's change marker."""
         """Roles of every ACTIVE partner, by partner id: what the hub's Credentials list as reachable."""
-        self._reachable_since: DateTime | None = None
-        """Partners updated at or after this moment are re-read on the next refresh (None: read them all)."""
+        self._reachable_cursor: str | None = None
+        """Where the store's partner changes were last read up to (None: read them all)."""
         self._reachable_stale = True
         self._reachable_changes = ChangeWatcher(store, interval=0.0)
         self._encoded = _EncodedRoles()
@@ -153,27 +153,22 @@ class Registrar:
     async def _reachable_roles(self) -> dict[str, list[CredentialsRole]]:
         """Roles of every active partner, kept up to date incrementally.
 
-        After a change (here, or in another process as the store's change marker tells) only the partners updated
-        since the last refresh are read again, minus a margin for clocks of other hosts; a registration therefore
-        costs a small query, not a re-read of every partner.
+        After a change (here, or in another process as the store's change marker tells) only the partners written
+        since the last refresh are read again (:meth:`~reference_hub.store.base.PartnerStore.partners_changed`). Every
+        handshake answers with these roles and moves the marker, so this runs once per handshake: re-reading the
+        partners stamped within a margin of a few seconds instead decodes a few hundred partners per handshake
+        during a wave of registrations, which made it the largest single cost of a handshake.
         """
         if self._reachable_changes.changed() or self._reachable_stale:
             self._reachable_stale = False
-            since = self._reachable_since
-            page = await self.store.list_partners(
-                statuses=tuple(PartnerStatus),
-                date_from=None if since is None else DateTime.from_datetime(since - stamp_margin(self.store)),
-            )
-            for partner in page.items:
+            changed, self._reachable_cursor = await self.store.partners_changed(self._reachable_cursor)
+            for partner in changed:
                 if partner.status is PartnerStatus.ACTIVE:
                     if self._reachable.get(partner.partner_id) != partner.roles:
                         self._reachable[partner.partner_id] = partner.roles
                         self._encoded.drop(partner.partner_id)
                 elif self._reachable.pop(partner.partner_id, None) is not None:
                     self._encoded.drop(partner.partner_id)
-                if since is None or partner.updated > since:
-                    since = partner.updated
-            self._reachable_since = since
         return self._reachable
 
     async def announce(self, partner: Partner, status: str) -> None:
@@ -508,20 +503,48 @@ class _EncodedRoles:
     """Every reachable partner's roles as one JSON text (roles separated by commas, no brackets), with where each
     partner's part starts and ends, rebuilt only after the party list changed.
 
-    One partner's encoded roles are kept until that partner changes, so a registration re-encodes one partner and
-    re-joins the text (a copy), not 100,000 encodings.
+    One partner's encoded roles are kept until that partner changes, so a change re-encodes one partner and re-joins
+    the text (a copy), not 100,000 encodings. A partner new to the text (a registration, the usual change) is
+    appended to it instead: re-joining walked every partner once per registration.
     """
 
-    __slots__ = ("_parts", "_spans", "_text")
+    __slots__ = ("_added", "_parts", "_spans", "_text")
 
     def __init__(self) -> None:
         self._parts: dict[str, bytes] = {}
         self._text: bytes | None = None
         self._spans: dict[str, tuple[int, int]] = {}
+        self._added: list[str] = []
+        """Partners not in the text yet, to append at the next answer (their roles, if any, read then)."""
 
     def drop(self, partner_id: str) -> None:
         self._parts.pop(partner_id, None)
-        self._text = None
+        if self._text is not None and partner_id not in self._spans:
+            self._added.append(partner_id)
+        else:
+            self._text = None
+
+    def _append(
+        self, text: bytes, reachable: dict[str, list[CredentialsRole]], encode: Callable[[Any], bytes]
+    ) -> bytes:
+        pieces = [text]
+        at = len(text)
+        for partner_id in dict.fromkeys(self._added):
+            roles = reachable.get(partner_id)
+            if roles is None or partner_id in self._spans:
+                continue
+            part = self._parts[partner_id] = encode(roles)[1:-1]
+            if not part:
+                continue
+            if at:
+                pieces.append(b",")
+                at += 1
+            self._spans[partner_id] = (at, at + len(part))
+            pieces.append(part)
+            at += len(part)
+        self._added.clear()
+        self._text = b"".join(pieces)
+        return self._text
 
     def _build(self, reachable: dict[str, list[CredentialsRole]], encode: Callable[[Any], bytes]) -> bytes:
         parts = self._parts
@@ -543,6 +566,7 @@ class _EncodedRoles:
             pieces.append(part)
             at += len(part)
         self._spans = spans
+        self._added.clear()
         self._text = b"".join(pieces)
         return self._text
 
@@ -553,6 +577,8 @@ class _EncodedRoles:
         text = self._text
         if text is None:
             text = self._build(reachable, encode)
+        elif self._added:
+            text = self._append(text, reachable, encode)
         span = self._spans.get(exclude) if exclude is not None else None
         if span is None:
             return [text] if text else []

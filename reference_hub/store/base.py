@@ -9,12 +9,13 @@ present to the partner, encrypted, because we must be able to send it.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 from typing import Protocol
 
 import msgspec
 
-from reference_hub.ocpi.datetime import DateTime
+from reference_hub.ocpi.datetime import DateTime, sortable
 from reference_hub.ocpi.models import CredentialsRole, Endpoint
 from reference_hub.store.callbacks import CallbackStore
 from reference_hub.store.coordination import Coordination
@@ -164,6 +165,15 @@ class PartnerStore(Protocol):
     ) -> Page[Partner]:
         """Partners with these statuses and ``date_from <= updated < date_to``, oldest first by creation."""
 
+    async def partners_changed(self, after: str | None) -> tuple[list[Partner], str]:
+        """Partners written since the cursor ``after`` (None: every partner), whatever their status, and the cursor to
+        ask from next time. A partner may come again (never one missed); a removed partner does not come at all.
+
+        For the per-process caches of partners (reachable roles, broadcast receivers), which follow each change: a
+        store that orders its writes (SQLite) returns exactly what was written since, others what was stamped since
+        a margin before the latest stamp seen (:func:`changed_by_stamp`).
+        """
+
     async def party_owner(self, party_key: str) -> str | None:
         """Partner id holding ``CC/PID`` (upper case), if any."""
 
@@ -187,6 +197,25 @@ class PartnerStore(Protocol):
         """Delete an unused invitation so its token A no longer authenticates; False when there was none."""
 
 
+STAMP_MARGIN = timedelta(seconds=30)
+"""How long before the latest ``updated`` stamp seen :func:`changed_by_stamp` looks again. A partner is stamped by
+the process that writes it and committed a moment later, and hosts sharing a database server may disagree about the
+time: a partner stamped within the margin but committed after the last look is still found."""
+
+
+async def changed_by_stamp(store: PartnerStore, after: str | None) -> tuple[list[Partner], str]:
+    """:meth:`PartnerStore.partners_changed` for a store whose writers do not agree on an order (a database server
+    several hosts write to): the partners stamped since ``STAMP_MARGIN`` before the latest stamp in ``after``."""
+    since = None if not after else DateTime.from_datetime(DateTime.parse(after) - STAMP_MARGIN)
+    changed = (await store.list_partners(statuses=tuple(PartnerStatus), date_from=since)).items
+    latest = after or ""
+    for partner in changed:
+        stamp = sortable(partner.updated, zulu=True)  # fixed width: text order is time order
+        if stamp > latest:
+            latest = stamp
+    return changed, latest
+
+
 class Store(PartnerStore, ObjectStore, Outbox, CallbackStore, Coordination, Desk, Protocol):
     """Everything the hub persists: partners and tokens, client-owned objects, the deliveries it owes, the
     response URLs it handed out (pending callbacks), what its processes agree on (leases, last heard), and the
@@ -194,6 +223,7 @@ class Store(PartnerStore, ObjectStore, Outbox, CallbackStore, Coordination, Desk
 
 
 __all__ = (
+    "STAMP_MARGIN",
     "Conflict",
     "DuplicateParty",
     "Invitation",
@@ -204,4 +234,5 @@ __all__ = (
     "PartnerStore",
     "Store",
     "TokenOwner",
+    "changed_by_stamp",
 )

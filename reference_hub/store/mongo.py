@@ -46,6 +46,7 @@ from reference_hub.store.base import (
     Partner,
     PartnerStatus,
     TokenOwner,
+    changed_by_stamp,
 )
 from reference_hub.store.mongo_callbacks import MongoCallbacks
 from reference_hub.store.mongo_desk import MongoDesk
@@ -360,6 +361,10 @@ class MongoStore(MongoObjects, MongoOutbox, MongoCallbacks, MongoDesk):
         if limit is not None:
             cursor = cursor.limit(limit)
         return Page(total=total, items=[self._partner(doc) async for doc in cursor])
+
+    async def partners_changed(self, after: str | None) -> tuple[list[Partner], str]:
+        # Several processes (and hosts) commit here concurrently, in no order their stamps could show.
+        return await changed_by_stamp(self, after)
 
     async def party_owner(self, party_key: str) -> str | None:
         doc = await self.partners.find_one({"party_keys": party_key}, {"_id": 0, "partner_id": 1})

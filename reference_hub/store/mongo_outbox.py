@@ -157,6 +157,16 @@ class MongoOutbox:
             if held is None:
                 return False
             if deliveries:
+                # Without a transaction a crash after this leaves the announcement, whose expansion writes these again.
+                await self.deliveries.delete_many(
+                    {
+                        "stream": {"$in": sorted({d.stream for d in deliveries})},
+                        "state": "PENDING",
+                        "attempts": 0,
+                        "lease_owner": None,
+                    },
+                    session=session,
+                )
                 await self.deliveries.insert_many([delivery_document(d) for d in deliveries], session=session)
             await self.deliveries.delete_one({"_id": delivery_id, "lease_owner": owner}, session=session)
             return True

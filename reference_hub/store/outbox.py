@@ -133,7 +133,12 @@ class Outbox(Protocol):
     async def replace_delivery(self, delivery_id: str, owner: str, deliveries: list[Delivery]) -> bool:
         """Swap a leased delivery for ``deliveries`` in one transaction (an announcement the worker expands into one
         delivery per receiver): a crash leaves either the one or all the others. False, and nothing written, when
-        ``owner`` no longer holds the lease."""
+        ``owner`` no longer holds the lease.
+
+        A delivery of the same stream as a new one that was never tried (PENDING, no attempt, never leased) is
+        dropped with the swap: for ClientInfo the stream is one party at one receiver, and only its latest status
+        matters, so a party that changes again before the receiver was told costs one PUT per receiver, not two.
+        Nothing that may have reached the receiver is dropped, so no X-Request-ID it saw is lost or reused."""
 
     async def reschedule(self, delivery: Delivery, owner: str) -> None:
         """Write back ``attempts``, ``due``, ``state`` and ``last_error`` and release the lease (only while ``owner``

@@ -39,6 +39,7 @@ from reference_hub.store.base import (
     Partner,
     PartnerStatus,
     TokenOwner,
+    changed_by_stamp,
 )
 from reference_hub.store.postgres_callbacks import PostgresCallbacks
 from reference_hub.store.postgres_desk import PostgresDesk
@@ -326,6 +327,10 @@ class PostgresStore(PostgresObjects, PostgresOutbox, PostgresCallbacks, Postgres
                 *p.values,
             )
         return Page(total=total, items=[self._decode(r[0]) for r in rows])
+
+    async def partners_changed(self, after: str | None) -> tuple[list[Partner], str]:
+        # Several processes (and hosts) commit here concurrently, in no order their stamps could show.
+        return await changed_by_stamp(self, after)
 
     async def party_owner(self, party_key: str) -> str | None:
         owner = await self.pool.fetchval("SELECT partner_id FROM party_keys WHERE party_key = $1", party_key)

@@ -176,6 +176,12 @@ class PostgresOutbox:
             )
             if rowcount(status) != 1:
                 return False
+            if deliveries:
+                await connection.execute(
+                    "DELETE FROM deliveries WHERE stream = ANY($1::text[]) AND state = 'PENDING' AND attempts = 0"
+                    " AND lease_owner IS NULL",
+                    sorted({d.stream for d in deliveries}),
+                )
             await insert_deliveries(connection, deliveries)
         return True
 

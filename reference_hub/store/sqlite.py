@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS partners (
     token_hash TEXT UNIQUE,
     created    TEXT NOT NULL,
     updated    TEXT NOT NULL,
-    doc        BLOB NOT NULL
+    doc        BLOB NOT NULL,
+    changed    INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS partners_created ON partners (created, partner_id);
 CREATE INDEX IF NOT EXISTS partners_updated ON partners (updated);
@@ -85,7 +86,15 @@ def _ts(value: DateTime) -> str:
     return sortable(value)
 
 
-_ADDED_COLUMNS = {"invitations": (("label", "TEXT NOT NULL DEFAULT ''"), ("expires", "TEXT"))}
+_NEXT = "(SELECT coalesce(max(changed), 0) + 1 FROM partners)"
+"""The number a partner write takes (``partners.changed``): one more than any before it. Writes run one at a time
+(``BEGIN IMMEDIATE``), so these numbers are in commit order, which :meth:`SqliteStore.partners_changed` relies on."""
+
+
+_ADDED_COLUMNS = {
+    "invitations": (("label", "TEXT NOT NULL DEFAULT ''"), ("expires", "TEXT")),
+    "partners": (("changed", "INTEGER NOT NULL DEFAULT 0"),),
+}
 """Columns added to tables after their first release: a database file made before them gets them when opened."""
 
 
@@ -142,6 +151,7 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks, SqliteDesk):
         db.executescript(_SCHEMA)
         with immediate(db):
             _add_missing_columns(db)
+        db.execute("CREATE INDEX IF NOT EXISTS partners_changed ON partners (changed)")
         db.executescript(DESK_SCHEMA)
         self._db = db
         self._open_objects()
@@ -222,13 +232,14 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks, SqliteDesk):
                     raise DuplicateParty(f"partner {partner.partner_id} is already registered")
                 if existing is not None:
                     db.execute(
-                        "UPDATE partners SET status=?, token_hash=?, created=?, updated=?, doc=? WHERE partner_id=?",
+                        f"UPDATE partners SET status=?, token_hash=?, created=?, updated=?, doc=?, changed={_NEXT}"  # noqa: S608
+                        " WHERE partner_id=?",
                         self._row(partner),
                     )
                 else:
                     db.execute(
-                        "INSERT INTO partners (status, token_hash, created, updated, doc, partner_id)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO partners (status, token_hash, created, updated, doc, partner_id, changed)"  # noqa: S608
+                        f" VALUES (?, ?, ?, ?, ?, ?, {_NEXT})",
                         self._row(partner),
                     )
                 self._write_keys(partner)
@@ -247,7 +258,7 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks, SqliteDesk):
         try:
             with immediate(self.db) as db:
                 cur = db.execute(
-                    "UPDATE partners SET status=?, token_hash=?, created=?, updated=?, doc=?"
+                    f"UPDATE partners SET status=?, token_hash=?, created=?, updated=?, doc=?, changed={_NEXT}"  # noqa: S608
                     " WHERE partner_id=? AND token_hash IS ?",
                     (*self._row(partner), expected_token_hash),
                 )
@@ -286,6 +297,18 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks, SqliteDesk):
         ).fetchall()
         return Page(total=total, items=[self._decode(r[0]) for r in rows])
 
+    async def partners_changed(self, after: str | None) -> tuple[list[Partner], str]:
+        # Exact, without a margin: every partner write takes the next number in its (serialised) write transaction, so
+        # numbers follow commit order and nothing committed later can carry a number at or below one already read.
+        if after:
+            rows = self.db.execute(
+                "SELECT changed, doc FROM partners WHERE changed > ? ORDER BY changed", (int(after),)
+            ).fetchall()
+        else:
+            rows = self.db.execute("SELECT changed, doc FROM partners ORDER BY changed").fetchall()
+        latest = rows[-1][0] if rows else int(after or 0)
+        return [self._decode(r[1]) for r in rows], str(latest)
+
     async def party_owner(self, party_key: str) -> str | None:
         row = self.db.execute("SELECT partner_id FROM party_keys WHERE party_key = ?", (party_key,)).fetchone()
         return None if row is None else str(row[0])
@@ -300,7 +323,10 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks, SqliteDesk):
             partner = self._decode(row[0])
             if not partner.token_confirmed:
                 confirmed = msgspec.structs.replace(partner, token_confirmed=True)
-                db.execute("UPDATE partners SET doc = ? WHERE partner_id = ?", (self._encode(confirmed), partner_id))
+                db.execute(
+                    f"UPDATE partners SET doc = ?, changed = {_NEXT} WHERE partner_id = ?",  # noqa: S608
+                    (self._encode(confirmed), partner_id),
+                )
             return True
 
     async def set_offline(self, partner_id: str, offline: bool, updated: DateTime) -> Partner | None:
@@ -313,7 +339,7 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks, SqliteDesk):
                 return None
             changed = msgspec.structs.replace(partner, offline=offline, updated=updated)
             db.execute(
-                "UPDATE partners SET updated = ?, doc = ? WHERE partner_id = ?",
+                f"UPDATE partners SET updated = ?, doc = ?, changed = {_NEXT} WHERE partner_id = ?",  # noqa: S608
                 (_ts(updated), self._encode(changed), partner_id),
             )
         self._own_writes += 1

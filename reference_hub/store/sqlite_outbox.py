@@ -63,21 +63,39 @@ def _ts(value: DateTime) -> str:
     return sortable(value)
 
 
+def delivery_rows(deliveries: list[Delivery]) -> list[tuple[Any, ...]]:
+    """The rows to insert. The deliveries planned together (an announcement's ClientInfo PUTs: 1,000 on a hub of
+    1,000 platforms) share their moments, so each moment is formatted once, not twice per row."""
+    formatted: dict[DateTime, str] = {}
+    rows = []
+    for d in deliveries:
+        created = formatted.get(d.created)
+        if created is None:
+            created = formatted[d.created] = _ts(d.created)
+        due = formatted.get(d.due)
+        if due is None:
+            due = formatted[d.due] = _ts(d.due)
+        rows.append(
+            (
+                d.delivery_id,
+                d.receiver,
+                d.stream,
+                d.method,
+                d.url,
+                msgspec.json.encode(d.headers).decode(),
+                d.body,
+                created,
+                due,
+                d.attempts,
+                d.state.value,
+                d.last_error,
+            )
+        )
+    return rows
+
+
 def delivery_row(d: Delivery) -> tuple[Any, ...]:
-    return (
-        d.delivery_id,
-        d.receiver,
-        d.stream,
-        d.method,
-        d.url,
-        msgspec.json.encode(d.headers).decode(),
-        d.body,
-        _ts(d.created),
-        _ts(d.due),
-        d.attempts,
-        d.state.value,
-        d.last_error,
-    )
+    return delivery_rows([d])[0]
 
 
 def _delivery(row: tuple[Any, ...]) -> Delivery:
@@ -98,6 +116,13 @@ def _delivery(row: tuple[Any, ...]) -> Delivery:
     )
 
 
+_SUPERSEDED = (
+    "DELETE FROM deliveries WHERE stream IN (SELECT value FROM json_each(?)) AND state = 'PENDING' AND attempts = 0"
+    " AND lease_owner IS NULL"
+)
+"""Never-tried deliveries of the streams a swap writes to (see ``Outbox.replace_delivery``): one statement, each
+stream found through ``deliveries_stream``."""
+
 INSERT_DELIVERY = f"INSERT INTO deliveries ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
 
 
@@ -110,7 +135,7 @@ class SqliteOutbox:
 
     async def enqueue(self, deliveries: list[Delivery]) -> None:
         with immediate(self.db) as db:
-            db.executemany(INSERT_DELIVERY, [delivery_row(d) for d in deliveries])
+            db.executemany(INSERT_DELIVERY, delivery_rows(deliveries))
 
     async def claim_deliveries(
         self,
@@ -158,7 +183,9 @@ class SqliteOutbox:
             ).rowcount
             if gone != 1:
                 return False
-            db.executemany(INSERT_DELIVERY, [delivery_row(d) for d in deliveries])
+            if deliveries:
+                db.execute(_SUPERSEDED, (msgspec.json.encode(sorted({d.stream for d in deliveries})).decode(),))
+            db.executemany(INSERT_DELIVERY, delivery_rows(deliveries))
         return True
 
     async def reschedule(self, delivery: Delivery, owner: str) -> None:

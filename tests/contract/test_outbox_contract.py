@@ -102,6 +102,35 @@ def test_a_leased_delivery_is_swapped_for_others_only_by_its_lease_holder(backen
     run(backend, body)
 
 
+def test_a_swap_drops_only_the_never_tried_deliveries_of_its_streams(backend: Backend) -> None:
+    """A party that changes again before a receiver was told: the untried ClientInfo of that party at that receiver is
+    replaced by the new one; one tried already (it may have arrived) or being sent is kept, and so are other streams."""
+
+    async def body(h: Harness) -> None:
+        store = h.store
+        await store.enqueue(
+            [
+                delivery("ann", receiver="*announcements", stream="ann"),
+                delivery("tried", receiver="NL-R2", stream="r2"),
+                delivery("leased", receiver="NL-R3", stream="r3"),
+            ]
+        )
+        claimed = await store.claim_deliveries("w1", at(100), at(130), 10)
+        assert sorted(d.delivery_id for d in claimed) == ["ann", "leased", "tried"]
+        tried = next(d for d in claimed if d.delivery_id == "tried")
+        tried.attempts, tried.due = 1, at(0)  # sent once, failed: it may have reached the receiver
+        await store.reschedule(tried, "w1")
+        await store.enqueue([delivery("old", receiver="NL-R1", stream="r1"), delivery("other", stream="r9")])
+        news = [delivery(f"new{n}", receiver=f"NL-R{n}", stream=f"r{n}") for n in (1, 2, 3, 4)]
+        assert await store.replace_delivery("ann", "w1", news) is True
+        pending = await store.list_deliveries(receiver=None, state=DeliveryState.PENDING, limit=20)
+        assert [d.delivery_id for d in pending] == ["tried", "leased", "other", "new1", "new2", "new3", "new4"]
+        # the replaced one's stream goes on in order: the new delivery is claimable at once
+        assert "new1" in await claim(h, owner="w2", now=101)
+
+    run(backend, body)
+
+
 def test_reschedule_retry_drop_and_stats(backend: Backend) -> None:
     async def body(h: Harness) -> None:
         await h.store.enqueue([delivery("d1"), delivery("d2", stream="s2", receiver="NL-OTH")])

@@ -712,6 +712,44 @@ def test_list_partners_filters_orders_and_pages(backend: Backend) -> None:
     run(backend, body)
 
 
+def test_partners_changed_brings_every_write_since_the_cursor(backend: Backend) -> None:
+    """The per-process caches of partners follow the store through this: a write after the cursor always comes back
+    (whoever made it), with what was written; SQLite, whose writes are ordered, brings exactly those."""
+
+    async def body(h: Harness) -> None:
+        store = h.store
+        for p in (partner("DE-AAA"), partner("NL-BBB"), partner("IT-CCC", status=PartnerStatus.INACTIVE, token=None)):
+            await store.insert_partner(p, consume_invitation=None)
+        everything, cursor = await store.partners_changed(None)
+        assert sorted(p.partner_id for p in everything) == ["DE-AAA", "IT-CCC", "NL-BBB"]
+
+        moved = change(partner("DE-AAA"), roles=[role("DE/AAA"), role("DE/AAB")], updated=at(60))
+        await store.replace_partner(moved, expected_token_hash=moved.token_hash)
+        changed, cursor = await store.partners_changed(cursor)
+        assert moved in changed
+        if store.name == "sqlite":
+            assert changed == [moved]
+
+        offline = await store.set_offline("NL-BBB", True, at(70))
+        assert offline is not None
+        changed, cursor = await store.partners_changed(cursor)
+        assert offline in changed
+        if store.name == "sqlite":
+            assert changed == [offline]
+            assert await store.partners_changed(cursor) == ([], cursor)
+
+        if backend.shared:
+            other = await h.another_store()
+            revived = partner("IT-CCC", updated=at(80))
+            await other.insert_partner(revived, consume_invitation=None)
+            changed, cursor = await store.partners_changed(cursor)
+            assert revived in changed
+            if store.name == "sqlite":
+                assert changed == [revived]
+
+    run(backend, body)
+
+
 def test_party_owner(backend: Backend) -> None:
     async def body(h: Harness) -> None:
         store = h.store

@@ -68,3 +68,25 @@ async def test_fault_switches_that_reshape_the_answer_still_apply(make_hub: HubF
     await hub.register("DE", "MSP", Role.EMSP)
     sent, whole = await _both(hub, cpo.partner_id)
     assert sent == whole
+
+
+async def test_registrations_appended_to_the_kept_text_answer_as_a_whole_encoding_would(hub: Hub) -> None:
+    """New partners are appended to the kept text rather than re-joined: after each registration, after a partner
+    in the middle leaves, and after several registrations between two answers, every caller's answer still equals
+    the whole encoding."""
+    partners = [await hub.register("NL", "AA0", Role.CPO)]
+    await _both(hub, None)  # the text now exists: what follows is appended to it
+    for pid in ("AA1", "AA2"):
+        partners.append(await hub.register("NL", pid, Role.EMSP, ("NL", "X" + pid[1:], Role.CPO)))
+        for exclude in (*(p.partner_id for p in partners), None):
+            sent, whole = await _both(hub, exclude)
+            assert sent == whole, exclude
+    stored = await hub.refresh(partners[1])
+    gone = msgspec.structs.replace(stored.partner, status=PartnerStatus.INACTIVE, updated=stored.partner.updated)
+    await hub.ctx.store.replace_partner(gone, expected_token_hash=stored.partner.token_hash)
+    hub.ctx.registrar.changed()
+    partners += [await hub.register("NL", pid, Role.CPO) for pid in ("AA3", "AA4")]
+    for exclude in (*(p.partner_id for p in partners), None):
+        sent, whole = await _both(hub, exclude)
+        assert sent == whole, exclude
+    assert b'"AA1"' not in sent and b'"AA4"' in sent and b'"AA3"' in sent

@@ -223,3 +223,21 @@ async def test_an_announcement_is_swapped_for_its_clientinfos_only_by_the_worker
         "party_id": "MSP", "country_code": "DE", "role": "EMSP", "status": "CONNECTED",
         "last_updated": msgspec.json.decode(announcement.body or b"")["stamp"],
     }  # fmt: skip
+
+
+async def test_a_party_that_changes_again_before_a_receiver_was_told_costs_that_receiver_one_clientinfo(
+    make_hub: HubFactory,
+) -> None:
+    hub = await make_hub(delivery_policy="store_and_forward")
+    cpo = await hub.register("NL", "CPO", offline=True)  # out of rotation: what it is owed waits for its return
+    msp = await hub.register("DE", "MSP", Role.EMSP)
+    await hub.ctx.deliveries.announce(msp.partner, "CONNECTED")
+    assert await hub.deliver() == 1  # the announcement, expanded
+    [first] = await hub.outbox()
+    assert first.receiver == cpo.partner_id and msgspec.json.decode(first.body or b"")["status"] == "CONNECTED"
+    await hub.ctx.deliveries.announce(msp.partner, "SUSPENDED")
+    assert await hub.deliver() == 1  # the second announcement: the untried CONNECTED is replaced, not queued behind
+    [latest] = await hub.outbox()
+    assert latest.delivery_id != first.delivery_id and latest.receiver == cpo.partner_id
+    assert msgspec.json.decode(latest.body or b"")["status"] == "SUSPENDED"
+    assert hub.client.calls == []

@@ -1,0 +1,44 @@
+"""``tools/clientinfo_fanout.py`` end to end, small: the hub's worker and outbound client announce new platforms to
+every receiving platform, and the load-test peer (a real process on 127.0.0.1) gets each ClientInfo exactly once."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_receiver_gets_each_announcement_once_and_the_costs_are_reported() -> None:
+    done = subprocess.run(
+        [sys.executable, "tools/clientinfo_fanout.py", "--receivers", "12", "--announcements", "3"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(done.stdout[: done.stdout.rindex("}") + 1])
+    assert result["expanded"] == 3
+    assert result["clientinfo_received"] == result["clientinfo_distinct_request_ids"] == 36
+    assert result["expand_ms_each"] > 0 and result["deliver_us_per_clientinfo"] > 0
+    assert done.stdout.rstrip().endswith("every ClientInfo arrived exactly once")
+
+
+def test_more_announcements_than_one_round_expands_are_refused() -> None:
+    done = subprocess.run(
+        [sys.executable, "tools/clientinfo_fanout.py", "--announcements", "65"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2 and "--announcements must be between 1 and 64" in done.stderr
