@@ -1390,6 +1390,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--registrations", type=int, default=1000, help="registrations to run (default 1000)")
     parser.add_argument("--render", type=Path, metavar="BENCH_JSON", help="only rewrite --out from a saved bench.json")
     parser.add_argument("--quick", action="store_true", help="a 3-minute rehearsal (5 s runs, 5,000 parties)")
+    parser.add_argument("--fanout-receivers", type=int, help="receivers of the fanout phase (default 50; --quick 10)")
+    parser.add_argument("--fanout-rate", type=float, help="pushes per second of the fanout phase (default 50; --quick 20)")
+    parser.add_argument(
+        "--fanout-duration", type=int, help="seconds of the fanout phase's fan-out step (default 60; --quick 10)"
+    )
+    parser.add_argument(
+        "--fanout-down", type=int, help="seconds one receiver is down in the fanout phase (default 60; --quick 10)"
+    )
     parser.add_argument(
         "--store",
         choices=("sqlite", "postgresql"),
@@ -1438,6 +1446,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             push_receivers=2,
             fanout=FanoutPlan(receivers=10, rate=20, duration=10, lead=3, down=10, tail=10, drain=60),
         )
+    plan = settings.fanout
+    plan.receivers = args.fanout_receivers or plan.receivers
+    plan.rate = args.fanout_rate or plan.rate
+    plan.duration = args.fanout_duration or plan.duration
+    plan.down = args.fanout_down or plan.down
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     results = (args.results or ROOT / "loadtest-results" / f"bench-{stamp}").resolve()
     command = "python -m loadtests.bench" + (" " + " ".join(sys.argv[1:]) if argv is None and sys.argv[1:] else "")
