@@ -862,7 +862,7 @@ class Bench:
             versions_url=f"{server.base_url}/ocpi/versions",
             options={"tokens": tokens, "from_party": "AA/000", "to_party": "NL/HUB"},
         )
-        self.extra["fanout"] = run_fanout(base, plan, invitations, server.cpu, self._say)
+        self.extra["fanout"] = run_fanout(base, plan, invitations, server.cpu, machine_busy_seconds, self._say)
         self.extra["fanout"]["hub"] = (
             "OCPI_HUB_DELIVERY_POLICY=store_and_forward OCPI_HUB_DELIVERY_BREAKER_COOLDOWN=2, otherwise as above"
         )

@@ -227,10 +227,11 @@ def run_fanout(
     plan: FanoutPlan,
     invitations: list[str],
     hub_cpu: Callable[[], float],
+    machine: Callable[[], float],
     say: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Both steps; ``base`` names the target, the CPO's tokens and parties and the results folder; ``hub_cpu`` reads
-    the hub's CPU seconds (all its processes)."""
+    the hub's CPU seconds (all its processes), ``machine`` the whole machine's busy CPU seconds."""
     if len(invitations) < plan.receivers:
         raise ValueError(f"{plan.receivers} receivers need as many registration tokens A; got {len(invitations)}")
     base.results.mkdir(parents=True, exist_ok=True)
@@ -244,24 +245,28 @@ def run_fanout(
 
         # 1. fan-out
         spec = _spec(base, "fanout", plan.duration, plan.rate, plan.users)
-        cpu_before, started = hub_cpu(), time.time()
-        result = run_locust(spec)
-        acked = _acked(spec)
-        received, complete = _wait_all(receivers, {i for i, _, _ in acked}, plan.drain)
+        started = time.time()
+        with _Cores(hub_cpu, machine) as cores:
+            result = run_locust(spec)
+            acked = _acked(spec)
+            received, complete = _wait_all(receivers, {i for i, _, _ in acked}, plan.drain)
         summary, receipts = match(acked, received)
+        first = min((r[1] for r in receipts), default=started)
         last = max((r[2] for r in receipts), default=started)
-        busy = max(last - started, 1e-9)
-        cpu = hub_cpu() - cpu_before
+        busy = max(last - first, 1e-9)
+        used = cores.between(first, last)
+        summary.update(_run_figures(result))
         summary.update(
-            _run_figures(result),
+            used,
             drained=complete,
             seconds=round(busy, 1),
             deliveries_per_s=round(summary["delivered"] / busy, 1),
             asked_per_s=round(plan.rate * plan.receivers, 1),
-            hub_cpu_s=round(cpu, 2),
-            hub_cores=round(cpu / busy, 2),
-            hub_us_per_delivery=round(cpu / summary["delivered"] * 1e6, 1) if summary["delivered"] else 0.0,
+            hub_us_per_delivery=round(used["hub_cpu_s"] / summary["delivered"] * 1e6, 1)
+            if summary["delivered"]
+            else 0.0,
             series=_series(receipts, started),
+            cores=cores.series(started),
         )
         out["fanout"] = summary
         say(
@@ -277,19 +282,25 @@ def run_fanout(
         outcome: dict[str, RunResult] = {}
         runner = threading.Thread(target=lambda: outcome.setdefault("result", run_locust(spec)), daemon=True)
         started = time.time()
-        runner.start()
-        time.sleep(plan.lead)
-        moments["stopped"] = time.time()
-        receivers.stop_returning()
-        time.sleep(plan.down)
-        moments["restarted"] = time.time()
-        receivers.restart_returning()
-        runner.join()
-        acked = _acked(spec)
-        received, complete = _wait_all(receivers, {i for i, _, _ in acked}, plan.drain)
+        with _Cores(hub_cpu, machine) as cores:
+            runner.start()
+            time.sleep(plan.lead)
+            moments["stopped"] = time.time()
+            receivers.stop_returning()
+            time.sleep(plan.down)
+            moments["restarted"] = time.time()
+            receivers.restart_returning()
+            runner.join()
+            acked = _acked(spec)
+            received, complete = _wait_all(receivers, {i for i, _, _ in acked}, plan.drain)
         summary, receipts = match(acked, received)
         summary.update(_run_figures(outcome.get("result")), drained=complete)
         summary.update(_backlog(receipts, receivers.returning_party, moments, started))
+        drain = summary["drain"]
+        if drain.get("seconds"):
+            summary["drain"] |= cores.between(started + drain["first_s"], started + drain["last_s"])
+        summary["cores"] = cores.series(started)
+        summary |= {f"whole_{k}": v for k, v in cores.between(started, time.time()).items()}
         summary["series_others"] = _series(receipts, started, but=receivers.returning_party)
         summary["series_returning"] = _series(receipts, started, only=receivers.returning_party)
         out["backlog"] = summary
@@ -301,6 +312,54 @@ def run_fanout(
             f"duplicated {summary['duplicated']}"
         )
     return out
+
+
+class _Cores:
+    """The hub's and everything else's CPU use, second by second, while a step runs: the noise beside each figure
+    (the machine is shared), and what the hub spent while a backlog drained."""
+
+    def __init__(self, hub_cpu: Callable[[], float], machine: Callable[[], float]) -> None:
+        self.hub_cpu, self.machine = hub_cpu, machine
+        self.samples: list[tuple[float, float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> _Cores:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            self.samples.append((time.time(), self.hub_cpu(), self.machine()))
+            if self._stop.wait(1.0):
+                self.samples.append((time.time(), self.hub_cpu(), self.machine()))
+                return
+
+    def between(self, start: float, end: float) -> dict[str, float]:
+        """Hub cores, other processes' cores and hub CPU seconds between two moments (nearest samples)."""
+        inside = [s for s in self.samples if start - 0.5 <= s[0] <= end + 0.5]
+        if len(inside) < 2:
+            return {"hub_cores": 0.0, "rest_cores": 0.0, "hub_cpu_s": 0.0}
+        (t0, h0, m0), (t1, h1, m1) = inside[0], inside[-1]
+        span = max(t1 - t0, 1e-9)
+        return {
+            "hub_cores": round((h1 - h0) / span, 2),
+            "rest_cores": round(max((m1 - m0) - (h1 - h0), 0.0) / span, 2),
+            "hub_cpu_s": round(h1 - h0, 2),
+        }
+
+    def series(self, start: float) -> dict[str, list[float]]:
+        out: dict[str, list[float]] = {"t": [], "hub_cores": [], "rest_cores": []}
+        for (t0, h0, m0), (t1, h1, m1) in zip(self.samples, self.samples[1:], strict=False):
+            span = max(t1 - t0, 1e-9)
+            out["t"].append(round(t1 - start, 1))
+            out["hub_cores"].append(round((h1 - h0) / span, 2))
+            out["rest_cores"].append(round(max((m1 - m0) - (h1 - h0), 0.0) / span, 2))
+        return out
 
 
 def _run_figures(result: RunResult | None) -> dict[str, Any]:
