@@ -497,7 +497,7 @@ class Deliveries:
                 await asyncio.shield(self._remove_delivered())
 
     def _batch(self) -> int:
-        """Free slots worth a claim: an eighth of the pool (32 of 256), at least one."""
+        """Free slots worth a claim: an eighth of the pool (64 of 512), at least one."""
         return max(1, self.settings.delivery_concurrency // 8)
 
     async def deliver_due(self) -> int:
