@@ -1327,6 +1327,7 @@ def render(d: dict[str, Any]) -> str:
             f"receiver {dl['missing']}, delivered twice under different X-Request-IDs {dl['duplicated']}; failures "
             f"{push['failures']}.",
         ]
+    lines += render_fanout(d.get("fanout") or {})
     seeding = d.get("seeding_s", {})
     lines += [
         "",
@@ -1342,6 +1343,53 @@ def render(d: dict[str, Any]) -> str:
     elif charts is not None:
         lines += ["", "(No charts: matplotlib is not installed; `pip install -e '.[bench]'` adds it.)"]
     return "\n".join(lines)
+
+
+def render_fanout(f: dict[str, Any]) -> list[str]:
+    """The fan-out phase's section (``loadtests/fanout.py``): empty when the run has none."""
+    step, back = f.get("fanout"), f.get("backlog")
+    if not step or not back:
+        return []
+    plan = f.get("plan") or {}
+    drain = back.get("drain") or {}
+    receivers = list((step.get("receivers") or {}).values())
+    p50s = sorted(float(r["delay_ms"].get("p50") or 0) for r in receivers)
+    p99s = sorted(float(r["delay_ms"].get("p99") or 0) for r in receivers)
+    delay = step.get("delay_ms") or {}
+
+    def spread(values: list[float]) -> str:
+        return f"{_ms2(values[0])} / {_ms2(values[len(values) // 2])} / {_ms2(values[-1])}" if values else "-"
+
+    return [
+        "",
+        f"### Fan-out ({plan.get('rate', 0):.0f} Locations/s to {plan.get('receivers', 0)} receivers, "
+        f"{plan.get('duration', 0)} s; then one receiver down {plan.get('down', 0)} s)",
+        "",
+        "One CPO PUTs new Locations to a hub of its own at a fixed rate; the hub broadcasts each one to every "
+        "receiver (recording eMSPs of `python -m loadtests.peer --record`, several per process, each a party "
+        "registered on its own with its own URL). The hub runs the `store_and_forward` policy and a 2 s breaker "
+        "cool-down. Delays run from the moment the CPO had the hub's answer to the receipt. `hub µs/delivery`: all "
+        "the hub's CPU over the step (the inbound PUTs included) per delivery; `rest`: every other process's cores "
+        "meanwhile (the load generator, the receivers, other tenants of the machine).",
+        "",
+        "| step | asked/s | delivered/s | p50 ms | p99 ms | max ms | receivers' p50 min/median/max | receivers' p99 "
+        "min/median/max | missing | twice (retries) | twice under 2 ids | hub cores | hub µs/delivery | rest cores |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        f"| fan-out | {float(step.get('asked_per_s') or 0):,.0f} | {float(step.get('deliveries_per_s') or 0):,.0f} "
+        f"| {_ms2(delay.get('p50'))} | {_ms2(delay.get('p99'))} | {_ms2(delay.get('max'))} | {spread(p50s)} | "
+        f"{spread(p99s)} | {step.get('missing')} | {step.get('twice')} | {step.get('duplicated')} | "
+        f"{step.get('hub_cores')} | {step.get('hub_us_per_delivery')} | {step.get('rest_cores')} |",
+        "",
+        f"Backlog: the receiver stopped {back.get('stopped_s')} s into the step and was started again "
+        f"{back.get('restarted_s')} s in, while pushes went on. Its backlog of {drain.get('backlog', 0):,} "
+        f"deliveries began to arrive {drain.get('noticed_s', '-')} s after its return (the breaker's probe) and "
+        f"drained at **{float(drain.get('per_s') or 0):,.0f} deliveries/s** (hub {drain.get('hub_cores', '-')} "
+        f"cores, rest {drain.get('rest_cores', '-')}); the other receivers' p99 was "
+        f"{_ms2((back.get('others_before_ms') or {}).get('p99'))} ms before the stop and "
+        f"{_ms2((back.get('others_during_drain_ms') or {}).get('p99'))} ms while the backlog drained. Missing "
+        f"{back.get('missing')}, twice under different X-Request-IDs {back.get('duplicated')}, PUT failures "
+        f"{back.get('failures')}.",
+    ]
 
 
 def with_charts(data: dict[str, Any], out: Path) -> dict[str, Any]:
