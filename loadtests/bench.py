@@ -16,7 +16,9 @@ In one run, with one load tool (Locust, one process, FastHttpUser) and the same 
    then fairness: one CPO's authorizations with a few users, alone and while another CPO floods the hub from Locust
    in several processes (the quiet party's p99 during the flood against alone);
 6. on a hub of its own (one CPO, no seeded parties), Locations pushed at a fixed rate and broadcast to four recording
-   eMSPs, each delivery timed from the push to its arrival (the push scenario).
+   eMSPs, each delivery timed from the push to its arrival (the push scenario);
+7. on another hub of its own (``store_and_forward``), the same pushes to 50 recording receivers (the fan-out phase,
+   ``loadtests/fanout.py``), then one receiver stopped for a minute while pushes go on, and its backlog drained.
 
 It writes the figures between the ``bench`` markers of BENCHMARKS.md (text outside them is kept) and every raw
 result (CSV, HTML, logs, bench.json) under the results folder. Everything listens on 127.0.0.1 only.
@@ -1437,7 +1439,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--large", type=int, default=100_000, help="parties in the large store (default 100000)")
     parser.add_argument("--registrations", type=int, default=1000, help="registrations to run (default 1000)")
     parser.add_argument("--render", type=Path, metavar="BENCH_JSON", help="only rewrite --out from a saved bench.json")
-    parser.add_argument("--quick", action="store_true", help="a 3-minute rehearsal (5 s runs, 5,000 parties)")
+    parser.add_argument("--quick", action="store_true", help="a 4-minute rehearsal (5 s runs, 5,000 parties, 10 fan-out receivers)")
     parser.add_argument("--fanout-receivers", type=int, help="receivers of the fanout phase (default 50; --quick 10)")
     parser.add_argument("--fanout-rate", type=float, help="pushes per second of the fanout phase (default 50; --quick 20)")
     parser.add_argument(

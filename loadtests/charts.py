@@ -99,9 +99,9 @@ def draw(data: dict[str, Any], folder: Path) -> list[Path]:
 
 
 def _fanout(plt: Any, path: Path, fanout: dict[str, Any]) -> Path:
-    """Delay over time: the fan-out step, then the backlog step with the moments the receiver stopped, came back and
-    had its backlog delivered; each point is the delay of the pushes accepted in that second (log scale: a backlog
-    waits a minute while a delivery takes milliseconds)."""
+    """Delay over time: the fan-out step, then the backlog step with the moments the receiver stopped and came back;
+    each point is the delay of the pushes accepted in that second (log scale: a backlog waits a minute while a
+    delivery takes milliseconds)."""
     plan, step, back = fanout.get("plan") or {}, fanout["fanout"], fanout["backlog"]
     figure, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6.4))
     series = step.get("series") or {}
@@ -122,7 +122,6 @@ def _fanout(plt: Any, path: Path, fanout: dict[str, Any]) -> Path:
     for moment, label, colour in (
         (back.get("stopped_s"), "stopped", "grey"),
         (back.get("restarted_s"), "started again", "green"),
-        (drain.get("last_s"), "backlog delivered", "black"),
     ):
         if moment is not None:
             bottom.axvline(moment, color=colour, linestyle="--", linewidth=0.8)
@@ -138,7 +137,7 @@ def _fanout(plt: Any, path: Path, fanout: dict[str, Any]) -> Path:
         axes.set_yscale("log")
         axes.set_ylabel("acceptance to receipt, ms")
         axes.grid(alpha=0.3)
-        axes.legend(fontsize=7, loc="upper left")
+        axes.legend(fontsize=7, loc="lower right")
     bottom.set_xlabel("second of the step (by the moment the hub accepted the push)")
     figure.tight_layout()
     figure.savefig(path)
