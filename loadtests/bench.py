@@ -1439,9 +1439,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--large", type=int, default=100_000, help="parties in the large store (default 100000)")
     parser.add_argument("--registrations", type=int, default=1000, help="registrations to run (default 1000)")
     parser.add_argument("--render", type=Path, metavar="BENCH_JSON", help="only rewrite --out from a saved bench.json")
-    parser.add_argument("--quick", action="store_true", help="a 4-minute rehearsal (5 s runs, 5,000 parties, 10 fan-out receivers)")
+    parser.add_argument(
+        "--quick", action="store_true", help="a 4-minute rehearsal (5 s runs, 5,000 parties, 10 fan-out receivers)"
+    )
     parser.add_argument("--fanout-receivers", type=int, help="receivers of the fanout phase (default 50; --quick 10)")
-    parser.add_argument("--fanout-rate", type=float, help="pushes per second of the fanout phase (default 50; --quick 20)")
+    parser.add_argument(
+        "--fanout-rate", type=float, help="pushes per second of the fanout phase (default 50; --quick 20)"
+    )
     parser.add_argument(
         "--fanout-duration", type=int, help="seconds of the fanout phase's fan-out step (default 60; --quick 10)"
     )

@@ -308,8 +308,8 @@ def run_fanout(
         say(
             f"  backlog: {drain.get('backlog', 0):,} waiting, noticed after {drain.get('noticed_s')} s, drained at "
             f"{drain.get('per_s')}/s; others' p99 {summary.get('others_before_ms', {}).get('p99')} ms before, "
-            f"{summary.get('others_during_drain_ms', {}).get('p99')} ms during the drain; missing {summary['missing']}, "
-            f"duplicated {summary['duplicated']}"
+            f"{summary.get('others_during_drain_ms', {}).get('p99')} ms during the drain; "
+            f"missing {summary['missing']}, duplicated {summary['duplicated']}"
         )
     return out
 

@@ -130,7 +130,7 @@ class Health:
 
     async def keep(self, exchange: KeptExchange) -> None:
         """Keep an exchange to be looked at (at most ``_KEEP_PER_MINUTE`` a minute from this process)."""
-        if not self.keeping():
+        if self.store is None or not self.keeping():
             return
         self._kept.append(self._clock())
         try:

@@ -482,9 +482,7 @@ class Deliveries:
                     await self._remove_delivered()
                 wake = asyncio.ensure_future(self._wake.wait())
                 try:
-                    done, _ = await asyncio.wait(
-                        {wake, *sending}, timeout=idle, return_when=asyncio.FIRST_COMPLETED
-                    )
+                    done, _ = await asyncio.wait({wake, *sending}, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
                 finally:
                     wake.cancel()
                 woken = wake in done or not done  # new rows, or the poll's time is up

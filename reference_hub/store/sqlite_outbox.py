@@ -268,9 +268,9 @@ class SqliteOutbox:
 __all__ = (
     "CLAIM_DUE",
     "CLAIM_RECEIVER",
-    "RECEIVERS",
     "INSERT_DELIVERY",
     "OUTBOX_SCHEMA",
+    "RECEIVERS",
     "SqliteOutbox",
     "delivery_row",
 )

@@ -89,9 +89,7 @@ def test_a_receiver_back_with_a_long_backlog_does_not_crowd_the_others_out_of_a_
     still gives it only its room and every other receiver its own."""
 
     async def body(h: Harness) -> None:
-        await h.store.enqueue(
-            [delivery(f"back{n}", receiver="NL-BACK", stream=f"b{n}", created=0) for n in range(600)]
-        )
+        await h.store.enqueue([delivery(f"back{n}", receiver="NL-BACK", stream=f"b{n}", created=0) for n in range(600)])
         await h.store.enqueue(
             [delivery(f"{r}{n}", receiver=f"DE-{r}", stream=f"{r}{n}", created=60 + n) for r in "XYZ" for n in range(3)]
         )
