@@ -1375,7 +1375,7 @@ def render_fanout(f: dict[str, Any]) -> list[str]:
         "meanwhile (the load generator, the receivers, other tenants of the machine).",
         "",
         "| step | asked/s | delivered/s | p50 ms | p99 ms | max ms | receivers' p50 min/median/max | receivers' p99 "
-        "min/median/max | missing | twice (retries) | twice under 2 ids | hub cores | hub µs/delivery | rest cores |",
+        "min/median/max | missing | twice (any id) | twice under 2 ids | hub cores | hub µs/delivery | rest cores |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         f"| fan-out | {float(step.get('asked_per_s') or 0):,.0f} | {float(step.get('deliveries_per_s') or 0):,.0f} "
         f"| {_ms2(delay.get('p50'))} | {_ms2(delay.get('p99'))} | {_ms2(delay.get('max'))} | {spread(p50s)} | "
