@@ -852,7 +852,7 @@ class Bench:
         server = self.hub("hub-fanout", store, 1)
         server.env |= {"OCPI_HUB_DELIVERY_POLICY": "store_and_forward", "OCPI_HUB_DELIVERY_BREAKER_COOLDOWN": "2"}
         self._start(stack, server)
-        invitations = [self._cli(store, "invite").stdout.split()[0] for _ in range(plan.receivers)]
+        invitations = self._cli(store, "invite", "--count", str(plan.receivers)).stdout.split()
         self._say(
             f"fanout: {plan.rate:.0f} Locations/s to {plan.receivers} receivers for {plan.duration} s, then one "
             f"receiver down for {plan.down} s"
@@ -1533,12 +1533,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             shutil.rmtree(results / "stores", ignore_errors=True)
     v = data["verdicts"]
     print(json.dumps(v, indent=2))
+    fanout = data.get("fanout") or {}
     routed_ok = all(
-        part.get("passed", True) if isinstance(part, dict) else True
+        part.get("passed", True) and not part.get("missing") and not part.get("duplicated")
+        if isinstance(part, dict)
+        else True
         for part in (
             data.get("pages") or {},
             data.get("push") or {},
             *((data.get("authorize") or {}).get(k) or {} for k in ("hub", "emsp")),
+            fanout.get("fanout") or {},
+            fanout.get("backlog") or {},
         )
     )
     return 0 if v["unexpected_failures"] == 0 and v["registration_ok"] and routed_ok else 1
