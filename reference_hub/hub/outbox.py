@@ -13,8 +13,9 @@ FAILED according to the delivery policy:
 A receiver that answers with an OCPI error (2xxx/3xxx) refused the content: retrying would not help, so it is FAILED
 at once under either policy. FAILED deliveries stay visible (admin API) until an operator retries or drops them.
 
-No receiver can hold up the others. The worker is a continuous pool, not a series of rounds: a slot freed by one
-send is refilled at once, so a slow answer delays nothing but itself. At most ``delivery_per_receiver`` deliveries
+No receiver can hold up the others. The worker is a continuous pool, not a series of rounds: freed slots are
+refilled as soon as an eighth of the pool is free (at once for new deliveries), so a slow answer delays nothing but
+itself. At most ``delivery_per_receiver`` deliveries
 to one receiver are in flight (a receiver at its cap is left out of claims), at most ``delivery_concurrency`` in all.
 ``delivery_breaker`` failed sends in a row (timeouts, refused connections, 5xx) open a :class:`Breaker`: the receiver
 is marked OFFLINE (routing answers 4003 for it at once, and the other platforms get a ClientInfo) and taken out of
