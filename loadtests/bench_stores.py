@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from contextlib import ExitStack
+from dataclasses import asdict
 from typing import Any
 
 from loadtests.bench import Bench, Server, _median, _ms2, _ratio, _us, machine
@@ -108,7 +109,7 @@ class StoreBench(Bench):
             "started": self.started.strftime("%Y-%m-%d %H:%M UTC"),
             "command": self.command,
             "machine": machine(),
-            "settings": vars(self.s),
+            "settings": asdict(self.s),
             "summary": summary,
             "measurements": [vars(m) for m in self.measurements],
             **self.extra,

@@ -5,8 +5,12 @@ comes with the ``bench`` extra (``make install`` includes it), so the hub's own 
 bench still writes its tables and says that no charts were drawn.
 
 What is drawn is what the run measured: latency percentiles per target and load for token validation, for routed
-real-time authorization (through the hub against the eMSP alone), and acceptance-to-receipt delay of the routed
-pushes, each with the run's noise (other processes' cores) in the title.
+real-time authorization (through the hub against the eMSP alone), acceptance-to-receipt delay of the routed
+pushes, each with the run's noise (other processes' cores) in the title, and the fan-out phase's delivery delay over
+time: second by second while pushes reach every receiver, then while one receiver is down and after it returns.
+
+``python -m loadtests.charts RESULTS/bench.json`` draws the charts a saved run has figures for (an ``--only`` run
+included) into ``docs/bench/``.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-CHARTS = ("token-validation.png", "authorization.png", "pushes.png")
+CHARTS = ("token-validation.png", "authorization.png", "pushes.png", "fanout.png")
 """The files written, in the order BENCHMARKS.md shows them."""
 
 
@@ -88,7 +92,78 @@ def draw(data: dict[str, Any], folder: Path) -> list[Path]:
                 f"{deliveries.get('duplicated', deliveries.get('twice', 0))} twice",
             )
         )
+    fanout = data.get("fanout") or {}
+    if fanout.get("fanout") and fanout.get("backlog"):
+        written.append(_fanout(plt, folder / CHARTS[3], fanout))
     return written
+
+
+def _fanout(plt: Any, path: Path, fanout: dict[str, Any]) -> Path:
+    """Delay over time: the fan-out step, then the backlog step with the moments the receiver stopped and came back;
+    each point is the delay of the pushes accepted in that second (log scale: a backlog waits a minute while a
+    delivery takes milliseconds)."""
+    plan, step, back = fanout.get("plan") or {}, fanout["fanout"], fanout["backlog"]
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6.4))
+    series = step.get("series") or {}
+    for key, style in (("p50", "-"), ("p99", "-"), ("max", ":")):
+        top.plot(series.get("t", []), [max(v, 0.1) for v in series.get(key, [])], style, label=f"{key}, all receivers")
+    top.set_title(
+        f"Fan-out: {plan.get('rate', 0):.0f} Locations/s to {plan.get('receivers', 0)} receivers, "
+        f"{float(step.get('deliveries_per_s') or 0):,.0f} deliveries/s; hub {step.get('hub_cores', 0)} cores, "
+        f"rest of the machine {step.get('rest_cores', 0)}",
+        fontsize=9,
+    )
+    others, mine = back.get("series_others") or {}, back.get("series_returning") or {}
+    for key, style in (("p50", "-"), ("p99", "-")):
+        bottom.plot(others.get("t", []), [max(v, 0.1) for v in others.get(key, [])], style, label=f"{key}, the others")
+    bottom.plot(mine.get("t", []), [max(v, 0.1) for v in mine.get("max", [])], "o", markersize=2.5,
+                label="max, the returning receiver")  # fmt: skip
+    drain = back.get("drain") or {}
+    for moment, label, colour in (
+        (back.get("stopped_s"), "stopped", "grey"),
+        (back.get("restarted_s"), "started again", "green"),
+    ):
+        if moment is not None:
+            bottom.axvline(moment, color=colour, linestyle="--", linewidth=0.8)
+            bottom.annotate(label, (moment, 0.98), xycoords=("data", "axes fraction"), fontsize=7, rotation=90,
+                            va="top", ha="right")  # fmt: skip
+    bottom.set_title(
+        f"One receiver down {plan.get('down', 0)} s: backlog {drain.get('backlog', 0):,} drained at "
+        f"{float(drain.get('per_s') or 0):,.0f}/s; others' p99 {_p(back.get('others_before_ms'))} ms before, "
+        f"{_p(back.get('others_during_drain_ms'))} ms during the drain",
+        fontsize=9,
+    )
+    for axes in (top, bottom):
+        axes.set_yscale("log")
+        axes.set_ylabel("acceptance to receipt, ms")
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize=7, loc="lower right")
+    bottom.set_xlabel("second of the step (by the moment the hub accepted the push)")
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+    return path
+
+
+def _p(figures: dict[str, Any] | None) -> str:
+    value = (figures or {}).get("p99")
+    return "-" if value is None else f"{float(value):,.0f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(prog="python -m loadtests.charts", description=__doc__.split("\n\n")[0])
+    parser.add_argument("bench_json", type=Path, help="a run's bench.json")
+    parser.add_argument("--folder", type=Path, default=Path(__file__).resolve().parent.parent / "docs" / "bench")
+    args = parser.parse_args(argv)
+    written = draw(json.loads(args.bench_json.read_text(encoding="utf-8")), args.folder)
+    for path in written:
+        print(path)
+    if not written:
+        print("nothing drawn: no figures for a chart in that file, or matplotlib is not installed")
+    return 0 if written else 1
 
 
 def _bars(plt: Any, path: Path, labels: list[str], values: dict[str, list[float]], title: str, subtitle: str) -> Path:
@@ -112,4 +187,8 @@ def _bars(plt: Any, path: Path, labels: list[str], values: dict[str, list[float]
     return path
 
 
-__all__ = ("CHARTS", "draw")
+__all__ = ("CHARTS", "draw", "main")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -25,7 +25,9 @@ from that table: an AuthorizationInfo with the listed ``allowed``, or HTTP 404 +
 As a receiver of the push scenario (``--record``) it also advertises a locations Receiver, answers every PUT and
 PATCH there with success, and records for each one the object id (the last path segment), the moment it arrived
 (``time.time()``, the same clock as the load generator on this machine) and its X-Request-ID; ``GET /received``
-returns them as ``[[id, epoch_seconds, x_request_id], ...]``.
+returns them as ``[[id, epoch_seconds, x_request_id], ...]``. With ``--party`` given several times one process
+serves one recording receiver per party, each on its own port and so its own URL (one line ``listening on ...`` each,
+in order): the fan-out benchmark registers 50 receivers without starting 50 processes on a 2-core machine.
 """
 
 from __future__ import annotations
@@ -235,25 +237,40 @@ async def serve(
     port: int,
     public_url: str | None,
     *,
-    party: str = "ZZ/PER",
+    party: str | list[str] = "ZZ/PER",
     authorizations: str | None = None,
     record: bool = False,
     version: str = "2.3.0",
+    record_file: str | None = None,
 ) -> None:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    country, _, party_id = party.partition("/")
-    base_url = public_url or f"http://{host}:{sock.getsockname()[1]}"
-    peer = Peer(base_url, country, party_id, authorizations, record, version)
-    server = await asyncio.start_server(peer.handle, sock=sock, backlog=1024)
-    print(f"listening on {peer.base_url}/ocpi/versions", flush=True)
+    """Serve one peer per party, each on its own socket (``port`` for the first; any free port for the others), and
+    print one ``listening on`` line per peer, in the order of ``party``."""
+    parties = [party] if isinstance(party, str) else party
+    servers = []
+    peers: list[Peer] = []
+    for index, one in enumerate(parties):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port if index == 0 else 0))
+        country, _, party_id = one.partition("/")
+        base_url = (public_url if index == 0 else None) or f"http://{host}:{sock.getsockname()[1]}"
+        peer = Peer(base_url, country, party_id, authorizations, record, version)
+        peers.append(peer)
+        servers.append(await asyncio.start_server(peer.handle, sock=sock, backlog=1024))
+        print(f"listening on {peer.base_url}/ocpi/versions", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with server:
+    async with contextlib.AsyncExitStack() as stack:
+        for server in servers:
+            await stack.enter_async_context(server)
         await stop.wait()
+    if record_file:
+        # What arrived, kept past the process: a receiver stopped on purpose (the fan-out benchmark's backlog step)
+        # must not take its record with it, or what it got before stopping would count as missing.
+        with open(record_file, "w", encoding="utf-8") as handle:
+            json.dump({f"{p.country}/{p.party}": p.received for p in peers}, handle)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -264,14 +281,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--authorizations", help="uid,type,allowed CSV: answer real-time authorizations as the load-test eMSP"
     )
-    parser.add_argument("--party", default="ZZ/PER", help="CC/PID of the eMSP named in its tokens (default ZZ/PER)")
+    parser.add_argument(
+        "--party",
+        action="append",
+        help="CC/PID of the eMSP named in its tokens (default ZZ/PER); given several times with --record, one "
+        "recording receiver per party in this process, each on its own port (the fan-out phase of the benchmark)",
+    )
     parser.add_argument(
         "--record", action="store_true", help="advertise a locations Receiver and record what arrives (push scenario)"
     )
+    parser.add_argument("--record-file", help="with --record: on exit, write what each receiver got there (JSON)")
     parser.add_argument(
         "--ocpi-version", choices=("2.3.0", "2.2.1"), default="2.3.0", help="the one OCPI version it offers"
     )
     args = parser.parse_args(argv)
+    if args.party and len(args.party) > 1 and not args.record:
+        parser.error("several --party values need --record (one recording receiver each)")
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop comes with granian[uvloop]
@@ -284,10 +309,11 @@ def main(argv: list[str] | None = None) -> int:
                 args.host,
                 args.port,
                 args.public_url,
-                party=args.party,
+                party=args.party or ["ZZ/PER"],
                 authorizations=args.authorizations,
                 record=args.record,
                 version=args.ocpi_version,
+                record_file=args.record_file,
             )
         )
     return 0

@@ -244,18 +244,24 @@ def run_locust(
 
 class PeerProcess:
     """``python -m loadtests.peer`` on a free loopback port: the callback peer of the registration scenario, or (with
-    ``--authorizations``) the load-test eMSP of the authorize scenario."""
+    ``--authorizations``) the load-test eMSP of the authorize scenario; with ``--record`` and several ``--party``, one
+    recording receiver per party, each on its own port (``versions_urls``, in order)."""
 
-    def __init__(self, host: str = "127.0.0.1", *args: str) -> None:
+    def __init__(self, host: str = "127.0.0.1", *args: str, port: int = 0) -> None:
         self.host = host
         self.args = args
         """More peer options, e.g. ``--authorizations tokens.csv --party ZZ/PER`` for the load-test eMSP."""
+        self.port = port
+        """The first receiver's port (0: any free one); a receiver restarted on its port keeps its URL."""
         self.proc: subprocess.Popen[str] | None = None
         self.versions_url = ""
+        self.versions_urls: list[str] = []
 
     def start(self, timeout: float = 20) -> PeerProcess:
+        expected = max(1, sum(1 for a in self.args if a == "--party"))
+        self.versions_urls = []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "loadtests.peer", "--host", self.host, "--port", "0", *self.args],
+            [sys.executable, "-m", "loadtests.peer", "--host", self.host, "--port", str(self.port), *self.args],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -266,8 +272,11 @@ class PeerProcess:
         while time.monotonic() < deadline:
             line = self.proc.stdout.readline()
             if line.startswith("listening on "):
-                self.versions_url = line.split(" ", 2)[2].strip()
-                return self
+                self.versions_urls.append(line.split(" ", 2)[2].strip())
+                if len(self.versions_urls) == expected:
+                    self.versions_url = self.versions_urls[0]
+                    return self
+                continue
             if not line and self.proc.poll() is not None:
                 break
         self.stop()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -75,7 +76,7 @@ class Health:
         self._clock = clock
         self._marked: dict[str, float] = {}
         """Partner id -> when this process last wrote its mark (monotonic)."""
-        self._kept: list[float] = []
+        self._kept: deque[float] = deque()
 
     def marked(self, partner_id: str) -> bool:
         return partner_id in self._marked
@@ -117,15 +118,21 @@ class Health:
     def expires(self) -> DateTime:
         return DateTime.from_datetime(now() + timedelta(hours=self.keep_hours))
 
+    def keeping(self) -> bool:
+        """Whether :meth:`keep` would keep an exchange now: a caller that sends thousands a second builds one (a
+        redacted copy of its body) only then."""
+        if self.store is None:
+            return False
+        clock = self._clock()
+        while self._kept and clock - self._kept[0] >= 60.0:
+            self._kept.popleft()
+        return len(self._kept) < _KEEP_PER_MINUTE
+
     async def keep(self, exchange: KeptExchange) -> None:
         """Keep an exchange to be looked at (at most ``_KEEP_PER_MINUTE`` a minute from this process)."""
-        if self.store is None:
+        if self.store is None or not self.keeping():
             return
-        clock = self._clock()
-        self._kept = [t for t in self._kept if clock - t < 60.0]
-        if len(self._kept) >= _KEEP_PER_MINUTE:
-            return
-        self._kept.append(clock)
+        self._kept.append(self._clock())
         try:
             await self.store.keep_exchange(exchange)
         except Exception:

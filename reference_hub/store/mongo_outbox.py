@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from pymongo import ASCENDING
@@ -92,6 +92,9 @@ class MongoOutbox:
         await db["deliveries"].create_index(
             [("stream", ASCENDING), ("state", ASCENDING), ("seq", ASCENDING)], name="stream"
         )
+        await db["deliveries"].create_index(
+            [("receiver", ASCENDING), ("state", ASCENDING), ("seq", ASCENDING)], name="receiver_pending"
+        )
 
     async def enqueue(self, deliveries: list[Delivery]) -> None:
         if not deliveries:
@@ -119,10 +122,21 @@ class MongoOutbox:
         query: Doc = {"state": "PENDING", "due": {"$lte": stamp}, **free}
         if full:
             query["receiver"] = {"$nin": full}
-        cursor = self.deliveries.find(query).sort("seq", ASCENDING)
+        if per_receiver is None:
+            docs = await self.deliveries.find(query).sort("seq", ASCENDING).limit(limit * 8).to_list(None)
+        else:
+            # Receiver by receiver (each one's first few): one walk in seq order would see only the oldest rows, all
+            # of them a returning receiver's backlog, and the others would wait for all of it (see sqlite_outbox.py).
+            most = min(limit, max([per_receiver, *room.values()]))
+            docs = []
+            for receiver in await self.deliveries.distinct("receiver", {"state": "PENDING"}):
+                if room.get(receiver, per_receiver) > 0:
+                    found = self.deliveries.find({**query, "receiver": receiver}).sort("seq", ASCENDING).limit(most)
+                    docs += await found.to_list(None)
+            docs.sort(key=lambda doc: doc["seq"])
         claimed: list[Delivery] = []
         streams: set[str] = set()
-        async for doc in cursor.limit(limit * 8):
+        for doc in docs:
             if len(claimed) >= limit or doc["stream"] in streams:
                 continue
             left = room.get(doc["receiver"], per_receiver)
@@ -146,6 +160,10 @@ class MongoOutbox:
 
     async def delivered(self, delivery_id: str, owner: str) -> None:
         await self.deliveries.delete_one({"_id": delivery_id, "lease_owner": owner})
+
+    async def delivered_many(self, delivery_ids: Sequence[str], owner: str) -> None:
+        if delivery_ids:
+            await self.deliveries.delete_many({"_id": {"$in": list(delivery_ids)}, "lease_owner": owner})
 
     async def replace_delivery(self, delivery_id: str, owner: str, deliveries: list[Delivery]) -> bool:
         async def swap(session: AsyncClientSession | None) -> bool:

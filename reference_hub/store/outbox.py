@@ -10,7 +10,7 @@ order.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Protocol
 
@@ -129,6 +129,9 @@ class Outbox(Protocol):
 
     async def delivered(self, delivery_id: str, owner: str) -> None:
         """Remove a delivery that reached its receiver (only while ``owner`` holds its lease)."""
+
+    async def delivered_many(self, delivery_ids: Sequence[str], owner: str) -> None:
+        """Remove deliveries that reached their receivers, in one write (those ``owner`` still holds the lease of)."""
 
     async def replace_delivery(self, delivery_id: str, owner: str, deliveries: list[Delivery]) -> bool:
         """Swap a leased delivery for ``deliveries`` in one transaction (an announcement the worker expands into one

@@ -50,6 +50,23 @@ CLAIM_CANDIDATES = (
 """A bounded claim's first step: candidates in order, receivers without room left out (not locked: most candidates
 are passed over, and locking them would keep other processes from them)."""
 
+CLAIM_CANDIDATES_PER_RECEIVER = (
+    "WITH RECURSIVE r(receiver) AS (SELECT min(receiver) FROM deliveries"
+    " UNION ALL SELECT (SELECT min(d.receiver) FROM deliveries AS d WHERE d.receiver > r.receiver) FROM r"
+    "  WHERE r.receiver IS NOT NULL)"
+    " SELECT c.seq, c.receiver FROM r CROSS JOIN LATERAL ("
+    "  SELECT c.seq, c.receiver FROM deliveries AS c WHERE c.receiver = r.receiver AND c.state = 'PENDING'"
+    "  AND c.due <= $1 AND (c.lease_until IS NULL OR c.lease_until < $1)"
+    "  AND NOT EXISTS (SELECT 1 FROM deliveries AS e WHERE e.stream = c.stream AND e.state = 'PENDING'"
+    "  AND e.seq < c.seq)"
+    "  ORDER BY c.seq LIMIT $3) AS c"
+    " WHERE r.receiver IS NOT NULL AND r.receiver <> ALL($2::text[])"
+    " ORDER BY c.seq"
+)
+"""The same candidates taken receiver by receiver (each receiver's first few, through ``deliveries_receiver``, found
+by a skip-scan of that index): one walk in seq order sees only the oldest rows, and a receiver back from an outage
+holds thousands of those, so the others would wait for its whole backlog. Used when every receiver is bounded."""
+
 LEASE_CHOSEN = (
     "UPDATE deliveries SET lease_owner = $1, lease_until = $2 WHERE seq = ANY($3::bigint[]) AND state = 'PENDING'"
     " AND due <= $4 AND (lease_until IS NULL OR lease_until < $4)"
@@ -150,8 +167,13 @@ class PostgresOutbox:
             rows = await self.pool.fetch(CLAIM_DUE, owner, lease_until, now, limit)
         else:
             full = sorted(receiver for receiver, left in room.items() if left <= 0)
+            if per_receiver is None:
+                candidates = await self.pool.fetch(CLAIM_CANDIDATES, now, full, limit * WALK)
+            else:
+                most = min(limit, max([per_receiver, *room.values()]))
+                candidates = await self.pool.fetch(CLAIM_CANDIDATES_PER_RECEIVER, now, full, most)
             chosen = []
-            for seq, receiver in await self.pool.fetch(CLAIM_CANDIDATES, now, full, limit * WALK):
+            for seq, receiver in candidates:
                 left = room.get(receiver, per_receiver)
                 if left is not None:
                     if left <= 0:
@@ -168,6 +190,14 @@ class PostgresOutbox:
         await self.pool.execute(
             "DELETE FROM deliveries WHERE delivery_id = $1 AND lease_owner = $2", delivery_id, owner
         )
+
+    async def delivered_many(self, delivery_ids: Sequence[str], owner: str) -> None:
+        if delivery_ids:
+            await self.pool.execute(
+                "DELETE FROM deliveries WHERE delivery_id = ANY($1::text[]) AND lease_owner = $2",
+                list(delivery_ids),
+                owner,
+            )
 
     async def replace_delivery(self, delivery_id: str, owner: str, deliveries: list[Delivery]) -> bool:
         async with self.pool.acquire() as connection, connection.transaction():

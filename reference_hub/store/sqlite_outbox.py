@@ -1,13 +1,14 @@
 """The SQLite side of the Outbox (mixed into :class:`~reference_hub.store.sqlite.SqliteStore`).
 
 Claiming is one transaction (``sqlite_tx.immediate``: select, then set the lease), so two processes sharing the file
-never lease one delivery twice. ``deliveries_stream`` lets the "oldest pending of its stream" test use an index.
+never lease one delivery twice. ``deliveries_stream`` lets the "oldest pending of its stream" test use an index;
+``deliveries_receiver`` lets a claim ask each receiver with room for its own oldest rows (``CLAIM_RECEIVER``).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -45,18 +46,34 @@ _COLUMNS = "delivery_id, receiver, stream, method, url, headers, body, created, 
 
 # The oldest claimable deliveries, walked in seq order through deliveries_pending so that LIMIT stops the walk early.
 # Left to itself the planner picks deliveries_due and sorts every due row before taking the first few: with a backlog
-# of 20,000 that is 30 ms per claim, and the backlog then grows faster than it drains. {skip} leaves out receivers
-# with no room (a "NOT IN" list, or nothing).
-_CLAIM_DUE = (
+# of 20,000 that is 30 ms per claim, and the backlog then grows faster than it drains. Used when no receiver is bounded.
+CLAIM_DUE = (
     f"SELECT seq, {_COLUMNS} FROM deliveries AS d INDEXED BY deliveries_pending"  # noqa: S608
-    " WHERE d.state = 'PENDING' AND d.due <= ? AND (d.lease_until IS NULL OR d.lease_until < ?){skip}"
+    " WHERE d.state = 'PENDING' AND d.due <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)"
     " AND NOT EXISTS (SELECT 1 FROM deliveries AS e"
     "  WHERE e.stream = d.stream AND e.state = 'PENDING' AND e.seq < d.seq)"
     " ORDER BY d.seq LIMIT ?"
 )
-CLAIM_DUE = _CLAIM_DUE.format(skip="")
-_WALK = 8
-"""Rows looked at per row wanted when some receivers are bounded (rows of a full receiver are passed over)."""
+
+# With receivers bounded, one walk in seq order cannot be told where to stop: a receiver back from an outage holds the
+# oldest few thousand rows, and a walk of any fixed length saw only those (it took that receiver's room and passed
+# over the rest), so every other receiver waited until the backlog was gone. Instead each receiver with room is asked
+# for its own oldest claimable rows, through deliveries_receiver ((receiver, state) and then the rowid, which is seq,
+# so no sort), and a receiver without room costs nothing however long its backlog.
+RECEIVERS = (
+    "WITH RECURSIVE r(receiver) AS (SELECT min(receiver) FROM deliveries"
+    " UNION ALL SELECT (SELECT min(receiver) FROM deliveries WHERE receiver > r.receiver) FROM r"
+    "  WHERE r.receiver IS NOT NULL)"
+    " SELECT receiver FROM r WHERE receiver IS NOT NULL"
+)
+"""Every receiver with a row, one index seek each (a skip-scan): 50 receivers cost 50 seeks, not a scan of the rows."""
+CLAIM_RECEIVER = (
+    f"SELECT seq, {_COLUMNS} FROM deliveries AS d INDEXED BY deliveries_receiver"  # noqa: S608
+    " WHERE d.receiver = ? AND d.state = 'PENDING' AND d.due <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)"
+    " AND NOT EXISTS (SELECT 1 FROM deliveries AS e"
+    "  WHERE e.stream = d.stream AND e.state = 'PENDING' AND e.seq < d.seq)"
+    " ORDER BY d.seq LIMIT ?"
+)
 
 
 def _ts(value: DateTime) -> str:
@@ -149,23 +166,18 @@ class SqliteOutbox:
     ) -> list[Delivery]:
         db = self.db
         stamp = _ts(now)
-        room = dict(room or {})
-        full = sorted(receiver for receiver, left in room.items() if left <= 0)
-        query = _CLAIM_DUE.format(skip=f" AND d.receiver NOT IN ({', '.join('?' * len(full))})" if full else "")
-        bounded = bool(room) or per_receiver is not None
-        walk = limit * _WALK + len(full) if bounded else limit
-        rows = []
         with immediate(db):
-            for row in db.execute(query, (stamp, stamp, *full, walk)):
-                receiver = row[2]
-                left = room.get(receiver, per_receiver)
-                if left is not None:
-                    if left <= 0:
-                        continue
-                    room[receiver] = left - 1
-                rows.append(row)
-                if len(rows) >= limit:
-                    break
+            if not room and per_receiver is None:
+                rows = db.execute(CLAIM_DUE, (stamp, stamp, limit)).fetchall()
+            else:
+                rows = []
+                for (receiver,) in db.execute(RECEIVERS).fetchall():
+                    left = (room or {}).get(receiver, per_receiver)
+                    wanted = limit if left is None else min(left, limit)
+                    if wanted > 0:
+                        rows += db.execute(CLAIM_RECEIVER, (receiver, stamp, stamp, wanted)).fetchall()
+                rows.sort(key=lambda row: row[0])  # oldest first across receivers, each already within its room
+                del rows[limit:]
             if rows:
                 db.executemany(
                     "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE seq = ?",
@@ -175,6 +187,14 @@ class SqliteOutbox:
 
     async def delivered(self, delivery_id: str, owner: str) -> None:
         self.db.execute("DELETE FROM deliveries WHERE delivery_id = ? AND lease_owner = ?", (delivery_id, owner))
+
+    async def delivered_many(self, delivery_ids: Sequence[str], owner: str) -> None:
+        if delivery_ids:
+            with immediate(self.db) as db:
+                db.executemany(
+                    "DELETE FROM deliveries WHERE delivery_id = ? AND lease_owner = ?",
+                    [(delivery_id, owner) for delivery_id in delivery_ids],
+                )
 
     async def replace_delivery(self, delivery_id: str, owner: str, deliveries: list[Delivery]) -> bool:
         with immediate(self.db) as db:
@@ -274,8 +294,10 @@ class SqliteOutbox:
 
 __all__ = (
     "CLAIM_DUE",
+    "CLAIM_RECEIVER",
     "INSERT_DELIVERY",
     "OUTBOX_SCHEMA",
+    "RECEIVERS",
     "SqliteOutbox",
     "delivery_row",
 )

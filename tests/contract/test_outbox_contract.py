@@ -84,6 +84,39 @@ def test_claims_respect_each_receivers_room(backend: Backend) -> None:
     run(backend, body)
 
 
+def test_a_receiver_back_with_a_long_backlog_does_not_crowd_the_others_out_of_a_claim(backend: Backend) -> None:
+    """A receiver that was down holds the oldest rows, more than any walk in age order would look at: a bounded claim
+    still gives it only its room and every other receiver its own."""
+
+    async def body(h: Harness) -> None:
+        await h.store.enqueue([delivery(f"back{n}", receiver="NL-BACK", stream=f"b{n}", created=0) for n in range(600)])
+        await h.store.enqueue(
+            [delivery(f"{r}{n}", receiver=f"DE-{r}", stream=f"{r}{n}", created=60 + n) for r in "XYZ" for n in range(3)]
+        )
+        got = await h.store.claim_deliveries("w1", at(100), at(130), 16, per_receiver=4)
+        by_receiver: dict[str, int] = {}
+        for d in got:
+            by_receiver[d.receiver] = by_receiver.get(d.receiver, 0) + 1
+        assert by_receiver == {"NL-BACK": 4, "DE-X": 3, "DE-Y": 3, "DE-Z": 3}
+        assert [d.delivery_id for d in got if d.receiver == "NL-BACK"] == ["back0", "back1", "back2", "back3"]
+        got = await h.store.claim_deliveries("w2", at(100), at(130), 16, room={"NL-BACK": 0}, per_receiver=4)
+        assert got == []  # the backlog's receiver is full, the others have nothing left
+
+    run(backend, body)
+
+
+def test_delivered_rows_are_removed_together_only_under_their_lease(backend: Backend) -> None:
+    async def body(h: Harness) -> None:
+        await h.store.enqueue([delivery(f"d{n}", stream=f"s{n}", created=n) for n in range(5)])
+        assert await claim(h, limit=3) == ["d0", "d1", "d2"]
+        await h.store.delivered_many(["d0", "d1", "d3"], "w1")  # d3 is not leased by w1: it stays
+        await h.store.delivered_many([], "w1")
+        pending = await h.store.list_deliveries(receiver=None, state=DeliveryState.PENDING, limit=9)
+        assert [d.delivery_id for d in pending] == ["d2", "d3", "d4"]
+
+    run(backend, body)
+
+
 def test_a_leased_delivery_is_swapped_for_others_only_by_its_lease_holder(backend: Backend) -> None:
     """An announcement row becomes one delivery per receiver in one step: all or nothing, and only by its worker."""
 

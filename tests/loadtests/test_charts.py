@@ -22,6 +22,17 @@ DATA = {
         "answer": ROW,
         "deliveries": {"acknowledged": 10, "missing": 0, "duplicated": 0, "end_to_end_ms": ROW, "after_ack_ms": ROW},
     },
+    "fanout": {
+        "plan": {"receivers": 50, "rate": 50, "down": 60},
+        "fanout": {"series": {"t": [0, 1, 2], "p50": [5.0, 6.0, 5.0], "p99": [20.0, 30.0, 25.0], "max": [40, 50, 45]}},
+        "backlog": {
+            "stopped_s": 1.0,
+            "restarted_s": 2.0,
+            "drain": {"backlog": 100, "per_s": 900.0},
+            "series_others": {"t": [0, 1, 2, 3], "p50": [5.0, 5.0, 6.0, 5.0], "p99": [20.0, 21.0, 30.0, 20.0]},
+            "series_returning": {"t": [0, 1, 2, 3], "max": [6.0, 1000.0, 90.0, 7.0]},
+        },
+    },
 }
 
 

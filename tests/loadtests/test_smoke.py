@@ -304,3 +304,47 @@ def test_push_through_the_hub_reaches_every_receiver(tmp_path: Path) -> None:
     assert deliveries["end_to_end_ms"]["count"] == 2 * acknowledged
     assert deliveries["end_to_end_ms"]["p50"] > 0
     assert result.summary["deliveries"]["missing"] == 0  # the summary file carries the figures too
+
+
+def test_fanout_reaches_every_receiver_and_drains_a_returning_receivers_backlog(tmp_path: Path) -> None:
+    """The benchmark's fan-out phase, small: five receivers in three processes (two shared, the returning one alone),
+    then the returning one stopped while pushes go on and started again on its port. Every acknowledged push reaches
+    every receiver once, what the returning one got before it stopped still counts, and its backlog is measured."""
+    from loadtests.bench import cpu_seconds, machine_busy_seconds
+    from loadtests.fanout import FanoutPlan, run_fanout
+
+    env = {
+        "OCPI_HUB_AUTH_FAILURE_LIMIT": "0",
+        "OCPI_HUB_DELIVERY_POLICY": "store_and_forward",
+        "OCPI_HUB_DELIVERY_BREAKER_COOLDOWN": "0.5",
+    }
+    hub = HubProcess(tmp_path / "fanout.db", env=env)
+    assert hub.cli("seed", "--parties", "1", "--export", str(tmp_path / "cpo-token.txt")).returncode == 0
+    hub.start()
+    plan = FanoutPlan(receivers=5, rate=10, duration=3, per_process=2, lead=1, down=3, tail=3, drain=30, users=2)
+    base = RunSpec(
+        scenario="push",
+        results=tmp_path / "fanout",
+        name="fanout",
+        versions_url=hub.versions_url,
+        options={"tokens": tmp_path / "cpo-token.txt", "from_party": "AA/000", "to_party": "NL/HUB"},
+    )
+    try:
+        assert hub.proc is not None
+        pid = hub.proc.pid
+        invitations = [hub.invite() for _ in range(5)]
+        figures = run_fanout(base, plan, invitations, lambda: cpu_seconds(pid), machine_busy_seconds, print)
+    finally:
+        hub.stop()
+    step, back = figures["fanout"], figures["backlog"]
+    for part in (step, back):
+        assert part["acknowledged"] > 0 and part["passed"], part
+        assert len(part["receivers"]) == 5
+        assert part["missing"] == 0 and part["duplicated"] == 0
+        assert part["delivered"] == 5 * part["acknowledged"]
+    assert step["deliveries_per_s"] > 0 and step["delay_ms"]["p99"] > 0 and step["hub_us_per_delivery"] > 0
+    returning = sorted(back["receivers"])[-1]
+    assert back["receivers"][returning]["delivered"] == back["acknowledged"]  # before the stop and after the return
+    assert back["drain"]["backlog"] > 0  # pushes accepted while it was down, delivered after it came back
+    assert back["drain"]["per_s"] > 0
+    assert back["series_returning"]["t"] and back["series_others"]["t"]
