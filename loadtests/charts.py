@@ -6,7 +6,9 @@ bench still writes its tables and says that no charts were drawn.
 
 What is drawn is what the run measured: latency percentiles per target and load for token validation, for routed
 real-time authorization (through the hub against the eMSP alone), and acceptance-to-receipt delay of the routed
-pushes, each with the run's noise (other processes' cores) in the title.
+pushes, each with the run's noise (other processes' cores) in the title; and for token validation and routed
+authorization, latency against offered load (p50 and p99 per step, the hub beside its reference), where a server's
+limit shows as the rate at which its latency turns upward.
 """
 
 from __future__ import annotations
@@ -14,7 +16,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-CHARTS = ("token-validation.png", "authorization.png", "pushes.png")
+CHARTS = (
+    "token-validation.png",
+    "token-validation-load.png",
+    "authorization.png",
+    "authorization-load.png",
+    "pushes.png",
+)
 """The files written, in the order BENCHMARKS.md shows them."""
 
 
@@ -52,6 +60,17 @@ def draw(data: dict[str, Any], folder: Path) -> list[Path]:
                 f"other processes up to {noise:.2f} cores",
             )
         )
+    token_curve = data.get("token_curve") or []
+    if token_curve:
+        written.append(
+            _load_curve(
+                plt,
+                folder / CHARTS[1],
+                token_curve,
+                (("bare", "bare endpoint"), ("hub-1k", "hub, 1,000 parties")),
+                "Token validation: latency against offered load (ms)",
+            )
+        )
 
     rta = data.get("authorize") or {}
     labels = (("hub", "through the hub"), ("hub-221", "to a 2.2.1 eMSP"), ("emsp", "the eMSP alone"))
@@ -61,11 +80,22 @@ def draw(data: dict[str, Any], folder: Path) -> list[Path]:
         written.append(
             _bars(
                 plt,
-                folder / CHARTS[1],
+                folder / CHARTS[2],
                 [f"{label}\n{float(rta[k].get('rps') or 0):.0f} req/s" for k, label in targets],
                 {p: [float(rta[k].get(p) or 0) for k, _ in targets] for p in percentiles},
                 "Real-time authorization: latency at the load generator (ms)",
                 f"{rta.get('users', 32)} users as fast as possible; other processes up to {noise:.2f} cores",
+            )
+        )
+    rta_curve = rta.get("curve") or []
+    if rta_curve:
+        written.append(
+            _load_curve(
+                plt,
+                folder / CHARTS[3],
+                rta_curve,
+                (("emsp", "the eMSP alone"), ("hub", "through the hub")),
+                "Real-time authorization: latency against offered load (ms)",
             )
         )
 
@@ -80,7 +110,7 @@ def draw(data: dict[str, Any], folder: Path) -> list[Path]:
         written.append(
             _bars(
                 plt,
-                folder / CHARTS[2],
+                folder / CHARTS[4],
                 bars,
                 values,
                 f"Routed pushes: {push.get('rate', 0):.0f} Locations/s to {push.get('receivers', 0)} receivers (ms)",
@@ -106,6 +136,45 @@ def _bars(plt: Any, path: Path, labels: list[str], values: dict[str, list[float]
     axes.set_title(f"{title}\n{subtitle}", fontsize=9)
     axes.legend(fontsize=8)
     axes.grid(axis="y", alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+    return path
+
+
+def _load_curve(
+    plt: Any, path: Path, points: list[dict[str, Any]], targets: tuple[tuple[str, str], ...], title: str
+) -> Path:
+    """p50 (solid) and p99 (dashed) against offered rate, one colour per target, both axes logarithmic (the rates
+    double from step to step; latency spans two orders of magnitude once a server saturates). Each step's served rate
+    is written beside its p99 point when it fell short of the offered one."""
+    figure, axes = plt.subplots(figsize=(7.5, 3.6))
+    noise = 0.0
+    for index, (key, label) in enumerate(targets):
+        steps = [(float(p["rate"]), p[key]) for p in points if p.get(key)]
+        if not steps:
+            continue
+        colour = f"C{index}"
+        rates = [rate for rate, _ in steps]
+        axes.plot(rates, [max(float(r.get("p50") or 0), 0.01) for _, r in steps], "o-", color=colour,
+                  label=f"{label}, p50")  # fmt: skip
+        axes.plot(rates, [max(float(r.get("p99") or 0), 0.01) for _, r in steps], "s--", color=colour,
+                  label=f"{label}, p99")  # fmt: skip
+        for rate, r in steps:
+            served = float(r.get("rps") or 0)
+            if served < 0.95 * rate:
+                axes.annotate(f"{served:.0f}/s", (rate, max(float(r.get("p99") or 0), 0.01)), fontsize=7,
+                              textcoords="offset points", xytext=(4, 4), color=colour)  # fmt: skip
+            noise = max(noise, float(r.get("other_cores") or 0))
+    axes.set_xscale("log", base=2)
+    axes.set_yscale("log")
+    rates = sorted({float(p["rate"]) for p in points})
+    axes.set_xticks(rates, [f"{r:.0f}" for r in rates])
+    axes.set_xlabel("offered req/s (served req/s written where it fell short)")
+    axes.set_ylabel("ms (log scale)")
+    axes.set_title(f"{title}\nother processes up to {noise:.2f} cores", fontsize=9)
+    axes.legend(fontsize=7, ncol=2)
+    axes.grid(alpha=0.3)
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)
