@@ -6,13 +6,15 @@ In one run, with one load tool (Locust, one process, FastHttpUser) and the same 
    and with 100,000 seeded parties, and the bare one-route Litestar app (``loadtests/bare_app.py``, granian, 2
    workers, uvloop) as the machine's ceiling;
 2. token validation (versions and version details, 10% unknown tokens that must get HTTP 401) as fast as it goes,
-   then at a fixed offered 1,000 req/s, each repeated with the targets in rotating order, median reported;
+   then at a fixed offered 1,000 req/s, each repeated with the targets in rotating order, median reported; then the
+   bare endpoint and the 1,000-party hub at each rate of ``curve_rates`` (latency against offered load);
 3. GET credentials at both sizes (its answer lists every reachable party, so it is reported apart);
 4. the registration scenario with 50 concurrent users, then a count of the hub's partners (hubclientinfo
    X-Total-Count) and of the callbacks the peer served, to prove no party was lost or duplicated;
 5. on the same hub, the first page against the last full page of 100,000 Locations (the pages scenario), and
    real-time authorization of 1,000,000 seeded tokens routed through the hub to the load-test eMSP, against the
-   same load on that eMSP directly (what routing through the hub costs), and the same to an eMSP speaking 2.2.1;
+   same load on that eMSP directly (what routing through the hub costs), both also at a fixed 200 req/s (what the hub
+   adds to the latency) and at each rate of ``curve_rates``, and the same to an eMSP speaking 2.2.1;
    then fairness: one CPO's authorizations with a few users, alone and while another CPO floods the hub from Locust
    in several processes (the quiet party's p99 during the flood against alone);
 6. on a hub of its own (one CPO, no seeded parties), Locations pushed at a fixed rate and broadcast to four recording
@@ -1495,7 +1497,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--large", type=int, default=100_000, help="parties in the large store (default 100000)")
     parser.add_argument("--registrations", type=int, default=1000, help="registrations to run (default 1000)")
     parser.add_argument("--render", type=Path, metavar="BENCH_JSON", help="only rewrite --out from a saved bench.json")
-    parser.add_argument("--quick", action="store_true", help="a 3-minute rehearsal (5 s runs, 5,000 parties)")
+    parser.add_argument("--quick", action="store_true", help="a 5-minute rehearsal (5 s runs, 3 s curve steps, 5,000 parties)")
     parser.add_argument(
         "--store",
         choices=("sqlite", "postgresql"),
