@@ -1497,7 +1497,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--large", type=int, default=100_000, help="parties in the large store (default 100000)")
     parser.add_argument("--registrations", type=int, default=1000, help="registrations to run (default 1000)")
     parser.add_argument("--render", type=Path, metavar="BENCH_JSON", help="only rewrite --out from a saved bench.json")
-    parser.add_argument("--quick", action="store_true", help="a 5-minute rehearsal (5 s runs, 3 s curve steps, 5,000 parties)")
+    parser.add_argument(
+        "--quick", action="store_true", help="a 5-minute rehearsal (5 s runs, 3 s curve steps, 5,000 parties)"
+    )
     parser.add_argument(
         "--store",
         choices=("sqlite", "postgresql"),

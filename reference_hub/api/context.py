@@ -9,7 +9,6 @@ from litestar.connection import ASGIConnection
 
 from reference_hub.hub.services import HubContext
 
-
 _HUB = "ocpi.hub"
 
 

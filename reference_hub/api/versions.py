@@ -14,7 +14,6 @@ from reference_hub.faults import Fault
 from reference_hub.ocpi.models import Endpoint, InterfaceRole, Version, VersionDetails
 from reference_hub.ocpi.versions import SERVED, V221
 
-
 _ENCODED: dict[tuple[str, str], msgspec.Raw] = {}
 """The ``data`` of each answer, encoded once per base URL (and version): it changes only with the settings, and
 building and encoding it on each request was most of what a versions GET costs the hub beyond authenticating (these
