@@ -1440,7 +1440,8 @@ def _rta_load(rta: dict[str, Any], s: dict[str, Any]) -> list[str]:
             if r:
                 lines.append(
                     f"| {point['rate']:.0f} | {label} | {float(r['rps'] or 0):.0f} | {_ms2(r['p50'])} | "
-                    f"{_ms2(r['p95'])} | {_ms2(r['p99'])} | {r['failures']} | {_opt(r.get('hub_us'), 0)} | "
+                    f"{_ms2(r['p95'])} | {_ms2(r['p99'])} | {r['failures']} | "
+                    f"{_opt(r.get('hub_us') if key == 'hub' else None, 0)} | "
                     f"{_opt(r.get('emsp_us'), 0)} | {_opt(r.get('other_cores'), 2)} |"
                 )
     lines += [
