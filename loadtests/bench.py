@@ -6,13 +6,15 @@ In one run, with one load tool (Locust, one process, FastHttpUser) and the same 
    and with 100,000 seeded parties, and the bare one-route Litestar app (``loadtests/bare_app.py``, granian, 2
    workers, uvloop) as the machine's ceiling;
 2. token validation (versions and version details, 10% unknown tokens that must get HTTP 401) as fast as it goes,
-   then at a fixed offered 1,000 req/s, each repeated with the targets in rotating order, median reported;
+   then at a fixed offered 1,000 req/s, each repeated with the targets in rotating order, median reported; then the
+   bare endpoint and the 1,000-party hub at each rate of ``curve_rates`` (latency against offered load);
 3. GET credentials at both sizes (its answer lists every reachable party, so it is reported apart);
 4. the registration scenario with 50 concurrent users, then a count of the hub's partners (hubclientinfo
    X-Total-Count) and of the callbacks the peer served, to prove no party was lost or duplicated;
 5. on the same hub, the first page against the last full page of 100,000 Locations (the pages scenario), and
    real-time authorization of 1,000,000 seeded tokens routed through the hub to the load-test eMSP, against the
-   same load on that eMSP directly (what routing through the hub costs), and the same to an eMSP speaking 2.2.1;
+   same load on that eMSP directly (what routing through the hub costs), both also at a fixed 200 req/s (what the hub
+   adds to the latency) and at each rate of ``curve_rates``, and the same to an eMSP speaking 2.2.1;
    then fairness: one CPO's authorizations with a few users, alone and while another CPO floods the hub from Locust
    in several processes (the quiet party's p99 during the flood against alone);
 6. on a hub of its own (one CPO, no seeded parties), Locations pushed at a fixed rate and broadcast to four recording
@@ -382,6 +384,12 @@ class Settings:
     push_rate: float = 200
     fanout: FanoutPlan = field(default_factory=FanoutPlan)
     """The fan-out phase: receivers, rate, how long, and the backlog step's receiver down time."""
+    rta_rate: float = 200
+    """Offered rate (req/s) at which what the hub adds to a real-time authorization's latency is measured."""
+    curve_rates: tuple[float, ...] = (50, 100, 200, 400, 800)
+    """Offered rates (req/s) of the latency-against-load curves of token validation and routed authorization."""
+    curve_duration: int = 6
+    """Seconds per step of those curves (short: each is one point of a shape, not a published figure of its own)."""
     store: str = "sqlite"
     """``sqlite`` (a file per hub) or ``postgresql`` (a database per hub on a throwaway server, loadtests/postgres)."""
 
@@ -490,7 +498,16 @@ class Bench:
 
     # --- runs ---------------------------------------------------------------------------------------------------
     def _token_run(
-        self, server: Server, tokens: Path, *, kind: str, repeat: int, users: int, duration: int, **options: Any
+        self,
+        server: Server,
+        tokens: Path,
+        *,
+        kind: str,
+        repeat: int,
+        users: int,
+        duration: int,
+        keep: bool = True,
+        **options: Any,
     ) -> Measurement:
         scenario = "ceiling" if server.label == "bare" else "token"
         name = f"{kind}-{server.label}-{repeat}"
@@ -512,7 +529,7 @@ class Bench:
             sampler.stop()
         cores = sampler.cores((result.summary.get("exact") or {}).get("window"))
         measurement = Measurement.of(server.label, kind, repeat, result, *cores)
-        if kind != "warmup":
+        if kind != "warmup" and keep:
             self.measurements.append(measurement)
         self._say(
             f"  {kind:<12} {server.label:<9} #{repeat}: {measurement.rps:8.0f} req/s  p50 {measurement.p50:6.2f}"
@@ -545,6 +562,26 @@ class Bench:
                     server, tokens[server.label], kind="fixed-rate", repeat=repeat, users=s.rate_users,
                     duration=s.duration, endpoints=token_endpoints, rate=s.rate,
                 )  # fmt: skip
+        self.token_curve([x for x in servers if x.label in ("bare", "hub-1k")], tokens)
+
+    def token_curve(self, servers: list[Server], tokens: dict[str, Path]) -> None:
+        """Latency against offered load: one short run per rate of ``curve_rates`` and server (not in the medians)."""
+        s = self.s
+        self._say(f"token validation at {list(s.curve_rates)} req/s offered ({s.curve_duration} s each)")
+        curve: list[dict[str, Any]] = []
+        for rate in s.curve_rates:
+            point: dict[str, Any] = {"rate": rate}
+            for server in servers:
+                m = self._token_run(
+                    server, tokens[server.label], kind=f"curve-{rate:.0f}", repeat=1, users=s.rate_users,
+                    duration=s.curve_duration, endpoints="versions,details", rate=rate, keep=False,
+                )  # fmt: skip
+                point[server.label] = {
+                    "rps": m.rps, "p50": m.p50, "p95": m.p95, "p99": m.p99, "failures": m.failures,
+                    "server_us": _us(m), "other_cores": m.other_cores, "passed": m.passed,
+                }  # fmt: skip
+            curve.append(point)
+        self.extra["token_curve"] = curve
 
     def credentials(self, hubs: list[Server], tokens: dict[str, Path]) -> None:
         self._say("GET credentials (the answer lists every reachable party)")
@@ -637,16 +674,25 @@ class Bench:
         return subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True, text=True, timeout=900, env=env)
 
     def _routed_run(
-        self, scenario: str, name: str, versions_url: str, *, on_start: Any = None, **options: Any
+        self,
+        scenario: str,
+        name: str,
+        versions_url: str,
+        *,
+        on_start: Any = None,
+        users: int | None = None,
+        run_time: int | None = None,
+        **options: Any,
     ) -> RunResult:
+        users = users or self.s.routed_users
         spec = RunSpec(
             scenario=scenario,
             results=self.results / "runs",
             name=name,
             versions_url=versions_url,
-            users=self.s.routed_users,
-            spawn_rate=self.s.routed_users,
-            run_time=self.s.duration,
+            users=users,
+            spawn_rate=users,
+            run_time=run_time or self.s.duration,
             reset_stats=True,
             options=options,
         )
@@ -727,11 +773,22 @@ class Bench:
             yield peer, table
 
     def authorization_runs(
-        self, versions_urls: dict[str, str], cpo: Path, table: Path, cpu: dict[str, Any] | None = None
+        self,
+        versions_urls: dict[str, str],
+        cpo: Path,
+        table: Path,
+        cpu: dict[str, Any] | None = None,
+        *,
+        rate: float | None = None,
+        duration: int | None = None,
     ) -> dict[str, Any]:
         """The authorize scenario against each named versions URL, reduced to what the report shows; ``cpu`` names
-        the processes (anything with ``cpu()``) whose CPU per request is reported: ``hub`` and ``emsp``."""
-        common = {"tokens": cpo, "tokens_file": table, "from_party": "AA/000", "unknown_share": 0.1}
+        the processes (anything with ``cpu()``) whose CPU per request is reported: ``hub`` and ``emsp``. ``rate``: a
+        fixed offered rate (req/s, ``rate_users`` users pacing themselves) instead of as fast as possible."""
+        common: dict[str, Any] = {"tokens": cpo, "tokens_file": table, "from_party": "AA/000", "unknown_share": 0.1}
+        if rate:
+            common |= {"rate": rate, "users": self.s.rate_users}
+        label = f"-{rate:.0f}rps" if rate else ""
         out: dict[str, Any] = {}
         for key, url in versions_urls.items():
             samplers = {name: CpuSampler(proc) for name, proc in (cpu or {}).items()}
@@ -741,7 +798,9 @@ class Bench:
                     sampler.start(pid)
 
             try:
-                result = self._routed_run("authorize", f"authorize-{key}", url, on_start=started, **common)
+                result = self._routed_run(
+                    "authorize", f"authorize-{key}{label}", url, on_start=started, run_time=duration, **common
+                )
             finally:
                 for sampler in samplers.values():
                     sampler.stop()
@@ -918,12 +977,19 @@ class Bench:
         hub_url = f"{server.base_url}/ocpi/versions"
         with self.authorization_peer(server, store) as (peer, table):
             self._say(f"authorize: {self.s.rta_tokens} tokens")
-            runs = self.authorization_runs(
-                {"hub": hub_url, "emsp": peer.versions_url},
-                self.cpo_token(tokens),
-                table,
-                cpu={"hub": server, "emsp": _Pids(peer)},
-            )
+            both = {"hub": hub_url, "emsp": peer.versions_url}
+            cpu = {"hub": server, "emsp": _Pids(peer)}
+            runs = self.authorization_runs(both, self.cpo_token(tokens), table, cpu=cpu)
+            # What the hub adds at a rate both serve easily, then the shape of latency as the offered rate grows.
+            self._say(f"authorize at {self.s.rta_rate:.0f} req/s offered, then at {list(self.s.curve_rates)} req/s")
+            fixed = self.authorization_runs(both, self.cpo_token(tokens), table, cpu=cpu, rate=self.s.rta_rate)
+            curve = [
+                {"rate": rate}
+                | self.authorization_runs(
+                    both, self.cpo_token(tokens), table, cpu=cpu, rate=rate, duration=self.s.curve_duration
+                )
+                for rate in self.s.curve_rates
+            ]
         # Across versions: the same 2.3.0 CPO, an eMSP speaking 2.2.1 (its own tokens, as many), so each request and
         # its AuthorizationInfo are translated at the hub's front door.
         with self.authorization_peer(server, store, "ZZ/PXV", "tokens 2.2.1 eMSP", "2.2.1", "X") as (peer221, table221):
@@ -931,6 +997,11 @@ class Bench:
                 {"hub-221": hub_url}, self.cpo_token(tokens), table221, cpu={"hub": server, "emsp": _Pids(peer221)}
             )
         out: dict[str, Any] = {"tokens": self.s.rta_tokens, "users": self.s.routed_users, **runs}
+        out["fixed"] = {"rate": self.s.rta_rate, "users": self.s.rate_users, **fixed}
+        out["added_p50"] = round((fixed["hub"]["p50"] or 0) - (fixed["emsp"]["p50"] or 0), 3)
+        out["added_p99"] = round((fixed["hub"]["p99"] or 0) - (fixed["emsp"]["p99"] or 0), 3)
+        out["ratio_cpu_fixed"] = _ratio(fixed["hub"].get("hub_us") or 0, fixed["emsp"].get("emsp_us") or 0)
+        out["curve"] = curve
         out["ratio_cpu"] = _ratio(out["hub"].get("hub_us") or 0, out["emsp"].get("emsp_us") or 0)
         out["ratio_p50"] = _ratio(out["hub"]["p50"] or 0, out["emsp"]["p50"] or 0)
         out["ratio_rps"] = _ratio(out["hub"]["rps"] or 0, out["emsp"]["rps"] or 0)
@@ -1131,7 +1202,8 @@ class Bench:
             "p99_100k": summary["hub-100k/fixed-rate"]["p99"],
             "latency_ratio_p50": _ratio(summary["hub-100k/fixed-rate"]["p50"], summary["hub-1k/fixed-rate"]["p50"]),
             "latency_ratio_p99": _ratio(summary["hub-100k/fixed-rate"]["p99"], summary["hub-1k/fixed-rate"]["p99"]),
-            "unexpected_failures": sum(m.failures for m in self.measurements),
+            "unexpected_failures": sum(m.failures for m in self.measurements)
+            + sum(point[k]["failures"] for point in self.extra.get("token_curve", []) for k in point if k != "rate"),
             "registration_ok": bool(reg.get("checks")) and all(reg["checks"].values()),
         }
         data = {
@@ -1255,6 +1327,7 @@ def render(d: dict[str, Any]) -> str:
         f"{_ok(v['unexpected_failures'] == 0)} |",
         f"| registrations, {s['registration_users']} concurrent users: none lost or duplicated | all checks hold | "
         f"{'all hold' if v['registration_ok'] else 'see below'} | {_ok(v['registration_ok'])} |",
+        *_rta_targets(d.get("authorize") or {}),
         "",
         f"### Token validation (median of {s['repeats']} rounds of {s['duration']} s each, targets in rotating order)",
         "",
@@ -1292,6 +1365,25 @@ def render(d: dict[str, Any]) -> str:
         "other processes' cores |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    curve = d.get("token_curve") or []
+    if curve:
+        lines[-5:-5] = [
+            "",
+            f"Latency against offered load ({s.get('curve_duration', 6)} s per step, {s['rate_users']} users pacing "
+            "themselves; not in the medians above):",
+            "",
+            "| offered req/s | bare req/s | bare p50 ms | bare p99 ms | hub req/s | hub p50 ms | hub p99 ms "
+            "| bare µs/req | hub µs/req | failures |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+            *(
+                f"| {p['rate']:.0f} | {p['bare']['rps']:.0f} | {p['bare']['p50']:.2f} | {p['bare']['p99']:.2f} | "
+                f"{p['hub-1k']['rps']:.0f} | {p['hub-1k']['p50']:.2f} | {p['hub-1k']['p99']:.2f} | "
+                f"{p['bare']['server_us']:.0f} | {p['hub-1k']['server_us']:.0f} | "
+                f"{p['bare']['failures'] + p['hub-1k']['failures']} |"
+                for p in curve
+                if "bare" in p and "hub-1k" in p
+            ),
+        ]
     for x in d["measurements"]:
         lines.append(
             f"| {x['kind']} | {x['target']} | {x['repeat']} | {x['rps']:.0f} | {x['p50']:.2f} | {x['p95']:.2f} | "
@@ -1416,6 +1508,7 @@ def render(d: dict[str, Any]) -> str:
                 f" To a 2.2.1 eMSP / to a 2.3.0 eMSP, both through the hub: throughput {rta['ratio_rps_221']:.2f}, "
                 f"p50 {rta['ratio_p50_221']:.2f} (what translating the request and its answer costs)."
             )
+        lines += _rta_load(rta, s)
     fair = d.get("fairness")
     if fair and "shared" in fair:
         lines += [
@@ -1551,6 +1644,55 @@ def render_fanout(f: dict[str, Any]) -> list[str]:
     ]
 
 
+def _rta_targets(rta: dict[str, Any]) -> list[str]:
+    """The routed-authorization rows of the targets table (none for a run without that phase)."""
+    if not rta.get("fixed"):
+        return []
+    rate = rta["fixed"]["rate"]
+    cpu = rta.get("ratio_cpu") or 0.0
+    return [
+        f"| routed authorization: hub CPU per request / eMSP CPU per direct one (as fast as possible) | ≤ 2.5 | "
+        f"{cpu:.2f} ({_opt(rta['hub'].get('hub_us'), 0)} / {_opt(rta['emsp'].get('emsp_us'), 0)} µs) | "
+        f"{_against(cpu, 2.5)} |",
+        f"| routed authorization: what the hub adds at p50, {rate:.0f} req/s offered | ≤ 2 ms | "
+        f"{rta['added_p50']:.2f} ms | {_against(rta['added_p50'], 2, unit=' ms')} |",
+        f"| same, at p99 | ≤ 5 ms | {rta['added_p99']:.2f} ms | {_against(rta['added_p99'], 5, unit=' ms')} |",
+    ]
+
+
+def _rta_load(rta: dict[str, Any], s: dict[str, Any]) -> list[str]:
+    """The fixed-rate comparison and the latency-against-load curve of routed authorization."""
+    fixed = rta.get("fixed")
+    if not fixed:
+        return []
+    lines = [
+        "",
+        f"At {fixed['rate']:.0f} req/s offered ({fixed['users']} users pacing themselves, {s['duration']} s), and "
+        f"against offered load ({s.get('curve_duration', 6)} s per step), through the hub and on the eMSP alone:",
+        "",
+        "| offered req/s | target | req/s | p50 ms | p95 ms | p99 ms | failures | hub µs/req | eMSP µs/req "
+        "| other cores |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for point in [fixed, *(rta.get("curve") or [])]:
+        for key, label in (("hub", "through the hub"), ("emsp", "the eMSP alone")):
+            r = point.get(key)
+            if r:
+                lines.append(
+                    f"| {point['rate']:.0f} | {label} | {float(r['rps'] or 0):.0f} | {_ms2(r['p50'])} | "
+                    f"{_ms2(r['p95'])} | {_ms2(r['p99'])} | {r['failures']} | "
+                    f"{_opt(r.get('hub_us') if key == 'hub' else None, 0)} | "
+                    f"{_opt(r.get('emsp_us'), 0)} | {_opt(r.get('other_cores'), 2)} |"
+                )
+    lines += [
+        "",
+        f"What the hub adds at {fixed['rate']:.0f} req/s: p50 {rta['added_p50']:.2f} ms (target ≤ 2), p99 "
+        f"{rta['added_p99']:.2f} ms (target ≤ 5); hub CPU per routed authorization / eMSP CPU per direct one at that "
+        f"rate {rta.get('ratio_cpu_fixed', 0):.2f}.",
+    ]
+    return lines
+
+
 def with_charts(data: dict[str, Any], out: Path) -> dict[str, Any]:
     """``data`` with the charts drawn from it under ``docs/bench/`` beside the report, as paths relative to it."""
     from loadtests.charts import draw
@@ -1597,7 +1739,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--registrations", type=int, default=1000, help="registrations to run (default 1000)")
     parser.add_argument("--render", type=Path, metavar="BENCH_JSON", help="only rewrite --out from a saved bench.json")
     parser.add_argument(
-        "--quick", action="store_true", help="a 4-minute rehearsal (5 s runs, 5,000 parties, 10 fan-out receivers)"
+        "--quick",
+        action="store_true",
+        help="a 6-minute rehearsal (5 s runs, 3 s curve steps, 5,000 parties, 10 fan-out receivers)",
     )
     parser.add_argument("--fanout-receivers", type=int, help="receivers of the fanout phase (default 50; --quick 10)")
     parser.add_argument(
@@ -1657,6 +1801,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             push_rate=50,
             push_receivers=2,
             fanout=FanoutPlan(receivers=10, rate=20, duration=10, lead=3, down=10, tail=10, drain=60),
+            curve_duration=3,
         )
     plan = settings.fanout
     plan.receivers = args.fanout_receivers or plan.receivers
@@ -1702,6 +1847,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             *((data.get("authorize") or {}).get(k) or {} for k in ("hub", "emsp")),
             fanout.get("fanout") or {},
             fanout.get("backlog") or {},
+            *(((data.get("authorize") or {}).get("fixed") or {}).get(k) or {} for k in ("hub", "emsp")),
         )
     )
     return 0 if v["unexpected_failures"] == 0 and v["registration_ok"] and routed_ok else 1

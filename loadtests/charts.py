@@ -6,8 +6,10 @@ bench still writes its tables and says that no charts were drawn.
 
 What is drawn is what the run measured: latency percentiles per target and load for token validation, for routed
 real-time authorization (through the hub against the eMSP alone), acceptance-to-receipt delay of the routed
-pushes, each with the run's noise (other processes' cores) in the title, and the fan-out phase's delivery delay over
-time: second by second while pushes reach every receiver, then while one receiver is down and after it returns.
+pushes, each with the run's noise (other processes' cores) in the title; for token validation and routed
+authorization, latency against offered load (p50 and p99 per step, the hub beside its reference), where a server's
+limit shows as the rate at which its latency turns upward; and the fan-out phase's delivery delay over time: second
+by second while pushes reach every receiver, then while one receiver is down and after it returns.
 
 ``python -m loadtests.charts RESULTS/bench.json`` draws the charts a saved run has figures for (an ``--only`` run
 included) into ``docs/bench/``.
@@ -18,7 +20,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-CHARTS = ("token-validation.png", "authorization.png", "pushes.png", "fanout.png")
+CHARTS = (
+    "token-validation.png",
+    "token-validation-load.png",
+    "authorization.png",
+    "authorization-load.png",
+    "pushes.png",
+    "fanout.png",
+)
 """The files written, in the order BENCHMARKS.md shows them."""
 
 
@@ -56,6 +65,17 @@ def draw(data: dict[str, Any], folder: Path) -> list[Path]:
                 f"other processes up to {noise:.2f} cores",
             )
         )
+    token_curve = data.get("token_curve") or []
+    if token_curve:
+        written.append(
+            _load_curve(
+                plt,
+                folder / CHARTS[1],
+                token_curve,
+                (("bare", "bare endpoint"), ("hub-1k", "hub, 1,000 parties")),
+                "Token validation: latency against offered load (ms)",
+            )
+        )
 
     rta = data.get("authorize") or {}
     labels = (("hub", "through the hub"), ("hub-221", "to a 2.2.1 eMSP"), ("emsp", "the eMSP alone"))
@@ -65,11 +85,22 @@ def draw(data: dict[str, Any], folder: Path) -> list[Path]:
         written.append(
             _bars(
                 plt,
-                folder / CHARTS[1],
+                folder / CHARTS[2],
                 [f"{label}\n{float(rta[k].get('rps') or 0):.0f} req/s" for k, label in targets],
                 {p: [float(rta[k].get(p) or 0) for k, _ in targets] for p in percentiles},
                 "Real-time authorization: latency at the load generator (ms)",
                 f"{rta.get('users', 32)} users as fast as possible; other processes up to {noise:.2f} cores",
+            )
+        )
+    rta_curve = rta.get("curve") or []
+    if rta_curve:
+        written.append(
+            _load_curve(
+                plt,
+                folder / CHARTS[3],
+                rta_curve,
+                (("emsp", "the eMSP alone"), ("hub", "through the hub")),
+                "Real-time authorization: latency against offered load (ms)",
             )
         )
 
@@ -84,7 +115,7 @@ def draw(data: dict[str, Any], folder: Path) -> list[Path]:
         written.append(
             _bars(
                 plt,
-                folder / CHARTS[2],
+                folder / CHARTS[4],
                 bars,
                 values,
                 f"Routed pushes: {push.get('rate', 0):.0f} Locations/s to {push.get('receivers', 0)} receivers (ms)",
@@ -94,7 +125,7 @@ def draw(data: dict[str, Any], folder: Path) -> list[Path]:
         )
     fanout = data.get("fanout") or {}
     if fanout.get("fanout") and fanout.get("backlog"):
-        written.append(_fanout(plt, folder / CHARTS[3], fanout))
+        written.append(_fanout(plt, folder / CHARTS[5], fanout))
     return written
 
 
@@ -187,8 +218,11 @@ def _bars(plt: Any, path: Path, labels: list[str], values: dict[str, list[float]
     return path
 
 
-__all__ = ("CHARTS", "draw", "main")
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+CHARTS = (
+    "token-validation.png",
+    "token-validation-load.png",
+    "authorization.png",
+    "authorization-load.png",
+    "pushes.png",
+    "fanout.png",
+)

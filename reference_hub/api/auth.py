@@ -28,7 +28,7 @@ from litestar import Request
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from reference_hub.api.context import HubContext, hub_of
-from reference_hub.api.responses import OcpiResponse, ocpi_response
+from reference_hub.api.responses import OcpiResponse, ocpi_response, remember_ids
 from reference_hub.faults import Fault
 from reference_hub.hub.auth import MAX_AUTHORIZATION, Caller, CallerKind, header_key
 from reference_hub.ocpi.errors import GenericClientError, OcpiError, TooManyRequests, Unauthorized
@@ -75,12 +75,18 @@ async def authenticate(request: Request[Any, Any, Any]) -> OcpiResponse | None:
     """Set the request's caller, or answer at once (returning the answer skips the handler)."""
     ctx = hub_of(request)
     raw: bytes | None = None
+    request_id = correlation_id = b""
     size = count = 0
-    for name, value in request.scope["headers"]:
+    for name, value in request.scope["headers"]:  # one pass for the limits, the token and the exchange ids
         size += len(name) + len(value)
         count += 1
         if name == b"authorization":
             raw = value
+        elif name == b"x-request-id":
+            request_id = value
+        elif name == b"x-correlation-id":
+            correlation_id = value
+    remember_ids(request.scope, request_id, correlation_id)
     error = _limit_error(request, ctx, size, count)
     if error is not None:
         return error_response(request, ctx, error)

@@ -24,21 +24,33 @@ from reference_hub.settings import Settings
 JSON = "application/json"
 _ID_PREFIX = secrets.token_hex(8)
 _ID_COUNTER = itertools.count(1)
+_IDS = "ocpi.ids"
 ROUTING_SCOPE_KEY = "ocpi_reply_routing"
 """Where a functional-module route leaves the routing headers its answer (error or not) must carry."""
 
 
 def exchange_ids(request: Request[Any, Any, Any]) -> tuple[str, str]:
     """The request's X-Request-ID and X-Correlation-ID; when the caller sent none, a new unique id (a random
-    per-process prefix and a counter: unique without the cost of a UUID per request)."""
-    request_id = correlation_id = ""
-    for name, value in request.scope["headers"]:
+    per-process prefix and a counter: unique without the cost of a UUID per request). Worked out once per request
+    (authentication finds them in its pass over the headers: :func:`remember_ids`)."""
+    scope = request.scope
+    ids: tuple[str, str] | None = scope.get(_IDS)  # type: ignore[assignment]
+    if ids is not None:
+        return ids
+    request_id = correlation_id = b""
+    for name, value in scope["headers"]:
         if name == b"x-request-id":
-            request_id = value.decode("latin-1")
+            request_id = value
         elif name == b"x-correlation-id":
-            correlation_id = value.decode("latin-1")
-    request_id = request_id or f"{_ID_PREFIX}-{next(_ID_COUNTER)}"
-    return request_id, correlation_id or request_id
+            correlation_id = value
+    return remember_ids(scope, request_id, correlation_id)
+
+
+def remember_ids(scope: Any, request_id: bytes, correlation_id: bytes) -> tuple[str, str]:
+    """Keep the request's exchange ids (as sent, or new ones) in its scope, for every answer to it."""
+    rid = request_id.decode("latin-1") or f"{_ID_PREFIX}-{next(_ID_COUNTER)}"
+    ids = scope[_IDS] = (rid, correlation_id.decode("latin-1") or rid)
+    return ids
 
 
 def _render(
@@ -141,4 +153,12 @@ def ocpi_error_response(
     return Response(content=body, status_code=http_status, media_type=JSON, headers=dict(out))
 
 
-__all__ = ("JSON", "ROUTING_SCOPE_KEY", "OcpiResponse", "exchange_ids", "ocpi_error_response", "ocpi_response")
+__all__ = (
+    "JSON",
+    "ROUTING_SCOPE_KEY",
+    "OcpiResponse",
+    "exchange_ids",
+    "ocpi_error_response",
+    "ocpi_response",
+    "remember_ids",
+)

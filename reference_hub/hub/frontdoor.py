@@ -211,10 +211,11 @@ class FrontDoor:
         return reply
 
     async def _receiving(
-        self, ex: Exchange, to: str, body: bytes | None, schema: str | None
+        self, ex: Exchange, to: str, body: bytes | None, schema: str | None, partner: Partner | None = None
     ) -> tuple[Any, bytes | None]:
-        """The receiving platform of a forward, and the body in its version."""
-        partner = await self.forwarder.receiver(to)
+        """The receiving platform of a forward (``partner``, when the handler found it already), and the body in its
+        version."""
+        partner = await self.forwarder.receiver(to, partner)
         theirs = partner.version or V230
         if ex.op.module not in VERSION_MODULES.get(theirs, VERSION_MODULES[V230]):
             raise HubGenericError(f"{to} speaks OCPI {theirs}, which has no {ex.op.module} module")
@@ -304,13 +305,15 @@ class FrontDoor:
         query: str | None = None,
         schema: str | None = None,
         object_ref: str = "",
+        receiver: Partner | None = None,
     ) -> Relayed:
         """Send this request on to party ``to`` (the same module, interface and path, rebuilt from the checked
         ids), in the receiver's version, and return its answer in the requester's. ``schema`` names the body's object
-        when the operation does not (a command)."""
+        when the operation does not (a command); ``receiver``: the platform serving ``to``, when the handler looked
+        it up already (:meth:`serving`)."""
         op = ex.op
         interface = op.interface or ""
-        partner, body = await self._receiving(ex, to, body, schema or body_schema(ex))
+        partner, body = await self._receiving(ex, to, body, schema or body_schema(ex), receiver)
         query = ex.query if query is None else query
         try:
             query = query_for(ex, partner.version or V230, query)
@@ -349,6 +352,11 @@ class FrontDoor:
     async def connected(self, party: str | None) -> str | None:
         """``party`` when it is a connected party, else None."""
         return party if party is not None and await self.directory.serving(party) is not None else None
+
+    async def serving(self, party: str) -> Partner | None:
+        """The connected platform serving ``party`` (None: none), to hand to :meth:`forward` so that a routed request
+        asks the directory once."""
+        return await self.directory.serving(party)
 
     def page(self, ex: Exchange) -> PageRequest:
         return page_request(ex.query_params, self.settings)

@@ -30,7 +30,7 @@ from reference_hub.faults import Fault
 from reference_hub.hub.client import Answer, OutboundClient, Outcome, redact_url
 from reference_hub.hub.directory import Directory
 from reference_hub.hub.health import Health, shown_body, shown_headers, stamp
-from reference_hub.hub.tokens import TokenVault
+from reference_hub.hub.tokens import TokenVault, authorization_header
 from reference_hub.hub.traffic import Exchange, Traffic
 from reference_hub.ocpi.errors import (
     ForwardTimeout,
@@ -49,6 +49,8 @@ from reference_hub.store.desk import KeptExchange
 
 log = logging.getLogger("reference_hub.routing")
 
+_AUTHORIZATIONS_KEPT = 10_000
+"""Authorization headers kept per process (one per connected platform; all dropped at once beyond this)."""
 _RELAYED_HEADERS = ("x-total-count", "x-limit", "link", "location")
 _LINK = re.compile(r"<([^>]*)>\s*;\s*rel=\"?next\"?", re.IGNORECASE)
 
@@ -133,10 +135,16 @@ class Forwarder:
         self.health = health or Health(None)
         """DEGRADED marks and kept exchanges (see ``hub/health.py``)."""
         self._faults = frozenset(settings.faults)
+        self._authorizations: dict[tuple[str, bool], list[tuple[str, str]]] = {}
+        """The Authorization header for each sealed outgoing token (and whether its party uses raw tokens): opening a
+        sealed token (Fernet: an HMAC and AES) on every forward was about a twentieth of a routed request's CPU. A
+        rotated token is sealed anew, so it gets an entry of its own; the old one is never used again."""
 
-    async def receiver(self, to: str) -> Partner:
-        """The connected partner serving party ``to`` (4001 when none)."""
-        partner = await self.directory.serving(to)
+    async def receiver(self, to: str, partner: Partner | None = None) -> Partner:
+        """The connected partner serving party ``to`` (4001 when none); ``partner``: the caller looked it up already
+        (the directory is not asked twice), only its state is checked."""
+        if partner is None:
+            partner = await self.directory.serving(to)
         if partner is None:
             if await self.directory.suspended(to):
                 raise ReceiverNotConnected(f"{to} is suspended by the hub's operator")
@@ -146,13 +154,20 @@ class Forwarder:
         return partner
 
     def authorization(self, partner: Partner) -> tuple[str | None, list[tuple[str, str]]]:
-        """``(token for the client to encode, extra headers)``: the raw token for platforms that use raw tokens."""
-        if partner.outgoing_token is None:
+        """``(token for the client to encode, extra headers)``: here always ``None`` and the Authorization header
+        itself, ``Token <base64>``, or the raw token for platforms that use raw tokens."""
+        sealed = partner.outgoing_token
+        if sealed is None:
             raise ReceiverNotConnected(f"the hub holds no token for {partner.partner_id}")
-        token = self.vault.decrypt(partner.outgoing_token)
-        if partner.raw_token_auth:
-            return None, [("Authorization", f"Token {token}")]
-        return token, []
+        key = (sealed, partner.raw_token_auth)
+        header = self._authorizations.get(key)
+        if header is None:
+            token = self.vault.decrypt(sealed)
+            header = [("Authorization", f"Token {token}" if partner.raw_token_auth else authorization_header(token))]
+            if len(self._authorizations) >= _AUTHORIZATIONS_KEPT:
+                self._authorizations.clear()
+            self._authorizations[key] = header
+        return None, header
 
     async def send(
         self,
@@ -238,7 +253,11 @@ class Forwarder:
                     error=error,
                 )
             )
-            if sent is not None and sent.answer.outcome is not Outcome.BUSY:
+            if (
+                sent is not None
+                and sent.answer.outcome is not Outcome.BUSY
+                and (error or status_code != 1000 or object_ref or self.health.marked(partner.partner_id))
+            ):  # the usual case (answered with 1000, receiver healthy) has nothing to record
                 await self._health(
                     partner, sent, error, status_code, at, headers, body, method, url, sender, to, module, object_ref
                 )

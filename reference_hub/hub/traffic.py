@@ -98,7 +98,9 @@ class Series:
         buckets = self._buckets
         if not buckets or buckets[-1].start < start:
             buckets.append(Bucket(start))
-        bucket = next((b for b in reversed(buckets) if b.start == start), None)
+        bucket: Bucket | None = buckets[-1]  # nearly always the newest; an older one only for an exchange noted late
+        if bucket is not None and bucket.start != start:
+            bucket = next((b for b in reversed(buckets) if b.start == start), None)
         if bucket is None:  # older than the newest bucket and not kept
             return
         bucket.sent += 1

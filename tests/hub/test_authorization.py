@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import pytest
 
+from reference_hub.hub.tokens import authorization_header
 from reference_hub.ocpi.models import Role
 from reference_hub.store import PartnerStatus
 from tests.hub.inprocess import REFUSED_CONNECTION, TIMEOUT, Hub, World, ocpi
@@ -120,3 +122,31 @@ async def test_a_suspended_platform_named_in_to_is_4003_before_anything_is_sent(
     answer = await hub.send("tokensSenderPostAuthorize", world.cpo, "RTA1", to=world.msp)
     assert answer.status_code == 4003
     assert [c for c in hub.client.calls if "/tokens/" in c.url] == []
+
+
+async def test_each_forward_carries_the_token_the_hub_holds_for_the_emsp_now(world: World) -> None:
+    """The Authorization header of a receiver is kept per process by its sealed token: a token sealed anew (a
+    rotation) is what the next forward carries, never the one before."""
+    hub, cpo, msp = world.hub, world.cpo, world.msp
+    await issue(world, "ROT1", whitelist="NEVER")
+    hub.client.answer("POST", msp.url("SENDER", "tokens"), ocpi({"allowed": "ALLOWED"}))
+    await hub.send("tokensSenderPostAuthorize", cpo, "ROT1", to=None)
+    await hub.send("tokensSenderPostAuthorize", cpo, "ROT1", to=None)
+    first = [c.header("Authorization") for c in hub.client.to(msp.base, "POST")]
+    assert first == [authorization_header(msp.outgoing)] * 2
+    stored = await hub.ctx.store.get_partner(msp.partner_id)
+    assert stored is not None
+    rotated = msgspec.structs.replace(stored, outgoing_token=hub.ctx.registrar.vault.encrypt("token-b-rotated"))
+    await hub.ctx.store.replace_partner(rotated, expected_token_hash=stored.token_hash)
+    hub.ctx.directory.forget()
+    await hub.send("tokensSenderPostAuthorize", cpo, "ROT1", to=None)
+    assert hub.client.to(msp.base, "POST")[-1].header("Authorization") == authorization_header("token-b-rotated")
+
+
+async def test_a_party_that_uses_raw_tokens_gets_its_token_raw(hub: Hub) -> None:
+    cpo = await hub.register("NL", "CPO")
+    msp = await hub.register("DE", "MSP", Role.EMSP, raw_token=True)
+    hub.client.answer("POST", msp.url("SENDER", "tokens"), ocpi({"allowed": "ALLOWED"}))
+    answer = await hub.send("tokensSenderPostAuthorize", cpo, "RAW1", to=msp)
+    assert answer.status_code == 1000
+    assert hub.client.to(msp.base, "POST")[-1].header("Authorization") == f"Token {msp.outgoing}"

@@ -12,10 +12,17 @@ from loadtests.charts import CHARTS, draw
 pytest.importorskip("matplotlib", reason="the charts need the bench extra (matplotlib)")
 
 ROW = {"p50": 1.0, "p95": 3.0, "p99": 9.0, "other_cores": 0.1}
+RATES = (50, 100, 200, 400, 800)
 DATA = {
     "settings": {"rate": 1000},
     "summary": {f"{t}/{k}": ROW for t in ("bare", "hub-1k", "hub-100k") for k in ("max", "fixed-rate")},
-    "authorize": {"users": 32, "hub": {**ROW, "rps": 500}, "emsp": {**ROW, "rps": 1500}},
+    "token_curve": [{"rate": r, "bare": {**ROW, "rps": r}, "hub-1k": {**ROW, "rps": min(r, 600)}} for r in RATES],
+    "authorize": {
+        "users": 32,
+        "hub": {**ROW, "rps": 500},
+        "emsp": {**ROW, "rps": 1500},
+        "curve": [{"rate": r, "hub": {**ROW, "rps": min(r, 500)}, "emsp": {**ROW, "rps": r}} for r in RATES],
+    },
     "push": {
         "rate": 200,
         "receivers": 4,
@@ -44,7 +51,12 @@ def test_every_chart_is_drawn_as_a_png(tmp_path: Path) -> None:
 
 
 def test_a_run_without_some_figures_draws_only_what_it_has(tmp_path: Path) -> None:
-    assert [p.name for p in draw({"authorize": DATA["authorize"]}, tmp_path)] == ["authorization.png"]
+    assert [p.name for p in draw({"authorize": DATA["authorize"]}, tmp_path)] == [
+        "authorization.png",
+        "authorization-load.png",
+    ]
+    no_curve = {k: v for k, v in DATA["authorize"].items() if k != "curve"}
+    assert [p.name for p in draw({"authorize": no_curve}, tmp_path / "older")] == ["authorization.png"]
 
 
 def test_the_report_shows_the_charts_beside_it(tmp_path: Path) -> None:

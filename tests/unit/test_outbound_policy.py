@@ -6,6 +6,7 @@ Pure logic: no socket is opened here. The same rules applied to real connections
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 
@@ -126,5 +127,27 @@ def test_keyed_limit_bounds_holders_per_key_and_forgets_idle_keys() -> None:
             assert limit.busy("party-b") == 2
         assert limit.busy("party-a") == 0 and limit.busy("party-b") == 0
         assert limit._gates == {}  # no bookkeeping left for keys nobody holds
+
+    asyncio.run(main())
+
+
+def test_a_wait_for_a_slot_given_up_holds_nothing() -> None:
+    """A call whose deadline passes while it waits for a party's slot leaves that party's count as it was."""
+
+    async def main() -> None:
+        limit = KeyedLimit(1)
+        assert await limit.take("party-c")
+        waiting = asyncio.create_task(limit.acquire("party-c"))
+        await asyncio.sleep(0)
+        assert limit.busy("party-c") == 2  # the holder and the one waiting
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
+        assert limit.busy("party-c") == 1
+        assert not await limit.take("party-c")  # still full: the holder has it
+        limit.release("party-c")
+        assert limit._gates == {}
+        assert await limit.take("party-c")  # free again
+        limit.release("party-c")
 
     asyncio.run(main())

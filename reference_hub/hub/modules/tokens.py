@@ -36,10 +36,11 @@ async def authorize(door: FrontDoor, ex: Exchange) -> Reply:
     if owner is None:
         owners = await door.objects.owners_of(TOKENS, uid, kind)
         owner = owners[0] if len(owners) == 1 else None
-    if owner is not None and await door.connected(owner) is not None:
+    receiver = None if owner is None else await door.serving(owner)
+    if owner is not None and receiver is not None:
         try:
             forwarded = None if Fault.AUTHORIZE_BODY_DROPPED in door.faults else body or None
-            relayed = await door.forward(ex, who, owner, forwarded, query=query)
+            relayed = await door.forward(ex, who, owner, forwarded, query=query, receiver=receiver)
         except (ForwardTimeout, ReceiverNotConnected) as exc:
             info = await _from_copy_offline(door, who, uid, kind, body, owner, exc)
             return _answer(door, lambda: info.allowed, Reply(info))

@@ -1,0 +1,50 @@
+"""The routed-authorization part of BENCHMARKS.md is written from a run's figures (made up here: only the report's
+arithmetic and wording are tested, never a speed)."""
+
+from __future__ import annotations
+
+from loadtests.bench import _rta_load, _rta_targets
+
+
+def _run(p50: float, p99: float, rps: float, **cpu: float) -> dict[str, float]:
+    return {"rps": rps, "p50": p50, "p95": p99, "p99": p99, "failures": 0, "other_cores": 0.2, **cpu}
+
+
+RTA = {
+    "hub": _run(9.0, 40.0, 900, hub_us=300.0),
+    "emsp": _run(3.0, 12.0, 2500, emsp_us=100.0),
+    "ratio_cpu": 3.0,
+    "fixed": {
+        "rate": 200,
+        "users": 50,
+        "hub": _run(1.5, 7.0, 200, hub_us=400.0),
+        "emsp": _run(0.5, 2.0, 200, emsp_us=100.0),
+    },
+    "added_p50": 1.0,
+    "added_p99": 5.0,
+    "ratio_cpu_fixed": 4.0,
+    "curve": [
+        {"rate": r, "hub": _run(1.5, 7.0, min(r, 600)), "emsp": _run(0.5, 2.0, r)} for r in (50, 100, 200, 400, 800)
+    ],
+}
+
+
+def test_the_targets_say_what_the_hub_adds_and_whether_each_is_met() -> None:
+    rows = _rta_targets(RTA)
+    assert len(rows) == 3
+    assert "3.00 (300 / 100 µs)" in rows[0] and "**missed** by 0.50" in rows[0]
+    assert "200 req/s offered | ≤ 2 ms | 1.00 ms | met" in rows[1]
+    assert "≤ 5 ms | 5.00 ms | met" in rows[2]
+
+
+def test_the_load_table_has_a_row_per_step_and_target() -> None:
+    lines = _rta_load(RTA, {"duration": 15, "curve_duration": 6})
+    steps = [line for line in lines if line.startswith("| 800 |")]
+    assert [line.split(" | ")[1] for line in steps] == ["through the hub", "the eMSP alone"]
+    assert sum(line.startswith("| 200 |") for line in lines) == 4  # the fixed-rate run and the curve's step
+    assert "p50 1.00 ms (target ≤ 2), p99 5.00 ms (target ≤ 5)" in lines[-1]
+
+
+def test_a_run_without_the_fixed_rate_figures_reports_none() -> None:
+    older = {k: v for k, v in RTA.items() if k not in ("fixed", "curve")}
+    assert _rta_targets(older) == [] and _rta_load(older, {"duration": 15}) == []

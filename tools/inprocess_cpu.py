@@ -1,0 +1,210 @@
+"""``python tools/inprocess_cpu.py``: the hub's own CPU per request on its two hot paths, without the server around it.
+
+``make bench`` measures whole processes under load on a machine it shares with the load generator, so its CPU per
+request moves by tens of percent with whatever else runs. To tell whether a change to the hub's code helped, this
+calls the hub's ASGI app directly from one uvloop process (32 requests at once, as the bench's users), so the figure
+is the hub's Python work alone (no granian, no load generator) and steadier:
+
+- ``authorize``: real-time authorization routed to the load-test eMSP (``loadtests/peer.py`` in its own process, over
+  loopback, with the hub's real outbound client), 10% unknown uids, as the bench's authorize phase;
+- ``tokens``: GET versions and version details with the seeded parties' tokens, 10% unknown tokens (HTTP 401);
+- ``bare``: the same GETs on the bare endpoint (``loadtests/bare_app.py``), the reference.
+
+The store is seeded the bench's way (``ocpi-hub seed``, ``seed-tokens``) in a temporary folder; for ``authorize`` a
+hub is served once, only so the eMSP can register through the real handshake. Figures are process CPU time
+(``time.process_time``) per request, median of ``--rounds`` rounds after a warm-up; ``--profile FILE`` writes a
+cProfile of the last round. Everything listens on 127.0.0.1 and stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import cProfile
+import csv
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+Request = tuple[str, str, bytes, list[tuple[bytes, bytes]]]
+CONCURRENCY = 32
+WARM_UP = 300
+
+
+def _auth(token: str) -> bytes:
+    return b"Token " + base64.b64encode(token.encode())
+
+
+async def _measure(app: Any, requests: Iterator[Request], count: int, rounds: int, profile: Path | None) -> float:
+    """Median CPU µs per request over ``rounds`` rounds of ``count`` requests, inside the app's lifespan."""
+    events: asyncio.Queue[dict[str, str]] = asyncio.Queue()
+    started = asyncio.Event()
+
+    async def lifespan_send(message: dict[str, Any]) -> None:
+        if message["type"].startswith("lifespan.startup"):
+            started.set()
+
+    lifespan = asyncio.create_task(
+        app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, events.get, lifespan_send)
+    )
+    await events.put({"type": "lifespan.startup"})
+    await started.wait()
+    statuses: dict[int, int] = {}
+
+    async def one(method: str, path: str, query: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": query,
+            "root_path": "",
+            "headers": headers,
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 8080),
+            "state": {},
+        }
+        body_sent = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal body_sent
+            if not body_sent:
+                body_sent = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await asyncio.Event().wait()  # the client never disconnects
+            raise AssertionError
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                statuses[message["status"]] = statuses.get(message["status"], 0) + 1
+
+        await app(scope, receive, send)
+
+    async def run(n: int) -> None:
+        batch = [next(requests) for _ in range(n)]
+        queue = iter(batch)
+
+        async def user() -> None:
+            for request in queue:
+                await one(*request)
+
+        await asyncio.gather(*(user() for _ in range(CONCURRENCY)))
+
+    await run(WARM_UP)
+    figures = []
+    for index in range(rounds):
+        profiler = cProfile.Profile() if profile is not None and index == rounds - 1 else None
+        statuses.clear()
+        cpu = time.process_time()
+        if profiler:
+            profiler.enable()
+        await run(count)
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(profile)  # type: ignore[arg-type]
+        figures.append((time.process_time() - cpu) / count * 1e6)
+    print(f"  answers of the last round: {dict(sorted(statuses.items()))}")
+    await events.put({"type": "lifespan.shutdown"})
+    await lifespan
+    return statistics.median(figures)
+
+
+def _gets(tokens: list[str], rnd: random.Random) -> Iterator[Request]:
+    while True:
+        token = f"unknown-{rnd.getrandbits(64):016x}" if rnd.random() < 0.1 else rnd.choice(tokens)
+        path = "/ocpi/versions" if rnd.random() < 0.5 else "/ocpi/2.3.0"
+        yield (
+            "GET",
+            path,
+            b"",
+            [
+                (b"host", b"127.0.0.1:8080"),
+                (b"authorization", _auth(token)),
+                (b"x-request-id", b"r1"),
+                (b"x-correlation-id", b"c1"),
+            ],
+        )
+
+
+def _authorizations(cpo: str, rows: list[list[str]], rnd: random.Random) -> Iterator[Request]:
+    headers = [
+        (b"host", b"127.0.0.1:8080"),
+        (b"content-length", b"0"),
+        (b"authorization", _auth(cpo)),
+        (b"x-request-id", b"r1"),
+        (b"x-correlation-id", b"c1"),
+        (b"ocpi-from-country-code", b"AA"),
+        (b"ocpi-from-party-id", b"000"),
+    ]
+    while True:
+        if rnd.random() < 0.1:
+            uid, kind = f"UNKNOWN{rnd.getrandbits(64):016X}", "RFID"
+        else:
+            uid, kind = rnd.choice(rows)[:2]
+        yield "POST", f"/ocpi/2.3.0/sender/tokens/{uid}/authorize", f"type={kind}".encode(), headers
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("targets", nargs="*", metavar="TARGET", help="authorize, tokens or bare (default: all three)")
+    parser.add_argument("--requests", type=int, default=10_000, help="requests per round (default 10,000)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds, median reported (default 3)")
+    parser.add_argument("--profile", type=Path, help="write a cProfile of the last round of each target here")
+    args = parser.parse_args(argv)
+    targets = args.targets or ["authorize", "tokens", "bare"]
+    unknown = set(targets) - {"authorize", "tokens", "bare"}
+    if unknown:
+        parser.error(f"unknown target(s): {', '.join(sorted(unknown))}")
+
+    import uvloop
+
+    from loadtests.bench import Bench, Settings
+    from reference_hub.app import create_app
+    from reference_hub.settings import load_settings
+
+    rnd = random.Random(1)
+    with tempfile.TemporaryDirectory(prefix="inprocess-cpu-") as tmp:
+        bench = Bench(Settings(rta_tokens=20_000), Path(tmp), Path(tmp) / "unused.md", "tools/inprocess_cpu.py")
+        store, tokens_file = bench.seed("hub", 1_000)
+        tokens = tokens_file.read_text().split()
+        settings = load_settings(store=store, allow_private_peers=True, auth_failure_limit=0, alive_after=0)
+        for target in targets:
+            profile = args.profile.with_suffix(f".{target}.prof") if args.profile else None
+            print(f"{target}: {args.rounds} rounds of {args.requests} requests")
+            if target == "authorize":
+                server = bench.hub("hub", store, 1_000, workers=1)
+                try:
+                    server.start()
+                    with bench.authorization_peer(server, store) as (_peer, table):
+                        server.stop()
+                        rows = [row for row in csv.reader(table.open()) if row and row[0] != "uid"]
+                        requests = _authorizations(tokens[0], rows, rnd)
+                        figure = uvloop.run(
+                            _measure(create_app(settings), requests, args.requests, args.rounds, profile)
+                        )
+                finally:
+                    server.stop()
+            else:
+                if target == "bare":
+                    from loadtests.bare_app import app
+                else:
+                    app = create_app(settings)
+                figure = uvloop.run(_measure(app, _gets(tokens, rnd), args.requests, args.rounds, profile))
+            print(f"{target}: {figure:.1f} µs of CPU per request")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
