@@ -218,11 +218,47 @@ def _bars(plt: Any, path: Path, labels: list[str], values: dict[str, list[float]
     return path
 
 
-CHARTS = (
-    "token-validation.png",
-    "token-validation-load.png",
-    "authorization.png",
-    "authorization-load.png",
-    "pushes.png",
-    "fanout.png",
-)
+def _load_curve(
+    plt: Any, path: Path, points: list[dict[str, Any]], targets: tuple[tuple[str, str], ...], title: str
+) -> Path:
+    """p50 (solid) and p99 (dashed) against offered rate, one colour per target, both axes logarithmic (the rates
+    double from step to step; latency spans two orders of magnitude once a server saturates). Each step's served rate
+    is written beside its p99 point when it fell short of the offered one."""
+    figure, axes = plt.subplots(figsize=(7.5, 3.6))
+    noise = 0.0
+    for index, (key, label) in enumerate(targets):
+        steps = [(float(p["rate"]), p[key]) for p in points if p.get(key)]
+        if not steps:
+            continue
+        colour = f"C{index}"
+        rates = [rate for rate, _ in steps]
+        axes.plot(rates, [max(float(r.get("p50") or 0), 0.01) for _, r in steps], "o-", color=colour,
+                  label=f"{label}, p50")  # fmt: skip
+        axes.plot(rates, [max(float(r.get("p99") or 0), 0.01) for _, r in steps], "s--", color=colour,
+                  label=f"{label}, p99")  # fmt: skip
+        for rate, r in steps:
+            served = float(r.get("rps") or 0)
+            if served < 0.95 * rate:
+                axes.annotate(f"{served:.0f}/s", (rate, max(float(r.get("p99") or 0), 0.01)), fontsize=7,
+                              textcoords="offset points", xytext=(4, 4), color=colour)  # fmt: skip
+            noise = max(noise, float(r.get("other_cores") or 0))
+    axes.set_xscale("log", base=2)
+    axes.set_yscale("log")
+    rates = sorted({float(p["rate"]) for p in points})
+    axes.set_xticks(rates, [f"{r:.0f}" for r in rates])
+    axes.set_xlabel("offered req/s (served req/s written where it fell short)")
+    axes.set_ylabel("ms (log scale)")
+    axes.set_title(f"{title}\nother processes up to {noise:.2f} cores", fontsize=9)
+    axes.legend(fontsize=7, ncol=2)
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+    return path
+
+
+__all__ = ("CHARTS", "draw", "main")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
