@@ -48,3 +48,30 @@ def test_the_load_table_has_a_row_per_step_and_target() -> None:
 def test_a_run_without_the_fixed_rate_figures_reports_none() -> None:
     older = {k: v for k, v in RTA.items() if k not in ("fixed", "curve")}
     assert _rta_targets(older) == [] and _rta_load(older, {"duration": 15}) == []
+
+
+def test_the_other_targets_follow_the_phases_the_run_has() -> None:
+    from loadtests.bench import _other_targets
+
+    run = {
+        "summary": {
+            "bare/max": {"server_us": 80.0},
+            "hub-1k/max": {"server_us": 96.0},
+            "hub-100k/max": {"server_us": 120.0},
+        },
+        "registration": {"registrations_per_s": 65.0},
+        "fairness": {"ratio_p99": 1.5},
+        "fanout": {
+            "plan": {"receivers": 50},
+            "fanout": {"asked_per_s": 2500, "delay_ms": {"p99": 1200.0}, "missing": 0, "duplicated": 0},
+            "backlog": {"missing": 1, "duplicated": 0, "drain": {"per_s": 1500.0}},
+        },
+    }
+    rows = _other_targets(run)
+    assert "1.20 (96 / 80 µs) | met" in rows[0] and "1.50 (120 / 80 µs) | **missed** by 0.25" in rows[1]
+    assert "| ≥ 70 | 65.0 | **missed** by 5.00 |" in rows[2]
+    assert "| ≤ 2 | 1.50 | met |" in rows[3]
+    assert "1200 ms | **missed** by 200.00 ms" in rows[4]
+    assert "| 0 | 1 | " in rows[5] and "met" not in rows[5].rsplit("|", 2)[1]  # one delivery missing in the backlog
+    assert "1,500/s | met" in rows[6]
+    assert _other_targets({}) == []
