@@ -419,7 +419,23 @@ class Registrar:
         )
         if self.settings.has_fault(Fault.OLD_TOKEN_SURVIVES):
             await self.store.add_invitation(Invitation(token_hash=caller.token_hash, created=now()))
+        await self._announce_roles(current, updated)
         return await self._answer(token_c, current.partner_id, version, encode)
+
+    async def _announce_roles(self, before: Partner, after: Partner) -> None:
+        """A rotation may change the platform's roles: the others are told of each party-role it dropped (SUSPENDED,
+        as for an unregistration) and each it added (CONNECTED), and of nothing when the roles stayed the same."""
+
+        def key(role: Any) -> tuple[str, str, str]:
+            return (role.country_code, role.party_id, role.role.value)
+
+        old, new = {key(r) for r in before.roles}, {key(r) for r in after.roles}
+        dropped = [r for r in before.roles if key(r) not in new]
+        added = [r for r in after.roles if key(r) not in old]
+        if dropped:
+            await self.announce(msgspec.structs.replace(before, roles=dropped), "SUSPENDED")
+        if added:
+            await self.announce(msgspec.structs.replace(after, roles=added), "CONNECTED")
 
     async def unregister(self, caller: Caller) -> None:
         """Credentials DELETE: the partner's token stops working and its party ids are free again."""

@@ -5,8 +5,9 @@ It serves versions, version details and credentials on a loopback port and is dr
 control API, so the hub under test only ever talks to it over real HTTP:
 
     POST /control/register   {"versions_url": ..., "token": TOKEN_A}   party-initiated registration with the hub
-    POST /control/rotate     {"version": V}?                         credentials PUT with a new token B (to the hub's
-                                                                     credentials endpoint of version V: a move)
+    POST /control/rotate     {"version": V, "party_id": P}?          credentials PUT with a new token B (to the hub's
+                                                                     credentials endpoint of version V: a move; as
+                                                                     party P: its roles changed)
     POST /control/unregister                                         credentials DELETE
     POST /control/invite                                             a token A for a hub-initiated registration
     GET  /control/state                                              tokens, calls seen (timed), peer credentials
@@ -189,9 +190,12 @@ class Party:
             self.hub_credentials = answer["data"]
         return {"step": "post", "http": status, "body": answer}
 
-    def rotate(self, version: str | None = None) -> dict[str, Any]:
-        """Credentials PUT; to the hub's credentials endpoint of ``version`` when given (moving to that version)."""
+    def rotate(self, version: str | None = None, party_id: str | None = None) -> dict[str, Any]:
+        """Credentials PUT; to the hub's credentials endpoint of ``version`` when given (moving to that version), and
+        under ``party_id`` instead of the party's own when given (a platform whose roles changed)."""
         assert self.hub_credentials_url and self.token_c
+        if party_id is not None:
+            self.party = party_id
         url = self.hub_credentials_url
         if version is not None and version != self.current:
             status, versions = self.call("GET", self.hub_credentials["url"], self.token_c)
@@ -585,7 +589,8 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
                     args = self.body()
                     self.reply(200, json.dumps(party.register(args["versions_url"], args["token"])).encode())
                 elif self.path == "/control/rotate":
-                    self.reply(200, json.dumps(party.rotate((self.body() or {}).get("version"))).encode())
+                    asked = self.body() or {}
+                    self.reply(200, json.dumps(party.rotate(asked.get("version"), asked.get("party_id"))).encode())
                 elif self.path == "/control/unregister":
                     self.reply(200, json.dumps(party.unregister()).encode())
                 elif self.path == "/control/invite":

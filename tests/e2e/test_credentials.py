@@ -297,3 +297,40 @@ def test_partners_list_does_not_call_a_healthy_receive_only_party_half_registere
     client.get(hub.versions_url, headers=auth(party.state()["token_c"])).raise_for_status()
     rows = [line.split() for line in hub.cli("partners").stdout.splitlines()]
     assert next(r for r in rows if r[0] == "DE-RCV")[2] == "-"
+
+
+def test_a_rotation_that_changes_the_roles_is_announced_to_the_others(fresh_hub: HubProcess, make_party: Party) -> None:
+    """ClientInfo follows the party-roles a credentials PUT drops (SUSPENDED) and adds (CONNECTED); a rotation that
+    keeps them announces nothing."""
+    listener = make_party("DE", "LSN", "--role", "EMSP")
+    assert (
+        listener.control("register", {"versions_url": fresh_hub.versions_url, "token": fresh_hub.invite()})["body"][
+            "status_code"
+        ]
+        == 1000
+    )
+    cpo = make_party("NL", "RTA")
+    assert (
+        cpo.control("register", {"versions_url": fresh_hub.versions_url, "token": fresh_hub.invite()})["body"][
+            "status_code"
+        ]
+        == 1000
+    )
+
+    def told(count: int) -> list[tuple[str, str]]:
+        deadline = time.monotonic() + 15
+        while True:
+            infos = [
+                (r["body"]["party_id"], r["body"]["status"])
+                for r in listener.http.get("/control/received").json()
+                if "/receiver/hubclientinfo/NL/" in r["path"] and r["method"] == "PUT"
+            ]
+            if len(infos) >= count or time.monotonic() > deadline:
+                return infos
+            time.sleep(0.05)
+
+    assert told(1) == [("RTA", "CONNECTED")]
+    assert cpo.control("rotate")["body"]["status_code"] == 1000  # the same roles
+    changed = cpo.control("rotate", {"party_id": "RTB"})
+    assert changed["body"]["status_code"] == 1000, changed
+    assert sorted(told(3)) == [("RTA", "CONNECTED"), ("RTA", "SUSPENDED"), ("RTB", "CONNECTED")]
