@@ -169,6 +169,15 @@ class Registrar:
                         self._encoded.drop(partner.partner_id)
                 elif self._reachable.pop(partner.partner_id, None) is not None:
                     self._encoded.drop(partner.partner_id)
+            # A partner an operator removed is not among the changes (its row is gone): fewer ACTIVE partners in the
+            # store than here means one was, and then all are read again.
+            counted = (await self.store.list_partners(statuses=(PartnerStatus.ACTIVE,), limit=0)).total
+            if counted < len(self._reachable):
+                self._reachable_cursor = None
+                self._reachable = {}
+                self._encoded = _EncodedRoles()
+                self._reachable_stale = True
+                return await self._reachable_roles()
         return self._reachable
 
     async def announce(self, partner: Partner, status: str) -> None:

@@ -54,6 +54,19 @@ async def test_the_answer_follows_each_change_of_the_party_list(hub: Hub) -> Non
     assert sent == whole and b'"MSP"' not in sent  # an unregistered party disappears
 
 
+async def test_a_party_the_operator_removed_disappears_from_the_answer(hub: Hub) -> None:
+    """A removed partner's row is gone, so it is not among the partners changed since the last look: the answer must
+    still drop it."""
+    cpo = await hub.register("NL", "CPO", Role.CPO)
+    msp = await hub.register("DE", "MSP", Role.EMSP)
+    await hub.register("BE", "OTH", Role.EMSP)
+    before, _ = await _both(hub, cpo.partner_id)
+    assert b'"MSP"' in before
+    assert await hub.ctx.operators.remove(msp.partner_id)
+    sent, whole = await _both(hub, cpo.partner_id)
+    assert sent == whole and b'"MSP"' not in sent and b'"OTH"' in sent
+
+
 async def test_the_only_partner_gets_the_hub_alone(hub: Hub) -> None:
     only = await hub.register("NL", "CPO", Role.CPO)
     sent, whole = await _both(hub, only.partner_id)
