@@ -17,6 +17,7 @@ from reference_hub.hub.tokens import authorization_header, hash_token, secret_ma
 from reference_hub.ocpi.datetime import now
 from reference_hub.store import Invitation
 from reference_hub.store.sqlite import SqliteStore
+from tests.support.clock import FakeClock
 
 
 def test_cache_keys_are_fixed_size_digests() -> None:
@@ -73,14 +74,6 @@ def test_an_overlong_authorization_header_is_never_looked_up_or_cached() -> None
         await store.close()
 
     asyncio.run(main())
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_limiter_locks_an_address_out_past_its_limit_and_logs_it_once(caplog: pytest.LogCaptureFixture) -> None:

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from reference_hub.hub.outbox import Breaker
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import FakeClock
 
 
 def test_out_after_the_threshold_of_failures_in_a_row_and_a_delivery_resets_the_count() -> None:
-    breaker = Breaker(3, 10, clock=Clock())
+    breaker = Breaker(3, 10, clock=FakeClock())
     assert [breaker.failed("R") for _ in range(2)] == [False, False]
     breaker.delivered("R")
     assert [breaker.failed("R") for _ in range(3)] == [False, False, True]
@@ -23,7 +16,7 @@ def test_out_after_the_threshold_of_failures_in_a_row_and_a_delivery_resets_the_
 
 
 def test_one_probe_per_cool_down_and_a_failed_probe_doubles_the_wait() -> None:
-    clock = Clock()
+    clock = FakeClock()
     breaker = Breaker(1, 10, clock=clock)
     assert breaker.failed("R") is True
     clock.now += 9.9
@@ -41,7 +34,7 @@ def test_one_probe_per_cool_down_and_a_failed_probe_doubles_the_wait() -> None:
 
 
 def test_the_wait_between_probes_is_bounded() -> None:
-    clock = Clock()
+    clock = FakeClock()
     breaker = Breaker(1, 200, clock=clock)
     breaker.failed("R")
     for _ in range(5):
@@ -53,7 +46,7 @@ def test_the_wait_between_probes_is_bounded() -> None:
 
 
 def test_a_receiver_that_leaves_again_soon_waits_longer_than_the_first_time() -> None:
-    clock = Clock()
+    clock = FakeClock()
     breaker = Breaker(1, 10, clock=clock)
     breaker.failed("R")
     clock.now += 10
@@ -73,7 +66,7 @@ def test_a_receiver_that_leaves_again_soon_waits_longer_than_the_first_time() ->
 
 
 def test_the_store_is_the_truth_of_who_is_out() -> None:
-    clock = Clock()
+    clock = FakeClock()
     breaker = Breaker(0, 10, clock=clock)
     assert not any(breaker.failed("R") for _ in range(100))  # threshold 0: never out on its own
     breaker.sync({"OFF"})  # found OFFLINE in the store: probed at once

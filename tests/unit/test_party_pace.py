@@ -1,20 +1,13 @@
-"""``PartyPace``, the rate budget per platform, on a hand-driven clock (a stand-in for time.monotonic)."""
+"""``PartyPace``, the rate budget per platform, on a hand-driven clock (``FakeClock``, a stand-in for time.monotonic)."""
 
 from __future__ import annotations
 
 from reference_hub.hub.ratelimit import PartyPace
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import FakeClock
 
 
 def test_a_burst_passes_then_requests_are_spaced_then_refused() -> None:
-    clock = Clock()
+    clock = FakeClock()
     pace = PartyPace(4, max_wait=1.0, clock=clock)
     turns = [pace.turn("A") for _ in range(12)]
     assert turns[:5] == [0.0] * 5  # a second's worth, and the one due now
@@ -24,7 +17,7 @@ def test_a_burst_passes_then_requests_are_spaced_then_refused() -> None:
 
 
 def test_a_refused_request_costs_nothing_and_the_budget_refills() -> None:
-    clock = Clock()
+    clock = FakeClock()
     pace = PartyPace(2, max_wait=0.0, clock=clock)
     assert [pace.turn("A") for _ in range(3)] == [0.0, 0.0, 0.0]
     assert pace.turn("A") < 0 and pace.turn("A") < 0  # refusals do not push the next turn further away
