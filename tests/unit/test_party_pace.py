@@ -1,4 +1,4 @@
-"""``PartyPace``, the rate budget per platform, on a hand-driven clock (``FakeClock``, a stand-in for time.monotonic)."""
+"""``PartyPace``, the rate budget per platform, on a hand-driven clock (``tests/support/clock.FakeClock``)."""
 
 from __future__ import annotations
 
