@@ -509,8 +509,7 @@ class Objects:
 
     async def owners_of(self, spec: ModuleSpec, object_id: str, object_type: str | None = None) -> list[str]:
         """The parties holding an object with this id in the hub's copy (at most two: enough to see it is ambiguous)."""
-        found = await self.store.find_objects(spec.module, object_key(spec, object_id, object_type), limit=2)
-        return [o.owner for o in found]
+        return await self.store.find_owners(spec.module, object_key(spec, object_id, object_type), limit=2)
 
 
 __all__ = ("DEFAULT_TOKEN_TYPE", "Objects", "Prepared", "Requester", "object_key", "require_every_field", "same_id")

@@ -124,6 +124,11 @@ class MongoObjects:
         cursor = self.objects.find({"module": module, "object_id": object_id}).sort(_ORDER).limit(limit)
         return [_record(doc) async for doc in cursor]
 
+    async def find_owners(self, module: str, object_id: str, *, limit: int = 2) -> list[str]:
+        query = {"module": module, "object_id": object_id}
+        cursor = self.objects.find(query, {"owner": 1, "_id": 0}).sort(_ORDER).limit(limit)  # no body sent back
+        return [doc["owner"] async for doc in cursor]
+
     async def write_object(
         self, obj: StoredObject, *, expected_version: int | None, deliveries: Sequence[Delivery] = ()
     ) -> None:

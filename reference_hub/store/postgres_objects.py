@@ -31,6 +31,8 @@ VACUUM_AFTER = 10_000
 """Objects inserted in one bulk write after which the table is vacuumed and analysed at once."""
 
 FIND_BY_ID = f"SELECT {_COLUMNS} FROM objects WHERE module = $1 AND object_id = $2 ORDER BY seq LIMIT $3"  # noqa: S608
+FIND_OWNERS = "SELECT owner FROM objects WHERE module = $1 AND object_id = $2 ORDER BY seq LIMIT $3"
+"""Only the owner column: no body crosses the connection and no record is built."""
 
 
 def _record(row: Sequence[Any]) -> StoredObject:
@@ -95,6 +97,9 @@ class PostgresObjects:
 
     async def find_objects(self, module: str, object_id: str, *, limit: int = 2) -> list[StoredObject]:
         return [_record(r) for r in await self.pool.fetch(FIND_BY_ID, module, object_id, limit)]
+
+    async def find_owners(self, module: str, object_id: str, *, limit: int = 2) -> list[str]:
+        return [r[0] for r in await self.pool.fetch(FIND_OWNERS, module, object_id, limit)]
 
     async def write_object(
         self, obj: StoredObject, *, expected_version: int | None, deliveries: Sequence[Delivery] = ()
@@ -190,4 +195,4 @@ class PostgresObjects:
         return [_record(r) for r in rows]
 
 
-__all__ = ("FIND_BY_ID", "PostgresObjects", "page_statements")
+__all__ = ("FIND_BY_ID", "FIND_OWNERS", "PostgresObjects", "page_statements")

@@ -107,6 +107,29 @@ def test_find_objects_by_id_across_owners_oldest_first(backend: Backend) -> None
     run(backend, body)
 
 
+def test_find_owners_names_the_same_owners_in_the_same_order(backend: Backend) -> None:
+    """The owner-only look-up a routed authorization uses: the owners find_objects would give, and nothing else."""
+
+    async def body(h: Harness) -> None:
+        await h.store.write_object(obj("X|RFID", owner="NL/BBB", updated=1, module="tokens"), expected_version=None)
+        await h.store.write_object(obj("X|RFID", owner="NL/AAA", updated=2, module="tokens"), expected_version=None)
+        await h.store.write_object(obj("X|RFID", owner="NL/CCC", updated=3, module="tokens"), expected_version=None)
+        await h.store.write_object(obj("X|APP_USER", owner="NL/DDD", module="tokens"), expected_version=None)
+        await h.store.write_object(obj("X|RFID", owner="NL/EEE", module="locations"), expected_version=None)
+        owners = await h.store.find_owners("tokens", "X|RFID", limit=10)
+        assert owners == [o.owner for o in await h.store.find_objects("tokens", "X|RFID", limit=10)]
+        assert owners == ["NL/BBB", "NL/AAA", "NL/CCC"]  # oldest first, not by name
+        assert await h.store.find_owners("tokens", "X|RFID") == ["NL/BBB", "NL/AAA"]  # two: enough to see ambiguity
+        assert await h.store.find_owners("tokens", "X|RFID", limit=1) == ["NL/BBB"]
+        assert await h.store.find_owners("tokens", "X|APP_USER") == ["NL/DDD"]
+        assert await h.store.find_owners("tokens", "x|rfid") == []  # keys are stored case-folded by the hub
+        assert await h.store.find_owners("tariffs", "X|RFID") == []
+        assert await h.store.delete_object("tokens", "NL/BBB", "X|RFID") is True
+        assert await h.store.find_owners("tokens", "X|RFID") == ["NL/AAA", "NL/CCC"]
+
+    run(backend, body)
+
+
 def test_list_filters_orders_and_pages(backend: Backend) -> None:
     async def body(h: Harness) -> None:
         for i in range(6):
@@ -190,7 +213,7 @@ def test_sqlite_finds_an_id_across_owners_through_the_unique_index(tmp_path) -> 
     """Looking a token up by uid alone (the owner is what the hub wants to learn) must not walk the module's rows."""
     import sqlite3
 
-    from reference_hub.store.sqlite_objects import FIND_BY_ID, OBJECTS_SCHEMA
+    from reference_hub.store.sqlite_objects import FIND_BY_ID, FIND_OWNERS, OBJECTS_SCHEMA
 
     db = sqlite3.connect(tmp_path / "plan.db")
     db.executescript(OBJECTS_SCHEMA)
@@ -202,6 +225,8 @@ def test_sqlite_finds_an_id_across_owners_through_the_unique_index(tmp_path) -> 
     db.execute("ANALYZE")
     plan = " ".join(row[-1] for row in db.execute("EXPLAIN QUERY PLAN " + FIND_BY_ID, ("tokens", "UID7|RFID", 2)))
     assert "(module=? AND object_id=?)" in plan, plan
+    owners = " ".join(row[-1] for row in db.execute("EXPLAIN QUERY PLAN " + FIND_OWNERS, ("tokens", "UID7|RFID", 2)))
+    assert "COVERING INDEX" in owners and "(module=? AND object_id=?)" in owners, owners  # the row is never read
 
 
 def test_bulk_insert(backend: Backend) -> None:

@@ -21,7 +21,7 @@ from reference_hub.store import open_store
 from reference_hub.store.objects import ObjectQuery, StoredObject
 from reference_hub.store.outbox import Delivery
 from reference_hub.store.postgres import CHANGE_POLL, PostgresStore, split_url
-from reference_hub.store.postgres_objects import FIND_BY_ID, page_statements
+from reference_hub.store.postgres_objects import FIND_BY_ID, FIND_OWNERS, page_statements
 from reference_hub.store.postgres_outbox import CLAIM_DUE
 from reference_hub.store.postgres_schema import MIGRATIONS, SchemaTooNew, migrate
 from tests.contract.test_store_contract import invitation, partner
@@ -250,10 +250,11 @@ def test_finding_an_id_across_owners_uses_the_unique_index(postgres_url: str) ->
                 await connection.execute("ANALYZE objects")
                 for mode in ("force_generic_plan", "force_custom_plan"):
                     await connection.execute(f"SET plan_cache_mode = {mode}")
-                    plan = await _explain(connection, FIND_BY_ID, "tokens", "UID7|RFID", 2)
-                    indexes = {n.get("Index Name") for n in _nodes(plan)} - {None}
-                    assert indexes == {"objects_module_object_id_owner_key"}, (mode, plan)
-                    assert plan["Actual Rows"] == 1
+                    for statement in (FIND_BY_ID, FIND_OWNERS):
+                        plan = await _explain(connection, statement, "tokens", "UID7|RFID", 2)
+                        indexes = {n.get("Index Name") for n in _nodes(plan)} - {None}
+                        assert indexes == {"objects_module_object_id_owner_key"}, (mode, statement, plan)
+                        assert plan["Actual Rows"] == 1
             finally:
                 await connection.close()
         finally:
