@@ -216,7 +216,7 @@ def _versions(names: list[str]) -> dict[str, str]:
 
     found = {}
     for name in names:
-        dist = "ocpi-reference-hub" if name == "hub" else name
+        dist = "ocpi-hub" if name == "hub" else name
         try:
             found[name] = version(dist)
         except PackageNotFoundError:

@@ -221,18 +221,33 @@ def _is_ip(host: str) -> bool:
     return True
 
 
+_AUTHORITY = re.compile(r"[^:/?#]+://[^/?#]*")
+"""Scheme and authority at the start of a URL: what ``urlsplit`` takes as scheme and ``netloc`` (the authority ends
+at the first ``/``, ``?`` or ``#``), so every rule of :meth:`OutboundPolicy.check_url` that reads the scheme, host,
+port or user information gives the same verdict on this part as on the whole URL."""
+
+
 @functools.lru_cache(maxsize=4096)
-def _literal_refusal(policy: OutboundPolicy, host: str) -> str | None:
-    """Why the policy refuses ``host`` when it is an IP address (None: a name, or an allowed address). Cached: a
-    party's host is the same on every call, and parsing it as an address on each one was a measurable part of a
-    forward's CPU. The policy is frozen, so a cached verdict cannot go stale."""
-    if not _is_ip(host):
-        return None
+def _verdict(policy: OutboundPolicy, where: str) -> tuple[str, str] | str:
+    """``(origin, host)`` of a URL that begins with ``where`` (its scheme and authority), or why the policy refuses
+    it: a URL given as such, or a host that is a refused IP address (the connector resolves names only, so an address
+    is checked here; a name is checked on connect, every time, by the pinned resolver).
+
+    Cached by scheme and authority: a party's are the same on every call while its paths vary, and parsing the whole
+    URL and the host on each call was a measurable part of a forward's CPU. The policy is frozen, so a cached verdict
+    cannot go stale."""
     try:
-        policy.check_address(host.split("%", 1)[0])
+        parts = policy.check_url(where)
     except PolicyRefusal as exc:
         return str(exc)
-    return None
+    host = parts.hostname or ""
+    if _is_ip(host):
+        try:
+            policy.check_address(host.split("%", 1)[0])
+        except PolicyRefusal as exc:
+            return str(exc)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.scheme}://{host}:{port}", host  # urlsplit lower-cases the scheme and the host name
 
 
 class _Gate:
@@ -344,7 +359,9 @@ class OutboundClient:
         aiohttp rather than httpcore: measured on this machine (``python tools/outbound_clients.py``), one call cost the
         calling process about a tenth of the CPU time, and a routed request is mostly the outbound call. Nothing is
         added to what is sent (no automatic User-Agent or Accept-Encoding) and answers are read as sent (no automatic
-        decompression), so the cap applies to the bytes on the wire.
+        decompression), so the cap applies to the bytes on the wire. aiohttp's own timeouts are off: the one overall
+        deadline (:meth:`_bounded`) covers the connect, the send and the whole answer, and aiohttp's default (a
+        five-minute total) would only arm and cancel a second timer on every call.
         """
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
@@ -355,6 +372,7 @@ class OutboundClient:
                 skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
                 cookie_jar=aiohttp.DummyCookieJar(),
                 trust_env=False,
+                timeout=aiohttp.ClientTimeout(),
             )
         return self._session
 
@@ -377,17 +395,19 @@ class OutboundClient:
         """Call ``url``; ``token`` goes into ``Authorization: Token <base64>`` (the caller adds nothing for it),
         ``caller`` names whose request caused the call (a token hash) for the per-caller bound, ``sender`` the
         platform on whose behalf a request is forwarded, for the per-sender bound."""
-        try:
-            parts = self.policy.check_url(url)
-        except PolicyRefusal as exc:
-            return self._done(Answer(Outcome.REFUSED, detail=f"{method} {redact_url(url)}: {exc}"))
+        # The whole URL is searched for spaces and control characters; the rest of the policy reads only its scheme
+        # and authority, whose verdict is cached (see _verdict).
+        if not isinstance(url, str) or not url or _UNSAFE_URL_CHARS.search(url):
+            try:
+                self.policy.check_url(url)
+            except PolicyRefusal as exc:
+                return self._done(Answer(Outcome.REFUSED, detail=f"{method} {redact_url(url)}: {exc}"))
+        where = _AUTHORITY.match(url)
+        verdict = _verdict(self.policy, url if where is None else where.group(0))
+        if isinstance(verdict, str):
+            return self._done(Answer(Outcome.REFUSED, detail=f"{method} {redact_url(url)}: {verdict}"))
+        origin = verdict[0]
         shown = f"{method} {url}"  # check_url refuses a URL with a password, so there is nothing to redact
-        host = parts.hostname or ""
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        origin = f"{parts.scheme}://{host}:{port}"  # urlsplit lower-cases the host name
-        refusal = _literal_refusal(self.policy, host)  # the connector resolves names only: an address is checked here
-        if refusal is not None:
-            return self._done(Answer(Outcome.REFUSED, detail=f"{shown}: {refusal}"))
         out_headers = list(headers)
         if token is not None:
             out_headers.append(("Authorization", authorization_header(token)))
