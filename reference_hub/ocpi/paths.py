@@ -10,9 +10,10 @@ length), and a forwarded path is rebuilt from the decoded ids, each percent-enco
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import SplitResult, quote, unquote, urlsplit
 
 from reference_hub.ocpi.errors import InvalidOrMissingParameters
 from reference_hub.ocpi.operations import PATH_PARAMS
@@ -22,6 +23,7 @@ UNBOUNDED = 255
 _DOT_SEGMENTS = frozenset({".", ".."})
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _ENCODED_SEPARATOR = re.compile(rb"%(2f|5c)", re.IGNORECASE)
+_SPACE_OR_CONTROL = re.compile(r"[\x00-\x20\x7f]")
 
 
 def _refused(message: str) -> InvalidOrMissingParameters:
@@ -79,10 +81,36 @@ def build_suffix(template: str, params: Mapping[str, object]) -> str:
     return _PLACEHOLDER.sub(segment, template)
 
 
+@functools.lru_cache(maxsize=1024)
+def _plain_root(base: str) -> str | None:
+    """``base`` without trailing slashes when it is a plain endpoint URL (scheme, authority, a path, no query, no
+    fragment, no space or control character), else None."""
+    parts = urlsplit(base)
+    if not parts.scheme or not parts.netloc or parts.query or parts.fragment or "?" in base or "#" in base:
+        return None
+    return None if _SPACE_OR_CONTROL.search(base) else base.rstrip("/")
+
+
 def is_under(url: str, base: str) -> bool:
     """``url`` is ``base`` or lies below it (same scheme and authority, the path continues ``base``'s path after a
-    slash or ends there), and no segment after ``base`` could be resolved as a dot segment or split by a server."""
-    target, root = urlsplit(url), urlsplit(base)
+    slash or ends there), and no segment after ``base`` could be resolved as a dot segment or split by a server.
+
+    A URL the hub built from an endpoint (``base`` + a path + a query, nothing that ``urlsplit`` would strip) is
+    checked without parsing it: it begins with ``base`` and continues with a separator, so its scheme, authority and
+    the start of its path are ``base``'s, and only its own segments are looked at. Parsing the whole URL on every
+    forward was a measurable part of a routed request's CPU; any other URL (a relayed ``Link``, another spelling of
+    the host) takes the parsing path below, with the same verdict."""
+    root = _plain_root(base)
+    if root is not None and url.startswith(root) and not _SPACE_OR_CONTROL.search(url):
+        rest = url[len(root) :]
+        if not rest or rest[0] in "/?#":
+            path = rest.split("?", 1)[0].split("#", 1)[0]
+            return not any(_walks(part) for part in path.split("/")[1:])
+    target, root_parts = urlsplit(url), urlsplit(base)
+    return _under_parsed(target, root_parts)
+
+
+def _under_parsed(target: SplitResult, root: SplitResult) -> bool:
     if (target.scheme.lower(), target.netloc.lower()) != (root.scheme.lower(), root.netloc.lower()):
         return False
     root_path = root.path.rstrip("/")

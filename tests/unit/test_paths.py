@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 
 from reference_hub.hub.routing import join_under, rewrite_link
 from reference_hub.ocpi.errors import InvalidOrMissingParameters
-from reference_hub.ocpi.paths import build_suffix, check_id, check_ids, is_under
+from reference_hub.ocpi.paths import _under_parsed, build_suffix, check_id, check_ids, is_under
 
 BASE = "https://cpo.example.com/ocpi/2.3.0/sender/locations"
 
@@ -66,6 +68,18 @@ def test_suffix_is_rebuilt_from_decoded_ids_each_encoded_whole() -> None:
         ("https://cpo.example.com/ocpi/2.3.0/credentials", False),
         ("https://evil.example.com/ocpi/2.3.0/sender/locations/L1", False),
         ("http://cpo.example.com/ocpi/2.3.0/sender/locations/L1", False),
+        # spelled otherwise than the endpoint, or with what urlsplit strips: judged on the parsed URL
+        ("HTTPS://CPO.example.com/ocpi/2.3.0/sender/locations/L1", True),
+        ("HTTPS://CPO.example.com/ocpi/2.3.0/sender/locations/..", False),
+        (BASE + "/%2E\t%2E/credentials", False),  # a tab urlsplit removes, leaving %2E%2E
+        (BASE + "/.\n./credentials", False),
+        (BASE + "/L1\t", True),
+        ("https://cpo.example.com@evil.example.com/ocpi/2.3.0/sender/locations/L1", False),
+        ("https://cpo.example.com.evil.example.com/ocpi/2.3.0/sender/locations/L1", False),
+        ("https://cpo.example.com:8443/ocpi/2.3.0/sender/locations/L1", False),
+        (BASE + "\\..\\credentials", False),
+        (BASE + "#/../../credentials", True),  # a fragment is never sent
+        (BASE + "/L1?next=/../x", True),  # a query is not a path
     ],
 )
 def test_is_under_an_endpoint(url: str, inside: bool) -> None:
@@ -73,10 +87,25 @@ def test_is_under_an_endpoint(url: str, inside: bool) -> None:
     assert is_under(url, BASE + "/") is inside
 
 
+@pytest.mark.parametrize(
+    "url",
+    [BASE + "/L1", BASE + "/%2E%2E", BASE + "/L1?x=%2E%2E/..", BASE + "/a\\b", BASE + "x", BASE + "/L1\t"],
+)
+def test_an_endpoint_with_a_query_or_another_spelling_is_judged_on_the_parsed_url(url: str) -> None:
+    """An endpoint URL that is not plain (a query, upper case, a trailing tab) takes the parsing path: same verdict."""
+    for base in (BASE + "?x=1", BASE.upper().replace("HTTPS", "https"), BASE + "\t"):
+        parsed = urlsplit(url), urlsplit(base)
+        assert is_under(url, base) is _under_parsed(*parsed), (url, base)
+
+
 def test_join_under_checks_the_final_url() -> None:
     assert join_under(BASE + "/", "/L1", "limit=5") == BASE + "/L1?limit=5"
     assert join_under(BASE, "", "") == BASE
     assert join_under(BASE, "/../../credentials") is None
+    assert join_under(BASE, "/%2E%2E/credentials") is None
+    assert join_under(BASE, "/L1/%252e%252E") is None
+    assert join_under(BASE, "/a\\b") is None
+    assert join_under(BASE, "x/L1") is None  # not after a separator: a sibling endpoint
 
 
 HUB = "https://hub.example.com/ocpi/2.3.0/sender/locations"
