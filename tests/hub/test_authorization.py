@@ -94,7 +94,17 @@ async def test_an_unknown_token_is_404_2004_and_asks_nobody(world: World) -> Non
     hub = world.hub
     answer = await hub.send("tokensSenderPostAuthorize", world.cpo, "NOBODY", to=None, body=REFS)
     assert (answer.http_status, answer.status_code, answer.data) == (404, 2004, None)
+    assert answer.message == "unknown token NOBODY of type RFID"
+    typed = await hub.send("tokensSenderPostAuthorize", world.cpo, "NOBODY", to=None, query="type=APP_USER")
+    assert (typed.http_status, typed.status_code, typed.message) == (404, 2004, "unknown token NOBODY of type APP_USER")
     assert hub.client.calls == []
+
+
+async def test_an_unknown_token_with_an_invalid_location_reference_is_refused_for_the_reference(world: World) -> None:
+    """The body is judged before the token is found unknown, as when the hub answers for a known one."""
+    answer = await world.hub.send("tokensSenderPostAuthorize", world.cpo, "NOBODY", to=None, body={"evse_uids": ["1"]})
+    assert (answer.http_status, answer.status_code) == (200, 2001)
+    assert world.hub.client.calls == []
 
 
 async def test_addressed_to_an_emsp_the_hub_asks_it_even_without_a_copy(hub: Hub) -> None:
