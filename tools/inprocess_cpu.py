@@ -201,7 +201,8 @@ def floor_app(emsp_tokens_url: str) -> Any:
             await send({"type": "http.response.body", "body": self.body, "more_body": False})
 
     @post("/ocpi/2.3.0/sender/tokens/{uid:str}/authorize")
-    async def authorize(request: HttpRequest[Any, Any, Any], uid: str) -> _Relayed:
+    async def authorize(request: HttpRequest[Any, Any, Any]) -> _Relayed:
+        uid = request.path_params["uid"]
         body = await request.body()
         query = request.scope["query_string"].decode()
         headers = {
