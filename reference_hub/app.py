@@ -8,10 +8,13 @@ import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from litestar import Litestar, Router
+from litestar.types import Receive, Scope, Send
 
-from reference_hub.api.auth import authenticate, check_limits, requests_under_way
+from reference_hub.api.auth import authenticate, check_limits, request_done
+from reference_hub.api.context import HUB_SCOPE_KEY
 from reference_hub.api.dashboard import Gatekeeper, dashboard_routers, template_config
 from reference_hub.api.errors import EXCEPTION_HANDLERS
 from reference_hub.api.registry import MODULES, route_handlers
@@ -20,8 +23,29 @@ from reference_hub.api.system import AdminController, SystemController
 from reference_hub.api.versions import DETAILS, VersionsController
 from reference_hub.api.wrapped import WrappedData
 from reference_hub.faults import Fault
-from reference_hub.hub.services import build_context
+from reference_hub.hub.services import HubContext, build_context
 from reference_hub.settings import Settings
+
+
+class HubApp(Litestar):
+    """Litestar, plus the two things every OCPI request needs around the whole of it: the hub's context in the request's
+    scope (``api.context.hub_of``), and the end of its count among its platform's requests under way
+    (``api.auth.request_done``), however it ends. Done here rather than in a middleware: a Litestar middleware makes
+    Litestar wrap every route in a second exception-handling layer, and both cost more per request than the token
+    check does."""
+
+    hub: HubContext | None = None
+    """Set by the lifespan once the hub's services are built."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
+        if scope["type"] != "http" or self.hub is None:
+            await super().__call__(scope, receive, send)
+            return
+        scope[HUB_SCOPE_KEY] = self.hub  # type: ignore[literal-required]
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            request_done(scope)
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -31,6 +55,8 @@ def create_app(settings: Settings) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with build_context(settings) as ctx:
             app.state.hub = ctx
+            if isinstance(app, HubApp):
+                app.hub = ctx
             # Everything built so far lives as long as the process: move it out of the collector's generations so
             # that the collections triggered by request garbage do not walk the whole application each time.
             gc.freeze()
@@ -42,6 +68,8 @@ def create_app(settings: Settings) -> Litestar:
             try:
                 yield
             finally:
+                if isinstance(app, HubApp):
+                    app.hub = None
                 for worker in workers:
                     worker.cancel()
                 for worker in workers:
@@ -60,13 +88,13 @@ def create_app(settings: Settings) -> Litestar:
     dashboard = bool(settings.admin_key)
     if dashboard:
         routers += dashboard_routers(check_limits)
-    middleware = [requests_under_way]
+    middleware: list[Any] = []
     if settings.has_fault(Fault.TRAILING_SLASH_ENDPOINTS) or settings.has_fault(Fault.SLASHLESS_REDIRECT):
         paths = frozenset(m.path for modules in MODULES.values() for m in modules)
         middleware.append(slash_fault_middleware(settings.faults, settings.base_url, paths))
     if settings.has_fault(Fault.DATA_WRAPPED_IN_LIST):
         middleware.append(WrappedData)
-    app = Litestar(
+    app = HubApp(
         route_handlers=routers,
         middleware=middleware,
         request_max_body_size=settings.max_body_size,

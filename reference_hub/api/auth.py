@@ -25,7 +25,7 @@ import math
 from typing import Any
 
 from litestar import Request
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import Scope
 
 from reference_hub.api.context import HubContext, hub_of
 from reference_hub.api.responses import OcpiResponse, ocpi_response, remember_ids
@@ -142,24 +142,17 @@ async def authenticate(request: Request[Any, Any, Any]) -> OcpiResponse | None:
     return None
 
 
-def requests_under_way(app: ASGIApp) -> ASGIApp:
-    """ASGI middleware: a request counted by :func:`authenticate` stops counting when the app is done with it, however
-    it ends (answered, failed, or the client gone)."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await app(scope, receive, send)
-        finally:
-            counted: tuple[dict[str, int], str] | None = scope.get(_UNDER_WAY)  # type: ignore[assignment]
-            if counted is not None:
-                under_way, partner_id = counted
-                left = under_way.get(partner_id, 1) - 1
-                if left > 0:
-                    under_way[partner_id] = left
-                else:
-                    under_way.pop(partner_id, None)
-
-    return middleware
+def request_done(scope: Scope) -> None:
+    """A request counted by :func:`authenticate` stops counting: called by the app when it is done with the request,
+    however it ended (answered, failed, or the client gone; see ``app.HubApp``)."""
+    counted: tuple[dict[str, int], str] | None = scope.get(_UNDER_WAY)  # type: ignore[assignment]
+    if counted is not None:
+        under_way, partner_id = counted
+        left = under_way.get(partner_id, 1) - 1
+        if left > 0:
+            under_way[partner_id] = left
+        else:
+            under_way.pop(partner_id, None)
 
 
 def client_address(request: Request[Any, Any, Any]) -> str:
@@ -199,5 +192,5 @@ __all__ = (
     "check_limits",
     "client_address",
     "error_response",
-    "requests_under_way",
+    "request_done",
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
+from collections.abc import Iterable
 from typing import Any
 
 from litestar import Request, Response
@@ -33,17 +34,8 @@ def exchange_ids(request: Request[Any, Any, Any]) -> tuple[str, str]:
     """The request's X-Request-ID and X-Correlation-ID; when the caller sent none, a new unique id (a random
     per-process prefix and a counter: unique without the cost of a UUID per request). Worked out once per request
     (authentication finds them in its pass over the headers: :func:`remember_ids`)."""
-    scope = request.scope
-    ids: tuple[str, str] | None = scope.get(_IDS)  # type: ignore[assignment]
-    if ids is not None:
-        return ids
-    request_id = correlation_id = b""
-    for name, value in scope["headers"]:
-        if name == b"x-request-id":
-            request_id = value
-        elif name == b"x-correlation-id":
-            correlation_id = value
-    return remember_ids(scope, request_id, correlation_id)
+    ids: tuple[str, str] | None = request.scope.get(_IDS)  # type: ignore[assignment]
+    return ids if ids is not None else _ids_of(request.scope)
 
 
 def remember_ids(scope: Any, request_id: bytes, correlation_id: bytes) -> tuple[str, str]:
@@ -51,6 +43,23 @@ def remember_ids(scope: Any, request_id: bytes, correlation_id: bytes) -> tuple[
     rid = request_id.decode("latin-1") or f"{_ID_PREFIX}-{next(_ID_COUNTER)}"
     ids = scope[_IDS] = (rid, correlation_id.decode("latin-1") or rid)
     return ids
+
+
+def _echoed(scope: Any) -> list[tuple[bytes, bytes]]:
+    """The exchange ids as answer headers, ready for the server."""
+    ids: tuple[str, str] | None = scope.get(_IDS)
+    request_id, correlation_id = ids if ids is not None else _ids_of(scope)
+    return [(b"x-request-id", request_id.encode("latin-1")), (b"x-correlation-id", correlation_id.encode("latin-1"))]
+
+
+def _ids_of(scope: Any) -> tuple[str, str]:
+    request_id = correlation_id = b""
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            request_id = value
+        elif name == b"x-correlation-id":
+            correlation_id = value
+    return remember_ids(scope, request_id, correlation_id)
 
 
 def _render(
@@ -61,14 +70,24 @@ def _render(
     message: str | None,
     http_status: int,
     headers: dict[str, str] | None,
-) -> tuple[int, bytes, list[tuple[str, str]]]:
+) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+    """Status, body and headers (lower-case names, as the server takes them) of an OCPI answer."""
     settings = ctx.settings
     faults = settings.faults
-    if faults:
-        if status_code < 2000 and Fault.WRONG_STATUS_CODE in faults:
-            status_code = 2000
-        if status_code >= 2000 and Fault.ERROR_AS_SUCCESS in faults:
-            status_code, http_status = 1000, 200
+    scope = request.scope
+    routing: list[tuple[str, str]] | None = scope.get(ROUTING_SCOPE_KEY)  # type: ignore[assignment]
+    if not faults:  # the everyday answer, without the fault switches' turns
+        body = ctx.codec.envelope(status_code, data, message)
+        out = _echoed(scope)
+        if headers:
+            out += _raw(headers.items())
+        if routing:
+            out += _raw(routing)
+        return http_status, body, out
+    if status_code < 2000 and Fault.WRONG_STATUS_CODE in faults:
+        status_code = 2000
+    if status_code >= 2000 and Fault.ERROR_AS_SUCCESS in faults:
+        status_code, http_status = 1000, 200
     body = ctx.codec.envelope(status_code, data, message, drop_timestamp=Fault.MISSING_TIMESTAMP in faults)
     if http_status >= 400 and Fault.ERRORS_WITHOUT_ENVELOPE in faults:
         body = ctx.codec.encode({"detail": message or "error"})
@@ -76,18 +95,20 @@ def _render(
         body = ctx.codec.encode({"detail": message or "error"})
     if http_status == 422 and Fault.OPTIONAL_FIELDS_REQUIRED in faults:  # a framework's validation error
         body = ctx.codec.encode({"detail": message or "error"})
-    out = list(headers.items()) if headers else []
+    out = _raw(headers.items()) if headers else []
     if Fault.NO_REQUEST_ID_ECHO not in faults:
-        request_id, correlation_id = exchange_ids(request)
-        out += [("X-Request-ID", request_id), ("X-Correlation-ID", correlation_id)]
-    routing: list[tuple[str, str]] | None = request.scope.get(ROUTING_SCOPE_KEY)  # type: ignore[assignment]
+        out += _echoed(scope)
     if routing and Fault.ROLES_PER_INTERFACE in faults:  # FROM the role that owns the interface
         routing = answered_as(routing, (settings.country_code, settings.party_id), request, settings)
     if routing:
-        out += routing
+        out += _raw(routing)
     elif Fault.ROUTING_HEADERS_ON_CONFIG in faults:
-        out += [("OCPI-from-country-code", settings.country_code), ("OCPI-from-party-id", settings.party_id)]
+        out += _raw([("OCPI-from-country-code", settings.country_code), ("OCPI-from-party-id", settings.party_id)])
     return http_status, body, out
+
+
+def _raw(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
 
 
 def answered_as(
@@ -111,8 +132,21 @@ class OcpiResponse(ASGIResponse):
         self._raw_headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
-            *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers),
+            *_raw(headers),
         ]
+
+    @classmethod
+    def of(cls, status: int, body: bytes, raw_headers: list[tuple[bytes, bytes]]) -> OcpiResponse:
+        """The same from headers already in the server's form (lower-case names, bytes)."""
+        response = cls.__new__(cls)
+        response._status = status
+        response._body = body
+        response._raw_headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            *raw_headers,
+        ]
+        return response
 
     def to_asgi_response(self, *args: Any, **kwargs: Any) -> OcpiResponse:
         """Already finished: Litestar asks this of what a ``before_request`` hook returns on some routes (its own
@@ -135,7 +169,7 @@ def ocpi_response(
     headers: dict[str, str] | None = None,
 ) -> OcpiResponse:
     """The single way an OCPI answer leaves a route handler."""
-    return OcpiResponse(*_render(request, ctx, data, status_code, message, http_status, headers))
+    return OcpiResponse.of(*_render(request, ctx, data, status_code, message, http_status, headers))
 
 
 def ocpi_error_response(
@@ -150,7 +184,8 @@ def ocpi_error_response(
 ) -> Response[bytes]:
     """The same envelope for exception handlers, which Litestar requires to return a ``Response``."""
     http_status, body, out = _render(request, ctx, data, status_code, message, http_status, headers)
-    return Response(content=body, status_code=http_status, media_type=JSON, headers=dict(out))
+    named = {name.decode("latin-1"): value.decode("latin-1") for name, value in out}
+    return Response(content=body, status_code=http_status, media_type=JSON, headers=named)
 
 
 __all__ = (

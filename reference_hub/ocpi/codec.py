@@ -38,14 +38,18 @@ class Codec:
         self.encoder = msgspec.json.Encoder(enc_hook=offset_enc_hook if offset_timestamps else enc_hook)
         self._decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
         self._offset_form = offset_timestamps
-        self._stamp: tuple[int, str] = (0, "")
+        self._stamp: tuple[int, str, bytes] = (0, "", b"")
 
     def timestamp(self) -> str:
         """The current second in OCPI form, formatted once per second (every response carries one)."""
+        return self._now()[1]
+
+    def _now(self) -> tuple[int, str, bytes]:
         second = int(time.time())
         if self._stamp[0] != second:
-            self._stamp = (second, now().to_ocpi(offset_form=self._offset_form))
-        return self._stamp[1]
+            stamp = now().to_ocpi(offset_form=self._offset_form)
+            self._stamp = (second, stamp, f',"timestamp":"{stamp}"}}'.encode())
+        return self._stamp
 
     def encode(self, value: Any) -> bytes:
         return self.encoder.encode(value)
@@ -59,6 +63,10 @@ class Codec:
         drop_timestamp: bool = False,
     ) -> bytes:
         """Encode one envelope. ``drop_timestamp`` only serves the ``missing_timestamp`` fault switch."""
+        if type(data) is msgspec.Raw and message is None and not drop_timestamp:
+            # Data encoded beforehand (the versions answers): joined as the encoder would write it, without building
+            # and walking an Envelope (the field order is the struct's: data, status_code, timestamp).
+            return b"".join((b'{"data":', data, b',"status_code":%d' % status_code, self._now()[2]))
         body = self.encoder.encode(
             Envelope(data=data, status_code=status_code, status_message=message, timestamp=self.timestamp())
         )

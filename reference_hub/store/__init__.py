@@ -9,6 +9,7 @@ from reference_hub.store.base import (
     Partner,
     PartnerStatus,
     Store,
+    TokenHolder,
     TokenOwner,
 )
 from reference_hub.store.factory import open_store
@@ -21,6 +22,7 @@ __all__ = (
     "Partner",
     "PartnerStatus",
     "Store",
+    "TokenHolder",
     "TokenOwner",
     "open_store",
 )

@@ -9,6 +9,7 @@ present to the partner, encrypted, because we must be able to send it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from enum import StrEnum
 from typing import Protocol
@@ -109,6 +110,35 @@ class TokenOwner(msgspec.Struct, frozen=True):
     partner: Partner | None = None
 
 
+class TokenHolder(msgspec.Struct, frozen=True, gc=False):
+    """What authentication needs of a token hash's holder (a live partner or an unused invitation), and nothing more:
+    it is read for every token a process has not cached yet (a hub's restart, a wave of unknown tokens), where
+    decoding the partner's whole record (its endpoints, roles and timestamps) cost more than the lookup itself."""
+
+    token_hash: str
+    partner_id: str | None = None
+    """The partner holding the token; None for an invitation."""
+    status: PartnerStatus | None = None
+    """The partner's status (PENDING, ACTIVE or SUSPENDED); None for an invitation."""
+    token_confirmed: bool = True
+    """As :attr:`Partner.token_confirmed`."""
+    expires: DateTime | None = None
+    """When an invitation stops working (None: never, or a partner)."""
+
+
+class _Confirmation(msgspec.Struct):
+    token_confirmed: bool = True
+
+
+_confirmation = msgspec.json.Decoder(_Confirmation).decode
+
+
+def token_confirmed_in(doc: bytes) -> bool:
+    """:attr:`Partner.token_confirmed` read from a partner's stored JSON without decoding the rest of it (for the
+    adapters that keep partners as JSON documents)."""
+    return _confirmation(doc).token_confirmed
+
+
 class DuplicateParty(Exception):
     """A party key, partner id or token hash is already held by another PENDING, ACTIVE or SUSPENDED partner."""
 
@@ -141,6 +171,11 @@ class PartnerStore(Protocol):
 
     async def lookup_token(self, token_hash: str) -> TokenOwner | None:
         """The unused invitation or the PENDING, ACTIVE or SUSPENDED partner holding this token hash."""
+
+    async def token_holders(self, token_hashes: Sequence[str]) -> dict[str, TokenHolder]:
+        """The holders of these token hashes, by hash (absent: nobody holds it), in one round trip: the same partners
+        and invitations as :meth:`lookup_token`, without decoding whole records. An Authorization header may carry
+        its token two ways (base64 or raw), so authentication asks for both hashes at once."""
 
     async def insert_partner(self, partner: Partner, *, consume_invitation: str | None) -> None:
         """Create (or revive an INACTIVE) partner, atomically consuming the invitation with that hash.
@@ -233,6 +268,8 @@ __all__ = (
     "PartnerStatus",
     "PartnerStore",
     "Store",
+    "TokenHolder",
     "TokenOwner",
     "changed_by_stamp",
+    "token_confirmed_in",
 )

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import unquote_plus
 
@@ -45,6 +45,7 @@ from reference_hub.store.base import (
     Page,
     Partner,
     PartnerStatus,
+    TokenHolder,
     TokenOwner,
     changed_by_stamp,
 )
@@ -65,6 +66,7 @@ _LIVE = [PartnerStatus.PENDING.value, PartnerStatus.ACTIVE.value, PartnerStatus.
 """Statuses that hold their token hash and party keys (a SUSPENDED partner keeps both until it is reactivated)."""
 _NO_ID: Doc = {"_id": 0}
 _PARTNER_PROJECTION: Doc = {"_id": 0, "party_keys": 0}
+_HOLDER_PROJECTION: Doc = {"_id": 0, "token_hash": 1, "partner_id": 1, "status": 1, "token_confirmed": 1}
 
 
 def database_from_url(url: str) -> str:
@@ -245,6 +247,26 @@ class MongoStore(MongoObjects, MongoOutbox, MongoCallbacks, MongoDesk):
         if inv is not None:
             return TokenOwner(invitation=_invitation(inv))
         return None
+
+    async def token_holders(self, token_hashes: Sequence[str]) -> dict[str, TokenHolder]:
+        if not token_hashes:
+            return {}
+        holders: dict[str, TokenHolder] = {}
+        wanted = {"token_hash": {"$in": list(token_hashes)}, "status": {"$in": _LIVE}}
+        async for doc in self.partners.find(wanted, _HOLDER_PROJECTION):
+            holders[doc["token_hash"]] = TokenHolder(
+                token_hash=doc["token_hash"],
+                partner_id=doc["partner_id"],
+                status=PartnerStatus(doc["status"]),
+                token_confirmed=doc.get("token_confirmed", True),
+            )
+        if len(holders) < len(set(token_hashes)):
+            unused = {"_id": {"$in": [h for h in token_hashes if h not in holders]}, "used_by": None}
+            async for inv in self.invitations.find(unused, {"expires": 1}):
+                expires = inv.get("expires")
+                until = None if expires is None else DateTime.parse(expires)
+                holders[inv["_id"]] = TokenHolder(token_hash=inv["_id"], expires=until)
+        return holders
 
     async def _give_back(self, token_hash: str, partner_id: str) -> None:
         """Undo the consumption of an invitation after the partner write failed."""

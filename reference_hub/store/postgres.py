@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -38,8 +38,10 @@ from reference_hub.store.base import (
     Page,
     Partner,
     PartnerStatus,
+    TokenHolder,
     TokenOwner,
     changed_by_stamp,
+    token_confirmed_in,
 )
 from reference_hub.store.postgres_callbacks import PostgresCallbacks
 from reference_hub.store.postgres_desk import PostgresDesk
@@ -61,6 +63,13 @@ _LOOKUP = (
     " WHERE token_hash = $1 AND status = ANY($2::text[])"
     " UNION ALL SELECT NULL, created, label, expires FROM invitations WHERE token_hash = $1 AND used_by IS NULL"
     " LIMIT 1"
+)
+
+_HOLDERS = (
+    "SELECT token_hash, partner_id, status, doc, NULL::timestamptz FROM partners"
+    " WHERE token_hash = ANY($1::text[]) AND status = ANY($2::text[])"
+    " UNION ALL SELECT token_hash, NULL, NULL, NULL, expires FROM invitations"
+    " WHERE token_hash = ANY($1::text[]) AND used_by IS NULL"
 )
 
 
@@ -202,6 +211,23 @@ class PostgresStore(PostgresObjects, PostgresOutbox, PostgresCallbacks, Postgres
         if row[0] is not None:
             return TokenOwner(partner=self._decode(row[0]))
         return TokenOwner(invitation=_invitation(token_hash, row[1], row[2], row[3]))
+
+    async def token_holders(self, token_hashes: Sequence[str]) -> dict[str, TokenHolder]:
+        if not token_hashes:
+            return {}
+        holders: dict[str, TokenHolder] = {}
+        for token_hash, partner_id, status, doc, expires in await self.pool.fetch(_HOLDERS, list(token_hashes), _LIVE):
+            if partner_id is None:
+                until = None if expires is None else as_datetime(expires)
+                holders.setdefault(token_hash, TokenHolder(token_hash=token_hash, expires=until))
+            else:  # a partner's hash is never also an unused invitation's; if it were, the partner wins
+                holders[token_hash] = TokenHolder(
+                    token_hash=token_hash,
+                    partner_id=partner_id,
+                    status=PartnerStatus(status),
+                    token_confirmed=token_confirmed_in(bytes(doc)),
+                )
+        return holders
 
     async def list_invitations(self, *, limit: int = 1000) -> list[Invitation]:
         rows = await self.pool.fetch(

@@ -9,9 +9,10 @@ commits, which is what the in-process token cache needs to know.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import msgspec
@@ -24,7 +25,9 @@ from reference_hub.store.base import (
     Page,
     Partner,
     PartnerStatus,
+    TokenHolder,
     TokenOwner,
+    token_confirmed_in,
 )
 from reference_hub.store.sqlite_callbacks import SqliteCallbacks
 from reference_hub.store.sqlite_desk import DESK_SCHEMA, SqliteDesk
@@ -115,6 +118,19 @@ def _invitation(token_hash: str, created: str, label: str | None, expires: str |
     )
 
 
+@functools.cache
+def _holders_query(count: int) -> str:
+    """One statement for the partners and invitations holding any of ``count`` token hashes: a UNION ALL of indexed
+    equality lookups (an ``IN`` list cost SQLite an ephemeral table per statement, half again as much)."""
+    partner = (
+        "SELECT token_hash, partner_id, status, doc, NULL FROM partners WHERE token_hash = ? AND status IN (?, ?, ?)"
+    )
+    invitation = (
+        "SELECT token_hash, NULL, NULL, NULL, expires FROM invitations WHERE token_hash = ? AND used_by IS NULL"
+    )
+    return " UNION ALL ".join([partner] * count + [invitation] * count)
+
+
 class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks, SqliteDesk):
     """Store adapter on the standard library's sqlite3."""
 
@@ -195,6 +211,25 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks, SqliteDesk):
         if row is not None:
             return TokenOwner(invitation=_invitation(token_hash, *row))
         return None
+
+    async def token_holders(self, token_hashes: Sequence[str]) -> dict[str, TokenHolder]:
+        if not token_hashes:
+            return {}
+        params = [value for token_hash in token_hashes for value in (token_hash, *_LIVE)] + list(token_hashes)
+        rows = self.db.execute(_holders_query(len(token_hashes)), params).fetchall()
+        holders: dict[str, TokenHolder] = {}
+        for token_hash, partner_id, status, doc, expires in rows:
+            if partner_id is None:
+                until = None if expires is None else DateTime.parse(expires)
+                holders.setdefault(token_hash, TokenHolder(token_hash=token_hash, expires=until))
+            else:  # a partner's hash is never also an unused invitation's; if it were, the partner wins
+                holders[token_hash] = TokenHolder(
+                    token_hash=token_hash,
+                    partner_id=partner_id,
+                    status=PartnerStatus(status),
+                    token_confirmed=token_confirmed_in(doc),
+                )
+        return holders
 
     def _write_keys(self, partner: Partner) -> None:
         self.db.execute("DELETE FROM party_keys WHERE partner_id = ?", (partner.partner_id,))

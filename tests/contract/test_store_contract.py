@@ -46,6 +46,7 @@ from reference_hub.store.base import (
     Partner,
     PartnerStatus,
     Store,
+    TokenHolder,
     TokenOwner,
 )
 from reference_hub.store.mongo import MongoStore
@@ -379,6 +380,59 @@ def test_invitation_add_and_lookup(backend: Backend) -> None:
         assert await h.store.lookup_token(fresh.token_hash) == TokenOwner(invitation=fresh)
         assert await h.store.lookup_token(invitation("spent").token_hash) is None
         assert await h.store.lookup_token(token_hash("nobody")) is None
+
+    run(backend, body)
+
+
+def test_token_holders_name_the_same_holders_as_lookup_token_in_one_call(backend: Backend) -> None:
+    """What authentication reads for a token it has not cached: every hash asked for at once, the live partners and
+    the unused invitations holding them, nothing for spent, removed or unknown ones."""
+
+    async def body(h: Harness) -> None:
+        store = h.store
+        expiring = change(invitation("expiring"), expires=at(3600))
+        await store.add_invitation(expiring)
+        await store.add_invitation(invitation("forever"))
+        await store.add_invitation(change(invitation("spent"), used_by="DE-OLD"))
+        fresh = change(partner("DE-NEW"), token_confirmed=False)
+        suspended = partner("DE-SUS", status=PartnerStatus.SUSPENDED)
+        pending = partner("DE-PEN", status=PartnerStatus.PENDING)
+        gone = partner("DE-GON", status=PartnerStatus.INACTIVE, token=token_hash("gone"))
+        for p in (partner("DE-ABC"), fresh, suspended, pending, gone):
+            await store.insert_partner(p, consume_invitation=None)
+        assert await store.token_holders([]) == {}
+        live = [partner("DE-ABC"), fresh, suspended, pending]
+        asked = [
+            *(p.token_hash or "" for p in live),
+            expiring.token_hash,
+            invitation("forever").token_hash,
+            invitation("spent").token_hash,
+            token_hash("gone"),
+            token_hash("nobody"),
+        ]
+        holders = await store.token_holders(asked)
+        assert holders == {
+            **{
+                p.token_hash or "": TokenHolder(
+                    token_hash=p.token_hash or "",
+                    partner_id=p.partner_id,
+                    status=p.status,
+                    token_confirmed=p.token_confirmed,
+                )
+                for p in live
+            },
+            expiring.token_hash: TokenHolder(token_hash=expiring.token_hash, expires=at(3600)),
+            invitation("forever").token_hash: TokenHolder(token_hash=invitation("forever").token_hash),
+        }
+        assert holders[fresh.token_hash or ""].token_confirmed is False
+        for token_hash_ in asked:  # the same answer, one hash at a time, as lookup_token gives it
+            owner = await store.lookup_token(token_hash_)
+            one = await store.token_holders([token_hash_])
+            assert (owner is None) == (one == {}), token_hash_
+            if owner is not None and owner.partner is not None:
+                assert one[token_hash_].partner_id == owner.partner.partner_id
+            elif owner is not None:
+                assert one[token_hash_].partner_id is None
 
     run(backend, body)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 
 import pytest
 
@@ -15,7 +16,7 @@ from reference_hub.hub.auth import MAX_AUTHORIZATION, Authenticator, CallerKind,
 from reference_hub.hub.ratelimit import ADMIN_WEIGHT, MAX_ADDRESSES, FailedAuthLimiter
 from reference_hub.hub.tokens import authorization_header, hash_token, secret_matches
 from reference_hub.ocpi.datetime import now
-from reference_hub.store import Invitation
+from reference_hub.store import Invitation, TokenHolder
 from reference_hub.store.sqlite import SqliteStore
 from tests.support.clock import FakeClock
 
@@ -58,14 +59,14 @@ def test_an_overlong_authorization_header_is_never_looked_up_or_cached() -> None
         await store.add_invitation(Invitation(token_hash=hash_token(token), created=now()))
         auth = Authenticator(store)
         lookups = 0
-        real_lookup = store.lookup_token
+        real_lookup = store.token_holders
 
-        async def counting_lookup(token_hash: str) -> object:
+        async def counting_lookup(token_hashes: Sequence[str]) -> dict[str, TokenHolder]:
             nonlocal lookups
             lookups += 1
-            return await real_lookup(token_hash)
+            return await real_lookup(token_hashes)
 
-        store.lookup_token = counting_lookup  # type: ignore[method-assign]
+        store.token_holders = counting_lookup  # type: ignore[method-assign]
         long_header = "Token " + token + " " * (MAX_AUTHORIZATION + 1)
         assert await auth.authenticate(long_header) is None
         assert lookups == 0
