@@ -68,6 +68,26 @@ CREATE TABLE IF NOT EXISTS partner_heard (
     partner_id TEXT PRIMARY KEY,
     heard      TEXT NOT NULL
 );
+-- Moves with every committed change to partners or invitations, whoever made it: what every process's token and
+-- partner caches follow (SqliteStore.change_marker). Other tables (leases, last-heard times, objects, the outbox)
+-- are written all the time and say nothing about tokens.
+CREATE TABLE IF NOT EXISTS hub_changes (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    generation INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO hub_changes VALUES (1, 0);
+CREATE TRIGGER IF NOT EXISTS partners_insert AFTER INSERT ON partners
+    BEGIN UPDATE hub_changes SET generation = generation + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS partners_update AFTER UPDATE ON partners
+    BEGIN UPDATE hub_changes SET generation = generation + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS partners_delete AFTER DELETE ON partners
+    BEGIN UPDATE hub_changes SET generation = generation + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS invitations_insert AFTER INSERT ON invitations
+    BEGIN UPDATE hub_changes SET generation = generation + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS invitations_update AFTER UPDATE ON invitations
+    BEGIN UPDATE hub_changes SET generation = generation + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS invitations_delete AFTER DELETE ON invitations
+    BEGIN UPDATE hub_changes SET generation = generation + 1 WHERE id = 1; END;
 """
 
 _LIVE = (PartnerStatus.PENDING.value, PartnerStatus.ACTIVE.value, PartnerStatus.SUSPENDED.value)
@@ -143,6 +163,8 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks, SqliteDesk):
         self._decode = msgspec.json.Decoder(Partner, dec_hook=dec_hook).decode
         self._own_writes = 0
         """Partner writes through this connection, which SQLite's data_version does not count."""
+        self._seen_version = -1
+        self._generation = 0
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -184,8 +206,16 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks, SqliteDesk):
         return {"backend": "sqlite", "active_partners": count}
 
     def change_marker(self) -> int:
-        # data_version moves when another connection commits; our own partner writes are counted beside it
-        return int(self.db.execute("PRAGMA data_version").fetchone()[0]) + (self._own_writes << 32)
+        # data_version moves when another connection commits anything; only then is the generation of partners and
+        # invitations read (hub_changes, moved by triggers). Before, the marker was data_version itself, so every
+        # process's caches were dropped each time another process renewed a lease or wrote last-heard times (every
+        # few seconds): a 1,000-party hub with two workers re-read its tokens all the time. This process's own partner
+        # writes are counted beside it (data_version does not count them).
+        version = self.db.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._seen_version:
+            self._seen_version = version
+            self._generation = self.db.execute("SELECT generation FROM hub_changes WHERE id = 1").fetchone()[0]
+        return int(self._generation) + (self._own_writes << 32)
 
     async def add_invitation(self, invitation: Invitation) -> None:
         self.db.execute(
