@@ -127,26 +127,23 @@ class OcpiResponse(ASGIResponse):
     """A finished JSON answer: status, body and headers, sent as they are."""
 
     def __init__(self, status: int, body: bytes, headers: list[tuple[str, str]]) -> None:
-        self._status = status
-        self._body = body
-        self._raw_headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            *_raw(headers),
-        ]
+        self._finish(status, body, _raw(headers))
 
     @classmethod
     def of(cls, status: int, body: bytes, raw_headers: list[tuple[bytes, bytes]]) -> OcpiResponse:
         """The same from headers already in the server's form (lower-case names, bytes)."""
         response = cls.__new__(cls)
-        response._status = status
-        response._body = body
-        response._raw_headers = [
+        response._finish(status, body, raw_headers)
+        return response
+
+    def _finish(self, status: int, body: bytes, raw_headers: list[tuple[bytes, bytes]]) -> None:
+        self._status = status
+        self._body = body
+        self._raw_headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
             *raw_headers,
         ]
-        return response
 
     def to_asgi_response(self, *args: Any, **kwargs: Any) -> OcpiResponse:
         """Already finished: Litestar asks this of what a ``before_request`` hook returns on some routes (its own
