@@ -92,6 +92,9 @@ class Peer:
         self._clientinfo_ids: set[str] = set()
         self.record = record
         self.received: list[tuple[str, float, str]] = []
+        self.stopping = False
+        """Set when the process is told to stop: from then on a request is not answered (its connection is closed),
+        so nothing is answered that the record written on exit would not hold (the sender retries it later)."""
         self.locations_prefix = f"/ocpi/{version}/receiver/locations/"
         self.versions = [{"version": version, "url": f"{self.base_url}/ocpi/{version}"}]
         endpoints = [
@@ -200,6 +203,8 @@ class Peer:
                 length = int(headers.get("content-length", "0") or 0)
                 if length:
                     await reader.readexactly(length)
+                if self.stopping:  # checked in the same step as answer(), which records: nothing slips between
+                    return
                 status, body = self.answer(method, target, headers)
                 keep_alive = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
                 writer.write(
@@ -260,8 +265,14 @@ async def serve(
         print(f"listening on {peer.base_url}/ocpi/versions", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def stopping() -> None:
+        for peer in peers:
+            peer.stopping = True
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stopping)
     async with contextlib.AsyncExitStack() as stack:
         for server in servers:
             await stack.enter_async_context(server)
