@@ -9,10 +9,10 @@ present to the partner, encrypted, because we must be able to send it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 import msgspec
 
@@ -133,10 +133,24 @@ class _Confirmation(msgspec.Struct):
 _confirmation = msgspec.json.Decoder(_Confirmation).decode
 
 
-def token_confirmed_in(doc: bytes) -> bool:
-    """:attr:`Partner.token_confirmed` read from a partner's stored JSON without decoding the rest of it (for the
-    adapters that keep partners as JSON documents)."""
-    return _confirmation(doc).token_confirmed
+def holders_from_rows(rows: Iterable[Sequence[Any]], expiry: Callable[[Any], DateTime]) -> dict[str, TokenHolder]:
+    """:meth:`PartnerStore.token_holders`' answer from rows of ``(token_hash, partner_id, status, doc, expires)``
+    (a partner's row has a partner id and its stored JSON, an invitation's neither), for the adapters that keep
+    partners as JSON documents. ``token_confirmed`` is read from the JSON without decoding the rest of it;
+    ``expiry`` turns the adapter's stored expiry into a DateTime."""
+    holders: dict[str, TokenHolder] = {}
+    for token_hash, partner_id, status, doc, expires in rows:
+        if partner_id is None:
+            until = None if expires is None else expiry(expires)
+            holders.setdefault(token_hash, TokenHolder(token_hash=token_hash, expires=until))
+        else:  # a partner's hash is never also an unused invitation's; if it were, the partner wins
+            holders[token_hash] = TokenHolder(
+                token_hash=token_hash,
+                partner_id=partner_id,
+                status=PartnerStatus(status),
+                token_confirmed=_confirmation(bytes(doc)).token_confirmed,
+            )
+    return holders
 
 
 class DuplicateParty(Exception):
@@ -271,5 +285,5 @@ __all__ = (
     "TokenHolder",
     "TokenOwner",
     "changed_by_stamp",
-    "token_confirmed_in",
+    "holders_from_rows",
 )

@@ -41,7 +41,7 @@ from reference_hub.store.base import (
     TokenHolder,
     TokenOwner,
     changed_by_stamp,
-    token_confirmed_in,
+    holders_from_rows,
 )
 from reference_hub.store.postgres_callbacks import PostgresCallbacks
 from reference_hub.store.postgres_desk import PostgresDesk
@@ -215,19 +215,8 @@ class PostgresStore(PostgresObjects, PostgresOutbox, PostgresCallbacks, Postgres
     async def token_holders(self, token_hashes: Sequence[str]) -> dict[str, TokenHolder]:
         if not token_hashes:
             return {}
-        holders: dict[str, TokenHolder] = {}
-        for token_hash, partner_id, status, doc, expires in await self.pool.fetch(_HOLDERS, list(token_hashes), _LIVE):
-            if partner_id is None:
-                until = None if expires is None else as_datetime(expires)
-                holders.setdefault(token_hash, TokenHolder(token_hash=token_hash, expires=until))
-            else:  # a partner's hash is never also an unused invitation's; if it were, the partner wins
-                holders[token_hash] = TokenHolder(
-                    token_hash=token_hash,
-                    partner_id=partner_id,
-                    status=PartnerStatus(status),
-                    token_confirmed=token_confirmed_in(bytes(doc)),
-                )
-        return holders
+        rows = await self.pool.fetch(_HOLDERS, list(token_hashes), _LIVE)
+        return holders_from_rows(rows, as_datetime)
 
     async def list_invitations(self, *, limit: int = 1000) -> list[Invitation]:
         rows = await self.pool.fetch(

@@ -27,7 +27,7 @@ from reference_hub.store.base import (
     PartnerStatus,
     TokenHolder,
     TokenOwner,
-    token_confirmed_in,
+    holders_from_rows,
 )
 from reference_hub.store.sqlite_callbacks import SqliteCallbacks
 from reference_hub.store.sqlite_desk import DESK_SCHEMA, SqliteDesk
@@ -247,19 +247,7 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks, SqliteDesk):
             return {}
         params = [value for token_hash in token_hashes for value in (token_hash, *_LIVE)] + list(token_hashes)
         rows = self.db.execute(_holders_query(len(token_hashes)), params).fetchall()
-        holders: dict[str, TokenHolder] = {}
-        for token_hash, partner_id, status, doc, expires in rows:
-            if partner_id is None:
-                until = None if expires is None else DateTime.parse(expires)
-                holders.setdefault(token_hash, TokenHolder(token_hash=token_hash, expires=until))
-            else:  # a partner's hash is never also an unused invitation's; if it were, the partner wins
-                holders[token_hash] = TokenHolder(
-                    token_hash=token_hash,
-                    partner_id=partner_id,
-                    status=PartnerStatus(status),
-                    token_confirmed=token_confirmed_in(doc),
-                )
-        return holders
+        return holders_from_rows(rows, DateTime.parse)
 
     def _write_keys(self, partner: Partner) -> None:
         self.db.execute("DELETE FROM party_keys WHERE partner_id = ?", (partner.partner_id,))
