@@ -45,6 +45,27 @@ def test_the_load_table_has_a_row_per_step_and_target() -> None:
     assert "p50 1.00 ms (target ≤ 2), p99 5.00 ms (target ≤ 5)" in lines[-1]
 
 
+def test_fixed_rate_rounds_report_the_median_of_each_rounds_own_difference() -> None:
+    from loadtests.bench import _median_run
+
+    rounds = [
+        {"hub": _run(1.5, 9.0, 199, hub_us=400.0), "emsp": _run(0.5, 2.0, 200, emsp_us=90.0)},
+        {"hub": _run(1.9, 5.0, 200, hub_us=500.0), "emsp": _run(0.6, 1.5, 201, emsp_us=110.0)},
+        {"hub": _run(1.6, 6.0, 198, hub_us=450.0), "emsp": _run(0.4, 2.5, 200, emsp_us=100.0)},
+    ]
+    hub = _median_run([r["hub"] for r in rounds])
+    assert (hub["p50"], hub["p99"], hub["hub_us"], hub["rps"]) == (1.6, 6.0, 450.0, 199.0)
+    failed = _median_run([r["hub"] | {"failures": 2, "passed": i != 1} for i, r in enumerate(rounds)])
+    assert failed["failures"] == 6 and failed["passed"] is False  # never the median of a verdict
+    rta = RTA | {
+        "fixed": RTA["fixed"] | {"rounds": 3},
+        "added_rounds": {"p50": [1.0, 1.3, 1.2], "p99": [7.0, 3.5, 3.5]},
+    }
+    lines = _rta_load(rta, {"duration": 15, "curve_duration": 6})
+    assert "median of 3 rounds" in lines[1]
+    assert "each round's: p50 1.00 / p99 7.00; p50 1.30 / p99 3.50; p50 1.20 / p99 3.50 ms" in lines[-1]
+
+
 def test_a_run_without_the_fixed_rate_figures_reports_none() -> None:
     older = {k: v for k, v in RTA.items() if k not in ("fixed", "curve")}
     assert _rta_targets(older) == [] and _rta_load(older, {"duration": 15}) == []
