@@ -65,6 +65,8 @@ def create_app(settings: Settings) -> Litestar:
                 asyncio.create_task(ctx.liveness.run(), name="still-alive check"),
                 asyncio.create_task(ctx.callbacks.run(), name="response URL clean-up"),
             ]
+            if ctx.auth.index is not None:
+                workers.append(asyncio.create_task(ctx.auth.index.run(), name="token index"))
             try:
                 yield
             finally:

@@ -9,9 +9,10 @@ from typing import Any
 import msgspec
 
 from reference_hub.hub.changes import ChangeWatcher
+from reference_hub.hub.token_index import TokenIndex
 from reference_hub.hub.tokens import candidate_tokens, hash_token, same_hash
 from reference_hub.ocpi.datetime import DateTime, now
-from reference_hub.store import PartnerStatus, Store
+from reference_hub.store import PartnerStatus, Store, TokenHolder
 
 _KNOWN_LIMIT = 500_000
 """Cached callers per process (a few hundred bytes each: the token, its hash and a 16-byte key)."""
@@ -83,8 +84,12 @@ class Authenticator:
         accept_any_token: bool = False,
         known_limit: int = _KNOWN_LIMIT,
         unknown_limit: int = _UNKNOWN_LIMIT,
+        index: TokenIndex | None = None,
     ) -> None:
         self._store = store
+        self.index = index
+        """The live partners' tokens in memory, asked before the store (None: the store only); its reads are run
+        by the app's lifespan (``TokenIndex.run``)."""
         self._accept_any = accept_any_token
         self._known: dict[bytes, Caller] = {}
         self._unknown: dict[bytes, None] = {}
@@ -140,12 +145,20 @@ class Authenticator:
         """Drop every cached answer (after this process changed a token or a partner)."""
         self._known.clear()
         self._unknown.clear()
+        if self.index is not None:
+            self.index.drop()
 
     async def _resolve(self, header: str | None) -> Caller | None:
         if header is not None and len(header) > MAX_AUTHORIZATION:
             return None
         candidates = candidate_tokens(header)
         hashes = [hash_token(token) for token, _ in candidates]
+        if hashes and self.index is not None:
+            # The likeliest reading held by a partner in the index; anything else is asked of the store, so the
+            # answer is the one the store would give (the index holds no invitation and no unconfirmed token).
+            indexed = self.index.holder(hashes[0])
+            if indexed is not None:
+                return await self._caller(indexed, *candidates[0], hashes[0])
         # Both readings of the header (base64, raw) in one store round trip: an unknown token, a large share of the
         # traffic under attack or misconfiguration, costs one statement instead of one or two per reading.
         holders = await self._store.token_holders(hashes) if hashes else {}
@@ -153,21 +166,27 @@ class Authenticator:
             holder = holders.get(token_hash)
             if holder is None:
                 continue
-            if holder.partner_id is None:
-                return Caller(CallerKind.REGISTRATION, token, token_hash, was_raw, expires=holder.expires)
-            if not same_hash(holder.token_hash, token_hash):
-                continue
-            if holder.status is PartnerStatus.SUSPENDED:
-                return Caller(CallerKind.SUSPENDED, token, token_hash, was_raw, holder.partner_id)
-            kind = CallerKind.PARTNER if holder.status is PartnerStatus.ACTIVE else CallerKind.REGISTRATION
-            if kind is CallerKind.PARTNER and not holder.token_confirmed:
-                # First use of the token the hub last gave this partner: the registration reached it.
-                await self._store.confirm_token(holder.partner_id, token_hash)
-            return Caller(kind, token, token_hash, was_raw, holder.partner_id)
+            caller = await self._caller(holder, token, was_raw, token_hash)
+            if caller is not None:
+                return caller
         if self._accept_any:
             token = (header or "").partition(" ")[2] or "anonymous"
             return Caller(CallerKind.REGISTRATION, token, hash_token(token), True)
         return None
+
+    async def _caller(self, holder: TokenHolder, token: str, was_raw: bool, token_hash: str) -> Caller | None:
+        """The caller a token's holder makes, or None when the holder does not hold this hash after all."""
+        if holder.partner_id is None:
+            return Caller(CallerKind.REGISTRATION, token, token_hash, was_raw, expires=holder.expires)
+        if not same_hash(holder.token_hash, token_hash):
+            return None
+        if holder.status is PartnerStatus.SUSPENDED:
+            return Caller(CallerKind.SUSPENDED, token, token_hash, was_raw, holder.partner_id)
+        kind = CallerKind.PARTNER if holder.status is PartnerStatus.ACTIVE else CallerKind.REGISTRATION
+        if kind is CallerKind.PARTNER and not holder.token_confirmed:
+            # First use of the token the hub last gave this partner: the registration reached it.
+            await self._store.confirm_token(holder.partner_id, token_hash)
+        return Caller(kind, token, token_hash, was_raw, holder.partner_id)
 
 
 def _bounded_put(cache: dict[bytes, Any], key: bytes, value: Any, limit: int) -> None:

@@ -27,6 +27,7 @@ from reference_hub.hub.outbox import Deliveries
 from reference_hub.hub.peers import PeerClient
 from reference_hub.hub.ratelimit import FailedAuthLimiter, PartyPace
 from reference_hub.hub.routing import Forwarder
+from reference_hub.hub.token_index import TokenIndex
 from reference_hub.hub.tokens import TokenVault
 from reference_hub.ocpi.codec import Codec
 from reference_hub.settings import Settings
@@ -111,7 +112,11 @@ async def build_context(settings: Settings, *, client: OutboundClient | None = N
         ),
     )
     try:
-        auth = Authenticator(store, accept_any_token=settings.has_fault(Fault.ACCEPT_ANY_TOKEN))
+        auth = Authenticator(
+            store,
+            accept_any_token=settings.has_fault(Fault.ACCEPT_ANY_TOKEN),
+            index=TokenIndex(store) if store.exact_marker else None,
+        )
         registrar = Registrar(settings, store, auth, make_vault(settings, store), peers)
         limiter = FailedAuthLimiter(settings.auth_failure_limit, settings.auth_failure_window, settings.auth_lockout)
         directory = Directory(store)

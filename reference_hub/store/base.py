@@ -176,6 +176,12 @@ class PartnerStore(Protocol):
     async def health(self) -> dict[str, object]:
         """State for ``GET /health``; raises when the store is unusable."""
 
+    exact_marker: bool
+    """:meth:`change_marker` has moved by the time any process's partner or invitation write has committed (SQLite:
+    it is read from the database file). Not so when the news comes later (PostgreSQL's notifications) or never
+    (MongoDB's time bucket); only a store with an exact marker may answer tokens from memory
+    (``hub/token_index.py``)."""
+
     def change_marker(self) -> int:
         """Changes whenever this or another process may have changed partners or tokens; cheap enough to call per
         request."""
@@ -190,6 +196,11 @@ class PartnerStore(Protocol):
         """The holders of these token hashes, by hash (absent: nobody holds it), in one round trip: the same partners
         and invitations as :meth:`lookup_token`, without decoding whole records. An Authorization header may carry
         its token two ways (base64 or raw), so authentication asks for both hashes at once."""
+
+    async def live_token_holders(self, after: str | None, limit: int) -> list[TokenHolder]:
+        """The PENDING, ACTIVE and SUSPENDED partners' token holders in token-hash order, those after ``after`` (None:
+        from the first), at most ``limit``: the pages from which each process builds its in-memory token index
+        (``hub/token_index.py``). Invitations are not among them."""
 
     async def insert_partner(self, partner: Partner, *, consume_invitation: str | None) -> None:
         """Create (or revive an INACTIVE) partner, atomically consuming the invitation with that hash.

@@ -105,6 +105,7 @@ class MongoStore(MongoObjects, MongoOutbox, MongoCallbacks, MongoDesk):
     """
 
     name = "mongodb"
+    exact_marker = False  # the marker is a time bucket (see change_marker)
 
     def __init__(
         self,
@@ -267,6 +268,21 @@ class MongoStore(MongoObjects, MongoOutbox, MongoCallbacks, MongoDesk):
                 until = None if expires is None else DateTime.parse(expires)
                 holders[inv["_id"]] = TokenHolder(token_hash=inv["_id"], expires=until)
         return holders
+
+    async def live_token_holders(self, after: str | None, limit: int) -> list[TokenHolder]:
+        if limit <= 0:  # MongoDB reads limit(0) as no limit
+            return []
+        wanted = {"token_hash": {"$gt": after or ""}, "status": {"$in": _LIVE}}
+        found = self.partners.find(wanted, _HOLDER_PROJECTION).sort("token_hash", ASCENDING).limit(limit)
+        return [
+            TokenHolder(
+                token_hash=doc["token_hash"],
+                partner_id=doc["partner_id"],
+                status=PartnerStatus(doc["status"]),
+                token_confirmed=doc.get("token_confirmed", True),
+            )
+            async for doc in found
+        ]
 
     async def _give_back(self, token_hash: str, partner_id: str) -> None:
         """Undo the consumption of an invitation after the partner write failed."""

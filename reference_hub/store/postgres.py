@@ -104,6 +104,7 @@ class PostgresStore(PostgresObjects, PostgresOutbox, PostgresCallbacks, Postgres
     """Store adapter on an asyncpg connection pool."""
 
     name = "postgresql"
+    exact_marker = False  # the marker moves when a notification arrives, a moment after the commit
 
     def __init__(self, url: str) -> None:
         self._dsn, self.pool_size = split_url(url)  # may hold a password: never log it
@@ -217,6 +218,16 @@ class PostgresStore(PostgresObjects, PostgresOutbox, PostgresCallbacks, Postgres
             return {}
         rows = await self.pool.fetch(_HOLDERS, list(token_hashes), _LIVE)
         return holders_from_rows(rows, as_datetime)
+
+    async def live_token_holders(self, after: str | None, limit: int) -> list[TokenHolder]:
+        rows = await self.pool.fetch(
+            "SELECT token_hash, partner_id, status, doc, NULL::timestamptz FROM partners"
+            " WHERE token_hash > $1 AND status = ANY($2::text[]) ORDER BY token_hash LIMIT $3",
+            after or "",
+            _LIVE,
+            limit,
+        )
+        return list(holders_from_rows(rows, as_datetime).values())
 
     async def list_invitations(self, *, limit: int = 1000) -> list[Invitation]:
         rows = await self.pool.fetch(

@@ -155,6 +155,7 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks, SqliteDesk):
     """Store adapter on the standard library's sqlite3."""
 
     name = "sqlite"
+    exact_marker = True
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -248,6 +249,14 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks, SqliteDesk):
         params = [value for token_hash in token_hashes for value in (token_hash, *_LIVE)] + list(token_hashes)
         rows = self.db.execute(_holders_query(len(token_hashes)), params).fetchall()
         return holders_from_rows(rows, DateTime.parse)
+
+    async def live_token_holders(self, after: str | None, limit: int) -> list[TokenHolder]:
+        rows = self.db.execute(
+            "SELECT token_hash, partner_id, status, doc, NULL FROM partners"
+            " WHERE token_hash > ? AND status IN (?, ?, ?) ORDER BY token_hash LIMIT ?",
+            (after or "", *_LIVE, limit),
+        ).fetchall()
+        return list(holders_from_rows(rows, DateTime.parse).values())
 
     def _write_keys(self, partner: Partner) -> None:
         self.db.execute("DELETE FROM party_keys WHERE partner_id = ?", (partner.partner_id,))

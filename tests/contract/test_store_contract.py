@@ -406,6 +406,47 @@ async def _settled(store: Store) -> None:
         last = now_
 
 
+def test_live_token_holders_come_in_pages_in_token_hash_order(backend: Backend) -> None:
+    """What each process's token index is read from: every PENDING, ACTIVE and SUSPENDED partner's holder, page by
+    page from after the last hash of the previous page, never an inactive partner's or an invitation's."""
+
+    async def body(h: Harness) -> None:
+        store = h.store
+        live = [partner(f"DE-L{n:02d}") for n in range(7)]
+        live += [
+            partner("DE-SUS", status=PartnerStatus.SUSPENDED),
+            partner("DE-PEN", status=PartnerStatus.PENDING),
+            change(partner("DE-NEW"), token_confirmed=False),
+        ]
+        for p in [*live, partner("DE-GON", status=PartnerStatus.INACTIVE)]:
+            await store.insert_partner(p, consume_invitation=None)
+        await store.add_invitation(invitation("unused"))
+        assert await store.live_token_holders(None, 0) == []
+        pages: list[list[TokenHolder]] = []
+        after: str | None = None
+        while True:
+            page = await store.live_token_holders(after, 3)
+            pages.append(page)
+            if len(page) < 3:
+                break
+            after = page[-1].token_hash
+        assert [len(page) for page in pages] == [3, 3, 3, 1]
+        read = [holder for page in pages for holder in page]
+        assert [holder.token_hash for holder in read] == sorted(p.token_hash or "" for p in live)
+        assert {holder.token_hash: holder for holder in read} == {
+            p.token_hash or "": TokenHolder(
+                token_hash=p.token_hash or "",
+                partner_id=p.partner_id,
+                status=p.status,
+                token_confirmed=p.token_confirmed,
+            )
+            for p in live
+        }
+        assert await store.live_token_holders(read[-1].token_hash, 3) == []
+
+    run(backend, body)
+
+
 # --- invitations ----------------------------------------------------------------------------------------------
 
 

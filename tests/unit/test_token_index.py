@@ -1,0 +1,246 @@
+"""The in-memory token index (``hub/token_index.py``) on a real SQLite file, with a second store on the same file
+standing for another hub process.
+
+The attacks: a token rotated out or a partner removed through the other process must be refused here at once (not
+after the header cache's 50 ms), even by a process whose index still held it; a read of the index during which
+something was written must not be kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from reference_hub.hub import token_index
+from reference_hub.hub.auth import Authenticator, CallerKind
+from reference_hub.hub.token_index import TokenIndex
+from reference_hub.hub.tokens import authorization_header, hash_token
+from reference_hub.ocpi.datetime import now
+from reference_hub.ocpi.models import BusinessDetails, CredentialsRole, Role
+from reference_hub.store import Invitation, Partner, PartnerStatus, TokenHolder
+from reference_hub.store.sqlite import SqliteStore
+
+
+def _partner(number: int, *, status: PartnerStatus = PartnerStatus.ACTIVE, confirmed: bool = True) -> Partner:
+    party = f"{number:03d}"
+    return Partner(
+        partner_id=f"AA-{party}",
+        status=status,
+        token_hash=hash_token(f"token-{party}"),
+        token_confirmed=confirmed,
+        outgoing_token=f"sealed-{party}",
+        versions_url=f"https://{party}.example.com/ocpi/versions",
+        version="2.3.0",
+        roles=[
+            CredentialsRole(
+                role=Role.CPO, business_details=BusinessDetails(name=party), party_id=party, country_code="AA"
+            )
+        ],
+        created=now(),
+        updated=now(),
+    )
+
+
+@asynccontextmanager
+async def _two_processes(tmp_path: Path) -> AsyncIterator[tuple[SqliteStore, SqliteStore]]:
+    """Two stores on one SQLite file, as two hub processes have."""
+    here, there = SqliteStore(str(tmp_path / "hub.db")), SqliteStore(str(tmp_path / "hub.db"))
+    await here.open()
+    await there.open()
+    try:
+        yield here, there
+    finally:
+        await here.close()
+        await there.close()
+
+
+class _Counting(SqliteStore):
+    """The SQLite store, counting the token lookups that reach it (the only thing changed)."""
+
+    lookups = 0
+
+    async def token_holders(self, token_hashes: Sequence[str]) -> dict[str, TokenHolder]:
+        self.lookups += 1
+        return await super().token_holders(token_hashes)
+
+
+def test_the_index_holds_the_confirmed_live_partners_and_nothing_else(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with _two_processes(tmp_path) as (store, _):
+            await store.insert_partner(_partner(1), consume_invitation=None)
+            await store.insert_partner(_partner(2, status=PartnerStatus.SUSPENDED), consume_invitation=None)
+            await store.insert_partner(_partner(3, status=PartnerStatus.PENDING), consume_invitation=None)
+            await store.insert_partner(_partner(4, confirmed=False), consume_invitation=None)
+            await store.insert_partner(_partner(5, status=PartnerStatus.INACTIVE), consume_invitation=None)
+            await store.add_invitation(Invitation(token_hash=hash_token("token-A"), created=now()))
+            index = TokenIndex(store, page=2)  # three pages for the four live partners
+            assert not index.ready and index.holder(hash_token("token-001")) is None
+            assert await index.read() is True
+            held = {n: index.holder(hash_token(f"token-{n:03d}")) for n in range(1, 6)}
+            assert {n: h.partner_id for n, h in held.items() if h is not None} == {
+                1: "AA-001",
+                2: "AA-002",
+                3: "AA-003",
+            }
+            assert held[2] is not None and held[2].status is PartnerStatus.SUSPENDED
+            assert index.holder(hash_token("token-A")) is None  # invitations stay with the store
+
+    asyncio.run(main())
+
+
+def test_a_token_rotated_or_removed_in_another_process_is_refused_here_at_once(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with _two_processes(tmp_path) as (here, there):
+            for n in (1, 2):
+                await here.insert_partner(_partner(n), consume_invitation=None)
+            index = TokenIndex(here)
+            auth = Authenticator(here, index=index)
+            assert await index.read() is True
+            for n in (1, 2):  # both are answered by the index: fresh headers, not in the header cache
+                caller = await auth.authenticate(authorization_header(f"token-{n:03d}"))
+                assert caller is not None and caller.kind is CallerKind.PARTNER
+            auth.forget()  # the header cache empty again: only the index stands between a header and the store
+            assert await index.read() is True
+            # the other process rotates AA-001's token and removes AA-002
+            one = await there.get_partner("AA-001")
+            assert one is not None
+            rotated = msgspec.structs.replace(one, token_hash=hash_token("token-001-new"), token_confirmed=True)
+            await there.replace_partner(rotated, expected_token_hash=one.token_hash)
+            assert await there.delete_partner("AA-002")
+            # no wait for the 50 ms marker interval: the index looks at the marker before each answer
+            assert await auth.authenticate(authorization_header("token-001")) is None
+            assert await auth.authenticate(authorization_header("token-002")) is None
+            assert not index.ready
+            fresh = await auth.authenticate(authorization_header("token-001-new"))
+            assert fresh is not None and fresh.partner_id == "AA-001"
+
+    asyncio.run(main())
+
+
+def test_a_read_during_which_another_process_wrote_is_not_kept(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with _two_processes(tmp_path) as (here, there):
+            for n in range(1, 6):
+                await here.insert_partner(_partner(n), consume_invitation=None)
+            index = TokenIndex(here, page=2)
+            real_page = here.live_token_holders
+            pages = 0
+
+            async def page_then_write(after: str | None, limit: int) -> list[TokenHolder]:
+                nonlocal pages
+                pages += 1
+                found = await real_page(after, limit)
+                if pages == 2:  # between two pages, the other process removes a partner already read
+                    assert await there.delete_partner("AA-001")
+                return found
+
+            here.live_token_holders = page_then_write  # type: ignore[method-assign]
+            assert await index.read() is False
+            assert not index.ready and index.holder(hash_token("token-001")) is None
+            assert await index.read() is True  # nothing written this time
+            assert index.holder(hash_token("token-001")) is None and index.holder(hash_token("token-002")) is not None
+
+    asyncio.run(main())
+
+
+def test_a_change_in_this_process_drops_the_index_and_any_read_under_way(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with _two_processes(tmp_path) as (store, _):
+            for n in range(1, 6):
+                await store.insert_partner(_partner(n), consume_invitation=None)
+            index = TokenIndex(store, page=2)
+            auth = Authenticator(store, index=index)
+            assert await index.read() is True
+            auth.forget()  # what the registrar calls after this process changed a partner or a token
+            assert not index.ready and index.holder(hash_token("token-001")) is None
+            real_page = store.live_token_holders
+
+            async def page_then_forget(after: str | None, limit: int) -> list[TokenHolder]:
+                found = await real_page(after, limit)
+                auth.forget()  # told of a change while reading, though the store's marker did not move
+                return found
+
+            store.live_token_holders = page_then_forget  # type: ignore[method-assign]
+            assert await index.read() is False
+            assert not index.ready
+
+    asyncio.run(main())
+
+
+def test_a_cold_header_costs_no_store_lookup_once_the_index_is_read(tmp_path: Path) -> None:
+    async def main() -> None:
+        store = _Counting(str(tmp_path / "hub.db"))
+        await store.open()
+        try:
+            for n in range(1, 4):
+                await store.insert_partner(_partner(n), consume_invitation=None)
+            await store.insert_partner(_partner(9, confirmed=False), consume_invitation=None)
+            await store.add_invitation(Invitation(token_hash=hash_token("token-A"), created=now()))
+            index = TokenIndex(store)
+            auth = Authenticator(store, index=index)
+            assert await index.read() is True
+            for n in range(1, 4):
+                assert await auth.authenticate(authorization_header(f"token-{n:03d}")) is not None
+            assert store.lookups == 0
+            # a token sent raw (a 2.1.1-style peer) that is no base64 has that one reading: the index answers it
+            raw = await auth.authenticate("Token token-001")
+            assert raw is not None and raw.raw_token and store.lookups == 0
+            # what the index never holds is asked of the store, and answered as before
+            registration = await auth.authenticate(authorization_header("token-A"))
+            assert registration is not None and registration.kind is CallerKind.REGISTRATION
+            first_use = await auth.authenticate(authorization_header("token-009"))
+            assert first_use is not None and first_use.kind is CallerKind.PARTNER
+            assert await auth.authenticate(authorization_header("made-up")) is None
+            assert store.lookups == 3
+            confirmed = await store.get_partner("AA-009")
+            assert confirmed is not None and confirmed.token_confirmed  # the first use was recorded
+        finally:
+            await store.close()
+
+    asyncio.run(main())
+
+
+def test_beyond_the_limit_no_index_is_kept_and_reading_stops(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with _two_processes(tmp_path) as (store, _):
+            for n in range(1, 6):
+                await store.insert_partner(_partner(n), consume_invitation=None)
+            index = TokenIndex(store, page=2, limit=3)
+            await asyncio.wait_for(index.run(), timeout=5)  # returns by itself: nothing to keep reading
+            assert not index.ready and index.holder(hash_token("token-001")) is None
+
+    asyncio.run(main())
+
+
+def test_the_running_index_reads_again_after_a_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(token_index, "MIN_GAP", 0.01)
+
+    async def main() -> None:
+        async with _two_processes(tmp_path) as (here, there):
+            await here.insert_partner(_partner(1), consume_invitation=None)
+            index = TokenIndex(here)
+            task = asyncio.create_task(index.run())
+            try:
+                for _ in range(200):
+                    if index.ready:
+                        break
+                    await asyncio.sleep(0.01)
+                assert index.reads == 1 and index.holder(hash_token("token-001")) is not None
+                await there.insert_partner(_partner(2), consume_invitation=None)
+                assert index.holder(hash_token("token-001")) is None  # the marker moved: dropped on sight
+                for _ in range(200):
+                    if index.ready:
+                        break
+                    await asyncio.sleep(0.01)
+                assert index.reads == 2 and index.holder(hash_token("token-002")) is not None
+            finally:
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+
+    asyncio.run(main())
