@@ -88,8 +88,8 @@ class Authenticator:
     ) -> None:
         self._store = store
         self.index = index
-        """The live partners' tokens in memory, asked before the store (None: the store only); its reads are run
-        by the app's lifespan (``TokenIndex.run``)."""
+        """Every token holder in memory, asked before the store (None: the store only); its reads are run by the
+        app's lifespan (``TokenIndex.run``)."""
         self._accept_any = accept_any_token
         self._known: dict[bytes, Caller] = {}
         self._unknown: dict[bytes, None] = {}
@@ -153,15 +153,12 @@ class Authenticator:
             return None
         candidates = candidate_tokens(header)
         hashes = [hash_token(token) for token, _ in candidates]
-        if hashes and self.index is not None:
-            # The likeliest reading held by a partner in the index; anything else is asked of the store, so the
-            # answer is the one the store would give (the index holds no invitation and no unconfirmed token).
-            indexed = self.index.holder(hashes[0])
-            if indexed is not None:
-                return await self._caller(indexed, *candidates[0], hashes[0])
-        # Both readings of the header (base64, raw) in one store round trip: an unknown token, a large share of the
-        # traffic under attack or misconfiguration, costs one statement instead of one or two per reading.
-        holders = await self._store.token_holders(hashes) if hashes else {}
+        # Both readings of the header (base64, raw) at once: from the index in memory while it is current (SQLite),
+        # else in one store round trip, so an unknown token, a large share of the traffic under attack or
+        # misconfiguration, costs one statement instead of one or two per reading.
+        holders = self.index.holders(hashes) if hashes and self.index is not None else None
+        if holders is None:
+            holders = await self._store.token_holders(hashes) if hashes else {}
         for (token, was_raw), token_hash in zip(candidates, hashes, strict=True):
             holder = holders.get(token_hash)
             if holder is None:

@@ -1,30 +1,32 @@
-"""Every live partner's token hash, held in memory by each process, so that a token it has not cached yet costs no
-store read.
+"""Every token hash a partner or an invitation holds, kept in memory by each process, so that a header it has not
+cached yet costs no store statement, whether the token is known or not.
 
 Authentication caches what each Authorization header resolved to (``hub/auth.py``), but a process meets each of its
 partners' headers for the first time once after it starts and once after every change of the party list (which
-empties that cache). With 100,000 partners those first looks were most of the hub's work for minutes: one store
-statement each, about 20 µs on SQLite, more than the rest of the request. The index answers them from a dictionary.
+empties that cache), and every made-up token is new to it. With 100,000 partners those first looks were most of the
+hub's work for minutes: one store statement each, about 20 µs on SQLite, more than the rest of the request; and a
+flood of made-up tokens cost a statement per request. The index answers both from a dictionary.
 
-What it holds, and why its answers are as current as the store's:
+What it holds, and why its answers are the store's:
 
-- the holders of the PENDING, ACTIVE and SUSPENDED partners' tokens whose first use was already seen
-  (``token_confirmed``). An invitation, a partner that has not used its token yet, and any hash the index does not
-  hold are looked up in the store as before, so a token created a moment ago in another process is found there;
+- what ``Store.token_holders`` would return for any hash: the PENDING, ACTIVE and SUSPENDED partners' token holders
+  (``Store.live_token_holders``) and the unused invitations (``Store.list_invitations``), expiry included;
 - it is read in pages between two looks at the store's change marker, and kept only when the marker did not move in
   between (no partner or invitation was written meanwhile) and nothing told this process of a change;
 - every answer looks at the marker again first (not once per ``MARKER_INTERVAL`` as the header cache does) and the
-  index stops answering as soon as it moved: a token rotated or revoked through another process is refused here
-  from the moment that write committed, as a store lookup would refuse it. That needs a marker that has moved when
-  the write commits (``Store.exact_marker``: SQLite's). PostgreSQL's moves when the notification arrives, a moment
-  later, and MongoDB's is a time bucket, so those stores get no index.
+  index stops answering as soon as it moved: a token rotated or revoked through another process is refused here,
+  and one issued there is accepted here, from the moment that write committed, as a store lookup would. That needs
+  a marker that has moved when the write commits (``Store.exact_marker``: SQLite's). PostgreSQL's moves when the
+  notification arrives, a moment later, and MongoDB's is a time bucket, so those stores get no index.
 
-Reading it costs about 4 ms of CPU per thousand partners (0.4 s for 100,000), in pages with a yield between them
-so that no request waits for the whole. After a change the next read waits at least ``MIN_GAP`` seconds and ten
-times as long as the last read took, and twice as long after each read thrown away (up to ``MAX_GAP``), so a wave
-of registrations (each one moves the marker) cannot make a process spend more than a tenth of its time reading;
-meanwhile tokens are looked up in the store, as without an index. Beyond ``LIMIT`` partners no index is kept: each
-process would hold hundreds of megabytes.
+Reading it costs about 5 ms of CPU per thousand partners (0.4 to 0.6 s for 100,000; the index then holds about
+26 MB), in pages with a yield between them so that no request waits for the whole. After a change the next read
+waits at least ``MIN_GAP`` seconds and ten times as long as the last read took, and twice as long after each read
+thrown away (up to ``MAX_GAP``), so a wave of registrations (each one moves the marker) cannot make a process spend
+more than a tenth of its time reading; meanwhile tokens are looked up in the store, as without an index. Beyond
+``LIMIT`` partners no index is kept: each process would hold hundreds of megabytes. An answer from the index costs
+the look at the marker (about 4 µs on SQLite, most of it ``PRAGMA data_version``) and two dictionary lookups,
+against 10 to 20 µs for the store's statement.
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ log = logging.getLogger(__name__)
 PAGE = 2000
 """Holders read per store statement (a few milliseconds on SQLite)."""
 LIMIT = 500_000
-"""Most partners indexed per process (some 250 bytes each); a larger hub looks every new header up in the store."""
+"""Most partners (and, apart, unused invitations) indexed per process (about 260 bytes each); a larger hub looks
+every header it has not cached up in the store."""
 MIN_GAP = 1.0
 """Seconds between the end of one read of the index and the start of the next, at least."""
 GAP_FACTOR = 10.0
@@ -52,7 +55,7 @@ this, so that a steady stream of registrations on a large hub does not keep a pr
 
 
 class TokenIndex:
-    """The live partners' confirmed token holders by hash, current while the store's change marker stays still."""
+    """Every token holder by hash, current while the store's change marker stays still."""
 
     def __init__(self, store: Store, *, page: int = PAGE, limit: int = LIMIT) -> None:
         self._store = store
@@ -70,20 +73,20 @@ class TokenIndex:
 
     @property
     def ready(self) -> bool:
-        """The index is current and answers :meth:`holder`."""
+        """The index was read and nothing has dropped it since (it may still find the marker moved when asked)."""
         return self._holders is not None
 
-    def holder(self, token_hash: str) -> TokenHolder | None:
-        """The indexed holder of ``token_hash``; None when the index has none or is no longer current (then ask the
-        store: the hash may be an invitation's, a partner's whose token was not used yet, or one written since)."""
-        holders = self._holders
-        if holders is None:
+    def holders(self, token_hashes: Sequence[str]) -> dict[str, TokenHolder] | None:
+        """:meth:`Store.token_holders` answered from memory; None when the index is not current (then ask the store).
+
+        The marker is looked at on every call, so the answer is never older than the last committed write."""
+        held = self._holders
+        if held is None:
             return None
-        found = holders.get(token_hash)
-        if found is not None and self._store.change_marker() != self._marker:
+        if self._store.change_marker() != self._marker:
             self.drop()
             return None
-        return found
+        return {token_hash: held[token_hash] for token_hash in token_hashes if token_hash in held}
 
     def drop(self) -> None:
         """Something changed: stop answering until the next complete read, and ask for one."""
@@ -112,16 +115,15 @@ class TokenIndex:
             await asyncio.sleep(min(gap, MAX_GAP))
 
     async def read(self) -> bool:
-        """One complete read; True when it was kept (nothing changed while it ran)."""
+        """One complete read; True when there is nothing more to read for now: it was kept (nothing changed while it
+        ran), or there are too many holders to keep any (then the index stays empty for good)."""
         generation = self._generation
         marker = self._store.change_marker()
         holders: dict[str, TokenHolder] = {}
         after: str | None = None
         while True:
             page: Sequence[TokenHolder] = await self._store.live_token_holders(after, self._page)
-            for found in page:
-                if found.token_confirmed and found.partner_id is not None:
-                    holders[found.token_hash] = found
+            holders.update((found.token_hash, found) for found in page)
             if len(holders) > self._limit:
                 log.info("more than %d partners: no token index in this process", self._limit)
                 self._too_large = True
@@ -130,6 +132,14 @@ class TokenIndex:
                 break
             after = page[-1].token_hash
             await asyncio.sleep(0)  # let waiting requests run between pages
+        invitations = await self._store.list_invitations(limit=self._limit + 1)
+        if len(invitations) > self._limit:
+            log.info("more than %d unused invitations: no token index in this process", self._limit)
+            self._too_large = True
+            return True
+        for invitation in invitations:
+            # as token_holders: a partner's hash is never also an unused invitation's; if it were, the partner wins
+            holders.setdefault(invitation.token_hash, TokenHolder(invitation.token_hash, expires=invitation.expires))
         if generation != self._generation or self._store.change_marker() != marker:
             return False
         self._holders = holders

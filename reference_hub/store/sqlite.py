@@ -162,9 +162,8 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks, SqliteDesk):
         self._db: sqlite3.Connection | None = None
         self._encode = msgspec.json.Encoder(enc_hook=enc_hook).encode
         self._decode = msgspec.json.Decoder(Partner, dec_hook=dec_hook).decode
-        self._own_writes = 0
-        """Partner writes through this connection, which SQLite's data_version does not count."""
-        self._seen_version = -1
+        self._seen = (-1, -1)
+        """``data_version`` and this connection's ``total_changes`` when the generation was last read."""
         self._generation = 0
 
     @property
@@ -207,16 +206,18 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks, SqliteDesk):
         return {"backend": "sqlite", "active_partners": count}
 
     def change_marker(self) -> int:
-        # data_version moves when another connection commits anything; only then is the generation of partners and
-        # invitations read (hub_changes, moved by triggers). Before, the marker was data_version itself, so every
-        # process's caches were dropped each time another process renewed a lease or wrote last-heard times (every
-        # few seconds): a 1,000-party hub with two workers re-read its tokens all the time. This process's own partner
-        # writes are counted beside it (data_version does not count them).
-        version = self.db.execute("PRAGMA data_version").fetchone()[0]
-        if version != self._seen_version:
-            self._seen_version = version
+        # The generation of partners and invitations (hub_changes, moved by triggers on every write to those two
+        # tables, whoever writes) is read again only when something may have moved it: data_version moves when
+        # another connection commits anything, total_changes when this one writes anything. Before, the marker was
+        # data_version itself, so every process's caches were dropped each time another process renewed a lease or
+        # wrote last-heard times (every few seconds): a 1,000-party hub with two workers re-read its tokens all the
+        # time. And this process's own writes were counted by hand in the methods that make them, which two of them
+        # (a new invitation, a token's first use) did not: the token index would not have seen them.
+        seen = (self.db.execute("PRAGMA data_version").fetchone()[0], self.db.total_changes)
+        if seen != self._seen:
+            self._seen = seen
             self._generation = self.db.execute("SELECT generation FROM hub_changes WHERE id = 1").fetchone()[0]
-        return int(self._generation) + (self._own_writes << 32)
+        return int(self._generation)
 
     async def add_invitation(self, invitation: Invitation) -> None:
         self.db.execute(
@@ -277,7 +278,6 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks, SqliteDesk):
         )
 
     async def insert_partner(self, partner: Partner, *, consume_invitation: str | None) -> None:
-        self._own_writes += 1
         try:
             with immediate(self.db) as db:
                 if consume_invitation is not None:
@@ -316,7 +316,6 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks, SqliteDesk):
         return f"partner {partner.partner_id} or its token is already registered"
 
     async def replace_partner(self, partner: Partner, *, expected_token_hash: str | None) -> None:
-        self._own_writes += 1
         try:
             with immediate(self.db) as db:
                 cur = db.execute(
@@ -404,11 +403,9 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks, SqliteDesk):
                 f"UPDATE partners SET updated = ?, doc = ?, changed = {_NEXT} WHERE partner_id = ?",  # noqa: S608
                 (_ts(updated), self._encode(changed), partner_id),
             )
-        self._own_writes += 1
         return changed
 
     async def delete_partner(self, partner_id: str) -> bool:
-        self._own_writes += 1
         with immediate(self.db) as db:
             db.execute("DELETE FROM party_keys WHERE partner_id = ?", (partner_id,))
             db.execute("DELETE FROM partner_heard WHERE partner_id = ?", (partner_id,))
@@ -425,10 +422,7 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks, SqliteDesk):
 
     async def revoke_invitation(self, token_hash: str) -> bool:
         cur = self.db.execute("DELETE FROM invitations WHERE token_hash = ? AND used_by IS NULL", (token_hash,))
-        if cur.rowcount == 1:
-            self._own_writes += 1  # other caches must forget a token A they may have cached as valid
-            return True
-        return False
+        return bool(cur.rowcount == 1)
 
     async def take_lease(self, name: str, owner: str, now: DateTime, until: DateTime) -> bool:
         cur = self.db.execute(

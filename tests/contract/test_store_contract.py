@@ -395,6 +395,40 @@ def test_change_marker_ignores_what_says_nothing_about_tokens(backend: Backend) 
     run(backend, body)
 
 
+def test_an_exact_change_marker_has_moved_when_any_write_that_matters_returns(backend: Backend) -> None:
+    """A store that says its marker is exact (``exact_marker``) lets each process answer tokens from memory
+    (``hub/token_index.py``): by the time a write to partners or invitations returns, made here or through another
+    connection, the marker must have moved, or a token issued, used or revoked a moment ago would be judged by what
+    was true before. The lease and last-heard writes each process makes every few seconds must leave it still."""
+    if not backend.id.startswith("sqlite"):
+        pytest.skip(f"{backend.id}: its marker is not exact (exact_marker is False), so no index trusts it")
+
+    async def body(h: Harness) -> None:
+        store = h.store
+        assert store.exact_marker is True
+        stored = change(partner("DE-ABC"), token_confirmed=False)
+
+        async def moves(write: Callable[[], Awaitable[object]], what: str) -> None:
+            before = store.change_marker()
+            await write()
+            assert store.change_marker() != before, f"the marker did not move at once: {what}"
+
+        await moves(lambda: store.add_invitation(invitation("new")), "an invitation added here")
+        await moves(lambda: store.insert_partner(stored, consume_invitation=None), "a partner inserted here")
+        await moves(lambda: store.confirm_token("DE-ABC", stored.token_hash or ""), "a token's first use here")
+        await moves(lambda: store.revoke_invitation(invitation("new").token_hash), "an invitation revoked here")
+        await moves(lambda: store.delete_partner("DE-ABC"), "a partner removed here")
+        if backend.id != "sqlite-memory":  # a second connection to an in-memory database is another database
+            other = await h.another_store()
+            await moves(lambda: other.add_invitation(invitation("elsewhere")), "an invitation added elsewhere")
+        still = store.change_marker()
+        await store.take_lease("still-alive", "here", at(0), at(60))
+        await store.note_heard({"DE-ABC": at(1)})
+        assert store.change_marker() == still
+
+    run(backend, body)
+
+
 async def _settled(store: Store) -> None:
     """Wait until the marker stops moving (PostgreSQL delivers the notifications of earlier writes a little later)."""
     last = store.change_marker()
