@@ -74,7 +74,9 @@ class Authenticator:
     cache, so a flood of made-up tokens cannot evict the real ones. Both caches are bounded and drop their oldest
     entries first. Both empty when this process changes a partner or a token (:meth:`forget`) and when the store's
     ``change_marker`` says another process did; that is asked at most every ``MARKER_INTERVAL`` seconds, so a token
-    revoked through another worker stops working here within 50 ms.
+    revoked through another worker stops working here within 50 ms. A header not cached is answered by the token
+    index (``hub/token_index.py``, SQLite) when it is current, which looks at the marker before every answer; else
+    by the store.
     """
 
     def __init__(
