@@ -69,7 +69,7 @@ class TokenIndex:
         self._wanted = asyncio.Event()
         self._too_large = False
         self.reads = 0
-        """Complete reads kept (for tests and the log)."""
+        """Complete reads kept (what the tests follow)."""
 
     @property
     def ready(self) -> bool:

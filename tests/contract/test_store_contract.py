@@ -284,6 +284,16 @@ def invitation(name: str, created: DateTime = T0) -> Invitation:
     return Invitation(token_hash=token_hash(f"A {name}"), created=created)
 
 
+def holders_of(partners: list[Partner]) -> dict[str, TokenHolder]:
+    """The token holders these partners make, by hash, as the stores answer them."""
+    return {
+        p.token_hash or "": TokenHolder(
+            token_hash=p.token_hash or "", partner_id=p.partner_id, status=p.status, token_confirmed=p.token_confirmed
+        )
+        for p in partners
+    }
+
+
 def change(record: R, **changes: Any) -> R:
     return msgspec.structs.replace(record, **changes)
 
@@ -467,15 +477,7 @@ def test_live_token_holders_come_in_pages_in_token_hash_order(backend: Backend) 
         assert [len(page) for page in pages] == [3, 3, 3, 1]
         read = [holder for page in pages for holder in page]
         assert [holder.token_hash for holder in read] == sorted(p.token_hash or "" for p in live)
-        assert {holder.token_hash: holder for holder in read} == {
-            p.token_hash or "": TokenHolder(
-                token_hash=p.token_hash or "",
-                partner_id=p.partner_id,
-                status=p.status,
-                token_confirmed=p.token_confirmed,
-            )
-            for p in live
-        }
+        assert {holder.token_hash: holder for holder in read} == holders_of(live)
         assert await store.live_token_holders(read[-1].token_hash, 3) == []
 
     run(backend, body)
@@ -524,15 +526,7 @@ def test_token_holders_name_the_same_holders_as_lookup_token_in_one_call(backend
         ]
         holders = await store.token_holders(asked)
         assert holders == {
-            **{
-                p.token_hash or "": TokenHolder(
-                    token_hash=p.token_hash or "",
-                    partner_id=p.partner_id,
-                    status=p.status,
-                    token_confirmed=p.token_confirmed,
-                )
-                for p in live
-            },
+            **holders_of(live),
             expiring.token_hash: TokenHolder(token_hash=expiring.token_hash, expires=at(3600)),
             invitation("forever").token_hash: TokenHolder(token_hash=invitation("forever").token_hash),
         }

@@ -9,7 +9,7 @@ here at once; a read of the index during which something was written must not be
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -47,9 +47,11 @@ def _partner(number: int, *, status: PartnerStatus = PartnerStatus.ACTIVE, confi
 
 
 @asynccontextmanager
-async def _two_processes(tmp_path: Path) -> AsyncIterator[tuple[SqliteStore, SqliteStore]]:
-    """Two stores on one SQLite file, as two hub processes have."""
-    here, there = SqliteStore(str(tmp_path / "hub.db")), SqliteStore(str(tmp_path / "hub.db"))
+async def _two_processes(
+    tmp_path: Path, here_kind: type[SqliteStore] = SqliteStore
+) -> AsyncIterator[tuple[SqliteStore, SqliteStore]]:
+    """Two stores on one SQLite file, as two hub processes have (``here_kind``: this process's store class)."""
+    here, there = here_kind(str(tmp_path / "hub.db")), SqliteStore(str(tmp_path / "hub.db"))
     await here.open()
     await there.open()
     try:
@@ -57,6 +59,23 @@ async def _two_processes(tmp_path: Path) -> AsyncIterator[tuple[SqliteStore, Sql
     finally:
         await here.close()
         await there.close()
+
+
+def _after_page(store: SqliteStore, number: int, then: Callable[[], Awaitable[object]]) -> None:
+    """Make ``store`` run ``then`` right after it has read page ``number`` of the live token holders (the only
+    thing changed), so that something happens in the middle of an index read."""
+    real_page = store.live_token_holders
+    pages = 0
+
+    async def page_then(after: str | None, limit: int) -> list[TokenHolder]:
+        nonlocal pages
+        pages += 1
+        found = await real_page(after, limit)
+        if pages == number:
+            await then()
+        return found
+
+    store.live_token_holders = page_then  # type: ignore[method-assign]
 
 
 def _held(index: TokenIndex, token: str) -> TokenHolder | None:
@@ -140,19 +159,10 @@ def test_a_read_during_which_another_process_wrote_is_not_kept(tmp_path: Path) -
             for n in range(1, 6):
                 await here.insert_partner(_partner(n), consume_invitation=None)
             index = TokenIndex(here, page=2)
-            real_page = here.live_token_holders
-            pages = 0
-
-            async def page_then_write(after: str | None, limit: int) -> list[TokenHolder]:
-                nonlocal pages
-                pages += 1
-                found = await real_page(after, limit)
-                if pages == 2:  # between two pages, the other process removes a partner already read
-                    assert await there.delete_partner("AA-001")
-                return found
-
-            here.live_token_holders = page_then_write  # type: ignore[method-assign]
+            # between two pages, the other process removes a partner already read
+            _after_page(here, 2, lambda: there.delete_partner("AA-001"))
             assert await index.read() is False
+            assert await there.get_partner("AA-001") is None  # the removal did happen mid-read
             assert not index.ready and _held(index, "token-001") is None
             assert await index.read() is True  # nothing written this time
             assert _held(index, "token-001") is None and _held(index, "token-002") is not None
@@ -170,14 +180,11 @@ def test_a_change_in_this_process_drops_the_index_and_any_read_under_way(tmp_pat
             assert await index.read() is True
             auth.forget()  # what the registrar calls after this process changed a partner or a token
             assert not index.ready and _held(index, "token-001") is None
-            real_page = store.live_token_holders
 
-            async def page_then_forget(after: str | None, limit: int) -> list[TokenHolder]:
-                found = await real_page(after, limit)
+            async def forget() -> None:
                 auth.forget()  # told of a change while reading, though the store's marker did not move
-                return found
 
-            store.live_token_holders = page_then_forget  # type: ignore[method-assign]
+            _after_page(store, 1, forget)
             assert await index.read() is False
             assert not index.ready
 
@@ -186,11 +193,8 @@ def test_a_change_in_this_process_drops_the_index_and_any_read_under_way(tmp_pat
 
 def test_a_header_not_cached_costs_no_store_lookup_while_the_index_is_current(tmp_path: Path) -> None:
     async def main() -> None:
-        store = _Counting(str(tmp_path / "hub.db"))
-        there = SqliteStore(str(tmp_path / "hub.db"))
-        await store.open()
-        await there.open()
-        try:
+        async with _two_processes(tmp_path, _Counting) as (store, there):
+            assert isinstance(store, _Counting)
             for n in range(1, 4):
                 await store.insert_partner(_partner(n), consume_invitation=None)
             await store.insert_partner(_partner(9, confirmed=False), consume_invitation=None)
@@ -219,9 +223,6 @@ def test_a_header_not_cached_costs_no_store_lookup_while_the_index_is_current(tm
             before = store.lookups
             issued = await auth.authenticate(authorization_header("token-007"))
             assert issued is not None and issued.partner_id == "AA-007" and store.lookups == before + 1
-        finally:
-            await store.close()
-            await there.close()
 
     asyncio.run(main())
 
