@@ -564,6 +564,51 @@ class Bench:
                 server, tokens[server.label], kind="credentials", repeat=1, users=4,
                 duration=self.s.credentials_duration, endpoints="credentials",
             )  # fmt: skip
+        for server in hubs:
+            self._read_answers(server, tokens[server.label])
+
+    def _read_answers(self, server: Server, tokens: Path) -> None:
+        """GET credentials as fast as the hub gives it, every answer compared byte for byte with one the conformance
+        checks judged (``loadtests/answer_reader.py``): Locust, parsing 10 MB per answer, sets the pace of the run
+        above with 100,000 parties, so it cannot show whether the hub keeps up with 100 answers per second."""
+        out = self.results / "runs" / f"answers-{server.label}.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.unlink(missing_ok=True)
+        connections = 4
+        cmd = [
+            sys.executable, "-m", "loadtests.answer_reader", "--url", f"{server.base_url}/ocpi/2.3.0/credentials",
+            "--tokens", str(tokens), "--connections", str(connections),
+            "--duration", str(self.s.credentials_duration), "--out", str(out),
+        ]  # fmt: skip
+        sampler = CpuSampler(server)
+        with (self.results / "runs" / f"answers-{server.label}.log").open("wb") as log:
+            proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            sampler.start(proc.pid)
+            try:
+                proc.wait(timeout=self.s.credentials_duration + 300)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            finally:
+                sampler.stop()
+        result: dict[str, Any] = json.loads(out.read_text()) if out.exists() else {}
+        if not result:
+            result = {"answers": 0, "failures": 1, "first_failure": f"the reader exited with {proc.returncode}"}
+        server_cores, reader_cores, other_cores = sampler.cores(result.get("window"))
+        per_s = float(result.get("per_s") or 0)
+        result.update(
+            connections=connections,
+            server_cores=server_cores,
+            reader_cores=reader_cores,
+            other_cores=other_cores,
+            server_ms=1000 * server_cores / per_s if per_s else 0.0,
+        )
+        self.extra.setdefault("answers", {})[server.label] = result
+        self._say(
+            f"  answers      {server.label:<9}   : {per_s:8.1f} answers/s  p50 {float(result.get('p50_ms') or 0):6.1f}"
+            f"  p99 {float(result.get('p99_ms') or 0):6.1f} ms  failures {result.get('failures')}"
+            f"  cores: server {server_cores:.2f} reader {reader_cores:.2f} others {other_cores:.2f}"
+        )
 
     def registration(self, server: Server, store: str, check_token: str) -> None:
         s = self.s
@@ -1151,7 +1196,8 @@ class Bench:
             "latency_ratio_p50": _ratio(summary["hub-100k/fixed-rate"]["p50"], summary["hub-1k/fixed-rate"]["p50"]),
             "latency_ratio_p99": _ratio(summary["hub-100k/fixed-rate"]["p99"], summary["hub-1k/fixed-rate"]["p99"]),
             "unexpected_failures": sum(m.failures for m in self.measurements)
-            + sum(point[k]["failures"] for point in self.extra.get("token_curve", []) for k in point if k != "rate"),
+            + sum(point[k]["failures"] for point in self.extra.get("token_curve", []) for k in point if k != "rate")
+            + sum(int(r.get("failures") or 0) for r in self.extra.get("answers", {}).values()),
             "registration_ok": bool(reg.get("checks")) and all(reg["checks"].values()),
         }
         data = {
@@ -1346,7 +1392,8 @@ def render(d: dict[str, Any]) -> str:
         "The hub's credentials list every party reachable through it, so this answer grows with the number of parties "
         "(about 10 MB with 100,000). Every answer is read and checked whole by the load generator, which therefore "
         "sets the pace with 100,000 parties: `server ms/req` is the hub's CPU per answer, and `hub capacity` what one "
-        "core of it would serve at that cost (1,000 / server ms/req).",
+        "core of it would serve at that cost (1,000 / server ms/req). The answer reader below measures the hub's own "
+        "pace.",
         "",
         "| target | req/s | p50 ms | p95 ms | p99 ms | failures | server cores | Locust cores | other processes' cores "
         "| server ms/req | hub capacity, req/s per core |",
@@ -1361,6 +1408,7 @@ def render(d: dict[str, Any]) -> str:
                 f"{r['failures']} | {r['server_cores']:.2f} | {r['locust_cores']:.2f} | {r['other_cores']:.2f} | "
                 f"{per:.2f} | {1000 / per if per else 0:.0f} |"
             )
+    lines += _answers_table(d.get("answers") or {}, names)
     reg = d.get("registration")
     if reg:
         ledger = reg["ledger"]
@@ -1580,6 +1628,42 @@ def render_fanout(f: dict[str, Any]) -> list[str]:
     ]
 
 
+def _answers_table(answers: dict[str, Any], names: dict[str, str]) -> list[str]:
+    """GET credentials read by ``loadtests/answer_reader.py``: the hub's pace, every answer still checked."""
+    if not answers:
+        return []
+    lines = [
+        "",
+        "The same GET, read by `loadtests/answer_reader.py` on 4 keep-alive connections, one token each: each "
+        "connection's first answer is judged whole by the conformance checks, and every later answer is compared "
+        "with it byte for byte as it arrives, only the envelope's timestamp value left to differ (it must be an RFC "
+        "3339 time). Every answer is checked whole without being parsed, so the hub, not the load generator, sets "
+        "the pace. `reader cores` is the reader's CPU.",
+        "",
+        "| target | answers/s | MB/s | p50 ms | p95 ms | p99 ms | failures | server cores | reader cores "
+        "| other processes' cores | server ms/answer |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for target in ("hub-1k", "hub-100k"):
+        r = answers.get(target)
+        if r:
+            window = r.get("window") or [0, 0]
+            span = (window[1] - window[0]) if len(window) == 2 else 0
+            mb_s = float(r.get("answer_bytes") or 0) / span / 1e6 if span > 0 else 0.0
+            lines.append(
+                f"| {names[target]} | {float(r.get('per_s') or 0):.1f} | {mb_s:.0f} | "
+                f"{float(r.get('p50_ms') or 0):.1f} | {float(r.get('p95_ms') or 0):.1f} | "
+                f"{float(r.get('p99_ms') or 0):.1f} | {r.get('failures', 0)} | "
+                f"{float(r.get('server_cores') or 0):.2f} | "
+                f"{float(r.get('reader_cores') or 0):.2f} | {float(r.get('other_cores') or 0):.2f} | "
+                f"{float(r.get('server_ms') or 0):.2f} |"
+            )
+    failed = [r.get("first_failure") for r in answers.values() if r.get("failures")]
+    if failed:
+        lines += ["", f"First failure of the reader: {failed[0]}"]
+    return lines
+
+
 def _other_targets(d: dict[str, Any]) -> list[str]:
     """The targets of token validation's CPU, registration's rate, fairness and fan-out, for the phases the run has."""
     rows: list[str] = []
@@ -1593,6 +1677,15 @@ def _other_targets(d: dict[str, Any]) -> list[str]:
                 f"| token validation: server CPU per request, hub / bare, {label} parties | ≤ 1.25 | {ratio:.2f} "
                 f"({hub:.0f} / {bare:.0f} µs) | {_against(ratio, 1.25)} |"
             )
+    large = (d.get("answers") or {}).get("hub-100k") or {}
+    if large:
+        rate = float(large.get("per_s") or 0)
+        failures = int(large.get("failures") or 0)
+        rows.append(
+            f"| GET credentials, 100,000 parties: answers per second, every one checked (answer reader) | ≥ 100 | "
+            f"{rate:.1f} ({float(large.get('server_ms') or 0):.1f} ms of server CPU each; failures {failures}) | "
+            f"{_against(rate, 100, at_least=True) if not failures else _ok(False)} |"
+        )
     reg = d.get("registration") or {}
     if reg.get("registrations_per_s"):
         rate = float(reg["registrations_per_s"])

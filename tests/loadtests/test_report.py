@@ -96,3 +96,19 @@ def test_the_other_targets_follow_the_phases_the_run_has() -> None:
     assert "| 0 | 1 | " in rows[5] and "met" not in rows[5].rsplit("|", 2)[1]  # one delivery missing in the backlog
     assert "1,500/s | met" in rows[6]
     assert _other_targets({}) == []
+
+
+def test_get_credentials_is_judged_by_the_answer_reader_and_any_failure_misses_the_target() -> None:
+    from loadtests.bench import _answers_table, _other_targets
+
+    read = {"per_s": 134.4, "server_ms": 11.2, "failures": 0, "window": [0.0, 10.0], "answer_bytes": 13e9}
+    row = _other_targets({"answers": {"hub-100k": read}})[0]
+    assert "| 134.4 (11.2 ms of server CPU each; failures 0) | met |" in row
+    slow = _other_targets({"answers": {"hub-100k": {**read, "per_s": 80.0}}})[0]
+    assert "**missed** by 20.00" in slow
+    wrong = {**read, "failures": 3, "first_failure": "bytes 0 to 65536 differ from the checked answer"}
+    assert _other_targets({"answers": {"hub-100k": wrong}})[0].endswith("| **missed** |")
+    table = _answers_table({"hub-100k": wrong}, {"hub-1k": "hub, 1,000 parties", "hub-100k": "hub, 100,000 parties"})
+    assert "| hub, 100,000 parties | 134.4 | 1300 |" in "\n".join(table)
+    assert table[-1] == "First failure of the reader: bytes 0 to 65536 differ from the checked answer"
+    assert _answers_table({}, {}) == []
