@@ -431,6 +431,13 @@ def test_an_exact_change_marker_has_moved_when_any_write_that_matters_returns(ba
         if backend.id != "sqlite-memory":  # a second connection to an in-memory database is another database
             other = await h.another_store()
             await moves(lambda: other.add_invitation(invitation("elsewhere")), "an invitation added elsewhere")
+            there = partner("DE-XYZ")
+            await moves(lambda: other.insert_partner(there, consume_invitation=None), "a partner inserted elsewhere")
+            await moves(lambda: other.delete_partner("DE-XYZ"), "a partner removed elsewhere")
+            still = store.change_marker()
+            await other.take_lease("still-alive", "there", at(0), at(60))
+            await other.note_heard({"DE-XYZ": at(1)})
+            assert store.change_marker() == still, "a lease or last-heard write elsewhere moved the marker"
         still = store.change_marker()
         await store.take_lease("still-alive", "here", at(0), at(60))
         await store.note_heard({"DE-ABC": at(1)})
