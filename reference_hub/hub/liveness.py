@@ -149,7 +149,18 @@ class Liveness:
         """Write the times of the requests heard here since the last round to the store, for whichever process
         checks."""
         since, self._shared_until = self._shared_until, time.monotonic()
-        fresh = {partner_id: _wall(at) for partner_id, at in self._heard.items() if at > since}
+        # To the second, one time per second shared by every partner heard in it: with 100,000 partners heard in a
+        # minute, a DateTime each (and the store's text of each) cost a worker about 0.4 s of CPU per write.
+        offset = time.time() - time.monotonic()
+        seconds: dict[int, DateTime] = {}
+        fresh: dict[str, DateTime] = {}
+        for partner_id, at in self._heard.items():
+            if at > since:
+                second = int(at + offset)
+                moment = seconds.get(second)
+                if moment is None:
+                    moment = seconds[second] = DateTime.from_datetime(datetime.fromtimestamp(second, UTC))
+                fresh[partner_id] = moment
         if fresh:
             await self.store.note_heard(fresh)
 

@@ -482,11 +482,18 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks, SqliteDesk):
     async def note_heard(self, heard: Mapping[str, DateTime]) -> None:
         if not heard:
             return
+        texts: dict[int, str] = {}  # the liveness check shares one time among the partners heard in one second
+        rows = []
+        for partner_id, at in heard.items():
+            text = texts.get(id(at))
+            if text is None:
+                text = texts[id(at)] = _ts(at)
+            rows.append((partner_id, text))
         with immediate(self.db) as db:
             db.executemany(
                 "INSERT INTO partner_heard (partner_id, heard) VALUES (?, ?) ON CONFLICT (partner_id) DO UPDATE"
                 " SET heard = max(heard, excluded.heard)",
-                [(partner_id, _ts(at)) for partner_id, at in heard.items()],
+                rows,
             )
 
     async def heard_times(self) -> dict[str, DateTime]:

@@ -117,3 +117,22 @@ def test_only_the_lease_holder_probes_but_every_process_shares_what_it_heard() -
     assert _probed([], started_ago=3600, heard={"NL-TALKS": 5}, store=store) == []
     assert list(store.noted) == ["NL-TALKS"]
     assert abs(store.noted["NL-TALKS"].timestamp() - (time.time() - 5)) < 1
+
+
+def test_times_heard_are_shared_to_the_second_one_time_per_second() -> None:
+    """With 100,000 partners heard in a minute, a time made and written out per partner cost a worker 0.4 s of CPU
+    per write; the partners heard in one second share one time, never later than the request and at most a second
+    earlier."""
+    store = _FakeStore([], None, {})
+    liveness = Liveness(Settings(alive_after=300), store, None, None, None)  # type: ignore[arg-type]
+    clock = time.monotonic()
+    heard = {f"NL-{n:03d}": 3.0 - n * 0.002 for n in range(1000)}  # 2 s of requests, 3 to 1 s ago
+    for partner_id, ago in heard.items():
+        liveness._heard[partner_id] = clock - ago
+    wall = time.time()
+    asyncio.run(liveness.share_heard())
+    assert set(store.noted) == set(heard)
+    for partner_id, ago in heard.items():
+        shared = store.noted[partner_id].timestamp()
+        assert shared == int(shared) and wall - ago - 1.05 <= shared <= wall - ago + 0.05, (partner_id, shared)
+    assert len({id(moment) for moment in store.noted.values()}) <= 3  # one object per second heard
