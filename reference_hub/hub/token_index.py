@@ -25,8 +25,9 @@ waits at least ``MIN_GAP`` seconds and ten times as long as the last read took, 
 thrown away (up to ``MAX_GAP``), so a wave of registrations (each one moves the marker) cannot make a process spend
 more than a tenth of its time reading; meanwhile tokens are looked up in the store, as without an index. Beyond
 ``LIMIT`` partners no index is kept: each process would hold hundreds of megabytes. An answer from the index costs
-the look at the marker (about 4 µs on SQLite, most of it ``PRAGMA data_version``) and two dictionary lookups,
-against 10 to 20 µs for the store's statement.
+the look at the marker and two dictionary lookups. On SQLite the look reads the WAL-index header the store maps (a
+few µs in a served worker under load) and asks ``PRAGMA data_version`` only once that header moved; asked every
+time, the pragma cost 17 µs under the same load, against 10 to 20 µs for the store's statement itself.
 """
 
 from __future__ import annotations
