@@ -77,6 +77,11 @@ CREATE TABLE IF NOT EXISTS hub_changes (
     generation INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO hub_changes VALUES (1, 0);
+-- Written once each time a store opens, to see that the WAL-index header it reads moves (SqliteStore.change_marker).
+CREATE TABLE IF NOT EXISTS wal_probe (
+    id     INTEGER PRIMARY KEY CHECK (id = 1),
+    opened INTEGER NOT NULL
+);
 CREATE TRIGGER IF NOT EXISTS partners_insert AFTER INSERT ON partners
     BEGIN UPDATE hub_changes SET generation = generation + 1 WHERE id = 1; END;
 CREATE TRIGGER IF NOT EXISTS partners_update AFTER UPDATE ON partners
@@ -156,19 +161,27 @@ _WAL_HEADER = 96
 """Bytes of the WAL-index header: two copies of 48 bytes at the start of the ``-shm`` file."""
 
 
-def _map_wal_index(path: str) -> mmap.mmap | None:
-    """The WAL-index header of the database at ``path``, mapped read-only; None when there is none to read (an
-    in-memory database, or SQLite keeping the index elsewhere): the marker then asks data_version every time.
+def _map_wal_index(path: str, db: sqlite3.Connection) -> mmap.mmap | None:
+    """The WAL-index header of the database ``db`` has open at ``path``, mapped read-only; None when there is none to
+    read (an in-memory database, or SQLite keeping the index elsewhere): the marker then asks data_version every time.
 
-    SQLite maps the same file itself, for as long as any connection is open. It shrinks or empties it only when a
-    connection opens it while no other has it open, which cannot happen while this store's connection is open; the
-    map is closed before that connection is."""
+    SQLite names the file after the database's real path (symbolic links followed) and maps it itself for as long
+    as any connection is open; it shrinks or empties it only when a connection opens it while no other has it open,
+    which cannot happen while ``db`` is open (the map is closed before ``db`` is). Then a write of the store's own
+    must move the mapped header: if it does not, this is not the file SQLite keeps (a leftover under another name),
+    and trusting it would hide every other process's commits, so nothing is mapped."""
     if path == ":memory:" or path.startswith("file:"):
         return None
     try:
-        with open(f"{path}-shm", "rb") as index:
+        with open(f"{os.path.realpath(path)}-shm", "rb") as index:
             mapped = mmap.mmap(index.fileno(), _WAL_HEADER, access=mmap.ACCESS_READ)
     except (OSError, ValueError):  # no such file, or shorter than the header
+        return None
+    before = mapped[:_WAL_HEADER]
+    with immediate(db):  # a write that changes no row commits nothing, so this one counts the openings
+        db.execute("INSERT INTO wal_probe VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET opened = opened + 1")
+    if mapped[:_WAL_HEADER] == before:
+        mapped.close()
         return None
     return mapped
 
@@ -218,7 +231,7 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks, SqliteDesk):
         db.execute("CREATE INDEX IF NOT EXISTS partners_changed ON partners (changed)")
         db.executescript(DESK_SCHEMA)
         self._db = db
-        self._wal_index = _map_wal_index(self.path) if wal else None
+        self._wal_index = _map_wal_index(self.path, db) if wal else None
         self._open_objects()
         self._open_callbacks()
 

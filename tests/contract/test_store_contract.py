@@ -389,8 +389,9 @@ def test_change_marker_ignores_what_says_nothing_about_tokens(backend: Backend) 
 
     async def body(h: Harness) -> None:
         other = await h.another_store()
+        start = h.store.change_marker()
         await other.insert_partner(partner("DE-ABC"), consume_invitation=None)
-        await _settled(h.store)
+        await _settled(h.store, start)
         before = h.store.change_marker()
         await other.take_lease("still-alive", "elsewhere", at(0), at(60))
         await other.note_heard({"DE-ABC": at(1)})
@@ -446,8 +447,13 @@ def test_an_exact_change_marker_has_moved_when_any_write_that_matters_returns(ba
     run(backend, body)
 
 
-async def _settled(store: Store) -> None:
-    """Wait until the marker stops moving (PostgreSQL delivers the notifications of earlier writes a little later)."""
+async def _settled(store: Store, start: int) -> None:
+    """Wait until the marker has moved away from ``start`` (taken before a write that moves it) and then stops
+    moving: PostgreSQL delivers the notifications of earlier writes a little later, later still on a busy machine."""
+    deadline = time.monotonic() + 3
+    while store.change_marker() == start:
+        assert time.monotonic() < deadline, "change_marker did not move within 3 s of a partner's insertion"
+        await asyncio.sleep(0.05)
     last = store.change_marker()
     for _ in range(20):
         await asyncio.sleep(0.1)

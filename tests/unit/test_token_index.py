@@ -294,3 +294,54 @@ def test_looking_at_the_marker_costs_no_statement_until_another_process_commits(
             assert here.change_marker() != moved  # a write here moves it at once, though no one else committed
 
     asyncio.run(body())
+
+
+def test_a_leftover_wal_index_file_is_never_trusted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The marker trusts the WAL-index header only if it is the one SQLite keeps for the database. A leftover
+    ``-shm`` file under the name the store looks at (after a crash, beside a database reached through a link) would
+    never move, and every other process's commits would go unseen: a token revoked there would still work here."""
+    import os
+
+    from reference_hub.store import sqlite as sqlite_module
+
+    decoy = tmp_path / "elsewhere"
+    decoy.mkdir()
+    (decoy / "hub.db-shm").write_bytes(b"\x01" * 32768)  # what a leftover looks like to a reader: bytes, never moving
+    real = os.path.realpath
+
+    def realpath(path: str) -> str:
+        return str(decoy / "hub.db") if path.endswith("hub.db") else real(path)
+
+    monkeypatch.setattr(sqlite_module.os.path, "realpath", realpath)
+
+    async def body() -> None:
+        async with _two_processes(tmp_path) as (here, there):
+            assert here._wal_index is None  # the decoy did not move on the store's own write: not mapped
+            before = here.change_marker()
+            await there.insert_partner(_partner(9), consume_invitation=None)
+            assert here.change_marker() != before  # the other process's write is seen at once all the same
+
+    asyncio.run(body())
+
+
+def test_a_database_reached_through_a_link_maps_the_index_sqlite_keeps(tmp_path: Path) -> None:
+    """SQLite names the WAL index after the database's real path: a store opened through a link to the file reads
+    that one (and so needs no statement to see that nothing moved)."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "link.db").symlink_to(tmp_path / "data" / "hub.db")
+
+    async def body() -> None:
+        here = SqliteStore(str(tmp_path / "link.db"))
+        there = SqliteStore(str(tmp_path / "data" / "hub.db"))
+        await here.open()
+        await there.open()
+        try:
+            assert here._wal_index is not None
+            before = here.change_marker()
+            await there.insert_partner(_partner(8), consume_invitation=None)
+            assert here.change_marker() != before
+        finally:
+            await here.close()
+            await there.close()
+
+    asyncio.run(body())
