@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from enum import StrEnum
-from typing import Any
 
 import msgspec
 
+from reference_hub.hub.bounded import put_newest
 from reference_hub.hub.changes import ChangeWatcher
 from reference_hub.hub.token_index import TokenIndex
 from reference_hub.hub.tokens import candidate_tokens, hash_token, same_hash
@@ -93,9 +94,9 @@ class Authenticator:
         """Every token holder in memory, asked before the store (None: the store only); its reads are run by the
         app's lifespan (``TokenIndex.run``)."""
         self._accept_any = accept_any_token
-        self._known: dict[bytes, Caller] = {}
-        self._unknown: dict[bytes, None] = {}
-        self._proven: dict[bytes, None] = {}
+        self._known: OrderedDict[bytes, Caller] = OrderedDict()
+        self._unknown: OrderedDict[bytes, None] = OrderedDict()
+        self._proven: OrderedDict[bytes, None] = OrderedDict()
         """Headers that authenticated here before; kept when the caches are dropped, so their callers are never
         locked out for the failures of others at their address."""
         self._known_limit = known_limit
@@ -116,11 +117,11 @@ class Authenticator:
             return None
         caller = await self._resolve(header)
         if caller is None:
-            _bounded_put(self._unknown, key, None, self._unknown_limit)
+            put_newest(self._unknown, key, None, self._unknown_limit)
         else:
-            _bounded_put(self._known, key, caller, self._known_limit)
+            put_newest(self._known, key, caller, self._known_limit)
             if key not in self._proven:
-                _bounded_put(self._proven, key, None, self._known_limit)
+                put_newest(self._proven, key, None, self._known_limit)
         return caller
 
     def proven(self, key: bytes) -> bool:
@@ -186,13 +187,6 @@ class Authenticator:
             # First use of the token the hub last gave this partner: the registration reached it.
             await self._store.confirm_token(holder.partner_id, token_hash)
         return Caller(kind, token, token_hash, was_raw, holder.partner_id)
-
-
-def _bounded_put(cache: dict[bytes, Any], key: bytes, value: Any, limit: int) -> None:
-    """Insert, dropping the oldest entries beyond ``limit`` (dicts keep insertion order)."""
-    cache[key] = value
-    while len(cache) > limit:
-        del cache[next(iter(cache))]
 
 
 __all__ = ("MAX_AUTHORIZATION", "Authenticator", "Caller", "CallerKind", "header_key")

@@ -18,7 +18,10 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Callable
+
+from reference_hub.hub.bounded import put_newest
 
 log = logging.getLogger("reference_hub.auth")
 
@@ -50,7 +53,7 @@ class FailedAuthLimiter:
         self._failures: dict[str, int] = {}
         self._locked: dict[str, float] = {}
         """Address -> monotonic time its lock-out ends."""
-        self._strikes: dict[str, int] = {}
+        self._strikes: OrderedDict[str, int] = OrderedDict()
         """Address -> lock-outs so far: each one lasts twice the one before (a sustained guesser slows down)."""
         self._refused = 0
 
@@ -102,10 +105,8 @@ class FailedAuthLimiter:
         if not self.limit or count <= self.limit:
             return 0
         if self._locked.get(address, 0.0) <= now:
-            strikes = self._strikes.pop(address, 0) + 1
-            self._strikes[address] = strikes  # re-inserted: the oldest addresses are dropped first
-            while len(self._strikes) > MAX_ADDRESSES:
-                del self._strikes[next(iter(self._strikes))]
+            strikes = self._strikes.get(address, 0) + 1
+            put_newest(self._strikes, address, strikes, MAX_ADDRESSES)  # the oldest addresses are dropped first
             seconds = min(self.lockout * 2 ** (strikes - 1), MAX_LOCKOUT)
             self._locked[address] = now + seconds
             log.warning(

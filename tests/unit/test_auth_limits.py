@@ -147,3 +147,17 @@ def test_a_token_that_authenticated_before_stays_proven_when_the_caches_are_drop
         await store.close()
 
     asyncio.run(main())
+
+
+def test_bounded_maps_drop_the_oldest_and_a_key_set_again_becomes_the_newest() -> None:
+    from collections import OrderedDict
+
+    from reference_hub.hub.bounded import put_newest
+
+    entries: OrderedDict[str, int] = OrderedDict()
+    for n in range(5):
+        put_newest(entries, f"k{n}", n, 3)
+    assert list(entries) == ["k2", "k3", "k4"]
+    put_newest(entries, "k2", 20, 3)  # set again: now the newest, so k3 goes first
+    put_newest(entries, "k5", 5, 3)
+    assert list(entries.items()) == [("k4", 4), ("k2", 20), ("k5", 5)]
