@@ -190,7 +190,11 @@ class _Connection(asyncio.Protocol):
             name, _, value = line.partition(b":")
             name = name.strip().lower()
             if name == b"content-length":
-                length = int(value.strip())
+                try:
+                    length = int(value.strip())
+                except ValueError:
+                    self._stop(f"the answer's Content-Length is not a number: {value.strip()[:40]!r}")
+                    return False
             elif name == b"transfer-encoding":
                 self._stop("the answer is not framed by Content-Length (this reader cannot follow chunks)")
                 return False
@@ -200,7 +204,8 @@ class _Connection(asyncio.Protocol):
         self.left, self.pos, self.stamp = length, 0, bytearray()
         self.ok = len(status) > 1 and status[1] == b"200" and length == len(self.ref.body)
         if not self.ok:
-            self._why = f"HTTP {status[1:2]!r}, {length} bytes; the checked answer: HTTP 200, {len(self.ref.body)}"
+            code = status[1].decode("latin-1") if len(status) > 1 else "?"
+            self._why = f"HTTP {code}, {length} bytes; the checked answer: HTTP 200, {len(self.ref.body)} bytes"
         return True
 
     def _compare(self, view: memoryview) -> None:
@@ -254,7 +259,11 @@ async def read_answers(url: str, references: list[Reference], duration: float) -
             functools.partial(_Connection, ref, request, result, deadline, times), host, port
         )
         connections.append(connection)
-    await asyncio.wait_for(asyncio.gather(*(c.done for c in connections)), timeout=duration + 120)
+    try:
+        await asyncio.wait_for(asyncio.gather(*(c.done for c in connections)), timeout=duration + 120)
+    except TimeoutError:
+        for connection in connections:
+            connection._stop(None if connection.done.done() else f"no whole answer within {duration + 120:.0f} s")
     ended = time.time()
     result.window = [started, ended]
     result.per_s = result.answers / (ended - started) if ended > started else 0.0
