@@ -288,7 +288,6 @@ def test_looking_at_the_marker_costs_no_statement_until_another_process_commits(
             statements.clear()
             await there.insert_partner(_partner(7), consume_invitation=None)
             assert here.change_marker() != first  # a partner written elsewhere moves it at once
-            statements.clear()
             moved = here.change_marker()
             await here.add_invitation(Invitation(token_hash=hash_token("new"), created=now()))
             assert here.change_marker() != moved  # a write here moves it at once, though no one else committed
