@@ -112,3 +112,7 @@ def test_get_credentials_is_judged_by_the_answer_reader_and_any_failure_misses_t
     assert "| hub, 100,000 parties | 134.4 | 1300 |" in "\n".join(table)
     assert table[-1] == "First failure of the reader: bytes 0 to 65536 differ from the checked answer"
     assert _answers_table({}, {}) == []
+    rehearsal = _other_targets({"settings": {"small": 1000, "large": 5000}, "answers": {"hub-100k": read}})[0]
+    assert "GET credentials, 5,000 parties" in rehearsal and rehearsal.endswith(
+        "| not judged: the target is for 100,000 parties |"
+    )
