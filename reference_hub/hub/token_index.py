@@ -35,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from reference_hub.store import Store, TokenHolder
 
@@ -77,15 +77,24 @@ class TokenIndex:
         """The index was read and nothing has dropped it since (it may still find the marker moved when asked)."""
         return self._holders is not None
 
-    def holders(self, token_hashes: Sequence[str]) -> dict[str, TokenHolder] | None:
-        """:meth:`Store.token_holders` answered from memory; None when the index is not current (then ask the store).
+    def current(self) -> Mapping[str, TokenHolder] | None:
+        """Every holder by token hash, as :meth:`Store.token_holders` would find them now; None when the index is not
+        current (then ask the store).
 
-        The marker is looked at on every call, so the answer is never older than the last committed write."""
+        The marker is looked at on every call, so the answer is never older than the last committed write. Use the
+        mapping at once, without awaiting anything in between: it is only current until then."""
         held = self._holders
         if held is None:
             return None
         if self._store.change_marker() != self._marker:
             self.drop()
+            return None
+        return held
+
+    def holders(self, token_hashes: Sequence[str]) -> dict[str, TokenHolder] | None:
+        """:meth:`Store.token_holders` answered from memory; None when the index is not current (then ask the store)."""
+        held = self.current()
+        if held is None:
             return None
         return {token_hash: held[token_hash] for token_hash in token_hashes if token_hash in held}
 
