@@ -28,6 +28,7 @@ from reference_hub.store.base import (
     PartnerStatus,
     TokenHolder,
     TokenOwner,
+    decode_kept,
     holders_from_rows,
 )
 from reference_hub.store.sqlite_callbacks import SqliteCallbacks
@@ -428,7 +429,7 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks, SqliteDesk):
         else:
             rows = self.db.execute("SELECT changed, doc FROM partners ORDER BY changed").fetchall()
         latest = rows[-1][0] if rows else int(after or 0)
-        return [self._decode(r[1]) for r in rows], str(latest)
+        return decode_kept(self._decode, [r[1] for r in rows]), str(latest)
 
     async def party_owner(self, party_key: str) -> str | None:
         row = self.db.execute("SELECT partner_id FROM party_keys WHERE party_key = ?", (party_key,)).fetchone()

@@ -1,0 +1,97 @@
+"""Large reads of partner records are decoded without the garbage collector walking them (``store.base.decode_kept``),
+on a real SQLite file.
+
+Every partner is read at once when the deliveries and the credentials first need the party list, and kept; with
+200,000 partners the collector walked the growing set of records during that read, again and again. Small reads (the
+partners changed since the last look) are decoded as any other."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import Iterator
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from reference_hub.hub.tokens import hash_token
+from reference_hub.ocpi.datetime import now
+from reference_hub.store import Partner, PartnerStatus, base
+from reference_hub.store.sqlite import SqliteStore
+
+
+@pytest.fixture
+def collector() -> Iterator[None]:
+    """The collector as the test found it, frozen objects included: the test process goes on after the freeze."""
+    enabled = gc.isenabled()
+    yield
+    gc.unfreeze()
+    if enabled:
+        gc.enable()
+
+
+def _partner(number: int) -> Partner:
+    stamp = now()
+    return Partner(
+        partner_id=f"AA-{number:03d}",
+        status=PartnerStatus.ACTIVE,
+        token_hash=hash_token(f"token-{number:03d}"),
+        versions_url=f"https://{number:03d}.example.com/ocpi/versions",
+        created=stamp,
+        updated=stamp,
+    )
+
+
+def test_a_large_read_is_decoded_with_the_collector_paused_and_left_out_of_its_walks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, collector: None
+) -> None:
+    monkeypatch.setattr(base, "KEPT_READ", 20)
+
+    async def main() -> None:
+        store = SqliteStore(str(tmp_path / "hub.db"))
+        await store.open()
+        try:
+            for n in range(30):
+                await store.insert_partner(_partner(n), consume_invitation=None)
+            collecting: list[bool] = []
+            decode = store._decode
+
+            def watched(doc: bytes) -> Partner:
+                collecting.append(gc.isenabled())
+                return decode(doc)
+
+            store._decode = watched  # type: ignore[method-assign]
+            gc.unfreeze()
+            everything, cursor = await store.partners_changed(None)
+            assert len(everything) == 30
+            assert collecting == [False] * 30  # paused while decoding
+            assert gc.isenabled()  # and running again afterwards
+            frozen = gc.get_freeze_count()
+            assert frozen >= 30 * 3  # each record with its lists: out of the collector's generations
+            tracked = {id(o) for o in gc.get_objects()}
+            assert not any(id(p) in tracked or id(p.roles) in tracked for p in everything)
+
+            # a small read: the partners changed since the cursor, decoded as usual and left where they are
+            first = msgspec.structs.replace(everything[0], versions_url="https://moved.example.com/ocpi/versions")
+            await store.replace_partner(first, expected_token_hash=first.token_hash)
+            changed, _ = await store.partners_changed(cursor)
+            assert [p.partner_id for p in changed] == ["AA-000"]
+            assert gc.get_freeze_count() <= frozen  # nothing frozen this time (some frozen garbage was freed)
+            assert collecting[30:] == [True]
+            assert any(o is changed[0] for o in gc.get_objects())
+        finally:
+            await store.close()
+
+    asyncio.run(main())
+
+
+def test_the_collector_runs_again_when_decoding_fails(monkeypatch: pytest.MonkeyPatch, collector: None) -> None:
+    monkeypatch.setattr(base, "KEPT_READ", 2)
+
+    def broken(doc: bytes) -> object:
+        raise ValueError(doc)
+
+    with pytest.raises(ValueError):
+        base.decode_kept(broken, [b"x", b"y"])
+    assert gc.isenabled()
