@@ -17,11 +17,13 @@ announces it, once. When the lease holder dies another process takes the lease o
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import os
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 
 import msgspec
 
@@ -207,16 +209,30 @@ class Liveness:
         await self.share_heard()
         if not await self._hold():
             return
-        page = await self.store.list_partners(statuses=(PartnerStatus.ACTIVE,))
+        # Every ACTIVE partner, as the deliveries keep them (re-read only where written since their last look): read
+        # from the store each round, 200,000 of them cost the lease holder 3 s of CPU every 30 s.
+        active = await self.deliveries.active_partners()
         shared = {partner_id: at.timestamp() for partner_id, at in (await self.store.heard_times()).items()}
         silent_since = time.time() - self.settings.alive_after
-
-        def last_sign(partner: Partner) -> float:
-            return max(self._last_sign(partner), shared.get(partner.partner_id, 0.0))
-
-        due = sorted((p for p in page.items if not p.offline and last_sign(p) <= silent_since), key=last_sign)[
-            :PROBES_PER_ROUND
-        ]
+        # The latest sign of life of each: a request this process authenticated, one another process heard, the
+        # record's last change (a registration or rotation through another worker), or this process's start.
+        wall = time.time() - time.monotonic()
+        started = wall + self._started
+        heard = self._heard
+        silent = []
+        for partner in active:
+            if partner.offline:
+                continue
+            here = heard.get(partner.partner_id)
+            sign = max(
+                started,
+                partner.updated.timestamp(),
+                shared.get(partner.partner_id, 0.0),
+                0.0 if here is None else wall + here,
+            )
+            if sign <= silent_since:
+                silent.append((sign, partner))
+        due = [partner for _, partner in heapq.nsmallest(PROBES_PER_ROUND, silent, key=itemgetter(0))]
         slots = asyncio.Semaphore(PROBE_CONCURRENCY)
 
         async def probe(partner: Partner) -> None:
@@ -225,13 +241,6 @@ class Liveness:
                     await self._check(partner)
 
         await asyncio.gather(*(probe(p) for p in due))
-
-    def _last_sign(self, partner: Partner) -> float:
-        """Wall-clock time of the latest sign of life this process knows of: a request it authenticated, else the
-        partner record's last change (a registration or rotation handled by another worker counts), else this
-        process's start."""
-        started = time.time() - (time.monotonic() - self._started)
-        return max(self.last_seen(partner.partner_id) or 0.0, partner.updated.timestamp(), started)
 
     async def _check(self, partner: Partner) -> None:
         alive = await self._answers(partner)

@@ -202,6 +202,11 @@ class Deliveries:
 
     # --- planning ----------------------------------------------------------------------------------------------
 
+    async def active_partners(self) -> list[Partner]:
+        """Every ACTIVE partner, kept up to date by re-reading only those written since the last look (the list is
+        shared: do not change it)."""
+        return await self._active_partners()
+
     async def _active_partners(self) -> list[Partner]:
         """Every ACTIVE partner, kept up to date by re-reading only those written since the last look.
 

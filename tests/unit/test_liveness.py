@@ -1,11 +1,11 @@
-"""Which partners the still-alive check probes (unit level: the store, the client and the sends are stand-ins)."""
+"""Which partners the still-alive check probes (unit level: the store, the deliveries, the client and the sends are
+stand-ins)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 from reference_hub.hub.liveness import Liveness
@@ -27,9 +27,19 @@ def _partner(partner_id: str, updated_ago: float, *, offline: bool = False) -> P
     )
 
 
+class _FakeDeliveries:
+    """Stand-in deliveries: keep the given partners as the ACTIVE ones."""
+
+    def __init__(self, partners: list[Partner]) -> None:
+        self.partners = partners
+
+    async def active_partners(self) -> list[Partner]:
+        return self.partners
+
+
 class _FakeStore:
-    """Stand-in store: lists the given partners, holds the lease for ``lease_holder`` and returns ``shared`` as the
-    times other processes heard partners."""
+    """Stand-in store: holds the given partners (a round reads them only through the deliveries), the lease for
+    ``lease_holder``, and returns ``shared`` as the times other processes heard partners."""
 
     def __init__(self, partners: list[Partner], lease_holder: str | None, shared: dict[str, DateTime]) -> None:
         self.partners = partners
@@ -38,7 +48,7 @@ class _FakeStore:
         self.noted: dict[str, DateTime] = {}
 
     async def list_partners(self, **_: Any) -> Any:
-        return SimpleNamespace(items=self.partners)
+        raise AssertionError("a round reads the ACTIVE partners the deliveries keep, not every partner in the store")
 
     async def take_lease(self, name: str, owner: str, now: DateTime, until: DateTime) -> bool:
         assert name == "liveness" and until > now
@@ -67,7 +77,8 @@ def _probed(
 ) -> list[str]:
     shared = {k: _ago(v) for k, v in (heard_elsewhere or {}).items()}
     store = store or _FakeStore(partners, lease_holder, shared)
-    liveness = Liveness(Settings(alive_after=300), store, None, None, None)  # type: ignore[arg-type]
+    deliveries = _FakeDeliveries(store.partners)
+    liveness = Liveness(Settings(alive_after=300), store, None, None, deliveries)  # type: ignore[arg-type]
     liveness._started = time.monotonic() - started_ago
     for partner_id, ago in (heard or {}).items():
         liveness._heard[partner_id] = time.monotonic() - ago
