@@ -230,6 +230,12 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks, SqliteDesk):
         with immediate(db):
             _add_missing_columns(db)
         db.execute("CREATE INDEX IF NOT EXISTS partners_changed ON partners (changed)")
+        # Counting the ACTIVE partners (health, and the caches of partners after every change, to catch a removal)
+        # scanned the whole table: 52 to 75 ms with 200,000 partners, the process answering nothing meanwhile; 8 ms
+        # from this index. It also holds list_partners' order, so a page of one status is read in order (a first page
+        # of ACTIVE partners 8 ms -> 0.04 ms); an index of the status alone made the planner sort every match instead
+        # (66 ms a page).
+        db.execute("CREATE INDEX IF NOT EXISTS partners_status ON partners (status, created, partner_id)")
         db.executescript(DESK_SCHEMA)
         self._db = db
         self._wal_index = _map_wal_index(self.path, db) if wal else None

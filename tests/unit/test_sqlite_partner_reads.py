@@ -1,9 +1,11 @@
-"""Large reads of partner records are decoded without the garbage collector walking them (``store.base.decode_kept``),
-on a real SQLite file.
+"""How the SQLite store reads partners in bulk, on a real SQLite file.
 
-Every partner is read at once when the deliveries and the credentials first need the party list, and kept; with
+Large reads of partner records are decoded without the garbage collector walking them (``store.base.decode_kept``):
+every partner is read at once when the deliveries and the credentials first need the party list, and kept; with
 200,000 partners the collector walked the growing set of records during that read, again and again. Small reads (the
-partners changed since the last look) are decoded as any other."""
+partners changed since the last look) are decoded as any other. Counting the ACTIVE partners, which health and the
+caches of partners do after every change, reads an index rather than the whole table.
+"""
 
 from __future__ import annotations
 
@@ -95,3 +97,33 @@ def test_the_collector_runs_again_when_decoding_fails(monkeypatch: pytest.Monkey
     with pytest.raises(ValueError):
         base.decode_kept(broken, [b"x", b"y"])
     assert gc.isenabled()
+
+
+def test_counting_and_paging_the_active_partners_read_an_index_not_the_whole_table(tmp_path: Path) -> None:
+    async def main() -> None:
+        store = SqliteStore(str(tmp_path / "hub.db"))
+        await store.open()
+        try:
+            for n in range(3):
+                await store.insert_partner(_partner(n), consume_invitation=None)
+            counts: list[str] = []
+            store.db.set_trace_callback(lambda sql: counts.append(sql) if "count(" in sql.lower() else None)
+            assert (await store.list_partners(statuses=(PartnerStatus.ACTIVE,), limit=0)).total == 3
+            assert (await store.health())["active_partners"] == 3
+            store.db.set_trace_callback(None)
+            assert len(counts) == 2
+            for sql in counts:
+                plan = " ".join(str(row[-1]) for row in store.db.execute(f"EXPLAIN QUERY PLAN {sql}"))
+                assert "SCAN partners" not in plan and "INDEX partners_status" in plan, (sql, plan)
+            # and a page of one status is read in the list's order, not sorted after the fact
+            pages: list[str] = []
+            store.db.set_trace_callback(lambda sql: pages.append(sql) if "ORDER BY" in sql else None)
+            page = await store.list_partners(statuses=(PartnerStatus.ACTIVE,), limit=2)
+            store.db.set_trace_callback(None)
+            assert [p.partner_id for p in page.items] == ["AA-000", "AA-001"]
+            plan = " ".join(str(row[-1]) for row in store.db.execute(f"EXPLAIN QUERY PLAN {pages[0]}"))
+            assert "TEMP B-TREE" not in plan, plan
+        finally:
+            await store.close()
+
+    asyncio.run(main())
