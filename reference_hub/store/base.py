@@ -300,9 +300,10 @@ def decode_kept(decode: Callable[[Any], _T], docs: Sequence[Any]) -> list[_T]:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return [decode(doc) for doc in docs]
+        decoded = [decode(doc) for doc in docs]
+        gc.freeze()  # before the collector runs again: the first collection would otherwise walk all of them
+        return decoded
     finally:
-        gc.freeze()
         if enabled:
             gc.enable()
 
