@@ -194,6 +194,8 @@ class Deliveries:
         """Per (module, interface): the ACTIVE partners with that endpoint, and its URL, by partner id (kept up to date
         with ``_active`` by :meth:`_active_partners`)."""
         self._changes = ChangeWatcher(store, interval=0.0)
+        self._reading = asyncio.Lock()
+        """Held while the ACTIVE partners are brought up to date (:meth:`_active_partners`)."""
         self.breaker = Breaker(settings.delivery_breaker, settings.delivery_breaker_cooldown)
         self._inflight: Counter[str] = Counter()
         """Deliveries being sent, per receiver."""
@@ -216,39 +218,48 @@ class Deliveries:
         registration. The store says what was written since the last look
         (:meth:`~reference_hub.store.base.PartnerStore.partners_changed`); a count of the ACTIVE ones catches what
         that cannot show (a partner removed), and then all are read again.
+
+        One caller at a time: a store that awaits its reads (PostgreSQL, MongoDB) lets another caller in meanwhile,
+        and the marker's move was already taken by the first, so the second was handed the list from before the
+        change (a push planned then missed a party that had just connected) or found the receivers' lists emptied
+        for a full read. It now waits for the read under way and gets its result.
         """
-        if self._partners is not None and not self._changes.moved():
-            return self._partners
-        active = self._active
-        first = self._active_cursor is None
-        if first:
-            active.clear()
-            self._receivers.clear()
-        changed, cursor = await self.store.partners_changed(self._active_cursor)
-        for partner in changed:
-            if partner.status is PartnerStatus.ACTIVE:
-                active[partner.partner_id] = partner
-            else:
-                active.pop(partner.partner_id, None)
-            for (module, interface), found in self._receivers.items():
-                url = endpoint_of(partner, module, interface) if partner.status is PartnerStatus.ACTIVE else None
-                if url is None:
-                    found.pop(partner.partner_id, None)
-                else:
-                    found[partner.partner_id] = (partner, url)
-        if not first:
-            # Fewer in the store than here: one was removed. More: one not seen yet, committed by another process
-            # since the read above (the next look brings it); still more at the next look, all are re-read.
-            counted = (await self.store.list_partners(statuses=(PartnerStatus.ACTIVE,), limit=0)).total
-            behind = counted > len(active)
-            if counted < len(active) or (behind and self._was_behind):
-                self._active_cursor = None
-                self._partners = None
-                return await self._active_partners()
-            self._was_behind = behind
-        self._active_cursor = cursor
-        self._partners = list(active.values())
-        return self._partners
+        async with self._reading:
+            while True:
+                if self._partners is not None and not self._changes.moved():
+                    return self._partners
+                active = self._active
+                first = self._active_cursor is None
+                if first:
+                    active.clear()
+                    self._receivers.clear()
+                changed, cursor = await self.store.partners_changed(self._active_cursor)
+                for partner in changed:
+                    live = partner.status is PartnerStatus.ACTIVE
+                    if live:
+                        active[partner.partner_id] = partner
+                    else:
+                        active.pop(partner.partner_id, None)
+                    for (module, interface), found in self._receivers.items():
+                        url = endpoint_of(partner, module, interface) if live else None
+                        if url is None:
+                            found.pop(partner.partner_id, None)
+                        else:
+                            found[partner.partner_id] = (partner, url)
+                if not first:
+                    # Fewer in the store than here: one was removed. More: one not seen yet, committed by another
+                    # process since the read above (the next look brings it); still more at the next look, all are
+                    # read again.
+                    counted = (await self.store.list_partners(statuses=(PartnerStatus.ACTIVE,), limit=0)).total
+                    behind = counted > len(active)
+                    if counted < len(active) or (behind and self._was_behind):
+                        self._active_cursor = None
+                        self._partners = None
+                        continue
+                    self._was_behind = behind
+                self._active_cursor = cursor
+                self._partners = list(active.values())
+                return self._partners
 
     async def recipients(
         self, module: str, interface: str, sender_partner: str | None, roles: frozenset[Role] | None = None
