@@ -7,6 +7,7 @@ Hub-initiated (we hold the party's token A): the mirror image, see :meth:`Regist
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import secrets
@@ -123,6 +124,8 @@ class Registrar:
         """Where the store's partner changes were last read up to (None: read them all)."""
         self._reachable_stale = True
         self._reachable_changes = ChangeWatcher(store, interval=0.0)
+        self._reachable_reading = asyncio.Lock()
+        """Held while the reachable roles are brought up to date (:meth:`_reachable_roles`)."""
         self._encoded = _EncodedRoles()
         """The reachable roles as JSON, kept beside ``_reachable``: what a GET credentials answer splices in."""
 
@@ -158,27 +161,33 @@ class Registrar:
         handshake answers with these roles and moves the marker, so this runs once per handshake: re-reading the
         partners stamped within a margin of a few seconds instead decodes a few hundred partners per handshake
         during a wave of registrations, which made it the largest single cost of a handshake.
+
+        One caller at a time, as for the deliveries' partners (``Deliveries._active_partners``): on a store that
+        awaits its reads, a second caller would find the marker's move already taken and answer with the roles from
+        before the change.
         """
-        if self._reachable_changes.changed() or self._reachable_stale:
-            self._reachable_stale = False
-            changed, self._reachable_cursor = await self.store.partners_changed(self._reachable_cursor)
-            for partner in changed:
-                if partner.status is PartnerStatus.ACTIVE:
-                    if self._reachable.get(partner.partner_id) != partner.roles:
-                        self._reachable[partner.partner_id] = partner.roles
+        async with self._reachable_reading:
+            while self._reachable_changes.changed() or self._reachable_stale:
+                self._reachable_stale = False
+                changed, self._reachable_cursor = await self.store.partners_changed(self._reachable_cursor)
+                for partner in changed:
+                    if partner.status is PartnerStatus.ACTIVE:
+                        if self._reachable.get(partner.partner_id) != partner.roles:
+                            self._reachable[partner.partner_id] = partner.roles
+                            self._encoded.drop(partner.partner_id)
+                    elif self._reachable.pop(partner.partner_id, None) is not None:
                         self._encoded.drop(partner.partner_id)
-                elif self._reachable.pop(partner.partner_id, None) is not None:
-                    self._encoded.drop(partner.partner_id)
-            # A partner an operator removed is not among the changes (its row is gone): fewer ACTIVE partners in the
-            # store than here means one was, and then all are read again.
-            counted = (await self.store.list_partners(statuses=(PartnerStatus.ACTIVE,), limit=0)).total
-            if counted < len(self._reachable):
-                self._reachable_cursor = None
-                self._reachable = {}
-                self._encoded = _EncodedRoles()
-                self._reachable_stale = True
-                return await self._reachable_roles()
-        return self._reachable
+                # A partner an operator removed is not among the changes (its row is gone): fewer ACTIVE partners in
+                # the store than here means one was, and then all are read again.
+                counted = (await self.store.list_partners(statuses=(PartnerStatus.ACTIVE,), limit=0)).total
+                if counted < len(self._reachable):
+                    self._reachable_cursor = None
+                    self._reachable = {}
+                    self._encoded = _EncodedRoles()
+                    self._reachable_stale = True
+                    continue
+                break
+            return self._reachable
 
     async def announce(self, partner: Partner, status: str) -> None:
         """Tell the listeners; a listener's failure never undoes the registration change that caused it."""
