@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import msgspec
@@ -45,17 +46,26 @@ def _partner(number: int) -> Partner:
     )
 
 
+@asynccontextmanager
+async def _store(tmp_path: Path, partners: int) -> AsyncIterator[SqliteStore]:
+    """A SQLite store on a real file holding ``partners`` ACTIVE partners."""
+    store = SqliteStore(str(tmp_path / "hub.db"))
+    await store.open()
+    try:
+        for n in range(partners):
+            await store.insert_partner(_partner(n), consume_invitation=None)
+        yield store
+    finally:
+        await store.close()
+
+
 def test_a_large_read_is_decoded_with_the_collector_paused_and_left_out_of_its_walks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, collector: None
 ) -> None:
     monkeypatch.setattr(base, "KEPT_READ", 20)
 
     async def main() -> None:
-        store = SqliteStore(str(tmp_path / "hub.db"))
-        await store.open()
-        try:
-            for n in range(30):
-                await store.insert_partner(_partner(n), consume_invitation=None)
+        async with _store(tmp_path, 30) as store:
             collecting: list[bool] = []
             decode = store._decode
 
@@ -82,8 +92,6 @@ def test_a_large_read_is_decoded_with_the_collector_paused_and_left_out_of_its_w
             assert gc.get_freeze_count() <= frozen  # nothing frozen this time (some frozen garbage was freed)
             assert collecting[30:] == [True]
             assert any(o is changed[0] for o in gc.get_objects())
-        finally:
-            await store.close()
 
     asyncio.run(main())
 
@@ -101,11 +109,7 @@ def test_the_collector_runs_again_when_decoding_fails(monkeypatch: pytest.Monkey
 
 def test_counting_and_paging_the_active_partners_read_an_index_not_the_whole_table(tmp_path: Path) -> None:
     async def main() -> None:
-        store = SqliteStore(str(tmp_path / "hub.db"))
-        await store.open()
-        try:
-            for n in range(3):
-                await store.insert_partner(_partner(n), consume_invitation=None)
+        async with _store(tmp_path, 3) as store:
             counts: list[str] = []
             store.db.set_trace_callback(lambda sql: counts.append(sql) if "count(" in sql.lower() else None)
             assert (await store.list_partners(statuses=(PartnerStatus.ACTIVE,), limit=0)).total == 3
@@ -123,7 +127,5 @@ def test_counting_and_paging_the_active_partners_read_an_index_not_the_whole_tab
             assert [p.partner_id for p in page.items] == ["AA-000", "AA-001"]
             plan = " ".join(str(row[-1]) for row in store.db.execute(f"EXPLAIN QUERY PLAN {pages[0]}"))
             assert "TEMP B-TREE" not in plan, plan
-        finally:
-            await store.close()
 
     asyncio.run(main())
