@@ -7,8 +7,6 @@ per response, which costs more than everything else the hub does for a versions 
 
 from __future__ import annotations
 
-import itertools
-import secrets
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,19 +18,18 @@ from msgspec import UNSET, UnsetType
 from reference_hub.api.context import HubContext
 from reference_hub.faults import Fault
 from reference_hub.hub.interface_roles import answering_party
+from reference_hub.ocpi.headers import new_exchange_id
 from reference_hub.settings import Settings
 
 JSON = "application/json"
-_ID_PREFIX = secrets.token_hex(8)
-_ID_COUNTER = itertools.count(1)
 _IDS = "ocpi.ids"
 ROUTING_SCOPE_KEY = "ocpi_reply_routing"
 """Where a functional-module route leaves the routing headers its answer (error or not) must carry."""
 
 
 def exchange_ids(request: Request[Any, Any, Any]) -> tuple[str, str]:
-    """The request's X-Request-ID and X-Correlation-ID; when the caller sent none, a new unique id (a random
-    per-process prefix and a counter: unique without the cost of a UUID per request). Worked out once per request
+    """The request's X-Request-ID and X-Correlation-ID; when the caller sent none, a new unique id
+    (``ocpi.headers.new_exchange_id``). Worked out once per request
     (authentication finds them in its pass over the headers: :func:`remember_ids`)."""
     ids: tuple[str, str] | None = request.scope.get(_IDS)  # type: ignore[assignment]
     return ids if ids is not None else _ids_of(request.scope)
@@ -40,7 +37,7 @@ def exchange_ids(request: Request[Any, Any, Any]) -> tuple[str, str]:
 
 def remember_ids(scope: Any, request_id: bytes, correlation_id: bytes) -> tuple[str, str]:
     """Keep the request's exchange ids (as sent, or new ones) in its scope, for every answer to it."""
-    rid = request_id.decode("latin-1") or f"{_ID_PREFIX}-{next(_ID_COUNTER)}"
+    rid = request_id.decode("latin-1") or new_exchange_id()
     ids = scope[_IDS] = (rid, correlation_id.decode("latin-1") or rid)
     return ids
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-import uuid
 from dataclasses import dataclass
 
 import msgspec
@@ -41,7 +40,7 @@ from reference_hub.ocpi.errors import (
     TooManyRequests,
     UnknownReceiver,
 )
-from reference_hub.ocpi.headers import reply_headers
+from reference_hub.ocpi.headers import new_exchange_id, reply_headers
 from reference_hub.ocpi.paths import is_under
 from reference_hub.settings import Settings
 from reference_hub.store import Partner
@@ -220,7 +219,7 @@ class Forwarder:
             raise InvalidOrMissingParameters("the URL names no object of the receiver's endpoint")
         to_cc, to_pid = split_party(to)
         from_cc, from_pid = split_party(sender)
-        request_id = correlation_id if Fault.REQUEST_ID_REUSED in self._faults else str(uuid.uuid4())
+        request_id = correlation_id if Fault.REQUEST_ID_REUSED in self._faults else new_exchange_id()
         headers = [("X-Request-ID", request_id), *reply_headers(to_cc, to_pid, from_cc, from_pid)]
         if Fault.CORRELATION_ID_DROPPED not in self._faults:
             headers.append(("X-Correlation-ID", correlation_id))

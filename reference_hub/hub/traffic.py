@@ -18,6 +18,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import msgspec
 from ddsketch import DDSketch
 
 RECENT = 2000
@@ -30,9 +31,9 @@ ACCURACY = 0.01
 """Relative accuracy of the latency sketches (a p99 of 200 ms is read as 198 to 202 ms)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Exchange:
-    """One request the hub sent to a party on someone's behalf."""
+class Exchange(msgspec.Struct, frozen=True):
+    """One request the hub sent to a party on someone's behalf (a msgspec struct: one is made per forward and per
+    delivery, and a frozen dataclass took ten times as long to build)."""
 
     at: float
     """Wall-clock time (seconds since the epoch) the hub sent it."""

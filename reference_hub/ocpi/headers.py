@@ -6,6 +6,9 @@ Functional modules carry ``OCPI-to-*`` / ``OCPI-from-*`` on every request and re
 
 from __future__ import annotations
 
+import itertools
+import os
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -13,6 +16,25 @@ TO_COUNTRY_CODE = "OCPI-to-country-code"
 TO_PARTY_ID = "OCPI-to-party-id"
 FROM_COUNTRY_CODE = "OCPI-from-country-code"
 FROM_PARTY_ID = "OCPI-from-party-id"
+
+_ID_PREFIX = secrets.token_hex(8)
+_ID_COUNTER = itertools.count(1)
+
+
+def new_exchange_id() -> str:
+    """A new unique X-Request-ID or X-Correlation-ID: a random per-process prefix and a counter. Unique without the
+    cost of a UUID (2.6 µs against 0.15 µs here), which matters where one is made per request: the ids the hub gives a
+    request that came without them, and the X-Request-ID of every request it forwards."""
+    return f"{_ID_PREFIX}-{next(_ID_COUNTER)}"
+
+
+def _new_prefix() -> None:
+    """A forked process starts a prefix of its own (its counter would otherwise repeat its parent's ids)."""
+    global _ID_PREFIX, _ID_COUNTER
+    _ID_PREFIX, _ID_COUNTER = secrets.token_hex(8), itertools.count(1)
+
+
+os.register_at_fork(after_in_child=_new_prefix)
 
 _RAW = {
     TO_COUNTRY_CODE.lower().encode(): "to_country_code",

@@ -52,8 +52,10 @@ _COLUMNS = "module, owner, object_id, partner_id, audience, last_updated, create
 # would read them all.
 FIND_BY_ID = f"SELECT {_COLUMNS} FROM objects WHERE module = ? AND object_id = ? ORDER BY +seq LIMIT ?"  # noqa: S608
 # The same look-up answered from the unique index alone ((module, object_id, owner) holds the rowid, seq, too): the
-# table's row, with its body, is never read.
-FIND_OWNERS = "SELECT owner FROM objects WHERE module = ? AND object_id = ? ORDER BY +seq LIMIT ?"
+# table's row, with its body, is never read. The rows are put in seq order in Python, not by ORDER BY: an id nearly
+# always has one owner, and SQLite's ORDER BY builds a temporary B-tree for each look-up, which inside a busy hub
+# process cost 8 of the look-up's 29 µs (real-time authorization makes one per request).
+FIND_OWNERS = "SELECT seq, owner FROM objects WHERE module = ? AND object_id = ?"
 
 
 def _ts(value: DateTime) -> str:
@@ -190,7 +192,10 @@ class SqliteObjects:
         return [_record(r) for r in rows]
 
     async def find_owners(self, module: str, object_id: str, *, limit: int = 2) -> list[str]:
-        return [owner for (owner,) in self.db.execute(FIND_OWNERS, (module, object_id, limit))]
+        rows = self.db.execute(FIND_OWNERS, (module, object_id)).fetchall()
+        if len(rows) > 1:
+            rows.sort()  # by seq, unique
+        return [owner for _, owner in rows[:limit]]
 
     async def write_object(
         self, obj: StoredObject, *, expected_version: int | None, deliveries: Sequence[Delivery] = ()
