@@ -7,23 +7,20 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, get
 
-from reference_hub.api.context import hub_of
+from reference_hub.api.context import HubContext, hub_of
 from reference_hub.api.registry import endpoints
 from reference_hub.api.responses import OcpiResponse, ocpi_response
 from reference_hub.faults import Fault
 from reference_hub.ocpi.models import Endpoint, InterfaceRole, Version, VersionDetails
 from reference_hub.ocpi.versions import SERVED, V221
 
-_ENCODED: dict[tuple[str, str], msgspec.Raw] = {}
-"""The ``data`` of each answer, encoded once per base URL (and version): it changes only with the settings, and
-building and encoding it on each request was most of what a versions GET costs the hub beyond authenticating (these
-two GETs are what a party, and the token-validation benchmark, call most). Not used under a fault switch."""
 
-
-def _encoded(key: tuple[str, str], build: Any) -> msgspec.Raw:
-    raw = _ENCODED.get(key)
-    if raw is None:
-        raw = _ENCODED[key] = msgspec.Raw(msgspec.json.encode(build()))
+def _kept(hub: HubContext, key: str, data: Any) -> msgspec.Raw:
+    """Encode ``data`` and keep it in ``HubContext.answers``: the versions list and details depend on the settings
+    alone, and building and encoding them on each request was most of what a versions GET costs the hub beyond
+    authenticating (these two GETs are what a party, and the token-validation benchmark, call most). Not used under a
+    fault switch."""
+    raw = hub.answers[key] = msgspec.Raw(msgspec.json.encode(data))
     return raw
 
 
@@ -35,9 +32,12 @@ class VersionsController(Controller):
     @get("/versions", opt={"registration_ok": True}, sync_to_thread=False)
     def versions(self, request: Request[Any, Any, Any]) -> OcpiResponse:
         hub = hub_of(request)
-        base = hub.settings.base_url
         if not hub.settings.faults:
-            return ocpi_response(request, hub, _encoded((base, ""), lambda: _versions(base)))
+            raw = hub.answers.get("versions")
+            if raw is None:
+                raw = _kept(hub, "versions", _versions(hub.settings.base_url))
+            return ocpi_response(request, hub, raw)
+        base = hub.settings.base_url
         data = _versions(base)
         if hub.settings.has_fault(Fault.ONLY_221):
             data = [Version(version=V221, url=f"{base}/ocpi/{V221}")]
@@ -52,13 +52,13 @@ def _details(version: str) -> Any:
     @get(f"/ocpi/{version}", opt={"registration_ok": True}, sync_to_thread=False, name=f"details-{version}")
     def details(request: Request[Any, Any, Any]) -> OcpiResponse:
         hub = hub_of(request)
-        base = hub.settings.base_url
         if not hub.settings.faults:
-            built = _encoded(
-                (base, version), lambda: VersionDetails(version=version, endpoints=endpoints(base, version))
-            )
-            return ocpi_response(request, hub, built)
-        advertised = _faulty_endpoints(hub.settings.faults, endpoints(base, version))
+            raw = hub.answers.get(version)
+            if raw is None:
+                endpoints_ = endpoints(hub.settings.base_url, version)
+                raw = _kept(hub, version, VersionDetails(version=version, endpoints=endpoints_))
+            return ocpi_response(request, hub, raw)
+        advertised = _faulty_endpoints(hub.settings.faults, endpoints(hub.settings.base_url, version))
         return ocpi_response(request, hub, VersionDetails(version=version, endpoints=advertised))
 
     return details

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from reference_hub.faults import Fault
 from reference_hub.hub.auth import Authenticator
@@ -61,6 +62,8 @@ class HubContext:
     """The response URLs the hub hands out (commands, charging profiles) and the results posted to them."""
     frontdoor: FrontDoor
     """Where every functional-module request enters the hub (``hub/frontdoor.py``)."""
+    answers: dict[str, Any] = field(default_factory=dict)
+    """Answers that depend on the settings alone, built at their first request (the versions list and details)."""
 
 
 def key_file(settings: Settings, store: Store) -> Path | None:
