@@ -109,9 +109,16 @@ def test_an_older_schema_is_upgraded_keeping_its_data(postgres_url: str) -> None
             assert await store.get_partner("DE-OLD") == partner("DE-OLD")
             assert await store.take_lease("liveness", "p1", at(0), at(30))  # a table of version 2
             assert await store.degraded() == {}  # a table of version 3
+            assert (await store.health())["active_partners"] == 1  # counted through the index of version 4
         finally:
             await store.close()
-        assert await applied_versions(postgres_url) == [1, 2, 3]
+        assert await applied_versions(postgres_url) == [1, 2, 3, 4]
+        connection = await asyncpg.connect(postgres_url)
+        try:
+            indexes = await connection.fetch("SELECT indexname FROM pg_indexes WHERE tablename = 'partners'")
+            assert "partners_status" in {row[0] for row in indexes}
+        finally:
+            await connection.close()
 
     run(body)
 
@@ -255,6 +262,42 @@ def test_finding_an_id_across_owners_uses_the_unique_index(postgres_url: str) ->
                         indexes = {n.get("Index Name") for n in _nodes(plan)} - {None}
                         assert indexes == {"objects_module_object_id_owner_key"}, (mode, statement, plan)
                         assert plan["Actual Rows"] == 1
+            finally:
+                await connection.close()
+        finally:
+            await store.close()
+
+    run(body)
+
+
+def test_partners_of_one_status_are_counted_and_paged_from_the_status_index(postgres_url: str) -> None:
+    """GET /health and the caches of partners count the ACTIVE ones; the dashboard pages one status in list order.
+    Neither may scan the table, and a page must not sort every partner of its status."""
+
+    async def body() -> None:
+        store = PostgresStore(postgres_url)
+        await store.open()
+        try:
+            connection = await asyncpg.connect(postgres_url)
+            try:
+                # 20,000 partners, 90% ACTIVE, with documents the size of a real one
+                await connection.execute(
+                    "INSERT INTO partners (partner_id, status, token_hash, created, updated, doc)"
+                    " SELECT 'NL-' || n, CASE WHEN n % 10 = 0 THEN 'INACTIVE' ELSE 'ACTIVE' END, 'h' || n,"
+                    " now() - n * interval '1 second', now(), convert_to(repeat('x', 600), 'UTF8')"
+                    " FROM generate_series(1, 20000) AS n"
+                )
+                await connection.execute("VACUUM ANALYZE partners")
+                count = await _explain(connection, "SELECT count(*) FROM partners WHERE status = 'ACTIVE'")
+                scans = {n["Node Type"]: n.get("Index Name") for n in _nodes(count)}
+                assert "Seq Scan" not in scans and "partners_status" in scans.values(), count
+                page = await _explain(
+                    connection,
+                    "SELECT doc FROM partners WHERE status = ANY($1::text[]) ORDER BY created, partner_id LIMIT 50",
+                    ["INACTIVE"],
+                )
+                nodes = {n["Node Type"] for n in _nodes(page)}
+                assert "Sort" not in nodes and "Seq Scan" not in nodes, page
             finally:
                 await connection.close()
         finally:
