@@ -77,6 +77,11 @@ class TokenIndex:
         """The index was read and nothing has dropped it since (it may still find the marker moved when asked)."""
         return self._holders is not None
 
+    @property
+    def given_up(self) -> bool:
+        """The store holds more holders than ``limit``: this process keeps no index and asks the store."""
+        return self._too_large
+
     def current(self) -> Mapping[str, TokenHolder] | None:
         """Every holder by token hash, as :meth:`Store.token_holders` would find them now; None when the index is not
         current (then ask the store).

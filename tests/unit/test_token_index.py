@@ -233,8 +233,10 @@ def test_beyond_the_limit_no_index_is_kept_and_reading_stops(tmp_path: Path) -> 
             for n in range(1, 6):
                 await store.insert_partner(_partner(n), consume_invitation=None)
             index = TokenIndex(store, page=2, limit=3)
+            assert not index.given_up
             await asyncio.wait_for(index.run(), timeout=5)  # returns by itself: nothing to keep reading
             assert not index.ready and _held(index, "token-001") is None
+            assert index.given_up  # what a caller waiting for the index reads to stop waiting
 
     asyncio.run(main())
 
