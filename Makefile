@@ -42,7 +42,7 @@ invite: $(STAMP) ## Print a registration token A for a new party of the hub `mak
 
 .PHONY: test
 test: $(STAMP) ## Run every test (unit, contract, end-to-end, load-test smoke; TEST_WORKERS at a time; then the harness tests, HARNESS_WORKERS at a time)
-	$(BIN)/python -m pytest --ignore=tests/harness -n $(TEST_WORKERS) $(PYTEST_ARGS); first=$$?; \
+	$(BIN)/python -m pytest --ignore=tests/harness -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS); first=$$?; \
 	$(BIN)/python -m pytest tests/harness -n $(HARNESS_WORKERS) $(PYTEST_ARGS); second=$$?; \
 	test $$first -eq 0 -a $$second -eq 0
 

@@ -17,7 +17,9 @@ from tests.e2e.test_routing import received
 from tests.support import examples as ex
 from tests.support.processes import HubProcess, PartyProcess
 
-pytestmark = pytest.mark.e2e
+# The tests below are one story told in order on one hub (each builds on what the ones before it stored): one worker
+# runs them all (make test distributes with --dist loadgroup).
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("addon-world")]
 
 IR = "/receiver/invoicereconciliation"
 

@@ -16,7 +16,9 @@ from tests.support import examples as ex
 from tests.support.ocpi import auth
 from tests.support.processes import HubProcess, PartyProcess
 
-pytestmark = pytest.mark.e2e
+# The tests below are one story told in order on one hub (each builds on what the ones before it stored): one worker
+# runs them all (make test distributes with --dist loadgroup).
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("objects-world")]
 
 V = "/ocpi/2.3.0"
 
