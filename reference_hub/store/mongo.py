@@ -163,6 +163,11 @@ class MongoStore(MongoObjects, MongoOutbox, MongoCallbacks, MongoDesk):
             )
             await partners.create_index([("created", ASCENDING), ("partner_id", ASCENDING)], name="created")
             await partners.create_index("updated", name="updated")
+            # GET /health and the caches of partners count the ACTIVE ones; the dashboard pages one status in list
+            # order: the same index as SQLite's and PostgreSQL's partners_status.
+            await partners.create_index(
+                [("status", ASCENDING), ("created", ASCENDING), ("partner_id", ASCENDING)], name="status"
+            )
             # invitations are found by _id (the token hash) only: the default _id index is all they need.
             await self._open_objects(db)
             await self._open_outbox(db)
