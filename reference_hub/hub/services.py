@@ -11,7 +11,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
+import msgspec
 
 from reference_hub.faults import Fault
 from reference_hub.hub.auth import Authenticator
@@ -62,7 +63,7 @@ class HubContext:
     """The response URLs the hub hands out (commands, charging profiles) and the results posted to them."""
     frontdoor: FrontDoor
     """Where every functional-module request enters the hub (``hub/frontdoor.py``)."""
-    answers: dict[str, Any] = field(default_factory=dict)
+    answers: dict[str, msgspec.Raw] = field(default_factory=dict)
     """Answers that depend on the settings alone, built at their first request (the versions list and details)."""
 
 
