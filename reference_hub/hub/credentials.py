@@ -7,7 +7,6 @@ Hub-initiated (we hold the party's token A): the mirror image, see :meth:`Regist
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import secrets
@@ -18,7 +17,7 @@ import msgspec
 
 from reference_hub.faults import Fault
 from reference_hub.hub.auth import Authenticator, Caller, CallerKind
-from reference_hub.hub.changes import ChangeWatcher
+from reference_hub.hub.changes import PartnerFeed
 from reference_hub.hub.client import OutboundPolicy, PolicyRefusal, redact_url
 from reference_hub.hub.peers import CallerBusy, PeerClient, PeerError
 from reference_hub.hub.tokens import TokenVault, hash_token, new_token
@@ -114,18 +113,15 @@ class Registrar:
         self.vault = vault
         self.peers = peers
         self._reachable: dict[str, list[CredentialsRole]] = {}
+        """Roles of every ACTIVE partner, by partner id: what the hub's Credentials list as reachable."""
         self.status_listeners: list[Callable[[Partner, str], Awaitable[None]]] = []
         """Told when a partner connects (``CONNECTED``) or leaves (``SUSPENDED``): the HubClientInfo pushes."""
         self.change_listeners: list[Callable[[], None]] = []
         """Told when this process changed a partner, so per-process caches of partners (the directory) drop it at once
         rather than at their next look at the store's change marker."""
-        """Roles of every ACTIVE partner, by partner id: what the hub's Credentials list as reachable."""
-        self._reachable_cursor: str | None = None
-        """Where the store's partner changes were last read up to (None: read them all)."""
-        self._reachable_stale = True
-        self._reachable_changes = ChangeWatcher(store, interval=0.0)
-        self._reachable_reading = asyncio.Lock()
-        """Held while the reachable roles are brought up to date (:meth:`_reachable_roles`)."""
+        self._reachable_feed = PartnerFeed(
+            store, changed=self._reachable_changed, dropped=self._reachable_dropped, held=lambda: len(self._reachable)
+        )
         self._encoded = _EncodedRoles()
         """The reachable roles as JSON, kept beside ``_reachable``: what a GET credentials answer splices in."""
 
@@ -154,40 +150,25 @@ class Registrar:
         ]
 
     async def _reachable_roles(self) -> dict[str, list[CredentialsRole]]:
-        """Roles of every active partner, kept up to date incrementally.
-
-        After a change (here, or in another process as the store's change marker tells) only the partners written
-        since the last refresh are read again (:meth:`~reference_hub.store.base.PartnerStore.partners_changed`). Every
-        handshake answers with these roles and moves the marker, so this runs once per handshake: re-reading the
-        partners stamped within a margin of a few seconds instead decodes a few hundred partners per handshake
-        during a wave of registrations, which made it the largest single cost of a handshake.
-
-        One caller at a time, as for the deliveries' partners (``Deliveries._active_partners``): on a store that
-        awaits its reads, a second caller would find the marker's move already taken and answer with the roles from
-        before the change.
+        """Roles of every active partner, kept up to date by reading only the partners written since the last look
+        (``changes.PartnerFeed``). Every handshake answers with these roles and moves the marker, so this runs once
+        per handshake: re-reading the partners stamped within a margin of a few seconds instead decodes a few hundred
+        partners per handshake during a wave of registrations, which made it the largest single cost of a handshake.
         """
-        async with self._reachable_reading:
-            while self._reachable_changes.changed() or self._reachable_stale:
-                self._reachable_stale = False
-                changed, self._reachable_cursor = await self.store.partners_changed(self._reachable_cursor)
-                for partner in changed:
-                    if partner.status is PartnerStatus.ACTIVE:
-                        if self._reachable.get(partner.partner_id) != partner.roles:
-                            self._reachable[partner.partner_id] = partner.roles
-                            self._encoded.drop(partner.partner_id)
-                    elif self._reachable.pop(partner.partner_id, None) is not None:
-                        self._encoded.drop(partner.partner_id)
-                # A partner an operator removed is not among the changes (its row is gone): fewer ACTIVE partners in
-                # the store than here means one was, and then all are read again.
-                counted = (await self.store.list_partners(statuses=(PartnerStatus.ACTIVE,), limit=0)).total
-                if counted < len(self._reachable):
-                    self._reachable_cursor = None
-                    self._reachable = {}
-                    self._encoded = _EncodedRoles()
-                    self._reachable_stale = True
-                    continue
-                break
-            return self._reachable
+        await self._reachable_feed.refresh()
+        return self._reachable
+
+    def _reachable_changed(self, partner: Partner, active: bool) -> None:
+        if active:
+            if self._reachable.get(partner.partner_id) != partner.roles:
+                self._reachable[partner.partner_id] = partner.roles
+                self._encoded.drop(partner.partner_id)
+        elif self._reachable.pop(partner.partner_id, None) is not None:
+            self._encoded.drop(partner.partner_id)
+
+    def _reachable_dropped(self) -> None:
+        self._reachable = {}
+        self._encoded = _EncodedRoles()
 
     async def announce(self, partner: Partner, status: str) -> None:
         """Tell the listeners; a listener's failure never undoes the registration change that caused it."""
@@ -201,7 +182,7 @@ class Registrar:
         """This process changed a token or a partner: drop cached authentications and partners, refresh the reachable
         parties."""
         self.auth.forget()
-        self._reachable_stale = True
+        self._reachable_feed.stale()
         for listener in self.change_listeners:
             listener()
 

@@ -57,6 +57,11 @@ def _wall(monotonic: float) -> DateTime:
     return DateTime.from_datetime(datetime.now(UTC) - timedelta(seconds=time.monotonic() - monotonic))
 
 
+def _wall_offset() -> float:
+    """What to add to a ``time.monotonic()`` reading to get wall-clock seconds since the epoch."""
+    return time.time() - time.monotonic()
+
+
 class Liveness:
     """When each partner was last heard from, and the check of the silent ones."""
 
@@ -83,7 +88,7 @@ class Liveness:
     def last_seen(self, partner_id: str) -> float | None:
         """Wall-clock time of the partner's last request to (or answered probe from) this process, if any."""
         heard = self._heard.get(partner_id)
-        return None if heard is None else time.time() - (time.monotonic() - heard)
+        return None if heard is None else _wall_offset() + heard
 
     @property
     def silent_every(self) -> float | None:
@@ -216,7 +221,7 @@ class Liveness:
         silent_since = time.time() - self.settings.alive_after
         # The latest sign of life of each: a request this process authenticated, one another process heard, the
         # record's last change (a registration or rotation through another worker), or this process's start.
-        wall = time.time() - time.monotonic()
+        wall = _wall_offset()
         started = wall + self._started
         heard = self._heard
         silent = []

@@ -41,7 +41,7 @@ from datetime import timedelta
 import msgspec
 
 from reference_hub.faults import Fault
-from reference_hub.hub.changes import ChangeWatcher
+from reference_hub.hub.changes import PartnerFeed
 from reference_hub.hub.client import OutboundClient, Outcome, redact_url
 from reference_hub.hub.directory import Directory, party_key
 from reference_hub.hub.health import shown_body, shown_headers
@@ -185,17 +185,14 @@ class Deliveries:
         self.owner = f"{os.uname().nodename}-{os.getpid()}-{secrets.token_hex(4)}"
         self._faults = frozenset(settings.faults)
         self._wake = asyncio.Event()
-        self._partners: list[Partner] | None = None
         self._active: dict[str, Partner] = {}
-        self._active_cursor: str | None = None
-        """Where the store's partner changes were last read up to (None: read every partner again)."""
-        self._was_behind = False
+        """Every ACTIVE partner by partner id, kept up to date by ``_feed``."""
+        self._partners: list[Partner] | None = None
+        """``_active``'s partners as a list, made again after a change."""
         self._receivers: dict[tuple[str, str], dict[str, tuple[Partner, str]]] = {}
         """Per (module, interface): the ACTIVE partners with that endpoint, and its URL, by partner id (kept up to date
-        with ``_active`` by :meth:`_active_partners`)."""
-        self._changes = ChangeWatcher(store, interval=0.0)
-        self._reading = asyncio.Lock()
-        """Held while the ACTIVE partners are brought up to date (:meth:`_active_partners`)."""
+        with ``_active``)."""
+        self._feed = PartnerFeed(store, changed=self._partner_changed, dropped=self._partners_dropped, held=self._held)
         self.breaker = Breaker(settings.delivery_breaker, settings.delivery_breaker_cooldown)
         self._inflight: Counter[str] = Counter()
         """Deliveries being sent, per receiver."""
@@ -205,61 +202,33 @@ class Deliveries:
     # --- planning ----------------------------------------------------------------------------------------------
 
     async def active_partners(self) -> list[Partner]:
-        """Every ACTIVE partner, kept up to date by re-reading only those written since the last look (the list is
-        shared: do not change it)."""
-        return await self._active_partners()
+        """Every ACTIVE partner, kept up to date by re-reading only those written since the last look
+        (``changes.PartnerFeed``; the list is shared: do not change it)."""
+        await self._feed.refresh()
+        if self._partners is None:
+            self._partners = list(self._active.values())
+        return self._partners
 
-    async def _active_partners(self) -> list[Partner]:
-        """Every ACTIVE partner, kept up to date by re-reading only those written since the last look.
+    def _partner_changed(self, partner: Partner, active: bool) -> None:
+        self._partners = None
+        if active:
+            self._active[partner.partner_id] = partner
+        else:
+            self._active.pop(partner.partner_id, None)
+        for (module, interface), found in self._receivers.items():
+            url = endpoint_of(partner, module, interface) if active else None
+            if url is None:
+                found.pop(partner.partner_id, None)
+            else:
+                found[partner.partner_id] = (partner, url)
 
-        The store's change marker moves on every write, and during a wave of registrations each one is followed by
-        the expansion of its announcement: re-reading every partner each time cost more than the registrations
-        themselves, and re-reading those stamped within a margin still cost a few hundred decoded partners per
-        registration. The store says what was written since the last look
-        (:meth:`~reference_hub.store.base.PartnerStore.partners_changed`); a count of the ACTIVE ones catches what
-        that cannot show (a partner removed), and then all are read again.
+    def _partners_dropped(self) -> None:
+        self._partners = None
+        self._active.clear()
+        self._receivers.clear()
 
-        One caller at a time: a store that awaits its reads (PostgreSQL, MongoDB) lets another caller in meanwhile,
-        and the marker's move was already taken by the first, so the second was handed the list from before the
-        change (a push planned then missed a party that had just connected) or found the receivers' lists emptied
-        for a full read. It now waits for the read under way and gets its result.
-        """
-        async with self._reading:
-            while True:
-                if self._partners is not None and not self._changes.moved():
-                    return self._partners
-                active = self._active
-                first = self._active_cursor is None
-                if first:
-                    active.clear()
-                    self._receivers.clear()
-                changed, cursor = await self.store.partners_changed(self._active_cursor)
-                for partner in changed:
-                    live = partner.status is PartnerStatus.ACTIVE
-                    if live:
-                        active[partner.partner_id] = partner
-                    else:
-                        active.pop(partner.partner_id, None)
-                    for (module, interface), found in self._receivers.items():
-                        url = endpoint_of(partner, module, interface) if live else None
-                        if url is None:
-                            found.pop(partner.partner_id, None)
-                        else:
-                            found[partner.partner_id] = (partner, url)
-                if not first:
-                    # Fewer in the store than here: one was removed. More: one not seen yet, committed by another
-                    # process since the read above (the next look brings it); still more at the next look, all are
-                    # read again.
-                    counted = (await self.store.list_partners(statuses=(PartnerStatus.ACTIVE,), limit=0)).total
-                    behind = counted > len(active)
-                    if counted < len(active) or (behind and self._was_behind):
-                        self._active_cursor = None
-                        self._partners = None
-                        continue
-                    self._was_behind = behind
-                self._active_cursor = cursor
-                self._partners = list(active.values())
-                return self._partners
+    def _held(self) -> int:
+        return len(self._active)
 
     async def recipients(
         self, module: str, interface: str, sender_partner: str | None, roles: frozenset[Role] | None = None
@@ -284,7 +253,7 @@ class Deliveries:
         """The ACTIVE partners with ``module``'s ``interface``, and its URL: looked for in every partner once, then
         kept up to date partner by partner as they change. Walking every partner's endpoints for each announcement
         or push cost a registration wave on a hub of 1,000 platforms more than the announcements' own work."""
-        partners = await self._active_partners()
+        partners = await self.active_partners()
         found = self._receivers.get((module, interface))
         if found is None:
             found = self._receivers[(module, interface)] = {
@@ -471,7 +440,7 @@ class Deliveries:
         correlation_id = str(uuid.uuid4())
         recipient = Recipient(joined, party_key(joined.roles[0].country_code, joined.roles[0].party_id), url)
         deliveries = []
-        for other in await self._active_partners():
+        for other in await self.active_partners():
             if other.partner_id == joined.partner_id:
                 continue
             for role in other.roles:
@@ -598,7 +567,7 @@ class Deliveries:
 
     async def offline(self) -> set[str]:
         """Partner ids of the receivers out of rotation (OFFLINE in the store), with the breaker following them."""
-        found = {p.partner_id for p in await self._active_partners() if p.offline}
+        found = {p.partner_id for p in await self.active_partners() if p.offline}
         self.breaker.sync(found)
         return found
 
