@@ -50,3 +50,36 @@ def test_deliveries_count_for_their_receiver_only_and_parties_are_bounded(monkey
         traffic.note(exchange(6_000_000.0, 1.0, to=f"X{n:03d}/AAA"))
     assert len(traffic._parties) == traffic_module.PARTIES
     assert traffic.series("NL/CPO") is None  # the least recently used went first
+
+
+def test_the_day_series_reads_as_if_every_latency_had_been_added_to_it() -> None:
+    """The ten-minute buckets are merged from the minute buckets (two sketch additions per forward instead of four):
+    counts, failures and percentiles are those of sketches that took each latency themselves, for the slots that
+    ended and for the one under way, and an exchange noted late still counts in its own slot."""
+    from ddsketch import DDSketch
+
+    start = 6_000_000.0  # a multiple of 600: slots begin at start, start + 600, ...
+    traffic = Traffic(clock=lambda: start)
+    wanted: dict[int, tuple[int, int, DDSketch]] = {}
+
+    def note(at: float, latency: float, ok: bool) -> None:
+        traffic.note(exchange(at, latency, ok=ok))
+        slot = int(at // 600) * 600
+        sent, failed, sketch = wanted.setdefault(slot, (0, 0, DDSketch(relative_accuracy=ACCURACY)))
+        sketch.add(latency)
+        wanted[slot] = (sent + 1, failed + (not ok), sketch)
+
+    for n in range(25 * 60):  # one exchange a second for 25 minutes: two slots ended, a third under way
+        note(start + n, 1.0 + (n * 37) % 400, ok=n % 13 != 0)
+    note(start + 300.5, 999.0, ok=False)  # noted late: its slot ended (merged) long ago
+    hour, day = traffic.series()  # type: ignore[misc]
+    kept = {b.start: b for b in day.buckets(start + 25 * 60) if b.sent}
+    assert sorted(kept) == sorted(wanted)
+    for slot, (sent, failed, sketch) in wanted.items():
+        got = kept[slot]
+        assert (got.sent, got.failed) == (sent, failed), slot
+        for q in (0.5, 0.95, 0.99, 1.0):
+            assert got.quantile(q) == sketch.get_quantile_value(q), (slot, q)
+    # The minute buckets themselves are unchanged: the late exchange counts in its own minute too.
+    minutes = {b.start: b.sent for b in hour.buckets(start + 25 * 60) if b.sent}
+    assert minutes[int(start) + 300] == 61 and sum(minutes.values()) == 25 * 60 + 1
