@@ -61,18 +61,25 @@ is under 100; anything much longer is refused before it is hashed, looked up or 
 
 
 def header_key(header: bytes | str | None) -> bytes:
-    """The cache key of an Authorization header: a fixed-size digest, so what a cache holds per entry does not depend
-    on what a client chose to send."""
-    raw = header.encode("latin-1") if isinstance(header, str) else (header or b"")
-    return hashlib.blake2b(raw, digest_size=16).digest()
+    """The key of an Authorization header in the caches of callers: the header's bytes as sent. Only a header that
+    authenticated is kept under it (at most ``MAX_AUTHORIZATION`` bytes, and each entry holds the token in its
+    :class:`Caller` anyway); a digest of every request's header cost more than the rest of a cached look-up."""
+    return header.encode("latin-1") if isinstance(header, str) else (header or b"")
+
+
+def unknown_key(key: bytes) -> bytes:
+    """The key of a header in the cache of unknown headers: a fixed-size digest, so what that cache holds per entry
+    does not depend on what a client chose to send (any made-up header lands there)."""
+    return hashlib.blake2b(key, digest_size=16).digest()
 
 
 class Authenticator:
     """Resolves Authorization headers to callers; the hot path of every request.
 
-    Results are cached per process by a digest of the header (:func:`header_key`), so a repeat caller costs a digest
-    and one dictionary lookup: no base64, no token hashing, no database. Unknown headers go to a separate, smaller
-    cache, so a flood of made-up tokens cannot evict the real ones. Both caches are bounded and drop their oldest
+    Results are cached per process by the header (:func:`header_key`), so a repeat caller costs one dictionary
+    lookup: no base64, no token hashing, no database. Unknown headers go to a separate, smaller cache, by a digest of
+    each (:func:`unknown_key`), so a flood of made-up tokens can neither evict the real ones nor choose what it
+    holds. Both caches are bounded and drop their oldest
     entries first. Both empty when this process changes a partner or a token (:meth:`forget`) and when the store's
     ``change_marker`` says another process did; that is asked at most every ``MARKER_INTERVAL`` seconds, so a token
     revoked through another worker stops working here within 50 ms. A header not cached is answered by the token
@@ -111,13 +118,14 @@ class Authenticator:
 
     async def resolve(self, key: bytes, header: str | None) -> Caller | None:
         """The caller for a header :meth:`cached` did not know: from the unknown cache, else from the store."""
-        if key in self._unknown:
+        digest = unknown_key(key)
+        if digest in self._unknown:
             return None
         if header is not None and len(header) > MAX_AUTHORIZATION:
             return None
         caller = await self._resolve(header)
         if caller is None:
-            put_newest(self._unknown, key, None, self._unknown_limit)
+            put_newest(self._unknown, digest, None, self._unknown_limit)
         else:
             put_newest(self._known, key, caller, self._known_limit)
             if key not in self._proven:
@@ -141,7 +149,7 @@ class Authenticator:
         """
         key = header_key(header)
         self._known.pop(key, None)
-        self._unknown.pop(key, None)
+        self._unknown.pop(unknown_key(key), None)
         return await self.resolve(key, header)
 
     def forget(self) -> None:
@@ -206,4 +214,4 @@ class Authenticator:
         return Caller(kind, token, token_hash, was_raw, holder.partner_id)
 
 
-__all__ = ("MAX_AUTHORIZATION", "Authenticator", "Caller", "CallerKind", "header_key")
+__all__ = ("MAX_AUTHORIZATION", "Authenticator", "Caller", "CallerKind", "header_key", "unknown_key")

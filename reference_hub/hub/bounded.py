@@ -18,8 +18,9 @@ V = TypeVar("V")
 
 def put_newest(entries: OrderedDict[K, V], key: K, value: V, limit: int) -> None:
     """Set ``key`` as the newest entry (moved to the end if present) and drop the oldest ones beyond ``limit``."""
-    entries[key] = value
-    entries.move_to_end(key)
+    if key in entries:
+        entries.move_to_end(key)
+    entries[key] = value  # a new key goes last
     while len(entries) > limit:
         entries.popitem(last=False)
 

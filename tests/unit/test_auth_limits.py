@@ -1,4 +1,5 @@
-"""Bounded authentication caches keyed by a digest, the Authorization length cap, and the failed-auth limiter.
+"""Bounded authentication caches (unknown headers kept as digests), the Authorization length cap, and the
+failed-auth limiter.
 
 The store is a real in-memory SQLite store; the limiter runs on a fake clock (named ``FakeClock``) so that windows
 can be crossed without sleeping.
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from reference_hub.hub.auth import MAX_AUTHORIZATION, Authenticator, CallerKind, header_key
+from reference_hub.hub.auth import MAX_AUTHORIZATION, Authenticator, CallerKind, header_key, unknown_key
 from reference_hub.hub.ratelimit import ADMIN_WEIGHT, MAX_ADDRESSES, FailedAuthLimiter
 from reference_hub.hub.tokens import authorization_header, hash_token, secret_matches
 from reference_hub.ocpi.datetime import now
@@ -21,15 +22,16 @@ from reference_hub.store.sqlite import SqliteStore
 from tests.support.clock import FakeClock
 
 
-def test_cache_keys_are_fixed_size_digests() -> None:
-    assert len(header_key("Token abc")) == 16
-    assert len(header_key("Token " + "x" * 100_000)) == 16
-    assert header_key(b"Token abc") == header_key("Token abc")
-    assert header_key("Token abc") != header_key("Token abd")
-    assert header_key(None) == header_key(b"")
+def test_unknown_headers_are_keyed_by_fixed_size_digests() -> None:
+    assert len(unknown_key(header_key("Token abc"))) == 16
+    assert len(unknown_key(header_key("Token " + "x" * 100_000))) == 16
+    assert unknown_key(header_key("Token abc")) != unknown_key(header_key("Token abd"))
+    # the callers' cache is keyed by the header as sent, whichever form the caller hands it in
+    assert header_key(b"Token abc") == header_key("Token abc") == b"Token abc"
+    assert header_key(None) == header_key(b"") == b""
 
 
-def test_caches_hold_bounded_entries_and_never_the_header() -> None:
+def test_caches_hold_bounded_entries_and_unknown_headers_only_as_digests() -> None:
     async def main() -> None:
         store = SqliteStore(":memory:")
         await store.open()
@@ -41,7 +43,8 @@ def test_caches_hold_bounded_entries_and_never_the_header() -> None:
         assert len(auth._unknown) == 5
         assert all(isinstance(k, bytes) and len(k) == 16 for k in auth._unknown)
         # the newest unknown headers are the ones kept
-        assert header_key("Token unknown-49") in auth._unknown and header_key("Token unknown-0") not in auth._unknown
+        assert unknown_key(b"Token unknown-49") in auth._unknown
+        assert unknown_key(b"Token unknown-0") not in auth._unknown
         caller = await auth.authenticate(authorization_header(token))
         assert caller is not None and caller.kind is CallerKind.REGISTRATION
         assert auth.cached(header_key(authorization_header(token))) == caller
