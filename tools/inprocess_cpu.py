@@ -14,7 +14,8 @@ is the hub's Python work alone (no granian, no load generator) and steadier:
 - ``tokens``: GET versions and version details with the seeded parties' tokens, 10% unknown tokens (HTTP 401);
 - ``bare``: the same GETs on the bare endpoint (``loadtests/bare_app.py``), the reference.
 
-The store is seeded the bench's way (``ocpi-hub seed``, ``seed-tokens``) in a temporary folder; for ``authorize`` and
+The store is seeded the bench's way (``ocpi-hub seed``, ``seed-tokens``; 1,000 parties, or ``--parties``, e.g.
+the bench's 100,000) in a temporary folder; for ``authorize`` and
 ``floor`` a hub is served once, only so the eMSP can register through the real handshake, and one eMSP process serves
 every routed target of the run. Figures are process CPU time (``time.process_time``) per request, median of
 ``--rounds`` rounds after a warm-up; for the routed targets the eMSP's own CPU per request (from ``/proc``, whole
@@ -251,6 +252,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=10_000, help="requests per round (default 10,000)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds, median reported (default 3)")
     parser.add_argument("--profile", type=Path, help="write a cProfile of the last round of each target here")
+    parser.add_argument(
+        "--parties",
+        type=int,
+        default=1_000,
+        help="registered parties the store is seeded with (default 1,000; the bench's other size is 100,000)",
+    )
     args = parser.parse_args(argv)
     targets = args.targets or ["authorize", "floor", "tokens", "bare"]
     unknown = set(targets) - {"authorize", "floor", "tokens", "bare"}
@@ -267,11 +274,11 @@ def main(argv: list[str] | None = None) -> int:
     routed = [t for t in targets if t in ("authorize", "floor")]
     with tempfile.TemporaryDirectory(prefix="inprocess-cpu-") as tmp, contextlib.ExitStack() as stack:
         bench = Bench(Settings(rta_tokens=20_000), Path(tmp), Path(tmp) / "unused.md", "tools/inprocess_cpu.py")
-        store, tokens_file = bench.seed("hub", 1_000)
+        store, tokens_file = bench.seed("hub", args.parties)
         tokens = tokens_file.read_text().split()
         settings = load_settings(store=store, allow_private_peers=True, auth_failure_limit=0, alive_after=0)
         if routed:  # one eMSP for every routed target, registered with a hub served only for the handshake
-            server = bench.hub("hub", store, 1_000, workers=1)
+            server = bench.hub("hub", store, args.parties, workers=1)
             stack.callback(server.stop)
             server.start()
             peer, table = stack.enter_context(bench.authorization_peer(server, store))
