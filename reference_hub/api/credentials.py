@@ -6,12 +6,13 @@ from collections.abc import Callable
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, delete, get, post, put
+from litestar import Controller, HttpMethod, Request
 
 from reference_hub.api.auth import caller_of
 from reference_hub.api.body import read_body
 from reference_hub.api.context import HubContext, hub_of
 from reference_hub.api.responses import OcpiResponse, ocpi_response
+from reference_hub.api.routes import ocpi_route
 from reference_hub.faults import Fault
 from reference_hub.hub.auth import Caller
 from reference_hub.hub.credentials import credentials_from_221, ensure_registered, ensure_unregistered
@@ -77,7 +78,7 @@ def credentials_controller(version: str) -> type[Controller]:
         path = f"/ocpi/{version}/credentials"
         opt = {"registration_ok": True}
 
-        @get()
+        @ocpi_route(HttpMethod.GET)
         async def get_credentials(self, request: Request[Any, Any, Any]) -> OcpiResponse:
             hub = hub_of(request)
             caller = caller_of(request)
@@ -87,15 +88,15 @@ def credentials_controller(version: str) -> type[Controller]:
             )
             return ocpi_response(request, hub, msgspec.Raw(data))
 
-        @post(status_code=200)
+        @ocpi_route(HttpMethod.POST, status_code=200)
         async def register(self, request: Request[Any, Any, Any]) -> OcpiResponse:
             return await _handshake(request, version, ensure_unregistered, "register")
 
-        @put()
+        @ocpi_route(HttpMethod.PUT)
         async def update(self, request: Request[Any, Any, Any]) -> OcpiResponse:
             return await _handshake(request, version, ensure_registered, "update")
 
-        @delete(status_code=200)
+        @ocpi_route(HttpMethod.DELETE, status_code=200)
         async def unregister(self, request: Request[Any, Any, Any]) -> OcpiResponse:
             hub = hub_of(request)
             await hub.registrar.unregister(caller_of(request))

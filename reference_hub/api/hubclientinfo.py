@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get
+from litestar import Controller, HttpMethod, Request
 
 from reference_hub.api.context import hub_of
 from reference_hub.api.pagination import page_request, paginated_response
 from reference_hub.api.responses import OcpiResponse
+from reference_hub.api.routes import ocpi_route
 from reference_hub.ocpi.models import ClientInfo, ConnectionStatus
 from reference_hub.ocpi.versions import SERVED
 from reference_hub.store import Partner, PartnerStatus
@@ -38,7 +39,7 @@ def hubclientinfo_sender(version: str) -> type[Controller]:
     class HubClientInfoSender(Controller):
         path = f"/ocpi/{version}/sender/hubclientinfo"
 
-        @get()
+        @ocpi_route(HttpMethod.GET)
         async def get_list(self, request: Request[Any, Any, Any]) -> OcpiResponse:
             hub = hub_of(request)
             page = page_request(request, hub)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from litestar import HttpMethod, Request, route
+from litestar import HttpMethod, Request
 from litestar.handlers import HTTPRouteHandler
 
 from reference_hub.api.auth import caller_of
@@ -16,6 +16,7 @@ from reference_hub.api.body import read_body
 from reference_hub.api.context import HubContext, hub_of
 from reference_hub.api.pagination import paginated_response
 from reference_hub.api.responses import ROUTING_SCOPE_KEY, OcpiResponse, exchange_ids, ocpi_response
+from reference_hub.api.routes import ocpi_route
 from reference_hub.hub.frontdoor import Exchange, Relayed, Reply, operations
 from reference_hub.ocpi.headers import RoutingHeaders
 from reference_hub.ocpi.operations import Operation
@@ -88,7 +89,7 @@ def _adapter(op: Operation, version: str) -> HTTPRouteHandler:
 
     name = f"{op.operation_id}-{version}"
     handle.__name__ = handle.__qualname__ = name
-    return route(_litestar_path(op.path), http_method=HttpMethod(op.method), name=name, status_code=200)(handle)
+    return ocpi_route(HttpMethod(op.method), _litestar_path(op.path), name=name, status_code=200)(handle)
 
 
 def route_handlers() -> list[HTTPRouteHandler]:

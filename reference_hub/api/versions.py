@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, get
+from litestar import Controller, HttpMethod, Request
 
 from reference_hub.api.context import HubContext, hub_of
 from reference_hub.api.registry import endpoints
 from reference_hub.api.responses import OcpiResponse, ocpi_response
+from reference_hub.api.routes import ocpi_route
 from reference_hub.faults import Fault
 from reference_hub.ocpi.models import Endpoint, InterfaceRole, Version, VersionDetails
 from reference_hub.ocpi.versions import SERVED, V221
@@ -29,7 +30,7 @@ class VersionsController(Controller):
 
     path = "/ocpi"
 
-    @get("/versions", opt={"registration_ok": True}, sync_to_thread=False)
+    @ocpi_route(HttpMethod.GET, "/versions", opt={"registration_ok": True}, sync_to_thread=False)
     def versions(self, request: Request[Any, Any, Any]) -> OcpiResponse:
         hub = hub_of(request)
         if not hub.settings.faults:
@@ -49,7 +50,13 @@ def _versions(base: str) -> list[Version]:
 
 
 def _details(version: str) -> Any:
-    @get(f"/ocpi/{version}", opt={"registration_ok": True}, sync_to_thread=False, name=f"details-{version}")
+    @ocpi_route(
+        HttpMethod.GET,
+        f"/ocpi/{version}",
+        opt={"registration_ok": True},
+        sync_to_thread=False,
+        name=f"details-{version}",
+    )
     def details(request: Request[Any, Any, Any]) -> OcpiResponse:
         hub = hub_of(request)
         if not hub.settings.faults:
