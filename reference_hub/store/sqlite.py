@@ -162,29 +162,60 @@ _WAL_HEADER = 96
 """Bytes of the WAL-index header: two copies of 48 bytes at the start of the ``-shm`` file."""
 
 
-def _map_wal_index(path: str, db: sqlite3.Connection) -> mmap.mmap | None:
-    """The WAL-index header of the database ``db`` has open at ``path``, mapped read-only; None when there is none to
-    read (an in-memory database, or SQLite keeping the index elsewhere): the marker then asks data_version every time.
+class _SharedMemory:
+    """The database's ``-shm`` file (the WAL index) opened read-only, its first ``_WAL_HEADER`` bytes mapped.
+
+    Its descriptors (the one opened here and the one the map keeps) are closed only by :meth:`close`, which the store
+    calls after closing its SQLite connections. Closing any descriptor of a file drops every POSIX advisory lock the
+    process holds on that file, whichever descriptor took it, and SQLite keeps its locks on the ``-shm`` file through
+    a descriptor of its own: the shared lock that tells other processes a connection still uses the file, and the
+    WAL read marks. Dropped early (as the store once did, closing its own descriptor right after mapping), another
+    process opening the database found the file unused and reset it under this one's mapping: that worker died of
+    SIGBUS at start-up (one start in a few with two workers), and a checkpoint could have overwritten WAL frames it
+    was reading."""
+
+    def __init__(self, path: str) -> None:
+        self._fd = os.open(path, os.O_RDONLY)
+        self.header: mmap.mmap | None = None
+        """The mapped header (None: the file is shorter than the header)."""
+        try:
+            self.header = mmap.mmap(self._fd, _WAL_HEADER, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):
+            self.header = None
+
+    def close(self) -> None:
+        """After the store's connections are closed (see the class)."""
+        if self.header is not None:
+            self.header.close()
+        os.close(self._fd)
+
+
+def _map_wal_index(path: str, db: sqlite3.Connection) -> tuple[_SharedMemory | None, mmap.mmap | None]:
+    """The ``-shm`` file of the database ``db`` has open at ``path`` (to close after ``db``), and its WAL-index header
+    when it is the one SQLite keeps: (None, None) when there is none to read (an in-memory database, or SQLite keeping
+    the index elsewhere): the marker then asks data_version every time.
 
     SQLite names the file after the database's real path (symbolic links followed) and maps it itself for as long
     as any connection is open; it shrinks or empties it only when a connection opens it while no other has it open,
-    which cannot happen while ``db`` is open (the map is closed before ``db`` is). Then a write of the store's own
-    must move the mapped header: if it does not, this is not the file SQLite keeps (a leftover under another name),
-    and trusting it would hide every other process's commits, so nothing is mapped."""
+    which cannot happen while ``db`` is open (and the locks that say so are kept: see :class:`_SharedMemory`). Then a
+    write of the store's own must move the mapped header: if it does not, this is not the file SQLite keeps (a
+    leftover under another name), and trusting it would hide every other process's commits, so its header is not
+    used."""
     if path == ":memory:" or path.startswith("file:"):
-        return None
+        return None, None
     try:
-        with open(f"{os.path.realpath(path)}-shm", "rb") as index:
-            mapped = mmap.mmap(index.fileno(), _WAL_HEADER, access=mmap.ACCESS_READ)
-    except (OSError, ValueError):  # no such file, or shorter than the header
-        return None
+        shared = _SharedMemory(f"{os.path.realpath(path)}-shm")
+    except OSError:  # no such file
+        return None, None
+    mapped = shared.header
+    if mapped is None:
+        return shared, None
     before = mapped[:_WAL_HEADER]
     with immediate(db):  # a write that changes no row commits nothing, so this one counts the openings
         db.execute("INSERT INTO wal_probe VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET opened = opened + 1")
     if mapped[:_WAL_HEADER] == before:
-        mapped.close()
-        return None
-    return mapped
+        return shared, None
+    return shared, mapped
 
 
 class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks, SqliteDesk):
@@ -203,6 +234,8 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks, SqliteDesk):
         self._generation = 0
         self._wal_index: mmap.mmap | None = None
         """The WAL-index header (``<database>-shm``) mapped read-only, when there is one (see change_marker)."""
+        self._shared: _SharedMemory | None = None
+        """The ``-shm`` file as this store opened it, closed only after the connections (see :class:`_SharedMemory`)."""
         self._wal_header = b""
         """The WAL-index header as it was when ``data_version`` was last read."""
 
@@ -238,18 +271,20 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks, SqliteDesk):
         db.execute("CREATE INDEX IF NOT EXISTS partners_status ON partners (status, created, partner_id)")
         db.executescript(DESK_SCHEMA)
         self._db = db
-        self._wal_index = _map_wal_index(self.path, db) if wal else None
+        if wal:
+            self._shared, self._wal_index = _map_wal_index(self.path, db)
         self._open_objects()
         self._open_callbacks()
 
     async def close(self) -> None:
         self._close_objects()
-        if self._wal_index is not None:
-            self._wal_index.close()
-            self._wal_index = None
+        self._wal_index = None
         if self._db is not None:
             self._db.close()
             self._db = None
+        if self._shared is not None:  # only now: closing it drops this process's locks on the file (see the class)
+            self._shared.close()
+            self._shared = None
 
     async def health(self) -> dict[str, object]:
         (count,) = self.db.execute("SELECT count(*) FROM partners WHERE status = 'ACTIVE'").fetchone()

@@ -9,6 +9,9 @@ here at once; a read of the index during which something was written must not be
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -301,8 +304,6 @@ def test_a_leftover_wal_index_file_is_never_trusted(tmp_path: Path, monkeypatch:
     """The marker trusts the WAL-index header only if it is the one SQLite keeps for the database. A leftover
     ``-shm`` file under the name the store looks at (after a crash, beside a database reached through a link) would
     never move, and every other process's commits would go unseen: a token revoked there would still work here."""
-    import os
-
     from reference_hub.store import sqlite as sqlite_module
 
     decoy = tmp_path / "elsewhere"
@@ -344,5 +345,48 @@ def test_a_database_reached_through_a_link_maps_the_index_sqlite_keeps(tmp_path:
         finally:
             await here.close()
             await there.close()
+
+    asyncio.run(body())
+
+
+_DMS_PROBE = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+try:
+    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 128)  # SQLite's "still in use" byte of the -shm file (unix VFS)
+except OSError:
+    print("held")
+else:
+    print("free")
+"""
+
+
+def _shm_lock_seen_from_another_process(shm: Path) -> str:
+    probe = subprocess.run([sys.executable, "-c", _DMS_PROBE, str(shm)], capture_output=True, text=True, timeout=30)
+    assert probe.returncode == 0, probe.stderr
+    return probe.stdout.strip()
+
+
+def test_mapping_the_wal_index_keeps_sqlite_s_locks_on_it(tmp_path: Path) -> None:
+    """Closing any descriptor of a file drops every POSIX lock the process holds on it, SQLite's own included. The
+    store once closed the descriptor it mapped the ``-shm`` file through at once: the shared lock that tells other
+    processes the file is in use was gone, so a hub worker opening the database next found it unused and reset it
+    under the first one's mapping (which died of SIGBUS at start-up). Another process (a real one: the locks are
+    per process) must find the lock held while the store is open."""
+    path = tmp_path / "hub.db"
+
+    async def body() -> None:
+        store = SqliteStore(str(path))
+        await store.open()
+        try:
+            assert store._wal_index is not None  # the header is mapped and used
+            assert _shm_lock_seen_from_another_process(tmp_path / "hub.db-shm") == "held"
+            await store.insert_partner(_partner(1), consume_invitation=None)
+            store.change_marker()
+            assert _shm_lock_seen_from_another_process(tmp_path / "hub.db-shm") == "held"
+            os.close(os.open(tmp_path / "hub.db-shm", os.O_RDONLY))  # what the store once did
+            assert _shm_lock_seen_from_another_process(tmp_path / "hub.db-shm") == "free"  # the probe can tell
+        finally:
+            await store.close()
 
     asyncio.run(body())
