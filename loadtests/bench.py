@@ -1126,7 +1126,12 @@ class Bench:
                     self.fairness(small, small_db, small_tokens)
                 else:
                     self.authorize(small, small_db, small_tokens)
-        data = {"phase": phase, "measurements": [vars(m) for m in self.measurements], **self.extra}
+        data = {
+            "phase": phase,
+            "measurements": [vars(m) for m in self.measurements],
+            "worker_exits": worker_exits(self.results),
+            **self.extra,
+        }
         (self.results / "bench.json").write_text(json.dumps(data, indent=2) + "\n")
         return data
 
@@ -1208,12 +1213,43 @@ class Bench:
             "summary": summary,
             "verdicts": verdicts,
             "measurements": [vars(m) for m in self.measurements],
+            "worker_exits": worker_exits(self.results),
             **self.extra,
         }
         (self.results / "bench.json").write_text(json.dumps(data, indent=2) + "\n")
         write_markdown(self.out, render(with_charts(data, self.out)))
         self._say(f"wrote {self.out} and {self.results / 'bench.json'}")
         return data
+
+
+WORKER_EXIT = "Unexpected exit from worker"
+"""What granian logs when one of its workers dies (it then starts another)."""
+
+
+def worker_exits(results: Path) -> dict[str, int]:
+    """Server label -> how many of its workers died during the run, from the servers' logs (read after they
+    stopped); only servers that lost one. A figure measured across a worker's death and respawn is not the server's
+    steady cost: the report names such servers instead of letting it pass."""
+    exits: dict[str, int] = {}
+    for log in sorted(results.glob("*.server*.log")):
+        count = log.read_text(encoding="utf-8", errors="replace").count(WORKER_EXIT)
+        if count:
+            label = log.name.split(".server")[0]
+            exits[label] = exits.get(label, 0) + count
+    return exits
+
+
+def _worker_exits_row(exits: dict[str, int] | None) -> list[str]:
+    """The machine table's row on the servers' workers (none for a saved run that predates the check)."""
+    if exits is None:
+        return []
+    if not exits:
+        return ["| server workers | none died during the run (every server's log read after it stopped) |"]
+    named = ", ".join(f"{label} {count}" for label, count in sorted(exits.items()))
+    return [
+        f"| server workers | **died during the run and were restarted**: {named} (those servers' figures include "
+        "the restart; see their `.server.log`) |"
+    ]
 
 
 def _us(m: Measurement) -> float:
@@ -1300,6 +1336,7 @@ def render(d: dict[str, Any]) -> str:
         f"msgspec {m['msgspec']} |",
         f"| hub | `{d.get('commands', {}).get('hub', '')}` |",
         f"| ceiling | `{d.get('commands', {}).get('bare', '')}` |",
+        *_worker_exits_row(d.get("worker_exits")),
         "",
         "### Targets",
         "",

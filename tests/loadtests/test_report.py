@@ -3,6 +3,8 @@ arithmetic and wording are tested, never a speed)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from loadtests.bench import _rta_load, _rta_targets
 
 
@@ -116,3 +118,21 @@ def test_get_credentials_is_judged_by_the_answer_reader_and_any_failure_misses_t
     assert "GET credentials, 5,000 parties" in rehearsal and rehearsal.endswith(
         "| not judged: the target is for 100,000 parties |"
     )
+
+
+def test_a_server_that_lost_a_worker_during_the_run_is_named(tmp_path: Path) -> None:
+    """granian restarts a worker that dies; the figures measured across the restart are not the server's steady
+    cost, so the report names the servers whose logs say so, and says so when none did."""
+    from loadtests.bench import WORKER_EXIT, _worker_exits_row, worker_exits
+
+    (tmp_path / "bare.server.log").write_text("INFO _granian: Started worker-1\n")
+    (tmp_path / "hub-1k.server.log").write_text("INFO: started\n")
+    assert worker_exits(tmp_path) == {}
+    assert "none died" in _worker_exits_row({})[0]
+    (tmp_path / "hub-100k.server.log").write_text(f"ERROR _granian: {WORKER_EXIT}-2\nINFO _granian: Respawning\n")
+    (tmp_path / "hub-two.server.2.log").write_text(f"ERROR _granian: {WORKER_EXIT}-1\n" * 2)  # a second instance
+    exits = worker_exits(tmp_path)
+    assert exits == {"hub-100k": 1, "hub-two": 2}
+    [row] = _worker_exits_row(exits)
+    assert "**died during the run and were restarted**: hub-100k 1, hub-two 2" in row
+    assert _worker_exits_row(None) == []  # a saved run from before the check: no row, rather than a false "none"
