@@ -158,6 +158,13 @@ def _holders_query(count: int) -> str:
     return " UNION ALL ".join([partner] * count + [invitation] * count)
 
 
+LIVE_HOLDERS = (
+    "SELECT token_hash, partner_id, status, doc, NULL FROM partners"
+    " WHERE token_hash > ? AND +status IN (?, ?, ?) ORDER BY token_hash LIMIT ?"
+)
+"""A page of the live partners' token holders, in token-hash order (see ``live_token_holders``)."""
+
+
 _WAL_HEADER = 96
 """Bytes of the WAL-index header: two copies of 48 bytes at the start of the ``-shm`` file."""
 
@@ -354,11 +361,10 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks, SqliteDesk):
         return holders_from_rows(rows, DateTime.parse)
 
     async def live_token_holders(self, after: str | None, limit: int) -> list[TokenHolder]:
-        rows = self.db.execute(
-            "SELECT token_hash, partner_id, status, doc, NULL FROM partners"
-            " WHERE token_hash > ? AND status IN (?, ?, ?) ORDER BY token_hash LIMIT ?",
-            (after or "", *_LIVE, limit),
-        ).fetchall()
+        # ``+status``: the status term must not pick an index. Given the partners_status index, SQLite read every
+        # live partner through it and sorted them all for each page (73 ms a page with 100,000 partners, 2.7 s of CPU
+        # for a whole token index); along the token hashes' own index a page is a range read in order (9 ms).
+        rows = self.db.execute(LIVE_HOLDERS, (after or "", *_LIVE, limit)).fetchall()
         return list(holders_from_rows(rows, DateTime.parse).values())
 
     def _write_keys(self, partner: Partner) -> None:

@@ -129,3 +129,23 @@ def test_counting_and_paging_the_active_partners_read_an_index_not_the_whole_tab
             assert "TEMP B-TREE" not in plan, plan
 
     asyncio.run(main())
+
+
+def test_a_page_of_the_token_index_is_read_along_the_token_hashes_without_sorting(tmp_path: Path) -> None:
+    """The token index reads every live partner's token hash in pages, in hash order. With the partners_status
+    index beside it, SQLite chose that one for the status term and sorted every live partner for each page (2.7 s of
+    CPU for the index of 100,000 partners, against 0.5): a page must be a range read of the token hashes' index."""
+    from reference_hub.store.sqlite import _LIVE, LIVE_HOLDERS
+
+    async def main() -> None:
+        async with _store(tmp_path, 5) as store:
+            plan = " ".join(
+                str(row[-1]) for row in store.db.execute(f"EXPLAIN QUERY PLAN {LIVE_HOLDERS}", ("", *_LIVE, 2))
+            )
+            assert "TEMP B-TREE" not in plan and "partners_status" not in plan and "(token_hash>?)" in plan, plan
+            first = await store.live_token_holders(None, 2)
+            rest = await store.live_token_holders(first[-1].token_hash, 10)
+            hashes = [h.token_hash for h in first + rest]
+            assert hashes == sorted(hash_token(f"token-{n:03d}") for n in range(5))
+
+    asyncio.run(main())
