@@ -79,12 +79,11 @@ class Authenticator:
     Results are cached per process by the header (:func:`header_key`), so a repeat caller costs one dictionary
     lookup: no base64, no token hashing, no database. Unknown headers go to a separate, smaller cache, by a digest of
     each (:func:`unknown_key`), so a flood of made-up tokens can neither evict the real ones nor choose what it
-    holds. Both caches are bounded and drop their oldest
-    entries first. Both empty when this process changes a partner or a token (:meth:`forget`) and when the store's
-    ``change_marker`` says another process did; that is asked at most every ``MARKER_INTERVAL`` seconds, so a token
-    revoked through another worker stops working here within 50 ms. A header not cached is answered by the token
-    index (``hub/token_index.py``, SQLite) when it is current, which looks at the marker before every answer; else
-    by the store.
+    holds. Both caches are bounded and drop their oldest entries first. Both empty when this process changes a
+    partner or a token (:meth:`forget`) and when the store's ``change_marker`` says another process did; that is
+    asked at most every ``MARKER_INTERVAL`` seconds, so a token revoked through another worker stops working here
+    within 50 ms. A header not cached is answered by the token index (``hub/token_index.py``, SQLite) when it is
+    current, which looks at the marker before every answer; else by the store.
     """
 
     def __init__(
