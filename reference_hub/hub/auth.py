@@ -60,11 +60,19 @@ MAX_AUTHORIZATION = 512
 is under 100; anything much longer is refused before it is hashed, looked up or cached."""
 
 
+RAW_KEY = 128
+"""Longest Authorization header kept as its own cache key. ``Token`` and the base64 of a 64-character token is 94
+bytes; a longer header that authenticates (padded with spaces) is keyed by a digest, so that a platform varying its
+padding cannot make each of its cache entries hold up to ``MAX_AUTHORIZATION`` bytes."""
+
+
 def header_key(header: bytes | str | None) -> bytes:
-    """The key of an Authorization header in the caches of callers: the header's bytes as sent. Only a header that
-    authenticated is kept under it (at most ``MAX_AUTHORIZATION`` bytes, and each entry holds the token in its
-    :class:`Caller` anyway); a digest of every request's header cost more than the rest of a cached look-up."""
-    return header.encode("latin-1") if isinstance(header, str) else (header or b"")
+    """The key of an Authorization header in the caches of callers: the header's bytes as sent, or a fixed-size
+    digest of a header longer than ``RAW_KEY``. Only a header that authenticated is kept under it (and each entry
+    holds the token in its :class:`Caller` anyway); a digest of every request's header cost more than the rest of a
+    cached look-up."""
+    raw = header.encode("latin-1") if isinstance(header, str) else (header or b"")
+    return raw if len(raw) <= RAW_KEY else hashlib.blake2b(raw, digest_size=16).digest()
 
 
 def unknown_key(key: bytes) -> bytes:
@@ -213,4 +221,4 @@ class Authenticator:
         return Caller(kind, token, token_hash, was_raw, holder.partner_id)
 
 
-__all__ = ("MAX_AUTHORIZATION", "Authenticator", "Caller", "CallerKind", "header_key", "unknown_key")
+__all__ = ("MAX_AUTHORIZATION", "RAW_KEY", "Authenticator", "Caller", "CallerKind", "header_key", "unknown_key")

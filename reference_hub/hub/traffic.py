@@ -101,6 +101,8 @@ class Series:
         self.count = count
         self._buckets: deque[Bucket] = deque(maxlen=count)
         self._rollup = rollup
+        if rollup is not None:
+            rollup.finer = self
 
     def add(self, at: float, latency_ms: float, failed: bool) -> None:
         start = int(at // self.size) * self.size
@@ -139,12 +141,8 @@ class Rollup:
         self._buckets: deque[Bucket] = deque(maxlen=count)
         self.folded = 0
         """Finer buckets that start before this (epoch seconds) are merged into ``_buckets`` already."""
-        self._finer: Series | None = None
-
-    def fed_by(self, finer: Series) -> Series:
-        """``finer``, which hands this its ended buckets (kept so that :meth:`buckets` can merge the ones under way)."""
-        self._finer = finer
-        return finer
+        self.finer: Series | None = None
+        """The series that hands this its ended buckets (set by it), read for the ones under way."""
 
     def ended(self, finer: deque[Bucket], next_start: int) -> None:
         """The finer series begins a bucket at ``next_start``: merge every slot of this series that ended before it."""
@@ -167,7 +165,7 @@ class Rollup:
 
     def buckets(self, now: float) -> list[Bucket]:
         """As :meth:`Series.buckets`, the slots under way merged from the finer series' buckets now."""
-        under_way = _merged(self._finer.since(self.folded), self.size) if self._finer is not None else []
+        under_way = _merged(self.finer.since(self.folded), self.size) if self.finer is not None else []
         return _slots([*self._buckets, *under_way], self.size, self.count, now)
 
 
@@ -211,7 +209,7 @@ DAY = (600, 144)
 def _spans() -> tuple[Series, Rollup]:
     """(last hour, last 24 hours): the hour's buckets take each exchange, the day's are merged from them."""
     day = Rollup(*DAY)
-    return day.fed_by(Series(*HOUR, rollup=day)), day
+    return Series(*HOUR, rollup=day), day
 
 
 class Traffic:

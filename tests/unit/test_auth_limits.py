@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from reference_hub.hub.auth import MAX_AUTHORIZATION, Authenticator, CallerKind, header_key, unknown_key
+from reference_hub.hub.auth import MAX_AUTHORIZATION, RAW_KEY, Authenticator, CallerKind, header_key, unknown_key
 from reference_hub.hub.ratelimit import ADMIN_WEIGHT, MAX_ADDRESSES, FailedAuthLimiter
 from reference_hub.hub.tokens import authorization_header, hash_token, secret_matches
 from reference_hub.ocpi.datetime import now
@@ -26,9 +26,13 @@ def test_unknown_headers_are_keyed_by_fixed_size_digests() -> None:
     assert len(unknown_key(header_key("Token abc"))) == 16
     assert len(unknown_key(header_key("Token " + "x" * 100_000))) == 16
     assert unknown_key(header_key("Token abc")) != unknown_key(header_key("Token abd"))
-    # the callers' cache is keyed by the header as sent, whichever form the caller hands it in
+    # the callers' cache is keyed by the header as sent, whichever form the caller hands it in...
     assert header_key(b"Token abc") == header_key("Token abc") == b"Token abc"
     assert header_key(None) == header_key(b"") == b""
+    # ...up to RAW_KEY bytes: a padded header that still authenticates is kept under a digest, so a platform varying
+    # its padding cannot make each of its entries hold hundreds of bytes
+    padded = "Token abc" + " " * (RAW_KEY + 1)
+    assert len(header_key(padded)) == 16 and header_key(padded) != header_key(padded + " ")
 
 
 def test_caches_hold_bounded_entries_and_unknown_headers_only_as_digests() -> None:
