@@ -1,7 +1,7 @@
 """``python tools/outbound_clients.py``: what one outbound call costs the calling process, per async HTTP client.
 
 A routed request costs the hub an outbound call on top of the inbound one, so the outbound client's CPU per call
-bounds routed throughput. This measures it for the hub's own client (``hub/client.OutboundClient``: httpcore behind
+bounds routed throughput. This measures it for the hub's own client (``hub/client.OutboundClient``: aiohttp behind
 the outbound policy: address checked then connected, no redirects, one overall deadline, capped answers, per-party
 limits) and for the well-kept async clients it could be built on, each with a keep-alive pool, against the same
 loopback server (``loadtests/bare_app.py`` under granian, in its own processes, so its CPU is not counted), with the
@@ -117,7 +117,7 @@ async def _aiohttp(stack: AsyncExitStack) -> Call:
 
 
 CLIENTS: dict[str, tuple[str, Callable[[AsyncExitStack], Awaitable[Call]]]] = {
-    "hub": ("the hub's OutboundClient (httpcore + the outbound policy and limits)", _hub_client),
+    "hub": ("the hub's OutboundClient (aiohttp + the outbound policy and limits)", _hub_client),
     "httpcore": ("httpcore AsyncConnectionPool, bare", _httpcore),
     "httpx": ("httpx AsyncClient", _httpx),
     "aiohttp": ("aiohttp ClientSession", _aiohttp),
