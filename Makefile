@@ -94,6 +94,12 @@ bench: $(STAMP) ## Reproduce BENCHMARKS.md and its charts (docs/bench/): token v
 bench-stores: $(STAMP) ## BENCHMARKS.md's store comparison: SQLite vs PostgreSQL vs two hub instances on one PostgreSQL (~15 min; needs make postgres)
 	$(BIN)/python -m loadtests.bench --stores $(BENCH_ARGS)
 
+BASE ?=
+.PHONY: bench-baseline
+bench-baseline: $(STAMP) ## This checkout's hub against another checkout's (BASE=DIR, e.g. git worktree add ../base main): token validation and routed authorization, both hubs in every round, read as ratios round by round (~7 min; BENCH_ARGS="--quick --repeats 5" ~3 min)
+	@test -n "$(BASE)" || { echo "make bench-baseline: give BASE=DIR, another checkout (git worktree add ../base main)" >&2; exit 2; }
+	$(BIN)/python -m loadtests.bench --baseline $(BASE) $(BENCH_ARGS)
+
 .PHONY: lint
 lint: $(STAMP) ## ruff lint + format check, mypy, import-linter layer contracts, generated models of both versions up to date
 	$(BIN)/ruff check .

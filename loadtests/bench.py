@@ -164,6 +164,8 @@ class Server:
     env: dict[str, str] = field(default_factory=dict)
     expect_partners: int | None = None
     instances: int = 1
+    cwd: Path = ROOT
+    """The checkout the server runs from (``--baseline``: another one)."""
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
@@ -178,7 +180,7 @@ class Server:
                 self.command,
                 stdout=handle,
                 stderr=subprocess.STDOUT,
-                cwd=ROOT,
+                cwd=self.cwd,
                 env={**os.environ, **self.env},
                 start_new_session=True,  # its own process group, so stop() can take its workers down with it
             )
@@ -400,16 +402,22 @@ class Bench:
         return {} if store.startswith("sqlite:") else {"OCPI_HUB_SECRET_KEY": self.secret_key}
 
     # --- processes ----------------------------------------------------------------------------------------------
-    def _hub_cli(self) -> list[str]:
+    def _hub_cli(self, code: Path = ROOT) -> list[str]:
+        """The hub's command line; the hub of another checkout (``code``) runs as a module from that checkout, with
+        this environment's libraries."""
         script = self.bin / "ocpi-hub"
-        return [str(script)] if script.exists() else [sys.executable, "-m", "reference_hub"]
+        return [str(script)] if script.exists() and code == ROOT else [sys.executable, "-m", "reference_hub"]
 
-    def seed(self, name: str, parties: int, kind: str | None = None) -> tuple[str, Path]:
+    @staticmethod
+    def _code_env(code: Path) -> dict[str, str]:
+        return {} if code == ROOT else {"PYTHONPATH": str(code)}
+
+    def seed(self, name: str, parties: int, kind: str | None = None, *, code: Path = ROOT) -> tuple[str, Path]:
         store = self.store_url(name, kind)
         tokens = self.results / "stores" / f"{name}-tokens.txt"
         tokens.parent.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
-        self._cli(store, "seed", "--parties", str(parties), "--export", str(tokens))
+        self._cli(store, "seed", "--parties", str(parties), "--export", str(tokens), code=code)
         self.extra.setdefault("seeding_s", {})[name] = round(time.monotonic() - started, 1)
         return store, tokens
 
@@ -422,15 +430,16 @@ class Bench:
         instances: int = 1,
         workers: int = 2,
         settings: dict[str, str] | None = None,
+        code: Path = ROOT,
     ) -> Server:
         """A hub on ``store``; ``settings`` (environment variables) are this hub's own, named in its command line in
-        the report (under ``name`` rather than ``hub``)."""
+        the report (under ``name`` rather than ``hub``); ``code``: the checkout it runs from."""
         port = free_port()
-        cmd = [*self._hub_cli(), "serve", "--port", str(port), "--store", store, "--workers", str(workers)]
+        cmd = [*self._hub_cli(code), "serve", "--port", str(port), "--store", store, "--workers", str(workers)]
         if instances > 1:
             cmd.append("--share-port")  # the instances listen on one port: the kernel spreads the connections
         shown = store.rpartition("/")[0] + "/STORE" if store.startswith("postgresql:") else "sqlite:///STORE.db"
-        line = " ".join(["ocpi-hub", *cmd[len(self._hub_cli()) :]]).replace(str(port), "PORT").replace(store, shown)
+        line = " ".join(["ocpi-hub", *cmd[len(self._hub_cli(code)) :]]).replace(str(port), "PORT").replace(store, shown)
         # The token scenario sends unknown tokens from one address on purpose: without this the hub's limit on failed
         # authentications would answer them 429 after the first hundred, and the figures would measure that instead.
         # The registration scenario's callback peer listens on 127.0.0.1, which the outbound policy refuses unless
@@ -452,8 +461,9 @@ class Bench:
             self.results / f"{name}.server.log",
             port,
             expect_partners=parties,
-            env={**env, **self._store_env(store), **(settings or {})},
+            env={**env, **self._store_env(store), **(settings or {}), **self._code_env(code)},
             instances=instances,
+            cwd=code,
         )
 
     def bare(self) -> Server:
@@ -682,10 +692,10 @@ class Bench:
         self._say(f"  {ledger.get('registered')} registered, {ledger.get('rotated')} rotated; checks {verdict}")
 
     # --- pages and real-time authorization (on the 1,000-party hub) -----------------------------------------------
-    def _cli(self, store: str, *args: str) -> subprocess.CompletedProcess[str]:
-        cmd = [*self._hub_cli(), *args, "--store", store]
-        env = {**os.environ, **self._store_env(store)}
-        return subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True, text=True, timeout=900, env=env)
+    def _cli(self, store: str, *args: str, code: Path = ROOT) -> subprocess.CompletedProcess[str]:
+        cmd = [*self._hub_cli(code), *args, "--store", store]
+        env = {**os.environ, **self._store_env(store), **self._code_env(code)}
+        return subprocess.run(cmd, check=True, cwd=code, capture_output=True, text=True, timeout=900, env=env)
 
     def _routed_run(
         self,
@@ -747,7 +757,7 @@ class Bench:
 
     def cpo_token(self, tokens: Path) -> Path:
         """A token file with the first seeded party's token only (the CPO AA/000 of the routed scenarios)."""
-        cpo = self.results / "stores" / "cpo-token.txt"
+        cpo = tokens.with_name(f"{tokens.stem}-cpo.txt")
         cpo.write_text(tokens.read_text().split()[0] + "\n")
         return cpo
 
@@ -761,14 +771,16 @@ class Bench:
         version: str = "2.3.0",
         uid_prefix: str = "T",
         count: int | None = None,
+        code: Path = ROOT,
     ) -> Iterator[tuple[PeerProcess, Path]]:
         """The load-test eMSP answering authorizations in OCPI ``version``, registered with the hub, with
         ``rta_tokens`` tokens seeded under its party (uids ``uid_prefix`` + number: a second eMSP's must differ, or
-        the hub cannot tell whose a token is); yields it and the token table the scenario draws from."""
+        the hub cannot tell whose a token is); yields it and the token table the scenario draws from. ``code``: the
+        checkout whose command line seeds the hub's store."""
         table = self.results / "stores" / f"emsp-tokens-{party.replace('/', '-')}.csv"
         args = ("--authorizations", str(table), "--party", party, "--ocpi-version", version)
         with PeerProcess("127.0.0.1", *args) as peer:
-            token_a = self._cli(store, "invite").stdout.split()[0]
+            token_a = self._cli(store, "invite", code=code).stdout.split()[0]
             register_peer(f"{server.base_url}/ocpi/versions", token_a, peer.versions_url, party, version=version)
             started = time.monotonic()
             self._cli(
@@ -782,6 +794,7 @@ class Bench:
                 str(table),
                 "--uid-prefix",
                 uid_prefix,
+                code=code,
             )
             self.extra.setdefault("seeding_s", {})[label] = round(time.monotonic() - started, 1)
             yield peer, table
@@ -1866,7 +1879,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md", help="report file (default BENCHMARKS.md)")
     parser.add_argument("--results", type=Path, help="raw results (default loadtest-results/bench-<time>)")
     parser.add_argument("--duration", type=int, default=15, help="seconds per measured run (default 15)")
-    parser.add_argument("--repeats", type=int, default=3, help="rounds of every token-validation run (default 3)")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        help="rounds of every token-validation run, and of --baseline's runs (default 3; --quick 1)",
+    )
     parser.add_argument(
         "--keep-stores",
         action="store_true",
@@ -1906,6 +1923,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--out)",
     )
     parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="DIR",
+        help="instead of the main figures: this checkout's hub against the hub of the checkout DIR (e.g. git worktree "
+        "add ../base main), token validation and routed authorization, both in every round, read as ratios within "
+        "each round (BENCHMARKS.md is left as it is)",
+    )
+    parser.add_argument(
         "--only",
         choices=PHASES,
         help="run one phase alone and print its figures (BENCHMARKS.md is left as it is): tokens (token validation "
@@ -1920,7 +1945,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     settings = Settings(
         duration=args.duration,
-        repeats=args.repeats,
+        repeats=args.repeats or 3,
         rate=args.rate,
         large=args.large,
         registrations=args.registrations,
@@ -1930,7 +1955,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings(
             store=args.store,
             duration=5,
-            repeats=1,
+            repeats=args.repeats or 1,
             large=5_000,
             registrations=100,
             credentials_duration=4,
@@ -1959,6 +1984,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not args.keep_stores:
                 shutil.rmtree(results / "stores", ignore_errors=True)
         return 1 if comparison.failed(data) else 0
+    if args.baseline:
+        from loadtests.bench_baseline import BaselineBench
+
+        try:
+            against = BaselineBench(settings, results, args.out.resolve(), command, args.baseline)
+        except ValueError as exc:
+            parser.error(str(exc))
+        try:
+            data = against.run()
+        finally:
+            if not args.keep_stores:
+                shutil.rmtree(results / "stores", ignore_errors=True)
+        return 1 if against.failed(data) else 0
     if args.only:
         try:
             data = Bench(settings, results, args.out.resolve(), command).run_only(args.only)
