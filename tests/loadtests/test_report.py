@@ -100,6 +100,25 @@ def test_the_other_targets_follow_the_phases_the_run_has() -> None:
     assert _other_targets({}) == []
 
 
+def test_the_token_cpu_target_shows_each_rounds_own_ratio_beside_the_medians() -> None:
+    from loadtests.bench import _other_targets
+
+    def run(target: str, repeat: int, us: float, kind: str = "max") -> dict[str, object]:
+        return {"target": target, "kind": kind, "repeat": repeat, "rps": 5000.0, "server_cores": us * 5000 / 1e6}
+
+    measurements = [
+        run("bare", 1, 70.0), run("hub-1k", 1, 84.0),
+        run("bare", 2, 80.0), run("hub-1k", 2, 104.0),
+        run("hub-1k", 3, 99.0),  # a round the bare endpoint has no figure for is not paired
+        run("bare", 1, 50.0, "fixed-rate"), run("hub-1k", 1, 100.0, "fixed-rate"),
+    ]  # fmt: skip
+    summary = {"bare/max": {"server_us": 75.0}, "hub-1k/max": {"server_us": 99.0}}
+    rows = _other_targets({"summary": summary, "measurements": measurements})
+    assert "| ≤ 1.25 | 1.32 (99 / 75 µs; each round's own: 1.20, 1.30) | **missed** by 0.07 |" in rows[0]
+    single = _other_targets({"summary": summary, "measurements": measurements[:2]})
+    assert "(99 / 75 µs) |" in single[0]  # one round: nothing to show beside the medians
+
+
 def test_get_credentials_is_judged_by_the_answer_reader_and_any_failure_misses_the_target() -> None:
     from loadtests.bench import _answers_table, _other_targets
 
