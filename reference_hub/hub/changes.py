@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 from reference_hub.store import Partner, PartnerStatus, Store
 
@@ -49,16 +50,22 @@ class ChangeWatcher:
 
 
 class PartnerFeed:
-    """Keeps one per-process view of the ACTIVE partners up to date (the deliveries' receivers, the reachable roles
-    of the hub's Credentials): the one mechanism each such view used to carry a copy of.
+    """Keeps the per-process views of the ACTIVE partners up to date (the deliveries' receivers, the reachable roles
+    of the hub's Credentials), all from one read of what changed (:meth:`follow`): the one mechanism each such view
+    used to carry a copy of, and, before the views shared a feed, to run for itself.
 
-    After a change (here, or in another process, as the store's change marker tells) only the partners written since
-    the last look are read (:meth:`~reference_hub.store.base.PartnerStore.partners_changed`) and handed to
-    ``changed(partner, active)``. A partner an operator removed is not among them (its row is gone): fewer ACTIVE
-    partners in the store than the view holds (``held()``) means one was, and then the view is ``dropped()`` and
-    every partner read again; more twice in a row (one committed by another process after a read, then still
-    missing), likewise. Re-reading every partner on each change instead cost a wave of registrations more than the
-    registrations themselves.
+    After a change (here, or in another process, as the store's change marker tells) only what changed since the
+    last look is read: the partners removed (:meth:`~reference_hub.store.base.PartnerStore.partners_removed`), each
+    handed to ``removed(partner_id)`` unless it exists again, then the partners written
+    (:meth:`~reference_hub.store.base.PartnerStore.partners_changed`), each handed to ``changed(partner, active)``.
+    Removals come first, so a party removed and registered anew ends up in the view. Before the stores kept
+    removals, a removal showed only as fewer ACTIVE partners in the store than the view held (``held()``), and the
+    view was ``dropped()`` and every partner read again: 1.5 s in which a worker of a 100,000-party hub answered
+    nothing, once per view and worker. That count stays as the safety net, for a removal older than the stores keep
+    (``REMOVALS_KEPT``) or one committed between the two reads: fewer ACTIVE partners than held, or more twice in a
+    row (one committed by another process after a read, then still missing), and every partner is read again.
+    Re-reading every partner on each change instead cost a wave of registrations more than the registrations
+    themselves.
 
     One caller at a time: a store that awaits its reads (PostgreSQL, MongoDB) lets another caller in meanwhile, and
     the marker's move was already taken by the first, so the second was handed the view from before the change (a
@@ -66,24 +73,35 @@ class PartnerFeed:
     now waits for the read under way.
     """
 
-    def __init__(
-        self,
-        store: Store,
-        *,
-        changed: Callable[[Partner, bool], None],
-        dropped: Callable[[], None],
-        held: Callable[[], int],
-    ) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
-        self._changed = changed
-        self._dropped = dropped
-        self._held = held
+        self._views: list[_View] = []
         self._changes = ChangeWatcher(store, interval=0.0)
         self._reading = asyncio.Lock()
         self._cursor: str | None = None
         """Where the store's partner changes were last read up to (None: read every partner again)."""
+        self._removals: str | None = None
+        """Where the store's removals were last read up to."""
         self._current = False
         self._was_behind = False
+        self.full_reads = 0
+        """Reads of every partner (at the start, and when the count says the view missed something)."""
+
+    def follow(
+        self,
+        *,
+        changed: Callable[[Partner, bool], None],
+        removed: Callable[[str], None],
+        dropped: Callable[[], None],
+        held: Callable[[], int],
+    ) -> None:
+        """Keep one more view up to date: ``changed(partner, active)`` for each partner written, ``removed(id)`` for
+        each removed, ``dropped()`` before every partner is read again, ``held()`` the ACTIVE partners it holds. One
+        feed serves every view of a process, so a change is read once for all of them; a view that joins late has
+        every partner read again at the next refresh."""
+        self._views.append(_View(changed, removed, dropped, held))
+        self._cursor = None
+        self._current = False
 
     def stale(self) -> None:
         """This process changed a partner: read the changes at the next :meth:`refresh`, whatever the marker says."""
@@ -99,21 +117,44 @@ class PartnerFeed:
                 self._current = False  # until a read completes: a failed one is tried again at the next call
                 first = self._cursor is None
                 if first:
-                    self._dropped()
+                    for view in self._views:
+                        view.dropped()
+                    self.full_reads += 1
+                    # Removals from now on: the whole read below holds no partner removed before it.
+                    _, self._removals = await self._store.partners_removed(None)
+                else:
+                    removed, removals = await self._store.partners_removed(self._removals)
+                    for partner_id in dict.fromkeys(removed):
+                        if await self._store.get_partner(partner_id) is None:
+                            for view in self._views:
+                                view.removed(partner_id)
+                        # else registered anew since: its write is among the changes read next, or was already
+                    self._removals = removals
                 changed, cursor = await self._store.partners_changed(self._cursor)
                 for partner in changed:
-                    self._changed(partner, partner.status is PartnerStatus.ACTIVE)
-                if not first:
+                    active = partner.status is PartnerStatus.ACTIVE
+                    for view in self._views:
+                        view.changed(partner, active)
+                if not first and self._views:
                     counted = (await self._store.list_partners(statuses=(PartnerStatus.ACTIVE,), limit=0)).total
-                    held = self._held()
-                    behind = counted > held
-                    if counted < held or (behind and self._was_behind):
+                    held = [view.held() for view in self._views]
+                    behind = counted > min(held)
+                    if counted < max(held) or (behind and self._was_behind):
                         self._cursor = None
                         continue
                     self._was_behind = behind
                 self._cursor = cursor
                 self._current = True
                 return
+
+
+class _View(NamedTuple):
+    """What :meth:`PartnerFeed.follow` keeps of one view."""
+
+    changed: Callable[[Partner, bool], None]
+    removed: Callable[[str], None]
+    dropped: Callable[[], None]
+    held: Callable[[], int]
 
 
 __all__ = ("MARKER_INTERVAL", "ChangeWatcher", "PartnerFeed")

@@ -105,7 +105,14 @@ class Registrar:
     Credentials. What an operator does to partners is ``hub/operators.py``."""
 
     def __init__(
-        self, settings: Settings, store: Store, authenticator: Authenticator, vault: TokenVault, peers: PeerClient
+        self,
+        settings: Settings,
+        store: Store,
+        authenticator: Authenticator,
+        vault: TokenVault,
+        peers: PeerClient,
+        *,
+        feed: PartnerFeed | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -119,8 +126,13 @@ class Registrar:
         self.change_listeners: list[Callable[[], None]] = []
         """Told when this process changed a partner, so per-process caches of partners (the directory) drop it at once
         rather than at their next look at the store's change marker."""
-        self._reachable_feed = PartnerFeed(
-            store, changed=self._reachable_changed, dropped=self._reachable_dropped, held=lambda: len(self._reachable)
+        self._reachable_feed = feed or PartnerFeed(store)
+        """Shared with the deliveries' view of the partners in a running hub (``services.build_context``)."""
+        self._reachable_feed.follow(
+            changed=self._reachable_changed,
+            removed=self._reachable_removed,
+            dropped=self._reachable_dropped,
+            held=lambda: len(self._reachable),
         )
         self._encoded = _EncodedRoles()
         """The reachable roles as JSON, kept beside ``_reachable``: what a GET credentials answer splices in."""
@@ -159,12 +171,15 @@ class Registrar:
         return self._reachable
 
     def _reachable_changed(self, partner: Partner, active: bool) -> None:
-        if active:
-            if self._reachable.get(partner.partner_id) != partner.roles:
-                self._reachable[partner.partner_id] = partner.roles
-                self._encoded.drop(partner.partner_id)
-        elif self._reachable.pop(partner.partner_id, None) is not None:
+        if not active:
+            self._reachable_removed(partner.partner_id)
+        elif self._reachable.get(partner.partner_id) != partner.roles:
+            self._reachable[partner.partner_id] = partner.roles
             self._encoded.drop(partner.partner_id)
+
+    def _reachable_removed(self, partner_id: str) -> None:
+        if self._reachable.pop(partner_id, None) is not None:
+            self._encoded.drop(partner_id)
 
     def _reachable_dropped(self) -> None:
         self._reachable = {}

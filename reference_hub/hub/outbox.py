@@ -176,6 +176,8 @@ class Deliveries:
         directory: Directory,
         forwarder: Forwarder,
         client: OutboundClient,
+        *,
+        feed: PartnerFeed | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -192,7 +194,14 @@ class Deliveries:
         self._receivers: dict[tuple[str, str], dict[str, tuple[Partner, str]]] = {}
         """Per (module, interface): the ACTIVE partners with that endpoint, and its URL, by partner id (kept up to date
         with ``_active``)."""
-        self._feed = PartnerFeed(store, changed=self._partner_changed, dropped=self._partners_dropped, held=self._held)
+        self._feed = feed or PartnerFeed(store)
+        """Shared with the Credentials' view of the partners in a running hub (``services.build_context``)."""
+        self._feed.follow(
+            changed=self._partner_changed,
+            removed=self._partner_removed,
+            dropped=self._partners_dropped,
+            held=self._held,
+        )
         self.breaker = Breaker(settings.delivery_breaker, settings.delivery_breaker_cooldown)
         self._inflight: Counter[str] = Counter()
         """Deliveries being sent, per receiver."""
@@ -210,17 +219,23 @@ class Deliveries:
         return self._partners
 
     def _partner_changed(self, partner: Partner, active: bool) -> None:
+        if not active:
+            self._partner_removed(partner.partner_id)
+            return
         self._partners = None
-        if active:
-            self._active[partner.partner_id] = partner
-        else:
-            self._active.pop(partner.partner_id, None)
+        self._active[partner.partner_id] = partner
         for (module, interface), found in self._receivers.items():
-            url = endpoint_of(partner, module, interface) if active else None
+            url = endpoint_of(partner, module, interface)
             if url is None:
                 found.pop(partner.partner_id, None)
             else:
                 found[partner.partner_id] = (partner, url)
+
+    def _partner_removed(self, partner_id: str) -> None:
+        self._partners = None
+        self._active.pop(partner_id, None)
+        for found in self._receivers.values():
+            found.pop(partner_id, None)
 
     def _partners_dropped(self) -> None:
         self._partners = None

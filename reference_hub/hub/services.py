@@ -17,6 +17,7 @@ import msgspec
 from reference_hub.faults import Fault
 from reference_hub.hub.auth import Authenticator
 from reference_hub.hub.callbacks import Callbacks
+from reference_hub.hub.changes import PartnerFeed
 from reference_hub.hub.client import OutboundClient
 from reference_hub.hub.credentials import Registrar
 from reference_hub.hub.directory import Directory
@@ -121,7 +122,10 @@ async def build_context(settings: Settings, *, client: OutboundClient | None = N
             accept_any_token=settings.has_fault(Fault.ACCEPT_ANY_TOKEN),
             index=TokenIndex(store) if store.exact_marker else None,
         )
-        registrar = Registrar(settings, store, auth, make_vault(settings, store), peers)
+        # One read of each change to the partners for both views of them (the Credentials' reachable roles, the
+        # deliveries' receivers).
+        partners = PartnerFeed(store)
+        registrar = Registrar(settings, store, auth, make_vault(settings, store), peers, feed=partners)
         limiter = FailedAuthLimiter(settings.auth_failure_limit, settings.auth_failure_window, settings.auth_lockout)
         directory = Directory(store)
         registrar.change_listeners.append(directory.forget)
@@ -132,7 +136,7 @@ async def build_context(settings: Settings, *, client: OutboundClient | None = N
             peers.client,
             health=Health(store, keep_hours=settings.exchange_keep_hours),
         )
-        deliveries = Deliveries(settings, store, directory, forwarder, peers.client)
+        deliveries = Deliveries(settings, store, directory, forwarder, peers.client, feed=partners)
         registrar.status_listeners += [deliveries.announce, deliveries.introduce]
         liveness = Liveness(settings, store, forwarder, peers.client, deliveries)
         objects = Objects(settings, store, codec)

@@ -37,8 +37,9 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from reference_hub.ocpi.datetime import DateTime, dec_hook, enc_hook, sortable
+from reference_hub.ocpi.datetime import DateTime, dec_hook, enc_hook, now, sortable
 from reference_hub.store.base import (
+    REMOVALS_KEPT,
     Conflict,
     DuplicateParty,
     Invitation,
@@ -48,6 +49,8 @@ from reference_hub.store.base import (
     TokenHolder,
     TokenOwner,
     changed_by_stamp,
+    removal_since,
+    removals_by_stamp,
 )
 from reference_hub.store.mongo_callbacks import MongoCallbacks
 from reference_hub.store.mongo_desk import MongoDesk
@@ -168,6 +171,8 @@ class MongoStore(MongoObjects, MongoOutbox, MongoCallbacks, MongoDesk):
             await partners.create_index(
                 [("status", ASCENDING), ("created", ASCENDING), ("partner_id", ASCENDING)], name="status"
             )
+            # a removal is looked for by its stamp (partners_removed), and pruned by it
+            await db["partner_removals"].create_index("removed", name="removed")
             # invitations are found by _id (the token hash) only: the default _id index is all they need.
             await self._open_objects(db)
             await self._open_outbox(db)
@@ -430,7 +435,27 @@ class MongoStore(MongoObjects, MongoOutbox, MongoCallbacks, MongoDesk):
     async def delete_partner(self, partner_id: str) -> bool:
         result = await self.partners.delete_one({"partner_id": partner_id})
         await self.db["partner_heard"].delete_one({"_id": partner_id})
-        return result.deleted_count == 1
+        if result.deleted_count != 1:
+            return False
+        stamp = now()
+        removals = self.db["partner_removals"]
+        await removals.insert_one({"partner_id": partner_id, "removed": _ts(stamp)})
+        await removals.delete_many({"removed": {"$lt": _ts(DateTime.from_datetime(stamp - REMOVALS_KEPT))}})
+        return True
+
+    async def partners_removed(self, after: str | None) -> tuple[list[str], str]:
+        # Several processes (and hosts) remove concurrently, in no order their stamps could show: a margin, as for
+        # partners_changed.
+        since = removal_since(after)
+        rows = (
+            []
+            if since is None
+            else [
+                (str(doc["partner_id"]), str(doc["removed"]))
+                async for doc in self.db["partner_removals"].find({"removed": {"$gte": _ts(since)}})
+            ]
+        )
+        return removals_by_stamp(rows, after, now())
 
     # --- coordination between processes ----------------------------------------------------------------------
 

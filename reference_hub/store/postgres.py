@@ -30,8 +30,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import asyncpg
 import msgspec
 
-from reference_hub.ocpi.datetime import DateTime, dec_hook, enc_hook
+from reference_hub.ocpi.datetime import DateTime, dec_hook, enc_hook, now, sortable
 from reference_hub.store.base import (
+    REMOVALS_KEPT,
     Conflict,
     DuplicateParty,
     Invitation,
@@ -42,6 +43,8 @@ from reference_hub.store.base import (
     TokenOwner,
     changed_by_stamp,
     holders_from_rows,
+    removal_since,
+    removals_by_stamp,
 )
 from reference_hub.store.postgres_callbacks import PostgresCallbacks
 from reference_hub.store.postgres_desk import PostgresDesk
@@ -401,7 +404,24 @@ class PostgresStore(PostgresObjects, PostgresOutbox, PostgresCallbacks, Postgres
             await connection.execute("DELETE FROM party_keys WHERE partner_id = $1", partner_id)
             await connection.execute("DELETE FROM partner_heard WHERE partner_id = $1", partner_id)
             status = await connection.execute("DELETE FROM partners WHERE partner_id = $1", partner_id)
+            if rowcount(status) == 1:
+                stamp = now()
+                await connection.execute(
+                    "INSERT INTO partner_removals (partner_id, removed) VALUES ($1, $2)", partner_id, stamp
+                )
+                await connection.execute("DELETE FROM partner_removals WHERE removed < $1", stamp - REMOVALS_KEPT)
         return rowcount(status) == 1
+
+    async def partners_removed(self, after: str | None) -> tuple[list[str], str]:
+        # Several processes (and hosts) remove concurrently, in no order their stamps could show: a margin, as for
+        # partners_changed.
+        since = removal_since(after)
+        rows = (
+            []
+            if since is None
+            else await self.pool.fetch("SELECT partner_id, removed FROM partner_removals WHERE removed >= $1", since)
+        )
+        return removals_by_stamp(((str(r[0]), sortable(r[1], zulu=True)) for r in rows), after, now())
 
     # --- coordination between processes ----------------------------------------------------------------------
 

@@ -177,11 +177,23 @@ _PARTNER_STATUS = """
 CREATE INDEX partners_status ON partners (status, created, partner_id);
 """
 
+_PARTNER_REMOVALS = """
+-- Partners an operator removed (PostgresStore.partners_removed): their rows are gone, so the per-process caches of
+-- partners learn of a removal from here. Stamped by the removing process, read back with a margin like partners'
+-- updated stamps; kept for a day.
+CREATE TABLE partner_removals (
+    partner_id text NOT NULL,
+    removed    timestamptz NOT NULL
+);
+CREATE INDEX partner_removals_removed ON partner_removals (removed);
+"""
+
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "partners, invitations, objects, outbox, callbacks, change notification", _BASE),
     (2, "leases and last-heard times shared by hub processes", _COORDINATION),
     (3, "invitation labels and expiry, operators, audit log, kept exchanges, health marks", _DESK),
     (4, "an index of partners by status, in list order", _PARTNER_STATUS),
+    (5, "removed partners, for the per-process caches of partners", _PARTNER_REMOVALS),
 )
 """(version, what it adds, SQL), in order."""
 

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import msgspec
 
-from reference_hub.ocpi.datetime import DateTime, dec_hook, enc_hook, sortable
+from reference_hub.ocpi.datetime import DateTime, dec_hook, enc_hook, now, sortable
 from reference_hub.store.base import (
+    REMOVALS_KEPT,
     Conflict,
     DuplicateParty,
     Invitation,
@@ -70,6 +71,14 @@ CREATE TABLE IF NOT EXISTS partner_heard (
     partner_id TEXT PRIMARY KEY,
     heard      TEXT NOT NULL
 );
+-- Partners an operator removed, in the order of their removal (SqliteStore.partners_removed): their rows are gone, so
+-- the per-process caches of partners learn of a removal from here. Kept for REMOVALS_KEPT.
+CREATE TABLE IF NOT EXISTS partner_removals (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    partner_id TEXT NOT NULL,
+    removed    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS partner_removals_removed ON partner_removals (removed);
 -- Moves with every committed change to partners or invitations, whoever made it: what every process's token and
 -- partner caches follow (SqliteStore.change_marker). Other tables (leases, last-heard times, objects, the outbox)
 -- are written all the time and say nothing about tokens.
@@ -514,11 +523,28 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks, SqliteDesk):
         return changed
 
     async def delete_partner(self, partner_id: str) -> bool:
+        stamp = now()
         with immediate(self.db) as db:
             db.execute("DELETE FROM party_keys WHERE partner_id = ?", (partner_id,))
             db.execute("DELETE FROM partner_heard WHERE partner_id = ?", (partner_id,))
             gone = db.execute("DELETE FROM partners WHERE partner_id = ?", (partner_id,)).rowcount
+            if gone == 1:
+                db.execute("INSERT INTO partner_removals (partner_id, removed) VALUES (?, ?)", (partner_id, _ts(stamp)))
+                db.execute(
+                    "DELETE FROM partner_removals WHERE removed < ?",
+                    (_ts(DateTime.from_datetime(stamp - REMOVALS_KEPT)),),
+                )
         return gone == 1
+
+    async def partners_removed(self, after: str | None) -> tuple[list[str], str]:
+        # Ordered like partners.changed: removals are written one at a time, so their numbers follow commit order.
+        if not after:
+            latest = self.db.execute("SELECT coalesce(max(seq), 0) FROM partner_removals").fetchone()[0]
+            return [], str(latest)
+        rows = self.db.execute(
+            "SELECT seq, partner_id FROM partner_removals WHERE seq > ? ORDER BY seq", (int(after),)
+        ).fetchall()
+        return [str(r[1]) for r in rows], str(rows[-1][0] if rows else int(after))
 
     async def list_invitations(self, *, limit: int = 1000) -> list[Invitation]:
         rows = self.db.execute(

@@ -110,9 +110,12 @@ def test_an_older_schema_is_upgraded_keeping_its_data(postgres_url: str) -> None
             assert await store.take_lease("liveness", "p1", at(0), at(30))  # a table of version 2
             assert await store.degraded() == {}  # a table of version 3
             assert (await store.health())["active_partners"] == 1  # counted through the index of version 4
+            _, cursor = await store.partners_removed(None)
+            assert await store.delete_partner("DE-OLD")
+            assert "DE-OLD" in (await store.partners_removed(cursor))[0]  # noted in the table of version 5
         finally:
             await store.close()
-        assert await applied_versions(postgres_url) == [1, 2, 3, 4]
+        assert await applied_versions(postgres_url) == [1, 2, 3, 4, 5]
         connection = await asyncpg.connect(postgres_url)
         try:
             indexes = await connection.fetch("SELECT indexname FROM pg_indexes WHERE tablename = 'partners'")

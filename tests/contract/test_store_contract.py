@@ -923,6 +923,36 @@ def test_partners_changed_brings_every_write_since_the_cursor(backend: Backend) 
     run(backend, body)
 
 
+def test_partners_removed_names_each_removal_after_the_cursor(backend: Backend) -> None:
+    """The per-process caches of partners learn of a removal from this (the row is gone, so partners_changed cannot
+    show it): a removal after the cursor always comes back, whoever made it; a delete of nothing notes nothing;
+    SQLite, whose writes are ordered, brings exactly the removals since the cursor."""
+
+    async def body(h: Harness) -> None:
+        store = h.store
+        for p in (partner("DE-AAA"), partner("NL-BBB"), partner("IT-CCC")):
+            await store.insert_partner(p, consume_invitation=None)
+        assert await store.delete_partner("IT-CCC")  # before the first cursor
+        none, cursor = await store.partners_removed(None)
+        assert none == []
+        assert await store.delete_partner("DE-AAA")
+        assert not await store.delete_partner("XX-NOP")
+        removed, cursor = await store.partners_removed(cursor)
+        assert "DE-AAA" in removed and "XX-NOP" not in removed and "NL-BBB" not in removed
+        if store.name == "sqlite":
+            assert removed == ["DE-AAA"]
+            assert await store.partners_removed(cursor) == ([], cursor)
+        if backend.shared:
+            other = await h.another_store()
+            assert await other.delete_partner("NL-BBB")
+            removed, cursor = await store.partners_removed(cursor)
+            assert "NL-BBB" in removed
+            if store.name == "sqlite":
+                assert removed == ["NL-BBB"]
+
+    run(backend, body)
+
+
 def test_party_owner(backend: Backend) -> None:
     async def body(h: Harness) -> None:
         store = h.store

@@ -149,3 +149,39 @@ def test_a_page_of_the_token_index_is_read_along_the_token_hashes_without_sortin
             assert hashes == sorted(hash_token(f"token-{n:03d}") for n in range(5))
 
     asyncio.run(main())
+
+
+def test_a_partner_removed_through_another_store_leaves_the_views_without_a_read_of_every_partner(
+    tmp_path: Path,
+) -> None:
+    """The attack on a large hub: an operator removes one partner (``ocpi-hub partners remove``, another process).
+    Each worker's two views of the partners (the deliveries' receivers, the Credentials' reachable roles) used to read
+    every partner again, 1.5 s in which a worker of a 100,000-party hub answered nothing. Now they read the removal
+    from the store's log; on two real SQLite connections to one file, as a worker and the operator's command have."""
+    from reference_hub.hub.credentials import Registrar
+    from reference_hub.hub.outbox import Deliveries
+    from reference_hub.settings import Settings
+
+    async def main() -> None:
+        async with _store(tmp_path, 40) as worker:
+            deliveries = Deliveries(Settings(), worker, None, None, None)  # type: ignore[arg-type]
+            registrar = Registrar(Settings(), worker, None, None, None)  # type: ignore[arg-type]
+            assert len(await deliveries.active_partners()) == len(await registrar._reachable_roles()) == 40
+            reads: list[str] = []
+            worker.db.set_trace_callback(lambda sql: reads.append(sql) if "FROM partners" in sql else None)
+
+            operator = SqliteStore(str(tmp_path / "hub.db"))
+            await operator.open()
+            try:
+                assert await operator.delete_partner("AA-007")
+            finally:
+                await operator.close()
+
+            left = [p.partner_id for p in await deliveries.active_partners()]
+            assert len(left) == 39 and "AA-007" not in left
+            assert "AA-007" not in await registrar._reachable_roles() and len(await registrar._reachable_roles()) == 39
+            assert (deliveries._feed.full_reads, registrar._reachable_feed.full_reads) == (1, 1)
+            whole = [sql for sql in reads if "SELECT changed, doc FROM partners ORDER BY changed" in sql]
+            assert whole == []  # no read of every partner, in either view
+
+    asyncio.run(main())
