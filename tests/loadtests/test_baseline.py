@@ -96,7 +96,7 @@ def test_a_dearer_baseline_reads_as_dearer_in_both_phases(tmp_path: Path) -> Non
     shutil.copytree(ROOT / "reference_hub", base / "reference_hub", ignore=shutil.ignore_patterns("__pycache__"))
     hook = base / "reference_hub" / "api" / "auth.py"
     hook.write_text(hook.read_text() + BURN)
-    settings = Settings(duration=3, repeats=1, small=20, rta_tokens=300, max_users=8, routed_users=8)
+    settings = Settings(duration=2, repeats=1, small=20, rta_tokens=300, max_users=8, routed_users=8)
     bench = BaselineBench(settings, tmp_path / "results", tmp_path / "unused.md", "test", base)
     data = bench.run()
 
