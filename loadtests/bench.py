@@ -1987,29 +1987,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     results = (args.results or ROOT / "loadtest-results" / f"bench-{stamp}").resolve()
     command = "python -m loadtests.bench" + (" " + " ".join(sys.argv[1:]) if argv is None and sys.argv[1:] else "")
+    comparison: Any = None
     if args.stores:
         from loadtests.bench_stores import StoreBench
 
         comparison = StoreBench(settings, results, args.out.resolve(), command)
+    elif args.baseline:
+        from loadtests.bench_baseline import BaselineBench
+
+        try:
+            comparison = BaselineBench(settings, results, args.out.resolve(), command, args.baseline)
+        except ValueError as exc:
+            parser.error(str(exc))
+    if comparison is not None:
         try:
             data = comparison.run()
         finally:
             if not args.keep_stores:
                 shutil.rmtree(results / "stores", ignore_errors=True)
         return 1 if comparison.failed(data) else 0
-    if args.baseline:
-        from loadtests.bench_baseline import BaselineBench
-
-        try:
-            against = BaselineBench(settings, results, args.out.resolve(), command, args.baseline)
-        except ValueError as exc:
-            parser.error(str(exc))
-        try:
-            data = against.run()
-        finally:
-            if not args.keep_stores:
-                shutil.rmtree(results / "stores", ignore_errors=True)
-        return 1 if against.failed(data) else 0
     if args.only:
         try:
             data = Bench(settings, results, args.out.resolve(), command).run_only(args.only)

@@ -79,13 +79,7 @@ class BaselineBench(Bench):
         super().__init__(settings, results, out, command)
         self.baseline = check_baseline(baseline)
 
-    def run(self) -> dict[str, Any]:
-        try:
-            return self._compare()
-        finally:
-            self.stop_cluster()
-
-    def _compare(self) -> dict[str, Any]:
+    def _run(self) -> dict[str, Any]:  # run() stops the bench's PostgreSQL server, if any, whatever happens
         s = self.s
         self.results.mkdir(parents=True, exist_ok=True)
         self._say(f"results in {self.results}; baseline {self.baseline} ({commit_of(self.baseline)})")
