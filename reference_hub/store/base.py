@@ -250,7 +250,8 @@ class PartnerStore(Protocol):
     async def delete_partner(self, partner_id: str) -> bool:
         """Remove the partner record whatever its status, with its token and party keys (an operator's clean-up of
         a half-registered or unwanted partner); True if there was one. The removal is noted for
-        :meth:`partners_removed` in the same write."""
+        :meth:`partners_removed` in the same transaction (SQLite, PostgreSQL; on MongoDB just after the delete: a
+        note lost in between is found by the views' count instead)."""
 
     async def partners_removed(self, after: str | None) -> tuple[list[str], str]:
         """Ids of the partners removed since the cursor ``after`` (None: none, and a cursor to follow removals from
