@@ -282,15 +282,15 @@ removal). A cache that has not looked for longer finds the removal by its count 
 (``hub/changes.PartnerFeed``)."""
 
 
-def removal_since(after: str | None) -> DateTime | None:
-    """Where a store whose writers do not agree on an order looks for removals again: ``STAMP_MARGIN`` before the
-    latest removal stamp in ``after`` (None: nowhere, follow from now)."""
+def stamp_since(after: str | None) -> DateTime | None:
+    """Where a store whose writers do not agree on an order looks again, for partners changed or removed:
+    ``STAMP_MARGIN`` before the latest stamp in the cursor ``after`` (None: no cursor)."""
     return None if not after else DateTime.from_datetime(DateTime.parse(after) - STAMP_MARGIN)
 
 
 def removals_by_stamp(rows: Iterable[tuple[str, str]], after: str | None, now: DateTime) -> tuple[list[str], str]:
     """:meth:`PartnerStore.partners_removed` from ``(partner_id, sortable stamp)`` rows read since
-    :func:`removal_since`; with no cursor, none and a cursor at ``now`` less the margin (so a removal stamped just
+    :func:`stamp_since`; with no cursor, none and a cursor at ``now`` less the margin (so a removal stamped just
     before, committed just after, is still found)."""
     if not after:
         return [], sortable(DateTime.from_datetime(now - STAMP_MARGIN), zulu=True)
@@ -306,8 +306,7 @@ def removals_by_stamp(rows: Iterable[tuple[str, str]], after: str | None, now: D
 async def changed_by_stamp(store: PartnerStore, after: str | None) -> tuple[list[Partner], str]:
     """:meth:`PartnerStore.partners_changed` for a store whose writers do not agree on an order (a database server
     several hosts write to): the partners stamped since ``STAMP_MARGIN`` before the latest stamp in ``after``."""
-    since = None if not after else DateTime.from_datetime(DateTime.parse(after) - STAMP_MARGIN)
-    changed = (await store.list_partners(statuses=tuple(PartnerStatus), date_from=since)).items
+    changed = (await store.list_partners(statuses=tuple(PartnerStatus), date_from=stamp_since(after))).items
     latest = after or ""
     for partner in changed:
         stamp = sortable(partner.updated, zulu=True)  # fixed width: text order is time order
@@ -371,6 +370,6 @@ __all__ = (
     "changed_by_stamp",
     "decode_kept",
     "holders_from_rows",
-    "removal_since",
     "removals_by_stamp",
+    "stamp_since",
 )

@@ -49,8 +49,8 @@ from reference_hub.store.base import (
     TokenHolder,
     TokenOwner,
     changed_by_stamp,
-    removal_since,
     removals_by_stamp,
+    stamp_since,
 )
 from reference_hub.store.mongo_callbacks import MongoCallbacks
 from reference_hub.store.mongo_desk import MongoDesk
@@ -446,7 +446,7 @@ class MongoStore(MongoObjects, MongoOutbox, MongoCallbacks, MongoDesk):
     async def partners_removed(self, after: str | None) -> tuple[list[str], str]:
         # Several processes (and hosts) remove concurrently, in no order their stamps could show: a margin, as for
         # partners_changed.
-        since = removal_since(after)
+        since = stamp_since(after)
         rows = (
             []
             if since is None

@@ -43,8 +43,8 @@ from reference_hub.store.base import (
     TokenOwner,
     changed_by_stamp,
     holders_from_rows,
-    removal_since,
     removals_by_stamp,
+    stamp_since,
 )
 from reference_hub.store.postgres_callbacks import PostgresCallbacks
 from reference_hub.store.postgres_desk import PostgresDesk
@@ -415,7 +415,7 @@ class PostgresStore(PostgresObjects, PostgresOutbox, PostgresCallbacks, Postgres
     async def partners_removed(self, after: str | None) -> tuple[list[str], str]:
         # Several processes (and hosts) remove concurrently, in no order their stamps could show: a margin, as for
         # partners_changed.
-        since = removal_since(after)
+        since = stamp_since(after)
         rows = (
             []
             if since is None

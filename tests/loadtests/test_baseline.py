@@ -54,7 +54,7 @@ def test_the_report_shows_every_round_and_says_what_was_left_out() -> None:
         "started": "2026-12-06 00:00 UTC",
         "command": "python -m loadtests.bench --baseline ../base",
         "machine": {"commit": "abc1234", "nproc": 2, "loadavg_at_start": "0.10 0.20 0.30"},
-        "baseline": {"path": "/work/base", "commit": "def5678"},
+        "baseline": {"path": "../base", "commit": "def5678"},
         "settings": {"repeats": 1, "duration": 15},
         "figures": {
             "token_cpu": {**paired(rounds, "server_us"), "bare": [70.0]},
@@ -68,7 +68,7 @@ def test_the_report_shows_every_round_and_says_what_was_left_out() -> None:
     text = render(data)
     assert "| token validation: server CPU per request (µs) | 80.0 | 100.0 | 0.800 | **0.800** |" in text
     assert "(1 round(s) measured nothing)" in text
-    assert "commit abc1234" in text and "/work/base (commit def5678)" in text
+    assert "commit abc1234" in text and "../base (commit def5678)" in text
     assert "at most 0.30 cores" in text and "70 µs per request" in text
 
 
