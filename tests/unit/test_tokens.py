@@ -47,6 +47,19 @@ def test_new_tokens_are_printable_unique_and_short_enough() -> None:
     assert all(len(t) <= 64 and all(0x21 <= ord(c) <= 0x7E for c in t) for t in tokens)
 
 
+def test_no_new_token_begins_with_a_dash() -> None:
+    """A token A goes into ``--token-a "$(make -s invite)"``; one beginning with "-" is read as an option there
+    (argparse: "expected one argument"). Of 4,000 plain draws about 62 would begin so."""
+    assert not [t for t in (new_token() for _ in range(4000)) if t.startswith("-")]
+
+
+def test_a_dash_first_draw_is_drawn_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unit level, with a stand-in for ``secrets.token_urlsafe`` (named so): the dash-first draw is not returned."""
+    draws = iter(["-" + "a" * 42, "b" * 43])
+    monkeypatch.setattr("reference_hub.hub.tokens.secrets.token_urlsafe", lambda n: next(draws))
+    assert new_token() == "b" * 43
+
+
 def test_hash_is_stable_and_not_the_token() -> None:
     token = new_token()
     assert hash_token(token) == hash_token(token) != token
