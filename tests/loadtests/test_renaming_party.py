@@ -1,0 +1,32 @@
+"""``tools/renaming_party.py`` end to end, small: a real hub process, two real platforms, one renaming itself at each
+PUT credentials while four bystander processes call; the tool must report each second and find the last name in
+the other platform's GET credentials."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.support.readme import ROOT
+
+pytestmark = pytest.mark.e2e
+
+
+def test_the_renaming_party_tool_reports_each_second_and_the_last_name() -> None:
+    done = subprocess.run(
+        [sys.executable, "tools/renaming_party.py", "--parties", "40", "--seconds", "3", "--puts", "4"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    renamed = re.search(r"40 parties, (\d+) renaming PUT credentials in 3 s", done.stdout)
+    assert renamed is not None and int(renamed.group(1)) >= 3, done.stdout
+    seconds = re.search(r"in each second \(ms\): ([\d ]+)\n", done.stdout)
+    assert seconds is not None and len(seconds.group(1).split()) >= 3, done.stdout
+    assert f"lists NL/RNM as 'Renamed {renamed.group(1)}', its last name" in done.stdout
