@@ -57,8 +57,9 @@ def create_app(settings: Settings) -> Litestar:
             # Every partner read once, before the first request, for the views that hold them all (the deliveries'
             # receivers, the Credentials' reachable roles; after this each change reads only what changed). Read at
             # their first use instead (the first broadcast, the first GET credentials), it stalled every request to
-            # this worker meanwhile: 0.75 s with 100,000 partners.
+            # this worker meanwhile: 0.75 s with 100,000 partners. The roles are encoded for the Credentials then too.
             await ctx.deliveries.active_partners()
+            await ctx.registrar.encode_roles(ctx.codec.encode)
             app.state.hub = ctx
             if isinstance(app, HubApp):
                 app.hub = ctx

@@ -100,10 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--puts", type=float, default=5.0, help="renaming PUT credentials per second (0: none)")
     parser.add_argument("--seconds", type=float, default=20.0, help="how long the bystanders and the renaming run")
     parser.add_argument("--workers", type=int, default=2, help="hub workers (default 2)")
+    parser.add_argument("--log", type=Path, help="keep the hub's log in this file (default: thrown away)")
     args = parser.parse_args(argv)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OCPI_HUB_ALLOW_PRIVATE_PEERS": "true"}
     env["OCPI_HUB_AUTH_FAILURE_LIMIT"] = "0"
-    with tempfile.TemporaryDirectory() as scratch, Path(scratch, "hub.log").open("w") as log:
+    with tempfile.TemporaryDirectory() as scratch, (args.log or Path(scratch, "hub.log")).open("w") as log:
         port = free_port()
         store = ["--store", f"sqlite:///{scratch}/hub.db", "--port", str(port)]
         print(f"seeding {args.parties:,} parties ...", flush=True)
@@ -114,15 +115,17 @@ def main(argv: list[str] | None = None) -> int:
         )
         try:
             versions = f"http://127.0.0.1:{port}/ocpi/versions"
-            deadline = time.monotonic() + 300
+            launched = time.monotonic()
+            deadline = launched + 300
             while True:
                 try:
                     with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
                         break
                 except OSError:
                     if hub.poll() is not None or time.monotonic() > deadline:
-                        raise SystemExit(f"the hub did not start: {Path(scratch, 'hub.log').read_text()}") from None
-                    time.sleep(0.5)
+                        raise SystemExit(f"the hub did not start; its log: {log.name}") from None
+                    time.sleep(0.1)
+            print(f"the hub answered /health {time.monotonic() - launched:.1f} s after it was started", flush=True)
             renamer = Party("CPO", "NL/RNM", free_port(), "Renamed 0")
             reader = Party("EMSP", "DE/RDR", free_port(), "Reader")
             for party, token in ((renamer, tokens[0]), (reader, tokens[1])):

@@ -20,6 +20,11 @@ MARKER_INTERVAL = 0.05
 """Seconds between two looks at the store's change marker: a token revoked through another process stops working
 here within this long."""
 
+COUNT_INTERVAL = 5.0
+"""Seconds between two counts of the ACTIVE partners by a :class:`PartnerFeed` (its safety net), at least: a count
+reads the whole status index, 4 to 11 ms on SQLite with 100,000 partners, in every process after every change, so a
+platform changing its credentials a few times a second cost each process that much each time."""
+
 
 class ChangeWatcher:
     """Has the store changed since I last looked? (At most one look per ``interval``.)"""
@@ -63,7 +68,8 @@ class PartnerFeed:
     view was ``dropped()`` and every partner read again: 1.5 s in which a worker of a 100,000-party hub answered
     nothing, once per view and worker. That count stays as the safety net, for a removal older than the stores keep
     (``REMOVALS_KEPT``) or one committed between the two reads: fewer ACTIVE partners than held, or more twice in a
-    row (one committed by another process after a read, then still missing), and every partner is read again.
+    row (one committed by another process after a read, then still missing), and every partner is read again. It
+    counts at a change at most every ``COUNT_INTERVAL`` seconds: what it looks for is rare, and a count is not cheap.
     Re-reading every partner on each change instead cost a wave of registrations more than the registrations
     themselves.
 
@@ -84,6 +90,8 @@ class PartnerFeed:
         """Where the store's removals were last read up to."""
         self._current = False
         self._was_behind = False
+        self._counted = -COUNT_INTERVAL
+        """When the ACTIVE partners were last counted (``time.monotonic``)."""
         self.full_reads = 0
         """Reads of every partner (at the start, and when the count says the view missed something)."""
 
@@ -135,7 +143,8 @@ class PartnerFeed:
                     active = partner.status is PartnerStatus.ACTIVE
                     for view in self._views:
                         view.changed(partner, active)
-                if not first and self._views:
+                if not first and self._views and time.monotonic() - self._counted >= COUNT_INTERVAL:
+                    self._counted = time.monotonic()
                     counted = (await self._store.list_partners(statuses=(PartnerStatus.ACTIVE,), limit=0)).total
                     held = [view.held() for view in self._views]
                     behind = counted > min(held)

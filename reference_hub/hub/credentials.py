@@ -248,6 +248,11 @@ class Registrar:
             return await self.hub_credentials(token, exclude=exclude, version=version)
         return await self.hub_credentials_json(token, encode, exclude=exclude, version=version)
 
+    async def encode_roles(self, encode: Callable[[Any], bytes]) -> None:
+        """Encode every reachable party's roles now (the app's lifespan, before the first request) rather than at the
+        first Credentials answer, which held its worker up meanwhile: about 130 ms with 100,000 partners."""
+        self._encoded.without(await self._reachable_roles(), encode, None)
+
     async def hub_credentials_json(
         self, token: str, encode: Callable[[Any], bytes], *, exclude: str | None, version: str = V230
     ) -> bytes:

@@ -14,6 +14,8 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from reference_hub.hub.credentials import Registrar
 from reference_hub.hub.outbox import Deliveries
 from reference_hub.ocpi.datetime import now
@@ -53,6 +55,7 @@ class _SlowStore:
         self.open.set()
         self.fail = False
         self.reads = 0
+        self.counts = 0
 
     def add(self, partner: Partner) -> None:
         self.written.append(partner)
@@ -88,6 +91,7 @@ class _SlowStore:
         return [p for p in self.written[start:seen] if p.partner_id not in self.gone], str(seen)
 
     async def list_partners(self, **_: Any) -> Any:
+        self.counts += 1
         return SimpleNamespace(total=len({p.partner_id for p in self.written} - self.gone))
 
 
@@ -203,6 +207,27 @@ def test_a_removal_the_store_no_longer_keeps_is_found_by_the_count() -> None:
         assert [p.partner_id for p in await deliveries.active_partners()] == ["NL-ONE"]
         assert list(await registrar._reachable_roles()) == ["NL-ONE"]
         assert _full_reads(deliveries, registrar) == (2, 2)
+
+    asyncio.run(main())
+
+
+def test_the_safety_net_counts_at_most_once_per_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A platform changing its credentials a few times a second made every process count the ACTIVE partners after
+    each change (4 to 11 ms with 100,000 of them): the count now runs at a change at most every COUNT_INTERVAL."""
+
+    async def main() -> None:
+        store = _SlowStore()
+        store.add(_partner("NL-ONE"))
+        deliveries = Deliveries(Settings(), store, None, None, None)  # type: ignore[arg-type]
+        await deliveries.active_partners()  # the first read reads everything and counts nothing
+        for partner_id in ("DE-AAA", "DE-BBB", "DE-CCC"):
+            store.add(_partner(partner_id))
+            assert partner_id in {p.partner_id for p in await deliveries.active_partners()}
+        assert store.counts == 1
+        monkeypatch.setattr("reference_hub.hub.changes.COUNT_INTERVAL", 0.0)
+        store.add(_partner("DE-DDD"))
+        await deliveries.active_partners()
+        assert store.counts == 2
 
     asyncio.run(main())
 
