@@ -67,7 +67,7 @@ async def _handshake(
         credentials = await _body(request, hub, version)
     handshake = hub.registrar.register if action == "register" else hub.registrar.update
     data = await handshake(caller, credentials, version, encode=hub.codec.encode)
-    return ocpi_response(request, hub, msgspec.Raw(data))
+    return ocpi_response(request, hub, data)  # pieces of JSON the envelope joins (``ocpi.codec.Pieces``)
 
 
 def credentials_controller(version: str) -> type[Controller]:
@@ -86,7 +86,7 @@ def credentials_controller(version: str) -> type[Controller]:
             data = await hub.registrar.hub_credentials_json(
                 caller.token, hub.codec.encode, exclude=caller.partner_id, version=version
             )
-            return ocpi_response(request, hub, msgspec.Raw(data))
+            return ocpi_response(request, hub, data)
 
         @ocpi_route(HttpMethod.POST, status_code=200)
         async def register(self, request: Request[Any, Any, Any]) -> OcpiResponse:

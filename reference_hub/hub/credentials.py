@@ -22,6 +22,7 @@ from reference_hub.hub.client import OutboundPolicy, PolicyRefusal, redact_url
 from reference_hub.hub.peers import CallerBusy, PeerClient, PeerError
 from reference_hub.hub.tokens import TokenVault, hash_token, new_token
 from reference_hub.ocpi import models_221
+from reference_hub.ocpi.codec import Pieces
 from reference_hub.ocpi.datetime import now
 from reference_hub.ocpi.errors import (
     InvalidOrMissingParameters,
@@ -255,17 +256,17 @@ class Registrar:
 
     async def hub_credentials_json(
         self, token: str, encode: Callable[[Any], bytes], *, exclude: str | None, version: str = V230
-    ) -> bytes:
+    ) -> Pieces:
         """:meth:`hub_credentials` as JSON, the reachable roles encoded once per change of the party list.
 
         A 2.3.0 hub lists every reachable party, so with 100,000 parties one answer is about 10 MB: encoding it per
         request held GET credentials to a few per second. The roles are kept encoded, each partner's at a known place,
-        and each answer is the caller's token and our own role joined to that text minus the caller's own roles.
-        The fault switches that reshape the answer take the plain path, and so does 2.2.1, whose Credentials name the
-        hub alone.
+        and each answer is the caller's token and our own role, then that text minus the caller's own roles, as
+        pieces the envelope joins once (``ocpi.codec.Pieces``). The fault switches that reshape the answer take the
+        plain path, and so does 2.2.1, whose Credentials name the hub alone.
         """
         if version != V230 or (self.settings.faults and any(self.settings.has_fault(f) for f in _RESHAPING_FAULTS)):
-            return encode(await self.hub_credentials(token, exclude=exclude, version=version))
+            return Pieces((encode(await self.hub_credentials(token, exclude=exclude, version=version)),))
         reachable = await self._reachable_roles()
         head = encode(
             Credentials(
@@ -276,11 +277,11 @@ class Registrar:
             )
         )
         if not head.endswith(b"]}"):  # the roles are the last field; anything else is not this encoder's form
-            return encode(await self.hub_credentials(token, exclude=exclude))
+            return Pieces((encode(await self.hub_credentials(token, exclude=exclude)),))
         rest = self._encoded.without(reachable, encode, exclude)
         if not rest:
-            return head
-        return b"".join((memoryview(head)[:-2], b",", *rest, b"]}"))
+            return Pieces((head,))
+        return Pieces((memoryview(head)[:-2], b",", *rest, b"]}"))
 
     # --- party-initiated ------------------------------------------------------------------------------------------
 

@@ -31,6 +31,16 @@ class Envelope(msgspec.Struct, kw_only=True, omit_defaults=True):
     """When the response was generated, already in OCPI form (see :meth:`Codec.timestamp`)."""
 
 
+class Pieces(tuple[bytes | memoryview, ...]):
+    """One JSON value encoded beforehand in pieces (bytes or memoryviews) that joined make it, as data for an envelope.
+
+    The envelope joins them into its own bytes in one go. A GET credentials answer of 100,000 parties is about
+    10 MB in about 200 pieces; joined into a ``msgspec.Raw`` first, it was copied once more on its way into the
+    envelope (3.5 to 3.8 ms of the hub's own CPU per answer before, 3.4 after, the kernel's sending aside)."""
+
+    __slots__ = ()
+
+
 class Codec:
     """Encoder plus a cache of strict decoders, one per target type."""
 
@@ -63,6 +73,10 @@ class Codec:
         drop_timestamp: bool = False,
     ) -> bytes:
         """Encode one envelope. ``drop_timestamp`` only serves the ``missing_timestamp`` fault switch."""
+        if type(data) is Pieces:
+            if message is None and not drop_timestamp:
+                return b"".join((b'{"data":', *data, b',"status_code":%d' % status_code, self._now()[2]))
+            data = msgspec.Raw(b"".join(data))
         if type(data) is msgspec.Raw and message is None and not drop_timestamp:
             # Data encoded beforehand (the versions answers): joined as the encoder would write it, without building
             # and walking an Envelope (the field order is the struct's: data, status_code, timestamp).

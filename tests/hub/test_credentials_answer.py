@@ -19,7 +19,7 @@ from tests.hub.inprocess import Hub, HubFactory
 async def _both(hub: Hub, exclude: str | None) -> tuple[bytes, bytes]:
     """(the answer as sent, the same Credentials encoded whole)."""
     registrar, encode = hub.ctx.registrar, hub.ctx.codec.encode
-    sent = await registrar.hub_credentials_json("caller-token", encode, exclude=exclude)
+    sent = b"".join(await registrar.hub_credentials_json("caller-token", encode, exclude=exclude))
     whole = encode(await registrar.hub_credentials("caller-token", exclude=exclude))
     return sent, whole
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from reference_hub.ocpi.codec import Codec, Envelope
+from reference_hub.ocpi.codec import Codec, Envelope, Pieces
 
 
 @pytest.mark.parametrize("offset", [False, True], ids=["Z form", "offset form"])
@@ -34,3 +34,22 @@ def test_a_message_or_a_dropped_timestamp_takes_the_encoder() -> None:
     with_message = msgspec.json.decode(codec.envelope(2001, msgspec.Raw(b"[]"), "why"))
     assert with_message["status_message"] == "why"
     assert "timestamp" not in msgspec.json.decode(codec.envelope(1000, msgspec.Raw(b"[]"), drop_timestamp=True))
+
+
+@pytest.mark.parametrize("message", [None, "why"])
+@pytest.mark.parametrize("drop", [False, True], ids=["timestamp", "no timestamp"])
+def test_data_in_pieces_is_enveloped_as_the_same_data_joined(message: str | None, drop: bool) -> None:
+    """``Pieces`` (bytes and memoryviews, as a GET credentials answer) make the same envelope as their join in one
+    ``msgspec.Raw``, on the joined path and on the encoder's (a message, the dropped timestamp)."""
+    codec = Codec()
+    text = b'{"token":"t","roles":[{"a":1},{"b":2},{"c":3}]}'
+    pieces = Pieces((memoryview(text)[:22], b"", text[22:37], memoryview(text)[37:]))
+    assert b"".join(pieces) == text
+    for _ in range(3):
+        before = codec.timestamp()
+        from_pieces = codec.envelope(1000, pieces, message, drop_timestamp=drop)
+        from_raw = codec.envelope(1000, msgspec.Raw(text), message, drop_timestamp=drop)
+        if codec.timestamp() == before:
+            break
+    assert from_pieces == from_raw
+    assert msgspec.json.decode(from_pieces)["data"] == msgspec.json.decode(text)
