@@ -19,6 +19,19 @@ ROOT = Path(__file__).resolve().parents[2]
 PARTY_SCRIPT = ROOT / "tests" / "e2e" / "party.py"
 
 
+def seeded_store(where: Path, parties: int) -> tuple[str, list[str]]:
+    """A SQLite store in ``where`` seeded by the real ``ocpi-hub seed`` command: its URL, and the parties' tokens."""
+    store = f"sqlite:///{where / 'hub.db'}"
+    tokens = where / "tokens.txt"
+    seed = ["seed", "--store", store, "--parties", str(parties), "--export", str(tokens)]
+    subprocess.run(
+        [sys.executable, "-m", "reference_hub", *seed],
+        check=True,
+        capture_output=True,
+    )
+    return store, tokens.read_text().split()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

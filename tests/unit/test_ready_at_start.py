@@ -7,8 +7,6 @@ real ``ocpi-hub seed`` command."""
 from __future__ import annotations
 
 import base64
-import subprocess
-import sys
 from pathlib import Path
 
 import msgspec
@@ -16,23 +14,17 @@ from litestar.testing import TestClient
 
 from reference_hub.app import create_app
 from reference_hub.settings import load_settings
+from tests.support.processes import seeded_store
 
 
 def test_partners_are_read_and_their_roles_encoded_before_the_first_request(tmp_path: Path) -> None:
-    store = f"sqlite:///{tmp_path / 'hub.db'}"
-    tokens = tmp_path / "tokens.txt"
-    subprocess.run(
-        [sys.executable, "-m", "reference_hub", "seed", "--store", store, "--parties", "30", "--export", str(tokens)],
-        check=True,
-        capture_output=True,
-    )
+    store, tokens = seeded_store(tmp_path, 30)
     with TestClient(create_app(load_settings(store=store)), base_url="http://127.0.0.1:8080") as client:
         ctx = client.app.state.hub
         encoded = ctx.registrar._encoded
         assert encoded.walked == 30  # before any request
         assert ctx.deliveries._feed.full_reads == 1
-        token = tokens.read_text().split()[0]
-        auth = {"Authorization": "Token " + base64.b64encode(token.encode()).decode()}
+        auth = {"Authorization": "Token " + base64.b64encode(tokens[0].encode()).decode()}
         answer = client.get("/ocpi/2.3.0/credentials", headers=auth)
         assert answer.status_code == 200, answer.text
         roles = msgspec.json.decode(answer.content)["data"]["roles"]

@@ -9,8 +9,6 @@ after each one the platform's count must be back to nothing. Were the count not 
 from __future__ import annotations
 
 import base64
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,18 +18,13 @@ from litestar.testing import TestClient
 
 from reference_hub.app import create_app
 from reference_hub.settings import load_settings
+from tests.support.processes import seeded_store
 
 
 @pytest.fixture
 def seeded(tmp_path: Path) -> tuple[str, str]:
-    store = f"sqlite:///{tmp_path / 'hub.db'}"
-    tokens = tmp_path / "tokens.txt"
-    subprocess.run(
-        [sys.executable, "-m", "reference_hub", "seed", "--store", store, "--parties", "1", "--export", str(tokens)],
-        check=True,
-        capture_output=True,
-    )
-    return store, tokens.read_text().split()[0]
+    store, tokens = seeded_store(tmp_path, 1)
+    return store, tokens[0]
 
 
 @pytest.fixture
