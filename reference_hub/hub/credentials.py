@@ -540,7 +540,8 @@ _RESHAPING_FAULTS = frozenset({Fault.ROLES_PER_INTERFACE, Fault.CREDENTIALS_ROLE
 
 
 ROLES_BLOCK = 512
-"""Partners per block of the encoded roles (``_EncodedRoles``): a change joins one block again, about 40 µs."""
+"""Partners per block of the encoded roles (``_EncodedRoles``): a change joins one block again, 0.1 to 0.2 ms in one
+process, and an answer walks about 200 blocks at 100,000 partners (0.8 ms with its join)."""
 
 
 class _Block:
