@@ -149,6 +149,16 @@ def _views(store: _SlowStore) -> tuple[Deliveries, Registrar]:
     return deliveries, registrar
 
 
+async def _viewing(*partner_ids: str) -> tuple[_SlowStore, Deliveries, Registrar]:
+    """A store holding ``partner_ids`` and both views of it, each having read them all once."""
+    store = _SlowStore()
+    for partner_id in partner_ids:
+        store.add(_partner(partner_id))
+    deliveries, registrar = _views(store)
+    assert len(await deliveries.active_partners()) == len(await registrar._reachable_roles()) == len(partner_ids)
+    return store, deliveries, registrar
+
+
 def _full_reads(deliveries: Deliveries, registrar: Registrar) -> tuple[int, int]:
     return deliveries._feed.full_reads, registrar._reachable_feed.full_reads
 
@@ -158,11 +168,7 @@ def test_a_removed_partner_leaves_both_views_without_a_read_of_every_partner() -
     it, the views found a removal by counting and read every partner again (1.5 s of a 100,000-party hub's worker)."""
 
     async def main() -> None:
-        store = _SlowStore()
-        for partner_id in ("NL-ONE", "DE-TWO", "BE-TRE"):
-            store.add(_partner(partner_id))
-        deliveries, registrar = _views(store)
-        assert len(await deliveries.active_partners()) == len(await registrar._reachable_roles()) == 3
+        store, deliveries, registrar = await _viewing("NL-ONE", "DE-TWO", "BE-TRE")
         store.remove("DE-TWO")
         reads = store.reads
         assert sorted(p.partner_id for p in await deliveries.active_partners()) == ["BE-TRE", "NL-ONE"]
@@ -177,11 +183,7 @@ def test_a_party_removed_and_registered_anew_stays_in_both_views() -> None:
     """Removals are read before the changes, and a removed id that exists again is not removed from the views."""
 
     async def main() -> None:
-        store = _SlowStore()
-        for partner_id in ("NL-ONE", "DE-TWO"):
-            store.add(_partner(partner_id))
-        deliveries, registrar = _views(store)
-        assert len(await deliveries.active_partners()) == len(await registrar._reachable_roles()) == 2
+        store, deliveries, registrar = await _viewing("NL-ONE", "DE-TWO")
         store.remove("DE-TWO")
         store.register_again(_partner("DE-TWO"))  # both before the views look again
         assert sorted(p.partner_id for p in await deliveries.active_partners()) == ["DE-TWO", "NL-ONE"]
@@ -197,11 +199,7 @@ def test_a_removal_the_store_no_longer_keeps_is_found_by_the_count() -> None:
     the store than it holds, and reads every partner again."""
 
     async def main() -> None:
-        store = _SlowStore()
-        for partner_id in ("NL-ONE", "DE-TWO"):
-            store.add(_partner(partner_id))
-        deliveries, registrar = _views(store)
-        assert len(await deliveries.active_partners()) == len(await registrar._reachable_roles()) == 2
+        store, deliveries, registrar = await _viewing("NL-ONE", "DE-TWO")
         store.remove("DE-TWO")
         store.removals.clear()  # pruned before the views looked
         assert [p.partner_id for p in await deliveries.active_partners()] == ["NL-ONE"]
