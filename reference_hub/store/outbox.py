@@ -10,7 +10,7 @@ order.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from typing import Protocol
 
@@ -112,6 +112,14 @@ class Outbox(Protocol):
 
     async def enqueue(self, deliveries: list[Delivery]) -> None:
         """Store deliveries on their own (those not caused by an object write)."""
+
+    async def enqueue_folded(self, delivery: Delivery, fold: Callable[[bytes, bytes], bytes]) -> bool:
+        """Store ``delivery``, or fold it into the newest PENDING row of its stream when that row was never tried and
+        is not leased: that row's body becomes ``fold(its body, delivery's body)``, it keeps its id and its place in
+        the stream, and it is due at the earlier of the two due times. True when folded; one transaction either way.
+
+        For announcements (``hub/outbox.py``): a platform changing its parties again before the last change was
+        expanded adds nothing to the outbox and nothing to the worker's work; the one row says what to announce."""
 
     async def claim_deliveries(
         self,

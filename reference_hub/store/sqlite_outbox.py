@@ -8,7 +8,7 @@ never lease one delivery twice. ``deliveries_stream`` lets the "oldest pending o
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -74,6 +74,13 @@ CLAIM_RECEIVER = (
     "  WHERE e.stream = d.stream AND e.state = 'PENDING' AND e.seq < d.seq)"
     " ORDER BY d.seq LIMIT ?"
 )
+
+
+NEWEST_OF_STREAM = (
+    "SELECT seq, body, attempts, lease_owner FROM deliveries INDEXED BY deliveries_stream"
+    " WHERE stream = ? AND state = 'PENDING' ORDER BY seq DESC LIMIT 1"
+)
+"""The row a new delivery of a stream may be folded into (``enqueue_folded``)."""
 
 
 def _ts(value: DateTime) -> str:
@@ -153,6 +160,18 @@ class SqliteOutbox:
     async def enqueue(self, deliveries: list[Delivery]) -> None:
         with immediate(self.db) as db:
             db.executemany(INSERT_DELIVERY, delivery_rows(deliveries))
+
+    async def enqueue_folded(self, delivery: Delivery, fold: Callable[[bytes, bytes], bytes]) -> bool:
+        with immediate(self.db) as db:
+            newest = db.execute(NEWEST_OF_STREAM, (delivery.stream,)).fetchone()
+            if newest is not None and newest[2] == 0 and newest[3] is None:
+                db.execute(
+                    "UPDATE deliveries SET body = ?, due = min(due, ?) WHERE seq = ?",
+                    (fold(newest[1], delivery.body or b""), _ts(delivery.due), newest[0]),
+                )
+                return True
+            db.executemany(INSERT_DELIVERY, delivery_rows([delivery]))
+            return False
 
     async def claim_deliveries(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import msgspec
 import pytest
 
 from reference_hub.ocpi.datetime import DateTime
@@ -160,6 +161,45 @@ def test_a_swap_drops_only_the_never_tried_deliveries_of_its_streams(backend: Ba
         assert [d.delivery_id for d in pending] == ["tried", "leased", "other", "new1", "new2", "new3", "new4"]
         # the replaced one's stream goes on in order: the new delivery is claimable at once
         assert "new1" in await claim(h, owner="w2", now=101)
+
+    run(backend, body)
+
+
+def test_a_delivery_folds_into_the_newest_row_of_its_stream_only_while_that_was_never_tried(backend: Backend) -> None:
+    """A platform that changes its parties again before the last change was announced: the new announcement is folded
+    into the waiting row, which keeps its id, place and due time; a row being expanded (leased) or tried once is left
+    as it is, and the new one queues behind it."""
+
+    def fold(old: bytes, new: bytes) -> bytes:
+        return old + b"+" + new
+
+    def numbered(did: str, stream: str = "ann", due: float = 0) -> Delivery:
+        return msgspec.structs.replace(
+            delivery(did, receiver="*announcements", stream=stream, due=due), body=did.encode()
+        )
+
+    async def bodies(h: Harness) -> list[tuple[str, bytes | None]]:
+        pending = await h.store.list_deliveries(receiver=None, state=DeliveryState.PENDING, limit=20)
+        return [(d.delivery_id, d.body) for d in pending]
+
+    async def body(h: Harness) -> None:
+        store = h.store
+        assert await store.enqueue_folded(numbered("a1", due=50), fold) is False  # nothing to fold into
+        assert await store.enqueue_folded(numbered("a2", due=80), fold) is True
+        assert await store.enqueue_folded(numbered("b1", stream="other"), fold) is False  # another stream
+        assert await bodies(h) == [("a1", b"a1+a2"), ("b1", b"b1")]
+        assert await claim(h, now=10) == ["b1"]  # a1 kept the earlier due time (50), not a2's (80)
+        await store.delivered("b1", "w1")
+        assert await claim(h, owner="w2", now=60) == ["a1"]
+        assert await store.enqueue_folded(numbered("a3", due=90), fold) is False  # a1 is being expanded: a3 waits
+        assert await store.enqueue_folded(numbered("a4", due=65), fold) is True  # and is now due at a4's earlier time
+        assert await bodies(h) == [("a1", b"a1+a2"), ("a3", b"a3+a4")]
+        assert await store.replace_delivery("a1", "w2", []) is True
+        [a3] = await store.claim_deliveries("w3", at(70), at(100), 10)
+        a3.attempts = 1  # tried once (a row of any stream): it may have reached its receiver, so it is not rewritten
+        await store.reschedule(a3, "w3")
+        assert await store.enqueue_folded(numbered("a5"), fold) is False
+        assert await bodies(h) == [("a3", b"a3+a4"), ("a5", b"a5")]
 
     run(backend, body)
 
