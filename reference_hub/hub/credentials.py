@@ -11,7 +11,7 @@ import logging
 import re
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -101,6 +101,12 @@ def ensure_registered(caller: Caller) -> None:
         raise MethodNotAllowed("not registered: POST your credentials first")
 
 
+class StatusListener(Protocol):
+    """What :attr:`Registrar.status_listeners` are called as."""
+
+    def __call__(self, partner: Partner, status: str, /, *, by_rotation: bool) -> Awaitable[None]: ...
+
+
 class Registrar:
     """The credentials handshakes, both directions: registration, rotation, unregistration, and the hub's own
     Credentials. What an operator does to partners is ``hub/operators.py``."""
@@ -122,8 +128,9 @@ class Registrar:
         self.peers = peers
         self._reachable: dict[str, list[CredentialsRole]] = {}
         """Roles of every ACTIVE partner, by partner id: what the hub's Credentials list as reachable."""
-        self.status_listeners: list[Callable[[Partner, str], Awaitable[None]]] = []
-        """Told when a partner connects (``CONNECTED``) or leaves (``SUSPENDED``): the HubClientInfo pushes."""
+        self.status_listeners: list[StatusListener] = []
+        """Told when a partner connects (``CONNECTED``) or leaves (``SUSPENDED``), and of the party-roles a credentials
+        PUT added or dropped (``by_rotation``): the HubClientInfo pushes."""
         self.change_listeners: list[Callable[[], None]] = []
         """Told when this process changed a partner, so per-process caches of partners (the directory) drop it at once
         rather than at their next look at the store's change marker."""
@@ -190,11 +197,12 @@ class Registrar:
         self._reachable = {}
         self._encoded = _EncodedRoles()
 
-    async def announce(self, partner: Partner, status: str) -> None:
-        """Tell the listeners; a listener's failure never undoes the registration change that caused it."""
+    async def announce(self, partner: Partner, status: str, *, by_rotation: bool = False) -> None:
+        """Tell the listeners; a listener's failure never undoes the registration change that caused it.
+        ``by_rotation``: the platform changed its own party-roles at a credentials PUT (it can do so at every PUT)."""
         for listener in self.status_listeners:
             try:
-                await listener(partner, status)
+                await listener(partner, status, by_rotation=by_rotation)
             except Exception:
                 log.exception("could not announce %s as %s", partner.partner_id, status)
 
@@ -457,9 +465,9 @@ class Registrar:
         dropped = [r for r in before.roles if key(r) not in new]
         added = [r for r in after.roles if key(r) not in old]
         if dropped:
-            await self.announce(msgspec.structs.replace(before, roles=dropped), "SUSPENDED")
+            await self.announce(msgspec.structs.replace(before, roles=dropped), "SUSPENDED", by_rotation=True)
         if added:
-            await self.announce(msgspec.structs.replace(after, roles=added), "CONNECTED")
+            await self.announce(msgspec.structs.replace(after, roles=added), "CONNECTED", by_rotation=True)
 
     async def unregister(self, caller: Caller) -> None:
         """Credentials DELETE: the partner's token stops working and its party ids are free again."""

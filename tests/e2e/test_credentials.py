@@ -334,3 +334,52 @@ def test_a_rotation_that_changes_the_roles_is_announced_to_the_others(fresh_hub:
     changed = cpo.control("rotate", {"party_id": "RTB"})
     assert changed["body"]["status_code"] == 1000, changed
     assert sorted(told(3)) == [("RTA", "CONNECTED"), ("RTA", "SUSPENDED"), ("RTB", "CONNECTED")]
+
+
+def test_a_platform_changing_its_roles_at_every_credentials_put_is_announced_once_an_interval(
+    tmp_path: Path, make_party: Party
+) -> None:
+    """The attack: a platform swaps its party id at each of 20 credentials PUTs in a row, each swap owing every other
+    platform two ClientInfo PUTs. The others are told at most once per ``announcement_interval`` (each time one
+    ClientInfo per party, one correlation id), and what they are told last is where the platform ended up."""
+    interval = 2.0
+    hub = HubProcess(tmp_path / "hub.db", env={"OCPI_HUB_ANNOUNCEMENT_INTERVAL": str(interval)}).start()
+    try:
+        listener = make_party("DE", "LSN", "--role", "EMSP")
+        swapper = make_party("NL", "SWA")
+        for party in (listener, swapper):
+            answer = party.control("register", {"versions_url": hub.versions_url, "token": hub.invite()})
+            assert answer["body"]["status_code"] == 1000, answer
+
+        def told() -> list[dict[str, object]]:
+            return [
+                r
+                for r in listener.http.get("/control/received").json()
+                if "/receiver/hubclientinfo/NL/" in r["path"] and r["method"] == "PUT"
+            ]
+
+        def latest() -> dict[str, str]:
+            return {r["body"]["party_id"]: r["body"]["status"] for r in told()}  # type: ignore[index]
+
+        deadline = time.monotonic() + 15
+        while latest() != {"SWA": "CONNECTED"} and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert latest() == {"SWA": "CONNECTED"}
+        started = time.monotonic()
+        for n in range(20):
+            changed = swapper.control("rotate", {"party_id": "SWB" if n % 2 == 0 else "SWA"})
+            assert changed["body"]["status_code"] == 1000, changed
+        took = time.monotonic() - started
+        final = {"SWA": "CONNECTED", "SWB": "SUSPENDED"}  # the 20th swap goes back to SWA
+        deadline = time.monotonic() + interval + 15
+        while latest() != final and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(interval + 0.5)  # anything still owed arrives before it is counted
+        assert latest() == final
+        swaps = told()[1:]
+        expansions = {r["headers"]["x-correlation-id"] for r in swaps}  # type: ignore[union-attr]
+        most = 2 + int(took / interval)  # the first swap at once, then one per interval, and the last one's
+        assert len(expansions) <= most, (len(expansions), took, [r["body"] for r in swaps])
+        assert len(swaps) <= 2 * most  # each time one ClientInfo per party (before: 40, two per swap)
+    finally:
+        hub.stop()

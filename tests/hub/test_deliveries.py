@@ -15,7 +15,8 @@ import pytest
 from reference_hub.faults import Fault
 from reference_hub.hub.outbox import ANNOUNCEMENTS
 from reference_hub.ocpi.datetime import DateTime, now
-from reference_hub.ocpi.models import Role
+from reference_hub.ocpi.models import InterfaceRole, Role
+from reference_hub.ocpi.versions import V221
 from reference_hub.store.outbox import DeliveryState
 from tests.hub.inprocess import REFUSED_CONNECTION, Hub, HubFactory, Party, ocpi
 from tests.support import examples as ex
@@ -241,3 +242,90 @@ async def test_a_party_that_changes_again_before_a_receiver_was_told_costs_that_
     assert latest.delivery_id != first.delivery_id and latest.receiver == cpo.partner_id
     assert msgspec.json.decode(latest.body or b"")["status"] == "SUSPENDED"
     assert hub.client.calls == []
+
+
+def _told(planned: list[Any], receiver: str) -> dict[str, str]:
+    """``CC/PID`` → status of the ClientInfo PUTs planned for ``receiver``."""
+    return {
+        d.url.rsplit("/hubclientinfo/", 1)[1]: msgspec.json.decode(d.body or b"")["status"]
+        for d in planned
+        if d.receiver == receiver
+    }
+
+
+async def test_a_platform_changing_its_parties_at_every_credentials_put_is_announced_at_most_once_an_interval(
+    make_hub: HubFactory,
+) -> None:
+    """The attack: a platform adds a party and drops it again at each credentials PUT, each change owing a ClientInfo
+    PUT to every other platform. Its first change is announced at once; the next ones wait for the interval in one
+    row, each party in it once with its latest status."""
+    hub = await make_hub(announcement_interval=60)
+    cpo = await hub.register("NL", "CPO")
+    msp = await hub.register("DE", "MSP", Role.EMSP, ("DE", "MS2", Role.EMSP))
+    announce = hub.ctx.registrar.announce
+    parties = {role.party_id: msgspec.structs.replace(msp.partner, roles=[role]) for role in msp.partner.roles}
+    await announce(parties["MS2"], "SUSPENDED", by_rotation=True)
+    assert await hub.deliver() == 1  # the first change: expanded at once
+    assert _told(await hub.outbox(), cpo.partner_id) == {"DE/MS2": "SUSPENDED"}
+    for _ in range(20):
+        await announce(parties["MS2"], "CONNECTED", by_rotation=True)
+        await announce(parties["MS2"], "SUSPENDED", by_rotation=True)
+    await announce(parties["MSP"], "SUSPENDED", by_rotation=True)
+    await announce(parties["MS2"], "CONNECTED", by_rotation=True)
+    waiting = [d for d in await hub.outbox() if d.receiver == ANNOUNCEMENTS]
+    assert len(waiting) == 1  # 42 changes, one row
+    assert waiting[0].due >= now() + timedelta(seconds=55)
+    assert await hub.deliver() == 1  # the one ClientInfo of the first change; the row is not due yet
+    assert [d.receiver for d in await hub.outbox()] == [ANNOUNCEMENTS]
+    # An hour later (a claim as of then), the row becomes the latest status of each party, once per receiver.
+    owner, later = hub.ctx.deliveries.owner, DateTime.from_datetime(now() + timedelta(hours=1))
+    [row] = await hub.ctx.store.claim_deliveries(owner, later, later, 10)
+    await hub.ctx.deliveries._send(row)
+    planned = await hub.outbox()
+    assert len(planned) == 2 and _told(planned, cpo.partner_id) == {"DE/MS2": "CONNECTED", "DE/MSP": "SUSPENDED"}
+
+
+async def test_registrations_unregistrations_and_operators_are_announced_at_once(make_hub: HubFactory) -> None:
+    """Only the changes a platform makes itself at its credentials PUTs are paced; one folded into a waiting paced row
+    makes that row due at once."""
+    hub = await make_hub(announcement_interval=60)
+    cpo = await hub.register("NL", "CPO")
+    msp = await hub.register("DE", "MSP", Role.EMSP)
+    announce = hub.ctx.registrar.announce
+    await announce(msp.partner, "CONNECTED", by_rotation=True)
+    assert await hub.deliver() == 1
+    [connected] = await hub.outbox()
+    await announce(msp.partner, "SUSPENDED", by_rotation=True)  # waits for the interval
+    [waiting] = [d for d in await hub.outbox() if d.receiver == ANNOUNCEMENTS]
+    assert waiting.due > now()
+    await hub.ctx.operators.suspend(msp.partner_id)  # folded into it, and due now
+    [row] = [d for d in await hub.outbox() if d.receiver == ANNOUNCEMENTS]
+    assert row.delivery_id == waiting.delivery_id and row.due <= now()
+    assert await hub.deliver() == 2  # the row, and the CONNECTED planned before
+    assert connected.delivery_id not in {d.delivery_id for d in await hub.outbox()}
+    assert _told(await hub.outbox(), cpo.partner_id) == {"DE/MSP": "SUSPENDED"}
+    other = await hub.register("DE", "OTH", Role.EMSP)
+    for status in ("CONNECTED", "SUSPENDED", "CONNECTED"):
+        await announce(other.partner, status)  # a registration, an unregistration, a new registration
+    assert [d.due <= now() for d in await hub.outbox() if d.receiver == ANNOUNCEMENTS] == [True]
+
+
+async def test_a_221_platform_adding_a_party_at_a_credentials_put_is_not_introduced_to_every_party_again(
+    make_hub: HubFactory,
+) -> None:
+    """A 2.2.1 platform is told of every party when it connects; adding a party-role at a credentials PUT must not
+    make the hub tell it of them all again (it could do so at every PUT)."""
+    hub = await make_hub()
+    for n in range(5):
+        await hub.register("NL", f"CP{n}")
+    joiner = await hub.register("DE", "OLD", Role.EMSP, interfaces=[("hubclientinfo", InterfaceRole.RECEIVER)])
+    stored = msgspec.structs.replace(joiner.partner, version=V221)
+    await hub.ctx.store.replace_partner(stored, expected_token_hash=stored.token_hash)
+    hub.ctx.registrar.changed()
+    await hub.ctx.registrar.announce(stored, "CONNECTED")  # it connects: introduced
+    introduced = [d for d in await hub.outbox() if d.receiver == joiner.partner_id]
+    assert len(introduced) == 5
+    added = msgspec.structs.replace(stored, roles=[msgspec.structs.replace(stored.roles[0], party_id="OL2")])
+    for _ in range(3):
+        await hub.ctx.registrar.announce(added, "CONNECTED", by_rotation=True)
+    assert len([d for d in await hub.outbox() if d.receiver == joiner.partner_id]) == 5

@@ -26,7 +26,7 @@ def _with_hub(body: Callable[[HubContext, list[tuple[str, str]]], Awaitable[None
         async with build_context(load_settings(store="sqlite://:memory:")) as hub:
             told: list[tuple[str, str]] = []
 
-            async def listener(partner: Partner, status: str) -> None:
+            async def listener(partner: Partner, status: str, *, by_rotation: bool = False) -> None:
                 told.append((partner.partner_id, status))
 
             hub.registrar.status_listeners[:] = [listener]
