@@ -584,7 +584,10 @@ class Bench:
         out = self.results / "runs" / f"answers-{server.label}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.unlink(missing_ok=True)
-        connections = 4
+        # 16 platforms, not 4: each platform's rate budget is charged for the size of its Credentials answers
+        # (``hub/ratelimit.answer_weight``: about 150 requests' worth each with 100,000 parties, so about 13 a second
+        # per platform and worker with the default budget). The figure is what the hub serves to many platforms.
+        connections = 16
         cmd = [
             sys.executable, "-m", "loadtests.answer_reader", "--url", f"{server.base_url}/ocpi/2.3.0/credentials",
             "--tokens", str(tokens), "--connections", str(connections),
@@ -1685,7 +1688,9 @@ def _answers_table(answers: dict[str, Any], names: dict[str, str]) -> list[str]:
         return []
     lines = [
         "",
-        "The same GET, read by `loadtests/answer_reader.py` on 4 keep-alive connections, one token each: each "
+        "The same GET, read by `loadtests/answer_reader.py` on 16 keep-alive connections, one platform's token each "
+        "(a platform's rate budget is charged for the size of each answer, so one platform alone gets about 13 a "
+        "second from a worker of the 100,000-party hub): each "
         "connection's first answer is judged whole by the conformance checks, and every later answer is compared "
         "with it byte for byte as it arrives, only the envelope's timestamp value left to differ (it must be an RFC "
         "3339 time). Every answer is checked whole without being parsed, so the hub, not the load generator, sets "

@@ -16,7 +16,9 @@ from reference_hub.api.routes import ocpi_route
 from reference_hub.faults import Fault
 from reference_hub.hub.auth import Caller
 from reference_hub.hub.credentials import credentials_from_221, ensure_registered, ensure_unregistered
+from reference_hub.hub.ratelimit import answer_weight
 from reference_hub.ocpi import models_221
+from reference_hub.ocpi.codec import Pieces
 from reference_hub.ocpi.errors import InvalidOrMissingParameters
 from reference_hub.ocpi.models import Credentials
 from reference_hub.ocpi.versions import SERVED, V221
@@ -67,7 +69,16 @@ async def _handshake(
         credentials = await _body(request, hub, version)
     handshake = hub.registrar.register if action == "register" else hub.registrar.update
     data = await handshake(caller, credentials, version, encode=hub.codec.encode)
+    _charge(hub, caller, data)
     return ocpi_response(request, hub, data)  # pieces of JSON the envelope joins (``ocpi.codec.Pieces``)
+
+
+def _charge(hub: HubContext, caller: Caller, data: Pieces) -> None:
+    """A Credentials answer lists every party reachable through the hub (about 10 MB with 100,000): the platform's
+    rate budget is charged for its size (``hub/ratelimit.answer_weight``). A registration's caller has no budget yet,
+    and takes its token A once."""
+    if caller.partner_id is not None:
+        hub.pace.charge(caller.partner_id, answer_weight(sum(len(piece) for piece in data)))
 
 
 def credentials_controller(version: str) -> type[Controller]:
@@ -86,6 +97,7 @@ def credentials_controller(version: str) -> type[Controller]:
             data = await hub.registrar.hub_credentials_json(
                 caller.token, hub.codec.encode, exclude=caller.partner_id, version=version
             )
+            _charge(hub, caller, data)
             return ocpi_response(request, hub, data)
 
         @ocpi_route(HttpMethod.POST, status_code=200)

@@ -127,9 +127,6 @@ class FailedAuthLimiter:
         self._refused = 0
 
 
-__all__ = ("ADMIN_WEIGHT", "MAX_ADDRESSES", "MAX_LOCKOUT", "FailedAuthLimiter")
-
-
 class PartyPace:
     """A rate budget per platform: ``rate`` requests per second in one process, with bursts of up to one second's
     worth, shaped rather than policed.
@@ -167,3 +164,37 @@ class PartyPace:
         if len(self._due) > MAX_ADDRESSES:  # platforms idle for longer than a burst owe nothing: forget them
             self._due = {key: value for key, value in self._due.items() if value > now}
         return max(wait, 0.0)
+
+    def charge(self, party: str, requests: float) -> None:
+        """Count ``requests`` more against the platform's budget, for an answer that cost the hub as much as that many
+        requests (see :func:`answer_weight`): its next requests wait for their turn, or are refused, accordingly."""
+        if not self.interval or requests <= 0:
+            return
+        now = self.clock()
+        self._due[party] = max(self._due.get(party, now), now) + requests * self.interval
+
+
+ANSWER_UNIT = 65_536
+"""Bytes of an answer that cost the hub about as much as one request: a 2.3.0 Credentials answer listing 100,000
+parties (9.6 MB) took 9 to 10 ms of CPU to send, an ordinary request 60 to 80 µs."""
+
+
+def answer_weight(size: int) -> int:
+    """How many requests beyond itself an answer of ``size`` bytes counts as in its platform's rate budget.
+
+    Only answers whose size the hub, not the caller, decides are charged: the Credentials answers list every party
+    reachable through the hub. Counted as one request each, they let a single platform reading its Credentials in a
+    loop take most of a large hub (four connections held the other platforms' slowest answer at 40 ms a second,
+    against 2 ms)."""
+    return size // ANSWER_UNIT
+
+
+__all__ = (
+    "ADMIN_WEIGHT",
+    "ANSWER_UNIT",
+    "MAX_ADDRESSES",
+    "MAX_LOCKOUT",
+    "FailedAuthLimiter",
+    "PartyPace",
+    "answer_weight",
+)

@@ -17,8 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
+from reference_hub.hub.ratelimit import ANSWER_UNIT, answer_weight
 from tests.e2e.test_objects import Platform, V, register
-from tests.support.processes import HubProcess, PartyProcess
+from tests.support.ocpi import auth
+from tests.support.processes import HubProcess, PartyProcess, seeded_store
 
 pytestmark = pytest.mark.e2e
 
@@ -135,3 +137,40 @@ def test_a_platform_over_its_rate_budget_waits_for_its_turn_then_is_refused(worl
     # The fifth admitted one's turn came a second after the first request reached the hub, whenever it arrived.
     assert max(r.extensions["finished"] for r in served) - began >= 1.0
     assert _authorizations(world["parties"]["fast"]) == len(served) + 1  # B's own authorization went through too
+
+
+def test_a_platform_reading_its_credentials_in_a_loop_is_held_to_its_budget(tmp_path: Path) -> None:
+    """The attack: one platform GETs its Credentials as fast as it can on two connections. Each answer lists every
+    party reachable through the hub (about 1 MB with 10,000 parties), and counted as one request, a platform could
+    have the hub send them back to back. It is charged as the requests it costs, so the platform gets as many answers
+    as its budget pays for; another platform is served meanwhile."""
+    store, tokens = seeded_store(tmp_path, 10_000)
+    rate, seconds = 200, 3.0
+    hub = HubProcess(tmp_path / "hub.db", store=store, env={"OCPI_HUB_PARTY_RATE": str(rate)}).start()
+    try:
+        url = f"{hub.base_url}/ocpi/2.3.0/credentials"
+        size = len(httpx.get(url, headers=auth(tokens[0]), timeout=30).content)
+        assert size > 10 * ANSWER_UNIT  # the answer is as large as this test needs
+        answered: list[int] = []
+        stop = time.monotonic() + seconds
+
+        def read() -> None:
+            with httpx.Client(headers=auth(tokens[0]), timeout=30) as client:
+                while time.monotonic() < stop:
+                    answered.append(client.get(url).status_code)
+
+        readers = [threading.Thread(target=read) for _ in range(2)]
+        for t in readers:
+            t.start()
+        others = [httpx.get(hub.versions_url, headers=auth(tokens[1]), timeout=10).status_code for _ in range(20)]
+        for t in readers:
+            t.join(timeout=30)
+        assert others == [200] * 20  # another platform's budget is its own
+        # What the budget pays for: the second's burst, the flood's seconds, and a last wait of up to a second (the
+        # first answer, read before, is in there too), each answer counted as itself and its size's worth.
+        most = (1 + seconds + 1) * rate / (1 + answer_weight(size)) + 2
+        served = answered.count(200)
+        assert 0 < served <= most, (served, most, size, answered.count(429))
+        assert set(answered) <= {200, 429}
+    finally:
+        hub.stop()
