@@ -83,7 +83,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     party_rate: Annotated[float, msgspec.Meta(ge=0)] = 2000.0
     """Requests per second one platform may start in one hub process (bursts of one second's worth pass at once); a
     request over it waits for its turn, up to a second, and only one whose turn is further away gets HTTP 429. Size it
-    to a share of what a process serves, so one platform's flood cannot take the hub's CPU from the others. 0 switches
+    to a share of what a process serves, so one platform's flood cannot take the hub's CPU from the others. A
+    Credentials answer counts as one request per 64 KiB beyond itself (``hub/ratelimit.answer_weight``). 0 switches
     it off."""
     party_forwards: Annotated[int, msgspec.Meta(ge=1)] = 256
     """Calls to other parties one platform's requests may have under way at once in one hub process (forwards, routed

@@ -399,8 +399,11 @@ class Deliveries:
             created=stamp,
             due=due,
         )
-        folded = await self.store.enqueue_folded(row, _fold)
-        if by_rotation and not folded:
+        await self.store.enqueue_folded(row, _fold)
+        if by_rotation:
+            # Also when folded: the waiting row may have been made by another process, due later, and is now due at
+            # this one's time. So each due time a process gives a platform's changes is at least the interval after
+            # the last, and the platform's changes go out at most once an interval per process.
             put_newest(self._paced, changed.partner_id, due, _PACED_LIMIT)
         if due <= stamp:
             self.wake()

@@ -13,11 +13,11 @@ import msgspec
 import pytest
 
 from reference_hub.faults import Fault
-from reference_hub.hub.outbox import ANNOUNCEMENTS
+from reference_hub.hub.outbox import ANNOUNCEMENTS, Deliveries
 from reference_hub.ocpi.datetime import DateTime, now
 from reference_hub.ocpi.models import InterfaceRole, Role
 from reference_hub.ocpi.versions import V221
-from reference_hub.store.outbox import DeliveryState
+from reference_hub.store.outbox import Delivery, DeliveryState
 from tests.hub.inprocess import REFUSED_CONNECTION, Hub, HubFactory, Party, ocpi
 from tests.support import examples as ex
 
@@ -329,3 +329,34 @@ async def test_a_221_platform_adding_a_party_at_a_credentials_put_is_not_introdu
     for _ in range(3):
         await hub.ctx.registrar.announce(added, "CONNECTED", by_rotation=True)
     assert len([d for d in await hub.outbox() if d.receiver == joiner.partner_id]) == 5
+
+
+async def test_two_processes_together_announce_a_platforms_changes_at_most_once_an_interval_each(
+    make_hub: HubFactory,
+) -> None:
+    """Two hub processes (two delivery planners on one store): the platform's PUTs reach both. One whose change is
+    folded into the other's waiting row makes it due at its own time, and remembers that time, so neither process can
+    pull the platform's changes forward more than once an interval."""
+    hub = await make_hub(announcement_interval=60)
+    await hub.register("NL", "CPO")
+    msp = await hub.register("DE", "MSP", Role.EMSP)
+    one = hub.ctx.deliveries
+    other = Deliveries(hub.settings, hub.ctx.store, one.directory, one.forwarder, one.client)
+
+    async def waiting() -> list[Delivery]:
+        return [d for d in await hub.outbox() if d.receiver == ANNOUNCEMENTS]
+
+    await one.announce(msp.partner, "SUSPENDED", by_rotation=True)
+    assert await hub.deliver() == 1  # the first change, at once
+    await one.announce(msp.partner, "CONNECTED", by_rotation=True)  # waits for one's interval
+    [row] = await waiting()
+    assert row.due > now() + timedelta(seconds=55)
+    await other.announce(msp.partner, "SUSPENDED", by_rotation=True)  # the other process's first: due now
+    [row] = await waiting()
+    assert row.due <= now()
+    assert await hub.deliver() >= 1
+    assert await waiting() == []
+    for planner in (other, one, other, one):
+        await planner.announce(msp.partner, "CONNECTED", by_rotation=True)
+        [row] = await waiting()
+        assert row.due > now() + timedelta(seconds=55)  # neither pulls it forward again within its interval
