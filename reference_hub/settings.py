@@ -134,7 +134,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     receiver was delivered."""
     invitation_days: Annotated[float, msgspec.Meta(gt=0)] = 7.0
     """Days an unused invitation (token A) stays valid; after that the token is refused as expired."""
-    announcement_interval: float = 10.0
+    announcement_interval: float = 60.0
     """Seconds between two ClientInfo announcements of the party-roles one platform changes at its credentials PUTs
     (per hub process); the changes in between are announced together, each party once with its latest status. 0
     announces each change at once. Registrations, unregistrations and an operator's actions are announced at once."""
@@ -258,7 +258,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "delivery_retries": (0, 1000),
     "delivery_backoff": (0, 3600),
     "delivery_lease": (0.1, 86_400),
-    "announcement_interval": (0, 3600),
+    "announcement_interval": (0, 86_400),
     "delivery_poll": (0.01, 3600),
     "result_grace": (0, 86_400),
     "alive_after": (0, 86_400 * 7),

@@ -12,6 +12,13 @@ client and delivery worker) with ``--receivers`` partners whose hubclientinfo Re
 announces ``--announcements`` new platforms and lets the worker deliver everything. Reported: this process's CPU
 time for planning the PUTs (the worker's expansion of each announcement, measured alone first) and for delivering
 them, per announcement and per ClientInfo, and whether the peer got each PUT exactly once. It stops by itself.
+
+With ``--swaps-per-s R`` it measures the attack instead: one connected platform swaps its party id (NL/SWA, NL/SWB)
+R times a second for ``--seconds``, as a credentials PUT would change its roles (each swap drops one party and adds
+the other: two announcements), with the delivery worker running; ``--interval`` is ``announcement_interval`` (0:
+each change announced at once). Reported: the ClientInfo PUTs delivered during the swaps and after them (until the
+worker is idle, at most a minute), this process's CPU per second of swapping, and whether every receiver's last
+ClientInfo of each party says where the platform ended up.
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ import time
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -51,6 +60,23 @@ def _stats(base: str) -> dict[str, int]:
         return dict(json.loads(answer.read()))
 
 
+def _partner(ctx: Any, peer_base: str, cc: str, pid: str, role: Role, endpoints: list[Endpoint]) -> Partner:
+    """A connected platform serving ``cc/pid`` whose versions (and given endpoints) are the peer's."""
+    stamp = now()
+    return Partner(
+        partner_id=f"{cc}-{pid}",
+        status=PartnerStatus.ACTIVE,
+        token_hash=hash_token(new_token()),
+        outgoing_token=ctx.registrar.vault.encrypt(new_token()),
+        versions_url=f"{peer_base}/ocpi/versions",
+        version="2.3.0",
+        endpoints=endpoints,
+        roles=[CredentialsRole(role=role, business_details=BusinessDetails(name=pid), party_id=pid, country_code=cc)],
+        created=stamp,
+        updated=stamp,
+    )
+
+
 async def measure(receivers: int, announcements: int, peer_base: str, folder: Path) -> dict[str, Any]:
     settings = Settings(
         store=f"sqlite:///{folder / 'fanout.db'}",
@@ -64,23 +90,7 @@ async def measure(receivers: int, announcements: int, peer_base: str, folder: Pa
         url = f"{peer_base}/ocpi/2.3.0/receiver/hubclientinfo"
 
         def partner(cc: str, pid: str, role: Role, endpoints: list[Endpoint]) -> Partner:
-            stamp = now()
-            return Partner(
-                partner_id=f"{cc}-{pid}",
-                status=PartnerStatus.ACTIVE,
-                token_hash=hash_token(new_token()),
-                outgoing_token=ctx.registrar.vault.encrypt(new_token()),
-                versions_url=f"{peer_base}/ocpi/versions",
-                version="2.3.0",
-                endpoints=endpoints,
-                roles=[
-                    CredentialsRole(
-                        role=role, business_details=BusinessDetails(name=pid), party_id=pid, country_code=cc
-                    )
-                ],
-                created=stamp,
-                updated=stamp,
-            )
+            return _partner(ctx, peer_base, cc, pid, role, endpoints)
 
         listening = [Endpoint(identifier="hubclientinfo", role=InterfaceRole.RECEIVER, url=url)]
         for n in range(receivers):
@@ -133,17 +143,95 @@ async def measure(receivers: int, announcements: int, peer_base: str, folder: Pa
     }
 
 
+async def swapping(
+    receivers: int, per_s: float, seconds: float, interval: float, peer_base: str, folder: Path
+) -> dict[str, Any]:
+    """The attack: one platform swapping its party id ``per_s`` times a second while the worker runs."""
+    settings = Settings(
+        store=f"sqlite:///{folder / 'swaps.db'}",
+        public_url="http://127.0.0.1:9",
+        allow_private_peers=True,
+        delivery_concurrency=64,
+        delivery_per_receiver=64,
+        announcement_interval=interval,
+    )
+    async with build_context(settings) as ctx:
+        store, deliveries = ctx.store, ctx.deliveries
+        url = f"{peer_base}/ocpi/2.3.0/receiver/hubclientinfo"
+        listening = [Endpoint(identifier="hubclientinfo", role=InterfaceRole.RECEIVER, url=url)]
+        for n in range(receivers):
+            await store.insert_partner(
+                _partner(ctx, peer_base, "ZZ", _pid(n), Role.CPO, listening), consume_invitation=None
+            )
+        swapper = _partner(ctx, peer_base, "NL", "SWA", Role.CPO, [])
+        await store.insert_partner(swapper, consume_invitation=None)
+        await deliveries.recipients("hubclientinfo", "RECEIVER", None)  # the worker's cache of partners, warm
+        role = swapper.roles[0]
+        as_party = {
+            pid: msgspec.structs.replace(swapper, roles=[msgspec.structs.replace(role, party_id=pid)])
+            for pid in ("SWA", "SWB")
+        }
+        worker = asyncio.create_task(deliveries.run())
+        swaps, at = 0, "SWA"
+        started, wall = time.process_time(), time.monotonic()
+        try:
+            while time.monotonic() - wall < seconds:
+                to = "SWB" if at == "SWA" else "SWA"
+                await deliveries.announce(as_party[at], "SUSPENDED", by_rotation=True)
+                await deliveries.announce(as_party[to], "CONNECTED", by_rotation=True)
+                swaps, at = swaps + 1, to
+                await asyncio.sleep(max(0.0, wall + swaps / per_s - time.monotonic()))
+            swapping_cpu, during = time.process_time() - started, await asyncio.to_thread(_stats, peer_base)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:  # what the swaps still owe, until the worker is idle
+                await asyncio.sleep(0.5)
+                if not await store.list_deliveries(receiver=None, state=DeliveryState.PENDING, limit=1):
+                    break
+            left = len(await store.list_deliveries(receiver=None, state=DeliveryState.PENDING, limit=1_000_000))
+        finally:
+            worker.cancel()
+            await asyncio.gather(worker, return_exceptions=True)
+        total_cpu = time.process_time() - started
+    served = _stats(peer_base)
+    return {
+        "receivers": receivers,
+        "announcement_interval": interval,
+        "swaps": swaps,
+        "seconds": seconds,
+        "clientinfo_during_swaps": during["clientinfo"],
+        "clientinfo_in_all": served["clientinfo"],
+        "still_pending_after_a_minute": left,
+        "hub_cpu_per_second_of_swapping": round(swapping_cpu / seconds, 2),
+        "hub_cpu_in_all_s": round(total_cpu, 1),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python tools/clientinfo_fanout.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--receivers", type=int, default=1000, help="connected platforms with a hubclientinfo Receiver")
     parser.add_argument(
         "--announcements", type=int, default=5, help="new platforms announced to all of them (1 to 64, default 5)"
     )
+    parser.add_argument(
+        "--swaps-per-s", type=float, default=0.0, help="measure a platform swapping its party id instead"
+    )
+    parser.add_argument("--seconds", type=float, default=20.0, help="how long it swaps (default 20)")
+    parser.add_argument(
+        "--interval", type=float, default=60.0, help="announcement_interval while it swaps (default 60, the hub's)"
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.announcements <= 64:
         parser.error("--announcements must be between 1 and 64 (one round of the worker expands them all)")
+    if not 0 <= args.swaps_per_s <= 100 or not 0 < args.seconds <= 300:
+        parser.error("--swaps-per-s must be between 0 and 100, --seconds between 0 and 300")
     with PeerProcess() as peer, tempfile.TemporaryDirectory(prefix="clientinfo-fanout-") as folder:
         base = peer.versions_url.rsplit("/ocpi/", 1)[0]
+        if args.swaps_per_s:
+            swapped = asyncio.run(
+                swapping(args.receivers, args.swaps_per_s, args.seconds, args.interval, base, Path(folder))
+            )
+            print(json.dumps(swapped, indent=2))
+            return 0 if swapped["still_pending_after_a_minute"] == 0 else 1
         result = asyncio.run(measure(args.receivers, args.announcements, base, Path(folder)))
     print(json.dumps(result, indent=2))
     exact = result["clientinfo_received"] == result["clientinfo_distinct_request_ids"] == result["clientinfo_expected"]

@@ -399,12 +399,13 @@ class Deliveries:
             created=stamp,
             due=due,
         )
-        await self.store.enqueue_folded(row, _fold)
+        due = await self.store.enqueue_folded(row, _fold)
         if by_rotation:
-            # Also when folded: the waiting row may have been made by another process, due later, and is now due at
-            # this one's time. So each due time a process gives a platform's changes is at least the interval after
-            # the last, and the platform's changes go out at most once an interval per process.
-            put_newest(self._paced, changed.partner_id, due, _PACED_LIMIT)
+            # When this change goes out, also when it was folded: the waiting row may have been made by another
+            # process, due later, and is now due at this one's time (the interval then runs from there); or it was due
+            # sooner, and the change goes out with it. Either way the next change waits an interval after this one
+            # goes out, so a platform's changes go out at most once an interval per process.
+            put_newest(self._paced, changed.partner_id, max(due, last or due), _PACED_LIMIT)
         if due <= stamp:
             self.wake()
 

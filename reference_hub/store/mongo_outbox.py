@@ -105,21 +105,22 @@ class MongoOutbox:
 
         await self._atomic(insert)
 
-    async def enqueue_folded(self, delivery: Delivery, fold: Callable[[bytes, bytes], bytes]) -> bool:
+    async def enqueue_folded(self, delivery: Delivery, fold: Callable[[bytes, bytes], bytes]) -> DateTime:
         # The update is conditional on the row as read (never tried, not leased, the same body), so a claim or
         # another fold in between makes it miss, and the delivery is then stored as a row of its own.
         newest = await self.deliveries.find_one({"stream": delivery.stream, "state": "PENDING"}, sort=[("seq", -1)])
         if newest is not None and newest["attempts"] == 0 and newest["lease_owner"] is None:
             old = newest["body"] or ""
             folded = fold(old.encode(), delivery.body or b"").decode()
+            due = min(newest["due"], _ts(delivery.due))
+            as_read = {"_id": newest["_id"], "state": "PENDING", "attempts": 0, "lease_owner": None}
             done = await self.deliveries.update_one(
-                {"_id": newest["_id"], "state": "PENDING", "attempts": 0, "lease_owner": None, "body": newest["body"]},
-                {"$set": {"body": folded, "due": min(newest["due"], _ts(delivery.due))}},
+                {**as_read, "body": newest["body"], "due": newest["due"]}, {"$set": {"body": folded, "due": due}}
             )
             if done.matched_count == 1:  # (modified_count is 0 when the fold changed nothing)
-                return True
+                return DateTime.parse(due)
         await self.enqueue([delivery])
-        return False
+        return delivery.due
 
     async def claim_deliveries(
         self,

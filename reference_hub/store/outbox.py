@@ -113,10 +113,11 @@ class Outbox(Protocol):
     async def enqueue(self, deliveries: list[Delivery]) -> None:
         """Store deliveries on their own (those not caused by an object write)."""
 
-    async def enqueue_folded(self, delivery: Delivery, fold: Callable[[bytes, bytes], bytes]) -> bool:
+    async def enqueue_folded(self, delivery: Delivery, fold: Callable[[bytes, bytes], bytes]) -> DateTime:
         """Store ``delivery``, or fold it into the newest PENDING row of its stream when that row was never tried and
         is not leased: that row's body becomes ``fold(its body, delivery's body)``, it keeps its id and its place in
-        the stream, and it is due at the earlier of the two due times. True when folded; one transaction either way.
+        the stream, and it is due at the earlier of the two due times. Returns when the row holding the delivery is
+        due; one transaction either way.
 
         For announcements (``hub/outbox.py``): a platform changing its parties again before the last change was
         expanded adds nothing to the outbox and nothing to the worker's work; the one row says what to announce."""

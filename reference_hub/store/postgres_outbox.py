@@ -152,25 +152,26 @@ class PostgresOutbox:
         async with self.pool.acquire() as connection, connection.transaction():
             await insert_deliveries(connection, deliveries)
 
-    async def enqueue_folded(self, delivery: Delivery, fold: Callable[[bytes, bytes], bytes]) -> bool:
+    async def enqueue_folded(self, delivery: Delivery, fold: Callable[[bytes, bytes], bytes]) -> DateTime:
         async with self.pool.acquire() as connection, connection.transaction():
             # Locked, so a claim cannot lease it between this read and the update (a claim that leased it first is
             # waited for, and the row is then read as it leased it: not foldable).
             newest = await connection.fetchrow(
-                "SELECT seq, body, attempts, lease_owner FROM deliveries WHERE stream = $1 AND state = 'PENDING'"
+                "SELECT seq, body, attempts, lease_owner, due FROM deliveries WHERE stream = $1 AND state = 'PENDING'"
                 " ORDER BY seq DESC LIMIT 1 FOR UPDATE",
                 delivery.stream,
             )
             if newest is not None and newest["attempts"] == 0 and newest["lease_owner"] is None:
+                due = min(as_datetime(newest["due"]), delivery.due)
                 await connection.execute(
-                    "UPDATE deliveries SET body = $1, due = least(due, $2) WHERE seq = $3",
+                    "UPDATE deliveries SET body = $1, due = $2 WHERE seq = $3",
                     fold(bytes(newest["body"] or b""), delivery.body or b""),
-                    delivery.due,
+                    due,
                     newest["seq"],
                 )
-                return True
+                return due
             await insert_deliveries(connection, [delivery])
-            return False
+            return delivery.due
 
     async def claim_deliveries(
         self,

@@ -77,7 +77,7 @@ CLAIM_RECEIVER = (
 
 
 NEWEST_OF_STREAM = (
-    "SELECT seq, body, attempts, lease_owner FROM deliveries INDEXED BY deliveries_stream"
+    "SELECT seq, body, attempts, lease_owner, due FROM deliveries INDEXED BY deliveries_stream"
     " WHERE stream = ? AND state = 'PENDING' ORDER BY seq DESC LIMIT 1"
 )
 """The row a new delivery of a stream may be folded into (``enqueue_folded``)."""
@@ -161,17 +161,18 @@ class SqliteOutbox:
         with immediate(self.db) as db:
             db.executemany(INSERT_DELIVERY, delivery_rows(deliveries))
 
-    async def enqueue_folded(self, delivery: Delivery, fold: Callable[[bytes, bytes], bytes]) -> bool:
+    async def enqueue_folded(self, delivery: Delivery, fold: Callable[[bytes, bytes], bytes]) -> DateTime:
         with immediate(self.db) as db:
             newest = db.execute(NEWEST_OF_STREAM, (delivery.stream,)).fetchone()
             if newest is not None and newest[2] == 0 and newest[3] is None:
+                due = min(newest[4], _ts(delivery.due))
                 db.execute(
-                    "UPDATE deliveries SET body = ?, due = min(due, ?) WHERE seq = ?",
-                    (fold(newest[1], delivery.body or b""), _ts(delivery.due), newest[0]),
+                    "UPDATE deliveries SET body = ?, due = ? WHERE seq = ?",
+                    (fold(newest[1], delivery.body or b""), due, newest[0]),
                 )
-                return True
+                return DateTime.parse(due)
             db.executemany(INSERT_DELIVERY, delivery_rows([delivery]))
-            return False
+            return delivery.due
 
     async def claim_deliveries(
         self,

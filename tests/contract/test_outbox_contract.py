@@ -184,21 +184,21 @@ def test_a_delivery_folds_into_the_newest_row_of_its_stream_only_while_that_was_
 
     async def body(h: Harness) -> None:
         store = h.store
-        assert await store.enqueue_folded(numbered("a1", due=50), fold) is False  # nothing to fold into
-        assert await store.enqueue_folded(numbered("a2", due=80), fold) is True
-        assert await store.enqueue_folded(numbered("b1", stream="other"), fold) is False  # another stream
+        assert await store.enqueue_folded(numbered("a1", due=50), fold) == at(50)  # nothing to fold into: a row
+        assert await store.enqueue_folded(numbered("a2", due=80), fold) == at(50)  # folded, due with a1
+        assert await store.enqueue_folded(numbered("b1", stream="other"), fold) == at(0)  # another stream
         assert await bodies(h) == [("a1", b"a1+a2"), ("b1", b"b1")]
         assert await claim(h, now=10) == ["b1"]  # a1 kept the earlier due time (50), not a2's (80)
         await store.delivered("b1", "w1")
         assert await claim(h, owner="w2", now=60) == ["a1"]
-        assert await store.enqueue_folded(numbered("a3", due=90), fold) is False  # a1 is being expanded: a3 waits
-        assert await store.enqueue_folded(numbered("a4", due=65), fold) is True  # and is now due at a4's earlier time
+        assert await store.enqueue_folded(numbered("a3", due=90), fold) == at(90)  # a1 is being expanded: a3 waits
+        assert await store.enqueue_folded(numbered("a4", due=65), fold) == at(65)  # folded: now due at a4's time
         assert await bodies(h) == [("a1", b"a1+a2"), ("a3", b"a3+a4")]
         assert await store.replace_delivery("a1", "w2", []) is True
         [a3] = await store.claim_deliveries("w3", at(70), at(100), 10)
         a3.attempts = 1  # tried once (a row of any stream): it may have reached its receiver, so it is not rewritten
         await store.reschedule(a3, "w3")
-        assert await store.enqueue_folded(numbered("a5"), fold) is False
+        assert await store.enqueue_folded(numbered("a5"), fold) == at(0)
         assert await bodies(h) == [("a3", b"a3+a4"), ("a5", b"a5")]
 
     run(backend, body)

@@ -360,3 +360,20 @@ async def test_two_processes_together_announce_a_platforms_changes_at_most_once_
         await planner.announce(msp.partner, "CONNECTED", by_rotation=True)
         [row] = await waiting()
         assert row.due > now() + timedelta(seconds=55)  # neither pulls it forward again within its interval
+
+
+async def test_a_party_id_swapped_at_one_put_waits_one_interval_before_the_next_change(make_hub: HubFactory) -> None:
+    """A credentials PUT that swaps the platform's party id makes two announcements (the old party SUSPENDED, the new
+    one CONNECTED); they go out together at once, and the next change waits one interval from then, not two."""
+    hub = await make_hub(announcement_interval=60)
+    cpo = await hub.register("NL", "CPO")
+    msp = await hub.register("DE", "MSP", Role.EMSP)
+    old = msp.partner
+    new = msgspec.structs.replace(old, roles=[msgspec.structs.replace(old.roles[0], party_id="NEW")])
+    await hub.ctx.registrar.announce(old, "SUSPENDED", by_rotation=True)
+    await hub.ctx.registrar.announce(new, "CONNECTED", by_rotation=True)
+    assert await hub.deliver() == 1
+    assert _told(await hub.outbox(), cpo.partner_id) == {"DE/MSP": "SUSPENDED", "DE/NEW": "CONNECTED"}
+    await hub.ctx.registrar.announce(new, "SUSPENDED", by_rotation=True)
+    [row] = [d for d in await hub.outbox() if d.receiver == ANNOUNCEMENTS]
+    assert now() + timedelta(seconds=55) < row.due <= now() + timedelta(seconds=61)

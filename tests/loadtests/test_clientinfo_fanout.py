@@ -42,3 +42,24 @@ def test_more_announcements_than_one_round_expands_are_refused() -> None:
         check=False,
     )
     assert done.returncode == 2 and "--announcements must be between 1 and 64" in done.stderr
+
+
+def test_a_platform_swapping_its_party_id_is_announced_once_an_interval() -> None:
+    """The attack mode, small: 10 receivers, 10 swaps in 2 s. With an interval longer than the swapping, the first swap
+    is announced at once and all the others together after the interval: two ClientInfo PUTs (one per party) each
+    time, to each receiver; with the interval at 0 each swap is announced, and the receivers get more."""
+
+    def run(interval: str) -> dict[str, int]:
+        done = subprocess.run(
+            [sys.executable, "tools/clientinfo_fanout.py", "--receivers", "10", "--swaps-per-s", "5", "--seconds", "2",
+             "--interval", interval],
+            cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        result: dict[str, int] = json.loads(done.stdout)
+        assert result["swaps"] == 10 and result["still_pending_after_a_minute"] == 0
+        return result
+
+    paced = run("3")
+    assert paced["clientinfo_during_swaps"] == 2 * 10 and paced["clientinfo_in_all"] == 4 * 10
+    assert run("0")["clientinfo_in_all"] > 4 * 10
