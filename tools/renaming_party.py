@@ -11,11 +11,16 @@ every 10 ms. Reported: the longest bystander answer in each second, and the medi
 code is 1 unless the other platform's GET credentials then lists the renaming platform under its last name. With
 ``--puts 0`` the same run without the renaming gives the quiet figure. Everything stays on 127.0.0.1 and stops by
 itself after ``--seconds``.
+
+With ``--read-credentials N`` the platform reads its Credentials instead, as fast as the hub gives them, on N
+keep-alive connections (``loadtests/answer_reader.py``, which checks every answer): a 9.6 MB answer with 100,000
+parties, charged to the platform's rate budget by its size. Reported besides: the answers it got per second.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
 import statistics
@@ -78,6 +83,25 @@ def _rename(party: Party, puts: float, until: float) -> int:
     return count
 
 
+def _read(party: Party, connections: int, until: float, scratch: Path) -> str:
+    """The platform GETs its Credentials on ``connections`` keep-alive connections until ``until``."""
+    tokens, out = scratch / "reader-tokens.txt", scratch / "answers.json"
+    tokens.write_text((party.token_c + "\n") * connections)
+    seconds = max(1.0, round(until - time.monotonic(), 1))
+    done = subprocess.run(
+        [sys.executable, "-m", "loadtests.answer_reader", "--url", party.credentials_url, "--tokens", str(tokens),
+         "--connections", str(connections), "--duration", f"{seconds:g}", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode or not out.exists():
+        raise SystemExit(f"the answer reader failed: {done.stdout[-500:]}{done.stderr[-500:]}")
+    result = json.loads(out.read_text())
+    return (
+        f"the platform read {result['answers']} Credentials answers on {connections} connections in {seconds:g} s"
+        f" ({result['per_s']:.1f}/s; p50 {result['p50_ms']:.0f} ms; failures {result['failures']})"
+    )
+
+
 def _listed_name(reader: Party, renamer: Party) -> str | None:
     """The renaming platform's business name in the hub's Credentials as another platform now gets them."""
     _, answer = reader.call("GET", reader.credentials_url, routed=False)
@@ -100,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--puts", type=float, default=5.0, help="renaming PUT credentials per second (0: none)")
     parser.add_argument("--seconds", type=float, default=20.0, help="how long the bystanders and the renaming run")
     parser.add_argument("--workers", type=int, default=2, help="hub workers (default 2)")
+    parser.add_argument(
+        "--read-credentials", type=int, default=0, metavar="N", help="read its Credentials on N connections instead"
+    )
     parser.add_argument("--log", type=Path, help="keep the hub's log in this file (default: thrown away)")
     args = parser.parse_args(argv)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OCPI_HUB_ALLOW_PRIVATE_PEERS": "true"}
@@ -142,7 +169,9 @@ def main(argv: list[str] | None = None) -> int:
             for process in bystanders:
                 process.start()
             renamed: list[int] = []
-            if args.puts > 0:
+            if args.read_credentials:
+                print(_read(renamer, args.read_credentials, until, Path(scratch)), flush=True)
+            elif args.puts > 0:
                 thread = threading.Thread(target=lambda: renamed.append(_rename(renamer, args.puts, until)))
                 thread.start()
                 thread.join()

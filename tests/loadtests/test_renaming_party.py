@@ -32,3 +32,21 @@ def test_the_renaming_party_tool_reports_each_second_and_the_last_name() -> None
     assert seconds is not None and len(seconds.group(1).split()) >= 1, done.stdout
     assert re.search(r"median of those \d+ ms, largest \d+ ms", done.stdout), done.stdout
     assert f"lists NL/RNM as 'Renamed {renamed.group(1)}', its last name" in done.stdout
+
+
+def test_the_tool_reads_credentials_instead_and_reports_the_answers() -> None:
+    done = subprocess.run(
+        [sys.executable, "tools/renaming_party.py", "--parties", "40", "--seconds", "3", "--read-credentials", "2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    read = re.search(
+        r"read (\d+) Credentials answers on 2 connections in [\d.]+ s \([\d.]+/s; p50 \d+ ms; failures 0\)", done.stdout
+    )
+    assert read is not None and int(read.group(1)) >= 1, done.stdout
+    assert "40 parties, 0 renaming PUT credentials in 3 s" in done.stdout
+    assert "lists NL/RNM as 'Renamed 0', its last name" in done.stdout
