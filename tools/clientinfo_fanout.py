@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -77,28 +79,34 @@ def _partner(ctx: Any, peer_base: str, cc: str, pid: str, role: Role, endpoints:
     )
 
 
-async def measure(receivers: int, announcements: int, peer_base: str, folder: Path) -> dict[str, Any]:
-    settings = Settings(
-        store=f"sqlite:///{folder / 'fanout.db'}",
-        public_url="http://127.0.0.1:9",
-        allow_private_peers=True,
-        delivery_concurrency=64,
-        delivery_per_receiver=64,
+@contextlib.asynccontextmanager
+async def _hub(
+    folder: Path, peer_base: str, receivers: int, others: list[tuple[str, str, Role]], **settings: Any
+) -> AsyncIterator[tuple[Any, list[Partner]]]:
+    """The hub's services on a SQLite file in ``folder``, with ``receivers`` connected platforms whose hubclientinfo
+    Receiver is the peer, and ``others`` (``(cc, pid, role)``, no endpoints) connected too; yields the context and
+    the others."""
+    values = {"delivery_concurrency": 64, "delivery_per_receiver": 64, **settings}
+    hub = Settings(
+        store=f"sqlite:///{folder / 'fanout.db'}", public_url="http://127.0.0.1:9", allow_private_peers=True, **values
     )
-    async with build_context(settings) as ctx:
-        store, deliveries = ctx.store, ctx.deliveries
+    async with build_context(hub) as ctx:
         url = f"{peer_base}/ocpi/2.3.0/receiver/hubclientinfo"
-
-        def partner(cc: str, pid: str, role: Role, endpoints: list[Endpoint]) -> Partner:
-            return _partner(ctx, peer_base, cc, pid, role, endpoints)
-
         listening = [Endpoint(identifier="hubclientinfo", role=InterfaceRole.RECEIVER, url=url)]
         for n in range(receivers):
-            await store.insert_partner(partner("ZZ", _pid(n), Role.CPO, listening), consume_invitation=None)
-        joined = [partner("YY", _pid(n), Role.EMSP, []) for n in range(announcements)]
+            receiver = _partner(ctx, peer_base, "ZZ", _pid(n), Role.CPO, listening)
+            await ctx.store.insert_partner(receiver, consume_invitation=None)
+        joined = [_partner(ctx, peer_base, cc, pid, role, []) for cc, pid, role in others]
         for p in joined:
-            await store.insert_partner(p, consume_invitation=None)
-        await deliveries.recipients("hubclientinfo", "RECEIVER", None)  # the worker's cache of partners, warm
+            await ctx.store.insert_partner(p, consume_invitation=None)
+        await ctx.deliveries.recipients("hubclientinfo", "RECEIVER", None)  # the worker's cache of partners, warm
+        yield ctx, joined
+
+
+async def measure(receivers: int, announcements: int, peer_base: str, folder: Path) -> dict[str, Any]:
+    new = [("YY", _pid(n), Role.EMSP) for n in range(announcements)]
+    async with _hub(folder, peer_base, receivers, new) as (ctx, joined):
+        store, deliveries = ctx.store, ctx.deliveries
 
         started = time.process_time()
         for p in joined:
@@ -147,25 +155,11 @@ async def swapping(
     receivers: int, per_s: float, seconds: float, interval: float, peer_base: str, folder: Path
 ) -> dict[str, Any]:
     """The attack: one platform swapping its party id ``per_s`` times a second while the worker runs."""
-    settings = Settings(
-        store=f"sqlite:///{folder / 'swaps.db'}",
-        public_url="http://127.0.0.1:9",
-        allow_private_peers=True,
-        delivery_concurrency=64,
-        delivery_per_receiver=64,
-        announcement_interval=interval,
-    )
-    async with build_context(settings) as ctx:
+    async with _hub(folder, peer_base, receivers, [("NL", "SWA", Role.CPO)], announcement_interval=interval) as (
+        ctx,
+        [swapper],
+    ):
         store, deliveries = ctx.store, ctx.deliveries
-        url = f"{peer_base}/ocpi/2.3.0/receiver/hubclientinfo"
-        listening = [Endpoint(identifier="hubclientinfo", role=InterfaceRole.RECEIVER, url=url)]
-        for n in range(receivers):
-            await store.insert_partner(
-                _partner(ctx, peer_base, "ZZ", _pid(n), Role.CPO, listening), consume_invitation=None
-            )
-        swapper = _partner(ctx, peer_base, "NL", "SWA", Role.CPO, [])
-        await store.insert_partner(swapper, consume_invitation=None)
-        await deliveries.recipients("hubclientinfo", "RECEIVER", None)  # the worker's cache of partners, warm
         role = swapper.roles[0]
         as_party = {
             pid: msgspec.structs.replace(swapper, roles=[msgspec.structs.replace(role, party_id=pid)])

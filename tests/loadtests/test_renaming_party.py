@@ -15,9 +15,10 @@ from tests.support.readme import ROOT
 pytestmark = pytest.mark.e2e
 
 
-def test_the_renaming_party_tool_reports_each_second_and_the_last_name() -> None:
+def _tool(*args: str) -> str:
+    """``tools/renaming_party.py`` on 40 parties for 3 s with ``args``; its output (it must exit 0)."""
     done = subprocess.run(
-        [sys.executable, "tools/renaming_party.py", "--parties", "40", "--seconds", "3", "--puts", "4"],
+        [sys.executable, "tools/renaming_party.py", "--parties", "40", "--seconds", "3", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -25,28 +26,25 @@ def test_the_renaming_party_tool_reports_each_second_and_the_last_name() -> None
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    renamed = re.search(r"40 parties, (\d+) renaming PUT credentials in 3 s", done.stdout)
-    assert renamed is not None and int(renamed.group(1)) >= 1, done.stdout
-    seconds = re.search(r"in each second \(ms\): ([\d ]+)\n", done.stdout)
+    return done.stdout
+
+
+def test_the_renaming_party_tool_reports_each_second_and_the_last_name() -> None:
+    stdout = _tool("--puts", "4")
+    renamed = re.search(r"40 parties, (\d+) renaming PUT credentials in 3 s", stdout)
+    assert renamed is not None and int(renamed.group(1)) >= 1, stdout
+    seconds = re.search(r"in each second \(ms\): ([\d ]+)\n", stdout)
     # a second in which no bystander request started (a loaded CI machine) has no figure: at least one must
-    assert seconds is not None and len(seconds.group(1).split()) >= 1, done.stdout
-    assert re.search(r"median of those \d+ ms, largest \d+ ms", done.stdout), done.stdout
-    assert f"lists NL/RNM as 'Renamed {renamed.group(1)}', its last name" in done.stdout
+    assert seconds is not None and len(seconds.group(1).split()) >= 1, stdout
+    assert re.search(r"median of those \d+ ms, largest \d+ ms", stdout), stdout
+    assert f"lists NL/RNM as 'Renamed {renamed.group(1)}', its last name" in stdout
 
 
 def test_the_tool_reads_credentials_instead_and_reports_the_answers() -> None:
-    done = subprocess.run(
-        [sys.executable, "tools/renaming_party.py", "--parties", "40", "--seconds", "3", "--read-credentials", "2"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    stdout = _tool("--read-credentials", "2")
     read = re.search(
-        r"read (\d+) Credentials answers on 2 connections in [\d.]+ s \([\d.]+/s; p50 \d+ ms; failures 0\)", done.stdout
+        r"read (\d+) Credentials answers on 2 connections in [\d.]+ s \([\d.]+/s; p50 \d+ ms; failures 0\)", stdout
     )
-    assert read is not None and int(read.group(1)) >= 1, done.stdout
-    assert "40 parties, 0 renaming PUT credentials in 3 s" in done.stdout
-    assert "lists NL/RNM as 'Renamed 0', its last name" in done.stdout
+    assert read is not None and int(read.group(1)) >= 1, stdout
+    assert "40 parties, 0 renaming PUT credentials in 3 s" in stdout
+    assert "lists NL/RNM as 'Renamed 0', its last name" in stdout
