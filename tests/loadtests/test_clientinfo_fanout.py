@@ -4,26 +4,16 @@ every receiving platform, and the load-test peer (a real process on 127.0.0.1) g
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+from tests.support.processes import run_tool
 
-ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.e2e
 
 
 def test_every_receiver_gets_each_announcement_once_and_the_costs_are_reported() -> None:
-    done = subprocess.run(
-        [sys.executable, "tools/clientinfo_fanout.py", "--receivers", "12", "--announcements", "3"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_tool("clientinfo_fanout.py", "--receivers", "12", "--announcements", "3", timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     result = json.loads(done.stdout[: done.stdout.rindex("}") + 1])
     assert result["expanded"] == 3
@@ -33,14 +23,7 @@ def test_every_receiver_gets_each_announcement_once_and_the_costs_are_reported()
 
 
 def test_more_announcements_than_one_round_expands_are_refused() -> None:
-    done = subprocess.run(
-        [sys.executable, "tools/clientinfo_fanout.py", "--announcements", "65"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_tool("clientinfo_fanout.py", "--announcements", "65", timeout=60)
     assert done.returncode == 2 and "--announcements must be between 1 and 64" in done.stderr
 
 
@@ -50,11 +33,8 @@ def test_a_platform_swapping_its_party_id_is_announced_once_an_interval() -> Non
     time, to each receiver; with the interval at 0 each swap is announced, and the receivers get more."""
 
     def run(interval: str) -> dict[str, int]:
-        done = subprocess.run(
-            [sys.executable, "tools/clientinfo_fanout.py", "--receivers", "10", "--swaps-per-s", "5", "--seconds", "2",
-             "--interval", interval],
-            cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
-        )  # fmt: skip
+        args = ("--receivers", "10", "--swaps-per-s", "5", "--seconds", "2", "--interval", interval)
+        done = run_tool("clientinfo_fanout.py", *args, timeout=120)
         assert done.returncode == 0, done.stdout + done.stderr
         result: dict[str, int] = json.loads(done.stdout)
         assert result["swaps"] == 10 and result["still_pending_after_a_minute"] == 0

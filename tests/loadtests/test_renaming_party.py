@@ -5,26 +5,17 @@ the other platform's GET credentials."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import pytest
 
-from tests.support.readme import ROOT
+from tests.support.processes import run_tool
 
 pytestmark = pytest.mark.e2e
 
 
 def _tool(*args: str) -> str:
     """``tools/renaming_party.py`` on 40 parties for 3 s with ``args``; its output (it must exit 0)."""
-    done = subprocess.run(
-        [sys.executable, "tools/renaming_party.py", "--parties", "40", "--seconds", "3", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    done = run_tool("renaming_party.py", "--parties", "40", "--seconds", "3", *args)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 

@@ -19,6 +19,18 @@ ROOT = Path(__file__).resolve().parents[2]
 PARTY_SCRIPT = ROOT / "tests" / "e2e" / "party.py"
 
 
+def run_tool(script: str, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """``python tools/SCRIPT ARGS`` from the repository's root, as its README line runs it; output captured."""
+    return subprocess.run(
+        [sys.executable, f"tools/{script}", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def seeded_store(where: Path, parties: int) -> tuple[str, list[str]]:
     """A SQLite store in ``where`` seeded by the real ``ocpi-hub seed`` command: its URL, and the parties' tokens."""
     store = f"sqlite:///{where / 'hub.db'}"
