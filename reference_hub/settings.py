@@ -134,6 +134,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     receiver was delivered."""
     invitation_days: Annotated[float, msgspec.Meta(gt=0)] = 7.0
     """Days an unused invitation (token A) stays valid; after that the token is refused as expired."""
+    max_party_roles: int = 1000
+    """Party-roles one platform may list in its Credentials (POST, PUT, and a hub-initiated registration); more get
+    2001 and change nothing. Each party-role a platform adds or drops costs a ClientInfo PUT to every other platform
+    with a hubclientinfo Receiver, so this bounds what one platform's registration or change can make the hub send."""
     announcement_interval: float = 60.0
     """Seconds between two ClientInfo announcements of the party-roles one platform changes at its credentials PUTs
     (per hub process); the changes in between are announced together, each party once with its latest status. 0
@@ -258,6 +262,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "delivery_retries": (0, 1000),
     "delivery_backoff": (0, 3600),
     "delivery_lease": (0.1, 86_400),
+    "max_party_roles": (1, 1_000_000),
     "announcement_interval": (0, 86_400),
     "delivery_poll": (0.01, 3600),
     "result_grace": (0, 86_400),

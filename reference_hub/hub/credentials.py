@@ -56,8 +56,13 @@ def check_party_url(url: str) -> None:
         raise InvalidOrMissingParameters(f"url {shown!r} cannot be used: {exc}") from exc
 
 
-def validate_credentials(credentials: Credentials) -> list[CredentialsRole]:
-    """Checks the schema cannot express; returns the roles with upper-case ids. Raises 2001 with the reason."""
+def validate_credentials(credentials: Credentials, max_roles: int) -> list[CredentialsRole]:
+    """Checks the schema cannot express, and the hub's bound of ``max_roles`` party-roles per platform (the setting
+    ``max_party_roles``); returns the roles with upper-case ids. Raises 2001 with the reason."""
+    if len(credentials.roles) > max_roles:
+        raise InvalidOrMissingParameters(
+            f"roles lists {len(credentials.roles)} party-roles; this hub takes at most {max_roles} per platform"
+        )
     check_party_url(credentials.url)
     seen: set[tuple[str, str, str]] = set()
     roles = []
@@ -368,7 +373,7 @@ class Registrar:
         """Credentials POST to the ``version`` credentials endpoint: the party speaks that version from now on. With
         ``encode``, the answer is our Credentials as JSON (see :meth:`hub_credentials_json`)."""
         ensure_unregistered(caller)
-        roles = validate_credentials(credentials)
+        roles = validate_credentials(credentials, self.settings.max_party_roles)
         partner_id = f"{roles[0].country_code}-{roles[0].party_id}"
         existing = await self.store.get_partner(partner_id)
         if existing is not None and existing.status is not PartnerStatus.INACTIVE:
@@ -417,7 +422,7 @@ class Registrar:
         (a party moves to another version this way, and its traffic follows), store its new token, issue a new one.
         The answer as in :meth:`register`."""
         current = await self._current(caller)
-        roles = validate_credentials(credentials)
+        roles = validate_credentials(credentials, self.settings.max_party_roles)
         await self._check_parties_free(roles, current.partner_id)
         version, endpoints = await self._discover(
             credentials.url, credentials.token, version=version, caller=caller.token_hash
@@ -519,7 +524,7 @@ class Registrar:
                     theirs = await self.peers.post_credentials(credentials_url, token_a, mine, Credentials)
             except PeerError as exc:
                 raise UnableToUseClientApi(f"the party refused our credentials: {exc}") from exc
-            roles = validate_credentials(theirs)
+            roles = validate_credentials(theirs, self.settings.max_party_roles)
             partner_id = f"{roles[0].country_code}-{roles[0].party_id}"
             await self._check_parties_free(roles, None)
         finally:

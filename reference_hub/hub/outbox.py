@@ -382,10 +382,13 @@ class Deliveries:
         last = self._paced.get(changed.partner_id) if by_rotation and interval > 0 else None
         if last is not None:
             due = max(stamp, DateTime.from_datetime(last + timedelta(seconds=interval)))
+        # A party the platform adds at a PUT is marked ADDED: nobody was told it is connected, so if the platform drops
+        # it again before this row goes out, it is left out altogether (:func:`_fold`).
+        tail = [ADDED] if by_rotation and status == "CONNECTED" else []
         what = _Announcement(
             partner_id=changed.partner_id,
             status=status,
-            parties=[[r.country_code, r.party_id, r.role.value, status] for r in changed.roles],
+            parties=[[r.country_code, r.party_id, r.role.value, status, *tail] for r in changed.roles],
             stamp=stamp.to_ocpi(),
         )
         row = Delivery(
@@ -782,8 +785,9 @@ class _Announcement(msgspec.Struct, kw_only=True):
     status: str
     """The status of a party listed without one."""
     parties: list[list[str]]
-    """``[country_code, party_id, role, status]`` of each changed party of the platform (rows written before
-    announcements were folded list ``[country_code, party_id, role]``, all in ``status``)."""
+    """``[country_code, party_id, role, status]`` of each changed party of the platform, and ``ADDED`` after them for
+    a party the platform added at a credentials PUT while this row waited (rows written before announcements were
+    folded list ``[country_code, party_id, role]``, all in ``status``)."""
     stamp: str
     """``last_updated`` of the ClientInfo objects: when the (latest) change happened, not when it was expanded."""
 
@@ -792,15 +796,35 @@ class _Announcement(msgspec.Struct, kw_only=True):
         return [(p[0], p[1], p[2], p[3] if len(p) > 3 else self.status) for p in self.parties]
 
 
+ADDED = "ADDED"
+"""Marks a party in an announcement row that the platform added at a credentials PUT after the row was written: the
+other platforms were not told it is connected (what they were last told of it, if anything, was SUSPENDED)."""
+
+
 def _fold(waiting: bytes, new: bytes) -> bytes:
     """A platform's waiting announcement with a newer one folded in: each party once, with its latest status, and
-    the newer change's moment as ``last_updated``."""
+    the newer change's moment as ``last_updated``.
+
+    A party the platform added at a PUT while the row waited (``ADDED``) and dropped again before it went out is left
+    out: the others were never told it is connected, and now it is not. Without that, a platform PUTting its
+    credentials with new party ids each time made the waiting row list every party id it ever used, and each cost a
+    ClientInfo PUT to every other platform when the row went out; now the row lists at most the parties the platform
+    held when it was written and those it holds now."""
     first = msgspec.json.decode(waiting, type=_Announcement)
     then = msgspec.json.decode(new, type=_Announcement)
     latest: dict[tuple[str, str, str], str] = {}
-    for cc, pid, role, status in (*first.changes(), *then.changes()):
-        latest[(cc, pid, role)] = status
-    parties = [[cc, pid, role, status] for (cc, pid, role), status in latest.items()]
+    added: set[tuple[str, str, str]] = set()
+    for row in (first, then):
+        for entry, (cc, pid, role, status) in zip(row.parties, row.changes(), strict=True):
+            key = (cc, pid, role)
+            if key not in latest and entry[4:] == [ADDED]:
+                added.add(key)  # its first change in this row: the platform added it
+            latest[key] = status
+    parties = [
+        [cc, pid, role, status, ADDED] if (cc, pid, role) in added else [cc, pid, role, status]
+        for (cc, pid, role), status in latest.items()
+        if not ((cc, pid, role) in added and status == "SUSPENDED")
+    ]
     return msgspec.json.encode(
         _Announcement(partner_id=first.partner_id, status=then.status, parties=parties, stamp=then.stamp)
     )

@@ -5,9 +5,9 @@ It serves versions, version details and credentials on a loopback port and is dr
 control API, so the hub under test only ever talks to it over real HTTP:
 
     POST /control/register   {"versions_url": ..., "token": TOKEN_A}   party-initiated registration with the hub
-    POST /control/rotate     {"version": V, "party_id": P}?          credentials PUT with a new token B (to the hub's
-                                                                     credentials endpoint of version V: a move; as
-                                                                     party P: its roles changed)
+    POST /control/rotate     {"version": V, "party_id": P,           credentials PUT with a new token B (to the hub's
+                              "also": [P2, ...]}?                    credentials endpoint of version V: a move; as
+                                                                     party P, holding P2... too: its roles changed)
     POST /control/unregister                                         credentials DELETE
     POST /control/invite                                             a token A for a hub-initiated registration
     GET  /control/state                                              tokens, calls seen (timed), peer credentials
@@ -124,6 +124,8 @@ class Party:
         """Results this party POSTed to response URLs, with the answers it got."""
         self.bookings: dict[str, dict[str, Any]] = {}
         """The Bookings this party (as a CPO) answered requests with, by ``request_id``."""
+        self.also: list[str] = []
+        """More party ids this platform holds in its role, after its own (set by a rotation)."""
         self.settings: dict[str, Any] = {
             "delay": 0,
             "down": False,
@@ -141,10 +143,11 @@ class Party:
             "roles": [
                 {
                     "role": self.options.role,
-                    "party_id": self.party,
+                    "party_id": party_id,
                     "country_code": self.country,
-                    "business_details": {"name": f"Test {self.options.role} {self.country}-{self.party}"},
+                    "business_details": {"name": f"Test {self.options.role} {self.country}-{party_id}"},
                 }
+                for party_id in (self.party, *self.also)
             ],
         }
 
@@ -190,12 +193,17 @@ class Party:
             self.hub_credentials = answer["data"]
         return {"step": "post", "http": status, "body": answer}
 
-    def rotate(self, version: str | None = None, party_id: str | None = None) -> dict[str, Any]:
+    def rotate(
+        self, version: str | None = None, party_id: str | None = None, also: list[str] | None = None
+    ) -> dict[str, Any]:
         """Credentials PUT; to the hub's credentials endpoint of ``version`` when given (moving to that version), and
-        under ``party_id`` instead of the party's own when given (a platform whose roles changed)."""
+        under ``party_id`` instead of the party's own when given, and holding the party ids ``also`` as well from now
+        on when given (a platform whose roles changed)."""
         assert self.hub_credentials_url and self.token_c
         if party_id is not None:
             self.party = party_id
+        if also is not None:
+            self.also = list(also)
         url = self.hub_credentials_url
         if version is not None and version != self.current:
             status, versions = self.call("GET", self.hub_credentials["url"], self.token_c)
@@ -590,7 +598,12 @@ def make_handler(party: Party) -> type[BaseHTTPRequestHandler]:
                     self.reply(200, json.dumps(party.register(args["versions_url"], args["token"])).encode())
                 elif self.path == "/control/rotate":
                     asked = self.body() or {}
-                    self.reply(200, json.dumps(party.rotate(asked.get("version"), asked.get("party_id"))).encode())
+                    self.reply(
+                        200,
+                        json.dumps(
+                            party.rotate(asked.get("version"), asked.get("party_id"), asked.get("also"))
+                        ).encode(),
+                    )
                 elif self.path == "/control/unregister":
                     self.reply(200, json.dumps(party.unregister()).encode())
                 elif self.path == "/control/invite":

@@ -6,6 +6,7 @@ import concurrent.futures
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -381,5 +382,87 @@ def test_a_platform_changing_its_roles_at_every_credentials_put_is_announced_onc
         most = 2 + int(took / interval)  # the first swap at once, then one per interval, and the last one's
         assert len(expansions) <= most, (len(expansions), took, [r["body"] for r in swaps])
         assert len(swaps) <= 2 * most  # each time one ClientInfo per party (before: 40, two per swap)
+    finally:
+        hub.stop()
+
+
+def test_a_platform_holding_new_party_ids_at_every_put_costs_the_others_only_what_it_held_and_holds(
+    tmp_path: Path, make_party: Party
+) -> None:
+    """The attack: at each of 10 credentials PUTs in a row a platform holds 20 new party ids and drops the 20 before.
+    Each announcement the others get lists at most the party ids the platform held when it was written and those it
+    holds when it goes out (here 40), not every party id it used in the interval (up to 200); and what they are told
+    last of each party is right: the ones it holds now CONNECTED, every other one they were told of SUSPENDED."""
+    interval = 3.0
+    hub = HubProcess(tmp_path / "hub.db", env={"OCPI_HUB_ANNOUNCEMENT_INTERVAL": str(interval)}).start()
+    try:
+        listener = make_party("DE", "LSN", "--role", "EMSP")
+        platform = make_party("NL", "SWA")
+        for party in (listener, platform):
+            answer = party.control("register", {"versions_url": hub.versions_url, "token": hub.invite()})
+            assert answer["body"]["status_code"] == 1000, answer
+
+        def told() -> list[dict[str, Any]]:
+            return [
+                r
+                for r in listener.http.get("/control/received").json()
+                if "/receiver/hubclientinfo/NL/" in r["path"] and r["method"] == "PUT"
+            ]
+
+        def latest() -> dict[str, str]:
+            return {r["body"]["party_id"]: r["body"]["status"] for r in told()}
+
+        held: list[str] = []
+        for put in range(10):
+            held = [f"{'ABCDEFGHIJ'[put]}{n:02}" for n in range(20)]
+            changed = platform.control("rotate", {"also": held})
+            assert changed["body"]["status_code"] == 1000, changed
+        final = {pid: "CONNECTED" for pid in held}
+        deadline = time.monotonic() + interval + 15
+        while {k: v for k, v in latest().items() if v == "CONNECTED"} != final | {"SWA": "CONNECTED"}:
+            assert time.monotonic() < deadline, latest()
+            time.sleep(0.05)
+        time.sleep(interval + 0.5)  # anything still owed arrives before it is counted
+        now_told = latest()
+        assert {k for k, v in now_told.items() if v == "CONNECTED"} == {"SWA", *held}, now_told
+        assert all(v == "SUSPENDED" for k, v in now_told.items() if k not in held and k != "SWA"), now_told
+        per_announcement: dict[str, int] = {}
+        for r in told()[1:]:  # after SWA's own registration
+            correlation = r["headers"]["x-correlation-id"]
+            per_announcement[correlation] = per_announcement.get(correlation, 0) + 1
+        assert max(per_announcement.values()) <= 40, per_announcement  # before: one of them listed up to 200
+    finally:
+        hub.stop()
+
+
+def test_a_platform_listing_more_party_roles_than_the_hub_takes_gets_2001_and_nothing_changes(
+    tmp_path: Path, make_party: Party, client: httpx.Client
+) -> None:
+    """``max_party_roles`` bounds what one platform's registration or change can make the hub announce to every other
+    platform. Over it, a POST registers nothing and leaves token A usable, and a PUT leaves the platform's roles and
+    token as they were."""
+    hub = HubProcess(tmp_path / "hub.db", env={"OCPI_HUB_MAX_PARTY_ROLES": "3"}).start()
+    try:
+        party = make_party("NL", "BIG", "--accept-any-token")
+        token_a = hub.invite()
+        roles = [("CPO", "NL", f"BI{n}") for n in range(4)]
+        body = credentials_body("token-b-big", party.versions_url, *roles)
+        refused = client.post(f"{hub.base_url}/ocpi/2.3.0/credentials", headers=auth(token_a), json=body)
+        assert refused.json()["status_code"] == 2001, refused.text
+        assert "at most 3" in refused.json()["status_message"]
+        assert client.get(hub.versions_url, headers=auth(token_a)).status_code == 200  # token A still works
+
+        answer = party.control("register", {"versions_url": hub.versions_url, "token": token_a})
+        assert answer["body"]["status_code"] == 1000, answer
+        token_c = party.state()["token_c"]
+        over = party.control("rotate", {"also": ["BI1", "BI2", "BI3"]})
+        assert over["body"]["status_code"] == 2001, over
+        assert party.state()["token_c"] == token_c
+        mine = client.get(f"{hub.base_url}/ocpi/2.3.0/credentials", headers=auth(token_c))
+        assert mine.json()["status_code"] == 1000  # the old token still opens the hub
+        listed = hub.cli("partners").stdout
+        assert "NL-BIG" in listed and "BI1" not in listed, listed
+        within = party.control("rotate", {"also": ["BI1", "BI2"]})
+        assert within["body"]["status_code"] == 1000, within
     finally:
         hub.stop()

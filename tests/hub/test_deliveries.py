@@ -377,3 +377,62 @@ async def test_a_party_id_swapped_at_one_put_waits_one_interval_before_the_next_
     await hub.ctx.registrar.announce(new, "SUSPENDED", by_rotation=True)
     [row] = [d for d in await hub.outbox() if d.receiver == ANNOUNCEMENTS]
     assert now() + timedelta(seconds=55) < row.due <= now() + timedelta(seconds=61)
+
+
+async def test_a_platform_holding_new_party_ids_at_every_put_makes_the_waiting_row_list_only_what_it_held_and_holds(
+    make_hub: HubFactory,
+) -> None:
+    """The attack: at each credentials PUT a platform drops the party ids it held and adds new ones. A party added and
+    dropped again while the row waits was never announced, and is left out: the row lists the parties the platform held
+    when the row was written (SUSPENDED) and the ones it holds now (CONNECTED), not every party id it ever used."""
+    hub = await make_hub(announcement_interval=60)
+    cpo = await hub.register("NL", "CPO")
+    msp = await hub.register("DE", "MSP", Role.EMSP)
+    announce = hub.ctx.registrar.announce
+
+    def holding(*party_ids: str) -> Any:
+        template = msp.partner.roles[0]
+        return msgspec.structs.replace(
+            msp.partner, roles=[msgspec.structs.replace(template, party_id=pid) for pid in party_ids]
+        )
+
+    first = [f"A{n:02}" for n in range(10)]
+    await announce(holding(*first), "CONNECTED", by_rotation=True)
+    assert await hub.deliver() == 1  # the first change, at once: ten CONNECTED
+    held = first
+    for put in range(30):
+        now_held = [f"{'BCD'[put // 10]}{n}{put % 10}" for n in range(10)]  # new party ids at each PUT
+        await announce(holding(*held), "SUSPENDED", by_rotation=True)
+        await announce(holding(*now_held), "CONNECTED", by_rotation=True)
+        held = now_held
+    assert await hub.deliver() == 10  # the first change's ClientInfos; the row is not due yet
+    [row] = await hub.outbox()
+    assert row.receiver == ANNOUNCEMENTS
+    assert len(msgspec.json.decode(row.body or b"")["parties"]) == 20  # before: 310, every party id ever used
+    owner, later = hub.ctx.deliveries.owner, DateTime.from_datetime(now() + timedelta(hours=1))
+    [claimed] = await hub.ctx.store.claim_deliveries(owner, later, later, 10)
+    await hub.ctx.deliveries._send(claimed)
+    told = _told([d for d in await hub.outbox() if d.receiver == cpo.partner_id], cpo.partner_id)
+    expected = {f"DE/{pid}": "SUSPENDED" for pid in first} | {f"DE/{pid}": "CONNECTED" for pid in held}
+    assert told == expected
+
+
+async def test_a_party_added_and_dropped_before_it_was_announced_is_never_announced(make_hub: HubFactory) -> None:
+    """Left out only when the first change the row holds of the party is its addition at a PUT: a party the others
+    were told is connected, dropped and added back and dropped again, is still announced SUSPENDED."""
+    hub = await make_hub(announcement_interval=60)
+    cpo = await hub.register("NL", "CPO")
+    msp = await hub.register("DE", "MSP", Role.EMSP)
+    announce = hub.ctx.registrar.announce
+    new = msgspec.structs.replace(msp.partner, roles=[msgspec.structs.replace(msp.partner.roles[0], party_id="NEW")])
+    await announce(new, "CONNECTED", by_rotation=True)
+    await announce(new, "SUSPENDED", by_rotation=True)  # folded before the row went out: nothing to say of NEW
+    assert await hub.deliver() == 1  # the row, expanded to nothing
+    assert await hub.outbox() == []
+    await announce(msp.partner, "SUSPENDED", by_rotation=True)  # MSP was announced CONNECTED at its registration
+    await announce(msp.partner, "CONNECTED", by_rotation=True)
+    await announce(msp.partner, "SUSPENDED", by_rotation=True)
+    owner, later = hub.ctx.deliveries.owner, DateTime.from_datetime(now() + timedelta(hours=1))
+    [claimed] = await hub.ctx.store.claim_deliveries(owner, later, later, 10)
+    await hub.ctx.deliveries._send(claimed)
+    assert _told(await hub.outbox(), cpo.partner_id) == {"DE/MSP": "SUSPENDED"}
