@@ -18,7 +18,8 @@ R times a second for ``--seconds``, as a credentials PUT would change its roles 
 the other: two announcements), with the delivery worker running; ``--interval`` is ``announcement_interval`` (0:
 each change announced at once). Reported: the ClientInfo PUTs delivered during the swaps and after them (until the
 worker is idle, at most a minute), this process's CPU per second of swapping, and whether every receiver's last
-ClientInfo of each party says where the platform ended up.
+ClientInfo of each party says where the platform ended up. With ``--new-ids N`` as well, the platform holds N new
+party ids at each change instead (it drops the N it held and adds N it never held), so each change names 2N parties.
 """
 
 from __future__ import annotations
@@ -152,28 +153,34 @@ async def measure(receivers: int, announcements: int, peer_base: str, folder: Pa
 
 
 async def swapping(
-    receivers: int, per_s: float, seconds: float, interval: float, peer_base: str, folder: Path
+    receivers: int, per_s: float, seconds: float, interval: float, peer_base: str, folder: Path, new_ids: int = 0
 ) -> dict[str, Any]:
-    """The attack: one platform swapping its party id ``per_s`` times a second while the worker runs."""
+    """The attack: one platform swapping its party id ``per_s`` times a second while the worker runs; with
+    ``new_ids``, holding that many party ids it never held before at each change."""
     async with _hub(folder, peer_base, receivers, [("NL", "SWA", Role.CPO)], announcement_interval=interval) as (
         ctx,
         [swapper],
     ):
         store, deliveries = ctx.store, ctx.deliveries
         role = swapper.roles[0]
-        as_party = {
-            pid: msgspec.structs.replace(swapper, roles=[msgspec.structs.replace(role, party_id=pid)])
-            for pid in ("SWA", "SWB")
-        }
+
+        def holding(*pids: str) -> Partner:
+            return msgspec.structs.replace(swapper, roles=[msgspec.structs.replace(role, party_id=p) for p in pids])
+
+        def next_held(swaps: int, held: tuple[str, ...]) -> tuple[str, ...]:
+            if not new_ids:
+                return ("SWB",) if held == ("SWA",) else ("SWA",)
+            return tuple(_pid((swaps + 1) * new_ids + n) for n in range(new_ids))  # never held before
+
         worker = asyncio.create_task(deliveries.run())
-        swaps, at = 0, "SWA"
+        swaps, held = 0, ("SWA",)
         started, wall = time.process_time(), time.monotonic()
         try:
             while time.monotonic() - wall < seconds:
-                to = "SWB" if at == "SWA" else "SWA"
-                await deliveries.announce(as_party[at], "SUSPENDED", by_rotation=True)
-                await deliveries.announce(as_party[to], "CONNECTED", by_rotation=True)
-                swaps, at = swaps + 1, to
+                now_held = next_held(swaps, held)
+                await deliveries.announce(holding(*held), "SUSPENDED", by_rotation=True)
+                await deliveries.announce(holding(*now_held), "CONNECTED", by_rotation=True)
+                swaps, held = swaps + 1, now_held
                 await asyncio.sleep(max(0.0, wall + swaps / per_s - time.monotonic()))
             swapping_cpu, during = time.process_time() - started, await asyncio.to_thread(_stats, peer_base)
             deadline = time.monotonic() + 60
@@ -191,6 +198,7 @@ async def swapping(
         "receivers": receivers,
         "announcement_interval": interval,
         "swaps": swaps,
+        "new_ids_per_change": new_ids,
         "seconds": seconds,
         "clientinfo_during_swaps": during["clientinfo"],
         "clientinfo_in_all": served["clientinfo"],
@@ -211,6 +219,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seconds", type=float, default=20.0, help="how long it swaps (default 20)")
     parser.add_argument(
+        "--new-ids",
+        type=int,
+        default=0,
+        help="with --swaps-per-s: hold this many party ids never held before at each change (0 to 500; default 0: "
+        "swap NL/SWA and NL/SWB)",
+    )
+    parser.add_argument(
         "--interval", type=float, default=60.0, help="announcement_interval while it swaps (default 60, the hub's)"
     )
     args = parser.parse_args(argv)
@@ -218,11 +233,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--announcements must be between 1 and 64 (one round of the worker expands them all)")
     if not 0 <= args.swaps_per_s <= 100 or not 0 < args.seconds <= 300:
         parser.error("--swaps-per-s must be between 0 and 100, --seconds between 0 and 300")
+    if not 0 <= args.new_ids <= 500:
+        parser.error("--new-ids must be between 0 and 500")
     with PeerProcess() as peer, tempfile.TemporaryDirectory(prefix="clientinfo-fanout-") as folder:
         base = peer.versions_url.rsplit("/ocpi/", 1)[0]
         if args.swaps_per_s:
             swapped = asyncio.run(
-                swapping(args.receivers, args.swaps_per_s, args.seconds, args.interval, base, Path(folder))
+                swapping(
+                    args.receivers, args.swaps_per_s, args.seconds, args.interval, base, Path(folder), args.new_ids
+                )
             )
             print(json.dumps(swapped, indent=2))
             return 0 if swapped["still_pending_after_a_minute"] == 0 else 1

@@ -20,12 +20,23 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from reference_hub.ocpi.datetime import DateTime, sortable
-from reference_hub.store.outbox import Delivery, DeliveryQuery, DeliveryState, OutboxStats
+from reference_hub.store.outbox import (
+    CLAIM_WALK,
+    Delivery,
+    DeliveryQuery,
+    DeliveryState,
+    OutboxStats,
+    within_room,
+)
 from reference_hub.store.page import Page
 
 Doc = dict[str, Any]
 T = TypeVar("T")
 _COUNTER = itertools.count()
+
+
+def _receiver_of(doc: Doc) -> str:
+    return str(doc["receiver"])
 
 
 def _ts(value: DateTime) -> str:
@@ -137,20 +148,26 @@ class MongoOutbox:
         full = [receiver for receiver, left in room.items() if left <= 0]
         free = {"$or": [{"lease_until": None}, {"lease_until": {"$lt": stamp}}]}
         query: Doc = {"state": "PENDING", "due": {"$lte": stamp}, **free}
+        walk = dict(query)
         if full:
             query["receiver"] = {"$nin": full}
         if per_receiver is None:
-            docs = await self.deliveries.find(query).sort("seq", ASCENDING).limit(limit * 8).to_list(None)
+            docs = await self.deliveries.find(query).sort("seq", ASCENDING).limit(limit * CLAIM_WALK).to_list(None)
         else:
-            # Receiver by receiver (each one's first few): one walk in seq order would see only the oldest rows, all
-            # of them a returning receiver's backlog, and the others would wait for all of it (see sqlite_outbox.py).
-            most = min(limit, max([per_receiver, *room.values()]))
-            docs = []
-            for receiver in await self.deliveries.distinct("receiver", {"state": "PENDING"}):
-                if room.get(receiver, per_receiver) > 0:
-                    found = self.deliveries.find({**query, "receiver": receiver}).sort("seq", ASCENDING).limit(most)
-                    docs += await found.to_list(None)
-            docs.sort(key=lambda doc: doc["seq"])
+            # One walk in seq order first (no receiver left out, so a full receiver's backlog ends it at its limit),
+            # then, when a receiver without room holds the walk's rows (one back from an outage), receiver by
+            # receiver (each one's first few): see store/outbox.within_room.
+            found = self.deliveries.find(walk).sort("seq", ASCENDING).limit(limit * CLAIM_WALK)
+            docs = await found.to_list(None)
+            first, looked = within_room(docs, _receiver_of, limit, room, per_receiver)
+            if len(first) < limit and looked >= limit * CLAIM_WALK:
+                most = min(limit, max([per_receiver, *room.values()]))
+                docs = []
+                for receiver in await self.deliveries.distinct("receiver", {"state": "PENDING"}):
+                    if room.get(receiver, per_receiver) > 0:
+                        found = self.deliveries.find({**query, "receiver": receiver}).sort("seq", ASCENDING)
+                        docs += await found.limit(most).to_list(None)
+                docs.sort(key=lambda doc: doc["seq"])
         claimed: list[Delivery] = []
         streams: set[str] = set()
         for doc in docs:

@@ -10,9 +10,9 @@ order.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import msgspec
 
@@ -107,6 +107,48 @@ def delivery_filters(query: DeliveryQuery) -> tuple[list[str], list[object]]:
     return where, params
 
 
+_Row = TypeVar("_Row")
+
+CLAIM_WALK = 8
+"""A claim bounded per receiver first walks up to this many times its size of the oldest claimable rows
+(:func:`within_room`); only a walk that meets that many before the claim is full asks receiver by receiver."""
+
+
+def within_room(
+    rows: Iterable[_Row],
+    receiver_of: Callable[[_Row], str],
+    limit: int,
+    room: Mapping[str, int],
+    per_receiver: int | None,
+) -> tuple[list[_Row], int]:
+    """The rows a bounded claim takes from ``rows`` (oldest first): each receiver's within its room (``room``, else
+    ``per_receiver``; None: unbounded), at most ``limit``; and how many rows were looked at (``rows`` is read only as
+    far as needed, so a database cursor is stepped no further).
+
+    Walking the oldest claimable rows in one statement finds what asking every receiver for its own finds whenever the
+    walk fills the claim or runs out of rows. Asking every receiver costs a statement (or an index seek) per receiver
+    with a row: on a hub of 1,000 platforms each announcement leaves a row for every one of them, and asking them all
+    for each claim of a few rows cost about a millisecond per ClientInfo sent (``python tools/clientinfo_fanout.py``:
+    1,231 µs per ClientInfo before, 413 after). Only a walk that met ``CLAIM_WALK`` times ``limit`` rows before the
+    claim was full, because a receiver without room holds the oldest rows (one back from an outage), asks receiver by
+    receiver."""
+    left = dict(room)
+    taken: list[_Row] = []
+    looked = 0
+    for row in rows:
+        looked += 1
+        receiver = receiver_of(row)
+        free = left.get(receiver, per_receiver)
+        if free is not None:
+            if free <= 0:
+                continue
+            left[receiver] = free - 1
+        taken.append(row)
+        if len(taken) >= limit:
+            break
+    return taken, looked
+
+
 class Outbox(Protocol):
     """Durable deliveries. Every adapter passes tests/contract/test_outbox_contract.py."""
 
@@ -178,4 +220,14 @@ class Outbox(Protocol):
         """Make a FAILED delivery PENDING again, due at ``due``; False when there was no such delivery."""
 
 
-__all__ = ("Delivery", "DeliveryQuery", "DeliveryState", "Outbox", "OutboxStats", "delivery_filters", "like_literal")
+__all__ = (
+    "CLAIM_WALK",
+    "Delivery",
+    "DeliveryQuery",
+    "DeliveryState",
+    "Outbox",
+    "OutboxStats",
+    "delivery_filters",
+    "like_literal",
+    "within_room",
+)

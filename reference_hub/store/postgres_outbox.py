@@ -20,7 +20,15 @@ import asyncpg
 import msgspec
 
 from reference_hub.ocpi.datetime import DateTime
-from reference_hub.store.outbox import Delivery, DeliveryQuery, DeliveryState, OutboxStats, delivery_filters
+from reference_hub.store.outbox import (
+    CLAIM_WALK,
+    Delivery,
+    DeliveryQuery,
+    DeliveryState,
+    OutboxStats,
+    delivery_filters,
+    within_room,
+)
 from reference_hub.store.page import Page
 
 _COLUMNS = "delivery_id, receiver, stream, method, url, headers, body, created, due, attempts, state, last_error"
@@ -76,9 +84,9 @@ LEASE_CHOSEN = (
 """Its second step: the lease on the candidates chosen, each still due and free (a row another process leased or
 rescheduled meanwhile is re-checked after its lock is released, and left out)."""
 
-WALK = 8
-"""A bounded claim looks at this many candidates per delivery it may take, so that receivers at their bound do not
-starve the others of a claim."""
+
+def _receiver_of(candidate: Any) -> str:
+    return str(candidate[1])  # (seq, receiver)
 
 
 class Params:
@@ -188,21 +196,18 @@ class PostgresOutbox:
             rows = await self.pool.fetch(CLAIM_DUE, owner, lease_until, now, limit)
         else:
             full = sorted(receiver for receiver, left in room.items() if left <= 0)
-            if per_receiver is None:
-                candidates = await self.pool.fetch(CLAIM_CANDIDATES, now, full, limit * WALK)
-            else:
+            # One walk in seq order first, then (per_receiver set, and a receiver without room holding the walk's rows)
+            # receiver by receiver: see store/outbox.within_room. The first walk leaves no receiver out, so that a full
+            # receiver's backlog ends it at its LIMIT rather than being filtered row by row.
+            walk = await self.pool.fetch(
+                CLAIM_CANDIDATES, now, [] if per_receiver is not None else full, limit * CLAIM_WALK
+            )
+            taken, looked = within_room(walk, _receiver_of, limit, room, per_receiver)
+            if per_receiver is not None and len(taken) < limit and looked >= limit * CLAIM_WALK:
                 most = min(limit, max([per_receiver, *room.values()]))
                 candidates = await self.pool.fetch(CLAIM_CANDIDATES_PER_RECEIVER, now, full, most)
-            chosen = []
-            for seq, receiver in candidates:
-                left = room.get(receiver, per_receiver)
-                if left is not None:
-                    if left <= 0:
-                        continue
-                    room[receiver] = left - 1
-                chosen.append(seq)
-                if len(chosen) >= limit:
-                    break
+                taken, _ = within_room(candidates, _receiver_of, limit, room, per_receiver)
+            chosen = [row[0] for row in taken]
             rows = await self.pool.fetch(LEASE_CHOSEN, owner, lease_until, chosen, now) if chosen else []
         rows = sorted(rows, key=lambda r: r[0])
         return [_delivery(tuple(row)[1:]) for row in rows]

@@ -14,7 +14,15 @@ from typing import Any
 import msgspec
 
 from reference_hub.ocpi.datetime import DateTime, sortable
-from reference_hub.store.outbox import Delivery, DeliveryQuery, DeliveryState, OutboxStats, delivery_filters
+from reference_hub.store.outbox import (
+    CLAIM_WALK,
+    Delivery,
+    DeliveryQuery,
+    DeliveryState,
+    OutboxStats,
+    delivery_filters,
+    within_room,
+)
 from reference_hub.store.page import Page
 from reference_hub.store.sqlite_tx import immediate
 
@@ -55,11 +63,12 @@ CLAIM_DUE = (
     " ORDER BY d.seq LIMIT ?"
 )
 
-# With receivers bounded, one walk in seq order cannot be told where to stop: a receiver back from an outage holds the
-# oldest few thousand rows, and a walk of any fixed length saw only those (it took that receiver's room and passed
-# over the rest), so every other receiver waited until the backlog was gone. Instead each receiver with room is asked
-# for its own oldest claimable rows, through deliveries_receiver ((receiver, state) and then the rowid, which is seq,
-# so no sort), and a receiver without room costs nothing however long its backlog.
+# With receivers bounded, a claim first walks CLAIM_DUE, stepped only as far as it needs (store/outbox.within_room),
+# which is enough unless one receiver without room holds the oldest rows. One back from an outage holds the oldest few
+# thousand, and a walk of any fixed length sees only those (it takes that receiver's room and passes over the rest), so
+# every other receiver would wait until the backlog was gone. Then each receiver with room is asked for its own oldest
+# claimable rows, through deliveries_receiver ((receiver, state) and then the rowid, which is seq, so no sort), and a
+# receiver without room costs nothing however long its backlog.
 RECEIVERS = (
     "WITH RECURSIVE r(receiver) AS (SELECT min(receiver) FROM deliveries"
     " UNION ALL SELECT (SELECT min(receiver) FROM deliveries WHERE receiver > r.receiver) FROM r"
@@ -74,6 +83,10 @@ CLAIM_RECEIVER = (
     "  WHERE e.stream = d.stream AND e.state = 'PENDING' AND e.seq < d.seq)"
     " ORDER BY d.seq LIMIT ?"
 )
+
+
+def _receiver_of_row(row: Sequence[Any]) -> str:
+    return str(row[2])  # seq, delivery_id, receiver, ...
 
 
 NEWEST_OF_STREAM = (
@@ -190,20 +203,37 @@ class SqliteOutbox:
             if not room and per_receiver is None:
                 rows = db.execute(CLAIM_DUE, (stamp, stamp, limit)).fetchall()
             else:
-                rows = []
-                for (receiver,) in db.execute(RECEIVERS).fetchall():
-                    left = (room or {}).get(receiver, per_receiver)
-                    wanted = limit if left is None else min(left, limit)
-                    if wanted > 0:
-                        rows += db.execute(CLAIM_RECEIVER, (receiver, stamp, stamp, wanted)).fetchall()
-                rows.sort(key=lambda row: row[0])  # oldest first across receivers, each already within its room
-                del rows[limit:]
+                walked = self._walk_within_room(stamp, limit, room or {}, per_receiver)
+                if walked is not None:
+                    rows = walked
+                else:
+                    rows = []
+                    for (receiver,) in db.execute(RECEIVERS).fetchall():
+                        left = (room or {}).get(receiver, per_receiver)
+                        wanted = limit if left is None else min(left, limit)
+                        if wanted > 0:
+                            rows += db.execute(CLAIM_RECEIVER, (receiver, stamp, stamp, wanted)).fetchall()
+                    rows.sort(key=lambda row: row[0])  # oldest first across receivers, each already within its room
+                    del rows[limit:]
             if rows:
                 db.executemany(
                     "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE seq = ?",
                     [(owner, _ts(lease_until), row[0]) for row in rows],
                 )
         return [_delivery(row[1:]) for row in rows]
+
+    def _walk_within_room(
+        self, stamp: str, limit: int, room: Mapping[str, int], per_receiver: int | None
+    ) -> list[Any] | None:
+        """A bounded claim's rows from one walk in seq order (``CLAIM_DUE``), the statement stepped only as far as
+        needed; None when the walk met ``CLAIM_WALK`` times ``limit`` rows before the claim was full (then ask receiver
+        by receiver: see :func:`~reference_hub.store.outbox.within_room`)."""
+        cursor = self.db.execute(CLAIM_DUE, (stamp, stamp, limit * CLAIM_WALK))
+        try:
+            rows, looked = within_room(cursor, _receiver_of_row, limit, room, per_receiver)
+        finally:
+            cursor.close()
+        return None if len(rows) < limit and looked >= limit * CLAIM_WALK else rows
 
     async def delivered(self, delivery_id: str, owner: str) -> None:
         self.db.execute("DELETE FROM deliveries WHERE delivery_id = ? AND lease_owner = ?", (delivery_id, owner))

@@ -106,6 +106,27 @@ def test_a_receiver_back_with_a_long_backlog_does_not_crowd_the_others_out_of_a_
     run(backend, body)
 
 
+def test_a_claim_over_many_receivers_takes_the_oldest_rows_within_each_receivers_room(backend: Backend) -> None:
+    """An announcement leaves rows for every platform, one platform's after the other's: a bounded claim takes the
+    oldest, each receiver's within its room, as asking every receiver would (and without asking them all)."""
+
+    async def body(h: Harness) -> None:
+        await h.store.enqueue(
+            [
+                delivery(f"r{r:03}{n}", receiver=f"DE-{r:03}", stream=f"{r}|{n}", created=r)
+                for r in range(200)
+                for n in "abc"
+            ]
+        )
+        got = await h.store.claim_deliveries("w1", at(100), at(130), 5, per_receiver=2)
+        assert [d.delivery_id for d in got] == ["r000a", "r000b", "r001a", "r001b", "r002a"]
+        room = {"DE-000": 0, "DE-001": 0, "DE-002": 1}
+        got = await h.store.claim_deliveries("w2", at(100), at(130), 5, room=room, per_receiver=2)
+        assert [d.delivery_id for d in got] == ["r002b", "r003a", "r003b", "r004a", "r004b"]
+
+    run(backend, body)
+
+
 def test_delivered_rows_are_removed_together_only_under_their_lease(backend: Backend) -> None:
     async def body(h: Harness) -> None:
         await h.store.enqueue([delivery(f"d{n}", stream=f"s{n}", created=n) for n in range(5)])
@@ -297,3 +318,28 @@ def test_sqlite_claims_walk_the_pending_index_without_sorting_the_backlog(tmp_pa
     db.execute("ANALYZE")
     plan = " ".join(row[-1] for row in db.execute("EXPLAIN QUERY PLAN " + CLAIM_DUE, ("2027", "2027", 64)))
     assert "deliveries_pending" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_sqlite_a_claim_over_1000_receivers_does_not_ask_each_of_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A claim of 8 rows on a store holding rows for 1,000 receivers (an announcement on a hub of 1,000 platforms) runs
+    one read, not one per receiver: that cost about a millisecond per ClientInfo sent."""
+    import asyncio
+
+    from reference_hub.store.sqlite import SqliteStore
+
+    async def body() -> list[str]:
+        store = SqliteStore(str(tmp_path / "claims.db"))
+        await store.open()
+        try:
+            await store.enqueue([delivery(f"d{r}", receiver=f"DE-{r:04}", stream=f"{r}") for r in range(1000)])
+            statements: list[str] = []
+            store.db.set_trace_callback(statements.append)
+            got = await store.claim_deliveries("w1", at(100), at(130), 8, per_receiver=32)
+            store.db.set_trace_callback(None)
+            assert [d.delivery_id for d in got] == [f"d{r}" for r in range(8)]
+            return statements
+        finally:
+            await store.close()
+
+    reads = [s for s in asyncio.run(body()) if s.lstrip().upper().startswith(("SELECT", "WITH"))]
+    assert len(reads) == 1, reads[:3]  # the walk (before: the receivers, then each of the 1,000 asked)
