@@ -26,6 +26,7 @@ from reference_hub.store.outbox import (
     DeliveryQuery,
     DeliveryState,
     OutboxStats,
+    claim_walk_of,
     within_room,
 )
 from reference_hub.store.page import Page
@@ -152,15 +153,18 @@ class MongoOutbox:
         if full:
             query["receiver"] = {"$nin": full}
         if per_receiver is None:
-            docs = await self.deliveries.find(query).sort("seq", ASCENDING).limit(limit * CLAIM_WALK).to_list(None)
+            docs = await self.deliveries.find(query).sort("seq", ASCENDING).limit(limit * 8).to_list(None)
         else:
             # One walk in seq order first (no receiver left out, so a full receiver's backlog ends it at its limit),
             # then, when a receiver without room holds the walk's rows (one back from an outage), receiver by
             # receiver (each one's first few): see store/outbox.within_room.
-            found = self.deliveries.find(walk).sort("seq", ASCENDING).limit(limit * CLAIM_WALK)
-            docs = await found.to_list(None)
-            first, looked = within_room(docs, _receiver_of, limit, room, per_receiver)
-            if len(first) < limit and looked >= limit * CLAIM_WALK:
+            walks, docs, blocked = claim_walk_of(self), [], True
+            if walks.worth_trying():
+                docs = await self.deliveries.find(walk).sort("seq", ASCENDING).limit(limit * CLAIM_WALK).to_list(None)
+                _, blocked = within_room(docs, _receiver_of, limit, room, per_receiver, patience=limit)
+                if blocked:
+                    walks.blocked()
+            if blocked:
                 most = min(limit, max([per_receiver, *room.values()]))
                 docs = []
                 for receiver in await self.deliveries.distinct("receiver", {"state": "PENDING"}):

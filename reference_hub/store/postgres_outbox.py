@@ -26,6 +26,7 @@ from reference_hub.store.outbox import (
     DeliveryQuery,
     DeliveryState,
     OutboxStats,
+    claim_walk_of,
     delivery_filters,
     within_room,
 )
@@ -83,6 +84,11 @@ LEASE_CHOSEN = (
 )
 """Its second step: the lease on the candidates chosen, each still due and free (a row another process leased or
 rescheduled meanwhile is re-checked after its lock is released, and left out)."""
+
+
+UNBOUNDED_WALK = 8
+"""A claim with some receivers bounded (``room``) but no bound for the others looks at this many candidates per
+delivery it may take, so that the bounded receivers do not starve the others of a claim."""
 
 
 def _receiver_of(candidate: Any) -> str:
@@ -196,17 +202,23 @@ class PostgresOutbox:
             rows = await self.pool.fetch(CLAIM_DUE, owner, lease_until, now, limit)
         else:
             full = sorted(receiver for receiver, left in room.items() if left <= 0)
-            # One walk in seq order first, then (per_receiver set, and a receiver without room holding the walk's rows)
-            # receiver by receiver: see store/outbox.within_room. The first walk leaves no receiver out, so that a full
+            # Every receiver bounded: one walk in seq order first, then, when receivers without room block it,
+            # receiver by receiver (store/outbox.within_room). The walk leaves no receiver out, so that a full
             # receiver's backlog ends it at its LIMIT rather than being filtered row by row.
-            walk = await self.pool.fetch(
-                CLAIM_CANDIDATES, now, [] if per_receiver is not None else full, limit * CLAIM_WALK
-            )
-            taken, looked = within_room(walk, _receiver_of, limit, room, per_receiver)
-            if per_receiver is not None and len(taken) < limit and looked >= limit * CLAIM_WALK:
-                most = min(limit, max([per_receiver, *room.values()]))
-                candidates = await self.pool.fetch(CLAIM_CANDIDATES_PER_RECEIVER, now, full, most)
-                taken, _ = within_room(candidates, _receiver_of, limit, room, per_receiver)
+            if per_receiver is None:
+                walk = await self.pool.fetch(CLAIM_CANDIDATES, now, full, limit * UNBOUNDED_WALK)
+                taken, _ = within_room(walk, _receiver_of, limit, room, None)
+            else:
+                walks, taken, blocked = claim_walk_of(self), [], True
+                if walks.worth_trying():
+                    walk = await self.pool.fetch(CLAIM_CANDIDATES, now, [], limit * CLAIM_WALK)
+                    taken, blocked = within_room(walk, _receiver_of, limit, room, per_receiver, patience=limit)
+                    if blocked:
+                        walks.blocked()
+                if blocked:
+                    most = min(limit, max([per_receiver, *room.values()]))
+                    candidates = await self.pool.fetch(CLAIM_CANDIDATES_PER_RECEIVER, now, full, most)
+                    taken, _ = within_room(candidates, _receiver_of, limit, room, per_receiver)
             chosen = [row[0] for row in taken]
             rows = await self.pool.fetch(LEASE_CHOSEN, owner, lease_until, chosen, now) if chosen else []
         rows = sorted(rows, key=lambda r: r[0])

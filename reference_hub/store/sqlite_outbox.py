@@ -20,6 +20,7 @@ from reference_hub.store.outbox import (
     DeliveryQuery,
     DeliveryState,
     OutboxStats,
+    claim_walk_of,
     delivery_filters,
     within_room,
 )
@@ -226,14 +227,20 @@ class SqliteOutbox:
         self, stamp: str, limit: int, room: Mapping[str, int], per_receiver: int | None
     ) -> list[Any] | None:
         """A bounded claim's rows from one walk in seq order (``CLAIM_DUE``), the statement stepped only as far as
-        needed; None when the walk met ``CLAIM_WALK`` times ``limit`` rows before the claim was full (then ask receiver
-        by receiver: see :func:`~reference_hub.store.outbox.within_room`)."""
+        needed; None when the walk was blocked by receivers without room, or is resting after a blocked one (then ask
+        receiver by receiver: see :func:`~reference_hub.store.outbox.within_room` and ``ClaimWalk``)."""
+        walks = claim_walk_of(self)
+        if not walks.worth_trying():
+            return None
         cursor = self.db.execute(CLAIM_DUE, (stamp, stamp, limit * CLAIM_WALK))
         try:
-            rows, looked = within_room(cursor, _receiver_of_row, limit, room, per_receiver)
+            rows, blocked = within_room(cursor, _receiver_of_row, limit, room, per_receiver, patience=limit)
         finally:
             cursor.close()
-        return None if len(rows) < limit and looked >= limit * CLAIM_WALK else rows
+        if blocked:
+            walks.blocked()
+            return None
+        return rows
 
     async def delivered(self, delivery_id: str, owner: str) -> None:
         self.db.execute("DELETE FROM deliveries WHERE delivery_id = ? AND lease_owner = ?", (delivery_id, owner))
