@@ -43,3 +43,17 @@ def test_a_platform_swapping_its_party_id_is_announced_once_an_interval() -> Non
     paced = run("3")
     assert paced["clientinfo_during_swaps"] == 2 * 10 and paced["clientinfo_in_all"] == 4 * 10
     assert run("0")["clientinfo_in_all"] > 4 * 10
+
+
+def test_a_platform_holding_new_party_ids_at_every_change_costs_at_most_what_it_held_and_holds() -> None:
+    """The ``--new-ids`` mode, small: 10 receivers, 10 changes in 2 s, each holding 5 party ids never held before. The
+    first change goes out at once (NL/SWA dropped, 5 added); the rest together after the interval, listing only the 5
+    dropped from the first change and the 5 held at the end: at most 160 ClientInfo PUTs (560 when every id used in
+    the interval was listed)."""
+    args = ("--receivers", "10", "--swaps-per-s", "5", "--seconds", "2", "--interval", "3", "--new-ids", "5")
+    done = run_tool("clientinfo_fanout.py", *args, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(done.stdout)
+    assert result["swaps"] == 10 and result["still_pending_after_a_minute"] == 0
+    assert result["new_ids_per_change"] == 5
+    assert 0 < result["clientinfo_in_all"] <= 16 * 10, result
