@@ -83,6 +83,7 @@ def test_the_other_targets_follow_the_phases_the_run_has() -> None:
             "hub-100k/max": {"server_us": 120.0},
         },
         "registration": {"registrations_per_s": 65.0},
+        "registration_listened": {"registrations_per_s": 47.2, "flow_ms": {"p99": "8300"}},
         "fairness": {"ratio_p99": 1.5},
         "fanout": {
             "plan": {"receivers": 50},
@@ -92,11 +93,15 @@ def test_the_other_targets_follow_the_phases_the_run_has() -> None:
     }
     rows = _other_targets(run)
     assert "1.20 (96 / 80 µs) | met" in rows[0] and "1.50 (120 / 80 µs) | **missed** by 0.25" in rows[1]
-    assert "| ≥ 70 | 65.0 | **missed** by 5.00 |" in rows[2]
-    assert "| ≤ 2 | 1.50 | met |" in rows[3]
-    assert "1200 ms | **missed** by 200.00 ms" in rows[4]
-    assert "| 0 | 1 | " in rows[5] and "met" not in rows[5].rsplit("|", 2)[1]  # one delivery missing in the backlog
-    assert "1,500/s | met" in rows[6]
+    assert "no platform listening" in rows[2] and "| ≥ 70 | 65.0 | **missed** by 5.00 |" in rows[2]
+    assert (
+        "1,000 seeded platforms listening" in rows[3]
+        and "| ≥ 70 | 47.2 (p99 8300 ms) | **missed** by 22.80 |" in rows[3]
+    )
+    assert "| ≤ 2 | 1.50 | met |" in rows[4]
+    assert "1200 ms | **missed** by 200.00 ms" in rows[5]
+    assert "| 0 | 1 | " in rows[6] and "met" not in rows[6].rsplit("|", 2)[1]  # one delivery missing in the backlog
+    assert "1,500/s | met" in rows[7]
     assert _other_targets({}) == []
 
 
@@ -155,3 +160,28 @@ def test_a_server_that_lost_a_worker_during_the_run_is_named(tmp_path: Path) -> 
     [row] = _worker_exits_row(exits)
     assert "**died during the run and were restarted**: hub-100k 1, hub-two 2" in row
     assert _worker_exits_row(None) == []  # a saved run from before the check: no row, rather than a false "none"
+
+
+def test_the_registration_with_listening_platforms_says_what_was_owed_and_what_arrived() -> None:
+    from loadtests.bench import registration_listened_lines
+
+    heard = {
+        "invited": 1000,
+        "users": 50,
+        "seeded": 1000,
+        "ledger": {"registered": 1000, "rotated": 1000, "failed": 0},
+        "elapsed_s": 23.2,
+        "registrations_per_s": 47.2,
+        "server_cores": 1.14,
+        "other_cores": 0.08,
+        "flow_ms": {"p50": "650", "p95": "5000", "p99": "8300"},
+        "hub_cpu_ms_per_flow": 26.65,
+        "clientinfo_during": 27563,
+        "clientinfo_ids_during": 27563,
+        "checks": {"every token A registered": True, "no failed handshake": False},
+    }
+    text = "\n".join(registration_listened_lines(heard))
+    assert "47.2 handshakes+rotations per second" in text and "p99 8300 ms" in text
+    assert "27563 (27563 distinct X-Request-IDs) of 1000000 owed" in text
+    assert "checks: FAILED: no failed handshake" in text
+    assert registration_listened_lines(None) == []
