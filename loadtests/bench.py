@@ -33,7 +33,6 @@ result (CSV, HTML, logs, bench.json) under the results folder. Everything listen
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
 import contextlib
 import json
@@ -369,28 +368,6 @@ class Settings:
     """``sqlite`` (a file per hub) or ``postgresql`` (a database per hub on a throwaway server, loadtests/postgres)."""
 
 
-async def _listen_for_clientinfo(store_url: str, url: str) -> int:
-    """Give every ACTIVE partner of a seeded store a hubclientinfo Receiver at ``url`` (before its hub starts): the
-    seeded parties advertise no endpoints, so a hub on that store announces registrations to nobody."""
-    import msgspec
-
-    from reference_hub.ocpi.models import Endpoint, InterfaceRole
-    from reference_hub.store import PartnerStatus
-    from reference_hub.store.factory import open_store
-
-    store = open_store(store_url)
-    await store.open()
-    try:
-        listening = Endpoint(identifier="hubclientinfo", role=InterfaceRole.RECEIVER, url=url)
-        page = await store.list_partners(statuses=(PartnerStatus.ACTIVE,))
-        for partner in page.items:
-            changed = msgspec.structs.replace(partner, endpoints=[*partner.endpoints, listening])
-            await store.replace_partner(changed, expected_token_hash=partner.token_hash)
-        return len(page.items)
-    finally:
-        await store.close()
-
-
 class Bench:
     def __init__(self, settings: Settings, results: Path, out: Path, command: str) -> None:
         self.s = settings
@@ -438,12 +415,15 @@ class Bench:
     def _code_env(code: Path) -> dict[str, str]:
         return {} if code == ROOT else {"PYTHONPATH": str(code)}
 
-    def seed(self, name: str, parties: int, kind: str | None = None, *, code: Path = ROOT) -> tuple[str, Path]:
+    def seed(
+        self, name: str, parties: int, kind: str | None = None, *, code: Path = ROOT, clientinfo_url: str | None = None
+    ) -> tuple[str, Path]:
         store = self.store_url(name, kind)
         tokens = self.results / "stores" / f"{name}-tokens.txt"
         tokens.parent.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
-        self._cli(store, "seed", "--parties", str(parties), "--export", str(tokens), code=code)
+        listening = ("--clientinfo-url", clientinfo_url) if clientinfo_url else ()
+        self._cli(store, "seed", "--parties", str(parties), "--export", str(tokens), *listening, code=code)
         self.extra.setdefault("seeding_s", {})[name] = round(time.monotonic() - started, 1)
         return store, tokens
 
@@ -733,10 +713,9 @@ class Bench:
         hubclientinfo Receiver (a second load-test peer, counting what it gets): each registration then owes a
         ClientInfo PUT to each of them, 1,000 rows the delivery worker expands and sends while the handshakes go on.
         The first run has no platform listening, so it shows the handshake alone."""
-        store, tokens = self.seed("hub-1k-listened", self.s.small)
         listener = stack.enter_context(PeerProcess())
         url = listener.versions_url.rsplit("/ocpi/", 1)[0] + "/ocpi/2.3.0/receiver/hubclientinfo"
-        asyncio.run(_listen_for_clientinfo(store, url))
+        store, tokens = self.seed("hub-1k-listened", self.s.small, clientinfo_url=url)
         server = self._start(stack, self.hub("hub-1k-listened", store, self.s.small))
         try:
             self.registration(server, store, tokens.read_text().split()[0], listener=listener)

@@ -195,6 +195,12 @@ def _seed_parser(sub: Subparsers) -> None:
     seed.add_argument("--parties", type=whole_number(1), required=True, metavar="N", help="how many parties")
     seed.add_argument("--export", metavar="FILE", help="write one credentials token per line to FILE (mode 0600)")
     seed.add_argument("--prefix", default="", metavar="CC", help="two-letter country code to use (default: varies)")
+    seed.add_argument(
+        "--clientinfo-url",
+        metavar="URL",
+        help="each seeded party also advertises a hubclientinfo Receiver at this http(s) URL, so the hub announces "
+        "every registration to each of them (load tests); default: the seeded parties advertise no endpoints",
+    )
 
 
 def _seed_locations_parser(sub: Subparsers) -> None:
@@ -642,15 +648,22 @@ def rotate_key(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
 
 
-async def _seed(settings: Settings, count: int, out: IO[str] | None, prefix: str) -> int:
+async def _seed(
+    settings: Settings, count: int, out: IO[str] | None, prefix: str, clientinfo_url: str | None = None
+) -> int:
     from reference_hub.hub.tokens import hash_token, new_token
     from reference_hub.ocpi.datetime import DateTime, now
-    from reference_hub.ocpi.models import BusinessDetails, CredentialsRole, Role
+    from reference_hub.ocpi.models import BusinessDetails, CredentialsRole, Endpoint, InterfaceRole, Role
     from reference_hub.store import DuplicateParty, Partner, PartnerStatus
 
     alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     start = now() - timedelta(seconds=count)
+    endpoints = (
+        [Endpoint(identifier="hubclientinfo", role=InterfaceRole.RECEIVER, url=clientinfo_url)]
+        if clientinfo_url
+        else []
+    )
     async with hub_context(settings) as ctx:
         created = 0
         index = 0
@@ -669,6 +682,7 @@ async def _seed(settings: Settings, count: int, out: IO[str] | None, prefix: str
                 outgoing_token=ctx.registrar.vault.encrypt(new_token()),
                 versions_url="http://127.0.0.1:9/seeded/versions",
                 version=OCPI_VERSION,
+                endpoints=endpoints,
                 roles=[
                     CredentialsRole(
                         role=Role.CPO,
@@ -694,9 +708,11 @@ def seed(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.prefix and not (len(args.prefix) == 2 and args.prefix.isalpha()):
         raise CliError(f"--prefix {args.prefix!r} is not a two-letter country code")
+    if args.clientinfo_url is not None and not args.clientinfo_url.startswith(("http://", "https://")):
+        raise CliError(f"--clientinfo-url {args.clientinfo_url!r} is not an http:// or https:// URL")
     out = private_output(args.export) if args.export else None
     try:
-        created = asyncio.run(_seed(settings, args.parties, out, args.prefix))
+        created = asyncio.run(_seed(settings, args.parties, out, args.prefix, args.clientinfo_url))
     finally:
         if out is not None:
             out.close()

@@ -60,6 +60,10 @@ def one_line(result: subprocess.CompletedProcess[str], code: int, *expected: str
         (("invite", "--count", "0"), ("--count", "0 is too small")),
         (("serve", "--workers", "two"), ("--workers", "'two' is not a whole number")),
         (("seed-locations", "--locations", "5", "--owner", "NLCPO"), ("--owner 'NLCPO' is not CC/PID",)),
+        (
+            ("seed", "--parties", "2", "--clientinfo-url", "ftp://x"),
+            ("--clientinfo-url 'ftp://x' is not an http:// or https:// URL",),
+        ),
         (("partners", "list", "DE-ABC"), ("takes no PARTNER_ID",)),
         (("operators", "add"), ("give the operator's NAME",)),
         (("operators", "add", "bad name!"), ("give the operator's NAME",)),
@@ -282,3 +286,29 @@ def test_operators_are_added_listed_and_removed_with_one_line_refusals(tmp_path:
     assert "a-long-enough-password" not in listed.stdout and "$argon2id$" not in listed.stdout
     assert operators("remove", "alice").stdout.strip() == "removed alice"
     one_line(operators("remove", "alice"), EXIT_FAILED, "no operator 'alice'")
+
+
+def test_seeded_parties_can_listen_for_clientinfo_at_one_url(tmp_path: Path) -> None:
+    """``seed --clientinfo-url``: every seeded party advertises a hubclientinfo Receiver there (the bench's registration
+    run with listening platforms); without it they advertise nothing."""
+    import asyncio
+
+    from reference_hub.store import PartnerStatus
+    from reference_hub.store.sqlite import SqliteStore
+
+    url = "http://127.0.0.1:9/ocpi/2.3.0/receiver/hubclientinfo"
+    seeded = hub("seed", "--parties", "3", "--store", "sqlite:///listening.db", "--clientinfo-url", url, cwd=tmp_path)
+    assert seeded.returncode == 0, seeded.stderr
+    assert hub("seed", "--parties", "2", "--store", "sqlite:///quiet.db", cwd=tmp_path).returncode == 0
+
+    async def endpoints(name: str) -> list[list[tuple[str, str, str]]]:
+        store = SqliteStore(str(tmp_path / name))
+        await store.open()
+        try:
+            page = await store.list_partners(statuses=(PartnerStatus.ACTIVE,))
+            return [[(e.identifier, e.role.value, e.url) for e in p.endpoints] for p in page.items]
+        finally:
+            await store.close()
+
+    assert asyncio.run(endpoints("listening.db")) == [[("hubclientinfo", "RECEIVER", url)]] * 3
+    assert asyncio.run(endpoints("quiet.db")) == [[], []]
