@@ -337,6 +337,35 @@ def test_a_rotation_that_changes_the_roles_is_announced_to_the_others(fresh_hub:
     assert sorted(told(3)) == [("RTA", "CONNECTED"), ("RTA", "SUSPENDED"), ("RTB", "CONNECTED")]
 
 
+class _Listened:
+    """A hub with a short ``announcement_interval``, a platform NL/SWA and an eMSP DE/LSN listening for ClientInfo,
+    both registered: what DE/LSN is told of NL's parties."""
+
+    def __init__(self, tmp_path: Path, make_party: Party, interval: float) -> None:
+        self.hub = HubProcess(tmp_path / "hub.db", env={"OCPI_HUB_ANNOUNCEMENT_INTERVAL": str(interval)}).start()
+        try:
+            self.listener = make_party("DE", "LSN", "--role", "EMSP")
+            self.platform = make_party("NL", "SWA")
+            for party in (self.listener, self.platform):
+                answer = party.control("register", {"versions_url": self.hub.versions_url, "token": self.hub.invite()})
+                assert answer["body"]["status_code"] == 1000, answer
+        except BaseException:
+            self.hub.stop()
+            raise
+
+    def told(self) -> list[dict[str, Any]]:
+        """The ClientInfo PUTs DE/LSN got about NL parties, in order."""
+        return [
+            r
+            for r in self.listener.http.get("/control/received").json()
+            if "/receiver/hubclientinfo/NL/" in r["path"] and r["method"] == "PUT"
+        ]
+
+    def latest(self) -> dict[str, str]:
+        """The last status DE/LSN was told of each NL party."""
+        return {r["body"]["party_id"]: r["body"]["status"] for r in self.told()}
+
+
 def test_a_platform_changing_its_roles_at_every_credentials_put_is_announced_once_an_interval(
     tmp_path: Path, make_party: Party
 ) -> None:
@@ -344,24 +373,9 @@ def test_a_platform_changing_its_roles_at_every_credentials_put_is_announced_onc
     platform two ClientInfo PUTs. The others are told at most once per ``announcement_interval`` (each time one
     ClientInfo per party, one correlation id), and what they are told last is where the platform ended up."""
     interval = 2.0
-    hub = HubProcess(tmp_path / "hub.db", env={"OCPI_HUB_ANNOUNCEMENT_INTERVAL": str(interval)}).start()
+    setup = _Listened(tmp_path, make_party, interval)
+    swapper, told, latest = setup.platform, setup.told, setup.latest
     try:
-        listener = make_party("DE", "LSN", "--role", "EMSP")
-        swapper = make_party("NL", "SWA")
-        for party in (listener, swapper):
-            answer = party.control("register", {"versions_url": hub.versions_url, "token": hub.invite()})
-            assert answer["body"]["status_code"] == 1000, answer
-
-        def told() -> list[dict[str, object]]:
-            return [
-                r
-                for r in listener.http.get("/control/received").json()
-                if "/receiver/hubclientinfo/NL/" in r["path"] and r["method"] == "PUT"
-            ]
-
-        def latest() -> dict[str, str]:
-            return {r["body"]["party_id"]: r["body"]["status"] for r in told()}  # type: ignore[index]
-
         deadline = time.monotonic() + 15
         while latest() != {"SWA": "CONNECTED"} and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -378,12 +392,12 @@ def test_a_platform_changing_its_roles_at_every_credentials_put_is_announced_onc
         time.sleep(interval + 0.5)  # anything still owed arrives before it is counted
         assert latest() == final
         swaps = told()[1:]
-        expansions = {r["headers"]["x-correlation-id"] for r in swaps}  # type: ignore[union-attr]
+        expansions = {r["headers"]["x-correlation-id"] for r in swaps}
         most = 2 + int(took / interval)  # the first swap at once, then one per interval, and the last one's
         assert len(expansions) <= most, (len(expansions), took, [r["body"] for r in swaps])
         assert len(swaps) <= 2 * most  # each time one ClientInfo per party (before: 40, two per swap)
     finally:
-        hub.stop()
+        setup.hub.stop()
 
 
 def test_a_platform_holding_new_party_ids_at_every_put_costs_the_others_only_what_it_held_and_holds(
@@ -394,24 +408,9 @@ def test_a_platform_holding_new_party_ids_at_every_put_costs_the_others_only_wha
     holds when it goes out (here 40), not every party id it used in the interval (up to 200); and what they are told
     last of each party is right: the ones it holds now CONNECTED, every other one they were told of SUSPENDED."""
     interval = 3.0
-    hub = HubProcess(tmp_path / "hub.db", env={"OCPI_HUB_ANNOUNCEMENT_INTERVAL": str(interval)}).start()
+    setup = _Listened(tmp_path, make_party, interval)
+    platform, told, latest = setup.platform, setup.told, setup.latest
     try:
-        listener = make_party("DE", "LSN", "--role", "EMSP")
-        platform = make_party("NL", "SWA")
-        for party in (listener, platform):
-            answer = party.control("register", {"versions_url": hub.versions_url, "token": hub.invite()})
-            assert answer["body"]["status_code"] == 1000, answer
-
-        def told() -> list[dict[str, Any]]:
-            return [
-                r
-                for r in listener.http.get("/control/received").json()
-                if "/receiver/hubclientinfo/NL/" in r["path"] and r["method"] == "PUT"
-            ]
-
-        def latest() -> dict[str, str]:
-            return {r["body"]["party_id"]: r["body"]["status"] for r in told()}
-
         held: list[str] = []
         for put in range(10):
             held = [f"{'ABCDEFGHIJ'[put]}{n:02}" for n in range(20)]
@@ -432,7 +431,7 @@ def test_a_platform_holding_new_party_ids_at_every_put_costs_the_others_only_wha
             per_announcement[correlation] = per_announcement.get(correlation, 0) + 1
         assert max(per_announcement.values()) <= 40, per_announcement  # before: one of them listed up to 200
     finally:
-        hub.stop()
+        setup.hub.stop()
 
 
 def test_a_platform_listing_more_party_roles_than_the_hub_takes_gets_2001_and_nothing_changes(
