@@ -797,8 +797,8 @@ class _Announcement(msgspec.Struct, kw_only=True):
 
 
 ADDED = "ADDED"
-"""Marks a party in an announcement row that the platform added at a credentials PUT after the row was written: the
-other platforms were not told it is connected (what they were last told of it, if anything, was SUSPENDED)."""
+"""Marks a party in an announcement row whose first change in that row is the platform adding it at a credentials PUT:
+the other platforms were not told it is connected (what they were last told of it, if anything, was SUSPENDED)."""
 
 
 def _fold(waiting: bytes, new: bytes) -> bytes:

@@ -26,8 +26,7 @@ from reference_hub.store.outbox import (
     DeliveryQuery,
     DeliveryState,
     OutboxStats,
-    claim_walk_of,
-    within_room,
+    WalkingClaims,
 )
 from reference_hub.store.page import Page
 
@@ -81,7 +80,7 @@ def _delivery(doc: Doc) -> Delivery:
     )
 
 
-class MongoOutbox:
+class MongoOutbox(WalkingClaims):
     """Outbox methods; the host class provides ``db``."""
 
     @property
@@ -158,13 +157,11 @@ class MongoOutbox:
             # One walk in seq order first (no receiver left out, so a full receiver's backlog ends it at its limit),
             # then, when a receiver without room holds the walk's rows (one back from an outage), receiver by
             # receiver (each one's first few): see store/outbox.within_room.
-            walks, docs, blocked = claim_walk_of(self), [], True
-            if walks.worth_trying():
+            walked = None
+            if self.claim_walk.worth_trying():
                 docs = await self.deliveries.find(walk).sort("seq", ASCENDING).limit(limit * CLAIM_WALK).to_list(None)
-                _, blocked = within_room(docs, _receiver_of, limit, room, per_receiver, patience=limit)
-                if blocked:
-                    walks.blocked()
-            if blocked:
+                walked = self.claim_walk.take(docs, _receiver_of, limit, room, per_receiver)
+            if walked is None:
                 most = min(limit, max([per_receiver, *room.values()]))
                 docs = []
                 for receiver in await self.deliveries.distinct("receiver", {"state": "PENDING"}):

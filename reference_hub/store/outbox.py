@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import StrEnum
+from functools import cached_property
 from typing import Protocol, TypeVar
 
 import msgspec
@@ -172,22 +173,35 @@ class ClaimWalk:
         self._left = 0
 
     def worth_trying(self) -> bool:
+        """False while resting after a blocked walk (each call counts one claim of the rest)."""
         if self._left:
             self._left -= 1
             return False
         return True
 
-    def blocked(self) -> None:
-        self._left = self._rest
+    def take(
+        self,
+        rows: Iterable[_Row],
+        receiver_of: Callable[[_Row], str],
+        limit: int,
+        room: Mapping[str, int],
+        per_receiver: int | None,
+    ) -> list[_Row] | None:
+        """What the claim takes from the walk ``rows`` (:func:`within_room`), or None when the walk was blocked (then
+        ask receiver by receiver; the next claims rest)."""
+        taken, blocked = within_room(rows, receiver_of, limit, room, per_receiver, patience=limit)
+        if blocked:
+            self._left = self._rest
+            return None
+        return taken
 
 
-def claim_walk_of(store: object) -> ClaimWalk:
-    """The :class:`ClaimWalk` of a store object, made at its first claim."""
-    walk: ClaimWalk | None = getattr(store, "_claim_walk", None)
-    if walk is None:
-        walk = ClaimWalk()
-        store._claim_walk = walk  # type: ignore[attr-defined]
-    return walk
+class WalkingClaims:
+    """Mixed into each store's Outbox: its :class:`ClaimWalk`, made at its first claim."""
+
+    @cached_property
+    def claim_walk(self) -> ClaimWalk:
+        return ClaimWalk()
 
 
 class Outbox(Protocol):
@@ -269,7 +283,7 @@ __all__ = (
     "DeliveryState",
     "Outbox",
     "OutboxStats",
-    "claim_walk_of",
+    "WalkingClaims",
     "delivery_filters",
     "like_literal",
     "within_room",

@@ -26,7 +26,7 @@ from reference_hub.store.outbox import (
     DeliveryQuery,
     DeliveryState,
     OutboxStats,
-    claim_walk_of,
+    WalkingClaims,
     delivery_filters,
     within_room,
 )
@@ -155,7 +155,7 @@ async def insert_deliveries(connection: asyncpg.Connection, deliveries: Sequence
         await connection.executemany(INSERT_DELIVERY, [delivery_row(d) for d in deliveries])
 
 
-class PostgresOutbox:
+class PostgresOutbox(WalkingClaims):
     """Outbox methods; the host class provides ``pool``."""
 
     @property
@@ -209,13 +209,13 @@ class PostgresOutbox:
                 walk = await self.pool.fetch(CLAIM_CANDIDATES, now, full, limit * UNBOUNDED_WALK)
                 taken, _ = within_room(walk, _receiver_of, limit, room, None)
             else:
-                walks, taken, blocked = claim_walk_of(self), [], True
-                if walks.worth_trying():
+                walked = None
+                if self.claim_walk.worth_trying():
                     walk = await self.pool.fetch(CLAIM_CANDIDATES, now, [], limit * CLAIM_WALK)
-                    taken, blocked = within_room(walk, _receiver_of, limit, room, per_receiver, patience=limit)
-                    if blocked:
-                        walks.blocked()
-                if blocked:
+                    walked = self.claim_walk.take(walk, _receiver_of, limit, room, per_receiver)
+                if walked is not None:
+                    taken = walked
+                else:
                     most = min(limit, max([per_receiver, *room.values()]))
                     candidates = await self.pool.fetch(CLAIM_CANDIDATES_PER_RECEIVER, now, full, most)
                     taken, _ = within_room(candidates, _receiver_of, limit, room, per_receiver)

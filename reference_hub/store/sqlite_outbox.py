@@ -20,9 +20,8 @@ from reference_hub.store.outbox import (
     DeliveryQuery,
     DeliveryState,
     OutboxStats,
-    claim_walk_of,
+    WalkingClaims,
     delivery_filters,
-    within_room,
 )
 from reference_hub.store.page import Page
 from reference_hub.store.sqlite_tx import immediate
@@ -164,7 +163,7 @@ stream found through ``deliveries_stream``."""
 INSERT_DELIVERY = f"INSERT INTO deliveries ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
 
 
-class SqliteOutbox:
+class SqliteOutbox(WalkingClaims):
     """Outbox methods; the host class provides ``db``."""
 
     @property
@@ -229,18 +228,13 @@ class SqliteOutbox:
         """A bounded claim's rows from one walk in seq order (``CLAIM_DUE``), the statement stepped only as far as
         needed; None when the walk was blocked by receivers without room, or is resting after a blocked one (then ask
         receiver by receiver: see :func:`~reference_hub.store.outbox.within_room` and ``ClaimWalk``)."""
-        walks = claim_walk_of(self)
-        if not walks.worth_trying():
+        if not self.claim_walk.worth_trying():
             return None
         cursor = self.db.execute(CLAIM_DUE, (stamp, stamp, limit * CLAIM_WALK))
         try:
-            rows, blocked = within_room(cursor, _receiver_of_row, limit, room, per_receiver, patience=limit)
+            return self.claim_walk.take(cursor, _receiver_of_row, limit, room, per_receiver)
         finally:
             cursor.close()
-        if blocked:
-            walks.blocked()
-            return None
-        return rows
 
     async def delivered(self, delivery_id: str, owner: str) -> None:
         self.db.execute("DELETE FROM deliveries WHERE delivery_id = ? AND lease_owner = ?", (delivery_id, owner))
