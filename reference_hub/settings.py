@@ -142,6 +142,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     """Seconds between two ClientInfo announcements of the party-roles one platform changes at its credentials PUTs
     (per hub process); the changes in between are announced together, each party once with its latest status. 0
     announces each change at once. Registrations, unregistrations and an operator's actions are announced at once."""
+    announcement_rate: float = 500.0
+    """ClientInfo PUTs per second one hub process plans from announcements while it is serving requests (0: no
+    bound). An announcement on a hub of 1,000 platforms is 1,000 PUTs, planned a slice at a time when the delivery
+    worker has room; without this bound a registration wave's announcements took the CPU its handshakes needed. A
+    process that serves no request plans them as fast as they are delivered."""
     delivery_lease: float = 30.0
     """Seconds a hub process holds a delivery it is sending; a crashed process's deliveries are taken over after it."""
     delivery_poll: float = 1.0
@@ -264,6 +269,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "delivery_lease": (0.1, 86_400),
     "max_party_roles": (1, 1_000_000),
     "announcement_interval": (0, 86_400),
+    "announcement_rate": (0, 1_000_000),
     "delivery_poll": (0.01, 3600),
     "result_grace": (0, 86_400),
     "alive_after": (0, 86_400 * 7),

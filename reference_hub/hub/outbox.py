@@ -56,7 +56,7 @@ from reference_hub.ocpi.versions import V221
 from reference_hub.settings import Settings
 from reference_hub.store import Partner, PartnerStatus, Store
 from reference_hub.store.desk import KeptExchange
-from reference_hub.store.outbox import Delivery, DeliveryState
+from reference_hub.store.outbox import ANNOUNCEMENTS, Delivery, DeliveryState
 
 log = logging.getLogger("reference_hub.outbox")
 
@@ -167,6 +167,11 @@ class Recipient:
     """Its Receiver endpoint for the module."""
 
 
+_PLANNED_PER_CALL = 16
+"""Announcement rows one look plans at most (:meth:`Deliveries.plan_announcements`), so that it never holds the
+event loop long."""
+
+
 class Deliveries:
     """Plans deliveries and runs the delivery worker of this process."""
 
@@ -210,6 +215,14 @@ class Deliveries:
         """Delivered, still to be removed from the outbox (:meth:`_remove_delivered`)."""
         self._paced: OrderedDict[str, DateTime] = OrderedDict()
         """When each platform's last announcement of a change it made itself was due (see :meth:`announce`)."""
+        self.serving = 0
+        """Requests this process is serving right now (counted by ``app.HubApp``): while there are any, announcements
+        are planned at most at ``announcement_rate`` (:meth:`_plan_when_room`)."""
+        self._announcing = True
+        """An announcement row may be waiting (one was written by this process, a slice left some, or the poll's
+        time came): until a look finds none, the worker looks whenever it has room."""
+        self._plan_after = 0.0
+        """``time.monotonic()`` before which a paced worker plans no next slice."""
 
     # --- planning ----------------------------------------------------------------------------------------------
 
@@ -352,18 +365,21 @@ class Deliveries:
         if Fault.CLIENTINFO_NOT_PUSHED in self._faults:
             return
         changes = [(r.country_code, r.party_id, r.role.value, status) for r in changed.roles]
-        deliveries = await self._client_infos(changed.partner_id, changes, now(), str(uuid.uuid4()))
+        receivers = await self.recipients("hubclientinfo", "RECEIVER", changed.partner_id)
+        deliveries = self._client_infos(receivers, changes, now(), str(uuid.uuid4()))
         if deliveries:
             await self.store.enqueue(deliveries)
             self.wake()
 
     async def announce(self, changed: Partner, status: str, *, by_rotation: bool = False) -> None:
         """:meth:`client_info` for a registration change, planned off the handshake's path: one outbox row now, which
-        the worker expands into the ClientInfo PUTs (:meth:`_expand`).
+        the worker plans into the ClientInfo PUTs a slice of receivers at a time (:meth:`_plan_when_room`).
 
         With 1,000 connected platforms a registration owes about 1,000 ClientInfo PUTs; writing them before answering
-        held registrations to a third of their rate without them. The one row is durable like the PUTs would be
-        (it is in the outbox before the handshake answers), and it is swapped for them in one transaction, so a crash
+        held registrations to a third of their rate without them, and expanding them all as soon as the row was
+        written still took 17 ms of CPU per registration from the handshakes (and filled the outbox with rows it
+        could not send for minutes). The one row is durable like the PUTs would be (it is in the outbox before the
+        handshake answers), and each slice is written with what is left of the row in one transaction, so a crash
         loses no announcement and repeats none under a new X-Request-ID.
 
         A platform's announcements share one stream, and a new one is folded into the one still waiting there
@@ -403,6 +419,7 @@ class Deliveries:
             due=due,
         )
         due = await self.store.enqueue_folded(row, _fold)
+        self._announcing = True
         if by_rotation:
             # When this change goes out, also when it was folded: the waiting row may have been made by another
             # process, due later, and is now due at this one's time (the interval then runs from there); or it was due
@@ -412,24 +429,85 @@ class Deliveries:
         if due <= stamp:
             self.wake()
 
-    async def _expand(self, delivery: Delivery) -> None:
-        """Swap an announcement for its ClientInfo PUTs, planned for the platforms connected now."""
-        what = msgspec.json.decode(delivery.body or b"", type=_Announcement)
-        correlation_id = next((v for k, v in delivery.headers if k == "X-Correlation-ID"), str(uuid.uuid4()))
-        deliveries = await self._client_infos(what.partner_id, what.changes(), now(), correlation_id, what.stamp)
-        if await self.store.replace_delivery(delivery.delivery_id, self.owner, deliveries) and deliveries:
-            self.wake()
+    async def _plan_when_room(self, room: int) -> int:
+        """Plan waiting announcements (:meth:`plan_announcements`) into ``room`` free slots of the worker's pool; how
+        many ClientInfo PUTs it planned.
 
-    async def _client_infos(
+        Called by the worker when its last claim found fewer due deliveries than it had free slots, so announcements
+        go out as fast as they are delivered and no faster: a registration wave leaves one row per platform in the
+        outbox, not 1,000. While the process serves requests, one slice of an eighth of the pool is planned at a
+        time, at most ``announcement_rate`` PUTs a second, so that the handshakes keep the CPU (each of a
+        registration's 1,000 PUTs costs the hub about 250 µs to send)."""
+        if not self._announcing or room <= 0:
+            return 0
+        clock = time.monotonic()
+        rate = self.settings.announcement_rate
+        paced = self.serving > 0 and rate > 0
+        if not paced:
+            return await self.plan_announcements(room)
+        if clock < self._plan_after:
+            return 0
+        planned = await self.plan_announcements(min(room, self._batch()), most=1)
+        self._plan_after = clock + planned / rate
+        return planned
+
+    async def plan_announcements(self, room: int, *, most: int = _PLANNED_PER_CALL, at: DateTime | None = None) -> int:
+        """Swap the next slice of up to ``most`` due announcement rows, oldest first, for their ClientInfo PUTs, at
+        most ``room`` in all (:meth:`_expand`); how many PUTs were planned. ``at``: due as of then (default now)."""
+        planned = 0
+        for _ in range(most):
+            stamp = at or now()
+            lease = DateTime.from_datetime(stamp + timedelta(seconds=self.settings.delivery_lease))
+            rows = await self.store.claim_announcements(self.owner, stamp, lease, 1)
+            if not rows:
+                self._announcing = False
+                break
+            planned += await self._expand(rows[0], room - planned)
+            if planned >= room:
+                break
+        return planned
+
+    def _pace_wait(self, idle: float) -> float:
+        """How long the worker may wait for a send, a wake-up or the poll before it plans the next paced slice."""
+        if not self._announcing or self.serving == 0:
+            return idle
+        return min(idle, max(self._plan_after - time.monotonic(), 0.001))
+
+    async def _expand(self, delivery: Delivery, room: int) -> int:
+        """Swap an announcement's next slice of receivers (those connected now, in partner id order, after the last
+        one planned) for its ClientInfo PUTs, at most ``room`` of them but at least one receiver's, keeping what is
+        left of the row; how many PUTs it planned."""
+        what = msgspec.json.decode(delivery.body or b"", type=_Announcement)
+        changes = what.changes()
+        correlation_id = next((v for k, v in delivery.headers if k == "X-Correlation-ID"), str(uuid.uuid4()))
+        receivers = sorted(
+            (
+                r
+                for r in await self.recipients("hubclientinfo", "RECEIVER", what.partner_id)
+                if r.partner.partner_id > what.after
+            ),
+            key=lambda r: r.partner.partner_id,
+        )
+        take = max(1, room // max(len(changes), 1))
+        now_, rest = receivers[:take], receivers[take:]
+        deliveries = self._client_infos(now_, changes, now(), correlation_id, what.stamp)
+        left = None
+        if rest and changes:
+            left = msgspec.json.encode(msgspec.structs.replace(what, after=now_[-1].partner.partner_id))
+        if not await self.store.replace_delivery(delivery.delivery_id, self.owner, deliveries, rest=left):
+            return 0
+        return len(deliveries)
+
+    def _client_infos(
         self,
-        partner_id: str,
+        receivers: list[Recipient],
         changes: list[tuple[str, str, str, str]],
         stamp: DateTime,
         correlation_id: str,
         last_updated: str | None = None,
     ) -> list[Delivery]:
-        """One ClientInfo PUT per changed party (``(country_code, party_id, role, status)``) of a platform to every
-        other connected platform.
+        """One ClientInfo PUT per changed party (``(country_code, party_id, role, status)``) of a platform to each of
+        ``receivers``.
 
         On a hub of 1,000 platforms this is 1,000 rows per party per change, so what is the same for every receiver
         (the body, the party's key and path) is built once per party, not once per row.
@@ -446,7 +524,7 @@ class Deliveries:
             )
             for cc, pid, role, status in changes
         ]
-        for r in await self.recipients("hubclientinfo", "RECEIVER", partner_id):
+        for r in receivers:
             base = r.url.rstrip("/")
             for path, stream, body in parties:
                 deliveries.append(
@@ -528,7 +606,7 @@ class Deliveries:
                 free = self.settings.delivery_concurrency - len(sending)
                 if free > 0 and (woken or free >= batch or not sending):
                     try:
-                        for delivery in await self._claim(free):
+                        for delivery in await self._claim_or_plan(free):
                             task = asyncio.create_task(self._send_counted(delivery))
                             sending.add(task)
                             task.add_done_callback(sending.discard)
@@ -538,10 +616,14 @@ class Deliveries:
                     await self._remove_delivered()
                 wake = asyncio.ensure_future(self._wake.wait())
                 try:
-                    done, _ = await asyncio.wait({wake, *sending}, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
+                    done, _ = await asyncio.wait(
+                        {wake, *sending}, timeout=self._pace_wait(idle), return_when=asyncio.FIRST_COMPLETED
+                    )
                 finally:
                     wake.cancel()
-                woken = wake in done or not done  # new rows, or the poll's time is up
+                woken = wake in done or not done  # new rows, or the poll's (or the pace's) time is up
+                if not done:
+                    self._announcing = True  # another process's announcement, or one that just became due
         finally:
             for task in sending:
                 task.cancel()
@@ -555,8 +637,9 @@ class Deliveries:
         return max(1, self.settings.delivery_concurrency // 8)
 
     async def deliver_due(self) -> int:
-        """One batch: claim what is due and may be sent now, send it all, wait for every send. Returns how many."""
-        claimed = await self._claim(self.settings.delivery_concurrency)
+        """One batch: claim what is due and may be sent now (announcements planned into the room left first), send it
+        all, wait for every send. Returns how many."""
+        claimed = await self._claim_or_plan(self.settings.delivery_concurrency)
         if claimed:
             await asyncio.gather(*(self._send_counted(d) for d in claimed))
         await self._remove_delivered()
@@ -577,6 +660,14 @@ class Deliveries:
         except Exception:
             self._done[:0] = done  # tried again with the next ones
             raise
+
+    async def _claim_or_plan(self, free: int) -> list[Delivery]:
+        """:meth:`_claim` ``free`` deliveries; when fewer were due, plan announcements into the room left
+        (:meth:`_plan_when_room`) and claim again."""
+        claimed = await self._claim(free)
+        if len(claimed) < free and await self._plan_when_room(free - len(claimed)):
+            claimed += await self._claim(free - len(claimed))
+        return claimed
 
     async def _claim(self, free: int) -> list[Delivery]:
         """Lease up to ``free`` due deliveries, none to a receiver beyond its room (see :meth:`room`), after removing
@@ -619,9 +710,6 @@ class Deliveries:
                 del self._inflight[delivery.receiver]
 
     async def _send(self, delivery: Delivery) -> None:
-        if delivery.receiver == ANNOUNCEMENTS:
-            await self._expand(delivery)
-            return
         partner = await self.directory.partner(delivery.receiver)
         if partner is not None and partner.status is PartnerStatus.SUSPENDED:
             await self._failed(delivery, "the receiver is suspended by the operator", transport=True)
@@ -773,11 +861,6 @@ class Deliveries:
         await self.store.reschedule(delivery, self.owner)
 
 
-ANNOUNCEMENTS = "*announcements"
-"""The receiver of announcement rows: the hub's own worker, which expands each into ClientInfo PUTs. No partner id
-can take this form (they are ``CC-PID``)."""
-
-
 class _Announcement(msgspec.Struct, kw_only=True):
     """What one announcement row holds: whose parties changed, to what, and when."""
 
@@ -790,6 +873,9 @@ class _Announcement(msgspec.Struct, kw_only=True):
     folded list ``[country_code, party_id, role]``, all in ``status``)."""
     stamp: str
     """``last_updated`` of the ClientInfo objects: when the (latest) change happened, not when it was expanded."""
+    after: str = ""
+    """Partner id of the last receiver already planned: the row is planned a slice of receivers at a time, in the
+    order of their partner ids, and this is where the next slice starts ("": none planned yet)."""
 
     def changes(self) -> list[tuple[str, str, str, str]]:
         """``(country_code, party_id, role, status)`` of each party, in the order first announced."""

@@ -21,6 +21,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from reference_hub.ocpi.datetime import DateTime, sortable
 from reference_hub.store.outbox import (
+    ANNOUNCEMENTS,
     CLAIM_WALK,
     Delivery,
     DeliveryQuery,
@@ -148,9 +149,8 @@ class MongoOutbox(WalkingClaims):
         full = [receiver for receiver, left in room.items() if left <= 0]
         free = {"$or": [{"lease_until": None}, {"lease_until": {"$lt": stamp}}]}
         query: Doc = {"state": "PENDING", "due": {"$lte": stamp}, **free}
-        walk = dict(query)
-        if full:
-            query["receiver"] = {"$nin": full}
+        walk = {**query, "receiver": {"$ne": ANNOUNCEMENTS}}
+        query["receiver"] = {"$nin": [ANNOUNCEMENTS, *full]}
         if per_receiver is None:
             docs = await self.deliveries.find(query).sort("seq", ASCENDING).limit(limit * 8).to_list(None)
         else:
@@ -165,10 +165,31 @@ class MongoOutbox(WalkingClaims):
                 most = min(limit, max([per_receiver, *room.values()]))
                 docs = []
                 for receiver in await self.deliveries.distinct("receiver", {"state": "PENDING"}):
-                    if room.get(receiver, per_receiver) > 0:
+                    if receiver != ANNOUNCEMENTS and room.get(receiver, per_receiver) > 0:
                         found = self.deliveries.find({**query, "receiver": receiver}).sort("seq", ASCENDING)
                         docs += await found.limit(most).to_list(None)
                 docs.sort(key=lambda doc: doc["seq"])
+        return await self._lease(docs, owner, lease_until, limit, room, per_receiver, free)
+
+    async def claim_announcements(self, owner: str, now: DateTime, lease_until: DateTime, limit: int) -> list[Delivery]:
+        stamp = _ts(now)
+        free = {"$or": [{"lease_until": None}, {"lease_until": {"$lt": stamp}}]}
+        query = {"receiver": ANNOUNCEMENTS, "state": "PENDING", "due": {"$lte": stamp}, **free}
+        docs = await self.deliveries.find(query).sort("seq", ASCENDING).limit(limit).to_list(None)
+        return await self._lease(docs, owner, lease_until, limit, {}, None, free)
+
+    async def _lease(
+        self,
+        docs: list[Doc],
+        owner: str,
+        lease_until: DateTime,
+        limit: int,
+        room: dict[str, int],
+        per_receiver: int | None,
+        free: Doc,
+    ) -> list[Delivery]:
+        """Lease ``docs`` (candidates, oldest first) up to ``limit``, each the oldest pending of its stream and within
+        its receiver's room, one conditional update each."""
         claimed: list[Delivery] = []
         streams: set[str] = set()
         for doc in docs:
@@ -200,7 +221,9 @@ class MongoOutbox(WalkingClaims):
         if delivery_ids:
             await self.deliveries.delete_many({"_id": {"$in": list(delivery_ids)}, "lease_owner": owner})
 
-    async def replace_delivery(self, delivery_id: str, owner: str, deliveries: list[Delivery]) -> bool:
+    async def replace_delivery(
+        self, delivery_id: str, owner: str, deliveries: list[Delivery], *, rest: bytes | None = None
+    ) -> bool:
         async def swap(session: AsyncClientSession | None) -> bool:
             # Without transactions (a standalone server) the new deliveries are written first: a crash between the
             # two writes repeats an announcement rather than losing it.
@@ -221,7 +244,17 @@ class MongoOutbox(WalkingClaims):
                     session=session,
                 )
                 await self.deliveries.insert_many([delivery_document(d) for d in deliveries], session=session)
-            await self.deliveries.delete_one({"_id": delivery_id, "lease_owner": owner}, session=session)
+            if rest is None:
+                await self.deliveries.delete_one({"_id": delivery_id, "lease_owner": owner}, session=session)
+            else:
+                await self.deliveries.update_one(
+                    {"_id": delivery_id, "lease_owner": owner},
+                    {
+                        "$set": {"body": rest.decode(), "lease_owner": None, "lease_until": None},
+                        "$inc": {"attempts": 1},
+                    },
+                    session=session,
+                )
             return True
 
         return await self._atomic(swap)

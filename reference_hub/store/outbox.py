@@ -20,6 +20,11 @@ import msgspec
 from reference_hub.ocpi.datetime import DateTime
 from reference_hub.store.page import Page
 
+ANNOUNCEMENTS = "*announcements"
+"""The receiver of announcement rows: not a partner but the hub's own delivery worker, which plans each such row into
+deliveries a slice at a time (``hub/outbox.py``). No partner id starts with ``*``. An ordinary claim never takes these
+rows (:meth:`Outbox.claim_deliveries`); :meth:`Outbox.claim_announcements` does, when the worker has room for more."""
+
 
 class DeliveryState(StrEnum):
     PENDING = "PENDING"
@@ -231,7 +236,13 @@ class Outbox(Protocol):
     ) -> list[Delivery]:
         """Lease up to ``limit`` due PENDING deliveries, each the oldest pending one of its stream, whose lease is free
         or expired, oldest first; at most ``room[r]`` of receiver ``r`` (0: none) and ``per_receiver`` of a receiver
-        not in ``room`` (None: no bound), so that one receiver's backlog cannot fill a claim."""
+        not in ``room`` (None: no bound), so that one receiver's backlog cannot fill a claim. Never a row of
+        :data:`ANNOUNCEMENTS`, and those rows cost an ordinary claim nothing however many wait (each store keeps them
+        out of the walk's index), so announcements waiting their turn never hold up a delivery."""
+
+    async def claim_announcements(self, owner: str, now: DateTime, lease_until: DateTime, limit: int) -> list[Delivery]:
+        """Lease up to ``limit`` due rows of :data:`ANNOUNCEMENTS`, oldest first, each the oldest pending row of its
+        stream, whose lease is free or expired."""
 
     async def delivered(self, delivery_id: str, owner: str) -> None:
         """Remove a delivery that reached its receiver (only while ``owner`` holds its lease)."""
@@ -239,10 +250,17 @@ class Outbox(Protocol):
     async def delivered_many(self, delivery_ids: Sequence[str], owner: str) -> None:
         """Remove deliveries that reached their receivers, in one write (those ``owner`` still holds the lease of)."""
 
-    async def replace_delivery(self, delivery_id: str, owner: str, deliveries: list[Delivery]) -> bool:
+    async def replace_delivery(
+        self, delivery_id: str, owner: str, deliveries: list[Delivery], *, rest: bytes | None = None
+    ) -> bool:
         """Swap a leased delivery for ``deliveries`` in one transaction (an announcement the worker expands into one
         delivery per receiver): a crash leaves either the one or all the others. False, and nothing written, when
         ``owner`` no longer holds the lease.
+
+        With ``rest``, the leased row stays for what is left of it: its body becomes ``rest``, one more attempt is
+        counted (so nothing is folded into it any more: receivers already planned were told what it said) and its
+        lease is released, in the same transaction as the new deliveries. An announcement to 1,000 platforms is so
+        planned a slice of receivers at a time.
 
         A delivery of the same stream as a new one that was never tried (PENDING, no attempt, never leased) is
         dropped with the swap: for ClientInfo the stream is one party at one receiver, and only its latest status
@@ -276,6 +294,7 @@ class Outbox(Protocol):
 
 
 __all__ = (
+    "ANNOUNCEMENTS",
     "CLAIM_WALK",
     "ClaimWalk",
     "Delivery",

@@ -39,7 +39,8 @@ INSERT_DELIVERY = f"INSERT INTO deliveries ({_COLUMNS}) VALUES ($1, $2, $3, $4, 
 CLAIM_DUE = (
     "UPDATE deliveries AS d SET lease_owner = $1, lease_until = $2 FROM ("
     " SELECT c.seq FROM deliveries AS c"
-    " WHERE c.state = 'PENDING' AND c.due <= $3 AND (c.lease_until IS NULL OR c.lease_until < $3)"
+    " WHERE c.state = 'PENDING' AND c.receiver <> '*announcements' AND c.due <= $3"
+    " AND (c.lease_until IS NULL OR c.lease_until < $3)"
     " AND NOT EXISTS (SELECT 1 FROM deliveries AS e WHERE e.stream = c.stream AND e.state = 'PENDING'"
     " AND e.seq < c.seq)"
     " ORDER BY c.seq LIMIT $4 FOR UPDATE SKIP LOCKED) AS due"
@@ -50,7 +51,8 @@ CLAIM_DUE = (
 
 CLAIM_CANDIDATES = (
     "SELECT c.seq, c.receiver FROM deliveries AS c"
-    " WHERE c.state = 'PENDING' AND c.due <= $1 AND (c.lease_until IS NULL OR c.lease_until < $1)"
+    " WHERE c.state = 'PENDING' AND c.receiver <> '*announcements' AND c.due <= $1"
+    " AND (c.lease_until IS NULL OR c.lease_until < $1)"
     " AND c.receiver <> ALL($2::text[])"
     " AND NOT EXISTS (SELECT 1 FROM deliveries AS e WHERE e.stream = c.stream AND e.state = 'PENDING'"
     " AND e.seq < c.seq)"
@@ -69,12 +71,25 @@ CLAIM_CANDIDATES_PER_RECEIVER = (
     "  AND NOT EXISTS (SELECT 1 FROM deliveries AS e WHERE e.stream = c.stream AND e.state = 'PENDING'"
     "  AND e.seq < c.seq)"
     "  ORDER BY c.seq LIMIT $3) AS c"
-    " WHERE r.receiver IS NOT NULL AND r.receiver <> ALL($2::text[])"
+    " WHERE r.receiver IS NOT NULL AND r.receiver <> '*announcements' AND r.receiver <> ALL($2::text[])"
     " ORDER BY c.seq"
 )
 """The same candidates taken receiver by receiver (each receiver's first few, through ``deliveries_receiver``, found
 by a skip-scan of that index): one walk in seq order sees only the oldest rows, and a receiver back from an outage
 holds thousands of those, so the others would wait for its whole backlog. Used when every receiver is bounded."""
+
+CLAIM_ANNOUNCEMENTS = (
+    "UPDATE deliveries AS d SET lease_owner = $1, lease_until = $2 FROM ("
+    " SELECT c.seq FROM deliveries AS c"
+    " WHERE c.receiver = '*announcements' AND c.state = 'PENDING' AND c.due <= $3"
+    " AND (c.lease_until IS NULL OR c.lease_until < $3)"
+    " AND NOT EXISTS (SELECT 1 FROM deliveries AS e WHERE e.stream = c.stream AND e.state = 'PENDING'"
+    " AND e.seq < c.seq)"
+    " ORDER BY c.seq LIMIT $4 FOR UPDATE SKIP LOCKED) AS due"
+    " WHERE d.seq = due.seq RETURNING d.seq, d.delivery_id, d.receiver, d.stream, d.method, d.url, d.headers, d.body,"
+    " d.created, d.due, d.attempts, d.state, d.last_error"
+)
+"""The announcement rows no ordinary claim takes (``ANNOUNCEMENTS``), through ``deliveries_receiver``."""
 
 LEASE_CHOSEN = (
     "UPDATE deliveries SET lease_owner = $1, lease_until = $2 WHERE seq = ANY($3::bigint[]) AND state = 'PENDING'"
@@ -224,6 +239,10 @@ class PostgresOutbox(WalkingClaims):
         rows = sorted(rows, key=lambda r: r[0])
         return [_delivery(tuple(row)[1:]) for row in rows]
 
+    async def claim_announcements(self, owner: str, now: DateTime, lease_until: DateTime, limit: int) -> list[Delivery]:
+        rows = sorted(await self.pool.fetch(CLAIM_ANNOUNCEMENTS, owner, lease_until, now, limit), key=lambda r: r[0])
+        return [_delivery(tuple(row)[1:]) for row in rows]
+
     async def delivered(self, delivery_id: str, owner: str) -> None:
         await self.pool.execute(
             "DELETE FROM deliveries WHERE delivery_id = $1 AND lease_owner = $2", delivery_id, owner
@@ -237,11 +256,22 @@ class PostgresOutbox(WalkingClaims):
                 owner,
             )
 
-    async def replace_delivery(self, delivery_id: str, owner: str, deliveries: list[Delivery]) -> bool:
+    async def replace_delivery(
+        self, delivery_id: str, owner: str, deliveries: list[Delivery], *, rest: bytes | None = None
+    ) -> bool:
         async with self.pool.acquire() as connection, connection.transaction():
-            status = await connection.execute(
-                "DELETE FROM deliveries WHERE delivery_id = $1 AND lease_owner = $2", delivery_id, owner
-            )
+            if rest is None:
+                status = await connection.execute(
+                    "DELETE FROM deliveries WHERE delivery_id = $1 AND lease_owner = $2", delivery_id, owner
+                )
+            else:
+                status = await connection.execute(
+                    "UPDATE deliveries SET body = $1, attempts = attempts + 1, lease_owner = NULL, lease_until = NULL"
+                    " WHERE delivery_id = $2 AND lease_owner = $3",
+                    rest,
+                    delivery_id,
+                    owner,
+                )
             if rowcount(status) != 1:
                 return False
             if deliveries:

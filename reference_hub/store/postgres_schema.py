@@ -188,12 +188,21 @@ CREATE TABLE partner_removals (
 CREATE INDEX partner_removals_removed ON partner_removals (removed);
 """
 
+_SENDABLE = """
+-- Claims walk the pending deliveries in order but never take an announcement row (the worker plans those into
+-- deliveries when it has room, see hub/outbox.py): this index leaves them out, so the thousands that wait in a
+-- registration wave cost a claim nothing. It replaces deliveries_pending, which held them.
+CREATE INDEX deliveries_sendable ON deliveries (seq) WHERE state = 'PENDING' AND receiver <> '*announcements';
+DROP INDEX deliveries_pending;
+"""
+
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "partners, invitations, objects, outbox, callbacks, change notification", _BASE),
     (2, "leases and last-heard times shared by hub processes", _COORDINATION),
     (3, "invitation labels and expiry, operators, audit log, kept exchanges, health marks", _DESK),
     (4, "an index of partners by status, in list order", _PARTNER_STATUS),
     (5, "removed partners, for the per-process caches of partners", _PARTNER_REMOVALS),
+    (6, "the pending deliveries' index without the announcement rows", _SENDABLE),
 )
 """(version, what it adds, SQL), in order."""
 

@@ -15,6 +15,7 @@ import msgspec
 
 from reference_hub.ocpi.datetime import DateTime, sortable
 from reference_hub.store.outbox import (
+    ANNOUNCEMENTS,
     CLAIM_WALK,
     Delivery,
     DeliveryQuery,
@@ -45,19 +46,23 @@ CREATE TABLE IF NOT EXISTS deliveries (
     lease_until TEXT
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, due);
-CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (state, seq);
+DROP INDEX IF EXISTS deliveries_pending;
+CREATE INDEX IF NOT EXISTS deliveries_sendable ON deliveries (state, seq) WHERE receiver <> '*announcements';
 CREATE INDEX IF NOT EXISTS deliveries_stream ON deliveries (stream, state, seq);
 CREATE INDEX IF NOT EXISTS deliveries_receiver ON deliveries (receiver, state);
 """
 
 _COLUMNS = "delivery_id, receiver, stream, method, url, headers, body, created, due, attempts, state, last_error"
 
-# The oldest claimable deliveries, walked in seq order through deliveries_pending so that LIMIT stops the walk early.
+# The oldest claimable deliveries, walked in seq order through deliveries_sendable so that LIMIT stops the walk early.
 # Left to itself the planner picks deliveries_due and sorts every due row before taking the first few: with a backlog
 # of 20,000 that is 30 ms per claim, and the backlog then grows faster than it drains. Used when no receiver is bounded.
+# The index leaves the announcement rows out (``ANNOUNCEMENTS``, claimed by CLAIM_RECEIVER alone): in a registration
+# wave thousands of them wait, oldest of all, and a walk that stepped over them would pay for each at every claim.
 CLAIM_DUE = (
-    f"SELECT seq, {_COLUMNS} FROM deliveries AS d INDEXED BY deliveries_pending"  # noqa: S608
-    " WHERE d.state = 'PENDING' AND d.due <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)"
+    f"SELECT seq, {_COLUMNS} FROM deliveries AS d INDEXED BY deliveries_sendable"  # noqa: S608
+    " WHERE d.receiver <> '*announcements'"
+    " AND d.state = 'PENDING' AND d.due <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)"
     " AND NOT EXISTS (SELECT 1 FROM deliveries AS e"
     "  WHERE e.stream = d.stream AND e.state = 'PENDING' AND e.seq < d.seq)"
     " ORDER BY d.seq LIMIT ?"
@@ -209,6 +214,8 @@ class SqliteOutbox(WalkingClaims):
                 else:
                     rows = []
                     for (receiver,) in db.execute(RECEIVERS).fetchall():
+                        if receiver == ANNOUNCEMENTS:
+                            continue
                         left = (room or {}).get(receiver, per_receiver)
                         wanted = limit if left is None else min(left, limit)
                         if wanted > 0:
@@ -220,6 +227,16 @@ class SqliteOutbox(WalkingClaims):
                     "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE seq = ?",
                     [(owner, _ts(lease_until), row[0]) for row in rows],
                 )
+        return [_delivery(row[1:]) for row in rows]
+
+    async def claim_announcements(self, owner: str, now: DateTime, lease_until: DateTime, limit: int) -> list[Delivery]:
+        stamp = _ts(now)
+        with immediate(self.db) as db:
+            rows = db.execute(CLAIM_RECEIVER, (ANNOUNCEMENTS, stamp, stamp, limit)).fetchall()
+            db.executemany(
+                "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE seq = ?",
+                [(owner, _ts(lease_until), row[0]) for row in rows],
+            )
         return [_delivery(row[1:]) for row in rows]
 
     def _walk_within_room(
@@ -247,12 +264,21 @@ class SqliteOutbox(WalkingClaims):
                     [(delivery_id, owner) for delivery_id in delivery_ids],
                 )
 
-    async def replace_delivery(self, delivery_id: str, owner: str, deliveries: list[Delivery]) -> bool:
+    async def replace_delivery(
+        self, delivery_id: str, owner: str, deliveries: list[Delivery], *, rest: bytes | None = None
+    ) -> bool:
         with immediate(self.db) as db:
-            gone = db.execute(
-                "DELETE FROM deliveries WHERE delivery_id = ? AND lease_owner = ?", (delivery_id, owner)
-            ).rowcount
-            if gone != 1:
+            if rest is None:
+                held = db.execute(
+                    "DELETE FROM deliveries WHERE delivery_id = ? AND lease_owner = ?", (delivery_id, owner)
+                ).rowcount
+            else:
+                held = db.execute(
+                    "UPDATE deliveries SET body = ?, attempts = attempts + 1, lease_owner = NULL, lease_until = NULL"
+                    " WHERE delivery_id = ? AND lease_owner = ?",
+                    (rest, delivery_id, owner),
+                ).rowcount
+            if held != 1:
                 return False
             if deliveries:
                 db.execute(_SUPERSEDED, (msgspec.json.encode(sorted({d.stream for d in deliveries})).decode(),))

@@ -11,7 +11,7 @@ from reference_hub.ocpi.datetime import DateTime
 from reference_hub.store.base import Conflict
 from reference_hub.store.callbacks import CallbackState
 from reference_hub.store.mongo import MongoStore
-from reference_hub.store.outbox import Delivery, DeliveryState
+from reference_hub.store.outbox import ANNOUNCEMENTS, Delivery, DeliveryState
 from tests.contract.test_object_store_contract import obj
 from tests.contract.test_store_contract import TRANSACTIONS, Backend, Harness, backend, run
 
@@ -143,8 +143,8 @@ def test_a_leased_delivery_is_swapped_for_others_only_by_its_lease_holder(backen
     """An announcement row becomes one delivery per receiver in one step: all or nothing, and only by its worker."""
 
     async def body(h: Harness) -> None:
-        await h.store.enqueue([delivery("ann", receiver="*announcements", stream="ann")])
-        assert await claim(h) == ["ann"]
+        await h.store.enqueue([delivery("ann", receiver=ANNOUNCEMENTS, stream="ann")])
+        assert await claim_announcements(h) == ["ann"]
         parts = [delivery(f"ci{n}", receiver=f"NL-R{n}", stream=f"r{n}", created=5) for n in range(3)]
         assert await h.store.replace_delivery("ann", "w2", parts) is False  # not w2's lease: nothing written
         pending = await h.store.list_deliveries(receiver=None, state=DeliveryState.PENDING, limit=9)
@@ -157,6 +157,46 @@ def test_a_leased_delivery_is_swapped_for_others_only_by_its_lease_holder(backen
     run(backend, body)
 
 
+def test_announcement_rows_are_claimed_only_as_such_and_planned_a_slice_at_a_time(backend: Backend) -> None:
+    """No ordinary claim takes an announcement row, bounded or not, however old; the worker claims it on its own and
+    swaps it for a slice of deliveries, keeping the rest of it, which then takes no fold and is claimable again."""
+
+    async def body(h: Harness) -> None:
+        store = h.store
+        await store.enqueue([delivery("ann", receiver=ANNOUNCEMENTS, stream="ann", created=1)])
+        await store.enqueue([delivery("push", stream="p", created=2)])
+        assert await claim(h) == ["push"]
+        got = await store.claim_deliveries("w1", at(100), at(130), 10, room={"DE-MSP": 5}, per_receiver=5)
+        assert got == []  # the push is leased already, and the announcement is not for ordinary claims
+        got = await store.claim_deliveries("w1", at(100), at(130), 10, room={ANNOUNCEMENTS: 5}, per_receiver=None)
+        assert got == []
+        assert await claim_announcements(h) == ["ann"]
+        assert await claim_announcements(h, owner="w2") == []  # leased
+        parts = [delivery(f"ci{n}", receiver=f"NL-R{n}", stream=f"r{n}", created=5) for n in range(2)]
+        assert await store.replace_delivery("ann", "w2", parts, rest=b"second") is False  # not w2's lease
+        assert await store.replace_delivery("ann", "w1", parts, rest=b"second") is True
+        pending = await store.list_deliveries(receiver=None, state=DeliveryState.PENDING, limit=9)
+        assert [d.delivery_id for d in pending] == ["ann", "push", "ci0", "ci1"]
+        [left] = [d for d in pending if d.delivery_id == "ann"]
+        assert (left.body, left.attempts) == (b"second", 1)
+        # A later announcement of the stream waits behind it as a row of its own (what was planned told receivers
+        # the first one's content; folding into it now would keep the change from them).
+        later = delivery("ann2", receiver=ANNOUNCEMENTS, stream="ann", created=6)
+        later.body = b"third"
+        await store.enqueue_folded(later, lambda old, new: old + new)
+        assert await claim_announcements(h, owner="w2") == ["ann"]  # its lease was released; ann2 waits behind it
+        assert await store.replace_delivery("ann", "w2", [delivery("ci9", receiver="NL-R9", stream="r9")]) is True
+        assert await claim_announcements(h, owner="w3") == ["ann2"]
+        pending = await store.list_deliveries(receiver=ANNOUNCEMENTS, state=DeliveryState.PENDING, limit=9)
+        assert [(d.delivery_id, d.body) for d in pending] == [("ann2", b"third")]
+
+    run(backend, body)
+
+
+async def claim_announcements(h: Harness, owner: str = "w1", now: float = 100) -> list[str]:
+    return [d.delivery_id for d in await h.store.claim_announcements(owner, at(now), at(now + 30), 10)]
+
+
 def test_a_swap_drops_only_the_never_tried_deliveries_of_its_streams(backend: Backend) -> None:
     """A party that changes again before a receiver was told: the untried ClientInfo of that party at that receiver is
     replaced by the new one; one tried already (it may have arrived) or being sent is kept, and so are other streams."""
@@ -165,13 +205,14 @@ def test_a_swap_drops_only_the_never_tried_deliveries_of_its_streams(backend: Ba
         store = h.store
         await store.enqueue(
             [
-                delivery("ann", receiver="*announcements", stream="ann"),
+                delivery("ann", receiver=ANNOUNCEMENTS, stream="ann"),
                 delivery("tried", receiver="NL-R2", stream="r2"),
                 delivery("leased", receiver="NL-R3", stream="r3"),
             ]
         )
+        assert await claim_announcements(h) == ["ann"]
         claimed = await store.claim_deliveries("w1", at(100), at(130), 10)
-        assert sorted(d.delivery_id for d in claimed) == ["ann", "leased", "tried"]
+        assert sorted(d.delivery_id for d in claimed) == ["leased", "tried"]
         tried = next(d for d in claimed if d.delivery_id == "tried")
         tried.attempts, tried.due = 1, at(0)  # sent once, failed: it may have reached the receiver
         await store.reschedule(tried, "w1")
@@ -195,9 +236,7 @@ def test_a_delivery_folds_into_the_newest_row_of_its_stream_only_while_that_was_
         return old + b"+" + new
 
     def numbered(did: str, stream: str = "ann", due: float = 0) -> Delivery:
-        return msgspec.structs.replace(
-            delivery(did, receiver="*announcements", stream=stream, due=due), body=did.encode()
-        )
+        return msgspec.structs.replace(delivery(did, receiver=ANNOUNCEMENTS, stream=stream, due=due), body=did.encode())
 
     async def bodies(h: Harness) -> list[tuple[str, bytes | None]]:
         pending = await h.store.list_deliveries(receiver=None, state=DeliveryState.PENDING, limit=20)
@@ -209,14 +248,14 @@ def test_a_delivery_folds_into_the_newest_row_of_its_stream_only_while_that_was_
         assert await store.enqueue_folded(numbered("a2", due=80), fold) == at(50)  # folded, due with a1
         assert await store.enqueue_folded(numbered("b1", stream="other"), fold) == at(0)  # another stream
         assert await bodies(h) == [("a1", b"a1+a2"), ("b1", b"b1")]
-        assert await claim(h, now=10) == ["b1"]  # a1 kept the earlier due time (50), not a2's (80)
+        assert await claim_announcements(h, now=10) == ["b1"]  # a1 kept the earlier due time (50), not a2's (80)
         await store.delivered("b1", "w1")
-        assert await claim(h, owner="w2", now=60) == ["a1"]
+        assert await claim_announcements(h, owner="w2", now=60) == ["a1"]
         assert await store.enqueue_folded(numbered("a3", due=90), fold) == at(90)  # a1 is being expanded: a3 waits
         assert await store.enqueue_folded(numbered("a4", due=65), fold) == at(65)  # folded: now due at a4's time
         assert await bodies(h) == [("a1", b"a1+a2"), ("a3", b"a3+a4")]
         assert await store.replace_delivery("a1", "w2", []) is True
-        [a3] = await store.claim_deliveries("w3", at(70), at(100), 10)
+        [a3] = await store.claim_announcements("w3", at(70), at(100), 10)
         a3.attempts = 1  # tried once (a row of any stream): it may have reached its receiver, so it is not rewritten
         await store.reschedule(a3, "w3")
         assert await store.enqueue_folded(numbered("a5"), fold) == at(0)
@@ -317,12 +356,14 @@ def test_sqlite_claims_walk_the_pending_index_without_sorting_the_backlog(tmp_pa
     )
     db.execute("ANALYZE")
     plan = " ".join(row[-1] for row in db.execute("EXPLAIN QUERY PLAN " + CLAIM_DUE, ("2027", "2027", 64)))
-    assert "deliveries_pending" in plan and "TEMP B-TREE" not in plan, plan
+    assert "deliveries_sendable" in plan and "TEMP B-TREE" not in plan, plan
 
 
 def test_sqlite_a_claim_over_1000_receivers_does_not_ask_each_of_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A claim of 8 rows on a store holding rows for 1,000 receivers (an announcement on a hub of 1,000 platforms) runs
-    one read, not one per receiver: that cost about a millisecond per ClientInfo sent."""
+    one read, not one per receiver: that cost about a millisecond per ClientInfo sent. Nor do 1,000 announcement rows
+    waiting to be planned, older than every delivery (a registration wave), make it ask receiver by receiver: the walk
+    never sees them."""
     import asyncio
 
     from reference_hub.store.sqlite import SqliteStore
@@ -331,6 +372,7 @@ def test_sqlite_a_claim_over_1000_receivers_does_not_ask_each_of_them(tmp_path) 
         store = SqliteStore(str(tmp_path / "claims.db"))
         await store.open()
         try:
+            await store.enqueue([delivery(f"a{r}", receiver=ANNOUNCEMENTS, stream=f"a{r}") for r in range(1000)])
             await store.enqueue([delivery(f"d{r}", receiver=f"DE-{r:04}", stream=f"{r}") for r in range(1000)])
             statements: list[str] = []
             store.db.set_trace_callback(statements.append)

@@ -115,11 +115,14 @@ def test_an_older_schema_is_upgraded_keeping_its_data(postgres_url: str) -> None
             assert "DE-OLD" in (await store.partners_removed(cursor))[0]  # noted in the table of version 5
         finally:
             await store.close()
-        assert await applied_versions(postgres_url) == [1, 2, 3, 4, 5]
+        assert await applied_versions(postgres_url) == [1, 2, 3, 4, 5, 6]
         connection = await asyncpg.connect(postgres_url)
         try:
             indexes = await connection.fetch("SELECT indexname FROM pg_indexes WHERE tablename = 'partners'")
             assert "partners_status" in {row[0] for row in indexes}
+            indexes = await connection.fetch("SELECT indexname FROM pg_indexes WHERE tablename = 'deliveries'")
+            names = {row[0] for row in indexes}
+            assert "deliveries_sendable" in names and "deliveries_pending" not in names  # version 6
         finally:
             await connection.close()
 
@@ -326,9 +329,9 @@ def test_claims_walk_the_pending_index_without_sorting_the_backlog(postgres_url:
             finally:
                 await connection.close()
             nodes = _nodes(plan)
-            assert "deliveries_pending" in {n.get("Index Name") for n in nodes}, plan
+            assert "deliveries_sendable" in {n.get("Index Name") for n in nodes}, plan
             assert not any(n["Node Type"] == "Sort" for n in nodes), plan
-            walked = [n for n in nodes if n.get("Index Name") == "deliveries_pending"]
+            walked = [n for n in nodes if n.get("Index Name") == "deliveries_sendable"]
             assert walked[0]["Actual Rows"] <= 64, plan
         finally:
             await store.close()

@@ -24,7 +24,7 @@ from reference_hub.hub.client import Answer, Outcome
 from reference_hub.hub.frontdoor import Exchange, Reply
 from reference_hub.hub.services import HubContext
 from reference_hub.hub.tokens import authorization_header, hash_token
-from reference_hub.ocpi.datetime import now
+from reference_hub.ocpi.datetime import DateTime, now
 from reference_hub.ocpi.errors import OcpiError
 from reference_hub.ocpi.headers import RoutingHeaders
 from reference_hub.ocpi.models import BusinessDetails, CredentialsRole, Endpoint, InterfaceRole, Role
@@ -417,6 +417,11 @@ class Hub:
     async def deliver(self) -> int:
         """One round of the delivery worker: send what is due (through the stand-in), wait for every send."""
         return await self.ctx.deliveries.deliver_due()
+
+    async def plan(self, at: DateTime | None = None) -> int:
+        """The worker's planning step alone: every announcement row due (as of ``at``, default now) swapped for its
+        ClientInfo PUTs, none sent; how many PUTs."""
+        return await self.ctx.deliveries.plan_announcements(1_000_000, most=1_000, at=at)
 
 
 HubFactory = Callable[..., Awaitable[Hub]]

@@ -191,7 +191,7 @@ async def test_clientinfo_tells_every_other_platform_about_each_party_of_the_one
             continue
         [announcement] = await hub.outbox()  # one row on the change's path; the worker expands it
         assert announcement.receiver == ANNOUNCEMENTS and hub.client.calls == []
-        assert await hub.deliver() == 1 and hub.client.calls == []  # expanding sends nothing yet
+        assert await hub.plan() == 2 and hub.client.calls == []  # planning sends nothing
         planned = await hub.outbox()
         assert sorted(d.url.rsplit("/hubclientinfo/", 1)[1] for d in planned) == ["DE/TW2", "DE/TWO"]
         assert {d.receiver for d in planned} == {cpo.partner_id}  # not itself, not a platform without the Receiver
@@ -211,13 +211,13 @@ async def test_an_announcement_is_swapped_for_its_clientinfos_only_by_the_worker
     stamp = now()
     later = DateTime.from_datetime(stamp + timedelta(seconds=60))
     # Another process (or one killed before it finished) holds the lease: this worker's swap writes nothing.
-    [leased] = await hub.ctx.store.claim_deliveries("another-process", stamp, later, 10)
+    [leased] = await hub.ctx.store.claim_announcements("another-process", stamp, later, 10)
     assert leased.delivery_id == announcement.delivery_id
     swapped = await hub.ctx.store.replace_delivery(announcement.delivery_id, hub.ctx.deliveries.owner, [])
     assert swapped is False and [d.delivery_id for d in await hub.outbox()] == [announcement.delivery_id]
     # Once that lease has expired, the row is still there for this worker to expand (a crash lost nothing).
     await hub.ctx.store.reschedule(leased, "another-process")
-    assert await hub.deliver() == 1
+    assert await hub.plan() == 1
     [info] = await hub.outbox()
     assert info.receiver == cpo.partner_id and info.url.endswith("/receiver/hubclientinfo/DE/MSP")
     assert msgspec.json.decode(info.body or b"") == {
@@ -233,11 +233,11 @@ async def test_a_party_that_changes_again_before_a_receiver_was_told_costs_that_
     cpo = await hub.register("NL", "CPO", offline=True)  # out of rotation: what it is owed waits for its return
     msp = await hub.register("DE", "MSP", Role.EMSP)
     await hub.ctx.deliveries.announce(msp.partner, "CONNECTED")
-    assert await hub.deliver() == 1  # the announcement, expanded
+    assert await hub.plan() == 1  # the announcement, planned
     [first] = await hub.outbox()
     assert first.receiver == cpo.partner_id and msgspec.json.decode(first.body or b"")["status"] == "CONNECTED"
     await hub.ctx.deliveries.announce(msp.partner, "SUSPENDED")
-    assert await hub.deliver() == 1  # the second announcement: the untried CONNECTED is replaced, not queued behind
+    assert await hub.plan() == 1  # the second announcement: the untried CONNECTED is replaced, not queued behind
     [latest] = await hub.outbox()
     assert latest.delivery_id != first.delivery_id and latest.receiver == cpo.partner_id
     assert msgspec.json.decode(latest.body or b"")["status"] == "SUSPENDED"
@@ -265,7 +265,7 @@ async def test_a_platform_changing_its_parties_at_every_credentials_put_is_annou
     announce = hub.ctx.registrar.announce
     parties = {role.party_id: msgspec.structs.replace(msp.partner, roles=[role]) for role in msp.partner.roles}
     await announce(parties["MS2"], "SUSPENDED", by_rotation=True)
-    assert await hub.deliver() == 1  # the first change: expanded at once
+    assert await hub.plan() == 1  # the first change: planned at once
     assert _told(await hub.outbox(), cpo.partner_id) == {"DE/MS2": "SUSPENDED"}
     for _ in range(20):
         await announce(parties["MS2"], "CONNECTED", by_rotation=True)
@@ -277,10 +277,8 @@ async def test_a_platform_changing_its_parties_at_every_credentials_put_is_annou
     assert waiting[0].due >= now() + timedelta(seconds=55)
     assert await hub.deliver() == 1  # the one ClientInfo of the first change; the row is not due yet
     assert [d.receiver for d in await hub.outbox()] == [ANNOUNCEMENTS]
-    # An hour later (a claim as of then), the row becomes the latest status of each party, once per receiver.
-    owner, later = hub.ctx.deliveries.owner, DateTime.from_datetime(now() + timedelta(hours=1))
-    [row] = await hub.ctx.store.claim_deliveries(owner, later, later, 10)
-    await hub.ctx.deliveries._send(row)
+    # An hour later (planned as of then), the row becomes the latest status of each party, once per receiver.
+    assert await hub.plan(DateTime.from_datetime(now() + timedelta(hours=1))) == 2
     planned = await hub.outbox()
     assert len(planned) == 2 and _told(planned, cpo.partner_id) == {"DE/MS2": "CONNECTED", "DE/MSP": "SUSPENDED"}
 
@@ -293,7 +291,7 @@ async def test_registrations_unregistrations_and_operators_are_announced_at_once
     msp = await hub.register("DE", "MSP", Role.EMSP)
     announce = hub.ctx.registrar.announce
     await announce(msp.partner, "CONNECTED", by_rotation=True)
-    assert await hub.deliver() == 1
+    assert await hub.plan() == 1
     [connected] = await hub.outbox()
     await announce(msp.partner, "SUSPENDED", by_rotation=True)  # waits for the interval
     [waiting] = [d for d in await hub.outbox() if d.receiver == ANNOUNCEMENTS]
@@ -301,7 +299,7 @@ async def test_registrations_unregistrations_and_operators_are_announced_at_once
     await hub.ctx.operators.suspend(msp.partner_id)  # folded into it, and due now
     [row] = [d for d in await hub.outbox() if d.receiver == ANNOUNCEMENTS]
     assert row.delivery_id == waiting.delivery_id and row.due <= now()
-    assert await hub.deliver() == 2  # the row, and the CONNECTED planned before
+    assert await hub.deliver() == 1  # the CONNECTED planned before; the row planned behind it, in the same stream
     assert connected.delivery_id not in {d.delivery_id for d in await hub.outbox()}
     assert _told(await hub.outbox(), cpo.partner_id) == {"DE/MSP": "SUSPENDED"}
     other = await hub.register("DE", "OTH", Role.EMSP)
@@ -347,7 +345,7 @@ async def test_two_processes_together_announce_a_platforms_changes_at_most_once_
         return [d for d in await hub.outbox() if d.receiver == ANNOUNCEMENTS]
 
     await one.announce(msp.partner, "SUSPENDED", by_rotation=True)
-    assert await hub.deliver() == 1  # the first change, at once
+    assert await hub.plan() == 1  # the first change, at once
     await one.announce(msp.partner, "CONNECTED", by_rotation=True)  # waits for one's interval
     [row] = await waiting()
     assert row.due > now() + timedelta(seconds=55)
@@ -372,7 +370,7 @@ async def test_a_party_id_swapped_at_one_put_waits_one_interval_before_the_next_
     new = msgspec.structs.replace(old, roles=[msgspec.structs.replace(old.roles[0], party_id="NEW")])
     await hub.ctx.registrar.announce(old, "SUSPENDED", by_rotation=True)
     await hub.ctx.registrar.announce(new, "CONNECTED", by_rotation=True)
-    assert await hub.deliver() == 1
+    assert await hub.plan() == 2
     assert _told(await hub.outbox(), cpo.partner_id) == {"DE/MSP": "SUSPENDED", "DE/NEW": "CONNECTED"}
     await hub.ctx.registrar.announce(new, "SUSPENDED", by_rotation=True)
     [row] = [d for d in await hub.outbox() if d.receiver == ANNOUNCEMENTS]
@@ -398,7 +396,7 @@ async def test_a_platform_holding_new_party_ids_at_every_put_makes_the_waiting_r
 
     first = [f"A{n:02}" for n in range(10)]
     await announce(holding(*first), "CONNECTED", by_rotation=True)
-    assert await hub.deliver() == 1  # the first change, at once: ten CONNECTED
+    assert await hub.plan() == 10  # the first change, at once: ten CONNECTED
     held = first
     for put in range(30):
         now_held = [f"{'BCD'[put // 10]}{n}{put % 10}" for n in range(10)]  # new party ids at each PUT
@@ -409,9 +407,7 @@ async def test_a_platform_holding_new_party_ids_at_every_put_makes_the_waiting_r
     [row] = await hub.outbox()
     assert row.receiver == ANNOUNCEMENTS
     assert len(msgspec.json.decode(row.body or b"")["parties"]) == 20  # before: 310, every party id ever used
-    owner, later = hub.ctx.deliveries.owner, DateTime.from_datetime(now() + timedelta(hours=1))
-    [claimed] = await hub.ctx.store.claim_deliveries(owner, later, later, 10)
-    await hub.ctx.deliveries._send(claimed)
+    assert await hub.plan(DateTime.from_datetime(now() + timedelta(hours=1))) == 20
     told = _told([d for d in await hub.outbox() if d.receiver == cpo.partner_id], cpo.partner_id)
     expected = {f"DE/{pid}": "SUSPENDED" for pid in first} | {f"DE/{pid}": "CONNECTED" for pid in held}
     assert told == expected
@@ -427,12 +423,84 @@ async def test_a_party_added_and_dropped_before_it_was_announced_is_never_announ
     new = msgspec.structs.replace(msp.partner, roles=[msgspec.structs.replace(msp.partner.roles[0], party_id="NEW")])
     await announce(new, "CONNECTED", by_rotation=True)
     await announce(new, "SUSPENDED", by_rotation=True)  # folded before the row went out: nothing to say of NEW
-    assert await hub.deliver() == 1  # the row, expanded to nothing
+    assert await hub.plan() == 0 and await hub.deliver() == 0  # the row, planned into nothing
     assert await hub.outbox() == []
     await announce(msp.partner, "SUSPENDED", by_rotation=True)  # MSP was announced CONNECTED at its registration
     await announce(msp.partner, "CONNECTED", by_rotation=True)
     await announce(msp.partner, "SUSPENDED", by_rotation=True)
-    owner, later = hub.ctx.deliveries.owner, DateTime.from_datetime(now() + timedelta(hours=1))
-    [claimed] = await hub.ctx.store.claim_deliveries(owner, later, later, 10)
-    await hub.ctx.deliveries._send(claimed)
+    assert await hub.plan(DateTime.from_datetime(now() + timedelta(hours=1))) == 1
     assert _told(await hub.outbox(), cpo.partner_id) == {"DE/MSP": "SUSPENDED"}
+
+
+async def _listeners(hub: Any, count: int) -> list[Any]:
+    """``count`` CPOs, each with a hubclientinfo Receiver, in partner id order."""
+    return [await hub.register("NL", f"C{n:02}") for n in range(count)]
+
+
+def _clientinfo_to(planned: list[Delivery]) -> list[str]:
+    return [d.receiver for d in planned if d.receiver != ANNOUNCEMENTS]
+
+
+async def test_an_announcement_is_planned_a_slice_of_receivers_at_a_time_each_once(make_hub: HubFactory) -> None:
+    """A registration on a hub of many platforms leaves one row; the worker plans it into ClientInfo PUTs a slice at a
+    time, in partner id order, as it has room: each receiver once, under one correlation id, and the row stays until
+    the last slice. A platform that connects meanwhile is told when the slices reach it; one whose id they passed
+    already is not (it learns the party from the hub's Credentials and hubclientinfo list)."""
+    hub = await make_hub()
+    listeners = await _listeners(hub, 10)
+    msp = await hub.register("DE", "MSP", Role.EMSP)
+    await hub.ctx.deliveries.announce(msp.partner, "CONNECTED")
+    plan = hub.ctx.deliveries.plan_announcements
+    assert await plan(3, most=1) == 3
+    [row] = [d for d in await hub.outbox() if d.receiver == ANNOUNCEMENTS]
+    assert row.attempts == 1 and msgspec.json.decode(row.body or b"")["after"] == listeners[2].partner_id
+    early = await hub.register("AA", "NEW")  # before the slices' position: not told
+    late = await hub.register("ZZ", "NEW")  # after it: told with the last slice
+    slices = [await plan(3, most=1) for _ in range(4)]
+    assert slices == [3, 3, 2, 0]
+    planned = await hub.outbox()
+    assert _clientinfo_to(planned) == [p.partner_id for p in listeners] + [late.partner_id]
+    assert early.partner_id not in _clientinfo_to(planned)
+    assert len({dict(d.headers)["X-Correlation-ID"] for d in planned}) == 1
+    assert {msgspec.json.decode(d.body or b"")["status"] for d in planned} == {"CONNECTED"}
+
+
+async def test_a_change_made_while_an_announcement_is_half_planned_reaches_every_receiver_after_it(
+    make_hub: HubFactory,
+) -> None:
+    """Receivers already planned were told what the half-planned row says, so a newer change is not folded into it:
+    it waits behind it, and every receiver's last word on the party is the newer status."""
+    hub = await make_hub()
+    listeners = await _listeners(hub, 10)
+    msp = await hub.register("DE", "MSP", Role.EMSP)
+    await hub.ctx.deliveries.announce(msp.partner, "CONNECTED")
+    assert await hub.ctx.deliveries.plan_announcements(4, most=1) == 4
+    await hub.ctx.deliveries.announce(msp.partner, "SUSPENDED")
+    assert len([d for d in await hub.outbox() if d.receiver == ANNOUNCEMENTS]) == 2
+    for _ in range(6):
+        await hub.deliver()
+    assert await hub.outbox() == []
+    for listener in listeners:
+        told = [msgspec.json.decode(c.body or b"")["status"] for c in hub.client.to(listener.base)]
+        assert told[-1:] == ["SUSPENDED"] and told.count("SUSPENDED") == 1, (listener.partner_id, told)
+
+
+async def test_while_requests_are_served_announcements_are_planned_at_most_at_the_announcement_rate(
+    make_hub: HubFactory,
+) -> None:
+    """The worker plans an eighth of its pool at a time, at most ``announcement_rate`` PUTs a second, while the process
+    serves requests (``serving``, counted by the app: set by hand here); with none, as fast as it delivers."""
+    hub = await make_hub(announcement_rate=50, delivery_concurrency=16)  # slices of 2: one per 40 ms
+    listeners = await _listeners(hub, 10)
+    msp = await hub.register("DE", "MSP", Role.EMSP)
+    await hub.ctx.deliveries.announce(msp.partner, "CONNECTED")
+    hub.ctx.deliveries.serving = 1
+    assert await hub.deliver() == 2
+    assert await hub.deliver() == 0  # its pace: the next slice after 40 ms
+    await asyncio.sleep(0.05)
+    assert await hub.deliver() == 2
+    hub.ctx.deliveries.serving = 0
+    assert await hub.deliver() == 6  # no request under way: the rest at once
+    assert sorted(c.url for c in hub.client.calls) == sorted(
+        f"{p.base}/receiver/hubclientinfo/DE/MSP" for p in listeners
+    )
