@@ -31,7 +31,7 @@ class HubApp(Litestar):
     """Litestar, plus the three things every OCPI request needs around the whole of it: the hub's context in the
     request's scope (``api.context.hub_of``), the end of its count among its platform's requests under way
     (``api.auth.request_done``), however it ends, and its count among the requests the process serves (the delivery
-    worker paces announcements while there are any: ``Deliveries.serving``). Done here rather than in a middleware: a
+    worker paces announcements while requests come in: ``Deliveries.served``). Done here rather than in a middleware: a
     Litestar middleware makes Litestar wrap every route in a second exception-handling layer, and both cost more per
     request than the token check does."""
 
@@ -43,13 +43,11 @@ class HubApp(Litestar):
             await super().__call__(scope, receive, send)
             return
         scope[HUB_SCOPE_KEY] = self.hub  # type: ignore[literal-required]
-        deliveries = self.hub.deliveries
-        deliveries.serving += 1  # the delivery worker paces announcements while requests are served
+        self.hub.deliveries.served += 1  # the delivery worker paces announcements while requests come in
         try:
             await super().__call__(scope, receive, send)
         finally:
             request_done(scope)
-            deliveries.serving -= 1
 
 
 def create_app(settings: Settings) -> Litestar:

@@ -485,22 +485,40 @@ async def test_a_change_made_while_an_announcement_is_half_planned_reaches_every
         assert told[-1:] == ["SUSPENDED"] and told.count("SUSPENDED") == 1, (listener.partner_id, told)
 
 
-async def test_while_requests_are_served_announcements_are_planned_at_most_at_the_announcement_rate(
+async def test_while_requests_come_in_announcements_are_planned_at_most_at_the_announcement_rate(
     make_hub: HubFactory,
 ) -> None:
-    """The worker plans an eighth of its pool at a time, at most ``announcement_rate`` PUTs a second, while the process
-    serves requests (``serving``, counted by the app: set by hand here); with none, as fast as it delivers."""
-    hub = await make_hub(announcement_rate=50, delivery_concurrency=16)  # slices of 2: one per 40 ms
+    """The worker plans an eighth of its pool at a time, at most ``announcement_rate`` PUTs a second, while its process
+    is sent requests (``served``, counted by the app: moved by hand here); a second after the last one, as fast as it
+    delivers."""
+    hub = await make_hub(announcement_rate=10, delivery_concurrency=16)  # slices of 2: one per 200 ms
     listeners = await _listeners(hub, 10)
     msp = await hub.register("DE", "MSP", Role.EMSP)
     await hub.ctx.deliveries.announce(msp.partner, "CONNECTED")
-    hub.ctx.deliveries.serving = 1
+    hub.ctx.deliveries.served += 1
     assert await hub.deliver() == 2
-    assert await hub.deliver() == 0  # its pace: the next slice after 40 ms
-    await asyncio.sleep(0.05)
+    assert await hub.deliver() == 0  # its pace: the next slice 200 ms later
+    await asyncio.sleep(0.25)
     assert await hub.deliver() == 2
-    hub.ctx.deliveries.serving = 0
-    assert await hub.deliver() == 6  # no request under way: the rest at once
+    assert await hub.deliver() == 0
+    await asyncio.sleep(1.0)  # BUSY_AFTER_REQUEST after the request
+    assert await hub.deliver() == 6  # no request in the last second: the rest at once
     assert sorted(c.url for c in hub.client.calls) == sorted(
         f"{p.base}/receiver/hubclientinfo/DE/MSP" for p in listeners
     )
+
+
+async def test_an_announcement_another_process_wrote_is_planned_within_a_poll(make_hub: HubFactory) -> None:
+    """A process looks for announcement rows when it wrote one or a slice left some, and once per ``delivery_poll``
+    otherwise: so it plans those another process wrote (one that died before planning them, or one busier than it)."""
+    hub = await make_hub(delivery_poll=0.2)
+    listener = await hub.register("NL", "CPO")
+    msp = await hub.register("DE", "MSP", Role.EMSP)
+    one = hub.ctx.deliveries
+    other = Deliveries(hub.settings, hub.ctx.store, one.directory, one.forwarder, one.client)
+    assert await hub.deliver() == 0  # nothing waits: the next look is a poll away
+    await other.announce(msp.partner, "CONNECTED")
+    assert await hub.deliver() == 0  # this process did not write it, and has not looked again yet
+    await asyncio.sleep(0.25)
+    assert await hub.deliver() == 1
+    assert [c.url for c in hub.client.calls] == [f"{listener.base}/receiver/hubclientinfo/DE/MSP"]
