@@ -36,17 +36,26 @@ _COLUMNS = "delivery_id, receiver, stream, method, url, headers, body, created, 
 
 INSERT_DELIVERY = f"INSERT INTO deliveries ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"  # noqa: S608
 
-CLAIM_DUE = (
-    "UPDATE deliveries AS d SET lease_owner = $1, lease_until = $2 FROM ("
-    " SELECT c.seq FROM deliveries AS c"
-    " WHERE c.state = 'PENDING' AND c.receiver <> '*announcements' AND c.due <= $3"
-    " AND (c.lease_until IS NULL OR c.lease_until < $3)"
-    " AND NOT EXISTS (SELECT 1 FROM deliveries AS e WHERE e.stream = c.stream AND e.state = 'PENDING'"
-    " AND e.seq < c.seq)"
-    " ORDER BY c.seq LIMIT $4 FOR UPDATE SKIP LOCKED) AS due"
-    " WHERE d.seq = due.seq RETURNING d.seq, d.delivery_id, d.receiver, d.stream, d.method, d.url, d.headers, d.body,"
-    " d.created, d.due, d.attempts, d.state, d.last_error"
-)
+
+def _claim(receivers: str) -> str:
+    """One statement that leases the oldest due rows of ``receivers`` (a condition on ``c.receiver``), each the oldest
+    pending of its stream, skipping rows other processes hold locked. ``receivers`` is one of the two constants
+    below, never a value from outside."""
+    return (
+        "UPDATE deliveries AS d SET lease_owner = $1, lease_until = $2 FROM ("  # noqa: S608
+        " SELECT c.seq FROM deliveries AS c"
+        f" WHERE c.state = 'PENDING' AND {receivers} AND c.due <= $3"
+        " AND (c.lease_until IS NULL OR c.lease_until < $3)"
+        " AND NOT EXISTS (SELECT 1 FROM deliveries AS e WHERE e.stream = c.stream AND e.state = 'PENDING'"
+        " AND e.seq < c.seq)"
+        " ORDER BY c.seq LIMIT $4 FOR UPDATE SKIP LOCKED) AS due"
+        " WHERE d.seq = due.seq RETURNING d.seq, d.delivery_id, d.receiver, d.stream, d.method, d.url, d.headers,"
+        " d.body, d.created, d.due, d.attempts, d.state, d.last_error"
+    )
+
+
+CLAIM_DUE = _claim("c.receiver <> '*announcements'")
+"""Used when no receiver is bounded; walks ``deliveries_sendable``, which holds no announcement row."""
 
 
 CLAIM_CANDIDATES = (
@@ -78,17 +87,7 @@ CLAIM_CANDIDATES_PER_RECEIVER = (
 by a skip-scan of that index): one walk in seq order sees only the oldest rows, and a receiver back from an outage
 holds thousands of those, so the others would wait for its whole backlog. Used when every receiver is bounded."""
 
-CLAIM_ANNOUNCEMENTS = (
-    "UPDATE deliveries AS d SET lease_owner = $1, lease_until = $2 FROM ("
-    " SELECT c.seq FROM deliveries AS c"
-    " WHERE c.receiver = '*announcements' AND c.state = 'PENDING' AND c.due <= $3"
-    " AND (c.lease_until IS NULL OR c.lease_until < $3)"
-    " AND NOT EXISTS (SELECT 1 FROM deliveries AS e WHERE e.stream = c.stream AND e.state = 'PENDING'"
-    " AND e.seq < c.seq)"
-    " ORDER BY c.seq LIMIT $4 FOR UPDATE SKIP LOCKED) AS due"
-    " WHERE d.seq = due.seq RETURNING d.seq, d.delivery_id, d.receiver, d.stream, d.method, d.url, d.headers, d.body,"
-    " d.created, d.due, d.attempts, d.state, d.last_error"
-)
+CLAIM_ANNOUNCEMENTS = _claim("c.receiver = '*announcements'")
 """The announcement rows no ordinary claim takes (``ANNOUNCEMENTS``), through ``deliveries_receiver``."""
 
 LEASE_CHOSEN = (
