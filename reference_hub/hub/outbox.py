@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import logging
 import os
 import secrets
@@ -278,17 +279,23 @@ class Deliveries:
         ClientInfo), one each."""
         found = []
         for partner, url in await self._with_endpoint(module, interface):
-            if partner.partner_id == sender_partner and Fault.BROADCAST_ECHOED not in self._faults:
-                continue
-            party = next(
-                (party_key(r.country_code, r.party_id) for r in partner.roles if roles is None or r.role in roles),
-                None,
-            )
-            if party is None and partner.partner_id == sender_partner and partner.roles:  # only with broadcast_echoed
-                party = party_key(partner.roles[0].country_code, partner.roles[0].party_id)
-            if party is not None:
-                found.append(Recipient(partner, party, url))
+            recipient = self._recipient(partner, url, sender_partner, roles)
+            if recipient is not None:
+                found.append(recipient)
         return found
+
+    def _recipient(
+        self, partner: Partner, url: str, sender_partner: str | None, roles: frozenset[Role] | None
+    ) -> Recipient | None:
+        if partner.partner_id == sender_partner and Fault.BROADCAST_ECHOED not in self._faults:
+            return None
+        party = next(
+            (party_key(r.country_code, r.party_id) for r in partner.roles if roles is None or r.role in roles),
+            None,
+        )
+        if party is None and partner.partner_id == sender_partner and partner.roles:  # only with broadcast_echoed
+            party = party_key(partner.roles[0].country_code, partner.roles[0].party_id)
+        return None if party is None else Recipient(partner, party, url)
 
     async def _with_endpoint(self, module: str, interface: str) -> Iterable[tuple[Partner, str]]:
         """The ACTIVE partners with ``module``'s ``interface``, and its URL: looked for in every partner once, then
@@ -504,20 +511,26 @@ class Deliveries:
         what = msgspec.json.decode(delivery.body or b"", type=_Announcement)
         changes = what.changes()
         correlation_id = next((v for k, v in delivery.headers if k == "X-Correlation-ID"), str(uuid.uuid4()))
-        receivers = sorted(
-            (
-                r
-                for r in await self.recipients("hubclientinfo", "RECEIVER", what.partner_id)
-                if r.partner.partner_id > what.after
-            ),
-            key=lambda r: r.partner.partner_id,
-        )
         take = max(1, room // max(len(changes), 1))
-        now_, rest = receivers[:take], receivers[take:]
-        deliveries = self._client_infos(now_, changes, now(), correlation_id, what.stamp)
+        # The next take + 1 platforms with the endpoint after the cursor (the one more says whether any are left), not
+        # all of them sorted: the slices of one announcement to 1,000 platforms made a Recipient of each for every
+        # slice, which cost more than the slices' PUTs.
+        after, sender = what.after, "" if Fault.BROADCAST_ECHOED in self._faults else what.partner_id
+        candidates = heapq.nsmallest(
+            take + 1,
+            (
+                found
+                for found in await self._with_endpoint("hubclientinfo", "RECEIVER")
+                if found[0].partner_id > after and found[0].partner_id != sender
+            ),
+            key=lambda found: found[0].partner_id,
+        )
+        now_ = candidates[:take]
+        receivers = [r for p, url in now_ if (r := self._recipient(p, url, what.partner_id, None)) is not None]
+        deliveries = self._client_infos(receivers, changes, now(), correlation_id, what.stamp)
         left = None
-        if rest and changes:
-            left = msgspec.json.encode(msgspec.structs.replace(what, after=now_[-1].partner.partner_id))
+        if len(candidates) > take and changes:
+            left = msgspec.json.encode(msgspec.structs.replace(what, after=now_[-1][0].partner_id))
         if not await self.store.replace_delivery(delivery.delivery_id, self.owner, deliveries, rest=left):
             return 0
         return len(deliveries)
