@@ -661,7 +661,7 @@ class Bench:
             served = peer.stats()
             told = listener.stats() if listener is not None else {}
         after = self._total(server, check_token)
-        # Everything the hub spent from the first request to the count above, the announcements' expansion by the
+        # Everything the hub spent from the first request to the count above, the announcements' planning by the
         # delivery worker included: per handshake+rotation, a figure other processes' load disturbs less than a rate.
         hub_cpu = server.cpu() - hub_cpu
         ledger = (result.summary or {}).get("registrations") or {}
@@ -711,7 +711,7 @@ class Bench:
     def registration_listened(self, stack: ExitStack) -> None:
         """The registration scenario again, on a 1,000-party hub of its own whose seeded parties all have a
         hubclientinfo Receiver (a second load-test peer, counting what it gets): each registration then owes a
-        ClientInfo PUT to each of them, 1,000 rows the delivery worker expands and sends while the handshakes go on.
+        ClientInfo PUT to each of them, which the delivery worker plans and sends while the handshakes go on.
         The first run has no platform listening, so it shows the handshake alone."""
         listener = stack.enter_context(PeerProcess())
         url = listener.versions_url.rsplit("/ocpi/", 1)[0] + "/ocpi/2.3.0/receiver/hubclientinfo"
@@ -1514,7 +1514,7 @@ def render(d: dict[str, Any]) -> str:
             f"p99 {reg['flow_ms']['p99']} ms; POST credentials p50 {_ms(reg['post_ms']['p50'])} ms / p99 "
             f"{_ms(reg['post_ms']['p99'])} ms; PUT p50 {_ms(reg['put_ms']['p50'])} ms / p99 "
             f"{_ms(reg['put_ms']['p99'])} ms",
-            f"- hub CPU per handshake+rotation, over the whole run (the announcements' expansion included): "
+            f"- hub CPU per handshake+rotation, over the whole run (the announcements' planning included): "
             f"{_opt(reg.get('hub_cpu_ms_per_flow'), 1)} ms",
             f"- hubclientinfo X-Total-Count {reg['total_before']} before, {reg['total_after']} after; "
             f"the peer served {reg['peer'].get('versions')} versions and {reg['peer'].get('details')} details calls",
@@ -1681,18 +1681,21 @@ def registration_listened_lines(heard: dict[str, Any] | None) -> list[str]:
         "",
         "The same scenario on a hub whose 1,000 seeded parties all have a hubclientinfo Receiver (a second "
         "load-test peer, which counts what it gets): each registration owes a ClientInfo PUT to each of them, "
-        "1,000 rows the delivery worker expands and sends while the handshakes go on.",
+        "which the delivery worker plans from the registration's one announcement row a slice of platforms at a "
+        "time, as it has room (at most `announcement_rate` PUTs a second per process while requests come in), and "
+        "sends while the handshakes go on.",
         "",
         f"- {ledger.get('registered')} registered, {ledger.get('rotated')} rotated, {ledger.get('failed')} failed "
         f"in {heard['elapsed_s']} s ({heard['registrations_per_s']:.1f} handshakes+rotations per second; the hub "
         f"used {heard['server_cores']} cores, other processes {heard.get('other_cores')})",
         f"- handshake + rotation: p50 {heard['flow_ms']['p50']} ms, p95 {heard['flow_ms']['p95']} ms, "
         f"p99 {heard['flow_ms']['p99']} ms",
-        f"- hub CPU per handshake+rotation, over the whole run (expansions and ClientInfo PUTs included): "
+        f"- hub CPU per handshake+rotation, over the whole run (the ClientInfo PUTs planned and sent included): "
         f"{_opt(heard.get('hub_cpu_ms_per_flow'), 1)} ms",
         f"- ClientInfo PUTs the listening platforms got meanwhile: {heard.get('clientinfo_during')} "
         f"({heard.get('clientinfo_ids_during')} distinct X-Request-IDs) of "
-        f"{ledger.get('registered', 0) * heard['seeded']} owed; the rest was in the outbox when the run ended",
+        f"{ledger.get('registered', 0) * heard['seeded']} owed; the rest was still owed when the run ended (in the "
+        "outbox, as announcement rows and planned PUTs)",
         f"- checks: {'all hold' if not failed else 'FAILED: ' + ', '.join(failed)}",
     ]
 
