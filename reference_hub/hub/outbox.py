@@ -499,10 +499,12 @@ class Deliveries:
         return clock < self._busy_until
 
     def _pace_wait(self, idle: float) -> float:
-        """How long the worker may wait for a send, a wake-up or the poll before it plans the next paced slice."""
-        if not self._announcing or not self._busy(time.monotonic()):
+        """How long the worker may wait for a send, a wake-up or the poll: no longer than until its next paced slice
+        is due, when one is waiting for its turn (once the turn has come, the next claim plans it)."""
+        clock = time.monotonic()
+        if not self._announcing or not self._busy(clock) or clock >= self._plan_after:
             return idle
-        return min(idle, max(self._plan_after - time.monotonic(), 0.001))
+        return min(idle, self._plan_after - clock)
 
     async def _expand(self, delivery: Delivery, room: int) -> int:
         """Swap an announcement's next slice of receivers (those connected now, in partner id order, after the last

@@ -522,3 +522,22 @@ async def test_an_announcement_another_process_wrote_is_planned_within_a_poll(ma
     await asyncio.sleep(0.25)
     assert await hub.deliver() == 1
     assert [c.url for c in hub.client.calls] == [f"{listener.base}/receiver/hubclientinfo/DE/MSP"]
+
+
+async def test_a_paced_worker_wakes_for_its_next_slice_and_otherwise_waits_as_usual(make_hub: HubFactory) -> None:
+    """Unit level (the worker's state set by hand): while a slice waits for its turn the worker's wait ends when the
+    turn comes; once it has come, the next claim plans it, and the worker does not poll in a tight loop meanwhile
+    (a full pool would otherwise have it wake every millisecond)."""
+    import time
+
+    hub = await make_hub()
+    worker = hub.ctx.deliveries
+    worker.served += 1
+    worker._announcing = True
+    worker._plan_after = time.monotonic() + 0.3
+    assert 0.2 < worker._pace_wait(1.0) <= 0.3
+    worker._plan_after = time.monotonic() - 1
+    assert worker._pace_wait(1.0) == 1.0
+    worker._plan_after = time.monotonic() + 0.3
+    worker._announcing = False
+    assert worker._pace_wait(1.0) == 1.0  # nothing known to wait
