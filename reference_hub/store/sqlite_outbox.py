@@ -168,6 +168,15 @@ stream found through ``deliveries_stream``."""
 INSERT_DELIVERY = f"INSERT INTO deliveries ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
 
 
+def _lease(db: sqlite3.Connection, rows: list[Any], owner: str, lease_until: DateTime) -> None:
+    """Set ``owner``'s lease on the claimed ``rows`` (``seq`` first), inside the claim's transaction."""
+    if rows:
+        db.executemany(
+            "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE seq = ?",
+            [(owner, _ts(lease_until), row[0]) for row in rows],
+        )
+
+
 class SqliteOutbox(WalkingClaims):
     """Outbox methods; the host class provides ``db``."""
 
@@ -222,21 +231,14 @@ class SqliteOutbox(WalkingClaims):
                             rows += db.execute(CLAIM_RECEIVER, (receiver, stamp, stamp, wanted)).fetchall()
                     rows.sort(key=lambda row: row[0])  # oldest first across receivers, each already within its room
                     del rows[limit:]
-            if rows:
-                db.executemany(
-                    "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE seq = ?",
-                    [(owner, _ts(lease_until), row[0]) for row in rows],
-                )
+            _lease(db, rows, owner, lease_until)
         return [_delivery(row[1:]) for row in rows]
 
     async def claim_announcements(self, owner: str, now: DateTime, lease_until: DateTime, limit: int) -> list[Delivery]:
         stamp = _ts(now)
         with immediate(self.db) as db:
             rows = db.execute(CLAIM_RECEIVER, (ANNOUNCEMENTS, stamp, stamp, limit)).fetchall()
-            db.executemany(
-                "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE seq = ?",
-                [(owner, _ts(lease_until), row[0]) for row in rows],
-            )
+            _lease(db, rows, owner, lease_until)
         return [_delivery(row[1:]) for row in rows]
 
     def _walk_within_room(
