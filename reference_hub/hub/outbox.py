@@ -35,7 +35,7 @@ import secrets
 import time
 import uuid
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -69,8 +69,8 @@ class Breaker:
 
     Out of rotation means OFFLINE in the store, which every process reads: this class only decides when a receiver
     goes there (``threshold`` failed sends in a row) and when a probe of its versions endpoint is due
-    (``hub/liveness.py``): ``cooldown`` seconds after it left (at once for one found OFFLINE, by the still-alive
-    check, another process or before a restart), twice as long after each failed probe, at most five minutes. A
+    (``hub/liveness.py``): ``cooldown`` seconds after it left (counted from when it was marked OFFLINE, for one found so
+    in the store: at once for one marked long ago), twice as long after each failed probe, at most five minutes. A
     receiver that leaves again within five minutes of coming back starts from twice its last wait, so one whose versions
     endpoint answers while its modules hang comes and goes ever more slowly.
     """
@@ -95,32 +95,40 @@ class Breaker:
         if not self.threshold or self._failures[receiver] < self.threshold:
             return False
         del self._failures[receiver]
-        self._schedule(receiver, now=False)
+        self._schedule(receiver)
         return True
 
     def delivered(self, receiver: str) -> None:
         """A send reached the receiver: its count of failures in a row starts again."""
         self._failures.pop(receiver, None)
 
-    def _schedule(self, receiver: str, *, now: bool) -> None:
+    def _schedule(self, receiver: str, *, elapsed: float = 0.0) -> None:
+        """Out of rotation since ``elapsed`` seconds: its first probe once its wait has passed since then."""
         clock = self._clock()
         wait = self.cooldown
         back = self._back.pop(receiver, None)
         if back is not None and clock - back[0] < _LONGEST_COOLDOWN:
             wait = min(back[1] * 2, _LONGEST_COOLDOWN)
-        self._out[receiver] = (clock if now else clock + wait, wait)
+        self._out[receiver] = (clock + min(wait, max(0.0, wait - elapsed)), wait)
 
     def took_out(self, receiver: str) -> None:
         """The still-alive check found the receiver gone: its first probe after the cool-down."""
         if receiver not in self._out:
-            self._schedule(receiver, now=False)
+            self._schedule(receiver)
 
-    def sync(self, offline: set[str]) -> None:
-        """Follow the store: a receiver OFFLINE there is out of rotation (its first probe due at once if it is new
-        here); one that is not any more (brought back by another process) is back."""
-        for receiver in offline - self._out.keys():
-            self._schedule(receiver, now=True)
-        for receiver in self._out.keys() - offline:
+    def sync(self, offline: Mapping[str, float]) -> None:
+        """Follow the store: a receiver OFFLINE there (``offline``: each with the seconds since it was marked so) is out
+        of rotation; one that is not any more (brought back by another process) is back.
+
+        One new here is first probed when its wait has passed since it was marked: at once for one marked long ago
+        (before a restart), after the cool-down for one another process took out a moment ago, and after twice its last
+        wait for one that came back here less than five minutes ago. Probed at once, as this did before, a receiver
+        whose versions endpoint answers while its deliveries fail was brought back by the process holding the probes'
+        lease as soon as another process took it out, and taken out again: three announcements to every platform within
+        a second, over and over."""
+        for receiver in offline.keys() - self._out.keys():
+            self._schedule(receiver, elapsed=offline[receiver])
+        for receiver in self._out.keys() - offline.keys():
             self.probe_succeeded(receiver)
 
     def out_of_rotation(self) -> set[str]:
@@ -732,9 +740,10 @@ class Deliveries:
 
     async def offline(self) -> set[str]:
         """Partner ids of the receivers out of rotation (OFFLINE in the store), with the breaker following them."""
-        found = {p.partner_id for p in await self.active_partners() if p.offline}
+        stamp = time.time()
+        found = {p.partner_id: stamp - p.updated.timestamp() for p in await self.active_partners() if p.offline}
         self.breaker.sync(found)
-        return found
+        return set(found)
 
     async def _send_counted(self, delivery: Delivery) -> None:
         try:

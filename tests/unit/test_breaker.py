@@ -69,9 +69,33 @@ def test_the_store_is_the_truth_of_who_is_out() -> None:
     clock = FakeClock()
     breaker = Breaker(0, 10, clock=clock)
     assert not any(breaker.failed("R") for _ in range(100))  # threshold 0: never out on its own
-    breaker.sync({"OFF"})  # found OFFLINE in the store: probed at once
+    breaker.sync({"OFF": 3600})  # found OFFLINE in the store, marked so an hour ago (before a restart): probed at once
     assert breaker.out_of_rotation() == {"OFF"} and breaker.start_probe("OFF")
     breaker.took_out("GONE")  # the still-alive check found it gone: probed after the cool-down
     assert not breaker.probe_due("GONE")
-    breaker.sync({"GONE"})  # brought back elsewhere: OFF is back, GONE stays out
+    breaker.sync({"GONE": 0})  # brought back elsewhere: OFF is back, GONE stays out
     assert breaker.out_of_rotation() == {"GONE"}
+
+
+def test_a_receiver_another_process_just_took_out_is_probed_after_the_cool_down_from_then() -> None:
+    """Another process took R out 4 s ago: this one (holding the probes' lease) waits out the rest of the cool-down.
+    Probed at once, a receiver whose versions endpoint answers while its deliveries fail came back and left again
+    within a second, each time announced to every platform."""
+    clock = FakeClock()
+    breaker = Breaker(5, 10, clock=clock)
+    breaker.sync({"R": 4.0})
+    clock.now += 5.9
+    assert not breaker.probe_due("R")
+    clock.now += 0.1
+    assert breaker.start_probe("R")
+    breaker.probe_succeeded("R")
+    clock.now += 1
+    breaker.sync({"R": 0.0})  # out again, by another process, a second after coming back here: twice the wait
+    clock.now += 19.9
+    assert not breaker.probe_due("R")
+    clock.now += 0.1
+    assert breaker.probe_due("R")
+    breaker.sync({})
+    breaker.sync({"S": -30.0})  # marked by a process whose clock is ahead: never more than the wait
+    clock.now += 10
+    assert breaker.probe_due("S")
