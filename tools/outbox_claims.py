@@ -11,7 +11,10 @@ claims alone per row delivered (``time.process_time``), median of ``--rounds``.
   21 parties to 1,000 platforms leaves); half of what is in flight finishes after each claim;
 - ``fanout``: 50 receivers, 60 pushes of one row to each, push after push (a broadcast Location);
 - ``backlog``: one receiver's 3,000 rows first (back from an outage), then 20 pushes to 50 others; that receiver's
-  sends finish two at a time, everyone else's at once, so it is at its room most of the time.
+  sends finish two at a time, everyone else's at once, so it is at its room most of the time;
+- ``offline``: 21 announcements to 1,000 receivers, announcement after announcement, 50 of the receivers out of
+  rotation (``store_and_forward``: no room, their rows stay); their rows parked first as the worker parks them
+  (``Outbox.park_deliveries``), unless ``--no-park``. Reported per row delivered to the 950 others.
 
 It stops by itself and touches nothing outside its temporary folder.
 """
@@ -34,8 +37,10 @@ from reference_hub.ocpi.datetime import DateTime  # noqa: E402
 from reference_hub.store.outbox import Delivery  # noqa: E402
 from reference_hub.store.sqlite import SqliteStore  # noqa: E402
 
-PATTERNS = ("clientinfo", "fanout", "backlog")
+PATTERNS = ("clientinfo", "fanout", "backlog", "offline")
 SLOW = "BACK"
+OUT = frozenset(f"R{r:04}" for r in range(0, 1000, 20))
+"""The receivers out of rotation in the ``offline`` pattern."""
 _T0 = DateTime.parse("2024-03-01T10:00:00Z")
 _NOW = DateTime.parse("2024-03-01T11:00:00Z")
 _LEASE = DateTime.parse("2024-03-01T12:00:00Z")
@@ -47,6 +52,8 @@ def _rows(pattern: str) -> list[tuple[str, str]]:
         return [(f"R{r:04}", f"R{r}|{n}") for r in range(1000) for n in range(21)]
     if pattern == "fanout":
         return [(f"R{r:02}", f"R{r}|L{p}") for p in range(60) for r in range(50)]
+    if pattern == "offline":
+        return [(f"R{r:04}", f"R{r}|{n}") for n in range(21) for r in range(1000)]
     return [(SLOW, f"B|L{p}") for p in range(3000)] + [(f"R{r:02}", f"R{r}|L{p}") for p in range(20) for r in range(50)]
 
 
@@ -65,7 +72,7 @@ def _delivery(n: int, receiver: str, stream: str) -> Delivery:
     )
 
 
-async def play(pattern: str, path: Path, batch: int, pool: int, cap: int) -> tuple[int, float]:
+async def play(pattern: str, path: Path, batch: int, pool: int, cap: int, park: bool = True) -> tuple[int, float]:
     """Rows delivered, and the claims' CPU µs per row delivered, on a new store at ``path``."""
     store = SqliteStore(str(path))
     await store.open()
@@ -75,8 +82,15 @@ async def play(pattern: str, path: Path, batch: int, pool: int, cap: int) -> tup
         in_flight: collections.deque[Delivery] = collections.deque()
         per_receiver: collections.Counter[str] = collections.Counter()
         delivered, cpu = 0, 0.0
-        while delivered < len(rows):
+        out = OUT if pattern == "offline" else frozenset()
+        if out and park:
+            started = time.process_time()
+            await store.park_deliveries(out)
+            cpu += time.process_time() - started
+        wanted = sum(1 for row in rows if row.receiver not in out)
+        while delivered < wanted:
             room = {receiver: cap - n for receiver, n in per_receiver.items() if n > 0}
+            room.update(dict.fromkeys(out, 0))
             started = time.process_time()
             got = await store.claim_deliveries(
                 "w", _NOW, _LEASE, max(1, min(batch, pool - len(in_flight))), room=room, per_receiver=cap
@@ -93,7 +107,7 @@ async def play(pattern: str, path: Path, batch: int, pool: int, cap: int) -> tup
             finished = {d.delivery_id for d in done}
             in_flight = collections.deque(d for d in in_flight if d.delivery_id not in finished)
             if not got and not done:
-                raise SystemExit(f"{pattern}: nothing claimed and nothing in flight with {len(rows) - delivered} left")
+                raise SystemExit(f"{pattern}: nothing claimed and nothing in flight with {wanted - delivered} left")
             await store.delivered_many([d.delivery_id for d in done], "w")
             for d in done:
                 per_receiver[d.receiver] -= 1
@@ -110,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=8, help="rows per claim at most (default 8)")
     parser.add_argument("--pool", type=int, default=64, help="rows in flight at most (default 64)")
     parser.add_argument("--room", type=int, default=32, help="rows in flight per receiver at most (default 32)")
+    parser.add_argument(
+        "--no-park", action="store_true", help="offline: leave the rows of receivers out of rotation unparked"
+    )
     args = parser.parse_args(argv)
     unknown = sorted(set(args.patterns) - set(PATTERNS))
     if unknown:
@@ -121,7 +138,9 @@ def main(argv: list[str] | None = None) -> int:
             figures = []
             for n in range(args.rounds):
                 path = Path(folder) / f"{pattern}-{n}.db"
-                delivered, per_row = asyncio.run(play(pattern, path, args.batch, args.pool, args.room))
+                delivered, per_row = asyncio.run(
+                    play(pattern, path, args.batch, args.pool, args.room, park=not args.no_park)
+                )
                 figures.append(per_row)
             rounds = ", ".join(f"{f:.1f}" for f in figures)
             print(f"{pattern}: {delivered} rows, claims {statistics.median(figures):.1f} µs per row (rounds {rounds})")

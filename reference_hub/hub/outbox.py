@@ -242,6 +242,10 @@ class Deliveries:
         """``time.monotonic()`` of the next look for announcements when none is known to wait."""
         self._plan_after = 0.0
         """``time.monotonic()`` before which a paced worker plans no next slice."""
+        self._parked: set[str] | None = None
+        """The receivers whose rows this process parked (:meth:`_park`); None before its first look."""
+        self._park_at = 0.0
+        """``time.monotonic()`` of the next park of what was enqueued for the receivers out of rotation since."""
 
     # --- planning ----------------------------------------------------------------------------------------------
 
@@ -733,10 +737,32 @@ class Deliveries:
         OFFLINE in the store) is left alone until it is back; under ``spec`` its deliveries are claimed and given up."""
         cap = self.settings.delivery_per_receiver
         room = {receiver: cap - n for receiver, n in self._inflight.items() if n > 0}
+        offline: set[str] = set()
         if self.settings.delivery_policy == "store_and_forward":
-            for receiver in await self.offline():
+            offline = await self.offline()
+            for receiver in offline:
                 room[receiver] = 0
+        await self._park(offline)
         return room
+
+    async def _park(self, offline: set[str]) -> None:
+        """Keep the outbox's parked rows (``Outbox.park_deliveries``) those of the receivers out of rotation: a receiver
+        out of rotation for long holds the oldest rows, and unparked they stopped every claim's walk, so that every
+        claim asked each receiver for its own (on a hub of 1,000 platforms, 5 ms of CPU per row claimed instead of
+        30 µs). Its rows are parked when it goes out, and then what was enqueued for it since once per
+        ``delivery_poll``; they are returned to the claims as soon as it is back (or gone: its rows then fail). A
+        process's first look returns the rows of everyone not out of rotation now, whoever parked them before (a
+        process that stopped, or a hub run before under ``store_and_forward``, since changed to ``spec``)."""
+        parked = self._parked
+        if parked is None:
+            await self.store.unpark_deliveries(None, keep=offline)
+        elif parked - offline:
+            await self.store.unpark_deliveries(parked - offline)
+        clock = time.monotonic()
+        if offline and (parked is None or offline - parked or clock >= self._park_at):
+            await self.store.park_deliveries(offline)
+            self._park_at = clock + self.settings.delivery_poll
+        self._parked = offline
 
     async def offline(self) -> set[str]:
         """Partner ids of the receivers out of rotation (OFFLINE in the store), with the breaker following them."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Any, TypeVar
 
 from pymongo import ASCENDING
@@ -107,6 +107,9 @@ class MongoOutbox(WalkingClaims):
         await db["deliveries"].create_index(
             [("receiver", ASCENDING), ("state", ASCENDING), ("seq", ASCENDING)], name="receiver_pending"
         )
+        await db["deliveries"].create_index(
+            [("receiver", ASCENDING)], name="parked", partialFilterExpression={"parked": True}
+        )
 
     async def enqueue(self, deliveries: list[Delivery]) -> None:
         if not deliveries:
@@ -148,7 +151,7 @@ class MongoOutbox(WalkingClaims):
         room = dict(room or {})
         full = [receiver for receiver, left in room.items() if left <= 0]
         free = {"$or": [{"lease_until": None}, {"lease_until": {"$lt": stamp}}]}
-        query: Doc = {"state": "PENDING", "due": {"$lte": stamp}, **free}
+        query: Doc = {"state": "PENDING", "due": {"$lte": stamp}, "parked": {"$ne": True}, **free}
         walk = {**query, "receiver": {"$ne": ANNOUNCEMENTS}}
         query["receiver"] = {"$nin": [ANNOUNCEMENTS, *full]}
         if per_receiver is None:
@@ -177,6 +180,27 @@ class MongoOutbox(WalkingClaims):
         query = {"receiver": ANNOUNCEMENTS, "state": "PENDING", "due": {"$lte": stamp}, **free}
         docs = await self.deliveries.find(query).sort("seq", ASCENDING).limit(limit).to_list(None)
         return await self._lease(docs, owner, lease_until, limit, {}, None, free)
+
+    async def park_deliveries(self, receivers: Collection[str]) -> None:
+        # A partial index cannot say "not parked" (documents written before the field have none), so the claims
+        # filter parked documents in their walk, document by document; parking still spares them the asks receiver by
+        # receiver that a walk stopped by such documents used to cost.
+        if not receivers:
+            return
+        upto = self._parked_upto
+        newest_doc = await self.deliveries.find_one({}, {"seq": 1}, sort=[("seq", -1)])
+        newest = "" if newest_doc is None else str(newest_doc["seq"])
+        for receiver in receivers:
+            await self.deliveries.update_many(
+                {"receiver": receiver, "state": "PENDING", "seq": {"$gt": upto.get(receiver, "")}},
+                {"$set": {"parked": True}},
+            )
+        upto.update(dict.fromkeys(receivers, newest))
+
+    async def unpark_deliveries(self, receivers: Collection[str] | None, *, keep: Collection[str] = ()) -> None:
+        named = {"$nin": sorted(keep)} if receivers is None else {"$in": sorted(receivers)}
+        await self.deliveries.update_many({"parked": True, "receiver": named}, {"$set": {"parked": False}})
+        self._forget_parked(receivers, keep)
 
     async def _lease(
         self,

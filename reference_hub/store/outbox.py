@@ -10,10 +10,10 @@ order.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from enum import StrEnum
 from functools import cached_property
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import msgspec
 
@@ -202,11 +202,23 @@ class ClaimWalk:
 
 
 class WalkingClaims:
-    """Mixed into each store's Outbox: its :class:`ClaimWalk`, made at its first claim."""
+    """Mixed into each store's Outbox: its :class:`ClaimWalk`, made at its first claim, and how far it parked each
+    receiver's rows (``Outbox.park_deliveries``)."""
 
     @cached_property
     def claim_walk(self) -> ClaimWalk:
         return ClaimWalk()
+
+    @cached_property
+    def _parked_upto(self) -> dict[str, Any]:
+        """Receiver: the highest ``seq`` (of each store's own type) in the outbox when this object last parked that
+        receiver's rows (rows after it are the ones a new call must look at)."""
+        return {}
+
+    def _forget_parked(self, receivers: Collection[str] | None, keep: Collection[str]) -> None:
+        """After ``unpark_deliveries(receivers, keep=keep)``: a next park of those receivers looks at all their rows."""
+        for receiver in set(self._parked_upto) - set(keep) if receivers is None else set(receivers):
+            self._parked_upto.pop(receiver, None)
 
 
 class Outbox(Protocol):
@@ -239,6 +251,22 @@ class Outbox(Protocol):
         not in ``room`` (None: no bound), so that one receiver's backlog cannot fill a claim. Never a row of
         :data:`ANNOUNCEMENTS`, and those rows cost an ordinary claim nothing however many wait (each store keeps them
         out of the walk's index), so announcements waiting their turn never hold up a delivery."""
+
+    async def park_deliveries(self, receivers: Collection[str]) -> None:
+        """Park the PENDING rows of ``receivers`` (out of rotation, so no claim may take their rows): no claim takes a
+        parked row, and on SQLite and PostgreSQL the claims' walk does not even pass over one (a partial index leaves
+        them out). Without this a receiver out of rotation for long holds the oldest rows in the outbox, every walk
+        stops on them, and every claim then asks each receiver for its own: on a hub of 1,000 platforms, 5 ms of CPU
+        per ClientInfo sent instead of 30 µs (``python tools/outbox_claims.py offline``).
+
+        Each call looks only at the rows enqueued since this object last named the receiver (all of them the first
+        time), so the worker names the receivers out of rotation again every ``delivery_poll`` at the cost of an index
+        seek each. A row another process enqueued unseen (PostgreSQL numbers rows before they commit) stays in the
+        walk: claims still skip it, at the cost this is meant to avoid."""
+
+    async def unpark_deliveries(self, receivers: Collection[str] | None, *, keep: Collection[str] = ()) -> None:
+        """Return the parked rows of ``receivers`` (back in rotation, or gone) to the claims; None: those of every
+        receiver but ``keep`` (a process starting, which does not know what others parked before)."""
 
     async def claim_announcements(self, owner: str, now: DateTime, lease_until: DateTime, limit: int) -> list[Delivery]:
         """Lease up to ``limit`` due rows of :data:`ANNOUNCEMENTS`, oldest first, each the oldest pending row of its

@@ -12,7 +12,7 @@ in flight.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -54,13 +54,13 @@ def _claim(receivers: str) -> str:
     )
 
 
-CLAIM_DUE = _claim("c.receiver <> '*announcements'")
-"""Used when no receiver is bounded; walks ``deliveries_sendable``, which holds no announcement row."""
+CLAIM_DUE = _claim("c.receiver <> '*announcements' AND NOT c.parked")
+"""Used when no receiver is bounded; walks ``deliveries_walk``, which holds no announcement row and no parked one."""
 
 
 CLAIM_CANDIDATES = (
     "SELECT c.seq, c.receiver FROM deliveries AS c"
-    " WHERE c.state = 'PENDING' AND c.receiver <> '*announcements' AND c.due <= $1"
+    " WHERE c.state = 'PENDING' AND c.receiver <> '*announcements' AND NOT c.parked AND c.due <= $1"
     " AND (c.lease_until IS NULL OR c.lease_until < $1)"
     " AND c.receiver <> ALL($2::text[])"
     " AND NOT EXISTS (SELECT 1 FROM deliveries AS e WHERE e.stream = c.stream AND e.state = 'PENDING'"
@@ -76,19 +76,19 @@ CLAIM_CANDIDATES_PER_RECEIVER = (
     "  WHERE r.receiver IS NOT NULL)"
     " SELECT c.seq, c.receiver FROM r CROSS JOIN LATERAL ("
     "  SELECT c.seq, c.receiver FROM deliveries AS c WHERE c.receiver = r.receiver AND c.state = 'PENDING'"
-    "  AND c.due <= $1 AND (c.lease_until IS NULL OR c.lease_until < $1)"
+    "  AND NOT c.parked AND c.due <= $1 AND (c.lease_until IS NULL OR c.lease_until < $1)"
     "  AND NOT EXISTS (SELECT 1 FROM deliveries AS e WHERE e.stream = c.stream AND e.state = 'PENDING'"
     "  AND e.seq < c.seq)"
     "  ORDER BY c.seq LIMIT $3) AS c"
     " WHERE r.receiver IS NOT NULL AND r.receiver <> '*announcements' AND r.receiver <> ALL($2::text[])"
     " ORDER BY c.seq"
 )
-"""The same candidates taken receiver by receiver (each receiver's first few, through ``deliveries_receiver``, found
-by a skip-scan of that index): one walk in seq order sees only the oldest rows, and a receiver back from an outage
+"""The same candidates taken receiver by receiver (each receiver's first few, through ``deliveries_receiver_seq``,
+found by a skip-scan of that index): one walk in seq order sees only the oldest rows, and a receiver back from an outage
 holds thousands of those, so the others would wait for its whole backlog. Used when every receiver is bounded."""
 
 CLAIM_ANNOUNCEMENTS = _claim("c.receiver = '*announcements'")
-"""The announcement rows no ordinary claim takes (``ANNOUNCEMENTS``), through ``deliveries_receiver``."""
+"""The announcement rows no ordinary claim takes (``ANNOUNCEMENTS``), through ``deliveries_receiver_seq``."""
 
 LEASE_CHOSEN = (
     "UPDATE deliveries SET lease_owner = $1, lease_until = $2 WHERE seq = ANY($3::bigint[]) AND state = 'PENDING'"
@@ -241,6 +241,31 @@ class PostgresOutbox(WalkingClaims):
     async def claim_announcements(self, owner: str, now: DateTime, lease_until: DateTime, limit: int) -> list[Delivery]:
         rows = sorted(await self.pool.fetch(CLAIM_ANNOUNCEMENTS, owner, lease_until, now, limit), key=lambda r: r[0])
         return [_delivery(tuple(row)[1:]) for row in rows]
+
+    async def park_deliveries(self, receivers: Collection[str]) -> None:
+        # Only the rows after what this object parked last, an index range of deliveries_receiver_seq each.
+        if not receivers:
+            return
+        upto = self._parked_upto
+        async with self.pool.acquire() as connection, connection.transaction():
+            newest = await connection.fetchval("SELECT coalesce(max(seq), 0) FROM deliveries")
+            await connection.executemany(
+                "UPDATE deliveries SET parked = true"
+                " WHERE receiver = $1 AND state = 'PENDING' AND seq > $2 AND NOT parked",
+                [(receiver, upto.get(receiver, 0)) for receiver in receivers],
+            )
+        upto.update(dict.fromkeys(receivers, newest))
+
+    async def unpark_deliveries(self, receivers: Collection[str] | None, *, keep: Collection[str] = ()) -> None:
+        if receivers is None:
+            await self.pool.execute(
+                "UPDATE deliveries SET parked = false WHERE parked AND receiver <> ALL($1::text[])", sorted(keep)
+            )
+        else:
+            await self.pool.execute(
+                "UPDATE deliveries SET parked = false WHERE parked AND receiver = ANY($1::text[])", sorted(receivers)
+            )
+        self._forget_parked(receivers, keep)
 
     async def delivered(self, delivery_id: str, owner: str) -> None:
         await self.pool.execute(

@@ -196,6 +196,20 @@ CREATE INDEX deliveries_sendable ON deliveries (seq) WHERE state = 'PENDING' AND
 DROP INDEX deliveries_pending;
 """
 
+_PARKED = """
+-- The rows of a receiver out of rotation are parked (PostgresOutbox.park_deliveries): no claim takes them, and the
+-- claims' walk leaves them out, where before a receiver out of rotation for long held the oldest rows and every claim
+-- fell back to asking each receiver for its own. deliveries_receiver gains seq, so that parking again only what was
+-- enqueued since is an index range; deliveries_parked finds the parked rows of receivers back in rotation.
+ALTER TABLE deliveries ADD COLUMN parked boolean NOT NULL DEFAULT false;
+CREATE INDEX deliveries_walk ON deliveries (seq)
+    WHERE state = 'PENDING' AND receiver <> '*announcements' AND NOT parked;
+DROP INDEX deliveries_sendable;
+CREATE INDEX deliveries_receiver_seq ON deliveries (receiver, state, seq);
+DROP INDEX deliveries_receiver;
+CREATE INDEX deliveries_parked ON deliveries (receiver) WHERE parked;
+"""
+
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "partners, invitations, objects, outbox, callbacks, change notification", _BASE),
     (2, "leases and last-heard times shared by hub processes", _COORDINATION),
@@ -203,6 +217,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (4, "an index of partners by status, in list order", _PARTNER_STATUS),
     (5, "removed partners, for the per-process caches of partners", _PARTNER_REMOVALS),
     (6, "the pending deliveries' index without the announcement rows", _SENDABLE),
+    (7, "parked deliveries of receivers out of rotation", _PARKED),
 )
 """(version, what it adds, SQL), in order."""
 

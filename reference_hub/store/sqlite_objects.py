@@ -25,7 +25,7 @@ from reference_hub.store.base import Conflict
 from reference_hub.store.objects import ObjectQuery, StoredObject
 from reference_hub.store.outbox import Delivery
 from reference_hub.store.page import Page
-from reference_hub.store.sqlite_outbox import INSERT_DELIVERY, OUTBOX_SCHEMA, delivery_row
+from reference_hub.store.sqlite_outbox import INSERT_DELIVERY, create_outbox, delivery_row
 from reference_hub.store.sqlite_tx import immediate
 
 OBJECTS_SCHEMA = """
@@ -158,7 +158,7 @@ class SqliteObjects:
 
     def _open_objects(self) -> None:
         self.db.executescript(OBJECTS_SCHEMA)
-        self.db.executescript(OUTBOX_SCHEMA)
+        create_outbox(self.db)
         if self.path != ":memory:":
             self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-pages")
 

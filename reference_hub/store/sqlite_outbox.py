@@ -8,7 +8,7 @@ never lease one delivery twice. ``deliveries_stream`` lets the "oldest pending o
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -27,7 +27,7 @@ from reference_hub.store.outbox import (
 from reference_hub.store.page import Page
 from reference_hub.store.sqlite_tx import immediate
 
-OUTBOX_SCHEMA = """
+OUTBOX_TABLE = """
 CREATE TABLE IF NOT EXISTS deliveries (
     seq         INTEGER PRIMARY KEY,
     delivery_id TEXT NOT NULL UNIQUE,
@@ -43,25 +43,44 @@ CREATE TABLE IF NOT EXISTS deliveries (
     state       TEXT NOT NULL,
     last_error  TEXT,
     lease_owner TEXT,
-    lease_until TEXT
+    lease_until TEXT,
+    parked      INTEGER NOT NULL DEFAULT 0
 );
+"""
+
+OUTBOX_INDEXES = """
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, due);
 DROP INDEX IF EXISTS deliveries_pending;
-CREATE INDEX IF NOT EXISTS deliveries_sendable ON deliveries (state, seq) WHERE receiver <> '*announcements';
+DROP INDEX IF EXISTS deliveries_sendable;
+CREATE INDEX IF NOT EXISTS deliveries_walk ON deliveries (state, seq) WHERE receiver <> '*announcements' AND parked = 0;
 CREATE INDEX IF NOT EXISTS deliveries_stream ON deliveries (stream, state, seq);
 CREATE INDEX IF NOT EXISTS deliveries_receiver ON deliveries (receiver, state);
+CREATE INDEX IF NOT EXISTS deliveries_parked ON deliveries (receiver) WHERE parked = 1;
 """
+"""``deliveries_walk`` holds neither announcement rows nor parked ones (see :meth:`SqliteOutbox.park_deliveries`);
+``deliveries_parked`` finds the parked rows of receivers no longer out of rotation."""
+
+
+def create_outbox(db: sqlite3.Connection) -> None:
+    """Create the outbox's table and indexes, or bring those of an older file up to date (the ``parked`` column came
+    after the table's first release)."""
+    db.executescript(OUTBOX_TABLE)
+    if "parked" not in {row[1] for row in db.execute("PRAGMA table_info(deliveries)")}:
+        db.execute("ALTER TABLE deliveries ADD COLUMN parked INTEGER NOT NULL DEFAULT 0")
+    db.executescript(OUTBOX_INDEXES)
+
 
 _COLUMNS = "delivery_id, receiver, stream, method, url, headers, body, created, due, attempts, state, last_error"
 
-# The oldest claimable deliveries, walked in seq order through deliveries_sendable so that LIMIT stops the walk early.
+# The oldest claimable deliveries, walked in seq order through deliveries_walk so that LIMIT stops the walk early.
 # Left to itself the planner picks deliveries_due and sorts every due row before taking the first few: with a backlog
 # of 20,000 that is 30 ms per claim, and the backlog then grows faster than it drains. Used when no receiver is bounded.
 # The index leaves the announcement rows out (``ANNOUNCEMENTS``, claimed by CLAIM_RECEIVER alone): in a registration
-# wave thousands of them wait, oldest of all, and a walk that stepped over them would pay for each at every claim.
+# wave thousands of them wait, oldest of all, and a walk that stepped over them would pay for each at every claim. It
+# leaves out the parked rows too: those of receivers out of rotation, which no claim may take while they are.
 CLAIM_DUE = (
-    f"SELECT seq, {_COLUMNS} FROM deliveries AS d INDEXED BY deliveries_sendable"  # noqa: S608
-    " WHERE d.receiver <> '*announcements'"
+    f"SELECT seq, {_COLUMNS} FROM deliveries AS d INDEXED BY deliveries_walk"  # noqa: S608
+    " WHERE d.receiver <> '*announcements' AND d.parked = 0"
     " AND d.state = 'PENDING' AND d.due <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)"
     " AND NOT EXISTS (SELECT 1 FROM deliveries AS e"
     "  WHERE e.stream = d.stream AND e.state = 'PENDING' AND e.seq < d.seq)"
@@ -83,7 +102,8 @@ RECEIVERS = (
 """Every receiver with a row, one index seek each (a skip-scan): 50 receivers cost 50 seeks, not a scan of the rows."""
 CLAIM_RECEIVER = (
     f"SELECT seq, {_COLUMNS} FROM deliveries AS d INDEXED BY deliveries_receiver"  # noqa: S608
-    " WHERE d.receiver = ? AND d.state = 'PENDING' AND d.due <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)"
+    " WHERE d.receiver = ? AND d.state = 'PENDING' AND d.parked = 0 AND d.due <= ?"
+    " AND (d.lease_until IS NULL OR d.lease_until < ?)"
     " AND NOT EXISTS (SELECT 1 FROM deliveries AS e"
     "  WHERE e.stream = d.stream AND e.state = 'PENDING' AND e.seq < d.seq)"
     " ORDER BY d.seq LIMIT ?"
@@ -255,6 +275,42 @@ class SqliteOutbox(WalkingClaims):
         finally:
             cursor.close()
 
+    async def park_deliveries(self, receivers: Collection[str]) -> None:
+        # Each receiver's rows are found through deliveries_receiver ((receiver, state), then the rowid, which is
+        # seq): only those after what this object parked last, so naming a receiver out of rotation again every
+        # poll costs two index seeks, not a pass over its backlog. How far is the receiver's own newest row, not the
+        # outbox's: seq is a rowid, which SQLite gives again once the newest rows are deleted, but never at or below
+        # a row still there.
+        if not receivers:
+            return
+        upto = self._parked_upto
+        with immediate(self.db) as db:
+            for receiver in receivers:
+                db.execute(
+                    "UPDATE deliveries INDEXED BY deliveries_receiver SET parked = 1"
+                    " WHERE receiver = ? AND state = 'PENDING' AND seq > ? AND parked = 0",
+                    (receiver, upto.get(receiver, 0)),
+                )
+                (newest,) = db.execute(
+                    "SELECT max(seq) FROM deliveries WHERE receiver = ? AND state = 'PENDING'", (receiver,)
+                ).fetchone()
+                upto[receiver] = newest or 0
+
+    async def unpark_deliveries(self, receivers: Collection[str] | None, *, keep: Collection[str] = ()) -> None:
+        with immediate(self.db) as db:
+            if receivers is None:
+                db.execute(
+                    "UPDATE deliveries INDEXED BY deliveries_parked SET parked = 0 WHERE parked = 1"
+                    " AND receiver NOT IN (SELECT value FROM json_each(?))",
+                    (msgspec.json.encode(sorted(keep)).decode(),),
+                )
+            else:
+                db.executemany(
+                    "UPDATE deliveries INDEXED BY deliveries_parked SET parked = 0 WHERE parked = 1 AND receiver = ?",
+                    [(receiver,) for receiver in receivers],
+                )
+        self._forget_parked(receivers, keep)
+
     async def delivered(self, delivery_id: str, owner: str) -> None:
         self.db.execute("DELETE FROM deliveries WHERE delivery_id = ? AND lease_owner = ?", (delivery_id, owner))
 
@@ -375,8 +431,8 @@ __all__ = (
     "CLAIM_DUE",
     "CLAIM_RECEIVER",
     "INSERT_DELIVERY",
-    "OUTBOX_SCHEMA",
     "RECEIVERS",
     "SqliteOutbox",
+    "create_outbox",
     "delivery_row",
 )

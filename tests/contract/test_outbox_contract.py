@@ -106,6 +106,52 @@ def test_a_receiver_back_with_a_long_backlog_does_not_crowd_the_others_out_of_a_
     run(backend, body)
 
 
+def test_parked_rows_are_taken_by_no_claim_until_their_receiver_is_unparked(backend: Backend) -> None:
+    """The rows of a receiver out of rotation are parked: no claim, bounded or not, walking or asking receiver by
+    receiver, takes one. A later park of the same receiver parks what was enqueued since; unparking returns them in
+    their order, and a stream's newer row still waits behind its parked older one."""
+
+    async def body(h: Harness) -> None:
+        await h.store.enqueue([delivery(f"out{n}", receiver="NL-OUT", stream=f"o{n % 2}", created=n) for n in range(4)])
+        await h.store.enqueue([delivery("other", receiver="DE-ON", stream="d", created=10)])
+        await h.store.park_deliveries(["NL-OUT"])
+        await h.store.enqueue([delivery("late", receiver="NL-OUT", stream="o2", created=20)])  # after the park
+        assert await claim(h, limit=1) == ["other"]  # parked rows are not even passed over on the way
+        got = await h.store.claim_deliveries("w2", at(100), at(130), 10, per_receiver=4)
+        assert [d.delivery_id for d in got] == ["late"]  # enqueued after the park: not parked yet
+        await h.store.delivered_many(["other", "late"], "w1")
+        await h.store.delivered_many(["late"], "w2")
+        await h.store.enqueue([delivery("later", receiver="NL-OUT", stream="o3", created=30)])
+        await h.store.park_deliveries(["NL-OUT"])
+        for per_receiver in (None, 1, 4):  # the unbounded claim, the walk, and (room 1 of 4 parked) the asks
+            got = await h.store.claim_deliveries("w3", at(100), at(130), 10, per_receiver=per_receiver)
+            assert got == [], per_receiver
+        assert len(await h.store.list_deliveries(receiver="NL-OUT", state=DeliveryState.PENDING, limit=9)) == 5
+        await h.store.unpark_deliveries(["NL-OUT"])
+        assert await claim(h, owner="w4") == ["out0", "out1", "later"]  # out2 and out3 wait behind their streams
+        await h.store.park_deliveries(["NL-OUT"])  # all its rows again: unparking forgot how far it had parked
+        assert await claim(h, owner="w5", now=200) == []
+
+    run(backend, body)
+
+
+def test_unparking_all_but_some_receivers_returns_everyone_elses_rows(backend: Backend) -> None:
+    """A process starting returns every parked row but those of the receivers out of rotation now."""
+
+    async def body(h: Harness) -> None:
+        await h.store.enqueue(
+            [delivery(f"{r}{n}", receiver=f"NL-{r}", stream=f"{r}{n}", created=n) for r in "ABC" for n in range(2)]
+        )
+        await h.store.park_deliveries(["NL-A", "NL-B", "NL-C"])
+        assert await claim(h) == []
+        await h.store.unpark_deliveries(None, keep=["NL-B"])
+        assert sorted(await claim(h)) == ["A0", "A1", "C0", "C1"]
+        await h.store.unpark_deliveries(None)
+        assert sorted(await claim(h, owner="w2")) == ["B0", "B1"]
+
+    run(backend, body)
+
+
 def test_a_claim_over_many_receivers_takes_the_oldest_rows_within_each_receivers_room(backend: Backend) -> None:
     """An announcement leaves rows for every platform, one platform's after the other's: a bounded claim takes the
     oldest, each receiver's within its room, as asking every receiver would (and without asking them all)."""
@@ -345,10 +391,10 @@ def test_sqlite_claims_walk_the_pending_index_without_sorting_the_backlog(tmp_pa
     thousands that sort made each claim slower than the deliveries it handed out."""
     import sqlite3
 
-    from reference_hub.store.sqlite_outbox import CLAIM_DUE, OUTBOX_SCHEMA
+    from reference_hub.store.sqlite_outbox import CLAIM_DUE, create_outbox
 
     db = sqlite3.connect(tmp_path / "plan.db")
-    db.executescript(OUTBOX_SCHEMA)
+    create_outbox(db)
     db.executemany(
         "INSERT INTO deliveries (delivery_id, receiver, stream, method, url, headers, created, due, attempts, state)"
         " VALUES (?, 'R', ?, 'PUT', 'http://r', '[]', '2026', '2026', 0, 'PENDING')",
@@ -356,7 +402,7 @@ def test_sqlite_claims_walk_the_pending_index_without_sorting_the_backlog(tmp_pa
     )
     db.execute("ANALYZE")
     plan = " ".join(row[-1] for row in db.execute("EXPLAIN QUERY PLAN " + CLAIM_DUE, ("2027", "2027", 64)))
-    assert "deliveries_sendable" in plan and "TEMP B-TREE" not in plan, plan
+    assert "deliveries_walk" in plan and "TEMP B-TREE" not in plan, plan
 
 
 def test_sqlite_a_claim_over_1000_receivers_does_not_ask_each_of_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -385,3 +431,73 @@ def test_sqlite_a_claim_over_1000_receivers_does_not_ask_each_of_them(tmp_path) 
 
     reads = [s for s in asyncio.run(body()) if s.lstrip().upper().startswith(("SELECT", "WITH"))]
     assert len(reads) == 1, reads[:3]  # the walk (before: the receivers, then each of the 1,000 asked)
+
+
+def test_sqlite_a_receiver_out_of_rotation_with_the_oldest_rows_costs_a_claim_one_read_once_parked(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A receiver out of rotation holding the oldest 1,000 rows, ahead of rows for 1,000 others: unparked, every walk
+    stopped on its rows and the claim asked each receiver for its own (1,001 reads); parked, one read takes the
+    others' oldest rows."""
+    import asyncio
+
+    from reference_hub.store.sqlite import SqliteStore
+
+    async def body() -> tuple[list[str], list[str]]:
+        store = SqliteStore(str(tmp_path / "parked.db"))
+        await store.open()
+        try:
+            await store.enqueue([delivery(f"o{n}", receiver="NL-OUT", stream=f"o{n}") for n in range(1000)])
+            await store.enqueue([delivery(f"d{r}", receiver=f"DE-{r:04}", stream=f"{r}") for r in range(1000)])
+            await store.park_deliveries(["NL-OUT"])
+            traces: list[list[str]] = []
+            for n in range(2):
+                if n:
+                    await store.unpark_deliveries(["NL-OUT"])
+                statements: list[str] = []
+                store.db.set_trace_callback(statements.append)
+                got = await store.claim_deliveries(f"w{n}", at(100), at(130), 8, room={"NL-OUT": 0}, per_receiver=32)
+                store.db.set_trace_callback(None)
+                assert [d.delivery_id for d in got] == [f"d{r}" for r in range(8 * n, 8 * n + 8)]
+                traces.append([s for s in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))])
+            return traces[1], traces[0]
+        finally:
+            await store.close()
+
+    unparked, parked = asyncio.run(body())
+    assert len(unparked) > 1000, len(unparked)  # the defence's reason: the walk, the receivers, then each one asked
+    assert len(parked) == 1, parked[:3]
+
+
+def test_sqlite_a_file_from_before_parking_is_brought_up_to_date(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A store file whose deliveries table predates the ``parked`` column (and whose walk index was
+    ``deliveries_sendable``) gets the column, its rows stay claimable, and the old index is gone."""
+    import asyncio
+    import sqlite3
+
+    from reference_hub.store.sqlite import SqliteStore
+
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE deliveries (seq INTEGER PRIMARY KEY, delivery_id TEXT NOT NULL UNIQUE, receiver TEXT NOT NULL,"
+        " stream TEXT NOT NULL, method TEXT NOT NULL, url TEXT NOT NULL, headers TEXT NOT NULL, body BLOB,"
+        " created TEXT NOT NULL, due TEXT NOT NULL, attempts INTEGER NOT NULL, state TEXT NOT NULL, last_error TEXT,"
+        " lease_owner TEXT, lease_until TEXT);"
+        "CREATE INDEX deliveries_sendable ON deliveries (state, seq) WHERE receiver <> '*announcements';"
+        "INSERT INTO deliveries (delivery_id, receiver, stream, method, url, headers, created, due, attempts, state)"
+        " VALUES ('old', 'DE-MSP', 's', 'PUT', 'http://127.0.0.1:9/x', '[]', '2024-03-01T10:00:00.000Z',"
+        " '2024-03-01T10:00:00.000Z', 0, 'PENDING');"
+    )
+    db.close()
+
+    async def body() -> list[str]:
+        store = SqliteStore(str(path))
+        await store.open()
+        try:
+            got = await store.claim_deliveries("w1", at(100), at(130), 8, per_receiver=4)
+            indexes = {row[0] for row in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+            assert "deliveries_walk" in indexes and "deliveries_sendable" not in indexes, indexes
+            return [d.delivery_id for d in got]
+        finally:
+            await store.close()
+
+    assert asyncio.run(body()) == ["old"]

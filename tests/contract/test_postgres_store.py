@@ -100,6 +100,7 @@ def test_an_older_schema_is_upgraded_keeping_its_data(postgres_url: str) -> None
             old = PostgresStore(postgres_url)
             old._pool = await asyncpg.create_pool(postgres_url, min_size=1, max_size=2)  # the version-1 tables only
             await old.insert_partner(partner("DE-OLD"), consume_invitation=None)
+            await old.enqueue([_delivery("before-7", "R|locations|NL/CPO|L1")])  # a row from before ``parked``
             await old._pool.close()
         finally:
             await connection.close()
@@ -113,16 +114,21 @@ def test_an_older_schema_is_upgraded_keeping_its_data(postgres_url: str) -> None
             _, cursor = await store.partners_removed(None)
             assert await store.delete_partner("DE-OLD")
             assert "DE-OLD" in (await store.partners_removed(cursor))[0]  # noted in the table of version 5
+            claimed = await store.claim_deliveries("w", at(100), at(130), 8, per_receiver=4)
+            assert [d.delivery_id for d in claimed] == ["before-7"]  # not parked by the new column's default
         finally:
             await store.close()
-        assert await applied_versions(postgres_url) == [1, 2, 3, 4, 5, 6]
+        assert await applied_versions(postgres_url) == [1, 2, 3, 4, 5, 6, 7]
         connection = await asyncpg.connect(postgres_url)
         try:
             indexes = await connection.fetch("SELECT indexname FROM pg_indexes WHERE tablename = 'partners'")
             assert "partners_status" in {row[0] for row in indexes}
             indexes = await connection.fetch("SELECT indexname FROM pg_indexes WHERE tablename = 'deliveries'")
             names = {row[0] for row in indexes}
-            assert "deliveries_sendable" in names and "deliveries_pending" not in names  # version 6
+            assert "deliveries_pending" not in names  # version 6
+            # version 7: the walk leaves parked rows out; the receivers' index has seq; parked rows are found
+            assert {"deliveries_walk", "deliveries_receiver_seq", "deliveries_parked"} <= names, names
+            assert not {"deliveries_sendable", "deliveries_receiver"} & names, names
         finally:
             await connection.close()
 
@@ -329,9 +335,9 @@ def test_claims_walk_the_pending_index_without_sorting_the_backlog(postgres_url:
             finally:
                 await connection.close()
             nodes = _nodes(plan)
-            assert "deliveries_sendable" in {n.get("Index Name") for n in nodes}, plan
+            assert "deliveries_walk" in {n.get("Index Name") for n in nodes}, plan
             assert not any(n["Node Type"] == "Sort" for n in nodes), plan
-            walked = [n for n in nodes if n.get("Index Name") == "deliveries_sendable"]
+            walked = [n for n in nodes if n.get("Index Name") == "deliveries_walk"]
             assert walked[0]["Actual Rows"] <= 64, plan
         finally:
             await store.close()

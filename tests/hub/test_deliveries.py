@@ -122,6 +122,10 @@ async def test_store_and_forward_keeps_a_receivers_backlog_until_it_is_back(make
     assert len(hub.client.to(msp.base, "PUT")) == 1  # left alone while out of rotation
     waiting = [d for d in await hub.outbox() if d.receiver == msp.partner_id]
     assert len(waiting) == 2 and await hub.outbox(DeliveryState.FAILED) == []
+    # Parked, both the one it failed and the one enqueued while it was out: not even a claim that sets no room for
+    # anyone takes them (unparked, they held up every walk of the outbox; see Outbox.park_deliveries).
+    moment = now()
+    assert await hub.ctx.store.claim_deliveries("another process", moment, moment, 10) == []
 
     hub.client.answer("PUT", msp.base, ocpi())
     await asyncio.sleep(0.02)
@@ -133,6 +137,25 @@ async def test_store_and_forward_keeps_a_receivers_backlog_until_it_is_back(make
     first = [c for c in hub.client.to(msp.base, "PUT") if c.url.endswith("/L1")]
     assert first[0].header("X-Request-ID") == first[1].header("X-Request-ID")
     assert await hub.outbox() == []
+
+
+async def test_rows_parked_for_a_receiver_back_in_rotation_are_sent_by_a_process_that_starts_later(
+    make_hub: HubFactory,
+) -> None:
+    """A process that stopped while a receiver was out of rotation left its rows parked; the receiver came back
+    meanwhile (or the hub now runs under ``spec``). The next process's worker returns them to the claims at its first
+    look."""
+    for policy in ("store_and_forward", "spec"):
+        hub = await make_hub(delivery_policy=policy, delivery_backoff=0)
+        cpo = await hub.register("NL", "CPO")
+        msp = await hub.register("DE", "MSP", Role.EMSP)
+        await push(hub, cpo, "L1", "L2")
+        await hub.ctx.store.park_deliveries([msp.partner_id])  # as the process before left them
+        hub.client.answer("PUT", msp.base, ocpi())
+        for _ in range(3):
+            await hub.deliver()
+        assert [c.url.rsplit("/", 1)[1] for c in hub.client.to(msp.base, "PUT")] == ["L1", "L2"], policy
+        assert await hub.outbox() == [], policy
 
 
 async def test_spec_policy_retries_a_transport_failure_a_few_times_under_one_request_id(make_hub: HubFactory) -> None:
