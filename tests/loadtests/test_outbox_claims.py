@@ -16,7 +16,7 @@ def test_every_pattern_delivers_every_row_and_reports_the_claims_cpu() -> None:
     done = run_tool("outbox_claims.py", "--rounds", "1", timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.strip().splitlines()
-    expected = {"clientinfo": 21000, "fanout": 3000, "backlog": 4000}
+    expected = {"clientinfo": 21000, "fanout": 3000, "backlog": 4000, "offline": 19950}
     assert [line.split(":")[0] for line in lines] == list(expected)
     for line in lines:
         found = re.fullmatch(r"(\w+): (\d+) rows, claims ([\d.]+) µs per row \(rounds [\d., ]+\)", line)
