@@ -2,7 +2,7 @@
 
 The delivery worker claims due rows a few at a time, each receiver's within its room (``delivery_per_receiver`` less
 what it has in flight). How a claim finds them decides what a delivery costs once a hub has many receivers. This
-fills a SQLite store (a temporary file) with rows in one of three patterns and plays the worker against it: claims of
+fills a SQLite store (a temporary file) with rows in one of four patterns and plays the worker against it: claims of
 ``--batch`` rows with each receiver's room, at most ``--pool`` rows in flight, and sends that finish in a set order
 (the rows are deleted as delivered, as the worker does; nothing is sent over a network). Reported: the CPU time of the
 claims alone per row delivered (``time.process_time``), median of ``--rounds``.
