@@ -198,8 +198,16 @@ class MongoOutbox(WalkingClaims):
         upto.update(dict.fromkeys(receivers, newest))
 
     async def unpark_deliveries(self, receivers: Collection[str] | None, *, keep: Collection[str] = ()) -> None:
-        named = {"$nin": sorted(keep)} if receivers is None else {"$in": sorted(receivers)}
-        await self.deliveries.update_many({"parked": True, "receiver": named}, {"$set": {"parked": False}})
+        if receivers is None:
+            kept = set(keep)
+            with_parked = await self.deliveries.distinct("receiver", {"parked": True})
+            named: Collection[str] = [r for r in with_parked if r not in kept]
+        else:
+            named = receivers
+        if named:
+            await self.deliveries.update_many(
+                {"parked": True, "receiver": {"$in": sorted(named)}}, {"$set": {"parked": False}}
+            )
         self._forget_parked(receivers, keep)
 
     async def _lease(

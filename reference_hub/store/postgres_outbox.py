@@ -87,6 +87,14 @@ CLAIM_CANDIDATES_PER_RECEIVER = (
 found by a skip-scan of that index): one walk in seq order sees only the oldest rows, and a receiver back from an outage
 holds thousands of those, so the others would wait for its whole backlog. Used when every receiver is bounded."""
 
+PARKED_RECEIVERS = (
+    "WITH RECURSIVE r(receiver) AS (SELECT min(receiver) FROM deliveries WHERE parked"
+    " UNION ALL SELECT (SELECT min(d.receiver) FROM deliveries AS d WHERE d.parked AND d.receiver > r.receiver) FROM r"
+    "  WHERE r.receiver IS NOT NULL)"
+    " SELECT receiver FROM r WHERE receiver IS NOT NULL"
+)
+"""Every receiver with a parked row, one seek of ``deliveries_parked`` each."""
+
 CLAIM_ANNOUNCEMENTS = _claim("c.receiver = '*announcements'")
 """The announcement rows no ordinary claim takes (``ANNOUNCEMENTS``), through ``deliveries_receiver_seq``."""
 
@@ -257,13 +265,16 @@ class PostgresOutbox(WalkingClaims):
         upto.update(dict.fromkeys(receivers, newest))
 
     async def unpark_deliveries(self, receivers: Collection[str] | None, *, keep: Collection[str] = ()) -> None:
+        # Receiver by receiver, those with parked rows found by a skip-scan of deliveries_parked: a process starting
+        # beside receivers out of rotation for long does not walk their parked rows to leave them parked.
         if receivers is None:
-            await self.pool.execute(
-                "UPDATE deliveries SET parked = false WHERE parked AND receiver <> ALL($1::text[])", sorted(keep)
-            )
+            kept = set(keep)
+            named: Collection[str] = [row[0] for row in await self.pool.fetch(PARKED_RECEIVERS) if row[0] not in kept]
         else:
+            named = receivers
+        if named:
             await self.pool.execute(
-                "UPDATE deliveries SET parked = false WHERE parked AND receiver = ANY($1::text[])", sorted(receivers)
+                "UPDATE deliveries SET parked = false WHERE parked AND receiver = ANY($1::text[])", sorted(named)
             )
         self._forget_parked(receivers, keep)
 

@@ -100,6 +100,13 @@ RECEIVERS = (
     " SELECT receiver FROM r WHERE receiver IS NOT NULL"
 )
 """Every receiver with a row, one index seek each (a skip-scan): 50 receivers cost 50 seeks, not a scan of the rows."""
+PARKED_RECEIVERS = (
+    "WITH RECURSIVE r(receiver) AS (SELECT min(receiver) FROM deliveries INDEXED BY deliveries_parked WHERE parked = 1"
+    " UNION ALL SELECT (SELECT min(receiver) FROM deliveries INDEXED BY deliveries_parked"
+    "  WHERE parked = 1 AND receiver > r.receiver) FROM r WHERE r.receiver IS NOT NULL)"
+    " SELECT receiver FROM r WHERE receiver IS NOT NULL"
+)
+"""Every receiver with a parked row, one seek of ``deliveries_parked`` each."""
 CLAIM_RECEIVER = (
     f"SELECT seq, {_COLUMNS} FROM deliveries AS d INDEXED BY deliveries_receiver"  # noqa: S608
     " WHERE d.receiver = ? AND d.state = 'PENDING' AND d.parked = 0 AND d.due <= ?"
@@ -297,18 +304,18 @@ class SqliteOutbox(WalkingClaims):
                 upto[receiver] = newest or 0
 
     async def unpark_deliveries(self, receivers: Collection[str] | None, *, keep: Collection[str] = ()) -> None:
+        # Receiver by receiver, those with parked rows found by a skip-scan of deliveries_parked: a process starting
+        # beside receivers out of rotation for long does not walk their parked rows to leave them parked.
         with immediate(self.db) as db:
             if receivers is None:
-                db.execute(
-                    "UPDATE deliveries INDEXED BY deliveries_parked SET parked = 0 WHERE parked = 1"
-                    " AND receiver NOT IN (SELECT value FROM json_each(?))",
-                    (msgspec.json.encode(sorted(keep)).decode(),),
-                )
+                kept = set(keep)
+                named: Collection[str] = [r for (r,) in db.execute(PARKED_RECEIVERS).fetchall() if r not in kept]
             else:
-                db.executemany(
-                    "UPDATE deliveries INDEXED BY deliveries_parked SET parked = 0 WHERE parked = 1 AND receiver = ?",
-                    [(receiver,) for receiver in receivers],
-                )
+                named = receivers
+            db.executemany(
+                "UPDATE deliveries INDEXED BY deliveries_parked SET parked = 0 WHERE parked = 1 AND receiver = ?",
+                [(receiver,) for receiver in named],
+            )
         self._forget_parked(receivers, keep)
 
     async def delivered(self, delivery_id: str, owner: str) -> None:

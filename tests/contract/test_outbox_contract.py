@@ -501,3 +501,32 @@ def test_sqlite_a_file_from_before_parking_is_brought_up_to_date(tmp_path) -> No
             await store.close()
 
     assert asyncio.run(body()) == ["old"]
+
+
+def test_sqlite_a_starting_process_unparks_receiver_by_receiver_and_leaves_the_rest_unread(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """At its first look a process returns the parked rows of every receiver not out of rotation now: the receivers
+    with parked rows are found by a skip-scan, and only those to unpark are updated, so a receiver out for long (here
+    1,000 parked rows) costs the start a seek, not a pass over its rows."""
+    import asyncio
+
+    from reference_hub.store.sqlite import SqliteStore
+
+    async def body() -> tuple[list[str], list[str]]:
+        store = SqliteStore(str(tmp_path / "start.db"))
+        await store.open()
+        try:
+            await store.enqueue([delivery(f"k{n}", receiver="NL-KEEP", stream=f"k{n}") for n in range(1000)])
+            await store.enqueue([delivery("back", receiver="DE-BACK", stream="b")])
+            await store.park_deliveries(["NL-KEEP", "DE-BACK"])
+            statements: list[str] = []
+            store.db.set_trace_callback(statements.append)
+            await store.unpark_deliveries(None, keep=["NL-KEEP"])
+            store.db.set_trace_callback(None)
+            got = await store.claim_deliveries("w1", at(100), at(130), 8, per_receiver=4)
+            return [d.delivery_id for d in got], [s for s in statements if s.lstrip().upper().startswith("UPDATE")]
+        finally:
+            await store.close()
+
+    claimed, updates = asyncio.run(body())
+    assert claimed == ["back"]
+    assert len(updates) == 1 and "'DE-BACK'" in updates[0] and "NL-KEEP" not in updates[0], updates
