@@ -211,8 +211,8 @@ class WalkingClaims:
 
     @cached_property
     def _parked_upto(self) -> dict[str, Any]:
-        """Receiver: the highest ``seq`` (of each store's own type) in the outbox when this object last parked that
-        receiver's rows (rows after it are the ones a new call must look at)."""
+        """Receiver: how far this object parked that receiver's rows, as a ``seq`` of the store's own type (the rows
+        after it are the ones a new call must look at)."""
         return {}
 
     def _forget_parked(self, receivers: Collection[str] | None, keep: Collection[str]) -> None:
@@ -256,13 +256,14 @@ class Outbox(Protocol):
         """Park the PENDING rows of ``receivers`` (out of rotation, so no claim may take their rows): no claim takes a
         parked row, and on SQLite and PostgreSQL the claims' walk does not even pass over one (a partial index leaves
         them out). Without this a receiver out of rotation for long holds the oldest rows in the outbox, every walk
-        stops on them, and every claim then asks each receiver for its own: on a hub of 1,000 platforms, 5 ms of CPU
-        per ClientInfo sent instead of 30 µs (``python tools/outbox_claims.py offline``).
+        stops on them, and every claim then asks each receiver for its own: on a hub of 1,000 platforms, about 5 ms of
+        CPU per ClientInfo sent instead of about 20 µs (``python tools/outbox_claims.py offline``).
 
         Each call looks only at the rows enqueued since this object last named the receiver (all of them the first
         time), so the worker names the receivers out of rotation again every ``delivery_poll`` at the cost of an index
-        seek each. A row another process enqueued unseen (PostgreSQL numbers rows before they commit) stays in the
-        walk: claims still skip it, at the cost this is meant to avoid."""
+        seek each. A row another process enqueued unseen (PostgreSQL numbers rows before they commit, MongoDB by the
+        time they were made) stays in the walk until the receiver is parked anew after an unpark: claims still skip
+        it, at the cost this is meant to avoid."""
 
     async def unpark_deliveries(self, receivers: Collection[str] | None, *, keep: Collection[str] = ()) -> None:
         """Return the parked rows of ``receivers`` (back in rotation, or gone) to the claims; None: those of every
