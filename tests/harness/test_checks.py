@@ -339,6 +339,20 @@ def test_response_schema_validates_against_openapi() -> None:
     silent("response_schema", ex(status=418, body={"x": 1}), operation=op)
 
 
+def test_oracle_reads_the_same_document_as_the_pure_python_loader() -> None:
+    """The oracle reads openapi.yaml with PyYAML's C loader when present; it must give what the safe loader gives."""
+    import yaml
+
+    from conformance.oracle import _LOADER, default_openapi_path
+
+    assert _LOADER in (yaml.CSafeLoader, yaml.SafeLoader)
+
+    for version in ("2.3.0", "2.2.1"):
+        path = default_openapi_path(version)
+        fast = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - a safe loader
+        assert fast == yaml.safe_load(path.read_text(encoding="utf-8")), path
+
+
 def test_oracle_locates_operations_by_ocpi_terms() -> None:
     oracle = get_oracle()
     op = oracle.find("hubclientinfo", "SENDER", "GET")
