@@ -24,6 +24,7 @@ from reference_hub.api.versions import DETAILS, VersionsController
 from reference_hub.api.wrapped import WrappedData
 from reference_hub.faults import Fault
 from reference_hub.hub.services import HubContext, build_context
+from reference_hub.ocpi import translate
 from reference_hub.settings import Settings
 
 
@@ -62,6 +63,7 @@ def create_app(settings: Settings) -> Litestar:
             # this worker meanwhile: 0.75 s with 100,000 partners. The roles are encoded for the Credentials then too.
             await ctx.deliveries.active_partners()
             await ctx.registrar.encode_roles(ctx.codec.encode)
+            translate.prepare()  # every 2.2.1 <-> 2.3.0 plan, so a rule that cannot apply stops the worker here
             app.state.hub = ctx
             if isinstance(app, HubApp):
                 app.hub = ctx

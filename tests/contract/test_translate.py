@@ -534,6 +534,34 @@ def test_every_rule_names_objects_and_fields_that_exist() -> None:
                 assert _resolves(models, schema, field) or _resolves(models_221, schema, field), (schema, field)
 
 
+def test_prepare_builds_every_plan_and_stops_on_a_rule_that_cannot_apply(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plans are built by ``prepare`` (the hub's workers call it as they start), not on import: every schema both ways,
+    and a rule acting on a field the two versions do not share raises there, before any object meets it."""
+
+    def fresh() -> None:
+        tr._plan.cache_clear()
+        tr._step_into.cache_clear()
+
+    fresh()
+    try:
+        tr.prepare()
+        built = tr._plan.cache_info().misses
+        assert built >= 2 * len(TRANSLATED)
+        for schema in TRANSLATED:  # every plan a request could ask for is there already
+            tr._plan(schema, "up")
+            tr._plan(schema, "down")
+        assert tr._plan.cache_info().misses == built
+        on_field = next(r for r in RULES if r.on_field is not None and r.schema != "*")
+        broken = dataclasses.replace(on_field, field="no_such_field", on_field=on_field.on_field)
+        monkeypatch.setattr(tr, "RULES", (*RULES, broken))
+        fresh()
+        with pytest.raises(ValueError, match="not in both versions"):
+            tr.prepare()
+    finally:
+        monkeypatch.undo()
+        fresh()
+
+
 def test_rule_keys_are_unique() -> None:
     keys = [r.key for r in RULES]
     assert len(keys) == len(set(keys))
