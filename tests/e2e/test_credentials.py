@@ -200,7 +200,7 @@ def test_duplicate_party_is_refused(hub: HubProcess, make_party: Party) -> None:
 def test_ten_simultaneous_registrations_give_one_success(hub: HubProcess, make_party: Party) -> None:
     party = make_party("NL", "TEN", "--accept-any-token")
     url = f"{hub.base_url}/ocpi/2.3.0/credentials"
-    tokens = [hub.invite() for _ in range(10)]
+    tokens = hub.invites(10)
 
     def post(i: int) -> int:
         body = credentials_body(f"token-b-{i}", party.versions_url, ("CPO", "NL", "TEN"))

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 from tests.support.processes import HubProcess, clean_env
 
@@ -106,6 +107,18 @@ def write_target(
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+class TwoIdentities(TypedDict):
+    token_a: str
+    cpo_token_a: str
+
+
+def two_identities(hub: Hub) -> TwoIdentities:
+    """``write_target`` arguments for the harness's two identities: a token A for each, from one ``invite`` command
+    (each command is a process start of its own)."""
+    token_a, cpo_token_a = hub.invites(2)
+    return TwoIdentities(token_a=token_a, cpo_token_a=cpo_token_a)
 
 
 @dataclass

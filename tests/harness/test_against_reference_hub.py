@@ -17,7 +17,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from conformance.plan import NEEDS, Need
-from tests.harness.hubrun import PYTHON, HarnessRun, _env, run_harness, write_target
+from tests.harness.hubrun import PYTHON, HarnessRun, _env, run_harness, two_identities, write_target
 
 pytestmark = pytest.mark.e2e
 
@@ -360,8 +360,7 @@ def _run_against(
     target = write_target(
         tmp_path / name / "target.toml",
         hub,
-        token_a=hub.invite(),
-        cpo_token_a=hub.invite(),
+        **two_identities(hub),
         roles=roles,
         versions=versions,
     )
@@ -585,7 +584,7 @@ def test_each_identity_can_be_reached_at_its_own_public_url(hub_factory, tmp_pat
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     hub = hub_factory((), name="public-url")
-    target = write_target(tmp_path / "public-url" / "target.toml", hub, token_a=hub.invite(), cpo_token_a=hub.invite())
+    target = write_target(tmp_path / "public-url" / "target.toml", hub, **two_identities(hub))
     text = target.read_text().replace(
         'role = "CPO"\n', f'role = "CPO"\npeer_port = {port}\npeer_public_url = "http://localhost:{port}"\n'
     )
@@ -612,9 +611,7 @@ def test_no_broadcast_keeps_the_harness_objects_from_other_parties(
     bystander = PartyProcess("DE", "BYS", "--role", "EMSP").start()
     try:
         register(hub, bystander)
-        target = write_target(
-            tmp_path / f"broadcast-{broadcast}" / "target.toml", hub, token_a=hub.invite(), cpo_token_a=hub.invite()
-        )
+        target = write_target(tmp_path / f"broadcast-{broadcast}" / "target.toml", hub, **two_identities(hub))
         run = run_harness(target, *(() if broadcast else ("--no-broadcast",)))
         got = httpx.get(f"{bystander.base_url}/control/received", timeout=10).json()
     finally:
@@ -991,7 +988,7 @@ def test_three_runs_against_one_hub_store_give_the_same_outcomes(hub_factory, tm
     runs = []
     for i in range(3):
         (tmp_path / f"run{i}").mkdir()
-        target = write_target(tmp_path / f"run{i}" / "target.toml", hub, token_a=hub.invite(), cpo_token_a=hub.invite())
+        target = write_target(tmp_path / f"run{i}" / "target.toml", hub, **two_identities(hub))
         runs.append(run_harness(target))
     first = _comparable(runs[0])
     assert runs[0].returncode == 0 and not runs[0].having("fail"), runs[0].stdout
@@ -1011,9 +1008,9 @@ def test_a_run_after_a_killed_run_gives_the_same_outcomes(hub_factory, tmp_path:
 
     hub = hub_factory((), name="killed")
     (tmp_path / "t").mkdir()
-    target = write_target(tmp_path / "t" / "target.toml", hub, token_a=hub.invite(), cpo_token_a=hub.invite())
+    target = write_target(tmp_path / "t" / "target.toml", hub, **two_identities(hub))
     reference = run_harness(target)
-    target = write_target(tmp_path / "t" / "target.toml", hub, token_a=hub.invite(), cpo_token_a=hub.invite())
+    target = write_target(tmp_path / "t" / "target.toml", hub, **two_identities(hub))
     journal = tmp_path / "t" / ".target.toml.ocpi-state.json"
     proc = subprocess.Popen(
         [PYTHON, "-m", "conformance", "run", str(target)],
@@ -1035,7 +1032,7 @@ def test_a_run_after_a_killed_run_gives_the_same_outcomes(hub_factory, tmp_path:
     finally:
         proc.wait(timeout=30)
     assert journal.exists() and oct(journal.stat().st_mode & 0o777) == "0o600"
-    target = write_target(tmp_path / "t" / "target.toml", hub, token_a=hub.invite(), cpo_token_a=hub.invite())
+    target = write_target(tmp_path / "t" / "target.toml", hub, **two_identities(hub))
     after = run_harness(target)
     assert _comparable(after) == _comparable(reference), after.stdout
     assert after.returncode == reference.returncode == 0
@@ -1077,7 +1074,7 @@ def test_objects_for_other_rules_are_the_form_the_target_takes(hub_factory, tmp_
     objects is named once, and the foreign-party scenario sends a Tariff the target takes except for its owner, so it
     catches the second fault instead of passing on a 422 about missing fields."""
     hub = hub_factory(("optional_fields_required", "wrong_owner_accepted"), name="forms")
-    target = write_target(tmp_path / "forms" / "target.toml", hub, token_a=hub.invite(), cpo_token_a=hub.invite())
+    target = write_target(tmp_path / "forms" / "target.toml", hub, **two_identities(hub))
     run = run_harness(target, "tariffs.", "locations.receiver-put-get", "transport.minimal-objects-accepted")
     assert run.having("fail") == {"transport.minimal-objects-accepted"}, run.stdout
     assert run.having("warn") == {"tariffs.receiver-foreign-party-refused"}, run.stdout

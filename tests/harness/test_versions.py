@@ -17,7 +17,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from conformance.plan import NEEDS, Need
-from tests.harness.hubrun import HarnessRun, run_harness, write_target
+from tests.harness.hubrun import HarnessRun, run_harness, two_identities, write_target
 
 pytestmark = pytest.mark.e2e
 
@@ -48,9 +48,7 @@ def test_both_versions_are_certified_each_in_its_own_pass(hub_factory, tmp_path:
     2.2.1 pass moves each identity's registration to 2.2.1 (a credentials PUT at the hub's 2.2.1 endpoint, with a peer
     that offers 2.2.1 alone), and unregistering is judged in that last pass."""
     hub = hub_factory((), name="both")
-    target = write_target(
-        tmp_path / "both" / "target.toml", hub, token_a=hub.invite(), cpo_token_a=hub.invite(), versions=None
-    )
+    target = write_target(tmp_path / "both" / "target.toml", hub, **two_identities(hub), versions=None)
     run = run_harness(target, timeout=300)
     assert run.returncode == 0, run.stdout[-4000:]
     assert run.results["versions"] == ["2.3.0", "2.2.1"]
@@ -97,9 +95,7 @@ def test_a_221_pass_on_its_own_registers_at_221_and_passes(hub_factory, tmp_path
     """run --version 2.2.1: one pass, a POST registration at the hub's 2.2.1 credentials endpoint with 2.2.1
     Credentials; every scenario that applies to a hub passes, the hub's HUB role and HubClientInfo included."""
     hub = hub_factory((), name="only-221-pass")
-    target = write_target(
-        tmp_path / "only-221-pass" / "target.toml", hub, token_a=hub.invite(), cpo_token_a=hub.invite(), versions=None
-    )
+    target = write_target(tmp_path / "only-221-pass" / "target.toml", hub, **two_identities(hub), versions=None)
     run = run_harness(target, "--version", "2.2.1")
     assert run.returncode == 0, run.stdout
     assert run.results["version"] == "2.2.1"
@@ -128,8 +124,7 @@ def test_read_only_and_no_broadcast_hold_at_221(hub_factory, tmp_path: Path, mod
     target = write_target(
         tmp_path / f"v221{mode}" / "target.toml",
         hub,
-        token_a=hub.invite(),
-        cpo_token_a=hub.invite(),
+        **two_identities(hub),
         versions=("2.2.1",),
     )
     run = run_harness(target, mode)

@@ -292,7 +292,7 @@ def test_push_through_the_hub_reaches_every_receiver(tmp_path: Path) -> None:
                 "max_requests": 150,
             },
         )
-        result, deliveries = run_push(spec, receivers=2, invitations=[hub.invite(), hub.invite()], drain=20)
+        result, deliveries = run_push(spec, receivers=2, invitations=hub.invites(2), drain=20)
     finally:
         hub.stop()
     assert result.returncode == 0, _explain(result)
@@ -332,7 +332,7 @@ def test_fanout_reaches_every_receiver_and_drains_a_returning_receivers_backlog(
     try:
         assert hub.proc is not None
         pid = hub.proc.pid
-        invitations = [hub.invite() for _ in range(5)]
+        invitations = hub.invites(5)
         figures = run_fanout(base, plan, invitations, lambda: cpu_seconds(pid), machine_busy_seconds, print)
     finally:
         hub.stop()

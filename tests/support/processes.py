@@ -158,9 +158,15 @@ class HubProcess:
             self.proc = None
 
     def invite(self) -> str:
-        result = self.cli("invite")
+        return self.invites(1)[0]
+
+    def invites(self, count: int) -> list[str]:
+        """``count`` registration tokens A from one ``ocpi-hub invite --count`` (each command is a process start)."""
+        result = self.cli("invite", "--count", str(count))
         assert result.returncode == 0, result.stderr
-        return result.stdout.strip().splitlines()[-1]
+        tokens = result.stdout.strip().splitlines()
+        assert len(tokens) == count, result.stdout
+        return tokens
 
 
 class PartyProcess:
