@@ -232,6 +232,7 @@ class AdminController(Controller):
                 {
                     "receiver": s.receiver,
                     "pending": s.pending,
+                    "parked": s.parked,
                     "failed": s.failed,
                     "oldest_pending": s.oldest_pending.to_ocpi() if s.oldest_pending else None,
                     "last_error": s.last_error,

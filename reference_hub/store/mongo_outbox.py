@@ -312,6 +312,8 @@ class MongoOutbox(WalkingClaims):
             entry = stats.setdefault(doc["receiver"], OutboxStats(receiver=doc["receiver"], pending=0, failed=0))
             if doc["state"] == "PENDING":
                 entry.pending += 1
+                if doc.get("parked"):
+                    entry.parked += 1
                 if entry.oldest_pending is None:
                     entry.oldest_pending = DateTime.parse(doc["created"])
             else:

@@ -62,6 +62,9 @@ class OutboxStats(msgspec.Struct, kw_only=True):
     failed: int
     oldest_pending: DateTime | None = None
     last_error: str | None = None
+    parked: int = 0
+    """Of ``pending``, the rows set aside while the receiver is out of rotation (``Outbox.park_deliveries``): they
+    wait for it to come back, and no claim takes them meanwhile."""
 
 
 class DeliveryQuery(msgspec.Struct, kw_only=True, frozen=True):

@@ -335,7 +335,8 @@ class PostgresOutbox(WalkingClaims):
             "SELECT receiver, count(*) FILTER (WHERE state = 'PENDING'), count(*) FILTER (WHERE state = 'FAILED'),"
             " min(created) FILTER (WHERE state = 'PENDING'),"
             " (SELECT e.last_error FROM deliveries AS e WHERE e.receiver = d.receiver AND e.last_error IS NOT NULL"
-            "  ORDER BY e.seq DESC LIMIT 1)"
+            "  ORDER BY e.seq DESC LIMIT 1),"
+            " count(*) FILTER (WHERE state = 'PENDING' AND parked)"
             " FROM deliveries AS d GROUP BY receiver ORDER BY receiver"
         )
         return [
@@ -345,6 +346,7 @@ class PostgresOutbox(WalkingClaims):
                 failed=r[2],
                 oldest_pending=None if r[3] is None else as_datetime(r[3]),
                 last_error=r[4],
+                parked=r[5],
             )
             for r in rows
         ]

@@ -391,7 +391,8 @@ class SqliteOutbox(WalkingClaims):
             "SELECT receiver, sum(state = 'PENDING'), sum(state = 'FAILED'),"
             " min(CASE WHEN state = 'PENDING' THEN created END),"
             " (SELECT last_error FROM deliveries AS e WHERE e.receiver = d.receiver AND e.last_error IS NOT NULL"
-            "  ORDER BY e.seq DESC LIMIT 1)"
+            "  ORDER BY e.seq DESC LIMIT 1),"
+            " sum(state = 'PENDING' AND parked = 1)"
             " FROM deliveries AS d GROUP BY receiver ORDER BY receiver"
         ).fetchall()
         return [
@@ -401,6 +402,7 @@ class SqliteOutbox(WalkingClaims):
                 failed=r[2],
                 oldest_pending=None if r[3] is None else DateTime.parse(r[3]),
                 last_error=r[4],
+                parked=r[5],
             )
             for r in rows
         ]

@@ -116,6 +116,8 @@ def test_parked_rows_are_taken_by_no_claim_until_their_receiver_is_unparked(back
         await h.store.enqueue([delivery("other", receiver="DE-ON", stream="d", created=10)])
         await h.store.park_deliveries(["NL-OUT"])
         await h.store.enqueue([delivery("late", receiver="NL-OUT", stream="o2", created=20)])  # after the park
+        stats = {st.receiver: (st.pending, st.parked) for st in await h.store.outbox_stats()}
+        assert stats == {"NL-OUT": (5, 4), "DE-ON": (1, 0)}  # what the operator's views show as set aside
         assert await claim(h, limit=1) == ["other"]  # parked rows are not even passed over on the way
         got = await h.store.claim_deliveries("w2", at(100), at(130), 10, per_receiver=4)
         assert [d.delivery_id for d in got] == ["late"]  # enqueued after the park: not parked yet
@@ -127,7 +129,9 @@ def test_parked_rows_are_taken_by_no_claim_until_their_receiver_is_unparked(back
             got = await h.store.claim_deliveries("w3", at(100), at(130), 10, per_receiver=per_receiver)
             assert got == [], per_receiver
         assert len(await h.store.list_deliveries(receiver="NL-OUT", state=DeliveryState.PENDING, limit=9)) == 5
+        assert [(st.pending, st.parked) for st in await h.store.outbox_stats()] == [(5, 5)]
         await h.store.unpark_deliveries(["NL-OUT"])
+        assert [(st.pending, st.parked) for st in await h.store.outbox_stats()] == [(5, 0)]
         assert await claim(h, owner="w4") == ["out0", "out1", "later"]  # out2 and out3 wait behind their streams
         await h.store.park_deliveries(["NL-OUT"])  # all its rows again: unparking forgot how far it had parked
         assert await claim(h, owner="w5", now=200) == []

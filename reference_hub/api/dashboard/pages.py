@@ -421,7 +421,11 @@ class DashboardController(Controller):
             store_error=store_error,
             counts=counts,
             versions=[(v, by_version[v]) for v in SERVED],
-            backlog={"pending": sum(s.pending for s in stats), "failed": sum(s.failed for s in stats)},
+            backlog={
+                "pending": sum(s.pending for s in stats),
+                "parked": sum(s.parked for s in stats),
+                "failed": sum(s.failed for s in stats),
+            },
             charts=_charts(hub, _span(request)),
             span=_span(request),
             workers=hub.settings.workers,
@@ -681,6 +685,7 @@ class DashboardController(Controller):
                 {
                     "receiver": s.receiver,
                     "pending": s.pending,
+                    "parked": s.parked,
                     "failed": s.failed,
                     "oldest": _age(s.oldest_pending) if s.oldest_pending else "",
                     "last_error": s.last_error or "",
