@@ -5,13 +5,16 @@ audit log with who made it (``by``: a named operator, ``admin key``, ``admin API
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
+import secrets
 from datetime import timedelta
 
 import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.low_level import ARGON2_VERSION
 
 from reference_hub.hub.credentials import Registrar
 from reference_hub.hub.tokens import hash_token, new_token
@@ -31,6 +34,24 @@ _HASHER = PasswordHasher()
 def hash_password(password: str) -> str:
     """The PHC string the store keeps for an operator (algorithm, parameters, salt and hash; never the password)."""
     return _HASHER.hash(password)
+
+
+def unmatchable_hash() -> str:
+    """A PHC string no password matches, with the parameters :func:`hash_password` uses, so that checking a password
+    against it costs what checking against an operator's hash does (the dashboard checks a sign-in under an unknown
+    name against it: names cannot be told apart by time). Its salt and digest are random bytes: hashing a random
+    password instead cost each process that imported the dashboard, every hub worker, a fifth of a second of CPU as
+    it started."""
+    hasher = _HASHER
+
+    def b64(size: int) -> str:
+        return base64.b64encode(secrets.token_bytes(size)).decode("ascii").rstrip("=")
+
+    return (
+        f"$argon2{hasher.type.name.lower()}$v={ARGON2_VERSION}"
+        f"$m={hasher.memory_cost},t={hasher.time_cost},p={hasher.parallelism}"
+        f"${b64(hasher.salt_len)}${b64(hasher.hash_len)}"
+    )
 
 
 def password_matches(password_hash: str, password: str) -> bool:

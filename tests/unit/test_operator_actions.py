@@ -166,3 +166,20 @@ def test_charts_scale_to_a_readable_top_and_skip_empty_minutes() -> None:
     small = bar_chart("Latency", "ms", [(0, 0.004)], "")
     assert small.top == "0.005" and small.bars[0].height > 0.5 * small.height
     assert bar_chart("Nothing", "x", [(0, None), (60, 0.0)], "").empty
+
+
+def test_an_unknown_name_is_checked_against_a_hash_that_costs_what_a_real_one_does() -> None:
+    """The dashboard checks a sign-in under an unknown name against ``unmatchable_hash()``: a well-formed PHC string
+    with the parameters of the operators' own hashes (so the check runs Argon2 in full, as long as a real one, rather
+    than being refused at once as malformed), which no password matches, and a fresh one each time."""
+    import argon2
+    from argon2.exceptions import VerifyMismatchError
+
+    from reference_hub.hub.operators import hash_password, password_matches, unmatchable_hash
+
+    dummy = unmatchable_hash()
+    assert argon2.extract_parameters(dummy) == argon2.extract_parameters(hash_password("a password"))
+    with pytest.raises(VerifyMismatchError):  # computed and compared: not an InvalidHashError, raised without hashing
+        argon2.PasswordHasher().verify(dummy, "a password")
+    assert not password_matches(dummy, "") and not password_matches(dummy, "a password")
+    assert unmatchable_hash() != dummy

@@ -11,7 +11,6 @@ import asyncio
 import json
 import logging
 import re
-import secrets
 import time
 from collections import Counter
 from typing import Any
@@ -38,7 +37,7 @@ from reference_hub.api.dashboard.security import (
 )
 from reference_hub.hub.client import redact_url
 from reference_hub.hub.credentials import check_party_url
-from reference_hub.hub.operators import OperatorRefusal, hash_password, password_matches
+from reference_hub.hub.operators import OperatorRefusal, password_matches, unmatchable_hash
 from reference_hub.hub.ratelimit import ADMIN_WEIGHT
 from reference_hub.ocpi.datetime import DateTime, now
 from reference_hub.ocpi.errors import OcpiError
@@ -70,7 +69,7 @@ _NOTICES = {
 }
 
 
-_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+_DUMMY_HASH = unmatchable_hash()
 """Checked against when the name is unknown (see ``signin``)."""
 
 
