@@ -649,7 +649,7 @@ class Deliveries:
         is free, so a lone push still leaves at once."""
         idle = self.settings.delivery_poll
         batch = self._batch()
-        sending: set[asyncio.Task[None]] = set()
+        sending: dict[asyncio.Task[None], Delivery] = {}
         woken = True
         try:
             while True:
@@ -659,8 +659,8 @@ class Deliveries:
                     try:
                         for delivery in await self._claim_or_plan(free):
                             task = asyncio.create_task(self._send_counted(delivery))
-                            sending.add(task)
-                            task.add_done_callback(sending.discard)
+                            sending[task] = delivery
+                            task.add_done_callback(sending.pop)
                     except Exception:
                         log.exception("claiming deliveries failed")
                 elif len(self._done) >= batch:
@@ -674,12 +674,24 @@ class Deliveries:
                     wake.cancel()
                 woken = wake in done or not done  # new rows, or the poll's (or the pace's) time is up
         finally:
-            for task in sending:
+            unfinished = dict(sending)
+            for task in unfinished:
                 task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.gather(*sending, return_exceptions=True)
+                await asyncio.gather(*unfinished, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await asyncio.shield(self._remove_delivered())
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._release([d for t, d in unfinished.items() if t.cancelled()]))
+
+    async def _release(self, deliveries: list[Delivery]) -> None:
+        """Give back the leases of the sends a stopping process cut short, so that the next process (another one, or
+        this one restarted) takes them at once rather than when their leases run out (``delivery_lease``, 30 s by
+        default): a hub restarted while a delivery was under way held it that long. Written back as claimed (an
+        attempt already counted stays counted); one that did reach its receiver goes again under the same
+        X-Request-ID, as after a crash. Only rows this process still holds are touched."""
+        for delivery in deliveries:
+            await self.store.reschedule(delivery, self.owner)
 
     def _batch(self) -> int:
         """Free slots worth a claim: an eighth of the pool (64 of 512), at least one."""

@@ -67,6 +67,30 @@ async def test_a_receiver_gets_at_most_its_cap_at_once_and_a_slow_one_holds_up_n
     assert await hub.outbox() == []
 
 
+async def test_a_stopping_worker_gives_back_the_leases_of_the_sends_it_cut_short(make_hub: HubFactory) -> None:
+    """A process stopped while a delivery is under way releases its lease, so the next process sends it at once, not
+    when the lease runs out (30 s by default: a hub restarted mid-delivery held it that long)."""
+    hub = await make_hub(delivery_poll=0.05)
+    cpo = await hub.register("NL", "CPO")
+    msp = await hub.register("DE", "MSP", Role.EMSP)
+    hub.client.hold(msp.base)  # the receiver never answers while this process runs
+    await push(hub, cpo, "L1")
+    async with worker(hub) as task:
+        for _ in range(200):
+            if hub.client.in_flight.get(msp.base):
+                break
+            await asyncio.sleep(0.01)
+        assert hub.client.in_flight[msp.base] == 1
+        task.cancel()  # the process stops (its lifespan cancels the worker)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    [row] = [d for d in await hub.outbox() if d.receiver == msp.partner_id]
+    moment = now()
+    taken = await hub.ctx.store.claim_deliveries("the next process", moment, moment + timedelta(seconds=30), 10)
+    assert [d.delivery_id for d in taken] == [row.delivery_id]  # at once, under the same X-Request-ID
+    assert taken[0].attempts == row.attempts == 0
+
+
 async def test_the_breaker_takes_a_failing_receiver_out_announces_it_and_the_probe_brings_it_back(
     make_hub: HubFactory,
 ) -> None:
