@@ -50,7 +50,7 @@ from reference_hub.store.base import (
     TokenOwner,
 )
 from reference_hub.store.mongo import MongoStore
-from reference_hub.store.postgres import PostgresStore
+from reference_hub.store.postgres import CHANGE_POLL, PostgresStore
 from reference_hub.store.sqlite import SqliteStore
 
 MONGODB_URI_ENV = "OCPI_TEST_MONGODB_URI"
@@ -395,7 +395,7 @@ def test_change_marker_ignores_what_says_nothing_about_tokens(backend: Backend) 
         before = h.store.change_marker()
         await other.take_lease("still-alive", "elsewhere", at(0), at(60))
         await other.note_heard({"DE-ABC": at(1)})
-        await asyncio.sleep(0.3)  # PostgreSQL: a notification would have arrived by now
+        await asyncio.sleep(CHANGE_POLL + 0.2)  # PostgreSQL: a notification or the next poll would have moved it
         assert h.store.change_marker() == before
         assert await other.delete_partner("DE-ABC")
         deadline = time.monotonic() + 3
@@ -449,18 +449,20 @@ def test_an_exact_change_marker_has_moved_when_any_write_that_matters_returns(ba
 
 async def _settled(store: Store, start: int) -> None:
     """Wait until the marker has moved away from ``start`` (taken before a write that moves it) and then stops
-    moving: PostgreSQL delivers the notifications of earlier writes a little later, later still on a busy machine."""
+    moving: PostgreSQL delivers the notifications of earlier writes a little later, later still on a busy machine,
+    and its poll of the change counter (every ``CHANGE_POLL`` seconds) moves the marker once more for the same
+    change, up to that long after the notification did. So "stopped" means still for longer than one poll."""
     deadline = time.monotonic() + 3
     while store.change_marker() == start:
         assert time.monotonic() < deadline, "change_marker did not move within 3 s of a partner's insertion"
         await asyncio.sleep(0.05)
-    last = store.change_marker()
-    for _ in range(20):
-        await asyncio.sleep(0.1)
+    last, still_since = store.change_marker(), time.monotonic()
+    while time.monotonic() - still_since < CHANGE_POLL + 0.2:
+        assert time.monotonic() < deadline + 5, "change_marker kept moving for 5 s after one partner's insertion"
+        await asyncio.sleep(0.05)
         now_ = store.change_marker()
-        if now_ == last:
-            return
-        last = now_
+        if now_ != last:
+            last, still_since = now_, time.monotonic()
 
 
 def test_live_token_holders_come_in_pages_in_token_hash_order(backend: Backend) -> None:
