@@ -157,6 +157,7 @@ def delivery_view(delivery: Delivery) -> dict[str, object]:
         "created": delivery.created.to_ocpi(),
         "due": delivery.due.to_ocpi(),
         "last_error": delivery.last_error,
+        "parked": delivery.parked,
     }
 
 

@@ -78,6 +78,7 @@ def _delivery(doc: Doc) -> Delivery:
         attempts=doc["attempts"],
         state=DeliveryState(doc["state"]),
         last_error=doc.get("last_error"),
+        parked=bool(doc.get("parked")),
     )
 
 

@@ -52,6 +52,9 @@ class Delivery(msgspec.Struct, kw_only=True):
     attempts: int = 0
     state: DeliveryState = DeliveryState.PENDING
     last_error: str | None = None
+    parked: bool = False
+    """Set aside while its receiver is out of rotation (``Outbox.park_deliveries``). Read for the operator's views
+    (``list_deliveries``, ``find_deliveries``); a claim never returns a parked row, and a new row is never parked."""
 
 
 class OutboxStats(msgspec.Struct, kw_only=True):

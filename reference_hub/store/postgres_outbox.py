@@ -154,8 +154,12 @@ def delivery_row(d: Delivery) -> tuple[Any, ...]:
     )
 
 
+_LISTED = f"{_COLUMNS}, parked"
+"""What the operator's views read of a row: its columns and whether it is parked."""
+
+
 def _delivery(row: Sequence[Any]) -> Delivery:
-    delivery_id, receiver, stream, method, url, headers, body, created, due, attempts, state, last_error = row
+    delivery_id, receiver, stream, method, url, headers, body, created, due, attempts, state, last_error, *parked = row
     return Delivery(
         delivery_id=delivery_id,
         receiver=receiver,
@@ -169,6 +173,7 @@ def _delivery(row: Sequence[Any]) -> Delivery:
         attempts=attempts,
         state=DeliveryState(state),
         last_error=last_error,
+        parked=bool(parked and parked[0]),
     )
 
 
@@ -357,7 +362,7 @@ class PostgresOutbox(WalkingClaims):
         if receiver is not None:
             where += f" AND receiver = {p.add(receiver)}"
         rows = await self.pool.fetch(
-            f"SELECT {_COLUMNS} FROM deliveries WHERE {where} ORDER BY seq LIMIT {p.add(limit)}",  # noqa: S608
+            f"SELECT {_LISTED} FROM deliveries WHERE {where} ORDER BY seq LIMIT {p.add(limit)}",  # noqa: S608
             *p.values,
         )
         return [_delivery(r) for r in rows]
@@ -376,7 +381,7 @@ class PostgresOutbox(WalkingClaims):
         async with self.pool.acquire() as connection:
             total = await connection.fetchval(f"SELECT count(*) FROM deliveries {clause}", *p.values)  # noqa: S608
             rows = await connection.fetch(
-                f"SELECT {_COLUMNS} FROM deliveries {clause} ORDER BY seq"  # noqa: S608
+                f"SELECT {_LISTED} FROM deliveries {clause} ORDER BY seq"  # noqa: S608
                 f" LIMIT {p.add(query.limit)} OFFSET {p.add(query.offset)}",
                 *p.values,
             )

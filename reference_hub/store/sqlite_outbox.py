@@ -177,8 +177,12 @@ def delivery_row(d: Delivery) -> tuple[Any, ...]:
     return delivery_rows([d])[0]
 
 
+_LISTED = f"{_COLUMNS}, parked"
+"""What the operator's views read of a row: its columns and whether it is parked."""
+
+
 def _delivery(row: tuple[Any, ...]) -> Delivery:
-    delivery_id, receiver, stream, method, url, headers, body, created, due, attempts, state, last_error = row
+    delivery_id, receiver, stream, method, url, headers, body, created, due, attempts, state, last_error, *parked = row
     return Delivery(
         delivery_id=delivery_id,
         receiver=receiver,
@@ -192,6 +196,7 @@ def _delivery(row: tuple[Any, ...]) -> Delivery:
         attempts=attempts,
         state=DeliveryState(state),
         last_error=last_error,
+        parked=bool(parked and parked[0]),
     )
 
 
@@ -413,7 +418,7 @@ class SqliteOutbox(WalkingClaims):
             where += " AND receiver = ?"
             params.append(receiver)
         rows = self.db.execute(
-            f"SELECT {_COLUMNS} FROM deliveries WHERE {where} ORDER BY seq LIMIT ?",  # noqa: S608
+            f"SELECT {_LISTED} FROM deliveries WHERE {where} ORDER BY seq LIMIT ?",  # noqa: S608
             [*params, limit],
         ).fetchall()
         return [_delivery(r) for r in rows]
@@ -429,7 +434,7 @@ class SqliteOutbox(WalkingClaims):
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         (total,) = self.db.execute(f"SELECT count(*) FROM deliveries {clause}", params).fetchone()  # noqa: S608
         rows = self.db.execute(
-            f"SELECT {_COLUMNS} FROM deliveries {clause} ORDER BY seq LIMIT ? OFFSET ?",  # noqa: S608
+            f"SELECT {_LISTED} FROM deliveries {clause} ORDER BY seq LIMIT ? OFFSET ?",  # noqa: S608
             [*params, query.limit, query.offset],
         ).fetchall()
         return Page(total=total, items=[_delivery(r) for r in rows])

@@ -11,7 +11,7 @@ from reference_hub.ocpi.datetime import DateTime
 from reference_hub.store.base import Conflict
 from reference_hub.store.callbacks import CallbackState
 from reference_hub.store.mongo import MongoStore
-from reference_hub.store.outbox import ANNOUNCEMENTS, Delivery, DeliveryState
+from reference_hub.store.outbox import ANNOUNCEMENTS, Delivery, DeliveryQuery, DeliveryState
 from tests.contract.test_object_store_contract import obj
 from tests.contract.test_store_contract import TRANSACTIONS, Backend, Harness, backend, run
 
@@ -118,6 +118,12 @@ def test_parked_rows_are_taken_by_no_claim_until_their_receiver_is_unparked(back
         await h.store.enqueue([delivery("late", receiver="NL-OUT", stream="o2", created=20)])  # after the park
         stats = {st.receiver: (st.pending, st.parked) for st in await h.store.outbox_stats()}
         assert stats == {"NL-OUT": (5, 4), "DE-ON": (1, 0)}  # what the operator's views show as set aside
+        # ... and row by row, in both of the operator's listings
+        listed = await h.store.list_deliveries(receiver=None, state=DeliveryState.PENDING, limit=9)
+        found = (await h.store.find_deliveries(DeliveryQuery(limit=9))).items
+        for rows in (listed, found):
+            parked = {d.delivery_id: d.parked for d in rows}
+            assert parked == {f"out{n}": True for n in range(4)} | {"other": False, "late": False}
         assert await claim(h, limit=1) == ["other"]  # parked rows are not even passed over on the way
         got = await h.store.claim_deliveries("w2", at(100), at(130), 10, per_receiver=4)
         assert [d.delivery_id for d in got] == ["late"]  # enqueued after the park: not parked yet
@@ -132,6 +138,7 @@ def test_parked_rows_are_taken_by_no_claim_until_their_receiver_is_unparked(back
         assert [(st.pending, st.parked) for st in await h.store.outbox_stats()] == [(5, 5)]
         await h.store.unpark_deliveries(["NL-OUT"])
         assert [(st.pending, st.parked) for st in await h.store.outbox_stats()] == [(5, 0)]
+        assert not any(d.parked for d in (await h.store.find_deliveries(DeliveryQuery(limit=9))).items)
         assert await claim(h, owner="w4") == ["out0", "out1", "later"]  # out2 and out3 wait behind their streams
         await h.store.park_deliveries(["NL-OUT"])  # all its rows again: unparking forgot how far it had parked
         assert await claim(h, owner="w5", now=200) == []

@@ -55,11 +55,20 @@ def test_deliveries_set_aside_for_a_receiver_out_of_rotation_are_shown_as_such()
         outbox = c.get("/admin/outbox", headers={"X-Admin-Key": KEY}).json()
         by_receiver = {r["receiver"]: (r["pending"], r["parked"]) for r in outbox["receivers"]}
         assert by_receiver == {"DE-OUT": (3, 3), "FR-ON": (1, 0)}
+        assert {d["delivery_id"]: d["parked"] for d in outbox["pending"]} == {
+            "DE-OUT-0": True,
+            "DE-OUT-1": True,
+            "DE-OUT-2": True,
+            "FR-ON-9": False,
+        }
 
         sign_in(c)
         page = c.get("/admin/deliveries").text
         out_row = page.split('data-receiver="DE-OUT"', 1)[1].split("</tr>", 1)[0]
         on_row = page.split('data-receiver="FR-ON"', 1)[1].split("</tr>", 1)[0]
         assert "(3 set aside)" in out_row and "set aside" not in on_row
+        found = c.get("/admin/deliveries?state=PENDING").text  # Find deliveries: each parked row says so
+        rows = {d: found.split(f'data-delivery="{d}"', 1)[1].split("</tr>", 1)[0] for d in ("DE-OUT-1", "FR-ON-9")}
+        assert ">set aside</span>" in rows["DE-OUT-1"] and "set aside" not in rows["FR-ON-9"]
         assert '<span id="backlog-parked">3</span> set aside' in c.get("/admin/").text
         assert "3 pending (3 set aside while it is out of rotation)" in c.get("/admin/parties/DE-OUT").text

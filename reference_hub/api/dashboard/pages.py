@@ -666,6 +666,7 @@ class DashboardController(Controller):
                 "created": _when(d.created).removesuffix(" UTC"),
                 "due": _when(d.due),
                 "last_error": d.last_error or "",
+                "parked": d.parked,
             }
 
         filters = {
