@@ -159,7 +159,7 @@ _LISTED = f"{_COLUMNS}, parked"
 
 
 def _delivery(row: Sequence[Any]) -> Delivery:
-    delivery_id, receiver, stream, method, url, headers, body, created, due, attempts, state, last_error, *parked = row
+    delivery_id, receiver, stream, method, url, headers, body, created, due, attempts, state, last_error = row
     return Delivery(
         delivery_id=delivery_id,
         receiver=receiver,
@@ -173,8 +173,15 @@ def _delivery(row: Sequence[Any]) -> Delivery:
         attempts=attempts,
         state=DeliveryState(state),
         last_error=last_error,
-        parked=bool(parked and parked[0]),
     )
+
+
+def _listed(row: Sequence[Any]) -> Delivery:
+    """A row read with ``_LISTED``: the delivery and whether it is parked (claims read ``_COLUMNS`` alone)."""
+    values = tuple(row)
+    delivery = _delivery(values[:-1])
+    delivery.parked = bool(values[-1])
+    return delivery
 
 
 async def insert_deliveries(connection: asyncpg.Connection, deliveries: Sequence[Delivery]) -> None:
@@ -365,7 +372,7 @@ class PostgresOutbox(WalkingClaims):
             f"SELECT {_LISTED} FROM deliveries WHERE {where} ORDER BY seq LIMIT {p.add(limit)}",  # noqa: S608
             *p.values,
         )
-        return [_delivery(r) for r in rows]
+        return [_listed(r) for r in rows]
 
     async def find_deliveries(self, query: DeliveryQuery) -> Page[Delivery]:
         terms, values = delivery_filters(query)
@@ -385,7 +392,7 @@ class PostgresOutbox(WalkingClaims):
                 f" LIMIT {p.add(query.limit)} OFFSET {p.add(query.offset)}",
                 *p.values,
             )
-        return Page(total=total, items=[_delivery(r) for r in rows])
+        return Page(total=total, items=[_listed(r) for r in rows])
 
     async def retry_deliveries(self, receiver: str, due: DateTime) -> int:
         status = await self.pool.execute(

@@ -182,7 +182,7 @@ _LISTED = f"{_COLUMNS}, parked"
 
 
 def _delivery(row: tuple[Any, ...]) -> Delivery:
-    delivery_id, receiver, stream, method, url, headers, body, created, due, attempts, state, last_error, *parked = row
+    delivery_id, receiver, stream, method, url, headers, body, created, due, attempts, state, last_error = row
     return Delivery(
         delivery_id=delivery_id,
         receiver=receiver,
@@ -196,8 +196,14 @@ def _delivery(row: tuple[Any, ...]) -> Delivery:
         attempts=attempts,
         state=DeliveryState(state),
         last_error=last_error,
-        parked=bool(parked and parked[0]),
     )
+
+
+def _listed(row: tuple[Any, ...]) -> Delivery:
+    """A row read with ``_LISTED``: the delivery and whether it is parked (claims read ``_COLUMNS`` alone)."""
+    delivery = _delivery(row[:-1])
+    delivery.parked = bool(row[-1])
+    return delivery
 
 
 _SUPERSEDED = (
@@ -421,7 +427,7 @@ class SqliteOutbox(WalkingClaims):
             f"SELECT {_LISTED} FROM deliveries WHERE {where} ORDER BY seq LIMIT ?",  # noqa: S608
             [*params, limit],
         ).fetchall()
-        return [_delivery(r) for r in rows]
+        return [_listed(r) for r in rows]
 
     async def find_deliveries(self, query: DeliveryQuery) -> Page[Delivery]:
         where, params = delivery_filters(query)
@@ -437,7 +443,7 @@ class SqliteOutbox(WalkingClaims):
             f"SELECT {_LISTED} FROM deliveries {clause} ORDER BY seq LIMIT ? OFFSET ?",  # noqa: S608
             [*params, query.limit, query.offset],
         ).fetchall()
-        return Page(total=total, items=[_delivery(r) for r in rows])
+        return Page(total=total, items=[_listed(r) for r in rows])
 
     async def retry_deliveries(self, receiver: str, due: DateTime) -> int:
         cur = self.db.execute(
