@@ -23,6 +23,7 @@ from reference_hub.api.system import AdminController, SystemController
 from reference_hub.api.versions import DETAILS, VersionsController
 from reference_hub.api.wrapped import WrappedData
 from reference_hub.faults import Fault
+from reference_hub.hub import outbound_pool  # noqa: F401  (aiohttp, loaded before the first outbound call, not at it)
 from reference_hub.hub.services import HubContext, build_context
 from reference_hub.ocpi import translate
 from reference_hub.settings import Settings

@@ -31,14 +31,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
-import aiohttp
-from aiohttp.abc import AbstractResolver
 from yarl import URL
 
 from reference_hub.hub.tokens import authorization_header
+
+if TYPE_CHECKING:
+    import aiohttp
 
 log = logging.getLogger("reference_hub.outbound")
 
@@ -173,44 +174,6 @@ def redact_url(url: str) -> str:
 async def system_resolver(host: str, port: int) -> Sequence[str]:
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return [str(info[4][0]) for info in infos]
-
-
-class _PinnedResolver(AbstractResolver):
-    """Resolves each host itself and hands the connector only addresses that passed the policy.
-
-    aiohttp connects to what its resolver returns and runs TLS with the original name, so certificate checks are
-    unchanged while the address connected to is one that was checked. A name with any refused address is refused
-    whole. (aiohttp does not ask the resolver for a host that is an IP address: :meth:`OutboundClient.call` checks
-    those before calling.)
-    """
-
-    def __init__(self, policy: OutboundPolicy, resolver: Resolver) -> None:
-        self._policy = policy
-        self._resolve = resolver
-
-    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[Any]:
-        try:
-            addresses = list(await self._resolve(host, port))
-        except OSError as exc:
-            raise OSError(f"name not resolved: {exc}") from exc
-        if not addresses:
-            raise OSError("name not resolved")
-        for address in addresses:  # every address must pass: a name mixing allowed and refused ones is refused
-            self._policy.check_address(address)
-        return [
-            {
-                "hostname": host,
-                "host": address,
-                "port": port,
-                "family": socket.AF_INET6 if ":" in address else socket.AF_INET,
-                "proto": 0,
-                "flags": socket.AI_NUMERICHOST,
-            }
-            for address in dict.fromkeys(addresses)
-        ]
-
-    async def close(self) -> None:
-        return None
 
 
 def _is_ip(host: str) -> bool:
@@ -349,9 +312,13 @@ class OutboundClient:
         self.per_party = KeyedLimit(per_party)
         self.per_caller = KeyedLimit(per_caller)
         self.per_sender = KeyedLimit(per_sender)
-        self._resolver = _PinnedResolver(self.policy, resolver or system_resolver)
+        self._resolve = resolver or system_resolver
         self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
         self._session: aiohttp.ClientSession | None = None
+        # Set with the pool (hub/outbound_pool.py, where aiohttp is imported): the exceptions that are a timeout or an
+        # unreachable party; until then, the standard library's part of the latter.
+        self._timeouts: tuple[type[BaseException], ...] = ()
+        self._failures: tuple[type[BaseException], ...] = (OSError, ssl.SSLError, ValueError)
 
     def _pool(self) -> aiohttp.ClientSession:
         """The keep-alive pool, opened on first use (an aiohttp session belongs to the running event loop).
@@ -361,19 +328,14 @@ class OutboundClient:
         added to what is sent (no automatic User-Agent or Accept-Encoding) and answers are read as sent (no automatic
         decompression), so the cap applies to the bytes on the wire. aiohttp's own timeouts are off: the one overall
         deadline (:meth:`_bounded`) covers the connect, the send and the whole answer, and aiohttp's default (a
-        five-minute total) would only arm and cancel a second timer on every call.
+        five-minute total) would only arm and cancel a second timer on every call. aiohttp itself is imported here, on
+        first use, so that the command line's commands, which never call out, do not pay for importing it.
         """
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(
-                    limit=POOL_CONNECTIONS, keepalive_timeout=30.0, resolver=self._resolver, ssl=self._ssl
-                ),
-                auto_decompress=False,
-                skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
-                cookie_jar=aiohttp.DummyCookieJar(),
-                trust_env=False,
-                timeout=aiohttp.ClientTimeout(),
-            )
+            from reference_hub.hub import outbound_pool  # imported at start-up by a served hub (reference_hub/app.py)
+
+            self._session = outbound_pool.open_pool(self.policy, self._resolve, self._ssl, limit=POOL_CONNECTIONS)
+            self._timeouts, self._failures = outbound_pool.TIMEOUTS, outbound_pool.FAILURES
         return self._session
 
     async def close(self) -> None:
@@ -468,9 +430,9 @@ class OutboundClient:
                 return Answer(Outcome.OK, response.status, decoded, content, f"{shown}: HTTP {response.status}")
         except PolicyRefusal as exc:
             return Answer(Outcome.REFUSED, detail=f"{shown}: {exc}")
-        except (aiohttp.ServerTimeoutError, aiohttp.ConnectionTimeoutError) as exc:
+        except self._timeouts as exc:
             return Answer(Outcome.TIMEOUT, detail=f"{shown}: {type(exc).__name__}")
-        except (aiohttp.ClientError, OSError, ssl.SSLError, ValueError) as exc:
+        except self._failures as exc:
             return Answer(Outcome.UNREACHABLE, detail=f"{shown}: {type(exc).__name__}: {exc}")
 
     @staticmethod

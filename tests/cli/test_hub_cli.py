@@ -212,6 +212,27 @@ def test_partners_list_has_headers_and_json(tmp_path: Path) -> None:
     )
 
 
+def test_store_commands_do_not_import_the_outbound_client_library_and_the_served_app_does(tmp_path: Path) -> None:
+    """aiohttp took about a quarter of an ``invite``; only a process that calls out needs it. A served worker loads it
+    with the app, so that its first outbound call does not import it on the event loop."""
+    store = f"sqlite:///{tmp_path}/hub.db"
+    for args in (("seed", "--parties", "1", "--export", "t.txt"), ("invite",), ("partners", "list")):
+        result = hub(*args, "--store", store, cwd=tmp_path, env={"PYTHONPROFILEIMPORTTIME": "1"})
+        assert result.returncode == 0, result.stderr
+        imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if "|" in line}
+        assert "reference_hub.hub.client" in imported, args  # the import log is what it seems to be
+        assert not {m for m in imported if m.split(".")[0] == "aiohttp"}, args
+    served = subprocess.run(
+        [sys.executable, "-c", "import sys, reference_hub.app; print('aiohttp' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=60,
+        check=False,
+    )
+    assert served.stdout.strip() == "True", served.stderr
+
+
 def test_token_files_are_created_0600(tmp_path: Path) -> None:
     store = f"sqlite:///{tmp_path}/hub.db"
     (tmp_path / "invitations.txt").write_text("old\n")
