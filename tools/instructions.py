@@ -70,7 +70,9 @@ def warm(checkout: Path, target: str, parties: int) -> None:
     """A short run outside valgrind, which writes the bytecode of every module the target imports."""
     tool = str(checkout / "tools" / "inprocess_cpu.py")
     command = [sys.executable, tool, target, "--requests", "10", "--rounds", "1", "--parties", str(parties)]
-    subprocess.run(command, capture_output=True, env=_environment(checkout), check=True)
+    done = subprocess.run(command, capture_output=True, text=True, env=_environment(checkout), check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{target} outside valgrind failed ({done.returncode}): {done.stderr[-2000:]}")
 
 
 def per_request(checkout: Path, target: str, requests: int, parties: int) -> float:
@@ -110,13 +112,17 @@ def main(argv: list[str] | None = None) -> int:
         print("valgrind is not installed (Debian: apt-get install valgrind)", file=sys.stderr)
         return 2
     figures: dict[str, float] = {}
-    for target in targets:
-        figures[target] = per_request(ROOT, target, args.requests, args.parties)
-        line = f"{target}: {figures[target]:,.0f} instructions per request"
-        if args.baseline is not None:
-            base = per_request(args.baseline.resolve(), target, args.requests, args.parties)
-            line += f"; baseline {base:,.0f}; this checkout / baseline {figures[target] / base:.4f}"
-        print(line, flush=True)
+    try:
+        for target in targets:
+            figures[target] = per_request(ROOT, target, args.requests, args.parties)
+            line = f"{target}: {figures[target]:,.0f} instructions per request"
+            if args.baseline is not None:
+                base = per_request(args.baseline.resolve(), target, args.requests, args.parties)
+                line += f"; baseline {base:,.0f}; this checkout / baseline {figures[target] / base:.4f}"
+            print(line, flush=True)
+    except RuntimeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     if "tokens" in figures and "bare" in figures:
         print(f"tokens / bare: {figures['tokens'] / figures['bare']:.3f}")
     return 0
