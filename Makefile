@@ -51,6 +51,10 @@ test: $(STAMP) ## Run every test (unit, contract, end-to-end, load-test smoke; T
 browser: ## Install Debian's Chromium for the dashboard's browser tests (skipped when /usr/bin/chromium exists)
 	./tools/install_browser.sh
 
+.PHONY: valgrind
+valgrind: ## Install Debian's valgrind for tools/instructions.py and its test (skipped when present)
+	./tools/install_valgrind.sh
+
 .PHONY: postgres
 postgres: ## Install Debian's PostgreSQL server programs for the tests and make bench (skipped when present; the tests start their own throwaway server)
 	./tools/install_postgres.sh

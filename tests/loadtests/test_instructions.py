@@ -13,7 +13,7 @@ import pytest
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed (.ci/run installs it)"),
+    pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed (`make valgrind`)"),
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
