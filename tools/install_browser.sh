@@ -8,13 +8,6 @@ if [ -x "$CHROMIUM" ]; then
     echo "chromium: $("$CHROMIUM" --version 2>/dev/null || echo present) at $CHROMIUM"
     exit 0
 fi
-if ! command -v apt-get >/dev/null; then
-    echo "no $CHROMIUM and no apt-get: install Chromium yourself and set OCPI_TEST_CHROMIUM to its path" >&2
-    exit 1
-fi
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+. "$(dirname "$0")/apt_install.sh"
+apt_install "no $CHROMIUM: install Chromium yourself and set OCPI_TEST_CHROMIUM to its path" chromium fonts-dejavu-core
 echo "chromium: $("$CHROMIUM" --version) at $CHROMIUM"

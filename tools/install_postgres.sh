@@ -9,19 +9,14 @@ for bindir in ${OCPI_PG_BINDIR:-} /usr/lib/postgresql/*/bin; do
         exit 0
     fi
 done
-if ! command -v apt-get >/dev/null; then
-    echo "no PostgreSQL server programs and no apt-get: install PostgreSQL and set OCPI_PG_BINDIR to its bin folder" >&2
-    exit 1
-fi
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
+. "$(dirname "$0")/apt_install.sh"
+HINT="no PostgreSQL server programs: install PostgreSQL and set OCPI_PG_BINDIR to its bin folder"
+need_apt_get "$HINT"
 # The package would create and start a "main" cluster on port 5432; the tests need none of it.
 if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
-    $SUDO mkdir -p /etc/postgresql-common
-    echo "create_main_cluster = false" | $SUDO tee /etc/postgresql-common/createcluster.conf >/dev/null
+    as_root mkdir -p /etc/postgresql-common
+    echo "create_main_cluster = false" | as_root tee /etc/postgresql-common/createcluster.conf >/dev/null
 fi
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+apt_install "$HINT" postgresql
 bindir="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
 echo "postgresql: $("$bindir/postgres" --version) in $bindir"

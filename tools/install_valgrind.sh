@@ -6,12 +6,6 @@ if command -v valgrind >/dev/null; then
     echo "valgrind: $(valgrind --version) at $(command -v valgrind)"
     exit 0
 fi
-if ! command -v apt-get >/dev/null; then
-    echo "no valgrind and no apt-get: install valgrind yourself (tools/instructions.py needs its callgrind tool)" >&2
-    exit 1
-fi
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-$SUDO apt-get update -qq
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends valgrind >/dev/null
+. "$(dirname "$0")/apt_install.sh"
+apt_install "install valgrind yourself (tools/instructions.py needs its callgrind tool)" valgrind
 echo "valgrind: $(valgrind --version) at $(command -v valgrind)"
