@@ -92,7 +92,7 @@ fuzz-hub: $(STAMP) ## Fuzz every hub operation with schemathesis (over 5,000 cas
 
 BENCH_ARGS ?=
 .PHONY: bench
-bench: $(STAMP) ## Reproduce BENCHMARKS.md and its charts (docs/bench/): token validation vs bare Litestar, registrations, pages, authorization (as fast as possible, at 200 req/s, and against offered load), fairness under a flood, pushes, fan-out to 50 receivers and a backlog drain (~20 min; BENCH_ARGS="--store postgresql" runs every phase on PostgreSQL)
+bench: $(STAMP) ## Reproduce BENCHMARKS.md and its charts (docs/bench/): token validation vs bare Litestar, registrations, pages, authorization (as fast as possible, at 200 req/s, and against offered load), fairness under a flood, pushes, fan-out to 50 receivers and a backlog drain, token validation counted in instructions (~23 min; BENCH_ARGS="--store postgresql" runs every phase on PostgreSQL)
 	$(BIN)/python -m loadtests.bench $(BENCH_ARGS)
 
 .PHONY: bench-stores

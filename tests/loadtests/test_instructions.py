@@ -5,6 +5,7 @@ processes (the in-process tool under callgrind, its store seeded by ``ocpi-hub s
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
 from pathlib import Path
 from types import ModuleType
@@ -46,3 +47,26 @@ def test_unknown_targets_and_a_baseline_without_the_tool_are_refused(tmp_path: P
     with pytest.raises(SystemExit) as refused:
         tool.main(["--baseline", str(tmp_path)])
     assert refused.value.code == 2 and "no tools/inprocess_cpu.py there" in capsys.readouterr().err
+
+
+def test_json_output_names_each_target_and_the_run_sizes(monkeypatch, capsys) -> None:
+    """``--json`` is what ``make bench`` reads. Unit level: ``per_request`` is replaced by a stand-in that returns
+    made-up counts, so only the output's shape is tested here (the counting itself is tested above)."""
+    tool = _tool()
+    made_up = {"tokens": 181_000.5, "bare": 139_000.25}
+    monkeypatch.setattr(tool, "per_request", lambda checkout, target, requests, parties: made_up[target])
+    assert tool.main(["--json", "--requests", "7", "--parties", "11"]) == 0
+    printed = capsys.readouterr().out.strip().splitlines()
+    assert len(printed) == 1
+    assert json.loads(printed[0]) == {"requests": 7, "parties": 11, "per_request": made_up}
+
+
+def test_a_larger_run_that_counted_less_is_refused_not_reported(monkeypatch) -> None:
+    """Unit level, with stand-ins for the warm run and the counting: a 3N run that counts no more than the N run
+    (a source file compiled again between them) must not become a negative figure in a report."""
+    tool = _tool()
+    counts = iter([5_000_000_000, 4_900_000_000])
+    monkeypatch.setattr(tool, "warm", lambda checkout, target, parties: None)
+    monkeypatch.setattr(tool, "count", lambda checkout, target, requests, parties, folder: next(counts))
+    with pytest.raises(RuntimeError, match="3000 requests counted 4,900,000,000, 1000 counted 5,000,000,000"):
+        tool.per_request(ROOT, "tokens", 1000, 1000)

@@ -185,3 +185,40 @@ def test_the_registration_with_listening_platforms_says_what_was_owed_and_what_a
     assert "27563 (27563 distinct X-Request-IDs) of 1000000 owed" in text
     assert "checks: FAILED: no failed handshake" in text
     assert registration_listened_lines(None) == []
+
+
+def test_the_instruction_count_sits_beside_the_token_cpu_target_unjudged_and_says_how_it_was_made() -> None:
+    from loadtests.bench import _instruction_note, _other_targets
+
+    counted = {"requests": 1000, "parties": 1000, "per_request": {"tokens": 180_808.4, "bare": 138_655.0}}
+    summary = {"bare/max": {"server_us": 96.0}, "hub-1k/max": {"server_us": 128.0}}
+    rows = _other_targets({"summary": summary, "measurements": [], "instructions": counted})
+    assert "1.33 (128 / 96 µs)" in rows[0]
+    assert rows[1].startswith("| token validation counted (callgrind): instructions per request, hub / bare, 1,000")
+    assert "| 1.30 (180,808 / 138,655) | counted |" in rows[1] and "met" not in rows[1]
+    note = " ".join(_instruction_note(counted))
+    assert "1,000 and 3,000 requests" in note and "divided the difference by 2,000" in note
+    assert _instruction_note({"skipped": "valgrind is not installed (`make valgrind`)"}) == []
+
+
+def test_a_run_that_did_not_count_instructions_names_why_and_a_run_without_the_step_shows_nothing() -> None:
+    from loadtests.bench import _other_targets
+
+    summary = {"bare/max": {"server_us": 96.0}, "hub-1k/max": {"server_us": 128.0}}
+    skipped = _other_targets({"summary": summary, "instructions": {"skipped": "valgrind is not installed"}})
+    assert skipped[1].endswith("| not a target | not counted: valgrind is not installed | |")
+    assert len(_other_targets({"summary": summary})) == 1
+
+
+def test_the_bench_skips_the_instruction_count_naming_why(tmp_path: Path, monkeypatch) -> None:
+    from loadtests.bench import Bench, Settings
+
+    on_postgres = Bench(Settings(store="postgresql"), tmp_path / "pg", tmp_path / "unused.md", "test")
+    on_postgres.instructions()
+    assert on_postgres.extra["instructions"] == {
+        "skipped": "counted on a SQLite store only; this run's store is postgresql"
+    }
+    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH without valgrind
+    without = Bench(Settings(), tmp_path / "sqlite", tmp_path / "unused.md", "test")
+    without.instructions()
+    assert without.extra["instructions"] == {"skipped": "valgrind is not installed (`make valgrind`)"}
