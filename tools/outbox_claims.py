@@ -10,8 +10,10 @@ claims alone per row delivered (``time.process_time``), median of ``--rounds``.
 - ``clientinfo``: 1,000 receivers with 21 rows each, one receiver's after the other's (what announcing a platform's
   21 parties to 1,000 platforms leaves); half of what is in flight finishes after each claim;
 - ``fanout``: 50 receivers, 60 pushes of one row to each, push after push (a broadcast Location);
-- ``backlog``: one receiver's 3,000 rows first (back from an outage), then 20 pushes to 50 others; that receiver's
-  sends finish two at a time, everyone else's at once, so it is at its room most of the time;
+- ``backlog``: one receiver's 3,000 rows first (back from an outage), then ``--pushes`` (20) pushes to 50 others;
+  that receiver's sends finish two at a time, everyone else's at once, so it is at its room most of the time (with
+  ``--pushes 200 --batch 64 --pool 512``, the worker's own claim size, the others are as far behind as on a hub near
+  its limit while the backlog drains, and every claim asks receiver by receiver);
 - ``offline``: 21 announcements to 1,000 receivers, announcement after announcement, 50 of the receivers out of
   rotation (``store_and_forward``: no room, their rows stay); their rows parked first as the worker parks them
   (``Outbox.park_deliveries``), unless ``--no-park``. Reported per row delivered to the 950 others.
@@ -46,7 +48,7 @@ _NOW = DateTime.parse("2024-03-01T11:00:00Z")
 _LEASE = DateTime.parse("2024-03-01T12:00:00Z")
 
 
-def _rows(pattern: str) -> list[tuple[str, str]]:
+def _rows(pattern: str, pushes: int = 20) -> list[tuple[str, str]]:
     """``(receiver, stream)`` of each row, in the order they are stored."""
     if pattern == "clientinfo":
         return [(f"R{r:04}", f"R{r}|{n}") for r in range(1000) for n in range(21)]
@@ -54,7 +56,9 @@ def _rows(pattern: str) -> list[tuple[str, str]]:
         return [(f"R{r:02}", f"R{r}|L{p}") for p in range(60) for r in range(50)]
     if pattern == "offline":
         return [(f"R{r:04}", f"R{r}|{n}") for n in range(21) for r in range(1000)]
-    return [(SLOW, f"B|L{p}") for p in range(3000)] + [(f"R{r:02}", f"R{r}|L{p}") for p in range(20) for r in range(50)]
+    return [(SLOW, f"B|L{p}") for p in range(3000)] + [
+        (f"R{r:02}", f"R{r}|L{p}") for p in range(pushes) for r in range(50)
+    ]
 
 
 def _delivery(n: int, receiver: str, stream: str) -> Delivery:
@@ -72,12 +76,14 @@ def _delivery(n: int, receiver: str, stream: str) -> Delivery:
     )
 
 
-async def play(pattern: str, path: Path, batch: int, pool: int, cap: int, park: bool = True) -> tuple[int, float]:
+async def play(
+    pattern: str, path: Path, batch: int, pool: int, cap: int, park: bool = True, pushes: int = 20
+) -> tuple[int, float]:
     """Rows delivered, and the claims' CPU µs per row delivered, on a new store at ``path``."""
     store = SqliteStore(str(path))
     await store.open()
     try:
-        rows = [_delivery(n, receiver, stream) for n, (receiver, stream) in enumerate(_rows(pattern))]
+        rows = [_delivery(n, receiver, stream) for n, (receiver, stream) in enumerate(_rows(pattern, pushes))]
         await store.enqueue(rows)
         in_flight: collections.deque[Delivery] = collections.deque()
         per_receiver: collections.Counter[str] = collections.Counter()
@@ -127,19 +133,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-park", action="store_true", help="offline: leave the rows of receivers out of rotation unparked"
     )
+    parser.add_argument(
+        "--pushes", type=int, default=20, help="backlog: pushes to the 50 others after the backlog (default 20)"
+    )
     args = parser.parse_args(argv)
     unknown = sorted(set(args.patterns) - set(PATTERNS))
     if unknown:
         parser.error(f"unknown pattern(s): {', '.join(unknown)} (choose from {', '.join(PATTERNS)})")
     if not 1 <= args.rounds <= 20 or not 1 <= args.batch <= args.pool <= 4096 or not 1 <= args.room <= 4096:
         parser.error("--rounds must be 1 to 20, 1 <= --batch <= --pool <= 4096, --room 1 to 4096")
+    if not 1 <= args.pushes <= 1000:
+        parser.error("--pushes must be 1 to 1000")
     with tempfile.TemporaryDirectory(prefix="outbox-claims-") as folder:
         for pattern in args.patterns or PATTERNS:
             figures = []
             for n in range(args.rounds):
                 path = Path(folder) / f"{pattern}-{n}.db"
                 delivered, per_row = asyncio.run(
-                    play(pattern, path, args.batch, args.pool, args.room, park=not args.no_park)
+                    play(pattern, path, args.batch, args.pool, args.room, park=not args.no_park, pushes=args.pushes)
                 )
                 figures.append(per_row)
             rounds = ", ".join(f"{f:.1f}" for f in figures)

@@ -27,3 +27,11 @@ def test_every_pattern_delivers_every_row_and_reports_the_claims_cpu() -> None:
 def test_an_unknown_pattern_is_a_usage_error() -> None:
     done = run_tool("outbox_claims.py", "fan-out")
     assert done.returncode == 2 and "unknown pattern(s): fan-out" in done.stderr
+
+
+def test_the_backlog_pattern_takes_the_number_of_pushes_to_the_others_and_refuses_a_silly_one() -> None:
+    done = run_tool("outbox_claims.py", "backlog", "--pushes", "40", "--batch", "64", "--pool", "512", "--rounds", "1")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("backlog: 5000 rows, claims ")  # 3,000 of the returning receiver, 40 x 50 others
+    refused = run_tool("outbox_claims.py", "backlog", "--pushes", "0")
+    assert refused.returncode == 2 and "--pushes must be 1 to 1000" in refused.stderr
