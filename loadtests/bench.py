@@ -1415,7 +1415,8 @@ def _ok(flag: bool) -> str:
 def _against(value: float, goal: float, *, at_least: bool = False, unit: str = "") -> str:
     """``met``, or ``**missed** by`` how much."""
     met = value >= goal if at_least else value <= goal
-    return "met" if met else f"**missed** by {abs(value - goal):.2f}{unit}"
+    digits = 0 if abs(goal) >= 100 else 2  # a rate of deliveries or answers is read in whole units
+    return "met" if met else f"**missed** by {abs(value - goal):,.{digits}f}{unit}"
 
 
 def render(d: dict[str, Any]) -> str:

@@ -99,7 +99,7 @@ def test_the_other_targets_follow_the_phases_the_run_has() -> None:
         and "| ≥ 70 | 47.2 (p99 8300 ms) | **missed** by 22.80 |" in rows[3]
     )
     assert "| ≤ 2 | 1.50 | met |" in rows[4]
-    assert "1200 ms | **missed** by 200.00 ms" in rows[5]
+    assert "1200 ms | **missed** by 200 ms" in rows[5]
     assert "| 0 | 1 | " in rows[6] and "met" not in rows[6].rsplit("|", 2)[1]  # one delivery missing in the backlog
     assert "1,500/s | met" in rows[7]
     assert _other_targets({}) == []
@@ -131,7 +131,7 @@ def test_get_credentials_is_judged_by_the_answer_reader_and_any_failure_misses_t
     row = _other_targets({"answers": {"hub-100k": read}})[0]
     assert "| 134.4 (11.2 ms of server CPU each; failures 0) | met |" in row
     slow = _other_targets({"answers": {"hub-100k": {**read, "per_s": 80.0}}})[0]
-    assert "**missed** by 20.00" in slow
+    assert slow.endswith("| **missed** by 20 |")  # a rate in whole answers
     wrong = {**read, "failures": 3, "first_failure": "bytes 0 to 65536 differ from the checked answer"}
     assert _other_targets({"answers": {"hub-100k": wrong}})[0].endswith("| **missed** |")
     table = _answers_table({"hub-100k": wrong}, {"hub-1k": "hub, 1,000 parties", "hub-100k": "hub, 100,000 parties"})
