@@ -167,7 +167,7 @@ async def test_a_returning_receivers_long_unpark_holds_up_no_one_elses_deliverie
     make_hub: HubFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The attack: a receiver out of rotation for long comes back holding a backlog its store takes long to unpark
-    (an hour out at 50 pushes a second is 180,000 rows, over a second on SQLite). Here the store's unpark is held
+    (an hour out at 50 pushes a second is 180,000 rows, about a second on SQLite). Here the store's unpark is held
     until the test lets it go (a stand-in wrapped around the store's own method), and a delivery to another receiver
     made meanwhile must reach it without waiting; the returning receiver's rows still go in order per object."""
     hub = await make_hub(
