@@ -32,6 +32,16 @@ async def push(hub: Hub, cpo: Party, *ids: str) -> None:
         assert answer.status_code == 1000
 
 
+async def out_of_rotation(hub: Hub, cpo: Party, msp: Party) -> None:
+    """``msp`` refuses connections: its delivery of L1 fails and takes it out of rotation (with ``delivery_breaker``
+    1); then L2 is pushed for it while it is out."""
+    hub.client.answer("PUT", msp.base, REFUSED_CONNECTION)
+    await push(hub, cpo, "L1")
+    await hub.deliver()
+    assert (await hub.refresh(msp)).partner.offline
+    await push(hub, cpo, "L2")
+
+
 @contextlib.asynccontextmanager
 async def worker(hub: Hub) -> Any:
     task = asyncio.create_task(hub.ctx.deliveries.run())
@@ -136,11 +146,7 @@ async def test_store_and_forward_keeps_a_receivers_backlog_until_it_is_back(make
     )
     cpo = await hub.register("NL", "CPO")
     msp = await hub.register("DE", "MSP", Role.EMSP)
-    hub.client.answer("PUT", msp.base, REFUSED_CONNECTION)
-    await push(hub, cpo, "L1")
-    await hub.deliver()
-    assert (await hub.refresh(msp)).partner.offline
-    await push(hub, cpo, "L2")
+    await out_of_rotation(hub, cpo, msp)
     for _ in range(3):
         await hub.deliver()
     assert len(hub.client.to(msp.base, "PUT")) == 1  # left alone while out of rotation
@@ -180,11 +186,7 @@ async def test_a_returning_receivers_long_unpark_holds_up_no_one_elses_deliverie
     cpo = await hub.register("NL", "CPO")
     msp = await hub.register("DE", "MSP", Role.EMSP)
     oth = await hub.register("DE", "OTH", Role.EMSP)
-    hub.client.answer("PUT", msp.base, REFUSED_CONNECTION)
-    await push(hub, cpo, "L1")
-    await hub.deliver()
-    assert (await hub.refresh(msp)).partner.offline
-    await push(hub, cpo, "L2")
+    await out_of_rotation(hub, cpo, msp)
     await hub.deliver()  # the receiver's rows parked
     hub.client.answer("PUT", msp.base, ocpi())
     await asyncio.sleep(0.02)
