@@ -1,6 +1,7 @@
 """``tools/instructions.py`` counts machine instructions under valgrind: the same run counts the same, and more
 requests count more, by an amount per request that is plausible for an HTTP request handled in Python. Real
-processes (the in-process tool under callgrind, its store seeded by ``ocpi-hub seed``)."""
+processes (the in-process tool under callgrind, its store seeded by ``ocpi-hub seed``); its refusals need no
+valgrind."""
 
 from __future__ import annotations
 
@@ -12,10 +13,9 @@ from types import ModuleType
 
 import pytest
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed (`make valgrind`)"),
-]
+needs_valgrind = pytest.mark.skipif(
+    shutil.which("valgrind") is None, reason="valgrind is not installed (`make valgrind`)"
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,6 +28,8 @@ def _tool() -> ModuleType:
     return module
 
 
+@pytest.mark.e2e
+@needs_valgrind
 def test_the_same_run_counts_the_same_and_a_request_costs_a_plausible_count(tmp_path: Path) -> None:
     tool = _tool()
     tool.warm(ROOT, "bare", 10)
@@ -49,6 +51,7 @@ def test_unknown_targets_and_a_baseline_without_the_tool_are_refused(tmp_path: P
     assert refused.value.code == 2 and "no tools/inprocess_cpu.py there" in capsys.readouterr().err
 
 
+@needs_valgrind  # main() refuses to start without it
 def test_json_output_names_each_target_and_the_run_sizes(monkeypatch, capsys) -> None:
     """``--json`` is what ``make bench`` reads. Unit level: ``per_request`` is replaced by a stand-in that returns
     made-up counts, so only the output's shape is tested here (the counting itself is tested above)."""
