@@ -267,8 +267,13 @@ def main(argv: list[str] | None = None) -> int:
     import uvloop
 
     from loadtests.bench import Bench, Settings
-    from reference_hub.app import create_app
-    from reference_hub.settings import load_settings
+
+    hub_targets = any(target != "bare" for target in targets)
+    if hub_targets:
+        # The hub's app only when a target needs it: a count of ``bare`` alone under valgrind (``tools/instructions.py``
+        # and its test) then does not start by importing it, a third of the start-up's instructions.
+        from reference_hub.app import create_app
+        from reference_hub.settings import load_settings
 
     rnd = random.Random(1)
     routed = [t for t in targets if t in ("authorize", "floor")]
@@ -276,7 +281,11 @@ def main(argv: list[str] | None = None) -> int:
         bench = Bench(Settings(rta_tokens=20_000), Path(tmp), Path(tmp) / "unused.md", "tools/inprocess_cpu.py")
         store, tokens_file = bench.seed("hub", args.parties)
         tokens = tokens_file.read_text().split()
-        settings = load_settings(store=store, allow_private_peers=True, auth_failure_limit=0, alive_after=0)
+        settings = (
+            load_settings(store=store, allow_private_peers=True, auth_failure_limit=0, alive_after=0)
+            if hub_targets
+            else None
+        )
         if routed:  # one eMSP for every routed target, registered with a hub served only for the handshake
             server = bench.hub("hub", store, args.parties, workers=1)
             stack.callback(server.stop)

@@ -29,6 +29,7 @@ def test_make_help_lists_every_target_without_colour_codes_in_a_pipe() -> None:
     assert not missing, f"README does not list make targets {missing}"
 
 
+@pytest.mark.slow
 def test_make_run_names_its_own_invite_command_and_the_load_test_walkthrough_passes(tmp_path: Path) -> None:
     make_run, seed, loadtest = walkthrough("load-test")
     assert make_run == "make run"

@@ -121,6 +121,7 @@ def test_a_restart_between_the_acknowledged_result_and_its_delivery_loses_nothin
         stop_net(net)
 
 
+@pytest.mark.slow
 def test_two_hub_workers_take_a_result_posted_twice_at_once_exactly_once(tmp_path: Path) -> None:
     net = start_net(tmp_path / "hub.db", workers=2)
     try:

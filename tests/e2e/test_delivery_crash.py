@@ -38,6 +38,7 @@ def _kill_everything(hub: HubProcess) -> None:
     hub.proc = None
 
 
+@pytest.mark.slow
 def test_kill_during_a_broadcast_burst_loses_no_acknowledged_push(tmp_path: Path) -> None:
     env = {
         "OCPI_HUB_DELIVERY_LEASE": "2",

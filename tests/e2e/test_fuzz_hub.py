@@ -15,6 +15,7 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_bounded_fuzz_of_every_operation_finds_no_server_error() -> None:
     bounded = ("--max-examples", "10", "--seed", "7", "--phases", "examples,fuzzing")
     run = subprocess.run(

@@ -269,6 +269,7 @@ def _probes(party: PartyProcess, after: float) -> list[float]:
     return [c["at"] for c in party.state()["calls"] if c["path"] == "/ocpi/versions" and c["at"] > after]
 
 
+@pytest.mark.slow
 def test_still_alive_probes_are_not_multiplied_by_the_number_of_instances(
     postgres_cluster: Cluster, tmp_path: Path, make_party: Callable[..., PartyProcess]
 ) -> None:

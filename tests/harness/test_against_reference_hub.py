@@ -710,6 +710,7 @@ def _fuzz(target: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[st
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("version", ["2.3.0", "2.2.1"])
 def test_bounded_fuzz_run_finds_no_failure_on_the_clean_hub(hub_factory, tmp_path: Path, version: str) -> None:
     """Each version fuzzed from its own description (``fuzz --version``)."""
@@ -981,6 +982,7 @@ def _comparable(run: HarnessRun) -> dict[str, tuple[str, str]]:
     }
 
 
+@pytest.mark.slow
 def test_three_runs_against_one_hub_store_give_the_same_outcomes(hub_factory, tmp_path: Path) -> None:
     """Each run writes under fresh ids and creates the objects it needs in the state it needs (a token that is not
     valid, ...): what earlier runs left on the store never decides a verdict, nor a note about the target."""
@@ -999,6 +1001,7 @@ def test_three_runs_against_one_hub_store_give_the_same_outcomes(hub_factory, tm
             assert run.scenario(sid)["notes"][:1] == runs[0].scenario(sid)["notes"][:1], sid
 
 
+@pytest.mark.slow
 def test_a_run_after_a_killed_run_gives_the_same_outcomes(hub_factory, tmp_path: Path) -> None:
     """A run killed half-way (SIGKILL: no clean-up at all) leaves its identities registered and its objects behind;
     the journal beside the target file lets the next run finish that run first, so its verdict is a fresh store's."""

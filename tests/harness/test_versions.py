@@ -43,6 +43,7 @@ def _outbound(run: HarnessRun, method: str, path_part: str) -> list[dict]:
     ]
 
 
+@pytest.mark.slow
 def test_both_versions_are_certified_each_in_its_own_pass(hub_factory, tmp_path: Path) -> None:
     """Without [run] versions the harness certifies every version the hub offers that it knows, highest first; the
     2.2.1 pass moves each identity's registration to 2.2.1 (a credentials PUT at the hub's 2.2.1 endpoint, with a peer

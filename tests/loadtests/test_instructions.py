@@ -28,6 +28,7 @@ def _tool() -> ModuleType:
     return module
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 @needs_valgrind
 def test_the_same_run_counts_the_same_and_a_request_costs_a_plausible_count(tmp_path: Path) -> None:

@@ -306,6 +306,7 @@ def test_push_through_the_hub_reaches_every_receiver(tmp_path: Path) -> None:
     assert result.summary["deliveries"]["missing"] == 0  # the summary file carries the figures too
 
 
+@pytest.mark.slow
 def test_fanout_reaches_every_receiver_and_drains_a_returning_receivers_backlog(tmp_path: Path) -> None:
     """The benchmark's fan-out phase, small: five receivers in three processes (two shared, the returning one alone),
     then the returning one stopped while pushes go on and started again on its port. Every acknowledged push reaches
