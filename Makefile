@@ -9,11 +9,8 @@ PORT ?= 8080
 STORE ?= sqlite:///data/hub.db
 PYTEST_ARGS ?=
 # harness tests at once: each runs a hub and a harness process that spend most of a run waiting (loopback I/O and the
-# harness's quiet windows); at 6 the two cores are busy throughout (8:45 against 9:51 at 4, measured on 2 cores).
-# HARNESS_SCHEDULE keeps two tests queued per worker (not a quarter of its share at once), the slow ones first
-# (tests/conftest.py), so that no long test starts last
+# harness's quiet windows); at 6 the two cores are busy throughout (8:45 against 9:51 at 4, measured on 2 cores)
 HARNESS_WORKERS ?= 6
-HARNESS_SCHEDULE := -n $(HARNESS_WORKERS) --maxschedchunk 1
 # the other tests at once (end-to-end tests wait on their processes much of the time; 5:51 at 3 against 6:15 at 2)
 TEST_WORKERS ?= 3
 
@@ -47,7 +44,7 @@ invite: $(STAMP) ## Print a registration token A for a new party of the hub `mak
 .PHONY: test
 test: $(STAMP) ## Run every test (unit, contract, end-to-end, load-test smoke; TEST_WORKERS at a time; then the harness tests, HARNESS_WORKERS at a time)
 	$(BIN)/python -m pytest --ignore=tests/harness -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS); first=$$?; \
-	$(BIN)/python -m pytest tests/harness $(HARNESS_SCHEDULE) $(PYTEST_ARGS); second=$$?; \
+	$(BIN)/python -m pytest tests/harness -n $(HARNESS_WORKERS) $(PYTEST_ARGS); second=$$?; \
 	test $$first -eq 0 -a $$second -eq 0
 
 .PHONY: browser
@@ -72,7 +69,7 @@ screenshots: $(STAMP) ## Re-take the dashboard screenshots in docs/dashboard/ (s
 
 .PHONY: test-harness
 test-harness: $(STAMP) ## Test the tester: the harness against the reference hub, clean and with each fault switch
-	$(BIN)/python -m pytest tests/harness $(HARNESS_SCHEDULE) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/harness -n $(HARNESS_WORKERS) $(PYTEST_ARGS)
 
 TARGET_FILE ?= target.toml
 .PHONY: conformance

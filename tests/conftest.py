@@ -1,5 +1,5 @@
-"""Shared by every test folder: one throwaway PostgreSQL cluster per test session, and how a parallel run hands the
-tests out."""
+"""Shared by every test folder: one throwaway PostgreSQL cluster per test session, and how the first phase of
+``make test`` hands the tests out."""
 
 from __future__ import annotations
 
@@ -13,16 +13,19 @@ from loadtests.postgres import Cluster, ClusterUnavailable
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """How a parallel run (``make test``) hands the tests out; the tests themselves are unchanged.
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """How the first phase of ``make test`` (``--dist loadgroup``) hands the tests out; the tests are unchanged.
 
     - A module whose tests share a module-scoped fixture (a hub and its parties started once for the module) runs on
-      one worker, as an ``xdist_group`` of its own under ``--dist loadgroup``: spread over the workers, each of them
-      started the fixture again (the wheel-built virtual environment of ``tests/install`` three times).
+      one worker, as an ``xdist_group`` of its own: spread over the workers, each of them started the fixture again
+      (the wheel-built virtual environment of ``tests/install`` three times).
     - The tests marked ``slow`` (the longest: several seconds to a minute alone) start first, in the order collected.
       A long test that started last ended the run alone, the other workers idle: the valgrind count ran alone for
-      its last 50 s when it came last.
+      its last 50 s when it came last. (Not in the harness phase: its long tests mostly wait, for answers a fault
+      keeps from coming, and started together they left the cores idle: 9:09 against 8:08.)
     """
+    if config.getoption("dist", "no") != "loadgroup":
+        return
     for item in items:
         if item.get_closest_marker("xdist_group") is None and _shares_a_module_fixture(item):
             item.add_marker(pytest.mark.xdist_group(item.module.__name__ if item.module else item.nodeid))
