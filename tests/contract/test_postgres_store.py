@@ -22,7 +22,7 @@ from reference_hub.store.objects import ObjectQuery, StoredObject
 from reference_hub.store.outbox import Delivery
 from reference_hub.store.postgres import CHANGE_POLL, PostgresStore, split_url
 from reference_hub.store.postgres_objects import FIND_BY_ID, FIND_OWNERS, page_statements
-from reference_hub.store.postgres_outbox import CLAIM_DUE
+from reference_hub.store.postgres_outbox import CLAIM_CANDIDATES, CLAIM_DUE
 from reference_hub.store.postgres_schema import MIGRATIONS, SchemaTooNew, migrate
 from tests.contract.test_store_contract import invitation, partner
 
@@ -339,6 +339,42 @@ def test_claims_walk_the_pending_index_without_sorting_the_backlog(postgres_url:
             assert not any(n["Node Type"] == "Sort" for n in nodes), plan
             walked = [n for n in nodes if n.get("Index Name") == "deliveries_walk"]
             assert walked[0]["Actual Rows"] <= 64, plan
+        finally:
+            await store.close()
+
+    run(body)
+
+
+def test_a_claim_prepared_while_the_outbox_was_small_reads_its_backlog_once_not_once_per_row_taken(
+    postgres_url: str,
+) -> None:
+    """asyncpg prepares each statement once per connection, and after five runs PostgreSQL may keep one generic plan
+    for it, made from the statistics of that moment. The walk of a claim, prepared on the store's own connection
+    while the outbox held a few rows and run again when 20,000 wait (not analysed yet: autovacuum is off for the
+    table here, as it is in effect for the minute before it first wakes), must read each waiting row at most a few
+    times. The generic plan made for a few rows read every pending row again for each row it took (64 x 20,000),
+    6 to 7 s per claim at 100,000 rows (``postgres.SERVER_SETTINGS``)."""
+    backlog = 20_000
+    walk = f"EXECUTE walk('{at(130)}', '{{}}', 64)"  # EXECUTE takes no bound parameters: the claim's, as literals
+
+    async def body() -> None:
+        store = PostgresStore(f"{postgres_url}?pool_size=1")  # one connection: the statement is prepared on it
+        await store.open()
+        try:
+            async with store.pool.acquire() as connection:
+                await connection.execute("ALTER TABLE deliveries SET (autovacuum_enabled = false)")
+                await connection.execute(f"PREPARE walk(timestamptz, text[], integer) AS {CLAIM_CANDIDATES}")
+            await store.enqueue([_delivery(f"s{n}", f"R{n % 50:02}|locations|NL/CPO|S{n}") for n in range(50)])
+            async with store.pool.acquire() as connection:
+                for _ in range(8):  # past the five runs after which a generic plan may be kept
+                    await connection.execute(walk)
+            await store.enqueue([_delivery(f"b{n}", f"R{n % 50:02}|locations|NL/CPO|B{n}") for n in range(backlog)])
+            async with store.pool.acquire() as connection:
+                raw = await connection.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {walk}")
+            plan = json.loads(raw)[0]["Plan"]
+            assert plan["Actual Rows"] == 64, plan
+            read = sum(n["Actual Rows"] * n["Actual Loops"] for n in _nodes(plan) if "Scan" in n["Node Type"])
+            assert read < 4 * backlog, (read, plan)
         finally:
             await store.close()
 
