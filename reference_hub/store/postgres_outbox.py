@@ -12,6 +12,7 @@ in flight.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -113,6 +114,17 @@ UNBOUNDED_WALK = 8
 delivery it may take, so that the bounded receivers do not starve the others of a claim."""
 
 
+ANALYSE_AT = 5_000
+"""Rows waiting at which a claim analyses an outbox PostgreSQL holds no statistics of (see :meth:`_know_outbox`)."""
+STATS_LOOK = 10.0
+"""Seconds between two looks at whether the outbox has statistics, until it has."""
+_OUTBOX_KNOWN = (
+    "SELECT EXISTS (SELECT 1 FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'deliveries'"
+    " AND attname = 'state')"
+)
+_WAITING_AT_LEAST = "SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE state = 'PENDING' LIMIT $1) AS w"
+
+
 def _receiver_of(candidate: Any) -> str:
     return str(candidate[1])  # (seq, receiver)
 
@@ -192,6 +204,10 @@ async def insert_deliveries(connection: asyncpg.Connection, deliveries: Sequence
 class PostgresOutbox(WalkingClaims):
     """Outbox methods; the host class provides ``pool``."""
 
+    _outbox_known = False
+    """PostgreSQL holds statistics of the outbox (found by :meth:`_know_outbox`; never looked for again)."""
+    _next_stats_look = 0.0
+
     @property
     def pool(self) -> asyncpg.Pool:
         raise NotImplementedError
@@ -231,6 +247,8 @@ class PostgresOutbox(WalkingClaims):
         room: Mapping[str, int] | None = None,
         per_receiver: int | None = None,
     ) -> list[Delivery]:
+        if not self._outbox_known and time.monotonic() >= self._next_stats_look:
+            await self._know_outbox()
         room = dict(room or {})
         if not room and per_receiver is None:
             rows = await self.pool.fetch(CLAIM_DUE, owner, lease_until, now, limit)
@@ -257,6 +275,26 @@ class PostgresOutbox(WalkingClaims):
             rows = await self.pool.fetch(LEASE_CHOSEN, owner, lease_until, chosen, now) if chosen else []
         rows = sorted(rows, key=lambda r: r[0])
         return [_delivery(tuple(row)[1:]) for row in rows]
+
+    async def _know_outbox(self) -> None:
+        """Analyse a new outbox as soon as ``ANALYSE_AT`` rows wait in it, once.
+
+        A claim's plan is made from PostgreSQL's statistics of the outbox, and a new database has none until
+        autovacuum first analyses the table, up to a minute after it began to fill (its nap). Without them the
+        planner takes a filter on PENDING rows for a selective one: the walk read every waiting row and sorted them,
+        and the lease ANDed the chosen keys with a bitmap of every pending row, each at every claim (0.2 to 0.3 s
+        per claim at 100,000 rows, when a claim with statistics takes about 3 ms). A fan-out on a new hub fills
+        the outbox by thousands of rows a second, so the claims fell behind in that minute and the backlog they had
+        to read grew with it. Looked at every ``STATS_LOOK`` seconds until statistics exist (from this call, from
+        autovacuum or from another process), then never again by this process."""
+        self._next_stats_look = time.monotonic() + STATS_LOOK
+        async with self.pool.acquire() as connection:
+            if await connection.fetchval(_OUTBOX_KNOWN):
+                self._outbox_known = True
+                return
+            if await connection.fetchval(_WAITING_AT_LEAST, ANALYSE_AT) >= ANALYSE_AT:
+                await connection.execute("ANALYZE deliveries")
+                self._outbox_known = True
 
     async def claim_announcements(self, owner: str, now: DateTime, lease_until: DateTime, limit: int) -> list[Delivery]:
         rows = sorted(await self.pool.fetch(CLAIM_ANNOUNCEMENTS, owner, lease_until, now, limit), key=lambda r: r[0])
