@@ -113,10 +113,8 @@ row of the same stream" by reading every pending row, for each row it took. Meas
 6 to 7 s per claim of 64 rows (about 3 ms with a plan made for them), and under ``make bench``'s fan-out the hub
 stalled for over a minute (2,500 deliveries a second asked, 1,198 and then 470 delivered). A custom plan costs a
 planning of each run (half a millisecond for a claim's walk, measured; less for simpler statements), which is cheap
-beside that risk. What is left: until autovacuum first analyses a new outbox (within its one-minute nap), even a
-custom plan reads every waiting row once per claim (0.2 to 0.3 s at 100,000 rows): the walk, with no statistics to
-tell it that the walk in order stops early, and the lease, which ANDs the chosen keys with a bitmap of every pending
-row (``tests/contract/test_postgres_store.py`` holds the first)."""
+beside that risk. Before a new outbox has statistics at all, even a custom plan reads the whole backlog at every
+claim: a claim then analyses it (``PostgresOutbox._know_outbox``)."""
 
 
 class PostgresStore(PostgresObjects, PostgresOutbox, PostgresCallbacks, PostgresDesk):
