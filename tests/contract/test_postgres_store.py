@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -17,7 +18,7 @@ import asyncpg
 import pytest
 
 from reference_hub.ocpi.datetime import DateTime
-from reference_hub.store import open_store
+from reference_hub.store import open_store, postgres_outbox
 from reference_hub.store.objects import ObjectQuery, StoredObject
 from reference_hub.store.outbox import Delivery
 from reference_hub.store.postgres import CHANGE_POLL, PostgresStore, split_url
@@ -417,6 +418,31 @@ def test_a_new_outbox_is_analysed_by_the_first_claim_that_finds_it_filled(postgr
             await store.close()
 
     run(body)
+
+
+def test_a_failed_analysis_of_the_outbox_leaves_the_claim_whole(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The look at the outbox's statistics is the claim's side work: when its statement fails (here a stand-in
+    statement the server refuses), the claim still takes its rows, the failure is logged once, and the store stops
+    looking (autovacuum will analyse the table)."""
+    monkeypatch.setattr(postgres_outbox, "_OUTBOX_KNOWN", "SELECT no_such_column FROM deliveries")
+
+    async def body() -> None:
+        store = PostgresStore(postgres_url)
+        await store.open()
+        try:
+            await store.enqueue([_delivery(f"d{n}", f"R{n % 5}|locations|NL/CPO|L{n}") for n in range(10)])
+            assert len(await store.claim_deliveries("w", at(130), at(200), 4, room={}, per_receiver=32)) == 4
+            store._next_stats_look = 0.0
+            assert len(await store.claim_deliveries("w", at(130), at(200), 4, room={}, per_receiver=32)) == 4
+        finally:
+            await store.close()
+
+    with caplog.at_level(logging.WARNING, logger="reference_hub.store.postgres_outbox"):
+        run(body)
+    failures = [r for r in caplog.records if "analysing the outbox failed" in r.getMessage()]
+    assert len(failures) == 1, caplog.text
 
 
 def _rows_read(plan: dict[str, Any]) -> int:
