@@ -2056,6 +2056,10 @@ def write_markdown(path: Path, generated: str) -> None:
     )
 
 
+def _terminated(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m loadtests.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md", help="report file (default BENCHMARKS.md)")
@@ -2157,6 +2161,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan.down = args.fanout_down or plan.down
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     results = (args.results or ROOT / "loadtest-results" / f"bench-{stamp}").resolve()
+    # `kill` and `timeout` send SIGTERM: stop as Ctrl-C does, through the same clean-up, so that every server,
+    # receiver and PostgreSQL server this run started is stopped (without it they outlived the bench)
+    signal.signal(signal.SIGTERM, _terminated)
     command = "python -m loadtests.bench" + (" " + " ".join(sys.argv[1:]) if argv is None and sys.argv[1:] else "")
     comparison: Any = None
     if args.stores:
