@@ -119,7 +119,7 @@ def test_an_older_schema_is_upgraded_keeping_its_data(postgres_url: str) -> None
             assert [d.delivery_id for d in claimed] == ["before-7"]  # not parked by the new column's default
         finally:
             await store.close()
-        assert await applied_versions(postgres_url) == [1, 2, 3, 4, 5, 6, 7]
+        assert await applied_versions(postgres_url) == [1, 2, 3, 4, 5, 6, 7, 8]
         connection = await asyncpg.connect(postgres_url)
         try:
             indexes = await connection.fetch("SELECT indexname FROM pg_indexes WHERE tablename = 'partners'")
@@ -130,6 +130,13 @@ def test_an_older_schema_is_upgraded_keeping_its_data(postgres_url: str) -> None
             # version 7: the walk leaves parked rows out; the receivers' index has seq; parked rows are found
             assert {"deliveries_walk", "deliveries_receiver_seq", "deliveries_parked"} <= names, names
             assert not {"deliveries_sendable", "deliveries_receiver"} & names, names
+            # version 8: the outbox vacuumed unthrottled once 5,000 rows have gone
+            options = await connection.fetchval("SELECT reloptions FROM pg_class WHERE relname = 'deliveries'")
+            assert {
+                "autovacuum_vacuum_cost_delay=0",
+                "autovacuum_vacuum_scale_factor=0",
+                "autovacuum_vacuum_threshold=5000",
+            } <= set(options), options
         finally:
             await connection.close()
 
