@@ -38,7 +38,13 @@ log = logging.getLogger(__name__)
 
 _COLUMNS = "delivery_id, receiver, stream, method, url, headers, body, created, due, attempts, state, last_error"
 
-INSERT_DELIVERY = f"INSERT INTO deliveries ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"  # noqa: S608
+INSERT_DELIVERIES = (
+    f"INSERT INTO deliveries ({_COLUMNS}) SELECT {_COLUMNS} FROM unnest($1::text[], $2::text[], $3::text[],"  # noqa: S608
+    " $4::text[], $5::text[], $6::text[], $7::bytea[], $8::timestamptz[], $9::timestamptz[], $10::integer[],"
+    f" $11::text[], $12::text[]) WITH ORDINALITY AS r({_COLUMNS}, n) ORDER BY n"
+)
+"""Every row of a plan in one statement, one array per column, inserted in the plan's order (a stream's order is its
+rows' ``seq``). One INSERT per row (``executemany``) cost the server 40 µs a row, this 20 (50 rows at a time)."""
 
 
 def _claim(receivers: str) -> str:
@@ -152,21 +158,23 @@ def as_datetime(value: datetime) -> DateTime:
     return DateTime.from_datetime(value)
 
 
-def delivery_row(d: Delivery) -> tuple[Any, ...]:
-    return (
-        d.delivery_id,
-        d.receiver,
-        d.stream,
-        d.method,
-        d.url,
-        msgspec.json.encode(d.headers).decode(),
-        d.body,
-        d.created,
-        d.due,
-        d.attempts,
-        d.state.value,
-        d.last_error,
-    )
+def delivery_columns(deliveries: Sequence[Delivery]) -> list[list[Any]]:
+    """The values of :data:`INSERT_DELIVERIES`: one list per column, in the order of ``_COLUMNS``."""
+    encode = msgspec.json.encode
+    return [
+        [d.delivery_id for d in deliveries],
+        [d.receiver for d in deliveries],
+        [d.stream for d in deliveries],
+        [d.method for d in deliveries],
+        [d.url for d in deliveries],
+        [encode(d.headers).decode() for d in deliveries],
+        [d.body for d in deliveries],
+        [d.created for d in deliveries],
+        [d.due for d in deliveries],
+        [d.attempts for d in deliveries],
+        [d.state.value for d in deliveries],
+        [d.last_error for d in deliveries],
+    ]
 
 
 _LISTED = f"{_COLUMNS}, parked"
@@ -201,7 +209,7 @@ def _listed(row: Sequence[Any]) -> Delivery:
 
 async def insert_deliveries(connection: asyncpg.Connection, deliveries: Sequence[Delivery]) -> None:
     if deliveries:
-        await connection.executemany(INSERT_DELIVERY, [delivery_row(d) for d in deliveries])
+        await connection.execute(INSERT_DELIVERIES, *delivery_columns(deliveries))
 
 
 class PostgresOutbox(WalkingClaims):
@@ -472,7 +480,7 @@ class PostgresOutbox(WalkingClaims):
 __all__ = (
     "CLAIM_CANDIDATES",
     "CLAIM_DUE",
-    "INSERT_DELIVERY",
+    "INSERT_DELIVERIES",
     "Params",
     "PostgresOutbox",
     "as_datetime",

@@ -66,6 +66,22 @@ def test_claim_leases_the_oldest_of_each_stream_once(backend: Backend) -> None:
     run(backend, body)
 
 
+def test_rows_enqueued_together_keep_the_order_they_were_given_in(backend: Backend) -> None:
+    """A plan's rows go to the store in one call (one statement on PostgreSQL): a stream's order is the order of its
+    rows there, whatever their ids and times say."""
+    import random
+
+    async def body(h: Harness) -> None:
+        ids = [f"{n:03d}-{random.Random(n).getrandbits(32):08x}" for n in range(300)]
+        order = random.Random(7).sample(ids, len(ids))  # neither the ids' nor the creation times' order
+        await h.store.enqueue([delivery(did, stream=f"s{n % 3}", created=5) for n, did in enumerate(order)])
+        listed = await h.store.list_deliveries(receiver=None, state=DeliveryState.PENDING, limit=400)
+        assert [d.delivery_id for d in listed] == order
+        assert await claim(h) == order[:3]  # the first of each stream
+
+    run(backend, body)
+
+
 def test_claims_respect_each_receivers_room(backend: Backend) -> None:
     """A receiver with a deep backlog cannot fill a claim: the worker says how many more of each it may take."""
 
