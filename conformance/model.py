@@ -10,9 +10,11 @@ import base64
 import contextlib
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+import msgspec
 
 from conformance.specref import describe
 
@@ -33,6 +35,13 @@ __all__ = (
     "Tally",
     "outcome_for_failure",
 )
+
+
+def _plain(result: Any) -> dict[str, Any]:
+    """A result dataclass as plain dicts, lists, strings and numbers (enums by their values), ready for JSON.
+    ``dataclasses.asdict`` deep-copies every value on the way (each exchange's dict, each header)."""
+    plain: dict[str, Any] = msgspec.to_builtins(result)
+    return plain
 
 
 class Level(StrEnum):
@@ -165,8 +174,9 @@ class Exchange:
             if text is None or text == "":
                 return ""
             shown = text
-            with contextlib.suppress(ValueError):
-                shown = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+            with contextlib.suppress(ValueError):  # not JSON: shown as it came
+                # indented, escapes and numbers as the target wrote them (nothing decoded and encoded again)
+                shown = msgspec.json.format(text, indent=2)
             if redact:
                 shown = _redact_body(shown)
             if len(shown) > max_body:
@@ -193,7 +203,7 @@ class Exchange:
 
     def to_dict(self, *, redact: bool = True) -> dict[str, Any]:
         """JSON-ready form (tokens redacted unless asked otherwise)."""
-        d = asdict(self)
+        d = _plain(self)
         if redact:
             d["request_headers"] = [
                 (k, _redact_authorization(v) if k.lower() == "authorization" else v) for k, v in self.request_headers
@@ -348,7 +358,7 @@ class ScenarioResult:
     line: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _plain(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ScenarioResult:
@@ -551,7 +561,7 @@ class RunResult:
         return 3 if self.nothing_judged() else 0
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = _plain(self)
         d["verdict"] = self.verdict().value
         d["counts"] = self.counts()
         return d

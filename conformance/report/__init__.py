@@ -9,6 +9,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+import msgspec
 
 from conformance.model import RunResult
 from conformance.report.cucumber import cucumber_json
@@ -21,6 +24,7 @@ __all__ = (
     "html_report",
     "junit_xml",
     "load_results",
+    "pretty_json",
     "summary_lines",
     "summary_text",
     "write_combined",
@@ -33,13 +37,19 @@ CUCUMBER = "cucumber.json"
 HTML = "report.html"
 
 
+def pretty_json(doc: Any) -> str:
+    """``doc`` as indented JSON text, non-ASCII characters as they are. msgspec encodes and indents in C, where the
+    standard library's encoder runs Python code whenever it indents."""
+    return msgspec.json.format(msgspec.json.encode(doc), indent=2).decode("utf-8")
+
+
 def write_reports(run: RunResult, directory: Path) -> list[Path]:
     """Write every report into ``directory`` (created if needed); returns the paths written."""
     directory.mkdir(parents=True, exist_ok=True)
     out = {
-        RESULTS: json.dumps(run.to_dict(), indent=2, ensure_ascii=False),
+        RESULTS: pretty_json(run.to_dict()),
         JUNIT: junit_xml(run),
-        CUCUMBER: json.dumps(cucumber_json(run), indent=2, ensure_ascii=False),
+        CUCUMBER: pretty_json(cucumber_json(run)),
         HTML: html_report(run),
     }
     paths = []
@@ -82,9 +92,9 @@ def write_combined(runs: list[RunResult], directory: Path, *, not_certified: Seq
         "passes": [run.to_dict() for run in runs],
     }
     out = {
-        RESULTS: json.dumps(combined, indent=2, ensure_ascii=False),
+        RESULTS: pretty_json(combined),
         JUNIT: junit_xml_combined(runs),
-        CUCUMBER: json.dumps(features, indent=2, ensure_ascii=False),
+        CUCUMBER: pretty_json(features),
         HTML: html_index(runs, list(not_certified)),
     }
     paths = []
