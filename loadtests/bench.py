@@ -369,8 +369,26 @@ class Settings:
     """Seconds per step of those curves (short: each is one point of a shape, not a published figure of its own)."""
     store: str = "sqlite"
     """``sqlite`` (a file per hub) or ``postgresql`` (a database per hub on a throwaway server, loadtests/postgres)."""
+    pg_statements: bool = False
+    """On ``postgresql``: load ``pg_stat_statements`` into the bench's server and write each phase's (each fan-out
+    step's) costliest statements to ``pg-statements-PHASE.txt`` in the results folder."""
     instruction_requests: int = 1_000
     """N of the instruction count (``tools/instructions.py``: runs of N and 3N requests per target)."""
+
+
+_STATEMENTS = "pg_stat_statements"
+_TOP_STATEMENTS = (
+    "SELECT d.datname, s.calls, round(s.total_exec_time::numeric), round(s.total_plan_time::numeric), s.rows,"
+    " round(s.shared_blks_hit::numeric / greatest(s.calls, 1)),"
+    " round(s.shared_blks_read::numeric / greatest(s.calls, 1)),"
+    " left(regexp_replace(s.query, '\\s+', ' ', 'g'), 240)"
+    " FROM pg_stat_statements AS s JOIN pg_database AS d ON d.oid = s.dbid"
+    " ORDER BY s.total_exec_time DESC LIMIT 25"
+)
+"""The server's 25 costliest statements by time spent executing them (``--pg-statements``)."""
+_STATEMENTS_HEADER = (
+    "database|calls|execution ms|planning ms|rows|buffers hit per call|buffers read per call|statement\n"
+)
 
 
 class Bench:
@@ -396,10 +414,23 @@ class Bench:
             db.parent.mkdir(parents=True, exist_ok=True)
             return f"sqlite:///{db}"
         if self.cluster is None:
-            self.cluster = Cluster()
+            self.cluster = Cluster(settings=[f"shared_preload_libraries={_STATEMENTS}"] if self.s.pg_statements else [])
             self.cluster.start()
             self._say(f"PostgreSQL {self.cluster.bindir.parent.name} on 127.0.0.1:{self.cluster.port}")
+            if self.s.pg_statements:
+                self.cluster.sql(f"CREATE EXTENSION {_STATEMENTS}")
         return self.cluster.create_database(name)
+
+    def pg_statements(self, phase: str) -> None:
+        """With ``--pg-statements``: the statements the bench's PostgreSQL server spent most time on since the last
+        call (every database), written to ``pg-statements-PHASE.txt``; then the server's counts start again."""
+        if not self.s.pg_statements or self.cluster is None:
+            return
+        rows = self.cluster.sql(_TOP_STATEMENTS)
+        self.cluster.sql(f"SELECT {_STATEMENTS}_reset()")
+        path = self.results / f"pg-statements-{phase}.txt"
+        path.write_text(_STATEMENTS_HEADER + rows + "\n")
+        self._say(f"  PostgreSQL's costliest statements of {phase}: {path}")
 
     def stop_cluster(self) -> None:
         if self.cluster is not None:
@@ -1112,7 +1143,9 @@ class Bench:
             versions_url=f"{server.base_url}/ocpi/versions",
             options={"tokens": tokens, "from_party": "AA/000", "to_party": "NL/HUB"},
         )
-        self.extra["fanout"] = run_fanout(base, plan, invitations, server.cpu, machine_busy_seconds, self._say)
+        self.extra["fanout"] = run_fanout(
+            base, plan, invitations, server.cpu, machine_busy_seconds, self._say, step_done=self.pg_statements
+        )
         self.extra["fanout"]["hub"] = (
             "OCPI_HUB_DELIVERY_POLICY=store_and_forward OCPI_HUB_DELIVERY_BREAKER_COOLDOWN=2, otherwise as above"
         )
@@ -1222,6 +1255,8 @@ class Bench:
                     self.fairness(small, small_db, small_tokens)
                 else:
                     self.authorize(small, small_db, small_tokens)
+            if phase != "fanout":  # the fan-out phase notes them step by step
+                self.pg_statements(phase)
         data = {
             "phase": phase,
             "measurements": [vars(m) for m in self.measurements],
@@ -1244,17 +1279,25 @@ class Bench:
             small = self._start(stack, self.hub("hub-1k", small_db, s.small))
             large = self._start(stack, self.hub("hub-100k", large_db, s.large))
             self.token_validation([bare, small, large], tokens)
+            self.pg_statements("tokens")
             self.credentials([small, large], tokens)
+            self.pg_statements("credentials")
             bare.stop()
             large.stop()
             check_token = small_tokens.read_text().split()[0]
             self.registration(small, small_db, check_token)
+            self.pg_statements("registration")
             self.pages(small, small_db, self.cpo_token(small_tokens))
+            self.pg_statements("pages")
             self.authorize(small, small_db, small_tokens)
+            self.pg_statements("authorize")
             self.fairness(small, small_db, small_tokens)
+            self.pg_statements("fairness")
             small.stop()
             self.registration_listened(stack)
+            self.pg_statements("registration-listened")
             self.push(stack)
+            self.pg_statements("push")
             self.fanout(stack)
         self.instructions()  # last, with every server of the run stopped
         return self.report()
@@ -2103,6 +2146,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "PostgreSQL server the bench starts on this machine (make postgres installs it)",
     )
     parser.add_argument(
+        "--pg-statements",
+        action="store_true",
+        help="with --store postgresql: load pg_stat_statements into the bench's PostgreSQL server and write the "
+        "statements it spent most time on, per phase (and per fan-out step), to pg-statements-PHASE.txt in the "
+        "results folder (the extension costs the server a little: compare runs made alike)",
+    )
+    parser.add_argument(
         "--stores",
         action="store_true",
         help="instead of the main figures: token validation, routed authorization, pages and fan-out on SQLite, on "
@@ -2126,6 +2176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "backlog drained), instructions (token validation counted under callgrind, hub and bare)",
     )
     args = parser.parse_args(argv)
+    if args.pg_statements and (args.store != "postgresql" or args.stores or args.baseline):
+        parser.error("--pg-statements reads the bench's own PostgreSQL server: use it with --store postgresql")
     if args.render:
         out = args.out.resolve()
         write_markdown(out, render(with_charts(json.loads(args.render.read_text()), out)))
@@ -2137,10 +2189,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         large=args.large,
         registrations=args.registrations,
         store=args.store,
+        pg_statements=args.pg_statements,
     )
     if args.quick:
         settings = Settings(
             store=args.store,
+            pg_statements=args.pg_statements,
             duration=5,
             repeats=args.repeats or 1,
             large=5_000,

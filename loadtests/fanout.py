@@ -229,9 +229,12 @@ def run_fanout(
     hub_cpu: Callable[[], float],
     machine: Callable[[], float],
     say: Callable[[str], None] = print,
+    step_done: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Both steps; ``base`` names the target, the CPO's tokens and parties and the results folder; ``hub_cpu`` reads
-    the hub's CPU seconds (all its processes), ``machine`` the whole machine's busy CPU seconds."""
+    the hub's CPU seconds (all its processes), ``machine`` the whole machine's busy CPU seconds. ``step_done`` is
+    called with ``fanout-registrations`` once the receivers are registered, then with ``fanout`` and
+    ``fanout-backlog`` as each step ends (the bench notes its store's statements there)."""
     if len(invitations) < plan.receivers:
         raise ValueError(f"{plan.receivers} receivers need as many registration tokens A; got {len(invitations)}")
     base.results.mkdir(parents=True, exist_ok=True)
@@ -242,6 +245,8 @@ def run_fanout(
         for index, receiver in enumerate(receivers.all):
             register_peer(base.versions_url, invitations[index], receiver.versions_url, receiver.party)
         say(f"  {plan.receivers} receivers registered in {len({id(r.process) for r in receivers.all})} processes")
+        if step_done is not None:
+            step_done("fanout-registrations")
 
         # 1. fan-out
         spec = _spec(base, "fanout", plan.duration, plan.rate, plan.users)
@@ -275,6 +280,8 @@ def run_fanout(
             f"{summary['delay_ms'].get('p99')} ms, missing {summary['missing']}, duplicated {summary['duplicated']}, "
             f"hub {summary['hub_us_per_delivery']} µs/delivery"
         )
+        if step_done is not None:
+            step_done("fanout")
 
         # 2. backlog
         spec = _spec(base, "backlog", plan.lead + plan.down + plan.tail, plan.rate, plan.users)
@@ -311,6 +318,8 @@ def run_fanout(
             f"{summary.get('others_during_drain_ms', {}).get('p99')} ms during the drain; "
             f"missing {summary['missing']}, duplicated {summary['duplicated']}"
         )
+        if step_done is not None:
+            step_done("fanout-backlog")
     return out
 
 
