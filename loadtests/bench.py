@@ -426,8 +426,12 @@ class Bench:
         call (every database), written to ``pg-statements-PHASE.txt``; then the server's counts start again."""
         if not self.s.pg_statements or self.cluster is None:
             return
-        rows = self.cluster.sql(_TOP_STATEMENTS)
-        self.cluster.sql(f"SELECT {_STATEMENTS}_reset()")
+        try:
+            rows = self.cluster.sql(_TOP_STATEMENTS)
+            self.cluster.sql(f"SELECT {_STATEMENTS}_reset()")
+        except RuntimeError as exc:  # an aid to reading the run: its failure does not end the run
+            self._say(f"  PostgreSQL's statements of {phase} could not be read: {exc}")
+            return
         path = self.results / f"pg-statements-{phase}.txt"
         path.write_text(_STATEMENTS_HEADER + rows + "\n")
         self._say(f"  PostgreSQL's costliest statements of {phase}: {path}")
