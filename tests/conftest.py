@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from loadtests.postgres import Cluster, ClusterUnavailable
+from loadtests.postgres import Cluster, ClusterUnavailable, find_bindir
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
@@ -39,6 +39,24 @@ def _shares_a_module_fixture(item: pytest.Item) -> bool:
     return any(defs and defs[-1].scope == "module" for defs in info.name2fixturedefs.values())
 
 
+def _without_postgres(exc: ClusterUnavailable) -> None:
+    """Skip the test that needs PostgreSQL, saying why, except under CI (``CI`` set), where ``.ci/run`` installs its
+    programs and a missing server is a failure."""
+    if os.environ.get("CI"):
+        pytest.fail(f"PostgreSQL is needed under CI: {exc}")
+    pytest.skip(f"no PostgreSQL server here ({exc}); make postgres installs Debian's package")
+
+
+@pytest.fixture(scope="session")
+def postgres_programs() -> None:
+    """PostgreSQL's server programs are here (for a test whose subject starts a server of its own, e.g. the bench);
+    without them, as :func:`postgres_cluster`."""
+    try:
+        find_bindir()
+    except ClusterUnavailable as exc:
+        _without_postgres(exc)
+
+
 @pytest.fixture(scope="session")
 def postgres_cluster() -> Iterator[Cluster]:
     """A PostgreSQL server in a temporary directory on a free loopback port, stopped at the end of the session.
@@ -49,9 +67,7 @@ def postgres_cluster() -> Iterator[Cluster]:
         cluster = Cluster()
         cluster.start()
     except ClusterUnavailable as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is needed under CI: {exc}")
-        pytest.skip(f"no PostgreSQL server here ({exc}); make postgres installs Debian's package")
+        _without_postgres(exc)
     yield cluster
     cluster.stop()
 

@@ -3,14 +3,12 @@ written beside the run's results (a real bench process, its real hub and its rea
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from loadtests.postgres import ClusterUnavailable, find_bindir
 from tests.support.processes import clean_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,13 +35,8 @@ def test_pg_statements_is_refused_where_the_bench_runs_no_postgresql_server(tmp_
 
 @pytest.mark.e2e
 @pytest.mark.slow
+@pytest.mark.usefixtures("postgres_programs")  # the bench starts a PostgreSQL server of its own
 def test_a_phase_on_postgresql_leaves_the_statements_its_server_spent_most_on(tmp_path: Path) -> None:
-    try:
-        find_bindir()
-    except ClusterUnavailable as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is needed under CI: {exc}")
-        pytest.skip(f"no PostgreSQL server here ({exc}); make postgres installs Debian's package")
     results = tmp_path / "results"
     done = _bench(
         "--only", "push", "--quick", "--store", "postgresql", "--pg-statements", "--results", str(results), timeout=240
