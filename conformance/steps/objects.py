@@ -1494,7 +1494,11 @@ def smallest_taken(harness: HarnessSession, ocpi_context: ScenarioContext) -> No
         if form.minimal_refusal is None and form.accepted is None:
             ocpi_context.note(f"{module} not judged: the target took no {module} object at all ({CREATES[module]})")
             continue
-        judged("minimal_object_accepted", form.minimal_refusal or form.accepted)
+        answer = form.minimal_refusal or form.accepted
+        judged("minimal_object_accepted", answer)
+        if answer is not None and all(answer is not e for e in ocpi_context.evidence):
+            # made by an earlier scenario's write: shown here too, so that a pass shows the answers it judged
+            ocpi_context.evidence.append(answer)
         judged_any = True
         if form.minimal_refusal is not None:
             refused.append((module, form))

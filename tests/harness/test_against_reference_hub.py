@@ -467,6 +467,9 @@ def test_clean_hub_passes_every_scenario_from_another_directory(hub_factory, tmp
     applicable = {i: o for i, o in outcomes.items() if i not in run.not_for_target()}  # CPO-only ones: not a hub's
     assert {o for o in applicable.values()} == {"pass"}, {i: o for i, o in applicable.items() if o != "pass"}
     assert "verdict: CONFORMANT" in run.stdout
+    # every pass shows the answers it judged (one judging an earlier scenario's write shows that exchange)
+    shown = {s["id"] for s in run.results["scenarios"] if s["outcome"] == "pass" and s["exchanges"]}
+    assert set(applicable) - shown == set(), set(applicable) - shown
     # the four reports exist and agree
     junit = ET.parse(run.report_dir / "junit.xml").getroot()  # noqa: S314 - our own report
     assert junit.get("failures") == "0" and int(junit.get("tests")) == len(outcomes)
