@@ -26,6 +26,7 @@ from reference_hub.store.outbox import (
     Delivery,
     DeliveryQuery,
     DeliveryState,
+    Moments,
     OutboxStats,
     WalkingClaims,
 )
@@ -64,7 +65,10 @@ def delivery_document(d: Delivery) -> Doc:
     }
 
 
-def _delivery(doc: Doc) -> Delivery:
+def _delivery(doc: Doc, moments: Moments | None = None) -> Delivery:
+    """The delivery of a document; ``moments``: those of the documents read with it (see Moments)."""
+    if moments is None:
+        moments = Moments()
     return Delivery(
         delivery_id=doc["_id"],
         receiver=doc["receiver"],
@@ -73,8 +77,8 @@ def _delivery(doc: Doc) -> Delivery:
         url=doc["url"],
         headers=[(h[0], h[1]) for h in doc["headers"]],
         body=None if doc["body"] is None else doc["body"].encode(),
-        created=DateTime.parse(doc["created"]),
-        due=DateTime.parse(doc["due"]),
+        created=moments[doc["created"]],
+        due=moments[doc["due"]],
         attempts=doc["attempts"],
         state=DeliveryState(doc["state"]),
         last_error=doc.get("last_error"),
@@ -225,6 +229,7 @@ class MongoOutbox(WalkingClaims):
         its receiver's room, one conditional update each."""
         claimed: list[Delivery] = []
         streams: set[str] = set()
+        moments = Moments()
         for doc in docs:
             if len(claimed) >= limit or doc["stream"] in streams:
                 continue
@@ -242,7 +247,7 @@ class MongoOutbox(WalkingClaims):
             )
             if taken.modified_count == 1:
                 streams.add(doc["stream"])
-                claimed.append(_delivery(doc))
+                claimed.append(_delivery(doc, moments))
                 if left is not None:
                     room[doc["receiver"]] = left - 1
         return claimed

@@ -26,6 +26,17 @@ deliveries a slice at a time (``hub/outbox.py``). No partner id starts with ``*`
 rows (:meth:`Outbox.claim_deliveries`); :meth:`Outbox.claim_announcements` does, when the worker has room for more."""
 
 
+class Moments(dict[str, DateTime]):
+    """The moments of rows read together, each text parsed once: ``moments[text]``. A push's rows (one per receiver)
+    and an announcement's share their ``created`` and ``due``, and parsing both for every row was about a third of
+    a SQLite claim's CPU per row (``python tools/outbox_claims.py fanout --batch 64 --pool 512``: 18 to 21 µs per
+    row before, 11 after). A DateTime is immutable, so the rows may share one."""
+
+    def __missing__(self, text: str) -> DateTime:
+        moment = self[text] = DateTime.parse(text)
+        return moment
+
+
 class DeliveryState(StrEnum):
     PENDING = "PENDING"
     """Waiting for its due time or being sent."""

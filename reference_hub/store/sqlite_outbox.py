@@ -23,6 +23,7 @@ from reference_hub.store.outbox import (
     Delivery,
     DeliveryQuery,
     DeliveryState,
+    Moments,
     OutboxStats,
     WalkingClaims,
     delivery_filters,
@@ -187,22 +188,34 @@ _LISTED = f"{_COLUMNS}, parked"
 """What the operator's views read of a row: its columns and whether it is parked."""
 
 
-def _delivery(row: tuple[Any, ...]) -> Delivery:
+_HEADERS = msgspec.json.Decoder(list[tuple[str, str]])
+
+
+def _delivery(row: tuple[Any, ...], moments: Moments | None = None) -> Delivery:
+    """The delivery of a row read with ``_COLUMNS``; ``moments``: those of the rows read with it (see Moments)."""
     delivery_id, receiver, stream, method, url, headers, body, created, due, attempts, state, last_error = row
+    if moments is None:
+        moments = Moments()
     return Delivery(
         delivery_id=delivery_id,
         receiver=receiver,
         stream=stream,
         method=method,
         url=url,
-        headers=[tuple(h) for h in msgspec.json.decode(headers)],
+        headers=_HEADERS.decode(headers),
         body=None if body is None else bytes(body),
-        created=DateTime.parse(created),
-        due=DateTime.parse(due),
+        created=moments[created],
+        due=moments[due],
         attempts=attempts,
         state=DeliveryState(state),
         last_error=last_error,
     )
+
+
+def _deliveries(rows: list[Any]) -> list[Delivery]:
+    """The deliveries of claimed rows (``seq`` first)."""
+    moments = Moments()
+    return [_delivery(row[1:], moments) for row in rows]
 
 
 def _listed(row: tuple[Any, ...]) -> Delivery:
@@ -225,9 +238,10 @@ INSERT_DELIVERY = f"INSERT INTO deliveries ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?
 def _lease(db: sqlite3.Connection, rows: list[Any], owner: str, lease_until: DateTime) -> None:
     """Set ``owner``'s lease on the claimed ``rows`` (``seq`` first), inside the claim's transaction."""
     if rows:
+        until = _ts(lease_until)
         db.executemany(
             "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE seq = ?",
-            [(owner, _ts(lease_until), row[0]) for row in rows],
+            [(owner, until, row[0]) for row in rows],
         )
 
 
@@ -277,14 +291,14 @@ class SqliteOutbox(WalkingClaims):
                 else:
                     rows = self._oldest_per_receiver(stamp, limit, room or {}, per_receiver)
             _lease(db, rows, owner, lease_until)
-        return [_delivery(row[1:]) for row in rows]
+        return _deliveries(rows)
 
     async def claim_announcements(self, owner: str, now: DateTime, lease_until: DateTime, limit: int) -> list[Delivery]:
         stamp = _ts(now)
         with immediate(self.db) as db:
             rows = db.execute(CLAIM_RECEIVER, (ANNOUNCEMENTS, stamp, stamp, limit)).fetchall()
             _lease(db, rows, owner, lease_until)
-        return [_delivery(row[1:]) for row in rows]
+        return _deliveries(rows)
 
     def _oldest_per_receiver(
         self, stamp: str, limit: int, room: Mapping[str, int], per_receiver: int | None
