@@ -9,9 +9,18 @@ same concurrency and request: a GET with the headers of a forwarded request, who
 envelope) is read whole. That server answers GET only; a routed authorization is a POST with a small body, which
 adds the same few bytes to every client.
 
-Clients that are not installed are reported as such (aiohttp comes with the ``bench`` extra). The figure is the
-process CPU time (every thread) divided by calls, median of rounds in rotating order; the wall-clock rate is shown
-beside it. Everything listens on 127.0.0.1 and stops by itself.
+Clients that are not installed are reported as such (aiohttp comes with the ``bench`` extra; pyreqwest, a Rust
+client, and aiosonic are not dependencies of the project: ``pip install pyreqwest aiosonic`` to compare them). The
+figure is the process CPU time (every thread, a client's own threads included) divided by calls, median of rounds in
+rotating order; the wall-clock rate is shown beside it.
+
+Then each client, set up as it was measured, sends one GET to a loopback server that records the request as it
+arrived (``probe``): the headers it added to those it was given (``Host`` apart), whether the given header names
+arrived as given, and whether the path arrived byte for byte (it holds ``%2e%2e`` and ``/./``, which a client that
+parses URLs the WHATWG way resolves). The hub's outbound policy needs all three: nothing added, nothing changed. The
+hub's own client is aiohttp set up for that; the bare aiohttp, httpx and httpcore are in their default setup;
+pyreqwest has redirects, the environment's proxy and decompression turned off, which is all it lets a caller turn
+off. Everything listens on 127.0.0.1 and stops by itself.
 """
 
 from __future__ import annotations
@@ -116,12 +125,115 @@ async def _aiohttp(stack: AsyncExitStack) -> Call:
     return call
 
 
+async def _pyreqwest(stack: AsyncExitStack) -> Call:
+    from datetime import timedelta
+
+    from pyreqwest.client import ClientBuilder
+
+    client = (
+        ClientBuilder()
+        .follow_redirects(False)
+        .no_proxy()
+        .gzip(False)
+        .brotli(False)
+        .zstd(False)
+        .deflate(False)
+        .max_connections(256)
+        .timeout(timedelta(seconds=10))
+        .build()
+    )
+    stack.push_async_callback(client.close)
+
+    async def call(url: str) -> int:
+        async with client.get(url).headers(HEADERS).build_streamed() as response:
+            reader = response.body_reader
+            while await reader.read(65_536):
+                pass
+            return int(response.status)
+
+    return call
+
+
+async def _aiosonic(stack: AsyncExitStack) -> Call:
+    import aiosonic
+
+    client = aiosonic.HTTPClient()
+    stack.push_async_callback(client.aclose)
+    headers = dict(HEADERS)
+
+    async def call(url: str) -> int:
+        response = await client.get(url, headers=headers, follow=False, timeouts=aiosonic.Timeouts(request_timeout=10))
+        await response.content()
+        return int(response.status_code)
+
+    return call
+
+
 CLIENTS: dict[str, tuple[str, Callable[[AsyncExitStack], Awaitable[Call]]]] = {
     "hub": ("the hub's OutboundClient (aiohttp + the outbound policy and limits)", _hub_client),
     "httpcore": ("httpcore AsyncConnectionPool, bare", _httpcore),
     "httpx": ("httpx AsyncClient", _httpx),
     "aiohttp": ("aiohttp ClientSession", _aiohttp),
+    "pyreqwest": ("pyreqwest Client (Rust: reqwest on tokio), answer read in chunks", _pyreqwest),
+    "aiosonic": ("aiosonic HTTPClient", _aiosonic),
 }
+_MODULES = {
+    "hub": "reference_hub",
+    "httpcore": "httpcore",
+    "httpx": "httpx",
+    "aiohttp": "aiohttp",
+    "pyreqwest": "pyreqwest",
+    "aiosonic": "aiosonic",
+}
+
+PROBE_PATH = "/ocpi/2.3.0/receiver/tokens/NL/ABC/x/%2e%2e/./012345678/authorize"
+"""Sent by every client in the probe: a client that parses URLs the WHATWG way resolves ``%2e%2e`` and ``/./``."""
+
+
+async def _probe_one(name: str) -> dict[str, Any]:
+    """What ``name`` put on the wire for one GET of :data:`PROBE_PATH` with :data:`HEADERS`."""
+    arrived: list[bytes] = []
+
+    async def record(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            arrived.append(await reader.readuntil(b"\r\n\r\n"))
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            arrived.append(b"")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(record, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with AsyncExitStack() as stack:
+            call = await CLIENTS[name][1](stack)
+            await call(f"http://127.0.0.1:{port}{PROBE_PATH}")
+    finally:
+        server.close()
+        await server.wait_closed()
+    return _read_request(arrived[0] if arrived else b"")
+
+
+def _read_request(raw: bytes) -> dict[str, Any]:
+    """The probe's verdict on one recorded request head."""
+    lines = raw.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ")
+    path = parts[1] if len(parts) == 3 else ""
+    names = [line.split(":", 1)[0] for line in lines[1:] if ":" in line]
+    given = {k for k, _ in HEADERS}
+    given_lower = {k.lower() for k in given}
+    return {
+        "added": sorted(n for n in names if n.lower() not in given_lower and n.lower() != "host"),
+        "names_as_given": all(n in given for n in names if n.lower() in given_lower),
+        "path_as_given": path == PROBE_PATH,
+        "path_sent": path,
+    }
+
+
+def probe(names: list[str]) -> dict[str, dict[str, Any]]:
+    """:func:`_probe_one` for each client of ``names``, each on a fresh event loop."""
+    return {name: asyncio.run(_probe_one(name)) for name in names}
 
 
 async def _round(name: str, url: str, calls: int, concurrency: int) -> dict[str, float]:
@@ -146,9 +258,8 @@ async def _round(name: str, url: str, calls: int, concurrency: int) -> dict[str,
 
 
 def _available(name: str) -> bool:
-    module = {"hub": "reference_hub", "httpcore": "httpcore", "httpx": "httpx", "aiohttp": "aiohttp"}[name]
     try:
-        __import__(module)
+        __import__(_MODULES[name])
     except ImportError:
         return False
     return True
@@ -190,11 +301,13 @@ def compare(calls: int = 3000, rounds: int = 3, concurrency: int = 16, results: 
             for name in names[shift:] + names[:shift]:
                 with asyncio.Runner(loop_factory=loop_factory) as runner:
                     runs[name].append(runner.run(_round(name, url, calls, concurrency)))
+        sent = probe(names)
         figures = {
             n: {
                 "label": CLIENTS[n][0],
                 "cpu_us": round(statistics.median(x["cpu_us"] for x in runs[n]), 1),
                 "rps": round(statistics.median(x["rps"] for x in runs[n])),
+                "sends": sent[n],
             }
             for n in names
         }
@@ -229,7 +342,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=3000, help="calls per client per round (default 3000)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds, clients in rotating order (default 3)")
     parser.add_argument("--concurrency", type=int, default=16, help="calls under way at once (default 16)")
+    parser.add_argument(
+        "--probe", action="store_true", help="only what each installed client puts on the wire (no CPU figures)"
+    )
     args = parser.parse_args(argv)
+    if args.probe:
+        names = [n for n in CLIENTS if _available(n)]
+        sends = probe(names)
+        print(json.dumps({"sends": sends, "not_installed": [n for n in CLIENTS if n not in names]}, indent=2))
+        return 0
     print(json.dumps(compare(args.calls, args.rounds, args.concurrency), indent=2))
     return 0
 
