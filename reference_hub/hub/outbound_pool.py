@@ -61,6 +61,18 @@ class PinnedResolver(AbstractResolver):
         return None
 
 
+class AsGiven(aiohttp.ClientRequest):
+    """A request that adds no header of its own (no User-Agent, Accept or Accept-Encoding): what the hub sends is what
+    it was given, ``Host``, ``Content-Length`` and the framing apart. The same as naming the three in
+    ``skip_auto_headers``, without the set of skipped headers each request built and merged for it: the hub's client
+    cost 154 to 164 µs of CPU per call with that, 146 to 150 with this (the loop of ``tools/outbound_clients.py``,
+    5 rounds of 4,000 calls, alternating). ``tools/outbound_clients.py --probe`` records what actually goes out, and
+    ``tests/loadtests/test_outbound_clients.py`` holds it to nothing added."""
+
+    def update_auto_headers(self, skip_auto_headers: Any) -> None:
+        return None
+
+
 def open_pool(
     policy: OutboundPolicy, resolver: Resolver, ssl_context: ssl.SSLContext | bool, *, limit: int
 ) -> aiohttp.ClientSession:
@@ -71,7 +83,7 @@ def open_pool(
             limit=limit, keepalive_timeout=30.0, resolver=PinnedResolver(policy, resolver), ssl=ssl_context
         ),
         auto_decompress=False,
-        skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
+        request_class=AsGiven,
         cookie_jar=aiohttp.DummyCookieJar(),
         trust_env=False,
         timeout=aiohttp.ClientTimeout(),
