@@ -16,7 +16,7 @@ import msgspec
 from reference_hub.ocpi.datetime import DateTime, dec_hook, enc_hook, sortable
 from reference_hub.store.callbacks import CallbackState, PendingCallback, is_setter
 from reference_hub.store.outbox import Delivery
-from reference_hub.store.sqlite_outbox import INSERT_DELIVERY, delivery_row
+from reference_hub.store.sqlite_outbox import INSERT_DELIVERY, delivery_rows
 from reference_hub.store.sqlite_tx import immediate
 
 CALLBACKS_SCHEMA = """
@@ -100,7 +100,7 @@ class SqliteCallbacks:
                 return False
             self._put(changed)
             if deliveries:
-                db.executemany(INSERT_DELIVERY, [delivery_row(d) for d in deliveries])
+                db.executemany(INSERT_DELIVERY, delivery_rows(deliveries))
             return True
 
     async def set_callback_expiry(self, callback_id: str, expires: DateTime) -> None:

@@ -25,7 +25,7 @@ from reference_hub.store.base import Conflict
 from reference_hub.store.objects import ObjectQuery, StoredObject
 from reference_hub.store.outbox import Delivery
 from reference_hub.store.page import Page
-from reference_hub.store.sqlite_outbox import INSERT_DELIVERY, create_outbox, delivery_row
+from reference_hub.store.sqlite_outbox import INSERT_DELIVERY, create_outbox, delivery_rows
 from reference_hub.store.sqlite_tx import immediate
 
 OBJECTS_SCHEMA = """
@@ -226,7 +226,7 @@ class SqliteObjects:
                 if cur.rowcount != 1:
                     raise Conflict(f"{obj.module} {obj.owner} {obj.object_id} changed concurrently")
             if deliveries:
-                db.executemany(INSERT_DELIVERY, [delivery_row(d) for d in deliveries])
+                db.executemany(INSERT_DELIVERY, delivery_rows(deliveries))
 
     async def insert_objects(self, objs: list[StoredObject]) -> None:
         rows = [
@@ -257,7 +257,7 @@ class SqliteObjects:
                 "DELETE FROM objects WHERE module = ? AND object_id = ? AND owner = ?", (module, object_id, owner)
             )
             if cur.rowcount == 1 and deliveries:
-                db.executemany(INSERT_DELIVERY, [delivery_row(d) for d in deliveries])
+                db.executemany(INSERT_DELIVERY, delivery_rows(deliveries))
         return cur.rowcount == 1
 
     async def object_modules(self) -> list[str]:

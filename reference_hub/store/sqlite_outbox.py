@@ -149,9 +149,10 @@ def _ts(value: DateTime) -> str:
     return sortable(value)
 
 
-def delivery_rows(deliveries: list[Delivery]) -> list[tuple[Any, ...]]:
-    """The rows to insert. The deliveries planned together (an announcement's ClientInfo PUTs: 1,000 on a hub of
-    1,000 platforms) share their moments, so each moment is formatted once, not twice per row."""
+def delivery_rows(deliveries: Sequence[Delivery]) -> list[tuple[Any, ...]]:
+    """The rows to insert. The deliveries planned together (a push's, one per receiver; an announcement's ClientInfo
+    PUTs: 1,000 on a hub of 1,000 platforms) share their moments, so each moment is formatted once, not twice per
+    row. An object's write and its broadcast's rows go through here too."""
     formatted: dict[DateTime, str] = {}
     rows = []
     for d in deliveries:
@@ -178,10 +179,6 @@ def delivery_rows(deliveries: list[Delivery]) -> list[tuple[Any, ...]]:
             )
         )
     return rows
-
-
-def delivery_row(d: Delivery) -> tuple[Any, ...]:
-    return delivery_rows([d])[0]
 
 
 _LISTED = f"{_COLUMNS}, parked"
@@ -512,5 +509,5 @@ __all__ = (
     "RECEIVERS",
     "SqliteOutbox",
     "create_outbox",
-    "delivery_row",
+    "delivery_rows",
 )
