@@ -1,4 +1,5 @@
-"""``python tools/outbound_clients.py``: what one outbound call costs the calling process, per async HTTP client.
+"""``python tools/outbound_clients.py``: what one outbound call costs the calling process, per async HTTP client, and
+what each client puts on the wire.
 
 A routed request costs the hub an outbound call on top of the inbound one, so the outbound client's CPU per call
 bounds routed throughput. This measures it for the hub's own client (``hub/client.OutboundClient``: aiohttp behind
