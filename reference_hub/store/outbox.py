@@ -26,6 +26,11 @@ deliveries a slice at a time (``hub/outbox.py``). No partner id starts with ``*`
 rows (:meth:`Outbox.claim_deliveries`); :meth:`Outbox.claim_announcements` does, when the worker has room for more."""
 
 
+stored_headers = msgspec.json.Decoder(list[tuple[str, str]]).decode
+"""A delivery's headers from the JSON text a SQL store keeps them in, as the ``(name, value)`` pairs of
+:attr:`Delivery.headers`."""
+
+
 class Moments(dict[str, DateTime]):
     """The moments of rows read together, each text parsed once: ``moments[text]``. A push's rows (one per receiver)
     and an announcement's share their ``created`` and ``due``, and parsing both for every row was about a third of

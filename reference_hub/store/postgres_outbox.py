@@ -30,6 +30,7 @@ from reference_hub.store.outbox import (
     OutboxStats,
     WalkingClaims,
     delivery_filters,
+    stored_headers,
     within_room,
 )
 from reference_hub.store.page import Page
@@ -189,7 +190,7 @@ def _delivery(row: Sequence[Any]) -> Delivery:
         stream=stream,
         method=method,
         url=url,
-        headers=[(h[0], h[1]) for h in msgspec.json.decode(headers)],
+        headers=stored_headers(headers),
         body=body,
         created=as_datetime(created),
         due=as_datetime(due),

@@ -27,6 +27,7 @@ from reference_hub.store.outbox import (
     OutboxStats,
     WalkingClaims,
     delivery_filters,
+    stored_headers,
 )
 from reference_hub.store.page import Page
 from reference_hub.store.sqlite_tx import immediate
@@ -185,9 +186,6 @@ _LISTED = f"{_COLUMNS}, parked"
 """What the operator's views read of a row: its columns and whether it is parked."""
 
 
-_HEADERS = msgspec.json.Decoder(list[tuple[str, str]])
-
-
 def _delivery(row: tuple[Any, ...], moments: Moments | None = None) -> Delivery:
     """The delivery of a row read with ``_COLUMNS``; ``moments``: those of the rows read with it (see Moments)."""
     delivery_id, receiver, stream, method, url, headers, body, created, due, attempts, state, last_error = row
@@ -199,7 +197,7 @@ def _delivery(row: tuple[Any, ...], moments: Moments | None = None) -> Delivery:
         stream=stream,
         method=method,
         url=url,
-        headers=_HEADERS.decode(headers),
+        headers=stored_headers(headers),
         body=None if body is None else bytes(body),
         created=moments[created],
         due=moments[due],
