@@ -1,0 +1,137 @@
+"""Last-heard times go to the store and come back in bounded pieces, with a turn of the event loop between them, so
+a worker sharing the times of 100,000 partners holds neither its own requests nor (on SQLite) the write lock the
+other workers wait for. A real SQLite file; the still-alive check's other parts are not needed and are left out.
+
+The pieces are made small here (``SHARE_BATCH``, ``HEARD_PAGE``) so that a few hundred partners cross several of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+import reference_hub.hub.liveness as liveness_module
+import reference_hub.store.sqlite as sqlite_module
+from reference_hub.hub.liveness import Liveness
+from reference_hub.ocpi.datetime import DateTime
+from reference_hub.settings import Settings
+from reference_hub.store.sqlite import SqliteStore
+
+T = TypeVar("T")
+
+
+async def _with_turns_counted(work: Callable[[], Awaitable[T]]) -> tuple[T, int]:
+    """What ``work`` returns, and how often another task (a request, say) got a turn of the loop while it ran."""
+    turns = 0
+    done = False
+
+    async def other_task() -> None:
+        nonlocal turns
+        while not done:
+            await asyncio.sleep(0)
+            turns += 1
+
+    task = asyncio.create_task(other_task())
+    await asyncio.sleep(0)  # let it start
+    started = turns
+    try:
+        result = await work()
+    finally:
+        done = True
+        await task
+    return result, turns - started
+
+
+def _liveness(store: SqliteStore, heard: int) -> Liveness:
+    liveness = Liveness(Settings(), store, None, None, None)  # type: ignore[arg-type]
+    clock = time.monotonic()
+    for n in range(heard):
+        liveness._heard[f"NL-P{n:04d}"] = clock - n * 0.01
+    return liveness
+
+
+def test_a_worker_writes_last_heard_times_in_batches_and_lets_requests_run_between(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(liveness_module, "SHARE_BATCH", 50)
+
+    async def main() -> None:
+        store = SqliteStore(str(tmp_path / "hub.db"))
+        await store.open()
+        liveness = _liveness(store, 175)
+        sizes: list[int] = []
+        write = store.note_heard
+
+        async def counted(heard: Any) -> None:
+            sizes.append(len(heard))
+            await write(heard)
+
+        store.note_heard = counted  # type: ignore[method-assign]
+        _, turns = await _with_turns_counted(liveness.share_heard)
+        assert sizes == [50, 50, 50, 25]
+        assert turns >= 3, "nothing else ran between the batches"
+        stored = await store.heard_times()
+        assert len(stored) == 175
+        wall = time.time() - time.monotonic()
+        for partner_id, at in liveness._heard.items():  # each to its second
+            assert 0 <= (at + wall) - stored[partner_id].timestamp() < 1.01
+        # nothing heard since: the next share writes nothing
+        sizes.clear()
+        await liveness.share_heard()
+        assert sizes == []
+        await store.close()
+
+    asyncio.run(main())
+
+
+def test_a_share_cut_short_is_written_whole_by_the_next(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(liveness_module, "SHARE_BATCH", 50)
+
+    async def main() -> None:
+        store = SqliteStore(str(tmp_path / "hub.db"))
+        await store.open()
+        liveness = _liveness(store, 120)
+        write = store.note_heard
+        calls = 0
+
+        async def stopping(heard: Any) -> None:
+            nonlocal calls
+            calls += 1
+            if calls == 2:
+                raise asyncio.CancelledError  # the process stopping in the middle of a share
+            await write(heard)
+
+        store.note_heard = stopping  # type: ignore[method-assign]
+        with pytest.raises(asyncio.CancelledError):
+            await liveness.share_heard()
+        assert len(await store.heard_times()) == 50
+        store.note_heard = write  # type: ignore[method-assign]
+        await liveness.share_heard()  # as on the way out
+        assert len(await store.heard_times()) == 120
+        await store.close()
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("partners", [130, 120, 0])
+def test_heard_times_are_read_in_pages_and_let_requests_run_between(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, partners: int
+) -> None:
+    monkeypatch.setattr(sqlite_module, "HEARD_PAGE", 40)
+
+    async def main() -> None:
+        store = SqliteStore(str(tmp_path / "hub.db"))
+        await store.open()
+        written = {f"NL-P{n:04d}": DateTime.parse(f"2026-12-07T10:{n % 60:02d}:00Z") for n in range(partners)}
+        await store.note_heard(written)
+        read, turns = await _with_turns_counted(store.heard_times)
+        assert read == written
+        assert turns >= partners // 40, "nothing else ran between the pages"
+        await store.close()
+
+    asyncio.run(main())
