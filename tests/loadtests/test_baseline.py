@@ -96,18 +96,25 @@ def test_a_dearer_baseline_reads_as_dearer_in_both_phases(tmp_path: Path) -> Non
     shutil.copytree(ROOT / "reference_hub", base / "reference_hub", ignore=shutil.ignore_patterns("__pycache__"))
     hook = base / "reference_hub" / "api" / "auth.py"
     hook.write_text(hook.read_text() + BURN)
-    settings = Settings(duration=2, repeats=1, small=20, rta_tokens=300, max_users=8, routed_users=8)
+    # Two rounds of 3 s: on a machine busy with other tests, starting Locust's users can take most of a short round,
+    # and a round whose window after the last user started counted no request on one side gives no ratio (the
+    # report says so). The comparison is read on the rounds that measured both sides, at least one.
+    settings = Settings(duration=3, repeats=2, small=20, rta_tokens=300, max_users=8, routed_users=8)
     bench = BaselineBench(settings, tmp_path / "results", tmp_path / "unused.md", "test", base)
     data = bench.run()
 
     assert not bench.failed(data), data["measurements"]
     tokens, routed = data["figures"]["token_cpu"], data["figures"]["routed_cpu"]
+    for figure in (tokens, routed):
+        assert figure["rounds_left_out"] < 2, figure  # at least one round measured both sides
     # 500 µs more per request on the baseline's side, against about 80 (tokens) and 500 (routed) for this checkout:
     # only the copy's code can have made the baseline that much dearer.
-    assert tokens["baseline"][0] - tokens["ours"][0] > 250, tokens
+    for ours, base in zip(tokens["ours"], tokens["baseline"], strict=True):
+        if ours and base:
+            assert base - ours > 250, tokens
     assert tokens["median_ratio"] is not None and tokens["median_ratio"] < 0.6, tokens
     assert routed["median_ratio"] is not None and routed["median_ratio"] < 0.85, routed
-    assert data["token_rounds"][0]["bare:server_us"] > 0
+    assert any(r["bare:server_us"] > 0 for r in data["token_rounds"])
     report = (tmp_path / "results" / "baseline.md").read_text()
     assert "| routed authorization: hub CPU per request (µs) |" in report
     assert (tmp_path / "results" / "bench-baseline.json").is_file()
