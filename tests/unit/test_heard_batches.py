@@ -1,8 +1,10 @@
 """Last-heard times go to the store and come back in bounded pieces, with a turn of the event loop between them, so
 a worker sharing the times of 100,000 partners holds neither its own requests nor (on SQLite) the write lock the
-other workers wait for. A real SQLite file; the still-alive check's other parts are not needed and are left out.
+other workers wait for; and the still-alive round weighs its partners in batches too. A real SQLite file; the
+deliveries and the probe itself are stand-ins (named as such) where a test needs them.
 
-The pieces are made small here (``SHARE_BATCH``, ``HEARD_PAGE``) so that a few hundred partners cross several of them.
+The pieces are made small here (``SHARE_BATCH``, ``HEARD_PAGE``, ``ROUND_BATCH``) so that a few dozen or hundred
+partners cross several of them.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,31 +23,42 @@ import reference_hub.store.sqlite as sqlite_module
 from reference_hub.hub.liveness import Liveness
 from reference_hub.ocpi.datetime import DateTime
 from reference_hub.settings import Settings
+from reference_hub.store import Partner, PartnerStatus
 from reference_hub.store.sqlite import SqliteStore
 
 T = TypeVar("T")
 
 
-async def _with_turns_counted(work: Callable[[], Awaitable[T]]) -> tuple[T, int]:
-    """What ``work`` returns, and how often another task (a request, say) got a turn of the loop while it ran."""
-    turns = 0
-    done = False
+class Turns:
+    """Counts the turns of the event loop another task (a request, say) gets while the block runs."""
 
-    async def other_task() -> None:
-        nonlocal turns
-        while not done:
+    def __init__(self) -> None:
+        self.count = 0
+        self._done = False
+        self._task: asyncio.Task[None] | None = None
+
+    async def _other_task(self) -> None:
+        while not self._done:
             await asyncio.sleep(0)
-            turns += 1
+            self.count += 1
 
-    task = asyncio.create_task(other_task())
-    await asyncio.sleep(0)  # let it start
-    started = turns
-    try:
+    async def __aenter__(self) -> Turns:
+        self._task = asyncio.create_task(self._other_task())
+        await asyncio.sleep(0)  # let it start
+        self.count = 0
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        self._done = True
+        assert self._task is not None
+        await self._task
+
+
+async def _with_turns_counted(work: Callable[[], Awaitable[T]]) -> tuple[T, int]:
+    """What ``work`` returns, and how often another task got a turn of the loop while it ran."""
+    async with Turns() as turns:
         result = await work()
-    finally:
-        done = True
-        await task
-    return result, turns - started
+    return result, turns.count
 
 
 def _liveness(store: SqliteStore, heard: int) -> Liveness:
@@ -132,6 +146,54 @@ def test_heard_times_are_read_in_pages_and_let_requests_run_between(
         read, turns = await _with_turns_counted(store.heard_times)
         assert read == written
         assert turns >= partners // 40, "nothing else ran between the pages"
+        await store.close()
+
+    asyncio.run(main())
+
+
+def test_a_still_alive_round_over_many_partners_lets_requests_run_between_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(liveness_module, "ROUND_BATCH", 10)
+    long_ago = DateTime.from_datetime(datetime.now(UTC) - timedelta(hours=2))
+    just_now = DateTime.from_datetime(datetime.now(UTC) - timedelta(seconds=5))
+    partners = [
+        Partner(
+            partner_id=f"NL-P{n:04d}",
+            status=PartnerStatus.ACTIVE,
+            token_hash="0" * 64,
+            versions_url="https://example.com/versions",
+            created=long_ago,
+            updated=long_ago,
+        )
+        for n in range(35)
+    ]
+
+    class Deliveries:  # stand-in: the ACTIVE partners, as the deliveries keep them
+        async def active_partners(self) -> list[Partner]:
+            return partners
+
+    async def main() -> None:
+        store = SqliteStore(str(tmp_path / "hub.db"))
+        await store.open()
+        # other processes heard the even partners a moment ago, and partners 1 and 3 two hours ago
+        await store.note_heard({p.partner_id: just_now for p in partners[::2]})
+        await store.note_heard({"NL-P0001": long_ago, "NL-P0003": long_ago})
+        liveness = Liveness(Settings(alive_after=300), store, None, None, Deliveries())  # type: ignore[arg-type]
+        liveness._started = time.monotonic() - 7200
+        probed: list[str] = []
+        turns_before_probing: list[int] = []
+
+        async def check(partner: Partner) -> None:
+            if not probed:
+                turns_before_probing.append(turns.count)
+            probed.append(partner.partner_id)
+
+        liveness._check = check  # type: ignore[method-assign]
+        async with Turns() as turns:
+            await liveness.check_round()
+        assert sorted(probed) == [p.partner_id for p in partners[1::2]]  # the odd ones: silent for two hours
+        assert turns_before_probing[0] >= 3, "nothing else ran while the round weighed its partners"
         await store.close()
 
     asyncio.run(main())
