@@ -23,7 +23,6 @@ import os
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
-from operator import itemgetter
 
 import msgspec
 
@@ -237,7 +236,10 @@ class Liveness:
         wall = _wall_offset()
         started = wall + self._started
         heard = self._heard
-        silent = []
+        # The PROBES_PER_ROUND longest silent, kept as the round goes (a heap whose first entry is the least silent
+        # of them, and among equals the latest seen): sorting out every silent partner at the end held the lease
+        # holder's requests for 50 to 120 ms when 100,000 had fallen silent.
+        most_silent: list[tuple[float, int, Partner]] = []
         for n, partner in enumerate(active, 1):
             if n % ROUND_BATCH == 0:
                 await asyncio.sleep(0)  # 100,000 partners in one go held this worker's requests for 0.2 s
@@ -251,8 +253,11 @@ class Liveness:
                 there = seconds[id(elsewhere)] = elsewhere.timestamp()
             sign = max(started, partner.updated.timestamp(), there, 0.0 if here is None else wall + here)
             if sign <= silent_since:
-                silent.append((sign, partner))
-        due = [partner for _, partner in heapq.nsmallest(PROBES_PER_ROUND, silent, key=itemgetter(0))]
+                if len(most_silent) < PROBES_PER_ROUND:
+                    heapq.heappush(most_silent, (-sign, -n, partner))
+                elif sign < -most_silent[0][0]:
+                    heapq.heapreplace(most_silent, (-sign, -n, partner))
+        due = [partner for _, _, partner in sorted(most_silent, reverse=True)]
         slots = asyncio.Semaphore(PROBE_CONCURRENCY)
 
         async def probe(partner: Partner) -> None:

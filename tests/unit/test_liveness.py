@@ -8,6 +8,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
+
 from reference_hub.hub.liveness import Liveness
 from reference_hub.ocpi.datetime import DateTime
 from reference_hub.settings import Settings
@@ -147,3 +149,24 @@ def test_times_heard_are_shared_to_the_second_one_time_per_second() -> None:
         shared = store.noted[partner_id].timestamp()
         assert shared == int(shared) and wall - ago - 1.05 <= shared <= wall - ago + 0.05, (partner_id, shared)
     assert len({id(moment) for moment in store.noted.values()}) <= 3  # one object per second heard
+
+
+def test_among_parties_silent_equally_long_a_bounded_round_probes_them_in_the_order_kept(monkeypatch: Any) -> None:
+    import reference_hub.hub.liveness as liveness_module
+
+    monkeypatch.setattr(liveness_module, "PROBES_PER_ROUND", 3)
+    stamp = _ago(3600)
+    partners = [
+        Partner(
+            partner_id=f"NL-P{n:02d}",
+            status=PartnerStatus.ACTIVE,
+            token_hash="0" * 64,
+            versions_url="https://example.com/versions",
+            created=stamp,
+            updated=stamp,
+        )
+        for n in (5, 1, 9, 3, 7)
+    ]
+    # one updated a little longer ago than the others goes first; then the first two of the equals, as kept
+    partners[4] = msgspec.structs.replace(partners[4], updated=_ago(3700))
+    assert _probed(partners, started_ago=5000) == ["NL-P01", "NL-P05", "NL-P07"]
