@@ -22,7 +22,9 @@ import logging
 import os
 import secrets
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import msgspec
 
@@ -35,6 +37,7 @@ from reference_hub.settings import Settings
 from reference_hub.store import Partner, PartnerStatus, Store
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PROBES_PER_ROUND = 500
 """At most this many parties are probed per round (the longest silent first), so a hub whose many parties all fell
@@ -53,6 +56,17 @@ ROUND_BATCH = 2000
 """Partners a still-alive round weighs between two turns of the event loop (a few milliseconds)."""
 PRUNE_EVERY = 600.0
 """Seconds between two prunes of the dashboard's kept exchanges."""
+
+
+async def _each(items: Sequence[T], work: Callable[[T], Awaitable[None]]) -> None:
+    """``work`` on each item in turn, ``PROBE_CONCURRENCY`` at a time, by that many tasks rather than one per item."""
+    pending = iter(items)
+
+    async def worker() -> None:
+        for item in pending:
+            await work(item)
+
+    await asyncio.gather(*(worker() for _ in range(min(PROBE_CONCURRENCY, len(items)))))
 
 
 def _wall(monotonic: float) -> DateTime:
@@ -198,26 +212,33 @@ class Liveness:
         return False
 
     async def probe_out_of_rotation(self) -> None:
-        """Each receiver out of rotation whose probe is due (see ``Breaker``): back in rotation when its versions
-        endpoint answers, else its next probe waits twice as long."""
+        """The receivers out of rotation whose probe is due (see ``Breaker``), at most ``PROBES_PER_ROUND`` of them,
+        those waiting longest first: each back in rotation when its versions endpoint answers, else its next probe
+        waits twice as long. After an outage that took thousands out, they are probed over several ticks, as silent
+        parties are over several rounds; probed all at once, 33,000 of them made as many tasks in one go, and the
+        collections of that garbage held the lease holder's requests for up to 100 ms at a time."""
         breaker = self.deliveries.breaker
-        slots = asyncio.Semaphore(PROBE_CONCURRENCY)
 
         async def probe(partner_id: str) -> None:
-            async with slots:
-                partner = await self.store.get_partner(partner_id)
-                if partner is None or partner.status is not PartnerStatus.ACTIVE:
-                    breaker.probe_succeeded(partner_id)  # gone: nothing to bring back
-                    return
-                if await self._answers(partner):
-                    self.heard(partner_id)
-                    breaker.probe_succeeded(partner_id)
-                    await self.deliveries.mark(partner, offline=False)
-                else:
-                    breaker.probe_failed(partner_id)
+            partner = await self.store.get_partner(partner_id)
+            if partner is None or partner.status is not PartnerStatus.ACTIVE:
+                breaker.probe_succeeded(partner_id)  # gone: nothing to bring back
+                return
+            if await self._answers(partner):
+                self.heard(partner_id)
+                breaker.probe_succeeded(partner_id)
+                await self.deliveries.mark(partner, offline=False)
+            else:
+                breaker.probe_failed(partner_id)
 
-        due = [r for r in await self.deliveries.offline() if breaker.start_probe(r)]
-        await asyncio.gather(*(probe(r) for r in due))
+        due = []
+        for n, receiver in enumerate(await self.deliveries.offline(), 1):
+            if n % ROUND_BATCH == 0:
+                await asyncio.sleep(0)
+            if breaker.probe_due(receiver):
+                due.append(receiver)
+        chosen = heapq.nsmallest(PROBES_PER_ROUND, due, key=breaker.probe_at)
+        await _each([r for r in chosen if breaker.start_probe(r)], probe)
 
     async def check_round(self) -> None:
         """Share what this process heard; then, if this process holds the lease, probe every ACTIVE partner that has
@@ -258,14 +279,12 @@ class Liveness:
                 elif sign < -most_silent[0][0]:
                     heapq.heapreplace(most_silent, (-sign, -n, partner))
         due = [partner for _, _, partner in sorted(most_silent, reverse=True)]
-        slots = asyncio.Semaphore(PROBE_CONCURRENCY)
 
         async def probe(partner: Partner) -> None:
-            async with slots:
-                if await self._hold():  # a long round renews the lease; a lost lease ends this round's probes
-                    await self._check(partner)
+            if await self._hold():  # a long round renews the lease; a lost lease ends this round's probes
+                await self._check(partner)
 
-        await asyncio.gather(*(probe(p) for p in due))
+        await _each(due, probe)
 
     async def _check(self, partner: Partner) -> None:
         alive = await self._answers(partner)

@@ -134,6 +134,11 @@ class Breaker:
     def out_of_rotation(self) -> set[str]:
         return set(self._out)
 
+    def probe_at(self, receiver: str) -> float:
+        """``time.monotonic()`` of the receiver's next probe (infinity when it is not out of rotation)."""
+        scheduled = self._out.get(receiver)
+        return float("inf") if scheduled is None else scheduled[0]
+
     def probe_due(self, receiver: str) -> bool:
         scheduled = self._out.get(receiver)
         return scheduled is not None and receiver not in self._probing and self._clock() >= scheduled[0]
@@ -209,7 +214,9 @@ class Deliveries:
         self._active: dict[str, Partner] = {}
         """Every ACTIVE partner by partner id, kept up to date by ``_feed``."""
         self._partners: list[Partner] | None = None
-        """``_active``'s partners as a list, made again after a change."""
+        """``_active``'s partners as a list, made again when asked for after a change."""
+        self._offline: dict[str, Partner] = {}
+        """The ACTIVE partners marked OFFLINE, by partner id (kept up to date with ``_active``)."""
         self._receivers: dict[tuple[str, str], dict[str, tuple[Partner, str]]] = {}
         """Per (module, interface): the ACTIVE partners with that endpoint, and its URL, by partner id (kept up to date
         with ``_active``)."""
@@ -265,6 +272,10 @@ class Deliveries:
             return
         self._partners = None
         self._active[partner.partner_id] = partner
+        if partner.offline:
+            self._offline[partner.partner_id] = partner
+        else:
+            self._offline.pop(partner.partner_id, None)
         for (module, interface), found in self._receivers.items():
             url = endpoint_of(partner, module, interface)
             if url is None:
@@ -275,12 +286,14 @@ class Deliveries:
     def _partner_removed(self, partner_id: str) -> None:
         self._partners = None
         self._active.pop(partner_id, None)
+        self._offline.pop(partner_id, None)
         for found in self._receivers.values():
             found.pop(partner_id, None)
 
     def _partners_dropped(self) -> None:
         self._partners = None
         self._active.clear()
+        self._offline.clear()
         self._receivers.clear()
 
     def _held(self) -> int:
@@ -314,13 +327,15 @@ class Deliveries:
     async def _with_endpoint(self, module: str, interface: str) -> Iterable[tuple[Partner, str]]:
         """The ACTIVE partners with ``module``'s ``interface``, and its URL: looked for in every partner once, then
         kept up to date partner by partner as they change. Walking every partner's endpoints for each announcement
-        or push cost a registration wave on a hub of 1,000 platforms more than the announcements' own work."""
-        partners = await self.active_partners()
+        or push cost a registration wave on a hub of 1,000 platforms more than the announcements' own work. Nor is
+        the list of every partner made again after each change (:meth:`active_partners`): on a hub of 100,000, a
+        wave of parties marked offline, each announced, spent most of its time making and dropping that list."""
+        await self._feed.refresh()
         found = self._receivers.get((module, interface))
         if found is None:
             found = self._receivers[(module, interface)] = {
                 partner.partner_id: (partner, url)
-                for partner in partners
+                for partner in self._active.values()
                 if (url := endpoint_of(partner, module, interface)) is not None
             }
         return found.values()
@@ -819,8 +834,9 @@ class Deliveries:
 
     async def offline(self) -> set[str]:
         """Partner ids of the receivers out of rotation (OFFLINE in the store), with the breaker following them."""
+        await self._feed.refresh()
         stamp = time.time()
-        found = {p.partner_id: stamp - p.updated.timestamp() for p in await self.active_partners() if p.offline}
+        found = {partner_id: stamp - p.updated.timestamp() for partner_id, p in self._offline.items()}
         self.breaker.sync(found)
         return set(found)
 

@@ -140,6 +140,22 @@ async def test_the_breaker_takes_a_failing_receiver_out_announces_it_and_the_pro
     assert (back.status_code, back.relayed) == (1000, True)
 
 
+async def test_the_receivers_out_of_rotation_follow_each_change_of_their_partners(make_hub: HubFactory) -> None:
+    hub = await make_hub()
+    await hub.register("NL", "CPO")
+    msp = await hub.register("DE", "MSP", Role.EMSP)
+    oth = await hub.register("DE", "OTH", Role.EMSP)
+    deliveries = hub.ctx.deliveries
+    assert await deliveries.offline() == set()
+    await deliveries.mark(msp.partner, offline=True)
+    await deliveries.mark(oth.partner, offline=True)
+    assert await deliveries.offline() == {msp.partner_id, oth.partner_id}
+    await deliveries.mark(oth.partner, offline=False)  # back
+    assert await deliveries.offline() == {msp.partner_id}
+    await hub.ctx.operators.suspend(msp.partner_id)  # no longer ACTIVE: out of every view of the deliveries
+    assert await deliveries.offline() == set()
+
+
 async def test_store_and_forward_keeps_a_receivers_backlog_until_it_is_back(make_hub: HubFactory) -> None:
     hub = await make_hub(
         delivery_policy="store_and_forward", delivery_breaker=1, delivery_backoff=0, delivery_breaker_cooldown=0.01

@@ -1,5 +1,5 @@
-"""Which partners the still-alive check probes (unit level: the store, the deliveries, the client and the sends are
-stand-ins)."""
+"""Which partners the still-alive check probes, silent ones and receivers out of rotation (unit level: the store, the
+deliveries, the client and the sends are stand-ins; the breaker runs on a fake clock)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from typing import Any
 import msgspec
 
 from reference_hub.hub.liveness import Liveness
+from reference_hub.hub.outbox import Breaker
 from reference_hub.ocpi.datetime import DateTime
 from reference_hub.settings import Settings
 from reference_hub.store import Partner, PartnerStatus
+from tests.support.clock import FakeClock
 
 
 def _partner(partner_id: str, updated_ago: float, *, offline: bool = False) -> Partner:
@@ -170,3 +172,48 @@ def test_among_parties_silent_equally_long_a_bounded_round_probes_them_in_the_or
     # one updated a little longer ago than the others goes first; then the first two of the equals, as kept
     partners[4] = msgspec.structs.replace(partners[4], updated=_ago(3700))
     assert _probed(partners, started_ago=5000) == ["NL-P01", "NL-P05", "NL-P07"]
+
+
+def test_receivers_out_of_rotation_are_probed_a_bounded_number_per_tick_longest_waiting_first(monkeypatch: Any) -> None:
+    import reference_hub.hub.liveness as liveness_module
+
+    monkeypatch.setattr(liveness_module, "PROBES_PER_ROUND", 4)
+    monkeypatch.setattr(liveness_module, "PROBE_CONCURRENCY", 2)
+    clock = FakeClock()
+    breaker = Breaker(1, 10.0, clock=clock)
+    receivers = [f"NL-R{n}" for n in range(10)]
+    for receiver in receivers:  # taken out one second apart, NL-R0 first
+        breaker.took_out(receiver)
+        clock.now += 1
+    clock.now += 10  # every probe is due
+
+    class Deliveries:  # stand-in: the breaker, and the receivers OFFLINE in the store in no particular order
+        def __init__(self) -> None:
+            self.breaker = breaker
+
+        async def offline(self) -> set[str]:
+            return set(receivers)
+
+    class Store:  # stand-in: every receiver is still an ACTIVE partner
+        async def get_partner(self, partner_id: str) -> Partner:
+            return _partner(partner_id, updated_ago=3600, offline=True)
+
+    liveness = Liveness(Settings(), Store(), None, None, Deliveries())  # type: ignore[arg-type]
+    probed: list[str] = []
+    at_once = peak = 0
+
+    async def answers(partner: Partner) -> bool:
+        nonlocal at_once, peak
+        at_once += 1
+        peak = max(peak, at_once)
+        await asyncio.sleep(0)
+        at_once -= 1
+        probed.append(partner.partner_id)
+        return False  # still down: its next probe waits twice as long
+
+    liveness._answers = answers  # type: ignore[method-assign]
+    asyncio.run(liveness.probe_out_of_rotation())
+    assert sorted(probed) == receivers[:4] and peak == 2
+    probed.clear()
+    asyncio.run(liveness.probe_out_of_rotation())  # the next tick: the next four, the first four wait 20 s now
+    assert sorted(probed) == receivers[4:8]
