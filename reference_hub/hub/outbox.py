@@ -84,8 +84,8 @@ class Breaker:
         self._out: dict[str, tuple[float, float]] = {}
         """Receiver -> (monotonic time of its next probe, the wait that led to it)."""
         self._probing: set[str] = set()
-        self._back: dict[str, tuple[float, float]] = {}
-        """Receiver -> (when it came back, its last wait), kept for five minutes."""
+        self._back: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        """Receiver -> (when it came back, its last wait), kept for five minutes, oldest return first."""
 
     def failed(self, receiver: str) -> bool:
         """A send failed for the receiver's sake (not its content's); True when that takes it out of rotation."""
@@ -162,9 +162,15 @@ class Breaker:
         self._probing.discard(receiver)
         scheduled = self._out.pop(receiver, None)
         if scheduled is not None:
+            # Returns are kept in the order they happened, so those over five minutes old are the first ones. Rebuilt
+            # at each return instead, thousands of receivers coming back after an outage cost time in the square of
+            # their number (4,000 at once: 0.8 s in one piece).
             clock = self._clock()
-            self._back = {r: b for r, b in self._back.items() if clock - b[0] < _LONGEST_COOLDOWN}
-            self._back[receiver] = (clock, scheduled[1])
+            back = self._back
+            while back and clock - back[next(iter(back))][0] >= _LONGEST_COOLDOWN:
+                back.popitem(last=False)
+            back.pop(receiver, None)
+            back[receiver] = (clock, scheduled[1])
 
 
 class Skip(Exception):

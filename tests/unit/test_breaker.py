@@ -65,6 +65,36 @@ def test_a_receiver_that_leaves_again_soon_waits_longer_than_the_first_time() ->
     assert breaker.probe_due("R")
 
 
+def test_a_receiver_back_twice_is_judged_by_its_latest_return_and_older_returns_are_forgotten() -> None:
+    clock = FakeClock(0.0)
+    breaker = Breaker(1, 10, clock=clock)
+    for receiver in ("A", "B", "C"):
+        breaker.failed(receiver)
+    clock.now = 10
+    breaker.start_probe("A")
+    breaker.probe_succeeded("A")  # A back at 10
+    clock.now = 100
+    breaker.start_probe("B")
+    breaker.probe_succeeded("B")  # B back at 100
+    clock.now = 200
+    breaker.failed("A")  # out again 190 s after coming back: twice its wait, 20 s
+    clock.now = 220
+    assert breaker.start_probe("A")
+    breaker.probe_succeeded("A")  # A back at 220, its last wait 20 s
+    clock.now = 350
+    breaker.start_probe("C")
+    breaker.probe_succeeded("C")  # C back at 350: A's return at 10 is long past, its return at 220 is not
+    clock.now = 420
+    breaker.failed("B")  # 320 s after its return: the first wait again
+    breaker.failed("A")  # 200 s after its latest return: twice its last wait, 40 s
+    clock.now = 429.9
+    assert not breaker.probe_due("B")
+    clock.now = 430
+    assert breaker.probe_due("B") and not breaker.probe_due("A")
+    clock.now = 460
+    assert breaker.probe_due("A")
+
+
 def test_the_store_is_the_truth_of_who_is_out() -> None:
     clock = FakeClock()
     breaker = Breaker(0, 10, clock=clock)
