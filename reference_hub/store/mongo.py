@@ -52,6 +52,7 @@ from reference_hub.store.base import (
     removals_by_stamp,
     stamp_since,
 )
+from reference_hub.store.coordination import HEARD_PAGE
 from reference_hub.store.mongo_callbacks import MongoCallbacks
 from reference_hub.store.mongo_desk import MongoDesk
 from reference_hub.store.mongo_objects import MongoObjects
@@ -481,7 +482,16 @@ class MongoStore(MongoObjects, MongoOutbox, MongoCallbacks, MongoDesk):
             )
 
     async def heard_times(self) -> dict[str, DateTime]:
-        return {doc["_id"]: DateTime.parse(doc["heard"]) async for doc in self.db["partner_heard"].find({})}
+        # Fetched HEARD_PAGE at a time (see there), each distinct text parsed once (one time per second is written).
+        parsed: dict[str, DateTime] = {}
+        heard: dict[str, DateTime] = {}
+        async for doc in self.db["partner_heard"].find({}).batch_size(HEARD_PAGE):
+            text = doc["heard"]
+            moment = parsed.get(text)
+            if moment is None:
+                moment = parsed[text] = DateTime.parse(text)
+            heard[doc["_id"]] = moment
+        return heard
 
     async def list_invitations(self, *, limit: int = 1000) -> list[Invitation]:
         cursor = (

@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -46,6 +47,7 @@ from reference_hub.store.base import (
     removals_by_stamp,
     stamp_since,
 )
+from reference_hub.store.coordination import HEARD_PAGE
 from reference_hub.store.postgres_callbacks import PostgresCallbacks
 from reference_hub.store.postgres_desk import PostgresDesk
 from reference_hub.store.postgres_objects import PostgresObjects
@@ -465,8 +467,25 @@ class PostgresStore(PostgresObjects, PostgresOutbox, PostgresCallbacks, Postgres
         )
 
     async def heard_times(self) -> dict[str, DateTime]:
-        rows = await self.pool.fetch("SELECT partner_id, heard FROM partner_heard")
-        return {r[0]: as_datetime(r[1]) for r in rows}
+        # In pages of HEARD_PAGE (see there); each distinct time made a DateTime once (the processes write one time
+        # per second), not once per partner.
+        made: dict[datetime, DateTime] = {}
+        heard: dict[str, DateTime] = {}
+        after = ""
+        while True:
+            rows = await self.pool.fetch(
+                "SELECT partner_id, heard FROM partner_heard WHERE partner_id > $1 ORDER BY partner_id LIMIT $2",
+                after,
+                HEARD_PAGE,
+            )
+            for partner_id, at in rows:
+                moment = made.get(at)
+                if moment is None:
+                    moment = made[at] = as_datetime(at)
+                heard[partner_id] = moment
+            if len(rows) < HEARD_PAGE:
+                return heard
+            after = rows[-1][0]
 
 
 __all__ = ("PostgresStore", "split_url")

@@ -33,6 +33,7 @@ from reference_hub.store.base import (
     decode_kept,
     holders_from_rows,
 )
+from reference_hub.store.coordination import HEARD_PAGE
 from reference_hub.store.sqlite_callbacks import SqliteCallbacks
 from reference_hub.store.sqlite_desk import DESK_SCHEMA, SqliteDesk
 from reference_hub.store.sqlite_objects import SqliteObjects
@@ -120,10 +121,6 @@ def private_file(path: Path) -> None:
     if not path.exists():
         with contextlib.suppress(FileExistsError):
             os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-
-
-HEARD_PAGE = 1000
-"""Last-heard times read per statement by :meth:`SqliteStore.heard_times` (under a millisecond each)."""
 
 
 def _ts(value: DateTime) -> str:
@@ -590,9 +587,8 @@ class SqliteStore(SqliteObjects, SqliteOutbox, SqliteCallbacks, SqliteDesk):
 
     async def heard_times(self) -> dict[str, DateTime]:
         # The processes write times to the second, one per second (``Liveness.share_heard``): each text is parsed
-        # once, not once per partner (100,000 parses cost the lease holder 0.3 s per still-alive round). Read in pages
-        # of HEARD_PAGE with a turn of the event loop between them (read at once, 100,000 held the lease holder's
-        # requests for 80 ms); a time written meanwhile may be seen or not, as a moment earlier or later.
+        # once, not once per partner (100,000 parses cost the lease holder 0.3 s per still-alive round). In pages of
+        # HEARD_PAGE (see there).
         parsed: dict[str, DateTime] = {}
         heard: dict[str, DateTime] = {}
         after = ""

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+import reference_hub.store.postgres as postgres_module
+import reference_hub.store.sqlite as sqlite_module
 from reference_hub.store.base import PartnerStatus
 from reference_hub.store.objects import ObjectQuery
 from tests.contract.test_callback_store_contract import callback
@@ -47,6 +51,21 @@ def test_heard_times_keep_the_latest_per_partner(backend: Backend) -> None:
         await store.note_heard({"DE-ABC": at(10), "NL-XYZ": at(5)})
         await store.note_heard({"DE-ABC": at(7), "NL-XYZ": at(6.5)})  # an older time does not win
         assert await store.heard_times() == {"DE-ABC": at(10), "NL-XYZ": at(6.5)}
+
+    run(backend, body)
+
+
+@pytest.mark.parametrize("partners", [25, 30])
+def test_heard_times_are_read_whole_across_pages(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch, partners: int
+) -> None:
+    for module in (sqlite_module, postgres_module):  # pages of 10 (SQLite and PostgreSQL read in pages)
+        monkeypatch.setattr(module, "HEARD_PAGE", 10)
+
+    async def body(h: Harness) -> None:
+        written = {f"NL-P{n:03d}": at(n % 7) for n in range(partners)}  # a few times shared by many, as written
+        await h.store.note_heard(written)
+        assert await h.store.heard_times() == written
 
     run(backend, body)
 
