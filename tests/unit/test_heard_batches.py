@@ -23,8 +23,9 @@ import reference_hub.store.sqlite as sqlite_module
 from reference_hub.hub.liveness import Liveness
 from reference_hub.ocpi.datetime import DateTime
 from reference_hub.settings import Settings
-from reference_hub.store import Partner, PartnerStatus
+from reference_hub.store import Partner
 from reference_hub.store.sqlite import SqliteStore
+from tests.unit.test_liveness import _partner
 
 T = TypeVar("T")
 
@@ -157,17 +158,7 @@ def test_a_still_alive_round_over_many_partners_lets_requests_run_between_batche
     monkeypatch.setattr(liveness_module, "ROUND_BATCH", 10)
     long_ago = DateTime.from_datetime(datetime.now(UTC) - timedelta(hours=2))
     just_now = DateTime.from_datetime(datetime.now(UTC) - timedelta(seconds=5))
-    partners = [
-        Partner(
-            partner_id=f"NL-P{n:04d}",
-            status=PartnerStatus.ACTIVE,
-            token_hash="0" * 64,
-            versions_url="https://example.com/versions",
-            created=long_ago,
-            updated=long_ago,
-        )
-        for n in range(35)
-    ]
+    partners = [_partner(f"NL-P{n:04d}", stamp=long_ago) for n in range(35)]
 
     class Deliveries:  # stand-in: the ACTIVE partners, as the deliveries keep them
         async def active_partners(self) -> list[Partner]:

@@ -18,8 +18,11 @@ from reference_hub.store import Partner, PartnerStatus
 from tests.support.clock import FakeClock
 
 
-def _partner(partner_id: str, updated_ago: float, *, offline: bool = False) -> Partner:
-    stamp = DateTime.from_datetime(datetime.now(UTC) - timedelta(seconds=updated_ago))
+def _partner(
+    partner_id: str, updated_ago: float = 0.0, *, offline: bool = False, stamp: DateTime | None = None
+) -> Partner:
+    """An ACTIVE partner last changed ``updated_ago`` seconds ago, or at ``stamp`` (the same moment for several)."""
+    stamp = stamp or DateTime.from_datetime(datetime.now(UTC) - timedelta(seconds=updated_ago))
     return Partner(
         partner_id=partner_id,
         status=PartnerStatus.ACTIVE,
@@ -158,17 +161,7 @@ def test_among_parties_silent_equally_long_a_bounded_round_probes_them_in_the_or
 
     monkeypatch.setattr(liveness_module, "PROBES_PER_ROUND", 3)
     stamp = _ago(3600)
-    partners = [
-        Partner(
-            partner_id=f"NL-P{n:02d}",
-            status=PartnerStatus.ACTIVE,
-            token_hash="0" * 64,
-            versions_url="https://example.com/versions",
-            created=stamp,
-            updated=stamp,
-        )
-        for n in (5, 1, 9, 3, 7)
-    ]
+    partners = [_partner(f"NL-P{n:02d}", stamp=stamp) for n in (5, 1, 9, 3, 7)]
     # one updated a little longer ago than the others goes first; then the first two of the equals, as kept
     partners[4] = msgspec.structs.replace(partners[4], updated=_ago(3700))
     assert _probed(partners, started_ago=5000) == ["NL-P01", "NL-P05", "NL-P07"]
