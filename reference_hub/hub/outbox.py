@@ -35,7 +35,7 @@ import secrets
 import time
 import uuid
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, KeysView, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -171,6 +171,28 @@ class Breaker:
                 back.popitem(last=False)
             back.pop(receiver, None)
             back[receiver] = (clock, scheduled[1])
+
+
+class _MarkedAgo(Mapping[str, float]):
+    """Seconds since each OFFLINE partner was marked so, worked out only for those asked for: at every tick the
+    breaker asks only for the receivers new to it, and working it out for each of 37,000 partners out of rotation
+    held the lease holder for 40 to 80 ms per tick."""
+
+    def __init__(self, offline: dict[str, Partner], stamp: float) -> None:
+        self._offline = offline
+        self._stamp = stamp
+
+    def __getitem__(self, partner_id: str) -> float:
+        return self._stamp - self._offline[partner_id].updated.timestamp()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._offline)
+
+    def __len__(self) -> int:
+        return len(self._offline)
+
+    def keys(self) -> KeysView[str]:
+        return self._offline.keys()  # a dict's own view: the breaker's set operations run in C
 
 
 class Skip(Exception):
@@ -841,10 +863,8 @@ class Deliveries:
     async def offline(self) -> set[str]:
         """Partner ids of the receivers out of rotation (OFFLINE in the store), with the breaker following them."""
         await self._feed.refresh()
-        stamp = time.time()
-        found = {partner_id: stamp - p.updated.timestamp() for partner_id, p in self._offline.items()}
-        self.breaker.sync(found)
-        return set(found)
+        self.breaker.sync(_MarkedAgo(self._offline, time.time()))
+        return set(self._offline)
 
     async def _send_counted(self, delivery: Delivery) -> None:
         try:
