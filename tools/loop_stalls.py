@@ -131,7 +131,12 @@ async def _run(partners: int, url: str) -> list[tuple[str, float, float, int, fl
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python tools/loop_stalls.py", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--partners", type=int, default=100_000, help="partners in the store (default 100,000)")
+    parser.add_argument(
+        "--partners",
+        type=int,
+        default=100_000,
+        help="partners, held in memory as the deliveries hold them, their times in the store (default 100,000)",
+    )
     parser.add_argument(
         "--store",
         choices=("sqlite", "postgresql"),
