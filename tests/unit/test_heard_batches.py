@@ -1,7 +1,8 @@
 """Last-heard times go to the store and come back in bounded pieces, with a turn of the event loop between them, so
 a worker sharing the times of 100,000 partners holds neither its own requests nor (on SQLite) the write lock the
 other workers wait for; and the still-alive round weighs its partners in batches too. A real SQLite file; the
-deliveries and the probe itself are stand-ins (named as such) where a test needs them.
+deliveries and the probe itself are stand-ins (named as such) where a test needs them. PostgreSQL's pages are counted
+on a throwaway server.
 
 The pieces are made small here (``SHARE_BATCH``, ``HEARD_PAGE``, ``ROUND_BATCH``) so that a few dozen or hundred
 partners cross several of them.
@@ -19,11 +20,13 @@ from typing import Any, TypeVar
 import pytest
 
 import reference_hub.hub.liveness as liveness_module
+import reference_hub.store.postgres as postgres_module
 import reference_hub.store.sqlite as sqlite_module
 from reference_hub.hub.liveness import Liveness
 from reference_hub.ocpi.datetime import DateTime
 from reference_hub.settings import Settings
 from reference_hub.store import Partner
+from reference_hub.store.factory import open_store
 from reference_hub.store.sqlite import SqliteStore
 from tests.unit.test_liveness import _partner
 
@@ -185,6 +188,38 @@ def test_a_still_alive_round_over_many_partners_lets_requests_run_between_batche
             await liveness.check_round()
         assert sorted(probed) == [p.partner_id for p in partners[1::2]]  # the odd ones: silent for two hours
         assert turns_before_probing[0] >= 3, "nothing else ran while the round weighed its partners"
+        await store.close()
+
+    asyncio.run(main())
+
+
+def test_postgresql_reads_the_times_a_page_at_a_time(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(postgres_module, "HEARD_PAGE", 10)
+
+    async def main() -> None:
+        store = open_store(postgres_url)
+        await store.open()
+        written = {f"NL-P{n:04d}": DateTime.parse(f"2026-12-07T10:{n % 7:02d}:00Z") for n in range(25)}
+        await store.note_heard(written)
+        real = store._pool  # type: ignore[attr-defined]
+        fetched: list[int] = []
+
+        class Counting:  # a stand-in in front of the real pool: counts the fetches, passes everything on
+            def __getattr__(self, name: str) -> Any:
+                return getattr(real, name)
+
+            async def fetch(self, *args: Any) -> Any:
+                rows = await real.fetch(*args)
+                fetched.append(len(rows))
+                return rows
+
+        store._pool = Counting()  # type: ignore[attr-defined]
+        try:
+            read = await store.heard_times()
+        finally:
+            store._pool = real  # type: ignore[attr-defined]
+        assert read == written
+        assert fetched == [10, 10, 5]
         await store.close()
 
     asyncio.run(main())
